@@ -1,0 +1,152 @@
+"""pytest plugin: collect every core test module a second time as MicroPython items.
+
+For each `def test_x():` in a tests/core/test_*.py module, pytest's normal collector makes the
+CPython item `test_x`, and this plugin adds `test_x[micropython]`, marked `micropython`. The
+first MicroPython item of a module runs the whole module (the selected items of it) in one
+node process (tests/mp/run.mjs); the results are cached for the session and each item reports
+its own outcome, with the MicroPython traceback as the failure text.
+
+Without node or node_modules these items FAIL (never skip) and say to run `npm ci`.
+"""
+
+import ast
+
+import pytest
+
+from . import client
+
+MARK = "micropython"
+
+
+def pytest_addoption(parser):
+    parser.addini(
+        "micropython_test_dirs",
+        "directories (relative to rootdir) whose test_*.py modules also run on MicroPython",
+        type="linelist",
+        default=["tests/core"],
+    )
+    parser.addoption(
+        "--mp-timeout",
+        type=float,
+        default=client.DEFAULT_TIMEOUT,
+        help="seconds a MicroPython test function may run before it fails (default %(default)s)",
+    )
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "%s: core tests run on real MicroPython" % MARK)
+    dirs = config.getini("micropython_test_dirs")
+    config.stash[_DIRS] = [(config.rootpath / d).resolve() for d in dirs]
+    config.stash[_CACHE] = {}
+    config.stash[_STATS] = []
+
+
+_DIRS = pytest.StashKey()
+_CACHE = pytest.StashKey()
+_STATS = pytest.StashKey()
+
+
+@pytest.hookimpl(trylast=True)  # after the CPython module, so its items come first
+def pytest_collect_file(file_path, parent):
+    if not (file_path.name.startswith("test_") and file_path.suffix == ".py"):
+        return None
+    if file_path.resolve().parent not in parent.config.stash[_DIRS]:
+        return None
+    return MicroPythonModule.from_parent(parent, path=file_path)
+
+
+class MicroPythonModule(pytest.File):
+    """The MicroPython twin of a core test module; its items come from the source (ast)."""
+
+    def collect(self):
+        tree = ast.parse(self.path.read_bytes(), filename=str(self.path))
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+                yield MicroPythonItem.from_parent(
+                    self, name="%s[%s]" % (node.name, MARK), testname=node.name, line=node.lineno
+                )
+
+
+class MicroPythonFailure(Exception):
+    """A MicroPython item did not pass; carries the text to show."""
+
+
+class MicroPythonItem(pytest.Item):
+    def __init__(self, *, testname, line, **kwargs):
+        super().__init__(**kwargs)
+        self.testname = testname
+        self.line = line
+        self.add_marker(MARK)
+
+    def _module_report(self):
+        cache = self.config.stash[_CACHE]
+        if self.path not in cache:
+            selected = [
+                item.testname
+                for item in self.session.items
+                if isinstance(item, MicroPythonItem) and item.path == self.path
+            ]
+            timeout = self.config.getoption("--mp-timeout")
+            try:
+                reports = client.run_modules(
+                    [self.path], tests={self.path.resolve(): selected}, timeout=timeout
+                )
+                cache[self.path] = reports[self.path.resolve()]
+            except client.RunnerUnavailable as exc:
+                cache[self.path] = exc
+        return cache[self.path]
+
+    def runtest(self):
+        report = self._module_report()
+        if isinstance(report, client.RunnerUnavailable):
+            self.config.stash[_STATS].append((None, None))
+            raise MicroPythonFailure(str(report))
+        result = report.results.get(self.testname)
+        if result is None:
+            raise MicroPythonFailure(
+                report.error or "the MicroPython runner reported nothing for %s" % self.testname
+            )
+        self.config.stash[_STATS].append((report.implementation, result))
+        for key in ("duration", "mem_before", "mem_after"):
+            self.user_properties.append(("micropython_" + key, result[key]))
+        if result["output"]:
+            self.add_report_section("call", "stdout (MicroPython)", result["output"])
+        if result["outcome"] != "passed":
+            raise MicroPythonFailure(
+                "%s on %s:\n%s"
+                % (result["outcome"].upper(), report.implementation or "MicroPython",
+                   result["message"])
+            )
+
+    def repr_failure(self, excinfo):
+        if isinstance(excinfo.value, MicroPythonFailure):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self):
+        return self.path, self.line - 1, self.name
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    stats = config.stash.get(_STATS, [])
+    if not stats:
+        return
+    ran = [(impl, result) for impl, result in stats if result is not None]
+    terminalreporter.write_sep("-", "MicroPython")
+    if len(ran) < len(stats):
+        terminalreporter.write_line(
+            "%d MicroPython items could not run (see their failures)" % (len(stats) - len(ran))
+        )
+    if not ran:
+        return
+    implementations = sorted({impl for impl, _ in ran if impl})
+    outcomes = {}
+    for _, result in ran:
+        outcomes[result["outcome"]] = outcomes.get(result["outcome"], 0) + 1
+    counts = ", ".join("%d %s" % (n, outcome) for outcome, n in sorted(outcomes.items()))
+    seconds = sum(result["duration"] for _, result in ran)
+    heap = max((r["mem_after"] for _, r in ran if r["mem_after"] is not None), default=0)
+    terminalreporter.write_line(
+        "%d tests ran on %s: %s; %.2f s inside the VM; most heap in use after a test: %d B"
+        % (len(ran), " / ".join(implementations) or "MicroPython", counts, seconds, heap)
+    )
