@@ -17,36 +17,36 @@ def on_micropython():
 def _show(value):
     text = repr(value)
     if len(text) > 300:
-        text = text[:300] + "...(%d chars)" % len(text)
+        text = text[:300] + f"...({len(text)} chars)"
     return text
 
 
 def eq(got, expected, what=None):
     """Assert got == expected; the message shows both values (and `what` if given)."""
-    if not (got == expected):
+    if got != expected:
         head = (what + ": ") if what else ""
-        raise AssertionError("%sgot %s, expected %s" % (head, _show(got), _show(expected)))
+        raise AssertionError(f"{head}got {_show(got)}, expected {_show(expected)}")
 
 
 def ne(got, unexpected, what=None):
     """Assert got != unexpected."""
     if got == unexpected:
         head = (what + ": ") if what else ""
-        raise AssertionError("%sgot %s, which it must not be" % (head, _show(got)))
+        raise AssertionError(f"{head}got {_show(got)}, which it must not be")
 
 
 def true(value, what=None):
     """Assert value is truthy; the message shows the value."""
     if not value:
         head = (what + ": ") if what else ""
-        raise AssertionError("%sexpected a true value, got %s" % (head, _show(value)))
+        raise AssertionError(f"{head}expected a true value, got {_show(value)}")
 
 
 def contains(container, item, what=None):
     """Assert item in container."""
     if item not in container:
         head = (what + ": ") if what else ""
-        raise AssertionError("%s%s not found in %s" % (head, _show(item), _show(container)))
+        raise AssertionError(f"{head}{_show(item)} not found in {_show(container)}")
 
 
 class raises:
@@ -71,7 +71,7 @@ class raises:
     def __exit__(self, kind, value, tb):
         name = getattr(self.exc_type, "__name__", str(self.exc_type))
         if kind is None:
-            raise AssertionError("expected %s, nothing was raised" % name)
+            raise AssertionError(f"expected {name}, nothing was raised")
         if not issubclass(kind, self.exc_type):
             return False
         if value is None:  # MicroPython may pass the class when raised without arguments
@@ -79,6 +79,6 @@ class raises:
         self.value = value
         if self.match is not None and self.match not in str(value):
             raise AssertionError(
-                "%s raised, but %s does not contain %s" % (name, _show(str(value)), _show(self.match))
+                f"{name} raised, but {_show(str(value))} does not contain {_show(self.match)}"
             )
         return True

@@ -33,12 +33,12 @@ def runner_problem(root=ROOT):
     if node is None:
         where = os.environ.get("POSTERM_NODE") or "PATH"
         return (
-            "MicroPython tests need node (20 or newer), not found on %s; install node, "
-            "then run `npm ci` in %s" % (where, root)
+            f"MicroPython tests need node (20 or newer), not found on {where}; install node, "
+            f"then run `npm ci` in {root}"
         )
     package_json = Path(root) / "node_modules" / PACKAGE / "package.json"
     if not package_json.is_file():
-        return "MicroPython tests need the npm package %s: run `npm ci` in %s" % (PACKAGE, root)
+        return f"MicroPython tests need the npm package {PACKAGE}: run `npm ci` in {root}"
     return None
 
 
@@ -67,7 +67,7 @@ def run_modules(paths, tests=None, timeout=DEFAULT_TIMEOUT, root=ROOT):
     for path in paths:
         names = (tests or {}).get(path) or []
         expected += max(len(names), 1)
-        args.extend(["%s::%s" % (path, name) for name in names] or [str(path)])
+        args.extend([f"{path}::{name}" for name in names] or [str(path)])
     # The runner enforces the per-test timeout itself; this only guards against a stuck node.
     budget = timeout * (expected + 2 * len(paths)) + 60
     try:
@@ -75,7 +75,7 @@ def run_modules(paths, tests=None, timeout=DEFAULT_TIMEOUT, root=ROOT):
             args, cwd=str(root), capture_output=True, text=True, timeout=budget, check=False
         )
     except subprocess.TimeoutExpired as exc:
-        raise RunnerUnavailable("node tests/mp/run.mjs did not finish in %d s" % budget) from exc
+        raise RunnerUnavailable(f"node tests/mp/run.mjs did not finish in {budget:.0f} s") from exc
     reports = {path: ModuleReport(path) for path in paths}
     summary = None
     for line in proc.stdout.splitlines():
@@ -93,7 +93,7 @@ def run_modules(paths, tests=None, timeout=DEFAULT_TIMEOUT, root=ROOT):
             if record.get("error"):
                 report.error = record["error"]
             else:
-                report.implementation = "%s %s (%s)" % (
+                report.implementation = "{} {} ({})".format(
                     record["implementation"],
                     record["version"],
                     record["machine"],
@@ -102,6 +102,6 @@ def run_modules(paths, tests=None, timeout=DEFAULT_TIMEOUT, root=ROOT):
             report.results[record["name"]] = record
     if summary is None or proc.returncode not in (0, 1):
         raise RunnerUnavailable(
-            "node tests/mp/run.mjs failed (exit %s):\n%s" % (proc.returncode, proc.stderr.strip())
+            f"node tests/mp/run.mjs failed (exit {proc.returncode}):\n{proc.stderr.strip()}"
         )
     return reports

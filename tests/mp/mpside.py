@@ -56,7 +56,7 @@ def run(modname, name):
     fn = getattr(mod, name, None) if mod is not None else None
     if fn is None:
         outcome = "error"
-        message = "no test function %s in module %s on MicroPython" % (name, modname)
+        message = f"no test function {name} in module {modname} on MicroPython"
     else:
         try:
             fn()

@@ -34,7 +34,7 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "%s: core tests run on real MicroPython" % MARK)
+    config.addinivalue_line("markers", f"{MARK}: core tests run on real MicroPython")
     dirs = config.getini("micropython_test_dirs")
     config.stash[_DIRS] = [(config.rootpath / d).resolve() for d in dirs]
     config.stash[_CACHE] = {}
@@ -63,7 +63,7 @@ class MicroPythonModule(pytest.File):
         for node in tree.body:
             if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
                 yield MicroPythonItem.from_parent(
-                    self, name="%s[%s]" % (node.name, MARK), testname=node.name, line=node.lineno
+                    self, name=f"{node.name}[{MARK}]", testname=node.name, line=node.lineno
                 )
 
 
@@ -104,7 +104,7 @@ class MicroPythonItem(pytest.Item):
         result = report.results.get(self.testname)
         if result is None:
             raise MicroPythonFailure(
-                report.error or "the MicroPython runner reported nothing for %s" % self.testname
+                report.error or f"the MicroPython runner reported nothing for {self.testname}"
             )
         self.config.stash[_STATS].append((report.implementation, result))
         for key in ("duration", "mem_before", "mem_after"):
@@ -113,9 +113,11 @@ class MicroPythonItem(pytest.Item):
             self.add_report_section("call", "stdout (MicroPython)", result["output"])
         if result["outcome"] != "passed":
             raise MicroPythonFailure(
-                "%s on %s:\n%s"
-                % (result["outcome"].upper(), report.implementation or "MicroPython",
-                   result["message"])
+                "{} on {}:\n{}".format(
+                    result["outcome"].upper(),
+                    report.implementation or "MicroPython",
+                    result["message"],
+                )
             )
 
     def repr_failure(self, excinfo):
@@ -135,7 +137,7 @@ def pytest_terminal_summary(terminalreporter, config):
     terminalreporter.write_sep("-", "MicroPython")
     if len(ran) < len(stats):
         terminalreporter.write_line(
-            "%d MicroPython items could not run (see their failures)" % (len(stats) - len(ran))
+            f"{len(stats) - len(ran)} MicroPython items could not run (see their failures)"
         )
     if not ran:
         return
@@ -143,10 +145,11 @@ def pytest_terminal_summary(terminalreporter, config):
     outcomes = {}
     for _, result in ran:
         outcomes[result["outcome"]] = outcomes.get(result["outcome"], 0) + 1
-    counts = ", ".join("%d %s" % (n, outcome) for outcome, n in sorted(outcomes.items()))
+    counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items()))
     seconds = sum(result["duration"] for _, result in ran)
     heap = max((r["mem_after"] for _, r in ran if r["mem_after"] is not None), default=0)
+    where = " / ".join(implementations) or "MicroPython"
     terminalreporter.write_line(
-        "%d tests ran on %s: %s; %.2f s inside the VM; most heap in use after a test: %d B"
-        % (len(ran), " / ".join(implementations) or "MicroPython", counts, seconds, heap)
+        f"{len(ran)} tests ran on {where}: {counts}; {seconds:.2f} s inside the VM; "
+        f"most heap in use after a test: {heap} B"
     )
