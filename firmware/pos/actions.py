@@ -1,0 +1,37 @@
+# Menu actions by name -> the flow that runs them. Flow modules are imported
+# on first use, so a board only pays RAM for the flows it has run.
+import sys
+
+# name: (module, function, back_to_menu)
+# back_to_menu: True returns to the menu after the flow (viewers, settings);
+# False returns to the idle screen (transactions), as real terminals do.
+ACTIONS = {
+    "sign_in_auto": ("pos.flows.signin", "auto", False),
+    "sign_in_manual": ("pos.flows.signin", "manual", False),
+    "menu_update": ("pos.flows.menuupdate", "run", False),
+    "purchase": ("pos.flows.purchase", "run", False),
+    "reprint_last": ("pos.flows.printing", "reprint_last", True),
+    "journal_query": ("pos.flows.query", "browse", True),
+    "show_params": ("pos.flows.settings", "show_params", True),
+}
+
+
+def flow(name):
+    entry = ACTIONS.get(name)
+    if entry is None:
+        return None
+    mod = entry[0]
+    __import__(mod)
+    return getattr(sys.modules[mod], entry[1])
+
+
+def run(t, name, *args):
+    # Generator: run an action's flow. -> True to stay in the menu.
+    fn = flow(name)
+    if fn is None:
+        from pos import ui
+
+        yield from ui.notice(t, None, t.s("no_such_function"), timeout=5)
+        return True
+    yield from fn(t, *args)
+    return ACTIONS[name][2]

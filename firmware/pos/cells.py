@@ -1,0 +1,139 @@
+# Display cells: a CJK (wide) character takes 2 cells, everything else 1.
+# MicroPython has no unicodedata, so the core carries its own table of wide
+# ranges (East Asian Wide + Fullwidth). East Asian *ambiguous* glyphs are kept
+# off the screen by the strings themselves (see tests/test_cells.py).
+
+_WIDE = (
+    (0x1100, 0x115F),
+    (0x2E80, 0x303E),
+    (0x3041, 0x33FF),
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xA000, 0xA4CF),
+    (0xAC00, 0xD7A3),
+    (0xF900, 0xFAFF),
+    (0xFE30, 0xFE4F),
+    (0xFF00, 0xFF60),
+    (0xFFE0, 0xFFE6),
+    (0x1F300, 0x1F64F),
+    (0x20000, 0x2FFFD),
+    (0x30000, 0x3FFFD),
+)
+
+# Characters that must not start a line (kinsoku): closing punctuation.
+_NO_START = ",.!?;:)]}%，。！？；：）、」』"
+
+
+def char_width(ch):
+    cp = ord(ch)
+    if cp < 0x1100:
+        return 1
+    lo = 0
+    hi = len(_WIDE) - 1
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        a, b = _WIDE[mid]
+        if cp < a:
+            hi = mid - 1
+        elif cp > b:
+            lo = mid + 1
+        else:
+            return 2
+    return 1
+
+
+def width(text):
+    n = 0
+    for ch in text:
+        n += 2 if ord(ch) >= 0x1100 and char_width(ch) == 2 else 1
+    return n
+
+
+def clip(text, cells):
+    # Longest prefix of text that fits in cells.
+    n = 0
+    i = 0
+    for ch in text:
+        w = char_width(ch)
+        if n + w > cells:
+            return text[:i]
+        n += w
+        i += 1
+    return text
+
+
+def pad(text, cells):
+    text = clip(text, cells)
+    return text + " " * (cells - width(text))
+
+
+def center(text, cells):
+    text = clip(text, cells)
+    room = cells - width(text)
+    left = room // 2
+    return " " * left + text + " " * (room - left)
+
+
+def right(text, cells):
+    text = clip(text, cells)
+    return " " * (cells - width(text)) + text
+
+
+def wrap(text, cells):
+    # Wrap text into lines of at most `cells` cells. "\n" forces a break.
+    # Lines break after a space or punctuation where possible, between any two
+    # CJK characters otherwise, and never start with closing punctuation.
+    # Joining the lines gives back the text (without the "\n" and the spaces
+    # at which it broke).
+    out = []
+    for para in text.split("\n"):
+        _wrap_para(para, cells, out)
+    return out
+
+
+def _wrap_para(text, cells, out):
+    if text == "":
+        out.append("")
+        return
+    while text:
+        if width(text) <= cells:
+            out.append(text)
+            return
+        head = clip(text, cells)
+        cut = len(head)
+        # prefer a break at a space or after punctuation in the second half
+        best = -1
+        i = cut
+        while i > cut // 2:
+            ch = text[i - 1]
+            if ch == " " or ch in _NO_START:
+                best = i
+                break
+            i -= 1
+        # an ASCII word (digits, latin) is not split when it can move down whole
+        if best < 0 and _is_word(text[cut - 1]) and cut < len(text) and _is_word(text[cut]):
+            j = cut - 1
+            while j > 0 and _is_word(text[j - 1]):
+                j -= 1
+            if j > 0:
+                best = j
+        if best < 0:
+            best = cut
+            # kinsoku: the next line must not start with closing punctuation
+            while best > 1 and best < len(text) and text[best] in _NO_START:
+                best -= 1
+            # no orphan: a last line of one character (plus punctuation) takes one more
+            if best > 2 and width(text[best:]) <= 3 and width(text[best:]) < len(text[best:]) * 2:
+                best -= 1
+        line = text[:best]
+        rest = text[best:]
+        if line.endswith(" "):
+            line = line[:-1]
+        if rest.startswith(" "):
+            rest = rest[1:]
+        out.append(line)
+        text = rest
+
+
+def _is_word(ch):
+    return ("0" <= ch <= "9") or ("a" <= ch <= "z") or ("A" <= ch <= "Z")

@@ -1,0 +1,74 @@
+# The top of the terminal: the idle screen, the menu, a card swiped at idle.
+import sys
+from pos import clock, ui
+from pos import keys as K
+from pos.screen import Frame
+
+
+def idle_frame(t):
+    f = Frame(t.rows, t.cols)
+    now = t.now
+    f.put(0, clock.show_date(now) + " " + clock.show_time(now), "center", True)
+    if t.training:
+        f.put(1, t.s("training_banner"), "center")
+    else:
+        f.put(1, t.s("welcome"), "center")
+    f.put(2, t.s("signed_in_today") if t.signed_in_today() else t.s("not_signed_in"), "center")
+    f.put(t.rows - 1, t.s("idle_hint"), "center")
+    return f
+
+
+def idle(t):
+    # -> ("menu",) or ("card", pan, expiry)
+    last = None
+    while True:
+        f = idle_frame(t)
+        if f != last:
+            t.show(f)
+            last = f
+        ev = yield ("input", ("key", "card", "tick"), 0)
+        if ev[0] == "card":
+            return ev
+        if ev[0] == "key" and ev[1] in (K.MENU, K.ENTER):
+            return ("menu",)
+        if ev[0] == "key":
+            t.emit(("beep", "error"))
+
+
+def main_loop(t):
+    goto_menu = False
+    while True:
+        try:
+            if goto_menu:
+                goto_menu = False
+                from pos import menu
+
+                yield from menu.run(t)
+                continue
+            ev = yield from idle(t)
+            if ev[0] == "card":
+                from pos import actions
+
+                yield from actions.run(t, "purchase", (ev[1], ev[2], "02"))
+            else:
+                goto_menu = True
+        except ui.GotoMenu:
+            goto_menu = True
+        except Exception as e:  # a flow bug must not brick the terminal
+            _report(t, e)
+
+
+def _report(t, e):
+    # The screen says what happened; the traceback goes to the driver's log.
+    import io
+
+    buf = io.StringIO()
+    try:
+        sys.print_exception(e, buf)  # MicroPython
+    except AttributeError:
+        import traceback
+
+        traceback.print_exception(type(e), e, e.__traceback__, file=buf)
+    t.last_error = buf.getvalue()
+    t.emit(("log", "error", t.last_error))
+    ui.screen(t, None, [t.s("system_error"), str(e)[: t.cols * 2]])

@@ -1,0 +1,93 @@
+# Menu update (菜单更新): the center serves versioned menu files. A private
+# management pair of ours: 0800 with 60.3 = 930 and field 62 = our version
+# (4 digits) + the offset wanted (6 digits); the 0810 carries in 62 the
+# center's version (4), the CRC-32 of the whole file (8 hex), its length (6),
+# the offset (6) and up to 400 bytes of the file. Length 0 = up to date.
+# The file is checked (CRC, JSON, menu structure), written atomically, and
+# used from the next screen on.
+from pos import comm, ui, crc, menu
+
+MENU_CODE = "930"
+_HEAD = 24
+
+
+class MenuUpdateError(ValueError):
+    pass
+
+
+def _z(n, w):
+    s = str(n)
+    return "0" * (w - len(s)) + s
+
+
+def parse_chunk(f62):
+    if len(f62) < _HEAD:
+        raise MenuUpdateError("field 62 too short")
+    try:
+        head = f62[:_HEAD].decode()
+        version = int(head[0:4])
+        crc32 = int(head[4:12], 16)
+        total = int(head[12:18])
+        offset = int(head[18:24])
+    except ValueError:
+        raise MenuUpdateError("bad menu header")
+    return version, crc32, total, offset, f62[_HEAD:]
+
+
+def update(t, title, quiet=False):
+    # Generator -> True if the menu is current (updated or already so).
+    st = t.state
+    offset = 0
+    parts = []
+    version = crc32 = total = None
+    while True:
+        msg = {"mti": "0800"}
+        comm.base_fields(t, msg, st.take_trace())
+        msg[60] = "00" + comm.batch_str(t) + MENU_CODE
+        msg[62] = (_z(st.menu_version % 10000, 4) + _z(offset, 6)).encode()
+        res = yield from comm.exchange(t, msg, title, with_mac=False)
+        if not res.approved():
+            yield from comm.show_failure(t, title, res)
+            return False
+        try:
+            v, c, n, off, data = parse_chunk(res.reply.get(62) or b"")
+            if n == 0:
+                if not quiet:
+                    yield from ui.notice(t, title, t.s("menu_current", st.menu_version))
+                return True
+            if version is None:
+                version, crc32, total = v, c, n
+            if (v, c, n) != (version, crc32, total) or off != offset or not data:
+                raise MenuUpdateError("menu changed during download")
+        except MenuUpdateError as e:
+            t.emit(("log", "warn", "menu update: %s" % e))
+            yield from ui.notice(t, title, [t.s("menu_update_failed"), str(e)])
+            return False
+        parts.append(bytes(data))
+        offset += len(data)
+        if offset >= total:
+            break
+    blob = b"".join(parts)
+    problem = None
+    if len(blob) != total or crc.crc32(blob) != crc32:
+        problem = t.s("menu_crc_error")
+    else:
+        try:
+            menu.parse(blob)
+        except menu.MenuError as e:
+            problem = str(e)
+    if problem:
+        t.emit(("log", "warn", "menu update rejected: %s" % problem))
+        yield from ui.notice(t, title, [t.s("menu_update_failed"), problem])
+        return False
+    t.storage.write(menu.MENU_FILE, blob)
+    st.menu_version = version
+    st.save()
+    t.reload_menu()
+    if not quiet:
+        yield from ui.notice(t, title, t.s("menu_updated", version))
+    return True
+
+
+def run(t):
+    yield from update(t, t.s("menu_update_title"), quiet=False)

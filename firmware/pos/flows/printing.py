@@ -1,0 +1,43 @@
+# Printing: receipts through the printer port, paper-out handling, reprints.
+from pos import ui, receipt
+from pos import keys as K
+
+
+def print_lines(t, lines):
+    # Generator -> True when printed, False when the cashier gave up (paper out).
+    while not t.printer_ok:
+        t.emit(("beep", "error"))
+        ui.screen(t, None, [t.s("paper_out"), t.s("paper_out_hint")])
+        ev = yield ("input", ("key", "printer"), 0)
+        if ev[0] == "key" and ev[1] == K.CANCEL:
+            return False
+        if ev[0] == "key" and ev[1] == K.MENU:
+            raise ui.GotoMenu()
+    t.emit(("print", lines))
+    return True
+
+
+def print_slips(t, rec, reprint=False):
+    # Merchant copy, then the cardholder copy when the cashier confirms.
+    yield from print_lines(t, receipt.build(t, rec, "merchant", reprint))
+    ui.screen(t, None, [t.s("tear_merchant_copy")], t.s("enter_print_cardholder"))
+    k = yield from ui.wait_key(t, 30)
+    if k == K.ENTER:
+        yield from print_lines(t, receipt.build(t, rec, "cardholder", reprint))
+
+
+def last_record(t):
+    for e in reversed(t.journal.entries()):
+        if e.get("type") in receipt.TYPE_KEYS:
+            return e
+    return None
+
+
+def reprint_last(t):
+    title = t.s("reprint_last")
+    rec = last_record(t)
+    if rec is None:
+        yield from ui.notice(t, title, t.s("no_transactions"), timeout=10)
+        return
+    ui.screen(t, title, t.s("printing"))
+    yield from print_slips(t, rec, reprint=True)

@@ -1,0 +1,161 @@
+# The menu engine. The tree is data (menus/menu.json, or a newer one the
+# center sent with a menu update): nodes with a label in zh/en and either
+# child items or an action name (see pos.actions). A digit picks an item,
+# UP/DOWN page, CANCEL goes back one level, MENU returns to the top.
+from pos.compat import json
+from pos import keys as K
+from pos import ui
+from pos.text import label
+
+MENU_FILE = "menu.json"
+
+
+class MenuError(ValueError):
+    pass
+
+
+def load(storage, resources):
+    # a downloaded menu (written by menu update) first, then the shipped one
+    for src in (storage, resources):
+        data = src.read(MENU_FILE)
+        if data:
+            try:
+                tree = parse(data)
+                return tree
+            except MenuError:
+                continue
+    raise MenuError("no usable menu.json")
+
+
+def parse(data):
+    try:
+        tree = json.loads(data)
+    except ValueError:
+        raise MenuError("menu is not valid JSON")
+    validate(tree)
+    return tree
+
+
+def validate(tree, known_actions=None):
+    # -> list of problems (empty if fine); raises MenuError on the first one.
+    if not isinstance(tree, dict) or "root" not in tree:
+        raise MenuError("menu needs a 'root' node")
+    if not isinstance(tree.get("version", 0), int):
+        raise MenuError("menu 'version' must be an integer")
+    _check(tree["root"], "root", known_actions)
+    return tree
+
+
+def _check(node, path, known):
+    if not isinstance(node, dict):
+        raise MenuError(path + ": a node must be an object")
+    lab = node.get("label")
+    if not isinstance(lab, dict) or not lab.get("zh"):
+        raise MenuError(path + ": needs a label with 'zh'")
+    items = node.get("items")
+    action = node.get("action")
+    if items is None and action is None:
+        raise MenuError(path + ": needs 'items' or 'action'")
+    if items is not None and action is not None:
+        raise MenuError(path + ": has both 'items' and 'action'")
+    if action is not None:
+        if not isinstance(action, str):
+            raise MenuError(path + ": action must be a name")
+        if known is not None and action not in known:
+            raise MenuError(path + ": unknown action %r" % action)
+        return
+    if not isinstance(items, list) or not items:
+        raise MenuError(path + ": 'items' must be a non-empty list")
+    if len(items) > 9:
+        raise MenuError(path + ": at most 9 items (one digit each)")
+    for i in range(len(items)):
+        _check(items[i], path + "." + str(i + 1), known)
+
+
+def walk(tree, lang="zh"):
+    # -> [(key_path, depth, label, action)] in menu order, for menu maps
+    out = []
+
+    def rec(node, path, depth):
+        items = node.get("items") or []
+        for i in range(len(items)):
+            it = items[i]
+            kp = path + (str(i + 1),)
+            out.append((kp, depth, label(it["label"], lang), it.get("action")))
+            if it.get("items"):
+                rec(it, kp, depth + 1)
+
+    rec(tree["root"], (), 0)
+    return out
+
+
+def find_action(tree, action):
+    # -> key path tuple of the first item running `action`, or None
+    for kp, _d, _l, a in walk(tree):
+        if a == action:
+            return kp
+    return None
+
+
+def draw(t, node, page):
+    lang = t.lang()
+    items = node["items"]
+    per = t.rows - 1
+    pages = (len(items) + per - 1) // per
+    title = label(node["label"], lang)
+    if pages > 1:
+        title = title + " " + str(page + 1) + "/" + str(pages)
+    from pos.screen import Frame
+
+    f = Frame(t.rows, t.cols)
+    f.put(0, title, "center", True)
+    for r in range(per):
+        i = page * per + r
+        if i >= len(items):
+            break
+        f.put(r + 1, str(i + 1) + "." + label(items[i]["label"], lang))
+    t.show(f)
+    return pages
+
+
+def run(t):
+    # Generator: the menu from the top until the user leaves it (CANCEL at the
+    # top) or an action finishes (back to idle, as a real terminal does).
+    from pos import actions
+
+    root = t.menu()["root"]
+    stack = [root]
+    page = 0
+    while stack:
+        node = stack[-1]
+        pages = draw(t, node, page)
+        k = yield from ui.wait_key(t, ui.IDLE_TIMEOUT, menu_key=True)
+        if k is None:
+            return
+        if k == K.MENU:
+            stack = [t.menu()["root"]]
+            page = 0
+        elif k == K.CANCEL:
+            stack.pop()
+            page = 0
+        elif k == K.DOWN:
+            page = (page + 1) % pages
+        elif k == K.UP:
+            page = (page - 1) % pages
+        elif k in K.DIGITS and k != "0":
+            i = int(k) - 1
+            items = node["items"]
+            if i >= len(items):
+                t.emit(("beep", "error"))
+                continue
+            item = items[i]
+            if item.get("items"):
+                stack.append(item)
+                page = 0
+            else:
+                again = yield from actions.run(t, item["action"])
+                if not again:
+                    return
+                page = 0
+        else:
+            t.emit(("beep", "error"))

@@ -1,0 +1,144 @@
+# The storage port. The core keeps three kinds of things:
+#   state files   replaced whole, atomically (write-then-rename);
+#   the journal   append-only CRC-framed records (see journal.py);
+#   static data   menus, strings, response texts (read-only).
+# Drivers pass an object with these methods; MemoryStorage is the test one,
+# FileStorage serves both a desktop data dir and a board's littlefs.
+import os
+
+
+class StorageError(OSError):
+    pass
+
+
+class MemoryStorage:
+    def __init__(self, files=None):
+        self.files = {}
+        if files:
+            for k in files:
+                self.files[k] = bytes(files[k])
+
+    def read(self, name):
+        return self.files.get(name)
+
+    def write(self, name, data):
+        self.files[name] = bytes(data)
+
+    def append(self, name, data):
+        self.files[name] = self.files.get(name, b"") + bytes(data)
+
+    def size(self, name):
+        d = self.files.get(name)
+        return -1 if d is None else len(d)
+
+    def truncate(self, name, size):
+        d = self.files.get(name)
+        if d is not None:
+            self.files[name] = d[:size]
+
+    def remove(self, name):
+        if name in self.files:
+            del self.files[name]
+
+    def names(self):
+        return sorted(self.files)
+
+
+def _exists(path):
+    try:
+        os.stat(path)
+        return True
+    except OSError:
+        return False
+
+
+def _fsync(f):
+    f.flush()
+    try:
+        os.fsync(f.fileno())  # CPython; MicroPython's flush() commits on littlefs
+    except (AttributeError, OSError):
+        pass
+
+
+class FileStorage:
+    def __init__(self, root, readonly=False):
+        self.root = root.rstrip("/") if len(root) > 1 else root
+        self.readonly = readonly
+        if not readonly and not _exists(self.root):
+            _makedirs(self.root)
+
+    def _path(self, name):
+        if "/" in name or "\\" in name or name.startswith("."):
+            raise StorageError("bad file name %r" % name)
+        return self.root + "/" + name
+
+    def read(self, name):
+        try:
+            with open(self._path(name), "rb") as f:
+                return f.read()
+        except OSError:
+            return None
+
+    def write(self, name, data):
+        self._check_rw()
+        path = self._path(name)
+        tmp = path + ".tmp"
+        with open(tmp, "wb") as f:
+            f.write(data)
+            _fsync(f)
+        _rename(tmp, path)
+
+    def append(self, name, data):
+        self._check_rw()
+        with open(self._path(name), "ab") as f:
+            f.write(data)
+            _fsync(f)
+
+    def size(self, name):
+        try:
+            return os.stat(self._path(name))[6]
+        except OSError:
+            return -1
+
+    def truncate(self, name, size):
+        self._check_rw()
+        data = self.read(name)
+        if data is not None and len(data) > size:
+            self.write(name, data[:size])
+
+    def remove(self, name):
+        self._check_rw()
+        try:
+            os.remove(self._path(name))
+        except OSError:
+            pass
+
+    def names(self):
+        try:
+            out = [n for n in os.listdir(self.root) if not n.endswith(".tmp")]
+        except OSError:
+            return []
+        out.sort()
+        return out
+
+    def _check_rw(self):
+        if self.readonly:
+            raise StorageError("read-only storage")
+
+
+def _rename(src, dst):
+    try:
+        os.replace(src, dst)  # CPython (atomic on Windows too)
+    except AttributeError:
+        os.rename(src, dst)  # MicroPython: atomic on littlefs
+
+
+def _makedirs(path):
+    parts = path.split("/")
+    cur = "" if path.startswith("/") else "."
+    for p in parts:
+        if not p:
+            continue
+        cur = cur + "/" + p if cur else p
+        if not _exists(cur):
+            os.mkdir(cur)

@@ -1,0 +1,151 @@
+# The terminal: a sans-IO state machine. Drivers feed events and perform the
+# effects it returns; nothing here touches a socket, a file handle, a clock or
+# a screen directly (storage goes through the port object the driver passes).
+#
+# Events in:
+#   ("key", name)                   a key press (pos.keys names)
+#   ("card", pan, expiry)           a card presented (expiry "YYMM" or "")
+#   ("reply", frame_bytes)          the host's answer to the last "send"
+#   ("timeout",)                    no answer within the send's timeout
+#   ("link_error", reason, sent)    the link failed; sent: whether the request left
+#   ("tick", (Y, M, D, h, m, s))    the wall clock, at least once a second when idle
+#   ("printer", "ok" | "paper_out") printer status changes
+# Effects out:
+#   ("show", frame)                 draw this Frame
+#   ("send", frame_bytes, timeout_s) send to the host, answer with reply/timeout/link_error
+#   ("print", lines)                print a receipt: list of (style, text)
+#   ("beep", kind)                  "ok" | "error" | "key"
+#   ("clock", now)                  the host's time from the sign-in reply (boards set RTC)
+#   ("log", level, text)            a line for the driver's log (never on the screen)
+from pos import clock
+from pos.screen import PROFILES, DEFAULT_PROFILE, Frame
+from pos.state import State
+from pos.journal import Journal
+from pos.text import Strings
+from pos.compat import json
+
+RECEIPT_WIDTHS = {"58mm": 32, "80mm": 48}
+
+
+class Terminal:
+    def __init__(self, storage, resources, profile=DEFAULT_PROFILE, now=None, paper="58mm"):
+        if profile not in PROFILES:
+            raise ValueError("unknown display profile %r" % profile)
+        self.storage = storage
+        self.resources = resources
+        self.profile = profile
+        self.rows, self.cols = PROFILES[profile]
+        self.paper_cells = RECEIPT_WIDTHS.get(paper, 32)
+        self.now = now or (2026, 1, 1, 0, 0, 0)
+        defaults = json.loads(resources.read("params.json") or b"{}")
+        self.state = State(storage, defaults)
+        self.journal = Journal(storage)
+        self.strings = Strings(resources, self.state.params.get("lang", "zh"))
+        self.printer_ok = True
+        self.link_address = ""  # what the driver connects to, for the settings screen
+        self.training = False
+        self.frame = Frame(self.rows, self.cols)
+        self._menu = None
+        self._effects = []
+        self._gen = None
+        self._wait = None  # the request the flow is blocked on
+        self._deadline = None
+        self._sending = None  # (title, text, timeout) while a send is outstanding
+
+    # -- driver API ---------------------------------------------------------
+    def start(self):
+        from pos.flows.main import main_loop
+
+        self._gen = main_loop(self)
+        self._resume(None)
+        return self._take()
+
+    def handle(self, event):
+        kind = event[0]
+        if kind == "tick":
+            self.now = tuple(event[1])
+            self._on_tick()
+            w = self._wait
+            if w is not None and w[0] == "input" and "tick" in w[1]:
+                self._resume(event)
+        elif kind == "printer":
+            self.printer_ok = event[1] == "ok"
+            w = self._wait
+            if w is not None and w[0] == "input" and "printer" in w[1]:
+                self._resume(event)
+        elif self._wait is not None:
+            w = self._wait
+            if w[0] == "input" and kind in w[1]:
+                self._resume(event)
+            elif w[0] == "send" and kind in ("reply", "timeout", "link_error"):
+                self._sending = None
+                self._resume(event)
+        return self._take()
+
+    def waiting_for(self):
+        # "input" (keys/card), "send" (a host reply) or None
+        return self._wait[0] if self._wait is not None else None
+
+    def lang(self):
+        return self.strings.lang
+
+    # -- used by flows --------------------------------------------------------
+    def show(self, frame):
+        self.frame = frame
+        self._effects.append(("show", frame))
+
+    def emit(self, effect):
+        self._effects.append(effect)
+
+    def s(self, key, *args):
+        return self.strings.get(key, *args)
+
+    def today(self):
+        return clock.date8(self.now)
+
+    def signed_in_today(self):
+        return self.state.signin_date == self.today() and self.state.mak != ""
+
+    def menu(self):
+        # the menu tree: a downloaded one (menu update) wins over the shipped one
+        if self._menu is None:
+            from pos import menu
+
+            self._menu = menu.load(self.storage, self.resources)
+        return self._menu
+
+    def reload_menu(self):
+        self._menu = None
+
+    # -- engine -----------------------------------------------------------------
+    def _take(self):
+        out = self._effects
+        self._effects = []
+        return out
+
+    def _resume(self, value):
+        gen = self._gen
+        self._wait = None
+        self._deadline = None
+        try:
+            req = gen.send(value)
+        except StopIteration:
+            self._gen = None
+            return
+        self._wait = req
+        if req[0] == "send":
+            self._effects.append(("send", req[1], req[2]))
+            self._sending = (req[3], req[4], req[2], clock.to_seconds(self.now))
+        elif req[0] == "input" and req[2]:
+            self._deadline = clock.to_seconds(self.now) + req[2]
+
+    def _on_tick(self):
+        if self._sending is not None:
+            from pos import ui
+
+            title, text, timeout, started = self._sending
+            left = timeout - (clock.to_seconds(self.now) - started)
+            if left >= 0:
+                ui.show_progress(self, title, text, left)
+        if self._deadline is not None and clock.to_seconds(self.now) >= self._deadline:
+            self._resume(("timeout",))
