@@ -123,7 +123,7 @@ def _wrap_para(text, cells, out):
             while best > 1 and best < len(text) and text[best] in _NO_START:
                 best -= 1
             # no orphan: a last line of one character (plus punctuation) takes one more
-            if best > 2 and width(text[best:]) <= 3 and width(text[best:]) < len(text[best:]) * 2:
+            if best > 2 and len(text[best:]) <= 2 and width(text[best:]) <= 3:
                 best -= 1
         line = text[:best]
         rest = text[best:]

@@ -54,22 +54,23 @@ class Frame:
 
 def layout(rows, cols, title=None, body=None, footer=None, title_inverse=True):
     # The common screen: an inverse title bar, wrapped body text, and a footer
-    # pinned to the last row. Body lines that do not fit are dropped from the
-    # end (callers keep prompts short enough for 4 x 16).
+    # pinned to the last rows. When everything does not fit, the title goes
+    # first (the prompt matters more), then body lines from the end.
     f = Frame(rows, cols)
-    top = 0
-    if title is not None:
-        f.put(0, title, "center", title_inverse)
-        top = 1
-    bottom = rows
     foot = cells.wrap(footer, cols) if footer else []
-    bottom = rows - len(foot)
-    if bottom < top:
-        bottom = top
     lines = []
     if body:
         for part in body if isinstance(body, (list, tuple)) else (body,):
             lines.extend(cells.wrap(part, cols))
+    if title is not None and 1 + len(lines) + len(foot) > rows:
+        title = None
+    top = 0
+    if title is not None:
+        f.put(0, title, "center", title_inverse)
+        top = 1
+    bottom = rows - len(foot)
+    if bottom < top:
+        bottom = top
     r = top
     for line in lines:
         if r >= bottom:

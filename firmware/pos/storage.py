@@ -134,11 +134,10 @@ def _rename(src, dst):
 
 
 def _makedirs(path):
-    parts = path.split("/")
-    cur = "" if path.startswith("/") else "."
-    for p in parts:
+    cur = "/" if path.startswith("/") else ""
+    for p in path.split("/"):
         if not p:
             continue
-        cur = cur + "/" + p if cur else p
+        cur = cur + p if cur in ("", "/") else cur + "/" + p
         if not _exists(cur):
             os.mkdir(cur)

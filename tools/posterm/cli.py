@@ -1,0 +1,157 @@
+"""posterm: the command line. See `posterm --help` and README.md.
+
+    posterm                      the emulator, with an embedded host on loopback
+    posterm emulator [...]       the same, with options
+    posterm host [...]           run the host (center) on its own, or manage it
+    posterm keys [...] KEY...    headless: feed keys, print every frame
+    posterm iso decode HEX       pretty-print an ISO 8583 frame
+    posterm menu tree|map|validate
+"""
+
+import argparse
+import importlib
+import sys
+
+from posterm import paths
+
+# Sub-commands that live in their own modules: name -> module with register(subparsers).
+# A module that is not there (yet) is simply not offered.
+_EXTRA = (
+    "posterm.emulator.cli",
+    "posterm.lessons.cli",
+    "posterm.flash.cli",
+    "posterm.bench.cli",
+    "posterm.font.cli",
+    "posterm.bridge.cli",
+)
+
+
+class CliError(Exception):
+    """A user error: printed as one line, exit status 2."""
+
+
+def common_options(p, date=True, host=True):
+    p.add_argument(
+        "--data",
+        metavar="DIR",
+        default=None,
+        help="terminal state and the embedded host's database (default: %s)"
+        % paths.default_data_dir(),
+    )
+    if host:
+        p.add_argument(
+            "--host",
+            metavar="HOST:PORT",
+            default=None,
+            help="use a running host (posterm host) instead of the embedded one",
+        )
+    p.add_argument("--lang", choices=("zh", "en"), default=None, help="screen language (zh)")
+    if date:
+        p.add_argument(
+            "--date",
+            metavar="YYYY-MM-DD[THH:MM]",
+            default=None,
+            help="the terminal clock (fixed), for scripts and lessons",
+        )
+    p.add_argument(
+        "--profile",
+        default="lcd128x64",
+        help="display profile: lcd128x64 (4x16, default) or lcd320x240 (15x40)",
+    )
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="posterm",
+        description="A text-mode clone of a bank card POS terminal (CUP-style ISO 8583).",
+    )
+    subs = parser.add_subparsers(dest="cmd", metavar="COMMAND")
+
+    from posterm import keyscmd
+
+    keyscmd.register(subs, common_options)
+
+    iso = subs.add_parser("iso", help="ISO 8583 tools", description="ISO 8583 tools")
+    iso_subs = iso.add_subparsers(dest="iso_cmd", metavar="COMMAND", required=True)
+    dec = iso_subs.add_parser(
+        "decode",
+        help="pretty-print a frame (TPDU, header, MTI, fields); verify the MAC with --mak",
+    )
+    dec.add_argument("hex", metavar="HEX", help="the frame in hex (spaces allowed), or - for stdin")
+    dec.add_argument("--mak", metavar="KEY", default=None, help="MAC key in hex (16 or 32 digits)")
+    dec.add_argument("--algo", choices=("ecb", "x9.9", "x9.19"), default="ecb")
+    dec.set_defaults(func=run_iso_decode)
+
+    from posterm import menucmd
+
+    menucmd.register(subs)
+
+    from posterm.host import cli as host_cli
+
+    host_cli.register(subs)
+
+    for modname in _EXTRA:
+        try:
+            mod = importlib.import_module(modname)
+        except ModuleNotFoundError as e:
+            if e.name and modname.startswith(e.name):
+                continue
+            raise
+        mod.register(subs, common_options)
+    return parser
+
+
+def run_iso_decode(args):
+    from pos import iso8583
+    from posterm import isotool
+
+    text = sys.stdin.read() if args.hex == "-" else args.hex
+    text = "".join(text.split())
+    try:
+        data = bytes.fromhex(text)
+    except ValueError:
+        raise CliError("HEX must be hexadecimal digits (spaces allowed)") from None
+    mak = None
+    if args.mak:
+        try:
+            mak = bytes.fromhex(args.mak)
+        except ValueError:
+            raise CliError("--mak must be hex") from None
+        if len(mak) not in (8, 16):
+            raise CliError("--mak must be 16 or 32 hex digits")
+    try:
+        print(isotool.describe(data, mak=mak, algo=args.algo))
+    except iso8583.Iso8583Error as e:
+        raise CliError(f"cannot decode: {e}") from None
+    return 0
+
+
+def main(argv=None):
+    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        argv = ["emulator"] if _has_emulator() else ["--help"]
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 0
+    try:
+        return func(args) or 0
+    except CliError as e:
+        print(f"posterm: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _has_emulator():
+    try:
+        importlib.import_module("posterm.emulator.cli")
+        return True
+    except ModuleNotFoundError:
+        return False
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""`posterm keys`: drive the terminal headless with key tokens and print every
+frame (rows as on the screen, frames separated by a line of dashes) and every
+receipt (under a `# receipt` line). With `-` it reads tokens from standard
+input and prints each frame as soon as it is shown, so another program can
+read the screen and press the next key."""
+
+import os
+import sys
+
+from pos.keys import KeyTokenError, parse_token
+from pos import clock
+
+from posterm import paths
+
+RULE = "-" * 16
+
+
+def register(subs, common_options):
+    p = subs.add_parser(
+        "keys",
+        help="headless: feed keys, print every frame",
+        description="Feed key tokens to the terminal and print every frame. Keys: 0-9, ., "
+        "MENU, ENTER (确认), CANCEL (取消), CLEAR (退格), UP, DOWN, F1-F4; a run of digits "
+        "such as 123 is those keys in order; CARD=<PAN>[=YYMM] presents a test card. "
+        "Use - to read tokens from standard input.",
+    )
+    common_options(p)
+    p.add_argument("--paper", choices=("58mm", "80mm"), default="58mm", help="receipt width")
+    p.add_argument("tokens", nargs="*", metavar="KEY", help="key tokens, or - for stdin")
+    p.set_defaults(func=run)
+
+
+class FramePrinter:
+    def __init__(self, out, driver):
+        self.out = out
+        self.driver = driver
+        self.count = 0
+        self.last = None
+
+    def frame(self, f):
+        rows = f.text()
+        if rows == self.last:
+            return
+        self.last = rows
+        self._sep()
+        self.out.write("\n".join(rows) + "\n")
+        self.out.flush()
+
+    def receipt(self, lines):
+        self._sep()
+        self.out.write("# receipt\n")
+        self.out.write("\n".join(self.driver.receipt_text(lines)) + "\n")
+        self.out.flush()
+        self.last = None
+
+    def _sep(self):
+        if self.count:
+            self.out.write(RULE + "\n")
+        self.count += 1
+
+
+def run(args):
+    from posterm.cli import CliError
+    from posterm.driver import Driver, DataDirLocked
+    from posterm.link import HostAddressError
+
+    stdin_mode = args.tokens == ["-"]
+    events = []
+    if not stdin_mode:
+        for tok in args.tokens:
+            try:
+                events.extend(parse_token(tok))
+            except KeyTokenError as e:
+                raise CliError(str(e)) from None
+    date = None
+    if args.date:
+        try:
+            date = clock.parse(args.date)
+        except ValueError as e:
+            raise CliError(f"--date: {e}") from None
+    data_dir = args.data or paths.default_data_dir()
+    try:
+        driver = Driver(data_dir, host=args.host, lang=args.lang, date=date,
+                        profile=args.profile, paper=args.paper)
+    except (DataDirLocked, HostAddressError, ValueError) as e:
+        raise CliError(str(e)) from None
+    out = sys.stdout
+    printer = FramePrinter(out, driver)
+    driver.frame_listeners.append(printer.frame)
+    driver.print_listeners.append(printer.receipt)
+    status = 0
+    try:
+        driver.start()
+        if stdin_mode:
+            for line in sys.stdin:
+                for tok in line.split():
+                    try:
+                        evs = parse_token(tok)
+                    except KeyTokenError as e:
+                        print(f"posterm: error: {e}", file=sys.stderr)
+                        status = 2
+                        continue
+                    for ev in evs:
+                        driver.feed(ev)
+        else:
+            for ev in events:
+                driver.feed(ev)
+    except BrokenPipeError:
+        sys.stderr.close()
+    finally:
+        driver.close()
+    err = getattr(driver.terminal, "last_error", None)
+    if err:
+        print(f"posterm: internal error (logged in {os.path.join(data_dir, 'posterm.log')})",
+              file=sys.stderr)
+        status = 1
+    return status
