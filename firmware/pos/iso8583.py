@@ -25,7 +25,7 @@ class Iso8583Error(ValueError):
             where = str(field)
         if offset is not None:
             where += f" at offset {offset}"
-        ValueError.__init__(self, where + ": " + reason)
+        super().__init__(where + ": " + reason)
         self.field = field
         self.offset = offset
         self.reason = reason
@@ -239,7 +239,7 @@ def decode(body):
         if kind == "b":
             value = raw
         elif kind == "n" or kind == "z":
-            h = raw.hex()
+            h = raw.hex() if size else ""  # MicroPython: b"".hex() is b"", not ""
             if n & 1:
                 if lentype == 0 and spec[4] == "r":
                     pad = h[0]

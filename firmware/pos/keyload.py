@@ -14,7 +14,7 @@ _ZERO8 = bytes(8)
 class KeyCheckError(ValueError):
     # key: 'PIK', 'MAK' or 'TDK'; None when field 62 or the TMK itself is malformed.
     def __init__(self, key, reason):
-        ValueError.__init__(self, (key + ": " + reason) if key else reason)
+        super().__init__((key + ": " + reason) if key else reason)
         self.key = key
         self.reason = reason
 

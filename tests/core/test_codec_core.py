@@ -1,0 +1,227 @@
+# ISO 8583 codec vectors (reference cup8583.md 4.6 E and F); plain functions so they also run
+# on MicroPython.
+from mptest import eq, raises, true
+from pos import iso8583
+from pos.iso8583 import Iso8583Error
+
+F_0800 = (
+    "003C600003000060310000000008000020000000C000120000013132333435363738313233343536373839"
+    "30313233343500110000000100300003303120"
+)
+F_0810 = (
+    "007960000000036031000000000810003800010AC0001400000110153003150812345678303331353130"
+    "31353330303130303132333435363738313233343536373839303132333435001100000001003000"
+    "40CB4AB541CD5AD4FC256A882726936A5A08D7B4FBD0D7CB5B1A70AC6A000000000000000000B8CC69"
+)
+F_0200 = (
+    "008060000300006031000000000200702404C020C09811196212142000000000012000000000000001"
+    "0000000002291202100012376212142000000000012D29122206899031006031323334353637383132"
+    "3334353637383930313233343531353642171B9345064D932600000000000000001122000001000041"
+    "37364235353934"
+)
+E_0800 = (  # spaced as in the reference: LEN TPDU HEADER MTI BITMAP 11 41 42 60 63
+    "003C 6006010000 603200321702 0800 0020000000C00012 000001 3238383030373838"
+    " 393336353232333431313138383031 0011 000000010040 0003 303031"
+).replace(" ", "")
+
+
+def _frame(hexstr):
+    return bytes.fromhex(hexstr)
+
+
+def _body(hexstr):
+    return iso8583.unpack_frame(_frame(hexstr))[2]
+
+
+def test_vector_f_0800_decodes_to_its_fields():
+    tpdu, header, body = iso8583.unpack_frame(_frame(F_0800))
+    eq(tpdu, bytes.fromhex("6000030000"))
+    eq(header, bytes.fromhex("603100000000"))
+    msg = iso8583.decode(body)
+    eq(msg["mti"], "0800")
+    eq(msg[11], "000001")
+    eq(msg[41], "12345678")
+    eq(msg[42], "123456789012345")
+    eq(msg[60], "00000001003")
+    eq(msg[63], "01 ")
+    eq(len(msg), 6)
+
+
+def test_vector_f_0810_carries_the_sign_in_keys_in_field_62():
+    msg = iso8583.decode(_body(F_0810))
+    eq(msg["mti"], "0810")
+    eq(msg[12], "101530")
+    eq(msg[13], "0315")
+    eq(msg[32], "12345678")
+    eq(msg[37], "031510153001")
+    eq(msg[39], "00")
+    eq(len(msg[62]), 40)
+    eq(msg[62][16:20], bytes.fromhex("08D7B4FB"))
+
+
+def test_vector_f_0200_decodes_track_entry_mode_and_mac():
+    msg = iso8583.decode(_body(F_0200))
+    eq(msg[2], "6212142000000000012")
+    eq(msg[4], "000000010000")
+    eq(msg[22], "021")
+    eq(msg[35], "6212142000000000012=29122206899031006")
+    eq(msg[52], bytes.fromhex("42171B9345064D93"))
+    eq(msg[53], "2600000000000000")
+    eq(msg[60], "22000001000")
+    eq(msg[64], b"A76B5594")
+
+
+def test_vector_frames_reencode_byte_identical():
+    for hexstr in (F_0800, F_0810, F_0200, E_0800):
+        tpdu, header, body = iso8583.unpack_frame(_frame(hexstr))
+        eq(iso8583.encode(iso8583.decode(body)), body)
+        eq(iso8583.pack_frame(tpdu, header, iso8583.encode(iso8583.decode(body))), _frame(hexstr))
+
+
+def test_vector_e_real_sign_in_request_decodes():
+    msg = iso8583.decode(_body(E_0800))
+    eq(msg[41], "28800788")
+    eq(msg[42], "936522341118801")
+    eq(msg[60], "00000001004")
+    eq(msg[63], "001")
+
+
+def test_odd_fixed_n_fields_align_per_dialect():
+    # F22 left-aligned (trailing 0), F23 right-aligned (leading 0)
+    body = iso8583.encode({"mti": "0200", 22: "051", 23: "001"})
+    eq(body[10:], bytes.fromhex("05100001"))
+
+
+def test_variable_numeric_length_counts_digits():
+    body = iso8583.encode({"mti": "0200", 2: "621214200000000001"})
+    eq(body[10:], bytes.fromhex("18621214200000000001"))
+    body = iso8583.encode({"mti": "0200", 2: "6212142000000000012"})
+    eq(body[10:], bytes.fromhex("196212142000000000012" + "0"))
+
+
+def test_lllvar_length_is_two_bcd_bytes():
+    body = iso8583.encode({"mti": "0800", 63: "01 "})
+    eq(body[10:], bytes.fromhex("0003303120"))
+
+
+def test_bitmap_has_no_secondary_bit():
+    body = iso8583.encode({"mti": "0800", 11: "000001", 64: bytes(8)})
+    eq(body[2:10], bytes.fromhex("0020000000000001"))
+
+
+def test_mab_sets_bit_64_and_stops_before_field_64():
+    msg = iso8583.decode(_body(F_0200))
+    m = iso8583.mab(msg)
+    body = _body(F_0200)
+    eq(m, body[:-8])
+    del msg[64]
+    eq(iso8583.mab(msg), body[:-8])
+
+
+def test_swap_tpdu_exchanges_destination_and_source():
+    eq(iso8583.swap_tpdu(bytes.fromhex("6000030000")), bytes.fromhex("6000000003"))
+
+
+def test_frame_length_reads_the_binary_prefix():
+    eq(iso8583.frame_length(b"\x01\xaa"), 426)
+    eq(iso8583.frame_length(bytes.fromhex("007F")), 127)
+
+
+def test_encode_names_the_field_of_an_overlong_value():
+    with raises(Iso8583Error) as caught:
+        iso8583.encode({"mti": "0200", 35: "1" * 40})
+    eq(caught.value.field, 35)
+    eq(caught.value.offset, None)
+    eq(str(caught.value), "field 35: length 40 exceeds max 37")
+
+
+def test_encode_rejects_wrong_types_and_charsets():
+    cases = (
+        ({"mti": "0200", 3: 0}, 3),
+        ({"mti": "0200", 3: "00000A"}, 3),
+        ({"mti": "0200", 3: "0000000"}, 3),
+        ({"mti": "0200", 52: "12345678"}, 52),
+        ({"mti": "0200", 41: "1234567\n"}, 41),
+        ({"mti": "0200", 39: "0!"}, 39),
+        ({"mti": "0200", 35: "1234=56F"}, 35),
+        ({"mti": "0200", 65: "1"}, 65),
+        ({"mti": "0200", 1: b""}, 1),
+        ({"mti": "02X0"}, "mti"),
+        ({3: "000000"}, "mti"),
+        ({"mti": "0200", "x": "1"}, "bitmap"),
+    )
+    for msg, field in cases:
+        with raises(Iso8583Error) as caught:
+            iso8583.encode(msg)
+        eq(caught.value.field, field, repr(msg))
+
+
+def test_decode_errors_carry_field_and_offset():
+    body = _body(F_0200)
+    with raises(Iso8583Error) as caught:
+        iso8583.decode(body[:-3])
+    eq(caught.value.field, 64)
+    eq(caught.value.offset, len(body) - 8)
+    eq(str(caught.value), f"field 64 at offset {len(body) - 8}: truncated: need 8 bytes, have 5")
+    with raises(Iso8583Error) as caught:
+        iso8583.decode(body + b"\x00")
+    eq(caught.value.field, "len")
+    eq(caught.value.offset, len(body))
+
+
+def test_decode_rejects_bad_bcd_and_secondary_bitmap():
+    with raises(Iso8583Error) as caught:
+        iso8583.decode(bytes.fromhex("0A00") + bytes(8))
+    eq(caught.value.field, "mti")
+    with raises(Iso8583Error) as caught:
+        iso8583.decode(bytes.fromhex("0200") + bytes.fromhex("8000000000000000"))
+    eq(caught.value.field, "bitmap")
+    # F3 with a non-decimal nibble
+    with raises(Iso8583Error) as caught:
+        iso8583.decode(bytes.fromhex("0200" + "2000000000000000" + "00000A"))
+    eq(caught.value.field, 3)
+    eq(caught.value.offset, 10)
+    # F2 length byte not BCD
+    with raises(Iso8583Error) as caught:
+        iso8583.decode(bytes.fromhex("0200" + "4000000000000000" + "1A"))
+    eq(caught.value.field, 2)
+    # F2 length over its maximum of 19
+    with raises(Iso8583Error) as caught:
+        iso8583.decode(bytes.fromhex("0200" + "4000000000000000" + "20" + "00" * 10))
+    true("exceeds max 19" in str(caught.value))
+
+
+def test_unpack_frame_checks_length_and_tpdu_id():
+    frame = _frame(F_0800)
+    with raises(Iso8583Error) as caught:
+        iso8583.unpack_frame(frame[:-1])
+    eq(caught.value.field, "len")
+    bad = bytearray(frame)
+    bad[2] = 0x61
+    with raises(Iso8583Error) as caught:
+        iso8583.unpack_frame(bytes(bad))
+    eq(caught.value.field, "tpdu")
+    with raises(Iso8583Error) as caught:
+        iso8583.unpack_frame(bytes.fromhex("00076000000000" + "6031"))
+    eq(caught.value.field, "header")
+
+
+def test_encode_then_decode_round_trips_every_kind():
+    msg = {
+        "mti": "0210",
+        2: "6212",
+        3: "310000",
+        22: "072",
+        23: "001",
+        35: "=",
+        36: "",
+        37: "123456789012",
+        44: "0102 0304",
+        48: "1",
+        52: bytes(range(8)),
+        54: "1001156C000000010000",
+        55: b"\x9f\x26\x08" + bytes(8),
+        62: b"",
+        63: "CUP",
+    }
+    eq(iso8583.decode(iso8583.encode(msg)), msg)

@@ -1,0 +1,151 @@
+# DES/3DES, MAC, PIN block, key loading and CRC vectors (reference cup8583.md 4.6 B, C, F);
+# plain functions so they also run on MicroPython.
+from mptest import eq, raises, true
+from pos import crc, des, iso8583, keyload, mac, pinblock
+
+H = bytes.fromhex
+TMK = H("11111111111111112222222222222222")
+PIK = H("0123456789ABCDEFFEDCBA9876543210")
+MAK = H("89ABCDEF01234567")
+F62 = H("CB4AB541CD5AD4FC256A882726936A5A08D7B4FBD0D7CB5B1A70AC6A000000000000000000B8CC69")
+F_0200_BODY = H(
+    "0200702404C020C09811196212142000000000012000000000000001"
+    "0000000002291202100012376212142000000000012D29122206899031006031323334353637383132"
+    "3334353637383930313233343531353642171B9345064D932600000000000000001122000001000041"
+    "37364235353934"
+)
+TAK_B = H("C24A8FB57AA20123")
+
+
+def test_des_known_answer_and_kcvs():
+    eq(des.encrypt(H("0123456789ABCDEF"), bytes(8)), H("D5D44FF720683D0D"))
+    eq(des.kcv(H("0123456789ABCDEF")), H("D5D44FF7"))
+    eq(des.kcv(PIK), H("08D7B4FB"))
+
+
+def test_des_fips_81_ecb_example():
+    # FIPS 81 appendix B: "Now is the time for all " under 0123456789ABCDEF
+    plain = b"Now is the time for all "
+    cipher = H("3FA40E8A984D48156A271787AB8883F9893D51EC4B563B53")
+    eq(des.encrypt(H("0123456789ABCDEF"), plain), cipher)
+    eq(des.decrypt(H("0123456789ABCDEF"), cipher), plain)
+
+
+def test_3des_with_k1_k2_k1_equals_two_key_form():
+    data = bytes(range(32))
+    k16 = H("0123456789ABCDEFFEDCBA9876543210")
+    eq(des.encrypt(k16, data), des.encrypt(k16 + k16[:8], data))
+    eq(des.decrypt(k16, des.encrypt(k16, data)), data)
+
+
+def test_3des_with_equal_halves_is_single_des():
+    k = H("133457799BBCDFF1")
+    data = H("0123456789ABCDEF")
+    eq(des.encrypt(k + k, data), des.encrypt(k, data))
+    eq(des.encrypt(k, data), H("85E813540F0AB405"))
+
+
+def test_des_key_object_matches_module_functions():
+    key = des.DesKey(PIK)
+    block = H("0011223344556677")
+    eq(key.encrypt_block(block), des.encrypt(PIK, block))
+    eq(key.decrypt_block(key.encrypt_block(block)), block)
+
+
+def test_des_rejects_bad_key_and_data_lengths():
+    with raises(des.CryptoError):
+        des.encrypt(bytes(7), bytes(8))
+    with raises(des.CryptoError):
+        des.encrypt(bytes(8), bytes(9))
+    with raises(des.CryptoError):
+        des.DesKey(bytes(32))
+
+
+def test_vector_b_tak_decrypts_under_the_tmk_and_ecb_mac_is_8a9e91b8():
+    tak = des.decrypt(H("70F2A84CCBC2AE8625CBB0F2C22AB923"), H("96D605EA176B7E9E"))
+    eq(tak, TAK_B)
+    eq(des.kcv(tak), H("0547DB3E"))
+    # the ECB MAC depends on the MAB only through the XOR of its blocks (4D08F434464FE7BF)
+    eq(mac.ecb_mac(tak, H("4D08F434464FE7BF")), b"8A9E91B8")
+    eq(mac.ecb_mac(tak, H("0200302004C020C0") + H("4D08F434464FE7BF") + H("0200302004C020C0")),
+       b"8A9E91B8")  # fmt: skip
+
+
+def test_vector_f_0200_ecb_mac_is_a76b5594():
+    msg = iso8583.decode(F_0200_BODY)
+    mab = iso8583.mab(msg)
+    eq(mac.compute("ecb", MAK, mab), b"A76B5594")
+    true(mac.verify("ecb", MAK, mab, msg[64]))
+    true(not mac.verify("ecb", MAK, mab, b"A76B5595"))
+    true(not mac.verify("ecb", MAK, mab, b"A76B"))
+
+
+def test_x99_and_x919_agree_for_a_repeated_key():
+    mab = bytes(range(37))
+    eq(mac.compute("x9.19", MAK, mab), mac.x99_mac(MAK, mab))
+    eq(mac.x919_mac(MAK + MAK, mab), mac.compute("x9.9", MAK, mab))
+    true(mac.x919_mac(PIK, mab) != mac.x99_mac(PIK, mab))
+
+
+def test_unknown_mac_algorithm_is_an_error():
+    with raises(des.CryptoError):
+        mac.compute("cbc", MAK, b"1234")
+
+
+def test_pin_block_format_0_by_hand():
+    # PIN field 06123456FFFFFFFF; PAN field 0000 + 200000000001 (12 rightmost digits
+    # before the check digit 2); XOR -> 06121456FFFFFFFE
+    eq(pinblock.clear_block("123456", "6212142000000000012"), H("06121456FFFFFFFE"))
+    eq(pinblock.encrypt(PIK, "123456", "6212142000000000012"), H("42171B9345064D93"))
+    eq(pinblock.decrypt_pin(PIK, H("42171B9345064D93"), "6212142000000000012"), "123456")
+
+
+def test_pin_block_rejects_bad_pins_and_blocks():
+    for pin in ("123", "1234567890123", "12a4", 1234):
+        with raises(pinblock.PinBlockError):
+            pinblock.clear_block(pin, "6212142000000000012")
+    with raises(pinblock.PinBlockError):
+        pinblock.decrypt_pin(PIK, H("42171B9345064D93"), "6212142000000000029")
+    with raises(pinblock.PinBlockError):
+        pinblock.decrypt_pin(PIK, bytes(7), "6212142000000000012")
+
+
+def test_vector_f_field_62_round_trips():
+    eq(keyload.pack_signin_keys(TMK, PIK, MAK), F62)
+    eq(keyload.unpack_signin_keys(F62, TMK), (PIK, MAK))
+
+
+def test_single_length_and_tdk_layouts_unpack():
+    t = des.DesKey(TMK)
+    f001 = t.encrypt(PIK[:8]) + des.kcv(PIK[:8]) + t.encrypt(MAK) + des.kcv(MAK)
+    eq(keyload.unpack_signin_keys(f001, TMK), (PIK[:8], MAK))
+    tdk = H("00112233445566778899AABBCCDDEEFF")
+    f004 = F62 + t.encrypt(tdk) + des.kcv(tdk)
+    eq(keyload.unpack_signin_keys(f004, TMK), (PIK, MAK))
+    eq(keyload.unpack_signin_keys_all(f004, TMK), (PIK, MAK, tdk))
+
+
+def test_key_check_mismatch_names_the_key():
+    bad = bytearray(F62)
+    bad[39] ^= 1
+    with raises(keyload.KeyCheckError) as caught:
+        keyload.unpack_signin_keys(bytes(bad), TMK)
+    eq(caught.value.key, "MAK")
+    bad = bytearray(F62)
+    bad[0] ^= 1
+    with raises(keyload.KeyCheckError) as caught:
+        keyload.unpack_signin_keys(bytes(bad), TMK)
+    eq(caught.value.key, "PIK")
+    with raises(keyload.KeyCheckError) as caught:
+        keyload.unpack_signin_keys(F62[:39], TMK)
+    eq(caught.value.key, None)
+    with raises(keyload.KeyCheckError):
+        keyload.unpack_signin_keys(F62, bytes(15))
+
+
+def test_crc_check_values():
+    eq(crc.crc16_ccitt(b"123456789"), 0x29B1)
+    eq(crc.crc32(b"123456789"), 0xCBF43926)
+    eq(crc.crc32(b"56789", crc.crc32(b"1234")), 0xCBF43926)
+    eq(crc.crc16_ccitt(b"56789", crc.crc16_ccitt(b"1234")), 0x29B1)
+    eq(crc.crc32(b""), 0)
