@@ -1,0 +1,433 @@
+"""`posterm host ...`: run the host (center) or manage its database.
+
+The core CLI calls register(subparsers) and then run(args).  Every user error is one line on
+stderr and exit status 2; arguments are checked before the database is touched.
+"""
+
+import argparse
+import asyncio
+import logging
+import os
+import sqlite3
+import sys
+from pathlib import Path
+
+from posterm.host import validate
+from posterm.host.catalog import CARD_STATUSES, FAULT_KINDS, TX_TYPES
+from posterm.host.errors import HostError, ValidationError
+from posterm.host.store import Store
+
+DEFAULT_LISTEN = "127.0.0.1:5800"
+REPO_MENU = Path(__file__).resolve().parents[3] / "menus" / "menu.json"
+
+
+def default_data_dir():
+    import platformdirs
+
+    return platformdirs.user_data_dir("posterm")
+
+
+def _db_options(parser, suppress):
+    default = argparse.SUPPRESS if suppress else None
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--db", metavar="PATH", default=default, help="host database file")
+    group.add_argument(
+        "--data",
+        metavar="DIR",
+        default=default,
+        help="data directory; the database is DIR/host.db "
+        "(default: the per-user posterm data dir)",
+    )
+
+
+def register(subparsers):
+    """Add the `host` sub-command to the posterm parser; returns its parser."""
+    p = subparsers.add_parser(
+        "host",
+        help="run the host (center) or manage its terminals, cards, menus, faults",
+        description="Without a command: serve ISO 8583 on --listen until Ctrl-C.",
+    )
+    configure(p)
+    return p
+
+
+def configure(p):
+    p.set_defaults(func=run)
+    p.add_argument(
+        "--listen",
+        metavar="HOST:PORT",
+        default=DEFAULT_LISTEN,
+        help=f"address to serve on (default {DEFAULT_LISTEN})",
+    )
+    p.add_argument(
+        "--menu",
+        metavar="FILE",
+        default=None,
+        help="menu JSON seeded as version 1 into a new database "
+        "(default: the repository's menus/menu.json)",
+    )
+    _db_options(p, suppress=False)
+    cmds = p.add_subparsers(dest="host_cmd", metavar="COMMAND")
+
+    def sub(parent, name, help_text):
+        q = parent.add_parser(name, help=help_text, description=help_text)
+        _db_options(q, suppress=True)
+        return q
+
+    terms = sub(cmds, "terminals", "list, add, freeze, unfreeze, remove terminals")
+    ta = terms.add_subparsers(dest="host_action", metavar="ACTION")
+    sub(ta, "list", "list the registered terminals")
+    q = sub(ta, "add", "register a terminal")
+    q.add_argument("tid", metavar="TID", help="terminal id, 8 characters")
+    q.add_argument("mid", metavar="MID", help="merchant id, 15 characters")
+    q.add_argument("tmk", metavar="TMK", help="terminal master key, 32 hex digits")
+    q.add_argument(
+        "--allow", metavar="TYPES", default="all", help="allowed transaction types (default all)"
+    )
+    q = sub(ta, "freeze", "freeze a terminal: its requests get --code (default 97)")
+    q.add_argument("tid", metavar="TID")
+    q.add_argument("--code", default="97", help="response code to answer with")
+    q = sub(ta, "unfreeze", "serve a frozen terminal again")
+    q.add_argument("tid", metavar="TID")
+    q = sub(ta, "remove", "delete a terminal")
+    q.add_argument("tid", metavar="TID")
+    q = sub(ta, "allow", "set the transaction types a terminal may make (others get 58)")
+    q.add_argument("tid", metavar="TID")
+    q.add_argument(
+        "types", metavar="TYPES", help="'all' or a comma list of: " + ", ".join(TX_TYPES)
+    )
+
+    cards = sub(cmds, "cards", "list or add test cards (no action: list)")
+    ca = cards.add_subparsers(dest="host_action", metavar="ACTION")
+    sub(ca, "list", "list the card deck")
+    q = sub(ca, "add", "add a card, or replace one with the same PAN")
+    q.add_argument("pan", metavar="PAN")
+    q.add_argument("pin", metavar="PIN")
+    q.add_argument("balance", metavar="BALANCE", help="balance in yuan, e.g. 10000.00")
+    q.add_argument("--expiry", default="3012", help="YYMM (default 3012)")
+    q.add_argument("--status", default="ok", help="|".join(CARD_STATUSES))
+    q.add_argument("--holder", default="", help="cardholder name")
+    q.add_argument(
+        "--limit", default="50000.00", help="per-transaction limit in yuan (default 50000.00)"
+    )
+
+    menus = sub(cmds, "menus", "list or publish terminal menu versions")
+    ma = menus.add_subparsers(dest="host_action", metavar="ACTION")
+    sub(ma, "list", "list the stored menu versions")
+    q = sub(ma, "publish", "store FILE as the next menu version")
+    q.add_argument("file", metavar="FILE")
+
+    faults = sub(cmds, "faults", "inject faults for a terminal (lessons, tests)")
+    fa = faults.add_subparsers(dest="host_action", metavar="ACTION")
+    sub(fa, "list", "list the armed faults")
+    q = sub(fa, "set", "arm a fault: " + ", ".join(FAULT_KINDS) + " (respond CODE, delay SECONDS)")
+    q.add_argument("tid", metavar="TID")
+    q.add_argument("kind", metavar="KIND", help=" | ".join(FAULT_KINDS))
+    q.add_argument("arg", metavar="ARG", nargs="?", default=None)
+    g = q.add_mutually_exclusive_group()
+    g.add_argument("--once", action="store_true", help="only the next request")
+    g.add_argument("--count", type=int, default=None, help="only the next N requests")
+    q = sub(fa, "clear", "disarm the fault of TID")
+    q.add_argument("tid", metavar="TID")
+
+    q = sub(cmds, "transactions", "list the transactions the host has seen")
+    q.add_argument("--tid", default=None)
+
+
+def db_path(args):
+    db = getattr(args, "db", None)
+    if db:
+        return db
+    data = getattr(args, "data", None) or default_data_dir()
+    return os.path.join(data, "host.db")
+
+
+def _open(args):
+    store = Store(db_path(args))
+    if store.fresh:
+        menu = getattr(args, "menu", None) or REPO_MENU
+        store.provision_defaults(str(menu))
+    return store
+
+
+def _yuan(fen):
+    return "-" if fen is None else f"{fen // 100}.{fen % 100:02d}"
+
+
+def _table(rows, headers):
+    rows = [[str(c) for c in r] for r in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()]
+    for r in rows:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+    return "\n".join(lines)
+
+
+def _parse_listen(text):
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise ValidationError("--listen", f"expected HOST:PORT, got {text!r}")
+    return host, int(port)
+
+
+# -- commands ---------------------------------------------------------------------------------
+def _serve(args, out):
+    from posterm.host.server import Host
+
+    bind, port = _parse_listen(args.listen)
+    _open(args).close()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+
+    async def main():
+        host = Host(db_path(args))
+        addr = await host.start(bind, port)
+        print(
+            f"posterm host listening on {addr[0]}:{addr[1]}, db {db_path(args)}",
+            file=out,
+            flush=True,
+        )
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await host.stop()
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
+    except OSError as e:
+        raise HostError(f"cannot listen on {args.listen}: {e.strerror or e}") from None
+    return 0
+
+
+def _terminals(args, out):
+    action = args.host_action or "list"
+    if action != "list":
+        validate.tid(args.tid)
+    if action == "add":
+        validate.mid(args.mid)
+        validate.tmk(args.tmk)
+        allowed = validate.tx_types(args.allow)
+    elif action == "freeze":
+        validate.response_code(args.code, "--code")
+    elif action == "allow":
+        allowed = validate.tx_types(args.types)
+    store = _open(args)
+    try:
+        if action == "list":
+            rows = [
+                (
+                    t["tid"],
+                    t["mid"],
+                    t["status"] + (f"({t['freeze_code']})" if t["status"] == "frozen" else ""),
+                    t["host_batch"],
+                    t["allowed"] or "all",
+                    t["signed_in"] or "-",
+                )
+                for t in store.list_terminals()
+            ]
+            print(
+                _table(rows, ["TID", "MID", "STATUS", "BATCH", "ALLOWED", "SIGNED IN"]), file=out
+            )
+        elif action == "add":
+            store.add_terminal(args.tid, args.mid, args.tmk, allowed)
+            print(f"terminal {args.tid} added", file=out)
+        elif action == "freeze":
+            store.freeze_terminal(args.tid, args.code)
+            print(f"terminal {args.tid} frozen (answers {args.code.upper()})", file=out)
+        elif action == "unfreeze":
+            store.unfreeze_terminal(args.tid)
+            print(f"terminal {args.tid} unfrozen", file=out)
+        elif action == "remove":
+            store.remove_terminal(args.tid)
+            print(f"terminal {args.tid} removed", file=out)
+        elif action == "allow":
+            store.set_allowed(args.tid, allowed)
+            print(f"terminal {args.tid} allows {','.join(allowed or ['all'])}", file=out)
+    finally:
+        store.close()
+    return 0
+
+
+def _cards(args, out):
+    action = args.host_action or "list"
+    if action == "add":
+        validate.pan(args.pan)
+        validate.pin(args.pin)
+        balance = validate.amount_fen(args.balance)
+        limit = validate.amount_fen(args.limit, "--limit")
+        validate.expiry(args.expiry)
+        validate.card_status(args.status)
+    store = _open(args)
+    try:
+        if action == "list":
+            rows = [
+                (
+                    c["pan"],
+                    c["status"],
+                    c["expiry"],
+                    _yuan(c["balance_fen"]),
+                    _yuan(c["limit_fen"]),
+                    c["holder"],
+                )
+                for c in store.list_cards()
+            ]
+            print(
+                _table(rows, ["PAN", "STATUS", "EXPIRY", "BALANCE", "LIMIT", "HOLDER"]), file=out
+            )
+        else:
+            store.add_card(
+                args.pan, args.pin, balance, args.expiry, args.status, args.holder, limit
+            )
+            print(f"card {args.pan} stored, balance {_yuan(balance)}", file=out)
+    finally:
+        store.close()
+    return 0
+
+
+def _menus(args, out):
+    action = args.host_action or "list"
+    if action == "publish":
+        try:
+            with open(args.file, "rb") as f:
+                data = f.read()
+        except OSError as e:
+            raise ValidationError("FILE", f"cannot read {args.file}: {e.strerror}")
+        try:
+            validate.menu_json(data.decode("utf-8"), args.file)
+        except UnicodeDecodeError:
+            raise ValidationError(args.file, "not UTF-8 text") from None
+    store = _open(args)
+    try:
+        if action == "list":
+            rows = [
+                (f"{m['version']:04d}", m["crc"], m["size"], m["created"])
+                for m in store.list_menus()
+            ]
+            print(_table(rows, ["VERSION", "CRC32", "BYTES", "CREATED"]), file=out)
+        else:
+            version = store.publish_menu(data)
+            print(f"menu version {version:04d} published from {args.file}", file=out)
+    finally:
+        store.close()
+    return 0
+
+
+def _faults(args, out):
+    action = args.host_action or "list"
+    if action != "list":
+        validate.tid(args.tid)
+    if action == "set":
+        validate.fault(args.kind, args.arg)
+        remaining = 1 if args.once else args.count
+        if remaining is not None and remaining < 1:
+            raise ValidationError("--count", "must be at least 1")
+    store = _open(args)
+    try:
+        if action == "list":
+            rows = [
+                (
+                    f["tid"],
+                    f["kind"],
+                    f["arg"] or "-",
+                    "persistent" if f["remaining"] is None else f["remaining"],
+                )
+                for f in store.list_faults()
+            ]
+            print(_table(rows, ["TID", "KIND", "ARG", "REMAINING"]), file=out)
+        elif action == "set":
+            store.require_terminal(args.tid)
+            store.set_fault(args.tid, args.kind, args.arg, remaining)
+            print(f"fault {args.kind} armed for {args.tid}", file=out)
+        else:
+            store.clear_faults(args.tid)
+            print(f"faults of {args.tid} cleared", file=out)
+    finally:
+        store.close()
+    return 0
+
+
+def _transactions(args, out):
+    if args.tid is not None:
+        validate.tid(args.tid)
+    store = _open(args)
+    try:
+        rows = [
+            (
+                t["id"],
+                t["tid"],
+                t["batch"],
+                t["trace"],
+                t["type"],
+                _mask(t["pan"]),
+                _yuan(t["amount_fen"]),
+                t["rrn"] or "-",
+                t["auth"] or "-",
+                t["date"] + " " + t["time"],
+                t["result"],
+                t["status"],
+            )
+            for t in store.list_transactions(args.tid)
+        ]
+    finally:
+        store.close()
+    print(
+        _table(
+            rows,
+            [
+                "ID",
+                "TID",
+                "BATCH",
+                "TRACE",
+                "TYPE",
+                "PAN",
+                "AMOUNT",
+                "RRN",
+                "AUTH",
+                "WHEN",
+                "39",
+                "STATUS",
+            ],
+        ),
+        file=out,
+    )
+    return 0
+
+
+def _mask(pan):
+    if not pan or len(pan) < 13:
+        return pan or "-"
+    return pan[:6] + "*" * (len(pan) - 10) + pan[-4:]
+
+
+_COMMANDS = {
+    None: _serve,
+    "terminals": _terminals,
+    "cards": _cards,
+    "menus": _menus,
+    "faults": _faults,
+    "transactions": _transactions,
+}
+
+
+def run(args, out=None, err=None):
+    """Execute parsed `posterm host` arguments; returns the exit status."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    try:
+        return _COMMANDS[getattr(args, "host_cmd", None)](args, out)
+    except HostError as e:
+        print(f"posterm host: error: {e}", file=err)
+        return 2
+    except sqlite3.Error as e:
+        print(f"posterm host: error: database {db_path(args)}: {e}", file=err)
+        return 2
+    except OSError as e:
+        print(f"posterm host: error: {e}", file=err)
+        return 2
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="posterm host")
+    configure(parser)
+    return run(parser.parse_args(argv))
