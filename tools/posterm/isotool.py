@@ -1,0 +1,100 @@
+"""Pretty-print ISO 8583 frames of the CUP dialect (used by the CLI and by the host's logs)."""
+
+from pos import iso8583, mac
+from pos.cupspec import FIELDS
+from pos.iso8583 import Iso8583Error
+
+_DOTS = 26  # width of "F002 PAN ......" before the value
+
+
+def _mask_pan(pan):
+    if len(pan) <= 10:
+        return pan
+    return pan[:6] + "*" * (len(pan) - 10) + pan[-4:]
+
+
+def _mask_track(track):
+    # Keep the PAN's first 6 and last 4; hide the rest (expiry, service code, discretionary).
+    pan, sep, _rest = track.partition("=")
+    return _mask_pan(pan) + ("=" + "*" * len(_rest) if sep else "")
+
+
+def _value_text(number, value):
+    if number == 2:
+        return _mask_pan(value)
+    if number in (35, 36):
+        return _mask_track(value)
+    if number == 52:
+        return "(8 bytes)"
+    if number == 62 and isinstance(value, bytes):
+        return f"({len(value)} bytes) {value.hex().upper()}"
+    if isinstance(value, bytes):
+        text = value.hex().upper()
+        printable = all(0x20 <= c < 0x7F for c in value)
+        return f"{text} ({value.decode()})" if printable and value else text
+    return value
+
+
+def _line(label, value):
+    head = label + " "
+    return head + "." * max(2, _DOTS - len(head)) + " " + value
+
+
+def _is_frame(data):
+    return len(data) >= 13 and ((data[0] << 8) | data[1]) == len(data) - 2 and data[2] == 0x60
+
+
+def describe(frame, mak=None, algo="ecb"):
+    """Describe a full frame (with LEN) or a bare body (MTI onwards), one line per part."""
+    if isinstance(frame, str):
+        try:
+            frame = bytes.fromhex("".join(frame.split()))
+        except ValueError:
+            raise Iso8583Error("len", None, "not hex text")
+    if not isinstance(frame, (bytes, bytearray, memoryview)):
+        raise Iso8583Error("len", None, "expected bytes or hex text")
+    data = bytes(frame)
+    lines = []
+    if _is_frame(data):
+        tpdu, header, body = iso8583.unpack_frame(data)
+        lines.append(_line("LEN", f"{len(data) - 2} ({data[:2].hex().upper()})"))
+        lines.append(
+            _line(
+                "TPDU",
+                f"{tpdu.hex().upper()} (id 60, dest {tpdu[1:3].hex().upper()},"
+                f" source {tpdu[3:5].hex().upper()})",
+            )
+        )
+        lines.append(_line("HEADER", header.hex().upper()))
+    else:
+        body = data
+    msg = iso8583.decode(body)
+    lines.append(_line("MTI", msg["mti"]))
+    numbers = sorted(k for k in msg if k != "mti")
+    lines.append(
+        _line("BITMAP", body[2:10].hex().upper() + " [" + " ".join(str(n) for n in numbers) + "]")
+    )
+    for n in numbers:
+        name = FIELDS[n][0]
+        value = msg[n]
+        lines.append(_line(f"F{n:03d} {name}", _value_text(n, value)))
+        if n == 60:
+            lines.append(_line("  60.1 txn type", value[0:2]))
+            if len(value) > 2:
+                lines.append(_line("  60.2 batch", value[2:8]))
+            if len(value) > 8:
+                lines.append(_line("  60.3 network code", value[8:11]))
+            if len(value) > 11:
+                lines.append(_line("  60.4+ flags", value[11:]))
+    if mak is not None:
+        got = msg.get(64)
+        if got is None:
+            lines.append("MAC: ABSENT (no field 64)")
+        else:
+            want = mac.compute(algo, mak, iso8583.mab(msg))
+            if mac.verify(algo, mak, iso8583.mab(msg), got):
+                lines.append("MAC: OK")
+            else:
+                shown = want.decode() if algo == "ecb" else want.hex().upper()
+                lines.append(f"MAC: MISMATCH (expected {shown})")
+    return "\n".join(lines)
