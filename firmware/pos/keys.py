@@ -17,7 +17,7 @@ DIGITS = "0123456789"
 
 class KeyTokenError(ValueError):
     def __init__(self, token, reason):
-        ValueError.__init__(self, "unknown key %r: %s" % (token, reason))
+        super().__init__("unknown key %r: %s" % (token, reason))
         self.token = token
         self.reason = reason
 

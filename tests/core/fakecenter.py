@@ -1,0 +1,79 @@
+# A scripted center for core tests: answers the terminal's frames using the
+# core's own codec and crypto. The real host (tools/posterm/host) is tested
+# separately, and end to end over TCP in tests/test_cli_keys.py.
+from pos import iso8583, mac, keyload, crc
+
+TMK = bytes.fromhex("11111111111111112222222222222222")
+PIK = bytes.fromhex("0123456789ABCDEFFEDCBA9876543210")
+MAK = bytes.fromhex("89ABCDEF01234567")
+
+
+class Center:
+    def __init__(self, menu_json=None, menu_version=1):
+        self.mode = []  # a queue of one-shot behaviours: "timeout", "link", "badmac", "code:NN", "badkcv"
+        self.menu_json = menu_json
+        self.menu_version = menu_version
+        self.requests = []
+        self.rrn = 0
+        self.pik = PIK
+        self.mak = MAK
+
+    def then(self, *modes):
+        for m in modes:
+            self.mode.append(m)
+        return self
+
+    def answer(self, frame, timeout):
+        tpdu, header, body = iso8583.unpack_frame(frame)
+        req = iso8583.decode(body)
+        self.requests.append(req)
+        mode = self.mode.pop(0) if self.mode else "ok"
+        if mode == "timeout":
+            return ("timeout",)
+        if mode == "link":
+            return ("link_error", "connection refused", False)
+        rep = {"mti": "0" + str(int(req["mti"]) + 10)}
+        for f in (2, 3, 4, 11, 25, 41, 42, 49, 60):
+            if f in req:
+                rep[f] = req[f]
+        code = mode[5:] if mode.startswith("code:") else "00"
+        rep[39] = code
+        net = req.get(60, "")[8:11]
+        if req["mti"] == "0800" and net == "930":
+            rep[62] = self._menu_chunk(req.get(62, b""))
+        elif req["mti"] == "0800":
+            pik, mak = self.pik, self.mak
+            f62 = keyload.pack_signin_keys(TMK, pik, mak)
+            if mode == "badkcv":
+                f62 = f62[:36] + b"\x00\x00\x00\x00"
+            rep[62] = f62
+            rep[12] = "093000"
+            rep[13] = "1123"
+        elif code == "00" and req["mti"] in ("0200", "0100", "0220"):
+            self.rrn += 1
+            rep[37] = "1123" + "0" * 4 + ("0000" + str(self.rrn))[-4:]
+            rep[38] = "654321"
+            rep[15] = "1123"
+        if req["mti"] != "0800" and code != "A0":
+            rep[64] = b"\x00" * 8
+            rep[64] = mac.compute("ecb", self.mak, iso8583.mab(rep))
+            if mode == "badmac":
+                rep[64] = b"00000000"
+        return ("reply", iso8583.pack_frame(iso8583.swap_tpdu(tpdu), header, iso8583.encode(rep)))
+
+    def _menu_chunk(self, f62):
+        have = int(f62[:4].decode())
+        offset = int(f62[4:10].decode())
+        if self.menu_json is None or have == self.menu_version:
+            return ("%04d%08X%06d%06d" % (self.menu_version, 0, 0, 0)).encode()
+        data = self.menu_json
+        chunk = data[offset : offset + 400]
+        c = crc.crc32(data)
+        head = "%04d%08X%06d%06d" % (self.menu_version, c, len(data), offset)
+        return head.encode() + chunk
+
+    def last(self, mti=None):
+        for r in reversed(self.requests):
+            if mti is None or r["mti"] == mti:
+                return r
+        return None

@@ -1,0 +1,62 @@
+from mptest import eq, true, contains, raises
+from rig import Rig
+from pos import menu
+from pos.actions import ACTIONS
+
+
+def test_main_menu_has_the_five_sections():
+    r = Rig()
+    r.press("MENU")
+    contains(r.screen_flat(), "1.金融服务")
+    contains(r.screen_flat(), "2.打印")
+    contains(r.screen_flat(), "3.管理")
+    r.press("DOWN")
+    contains(r.screen_flat(), "4.终端更新")
+    contains(r.screen_flat(), "5.设置")
+    r.press("UP")
+    contains(r.screen_flat(), "1.金融服务")
+
+
+def test_digit_picks_an_item_on_another_page_and_cancel_goes_back():
+    r = Rig()
+    r.press("MENU", "4")
+    contains(r.screen_flat(), "2.终端手动签到")
+    r.press("CANCEL")
+    contains(r.screen_flat(), "1.金融服务")
+    r.press("CANCEL")
+    contains(r.screen_flat(), "请刷卡或按菜单键")
+
+
+def test_menu_key_returns_to_the_main_menu_from_a_prompt():
+    r = Rig()
+    r.press("MENU", "4", "2", "MENU")
+    contains(r.screen_flat(), "1.金融服务")
+
+
+def test_shipped_menu_is_valid_and_every_action_exists():
+    tree = menu.load(Rig().storage, Rig().resources)
+    menu.validate(tree, ACTIONS)
+    eq(menu.find_action(tree, "sign_in_auto"), ("1", "1"))
+    eq(menu.find_action(tree, "sign_in_manual"), ("4", "2"))
+
+
+def test_menu_validation_names_the_problem():
+    with raises(menu.MenuError) as e:
+        menu.validate({"root": {"label": {"zh": "x"}, "items": [{"label": {"zh": "y"}}]}})
+    contains(str(e.value), "root.1")
+
+
+def test_params_screen_shows_mid_tid_and_center():
+    r = Rig()
+    r.press("MENU", "5", "1")
+    contains(r.screen_flat(), "898310048990001")
+    r.press("DOWN")
+    contains(r.screen_flat(), "12345678")
+
+
+def test_english_screens():
+    r = Rig()
+    r.t.strings.set_lang("en")
+    r.press("MENU")
+    contains(r.screen_flat(), "1.Financial")
+    true(True)

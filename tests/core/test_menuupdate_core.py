@@ -1,0 +1,57 @@
+from mptest import eq, true, contains
+from rig import Rig
+import fakecenter
+
+
+def _menu_v2():
+    return (
+        '{"version": 2, "root": {"label": {"zh": "菜单"}, "items": ['
+        '{"label": {"zh": "金融服务"}, "items": ['
+        '{"label": {"zh": "签到"}, "action": "sign_in_auto"},'
+        '{"label": {"zh": "消费"}, "action": "purchase"}]},'
+        '{"label": {"zh": "新功能区"}, "items": ['
+        '{"label": {"zh": "终端参数"}, "action": "show_params"}]}'
+        "]}}"
+    ).encode()
+
+
+def test_menu_update_downloads_in_chunks_and_uses_the_new_menu_next():
+    big = _menu_v2()
+    c = fakecenter.Center(menu_json=big, menu_version=2)
+    r = Rig(center=c)
+    r.press("MENU", "4", "1")
+    contains(r.screen_flat(), "菜单更新成功")
+    eq(r.t.state.menu_version, 2)
+    eq(r.storage.read("menu.json"), big)
+    r.press("CANCEL", "MENU")
+    contains(r.screen_flat(), "新功能区")
+
+
+def test_menu_update_with_a_bad_crc_keeps_the_old_menu():
+    c = fakecenter.Center(menu_json=_menu_v2(), menu_version=2)
+    orig = c._menu_chunk
+
+    def corrupt(f62):
+        out = orig(f62)
+        return out[:-1] + b"X" if len(out) > 24 else out
+
+    c._menu_chunk = corrupt
+    r = Rig(center=c)
+    r.press("MENU", "4", "1")
+    contains(r.screen_flat(), "菜单更新失败")
+    eq(r.t.state.menu_version, 0)
+    eq(r.storage.read("menu.json"), None)
+
+
+def test_menu_update_rejects_a_file_that_is_not_a_menu():
+    c = fakecenter.Center(menu_json=b'{"version": 3, "nope": 1}', menu_version=3)
+    r = Rig(center=c)
+    r.press("MENU", "1", "1", "ENTER")
+    contains(r.screen_flat(), "菜单更新失败")
+    true(not r.t.signed_in_today(), "auto sign-in stops when the menu update fails")
+
+
+def test_up_to_date_menu_says_so():
+    r = Rig()
+    r.press("MENU", "4", "1")
+    contains(r.screen_flat(), "菜单已是最新")

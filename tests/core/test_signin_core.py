@@ -1,0 +1,106 @@
+# The seed's two sign-in paths, end to end against a scripted center.
+from mptest import eq, true, contains
+from rig import Rig
+import fakecenter
+
+
+def test_auto_sign_in_shows_the_seed_prompts_in_order():
+    r = Rig()
+    m = r.mark()
+    r.press("MENU", "1", "1")
+    true(r.seen("签到用时可能会长,请耐心等待", m), "first prompt")
+    true(r.seen("确认键继续", m))
+    r.press("ENTER")
+    true(r.seen("正在连接中心...", m))
+    contains(r.screen_flat(), "应答码:00")
+    contains(r.screen_flat(), "签到成功!")
+    true(r.t.signed_in_today())
+
+
+def test_auto_sign_in_does_menu_update_then_key_download():
+    r = Rig()
+    r.press("MENU", "1", "1", "ENTER")
+    nets = [q.get(60, "")[8:11] for q in r.center.requests]
+    eq(nets, ["930", "003"], "menu update first, then keys")
+
+
+def test_manual_sign_in_shows_the_seed_prompts_and_downloads_keys_only():
+    r = Rig()
+    m = r.mark()
+    r.press("MENU", "4", "2")
+    true(r.seen("按确认键将为您签到!", m))
+    true(r.seen("确认继续,取消退出", m))
+    r.press("ENTER")
+    true(r.seen("正在连接中心...", m))
+    contains(r.screen_flat(), "应答码:00")
+    contains(r.screen_flat(), "签到成功")
+    nets = [q.get(60, "")[8:11] for q in r.center.requests]
+    eq(nets, ["003"])
+    eq(r.t.state.mak, fakecenter.MAK.hex())
+    eq(r.t.state.pik, fakecenter.PIK.hex())
+
+
+def test_cancel_on_the_manual_prompt_sends_nothing():
+    r = Rig()
+    r.press("MENU", "4", "2", "CANCEL")
+    eq(len(r.center.requests), 0)
+    true(not r.t.signed_in_today())
+
+
+def test_sign_in_request_carries_operator_trace_tid_mid_and_003():
+    r = Rig()
+    r.press("MENU", "4", "2", "ENTER")
+    q = r.center.last("0800")
+    eq(q[41], "12345678")
+    eq(q[42], "898310048990001")
+    eq(q[60], "00000001003")
+    eq(q[63], "01 ")
+    eq(len(q[11]), 6)
+    true(64 not in q, "no MAC on 0800")
+
+
+def test_wrong_check_value_fails_sign_in_and_keeps_old_keys():
+    r = Rig()
+    r.sign_in()
+    old = r.t.state.mak
+    r.center.mak = bytes.fromhex("0011223344556677")
+    r.center.then("badkcv")
+    r.press("MENU", "4", "2", "ENTER")
+    contains(r.screen_flat(), "签到失败")
+    eq(r.t.state.mak, old, "old MAK kept")
+
+
+def test_host_decline_shows_the_code_and_its_text():
+    r = Rig(center=fakecenter.Center().then("code:97"))
+    r.press("MENU", "4", "2", "ENTER")
+    contains(r.screen_flat(), "应答码:97")
+    contains(r.screen_flat(), "终端未登记")
+    true(not r.t.signed_in_today())
+
+
+def test_sign_in_is_required_again_on_a_new_day():
+    r = Rig(now=(2026, 11, 23, 9, 0, 0))
+    r.sign_in()
+    true(r.t.signed_in_today())
+    r.tick((2026, 11, 24, 0, 0, 1))
+    true(not r.t.signed_in_today())
+    m = r.mark()
+    r.press("CARD=6212142000000000012")
+    true(r.seen("请做终端签到", m))
+    eq(len([q for q in r.center.requests if q["mti"] == "0200"]), 0)
+
+
+def test_sign_in_survives_a_restart():
+    r = Rig()
+    r.sign_in()
+    r2 = Rig(storage=r.storage, center=r.center)
+    true(r2.t.signed_in_today())
+    contains(r2.screen_flat(), "今日已签到")
+
+
+def test_trace_numbers_increase_with_every_message():
+    r = Rig()
+    r.sign_in()
+    r.press("MENU", "4", "2", "ENTER")
+    traces = [int(q[11]) for q in r.center.requests]
+    eq(traces, [1, 2])
