@@ -142,8 +142,10 @@ class Terminal:
             msg.update(extra)
         return self.signed(msg) if sign else msg
 
-    def purchase(self, pan=CARD, amount=10000, **kw):
-        return self.send(self.financial("0200", "000000", "22", pan, amount, **kw))
+    def purchase(self, pan=CARD, amount=10000, timeout=5.0, **kw):
+        return self.send(
+            self.financial("0200", "000000", "22", pan, amount, **kw), timeout=timeout
+        )
 
     def reversal_of(self, original, reason="98"):
         msg = {"mti": "0400"}
