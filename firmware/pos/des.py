@@ -81,27 +81,31 @@ def _build_sp():
 
 
 def _schedule(key8):
-    # 16 round keys, each as 8 S-box inputs pre-offset by 64*s into the flat SP tables,
-    # grouped two rounds per tuple: ((k1[0..7] + k2[0..7]), ...), 8 tuples of 16.
-    bits = []
-    for b in key8:
-        for i in range(8):
-            bits.append((b >> (7 - i)) & 1)
-    cd = [bits[p - 1] for p in _PC1]
-    c = cd[:28]
-    d = cd[28:]
+    # 16 round keys, each as 8 S-box inputs pre-offset by 64*s into the flat SP tables.
+    # C and D are 28-bit ints (small ints on MicroPython: shifts stay below 2**30).
+    c = 0
+    d = 0
+    for i in range(56):
+        p = _PC1[i] - 1
+        bit = (key8[p >> 3] >> (7 - (p & 7))) & 1
+        if i < 28:
+            c = (c << 1) | bit
+        else:
+            d = (d << 1) | bit
     rounds = []
     for r in range(16):
         n = _SHIFTS[r]
-        c = c[n:] + c[:n]
-        d = d[n:] + d[:n]
-        cd = c + d
-        k = [cd[p - 1] for p in _PC2]
+        c = ((c << n) | (c >> (28 - n))) & 0xFFFFFFF
+        d = ((d << n) | (d >> (28 - n))) & 0xFFFFFFF
         groups = []
         for s in range(8):
             v = 0
-            for i in range(6):
-                v = (v << 1) | k[s * 6 + i]
+            for i in range(6 * s, 6 * s + 6):
+                p = _PC2[i]
+                if p <= 28:
+                    v = (v << 1) | ((c >> (28 - p)) & 1)
+                else:
+                    v = (v << 1) | ((d >> (56 - p)) & 1)
             groups.append(v | (s << 6))
         rounds.append(groups)
     return rounds

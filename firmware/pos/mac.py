@@ -6,6 +6,19 @@ ALGOS = ("ecb", "x9.9", "x9.19")
 _HEX = b"0123456789ABCDEF"
 
 
+_last = [None, None]  # one-entry cache: (key bytes, DesKey); sign-in changes the MAK rarely
+
+
+def _key(k):
+    # A DesKey, from bytes (cached) or as given.
+    if isinstance(k, DesKey):
+        return k
+    if _last[0] != k:
+        _last[1] = DesKey(k)
+        _last[0] = bytes(k)
+    return _last[1]
+
+
 def _check(mab):
     if not isinstance(mab, (bytes, bytearray, memoryview)):
         raise CryptoError("MAC block must be bytes")
@@ -24,7 +37,7 @@ def ecb_mac(mak, mab):
     # 1. XOR every 8-byte block (00-padded)  2. R -> 16 hex chars H
     # 3. E1 = DES(H[0:8])  4. E2 = DES(E1 ^ H[8:16])  5. hex of E2[0:4] = 8 ASCII chars
     _check(mab)
-    key = DesKey(mak)
+    key = _key(mak)
     r = bytearray(8)
     for i in range(len(mab)):
         r[i & 7] ^= mab[i]
@@ -57,7 +70,7 @@ def x99_mac(mak, mab):
     _check(mab)
     if not isinstance(mak, (bytes, bytearray)) or len(mak) < 8:
         raise CryptoError("MAK must be at least 8 bytes")
-    return bytes(_cbc(DesKey(mak[:8]), mab))
+    return bytes(_cbc(_key(mak[:8]), mab))
 
 
 def x919_mac(key16, mab):
