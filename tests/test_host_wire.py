@@ -224,3 +224,16 @@ def test_reply_frames_use_the_host_header(term):
         _, header, body = iso8583.unpack_frame(read_frame(s))
     assert header == bytes.fromhex("603100000000")
     assert iso8583.decode(body)[39] == "00"
+
+
+def test_stopping_with_open_connections_is_clean(tmp_path, caplog):
+    caplog.set_level(logging.DEBUG, logger="asyncio")
+    h = start_in_thread(str(tmp_path / "host.db"))
+    socks = [socket.create_connection(h.address, timeout=5) for _ in range(3)]
+    assert Terminal(h.address).sign_in()[39] == "00"
+    socks += [socket.create_connection(h.address, timeout=5) for _ in range(3)]
+    h.stop()
+    for s in socks:
+        assert closed_by_host(s)
+        s.close()
+    assert not [r for r in caplog.records if r.name == "asyncio" and r.levelno >= logging.ERROR]

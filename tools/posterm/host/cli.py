@@ -10,7 +10,6 @@ import logging
 import os
 import sqlite3
 import sys
-from pathlib import Path
 
 from posterm.host import validate
 from posterm.host.catalog import CARD_STATUSES, FAULT_KINDS, TX_TYPES
@@ -18,13 +17,12 @@ from posterm.host.errors import HostError, ValidationError
 from posterm.host.store import Store
 
 DEFAULT_LISTEN = "127.0.0.1:5800"
-REPO_MENU = Path(__file__).resolve().parents[3] / "menus" / "menu.json"
 
 
 def default_data_dir():
-    import platformdirs
+    from posterm import paths  # the same default as the emulator's embedded host
 
-    return platformdirs.user_data_dir("posterm")
+    return paths.default_data_dir()
 
 
 def _db_options(parser, suppress):
@@ -145,8 +143,9 @@ def db_path(args):
 def _open(args):
     store = Store(db_path(args))
     if store.fresh:
-        menu = getattr(args, "menu", None) or REPO_MENU
-        store.provision_defaults(str(menu))
+        from posterm import paths
+
+        store.provision_defaults(getattr(args, "menu", None) or paths.menu_file())
     return store
 
 

@@ -68,7 +68,7 @@ class Host:
         self.store = None
         self.processor = None
         self._server = None
-        self._writers = set()
+        self._tasks = set()
 
     async def start(self, host="127.0.0.1", port=0):
         self.store = Store(self.db_path)
@@ -80,8 +80,11 @@ class Host:
     async def stop(self):
         if self._server is not None:
             self._server.close()
-            for w in list(self._writers):
-                w.close()
+            await asyncio.sleep(0)  # let just-accepted connections register their task
+            while self._tasks:
+                for task in list(self._tasks):
+                    task.cancel()
+                await asyncio.gather(*self._tasks, return_exceptions=True)
             await self._server.wait_closed()
             self._server = None
         if self.store is not None:
@@ -90,12 +93,15 @@ class Host:
 
     async def _client(self, reader, writer):
         peer = "{}:{}".format(*writer.get_extra_info("peername")[:2])
-        self._writers.add(writer)
+        task = asyncio.current_task()
+        self._tasks.add(task)
         try:
             while await self._exchange(reader, writer, peer):
                 pass
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
+        except asyncio.CancelledError:
+            pass  # the host is stopping; ending normally keeps asyncio's stream callback quiet
         except TimeoutError:
             log.info("%s closed: no request within %gs", peer, self.read_timeout)
         except iso8583.Iso8583Error as e:
@@ -105,7 +111,7 @@ class Host:
         except Exception as e:  # noqa: BLE001 - one bad message must never take the host down
             log.error("%s internal error, connection closed: %s: %s", peer, type(e).__name__, e)
         finally:
-            self._writers.discard(writer)
+            self._tasks.discard(task)
             writer.close()
 
     async def _exchange(self, reader, writer, peer):
