@@ -19,7 +19,9 @@ def encode_record(seq, obj):
     n = len(payload)
     if n > 0xFFFF:
         raise JournalError("record too large")
-    head = bytes((n >> 8, n & 0xFF, (seq >> 24) & 0xFF, (seq >> 16) & 0xFF, (seq >> 8) & 0xFF, seq & 0xFF))
+    head = bytes(
+        (n >> 8, n & 0xFF, (seq >> 24) & 0xFF, (seq >> 16) & 0xFF, (seq >> 8) & 0xFF, seq & 0xFF)
+    )
     c = crc.crc32(head + payload)
     tail = bytes(((c >> 24) & 0xFF, (c >> 16) & 0xFF, (c >> 8) & 0xFF, c & 0xFF))
     return bytes((_MAGIC,)) + head + payload + tail
@@ -38,7 +40,12 @@ def scan(data):
         if stop > end:
             break
         body = data[pos + 1 : pos + 7 + n]
-        c = (data[stop - 4] << 24) | (data[stop - 3] << 16) | (data[stop - 2] << 8) | data[stop - 1]
+        c = (
+            (data[stop - 4] << 24)
+            | (data[stop - 3] << 16)
+            | (data[stop - 2] << 8)
+            | data[stop - 1]
+        )
         if crc.crc32(body) != c:
             break
         seq = (data[pos + 3] << 24) | (data[pos + 4] << 16) | (data[pos + 5] << 8) | data[pos + 6]

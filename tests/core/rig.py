@@ -23,8 +23,9 @@ def menus_dir():
 
 
 class Rig:
-    def __init__(self, now=(2026, 11, 23, 9, 0, 0), center=None, storage=None,
-                 profile="lcd128x64"):
+    def __init__(
+        self, now=(2026, 11, 23, 9, 0, 0), center=None, storage=None, profile="lcd128x64"
+    ):
         self.storage = storage if storage is not None else MemoryStorage()
         self.resources = FileStorage(menus_dir(), readonly=True)
         self.center = center if center is not None else fakecenter.Center()

@@ -11,7 +11,11 @@ def test_cjk_takes_two_cells_ascii_one():
 
 
 def test_wrap_never_exceeds_the_width_and_keeps_the_text():
-    for text in ("签到用时可能会长,请耐心等待", "按确认键将为您签到!", "Signing in may take a while"):
+    for text in (
+        "签到用时可能会长,请耐心等待",
+        "按确认键将为您签到!",
+        "Signing in may take a while",
+    ):
         for w in (8, 12, 16, 40):
             lines = cells.wrap(text, w)
             for line in lines:

@@ -1,11 +1,11 @@
 """posterm: the command line. See `posterm --help` and README.md.
 
-    posterm                      the emulator, with an embedded host on loopback
-    posterm emulator [...]       the same, with options
-    posterm host [...]           run the host (center) on its own, or manage it
-    posterm keys [...] KEY...    headless: feed keys, print every frame
-    posterm iso decode HEX       pretty-print an ISO 8583 frame
-    posterm menu tree|map|validate
+posterm                      the emulator, with an embedded host on loopback
+posterm emulator [...]       the same, with options
+posterm host [...]           run the host (center) on its own, or manage it
+posterm keys [...] KEY...    headless: feed keys, print every frame
+posterm iso decode HEX       pretty-print an ISO 8583 frame
+posterm menu tree|map|validate
 """
 
 import argparse
@@ -26,8 +26,7 @@ _EXTRA = (
 )
 
 
-class CliError(Exception):
-    """A user error: printed as one line, exit status 2."""
+from posterm.errors import CliError  # noqa: E402  (re-exported for sub-command modules)
 
 
 def common_options(p, date=True, host=True):
@@ -77,7 +76,9 @@ def build_parser():
         "decode",
         help="pretty-print a frame (TPDU, header, MTI, fields); verify the MAC with --mak",
     )
-    dec.add_argument("hex", metavar="HEX", help="the frame in hex (spaces allowed), or - for stdin")
+    dec.add_argument(
+        "hex", metavar="HEX", help="the frame in hex (spaces allowed), or - for stdin"
+    )
     dec.add_argument("--mak", metavar="KEY", default=None, help="MAC key in hex (16 or 32 digits)")
     dec.add_argument("--algo", choices=("ecb", "x9.9", "x9.19"), default="ecb")
     dec.set_defaults(func=run_iso_decode)

@@ -60,7 +60,7 @@ class FramePrinter:
 
 
 def run(args):
-    from posterm.cli import CliError
+    from posterm.errors import CliError
     from posterm.driver import Driver, DataDirLocked
     from posterm.link import HostAddressError
 
@@ -80,8 +80,14 @@ def run(args):
             raise CliError(f"--date: {e}") from None
     data_dir = args.data or paths.default_data_dir()
     try:
-        driver = Driver(data_dir, host=args.host, lang=args.lang, date=date,
-                        profile=args.profile, paper=args.paper)
+        driver = Driver(
+            data_dir,
+            host=args.host,
+            lang=args.lang,
+            date=date,
+            profile=args.profile,
+            paper=args.paper,
+        )
     except (DataDirLocked, HostAddressError, ValueError) as e:
         raise CliError(str(e)) from None
     out = sys.stdout
@@ -111,7 +117,9 @@ def run(args):
         driver.close()
     err = getattr(driver.terminal, "last_error", None)
     if err:
-        print(f"posterm: internal error (logged in {os.path.join(data_dir, 'posterm.log')})",
-              file=sys.stderr)
+        print(
+            f"posterm: internal error (logged in {os.path.join(data_dir, 'posterm.log')})",
+            file=sys.stderr,
+        )
         status = 1
     return status

@@ -34,9 +34,15 @@ class TcpLink:
         """Send one request, wait for its reply. -> a core event tuple."""
         started = time.monotonic()
         try:
-            sock = socket.create_connection(self.address, timeout=min(self.connect_timeout, timeout))
+            sock = socket.create_connection(
+                self.address, timeout=min(self.connect_timeout, timeout)
+            )
         except OSError as e:
-            return ("link_error", f"connect {self.address[0]}:{self.address[1]}: {e.strerror or e}", False)
+            return (
+                "link_error",
+                f"connect {self.address[0]}:{self.address[1]}: {e.strerror or e}",
+                False,
+            )
         try:
             sock.settimeout(timeout)
             try:

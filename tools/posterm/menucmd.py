@@ -10,8 +10,11 @@ from posterm import paths
 
 
 def register(subs):
-    p = subs.add_parser("menu", help="print the menu tree with key paths, validate menus",
-                        description="Menu tools.")
+    p = subs.add_parser(
+        "menu",
+        help="print the menu tree with key paths, validate menus",
+        description="Menu tools.",
+    )
     ms = p.add_subparsers(dest="menu_cmd", metavar="COMMAND", required=True)
     t = ms.add_parser("tree", help="the menu tree with the key path to each item")
     t.add_argument("--lang", choices=("zh", "en"), default="zh")
@@ -28,7 +31,7 @@ def register(subs):
 
 
 def _load(path):
-    from posterm.cli import CliError
+    from posterm.errors import CliError
 
     path = path or paths.menu_file()
     try:
@@ -57,10 +60,12 @@ def run_map(args):
     menu_key = "菜单" if args.lang == "zh" else "MENU"
     rows = []
     names = {}
-    for kp, depth, label, action in menumod.walk(tree, args.lang):
+    for kp, _depth, label, action in menumod.walk(tree, args.lang):
         names[kp] = label
         if action:
-            trail = " → ".join(f"{k[-1]}.{names[k]}" for k in (kp[: i + 1] for i in range(len(kp))))
+            trail = " → ".join(
+                f"{k[-1]}.{names[k]}" for k in (kp[: i + 1] for i in range(len(kp)))
+            )
             rows.append((label, menu_key + " " + " ".join(kp), trail))
     if args.format == "text":
         for label, keys, trail in rows:
@@ -74,8 +79,10 @@ def run_map(args):
 
         print("<table><tr><th>function</th><th>keys</th><th>path</th></tr>")
         for label, keys, trail in rows:
-            print(f"<tr><td>{html.escape(label)}</td><td><code>{html.escape(keys)}</code></td>"
-                  f"<td>{html.escape(menu_key + ' → ' + trail)}</td></tr>")
+            print(
+                f"<tr><td>{html.escape(label)}</td><td><code>{html.escape(keys)}</code></td>"
+                f"<td>{html.escape(menu_key + ' → ' + trail)}</td></tr>"
+            )
         print("</table>")
     return 0
 
@@ -88,8 +95,9 @@ def run_validate(args):
             with open(path, "rb") as f:
                 tree = json.loads(f.read())
             menumod.validate(tree, ACTIONS)
-            print(f"{path}: ok (version {tree.get('version', 0)}, "
-                  f"{len(menumod.walk(tree))} items)")
+            print(
+                f"{path}: ok (version {tree.get('version', 0)}, {len(menumod.walk(tree))} items)"
+            )
         except OSError as e:
             print(f"{path}: {e.strerror}", file=sys.stderr)
             bad += 1

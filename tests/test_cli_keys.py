@@ -1,0 +1,217 @@
+"""`posterm keys` end to end: real ISO 8583 over TCP to the embedded host on loopback."""
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from posterm.host.server import start_in_thread
+from posterm import paths
+
+POSTERM = [sys.executable, "-m", "posterm.cli"]
+
+
+def keys(data, date, *tokens, host=None, stdin=None, lang=None):
+    cmd = POSTERM + ["keys", "--data", str(data), "--date", date]
+    if host:
+        cmd += ["--host", host]
+    if lang:
+        cmd += ["--lang", lang]
+    cmd += list(tokens)
+    return subprocess.run(cmd, capture_output=True, text=True, input=stdin, timeout=60)
+
+
+def frames(out):
+    return [f.strip("\n") for f in out.split("\n" + "-" * 16 + "\n")]
+
+
+def flat(frame):
+    return "".join(line.strip() for line in frame.splitlines())
+
+
+def test_issue_walkthrough_auto_sign_in_manual_sign_in_new_day_and_purchase(tmp_path):
+    demo = tmp_path / "demo"
+    r = keys(demo, "2026-11-23T09:00", "MENU", "1", "1", "ENTER")
+    assert r.returncode == 0, r.stderr
+    fs = [flat(f) for f in frames(r.stdout)]
+    i = next(i for i, f in enumerate(fs) if "签到用时可能会长,请耐心等待" in f)
+    assert "确认键继续" in fs[i]
+    assert "正在连接中心..." in fs[i + 1]
+    assert "应答码:00" in fs[-1] and "签到成功!" in fs[-1]
+
+    r = keys(demo, "2026-11-23T09:05", "MENU", "4", "2", "ENTER")
+    assert r.returncode == 0, r.stderr
+    fs = [flat(f) for f in frames(r.stdout)]
+    i = next(i for i, f in enumerate(fs) if "按确认键将为您签到!" in f)
+    assert "确认继续,取消退出" in fs[i]
+    assert "正在连接中心..." in fs[i + 1]
+    assert "应答码:00" in fs[-1] and fs[-1].endswith("签到成功")
+
+    r = keys(demo, "2026-11-24T09:00", "CARD=6212142000000000012")
+    assert r.returncode == 0, r.stderr
+    assert "请做终端签到" in flat(frames(r.stdout)[-1])
+
+    r = keys(
+        demo,
+        "2026-11-24T09:01",
+        "MENU",
+        "1",
+        "1",
+        "ENTER",
+        "MENU",
+        "1",
+        "2",
+        "10000",
+        "ENTER",
+        "CARD=6212142000000000012",
+        "123456",
+        "ENTER",
+    )
+    assert r.returncode == 0, r.stderr
+    assert "# receipt" in r.stdout
+    slip = r.stdout.split("# receipt\n", 1)[1]
+    assert "621214*********0012" in slip and "RMB 100.00" in slip
+    assert "6212142000000000012" not in r.stdout
+    assert any("应答码:00" in flat(f) and "交易成功" in flat(f) for f in frames(r.stdout))
+    journal = (demo / "terminal" / "journal.log").read_bytes()
+    assert b'"amount": 10000' in journal or b'"amount":10000' in journal
+
+
+def test_unknown_key_token_is_refused_with_a_clear_message(tmp_path):
+    r = keys(tmp_path, "2026-11-23T09:00", "MENU", "ENTRE")
+    assert r.returncode == 2
+    assert "unknown key 'ENTRE'" in r.stderr
+    assert "Traceback" not in r.stderr
+    assert r.stdout == ""
+
+
+def test_bad_date_is_refused(tmp_path):
+    r = keys(tmp_path, "2026-13-01", "MENU")
+    assert r.returncode == 2 and "--date" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_stdin_mode_prints_each_frame_as_soon_as_it_is_shown(tmp_path):
+    cmd = POSTERM + ["keys", "--data", str(tmp_path), "--date", "2026-11-23T09:00", "-"]
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+    try:
+        first = p.stdout.readline()
+        assert first.strip() == "2026-11-23 09:00"
+        p.stdin.write("MENU\n")
+        p.stdin.flush()
+        seen = ""
+        deadline = time.monotonic() + 20
+        while "金融服务" not in seen and time.monotonic() < deadline:
+            seen += p.stdout.readline()
+        assert "1.金融服务" in seen
+        p.stdin.write("4 2\nENTER\n")
+        p.stdin.close()
+        rest = p.stdout.read()
+        assert "应答码:00" in rest
+    finally:
+        p.wait(timeout=30)
+    assert p.returncode == 0
+
+
+def test_stdin_mode_reports_an_unknown_token_and_goes_on(tmp_path):
+    r = keys(tmp_path, "2026-11-23T09:00", "-", stdin="MENU BOGUS\n4\n")
+    assert r.returncode == 2
+    assert "unknown key 'BOGUS'" in r.stderr
+    assert "2.终端手动签到" in r.stdout
+
+
+def test_host_option_uses_a_host_started_on_its_own(tmp_path):
+    host = start_in_thread(str(tmp_path / "center.db"), paths.menu_file())
+    try:
+        addr = "%s:%d" % tuple(host.address)
+        r = keys(tmp_path / "t", "2026-11-23T09:00", "MENU", "4", "2", "ENTER", host=addr)
+        assert r.returncode == 0, r.stderr
+        assert "应答码:00" in r.stdout
+        assert not (tmp_path / "t" / "host.db").exists(), "no embedded host was started"
+    finally:
+        host.stop()
+
+
+def test_host_down_gives_the_failure_screen_not_a_traceback(tmp_path):
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    r = keys(tmp_path, "2026-11-23T09:00", "MENU", "4", "2", "ENTER", host=f"127.0.0.1:{port}")
+    assert r.returncode == 0
+    assert "连接中心失败" in flat(frames(r.stdout)[-1])
+    assert "Traceback" not in r.stderr
+
+
+def test_unregistered_terminal_gets_97(tmp_path):
+    data = tmp_path / "d"
+    r = keys(data, "2026-11-23T09:00", "MENU")
+    assert r.returncode == 0
+    subprocess.run(
+        POSTERM + ["host", "--data", str(data), "terminals", "remove", "12345678"],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+    r = keys(data, "2026-11-23T09:00", "MENU", "4", "2", "ENTER")
+    last = flat(frames(r.stdout)[-1])
+    assert "应答码:97" in last and "终端未登记" in last
+
+
+def test_english_screens(tmp_path):
+    r = keys(tmp_path, "2026-11-23T09:00", "MENU", lang="en")
+    assert "1.Financial" in r.stdout
+
+
+def test_a_second_terminal_on_the_same_data_dir_is_refused(tmp_path):
+    from posterm.driver import Driver, DataDirLocked
+
+    d = Driver(str(tmp_path), date=(2026, 11, 23, 9, 0, 0))
+    try:
+        with pytest.raises(DataDirLocked):
+            Driver(str(tmp_path), date=(2026, 11, 23, 9, 0, 0))
+        r = keys(tmp_path, "2026-11-23T09:00", "MENU")
+        assert r.returncode == 2 and "in use" in r.stderr
+    finally:
+        d.close()
+
+
+def test_iso_decode_prints_fields_and_checks_the_mac():
+    frame = (
+        "008060000300006031000000000200702404C020C098111962121420000000000120000000000000010000"
+        "000002291202100012376212142000000000012D29122206899031006031323334353637383132333435"
+        "36373839303132333435313536"
+        "42171B9345064D93260000000000000000112200000100004137364235353934"
+    )
+    r = subprocess.run(
+        POSTERM + ["iso", "decode", frame, "--mak", "89ABCDEF01234567"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "0200" in r.stdout and "MAC: OK" in r.stdout
+    assert "6212142000000000012" not in r.stdout
+    r = subprocess.run(
+        POSTERM + ["iso", "decode", "00ff60"], capture_output=True, text=True, timeout=30
+    )
+    assert r.returncode == 2 and "cannot decode" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_menu_map_gives_key_paths():
+    r = subprocess.run(POSTERM + ["menu", "map"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0
+    assert "签到: 菜单 1 1" in r.stdout
+    assert "终端手动签到: 菜单 4 2" in r.stdout
+    r = subprocess.run(POSTERM + ["menu", "validate"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0 and "ok" in r.stdout
+
+
+def test_posterm_help_lists_the_commands():
+    r = subprocess.run(POSTERM + ["--help"], capture_output=True, text=True, timeout=30)
+    for cmd in ("keys", "host", "iso", "menu"):
+        assert cmd in r.stdout
+    assert os.path.exists(paths.menu_file())
