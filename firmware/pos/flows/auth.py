@@ -1,0 +1,65 @@
+# Password prompts: the supervisor (主管, 00) authorises voids, refunds and
+# operator management; the system manager (99) guards 5.设置; an operator's own
+# password for 柜员签到 and the terminal lock. Wrong tries count towards the
+# lockout in pos.operators (three in a row lock that password for a while).
+#
+#   ok = yield from auth.require_supervisor(t, title)   # True: go on
+from pos import clock, ui
+from pos import operators as ops
+
+
+def require_supervisor(t, title):
+    # 请输入主管密码 (6 digits) -> True, or False (CANCEL, timeout, locked)
+    return (
+        yield from ask_password(
+            t, title, ops.SUPERVISOR, t.s("auth_supervisor_pw"), t.s("auth_supervisor_wrong")
+        )
+    )
+
+
+def require_admin(t, title):
+    # 请输入管理员密码 (8 digits, system manager 99) -> True / False
+    return (
+        yield from ask_password(t, title, ops.ADMIN, t.s("auth_admin_pw"), t.s("auth_admin_wrong"))
+    )
+
+
+def require_operator(t, title, code):
+    # 请输入操作员密码 for operator `code` (4 digits) -> True / False
+    return (yield from ask_password(t, title, code, t.s("auth_operator_pw"), t.s("auth_wrong")))
+
+
+def minutes(seconds):
+    return (seconds + 59) // 60
+
+
+def show_locked(t, title, seconds, first=None):
+    t.emit(("beep", "error"))
+    body = [first] if first else []
+    body.append(t.s("auth_locked", minutes(seconds)))
+    yield from ui.notice(t, title, body, timeout=10)
+
+
+def ask_password(t, title, code, prompt, wrong_text):
+    # Ask for `code`'s password until it is right, CANCEL, a timeout or the lockout.
+    st = t.state
+    if ops.ensure(st):
+        st.save()
+    n = ops.password_length(code)
+    while True:
+        left = ops.locked_for(st, code, clock.to_seconds(t.now))
+        if left > 0:
+            yield from show_locked(t, title, left)
+            return False
+        pw = yield from ui.enter_digits(t, title, prompt, n, n, secret=True)
+        if pw is None:
+            return False
+        ok, tries, locked = ops.attempt(st, code, pw, clock.to_seconds(t.now))
+        st.save()
+        if ok:
+            return True
+        if locked > 0:
+            yield from show_locked(t, title, locked, wrong_text)
+            return False
+        t.emit(("beep", "error"))
+        yield from ui.notice(t, title, [wrong_text, t.s("auth_tries_left", tries)], timeout=5)

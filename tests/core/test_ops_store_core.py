@@ -1,0 +1,184 @@
+# The operator store (pos.operators) and the password prompts (pos.flows.auth):
+# factory passwords, hashing with a per-terminal salt, add/remove rules, the
+# three-wrong-tries lockout, and require_supervisor / require_admin driven by keys.
+from mptest import eq, true, contains, raises
+from rig import Rig
+from pos import operators as ops
+from pos.flows import auth
+from pos.state import State
+from pos.storage import MemoryStorage
+
+
+def _state():
+    return State(MemoryStorage(), {})
+
+
+def test_factory_operators_and_passwords():
+    st = _state()
+    true(ops.check(st, "99", "12345678"), "system manager")
+    true(ops.check(st, "00", "123456"), "supervisor")
+    for c in ("01", "02", "03", "04", "05"):
+        true(ops.check(st, c, "0000"), c)
+    eq(ops.cashiers(st), ["01", "02", "03", "04", "05"])
+    true(not ops.check(st, "06", "0000"), "no operator 06 at first")
+    true(not ops.check(st, "00", "12345678"), "wrong length")
+
+
+def test_passwords_are_stored_hashed_with_a_per_terminal_salt():
+    a = _state()
+    b = _state()
+    ops.ensure(a)
+    ops.ensure(b)
+    a.save()
+    raw = a.storage.read("state.json")
+    true(b"123456" not in raw.replace(a.extra["op_salt"].encode(), b""), "no clear password")
+    ne_salt = a.extra["op_salt"] != b.extra["op_salt"]
+    true(ne_salt, "salts differ between terminals")
+    true(a.extra["ops"]["00"] != b.extra["ops"]["00"], "same password, different hashes")
+    eq(len(a.extra["ops"]["00"]), 64)
+
+
+def test_the_store_survives_a_restart():
+    st = _state()
+    ops.add(st, "07", "4321")
+    st.save()
+    again = State(st.storage, {})
+    true(ops.check(again, "07", "4321"))
+    true(not ops.check(again, "07", "0000"))
+
+
+def test_add_refuses_reserved_bad_and_duplicate_numbers_and_bad_passwords():
+    st = _state()
+    cases = (
+        ("00", "1111", "reserved"),
+        ("99", "1111", "reserved"),
+        ("7", "1111", "bad_number"),
+        ("a1", "1111", "bad_number"),
+        ("01", "1111", "exists"),
+        ("08", "123", "bad_password"),
+        ("08", "12a4", "bad_password"),
+    )
+    for code, pw, reason in cases:
+        with raises(ops.OperatorError) as caught:
+            ops.add(st, code, pw)
+        eq(caught.value.reason, reason, code + "/" + pw)
+    true(not ops.exists(st, "08"))
+
+
+def test_at_least_twenty_operators_can_be_added():
+    st = _state()
+    n = 6
+    while n < 26:
+        c = ("0" + str(n)) if n < 10 else str(n)
+        ops.add(st, c, "1234")
+        n += 1
+    eq(len(ops.cashiers(st)), 25)
+    true(ops.check(st, "25", "1234"))
+
+
+def test_remove_refuses_the_supervisor_the_manager_and_the_current_operator():
+    st = _state()
+    st.operator = "02"
+    for code, reason in (
+        ("00", "reserved"),
+        ("99", "reserved"),
+        ("02", "current"),
+        ("42", "not_found"),
+    ):
+        with raises(ops.OperatorError) as caught:
+            ops.remove(st, code)
+        eq(caught.value.reason, reason, code)
+    ops.remove(st, "03")
+    true(not ops.exists(st, "03"))
+    eq(ops.cashiers(st), ["01", "02", "04", "05"])
+
+
+def test_three_wrong_tries_lock_the_password_for_five_minutes():
+    st = _state()
+    eq(ops.attempt(st, "00", "000000", 1000), (False, 2, 0))
+    eq(ops.attempt(st, "00", "000001", 1001), (False, 1, 0))
+    eq(ops.attempt(st, "00", "000002", 1002), (False, 0, 300))
+    ok, _, left = ops.attempt(st, "00", "123456", 1100)
+    true(not ok, "the right password is refused while locked")
+    eq(left, 202)
+    eq(ops.locked_for(st, "01", 1100), 0, "other passwords are not locked")
+    eq(ops.attempt(st, "00", "123456", 1302), (True, 3, 0))
+
+
+def test_a_right_password_clears_the_failure_count():
+    st = _state()
+    ops.attempt(st, "01", "1111", 10)
+    ops.attempt(st, "01", "1111", 11)
+    eq(ops.attempt(st, "01", "0000", 12)[0], True)
+    eq(ops.attempt(st, "01", "1111", 13), (False, 2, 0))
+
+
+def test_a_clock_set_back_never_locks_longer_than_the_lock_time():
+    st = _state()
+    for i in range(3):
+        ops.attempt(st, "99", "00000000", 100000 + i)
+    eq(ops.locked_for(st, "99", 50), 300)
+
+
+# -- the prompts, driven through the terminal engine -------------------------
+class _Box:
+    value = None
+
+
+def _run(r, flow):
+    # run one flow generator in the rig's terminal instead of the main loop
+    box = _Box()
+
+    def wrap():
+        box.value = yield from flow
+
+    r.t._gen = wrap()
+    r.t._resume(None)
+    r.run(r.t._take())
+    return box
+
+
+def test_require_supervisor_accepts_123456():
+    r = Rig()
+    box = _run(r, auth.require_supervisor(r.t, "撤销"))
+    contains(r.screen_flat(), "请输入主管密码")
+    r.press("123456")
+    contains(r.screen_flat(), "******")
+    r.press("ENTER")
+    eq(box.value, True)
+
+
+def test_require_supervisor_says_wrong_then_locks_after_three_tries():
+    r = Rig()
+    box = _run(r, auth.require_supervisor(r.t, "撤销"))
+    r.press("111111", "ENTER")
+    contains(r.screen_flat(), "主管密码错")
+    contains(r.screen_flat(), "还可输入2次")
+    r.press("ENTER", "222222", "ENTER", "ENTER", "333333", "ENTER")
+    contains(r.screen_flat(), "已锁定")
+    contains(r.screen_flat(), "5分钟")
+    r.press("ENTER")
+    eq(box.value, False)
+    # locked for a while even with the right password, and after a restart
+    r2 = Rig(storage=r.storage, now=(2026, 11, 23, 9, 2, 0))
+    box = _run(r2, auth.require_supervisor(r2.t, "撤销"))
+    contains(r2.screen_flat(), "已锁定")
+    r2.press("ENTER")
+    eq(box.value, False)
+    r3 = Rig(storage=r.storage, now=(2026, 11, 23, 9, 6, 0))
+    box = _run(r3, auth.require_supervisor(r3.t, "撤销"))
+    r3.press("123456", "ENTER")
+    eq(box.value, True)
+
+
+def test_require_admin_wants_eight_digits_and_cancel_gives_false():
+    r = Rig()
+    box = _run(r, auth.require_admin(r.t, "设置"))
+    contains(r.screen_flat(), "请输入管理员密码")
+    r.press("123456", "ENTER")  # too short: a beep, still asking
+    contains(r.screen_flat(), "请输入管理员密码")
+    r.press("CANCEL")
+    eq(box.value, False)
+    box = _run(r, auth.require_admin(r.t, "设置"))
+    r.press("12345678", "ENTER")
+    eq(box.value, True)
