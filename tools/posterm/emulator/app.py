@@ -1,0 +1,274 @@
+"""The emulator app: the terminal on a desktop, driven by keyboard and mouse.
+
+The core runs on the UI thread through an EmulatorDriver; only host exchanges leave it, in a
+Textual thread worker whose result is fed back on the UI thread. Ticks keep flowing while a
+send is outstanding, so the core's 正在连接中心... countdown moves and the UI never blocks."""
+
+import datetime
+import os
+import threading
+import time
+from functools import partial
+
+from textual import on
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Footer
+from textual.worker import get_current_worker
+
+from posterm import isotool, paths
+from posterm.emulator.keymap import ACTIONS, BY_NAME, PAD_KEYS
+from posterm.emulator.widgets import (
+    CardPicker,
+    Keypad,
+    Lcd,
+    LogPane,
+    PaperStrip,
+    PadButton,
+    StatusLine,
+)
+
+# Terminals at least this big get the roomy layout (taller keys, log beside the paper).
+LARGE_SIZE = (110, 34)
+
+
+def _bindings():
+    out = []
+    for key in PAD_KEYS:
+        out.append(
+            Binding(key.pc_keys, f"pad({key.name!r})", key.label(), show=False, id=key.binding_id)
+        )
+    for bid, (keys, description) in ACTIONS.items():
+        action = "quit" if bid == "quit" else bid
+        out.append(Binding(keys, action, description, id=bid, priority=bid == "quit"))
+    return out
+
+
+def card_deck(data_dir):
+    """The host's card deck as [(pan, expiry, holder, status, balance_fen)]: the embedded
+    host's database in the data dir when there is one, else the seed deck."""
+    from posterm.host.store import DEFAULT_CARDS, Store
+
+    db = paths.host_db(data_dir)
+    if os.path.exists(db):
+        store = Store(db)
+        try:
+            return [
+                (r["pan"], r["expiry"], r["holder"], r["status"], r["balance_fen"])
+                for r in store.list_cards()
+            ]
+        finally:
+            store.close()
+    return [(pan, exp, holder, st, bal) for pan, _pin, bal, st, exp, holder in DEFAULT_CARDS]
+
+
+class EmulatorApp(App):
+    """The terminal in a Textual app.
+
+    Args:
+        driver: an EmulatorDriver (not started); the app starts it, the caller closes it.
+        keymap: {binding id: "key,key"} overrides (see posterm.emulator.keymap).
+        flash: flash keypad buttons when pressed (off in snapshot tests).
+        tick_seconds: how often the terminal clock ticks; None for no ticks (tests).
+        labels: {"host": ..., "data": ...} fixed texts for the status line (tests).
+    """
+
+    CSS_PATH = "emulator.tcss"
+    TITLE = "posterm"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = _bindings()
+
+    def __init__(self, driver, keymap=None, flash=True, tick_seconds=1.0, labels=None):
+        super().__init__()
+        self.driver = driver
+        self.keymap_overrides = dict(keymap or {})
+        self.flash = flash
+        self.tick_seconds = tick_seconds
+        self.labels = dict(labels or {})
+        self.paper_out = False
+        self.driver.start_send = self._start_send
+        self.driver.frame_listeners.append(self._on_frame)
+        self.driver.print_listeners.append(self._on_print)
+        self.driver.send_listeners.append(self._on_exchanged)
+        t = driver.terminal
+        self.lcd = Lcd(t.rows, t.cols, id="lcd")
+        self.paper = PaperStrip(driver.paper_cells, id="paper")
+        self.log_pane = LogPane(id="log", wrap=False, markup=False, highlight=False)
+        self.status = StatusLine(id="status")
+
+    # -- layout ---------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="body"):
+            with Vertical(id="left"):
+                with Vertical(id="lcd-box") as box:
+                    box.border_title = "Screen"
+                    yield self.lcd
+                yield Keypad(self.flash, id="keypad")
+                yield self.status
+            with Horizontal(id="right"):
+                yield self.paper
+                yield self.log_pane
+        yield Footer()
+
+    def on_mount(self):
+        if self.keymap_overrides:
+            self.set_keymap(self.keymap_overrides)
+        width = "80mm" if self.driver.paper_cells >= 48 else "58mm"
+        self.paper.border_title = f"Printer {width}"
+        self.paper.styles.width = self.driver.paper_cells + 4
+        self.log_pane.border_title = "Host log"
+        self._apply_size(self.size.width, self.size.height)
+        self.driver.start()
+        self.refresh_status()
+        if self.tick_seconds:
+            self.set_interval(self.tick_seconds, self._tick)
+
+    def on_resize(self, event):
+        self._apply_size(event.size.width, event.size.height)
+
+    def _apply_size(self, width, height):
+        self.screen.set_class(width >= LARGE_SIZE[0] and height >= LARGE_SIZE[1], "-large")
+
+    # -- the core's effects -----------------------------------------------------------------
+    def _on_frame(self, frame):
+        self.lcd.show(frame)
+
+    def _on_print(self, lines):
+        self.paper.add_receipt(self.driver.receipt_text(lines))
+
+    def _tick(self):
+        self.driver.tick()
+        self.refresh_status()
+
+    # -- keys -----------------------------------------------------------------------------
+    def check_action(self, action, parameters):
+        # Keypad keys and emulator actions belong to the main screen, not to the card picker.
+        if isinstance(self.screen, ModalScreen) and action != "quit":
+            return False
+        return True
+
+    def action_pad(self, name):
+        """A PC key for a terminal key: flash its button, which feeds the key."""
+        key = BY_NAME[name]
+        self.query_one("#" + key.widget_id, PadButton).press()
+
+    @on(Button.Pressed, ".pad")
+    def _pad_pressed(self, event):
+        self.feed(("key", event.button.key.name))
+
+    def feed(self, event):
+        self.driver.feed(event)
+        self.refresh_status()
+
+    # -- emulator actions -------------------------------------------------------------------
+    def action_card(self):
+        cards = card_deck(self.driver.data_dir)
+        note = "" if self.driver.embedded else "deck: the seed cards (host is external)"
+        self.push_screen(CardPicker(cards, note), self._card_presented)
+
+    def _card_presented(self, card):
+        if card is not None:
+            self.feed(("card", card[0], card[1]))
+
+    def action_paper(self):
+        self.paper_out = not self.paper_out
+        self.feed(("printer", "paper_out" if self.paper_out else "ok"))
+        self.paper.set_class(self.paper_out, "-paper-out")
+        width = "80mm" if self.driver.paper_cells >= 48 else "58mm"
+        self.paper.border_title = f"Printer {width}" + (" PAPER OUT" if self.paper_out else "")
+
+    def action_tear(self):
+        self.paper.tear_off()
+
+    def action_log(self):
+        self.screen.toggle_class("-show-log")
+
+    # -- the host link ----------------------------------------------------------------------
+    def _start_send(self, data, timeout):
+        self._log_request(data)
+        self.run_worker(
+            partial(self._exchange, data, timeout),
+            name="host-exchange",
+            group="link",
+            thread=True,
+            exit_on_error=False,
+        )
+        self.refresh_status()
+
+    def _exchange(self, data, timeout):
+        # Runs in a worker thread. The socket work itself runs in a daemon thread so that
+        # quitting mid-exchange is immediate (the core has already persisted any reversal).
+        worker = get_current_worker()
+        box = []
+        done = threading.Event()
+
+        def run():
+            started = time.monotonic()
+            try:
+                event = self.driver.link.exchange(data, timeout)
+            except Exception as e:  # noqa: BLE001 - any link failure is a link error
+                event = ("link_error", f"{type(e).__name__}: {e}", False)
+            box.append((event, (time.monotonic() - started) * 1000))
+            done.set()
+
+        threading.Thread(target=run, name="posterm-link", daemon=True).start()
+        while not done.wait(0.05):
+            if worker.is_cancelled:
+                return
+        event, ms = box[0]
+        try:
+            self.call_from_thread(self.driver.finish_send, data, event, ms)
+            self.call_from_thread(self.refresh_status)
+        except RuntimeError:
+            pass  # the app is closing
+
+    def _log_request(self, data):
+        stamp = datetime.datetime.now().strftime("%H:%M:%S")
+        self.log_pane.write(f"{stamp} -> {self._address()}  {len(data)} bytes")
+        self._write_decoded(data)
+
+    def _on_exchanged(self, data, event, ms):
+        stamp = datetime.datetime.now().strftime("%H:%M:%S")
+        kind = event[0]
+        if kind == "reply":
+            self.log_pane.write(f"{stamp} <- reply {len(event[1])} bytes in {ms:.0f} ms")
+            self._write_decoded(event[1])
+        elif kind == "timeout":
+            self.log_pane.write(f"{stamp} !! no answer (timeout) after {ms:.0f} ms")
+        else:
+            self.log_pane.write(f"{stamp} !! link error after {ms:.0f} ms: {event[1]}")
+        self.log_pane.write("")
+
+    def _write_decoded(self, data):
+        try:
+            text = isotool.describe(data)
+        except Exception as e:  # noqa: BLE001 - a frame we cannot decode is shown raw
+            text = f"(cannot decode: {e})\n{data.hex().upper()}"
+        for line in text.splitlines():
+            self.log_pane.write("   " + line)
+
+    # -- status line ------------------------------------------------------------------------
+    def _address(self):
+        return self.labels.get("host") or "%s:%s" % tuple(self.driver.address)
+
+    def refresh_status(self):
+        d = self.driver
+        t = d.terminal
+        st = t.state
+        signed = "yes" if t.signed_in_today() else "NO"
+        link = d.link_state
+        left = d.seconds_left()
+        if left is not None:
+            link = f"waiting {left}s"
+        elif d.link_state in ("down", "timeout"):
+            link = d.link_state.upper()
+        paper = "OUT" if self.paper_out else "ok"
+        data = self.labels.get("data") or d.data_dir
+        self.status.update(
+            f"Signed in today: {signed:<3}  Operator {st.operator}\n"
+            f"Batch {st.batch:06d}  Trace {st.trace:06d}  Paper {paper}\n"
+            f"Host {link} {self._address()}\n"
+            f"Data {data}"
+        )

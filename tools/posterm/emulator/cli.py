@@ -1,0 +1,82 @@
+"""`posterm emulator` (and `posterm` with no arguments): the terminal in a Textual app."""
+
+import os
+
+from posterm import paths
+
+
+def register(subs, common_options):
+    p = subs.add_parser(
+        "emulator",
+        help="the terminal in a Textual app (the default command)",
+        description="The terminal on the desktop: screen, keypad, printer, card reader and a "
+        "host log, with an embedded host on loopback unless --host is given. Keys: digits, "
+        "'.', Enter=确认, Esc=取消, Backspace=退格, Up/Down, F1-F4, m=菜单; c card, p paper "
+        "out, t tear off, l host log, q quit. Remap them in the keymap file (--keymap).",
+    )
+    common_options(p)
+    p.add_argument("--paper", choices=("58mm", "80mm"), default="58mm", help="receipt width")
+    p.add_argument(
+        "--keymap",
+        metavar="FILE",
+        default=None,
+        help='key remapping file (TOML, [keymap] id = "keys"); default: %s if it exists'
+        % _default_keymap_text(),
+    )
+    p.set_defaults(func=run)
+
+
+def _default_keymap_text():
+    from posterm.emulator.keymap import default_keymap_path
+
+    return default_keymap_path()
+
+
+def run(args):
+    from pos import clock
+
+    from posterm.cli import CliError
+    from posterm.driver import DataDirLocked
+    from posterm.emulator.frontdriver import EmulatorDriver
+    from posterm.emulator.keymap import KeymapError, default_keymap_path, load_keymap
+    from posterm.link import HostAddressError
+
+    try:
+        if args.keymap:
+            keymap = load_keymap(args.keymap, required=True)
+        else:
+            keymap = load_keymap(default_keymap_path())
+    except KeymapError as e:
+        raise CliError(f"keymap {e}") from None
+    date = None
+    if args.date:
+        try:
+            date = clock.parse(args.date)
+        except ValueError as e:
+            raise CliError(f"--date: {e}") from None
+    data_dir = args.data or paths.default_data_dir()
+    try:
+        driver = EmulatorDriver(
+            data_dir,
+            host=args.host,
+            lang=args.lang,
+            date=date,
+            profile=args.profile,
+            paper=args.paper,
+            clock_running=True,  # --date sets where the clock starts; it runs as in life
+        )
+    except (DataDirLocked, HostAddressError, ValueError) as e:
+        raise CliError(str(e)) from None
+    except OSError as e:
+        raise CliError(f"cannot use the data dir {data_dir}: {e.strerror or e}") from None
+    from posterm.emulator.app import EmulatorApp
+
+    try:
+        EmulatorApp(driver, keymap=keymap).run()
+    finally:
+        driver.close()
+    err = getattr(driver.terminal, "last_error", None)
+    if err:
+        print(f"posterm: internal error (logged in {os.path.join(data_dir, 'posterm.log')})")
+        return 1
+    return 0

@@ -1,0 +1,176 @@
+"""The emulator's widgets: the LCD, the keypad, the paper strip, the status line, the log
+pane and the card reader."""
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.strip import Strip
+from textual.widget import Widget
+from textual.widgets import Button, Input, Label, OptionList, RichLog, Static
+from textual.widgets.option_list import Option
+
+from posterm.emulator.keymap import PAD_KEYS
+
+
+class Lcd(Widget):
+    """The terminal's screen: the core's Frame drawn cell for cell, inverse rows inverse.
+
+    The widget is exactly cols x rows cells (plus its border); nothing is wrapped or
+    reflowed. Each row is cut or padded to `cols` cells as measured by Rich."""
+
+    DEFAULT_CSS = """
+    Lcd {
+        width: auto;
+        height: auto;
+    }
+    """
+
+    def __init__(self, rows, cols, **kwargs):
+        super().__init__(**kwargs)
+        self.rows = rows
+        self.cols = cols
+        self.lines = [" " * cols] * rows
+        self.inverse = 0
+
+    def get_content_width(self, container, viewport):
+        return self.cols
+
+    def get_content_height(self, container, viewport, width):
+        return self.rows
+
+    def show(self, frame):
+        self.lines = list(frame.lines)
+        self.inverse = frame.inverse
+        self.refresh()
+
+    def row_strip(self, y):
+        """Row `y` of the grid as a Strip exactly `cols` cells wide."""
+        text = self.lines[y] if y < len(self.lines) else ""
+        style = self.rich_style
+        if self.inverse & (1 << y):
+            style = style + Style(reverse=True)
+        return Strip([Segment(text, style)]).adjust_cell_length(self.cols, style)
+
+    def render_line(self, y):
+        if y >= self.rows:
+            return Strip.blank(self.cols, self.rich_style)
+        return self.row_strip(y)
+
+    def grid_text(self):
+        """The grid as drawn: one string per row, `cols` cells each."""
+        return [self.row_strip(y).text for y in range(self.rows)]
+
+
+class PadButton(Button):
+    """A keypad key: never takes focus, so Enter/arrows always reach the terminal."""
+
+    can_focus = False
+
+    def __init__(self, key, flash=True):
+        super().__init__(key.label(), id=key.widget_id, classes="pad")
+        self.key = key
+        if not flash:
+            self.active_effect_duration = 0
+
+
+class Keypad(Grid):
+    """Every terminal key as a clickable button labelled with its PC key."""
+
+    def __init__(self, flash=True, **kwargs):
+        super().__init__(**kwargs)
+        self.flash = flash
+
+    def compose(self) -> ComposeResult:
+        for key in PAD_KEYS:
+            yield PadButton(key, self.flash)
+
+
+class PaperStrip(VerticalScroll):
+    """The printer's output: receipts one under another, the newest at the bottom."""
+
+    can_focus = False
+
+    def __init__(self, paper_cells, **kwargs):
+        super().__init__(**kwargs)
+        self.paper_cells = paper_cells
+        self.receipts = []  # list of lists of text rows, as printed
+
+    def add_receipt(self, rows):
+        self.receipts.append(list(rows))
+        text = Text("\n".join(rows), no_wrap=True, overflow="crop")
+        self.mount(Static(text, classes="receipt"))
+        self.mount(Static("- " * (self.paper_cells // 2), classes="tear-line"))
+        self.call_after_refresh(self.scroll_end, animate=False)
+
+    def tear_off(self):
+        self.receipts = []
+        self.remove_children()
+
+
+class StatusLine(Static):
+    """Signed in today, operator, batch, trace, host link and data dir."""
+
+
+class LogPane(RichLog):
+    """Every message to and from the host, decoded field by field, with timings."""
+
+    can_focus = False
+
+
+class CardPicker(ModalScreen):
+    """The card reader: pick a card from the host's deck or type a PAN[=YYMM].
+
+    Dismisses with (pan, expiry) or None."""
+
+    BINDINGS = [Binding("escape", "dismiss_none", "Close", id="card.close")]
+
+    def __init__(self, cards, note=""):
+        super().__init__()
+        self.cards = cards  # [(pan, expiry, holder, status, balance_fen)]
+        self.note = note
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="card-box"):
+            yield Label("Present a card (swipe)", id="card-title")
+            options = []
+            for pan, exp, holder, status, balance in self.cards:
+                yuan = f"{balance // 100}.{balance % 100:02d}"
+                text = f"{pan}  {exp}  {holder:<10} {status:<6} {yuan:>11}"
+                options.append(Option(text, id=pan))
+            yield OptionList(*options, id="card-list")
+            if self.note:
+                yield Label(self.note, id="card-note")
+            yield Input(placeholder="or type a PAN[=YYMM] and press Enter", id="card-pan")
+            yield Label("Enter presents the card, Esc closes", id="card-help")
+
+    def on_mount(self):
+        self.query_one("#card-list" if self.cards else "#card-pan").focus()
+
+    @on(OptionList.OptionSelected)
+    def _picked(self, event):
+        for pan, exp, *_rest in self.cards:
+            if pan == event.option.id:
+                self.dismiss((pan, exp))
+                return
+
+    @on(Input.Submitted)
+    def _typed(self, event):
+        from pos.keys import KeyTokenError, parse_token
+
+        text = event.value.strip()
+        try:
+            events = parse_token("CARD=" + text)
+        except KeyTokenError as e:
+            self.query_one("#card-help", Label).update(e.reason)
+            return
+        if events:
+            _kind, pan, exp = events[0]
+            self.dismiss((pan, exp))
+
+    def action_dismiss_none(self):
+        self.dismiss(None)
