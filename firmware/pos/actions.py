@@ -13,6 +13,20 @@ ACTIONS = {
     "reprint_last": ("pos.flows.printing", "reprint_last", True),
     "journal_query": ("pos.flows.query", "browse", True),
     "show_params": ("pos.flows.settings", "show_params", True),
+    "operator_sign_in": ("pos.flows.cashiers", "sign_in", False),
+    "op_add": ("pos.flows.cashiers", "add", True),
+    "op_delete": ("pos.flows.cashiers", "delete", True),
+    "op_password": ("pos.flows.cashiers", "change_password", True),
+    "op_list": ("pos.flows.cashiers", "show_list", True),
+    "supervisor_password": ("pos.flows.cashiers", "supervisor_password", True),
+    "lock": ("pos.flows.lock", "lock", False),
+    "set_merchant": ("pos.flows.setup", "merchant", True),
+    "set_comms": ("pos.flows.setup", "comms", True),
+    "set_trade": ("pos.flows.setup", "trade", True),
+    "set_language": ("pos.flows.setup", "language", True),
+    "set_tmk": ("pos.flows.setup", "tmk", True),
+    "clear_journal": ("pos.flows.setup", "clear_journal", True),
+    "admin_password": ("pos.flows.setup", "admin_password", True),
 }
 
 

@@ -63,3 +63,19 @@ def ask_password(t, title, code, prompt, wrong_text):
             return False
         t.emit(("beep", "error"))
         yield from ui.notice(t, title, [wrong_text, t.s("auth_tries_left", tries)], timeout=5)
+
+
+def new_password(t, title, code):
+    # A new password for `code`, typed twice. -> the password, or None (CANCEL / timeout).
+    n = ops.password_length(code)
+    while True:
+        first = yield from ui.enter_digits(t, title, t.s("auth_new_pw", n), n, n, secret=True)
+        if first is None:
+            return None
+        again = yield from ui.enter_digits(t, title, t.s("auth_new_pw_again"), n, n, secret=True)
+        if again is None:
+            return None
+        if again == first:
+            return first
+        t.emit(("beep", "error"))
+        yield from ui.notice(t, title, t.s("auth_pw_mismatch"), timeout=5)

@@ -39,6 +39,12 @@ def main_loop(t):
     goto_menu = False
     while True:
         try:
+            if t.state.extra.get("locked"):  # 锁定终端: nothing but the unlock screen
+                goto_menu = False
+                from pos.flows import lock
+
+                yield from lock.unlock(t)
+                continue
             if goto_menu:
                 goto_menu = False
                 from pos import menu

@@ -1,0 +1,152 @@
+# 3.3 柜员签到, 3.4 柜员管理 and 3.5 锁定终端 through the menu, as a cashier would key them.
+from mptest import eq, true, contains
+from rig import Rig
+from pos import operators as ops
+
+
+def test_operator_sign_in_changes_the_current_operator_and_field_63():
+    r = Rig()
+    eq(r.t.state.operator, "01", "a new terminal has operator 01")
+    m = r.mark()
+    r.press("MENU", "3", "3")
+    contains(r.screen_flat(), "请输入操作员号")
+    r.press("02", "ENTER")
+    contains(r.screen_flat(), "请输入操作员密码")
+    r.press("0000", "ENTER")
+    true(r.seen("柜员签到成功", m))
+    eq(r.t.state.operator, "02")
+    r.press("ENTER")
+    r.sign_in()  # 菜单 4 2, unchanged
+    eq(r.center.requests[-1].get(63), "02 ")
+
+
+def test_the_supervisor_and_the_manager_cannot_become_the_transacting_operator():
+    r = Rig()
+    r.press("MENU", "3", "3", "00", "ENTER")
+    contains(r.screen_flat(), "主管操作员不能签到交易")
+    r.press("ENTER", "99", "ENTER")
+    contains(r.screen_flat(), "系统管理员不能签到交易")
+    r.press("ENTER", "42", "ENTER")
+    contains(r.screen_flat(), "无此操作员:42")
+    eq(r.t.state.operator, "01")
+
+
+def test_operator_sign_in_with_a_wrong_password_keeps_the_operator():
+    r = Rig()
+    r.press("MENU", "3", "3", "03", "ENTER", "1234", "ENTER")
+    contains(r.screen_flat(), "密码错误")
+    r.press("ENTER", "CANCEL")
+    eq(r.t.state.operator, "01")
+
+
+def test_adding_an_operator_needs_the_supervisor_password_and_the_new_one_twice():
+    r = Rig()
+    r.press("MENU", "3", "4", "1")
+    contains(r.screen_flat(), "请输入主管密码")
+    r.press("123456", "ENTER", "07", "ENTER")
+    contains(r.screen_flat(), "输入新密码(4位)")
+    r.press("4321", "ENTER", "4322", "ENTER")
+    contains(r.screen_flat(), "两次密码不一致")
+    r.press("ENTER", "4321", "ENTER", "4321", "ENTER")
+    contains(r.screen_flat(), "增加柜员07成功")
+    true(ops.check(r.t.state, "07", "4321"))
+    r.press("ENTER", "CANCEL", "CANCEL", "CANCEL")
+    r.press("MENU", "3", "3", "07", "ENTER", "4321", "ENTER")
+    eq(r.t.state.operator, "07", "the new operator can sign in")
+
+
+def test_an_operator_password_cannot_manage_operators():
+    r = Rig()
+    r.press("MENU", "3", "4", "1", "0000", "ENTER")  # 4 digits: not a supervisor password
+    contains(r.screen_flat(), "请输入主管密码")
+    r.press("000000", "ENTER")
+    contains(r.screen_flat(), "主管密码错")
+    r.press("ENTER", "CANCEL")
+    eq(ops.cashiers(r.t.state), ["01", "02", "03", "04", "05"])
+
+
+def test_add_refuses_00_99_and_existing_numbers_on_the_spot():
+    r = Rig()
+    r.press("MENU", "3", "4", "1", "123456", "ENTER", "00", "ENTER")
+    contains(r.screen_flat(), "00和99不能作柜员号")
+    r.press("ENTER", "99", "ENTER")
+    contains(r.screen_flat(), "00和99不能作柜员号")
+    r.press("ENTER", "03", "ENTER")
+    contains(r.screen_flat(), "操作员03已存在")
+
+
+def test_deleting_an_operator_and_not_the_current_one():
+    r = Rig()
+    r.press("MENU", "3", "4", "2", "123456", "ENTER", "01", "ENTER")
+    contains(r.screen_flat(), "01是当前操作员")
+    r.press("ENTER", "04", "ENTER")
+    contains(r.screen_flat(), "确认删除操作员04")
+    r.press("ENTER")
+    contains(r.screen_flat(), "操作员04已删除")
+    true(not ops.exists(r.t.state, "04"))
+
+
+def test_an_operator_changes_their_own_password_with_the_old_one():
+    r = Rig()
+    r.press("MENU", "3", "4", "3")
+    contains(r.screen_flat(), "01", "the current operator is offered")
+    r.press("ENTER")
+    contains(r.screen_flat(), "请输入原密码")
+    r.press("0000", "ENTER", "2468", "ENTER", "2468", "ENTER")
+    contains(r.screen_flat(), "密码修改成功")
+    true(ops.check(r.t.state, "01", "2468"))
+    true(not ops.check(r.t.state, "01", "0000"))
+
+
+def test_supervisor_password_change():
+    r = Rig()
+    r.press("MENU", "3", "4", "5", "123456", "ENTER", "654321", "ENTER", "654321", "ENTER")
+    contains(r.screen_flat(), "密码修改成功")
+    true(ops.check(r.t.state, "00", "654321"))
+
+
+def test_operator_list_marks_the_current_operator():
+    r = Rig()
+    r.press("MENU", "3", "4", "4", "123456", "ENTER")
+    s = r.screen()
+    contains(s, "柜员5人")
+    contains(s, "01*")
+    contains(s, "05")
+
+
+def test_lock_and_unlock_with_the_operator_password():
+    r = Rig()
+    r.press("MENU", "3", "5")
+    contains(r.screen_flat(), "是否锁屏?")
+    r.press("ENTER", "0000", "ENTER")
+    contains(r.screen_flat(), "键盘已锁定")
+    r.press("ENTER")
+    contains(r.screen_flat(), "键盘锁定请解锁")
+    contains(r.screen_flat(), "请输入操作员号")
+    for key in ("MENU", "CANCEL", "1", "ENTER", "UP"):
+        r.press(key)
+        contains(r.screen_flat(), "键盘锁定请解锁", key)
+    r.press("CLEAR", "01", "ENTER")
+    contains(r.screen_flat(), "请输入操作员密码")
+    r.press("1111", "ENTER")
+    contains(r.screen_flat(), "密码错误")
+    r.press("ENTER", "01", "ENTER", "0000", "ENTER")
+    contains(r.screen_flat(), "锁定解除!")
+    r.press("ENTER")
+    contains(r.screen_flat(), "请刷卡或按菜单键")
+
+
+def test_the_lock_survives_a_restart_and_the_supervisor_unlocks_it():
+    r = Rig()
+    r.press("MENU", "3", "5", "ENTER", "123456", "ENTER")
+    contains(r.screen_flat(), "键盘已锁定")
+    r2 = Rig(storage=r.storage)
+    contains(r2.screen_flat(), "键盘锁定请解锁")
+    r2.press("CARD=6222021234567890128")
+    contains(r2.screen_flat(), "键盘锁定请解锁")
+    r2.press("03", "ENTER")
+    contains(r2.screen_flat(), "只有操作员01或主管可以解锁")
+    r2.press("ENTER", "00", "ENTER", "123456", "ENTER")
+    contains(r2.screen_flat(), "锁定解除!")
+    r2.press("ENTER", "MENU")
+    contains(r2.screen_flat(), "金融服务")
