@@ -7,9 +7,15 @@ from pos.ui import mask_pan, format_amount
 # journal "type" -> string key of its name on the slip
 TYPE_KEYS = {
     "purchase": "tx_purchase",
+    "void": "tx_void",
+    "refund": "tx_refund",
+    "preauth": "tx_preauth",
+    "preauth_void": "tx_preauth_void",
+    "completion": "tx_completion",
+    "completion_void": "tx_completion_void",
 }
-# types whose amount prints negative
-NEGATIVE = ()
+# types whose amount prints negative (money going back to the card)
+NEGATIVE = ("void", "refund", "preauth_void", "completion_void")
 ENTRY_LETTER = {"02": "S", "01": "M", "05": "C", "07": "I", "80": "F"}
 
 
@@ -60,9 +66,11 @@ def build(t, rec, copy="merchant", reprint=False):
     exp = rec.get("exp") or ""
     if len(exp) == 4:
         add("", s("slip_expiry") + "20" + exp[0:2] + "/" + exp[2:4])
-    for line in _pair(s("slip_batch") + rec.get("batch", ""), s("slip_trace") + rec.get("trace", ""), w):
+    batch = s("slip_batch") + rec.get("batch", "")
+    for line in _pair(batch, s("slip_trace") + rec.get("trace", ""), w):
         add("", line)
-    add("", s("slip_datetime") + _date(rec.get("date", "00000000")) + " " + _time(rec.get("time", "000000")))
+    when = _date(rec.get("date", "00000000")) + " " + _time(rec.get("time", "000000"))
+    add("", s("slip_datetime") + when)
     if rec.get("settle_date"):
         add("", s("slip_settle_date") + rec["settle_date"][0:2] + "/" + rec["settle_date"][2:4])
     if rec.get("auth"):
@@ -76,6 +84,8 @@ def build(t, rec, copy="merchant", reprint=False):
         remarks.append(s("slip_orig_trace") + rec["orig_trace"])
     if rec.get("orig_rrn"):
         remarks.append(s("slip_orig_rrn") + rec["orig_rrn"])
+    if rec.get("orig_auth"):
+        remarks.append(s("print_slip_orig_auth") + rec["orig_auth"])
     if reprint:
         remarks.append(s("slip_reprint"))
     add("", s("slip_remarks") + " ".join(remarks))
@@ -100,3 +110,105 @@ def render_text(lines, width):
         else:
             rows.append(text)
     return rows
+
+
+def _money(fen, negative=False):
+    return ("-" if negative and fen else "") + format_amount(fen)
+
+
+def _head(t, title, out, w):
+    p = t.state.params
+    out.append(("T", title))
+    out.append(("-", ""))
+    for text in (t.s("slip_merchant_name") + p.get("merchant_name", ""),
+                 t.s("slip_mid") + p.get("mid", ""), t.s("slip_tid") + p.get("tid", "")):
+        for line in cells.wrap(text, w):
+            out.append(("", line))
+
+
+def _type_lines(t, tot, out, w):
+    # one line per transaction type: name, count, amount
+    from pos.settlement import ORDER
+
+    types = tot.get("types", {})
+    for kind in ORDER:
+        row = types.get(kind)
+        if not row:
+            continue
+        name = t.s(TYPE_KEYS.get(kind, "tx_" + kind))
+        left = name + " " + str(row[0]) + t.s("print_count_unit")
+        for line in _pair(left, _money(row[1], kind in NEGATIVE), w):
+            out.append(("", line))
+
+
+def settlement_slip(t, summary, reprint=False):
+    # 结算单: merchant, batch, date, 对账平 / 对账不平, totals per type and per side
+    s = t.s
+    w = t.paper_cells
+    out = []
+    title = s("settle_slip_title") + (s("settle_slip_reprint") if reprint else "")
+    _head(t, title, out, w)
+    for line in _pair(s("slip_batch") + summary.get("batch", ""),
+                      s("slip_operator") + summary.get("op", ""), w):
+        out.append(("", line))
+    out.append(("", s("slip_datetime") + _date(summary.get("date", "00000000")) + " "
+                + _time(summary.get("time", "000000"))))
+    out.append(("B", s("settle_balanced" if summary.get("balanced") else "settle_unbalanced")))
+    if not summary.get("balanced"):
+        out.append(("", s("settle_uploaded", summary.get("uploaded", 0))))
+    out.append(("-", ""))
+    tot = summary.get("totals") or {"debit": [0, 0], "credit": [0, 0], "types": {}}
+    _type_lines(t, tot, out, w)
+    out.append(("-", ""))
+    for key, side in (("settle_debit", "debit"), ("settle_credit", "credit")):
+        row = tot.get(side, [0, 0])
+        left = s(key) + " " + str(row[0]) + s("print_count_unit")
+        for line in _pair(left, _money(row[1], side == "credit"), w):
+            out.append(("", line))
+    if reprint:
+        out.append(("", s("slip_reprint")))
+    out.append(("-", ""))
+    out.append(("C", s("slip_footer")))
+    return out
+
+
+def totals_slip(t, tot, batch):
+    # 打印交易汇总: the current batch's totals, not settled yet
+    s = t.s
+    w = t.paper_cells
+    out = []
+    _head(t, s("print_totals"), out, w)
+    out.append(("", s("slip_batch") + batch))
+    out.append(("-", ""))
+    _type_lines(t, tot, out, w)
+    out.append(("-", ""))
+    for key, side in (("settle_debit", "debit"), ("settle_credit", "credit")):
+        row = tot.get(side, [0, 0])
+        for line in _pair(s(key) + " " + str(row[0]) + s("print_count_unit"),
+                          _money(row[1], side == "credit"), w):
+            out.append(("", line))
+    out.append(("-", ""))
+    out.append(("C", s("slip_footer")))
+    return out
+
+
+def detail_slip(t, entries, batch):
+    # 打印交易明细: one block per transaction: trace, type, masked card, amount
+    s = t.s
+    w = t.paper_cells
+    out = []
+    _head(t, s("print_detail"), out, w)
+    out.append(("", s("slip_batch") + batch))
+    out.append(("-", ""))
+    for e in entries:
+        kind = e.get("type", "")
+        name = s(TYPE_KEYS.get(kind, "tx_" + kind))
+        for line in _pair(e.get("trace", "") + " " + name,
+                          _money(e.get("amount", 0), kind in NEGATIVE), w):
+            out.append(("", line))
+        for line in _pair(mask_pan(e.get("pan", "")), e.get("auth", ""), w):
+            out.append(("", line))
+    out.append(("-", ""))
+    out.append(("", s("print_detail_count", len(entries))))
+    out.append(("C", s("slip_footer")))
+    return out

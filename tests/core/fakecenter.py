@@ -17,6 +17,7 @@ class Center:
         self.rrn = 0
         self.pik = PIK
         self.mak = MAK
+        self.balance = 123456  # fen, field 54 of a balance inquiry
 
     def then(self, *modes):
         for m in modes:
@@ -54,7 +55,17 @@ class Center:
             rep[37] = "1123" + "0" * 4 + ("0000" + str(self.rrn))[-4:]
             rep[38] = "654321"
             rep[15] = "1123"
-        if req["mti"] != "0800" and code != "A0":
+            if req.get(3) == "310000":
+                rep[54] = "1001156C" + ("000000000000" + str(self.balance))[-12:]
+        elif req["mti"] == "0500":
+            # mode "unbalanced": the center's totals differ (flag 2), else balanced (1)
+            f48 = req.get(48, "0" * 62)
+            flag = "2" if mode == "unbalanced" else "1"
+            rep[48] = f48[0:30] + flag + f48[31:61] + "1"
+            rep[15] = "1123"
+        if req["mti"] in ("0500", "0320", "0820"):
+            pass  # no MAC on settlement, upload and sign-out (reference §3.2)
+        elif req["mti"] != "0800" and code != "A0":
             rep[64] = b"\x00" * 8
             rep[64] = mac.compute("ecb", self.mak, iso8583.mab(rep))
             if mode == "badmac":

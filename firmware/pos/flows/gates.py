@@ -2,10 +2,26 @@
 from pos import ui
 
 
-def check(t, title):
+def settlement_pending(t):
+    return bool(t.state.extra.get("settle"))
+
+
+def batch_full(t):
+    limit = int(t.state.params.get("max_tx", 300) or 300)
+    return len(t.journal.records) >= limit
+
+
+def check(t, title, journalled=True):
     # Generator -> True if a transaction may start now; else shows why.
-    if not t.signed_in_today():
-        t.emit(("beep", "error"))
-        yield from ui.notice(t, title, t.s("please_sign_in"))
-        return False
-    return True
+    # journalled: the transaction adds a journal record (all but the balance inquiry).
+    if settlement_pending(t):
+        reason = t.s("settle_first")
+    elif not t.signed_in_today():
+        reason = t.s("please_sign_in")
+    elif journalled and batch_full(t):
+        reason = t.s("settle_batch_full")
+    else:
+        return True
+    t.emit(("beep", "error"))
+    yield from ui.notice(t, title, reason)
+    return False

@@ -16,7 +16,8 @@ def run(t, card=None):
         if card is None:
             return
     else:
-        amount = yield from ui.enter_amount(t, title, ui.mask_pan(card[0]) + "\n" + t.s("enter_amount"))
+        prompt = ui.mask_pan(card[0]) + "\n" + t.s("enter_amount")
+        amount = yield from ui.enter_amount(t, title, prompt)
         if amount is None:
             return
     pan, exp, entry = card

@@ -1,7 +1,28 @@
-# Journal query (交易查询): browse the current batch, newest first.
+# Journal query (交易查询): browse the current batch, newest first, with
+# UP/DOWN; ENTER asks for a trace and jumps to it; CANCEL leaves.
 from pos import ui, receipt
 from pos import keys as K
 from pos.screen import Frame
+from pos.flows import txn
+
+
+def entry_lines(t, e):
+    kind = e.get("type", "")
+    sign = "-" if kind in receipt.NEGATIVE else ""
+    tm = e.get("time", "")
+    lines = [
+        t.s(receipt.TYPE_KEYS.get(kind, "tx_" + kind)) + " " + sign
+        + ui.format_amount(e.get("amount", 0)),
+        ui.mask_pan(e.get("pan", "")),
+        t.s("slip_trace") + e.get("trace", "") + " " + tm[0:2] + ":" + tm[2:4],
+    ]
+    if txn.is_voided(t, e.get("trace")):
+        lines.append(t.s("tx_query_voided"))
+    if e.get("rrn"):
+        lines.append(t.s("slip_rrn") + e["rrn"])
+    if e.get("auth"):
+        lines.append(t.s("slip_auth") + e["auth"])
+    return lines
 
 
 def browse(t):
@@ -15,19 +36,27 @@ def browse(t):
         e = entries[i]
         f = Frame(t.rows, t.cols)
         f.put(0, title + " " + str(len(entries) - i) + "/" + str(len(entries)), "center", True)
-        lines = [
-            t.s(receipt.TYPE_KEYS.get(e["type"], "tx_" + e["type"])) + " " + ui.format_amount(e.get("amount", 0)),
-            ui.mask_pan(e.get("pan", "")),
-            t.s("slip_trace") + e.get("trace", "") + " " + e.get("time", "")[0:2] + ":" + e.get("time", "")[2:4],
-        ]
+        lines = entry_lines(t, e)
         for r in range(1, t.rows):
             if r - 1 < len(lines):
                 f.put(r, lines[r - 1])
         t.show(f)
         k = yield from ui.wait_key(t, ui.IDLE_TIMEOUT)
-        if k is None or k in (K.CANCEL, K.ENTER):
+        if k is None or k == K.CANCEL:
             return
         if k == K.UP:
             i = (i + 1) % len(entries)
         elif k == K.DOWN:
             i = (i - 1) % len(entries)
+        elif k == K.ENTER:
+            trace = yield from txn.enter_trace(t, title, "tx_query_enter_trace")
+            if trace is None:
+                continue
+            found = None
+            for j in range(len(entries)):
+                if entries[j].get("trace") == trace:
+                    found = j
+            if found is None:
+                yield from ui.notice(t, title, t.s("tx_no_original"), timeout=10)
+            else:
+                i = found

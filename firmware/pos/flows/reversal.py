@@ -91,6 +91,7 @@ def send_pending(t):
             yield from comm.show_failure(t, title, res)
             return False
     disarm(t)
-    t.emit(("log", "warn", "reversal of trace %s dropped after %d tries" % (rec.get("11"), retries)))
+    text = "reversal of trace %s dropped after %d tries" % (rec.get("11"), retries)
+    t.emit(("log", "warn", text))
     yield from ui.notice(t, title, t.s("reversal_dropped"), timeout=10)
     return True

@@ -1,0 +1,44 @@
+# Balance inquiry (余额查询), reference §3.1: card, PIN, 0200 / 310000 /
+# 25=00 / 60.1=01; the balance comes back in field 54 (account type 2, amount
+# type 2, currency 3, sign C/D, amount 12). Not reversed, not journalled.
+from pos import ui
+from pos.flows import gates, txn, purchase
+
+
+def parse_balance(f54):
+    # -> the balance in fen (negative for a "D" sign), or None if unreadable
+    if len(f54) < 20:
+        return None
+    digits = f54[8:20]
+    if not digits.isdigit():
+        return None
+    fen = int(digits)
+    return -fen if f54[7] == "D" else fen
+
+
+def run(t):
+    title = t.s("tx_balance")
+    ok = yield from gates.check(t, title, journalled=False)
+    if not ok:
+        return None
+    card = yield from ui.read_card(t, title)
+    if card is None:
+        return None
+    pan, exp, entry = card
+    pin = yield from ui.enter_digits(t, title, t.s("enter_pin"), 4, 12, secret=True)
+    if pin is None:
+        return None
+    msg = purchase.financial_request(t, "0200", "310000", "00", "01", pan, exp, entry,
+                                     None, pin)
+    reply = yield from txn.send_online(t, title, "balance", msg, reversible=False)
+    if reply is None:
+        return None
+    fen = parse_balance(reply.get(54) or "")
+    if fen is None:
+        yield from ui.notice(t, title, t.s("bad_reply"))
+        return None
+    t.emit(("beep", "ok"))
+    sign = "-" if fen < 0 else ""
+    body = [ui.mask_pan(pan), t.s("tx_balance_is"), "\uffe5" + sign + ui.format_amount(abs(fen))]
+    yield from ui.notice(t, title, body)
+    return fen

@@ -1,0 +1,82 @@
+# The pre-authorisation family, reference §3.1 (25 = 06 for all four):
+#   预授权         0100 / 030000 / 60.1=10  amount, card, PIN
+#   预授权撤销     0100 / 200000 / 60.1=11  supervisor; original auth code (38),
+#                                            date (61 = 12 zeros + MMDD), amount
+#   预授权完成     0200 / 000000 / 60.1=20  original auth code, date, amount
+#   预授权完成撤销 0200 / 200000 / 60.1=21  supervisor; the completion's trace
+# Every one of them is reversible.
+from pos import ui
+from pos.flows import gates, txn, purchase, void
+
+
+def preauth(t):
+    title = t.s("tx_preauth")
+    ok = yield from gates.check(t, title)
+    if not ok:
+        return None
+    amount = yield from ui.enter_amount(t, title)
+    if amount is None:
+        return None
+    card = yield from ui.read_card(t, title, amount)
+    if card is None:
+        return None
+    pan, exp, entry = card
+    pin = yield from purchase.enter_pin(t, title, amount)
+    if pin is None:
+        return None
+    msg = purchase.financial_request(t, "0100", "030000", "06", "10", pan, exp, entry,
+                                     amount, pin)
+    rec = {"pan": pan, "exp": exp, "entry": entry, "amount": amount}
+    return (yield from txn.run_online(t, title, "preauth", msg, rec))
+
+
+def preauth_void(t):
+    title = t.s("tx_preauth_void")
+    return (yield from _by_auth_code(t, title, "preauth_void", "0100", "200000", "11", True))
+
+
+def completion(t):
+    title = t.s("tx_completion")
+    return (yield from _by_auth_code(t, title, "completion", "0200", "000000", "20", False))
+
+
+def completion_void(t):
+    title = t.s("tx_completion_void")
+    return (yield from void.void_of(t, title, "completion", "completion_void", "06", "21"))
+
+
+def _by_auth_code(t, title, kind, mti, proc, tx_type, supervisor):
+    # A pre-auth void or a completion: the pre-auth may be from an earlier
+    # batch, so it is named by its auth code and date, as on the slip.
+    ok = yield from gates.check(t, title)
+    if not ok:
+        return None
+    if supervisor:
+        from pos.flows import auth
+
+        ok = yield from auth.require_supervisor(t, title)
+        if not ok:
+            return None
+    card = yield from ui.read_card(t, title)
+    if card is None:
+        return None
+    pan, exp, entry = card
+    code = yield from ui.enter_digits(t, title, t.s("tx_enter_orig_auth"), 6, 6)
+    if code is None:
+        return None
+    mmdd = yield from txn.enter_mmdd(t, title)
+    if mmdd is None:
+        return None
+    prompt = t.s("tx_enter_preauth_amount" if kind == "preauth_void" else "enter_amount")
+    amount = yield from ui.enter_amount(t, title, prompt)
+    if amount is None:
+        return None
+    pin = yield from purchase.enter_pin(t, title, amount)
+    if pin is None:
+        return None
+    msg = purchase.financial_request(t, mti, proc, "06", tx_type, pan, exp, entry, amount, pin)
+    msg[38] = code
+    msg[61] = "000000000000" + mmdd
+    rec = {"pan": pan, "exp": exp, "entry": entry, "amount": amount, "orig_auth": code,
+           "orig_date": mmdd}
+    return (yield from txn.run_online(t, title, kind, msg, rec))

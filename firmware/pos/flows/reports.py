@@ -1,0 +1,110 @@
+# 2.打印 and the batch views of 3.管理: reprint any slip by trace, the
+# transaction detail and totals on paper, the totals on screen (统计), and
+# deleting a stuck reversal (删除冲正, supervisor only).
+from pos import ui, receipt, settlement, comm
+from pos import keys as K
+from pos.flows import printing, txn, reversal
+from pos.screen import Frame
+
+
+def reprint_any(t):
+    title = t.s("print_reprint_any")
+    trace = yield from txn.enter_trace(t, title, "print_enter_trace")
+    if trace is None:
+        return
+    rec = txn.find_entry(t, trace, receipt.TYPE_KEYS)
+    if rec is None:
+        yield from ui.notice(t, title, t.s("tx_no_original"), timeout=10)
+        return
+    ui.screen(t, title, t.s("printing"))
+    yield from printing.print_slips(t, rec, reprint=True)
+
+
+def _entries(t):
+    return [e for e in t.journal.entries() if e.get("type") in receipt.TYPE_KEYS]
+
+
+def print_detail(t):
+    title = t.s("print_detail")
+    entries = _entries(t)
+    if not entries:
+        yield from ui.notice(t, title, t.s("no_transactions"), timeout=10)
+        return
+    ui.screen(t, title, t.s("printing"))
+    yield from printing.print_lines(t, receipt.detail_slip(t, entries, comm.batch_str(t)))
+
+
+def print_totals(t):
+    title = t.s("print_totals")
+    tot = settlement.totals(t.journal.entries())
+    ui.screen(t, title, t.s("printing"))
+    yield from printing.print_lines(t, receipt.totals_slip(t, tot, comm.batch_str(t)))
+
+
+def reprint_settlement(t):
+    from pos.flows import settle
+
+    yield from settle.reprint(t)
+
+
+def total_lines(t):
+    # the 统计 screen's lines: one per type with a count, then debit and credit
+    tot = settlement.totals(t.journal.entries())
+    lines = []
+    for kind in settlement.ORDER:
+        row = tot["types"].get(kind)
+        if row:
+            sign = "-" if kind in receipt.NEGATIVE and row[1] else ""
+            name = t.s(receipt.TYPE_KEYS[kind])
+            lines.append(name + " " + str(row[0]) + t.s("print_count_unit"))
+            lines.append("  " + sign + ui.format_amount(row[1]))
+    for key, side in (("settle_debit", "debit"), ("settle_credit", "credit")):
+        row = tot[side]
+        lines.append(t.s(key) + " " + str(row[0]) + t.s("print_count_unit"))
+        lines.append("  " + ui.format_amount(row[1]))
+    return lines
+
+
+def totals(t):
+    # 交易统计: pages of the totals; UP/DOWN page, ENTER/CANCEL leave
+    title = t.s("tx_totals_title")
+    lines = total_lines(t)
+    per = max(1, t.rows - 1)
+    pages = (len(lines) + per - 1) // per
+    page = 0
+    while True:
+        f = Frame(t.rows, t.cols)
+        f.put(0, title + " " + str(page + 1) + "/" + str(pages), "center", True)
+        for j in range(per):
+            i = page * per + j
+            if i < len(lines):
+                f.put(1 + j, lines[i], "right" if lines[i].startswith("  ") else "left")
+        t.show(f)
+        k = yield from ui.wait_key(t, ui.IDLE_TIMEOUT)
+        if k is None or k in (K.CANCEL, K.ENTER):
+            return
+        if k == K.DOWN:
+            page = (page + 1) % pages
+        elif k == K.UP:
+            page = (page - 1) % pages
+
+
+def delete_reversal(t):
+    title = t.s("tx_delete_reversal_title")
+    if reversal.pending(t) is None:
+        yield from ui.notice(t, title, t.s("tx_delete_reversal_none"), timeout=10)
+        return
+    from pos.flows import auth
+
+    ok = yield from auth.require_supervisor(t, title)
+    if not ok:
+        return
+    rec = reversal.pending(t)
+    go = yield from ui.confirm(t, title, [t.s("tx_delete_reversal_confirm"),
+                                          t.s("slip_trace") + rec.get("11", "")])
+    if not go:
+        return
+    reversal.disarm(t)
+    t.emit(("log", "warn", "reversal of trace %s deleted by the supervisor" % rec.get("11")))
+    t.emit(("beep", "ok"))
+    yield from ui.notice(t, title, t.s("tx_delete_reversal_done"), timeout=10)

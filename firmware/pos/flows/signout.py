@@ -1,0 +1,34 @@
+# Sign-out (签退), reference §3.2: 0820 / 60.3 = 002. A signed-out terminal
+# must sign in again before the next transaction.
+from pos import comm, ui
+
+
+def run(t):
+    title = t.s("settle_signout_title")
+    go = yield from ui.confirm(t, title, t.s("settle_signout_confirm"))
+    if not go:
+        return False
+    return (yield from sign_out(t, title))
+
+
+def sign_out(t, title, before=None):
+    # Generator -> True when the center acknowledged. The working keys are
+    # forgotten either way once the message has been tried: signing out is
+    # what the cashier asked for, and sign-in brings fresh ones.
+    st = t.state
+    msg = {"mti": "0820"}
+    comm.base_fields(t, msg, st.take_trace())
+    msg[60] = "00" + comm.batch_str(t) + "002"
+    msg[63] = st.operator + " "
+    res = yield from comm.exchange(t, msg, title, with_mac=False)
+    st.signin_date = ""
+    st.save()
+    body = list(before or [])
+    if res.approved():
+        t.emit(("beep", "ok"))
+        body.append(t.s("settle_signout_ok"))
+        yield from ui.notice(t, title, body)
+        return True
+    t.emit(("log", "warn", "sign-out not acknowledged: %s %s" % (res.status, res.code())))
+    yield from comm.show_failure(t, title, res)
+    return False

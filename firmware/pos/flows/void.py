@@ -1,0 +1,60 @@
+# Purchase void (消费撤销), reference §3.1: supervisor password, the original's
+# trace, the same card, PIN optional. 0200 / 200000 / 25=00 / 60.1=23 with the
+# original amount, its RRN (37), auth code (38) and batch + trace (61).
+# Reversible; the slip prints the amount negative.
+from pos import ui
+from pos.flows import gates, txn, purchase
+
+
+def run(t):
+    title = t.s("tx_void")
+    yield from void_of(t, title, "purchase", "void", "00", "23")
+
+
+def void_of(t, title, orig_kind, kind, cond, tx_type):
+    # The void of a purchase (or of a pre-auth completion): both are found by
+    # trace in the current batch's journal.
+    ok = yield from gates.check(t, title)
+    if not ok:
+        return None
+    from pos.flows import auth
+
+    ok = yield from auth.require_supervisor(t, title)
+    if not ok:
+        return None
+    trace = yield from txn.enter_trace(t, title)
+    if trace is None:
+        return None
+    orig = txn.find_entry(t, trace, (orig_kind,))
+    if orig is None:
+        yield from txn.refuse(t, title, "tx_no_original")
+        return None
+    if txn.is_voided(t, trace):
+        yield from txn.refuse(t, title, "tx_already_voided")
+        return None
+    go = yield from txn.show_original(t, title, orig)
+    if not go:
+        return None
+    amount = orig.get("amount", 0)
+    card = yield from ui.read_card(t, title, amount)
+    if card is None:
+        return None
+    ok = yield from txn.check_card(t, title, card, orig.get("pan", ""))
+    if not ok:
+        return None
+    pan, exp, entry = card
+    pin = yield from purchase.enter_pin(t, title, amount)
+    if pin is None:
+        return None
+    msg = purchase.financial_request(t, "0200", "200000", cond, tx_type, pan, exp, entry,
+                                     amount, pin)
+    msg[37] = orig.get("rrn", "")
+    if orig.get("auth"):
+        msg[38] = orig["auth"]
+    f61 = orig.get("batch", "") + orig.get("trace", "")
+    if kind == "completion_void":
+        f61 += orig.get("date", "00000000")[4:8]
+    msg[61] = f61
+    rec = {"pan": pan, "exp": exp, "entry": entry, "amount": amount,
+           "orig_trace": trace, "orig_rrn": orig.get("rrn", ""), "orig_auth": orig.get("auth", "")}
+    return (yield from txn.run_online(t, title, kind, msg, rec))
