@@ -1,0 +1,54 @@
+"""`posterm bench --quick --json`: every figure of issue 7 is there and is a number.
+
+The goals and any wall-clock limits are not asserted here: the bench prints them (CI runs
+this in --quick mode to check that the bench still works)."""
+
+import json
+import math
+import subprocess
+import sys
+
+ISSUE_KEYS = (
+    "codec_msgs_per_s",
+    "codec_ratio_vs_pyiso8583",
+    "des_blocks_per_s",
+    "des_ratio_vs_pydes",
+    "des_ratio_vs_cryptography",
+    "mp_des_blocks_per_s",
+    "mp_des_alloc_bytes_per_block",
+    "mp_codec_alloc_bytes_per_msg",
+    "key_latency_p99_ms_cpython",
+    "key_latency_p99_ms_mp",
+    "mp_max_live_heap_bytes",
+    "firmware_mpy_bytes",
+    "display_bytes_per_key_ratio",
+    "emulator_start_s",
+)
+
+
+def _bench(tmp_path):
+    out = tmp_path / "bench.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "posterm.cli", "bench", "--quick", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout, json.loads(out.read_text())
+
+
+def test_quick_bench_writes_every_issue_key_as_a_positive_number(tmp_path):
+    stdout, fig = _bench(tmp_path)
+    for key in ISSUE_KEYS:
+        assert key in fig, key
+        v = fig[key]
+        assert isinstance(v, (int, float)) and not isinstance(v, bool), (key, v, fig["notes"])
+        assert math.isfinite(v) and v > 0, (key, v)
+        assert key in stdout, f"{key} missing from the printed table"
+    env = fig["env"]
+    for k in ("date", "machine", "cpu", "python", "node"):
+        assert env[k], k
+    assert fig["quick"] is True
+    assert fig["walk_keys"] >= 200, "the walkthrough has at least 200 key presses"
+    assert fig["walk_sends"] > 0, "the walkthrough reached the center"

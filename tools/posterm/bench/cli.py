@@ -1,0 +1,205 @@
+"""`posterm bench [--quick] [--json FILE]`: the figures of issue 7 in one run.
+
+CPython figures come from this process; the MicroPython ones from the WebAssembly build
+under node (tools/posterm/bench/mp.mjs). Every figure is printed with its goal; the JSON
+file holds the same keys (a figure that could not be measured is null, with the reason in
+"notes")."""
+
+import datetime
+import json
+import platform
+import shutil
+import subprocess
+import sys
+import time
+
+from posterm.errors import CliError
+
+# key, unit, goal (op, value) or None, what
+TABLE = (
+    ("codec_msgs_per_s", "msg/s", None, "encode+decode, CUP 0200 and 0810, CPython"),
+    ("codec_ratio_vs_pyiso8583", "x", (">=", 2.0), "ours / pyiso8583, same messages"),
+    ("des_blocks_per_s", "blk/s", None, "3DES blocks, CPython"),
+    ("des_ratio_vs_pydes", "x", (">=", 15), "ours / pyDes"),
+    ("des_ratio_vs_cryptography", "x", None, "ours / cryptography (native)"),
+    ("mp_des_blocks_per_s", "blk/s", None, "3DES blocks, MicroPython wasm"),
+    ("mp_des_alloc_bytes_per_block", "B", ("<=", 256), "heap allocated per 3DES block"),
+    ("mp_codec_alloc_bytes_per_msg", "B", ("<=", 2048), "heap per encode+decode (worst msg)"),
+    ("key_latency_p99_ms_cpython", "ms", ("<=", 1), "key in -> effects out, p99"),
+    ("key_latency_p99_ms_mp", "ms", ("<=", 10), "the same on MicroPython wasm"),
+    (
+        "mp_max_live_heap_bytes",
+        "B",
+        ("<=", 65536),
+        "live heap after each key: sign-in, purchase, settlement",
+    ),
+    ("firmware_mpy_bytes", "B", None, "firmware/pos compiled by mpy-cross"),
+    ("display_bytes_per_key_ratio", "x", ("<=", 0.25), "display bytes per key / full frame"),
+    ("emulator_start_s", "s", None, "posterm emulator start to first idle frame"),
+)
+
+
+def register(subparsers, common_options):
+    p = subparsers.add_parser(
+        "bench",
+        help="speed and memory figures against pyiso8583, pyDes, cryptography (CPython and "
+        "MicroPython)",
+        description=__doc__,
+        formatter_class=__import__("argparse").RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--quick", action="store_true", help="small counts (CI: checks it works)")
+    p.add_argument("--json", metavar="FILE", default=None, help="also write the figures here")
+    p.add_argument(
+        "--no-mp", action="store_true", help="skip the MicroPython figures (they become null)"
+    )
+    p.set_defaults(func=run)
+
+
+def machine():
+    cpu = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    node = None
+    if shutil.which("node"):
+        try:
+            node = subprocess.run(
+                ["node", "--version"], capture_output=True, text=True, timeout=30
+            ).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            node = None
+    return {
+        "date": datetime.date.today().isoformat(),
+        "machine": platform.machine(),
+        "cpu": cpu or platform.processor(),
+        "python": platform.python_version(),
+        "node": node,
+    }
+
+
+def measure(quick, with_mp=True, progress=None):
+    from posterm.bench import cpython, emulator, mp, walk
+
+    def say(text):
+        if progress:
+            progress(text)
+
+    notes = {}
+    fig = {}
+    settle = walk.has_action("settle")
+    fig["walk_includes_settlement"] = settle
+    if not settle:
+        notes["mp_max_live_heap_bytes"] = (
+            "no 'settle' action in pos.actions yet: sign-in and purchase only"
+        )
+    say("codec")
+    fig.update(cpython.codec(300 if quick else 5000, 3 if quick else 5))
+    say("des")
+    fig.update(cpython.des(300 if quick else 20000, 3 if quick else 5))
+    say("walkthrough")
+    fig.update(cpython.walkthrough(200, settle, 1 if quick else 10))
+    fig.update(cpython.display_ratio(200, settle))
+    say("mpy-cross")
+    fig.update(cpython.mpy_size())
+    if with_mp:
+        say("micropython")
+        try:
+            fig.update(mp.figures(mp.run(quick, settle)))
+        except mp.MpUnavailable as e:
+            for key in _mp_keys():
+                fig[key] = None
+                notes[key] = str(e)
+    else:
+        for key in _mp_keys():
+            fig[key] = None
+            notes[key] = "skipped (--no-mp)"
+    say("emulator")
+    start, why = emulator.start_seconds()
+    fig["emulator_start_s"] = start
+    if why:
+        notes["emulator_start_s"] = why
+    for k in list(fig):
+        if k.startswith("_note_"):
+            notes[k[6:]] = fig.pop(k)
+    fig["notes"] = notes
+    fig["quick"] = quick
+    fig["env"] = machine()
+    return fig
+
+
+def _mp_keys():
+    return [k for k, *_ in TABLE if k.startswith("mp_") or k.endswith("_mp")]
+
+
+def _fmt(v):
+    if v is None:
+        return "n/a"
+    if isinstance(v, float):
+        if v >= 1000:
+            return f"{v:,.0f}"
+        if v >= 10:
+            return f"{v:.1f}"
+        return f"{v:.3g}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    return str(v)
+
+
+def met(goal, v):
+    if goal is None or v is None:
+        return None
+    op, x = goal
+    return v >= x if op == ">=" else v <= x
+
+
+def table(fig):
+    rows = []
+    for key, unit, goal, what in TABLE:
+        v = fig.get(key)
+        g = "" if goal is None else f"{goal[0]} {goal[1]}"
+        ok = met(goal, v)
+        mark = "" if ok is None else ("ok" if ok else "MISS")
+        rows.append((key, _fmt(v), unit, g, mark, what))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    lines = []
+    for r in rows:
+        lines.append(
+            "  ".join(r[i].rjust(widths[i]) if i == 1 else r[i].ljust(widths[i]) for i in range(5))
+            + "  "
+            + r[5]
+        )
+    return "\n".join(lines)
+
+
+def run(args):
+    t0 = time.perf_counter()
+    try:
+        fig = measure(
+            args.quick,
+            with_mp=not args.no_mp,
+            progress=lambda s: print(f"bench: {s} ...", file=sys.stderr, flush=True),
+        )
+    except RuntimeError as e:
+        raise CliError(str(e)) from None
+    fig["bench_seconds"] = time.perf_counter() - t0
+    env = fig["env"]
+    print(
+        f"posterm bench{' --quick' if args.quick else ''}  {env['date']}  {env['machine']}  "
+        f"{env['cpu']}  Python {env['python']}  node {env['node']}"
+    )
+    print(table(fig))
+    for key, why in sorted(fig["notes"].items()):
+        print(f"note: {key}: {why}")
+    if args.json:
+        try:
+            with open(args.json, "w") as f:
+                json.dump(fig, f, indent=2, ensure_ascii=False)
+                f.write("\n")
+        except OSError as e:
+            raise CliError(f"cannot write {args.json}: {e.strerror}") from None
+    return 0

@@ -1,0 +1,212 @@
+"""The CPython figures of `posterm bench`: codec and DES against their peers, key latency
+over the recorded walkthrough, display bytes per key, mpy-cross size."""
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+from posterm.bench import display, frames, walk
+
+_FIRMWARE = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "firmware"))
+_MENUS = os.path.normpath(os.path.join(_FIRMWARE, "..", "menus"))
+
+
+def best_rate(fn, items, repeat):
+    # Items per second of the fastest of `repeat` runs of fn() (which handles `items`).
+    best = None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        dt = time.perf_counter() - t0
+        if best is None or dt < best:
+            best = dt
+    return items / best
+
+
+# -- codec ---------------------------------------------------------------------------------
+def codec(n, repeat):
+    from pos import iso8583
+
+    msgs = [iso8583.decode(b) for b in frames.bodies()]
+    enc = iso8583.encode
+    dec = iso8583.decode
+
+    def ours():
+        for _ in range(n):
+            for m in msgs:
+                dec(enc(m))
+
+    out = {"codec_msgs_per_s": best_rate(ours, 2 * n, repeat)}
+    try:
+        import iso8583 as pyiso
+    except ImportError:
+        out["codec_ratio_vs_pyiso8583"] = None
+        out["_note_codec"] = "pyiso8583 is not installed (pip install -e '.[test]')"
+        return out
+    spec = frames.pyiso_spec()
+    docs = [frames.to_pyiso(m) for m in msgs]
+    for d, b in zip(docs, frames.bodies(), strict=True):
+        raw, _ = pyiso.encode(dict(d), spec)
+        if bytes(raw) != b:
+            raise RuntimeError("pyiso8583 spec does not reproduce the reference frame")
+    penc = pyiso.encode
+    pdec = pyiso.decode
+
+    def theirs():
+        for _ in range(n):
+            for d in docs:
+                raw, _ = penc(d, spec)
+                pdec(raw, spec)
+
+    out["pyiso8583_msgs_per_s"] = best_rate(theirs, 2 * n, repeat)
+    out["codec_ratio_vs_pyiso8583"] = out["codec_msgs_per_s"] / out["pyiso8583_msgs_per_s"]
+    return out
+
+
+# -- DES -----------------------------------------------------------------------------------
+KEY16 = bytes.fromhex(walk.PIK)
+BLOCK = bytes.fromhex("0612142000000001")
+
+
+def des(n, repeat):
+    from pos.des import DesKey
+
+    key = DesKey(KEY16)
+
+    def ours():
+        b = BLOCK
+        for _ in range(n):
+            b = key.encrypt_block(b)
+
+    out = {"des_blocks_per_s": best_rate(ours, n, repeat)}
+    try:
+        import pyDes
+    except ImportError:
+        out["des_ratio_vs_pydes"] = None
+        out["_note_pydes"] = "pyDes is not installed (pip install -e '.[test]')"
+    else:
+        k = pyDes.triple_des(KEY16, pyDes.ECB)
+        m = max(20, n // 20)  # pyDes is slow: fewer blocks, same per-block rate
+
+        def pydes():
+            b = BLOCK
+            for _ in range(m):
+                b = k.encrypt(b)
+
+        if k.encrypt(BLOCK) != key.encrypt_block(BLOCK):
+            raise RuntimeError("pyDes and our 3DES disagree")
+        out["pydes_blocks_per_s"] = best_rate(pydes, m, repeat)
+        out["des_ratio_vs_pydes"] = out["des_blocks_per_s"] / out["pydes_blocks_per_s"]
+    try:
+        from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+        from cryptography.hazmat.primitives.ciphers import Cipher, modes
+    except ImportError:
+        out["des_ratio_vs_cryptography"] = None
+        out["_note_cryptography"] = "cryptography is not installed (pip install -e '.[test]')"
+    else:
+        # the same two-key EDE as K1 K2 K1 (cryptography deprecates 16-byte keys)
+        enc = Cipher(TripleDES(KEY16 + KEY16[:8]), modes.ECB()).encryptor()
+        if enc.update(BLOCK) != key.encrypt_block(BLOCK):
+            raise RuntimeError("cryptography and our 3DES disagree")
+
+        def native():
+            b = BLOCK
+            upd = enc.update
+            for _ in range(n):
+                b = upd(b)
+
+        out["cryptography_blocks_per_s"] = best_rate(native, n, repeat)
+        native_rate = out["cryptography_blocks_per_s"]
+        out["des_ratio_vs_cryptography"] = out["des_blocks_per_s"] / native_rate
+    return out
+
+
+# -- the walkthrough: key latency and display bytes ------------------------------------------
+def p99(values):
+    v = sorted(values)
+    if not v:
+        return None
+    return v[min(len(v) - 1, int(len(v) * 0.99))]
+
+
+def walkthrough(min_keys, settle, rounds):
+    # Key latency p99 over `rounds` runs of the walkthrough, a fresh terminal each: the time
+    # of Terminal.handle() for each key event (the center answers outside the timed part).
+    from pos.storage import FileStorage, MemoryStorage
+
+    lat = []
+    perf = time.perf_counter_ns
+    evs = walk.walk_events(min_keys, settle)
+    for _ in range(rounds):
+        w = walk.Walk(MemoryStorage(), FileStorage(_MENUS, readonly=True))
+        w.start()
+        for ev in evs:
+            t0 = perf()
+            eff = w.handle(ev)
+            dt = perf() - t0
+            w.after(eff)
+            if ev[0] == "key":
+                lat.append(dt / 1e6)
+    keys = sum(1 for ev in evs if ev[0] == "key")
+    return {
+        "key_latency_p99_ms_cpython": p99(lat),
+        "key_latency_max_ms_cpython": max(lat),
+        "walk_keys": keys,
+        "walk_events": len(evs),
+        "walk_sends": w.sends,
+        "walk_journal": len(w.t.journal.entries()),
+    }
+
+
+def display_ratio(min_keys, settle):
+    # Bytes the row-diff driver is sent per key press (frames caused by the key and by the
+    # center's answers to it), over a full frame's bytes.
+    from pos.storage import FileStorage, MemoryStorage
+
+    w = walk.Walk(MemoryStorage(), FileStorage(_MENUS, readonly=True))
+    disp = display.RowDiffDisplay(w.t.rows, w.t.cols)
+    for f in w.start():
+        disp.show(f)
+    start = disp.bytes_sent
+    keys = 0
+    for ev in walk.walk_events(min_keys, settle):
+        for f in w.after(w.handle(ev)):
+            disp.show(f)
+        if ev[0] == "key":
+            keys += 1
+    per_key = (disp.bytes_sent - start) / keys
+    return {
+        "display_bytes_per_key": per_key,
+        "display_bytes_per_key_ratio": per_key / display.FULL_FRAME_BYTES,
+        "display_driver": "bench row-diff recorder (tools/posterm/bench/display.py)",
+    }
+
+
+# -- firmware size -----------------------------------------------------------------------------
+def mpy_size():
+    total = 0
+    count = 0
+    root = os.path.join(_FIRMWARE, "pos")
+    with tempfile.TemporaryDirectory() as tmp:
+        for dirpath, _dirs, files in os.walk(root):
+            for name in sorted(files):
+                if not name.endswith(".py"):
+                    continue
+                src = os.path.join(dirpath, name)
+                rel = os.path.relpath(src, _FIRMWARE)
+                out = os.path.join(tmp, rel[:-3] + ".mpy")
+                os.makedirs(os.path.dirname(out), exist_ok=True)
+                try:
+                    subprocess.run(
+                        [sys.executable, "-m", "mpy_cross", "-o", out, "-s", rel, src],
+                        check=True,
+                        capture_output=True,
+                    )
+                except (OSError, subprocess.CalledProcessError) as e:
+                    err = getattr(e, "stderr", b"") or b""
+                    raise RuntimeError(f"mpy-cross failed on {rel}: {err.decode()}") from e
+                total += os.path.getsize(out)
+                count += 1
+    return {"firmware_mpy_bytes": total, "firmware_mpy_files": count}

@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+// MicroPython figures for `posterm bench`, on the WebAssembly build of MicroPython
+// (npm @micropython/micropython-webassembly-pyscript, pinned in package.json).
+//
+//   node tools/posterm/bench/mp.mjs [--quick] [--root DIR] [--settle]
+//
+// Copies firmware/pos, menus and the bench's walk.py + mpcases.py into the VM's filesystem
+// and calls mpcases.* one top-level call at a time (the wasm port collects garbage only
+// when a top-level call returns, so gc.mem_alloc() at the start of a call is the live heap).
+// Prints one JSON object on stdout:
+//   des: {n, us, alloc}, codec: [{n, us, alloc} for the 0200, the 0810],
+//   walk: {events, day_events, baseline, steps: [{live, us, key}], frames: [...]},
+//   all_modules: heap with every firmware module imported (from the baseline), version
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const quick = args.includes("--quick");
+const settle = args.includes("--settle");
+const rootArg = args.indexOf("--root");
+const root = rootArg >= 0 ? path.resolve(args[rootArg + 1]) : path.resolve(here, "..", "..", "..");
+const hexArg = (name) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : null;
+};
+
+let out = [];
+const collect = (bytes) => { for (const b of bytes) out.push(b); };
+const mp = await loadMicroPython({ heapsize: 1024 * 1024, pystack: 2048, linebuffer: false,
+  stdout: collect, stderr: collect });
+
+function copyTree(src, dest) {
+  mp.FS.mkdirTree(dest);
+  for (const e of fs.readdirSync(src, { withFileTypes: true })) {
+    if (e.name === "__pycache__" || e.name.startsWith(".")) continue;
+    const from = path.join(src, e.name);
+    if (e.isDirectory()) copyTree(from, dest + "/" + e.name);
+    else if (e.isFile()) mp.FS.writeFile(dest + "/" + e.name, fs.readFileSync(from));
+  }
+}
+copyTree(path.join(root, "firmware", "pos"), "/firmware/pos");
+copyTree(path.join(root, "menus"), "/menus");
+mp.registerJsModule("benchclock", { now: () => performance.now() });
+mp.FS.mkdirTree("/bench");
+for (const f of ["walk.py", "mpcases.py"]) {
+  mp.FS.writeFile("/bench/" + f, fs.readFileSync(path.join(here, f)));
+}
+mp.FS.mkdirTree("/data");
+
+function call(src) {
+  try {
+    mp.runPython(src);
+  } catch (err) {
+    const text = new TextDecoder().decode(new Uint8Array(out));
+    throw new Error(`MicroPython failed on ${src}:\n${err.message || err}\n${text}`);
+  }
+  const v = mp.globals.get("_r");
+  mp.runPython("_r = None");
+  return v;
+}
+const J = (src) => JSON.parse(call(`_r = ${src}`));
+
+call("import sys, os\nsys.path[:] = ['/bench', '/firmware', '.frozen', '/lib']\nos.chdir('/')\n" +
+  "import mpcases\n_r = '.'.join(str(v) for v in sys.implementation.version[:3])");
+const version = call("_r = '.'.join(str(v) for v in sys.implementation.version[:3])");
+const result = { version, quick };
+
+// Walkthrough first, in a VM where no firmware module is loaded yet.
+const setup = J(`mpcases.walk_setup(${quick ? 200 : 400}, ${settle ? "True" : "False"}, "/data")`);
+const baseline = call("_r = mpcases.mem()");
+call("_r = mpcases.walk_start()");
+const steps = [];
+const frames = [];
+for (let i = 0; i < setup.events; i++) {
+  const s = J(`mpcases.walk_step(${i})`);
+  steps.push({ live: s.live, us: s.us, key: s.key });
+  frames.push(s.frame);
+}
+const lastLive = call("_r = mpcases.mem()");
+steps.push({ live: lastLive, us: null, key: false });
+result.walk = { ...setup, baseline, steps, frames };
+
+// Every firmware module loaded, from the same baseline.
+const mods = [];
+const walkPy = (dir, pkg) => {
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (e.isDirectory() && e.name !== "__pycache__") walkPy(path.join(dir, e.name), pkg + "." + e.name);
+    else if (e.name.endsWith(".py") && e.name !== "__init__.py") mods.push(pkg + "." + e.name.slice(0, -3));
+  }
+};
+walkPy(path.join(root, "firmware", "pos"), "pos");
+call(`_r = mpcases.import_all(${JSON.stringify(mods)})`);
+result.all_modules = call("_r = mpcases.mem()") - baseline;
+result.modules = mods;
+
+// DES and codec.
+call("_r = mpcases.des_setup()");
+result.des = J(`mpcases.des_run(${quick ? 200 : 3000})`);
+const h0200 = hexArg("--f0200");
+const h0810 = hexArg("--f0810");
+if (h0200 && h0810) {
+  call(`_r = mpcases.codec_setup("${h0200}", "${h0810}")`);
+  result.codec = [J(`mpcases.codec_run(0, ${quick ? 50 : 1000})`),
+    J(`mpcases.codec_run(1, ${quick ? 50 : 1000})`)];
+}
+process.stdout.write(JSON.stringify(result) + "\n");

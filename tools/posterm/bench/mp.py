@@ -1,0 +1,71 @@
+"""Run tools/posterm/bench/mp.mjs (MicroPython, WebAssembly build) and turn its output into
+the bench's mp_* figures."""
+
+import json
+import os
+import shutil
+import subprocess
+
+from posterm.bench import frames
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.normpath(os.path.join(_HERE, "..", "..", ".."))
+
+
+class MpUnavailable(Exception):
+    pass
+
+
+def run(quick, settle):
+    node = shutil.which("node")
+    if node is None:
+        raise MpUnavailable("node is not on PATH (the MicroPython figures need node >= 20)")
+    if not os.path.isdir(os.path.join(ROOT, "node_modules", "@micropython")):
+        raise MpUnavailable("run `npm ci` in the repository first (MicroPython wasm package)")
+    cmd = [
+        node,
+        os.path.join(_HERE, "mp.mjs"),
+        "--root",
+        ROOT,
+        "--f0200",
+        frames.F_0200,
+        "--f0810",
+        frames.F_0810,
+    ]
+    if quick:
+        cmd.append("--quick")
+    if settle:
+        cmd.append("--settle")
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0:
+        raise MpUnavailable("mp.mjs failed: " + (proc.stderr or proc.stdout).strip()[-2000:])
+    return json.loads(proc.stdout)
+
+
+def figures(raw):
+    from posterm.bench.cpython import p99
+
+    out = {"micropython_version": raw["version"]}
+    d = raw["des"]
+    out["mp_des_blocks_per_s"] = d["n"] / (d["us"] / 1e6)
+    out["mp_des_alloc_bytes_per_block"] = d["alloc"] / d["n"]
+    per = [c["alloc"] / c["n"] for c in raw["codec"]]
+    out["mp_codec_alloc_bytes_per_msg"] = max(per)
+    out["mp_codec_alloc_bytes_0200"] = per[0]
+    out["mp_codec_alloc_bytes_0810"] = per[1]
+    n = sum(c["n"] for c in raw["codec"])
+    us = sum(c["us"] for c in raw["codec"])
+    out["mp_codec_msgs_per_s"] = n / (us / 1e6)
+    w = raw["walk"]
+    base = w["baseline"]
+    steps = w["steps"]
+    keys = [s["us"] / 1000 for s in steps if s["key"]]
+    out["key_latency_p99_ms_mp"] = p99(keys)
+    out["key_latency_max_ms_mp"] = max(keys)
+    # steps[i]["live"] is the heap before event i, i.e. after event i - 1 and its GC.
+    day = w["day_events"]
+    out["mp_max_live_heap_bytes"] = max(s["live"] for s in steps[1 : day + 1]) - base
+    out["mp_max_live_heap_bytes_walk"] = max(s["live"] for s in steps[1:]) - base
+    out["mp_live_heap_all_modules_bytes"] = raw["all_modules"]
+    out["mp_walk_last_screen"] = w["frames"][-1]
+    return out
