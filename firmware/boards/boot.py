@@ -1,0 +1,179 @@
+# Boots the core on a board: reads /board.json (written by `posterm flash`),
+# builds the drivers from the board's profile, shows the idle screen and runs
+# the loop. A part that does not answer (no display on I2C, no printer) is
+# logged and left out; the terminal still runs. Hold CANCEL at power-up to
+# stay in the REPL instead (a way out of a firmware that misbehaves).
+import sys
+
+from pos.compat import json
+from pos.storage import FileStorage
+from pos.terminal import Terminal
+from boards import profiles
+
+CONFIG = "/board.json"
+
+
+def _here():
+    f = __file__.replace("\\", "/")
+    return f[: f.rfind("/")] if "/" in f else "."
+
+
+def load_config(path=CONFIG):
+    try:
+        with open(path) as f:
+            return json.loads(f.read())
+    except (OSError, ValueError):
+        return {}
+
+
+def log_line(level, text):
+    print("[%s] %s" % (level, text))
+
+
+def build(machine, time, cfg, log=log_line, storage=None):
+    # -> Board (not started). machine/time: the modules (or fakes in tests);
+    # storage: the state/journal port (default: FileStorage on the board's littlefs).
+    from boards import runner
+    from boards.display import CellDisplay, ConsoleDisplay
+    from boards.font import Font
+    from boards.keypad import Keypad
+    from boards.rtc import RtcClock
+
+    name = cfg.get("board") or profiles.for_platform(sys.platform)
+    prof = profiles.get(name, cfg.get("profile"))
+    Pin = machine.Pin
+    data = _here() + "/data"
+
+    kp = prof["keypad"]
+    keypad = Keypad(
+        [Pin(p, Pin.OUT, value=1) for p in kp["rows"]],
+        [Pin(p, Pin.IN, Pin.PULL_UP) for p in kp["cols"]],
+        kp["keymap"],
+    )
+    display = None
+    try:
+        font = Font.open(data + "/font16.bin")
+    except (OSError, ValueError) as e:
+        log("error", "font: %s (boxes instead of characters)" % (e,))
+        font = None
+    dcfg = prof["display"]
+    try:
+        if cfg.get("display") == "st7920":
+            from boards.st7920 import ST7920
+
+            s = prof["st7920"]
+            spi = machine.SPI(
+                s["spi"],
+                baudrate=s["baudrate"],
+                polarity=1,
+                phase=1,
+                sck=Pin(s["sck"]),
+                mosi=Pin(s["mosi"]),
+            )
+            panel = ST7920(spi, Pin(s["cs"], Pin.OUT, value=0))
+        else:
+            from boards.ssd1306 import SSD1306
+
+            i2c = machine.I2C(
+                dcfg["i2c"], sda=Pin(dcfg["sda"]), scl=Pin(dcfg["scl"]), freq=dcfg["freq"]
+            )
+            panel = SSD1306(i2c, dcfg["addr"])
+        display = CellDisplay(panel, font)
+    except OSError as e:
+        log("error", "display does not answer (%s): using the console" % (e,))
+    if display is None:
+        display = ConsoleDisplay()
+
+    printer = None
+    p = prof.get("printer")
+    if p:
+        from boards.gbtable import GbTable
+        from boards.printer import EscPos
+
+        try:
+            gb = GbTable.open(data + "/gb2312.bin")
+            uart = machine.UART(
+                p["uart"], p["baudrate"], tx=Pin(p["tx"]), rx=Pin(p["rx"]), timeout=200
+            )
+            printer = EscPos(uart, gb, cfg.get("paper_cells", 32))
+        except (OSError, ValueError) as e:
+            log("error", "printer: %s" % (e,))
+
+    link = None
+    lk = prof["link"]
+    wifi = cfg.get("wifi")
+    if wifi:
+        from boards.wifilink import WifiLink, connect_wifi
+
+        try:
+            import network
+
+            connect_wifi(network, wifi["ssid"], wifi.get("password", ""), sleep_ms=time.sleep_ms)
+            host, port = wifi["host"].rsplit(":", 1)
+            link = WifiLink(host, int(port))
+        except (OSError, ImportError, KeyError, ValueError) as e:
+            log("error", "Wi-Fi link: %s; trying the UART link" % (e,))
+    if link is None:
+        from boards.uartlink import UartLink
+
+        link = UartLink(
+            machine.UART(
+                lk["uart"],
+                lk["baudrate"],
+                tx=Pin(lk["tx"]),
+                rx=Pin(lk["rx"]),
+                rxbuf=1024,
+                timeout=0,
+            )
+        )
+
+    clock = RtcClock(machine.RTC())
+    buzzer = None
+    if prof.get("buzzer") is not None:
+        try:
+            buzzer = runner.Buzzer(machine.PWM(Pin(prof["buzzer"])), time.sleep_ms)
+            buzzer.pwm.duty_u16(0)
+        except (OSError, ValueError, AttributeError) as e:
+            log("error", "buzzer: %s" % (e,))
+
+    if storage is None:
+        storage = FileStorage(prof.get("storage", "/data"))
+    resources = FileStorage(cfg.get("menus", "/menus"), readonly=True)
+    now = clock.now()
+    t = Terminal(storage, resources, "lcd128x64", now, cfg.get("paper", "58mm"))
+    t.link_address = wifi["host"] if wifi and link.__class__.__name__ == "WifiLink" else "uart"
+    if not clock.is_set():
+        log("info", "the clock is not set: it will be set by the next sign-in")
+    return runner.Board(t, display, keypad, link, clock, printer, buzzer, log)
+
+
+def cancel_held(board):
+    # CANCEL down at power-up (after the debounce time): stay in the REPL
+    import time
+
+    k = board.keypad
+    t0 = time.ticks_ms()
+    k.scan(t0)
+    time.sleep_ms(40)
+    k.scan(time.ticks_ms())
+    return "CANCEL" in k.held()
+
+
+def main():
+    import machine
+    import time
+
+    cfg = load_config()
+    board = build(machine, time, cfg)
+    if cancel_held(board):
+        print("posterm: CANCEL held at power-up; staying in the REPL")
+        return board
+    board.start(time.ticks_ms())
+    try:
+        board.run_forever(time.ticks_ms, time.sleep_ms)
+    except KeyboardInterrupt:
+        print("posterm: stopped (Ctrl-C)")
+    except Exception as e:  # noqa: BLE001 - never reboot in a loop: show it, stay in the REPL
+        sys.print_exception(e)
+        print("posterm: the firmware stopped on an error; see above. Reflash with posterm flash.")
+    return board

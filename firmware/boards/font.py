@@ -1,0 +1,106 @@
+# The CJK bitmap font, read from flash: the file is opened once and glyphs are
+# fetched with seek/read (a small cache keeps the last ones in RAM).
+#
+# File layout (big-endian), written by `posterm font build` or pack():
+#   b"PTF1" | n_narrow u16 | n_wide u16 | height u8 | 0 u8
+#   narrow code points u16 * n_narrow (sorted) | wide code points u16 * n_wide (sorted)
+#   narrow glyphs 16 B each (8x16) | wide glyphs 32 B each (16x16)
+# A glyph is rows top to bottom, each row MSB = leftmost pixel (1 byte narrow, 2 wide).
+import struct
+
+MAGIC = b"PTF1"
+_HEAD = 10
+_CACHE = 48
+
+
+class FontError(ValueError):
+    pass
+
+
+class Font:
+    def __init__(self, f):
+        # f: a binary file object (or io.BytesIO) that stays open
+        self.f = f
+        head = f.read(_HEAD)
+        if len(head) != _HEAD or head[:4] != MAGIC:
+            raise FontError("not a posterm font (magic %r)" % (head[:4],))
+        self.n_narrow, self.n_wide, self.height, _ = struct.unpack(">HHBB", head[4:])
+        if self.height != 16:
+            raise FontError("font height %d, the display needs 16" % self.height)
+        self._narrow_idx = _HEAD
+        self._wide_idx = _HEAD + 2 * self.n_narrow
+        self._narrow_data = self._wide_idx + 2 * self.n_wide
+        self._wide_data = self._narrow_data + 16 * self.n_narrow
+        self._cache = {}
+        self._order = []
+
+    @classmethod
+    def open(cls, path):
+        return cls(open(path, "rb"))
+
+    def _find(self, base, n, cp):
+        f = self.f
+        lo = 0
+        hi = n - 1
+        while lo <= hi:
+            mid = (lo + hi) >> 1
+            f.seek(base + 2 * mid)
+            b = f.read(2)
+            v = (b[0] << 8) | b[1]
+            if v < cp:
+                lo = mid + 1
+            elif v > cp:
+                hi = mid - 1
+            else:
+                return mid
+        return -1
+
+    def glyph(self, ch):
+        # -> (width_px, bytes) or None when the font lacks the character
+        cp = ord(ch)
+        g = self._cache.get(cp)
+        if g is not None:
+            return g
+        if cp > 0xFFFF:
+            return None
+        i = self._find(self._narrow_idx, self.n_narrow, cp)
+        if i >= 0:
+            self.f.seek(self._narrow_data + 16 * i)
+            g = (8, self.f.read(16))
+        else:
+            i = self._find(self._wide_idx, self.n_wide, cp)
+            if i < 0:
+                return None
+            self.f.seek(self._wide_data + 32 * i)
+            g = (16, self.f.read(32))
+        if len(self._order) >= _CACHE:
+            del self._cache[self._order.pop(0)]
+        self._cache[cp] = g
+        self._order.append(cp)
+        return g
+
+    def has(self, ch):
+        return self.glyph(ch) is not None
+
+    def close(self):
+        self.f.close()
+
+
+def pack(narrow, wide):
+    # narrow/wide: dict code point -> bytes (16 / 32). -> the font file as bytes
+    nk = sorted(narrow)
+    wk = sorted(wide)
+    out = [MAGIC, struct.pack(">HHBB", len(nk), len(wk), 16, 0)]
+    for cp in nk:
+        out.append(struct.pack(">H", cp))
+    for cp in wk:
+        out.append(struct.pack(">H", cp))
+    for cp in nk:
+        if len(narrow[cp]) != 16:
+            raise FontError("narrow glyph U+%04X is not 16 bytes" % cp)
+        out.append(bytes(narrow[cp]))
+    for cp in wk:
+        if len(wide[cp]) != 32:
+            raise FontError("wide glyph U+%04X is not 32 bytes" % cp)
+        out.append(bytes(wide[cp]))
+    return b"".join(out)

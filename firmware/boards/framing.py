@@ -1,0 +1,61 @@
+# Frames on the serial host link (board <-> `posterm bridge`):
+#   STX 0x02 | kind u8 | seq u8 | length u16 | payload | CRC-16/CCITT-FALSE u16
+# big-endian, the CRC over kind..payload. Kinds:
+#   D  data: an ISO 8583 message (length-prefixed as on TCP); the receiver ACKs
+#   A  ack of the frame with that seq        N  nak (bad CRC): send it again
+#   E  the bridge could not get an answer: payload = b"T" (host timeout) or
+#      b"0"/b"1" (request not sent / sent) + reason text; ACKed like D
+# A receiver resynchronises on the next STX after garbage or a bad frame.
+from pos.crc import crc16_ccitt
+
+STX = 0x02
+DATA = 0x44  # "D"
+ACK = 0x41  # "A"
+NAK = 0x4E  # "N"
+ERROR = 0x45  # "E"
+BAD = -1  # what Parser.feed reports for a frame with a bad CRC
+MAX_PAYLOAD = 4096
+
+
+def encode(kind, seq, payload=b""):
+    n = len(payload)
+    body = bytes((kind, seq & 0xFF, n >> 8, n & 0xFF)) + payload
+    c = crc16_ccitt(body)
+    return bytes((STX,)) + body + bytes((c >> 8, c & 0xFF))
+
+
+class Parser:
+    def __init__(self):
+        self.buf = bytearray()
+
+    def feed(self, data):
+        # -> list of (kind, seq, payload); kind BAD (seq of the damaged frame) on a CRC error
+        if data:
+            self.buf.extend(data)
+        out = []
+        buf = self.buf
+        while True:
+            i = buf.find(b"\x02")
+            if i < 0:
+                buf[:] = b""
+                break
+            if i:
+                buf[:] = buf[i:]
+            if len(buf) < 5:
+                break
+            kind = buf[1]
+            n = (buf[3] << 8) | buf[4]
+            if kind not in (DATA, ACK, NAK, ERROR) or n > MAX_PAYLOAD:
+                buf[:] = buf[1:]
+                continue
+            end = 5 + n + 2
+            if len(buf) < end:
+                break
+            c = (buf[end - 2] << 8) | buf[end - 1]
+            if crc16_ccitt(buf[1 : end - 2]) != c:
+                out.append((BAD, buf[2], b""))
+                buf[:] = buf[1:]
+                continue
+            out.append((kind, buf[2], bytes(buf[5 : end - 2])))
+            buf[:] = buf[end:]
+        return out

@@ -1,0 +1,60 @@
+# Unicode -> GB2312 for the characters the firmware prints (MicroPython has no
+# GBK codec). The table file, written by `posterm font build`, is
+#   b"PGB1" | count u16 | count x (code point u16, GB2312 u16), sorted by code point
+# and is small (4 bytes a character), so it is loaded into RAM once.
+import struct
+
+MAGIC = b"PGB1"
+
+
+class GbTable:
+    def __init__(self, data):
+        if data[:4] != MAGIC:
+            raise ValueError("not a GB2312 table (magic %r)" % (bytes(data[:4]),))
+        (self.count,) = struct.unpack(">H", data[4:6])
+        self.data = bytes(data[6 : 6 + 4 * self.count])
+
+    @classmethod
+    def open(cls, path):
+        with open(path, "rb") as f:
+            return cls(f.read())
+
+    def lookup(self, cp):
+        d = self.data
+        lo = 0
+        hi = self.count - 1
+        while lo <= hi:
+            mid = (lo + hi) >> 1
+            o = mid * 4
+            v = (d[o] << 8) | d[o + 1]
+            if v < cp:
+                lo = mid + 1
+            elif v > cp:
+                hi = mid - 1
+            else:
+                return (d[o + 2] << 8) | d[o + 3]
+        return -1
+
+    def encode(self, text, missing=b"?"):
+        out = bytearray()
+        for ch in text:
+            cp = ord(ch)
+            if cp < 0x80:
+                out.append(cp)
+                continue
+            gb = self.lookup(cp)
+            if gb < 0:
+                out.extend(missing)
+            else:
+                out.append(gb >> 8)
+                out.append(gb & 0xFF)
+        return bytes(out)
+
+
+def pack(pairs):
+    # pairs: iterable of (code point, gb2312 code) -> table bytes
+    items = sorted(pairs)
+    out = [MAGIC, struct.pack(">H", len(items))]
+    for cp, gb in items:
+        out.append(struct.pack(">HH", cp, gb))
+    return b"".join(out)

@@ -1,0 +1,77 @@
+# Board profiles as data: which pins drive what. boot.py builds the drivers
+# from these; nothing else in the firmware knows a pin number.
+#
+#   keypad   rows (outputs, driven low one at a time), cols (inputs, pull-up),
+#            keymap[row][col] = pos.keys name
+#   display  "ssd1306" on I2C, or "st7920" on SPI (serial mode, PSB to GND)
+#   printer  ESC/POS thermal printer on a UART (None: no printer)
+#   link     "uart": frames to `posterm bridge` on the desktop;
+#            "wifi": TCP straight to the host (Pico W, ESP32)
+#   buzzer   a pin for a passive buzzer (PWM), or None
+
+# 5 rows x 4 columns, printed on the key caps as on a CUP terminal
+KEYMAP_5X4 = (
+    ("F1", "F2", "UP", "DOWN"),
+    ("1", "2", "3", "MENU"),
+    ("4", "5", "6", "CANCEL"),
+    ("7", "8", "9", "CLEAR"),
+    (".", "0", "F3", "ENTER"),
+)
+# 4x4 membrane pads: A B C D * # relabelled
+KEYMAP_4X4 = (
+    ("1", "2", "3", "MENU"),
+    ("4", "5", "6", "UP"),
+    ("7", "8", "9", "DOWN"),
+    ("CANCEL", "0", "CLEAR", "ENTER"),
+)
+
+PROFILES = {
+    "pico": {
+        "name": "Raspberry Pi Pico / Pico W (RP2040)",
+        "platform": "rp2",
+        "keypad": {"rows": (16, 17, 18, 19, 20), "cols": (21, 22, 26, 27), "keymap": KEYMAP_5X4},
+        "display": {"type": "ssd1306", "i2c": 0, "sda": 4, "scl": 5, "addr": 0x3C, "freq": 400000},
+        "st7920": {"spi": 1, "sck": 10, "mosi": 11, "cs": 13, "baudrate": 1000000},
+        "printer": {"uart": 1, "tx": 8, "rx": 9, "baudrate": 9600},
+        "link": {"type": "uart", "uart": 0, "tx": 0, "rx": 1, "baudrate": 115200},
+        "buzzer": 15,
+        "storage": "/data",
+    },
+    "esp32": {
+        "name": "ESP32 DevKit (ESP32-WROOM-32)",
+        "platform": "esp32",
+        "keypad": {"rows": (13, 12, 14, 27, 26), "cols": (33, 32, 19, 4), "keymap": KEYMAP_5X4},
+        "display": {
+            "type": "ssd1306",
+            "i2c": 0,
+            "sda": 21,
+            "scl": 22,
+            "addr": 0x3C,
+            "freq": 400000,
+        },
+        "st7920": {"spi": 2, "sck": 18, "mosi": 23, "cs": 5, "baudrate": 1000000},
+        "printer": {"uart": 1, "tx": 25, "rx": 34, "baudrate": 9600},
+        "link": {"type": "uart", "uart": 2, "tx": 17, "rx": 16, "baudrate": 115200},
+        "buzzer": 15,
+        "storage": "/data",
+    },
+}
+# Pico W: the same wiring, and Wi-Fi can replace the UART link (board.json)
+PROFILES["pico_w"] = dict(PROFILES["pico"])
+PROFILES["pico_w"]["name"] = "Raspberry Pi Pico W (RP2040 + CYW43)"
+
+
+def get(name, overrides=None):
+    # -> a profile dict (a copy); overrides (from /board.json) replace top-level entries
+    if name not in PROFILES:
+        raise ValueError("unknown board %r (known: %s)" % (name, ", ".join(sorted(PROFILES))))
+    out = dict(PROFILES[name])
+    if overrides:
+        for k in overrides:
+            out[k] = overrides[k]
+    return out
+
+
+def for_platform(platform):
+    # sys.platform -> the default profile name
+    return "esp32" if platform == "esp32" else "pico"

@@ -1,0 +1,136 @@
+# The board loop: the core's Terminal with the board's drivers. step(now_ms) is
+# one pass (scan keys, poll the host link, tick the clock once a second, watch
+# the printer); run_forever() calls it every few milliseconds. The Terminal is
+# sans-IO: this module performs its effects (show, send, print, beep, clock, log).
+from pos.compat import const
+
+_TICK_MS = const(1000)
+_PRINTER_MS = const(5000)
+
+
+def _diff(a, b):
+    d = (a - b) & 0x3FFFFFFF
+    return d - 0x40000000 if d & 0x20000000 else d
+
+
+class Board:
+    def __init__(
+        self,
+        terminal,
+        display,
+        keypad=None,
+        link=None,
+        clock=None,
+        printer=None,
+        buzzer=None,
+        log=None,
+    ):
+        self.t = terminal
+        self.display = display
+        self.keypad = keypad
+        self.link = link
+        self.clock = clock
+        self.printer = printer
+        self.buzzer = buzzer
+        self.log = log
+        self.now_ms = 0
+        self._next_tick = 0
+        self._next_printer = 0
+        self.printed = 0  # receipts printed
+        self.printer_state = None
+
+    def start(self, now_ms=0):
+        self.now_ms = now_ms
+        self._next_tick = now_ms + _TICK_MS
+        self._next_printer = now_ms
+        self.perform(self.t.start())
+
+    def feed(self, event):
+        self.perform(self.t.handle(event))
+
+    def press(self, name):
+        self.feed(("key", name))
+
+    def step(self, now_ms):
+        self.now_ms = now_ms
+        if self.keypad is not None:
+            for name in self.keypad.scan(now_ms):
+                if self.buzzer is not None:
+                    self.buzzer.beep("key")
+                self.feed(("key", name))
+        link = self.link
+        if link is not None and link.busy():
+            ev = link.poll(now_ms)
+            if ev is not None:
+                self.feed(ev)
+        if _diff(now_ms, self._next_tick) >= 0:
+            self._next_tick = now_ms + _TICK_MS
+            if self.clock is not None:
+                self.feed(("tick", self.clock.now()))
+        if self.printer is not None and _diff(now_ms, self._next_printer) >= 0:
+            self._next_printer = now_ms + _PRINTER_MS
+            if self.t.waiting_for() != "send":
+                self._check_printer()
+
+    def _check_printer(self):
+        st = self.printer.status()
+        if st is not None and st != self.printer_state:
+            self.printer_state = st
+            self.feed(("printer", st))
+
+    def perform(self, effects):
+        for eff in effects:
+            kind = eff[0]
+            if kind == "show":
+                self.display.draw(eff[1])
+            elif kind == "send":
+                if self.link is None:
+                    self.feed(("link_error", "no host link on this board", False))
+                else:
+                    self.link.start(eff[1], eff[2], self.now_ms)
+                    if not self.link.busy():
+                        ev = self.link.poll(self.now_ms)
+                        if ev is not None:
+                            self.feed(ev)
+            elif kind == "print":
+                if self.printer is not None:
+                    self.printer.print_lines(eff[1])
+                    self.printed += 1
+                    self._check_printer()
+                else:
+                    self._log("info", "no printer: %d receipt lines dropped" % len(eff[1]))
+            elif kind == "beep":
+                if self.buzzer is not None:
+                    self.buzzer.beep(eff[1])
+            elif kind == "clock":
+                if self.clock is not None:
+                    self.clock.set(eff[1])
+                    self._log("info", "clock set from the host: %r" % (eff[1],))
+            elif kind == "log":
+                self._log(eff[1], eff[2])
+
+    def _log(self, level, text):
+        if self.log is not None:
+            self.log(level, text)
+
+    def run_forever(self, ticks_ms, sleep_ms, period_ms=10):
+        while True:
+            self.step(ticks_ms())
+            sleep_ms(period_ms)
+
+
+class Buzzer:
+    # A passive buzzer on a PWM pin: short chirps, blocking for their length.
+    TONES = {"key": ((2700, 15),), "ok": ((2000, 80),), "error": ((600, 120), (0, 60), (600, 120))}
+
+    def __init__(self, pwm, sleep_ms):
+        self.pwm = pwm
+        self.sleep_ms = sleep_ms
+
+    def beep(self, kind):
+        for freq, ms in self.TONES.get(kind, ()):
+            if freq:
+                self.pwm.freq(freq)
+                self.pwm.duty_u16(32768)
+            self.sleep_ms(ms)
+            self.pwm.duty_u16(0)

@@ -1,0 +1,89 @@
+# SSD1306 128x64 OLED on I2C, drawn band by band. The panel memory is 8 pages
+# of 128 column bytes (bit 0 = top pixel, the framebuf MONO_VLSB layout); a
+# copy is kept in `buf` so a frame can be checked without the panel.
+from pos.compat import const
+
+_SET_CONTRAST = const(0x81)
+_DISPLAY_ON = const(0xAF)
+_DISPLAY_OFF = const(0xAE)
+_COL_ADDR = const(0x21)
+_PAGE_ADDR = const(0x22)
+
+_INIT = (
+    _DISPLAY_OFF,
+    0x20,
+    0x00,  # horizontal addressing
+    0x40,  # start line 0
+    0xA1,  # column 127 = SEG0
+    0xA8,
+    63,  # multiplex
+    0xC8,  # scan from COM[N-1]
+    0xD3,
+    0x00,  # display offset
+    0xDA,
+    0x12,  # COM pins
+    0xD5,
+    0x80,  # clock
+    0xD9,
+    0xF1,  # precharge
+    0xDB,
+    0x30,  # vcom detect
+    _SET_CONTRAST,
+    0xFF,
+    0xA4,  # output follows RAM
+    0xA6,  # not inverted
+    0x8D,
+    0x14,  # charge pump on
+    _DISPLAY_ON,
+)
+
+
+class SSD1306:
+    def __init__(self, i2c, addr=0x3C, width=128, height=64):
+        self.i2c = i2c
+        self.addr = addr
+        self.width = width
+        self.height = height
+        self.pages = height // 8
+        self.buf = bytearray(width * self.pages)
+        for c in _INIT:
+            self._cmd(c)
+        self._send(0, self.pages - 1)
+
+    def _cmd(self, c):
+        self.i2c.writeto(self.addr, bytes((0x80, c)))
+
+    def _send(self, p0, p1):
+        for c in (_COL_ADDR, 0, self.width - 1, _PAGE_ADDR, p0, p1):
+            self._cmd(c)
+        w = self.width
+        self.i2c.writeto(self.addr, b"\x40" + self.buf[p0 * w : (p1 + 1) * w])
+
+    def write_band(self, y, band, stride):
+        # band: rows of `stride` bytes (MSB left) starting at pixel row y (a multiple of 8)
+        w = self.width
+        rows = len(band) // stride
+        buf = self.buf
+        p0 = y >> 3
+        for p in range(rows >> 3):
+            base = (p0 + p) * w
+            top = p * 8 * stride
+            for xb in range(stride):
+                # transpose one 8x8 block: 8 row bytes -> 8 column bytes
+                col = base + xb * 8
+                for bit in range(8):
+                    m = 0x80 >> bit
+                    v = 0
+                    o = top + xb
+                    for r in range(8):
+                        if band[o] & m:
+                            v |= 1 << r
+                        o += stride
+                    buf[col + bit] = v
+        self._send(p0, p0 + (rows >> 3) - 1)
+
+    def pixel(self, x, y):
+        return (self.buf[(y >> 3) * self.width + x] >> (y & 7)) & 1
+
+    def power(self, on):
+        self._cmd(_DISPLAY_ON if on else _DISPLAY_OFF)

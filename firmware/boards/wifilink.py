@@ -1,0 +1,83 @@
+# The host link over Wi-Fi (Pico W, ESP32): TCP straight to the host, the same
+# 2-byte length-prefixed ISO 8583 frames as the desktop. The exchange blocks
+# (the screen already shows "connecting"); poll() hands the result to the loop.
+import socket
+
+from pos import iso8583
+
+
+def connect_wifi(network, ssid, password, wait_ms=15000, sleep_ms=None):
+    # -> the WLAN interface, connected; raises OSError with a readable reason
+    wlan = network.WLAN(network.STA_IF)
+    wlan.active(True)
+    if not wlan.isconnected():
+        wlan.connect(ssid, password)
+        waited = 0
+        while not wlan.isconnected() and waited < wait_ms:
+            if sleep_ms is not None:
+                sleep_ms(100)
+            waited += 100
+    if not wlan.isconnected():
+        raise OSError("Wi-Fi %r: not connected after %d s" % (ssid, wait_ms // 1000))
+    return wlan
+
+
+class WifiLink:
+    def __init__(self, host, port, sock_mod=socket):
+        self.host = host
+        self.port = port
+        self.socket = sock_mod
+        self._result = None
+
+    def busy(self):
+        return self._result is not None
+
+    def start(self, data, timeout_s, now_ms):
+        self._result = self.exchange(data, timeout_s)
+
+    def poll(self, now_ms):
+        ev = self._result
+        self._result = None
+        return ev
+
+    def exchange(self, data, timeout_s):
+        so = self.socket
+        try:
+            addr = so.getaddrinfo(self.host, self.port)[0][-1]
+            s = so.socket()
+        except OSError as e:
+            return ("link_error", "resolve %s: %s" % (self.host, e), False)
+        try:
+            s.settimeout(timeout_s)
+            try:
+                s.connect(addr)
+            except OSError as e:
+                return ("link_error", "connect %s:%d: %s" % (self.host, self.port, e), False)
+            try:
+                s.send(data) if not hasattr(s, "sendall") else s.sendall(data)
+            except OSError as e:
+                return ("link_error", "send: %s" % (e,), False)
+            try:
+                head = _read(s, 2)
+                if head is None:
+                    return ("link_error", "center closed the connection", True)
+                body = _read(s, iso8583.frame_length(head))
+                if body is None:
+                    return ("link_error", "center closed mid-message", True)
+            except OSError as e:
+                if "timed out" in str(e) or (e.args and e.args[0] in (110, 116)):
+                    return ("timeout",)
+                return ("link_error", "receive: %s" % (e,), True)
+            return ("reply", head + body)
+        finally:
+            s.close()
+
+
+def _read(s, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        if not chunk:
+            return None
+        buf += chunk
+    return buf

@@ -1,0 +1,181 @@
+# The cell grid on SSD1306 and ST7920 panels: golden bitmaps drawn with a small
+# synthetic font, a box for a missing glyph, and only changed rows redrawn.
+import io
+import sys
+
+import pos
+
+_fw = pos.__file__.replace("\\", "/").rsplit("/", 2)[0]
+if _fw not in sys.path:
+    sys.path.append(_fw)
+
+from boards import fakes  # noqa: E402
+from boards.display import CellDisplay  # noqa: E402
+from boards.font import Font, FontError, pack  # noqa: E402
+from boards.ssd1306 import SSD1306  # noqa: E402
+from boards.st7920 import ST7920  # noqa: E402
+from pos.crc import crc32  # noqa: E402
+from pos.screen import Frame, layout  # noqa: E402
+from mptest import eq, raises  # noqa: E402
+
+# "T" (8x16) and "中" (16x16) drawn by hand; every other ASCII char gets a
+# pattern of its own so the bitmaps below pin placement, not just shape.
+_T = (
+    "........",
+    "........",
+    ".######.",
+    "...##...",
+    "...##...",
+    "...##...",
+    "...##...",
+    "...##...",
+    "...##...",
+    "...##...",
+    "........",
+    "........",
+    "........",
+    "........",
+    "........",
+    "........",
+)
+_ZHONG = (
+    "................",
+    ".......#........",
+    ".......#........",
+    ".#############..",
+    ".#.....#.....#..",
+    ".#.....#.....#..",
+    ".#.....#.....#..",
+    ".#############..",
+    ".......#........",
+    ".......#........",
+    ".......#........",
+    ".......#........",
+    ".......#........",
+    "................",
+    "................",
+    "................",
+)
+
+
+def _bits(rows):
+    out = bytearray()
+    for row in rows:
+        v = 0
+        for ch in row:
+            v = (v << 1) | (1 if ch == "#" else 0)
+        out.extend(bytes((v,)) if len(row) == 8 else bytes((v >> 8, v & 0xFF)))
+    return bytes(out)
+
+
+def _font():
+    narrow = {}
+    for cp in range(0x20, 0x7F):
+        narrow[cp] = bytes(((cp * 7 + r * 13) & 0xFF) if 2 <= r < 14 else 0 for r in range(16))
+    narrow[0x20] = bytes(16)
+    narrow[ord("T")] = _bits(_T)
+    wide = {0x4E2D: _bits(_ZHONG), 0x6587: bytes(range(32))}
+    return Font(io.BytesIO(pack(narrow, wide)))
+
+
+def _art(panel, x0, x1, y0, y1):
+    return [
+        "".join("#" if panel.pixel(x, y) else "." for x in range(x0, x1)) for y in range(y0, y1)
+    ]
+
+
+def test_ssd1306_draws_half_and_full_width_glyphs_at_their_cells():
+    i2c = fakes.I2C()
+    panel = SSD1306(i2c)
+    d = CellDisplay(panel, _font())
+    f = Frame(4, 16)
+    f.put(1, "T中T")
+    d.draw(f)
+    art = _art(panel, 0, 32, 16, 32)
+    for y in range(16):
+        eq(art[y], _T[y] + _ZHONG[y] + _T[y], "pixel row %d" % (16 + y))
+    eq(_art(panel, 0, 128, 0, 16), ["." * 128] * 16, "row 0 blank")
+
+
+def test_ssd1306_inverse_row_is_drawn_white_on_black():
+    panel = SSD1306(fakes.I2C())
+    d = CellDisplay(panel, _font())
+    f = Frame(4, 16)
+    f.put(0, "T", inverse=True)
+    d.draw(f)
+    art = _art(panel, 0, 16, 0, 16)
+    for y in range(16):
+        flipped = "".join("." if c == "#" else "#" for c in _T[y])
+        eq(art[y], flipped + "#" * 8)
+
+
+def test_golden_framebuffers_of_whole_screens():
+    # crc32 of the 1024-byte SSD1306 page buffer (MONO_VLSB) for three screens
+    screens = (
+        (layout(4, 16, "中文", ["Amount:", "  12.50"], "ENTER"), 0x668D5F85),
+        (layout(4, 16, "Sale", ["Card?"]), 0x30926E57),
+        (
+            layout(4, 16, None, ["T" * 16, "中" * 8, "~!@#$%^&*()_+{}|", "0123456789abcdef"]),
+            0xEB2E722B,
+        ),
+    )
+    for frame, want in screens:
+        panel = SSD1306(fakes.I2C())
+        CellDisplay(panel, _font()).draw(frame)
+        eq("%08X" % crc32(panel.buf), "%08X" % want, repr(frame.text()))
+
+
+def test_a_character_missing_from_the_font_draws_a_box():
+    panel = SSD1306(fakes.I2C())
+    d = CellDisplay(panel, _font())
+    f = Frame(4, 16)
+    f.put(2, "好é")  # neither is in the font: a wide box and a narrow box
+    d.draw(f)
+    art = _art(panel, 0, 24, 32, 48)
+    eq(art[0], "." * 24)
+    eq(art[1], ".##############." + ".######.")
+    eq(art[7], ".#............#." + ".#....#.")
+    eq(art[14], ".##############." + ".######.")
+    eq(art[15], "." * 24)
+
+
+def test_only_changed_rows_are_redrawn_and_sent():
+    i2c = fakes.I2C()
+    panel = SSD1306(i2c)
+    d = CellDisplay(panel, _font())
+    f = layout(4, 16, "Sale", ["Card?"], "CANCEL")
+    d.draw(f)
+    eq(d.redrawn, 4)
+    i2c.writes = []
+    g = layout(4, 16, "Sale", ["Card? 1"], "CANCEL")
+    d.draw(g)
+    eq(d.redrawn, 1)
+    data = [w[1] for w in i2c.writes if w[1][0] == 0x40]
+    eq(len(data), 1, "one data transfer")
+    eq(len(data[0]), 1 + 256, "two pages of 128 columns")
+    d.draw(g)
+    eq(d.redrawn, 0)
+
+
+def test_a_bad_font_file_is_refused_with_a_font_error():
+    with raises(FontError):
+        Font(io.BytesIO(b"NOPE" + bytes(20)))
+
+
+def test_st7920_sends_rows_as_three_byte_serial_writes():
+    spi = fakes.SPI()
+    cs = fakes.Pin(13, fakes.Pin.OUT)
+    panel = ST7920(spi, cs)
+    d = CellDisplay(panel, _font())
+    f = Frame(4, 16)
+    d.draw(f)
+    spi.writes = []
+    f.put(3, "T")
+    d.draw(f)
+    # row 3 = pixel rows 48..63: the lower half of GDRAM, x address 8
+    eq(len(spi.writes), 2 * 16)
+    eq(spi.writes[0], bytes((0xF8, 0x90, 0x00, 0x80, 0x80)))  # y 16 (48-32), x 8
+    eq(spi.writes[1][0], 0xFA)
+    eq(len(spi.writes[1]), 1 + 2 * 16)
+    eq(_art(panel, 0, 8, 48, 64), list(_T))
+    eq(cs.writes[-2:], [1, 0])

@@ -1,0 +1,142 @@
+# The board loop: boot.build with fake machine parts shows the idle screen on the
+# panel, and the manual sign-in (MENU 4 2 ENTER) goes over the serial link to a
+# scripted center; the host's time sets the RTC.
+import sys
+
+import pos
+
+_fw = pos.__file__.replace("\\", "/").rsplit("/", 2)[0]
+if _fw not in sys.path:
+    sys.path.append(_fw)
+
+import fakecenter  # noqa: E402
+from boards import boot, fakes, framing  # noqa: E402
+from pos.storage import MemoryStorage  # noqa: E402
+from rig import menus_dir  # noqa: E402
+from mptest import eq, true  # noqa: E402
+
+
+class _Time:
+    def sleep_ms(self, ms):
+        pass
+
+
+class _Bridge:
+    # the desktop end of the serial link, in-process: ACK, ask the center, reply
+    def __init__(self, center):
+        self.center = center
+        self.parser = framing.Parser()
+        self.seq = 0
+        self.requests = 0
+
+    def answer(self, data):
+        out = b""
+        for kind, seq, payload in self.parser.feed(data):
+            if kind == framing.DATA:
+                self.requests += 1
+                out += framing.encode(framing.ACK, seq)
+                ev = self.center.answer(payload, 30)
+                self.seq += 1
+                if ev[0] == "reply":
+                    out += framing.encode(framing.DATA, self.seq, ev[1])
+                else:
+                    out += framing.encode(framing.ERROR, self.seq, b"T")
+        return out
+
+
+def _board(center=None):
+    m = fakes.Machine(printer_answer=fakes.printer_ok)
+    logs = []
+    cfg = {"board": "pico", "menus": menus_dir()}
+    b = boot.build(m, _Time(), cfg, lambda lv, tx: logs.append((lv, tx)), MemoryStorage())
+    bridge = _Bridge(center or fakecenter.Center())
+    m.made["uart0"].answer = bridge.answer
+    return m, b, bridge, logs
+
+
+def _keys(b, t, *names):
+    # press each key on the fake matrix, hold it past the debounce time, release it
+    kp = b.keypad
+    for name in names:
+        pos_ = None
+        for i in range(len(kp.keymap)):
+            for j in range(len(kp.keymap[i])):
+                if kp.keymap[i][j] == name:
+                    pos_ = (i, j)
+        _hold(kp, pos_, True)
+        for _ in range(4):
+            t += 10
+            b.step(t)
+        _hold(kp, pos_, False)
+        for _ in range(4):
+            t += 10
+            b.step(t)
+    return t
+
+
+def _hold(kp, rc, down):
+    # the board's pins are plain fakes.Pin: wire a KeyMatrix-like reader into the columns
+    m = kp._fake
+    if down:
+        m.down.append(rc)
+    else:
+        m.down.remove(rc)
+
+
+def _wire(b):
+    kp = b.keypad
+    mx = fakes.KeyMatrix(0, 0)
+    mx.rows = kp.rows
+    mx.cols = kp.cols
+    for c in kp.cols:
+        c.matrix = mx
+    kp._fake = mx
+
+
+def test_boot_shows_the_idle_screen_on_the_panel_and_logs_missing_parts():
+    m, b, bridge, logs = _board()
+    _wire(b)
+    b.start(0)
+    panel = b.display.panel
+    lit = 0
+    for byte in panel.buf:
+        while byte:
+            lit += byte & 1
+            byte >>= 1
+    true(lit > 100, "the idle screen lights pixels (%d)" % lit)
+    true(b.t.waiting_for() == "input", "idle, waiting for keys")
+    eq(b.display.redrawn > 0, True)
+    eq(m.made["i2c"].writes[0][0], 0x3C)
+
+
+def test_manual_sign_in_goes_over_the_serial_link_and_sets_the_rtc():
+    m, b, bridge, logs = _board()
+    _wire(b)
+    b.start(0)
+    t = _keys(b, 0, "MENU", "4", "2", "ENTER")
+    for _ in range(20):
+        t += 10
+        b.step(t)
+    eq(bridge.requests, 1, "one sign-in request over the UART")
+    true(b.t.state.signin_date != "", "signed in")
+    true(b.t.state.mak != "", "MAK loaded")
+    # fields 12/13 carry hhmmss and MMDD; the year stays the terminal's own
+    eq(m.rtc.dt[1:3], (11, 23), "RTC date from the host reply")
+    eq(m.rtc.dt[4:6], (9, 30), "RTC time from the host reply")
+
+
+def test_a_board_without_a_display_falls_back_to_the_console():
+    m = fakes.Machine(i2c_devices=())
+    logs = []
+    shown = []
+    b = boot.build(
+        m,
+        _Time(),
+        {"board": "esp32", "menus": menus_dir()},
+        lambda lv, tx: logs.append(tx),
+        MemoryStorage(),
+    )
+    b.display.out = shown.append
+    b.start(0)
+    true(len(shown) > 0, "frames printed on the console")
+    true(any("display does not answer" in x for x in logs), repr(logs))
