@@ -131,6 +131,16 @@ def configure(p):
     q = sub(cmds, "transactions", "list the transactions the host has seen")
     q.add_argument("--tid", default=None)
 
+    q = sub(
+        cmds,
+        "forget",
+        "drop one transaction from the host's books, so that the terminal's next "
+        "settlement does not balance and goes through the batch upload (tests, lessons)",
+    )
+    q.add_argument("tid", metavar="TID")
+    q.add_argument("trace", metavar="TRACE", help="the terminal's trace number (凭证号)")
+    q.add_argument("--batch", default=None, help="batch number (default: the newest)")
+
 
 def db_path(args):
     db = getattr(args, "db", None)
@@ -393,6 +403,20 @@ def _transactions(args, out):
     return 0
 
 
+def _forget(args, out):
+    store = _open(args)
+    try:
+        row = store.forget_transaction(args.tid, args.trace, args.batch)
+    finally:
+        store.close()
+    print(
+        f"forgot {row['type']} trace {row['trace']} of batch {row['batch']} "
+        f"({_mask(row['pan'])}, {_yuan(row['amount_fen'])})",
+        file=out,
+    )
+    return 0
+
+
 def _mask(pan):
     if not pan or len(pan) < 13:
         return pan or "-"
@@ -406,6 +430,7 @@ _COMMANDS = {
     "menus": _menus,
     "faults": _faults,
     "transactions": _transactions,
+    "forget": _forget,
 }
 
 

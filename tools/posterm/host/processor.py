@@ -269,6 +269,9 @@ class Processor:
         orig = self.store.find_by_rrn(rrn, "purchase") or self.store.find_by_rrn(rrn, "completion")
         if orig is None or orig["status"] != "approved" or orig["pan"] != card["pan"]:
             raise Decline("25")
+        mmdd = req.get(61, "")[12:16]
+        if mmdd and mmdd != orig["date"][5:7] + orig["date"][8:10]:
+            raise Decline("25")  # the original is named by its reference number and date
         if amount <= 0 or amount > orig["amount_fen"] - orig["refunded_fen"]:
             raise Decline("64")
         self.store.adjust_balance(card["pan"], amount)

@@ -329,6 +329,26 @@ class Store:
             (auth, pan),
         )
 
+    def forget_transaction(self, tid, trace, batch=None):
+        """Drop one transaction from the host's books (a test fault: the next settlement of
+        its batch does not balance and goes through the batch upload).  Without `batch`,
+        the newest one with this trace.  Returns the row that was dropped."""
+        tid = validate.tid(tid)
+        if not (isinstance(trace, str) and trace.isdigit() and len(trace) <= 6):
+            raise ValidationError("TRACE", "must be up to 6 digits")
+        trace = trace.rjust(6, "0")
+        if batch is None:
+            row = self._one(
+                "SELECT * FROM transactions WHERE tid = ? AND trace = ? ORDER BY id DESC",
+                (tid, trace),
+            )
+        else:
+            row = self.find_transaction(tid, batch.rjust(6, "0"), trace)
+        if row is None:
+            raise NotFoundError("transaction", f"{tid} trace {trace}")
+        self._exec("DELETE FROM transactions WHERE id = ?", (row["id"],))
+        return row
+
     def set_status(self, tx_id, status):
         self._exec("UPDATE transactions SET status = ? WHERE id = ?", (status, tx_id))
 
@@ -371,6 +391,13 @@ class Store:
         )
 
     def record_upload(self, tid, batch, code, foreign_card, trace, pan, amount_fen):
+        """Stores one uploaded record; the same trace uploaded again for the batch (a
+        settlement resumed after a lost acknowledgement) is kept once."""
+        if self._one(
+            "SELECT 1 FROM batch_uploads WHERE tid = ? AND batch = ? AND code = ? AND trace = ?",
+            (tid, batch, code, trace),
+        ):
+            return
         self._exec(
             "INSERT INTO batch_uploads (tid, batch, code, foreign_card, trace, pan, amount_fen,"
             " received) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
