@@ -1,0 +1,532 @@
+"""A lesson being done: a training terminal with its own store and host, the
+step the trainee is on, hints, and the screen checks.
+
+One engine serves every mode: the headless runner feeds each step's expected
+keys; guided mode (the emulator panel or the text front) feeds the trainee's
+keys and shows hints; assessment mode does the same without hints and keeps
+the score.
+
+Isolation: a lesson runs in DATA/training/lessons/<name>/ with its own terminal
+store and its own embedded host database, wiped at every (re)start, with
+`terminal.training` set (培训 TRAINING on the idle screen, a banner on every
+slip). Nothing in DATA/terminal or DATA/host.db is opened."""
+
+import os
+import shutil
+import time
+
+from pos import menu as menumod
+
+from posterm import paths
+from posterm.lessons.model import LessonError
+
+GUIDED = "guided"
+ASSESS = "assess"
+RUN = "run"
+
+# how long the link waits when the training host has a 'timeout' fault armed:
+# the answer is known never to come, so the trainee need not wait 30 s
+FAULT_TIMEOUT_S = 1.0
+
+KEY_NAMES = {
+    "zh": {
+        "MENU": "菜单",
+        "ENTER": "确认",
+        "CANCEL": "取消",
+        "CLEAR": "退格",
+        "UP": "上翻",
+        "DOWN": "下翻",
+    },
+    "en": {
+        "MENU": "MENU",
+        "ENTER": "ENTER (确认)",
+        "CANCEL": "CANCEL (取消)",
+        "CLEAR": "CLEAR (退格)",
+        "UP": "UP",
+        "DOWN": "DOWN",
+    },
+}
+
+MESSAGES = {
+    "zh": {
+        "wrong": "不是这个键。再读一遍本步的提示。",
+        "family_fn": "要按的是功能键(菜单、确认、取消、退格、上翻、下翻)。",
+        "family_digit": "要按的是数字键。",
+        "family_card": "这一步要刷卡(出示测试卡),不是按键。",
+        "show": "请按「%s」键。",
+        "show_card": "请刷这张卡:%s",
+        "typing": "(正在输入 %s)",
+    },
+    "en": {
+        "wrong": "Not that key. Read this step's instruction again.",
+        "family_fn": "The key you need is a function key (MENU, ENTER, CANCEL, CLEAR, UP, DOWN).",
+        "family_digit": "The key you need is a digit key.",
+        "family_card": "This step needs a card presented (the test card), not a key.",
+        "show": "Press %s.",
+        "show_card": "Present this card: %s",
+        "typing": "(you are typing %s)",
+    },
+}
+
+
+def flat(text):
+    """Screen text for matching: no spaces or line breaks (wrapping splits words)."""
+    return "".join(text.split())
+
+
+def frame_flat(frame):
+    return flat("".join(frame.text()))
+
+
+def key_label(event, lang="zh"):
+    if event[0] == "card":
+        return event[1]
+    name = event[1]
+    return KEY_NAMES.get(lang, KEY_NAMES["zh"]).get(name, name)
+
+
+def event_matches(got, want):
+    if got[0] != want[0]:
+        return False
+    if got[0] == "key":
+        return got[1] == want[1]
+    # a card: the PAN must match; the expiry only when the lesson names one
+    return got[1] == want[1] and (not want[2] or got[2] == want[2])
+
+
+class StepResult:
+    """How a step went: right first time, mistakes, seconds, screen problems."""
+
+    def __init__(self, number, mistakes, seconds, problems):
+        self.number = number
+        self.mistakes = mistakes
+        self.seconds = seconds
+        self.problems = problems
+
+    @property
+    def first_time(self):
+        return self.mistakes == 0
+
+    def as_dict(self):
+        return {
+            "step": self.number,
+            "first_time": self.first_time,
+            "mistakes": self.mistakes,
+            "seconds": round(self.seconds, 1),
+        }
+
+
+class Outcome:
+    """What one trainee input did. kind: 'ok' (a key of the step taken), 'step'
+    (the step is done), 'done' (the lesson is done), 'wrong' (not fed to the
+    terminal), 'wait' (the step's last key sent a message; judged when the answer
+    is in), 'busy' (ignored while waiting for the host), 'finished' (after the end)."""
+
+    def __init__(self, kind, hint=None, problems=(), result=None):
+        self.kind = kind
+        self.hint = hint
+        self.problems = list(problems)
+        self.result = result
+
+
+class StepSnapshot:
+    """The screen (and any receipt) as it was when a step was done, for handouts."""
+
+    def __init__(self, step, rows, inverse, receipts):
+        self.step = step
+        self.rows = rows
+        self.inverse = inverse
+        self.receipts = receipts
+
+
+class _FaultAwareLink:
+    """The driver's link, waiting only FAULT_TIMEOUT_S when the training host is known
+    not to answer (a 'timeout' fault the lesson armed)."""
+
+    def __init__(self, link, will_not_answer):
+        self._link = link
+        self._will_not_answer = will_not_answer
+
+    def exchange(self, data, timeout):
+        if self._will_not_answer():
+            timeout = min(timeout, FAULT_TIMEOUT_S)
+        return self._link.exchange(data, timeout)
+
+    def __getattr__(self, name):
+        return getattr(self._link, name)
+
+
+class Session:
+    def __init__(
+        self,
+        lesson,
+        data_dir,
+        mode=GUIDED,
+        lang=None,
+        profile=None,
+        clock=time.monotonic,
+        driver_factory=None,
+    ):
+        self.lesson = lesson
+        self.mode = mode
+        self.lang = lang or lesson.setup.lang
+        self.profile = profile or lesson.setup.profile
+        self.clock = clock
+        self.base_dir = os.path.join(os.path.abspath(data_dir), "training")
+        self.dir = os.path.join(self.base_dir, "lessons", lesson.name)
+        self.driver_factory = driver_factory
+        self.driver = None
+        self.store = None
+        self.frames = []  # frames shown since the current step began
+        self.receipts = []  # receipts printed since the current step began
+        self.beeps = []
+        self.results = []  # StepResult per finished step
+        self.snapshots = []  # StepSnapshot per finished step
+        self.listeners = []  # callables(session) after every change (the panel)
+        self.index = 0
+        self.pos = 0
+        self.misses = 0
+        self.awaiting = False
+        self.on_ready = []  # callables(session) once a (re)started lesson is set up
+        self.step_started = 0.0
+        self.started = 0.0
+        self.finished_at = None
+
+    # -- life cycle --------------------------------------------------------------------------
+    def start(self):
+        """(Re)start the lesson from its setup: a fresh training store and host."""
+        self.close()
+        self._fresh_dir()
+        self._make_driver()
+        self._apply_setup()
+        self.index = 0
+        self.results = []
+        self.snapshots = []
+        self.started = self.clock()
+        self.finished_at = None
+        self._begin_step()
+        self._ready()
+        return self
+
+    def restart(self):
+        return self.start()
+
+    def back(self):
+        """Go back one step: restart and replay the steps before the previous one."""
+        # part-way through a step: back to its start; else to the previous step
+        target = self.index if self.pos > 0 else max(0, self.index - 1)
+        keep_results = self.results[:target]
+        keep_snaps = self.snapshots[:target]
+        started = self.started
+        self.close()
+        self._fresh_dir()
+        self._make_driver()
+        self._apply_setup()
+        for step in self.lesson.steps[:target]:
+            for ev in step.events:
+                self._deliver(ev)
+        self.index = target
+        self.results = keep_results
+        self.snapshots = keep_snaps
+        self.started = started
+        self.finished_at = None
+        self._begin_step()
+        self._ready()
+
+    def close(self):
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+        if self.driver is not None:
+            self.driver.close()
+            self.driver = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- where the trainee is ------------------------------------------------------------------
+    @property
+    def terminal(self):
+        return self.driver.terminal
+
+    @property
+    def done(self):
+        return self.index >= len(self.lesson.steps)
+
+    @property
+    def step(self):
+        return None if self.done else self.lesson.steps[self.index]
+
+    def expected(self):
+        """The event the current step wants next, or None when the lesson is over."""
+        step = self.step
+        return None if step is None else step.events[self.pos]
+
+    def expected_key(self):
+        """The key name to highlight on the keypad (None for a card or at the end)."""
+        ev = self.expected()
+        return ev[1] if ev is not None and ev[0] == "key" else None
+
+    def instruction(self):
+        step = self.step
+        return "" if step is None else step.do.get(self.lang)
+
+    def progress(self):
+        """(step number, number of steps)"""
+        n = len(self.lesson.steps)
+        return (min(self.index + 1, n), n)
+
+    def screen_rows(self):
+        """The screen's rows, padded to the full width."""
+        return list(self.terminal.frame.lines)
+
+    # -- input ---------------------------------------------------------------------------------
+    def feed(self, event):
+        """A trainee's key or card. A wrong one never reaches the terminal."""
+        want = self.expected()
+        if want is None:
+            return Outcome("finished")
+        if self.awaiting:
+            return Outcome("busy")
+        if not event_matches(event, want):
+            self.misses += 1
+            out = Outcome("wrong", hint=self.hint())
+            self._changed()
+            return out
+        self._deliver(event)
+        self.pos += 1
+        step = self.step
+        if self.pos < len(step.events):
+            self._changed()
+            return Outcome("ok")
+        if self.sending():
+            # an asynchronous front (the emulator) is waiting for the host: the step
+            # is judged when the answer is in (send_finished)
+            self.awaiting = True
+            self._changed()
+            return Outcome("wait")
+        return self._complete_step()
+
+    def sending(self):
+        return getattr(self.driver, "pending", None) is not None
+
+    def send_finished(self):
+        """Call after an asynchronous front fed the host's answer to the driver."""
+        if self.awaiting and not self.sending():
+            self.awaiting = False
+            return self._complete_step()
+        self._changed()
+        return None
+
+    def _complete_step(self):
+        step = self.step
+        problems = self.verify_step(step)
+        result = StepResult(step.number, self.misses, self.clock() - self.step_started, problems)
+        self.results.append(result)
+        self.snapshots.append(
+            StepSnapshot(
+                step,
+                list(self.terminal.frame.lines),
+                self.terminal.frame.inverse,
+                list(self.receipts),
+            )
+        )
+        self.index += 1
+        if self.done:
+            self.finished_at = self.clock()
+            self._changed()
+            return Outcome("done", problems=problems, result=result)
+        self._begin_step()
+        self._changed()
+        return Outcome("step", problems=problems, result=result)
+
+    def hint(self):
+        """The hint for the current miss count (None in assessment mode): general,
+        then the kind of key, then the key itself."""
+        if self.mode == ASSESS or self.misses == 0:
+            return None
+        msgs = MESSAGES.get(self.lang, MESSAGES["zh"])
+        step = self.step
+        want = self.expected()
+        if self.misses == 1:
+            return step.hint.get(self.lang) if step.hint else msgs["wrong"]
+        if self.misses == 2:
+            if want[0] == "card":
+                return msgs["family_card"]
+            return msgs["family_digit"] if want[1] in "0123456789." else msgs["family_fn"]
+        if want[0] == "card":
+            return msgs["show_card"] % want[1]
+        text = msgs["show"] % key_label(want, self.lang)
+        typed = self._digit_run()
+        if typed:
+            text += " " + msgs["typing"] % typed
+        return text
+
+    def _digit_run(self):
+        # the run of digits the current step types (a PIN, an amount), if any
+        toks = [t for t in self.step.tokens if t.isdigit() and len(t) > 1]
+        return toks[0] if toks else ""
+
+    # -- checks ----------------------------------------------------------------------------------
+    def verify_step(self, step):
+        """What the screen or printer failed to show during / after the step."""
+        problems = []
+        final = frame_flat(self.terminal.frame)
+        lang = self.lang
+        keys = " ".join(step.tokens)
+        if not self.frames and not self.receipts:
+            why = "was refused (error beep)" if "error" in self.beeps else "had no effect"
+            if self.terminal.waiting_for() is None:
+                why = "found no flow running"
+            problems.append(
+                f"step {step.number} cannot be reached: {keys} {why} on the screen "
+                f"{self._quote(self.terminal.frame)}"
+            )
+        for text in step.screen.get(lang):
+            if flat(text) not in final:
+                problems.append(
+                    f"step {step.number}: the screen never shows {text!r} after {keys} "
+                    f"(it shows {self._quote(self.terminal.frame)})"
+                )
+        for text in step.seen.get(lang):
+            if not any(flat(text) in frame_flat(f) for f in self.frames):
+                problems.append(
+                    f"step {step.number}: {text!r} never appears on the screen during {keys}"
+                )
+        printed = [flat("".join(self.driver.receipt_text(r))) for r in self.receipts]
+        for text in step.receipt.get(lang):
+            if not any(flat(text) in p for p in printed):
+                got = "nothing was printed" if not printed else "the receipt does not have it"
+                problems.append(f"step {step.number}: receipt text {text!r} missing ({got})")
+        return problems
+
+    @staticmethod
+    def _quote(frame):
+        return "[" + " | ".join(r.strip() for r in frame.text()) + "]"
+
+    # -- internals ---------------------------------------------------------------------
+    def _fresh_dir(self):
+        # only ever below DATA/training/lessons/: never the live terminal's files
+        if os.path.isdir(self.dir):
+            shutil.rmtree(self.dir)
+        os.makedirs(self.dir)
+
+    def _make_driver(self):
+        from posterm.driver import Driver
+
+        setup = self.lesson.setup
+        factory = self.driver_factory or Driver
+        self.driver = factory(
+            self.dir,
+            host=None,
+            lang=self.lang,
+            date=setup.date,
+            profile=self.profile,
+            clock_running=False,
+        )
+        d = self.driver
+        d.terminal.training = True
+        st = d.terminal.state
+        for k, v in setup.params.items():
+            st.params[k] = v
+        if setup.params:
+            st.save()
+        d.frame_listeners.append(self.frames.append)
+        d.print_listeners.append(self.receipts.append)
+        d.link = _FaultAwareLink(d.link, self._host_will_not_answer)
+        inner_perform = d.perform
+
+        def perform(effects):
+            for eff in effects:
+                if eff[0] == "beep":
+                    self.beeps.append(eff[1])
+            inner_perform(effects)
+
+        d.perform = perform
+        from posterm.host.store import Store
+
+        self.store = Store(paths.host_db(self.dir))
+
+    def _tid(self):
+        return self.terminal.state.params.get("tid", "")
+
+    def _host_will_not_answer(self):
+        if self.store is None:
+            return False
+        row = self.store.get_fault(self._tid())
+        return row is not None and row["kind"] == "timeout"
+
+    def _apply_setup(self):
+        setup = self.lesson.setup
+        d = self.driver
+        d.start()
+        if setup.signed_in:
+            self._sign_in()
+        for tok in setup.before:
+            from pos.keys import parse_token
+
+            for ev in parse_token(tok):
+                d.feed(ev)
+        tid = self._tid()
+        if setup.host == "frozen":
+            self.store.freeze_terminal(tid, setup.host_code)
+        elif setup.host == "removed":
+            self.store.remove_terminal(tid)
+        if setup.allowed is not None:
+            self.store.set_allowed(tid, setup.allowed)
+        if setup.fault is not None:
+            f = setup.fault
+            self.store.set_fault(tid, f.kind, f.arg, f.count)
+
+    def _sign_in(self):
+        # The manual sign-in through the menu, as a trainer would do it before class.
+        t = self.terminal
+        path = menumod.find_action(t.menu(), "sign_in_manual")
+        if path is None:
+            raise LessonError(self.lesson.path + ": setup", "the menu has no manual sign-in")
+        for key in ("MENU",) + tuple(path) + ("ENTER",):
+            self.driver.feed(("key", key))
+        if not t.signed_in_today():
+            raise LessonError(
+                self.lesson.path + ": setup.signed_in",
+                "the sign-in before the lesson failed: " + self._quote(t.frame),
+            )
+        self.driver.feed(("key", "ENTER"))  # leave the result screen
+
+    def _deliver(self, event):
+        self.driver.feed(event)
+
+    def _begin_step(self):
+        self.pos = 0
+        self.misses = 0
+        self.awaiting = False
+        del self.frames[:]
+        del self.receipts[:]
+        del self.beeps[:]
+        self.step_started = self.clock()
+
+    def _ready(self):
+        for cb in list(self.on_ready):
+            cb(self)
+        self._changed()
+
+    def _changed(self):
+        for cb in list(self.listeners):
+            cb(self)
+
+    # -- the score ---------------------------------------------------------------------
+    def score(self):
+        """A summary for assessment: steps right first time, mistakes, seconds."""
+        end = self.finished_at if self.finished_at is not None else self.clock()
+        return {
+            "lesson": self.lesson.name,
+            "steps": len(self.lesson.steps),
+            "completed": len(self.results),
+            "first_time": sum(1 for r in self.results if r.first_time),
+            "mistakes": sum(r.mistakes for r in self.results) + self.misses,
+            "seconds": round(end - self.started, 1),
+            "per_step": [r.as_dict() for r in self.results],
+        }
