@@ -286,9 +286,22 @@ async def test_pc_keys_flash_their_keypad_button(tmp_path):
     app, driver = make_app(tmp_path, flash=True)
     try:
         async with app.run_test(size=(80, 24)) as pilot:
+            button = app.query_one("#key-MENU")
+            assert button.active_effect_duration > 0
+            button.active_effect_duration = 30  # long enough to see under any load
+            assert not button.has_class("-active")
             await pilot.press("m")
-            assert app.query_one("#key-MENU").has_class("-active")
-            await pilot.pause(0.4)
+            assert button.has_class("-active")
+            assert lcd_text(app)[1].startswith("1.")  # and the key reached the terminal
+    finally:
+        driver.close()
+
+
+async def test_flash_can_be_switched_off_for_snapshots(tmp_path):
+    app, driver = make_app(tmp_path, flash=False)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("m")
             assert not app.query_one("#key-MENU").has_class("-active")
     finally:
         driver.close()

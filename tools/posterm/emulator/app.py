@@ -5,15 +5,17 @@ Textual thread worker whose result is fed back on the UI thread. Ticks keep flow
 send is outstanding, so the core's 正在连接中心... countdown moves and the UI never blocks."""
 
 import datetime
+import io
 import os
 import threading
 import time
 from functools import partial
 
+from rich.console import Console
 from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Center, Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer
 from textual.worker import get_current_worker
@@ -102,9 +104,10 @@ class EmulatorApp(App):
     def compose(self) -> ComposeResult:
         with Horizontal(id="body"):
             with Vertical(id="left"):
-                with Vertical(id="lcd-box") as box:
-                    box.border_title = "Screen"
-                    yield self.lcd
+                with Center(id="lcd-row"):
+                    with Vertical(id="lcd-box") as box:
+                        box.border_title = "Screen"
+                        yield self.lcd
                 yield Keypad(self.flash, id="keypad")
                 yield self.status
             with Horizontal(id="right"):
@@ -117,7 +120,7 @@ class EmulatorApp(App):
             self.set_keymap(self.keymap_overrides)
         width = "80mm" if self.driver.paper_cells >= 48 else "58mm"
         self.paper.border_title = f"Printer {width}"
-        self.paper.styles.width = self.driver.paper_cells + 4
+        self.paper.styles.width = self.driver.paper_cells + 5  # border, padding, scrollbar
         self.log_pane.border_title = "Host log"
         self._apply_size(self.size.width, self.size.height)
         self.driver.start()
@@ -248,6 +251,26 @@ class EmulatorApp(App):
             text = f"(cannot decode: {e})\n{data.hex().upper()}"
         for line in text.splitlines():
             self.log_pane.write("   " + line)
+
+    # -- plain-text capture ---------------------------------------------------------------------
+    def screen_text(self):
+        """The whole screen as plain text, row by row (as export_screenshot draws it; used by
+        tests and for the README capture)."""
+        width, height = self.size
+        console = Console(
+            width=width,
+            height=height,
+            file=io.StringIO(),
+            force_terminal=True,
+            color_system="truecolor",
+            record=True,
+            legacy_windows=False,
+            safe_box=False,
+        )
+        console.print(
+            self.screen._compositor.render_update(full=True, screen_stack=self._background_screens)
+        )
+        return console.export_text(styles=False)
 
     # -- status line ------------------------------------------------------------------------
     def _address(self):

@@ -103,9 +103,11 @@ class PaperStrip(VerticalScroll):
     def add_receipt(self, rows):
         self.receipts.append(list(rows))
         text = Text("\n".join(rows), no_wrap=True, overflow="crop")
-        self.mount(Static(text, classes="receipt"))
+        slip = Static(text, classes="receipt")
+        self.mount(slip)
         self.mount(Static("- " * (self.paper_cells // 2), classes="tear-line"))
-        self.call_after_refresh(self.scroll_end, animate=False)
+        # Show the new slip from its head (the older ones stay above, scroll up to see them).
+        self.call_after_refresh(self.scroll_to_widget, slip, animate=False, top=True)
 
     def tear_off(self):
         self.receipts = []
