@@ -1,0 +1,217 @@
+# 5.设置 2-8: the system manager's password first, every value checked as typed,
+# one state save at the end (a CANCEL on the way keeps everything as it was).
+from mptest import eq, true, contains
+from rig import Rig
+from pos import des, keys as K
+from pos.flows import setup
+
+ADMIN = ("12345678", "ENTER")
+
+
+def _clear(r, n):
+    for _ in range(n):
+        r.press("CLEAR")
+
+
+def test_settings_need_the_system_manager_password():
+    for item in "2345678":
+        r = Rig()
+        r.press("MENU", "5", item)
+        contains(r.screen_flat(), "请输入管理员密码", "5." + item)
+        r.press("123456", "ENTER")  # the supervisor's 6 digits are not accepted
+        contains(r.screen_flat(), "请输入管理员密码", "5." + item)
+        r.press("CLEAR", "CLEAR", "CLEAR", "CLEAR", "CLEAR", "CLEAR", "11111111", "ENTER")
+        contains(r.screen_flat(), "管理员密码错", "5." + item)
+
+
+def test_parameters_view_needs_no_password():
+    r = Rig()
+    r.press("MENU", "5", "1")
+    contains(r.screen_flat(), "终端参数")
+
+
+def test_merchant_name_by_multi_tap_mid_and_tid_with_bad_values_refused():
+    r = Rig()
+    r.press("MENU", "5", "2", *ADMIN)
+    contains(r.screen_flat(), "商户名称:")
+    _clear(r, len(r.t.state.params["merchant_name"]))
+    r.press("2", "2", "DOWN", "2", "0", "1", "7", "7", "7", "7", "7")  # B A space 1 7 (P->7)
+    contains(r.screen_flat(), "BA 17")
+    r.press("ENTER")
+    contains(r.screen_flat(), "商户号(15位)")
+    _clear(r, 15)
+    r.press("12345", "ENTER")
+    contains(r.screen_flat(), "商户号须为15位数字")
+    r.press("ENTER", "67890", "CLEAR", "0", "12345", "ENTER")
+    contains(r.screen_flat(), "终端号(8位)")
+    _clear(r, 8)
+    r.press("8765432", "ENTER")
+    contains(r.screen_flat(), "终端号须为8位数字")
+    r.press("ENTER", "1", "ENTER")
+    contains(r.screen_flat(), "设置成功")
+    p = r.t.state.params
+    eq((p["merchant_name"], p["mid"], p["tid"]), ("BA 17", "123456789012345", "87654321"))
+    again = Rig(storage=r.storage)
+    eq(again.t.state.params["tid"], "87654321", "saved")
+
+
+def test_cancel_on_the_last_value_saves_nothing():
+    r = Rig()
+    r.press("MENU", "5", "2", *ADMIN)
+    before = r.storage.read("state.json")
+    r.press("ENTER")  # name kept
+    _clear(r, 15)
+    r.press("111111111111111", "ENTER", "CANCEL")
+    eq(r.storage.read("state.json"), before, "state untouched")
+    eq(r.t.state.params["mid"], "898310048990001")
+
+
+def test_comms_refuses_a_bad_ip_port_and_tpdu_then_saves_all_at_once():
+    r = Rig()
+    r.press("MENU", "5", "3", *ADMIN)
+    contains(r.screen_flat(), "中心IP地址")
+    contains(r.screen_flat(), "127.0.0.1")
+    _clear(r, 9)
+    r.press("10.0.0.256", "ENTER")
+    contains(r.screen_flat(), "IP地址格式错")
+    r.press("ENTER", "CLEAR", "CLEAR", "CLEAR", "9", "ENTER")
+    contains(r.screen_flat(), "中心端口")
+    _clear(r, 4)
+    r.press("70000", "ENTER")
+    contains(r.screen_flat(), "端口须为1-65535")
+    r.press("ENTER", "CLEAR", "CLEAR", "CLEAR", "CLEAR", "CLEAR", "0", "ENTER")
+    contains(r.screen_flat(), "端口须为1-65535")
+    r.press("ENTER", "CLEAR", "6000", "ENTER")
+    contains(r.screen_flat(), "TPDU")
+    contains(r.screen_flat(), "F1-F4=A-D")
+    _clear(r, 10)
+    r.press("60", "F1", "F2", "F3", "F4", "UP", "DOWN", "ENTER")
+    contains(r.screen_flat(), "TPDU须为10位十六进制")
+    r.press("ENTER", "00", "ENTER")
+    contains(r.screen_flat(), "交易超时")
+    r.press("CLEAR", "CLEAR", "200", "ENTER")
+    contains(r.screen_flat(), "超时须为5-120秒")
+    r.press("ENTER", "CLEAR", "CLEAR", "CLEAR", "45", "ENTER", "CLEAR", "5", "ENTER")
+    contains(r.screen_flat(), "设置成功")
+    p = r.t.state.params
+    eq(p["host"], "10.0.0.9:6000")
+    eq(p["tpdu"], "60ABCDEF00")
+    eq((p["timeout"], p["retries"]), (45, 5))
+
+
+def test_trade_parameters_max_transactions_auto_sign_out_and_mac_algorithm():
+    r = Rig()
+    r.press("MENU", "5", "4", *ADMIN)
+    _clear(r, 3)
+    r.press("0", "ENTER")
+    contains(r.screen_flat(), "最大笔数须为1-999")
+    r.press("ENTER", "CLEAR", "500", "ENTER")
+    contains(r.screen_flat(), "1.是*")
+    r.press("2")
+    contains(r.screen_flat(), "X9.19")
+    r.press("3")
+    contains(r.screen_flat(), "设置成功")
+    p = r.t.state.params
+    eq((p["max_tx"], p["auto_signout"], p["mac_algo"]), (500, 0, "x9.19"))
+
+
+def test_language_switches_at_once():
+    r = Rig()
+    r.press("MENU", "5", "5", *ADMIN, "2")
+    contains(r.screen_flat(), "Saved")
+    r.press("ENTER")
+    contains(r.screen_flat(), "Settings")
+    eq(r.t.state.params["lang"], "en")
+    r.press("CANCEL", "MENU")
+    contains(r.screen_flat(), "Financial")
+    r2 = Rig(storage=r.storage)
+    contains(r2.screen_flat(), "Welcome")
+    r2.press("MENU", "5", "5", *ADMIN, "1")
+    contains(r2.screen_flat(), "设置成功")
+
+
+def test_tmk_is_typed_in_two_halves_and_the_check_value_is_shown():
+    r = Rig()
+    r.sign_in()
+    true(r.t.signed_in_today())
+    r.press("MENU", "5", "6", *ADMIN)
+    contains(r.screen_flat(), "主密钥前16位")
+    r.press("012345678", "ENTER")
+    contains(r.screen_flat(), "须为16位十六进制")
+    r.press("ENTER", "F1", "F2", "F3", "F4", "UP", "DOWN", "0", "ENTER")
+    contains(r.screen_flat(), "主密钥后16位")
+    r.press("F4", "ENTER")
+    contains(r.screen_flat(), "须为16位十六进制")
+    r.press("ENTER", "CLEAR", "1111111111111111", "ENTER")
+    key = bytes.fromhex("012345678ABCDEF01111111111111111")
+    kcv = "".join("%02X" % b for b in des.kcv(key))
+    contains(r.screen_flat(), "校验值:" + kcv)
+    r.press("ENTER")
+    contains(r.screen_flat(), "主密钥已更新")
+    eq(r.t.state.params["tmk"], "012345678ABCDEF01111111111111111")
+    true(not r.t.signed_in_today(), "a new TMK drops the working keys")
+    eq((r.t.state.pik, r.t.state.mak), ("", ""))
+
+
+def test_tmk_cancel_at_the_check_value_keeps_the_old_key():
+    r = Rig()
+    old = r.t.state.params["tmk"]
+    r.press("MENU", "5", "6", *ADMIN, "2222222222222222", "ENTER", "3333333333333333", "ENTER")
+    contains(r.screen_flat(), "校验值:")
+    r.press("CANCEL")
+    eq(r.t.state.params["tmk"], old)
+
+
+def test_clear_journal_only_when_the_batch_is_settled():
+    r = Rig()
+    r.t.journal.append({"type": "purchase", "amount": 100, "trace": "000001"})
+    r.press("MENU", "5", "7", *ADMIN)
+    contains(r.screen_flat(), "请先结算")
+    eq(len(r.t.journal.entries()), 1)
+    r.press("ENTER")
+    r.t.journal.clear()
+    r.t.journal.append({"type": "note"})
+    r.press("MENU", "5", "7", *ADMIN)
+    contains(r.screen_flat(), "确认清除流水")
+    r.press("ENTER")
+    contains(r.screen_flat(), "流水已清除")
+    eq(r.t.journal.entries(), [])
+
+
+def test_admin_password_change():
+    r = Rig()
+    r.press("MENU", "5", "8", *ADMIN, "87654321", "ENTER", "87654321", "ENTER")
+    contains(r.screen_flat(), "密码修改成功")
+    r.press("ENTER", "MENU", "5", "2", "12345678", "ENTER")
+    contains(r.screen_flat(), "管理员密码错")
+    r.press("ENTER", "87654321", "ENTER")
+    contains(r.screen_flat(), "商户名称")
+
+
+def test_checks_refuse_wrong_length_non_hex_and_out_of_range():
+    bad = (
+        (setup.check_mid, "12345678901234"),
+        (setup.check_tid, "1234567a"),
+        (setup.check_ip, "1.2.3"),
+        (setup.check_ip, "1.2.3.4.5"),
+        (setup.check_ip, "1..3.4"),
+        (setup.check_port, "65536"),
+        (setup.check_port, "0"),
+        (setup.check_tpdu, "60000300G0"),
+        (setup.check_tpdu, "600003000"),
+        (setup.check_key_half, "0123456789ABCDEZ"),
+        (setup.check_timeout, "4"),
+        (setup.check_name, "   "),
+    )
+    for check, value in bad:
+        true(check(value) is not None, value)
+    good = (
+        (setup.check_mid, "123456789012345"),
+        (setup.check_ip, "192.168.1.10"),
+        (setup.check_port, "65535"),
+        (setup.check_tpdu, "60000300af"),
+        (setup.check_key_half, "0123456789ABCDEF"),
+    )
+    for check, value in good:
+        eq(check(value), None, value)
+    eq(K.F1, "F1")
