@@ -1,0 +1,133 @@
+"""Flash = compare the board's manifest of file hashes with the deploy tree, upload what
+changed under temporary names (each verified by its sha256 on the board), write the new
+manifest, then rename everything in one step (firmware/main.py redoes the renames after a
+power cut). An interrupted flash leaves the old firmware in place; the next one finishes."""
+
+import json
+import sys
+import time
+
+from posterm.flash import build
+from posterm.flash.device import Board, FlashError
+
+BOARDS = ("pico", "pico_w", "esp32")
+
+
+class Result:
+    def __init__(self):
+        self.changed = []
+        self.removed = []
+        self.bytes_sent = 0
+        self.seconds = 0.0
+        self.mpy = 0
+        self.dry_run = False
+
+    def summary(self):
+        verb = "would change" if self.dry_run else "changed"
+        return (
+            f"{len(self.changed)} files {verb}, {len(self.removed)} removed, "
+            f"{self.bytes_sent} bytes sent in {self.seconds:.1f} s"
+        )
+
+
+def plan(tree, manifest, full=False):
+    """-> (changed paths, removed paths), sorted."""
+    old = (manifest or {}).get("files", {}) if not full else {}
+    changed = sorted(p for p, data in tree.items() if old.get(p) != build.sha256(data))
+    removed = sorted(p for p in (manifest or {}).get("files", {}) if p not in tree)
+    return changed, removed
+
+
+def _dirs(paths):
+    out = set()
+    for p in paths:
+        parts = p.strip("/").split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            out.add("/" + "/".join(parts[:i]))
+    return sorted(out, key=lambda d: (d.count("/"), d))
+
+
+class Progress:
+    def __init__(self, total, stream=None, width=30):
+        self.total = max(total, 1)
+        self.done = 0
+        self.stream = stream if stream is not None else sys.stderr
+        self.width = width
+
+    def step(self, nbytes, name):
+        self.done += nbytes
+        n = self.width * self.done // self.total
+        bar = "#" * n + "." * (self.width - n)
+        self.stream.write(f"\r[{bar}] {self.done * 100 // self.total:3d}% {name[-28:]:<28}")
+        self.stream.flush()
+
+    def end(self):
+        self.stream.write("\n")
+
+
+def flash(
+    port,
+    board="pico",
+    full=False,
+    dry_run=False,
+    *,
+    tree_fn=None,
+    progress=True,
+    out=print,
+    on_file=None,
+    reset=True,
+):
+    """Flash the board on port. tree_fn(mpy_version) -> deploy tree (tests); on_file(path)
+    is called after each uploaded file (tests interrupt a flash there)."""
+    if board not in BOARDS:
+        raise FlashError(f"unknown board {board!r}", "use --board " + " or ".join(BOARDS))
+    started = time.monotonic()
+    res = Result()
+    res.dry_run = dry_run
+    dev = Board(port)
+    try:
+        dev.enter()
+        info = dev.info()
+        res.mpy = info["mpy"]
+        try:
+            tree = tree_fn(res.mpy) if tree_fn else build.deploy_tree(board, res.mpy)
+        except build.BuildError as e:
+            raise FlashError(str(e)) from None
+        res.changed, res.removed = plan(tree, info.get("manifest"), full)
+        version = ".".join(str(v) for v in info["version"][:3])
+        out(f"board on {port}: MicroPython {version} ({info['platform']}), .mpy v{res.mpy}")
+        if dry_run:
+            for p in res.changed:
+                out(f"  would send   {p} ({len(tree[p])} bytes)")
+            for p in res.removed:
+                out(f"  would remove {p}")
+            res.bytes_sent = sum(len(tree[p]) for p in res.changed)
+            return res
+        if not res.changed and not res.removed:
+            out("up to date")
+            return res
+        dev.mkdirs(_dirs(res.changed))
+        bar = Progress(sum(len(tree[p]) for p in res.changed)) if progress else None
+        for p in res.changed:
+            dev.write_verified(p + ".new", tree[p], build.sha256(tree[p]))
+            if bar:
+                bar.step(len(tree[p]), p)
+            if on_file:
+                on_file(p)
+        if bar:
+            bar.end()
+        manifest = {
+            "files": {p: build.sha256(d) for p, d in sorted(tree.items())},
+            "pending": res.changed,
+            "remove": res.removed,
+        }
+        data = json.dumps(manifest, sort_keys=True).encode()
+        dev.write_verified("/manifest.tmp", data, build.sha256(data))
+        dev.commit()
+        res.bytes_sent = dev.bytes_sent
+        if reset:
+            dev.reset()
+        return res
+    finally:
+        res.seconds = time.monotonic() - started
+        dev.close()
