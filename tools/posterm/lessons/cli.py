@@ -107,7 +107,7 @@ def _profile(args):
     return None if args.profile == "lcd128x64" else args.profile
 
 
-# -- commands ------------------------------------------------------------------------------------
+# -- commands -------------------------------------------------------------------------------
 def cmd_list(args):
     from posterm.lessons import model
 

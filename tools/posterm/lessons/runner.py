@@ -49,7 +49,9 @@ def run(lesson, data_dir, lang=None, profile=None):
         if problems:
             done = max(0, min(done, step.number - 1))
             rest = len(lesson.steps) - step.number
-            if rest:
+            if rest == 1:
+                problems.append(f"step {len(lesson.steps)} not reached")
+            elif rest:
                 problems.append(f"steps {step.number + 1}-{len(lesson.steps)} not reached")
         else:
             done = len(lesson.steps)

@@ -156,6 +156,23 @@ class _FaultAwareLink:
         return getattr(self._link, name)
 
 
+class _TrainingJournal:
+    """The lesson terminal's journal. The whole store is a training store that settles
+    with its own training host, so its records count in the lesson's settlement: the
+    per-record 'training' flag (which keeps training sales on a live terminal out of
+    the live totals) is not written here. Slips still carry the banner (t.training)."""
+
+    def __init__(self, journal):
+        self._journal = journal
+
+    def append(self, rec):
+        rec.pop("training", None)
+        return self._journal.append(rec)
+
+    def __getattr__(self, name):
+        return getattr(self._journal, name)
+
+
 class Session:
     def __init__(
         self,
@@ -247,7 +264,7 @@ class Session:
     def __exit__(self, *exc):
         self.close()
 
-    # -- where the trainee is ------------------------------------------------------------------
+    # -- where the trainee is ----------------------------------------------------------------
     @property
     def terminal(self):
         return self.driver.terminal
@@ -283,7 +300,7 @@ class Session:
         """The screen's rows, padded to the full width."""
         return list(self.terminal.frame.lines)
 
-    # -- input ---------------------------------------------------------------------------------
+    # -- input -------------------------------------------------------------------------------
     def feed(self, event):
         """A trainee's key or card. A wrong one never reaches the terminal."""
         want = self.expected()
@@ -370,7 +387,7 @@ class Session:
         toks = [t for t in self.step.tokens if t.isdigit() and len(t) > 1]
         return toks[0] if toks else ""
 
-    # -- checks ----------------------------------------------------------------------------------
+    # -- checks ------------------------------------------------------------------------------
     def verify_step(self, step):
         """What the screen or printer failed to show during / after the step."""
         problems = []
@@ -407,7 +424,7 @@ class Session:
     def _quote(frame):
         return "[" + " | ".join(r.strip() for r in frame.text()) + "]"
 
-    # -- internals ---------------------------------------------------------------------
+    # -- internals ---------------------------------------------------------------------------
     def _fresh_dir(self):
         # only ever below DATA/training/lessons/: never the live terminal's files
         if os.path.isdir(self.dir):
@@ -429,6 +446,7 @@ class Session:
         )
         d = self.driver
         d.terminal.training = True
+        d.terminal.journal = _TrainingJournal(d.terminal.journal)
         st = d.terminal.state
         for k, v in setup.params.items():
             st.params[k] = v
@@ -517,7 +535,7 @@ class Session:
         for cb in list(self.listeners):
             cb(self)
 
-    # -- the score ---------------------------------------------------------------------
+    # -- the score ---------------------------------------------------------------------------
     def score(self):
         """A summary for assessment: steps right first time, mistakes, seconds."""
         end = self.finished_at if self.finished_at is not None else self.clock()
