@@ -6,6 +6,13 @@ from pos.compat import json
 from pos import keys as K
 from pos import ui
 from pos.text import label
+from pos.compat import IS_MICROPYTHON
+
+# On MicroPython the modules an action imported (its flow, the codec, DES ...) are
+# dropped when it ends: their bytecode is most of the heap a transaction needs, and a
+# board keeps only the idle loop and the menu resident. CPython keeps them (RAM is
+# plentiful there and the next action starts faster).
+_UNLOAD = IS_MICROPYTHON
 
 MENU_FILE = "menu.json"
 
@@ -121,22 +128,37 @@ def draw(t, node, page):
 def run(t):
     # Generator: the menu from the top until the user leaves it (CANCEL at the
     # top) or an action finishes (back to idle, as a real terminal does).
+    # RAM: the parsed tree (~12 KB on MicroPython) is held only while the menu
+    # is on screen: it is dropped while an action runs (the position is kept as
+    # item numbers) and when the menu is left.
+    try:
+        r = yield from _run(t)
+    finally:
+        t.reload_menu()
+    return r
+
+
+def _run(t):
     from pos import actions
 
-    root = t.menu()["root"]
-    stack = [root]
+    path = []  # item indices from the root to the node on screen
     page = 0
-    while stack:
-        node = stack[-1]
+    while True:
+        node = _node(t, path)
+        if node is None:
+            path = []
+            continue
         pages = draw(t, node, page)
         k = yield from ui.wait_key(t, ui.IDLE_TIMEOUT, menu_key=True)
         if k is None:
             return
         if k == K.MENU:
-            stack = [t.menu()["root"]]
+            path = []
             page = 0
         elif k == K.CANCEL:
-            stack.pop()
+            if not path:
+                return
+            path.pop()
             page = 0
         elif k == K.DOWN:
             page = (page + 1) % pages
@@ -150,12 +172,58 @@ def run(t):
                 continue
             item = items[i]
             if item.get("items"):
-                stack.append(item)
+                path.append(i)
                 page = 0
             else:
-                again = yield from actions.run(t, item["action"])
+                action = item["action"]
+                node = items = item = None
+                t.reload_menu()
+                before = _loaded() if _UNLOAD else None
+                try:
+                    again = yield from actions.run(t, action)
+                finally:
+                    if before is not None:
+                        _unload(before)
                 if not again:
                     return
                 page = 0
         else:
             t.emit(("beep", "error"))
+
+
+def _loaded():
+    import sys
+
+    return [name for name in sys.modules if name.startswith("pos.")]
+
+
+def _unload(before):
+    # Forget the pos.* modules imported since `before` (sys.modules and the parent
+    # package's attribute), so that the garbage collector can free them.
+    import sys
+
+    keep = {}
+    for name in before:
+        keep[name] = True
+    for name in _loaded():
+        if name in keep:
+            continue
+        del sys.modules[name]
+        dot = name.rfind(".")
+        parent = sys.modules.get(name[:dot])
+        if parent is not None:
+            try:
+                delattr(parent, name[dot + 1 :])
+            except AttributeError:
+                pass
+
+
+def _node(t, path):
+    # The node at `path` in the current tree, or None when the tree changed under it.
+    node = t.menu()["root"]
+    for i in path:
+        items = node.get("items") or []
+        if i >= len(items) or not items[i].get("items"):
+            return None
+        node = items[i]
+    return node
