@@ -33,7 +33,7 @@ from posterm.emulator.widgets import (
 )
 
 # Terminals at least this big get the roomy layout (taller keys, log beside the paper).
-LARGE_SIZE = (110, 34)
+LARGE_SIZE = (120, 34)
 
 
 def _bindings():
