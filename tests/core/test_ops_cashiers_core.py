@@ -150,3 +150,11 @@ def test_the_lock_survives_a_restart_and_the_supervisor_unlocks_it():
     contains(r2.screen_flat(), "锁定解除!")
     r2.press("ENTER", "MENU")
     contains(r2.screen_flat(), "金融服务")
+
+
+def test_the_signed_in_operator_is_on_the_purchase_slip():
+    r = Rig().sign_in()
+    r.press("MENU", "3", "3", "04", "ENTER", "0000", "ENTER", "ENTER")
+    r.press("MENU", "1", "2", "10000", "ENTER", "CARD=6212142000000000012", "123456", "ENTER")
+    true(r.seen("应答码:00"))
+    contains(r.receipt_text(), "操作员:04")

@@ -156,7 +156,7 @@ def test_require_supervisor_says_wrong_then_locks_after_three_tries():
     contains(r.screen_flat(), "还可输入2次")
     r.press("ENTER", "222222", "ENTER", "ENTER", "333333", "ENTER")
     contains(r.screen_flat(), "已锁定")
-    contains(r.screen_flat(), "5分钟")
+    contains(r.screen_flat(), "错误3次,已锁定5分钟")
     r.press("ENTER")
     eq(box.value, False)
     # locked for a while even with the right password, and after a restart
