@@ -185,28 +185,35 @@ def display_ratio(min_keys, settle):
 
 
 # -- firmware size -----------------------------------------------------------------------------
-def mpy_size():
+def compile_mpy(dest):
+    # mpy-cross over firmware/pos/** into dest/pos/** (what a board is flashed with).
+    # -> (total bytes, files)
     total = 0
     count = 0
     root = os.path.join(_FIRMWARE, "pos")
+    for dirpath, _dirs, files in os.walk(root):
+        for name in sorted(files):
+            if not name.endswith(".py"):
+                continue
+            src = os.path.join(dirpath, name)
+            rel = os.path.relpath(src, _FIRMWARE)
+            out = os.path.join(dest, rel[:-3] + ".mpy")
+            os.makedirs(os.path.dirname(out), exist_ok=True)
+            try:
+                subprocess.run(
+                    [sys.executable, "-m", "mpy_cross", "-o", out, "-s", rel, src],
+                    check=True,
+                    capture_output=True,
+                )
+            except (OSError, subprocess.CalledProcessError) as e:
+                err = getattr(e, "stderr", b"") or b""
+                raise RuntimeError(f"mpy-cross failed on {rel}: {err.decode()}") from e
+            total += os.path.getsize(out)
+            count += 1
+    return total, count
+
+
+def mpy_size():
     with tempfile.TemporaryDirectory() as tmp:
-        for dirpath, _dirs, files in os.walk(root):
-            for name in sorted(files):
-                if not name.endswith(".py"):
-                    continue
-                src = os.path.join(dirpath, name)
-                rel = os.path.relpath(src, _FIRMWARE)
-                out = os.path.join(tmp, rel[:-3] + ".mpy")
-                os.makedirs(os.path.dirname(out), exist_ok=True)
-                try:
-                    subprocess.run(
-                        [sys.executable, "-m", "mpy_cross", "-o", out, "-s", rel, src],
-                        check=True,
-                        capture_output=True,
-                    )
-                except (OSError, subprocess.CalledProcessError) as e:
-                    err = getattr(e, "stderr", b"") or b""
-                    raise RuntimeError(f"mpy-cross failed on {rel}: {err.decode()}") from e
-                total += os.path.getsize(out)
-                count += 1
+        total, count = compile_mpy(tmp)
     return {"firmware_mpy_bytes": total, "firmware_mpy_files": count}

@@ -2,7 +2,8 @@
 // MicroPython figures for `posterm bench`, on the WebAssembly build of MicroPython
 // (npm @micropython/micropython-webassembly-pyscript, pinned in package.json).
 //
-//   node tools/posterm/bench/mp.mjs [--quick] [--root DIR] [--settle]
+//   node tools/posterm/bench/mp.mjs [--quick] [--root DIR] [--settle] [--mpy DIR]
+//        [--f0200 HEX --f0810 HEX]
 //
 // Copies firmware/pos, menus and the bench's walk.py + mpcases.py into the VM's filesystem
 // and calls mpcases.* one top-level call at a time (the wasm port collects garbage only
@@ -22,10 +23,10 @@ const quick = args.includes("--quick");
 const settle = args.includes("--settle");
 const rootArg = args.indexOf("--root");
 const root = rootArg >= 0 ? path.resolve(args[rootArg + 1]) : path.resolve(here, "..", "..", "..");
-const hexArg = (name) => {
+function hexArg(name) {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : null;
-};
+}
 
 let out = [];
 const collect = (bytes) => { for (const b of bytes) out.push(b); };
@@ -41,7 +42,9 @@ function copyTree(src, dest) {
     else if (e.isFile()) mp.FS.writeFile(dest + "/" + e.name, fs.readFileSync(from));
   }
 }
-copyTree(path.join(root, "firmware", "pos"), "/firmware/pos");
+// --mpy DIR: the firmware as compiled by mpy-cross (DIR/pos/**.mpy), as a board runs it
+const mpyDir = hexArg("--mpy");
+copyTree(mpyDir ? path.join(mpyDir, "pos") : path.join(root, "firmware", "pos"), "/firmware/pos");
 copyTree(path.join(root, "menus"), "/menus");
 mp.registerJsModule("benchclock", { now: () => performance.now() });
 mp.FS.mkdirTree("/bench");
@@ -58,7 +61,9 @@ function call(src) {
     throw new Error(`MicroPython failed on ${src}:\n${err.message || err}\n${text}`);
   }
   const v = mp.globals.get("_r");
-  mp.runPython("_r = None");
+  // drop the result and flag a collection: it runs when this call returns, so the next
+  // call starts on the live heap
+  mp.runPython("_r = None\nimport gc\ngc.collect()");
   return v;
 }
 const J = (src) => JSON.parse(call(`_r = ${src}`));

@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 
 from posterm.bench import frames
 
@@ -22,21 +23,28 @@ def run(quick, settle):
         raise MpUnavailable("node is not on PATH (the MicroPython figures need node >= 20)")
     if not os.path.isdir(os.path.join(ROOT, "node_modules", "@micropython")):
         raise MpUnavailable("run `npm ci` in the repository first (MicroPython wasm package)")
-    cmd = [
-        node,
-        os.path.join(_HERE, "mp.mjs"),
-        "--root",
-        ROOT,
-        "--f0200",
-        frames.F_0200,
-        "--f0810",
-        frames.F_0810,
-    ]
-    if quick:
-        cmd.append("--quick")
-    if settle:
-        cmd.append("--settle")
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    from posterm.bench.cpython import compile_mpy
+
+    with tempfile.TemporaryDirectory() as tmp:
+        # the firmware as a board runs it: compiled by mpy-cross
+        compile_mpy(tmp)
+        cmd = [
+            node,
+            os.path.join(_HERE, "mp.mjs"),
+            "--root",
+            ROOT,
+            "--f0200",
+            frames.F_0200,
+            "--f0810",
+            frames.F_0810,
+            "--mpy",
+            tmp,
+        ]
+        if quick:
+            cmd.append("--quick")
+        if settle:
+            cmd.append("--settle")
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     if proc.returncode != 0:
         raise MpUnavailable("mp.mjs failed: " + (proc.stderr or proc.stdout).strip()[-2000:])
     return json.loads(proc.stdout)

@@ -38,6 +38,11 @@ def mem():
     return gc.mem_alloc()
 
 
+def collect():
+    # Flags a collection for the end of this top-level call (wasm: gc.collect() only flags).
+    gc.collect()
+
+
 def des_setup():
     from pos.des import DesKey
 
@@ -122,6 +127,7 @@ def walk_step(i):
     us = _ticks_diff(_ticks_us(), t0)
     w.after(eff)
     eff = None
+    gc.collect()
     return json.dumps({"live": live, "us": us, "key": ev[0] == "key", "frame": w.t.frame.text()})
 
 
