@@ -1,0 +1,68 @@
+"""The board (firmware/boards, fake machine parts) signs in through `posterm bridge`'s frame
+handling to a real host (posterm.host.server.start_in_thread) over TCP."""
+
+import datetime
+import sys
+
+import pytest
+
+from posterm import paths
+from posterm.bridge.core import Bridge, encode, NAK
+from posterm.host.server import start_in_thread
+from posterm.link import TcpLink
+
+sys.path.append(paths.FIRMWARE_DIR)
+
+from boards import boot, fakes, framing  # noqa: E402
+from pos.storage import MemoryStorage  # noqa: E402
+
+
+class _Time:
+    def sleep_ms(self, ms):
+        pass
+
+
+@pytest.fixture
+def host(tmp_path):
+    h = start_in_thread(
+        str(tmp_path / "host.db"),
+        paths.menu_file(),
+        now=lambda: datetime.datetime(2026, 11, 23, 9, 0, 0),
+    )
+    yield h
+    h.stop()
+
+
+def test_manual_sign_in_from_the_board_through_the_bridge_to_a_real_host(host):
+    m = fakes.Machine(printer_answer=fakes.printer_ok)
+    m.rtc.datetime((2026, 11, 23, 0, 8, 59, 0, 0))
+    b = boot.build(
+        m, _Time(), {"board": "pico", "menus": paths.MENUS_DIR}, lambda *a: None, MemoryStorage()
+    )
+    bridge = Bridge(TcpLink(tuple(host.address)).exchange)
+    m.made["uart0"].answer = bridge.feed
+    b.start(0)
+    for key in ("MENU", "4", "2", "ENTER"):
+        b.press(key)
+    for t in range(10, 500, 10):
+        b.step(t)
+    assert bridge.requests == 1
+    assert b.t.state.signin_date == "20261123" and b.t.state.mak
+    assert m.rtc.dt[4:6] == (9, 0)  # the host's time (fields 12/13) set the RTC
+
+
+def test_the_bridge_and_the_board_agree_on_frames_and_nak_a_damaged_one():
+    f = encode(0x44, 5, b"abc")
+    assert f == framing.encode(framing.DATA, 5, b"abc")
+    calls = []
+    br = Bridge(lambda data, timeout: calls.append(data) or ("reply", b"\x00\x01R"))
+    bad = bytearray(f)
+    bad[5] ^= 1
+    assert br.feed(bytes(bad)) == encode(NAK, 5)
+    out = br.feed(f)
+    got = framing.Parser().feed(out)
+    assert got == [(framing.ACK, 5, b""), (framing.DATA, 1, b"\x00\x01R")]
+    assert br.feed(f) == out, "a repeated request gets the same reply, not a second exchange"
+    assert calls == [b"abc"]
+    lost = Bridge(lambda data, timeout: ("link_error", "connect refused", False))
+    assert framing.Parser().feed(lost.feed(f))[1] == (framing.ERROR, 1, b"0connect refused")

@@ -1,0 +1,1 @@
+"""`posterm bridge`: the desktop end of a board's serial host link."""

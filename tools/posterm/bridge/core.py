@@ -1,0 +1,72 @@
+"""The bridge, sans-IO: feed() takes bytes from the board's UART and returns the bytes to
+send back. Frames (firmware/boards/framing.py): STX | kind | seq | len u16 | payload |
+CRC-16/CCITT-FALSE (pos.crc.crc16_ccitt). A data frame is ACKed, sent to the host over TCP,
+and the host's reply goes back as a data frame (or an E frame: b"T" timeout, b"0"/b"1" +
+reason). A repeated request (our ACK was lost) gets the cached reply again; a NAK resends."""
+
+import struct
+
+from pos.crc import crc16_ccitt
+
+STX, DATA, ACK, NAK, ERROR = 0x02, 0x44, 0x41, 0x4E, 0x45
+
+
+def encode(kind, seq, payload=b""):
+    body = struct.pack(">BBH", kind, seq & 0xFF, len(payload)) + payload
+    return b"\x02" + body + struct.pack(">H", crc16_ccitt(body))
+
+
+class Bridge:
+    def __init__(self, exchange):
+        self.exchange = exchange  # (request bytes, timeout) -> core event (posterm.link)
+        self.buf = bytearray()
+        self.seq = 0
+        self.last_req = None  # seq of the last request answered
+        self.last_reply = b""  # the frame sent for it
+        self.requests = 0
+
+    def feed(self, data):
+        self.buf.extend(data)
+        out = b""
+        while True:
+            i = self.buf.find(b"\x02")
+            if i < 0:
+                self.buf.clear()
+                return out
+            del self.buf[:i]
+            if len(self.buf) < 5:
+                return out
+            kind, seq, n = struct.unpack(">BBH", self.buf[1:5])
+            if kind not in (DATA, ACK, NAK, ERROR) or n > 4096:
+                del self.buf[:1]
+                continue
+            if len(self.buf) < 7 + n:
+                return out
+            frame = bytes(self.buf[: 7 + n])
+            if crc16_ccitt(frame[1:-2]) != struct.unpack(">H", frame[-2:])[0]:
+                del self.buf[:1]
+                out += encode(NAK, seq)
+                continue
+            del self.buf[: 7 + n]
+            out += self._frame(kind, seq, frame[5:-2])
+
+    def _frame(self, kind, seq, payload):
+        if kind == NAK and seq == self.seq:
+            return self.last_reply
+        if kind != DATA:
+            return b""
+        if seq == self.last_req:
+            return encode(ACK, seq) + self.last_reply
+        self.requests += 1
+        ack = encode(ACK, seq)
+        ev = self.exchange(payload, 30)
+        self.seq = (self.seq + 1) & 0xFF
+        if ev[0] == "reply":
+            reply = encode(DATA, self.seq, ev[1])
+        elif ev[0] == "timeout":
+            reply = encode(ERROR, self.seq, b"T")
+        else:
+            reply = encode(ERROR, self.seq, (b"1" if ev[2] else b"0") + ev[1].encode())
+        self.last_req = seq
+        self.last_reply = reply
+        return ack + reply
