@@ -280,7 +280,9 @@ class Session:
     def expected(self):
         """The event the current step wants next, or None when the lesson is over."""
         step = self.step
-        return None if step is None else step.events[self.pos]
+        if step is None or self.pos >= len(step.events):
+            return None  # the lesson is over, or the step waits for the host's answer
+        return step.events[self.pos]
 
     def expected_key(self):
         """The key name to highlight on the keypad (None for a card or at the end)."""
@@ -303,11 +305,11 @@ class Session:
     # -- input -------------------------------------------------------------------------------
     def feed(self, event):
         """A trainee's key or card. A wrong one never reaches the terminal."""
+        if self.awaiting:
+            return Outcome("busy")
         want = self.expected()
         if want is None:
             return Outcome("finished")
-        if self.awaiting:
-            return Outcome("busy")
         if not event_matches(event, want):
             self.misses += 1
             out = Outcome("wrong", hint=self.hint())

@@ -1,0 +1,298 @@
+"""Guided and assessment mode in the emulator: the emulator app with a lesson panel
+(step N of M, the instruction, hints that get more specific on every miss), the
+expected key highlighted on the keypad, back a step (b) and restart (r).
+
+The emulator itself is untouched: LessonApp subclasses EmulatorApp, and the app's
+driver is a LessonDriver that forwards to the lesson session's current training
+driver (a restart or a step back builds a new one)."""
+
+import os
+
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Static
+
+from posterm.emulator import app as emulator_app
+from posterm.emulator.app import EmulatorApp
+from posterm.emulator.frontdriver import EmulatorDriver
+from posterm.emulator.widgets import PadButton
+from posterm.lessons import results
+from posterm.lessons.session import ASSESS, GUIDED, Session
+
+HIGHLIGHT = "-lesson-next"
+
+WORDS = {
+    "zh": {
+        "step": "第 %d 步 / 共 %d 步",
+        "assess": "考核",
+        "guided": "培训",
+        "back": "上一步 b",
+        "restart": "重来 r",
+        "wait": "等待中心应答...",
+        "done": "本课完成!一次做对 %d/%d 步,错误 %d 次,用时 %s 秒。",
+        "saved": "成绩已保存:%s",
+        "problem": "注意:",
+    },
+    "en": {
+        "step": "Step %d of %d",
+        "assess": "Assessment",
+        "guided": "Training",
+        "back": "Back b",
+        "restart": "Restart r",
+        "wait": "Waiting for the center...",
+        "done": "Lesson complete! Right first time %d/%d steps, %d mistakes, %s seconds.",
+        "saved": "Result saved: %s",
+        "problem": "Note:",
+    },
+}
+
+
+class LessonDriver:
+    """The driver the emulator app sees: the session's current training driver, with the
+    app's listeners carried over to every new one (restart, back)."""
+
+    def __init__(self, session):
+        self._session = session
+        self.frame_listeners = []
+        self.print_listeners = []
+        self.send_listeners = []
+        self.outcome_listeners = []  # callables(Outcome) for answers that arrive later
+        self._start_send = None
+        session.on_ready.append(self._attach)
+        if session.driver is not None:
+            self._attach(session)
+
+    @property
+    def start_send(self):
+        return self._start_send
+
+    @start_send.setter
+    def start_send(self, fn):
+        self._start_send = fn
+        if self._session.driver is not None:
+            self._session.driver.start_send = fn
+
+    def _attach(self, session):
+        d = session.driver
+        d.frame_listeners.append(lambda f: [cb(f) for cb in list(self.frame_listeners)])
+        d.print_listeners.append(lambda lines: [cb(lines) for cb in list(self.print_listeners)])
+        d.send_listeners.append(
+            lambda data, ev, ms: [cb(data, ev, ms) for cb in list(self.send_listeners)]
+        )
+        d.start_send = self._start_send
+        for cb in list(self.frame_listeners):
+            cb(d.terminal.frame)
+
+    def start(self):
+        # the session set the lesson up already; show where it stands
+        for cb in list(self.frame_listeners):
+            cb(self._session.terminal.frame)
+
+    def feed(self, event):
+        self._session.driver.feed(event)
+
+    def finish_send(self, data, event, ms):
+        self._session.driver.finish_send(data, event, ms)
+        out = self._session.send_finished()
+        if out is not None:
+            for cb in list(self.outcome_listeners):
+                cb(out)
+
+    def close(self):
+        self._session.close()
+
+    def __getattr__(self, name):
+        return getattr(self._session.driver, name)
+
+
+class LessonButton(Button):
+    """Back / restart: never takes focus, so Enter always reaches the terminal."""
+
+    can_focus = False
+
+
+class LessonPanel(Vertical):
+    """Step N of M, the instruction, the hint, and the back / restart buttons."""
+
+    DEFAULT_CSS = """
+    LessonPanel {
+        dock: bottom;
+        height: auto;
+        max-height: 12;
+        border: round $success;
+        padding: 0 1;
+    }
+    LessonPanel #lesson-hint { color: $warning; text-style: bold; }
+    LessonPanel #lesson-why { color: $text-muted; }
+    LessonPanel Horizontal { height: auto; }
+    LessonPanel Button { min-width: 12; height: 1; border: none; margin-right: 2; }
+    """
+
+    def __init__(self, session, **kwargs):
+        super().__init__(**kwargs)
+        self.session = session
+        self.words = WORDS.get(session.lang, WORDS["zh"])
+        self.hint = ""
+        self.why = ""
+        self.finished = ""
+
+    def compose(self):
+        yield Static(id="lesson-step")
+        yield Static(id="lesson-do")
+        yield Static(id="lesson-hint")
+        yield Static(id="lesson-why")
+        if self.session.mode != ASSESS:
+            with Horizontal():
+                yield LessonButton(self.words["back"], id="lesson-back")
+                yield LessonButton(self.words["restart"], id="lesson-restart")
+
+    def on_mount(self):
+        s = self.session
+        kind = self.words["assess"] if s.mode == ASSESS else self.words["guided"]
+        self.border_title = f"{kind}: {s.lesson.title.get(s.lang)}"
+        self.refresh_text()
+
+    def refresh_text(self):
+        s = self.session
+        n, m = s.progress()
+        self.query_one("#lesson-step", Static).update(self.words["step"] % (n, m))
+        do = self.finished or s.instruction()
+        self.query_one("#lesson-do", Static).update(do)
+        self.query_one("#lesson-hint", Static).update(self.hint)
+        self.query_one("#lesson-why", Static).update(self.why)
+
+    def text(self):
+        """The panel's text as the trainee reads it (tests use this)."""
+        parts = []
+        for wid in ("#lesson-step", "#lesson-do", "#lesson-hint", "#lesson-why"):
+            parts.append(str(self.query_one(wid, Static).render()))
+        return "\n".join(p for p in parts if p)
+
+
+class LessonApp(EmulatorApp):
+    """The emulator in guided or assessment mode for one lesson session (started)."""
+
+    CSS_PATH = os.path.join(os.path.dirname(emulator_app.__file__), "emulator.tcss")
+    CSS = """
+    PadButton.-lesson-next { background: $success; color: $text; text-style: bold; }
+    """
+    BINDINGS = EmulatorApp.BINDINGS + [
+        Binding("b", "lesson_back", "Back a step", id="lesson.back"),
+        Binding("r", "lesson_restart", "Restart", id="lesson.restart"),
+    ]
+
+    def __init__(self, session, trainee=None, data_dir=None, **kwargs):
+        self.session = session
+        self.trainee = trainee
+        self.data_dir = data_dir
+        self.lesson_driver = LessonDriver(session)
+        self.lesson_driver.outcome_listeners.append(self._outcome)
+        self.panel = LessonPanel(session, id="lesson")
+        self.result_path = None
+        super().__init__(self.lesson_driver, **kwargs)
+
+    def on_mount(self):
+        super().on_mount()
+        self.mount(self.panel)
+        self.call_after_refresh(self._highlight)
+
+    # -- the trainee's keys and cards go through the lesson -----------------------------------
+    def feed(self, event):
+        if event[0] not in ("key", "card"):
+            return super().feed(event)
+        self._outcome(self.session.feed(event))
+        self.refresh_status()
+
+    def _outcome(self, out):
+        p = self.panel
+        w = p.words
+        s = self.session
+        if out.kind == "wrong":
+            p.hint = out.hint or ""
+            if s.mode == ASSESS:
+                self.bell()
+        elif out.kind == "wait":
+            p.hint = w["wait"]
+        elif out.kind in ("ok", "step", "done"):
+            p.hint = ""
+        if out.kind in ("step", "done"):
+            step = s.lesson.steps[out.result.number - 1]
+            p.why = step.why.get(s.lang) if (step.why and s.mode != ASSESS) else ""
+            if out.problems:
+                p.why = (p.why + "\n" if p.why else "") + w["problem"] + " " + out.problems[0]
+        if out.kind == "done":
+            self._finish()
+        p.refresh_text()
+        self._highlight()
+
+    def _finish(self):
+        s = self.session
+        score = s.score()
+        w = self.panel.words
+        text = w["done"] % (
+            score["first_time"],
+            score["steps"],
+            score["mistakes"],
+            score["seconds"],
+        )
+        if s.mode == ASSESS and self.trainee:
+            self.result_path = results.save_attempt(self.data_dir, self.trainee, score)
+            text += "\n" + w["saved"] % self.result_path
+        elif s.lesson.notes:
+            text += "\n" + s.lesson.notes.get(s.lang)
+        self.panel.finished = text
+
+    def _highlight(self):
+        want = self.session.expected_key() if self.session.mode == GUIDED else None
+        for button in self.query(PadButton):
+            button.set_class(button.key.name == want, HIGHLIGHT)
+
+    # -- back / restart ------------------------------------------------------------------------
+    def on_button_pressed(self, event):
+        if event.button.id == "lesson-back":
+            event.stop()
+            self.action_lesson_back()
+        elif event.button.id == "lesson-restart":
+            event.stop()
+            self.action_lesson_restart()
+
+    def action_lesson_back(self):
+        if self.session.mode == ASSESS:
+            return
+        self.session.back()
+        self._reset_panel()
+
+    def action_lesson_restart(self):
+        if self.session.mode == ASSESS:
+            return
+        self.session.restart()
+        self._reset_panel()
+
+    def _reset_panel(self):
+        self.panel.hint = self.panel.why = self.panel.finished = ""
+        self.panel.refresh_text()
+        self._highlight()
+        self.refresh_status()
+
+
+def make_session(lesson, data_dir, mode, lang=None, profile=None):
+    return Session(
+        lesson, data_dir, mode=mode, lang=lang, profile=profile, driver_factory=EmulatorDriver
+    )
+
+
+def run_app(lesson, data_dir, mode, trainee=None, lang=None, profile=None):
+    from posterm.cli import CliError
+    from posterm.driver import DataDirLocked
+
+    session = make_session(lesson, data_dir, mode, lang, profile)
+    try:
+        session.start()
+    except DataDirLocked as e:
+        raise CliError(str(e)) from None
+    try:
+        app = LessonApp(session, trainee=trainee, data_dir=data_dir)
+        app.run()
+    finally:
+        session.close()
+    return 0 if session.done else 1
