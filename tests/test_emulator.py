@@ -184,6 +184,22 @@ async def test_typed_pan_is_presented_as_a_swipe(tmp_path):
         driver.close()
 
 
+async def test_keys_typed_in_the_card_reader_do_not_reach_the_terminal(tmp_path):
+    app, driver = make_app(tmp_path)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("c")
+            await pilot.pause()
+            await pilot.press("m", "1", "q")  # list focused: not the keypad, not quit
+            assert app.screen.__class__.__name__ == "CardPicker"
+            await pilot.press("escape")
+            await pilot.pause()
+            assert app.screen.__class__.__name__ != "CardPicker"
+            assert "今日未签到" in lcd_flat(app)
+    finally:
+        driver.close()
+
+
 async def test_host_down_gives_the_failure_screen_and_the_ui_keeps_going(tmp_path):
     app, driver = make_app(tmp_path, host=closed_port())
     try:

@@ -43,8 +43,7 @@ def _bindings():
             Binding(key.pc_keys, f"pad({key.name!r})", key.label(), show=False, id=key.binding_id)
         )
     for bid, (keys, description) in ACTIONS.items():
-        action = "quit" if bid == "quit" else bid
-        out.append(Binding(keys, action, description, id=bid, priority=bid == "quit"))
+        out.append(Binding(keys, bid, description, id=bid))
     return out
 
 

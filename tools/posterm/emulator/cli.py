@@ -15,6 +15,9 @@ def register(subs, common_options):
         "out, t tear off, l host log, q quit. Remap them in the keymap file (--keymap).",
     )
     common_options(p)
+    for action in p._actions:
+        if action.dest == "date":
+            action.help = "where the terminal clock starts (it then runs); default: now"
     p.add_argument("--paper", choices=("58mm", "80mm"), default="58mm", help="receipt width")
     p.add_argument(
         "--keymap",
