@@ -7,6 +7,9 @@
 # 3DES runs one IP, 48 rounds and one FP (FP followed by IP is the identity).
 
 
+from array import array
+
+
 class CryptoError(ValueError):
     pass
 
@@ -73,8 +76,9 @@ def _build_sp():
                         out_l |= 0x8000 >> (i - 16)
             hi.append(out_h)
             lo.append(out_l)
-    _SPH = tuple(hi)
-    _SPL = tuple(lo)
+    # 16-bit arrays: 1 KB each on MicroPython where a tuple of 512 small ints takes 2 KB
+    _SPH = array("H", hi)
+    _SPL = array("H", lo)
     if _WIDE:
         global _SP32
         _SP32 = tuple((hi[i] << 16) | lo[i] for i in range(512))
