@@ -9,8 +9,8 @@ driver (a restart or a step back builds a new one)."""
 import os
 
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Static
+from textual.containers import Vertical
+from textual.widgets import Static
 
 from posterm.emulator import app as emulator_app
 from posterm.emulator.app import EmulatorApp
@@ -26,8 +26,8 @@ WORDS = {
         "step": "第 %d 步 / 共 %d 步",
         "assess": "考核",
         "guided": "培训",
-        "back": "上一步 b",
-        "restart": "重来 r",
+        "back": "b 上一步",
+        "restart": "r 重来",
         "wait": "等待中心应答...",
         "done": "本课完成!一次做对 %d/%d 步,错误 %d 次,用时 %s 秒。",
         "saved": "成绩已保存:%s",
@@ -37,8 +37,8 @@ WORDS = {
         "step": "Step %d of %d",
         "assess": "Assessment",
         "guided": "Training",
-        "back": "Back b",
-        "restart": "Restart r",
+        "back": "b back a step",
+        "restart": "r restart",
         "wait": "Waiting for the center...",
         "done": "Lesson complete! Right first time %d/%d steps, %d mistakes, %s seconds.",
         "saved": "Result saved: %s",
@@ -105,27 +105,20 @@ class LessonDriver:
         return getattr(self._session.driver, name)
 
 
-class LessonButton(Button):
-    """Back / restart: never takes focus, so Enter always reaches the terminal."""
-
-    can_focus = False
-
-
 class LessonPanel(Vertical):
-    """Step N of M, the instruction, the hint, and the back / restart buttons."""
+    """The lesson, docked under the emulator: its title and step N of M in the border,
+    the instruction, the hint and why the step matters; b / r in the border below."""
 
     DEFAULT_CSS = """
     LessonPanel {
         dock: bottom;
         height: auto;
-        max-height: 12;
+        max-height: 8;
         border: round $success;
         padding: 0 1;
     }
     LessonPanel #lesson-hint { color: $warning; text-style: bold; }
     LessonPanel #lesson-why { color: $text-muted; }
-    LessonPanel Horizontal { height: auto; }
-    LessonPanel Button { min-width: 12; height: 1; border: none; margin-right: 2; }
     """
 
     def __init__(self, session, **kwargs):
@@ -137,35 +130,34 @@ class LessonPanel(Vertical):
         self.finished = ""
 
     def compose(self):
-        yield Static(id="lesson-step")
         yield Static(id="lesson-do")
         yield Static(id="lesson-hint")
         yield Static(id="lesson-why")
-        if self.session.mode != ASSESS:
-            with Horizontal():
-                yield LessonButton(self.words["back"], id="lesson-back")
-                yield LessonButton(self.words["restart"], id="lesson-restart")
 
     def on_mount(self):
-        s = self.session
-        kind = self.words["assess"] if s.mode == ASSESS else self.words["guided"]
-        self.border_title = f"{kind}: {s.lesson.title.get(s.lang)}"
+        if self.session.mode != ASSESS:
+            self.border_subtitle = self.words["back"] + "  " + self.words["restart"]
         self.refresh_text()
 
     def refresh_text(self):
         s = self.session
         n, m = s.progress()
-        self.query_one("#lesson-step", Static).update(self.words["step"] % (n, m))
-        do = self.finished or s.instruction()
-        self.query_one("#lesson-do", Static).update(do)
-        self.query_one("#lesson-hint", Static).update(self.hint)
-        self.query_one("#lesson-why", Static).update(self.why)
+        kind = self.words["assess"] if s.mode == ASSESS else self.words["guided"]
+        step = self.words["step"] % (n, m)
+        self.border_title = f"{kind}: {s.lesson.title.get(s.lang)}  {step}"
+        self.query_one("#lesson-do", Static).update(self.finished or s.instruction())
+        for wid, text in (("#lesson-hint", self.hint), ("#lesson-why", self.why)):
+            w = self.query_one(wid, Static)
+            w.update(text)
+            w.display = bool(text)
 
     def text(self):
         """The panel's text as the trainee reads it (tests use this)."""
-        parts = []
-        for wid in ("#lesson-step", "#lesson-do", "#lesson-hint", "#lesson-why"):
-            parts.append(str(self.query_one(wid, Static).render()))
+        parts = [self.border_title or ""]
+        for wid in ("#lesson-do", "#lesson-hint", "#lesson-why"):
+            w = self.query_one(wid, Static)
+            if w.display:
+                parts.append(str(w.render()))
         return "\n".join(p for p in parts if p)
 
 
@@ -248,14 +240,6 @@ class LessonApp(EmulatorApp):
             button.set_class(button.key.name == want, HIGHLIGHT)
 
     # -- back / restart ------------------------------------------------------------------------
-    def on_button_pressed(self, event):
-        if event.button.id == "lesson-back":
-            event.stop()
-            self.action_lesson_back()
-        elif event.button.id == "lesson-restart":
-            event.stop()
-            self.action_lesson_restart()
-
     def action_lesson_back(self):
         if self.session.mode == ASSESS:
             return
