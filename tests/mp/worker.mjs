@@ -51,6 +51,7 @@ function copyTree(src, dest, keep) {
 const isPy = (name) => name.endsWith(".py");
 const coreDir = path.join(root, "tests", "core");
 copyTree(path.join(root, "firmware", "pos"), "/firmware/pos", () => true);
+copyTree(path.join(root, "firmware", "boards"), "/firmware/boards", () => true);
 copyTree(path.join(root, "menus"), "/menus", () => true);
 if (fs.existsSync(coreDir)) {
   mp.FS.mkdirTree("/tests/core");
