@@ -5,10 +5,13 @@
 # stay in the REPL instead (a way out of a firmware that misbehaves).
 import sys
 
-from pos.compat import json
+from pos.compat import TYPE_CHECKING, json
 from pos.storage import FileStorage
 from pos.terminal import Terminal
 from boards import profiles
+
+if TYPE_CHECKING:
+    from typing import Any  # noqa: F401 - type comments only (no typing on the board)
 
 CONFIG = "/board.json"
 
@@ -50,13 +53,14 @@ def build(machine, time, cfg, log=log_line, storage=None):
         [Pin(p, Pin.IN, Pin.PULL_UP) for p in kp["cols"]],
         kp["keymap"],
     )
-    display = None
+    display = None  # type: Any
     try:
         font = Font.open(data + "/font16.bin")
     except (OSError, ValueError) as e:
         log("error", "font: %s (boxes instead of characters)" % (e,))
         font = None
     dcfg = prof["display"]
+    panel = None  # type: Any
     try:
         if cfg.get("display") == "st7920":
             from boards.st7920 import ST7920
@@ -99,7 +103,7 @@ def build(machine, time, cfg, log=log_line, storage=None):
         except (OSError, ValueError) as e:
             log("error", "printer: %s" % (e,))
 
-    link = None
+    link = None  # type: Any
     lk = prof["link"]
     wifi = cfg.get("wifi")
     if wifi:

@@ -54,7 +54,7 @@ class CellDisplay:
         self.font = font
         self.rows = rows
         self.cols = cols
-        self._shown = [None] * rows
+        self._shown = [None] * rows  # type: list
         self.redrawn = 0  # rows sent by the last draw (tests, logs)
 
     def draw(self, frame):
