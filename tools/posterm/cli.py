@@ -130,8 +130,9 @@ def run_iso_decode(args):
 def main(argv=None):
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else argv
-    if not argv:
-        argv = ["emulator"] if _has_emulator() else ["--help"]
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+        # `posterm` and `posterm --data DIR ...` are the emulator
+        argv = (["emulator"] + list(argv)) if _has_emulator() else ["--help"]
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
     if func is None:
