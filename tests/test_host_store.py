@@ -105,3 +105,27 @@ def test_rrn_is_twelve_digits_with_a_sequence(store):
 def test_batch_numbers_wrap_after_999999():
     assert next_batch("000001") == "000002"
     assert next_batch("999999") == "000001"
+
+
+def test_embedded_host_publishes_a_changed_shipped_menu(tmp_path):
+    import json
+
+    from posterm.host.server import start_in_thread
+
+    menu = tmp_path / "menu.json"
+    tree = {"version": 1, "root": {"label": {"zh": "菜单"}, "items": [
+        {"label": {"zh": "签到"}, "action": "sign_in_auto"}]}}
+    menu.write_text(json.dumps(tree, ensure_ascii=False), "utf-8")
+    db = tmp_path / "host.db"
+    start_in_thread(str(db), str(menu)).stop()
+    start_in_thread(str(db), str(menu)).stop()
+    s = Store(str(db))
+    assert s.current_menu()[0] == 1, "unchanged file: no new version"
+    tree["root"]["items"].append({"label": {"zh": "消费"}, "action": "purchase"})
+    menu.write_text(json.dumps(tree, ensure_ascii=False), "utf-8")
+    s.close()
+    start_in_thread(str(db), str(menu)).stop()
+    s = Store(str(db))
+    assert s.current_menu()[0] == 2
+    assert s.current_menu()[1] == menu.read_bytes()
+    s.close()

@@ -217,11 +217,15 @@ class HostThread:
 
 def start_in_thread(db_path, menu_path=None, host="127.0.0.1", port=0, now=None):
     """Start the embedded host: provisions the default terminal, cards and menu on a fresh
-    database, serves in a daemon thread, returns a HostThread (.address, .stop())."""
+    database, serves in a daemon thread, returns a HostThread (.address, .stop()).
+    The embedded center follows the shipped menu: when menus/menu.json changed since it was
+    last published, it becomes the center's next version (terminals get it at sign-in)."""
     store = Store(db_path)
     try:
         if store.fresh:
             store.provision_defaults(menu_path)
+        elif menu_path is not None:
+            store.sync_menu(menu_path)
     finally:
         store.close()
     return HostThread(Host(db_path, now=now)).start(host, port)

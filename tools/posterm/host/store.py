@@ -444,6 +444,22 @@ class Store:
             )
         return version
 
+    def sync_menu(self, menu_path):
+        """Publish the file at menu_path as a new version when it differs from the current
+        menu; returns the new version or None. A missing or invalid file changes nothing."""
+        try:
+            with open(menu_path, "rb") as f:
+                data = f.read()
+        except OSError:
+            return None
+        current = self.current_menu()
+        if current is not None and current[1] == data:
+            return None
+        try:
+            return self.publish_menu(data)
+        except ValidationError:
+            return None
+
     def current_menu(self):
         """(version, utf-8 bytes, crc hex) of the newest menu, or None."""
         row = self._one("SELECT * FROM menus ORDER BY version DESC LIMIT 1")
