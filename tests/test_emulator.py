@@ -298,6 +298,19 @@ async def test_quitting_mid_transaction_leaves_the_reversal_for_the_next_start(t
 # -- keys -----------------------------------------------------------------------------------
 
 
+async def test_a_fast_burst_of_pc_keys_reaches_the_terminal_in_order(tmp_path):
+    app, driver = make_app(tmp_path)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            # typed in one go, as tmux or a fast typist does: MENU 4 2 -> 终端手动签到
+            await pilot.press("m", "4", "2")
+            assert "按确认键将为您" in lcd_flat(app)
+            await pilot.press("escape", "m", "2", "4", "escape", "escape", "m", "1", "1")
+            assert "签到用时可能会" in lcd_flat(app)
+    finally:
+        driver.close()
+
+
 async def test_pc_keys_flash_their_keypad_button(tmp_path):
     app, driver = make_app(tmp_path, flash=True)
     try:

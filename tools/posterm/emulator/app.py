@@ -152,9 +152,11 @@ class EmulatorApp(App):
         return True
 
     def action_pad(self, name):
-        """A PC key for a terminal key: flash its button, which feeds the key."""
+        """A PC key for a terminal key: feed it at once (keeps the typed order) and flash its
+        button."""
         key = BY_NAME[name]
-        self.query_one("#" + key.widget_id, PadButton).press()
+        self.query_one("#" + key.widget_id, PadButton).flash_press()
+        self.feed(("key", key.name))
 
     @on(Button.Pressed, ".pad")
     def _pad_pressed(self, event):

@@ -77,6 +77,14 @@ class PadButton(Button):
         if not flash:
             self.active_effect_duration = 0
 
+    def flash_press(self):
+        """Show the press without posting Button.Pressed: keys typed on the PC keyboard are fed
+        to the core directly, in order (each button has its own message queue, so Pressed
+        messages from different buttons could reach the app out of order)."""
+        if self.active_effect_duration > 0:
+            self.add_class("-active")
+            self.set_timer(self.active_effect_duration, lambda: self.remove_class("-active"))
+
 
 class Keypad(Grid):
     """Every terminal key as a clickable button labelled with its PC key."""
