@@ -119,6 +119,8 @@ def _money(fen, negative=False):
 def _head(t, title, out, w):
     p = t.state.params
     out.append(("T", title))
+    if t.training:
+        out.append(("T", t.s("training_banner")))
     out.append(("-", ""))
     for text in (t.s("slip_merchant_name") + p.get("merchant_name", ""),
                  t.s("slip_mid") + p.get("mid", ""), t.s("slip_tid") + p.get("tid", "")):

@@ -72,3 +72,16 @@ def test_delete_reversal_needs_the_supervisor_and_says_cleared():
     r.press(SUPERVISOR, "ENTER", "ENTER")
     contains(r.screen_flat(), "清除成功")
     eq(r.t.state.reversal(), None)
+
+
+def test_training_terminal_prints_the_banner_on_report_and_settlement_slips():
+    from rig import Rig
+    from pos import receipt
+
+    r = Rig()
+    r.t.training = True
+    summary = {"batch": "000001", "op": "01", "date": "20261123", "time": "180000",
+               "balanced": True, "totals": None}
+    lines = receipt.settlement_slip(r.t, summary)
+    texts = [text for _style, text in lines]
+    contains(texts, r.t.s("training_banner"))
