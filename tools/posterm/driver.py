@@ -203,3 +203,33 @@ class Driver:
 
 def parse_date(text):
     return clock.parse(text)
+
+
+def open_from_args(args, cls=None, **kwargs):
+    """A driver for a command's parsed common options (--data, --host, --lang, --date,
+    --profile, and --paper where the command has it); user errors become CliError."""
+    from posterm.errors import CliError
+    from posterm.link import HostAddressError
+
+    cls = cls or Driver
+    date = None
+    if getattr(args, "date", None):
+        try:
+            date = clock.parse(args.date)
+        except ValueError as e:
+            raise CliError(f"--date: {e}") from None
+    data_dir = args.data or paths.default_data_dir()
+    try:
+        return cls(
+            data_dir,
+            host=getattr(args, "host", None),
+            lang=args.lang,
+            date=date,
+            profile=args.profile,
+            paper=getattr(args, "paper", "58mm"),
+            **kwargs,
+        )
+    except (DataDirLocked, HostAddressError, ValueError) as e:
+        raise CliError(str(e)) from None
+    except OSError as e:
+        raise CliError(f"cannot use the data dir {data_dir}: {e.strerror or e}") from None

@@ -8,7 +8,6 @@ import os
 import sys
 
 from pos.keys import KeyTokenError, parse_token
-from pos import clock
 
 from posterm import paths
 
@@ -61,8 +60,7 @@ class FramePrinter:
 
 def run(args):
     from posterm.errors import CliError
-    from posterm.driver import Driver, DataDirLocked
-    from posterm.link import HostAddressError
+    from posterm.driver import open_from_args
 
     stdin_mode = args.tokens == ["-"]
     events = []
@@ -72,24 +70,8 @@ def run(args):
                 events.extend(parse_token(tok))
             except KeyTokenError as e:
                 raise CliError(str(e)) from None
-    date = None
-    if args.date:
-        try:
-            date = clock.parse(args.date)
-        except ValueError as e:
-            raise CliError(f"--date: {e}") from None
     data_dir = args.data or paths.default_data_dir()
-    try:
-        driver = Driver(
-            data_dir,
-            host=args.host,
-            lang=args.lang,
-            date=date,
-            profile=args.profile,
-            paper=args.paper,
-        )
-    except (DataDirLocked, HostAddressError, ValueError) as e:
-        raise CliError(str(e)) from None
+    driver = open_from_args(args)
     out = sys.stdout
     printer = FramePrinter(out, driver)
     driver.frame_listeners.append(printer.frame)

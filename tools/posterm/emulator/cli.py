@@ -1,8 +1,6 @@
 """`posterm emulator` (and `posterm` with no arguments): the terminal in a Textual app."""
 
-import os
 
-from posterm import paths
 
 
 def register(subs, common_options):
@@ -36,13 +34,11 @@ def _default_keymap_text():
 
 
 def run(args):
-    from pos import clock
 
     from posterm.cli import CliError
-    from posterm.driver import DataDirLocked
+    from posterm.driver import open_from_args
     from posterm.emulator.frontdriver import EmulatorDriver
     from posterm.emulator.keymap import KeymapError, default_keymap_path, load_keymap
-    from posterm.link import HostAddressError
 
     try:
         if args.keymap:
@@ -51,27 +47,9 @@ def run(args):
             keymap = load_keymap(default_keymap_path())
     except KeymapError as e:
         raise CliError(f"keymap {e}") from None
-    date = None
-    if args.date:
-        try:
-            date = clock.parse(args.date)
-        except ValueError as e:
-            raise CliError(f"--date: {e}") from None
-    data_dir = args.data or paths.default_data_dir()
-    try:
-        driver = EmulatorDriver(
-            data_dir,
-            host=args.host,
-            lang=args.lang,
-            date=date,
-            profile=args.profile,
-            paper=args.paper,
-            clock_running=True,  # --date sets where the clock starts; it runs as in life
-        )
-    except (DataDirLocked, HostAddressError, ValueError) as e:
-        raise CliError(str(e)) from None
-    except OSError as e:
-        raise CliError(f"cannot use the data dir {data_dir}: {e.strerror or e}") from None
+    driver = open_from_args(
+        args, EmulatorDriver, clock_running=True  # --date sets where the clock starts; it runs
+    )
     from posterm.emulator.app import EmulatorApp
 
     try:
@@ -80,6 +58,6 @@ def run(args):
         driver.close()
     err = getattr(driver.terminal, "last_error", None)
     if err:
-        print(f"posterm: internal error (logged in {os.path.join(data_dir, 'posterm.log')})")
+        print(f"posterm: internal error (logged in {driver.log_path})")
         return 1
     return 0
