@@ -1,8 +1,11 @@
 # The core's cell grid on a 128x64 mono display: each row of cells is a band of
 # 16 pixel rows, each cell 8 px (a wide CJK character takes two cells, 16 px).
 # Bands are rendered row-major (MSB = leftmost pixel) and handed to the panel
-# driver (ssd1306.py, st7920.py); only rows that changed since the last draw
-# are rendered and sent. A character missing from the font draws as a box.
+# driver (ssd1306.py, st7920.py). Only what changed since the last draw is sent:
+# per row, the span of cells from the first to the last one that differs (a whole
+# row when its inverse flag flips), widened to the panel's column alignment
+# (panel.x_align cells: 1 on the SSD1306, 2 on the ST7920, whose GDRAM is addressed
+# in 16-px words). A character missing from the font draws as a box.
 from pos import cells
 
 BAND = 16  # pixel rows per cell row
@@ -17,15 +20,35 @@ def _box(width):
     return b"\x00\x7e" + b"\x42" * 12 + b"\x7e\x00"
 
 
-def render_band(font, text, inverse, cols):
-    # -> bytearray of BAND rows x cols bytes
-    stride = cols
-    band = bytearray(BAND * stride)
-    x = 0  # in cells = bytes
+def cell_map(text, cols):
+    # -> list of `cols` entries, one per cell: the character starting there, "" for
+    # the right half of a wide character, None past the end of the text.
+    out = []
+    n = 0
     for ch in text:
         w = cells.char_width(ch)
-        if x + w > cols:
+        if n + w > cols:
             break
+        out.append(ch)
+        if w == 2:
+            out.append("")
+        n += w
+    while n < cols:
+        out.append(None)
+        n += 1
+    return out
+
+
+def render_cells(font, cmap, inverse, c0, c1):
+    # -> bytearray of BAND rows x (c1 - c0) bytes: cells c0..c1-1 of a row given as
+    # cell_map() output (c0 and c1 must not split a wide character).
+    stride = c1 - c0
+    band = bytearray(BAND * stride)
+    for x in range(c0, c1):
+        ch = cmap[x]
+        if not ch:
+            continue  # right half of a wide glyph, or past the end (blank)
+        w = 2 if x + 1 < len(cmap) and cmap[x + 1] == "" else 1
         g = font.glyph(ch) if font is not None else None
         if g is None:
             gw, data = (16, _box(16)) if w == 2 else (8, _box(8))
@@ -34,40 +57,90 @@ def render_band(font, text, inverse, cols):
         nb = gw >> 3
         if nb > w:
             nb = w  # a 16-px glyph in a 1-cell slot: keep its left half
-        src_stride = gw >> 3
-        for row in range(BAND):
-            o = row * stride + x
-            s = row * src_stride
+        if nb > c1 - x:
+            nb = c1 - x
+        o = x - c0
+        s = 0
+        for _row in range(BAND):
             for k in range(nb):
                 band[o + k] = data[s + k]
-        x += w
+            o += stride
+            s += gw >> 3
     if inverse:
         for i in range(len(band)):
             band[i] ^= 0xFF
     return band
 
 
+def render_band(font, text, inverse, cols):
+    # -> bytearray of BAND rows x cols bytes: a whole row
+    return render_cells(font, cell_map(text, cols), inverse, 0, cols)
+
+
+def changed_span(old, new, align=1):
+    # old/new: cell maps of the same width. -> (c0, c1) of the cells to resend, or None
+    n = len(new)
+    c0 = 0
+    while c0 < n and old[c0] == new[c0]:
+        c0 += 1
+    if c0 == n:
+        return None
+    c1 = n
+    while old[c1 - 1] == new[c1 - 1]:
+        c1 -= 1
+    # never split a wide glyph, old or new
+    if c0 > 0 and (new[c0] == "" or old[c0] == ""):
+        c0 -= 1
+    if c1 < n and (new[c1] == "" or old[c1] == ""):
+        c1 += 1
+    if align > 1:
+        c0 -= c0 % align
+        c1 += (align - c1 % align) % align
+        if c1 > n:
+            c1 = n
+    return c0, c1
+
+
 class CellDisplay:
     def __init__(self, panel, font, rows=4, cols=16):
-        # panel: width, height, write_band(y, band, stride)
+        # panel: width, height, write_band(y, band, stride, x=0) with x in cells of 8 px,
+        # optional x_align (cells)
         self.panel = panel
         self.font = font
         self.rows = rows
         self.cols = cols
+        self._align = getattr(panel, "x_align", 1)
         self._shown = [None] * rows  # type: list
         self.redrawn = 0  # rows sent by the last draw (tests, logs)
+        self.cells_sent = 0  # cells sent by the last draw
 
     def draw(self, frame):
         self.redrawn = 0
+        self.cells_sent = 0
         rows = frame.rows if frame.rows < self.rows else self.rows
+        cols = self.cols
         for r in range(rows):
-            key = (frame.lines[r], frame.is_inverse(r))
-            if key == self._shown[r]:
+            line = frame.lines[r]
+            inv = frame.is_inverse(r)
+            old = self._shown[r]
+            if old is not None and old[0] == line and old[1] == inv:
                 continue
-            band = render_band(self.font, key[0], key[1], self.cols)
-            self.panel.write_band(r * BAND, band, self.cols)
-            self._shown[r] = key
+            cmap = cell_map(line, cols)
+            if old is None or old[1] != inv:
+                span = (0, cols)
+            else:
+                span = changed_span(old[2], cmap, self._align)
+            self._shown[r] = (line, inv, cmap)
+            if span is None:
+                continue
+            c0, c1 = span
+            band = render_cells(self.font, cmap, inv, c0, c1)
+            if c0 == 0:
+                self.panel.write_band(r * BAND, band, c1)
+            else:
+                self.panel.write_band(r * BAND, band, c1 - c0, c0)
             self.redrawn += 1
+            self.cells_sent += c1 - c0
 
     def invalidate(self):
         self._shown = [None] * self.rows

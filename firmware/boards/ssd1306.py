@@ -1,6 +1,7 @@
 # SSD1306 128x64 OLED on I2C, drawn band by band. The panel memory is 8 pages
 # of 128 column bytes (bit 0 = top pixel, the framebuf MONO_VLSB layout); a
-# copy is kept in `buf` so a frame can be checked without the panel.
+# copy is kept in `buf`, so a frame can be checked without the panel and only
+# the columns that change are sent (page addressing: a column window per page).
 from pos.compat import const
 
 _SET_CONTRAST = const(0x81)
@@ -8,6 +9,9 @@ _DISPLAY_ON = const(0xAF)
 _DISPLAY_OFF = const(0xAE)
 _COL_ADDR = const(0x21)
 _PAGE_ADDR = const(0x22)
+# unchanged columns between two changed ones that are cheaper to resend than to skip
+# with a new window (7 bytes of commands + 1 control byte)
+_GAP = const(8)
 
 _INIT = (
     _DISPLAY_OFF,
@@ -39,6 +43,8 @@ _INIT = (
 
 
 class SSD1306:
+    x_align = 1  # any column window (in 8-px cells)
+
     def __init__(self, i2c, addr=0x3C, width=128, height=64):
         self.i2c = i2c
         self.addr = addr
@@ -53,24 +59,38 @@ class SSD1306:
     def _cmd(self, c):
         self.i2c.writeto(self.addr, bytes((0x80, c)))
 
+    def _window(self, x0, x1, p0, p1):
+        # columns x0..x1 and pages p0..p1 (inclusive) in one command stream (control 0x00)
+        self.i2c.writeto(self.addr, bytes((0x00, _COL_ADDR, x0, x1, _PAGE_ADDR, p0, p1)))
+
     def _send(self, p0, p1):
-        for c in (_COL_ADDR, 0, self.width - 1, _PAGE_ADDR, p0, p1):
-            self._cmd(c)
+        # pages p0..p1, all columns
         w = self.width
+        self._window(0, w - 1, p0, p1)
         self.i2c.writeto(self.addr, b"\x40" + self.buf[p0 * w : (p1 + 1) * w])
 
-    def write_band(self, y, band, stride):
+    def refresh(self):
+        # send the whole picture (after power-up or a panel reset)
+        self._send(0, self.pages - 1)
+
+    def write_band(self, y, band, stride, x=0):
         # band: rows of `stride` bytes (MSB left) starting at pixel row y (a multiple of 8)
+        # and at column 8 * x. Only the columns whose bytes differ from what the panel
+        # shows are sent: per page, runs of changed columns (runs closer than a window
+        # command are merged).
         w = self.width
         rows = len(band) // stride
         buf = self.buf
         p0 = y >> 3
+        n = stride * 8
+        col = bytearray(n)
         for p in range(rows >> 3):
-            base = (p0 + p) * w
+            page = p0 + p
+            base = page * w + x * 8
             top = p * 8 * stride
             for xb in range(stride):
                 # transpose one 8x8 block: 8 row bytes -> 8 column bytes
-                col = base + xb * 8
+                c = xb * 8
                 for bit in range(8):
                     m = 0x80 >> bit
                     v = 0
@@ -79,8 +99,26 @@ class SSD1306:
                         if band[o] & m:
                             v |= 1 << r
                         o += stride
-                    buf[col + bit] = v
-        self._send(p0, p0 + (rows >> 3) - 1)
+                    col[c + bit] = v
+            a = 0
+            while a < n:
+                if col[a] == buf[base + a]:
+                    a += 1
+                    continue
+                b = a + 1  # run a..b-1 of changed columns, gaps under _GAP merged
+                last = a
+                while b < n and b - last <= _GAP:
+                    if col[b] != buf[base + b]:
+                        last = b
+                    b += 1
+                b = last + 1
+                buf[base + a : base + b] = col[a:b]
+                self._window(x * 8 + a, x * 8 + b - 1, page, page)
+                out = bytearray(1 + b - a)
+                out[0] = 0x40
+                out[1:] = col[a:b]
+                self.i2c.writeto(self.addr, out)
+                a = b
 
     def pixel(self, x, y):
         return (self.buf[(y >> 3) * self.width + x] >> (y & 7)) & 1

@@ -6,6 +6,8 @@
 
 
 class ST7920:
+    x_align = 2  # GDRAM words are 16 px: column windows start and end on even cells
+
     def __init__(self, spi, cs, width=128, height=64):
         self.spi = spi
         self.cs = cs
@@ -30,17 +32,20 @@ class ST7920:
         self.spi.write(out)
         self.cs.value(0)
 
-    def write_band(self, y, band, stride):
+    def write_band(self, y, band, stride, x=0):
+        # band: rows of `stride` bytes at pixel row y, byte column x; GDRAM is addressed
+        # in 16-px words, so x and stride must be even (CellDisplay aligns to x_align)
         rows = len(band) // stride
         s = self.stride
+        xw = x >> 1
         for r in range(rows):
             line = band[r * stride : (r + 1) * stride]
             yy = y + r
-            self.buf[yy * s : (yy + 1) * s] = line
+            self.buf[yy * s + x : yy * s + x + stride] = line
             if yy < 32:
-                self._write(0xF8, (0x80 | yy, 0x80))
+                self._write(0xF8, (0x80 | yy, 0x80 | xw))
             else:
-                self._write(0xF8, (0x80 | (yy - 32), 0x80 | 8))
+                self._write(0xF8, (0x80 | (yy - 32), 0x80 | (8 + xw)))
             self._write(0xFA, line)
 
     def pixel(self, x, y):

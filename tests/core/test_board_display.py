@@ -16,7 +16,7 @@ from boards.ssd1306 import SSD1306  # noqa: E402
 from boards.st7920 import ST7920  # noqa: E402
 from pos.crc import crc32  # noqa: E402
 from pos.screen import Frame, layout  # noqa: E402
-from mptest import eq, raises  # noqa: E402
+from mptest import eq, raises, true  # noqa: E402
 
 # "T" (8x16) and "中" (16x16) drawn by hand; every other ASCII char gets a
 # pattern of its own so the bitmaps below pin placement, not just shape.
@@ -139,7 +139,7 @@ def test_a_character_missing_from_the_font_draws_a_box():
     eq(art[15], "." * 24)
 
 
-def test_only_changed_rows_are_redrawn_and_sent():
+def test_only_the_changed_cells_of_changed_rows_are_sent():
     i2c = fakes.I2C()
     panel = SSD1306(i2c)
     d = CellDisplay(panel, _font())
@@ -150,11 +150,60 @@ def test_only_changed_rows_are_redrawn_and_sent():
     g = layout(4, 16, "Sale", ["Card? 1"], "CANCEL")
     d.draw(g)
     eq(d.redrawn, 1)
+    eq(d.cells_sent, 1, "'1' after 'Card? '")
     data = [w[1] for w in i2c.writes if w[1][0] == 0x40]
-    eq(len(data), 1, "one data transfer")
-    eq(len(data[0]), 1 + 256, "two pages of 128 columns")
+    eq(len(data), 2, "one data transfer per page of the row")
+    wins = [w[1] for w in i2c.writes if w[1][0] == 0x00]
+    eq(len(wins), 2)
+    for i in range(2):
+        win = wins[i]
+        eq(win[1], 0x21)
+        eq(win[4], 0x22)
+        eq((win[5], win[6]), (2 + i, 2 + i), "one page")
+        true(48 <= win[2] <= win[3] <= 55, "columns of cell 6: %r" % (win,))
+        eq(len(data[i]), 1 + win[3] - win[2] + 1)
     d.draw(g)
     eq(d.redrawn, 0)
+    # the panel holds the same picture as a full redraw of the new frame
+    whole = SSD1306(fakes.I2C())
+    CellDisplay(whole, _font()).draw(g)
+    eq(crc32(panel.buf), crc32(whole.buf))
+
+
+def test_only_changed_pixel_columns_go_over_the_bus():
+    i2c = fakes.I2C()
+    panel = SSD1306(i2c)
+    d = CellDisplay(panel, _font())
+    f = Frame(4, 16)
+    f.put(0, "TTTT")
+    d.draw(f)
+    i2c.writes = []
+    d.invalidate()
+    d.draw(f)  # the same picture again: nothing differs on the panel
+    eq(i2c.writes, [])
+    panel.refresh()
+    eq(sum(len(w[1]) for w in i2c.writes), 7 + 1 + 1024, "a full frame on the bus")
+
+
+def test_a_changed_span_never_splits_a_wide_glyph_and_inverse_resends_the_row():
+    panel = SSD1306(fakes.I2C())
+    d = CellDisplay(panel, _font())
+    f = Frame(4, 16)
+    f.put(1, "T中T")
+    d.draw(f)
+    g = Frame(4, 16)
+    g.put(1, "TT文")  # cell 1 was the left half of 中, cell 2 its right half
+    d.draw(g)
+    eq(d.cells_sent, 3)
+    h = Frame(4, 16)
+    h.put(1, "TT文", inverse=True)
+    d.draw(h)
+    eq(d.cells_sent, 16, "an inverse flip redraws the whole row")
+    for frame in (g, h):
+        whole = SSD1306(fakes.I2C())
+        CellDisplay(whole, _font()).draw(frame)
+        if frame is h:
+            eq(crc32(panel.buf), crc32(whole.buf))
 
 
 def test_a_bad_font_file_is_refused_with_a_font_error():
@@ -172,10 +221,17 @@ def test_st7920_sends_rows_as_three_byte_serial_writes():
     spi.writes = []
     f.put(3, "T")
     d.draw(f)
-    # row 3 = pixel rows 48..63: the lower half of GDRAM, x address 8
+    # row 3 = pixel rows 48..63: the lower half of GDRAM, x address 8; only the first
+    # 16-px word (cells 0 and 1) changed
     eq(len(spi.writes), 2 * 16)
     eq(spi.writes[0], bytes((0xF8, 0x90, 0x00, 0x80, 0x80)))  # y 16 (48-32), x 8
     eq(spi.writes[1][0], 0xFA)
-    eq(len(spi.writes[1]), 1 + 2 * 16)
+    eq(len(spi.writes[1]), 1 + 2 * 2)
     eq(_art(panel, 0, 8, 48, 64), list(_T))
     eq(cs.writes[-2:], [1, 0])
+    spi.writes = []
+    f.put(3, "T  T")  # cell 3 changed: the word of cells 2 and 3, x address 8 + 1
+    d.draw(f)
+    eq(spi.writes[0], bytes((0xF8, 0x90, 0x00, 0x80, 0x90)))  # x 0x89
+    eq(len(spi.writes[1]), 1 + 2 * 2)
+    eq(_art(panel, 24, 32, 48, 64), list(_T))

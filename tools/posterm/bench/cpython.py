@@ -161,26 +161,42 @@ def walkthrough(min_keys, settle, rounds):
 
 
 def display_ratio(min_keys, settle):
-    # Bytes the row-diff driver is sent per key press (frames caused by the key and by the
-    # center's answers to it), over a full frame's bytes.
+    # Bytes the board's display driver writes to the panel's bus per key press (frames
+    # caused by the key and by the center's answers to it), over the bytes of a full frame.
     from pos.storage import FileStorage, MemoryStorage
 
     w = walk.Walk(MemoryStorage(), FileStorage(_MENUS, readonly=True))
-    disp = display.RowDiffDisplay(w.t.rows, w.t.cols)
-    for f in w.start():
-        disp.show(f)
-    start = disp.bytes_sent
-    keys = 0
-    for ev in walk.walk_events(min_keys, settle):
-        for f in w.after(w.handle(ev)):
+    disp = display.BoardDisplay(w.t.rows, w.t.cols)
+    try:
+        for f in w.start():
             disp.show(f)
-        if ev[0] == "key":
-            keys += 1
-    per_key = (disp.bytes_sent - start) / keys
+        start = disp.bus.bytes
+        start_data = disp.bus.data
+        keys = 0
+        per = []  # bytes per key press
+        for ev in walk.walk_events(min_keys, settle):
+            b0 = disp.bus.bytes
+            for f in w.after(w.handle(ev)):
+                disp.show(f)
+            if ev[0] == "key":
+                keys += 1
+                per.append(disp.bus.bytes - b0)
+        per_key = (disp.bus.bytes - start) / keys
+        data_per_key = (disp.bus.data - start_data) / keys
+        full = disp.full_frame_wire_bytes()
+    finally:
+        disp.close()
+    # keys that replace most of the screen (menu <-> idle <-> submenu, result screens):
+    # their bytes alone set a floor under the ratio that no diffing can remove
+    big = [b for b in per if b > full // 2]
     return {
         "display_bytes_per_key": per_key,
-        "display_bytes_per_key_ratio": per_key / display.FULL_FRAME_BYTES,
-        "display_driver": "bench row-diff recorder (tools/posterm/bench/display.py)",
+        "display_pixel_bytes_per_key": data_per_key,
+        "display_full_frame_bytes": full,
+        "display_bytes_per_key_ratio": per_key / full,
+        "display_screen_change_keys": len(big),
+        "display_ratio_from_screen_changes": sum(big) / keys / full,
+        "display_driver": "firmware/boards CellDisplay + SSD1306 on a recording I2C bus",
     }
 
 

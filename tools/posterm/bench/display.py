@@ -1,66 +1,65 @@
-"""A recording 128x64 display driver that redraws only what changed, for the
-display_bytes_per_key_ratio figure.
+"""The display_bytes_per_key_ratio figure, measured with the board's own display driver:
+firmware/boards/display.py CellDisplay over the SSD1306 driver (firmware/boards/ssd1306.py)
+on a recording I2C bus, with the board's font (firmware/boards/data/font16.bin).
 
-The panel is a 128x64 monochrome one (SSD1306 class): 8 pages of 8 pixel rows, one byte
-per column and page, so a full frame is 1024 bytes. The core's grid is 4 rows of 16
-cells; a text row is 16 pixels tall (2 pages) and a cell 8 pixels wide (an ASCII glyph
-8x16, a CJK glyph 16x16 over 2 cells). For each row that differs from what the panel
-shows, the driver sets a column window over the changed cells and sends those columns of
-the row's 2 pages: 16 bytes per changed cell. An inverse change redraws the whole row.
-"""
+A 128x64 SSD1306 holds 8 pages of 128 column bytes, so a full frame is 1024 bytes of pixel
+data; on the wire it costs those bytes plus the I2C control byte and the column/page window
+command (SSD1306.refresh(): 1032 bytes). Both the per-key figure and the full frame are
+counted as the bytes the driver writes to the bus (window commands included), so the ratio
+compares like with like."""
 
-from pos import cells
+import os
+import sys
 
+_FIRMWARE = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "firmware"))
 FULL_FRAME_BYTES = 128 * 64 // 8
-_BYTES_PER_CELL = 8 * 16 // 8
 
 
-def _cells_of(line):
-    # The line as one entry per display cell (a wide glyph fills 2, the second is "").
-    out = []
-    for ch in line:
-        out.append(ch)
-        if cells.char_width(ch) == 2:
-            out.append("")
-    return out
+def _boards():
+    if _FIRMWARE not in sys.path:
+        sys.path.append(_FIRMWARE)
+    from boards import fakes
+    from boards.display import CellDisplay
+    from boards.font import Font
+    from boards.ssd1306 import SSD1306
+
+    return fakes, CellDisplay, Font, SSD1306
 
 
-class RowDiffDisplay:
+class RecordingBus:
+    # An I2C bus that only counts: bytes written, and the pixel data among them.
+    def __init__(self):
+        self.bytes = 0
+        self.data = 0
+
+    def writeto(self, addr, data):
+        self.bytes += len(data)
+        if data[0] == 0x40:
+            self.data += len(data) - 1
+        return 1
+
+
+class BoardDisplay:
+    # CellDisplay on an SSD1306 over a RecordingBus; show(frame) draws like the board loop.
     def __init__(self, rows=4, cols=16):
-        self.rows = rows
-        self.cols = cols
-        self.shown = None  # (cells per row, inverse mask)
-        self.bytes_sent = 0
+        _fakes, cell_display, font_cls, ssd1306 = _boards()
+        path = os.path.join(_FIRMWARE, "boards", "data", "font16.bin")
+        self.font = font_cls.open(path) if os.path.exists(path) else None
+        self.bus = RecordingBus()
+        self.panel = ssd1306(self.bus)
+        self.display = cell_display(self.panel, self.font, rows, cols)
         self.frames = 0
 
     def show(self, frame):
         self.frames += 1
-        new = [_cells_of(line) for line in frame.lines]
-        if self.shown is None:
-            self.bytes_sent += FULL_FRAME_BYTES
-        else:
-            old, old_inv = self.shown
-            for r in range(self.rows):
-                a = old[r]
-                b = new[r]
-                if (old_inv ^ frame.inverse) & (1 << r):
-                    self.bytes_sent += self.cols * _BYTES_PER_CELL
-                    continue
-                first = -1
-                last = -1
-                for c in range(max(len(a), len(b))):
-                    x = a[c] if c < len(a) else " "
-                    y = b[c] if c < len(b) else " "
-                    if x != y:
-                        if first < 0:
-                            first = c
-                        last = c
-                if first >= 0:
-                    # a wide glyph cut by the window is redrawn whole
-                    if first > 0 and (a[first] == "" or (first < len(b) and b[first] == "")):
-                        first -= 1
-                    nxt = last + 1
-                    if (nxt < len(a) and a[nxt] == "") or (nxt < len(b) and b[nxt] == ""):
-                        last = nxt
-                    self.bytes_sent += (last - first + 1) * _BYTES_PER_CELL
-        self.shown = (new, frame.inverse)
+        self.display.draw(frame)
+
+    def full_frame_wire_bytes(self):
+        # the bus bytes of sending the whole picture once (window command + 1024 bytes)
+        b0 = self.bus.bytes
+        self.panel.refresh()
+        return self.bus.bytes - b0
+
+    def close(self):
+        if self.font is not None:
+            self.font.close()
