@@ -151,10 +151,8 @@ def build(machine, time, cfg, log=log_line, storage=None):
     return runner.Board(t, display, keypad, link, clock, printer, buzzer, log)
 
 
-def cancel_held(board):
+def cancel_held(board, time):
     # CANCEL down at power-up (after the debounce time): stay in the REPL
-    import time
-
     k = board.keypad
     t0 = time.ticks_ms()
     k.scan(t0)
@@ -163,16 +161,24 @@ def cancel_held(board):
     return "CANCEL" in k.held()
 
 
+def start(machine, time, cfg=None, log=log_line, storage=None):
+    # -> the Board, built and showing the idle screen, or None when CANCEL is held at
+    # power-up. The fake board (tests) calls this with fake parts and steps the board itself.
+    board = build(machine, time, load_config() if cfg is None else cfg, log, storage)
+    if cancel_held(board, time):
+        print("posterm: CANCEL held at power-up; staying in the REPL")
+        return None
+    board.start(time.ticks_ms())
+    return board
+
+
 def main():
     import machine
     import time
 
-    cfg = load_config()
-    board = build(machine, time, cfg)
-    if cancel_held(board):
-        print("posterm: CANCEL held at power-up; staying in the REPL")
-        return board
-    board.start(time.ticks_ms())
+    board = start(machine, time)
+    if board is None:
+        return None
     try:
         board.run_forever(time.ticks_ms, time.sleep_ms)
     except KeyboardInterrupt:

@@ -140,10 +140,13 @@ class Machine:
     SPI = SPI
     RTC_START = (2021, 1, 1, 4, 0, 0, 0, 0)
 
-    def __init__(self, i2c_devices=(0x3C,), printer_answer=None):
+    def __init__(self, i2c_devices=(0x3C,), printer_answer=None, uarts=None):
+        # uarts: {id: a UART-like object} to use instead of a recording fake (the fake
+        # board's link UART, wired to `posterm bridge`)
         self.made = {}
         self.i2c_devices = i2c_devices
         self.printer_answer = printer_answer
+        self.uarts = uarts or {}
         self.rtc = RTC(self.RTC_START)
 
     def I2C(self, id, **kw):
@@ -152,7 +155,9 @@ class Machine:
         return d
 
     def UART(self, id, baudrate=9600, **kw):
-        u = UART(id, baudrate, self.printer_answer if baudrate == 9600 else None)
+        u = self.uarts.get(id)
+        if u is None:
+            u = UART(id, baudrate, self.printer_answer if baudrate == 9600 else None)
         self.made["uart%d" % id] = u
         return u
 

@@ -7,15 +7,22 @@
 //     128-byte window and flow control;
 //   - a soft reset (Ctrl-D in the raw REPL) or machine.reset() starts a fresh VM that keeps
 //     the files, as a board keeps its flash; main.py is not run (the raw REPL skips it).
+//   - machine.UART(id, ...) in the VM is the board's second serial port (the host link to
+//     `posterm bridge`): a second TCP port (socket://127.0.0.1:UART) carries its bytes.
+//     The VM cannot block, so read() returns what node has received so far; node moves the
+//     bytes between two REPL execs (the board loop is driven by execs, one step each).
 //
-//   node tools/posterm/flash/fakeboard.mjs [--port N]     prints {"port": N} on stdout
+//   node tools/posterm/flash/fakeboard.mjs [--port N] [--uart M]
+//       prints {"port": N, "uart": M} on stdout
 //
-// One client at a time; when it disconnects the board keeps running and its files.
+// One client at a time on each port; when the REPL client disconnects the board keeps
+// running and its files.
 import net from "node:net";
 import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
 
 const args = process.argv.slice(2);
 const want = args.includes("--port") ? Number(args[args.indexOf("--port") + 1]) : 0;
+const wantUart = args.includes("--uart") ? Number(args[args.indexOf("--uart") + 1]) : 0;
 const WINDOW = 128;
 
 let mp = null;
@@ -24,6 +31,8 @@ let out = []; // bytes written by the VM since the last flush
 let dropOk = 0; // "OK" bytes of the raw REPL to hide after a raw-paste
 let files = new Map(); // path -> Uint8Array, kept across resets
 let resets = 0;
+let uartSock = null; // the client of the link UART port (the bridge)
+let uartRx = []; // bytes the bridge sent, not yet read by the VM
 
 function send(bytes) {
   if (sock && !sock.destroyed) sock.write(Buffer.from(bytes));
@@ -75,11 +84,40 @@ async function boot() {
     if (data === null) mp.FS.mkdirTree(p);
     else mp.FS.writeFile(p, data);
   }
-  mp.registerJsModule("_fakeboard", { reset: () => { pendingReset = true; } });
+  mp.registerJsModule("_fakeboard", {
+    reset: () => {
+      pendingReset = true;
+    },
+    // the link UART; bytes cross as hex text (plain strings convert cleanly both ways)
+    uart_any: () => uartRx.length,
+    uart_read: (n) => {
+      const k = n < 0 || n > uartRx.length ? uartRx.length : n;
+      const chunk = uartRx.splice(0, k);
+      return Buffer.from(chunk).toString("hex");
+    },
+    uart_write: (hex) => {
+      const data = Buffer.from(hex, "hex");
+      if (uartSock && !uartSock.destroyed) uartSock.write(data);
+      return data.length; // nothing attached: the bytes are lost, as on a real UART
+    },
+  });
   // machine.reset() on this board: a hard reset is a fresh VM keeping the files
   mp.runPython(
     "import sys\nsys.path[:] = ['', '/lib', '.frozen']\n" +
+      "class _UART:\n" +
+      "    def __init__(self, id, baudrate=115200, **kw):\n" +
+      "        self.id = id\n        self.baudrate = baudrate\n" +
+      "    def any(self):\n" +
+      "        import _fakeboard\n        return _fakeboard.uart_any()\n" +
+      "    def read(self, n=-1):\n" +
+      "        import _fakeboard, binascii\n" +
+      "        h = _fakeboard.uart_read(-1 if n is None else n)\n" +
+      "        return binascii.unhexlify(h) if h else (b'' if n == 0 else None)\n" +
+      "    def write(self, data):\n" +
+      "        import _fakeboard, binascii\n" +
+      "        return _fakeboard.uart_write(binascii.hexlify(data).decode())\n" +
       "class _Machine:\n" +
+      "    UART = _UART\n" +
       "    def reset(self):\n" +
       "        import _fakeboard\n        _fakeboard.reset()\n        raise SystemExit\n" +
       "    def unique_id(self):\n        return b'fakebd01'\n" +
@@ -192,8 +230,26 @@ const server = net.createServer((s) => {
     paste = [];
   });
 });
+// the link UART: one client (the bridge); its bytes wait in uartRx for the VM to read
+const uartServer = net.createServer((s) => {
+  if (uartSock && !uartSock.destroyed) {
+    s.end();
+    return;
+  }
+  uartSock = s;
+  s.setNoDelay(true);
+  s.on("data", (chunk) => {
+    for (const b of chunk) uartRx.push(b);
+  });
+  s.on("error", () => {});
+  s.on("close", () => {
+    if (uartSock === s) uartSock = null;
+  });
+});
+await new Promise((ok) => uartServer.listen(wantUart, "127.0.0.1", ok));
 server.listen(want, "127.0.0.1", () => {
-  process.stdout.write(JSON.stringify({ port: server.address().port }) + "\n");
+  const ports = { port: server.address().port, uart: uartServer.address().port };
+  process.stdout.write(JSON.stringify(ports) + "\n");
 });
 process.stdin.on("end", () => process.exit(0));
 process.stdin.resume();
