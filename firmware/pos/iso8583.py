@@ -4,6 +4,7 @@
 # Values: 'mti' -> str of 4 digits; n/z/an/ans fields -> str; b fields -> bytes.
 # Every malformed input raises Iso8583Error naming the field and the byte offset.
 from pos.cupspec import FIELDS
+from pos.compat import IS_MICROPYTHON
 
 _ZERO8 = bytes(8)
 _TPDU_ID = 0x60
@@ -72,12 +73,37 @@ def _bcd_ok(text):
     return not text or text.isdigit()
 
 
-def _track_ok(text, sep):
-    return _bcd_ok(text.replace(sep, ""))
+try:
+    memoryview("0")  # MicroPython: a str exposes its UTF-8 bytes without a copy
+
+    def _utf8(v):
+        return memoryview(v)
+
+except TypeError:  # CPython
+
+    def _utf8(v):
+        return v.encode()
+
+
+if IS_MICROPYTHON:
+
+    def _track_ok(v):
+        # digits and '=' only (on the UTF-8 bytes: no temporary string)
+        for c in memoryview(v):
+            if (c < 48 or c > 57) and c != 61:
+                return False
+        return True
+
+else:
+
+    def _track_ok(v):
+        return _bcd_ok(v.replace("=", ""))
 
 
 # --------------------------------------------------------------------------------------------
-# encode
+# encode: the fields are packed straight into one bytearray sized for the largest values
+# the present fields allow (BCD digits nibble by nibble on MicroPython, text and binary
+# copied in): no per-field temporaries.
 
 
 def encode(msg):
@@ -87,7 +113,8 @@ def encode(msg):
         raise Iso8583Error("mti", None, "missing MTI")
     if type(mti) is not str or len(mti) != 4 or not mti.isdigit():
         raise Iso8583Error("mti", None, f"MTI must be 4 digits, got {mti!r}")
-    nums = []
+    bitmap = bytearray(8)
+    bound = 10
     for k in msg:
         if k == "mti":
             continue
@@ -95,25 +122,42 @@ def encode(msg):
             raise Iso8583Error("bitmap", None, f"unknown key {k!r}")
         if k < 2 or k > 64:
             raise Iso8583Error(k, None, "no such field in this dialect (2..64)")
-        nums.append(k)
-    nums.sort()
-    try:
-        out = bytearray(bytes.fromhex(mti))
-    except ValueError:
-        raise Iso8583Error("mti", None, f"MTI must be 4 digits, got {mti!r}")
-    out.extend(_ZERO8)
-    bitmap = bytearray(8)
-    for f in nums:
-        bitmap[(f - 1) >> 3] |= 0x80 >> ((f - 1) & 7)
-        _encode_field(out, f, FIELDS[f], msg[f])
+        bitmap[(k - 1) >> 3] |= 0x80 >> ((k - 1) & 7)
+        if IS_MICROPYTHON:
+            spec = FIELDS[k]
+            if spec[1] == "n" or spec[1] == "z":
+                bound += ((spec[3] + 1) >> 1) + spec[2]
+            else:
+                bound += spec[3] + spec[2]
+        else:
+            bound += 1001  # CPython: any bound will do (zero-filling is cheap there)
+    out = bytearray(bound)
+    d = _utf8(mti)
+    out[0] = ((d[0] - 48) << 4) | (d[1] - 48)
+    out[1] = ((d[2] - 48) << 4) | (d[3] - 48)
     out[2:10] = bitmap
-    return bytes(out)
+    p = 10
+    nb = _NIBBLE_BITS
+    for i in range(8):
+        x = bitmap[i]
+        if x:
+            base = i * 8 + 1
+            for j in nb[x >> 4]:
+                p = _put(out, p, base + j, msg[base + j])
+            for j in nb[x & 15]:
+                p = _put(out, p, base + 4 + j, msg[base + 4 + j])
+    if p == bound:
+        return bytes(out)
+    return bytes(memoryview(out)[:p]) if IS_MICROPYTHON else bytes(out[:p])
 
 
-def _encode_field(out, f, spec, v):
+def _put(out, p, f, v):
+    # Checks field f's value and packs it at out[p:]; -> the offset after it.
+    spec = FIELDS[f]
     kind = spec[1]
     lentype = spec[2]
     maxlen = spec[3]
+    digits = False
     if kind == "b":
         if type(v) is not bytes and type(v) is not bytearray:
             raise Iso8583Error(f, None, f"expected bytes, got {type(v).__name__}")
@@ -126,21 +170,12 @@ def _encode_field(out, f, spec, v):
         if kind == "n":
             if n and not v.isdigit():
                 raise Iso8583Error(f, None, f"not all digits: {v!r}")
-        else:
-            if not _track_ok(v, "="):
-                raise Iso8583Error(f, None, f"track data allows digits and '=' only: {v!r}")
-            v = v.replace("=", "D")
-        if n & 1:
-            if lentype == 0 and spec[4] == "r":
-                v = "0" + v
-            else:
-                v = v + "0"
-        try:
-            raw = bytes.fromhex(v)
-        except ValueError:
-            raise Iso8583Error(f, None, f"not all digits: {v!r}")
+        elif not _track_ok(v):
+            raise Iso8583Error(f, None, f"track data allows digits and '=' only: {v!r}")
+        digits = True
+        raw = None
     else:
-        raw = v.encode()
+        raw = _utf8(v)
         n = len(raw)
         table = _AN if kind == "an" else _ANS
         if not _chars_ok(raw, table):
@@ -157,15 +192,77 @@ def _encode_field(out, f, spec, v):
         if n > maxlen:
             raise Iso8583Error(f, None, f"length {n} exceeds max {maxlen}")
         if lentype == 2:
-            out.append(((n // 10) << 4) | (n % 10))
+            out[p] = ((n // 10) << 4) | (n % 10)
+            p += 1
         else:
-            out.append(n // 100)
-            out.append((((n // 10) % 10) << 4) | (n % 10))
-    out.extend(raw)
+            out[p] = n // 100
+            out[p + 1] = (((n // 10) % 10) << 4) | (n % 10)
+            p += 2
+    if not digits:
+        out[p : p + n] = raw
+        return p + n
+    if not IS_MICROPYTHON:  # CPython: C-speed packing (its temporaries do not matter)
+        if kind == "z":
+            v = v.replace("=", "D")
+        if n & 1:
+            v = "0" + v if lentype == 0 and spec[4] == "r" else v + "0"
+        k = (n + 1) >> 1
+        try:
+            out[p : p + k] = bytes.fromhex(v)
+        except ValueError:  # digits outside ASCII (CPython's isdigit allows them)
+            raise Iso8583Error(f, None, f"not all digits: {v!r}")
+        return p + k
+    if kind == "n" and n <= 8:
+        # short fields through a small int: no buffer at all
+        x = int(v) if n else 0
+        k = (n + 1) >> 1
+        if n & 1 and not (lentype == 0 and spec[4] == "r"):
+            x *= 10  # trailing pad nibble
+        q = p + k - 1
+        while q >= p:
+            out[q] = (((x // 10) % 10) << 4) | (x % 10)
+            x //= 100
+            q -= 1
+        return p + k
+    d = _utf8(v)
+    i = 0
+    if n & 1 and lentype == 0 and spec[4] == "r":
+        out[p] = d[0] & 15 if d[0] != 61 else 13  # leading pad nibble 0
+        p += 1
+        i = 1
+    while i + 1 < n:
+        a = d[i]
+        b = d[i + 1]
+        out[p] = ((a - 48 if a < 58 else 13) << 4) | (b - 48 if b < 58 else 13)
+        p += 1
+        i += 2
+    if i < n:  # trailing pad nibble 0
+        a = d[i]
+        out[p] = (a - 48 if a < 58 else 13) << 4
+        p += 1
+    return p
 
 
 # --------------------------------------------------------------------------------------------
-# decode
+# decode: digits come from one hex string of the whole body (a slice per field), text
+# straight from the body's buffer.
+
+if IS_MICROPYTHON:
+
+    def _text(body, mv, a, b, table):
+        # -> the field as str, or None when a byte is not allowed
+        for i in range(a, b):
+            if not table[body[i]]:
+                return None
+        return str(mv[a:b], "ascii")
+
+else:
+
+    def _text(body, mv, a, b, table):
+        raw = body[a:b]
+        if not _chars_ok(raw, table):
+            return None
+        return raw.decode()
 
 
 def decode(body):
@@ -176,100 +273,101 @@ def decode(body):
     end = len(body)
     if end < 2:
         raise Iso8583Error("mti", 0, f"truncated: need 2 bytes, have {end}")
-    mti = body[0:2].hex()
+    hx = body.hex()
+    mti = hx[0:4]
     if not mti.isdigit():
         raise Iso8583Error("mti", 0, f"bad BCD {mti}")
     if end < 10:
         raise Iso8583Error("bitmap", 2, f"truncated: need 8 bytes, have {end - 2}")
     if body[2] & 0x80:
         raise Iso8583Error("bitmap", 2, "secondary bitmap (bit 1) is not supported")
-    nums = []
+    mv = memoryview(body) if IS_MICROPYTHON else None
+    result = {"mti": mti}
+    pos = 10
     nb = _NIBBLE_BITS
     for i in range(8):
         x = body[2 + i]
         if x:
             base = i * 8 + 1
             for j in nb[x >> 4]:
-                nums.append(base + j)
+                pos = _field(body, hx, mv, end, pos, base + j, result)
             for j in nb[x & 15]:
-                nums.append(base + 4 + j)
-    result = {"mti": mti}
-    pos = 10
-    for f in nums:
-        spec = FIELDS[f]
-        kind = spec[1]
-        lentype = spec[2]
-        maxlen = spec[3]
-        start = pos
-        if lentype == 0:
-            n = maxlen
-        else:
-            if pos + lentype - 1 > end:
-                raise Iso8583Error(f, pos, "truncated: length prefix missing")
-            if lentype == 2:
-                x = body[pos]
-                pos += 1
-                hi = x >> 4
-                lo = x & 15
-                if hi > 9 or lo > 9:
-                    raise Iso8583Error(f, start, f"bad BCD length {x:02X}")
-                n = hi * 10 + lo
-            else:
-                x = body[pos]
-                y = body[pos + 1]
-                pos += 2
-                hi = y >> 4
-                lo = y & 15
-                if x > 9 or hi > 9 or lo > 9:
-                    raise Iso8583Error(f, start, f"bad BCD length {x:02X}{y:02X}")
-                n = x * 100 + hi * 10 + lo
-            if n > maxlen:
-                raise Iso8583Error(f, start, f"length {n} exceeds max {maxlen}")
-        if kind == "n" or kind == "z":
-            size = (n + 1) >> 1
-        else:
-            size = n
-        if pos + size > end:
-            raise Iso8583Error(
-                f,
-                pos,
-                f"truncated: need {size} bytes, have {end - pos if end > pos else 0}",
-            )
-        raw = body[pos : pos + size]
-        if kind == "b":
-            value = raw
-        elif kind == "n" or kind == "z":
-            h = raw.hex() if size else ""  # MicroPython: b"".hex() is b"", not ""
-            if n & 1:
-                if lentype == 0 and spec[4] == "r":
-                    pad = h[0]
-                    h = h[1:]
-                else:
-                    pad = h[-1]
-                    h = h[:-1]
-                if pad != "0":
-                    raise Iso8583Error(f, pos, f"pad nibble is {pad.upper()}, expected 0")
-            if kind == "n":
-                if not _bcd_ok(h):
-                    raise Iso8583Error(f, pos, f"bad BCD digits {h.upper()}")
-                value = h
-            else:
-                if not _track_ok(h, "d"):
-                    raise Iso8583Error(f, pos, f"bad track nibbles {h.upper()}")
-                value = h.replace("d", "=")
-        else:
-            table = _AN if kind == "an" else _ANS
-            if not _chars_ok(raw, table):
-                i = _first_bad(raw, table)
-                raise Iso8583Error(
-                    f, pos + i, f"byte {raw[i]:02X} is not allowed in an {kind} field"
-                )
-            value = raw.decode()
-        result[f] = value
-        pos += size
+                pos = _field(body, hx, mv, end, pos, base + 4 + j, result)
     if pos != end:
         raise Iso8583Error("len", pos, f"{end - pos} trailing bytes after the last field")
     return result
+
+
+def _field(body, hx, mv, end, pos, f, result):
+    # Decodes field f at body[pos:] into result; -> the offset after it.
+    spec = FIELDS[f]
+    kind = spec[1]
+    lentype = spec[2]
+    maxlen = spec[3]
+    start = pos
+    if lentype == 0:
+        n = maxlen
+    else:
+        if pos + lentype - 1 > end:
+            raise Iso8583Error(f, pos, "truncated: length prefix missing")
+        if lentype == 2:
+            x = body[pos]
+            pos += 1
+            hi = x >> 4
+            lo = x & 15
+            if hi > 9 or lo > 9:
+                raise Iso8583Error(f, start, f"bad BCD length {x:02X}")
+            n = hi * 10 + lo
+        else:
+            x = body[pos]
+            y = body[pos + 1]
+            pos += 2
+            hi = y >> 4
+            lo = y & 15
+            if x > 9 or hi > 9 or lo > 9:
+                raise Iso8583Error(f, start, f"bad BCD length {x:02X}{y:02X}")
+            n = x * 100 + hi * 10 + lo
+        if n > maxlen:
+            raise Iso8583Error(f, start, f"length {n} exceeds max {maxlen}")
+    if kind == "n" or kind == "z":
+        size = (n + 1) >> 1
+    else:
+        size = n
+    if pos + size > end:
+        raise Iso8583Error(
+            f,
+            pos,
+            f"truncated: need {size} bytes, have {end - pos if end > pos else 0}",
+        )
+    if kind == "b":
+        value = body[pos : pos + size]
+    elif kind == "n" or kind == "z":
+        a = 2 * pos
+        if n & 1:
+            if lentype == 0 and spec[4] == "r":
+                pad = hx[a]
+                a += 1
+            else:
+                pad = hx[a + n]
+            if pad != "0":
+                raise Iso8583Error(f, pos, f"pad nibble is {pad.upper()}, expected 0")
+        value = hx[a : a + n] if n else ""
+        if kind == "n":
+            if not _bcd_ok(value):
+                raise Iso8583Error(f, pos, f"bad BCD digits {value.upper()}")
+        elif not _bcd_ok(value):
+            if not _bcd_ok(value.replace("d", "")):
+                raise Iso8583Error(f, pos, f"bad track nibbles {value.upper()}")
+            value = value.replace("d", "=")
+    else:
+        table = _AN if kind == "an" else _ANS
+        value = _text(body, mv, pos, pos + size, table)
+        if value is None:
+            raw = body[pos : pos + size]
+            i = _first_bad(raw, table)
+            raise Iso8583Error(f, pos + i, f"byte {raw[i]:02X} is not allowed in an {kind} field")
+    result[f] = value
+    return pos + size
 
 
 # --------------------------------------------------------------------------------------------

@@ -225,3 +225,27 @@ def test_encode_then_decode_round_trips_every_kind():
         63: "CUP",
     }
     eq(iso8583.decode(iso8583.encode(msg)), msg)
+
+
+def test_every_short_numeric_field_packs_its_digits_and_pad_nibble():
+    # fixed n fields (packed through a small int on MicroPython) and LLVAR ones, odd and
+    # even lengths, right-aligned (leading pad) and left-aligned (trailing pad)
+    from pos.cupspec import FIELDS
+
+    for f in range(2, 65):
+        name, kind, lentype, maxlen, align = FIELDS[f]
+        if kind != "n":
+            continue
+        for n in (maxlen,) if lentype == 0 else (0, 1, 2, 7, 8, 9, maxlen):
+            v = ("9081726354" * 40)[:n]
+            h = v
+            if n & 1:
+                h = "0" + v if lentype == 0 and align == "r" else v + "0"
+            prefix = ""
+            if lentype == 2:
+                prefix = "%02d" % n
+            elif lentype == 3:
+                prefix = "%04d" % n
+            body = iso8583.encode({"mti": "0800", f: v})
+            eq(body[10:], bytes.fromhex(prefix + h), "field %d, %d digits" % (f, n))
+            eq(iso8583.decode(body)[f], v, "field %d round trip" % f)
