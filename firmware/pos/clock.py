@@ -1,6 +1,10 @@
 # Calendar arithmetic on (Y, M, D, h, m, s) tuples. The core never reads a
 # clock: drivers feed ("tick", now) events.
 
+# No clock this firmware meets can be earlier than its release year: a year before it
+# means a board's RTC was never set (boards start at their port's epoch).
+MIN_YEAR = 2026
+
 
 def days_from_civil(y, m, d):
     # days since 1970-01-01 (Howard Hinnant's algorithm), small ints only

@@ -104,3 +104,11 @@ def test_trace_numbers_increase_with_every_message():
     r.press("MENU", "4", "2", "ENTER")
     traces = [int(q[11]) for q in r.center.requests]
     eq(traces, [1, 2])
+
+
+def test_a_board_with_an_unset_clock_takes_the_centers_date_at_sign_in():
+    r = Rig(now=(2021, 1, 1, 0, 0, 5))  # a Pico without a clock battery
+    r.press("MENU", "4", "2", "ENTER")
+    eq(r.t.state.signin_date, "20261123", "the center's day (fakecenter: 1123 09:30:00)")
+    eq(r.t.now[:3], (2026, 11, 23))
+    true(r.t.signed_in_today())

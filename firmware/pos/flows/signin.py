@@ -51,13 +51,19 @@ def key_download(t, title, ok_text):
     f60 = reply.get(60) or ""
     if len(f60) >= 8 and f60[2:8].isdigit() and int(f60[2:8]) > 0:
         st.batch = int(f60[2:8])
+    host_now = None
+    if reply.get(12) and reply.get(13):
+        host_now = _host_time(t.now, reply[13], reply[12])
+    if host_now is not None and t.now[0] < clock.MIN_YEAR:
+        # a board whose clock was never set (no battery): take the center's time now, so
+        # that the sign-in counts for the center's day (12/13 carry no year)
+        host_now = (clock.MIN_YEAR,) + tuple(host_now[1:])
+        t.now = host_now
     st.signin_date = t.today()
     st.extra["signin_time"] = clock.hhmmss(t.now)
     st.save()
-    if reply.get(12) and reply.get(13):
-        host_now = _host_time(t.now, reply[13], reply[12])
-        if host_now is not None:
-            t.emit(("clock", host_now))
+    if host_now is not None:
+        t.emit(("clock", host_now))
     t.emit(("beep", "ok"))
     yield from ui.notice(t, title, [t.s("resp_code", "00"), ok_text])
     return True
