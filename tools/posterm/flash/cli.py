@@ -30,7 +30,34 @@ def register(subparsers, common_options):
     p.add_argument(
         "--no-reset", action="store_true", help="leave the board in the REPL afterwards"
     )
+    p.add_argument(
+        "--wifi",
+        metavar="SSID[:PASSWORD]",
+        default=None,
+        help="Pico W / ESP32: join this Wi-Fi and talk TCP to --center instead of the UART link",
+    )
+    p.add_argument(
+        "--center",
+        metavar="HOST:PORT",
+        default=None,
+        help="the host the board reaches over Wi-Fi (with --wifi)",
+    )
     p.set_defaults(func=run)
+
+
+def wifi_config(wifi, center):
+    """--wifi/--center -> the board.json fragment, or None; ValueError on bad input."""
+    if wifi is None and center is None:
+        return None
+    if wifi is None or center is None:
+        raise ValueError("--wifi and --center go together")
+    ssid, _, password = wifi.partition(":")
+    if not ssid:
+        raise ValueError("--wifi needs an SSID")
+    from posterm.link import parse_address
+
+    parse_address(center)  # HostAddressError is a ValueError
+    return {"wifi": {"ssid": ssid, "password": password, "host": center}}
 
 
 def run(args):
@@ -39,7 +66,15 @@ def run(args):
     from posterm.flash.flasher import flash
 
     try:
-        res = flash(args.port, args.board, args.full, args.dry_run, reset=not args.no_reset)
+        config = wifi_config(args.wifi, args.center)
+    except ValueError as e:
+        raise CliError(str(e)) from None
+    if config and args.board == "pico":
+        raise CliError("the Pico has no Wi-Fi: use --board pico_w or esp32")
+    try:
+        res = flash(
+            args.port, args.board, args.full, args.dry_run, reset=not args.no_reset, config=config
+        )
     except FlashError as e:
         raise CliError(str(e)) from None
     print(res.summary())

@@ -76,6 +76,7 @@ def flash(
     out=print,
     on_file=None,
     reset=True,
+    config=None,
 ):
     """Flash the board on port. tree_fn(mpy_version) -> deploy tree (tests); on_file(path)
     is called after each uploaded file (tests interrupt a flash there)."""
@@ -90,7 +91,7 @@ def flash(
         info = dev.info()
         res.mpy = info["mpy"]
         try:
-            tree = tree_fn(res.mpy) if tree_fn else build.deploy_tree(board, res.mpy)
+            tree = tree_fn(res.mpy) if tree_fn else build.deploy_tree(board, res.mpy, config=config)
         except build.BuildError as e:
             raise FlashError(str(e)) from None
         res.changed, res.removed = plan(tree, info.get("manifest"), full)
