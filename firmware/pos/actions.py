@@ -54,6 +54,13 @@ def flow(name):
     return getattr(sys.modules[mod], entry[1])
 
 
+def preload():
+    # Import every flow now (CPython: the first key of each action then pays no import).
+    # A board does not call this: it imports a flow when its action runs (pos.menu).
+    for entry in ACTIONS.values():
+        __import__(entry[0])
+
+
 def run(t, name, *args):
     # Generator: run an action's flow. -> True to stay in the menu.
     fn = flow(name)

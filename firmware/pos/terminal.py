@@ -22,7 +22,7 @@ from pos.screen import PROFILES, DEFAULT_PROFILE, Frame
 from pos.state import State
 from pos.journal import Journal
 from pos.text import Strings
-from pos.compat import json
+from pos.compat import json, IS_MICROPYTHON
 
 RECEIPT_WIDTHS = {"58mm": 32, "80mm": 48}
 
@@ -55,6 +55,12 @@ class Terminal:
     # -- driver API ---------------------------------------------------------
     def start(self):
         from pos.flows.main import main_loop
+
+        if not IS_MICROPYTHON:
+            # desktop: every flow loaded up front, so no key waits for an import
+            from pos import actions
+
+            actions.preload()
 
         self._gen = main_loop(self)
         self._resume(None)
