@@ -74,7 +74,7 @@ def _bcd_ok(text):
 
 
 try:
-    memoryview("0")  # MicroPython: a str exposes its UTF-8 bytes without a copy
+    memoryview("0")  # type: ignore[arg-type]  # MicroPython: a str exposes its UTF-8 bytes without a copy
 
     def _utf8(v):
         return memoryview(v)
