@@ -1,0 +1,252 @@
+# The MicroPython half of the ISO 8583 codec (pos.iso8583 picks it on MicroPython):
+# encode packs the fields straight into one bytearray sized for the largest values the
+# present fields allow (BCD digits nibble by nibble from the str's UTF-8 buffer, text and
+# binary copied in): no per-field temporaries. decode takes digits as slices of one hex
+# string of the body and text from a memoryview of it.
+from pos.cupspec import FIELDS
+from pos.isobase import (
+    ANS,
+    AN,
+    NIBBLE_BITS,
+    Iso8583Error,
+    bad_key,
+    bcd_ok,
+    check_body,
+    check_head,
+    check_mti,
+    first_bad,
+)
+
+
+def _chars_ok(raw, table):
+    for c in raw:
+        if not table[c]:
+            return False
+    return True
+
+
+def _track_ok(v):
+    # digits and '=' only (on the UTF-8 bytes: no temporary string)
+    for c in memoryview(v):  # type: ignore[arg-type]  # MicroPython: a str's UTF-8 bytes
+        if (c < 48 or c > 57) and c != 61:
+            return False
+    return True
+
+
+def encode(msg):
+    mti = check_mti(msg)
+    bitmap = bytearray(8)
+    bound = 10
+    for k in msg:
+        if k == "mti":
+            continue
+        if type(k) is not int or k < 2 or k > 64:
+            raise bad_key(k)
+        bitmap[(k - 1) >> 3] |= 0x80 >> ((k - 1) & 7)
+        spec = FIELDS[k]
+        if spec[1] == "n" or spec[1] == "z":
+            bound += ((spec[3] + 1) >> 1) + spec[2]
+        else:
+            bound += spec[3] + spec[2]
+    out = bytearray(bound)
+    d = memoryview(mti)  # type: ignore[arg-type]
+    out[0] = ((d[0] - 48) << 4) | (d[1] - 48)
+    out[1] = ((d[2] - 48) << 4) | (d[3] - 48)
+    out[2:10] = bitmap
+    p = 10
+    nb = NIBBLE_BITS
+    for i in range(8):
+        x = bitmap[i]
+        if x:
+            base = i * 8 + 1
+            for j in nb[x >> 4]:
+                p = _put(out, p, base + j, msg[base + j])
+            for j in nb[x & 15]:
+                p = _put(out, p, base + 4 + j, msg[base + 4 + j])
+    if p == bound:
+        return bytes(out)
+    return bytes(memoryview(out)[:p])
+
+
+def _put(out, p, f, v):
+    # Checks field f's value and packs it at out[p:]; -> the offset after it.
+    spec = FIELDS[f]
+    kind = spec[1]
+    lentype = spec[2]
+    maxlen = spec[3]
+    digits = False
+    if kind == "b":
+        if type(v) is not bytes and type(v) is not bytearray:
+            raise Iso8583Error(f, None, f"expected bytes, got {type(v).__name__}")
+        raw = v
+        n = len(v)
+    elif type(v) is not str:
+        raise Iso8583Error(f, None, f"expected str, got {type(v).__name__}")
+    elif kind == "n" or kind == "z":
+        n = len(v)
+        if kind == "n":
+            if n and not v.isdigit():
+                raise Iso8583Error(f, None, f"not all digits: {v!r}")
+        elif not _track_ok(v):
+            raise Iso8583Error(f, None, f"track data allows digits and '=' only: {v!r}")
+        digits = True
+        raw = None
+    else:
+        raw = memoryview(v)  # type: ignore[arg-type]
+        n = len(raw)
+        table = AN if kind == "an" else ANS
+        if not _chars_ok(raw, table):
+            i = first_bad(raw, table)
+            raise Iso8583Error(
+                f,
+                None,
+                f"byte {raw[i]:02X} at position {i} is not allowed in an {kind} field",
+            )
+    if lentype == 0:
+        if n != maxlen:
+            raise Iso8583Error(f, None, f"length {n}, expected {maxlen}")
+    else:
+        if n > maxlen:
+            raise Iso8583Error(f, None, f"length {n} exceeds max {maxlen}")
+        if lentype == 2:
+            out[p] = ((n // 10) << 4) | (n % 10)
+            p += 1
+        else:
+            out[p] = n // 100
+            out[p + 1] = (((n // 10) % 10) << 4) | (n % 10)
+            p += 2
+    if not digits:
+        out[p : p + n] = raw
+        return p + n
+    if kind == "n" and n <= 8:
+        # short fields through a small int: no buffer at all
+        x = int(v) if n else 0
+        k = (n + 1) >> 1
+        if n & 1 and not (lentype == 0 and spec[4] == "r"):
+            x *= 10  # trailing pad nibble
+        q = p + k - 1
+        while q >= p:
+            out[q] = (((x // 10) % 10) << 4) | (x % 10)
+            x //= 100
+            q -= 1
+        return p + k
+    d = memoryview(v)  # type: ignore[arg-type]
+    i = 0
+    if n & 1 and lentype == 0 and spec[4] == "r":
+        out[p] = d[0] & 15 if d[0] != 61 else 13  # leading pad nibble 0
+        p += 1
+        i = 1
+    while i + 1 < n:
+        a = d[i]
+        b = d[i + 1]
+        out[p] = ((a - 48 if a < 58 else 13) << 4) | (b - 48 if b < 58 else 13)
+        p += 1
+        i += 2
+    if i < n:  # trailing pad nibble 0
+        a = d[i]
+        out[p] = (a - 48 if a < 58 else 13) << 4
+        p += 1
+    return p
+
+
+def _text(body, mv, a, b, table):
+    # -> the field as str, or None when a byte is not allowed
+    for i in range(a, b):
+        if not table[body[i]]:
+            return None
+    return str(mv[a:b], "ascii")
+
+
+def decode(body):
+    body = check_body(body)
+    end = len(body)
+    hx = body.hex()
+    mti = hx[0:4]
+    check_head(body, mti, end)
+    mv = memoryview(body)
+    result = {"mti": mti}
+    pos = 10
+    nb = NIBBLE_BITS
+    for i in range(8):
+        x = body[2 + i]
+        if x:
+            base = i * 8 + 1
+            for j in nb[x >> 4]:
+                pos = _field(body, hx, mv, end, pos, base + j, result)
+            for j in nb[x & 15]:
+                pos = _field(body, hx, mv, end, pos, base + 4 + j, result)
+    if pos != end:
+        raise Iso8583Error("len", pos, f"{end - pos} trailing bytes after the last field")
+    return result
+
+
+def _field(body, hx, mv, end, pos, f, result):
+    # Decodes field f at body[pos:] into result; -> the offset after it.
+    spec = FIELDS[f]
+    kind = spec[1]
+    lentype = spec[2]
+    maxlen = spec[3]
+    start = pos
+    if lentype == 0:
+        n = maxlen
+    else:
+        if pos + lentype - 1 > end:
+            raise Iso8583Error(f, pos, "truncated: length prefix missing")
+        if lentype == 2:
+            x = body[pos]
+            pos += 1
+            hi = x >> 4
+            lo = x & 15
+            if hi > 9 or lo > 9:
+                raise Iso8583Error(f, start, f"bad BCD length {x:02X}")
+            n = hi * 10 + lo
+        else:
+            x = body[pos]
+            y = body[pos + 1]
+            pos += 2
+            hi = y >> 4
+            lo = y & 15
+            if x > 9 or hi > 9 or lo > 9:
+                raise Iso8583Error(f, start, f"bad BCD length {x:02X}{y:02X}")
+            n = x * 100 + hi * 10 + lo
+        if n > maxlen:
+            raise Iso8583Error(f, start, f"length {n} exceeds max {maxlen}")
+    if kind == "n" or kind == "z":
+        size = (n + 1) >> 1
+    else:
+        size = n
+    if pos + size > end:
+        raise Iso8583Error(
+            f,
+            pos,
+            f"truncated: need {size} bytes, have {end - pos if end > pos else 0}",
+        )
+    if kind == "b":
+        value = body[pos : pos + size]
+    elif kind == "n" or kind == "z":
+        a = 2 * pos
+        if n & 1:
+            if lentype == 0 and spec[4] == "r":
+                pad = hx[a]
+                a += 1
+            else:
+                pad = hx[a + n]
+            if pad != "0":
+                raise Iso8583Error(f, pos, f"pad nibble is {pad.upper()}, expected 0")
+        value = hx[a : a + n] if n else ""
+        if kind == "n":
+            if not bcd_ok(value):
+                raise Iso8583Error(f, pos, f"bad BCD digits {value.upper()}")
+        elif not bcd_ok(value):
+            if not bcd_ok(value.replace("d", "")):
+                raise Iso8583Error(f, pos, f"bad track nibbles {value.upper()}")
+            value = value.replace("d", "=")
+    else:
+        table = AN if kind == "an" else ANS
+        value = _text(body, mv, pos, pos + size, table)
+        if value is None:
+            raw = body[pos : pos + size]
+            i = first_bad(raw, table)
+            raise Iso8583Error(f, pos + i, f"byte {raw[i]:02X} is not allowed in an {kind} field")
+    result[f] = value
+    return pos + size
