@@ -1,13 +1,11 @@
 # DES and 3DES (EDE) in pure Python for MicroPython and CPython.
 #
-# Every value in the hot path stays below 2**16: a 32-bit half block is kept as two 16-bit
-# words, the S-box + P-permutation tables ("SP boxes") are split into a high and a low
-# 16-bit table, and the initial/final permutations are done with masked bit swaps
-# (R. Outerbridge's method) on those words. No big ints, so no heap churn on MicroPython.
+# On MicroPython (pos.des_mp) every value in the hot path stays below 2**16: a 32-bit
+# half block is kept as two 16-bit words, the S-box + P-permutation tables ("SP boxes")
+# are split into a high and a low 16-bit table, and the initial/final permutations are
+# done with masked bit swaps (R. Outerbridge's method) on those words. No big ints, so
+# no heap churn. CPython (pos.des_cp) runs the same steps on 32-bit halves.
 # 3DES runs one IP, 48 rounds and one FP (FP followed by IP is the identity).
-
-
-from array import array
 
 
 class CryptoError(ValueError):
@@ -42,9 +40,9 @@ _SBOX = (
     ("d2846fb1a93e50c7" "1fd8a374c56b0e92" "7b419ce206adf358" "21e74a8dfc90356b"),
 )  # fmt: skip
 
-_SPH = None  # 8 x 64 entries: high 16 bits of P(S_i(x) in its place)
-_SPL = None  # low 16 bits
-_SP32 = None  # CPython only: the two halves joined (32-bit values would allocate on MicroPython)
+# The block function and its tables live in pos.des_mp (MicroPython: 16-bit words) or
+# pos.des_cp (CPython: 32-bit halves); _build_sp() loads the one this interpreter runs.
+_crypt = None
 
 try:
     import sys as _sys
@@ -55,7 +53,7 @@ except AttributeError:
 
 
 def _build_sp():
-    global _SPH, _SPL
+    global _crypt
     hi = []
     lo = []
     for s in range(8):
@@ -76,12 +74,12 @@ def _build_sp():
                         out_l |= 0x8000 >> (i - 16)
             hi.append(out_h)
             lo.append(out_l)
-    # 16-bit arrays: 1 KB each on MicroPython where a tuple of 512 small ints takes 2 KB
-    _SPH = array("H", hi)
-    _SPL = array("H", lo)
     if _WIDE:
-        global _SP32
-        _SP32 = tuple((hi[i] << 16) | lo[i] for i in range(512))
+        from pos import des_cp as impl
+    else:
+        from pos import des_mp as impl
+    impl.init(hi, lo)
+    _crypt = impl.crypt
 
 
 def _schedule(key8):
@@ -127,7 +125,7 @@ class DesKey:
         n = len(key)
         if n not in (8, 16, 24):
             raise CryptoError(f"key must be 8, 16 or 24 bytes, got {n}")
-        if _SPH is None:
+        if _crypt is None:
             _build_sp()
         k1 = _schedule(key[0:8])
         if n == 8:
@@ -163,179 +161,6 @@ class DesKey:
 
     def decrypt(self, data):
         return _ecb(self._dec, data)
-
-
-def _crypt32(stages, src, i, dst, o):
-    # CPython path: the same algorithm on 32-bit halves (fewer lookups, same tables).
-    if len(src) < i + 8:
-        raise CryptoError("block must be 8 bytes")
-    sp = _SP32
-    a = (src[i] << 24) | (src[i + 1] << 16) | (src[i + 2] << 8) | src[i + 3]
-    b = (src[i + 4] << 24) | (src[i + 5] << 16) | (src[i + 6] << 8) | src[i + 7]
-    w = ((a >> 4) ^ b) & 0x0F0F0F0F
-    b ^= w
-    a ^= w << 4
-    w = ((a >> 16) ^ b) & 0x0000FFFF
-    b ^= w
-    a ^= w << 16
-    w = ((b >> 2) ^ a) & 0x33333333
-    a ^= w
-    b ^= w << 2
-    w = ((b >> 8) ^ a) & 0x00FF00FF
-    a ^= w
-    b ^= w << 8
-    w = ((b << 1) ^ a) & 0xAAAAAAAA
-    a ^= w
-    b ^= w >> 1
-    b &= 0xFFFFFFFF
-    for ks in stages:
-        for k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15 in ks:
-            a ^= (
-                sp[(((b << 5) | (b >> 27)) & 0x3F) ^ k0]
-                ^ sp[((b >> 23) & 0x3F) ^ k1]
-                ^ sp[((b >> 19) & 0x3F) ^ k2]
-                ^ sp[((b >> 15) & 0x3F) ^ k3]
-                ^ sp[((b >> 11) & 0x3F) ^ k4]
-                ^ sp[((b >> 7) & 0x3F) ^ k5]
-                ^ sp[((b >> 3) & 0x3F) ^ k6]
-                ^ sp[(((b << 1) | (b >> 31)) & 0x3F) ^ k7]
-            )
-            b ^= (
-                sp[(((a << 5) | (a >> 27)) & 0x3F) ^ k8]
-                ^ sp[((a >> 23) & 0x3F) ^ k9]
-                ^ sp[((a >> 19) & 0x3F) ^ k10]
-                ^ sp[((a >> 15) & 0x3F) ^ k11]
-                ^ sp[((a >> 11) & 0x3F) ^ k12]
-                ^ sp[((a >> 7) & 0x3F) ^ k13]
-                ^ sp[((a >> 3) & 0x3F) ^ k14]
-                ^ sp[(((a << 1) | (a >> 31)) & 0x3F) ^ k15]
-            )
-        a, b = b, a
-    w = ((b << 1) ^ a) & 0xAAAAAAAA
-    a ^= w
-    b ^= w >> 1
-    w = ((b >> 8) ^ a) & 0x00FF00FF
-    a ^= w
-    b ^= w << 8
-    w = ((b >> 2) ^ a) & 0x33333333
-    a ^= w
-    b ^= w << 2
-    w = ((a >> 16) ^ b) & 0x0000FFFF
-    b ^= w
-    a ^= w << 16
-    w = ((a >> 4) ^ b) & 0x0F0F0F0F
-    b ^= w
-    a ^= w << 4
-    dst[o] = (a >> 24) & 0xFF
-    dst[o + 1] = (a >> 16) & 0xFF
-    dst[o + 2] = (a >> 8) & 0xFF
-    dst[o + 3] = a & 0xFF
-    dst[o + 4] = (b >> 24) & 0xFF
-    dst[o + 5] = (b >> 16) & 0xFF
-    dst[o + 6] = (b >> 8) & 0xFF
-    dst[o + 7] = b & 0xFF
-
-
-def _crypt16(stages, src, i, dst, o):
-    # MicroPython path: every intermediate value stays below 2**16 (no big ints).
-    if len(src) < i + 8:
-        raise CryptoError("block must be 8 bytes")
-    sph = _SPH
-    spl = _SPL
-    ah = (src[i] << 8) | src[i + 1]
-    al = (src[i + 2] << 8) | src[i + 3]
-    bh = (src[i + 4] << 8) | src[i + 5]
-    bl = (src[i + 6] << 8) | src[i + 7]
-    # initial permutation (A = L, B = R)
-    w = ((ah >> 4) ^ bh) & 0x0F0F
-    bh ^= w
-    ah ^= w << 4
-    w = ((al >> 4) ^ bl) & 0x0F0F
-    bl ^= w
-    al ^= w << 4
-    ah, bl = bl, ah
-    w = ((bh >> 2) ^ ah) & 0x3333
-    ah ^= w
-    bh ^= w << 2
-    w = ((bl >> 2) ^ al) & 0x3333
-    al ^= w
-    bl ^= w << 2
-    w = ((bh >> 8) ^ ah) & 0x00FF
-    ah ^= w
-    bh ^= w << 8
-    w = ((bl >> 8) ^ al) & 0x00FF
-    al ^= w
-    bl ^= w << 8
-    w = ((bh << 1) ^ ah) & 0xAAAA
-    ah ^= w
-    bh ^= w >> 1
-    w = ((bl << 1) ^ al) & 0xAAAA
-    al ^= w
-    bl ^= w >> 1
-    for ks in stages:
-        for k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15 in ks:
-            # A ^= f(B, k)
-            i1 = (((bl & 1) << 5) | (bh >> 11)) ^ k0
-            i2 = ((bh >> 7) & 0x3F) ^ k1
-            i3 = ((bh >> 3) & 0x3F) ^ k2
-            i4 = (((bh & 0x1F) << 1) | (bl >> 15)) ^ k3
-            i5 = (((bh & 1) << 5) | (bl >> 11)) ^ k4
-            i6 = ((bl >> 7) & 0x3F) ^ k5
-            i7 = ((bl >> 3) & 0x3F) ^ k6
-            i8 = (((bl & 0x1F) << 1) | (bh >> 15)) ^ k7
-            ah ^= sph[i1] ^ sph[i2] ^ sph[i3] ^ sph[i4] ^ sph[i5] ^ sph[i6] ^ sph[i7] ^ sph[i8]
-            al ^= spl[i1] ^ spl[i2] ^ spl[i3] ^ spl[i4] ^ spl[i5] ^ spl[i6] ^ spl[i7] ^ spl[i8]
-            # B ^= f(A, k')
-            i1 = (((al & 1) << 5) | (ah >> 11)) ^ k8
-            i2 = ((ah >> 7) & 0x3F) ^ k9
-            i3 = ((ah >> 3) & 0x3F) ^ k10
-            i4 = (((ah & 0x1F) << 1) | (al >> 15)) ^ k11
-            i5 = (((ah & 1) << 5) | (al >> 11)) ^ k12
-            i6 = ((al >> 7) & 0x3F) ^ k13
-            i7 = ((al >> 3) & 0x3F) ^ k14
-            i8 = (((al & 0x1F) << 1) | (ah >> 15)) ^ k15
-            bh ^= sph[i1] ^ sph[i2] ^ sph[i3] ^ sph[i4] ^ sph[i5] ^ sph[i6] ^ sph[i7] ^ sph[i8]
-            bl ^= spl[i1] ^ spl[i2] ^ spl[i3] ^ spl[i4] ^ spl[i5] ^ spl[i6] ^ spl[i7] ^ spl[i8]
-        # undo the last Feistel swap: pre-output is R16 || L16; the next stage starts there
-        ah, bh = bh, ah
-        al, bl = bl, al
-    # final permutation (inverse of the above, steps in reverse order)
-    w = ((bh << 1) ^ ah) & 0xAAAA
-    ah ^= w
-    bh ^= w >> 1
-    w = ((bl << 1) ^ al) & 0xAAAA
-    al ^= w
-    bl ^= w >> 1
-    w = ((bh >> 8) ^ ah) & 0x00FF
-    ah ^= w
-    bh ^= w << 8
-    w = ((bl >> 8) ^ al) & 0x00FF
-    al ^= w
-    bl ^= w << 8
-    w = ((bh >> 2) ^ ah) & 0x3333
-    ah ^= w
-    bh ^= w << 2
-    w = ((bl >> 2) ^ al) & 0x3333
-    al ^= w
-    bl ^= w << 2
-    ah, bl = bl, ah
-    w = ((ah >> 4) ^ bh) & 0x0F0F
-    bh ^= w
-    ah ^= w << 4
-    w = ((al >> 4) ^ bl) & 0x0F0F
-    bl ^= w
-    al ^= w << 4
-    dst[o] = ah >> 8
-    dst[o + 1] = ah & 0xFF
-    dst[o + 2] = al >> 8
-    dst[o + 3] = al & 0xFF
-    dst[o + 4] = bh >> 8
-    dst[o + 5] = bh & 0xFF
-    dst[o + 6] = bl >> 8
-    dst[o + 7] = bl & 0xFF
-
-
-_crypt = _crypt32 if _WIDE else _crypt16
 
 
 def _ecb(stages, data):
