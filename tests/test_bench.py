@@ -52,3 +52,17 @@ def test_quick_bench_writes_every_issue_key_as_a_positive_number(tmp_path):
     assert fig["quick"] is True
     assert fig["walk_keys"] >= 200, "the walkthrough has at least 200 key presses"
     assert fig["walk_sends"] > 0, "the walkthrough reached the center"
+    # one walkthrough, a cashier's day, for latency, heap and display; its parts add up
+    comp = fig["walk_composition"]
+    assert sum(n for _what, n in comp["parts"]) == comp["keys"] == fig["walk_keys"]
+    whats = [what for what, _n in comp["parts"]]
+    assert sum(1 for w in whats if w.startswith("purchase")) >= 10
+    assert any("idle" in w for w in whats) and any("via menu" in w for w in whats)
+    for part in ("sign-in", "void", "refund", "balance", "reprint", "journal", "settlement"):
+        assert any(w.startswith(part) for w in whats), part
+    assert fig["walk_summary"] in stdout
+    # the heap figure with every module loaded, split into modules and the day's data
+    assert fig["mp_max_live_heap_bytes"] == (
+        fig["mp_live_heap_all_modules_bytes"] + fig["mp_max_live_heap_data_bytes"]
+    )
+    assert 0 < fig["mp_max_live_heap_bytes_board"]

@@ -131,14 +131,15 @@ def p99(values):
     return v[min(len(v) - 1, int(len(v) * 0.99))]
 
 
-def walkthrough(min_keys, settle, rounds):
-    # Key latency p99 over `rounds` runs of the walkthrough, a fresh terminal each: the time
-    # of Terminal.handle() for each key event (the center answers outside the timed part).
+def walkthrough(settle, rounds):
+    # Key latency p99 over `rounds` runs of the cashier's day (walk.parts), a fresh terminal
+    # each: the time of Terminal.handle() for each key event (the center answers outside
+    # the timed part).
     from pos.storage import FileStorage, MemoryStorage
 
     lat = []
     perf = time.perf_counter_ns
-    evs = walk.walk_events(min_keys, settle)
+    evs = walk.day_events(settle)
     for _ in range(rounds):
         w = walk.Walk(MemoryStorage(), FileStorage(_MENUS, readonly=True))
         w.start()
@@ -160,9 +161,10 @@ def walkthrough(min_keys, settle, rounds):
     }
 
 
-def display_ratio(min_keys, settle):
+def display_ratio(settle):
     # Bytes the board's display driver writes to the panel's bus per key press (frames
-    # caused by the key and by the center's answers to it), over the bytes of a full frame.
+    # caused by the key and by the center's answers to it), over the bytes of a full frame,
+    # over the same cashier's day as the latency (every key counts).
     from pos.storage import FileStorage, MemoryStorage
 
     w = walk.Walk(MemoryStorage(), FileStorage(_MENUS, readonly=True))
@@ -174,7 +176,7 @@ def display_ratio(min_keys, settle):
         start_data = disp.bus.data
         keys = 0
         per = []  # bytes per key press
-        for ev in walk.walk_events(min_keys, settle):
+        for ev in walk.day_events(settle):
             b0 = disp.bus.bytes
             for f in w.after(w.handle(ev)):
                 disp.show(f)

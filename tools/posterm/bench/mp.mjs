@@ -10,7 +10,8 @@
 // when a top-level call returns, so gc.mem_alloc() at the start of a call is the live heap).
 // Prints one JSON object on stdout:
 //   des: {n, us, alloc}, codec: [{n, us, alloc} for the 0200, the 0810],
-//   walk: {events, day_events, baseline, steps: [{live, us, key}], frames: [...]},
+//   walk: {events, baseline, steps: [{live, us, key}], frames: [...]} (modules loaded as
+//   the board loads them), resident: the same with every firmware module imported first,
 //   all_modules: heap with every firmware module imported (from the baseline), version
 import fs from "node:fs";
 import path from "node:path";
@@ -30,8 +31,7 @@ function hexArg(name) {
 
 let out = [];
 const collect = (bytes) => { for (const b of bytes) out.push(b); };
-const mp = await loadMicroPython({ heapsize: 1024 * 1024, pystack: 2048, linebuffer: false,
-  stdout: collect, stderr: collect });
+let mp = null;
 
 function copyTree(src, dest) {
   mp.FS.mkdirTree(dest);
@@ -44,14 +44,6 @@ function copyTree(src, dest) {
 }
 // --mpy DIR: the firmware as compiled by mpy-cross (DIR/pos/**.mpy), as a board runs it
 const mpyDir = hexArg("--mpy");
-copyTree(mpyDir ? path.join(mpyDir, "pos") : path.join(root, "firmware", "pos"), "/firmware/pos");
-copyTree(path.join(root, "menus"), "/menus");
-mp.registerJsModule("benchclock", { now: () => performance.now() });
-mp.FS.mkdirTree("/bench");
-for (const f of ["walk.py", "mpcases.py"]) {
-  mp.FS.writeFile("/bench/" + f, fs.readFileSync(path.join(here, f)));
-}
-mp.FS.mkdirTree("/data");
 
 function call(src) {
   try {
@@ -68,38 +60,67 @@ function call(src) {
 }
 const J = (src) => JSON.parse(call(`_r = ${src}`));
 
-call("import sys, os\nsys.path[:] = ['/bench', '/firmware', '.frozen', '/lib']\nos.chdir('/')\n" +
-  "import mpcases\n_r = '.'.join(str(v) for v in sys.implementation.version[:3])");
-const version = call("_r = '.'.join(str(v) for v in sys.implementation.version[:3])");
-const result = { version, quick };
-
-// Walkthrough first, in a VM where no firmware module is loaded yet.
-const setup = J(`mpcases.walk_setup(${quick ? 200 : 400}, ${settle ? "True" : "False"}, "/data")`);
-const baseline = call("_r = mpcases.mem()");
-call("_r = mpcases.walk_start()");
-const steps = [];
-const frames = [];
-for (let i = 0; i < setup.events; i++) {
-  const s = J(`mpcases.walk_step(${i})`);
-  steps.push({ live: s.live, us: s.us, key: s.key });
-  frames.push(s.frame);
+// A fresh VM with the firmware, the menus and the bench's modules; mpcases imported.
+async function freshVm() {
+  mp = await loadMicroPython({ heapsize: 1024 * 1024, pystack: 2048, linebuffer: false,
+    stdout: collect, stderr: collect });
+  copyTree(mpyDir ? path.join(mpyDir, "pos") : path.join(root, "firmware", "pos"), "/firmware/pos");
+  copyTree(path.join(root, "menus"), "/menus");
+  mp.registerJsModule("benchclock", { now: () => performance.now() });
+  mp.FS.mkdirTree("/bench");
+  for (const f of ["walk.py", "mpcases.py"]) {
+    mp.FS.writeFile("/bench/" + f, fs.readFileSync(path.join(here, f)));
+  }
+  mp.FS.mkdirTree("/data");
+  call("import sys, os\nsys.path[:] = ['/bench', '/firmware', '.frozen', '/lib']\nos.chdir('/')\n" +
+    "import mpcases\n_r = '.'.join(str(v) for v in sys.implementation.version[:3])");
 }
-const lastLive = call("_r = mpcases.mem()");
-steps.push({ live: lastLive, us: null, key: false });
-result.walk = { ...setup, baseline, steps, frames };
 
-// Every firmware module loaded, from the same baseline.
+// The board's firmware modules (*_cp.py: the CPython halves of dual-path modules, which a
+// board never imports, are left out).
 const mods = [];
 const walkPy = (dir, pkg) => {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     if (e.isDirectory() && e.name !== "__pycache__") walkPy(path.join(dir, e.name), pkg + "." + e.name);
-    else if (e.name.endsWith(".py") && e.name !== "__init__.py") mods.push(pkg + "." + e.name.slice(0, -3));
+    else if (e.name.endsWith(".py") && e.name !== "__init__.py" && !e.name.endsWith("_cp.py")) {
+      mods.push(pkg + "." + e.name.slice(0, -3));
+    }
   }
 };
 walkPy(path.join(root, "firmware", "pos"), "pos");
-call(`_r = mpcases.import_all(${JSON.stringify(mods)})`);
-result.all_modules = call("_r = mpcases.mem()") - baseline;
-result.modules = mods;
+
+// The cashier's day, one event per top-level call, in a VM where no firmware module is
+// loaded yet (the baseline). resident: every firmware module imported first (the issue's
+// "all modules loaded"); else the modules load as the board loads them (on first use,
+// an action's dropped when it ends: pos.menu._UNLOAD).
+function runWalk(resident) {
+  const setup = J(`mpcases.walk_setup(${settle ? "True" : "False"}, "/data")`);
+  const baseline = call("_r = mpcases.mem()");
+  let modules = null;
+  if (resident) {
+    call(`_r = mpcases.import_all(${JSON.stringify(mods)})`);
+    modules = call("_r = mpcases.mem()") - baseline;
+  }
+  call("_r = mpcases.walk_start()");
+  const steps = [];
+  const frames = [];
+  for (let i = 0; i < setup.events; i++) {
+    const s = J(`mpcases.walk_step(${i})`);
+    steps.push({ live: s.live, us: s.us, key: s.key });
+    frames.push(s.frame);
+  }
+  const lastLive = call("_r = mpcases.mem()");
+  steps.push({ live: lastLive, us: null, key: false });
+  return { ...setup, baseline, modules, steps, frames };
+}
+
+await freshVm();
+const version = call("_r = '.'.join(str(v) for v in sys.implementation.version[:3])");
+const result = { version, quick, modules: mods };
+result.resident = runWalk(true);
+result.all_modules = result.resident.modules;
+await freshVm();
+result.walk = runWalk(false);
 
 // DES and codec.
 call("_r = mpcases.des_setup()");

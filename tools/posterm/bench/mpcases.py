@@ -95,15 +95,15 @@ def codec_run(which, n):
     return json.dumps({"n": n, "us": us, "alloc": m1 - m0})
 
 
-def walk_setup(min_keys, settle, data_dir):
-    # Builds the event script; loads no firmware module (the heap baseline comes next).
+def walk_setup(settle, data_dir):
+    # Builds the event script (the cashier's day); loads no firmware module (the heap
+    # baseline comes next).
     import walk
 
     _S["walk_mod"] = walk
-    _S["events"] = walk.walk_events(min_keys, settle)
-    _S["day"] = len(walk.events(walk.script("day", settle)))
+    _S["events"] = walk.day_events(settle)
     _S["dir"] = data_dir
-    return json.dumps({"events": len(_S["events"]), "day_events": _S["day"]})
+    return json.dumps({"events": len(_S["events"])})
 
 
 def walk_start():

@@ -1,5 +1,6 @@
 # The bench's recorded walkthrough: a scripted center and the key script of a
-# working day (sign-in, purchases, menus, settlement), driven one event at a time.
+# cashier's day (sign-in, ten purchases, a void, a refund, a balance inquiry, a reprint,
+# a journal look-up, settlement), driven one event at a time.
 # Runs unchanged on CPython and MicroPython (tools/posterm/bench/mp.mjs copies it
 # into the wasm VM), so it follows the firmware's rules: no typing, no f-string
 # tricks, and it imports pos.* lazily so that the MicroPython figures can take
@@ -11,53 +12,61 @@ MAK = "89ABCDEF01234567"
 PAN = "6212142000000000012"
 NOW = (2026, 11, 23, 9, 0, 0)
 
-# The daily sign-in (menu update + key download), one purchase: the heap figure runs this.
-DAY = (
-    ("MENU", "1", "1", "ENTER", "CANCEL"),
-    ("MENU", "1", "2", "10000", "ENTER", "CARD=" + PAN, "123456", "ENTER", "ENTER", "CANCEL"),
-)
-# Settlement (菜单 1 7) once the flow exists: ENTER to confirm, then keys until idle.
-SETTLE = ("MENU", "1", "7", "ENTER", "ENTER", "CANCEL", "CANCEL")
-# More of the day for the latency figure: purchases with corrections, a manual sign-in,
-# menus paged and left, the journal browsed, the parameters viewed.
-MORE = (
-    ("MENU", "4", "2", "ENTER", "CANCEL"),
+C = "CARD=" + PAN
+PIN = "123456"
+SUPERVISOR = "123456"  # factory supervisor (00) password
+# A cashier's day, the recorded walkthrough of every walk figure (key latency on CPython
+# and MicroPython, live heap, display bytes): (what, tokens). Mostly purchases, as a real
+# day: the card swiped at the idle screen (the usual way) or 菜单 1 2 first, an amount
+# typed (one corrected with CLEAR), the PIN (one card without), both slips; then the
+# back-office work of the day. Keys: see COMPOSITION / composition().
+SIGN_IN = ("sign-in", ("MENU", "1", "1", "ENTER", "ENTER"))
+PURCHASES = (
+    ("purchase, swiped at idle", (C, "12800", "ENTER", PIN, "ENTER", "ENTER")),
+    ("purchase, swiped at idle", (C, "3550", "ENTER", PIN, "ENTER", "ENTER")),
+    ("purchase via menu", ("MENU", "1", "2", "8800", "ENTER", C, PIN, "ENTER", "ENTER")),
     (
-        "MENU",
-        "1",
-        "2",
-        "2500",
-        "CLEAR",
-        "CLEAR",
-        "99",
-        "ENTER",
-        "CARD=" + PAN,
-        "1234",
-        "ENTER",
-        "ENTER",
-        "CANCEL",
+        "purchase, swiped at idle, amount corrected",
+        (C, "2590", "CLEAR", "CLEAR", "00", "ENTER", PIN, "ENTER", "ENTER"),
+    ),
+    ("purchase, swiped at idle", (C, "45600", "ENTER", PIN, "ENTER", "ENTER")),
+    (
+        "purchase via menu, card number keyed",
+        ("MENU", "1", "2", "6600", "ENTER", PAN, "ENTER", "2912", "ENTER", PIN, "ENTER", "ENTER"),
+    ),
+    ("purchase, swiped at idle, no PIN", (C, "990", "ENTER", "ENTER", "ENTER")),
+    ("purchase, swiped at idle", (C, "15800", "ENTER", PIN, "ENTER", "ENTER")),
+    ("purchase via menu", ("MENU", "1", "2", "29900", "ENTER", C, PIN, "ENTER", "ENTER")),
+    ("purchase, swiped at idle", (C, "7200", "ENTER", PIN, "ENTER", "ENTER")),
+)
+BACK_OFFICE = (
+    (
+        "void of the 2nd purchase (trace 4)",
+        ("MENU", "1", "3", SUPERVISOR, "ENTER", "4", "ENTER", "ENTER", C, "ENTER", "ENTER"),
     ),
     (
-        "MENU",
-        "1",
-        "2",
-        "1",
-        "ENTER",
-        "6212142000000000012",
-        "ENTER",
-        "2912",
-        "ENTER",
-        "123456",
-        "ENTER",
-        "CANCEL",
-        "CANCEL",
+        "refund of the 1st purchase",
+        ("MENU", "1", "4", SUPERVISOR, "ENTER", C, "112300000001", "ENTER", "1123", "ENTER")
+        + ("5000", "ENTER", PIN, "ENTER", "ENTER"),
     ),
-    ("MENU", "DOWN", "UP", "2", "CANCEL", "3", "CANCEL", "5", "CANCEL", "CANCEL"),
-    ("MENU", "3", "1", "UP", "UP", "DOWN", "CANCEL", "CANCEL", "CANCEL"),
-    ("MENU", "5", "1", "DOWN", "DOWN", "CANCEL", "CANCEL", "CANCEL"),
-    ("CARD=" + PAN, "88888", "ENTER", "654321", "ENTER", "ENTER", "CANCEL"),
-    ("MENU", "1", "2", "123456789", "CLEAR", "ENTER", "CANCEL", "CANCEL"),
+    ("balance inquiry", ("MENU", "1", "5", C, PIN, "ENTER", "ENTER")),
+    ("reprint of the last slip", ("MENU", "2", "1", "ENTER", "CANCEL", "CANCEL")),
+    (
+        "journal look-up",
+        ("MENU", "3", "1", "DOWN", "DOWN", "UP", "CANCEL", "CANCEL", "CANCEL"),
+    ),
 )
+SETTLE = ("settlement", ("MENU", "1", "7", "ENTER", "ENTER"))
+
+
+def parts(settle=True):
+    # The day as (what, tokens), in order.
+    out = [SIGN_IN]
+    out.extend(PURCHASES)
+    out.extend(BACK_OFFICE)
+    if settle:
+        out.append(SETTLE)
+    return out
 
 
 def has_action(name):
@@ -85,30 +94,41 @@ def events(tokens):
     return out
 
 
-def script(kind, settle):
-    # kind "day": sign-in, purchase (+ settlement); "walk": that plus MORE, repeated to
-    # reach at least `min_keys` key events (see walk_events).
+def day_events(settle=True):
+    # The whole day as events (key and card events, in order).
     toks = []
-    for part in DAY:
+    for _what, part in parts(settle):
         toks.extend(part)
-    if settle:
-        toks.extend(SETTLE)
-    if kind == "walk":
-        for part in MORE:
-            toks.extend(part)
-    return toks
+    return events(toks)
 
 
-def walk_events(min_keys, settle):
-    # The day, then MORE again and again, until there are min_keys key events.
-    evs = events(script("walk", settle))
-    more = []
-    for part in MORE:
-        more.extend(part)
-    more = events(more)
-    while _keys(evs) < min_keys:
-        evs.extend(more)
-    return evs
+def composition(settle=True):
+    # -> {"keys": n, "cards": n, "parts": [[what, keys], ...]} for the JSON and README
+    rows = []
+    cards = 0
+    for what, part in parts(settle):
+        evs = events(part)
+        cards += len(evs) - _keys(evs)
+        rows.append([what, _keys(evs)])
+    return {"keys": _keys(day_events(settle)), "cards": cards, "parts": rows}
+
+
+def summary(settle=True):
+    # One line: "sign-in, 10 purchases (6 swiped at idle, 4 via the menu), ..."
+    c = composition(settle)
+    idle = 0
+    menu = 0
+    for what, _n in c["parts"]:
+        if what.startswith("purchase"):
+            if "idle" in what:
+                idle += 1
+            else:
+                menu += 1
+    rest = [w for w, _n in c["parts"] if not w.startswith("purchase") and w != "sign-in"]
+    return (
+        "sign-in, %d purchases (%d swiped at idle, %d via the menu), %s: %d keys, %d card swipes"
+        % (idle + menu, idle, menu, ", ".join(rest), c["keys"], c["cards"])
+    )
 
 
 def _keys(evs):
@@ -153,7 +173,13 @@ class Center:
             rep[37] = "11230000" + ("0000" + str(self.rrn))[-4:]
             rep[38] = "654321"
             rep[15] = "1123"
-        if mti != "0800":
+            if req.get(3) == "310000":  # balance inquiry: ¥1,234.56
+                rep[54] = "1001156C000000123456"
+        elif mti == "0500":  # settlement: the center's totals agree (flag 1)
+            f48 = req.get(48, "0" * 62)
+            rep[48] = f48[0:30] + "1" + f48[31:61] + "1"
+            rep[15] = "1123"
+        if mti not in ("0800", "0500", "0320", "0820"):
             rep[64] = bytes(8)
             rep[64] = mac.compute("ecb", self.mak, iso8583.mab(rep))
         return ("reply", iso8583.pack_frame(iso8583.swap_tpdu(tpdu), header, iso8583.encode(rep)))
