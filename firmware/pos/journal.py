@@ -59,35 +59,55 @@ def scan(data):
 
 
 class Journal:
+    # RAM: only the record count and the last sequence number are kept; the records stay
+    # in the file and entries() reads them when a flow needs them (void, refund, query,
+    # reprint, settlement), so the heap does not grow with the batch.
     def __init__(self, storage, name="journal.log"):
         self.storage = storage
         self.name = name
-        self.records = []
+        self.count = 0
+        self._last_seq = 0
         self.recovered_bytes = 0
         self.load()
 
     def load(self):
+        # -> [(seq, obj)] of every whole record (a torn tail is cut off the file)
         data = self.storage.read(self.name) or b""
         records, good = scan(data)
         if good < len(data):
             # a torn tail: keep what is whole, drop the rest
             self.recovered_bytes = len(data) - good
             self.storage.truncate(self.name, good)
-        self.records = records
-        return self.records
+        self.count = len(records)
+        self._last_seq = records[-1][0] if records else 0
+        return records
+
+    def __len__(self):
+        return self.count
+
+    @property
+    def records(self):
+        # [(seq, obj)], read from the file
+        return scan(self.storage.read(self.name) or b"")[0]
 
     def next_seq(self):
-        return self.records[-1][0] + 1 if self.records else 1
+        return self._last_seq + 1
 
     def append(self, obj):
         seq = self.next_seq()
         self.storage.append(self.name, encode_record(seq, obj))
-        self.records.append((seq, obj))
+        self.count += 1
+        self._last_seq = seq
         return seq
 
     def entries(self):
-        return [r[1] for r in self.records]
+        # the records' objects, oldest first, read from the file
+        out = []
+        for r in self.records:
+            out.append(r[1])
+        return out
 
     def clear(self):
         self.storage.remove(self.name)
-        self.records = []
+        self.count = 0
+        self._last_seq = 0

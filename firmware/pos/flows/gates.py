@@ -8,7 +8,7 @@ def settlement_pending(t):
 
 def batch_full(t):
     limit = int(t.state.params.get("max_tx", 300) or 300)
-    return len(t.journal.records) >= limit
+    return t.journal.count >= limit
 
 
 def check(t, title, journalled=True):
