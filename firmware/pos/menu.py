@@ -128,9 +128,10 @@ def draw(t, node, page):
 def run(t):
     # Generator: the menu from the top until the user leaves it (CANCEL at the
     # top) or an action finishes (back to idle, as a real terminal does).
-    # RAM: the parsed tree (~12 KB on MicroPython) is held only while the menu
-    # is on screen: it is dropped while an action runs (the position is kept as
-    # item numbers) and when the menu is left.
+    # RAM: the parsed tree (~8 KB on MicroPython) is not kept: only a shallow copy of
+    # the node on screen (its label and its items' labels and actions) is; the tree is
+    # parsed again when the position changes (a submenu, CANCEL, MENU) or after an action
+    # (the position is kept as item numbers).
     try:
         r = yield from _run(t)
     finally:
@@ -143,11 +144,13 @@ def _run(t):
 
     path = []  # item indices from the root to the node on screen
     page = 0
+    node = None
     while True:
-        node = _node(t, path)
         if node is None:
-            path = []
-            continue
+            node = _view(t, path)
+            if node is None:
+                path = []
+                continue
         pages = draw(t, node, page)
         k = yield from ui.wait_key(t, ui.IDLE_TIMEOUT, menu_key=True)
         if k is None:
@@ -155,11 +158,13 @@ def _run(t):
         if k == K.MENU:
             path = []
             page = 0
+            node = None
         elif k == K.CANCEL:
             if not path:
                 return
             path.pop()
             page = 0
+            node = None
         elif k == K.DOWN:
             page = (page + 1) % pages
         elif k == K.UP:
@@ -171,13 +176,13 @@ def _run(t):
                 t.emit(("beep", "error"))
                 continue
             item = items[i]
+            node = None
             if item.get("items"):
                 path.append(i)
                 page = 0
             else:
                 action = item["action"]
-                node = items = item = None
-                t.reload_menu()
+                items = item = None
                 before = _loaded() if _UNLOAD else None
                 try:
                     again = yield from actions.run(t, action)
@@ -189,6 +194,28 @@ def _run(t):
                 page = 0
         else:
             t.emit(("beep", "error"))
+
+
+def _view(t, path):
+    # A shallow copy of the node at `path` ({"label", "items": [{"label", "items": True
+    # or None, "action"}]}), or None when the tree changed under the path; the parsed tree
+    # itself is dropped.
+    node = _node(t, path)
+    view = None
+    if node is not None:
+        items = []
+        for it in node["items"]:
+            items.append(
+                {
+                    "label": it["label"],
+                    "items": True if it.get("items") else None,
+                    "action": it.get("action"),
+                }
+            )
+        view = {"label": node["label"], "items": items}
+    node = None
+    t.reload_menu()
+    return view
 
 
 def _loaded():
