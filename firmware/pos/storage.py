@@ -21,6 +21,11 @@ class MemoryStorage:
     def read(self, name):
         return self.files.get(name)
 
+    def read_at(self, name, offset, n):
+        # n bytes (fewer at the end) from offset, or None when there is no such file
+        d = self.files.get(name)
+        return None if d is None else d[offset : offset + n]
+
     def write(self, name, data):
         self.files[name] = bytes(data)
 
@@ -76,6 +81,15 @@ class FileStorage:
         try:
             with open(self._path(name), "rb") as f:
                 return f.read()
+        except OSError:
+            return None
+
+    def read_at(self, name, offset, n):
+        # n bytes (fewer at the end) from offset, or None when there is no such file
+        try:
+            with open(self._path(name), "rb") as f:
+                f.seek(offset)
+                return f.read(n)
         except OSError:
             return None
 

@@ -1,10 +1,11 @@
 # Screen and receipt strings (zh default, en second), loaded from the data
 # files menus/strings_<lang>.json, and the host response-code texts.
 #
-# RAM: the strings file stays as its raw UTF-8 bytes (9 KB) and a key is found
-# in it when asked for; the parsed dict of the same file took 19 KB on
-# MicroPython. Response-code texts (a 14 KB dict parsed) are looked up in the
-# file on demand and not kept: they are shown once per transaction.
+# RAM: a key's value is read from the strings file when asked for, through a
+# small sorted index (see Strings); the parsed dict of the same file took 19 KB
+# on MicroPython, its raw bytes 9 KB. Response-code texts (a 14 KB dict parsed)
+# are looked up in the file on demand and not kept: they are shown once per
+# transaction.
 from pos.compat import json
 
 _QUOTE = 0x22
@@ -43,27 +44,116 @@ def _find_value(data, key):
     return None
 
 
+def _end_quote(data, i):
+    # -> index of the quote closing the JSON string whose text starts at data[i]
+    n = len(data)
+    while i < n:
+        c = data[i]
+        if c == _BACKSLASH:
+            i += 2
+            continue
+        if c == _QUOTE:
+            return i
+        i += 1
+    return -1
+
+
+def _hash(key):
+    # 24-bit hash of a key's bytes (small ints on MicroPython)
+    h = 0
+    for c in key:
+        h = (h * 31 + c) & 0xFFFFFF
+    return h
+
+
+def build_index(data):
+    # -> (hashes, offsets, lengths): for each top-level "key": "value" pair of a flat JSON
+    # object of strings, sorted by the key's hash: where the pair starts and its length.
+    from array import array
+
+    rows = []
+    n = len(data)
+    i = data.find(b"{") + 1
+    while 0 < i < n:
+        i = data.find(b'"', i)
+        if i < 0:
+            break
+        j = _end_quote(data, i + 1)
+        if j < 0:
+            break
+        k = data.find(b'"', j + 1)  # the value's opening quote (after the colon)
+        if k < 0:
+            break
+        end = _end_quote(data, k + 1)
+        if end < 0:
+            break
+        rows.append((_hash(data[i + 1 : j]), i, end + 1 - i))
+        i = end + 1
+    rows.sort()
+    hashes = array("I", [r[0] for r in rows])
+    offsets = array("I", [r[1] for r in rows])
+    lengths = array("H", [r[2] for r in rows])
+    return hashes, offsets, lengths
+
+
 class Strings:
+    # RAM: with a resources port that reads byte ranges (read_at), only an index is kept
+    # (per key: a 24-bit hash, the offset and the length of its "key": "value" pair, sorted
+    # by hash: ~2 KB for 220 keys) and each get() reads its pair from the file; otherwise
+    # the raw file (9 KB) is kept and searched.
     def __init__(self, resources, lang="zh"):
         self.resources = resources
         self.lang = lang
         self._data = None
+        self._index = None
+        self._name = None
 
     def set_lang(self, lang):
         if lang != self.lang:
             self.lang = lang
             self._data = None
+            self._index = None
 
     def _load(self):
-        data = self.resources.read("strings_" + self.lang + ".json")
+        name = "strings_" + self.lang + ".json"
+        data = self.resources.read(name)
         if data is None:
-            data = self.resources.read("strings_zh.json")
-        self._data = bytes(data) if data else b"{}"
+            name = "strings_zh.json"
+            data = self.resources.read(name)
+        data = bytes(data) if data else b"{}"
+        if data != b"{}" and hasattr(self.resources, "read_at"):
+            self._name = name
+            self._index = build_index(data)
+        else:
+            self._data = data
+
+    def _lookup(self, key):
+        if self._index is None and self._data is None:
+            self._load()
+        if self._index is None:
+            return _find_value(self._data, key)
+        k = key.encode()
+        h = _hash(k)
+        hashes, offsets, lengths = self._index
+        lo = 0
+        hi = len(hashes)
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if hashes[mid] < h:
+                lo = mid + 1
+            else:
+                hi = mid
+        while lo < len(hashes) and hashes[lo] == h:
+            pair = self.resources.read_at(self._name, offsets[lo], lengths[lo])
+            if pair is not None:
+                s = _find_value(pair, key)
+                if s is not None:
+                    return s
+            lo += 1
+        return None
 
     def get(self, key, *args):
-        if self._data is None:
-            self._load()
-        s = _find_value(self._data, key)
+        s = self._lookup(key)
         if s is None:
             return key
         if args:

@@ -1,0 +1,50 @@
+# pos.text.Strings keeps a sorted hash index of the strings file and reads each value
+# from the file when asked for (storage read_at); the answers are the file's values.
+from mptest import eq
+from pos.compat import json
+from pos.storage import MemoryStorage
+from pos.text import Strings, build_index, _hash
+from rig import menus_dir
+from pos.storage import FileStorage
+
+
+def test_every_shipped_string_reads_back_through_the_index_in_both_languages():
+    res = FileStorage(menus_dir(), readonly=True)
+    for lang in ("zh", "en"):
+        data = res.read("strings_" + lang + ".json")
+        expected = json.loads(data)
+        s = Strings(res, lang)
+        for key in sorted(expected):
+            eq(s.get(key), expected[key], key)
+        eq(len(s._index[0]), len(expected), "one index row per key")
+        eq(s._data, None, "the file's bytes are not kept")
+
+
+def test_unknown_key_answers_itself_and_args_are_formatted():
+    res = MemoryStorage({"strings_zh.json": b'{"a": "x%sy", "b": "q\\"uote"}'})
+    s = Strings(res, "zh")
+    eq(s.get("a", "-"), "x-y")
+    eq(s.get("b"), 'q"uote')
+    eq(s.get("c"), "c")
+
+
+def test_keys_with_the_same_hash_are_told_apart_by_the_file():
+    # "Aa" and "BB" collide under h * 31 + c
+    eq(_hash(b"Aa"), _hash(b"BB"))
+    res = MemoryStorage({"strings_zh.json": b'{"BB": "two", "Aa": "one", "z": "three"}'})
+    s = Strings(res, "zh")
+    eq(s.get("Aa"), "one")
+    eq(s.get("BB"), "two")
+    eq(s.get("z"), "three")
+    hashes = build_index(res.read("strings_zh.json"))[0]
+    eq(list(hashes), sorted(hashes), "sorted by hash")
+
+
+def test_a_port_without_read_at_keeps_the_raw_file():
+    class Plain:
+        def read(self, name):
+            return b'{"k": "v"}' if name == "strings_zh.json" else None
+
+    s = Strings(Plain(), "zh")
+    eq(s.get("k"), "v")
+    eq(s._data, b'{"k": "v"}')
