@@ -52,7 +52,7 @@ def encode(msg):
         head = _fromhex(mti)
     except ValueError:  # digits outside ASCII (str.isdigit allows them)
         raise Iso8583Error("mti", None, f"MTI must be 4 digits, got {mti!r}")
-    parts = [head, bm.to_bytes(8, "big")]
+    parts = [head, bm.to_bytes(8, "big")]  # type: list
     add = parts.append
     spec = _SPEC
     for f in sorted(k for k in msg if k != "mti"):

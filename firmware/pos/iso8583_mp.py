@@ -92,16 +92,17 @@ def _put(out, p, f, v):
         digits = True
         raw = None
     else:
-        raw = memoryview(v)  # type: ignore[arg-type]
-        n = len(raw)
+        text = memoryview(v)  # type: ignore[arg-type]
+        n = len(text)
         table = AN if kind == "an" else ANS
-        if not _chars_ok(raw, table):
-            i = first_bad(raw, table)
+        if not _chars_ok(text, table):
+            i = first_bad(text, table)
             raise Iso8583Error(
                 f,
                 None,
-                f"byte {raw[i]:02X} at position {i} is not allowed in an {kind} field",
+                f"byte {text[i]:02X} at position {i} is not allowed in an {kind} field",
             )
+        raw = text
     if lentype == 0:
         if n != maxlen:
             raise Iso8583Error(f, None, f"length {n}, expected {maxlen}")
