@@ -3,7 +3,6 @@
 # present fields allow (BCD digits nibble by nibble from the str's UTF-8 buffer, text and
 # binary copied in): no per-field temporaries. decode takes digits as slices of one hex
 # string of the body and text from a memoryview of it.
-from pos.cupspec import FIELDS
 from pos.isobase import (
     ANS,
     AN,
@@ -16,6 +15,30 @@ from pos.isobase import (
     check_mti,
     first_bad,
 )
+
+# pos.cupspec.FIELDS as bytes, 5 per field (the names left out; a core test checks that
+# the two agree): kind (_KINDS index), lentype, maxlen (2 bytes, big-endian), 1 if the
+# pad nibble of an odd fixed n field leads ('r'). Fields 0 and 1: zeros.
+_KINDS = ("b", "n", "z", "an", "ans")
+_SPEC = (
+    b"\x00\x00\x00\x00\x00" b"\x00\x00\x00\x00\x00" b"\x01\x02\x00\x13\x00" b"\x01\x00\x00\x06\x01"
+    b"\x01\x00\x00\x0c\x01" b"\x01\x00\x00\x0c\x01" b"\x01\x00\x00\x0c\x01" b"\x01\x00\x00\x0a\x01"
+    b"\x01\x00\x00\x08\x01" b"\x01\x00\x00\x08\x01" b"\x01\x00\x00\x08\x01" b"\x01\x00\x00\x06\x01"
+    b"\x01\x00\x00\x06\x01" b"\x01\x00\x00\x04\x01" b"\x01\x00\x00\x04\x01" b"\x01\x00\x00\x04\x01"
+    b"\x01\x00\x00\x04\x01" b"\x01\x00\x00\x04\x01" b"\x01\x00\x00\x04\x01" b"\x01\x00\x00\x03\x01"
+    b"\x01\x00\x00\x03\x01" b"\x01\x00\x00\x03\x01" b"\x01\x00\x00\x03\x00" b"\x01\x00\x00\x03\x01"
+    b"\x01\x00\x00\x03\x01" b"\x01\x00\x00\x02\x01" b"\x01\x00\x00\x02\x01" b"\x01\x00\x00\x01\x01"
+    b"\x03\x00\x00\x09\x01" b"\x03\x00\x00\x09\x01" b"\x03\x00\x00\x09\x01" b"\x03\x00\x00\x09\x01"
+    b"\x01\x02\x00\x0b\x00" b"\x01\x02\x00\x0b\x00" b"\x04\x02\x00\x1c\x00" b"\x02\x02\x00\x25\x00"
+    b"\x02\x03\x00\x68\x00" b"\x03\x00\x00\x0c\x01" b"\x03\x00\x00\x06\x01" b"\x03\x00\x00\x02\x01"
+    b"\x03\x00\x00\x03\x01" b"\x04\x00\x00\x08\x01" b"\x04\x00\x00\x0f\x01" b"\x04\x00\x00\x28\x01"
+    b"\x04\x02\x00\x19\x00" b"\x04\x02\x00\x4c\x00" b"\x04\x03\x03\xe7\x00" b"\x04\x03\x03\xe7\x00"
+    b"\x01\x03\x01\x42\x00" b"\x03\x00\x00\x03\x01" b"\x03\x00\x00\x03\x01" b"\x03\x00\x00\x03\x01"
+    b"\x00\x00\x00\x08\x01" b"\x01\x00\x00\x10\x01" b"\x03\x03\x00\x14\x00" b"\x00\x03\x00\xff\x00"
+    b"\x04\x03\x03\xe7\x00" b"\x04\x03\x03\xe7\x00" b"\x04\x03\x03\xe7\x00" b"\x04\x03\x03\xe7\x00"
+    b"\x01\x03\x00\x11\x00" b"\x01\x03\x00\x1d\x00" b"\x00\x03\x02\x00\x00" b"\x04\x03\x00\xa3\x00"
+    b"\x00\x00\x00\x08\x01"
+)  # fmt: skip
 
 
 def _chars_ok(raw, table):
@@ -43,11 +66,12 @@ def encode(msg):
         if type(k) is not int or k < 2 or k > 64:
             raise bad_key(k)
         bitmap[(k - 1) >> 3] |= 0x80 >> ((k - 1) & 7)
-        spec = FIELDS[k]
-        if spec[1] == "n" or spec[1] == "z":
-            bound += ((spec[3] + 1) >> 1) + spec[2]
+        s = 5 * k
+        maxlen = (_SPEC[s + 2] << 8) | _SPEC[s + 3]
+        if _SPEC[s] == 1 or _SPEC[s] == 2:
+            bound += ((maxlen + 1) >> 1) + _SPEC[s + 1]
         else:
-            bound += spec[3] + spec[2]
+            bound += maxlen + _SPEC[s + 1]
     out = bytearray(bound)
     d = memoryview(mti)  # type: ignore[arg-type]
     out[0] = ((d[0] - 48) << 4) | (d[1] - 48)
@@ -70,10 +94,10 @@ def encode(msg):
 
 def _put(out, p, f, v):
     # Checks field f's value and packs it at out[p:]; -> the offset after it.
-    spec = FIELDS[f]
-    kind = spec[1]
-    lentype = spec[2]
-    maxlen = spec[3]
+    s = 5 * f
+    kind = _KINDS[_SPEC[s]]
+    lentype = _SPEC[s + 1]
+    maxlen = (_SPEC[s + 2] << 8) | _SPEC[s + 3]
     digits = False
     if kind == "b":
         if type(v) is not bytes and type(v) is not bytearray:
@@ -123,7 +147,7 @@ def _put(out, p, f, v):
         # short fields through a small int: no buffer at all
         x = int(v) if n else 0
         k = (n + 1) >> 1
-        if n & 1 and not (lentype == 0 and spec[4] == "r"):
+        if n & 1 and not (lentype == 0 and _SPEC[s + 4]):
             x *= 10  # trailing pad nibble
         q = p + k - 1
         while q >= p:
@@ -133,7 +157,7 @@ def _put(out, p, f, v):
         return p + k
     d = memoryview(v)  # type: ignore[arg-type]
     i = 0
-    if n & 1 and lentype == 0 and spec[4] == "r":
+    if n & 1 and lentype == 0 and _SPEC[s + 4]:
         out[p] = d[0] & 15 if d[0] != 61 else 13  # leading pad nibble 0
         p += 1
         i = 1
@@ -183,10 +207,10 @@ def decode(body):
 
 def _field(body, hx, mv, end, pos, f, result):
     # Decodes field f at body[pos:] into result; -> the offset after it.
-    spec = FIELDS[f]
-    kind = spec[1]
-    lentype = spec[2]
-    maxlen = spec[3]
+    s = 5 * f
+    kind = _KINDS[_SPEC[s]]
+    lentype = _SPEC[s + 1]
+    maxlen = (_SPEC[s + 2] << 8) | _SPEC[s + 3]
     start = pos
     if lentype == 0:
         n = maxlen
@@ -227,7 +251,7 @@ def _field(body, hx, mv, end, pos, f, result):
     elif kind == "n" or kind == "z":
         a = 2 * pos
         if n & 1:
-            if lentype == 0 and spec[4] == "r":
+            if lentype == 0 and _SPEC[s + 4]:
                 pad = hx[a]
                 a += 1
             else:
