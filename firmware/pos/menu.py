@@ -214,7 +214,8 @@ def _view(t, path):
             )
         view = {"label": node["label"], "items": items}
     node = None
-    t.reload_menu()
+    if _UNLOAD:  # MicroPython: drop the tree (CPython keeps it until the menu is left)
+        t.reload_menu()
     return view
 
 

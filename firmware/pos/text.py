@@ -6,7 +6,7 @@
 # on MicroPython, its raw bytes 9 KB. Response-code texts (a 14 KB dict parsed)
 # are looked up in the file on demand and not kept: they are shown once per
 # transaction.
-from pos.compat import json
+from pos.compat import json, IS_MICROPYTHON
 
 _QUOTE = 0x22
 _BACKSLASH = 0x5C
@@ -100,12 +100,15 @@ class Strings:
     # RAM: with a resources port that reads byte ranges (read_at), only an index is kept
     # (per key: a 24-bit hash, the offset and the length of its "key": "value" pair, sorted
     # by hash: ~2 KB for 220 keys) and each get() reads its pair from the file; otherwise
-    # the raw file (9 KB) is kept and searched.
-    def __init__(self, resources, lang="zh"):
+    # the raw file (9 KB) is kept and searched. CPython keeps the parsed dict.
+    def __init__(self, resources, lang="zh", indexed=None):
+        # indexed: None = the index on MicroPython, the parsed dict on CPython
         self.resources = resources
         self.lang = lang
+        self.indexed = IS_MICROPYTHON if indexed is None else indexed
         self._data = None
         self._index = None
+        self._dict = None  # CPython
         self._name = None
 
     def set_lang(self, lang):
@@ -113,6 +116,7 @@ class Strings:
             self.lang = lang
             self._data = None
             self._index = None
+            self._dict = None
 
     def _load(self):
         name = "strings_" + self.lang + ".json"
@@ -121,6 +125,10 @@ class Strings:
             name = "strings_zh.json"
             data = self.resources.read(name)
         data = bytes(data) if data else b"{}"
+        if not self.indexed:
+            # desktop: the parsed dict (RAM is plentiful; a lookup is one dict access)
+            self._dict = json.loads(data)
+            return
         if data != b"{}" and hasattr(self.resources, "read_at"):
             self._name = name
             self._index = build_index(data)
@@ -128,8 +136,11 @@ class Strings:
             self._data = data
 
     def _lookup(self, key):
-        if self._index is None and self._data is None:
+        if self._index is None and self._data is None and self._dict is None:
             self._load()
+        if self._dict is not None:
+            s = self._dict.get(key)
+            return s if type(s) is str else None
         if self._index is None:
             return _find_value(self._data, key)
         k = key.encode()

@@ -1,5 +1,6 @@
-# pos.text.Strings keeps a sorted hash index of the strings file and reads each value
-# from the file when asked for (storage read_at); the answers are the file's values.
+# pos.text.Strings (indexed, as on MicroPython) keeps a sorted hash index of the strings
+# file and reads each value from the file when asked for (storage read_at); the answers
+# are the file's values. Unindexed (CPython's default) it keeps the parsed dict.
 from mptest import eq
 from pos.compat import json
 from pos.storage import MemoryStorage
@@ -13,7 +14,7 @@ def test_every_shipped_string_reads_back_through_the_index_in_both_languages():
     for lang in ("zh", "en"):
         data = res.read("strings_" + lang + ".json")
         expected = json.loads(data)
-        s = Strings(res, lang)
+        s = Strings(res, lang, indexed=True)
         for key in sorted(expected):
             eq(s.get(key), expected[key], key)
         eq(len(s._index[0]), len(expected), "one index row per key")
@@ -22,7 +23,7 @@ def test_every_shipped_string_reads_back_through_the_index_in_both_languages():
 
 def test_unknown_key_answers_itself_and_args_are_formatted():
     res = MemoryStorage({"strings_zh.json": b'{"a": "x%sy", "b": "q\\"uote"}'})
-    s = Strings(res, "zh")
+    s = Strings(res, "zh", indexed=True)
     eq(s.get("a", "-"), "x-y")
     eq(s.get("b"), 'q"uote')
     eq(s.get("c"), "c")
@@ -32,7 +33,7 @@ def test_keys_with_the_same_hash_are_told_apart_by_the_file():
     # "Aa" and "BB" collide under h * 31 + c
     eq(_hash(b"Aa"), _hash(b"BB"))
     res = MemoryStorage({"strings_zh.json": b'{"BB": "two", "Aa": "one", "z": "three"}'})
-    s = Strings(res, "zh")
+    s = Strings(res, "zh", indexed=True)
     eq(s.get("Aa"), "one")
     eq(s.get("BB"), "two")
     eq(s.get("z"), "three")
@@ -45,6 +46,15 @@ def test_a_port_without_read_at_keeps_the_raw_file():
         def read(self, name):
             return b'{"k": "v"}' if name == "strings_zh.json" else None
 
-    s = Strings(Plain(), "zh")
+    s = Strings(Plain(), "zh", indexed=True)
     eq(s.get("k"), "v")
     eq(s._data, b'{"k": "v"}')
+
+
+def test_unindexed_strings_answer_the_same_from_the_parsed_file():
+    res = FileStorage(menus_dir(), readonly=True)
+    expected = json.loads(res.read("strings_en.json"))
+    s = Strings(res, "en", indexed=False)
+    for key in sorted(expected):
+        eq(s.get(key), expected[key], key)
+    eq(s.get("no_such_key"), "no_such_key")
