@@ -66,3 +66,8 @@ def test_quick_bench_writes_every_issue_key_as_a_positive_number(tmp_path):
         fig["mp_live_heap_all_modules_bytes"] + fig["mp_max_live_heap_data_bytes"]
     )
     assert 0 < fig["mp_max_live_heap_bytes_board"]
+    assert isinstance(fig["mp_romfs"], bool)
+    assert fig["mp_max_live_heap_bytes_est_firmware_in_flash"] == (
+        fig["mp_max_live_heap_bytes"] - fig["firmware_mpy_bytes_board"]
+    )
+    assert 0 < fig["firmware_mpy_bytes_board"] < fig["firmware_mpy_bytes"]

@@ -231,7 +231,23 @@ def compile_mpy(dest):
     return total, count
 
 
+# modules a board never imports: the CPython halves (*_cp) and what only they and the
+# desktop tools use (tools/posterm/bench/mp.mjs leaves the same ones out)
+CPYTHON_ONLY = ("pos/cupspec.mpy",)
+
+
 def mpy_size():
     with tempfile.TemporaryDirectory() as tmp:
         total, count = compile_mpy(tmp)
-    return {"firmware_mpy_bytes": total, "firmware_mpy_files": count}
+        board = 0
+        for dirpath, _dirs, files in os.walk(tmp):
+            for name in files:
+                rel = os.path.relpath(os.path.join(dirpath, name), tmp).replace(os.sep, "/")
+                if name.endswith("_cp.mpy") or rel in CPYTHON_ONLY:
+                    continue
+                board += os.path.getsize(os.path.join(dirpath, name))
+    return {
+        "firmware_mpy_bytes": total,
+        "firmware_mpy_files": count,
+        "firmware_mpy_bytes_board": board,
+    }

@@ -2,7 +2,7 @@
 // MicroPython figures for `posterm bench`, on the WebAssembly build of MicroPython
 // (npm @micropython/micropython-webassembly-pyscript, pinned in package.json).
 //
-//   node tools/posterm/bench/mp.mjs [--quick] [--root DIR] [--settle] [--mpy DIR]
+//   node tools/posterm/bench/mp.mjs [--quick] [--root DIR] [--settle] [--mpy DIR] [--rounds N]
 //        [--f0200 HEX --f0810 HEX]
 //
 // Copies firmware/pos, menus and the bench's walk.py + mpcases.py into the VM's filesystem
@@ -12,7 +12,8 @@
 //   des: {n, us, alloc}, codec: [{n, us, alloc} for the 0200, the 0810],
 //   walk: {events, baseline, steps: [{live, us, key}], frames: [...]} (modules loaded as
 //   the board loads them), resident: the same with every firmware module imported first,
-//   all_modules: heap with every firmware module imported (from the baseline), version
+//   all_modules: heap with every firmware module imported (from the baseline),
+//   latency_rounds: the key latencies (us) of N runs of the board's walk, version
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,6 +23,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const settle = args.includes("--settle");
+const roundsArg = args.indexOf("--rounds");
+const rounds = roundsArg >= 0 ? parseInt(args[roundsArg + 1], 10) : 1;
 const rootArg = args.indexOf("--root");
 const root = rootArg >= 0 ? path.resolve(args[rootArg + 1]) : path.resolve(here, "..", "..", "..");
 function hexArg(name) {
@@ -119,11 +122,19 @@ function runWalk(resident) {
 
 await freshVm();
 const version = call("_r = '.'.join(str(v) for v in sys.implementation.version[:3])");
-const result = { version, quick, modules: mods };
+// ROMFS (bytecode run in place from flash, as a board with the firmware in ROMFS runs it)?
+const romfs = call("import vfs\n_r = hasattr(vfs, 'VfsRom') or hasattr(vfs, 'rom_ioctl')");
+const result = { version, quick, modules: mods, romfs };
 result.resident = runWalk(true);
 result.all_modules = result.resident.modules;
 await freshVm();
 result.walk = runWalk(false);
+// more rounds of the board's walk (fresh VMs) for the latency figure only
+result.latency_rounds = [result.walk.steps.filter((x) => x.key).map((x) => x.us)];
+for (let r = 1; r < rounds; r++) {
+  await freshVm();
+  result.latency_rounds.push(runWalk(false).steps.filter((x) => x.key).map((x) => x.us));
+}
 
 // DES and codec.
 call("_r = mpcases.des_setup()");
