@@ -119,6 +119,8 @@ def _pairs(rounds):
 
 class DesKey:
     # A DES (8-byte) or 3DES EDE (16 or 24-byte) key with pre-computed round keys.
+    # RAM: the decryption schedule is built on the first decryption (a terminal mostly
+    # encrypts: PIN blocks, MACs), and a 16-byte key's K1 stages are one object used twice.
     def __init__(self, key):
         if not isinstance(key, (bytes, bytearray)):
             raise CryptoError("key must be bytes")
@@ -127,17 +129,31 @@ class DesKey:
             raise CryptoError(f"key must be 8, 16 or 24 bytes, got {n}")
         if _crypt is None:
             _build_sp()
-        k1 = _schedule(key[0:8])
+        self._key = bytes(key)
+        self._dec = None
+        p1 = _pairs(_schedule(key[0:8]))
         if n == 8:
-            self._enc = (_pairs(k1),)
-            self._dec = (_pairs(k1[::-1]),)
+            self._enc = (p1,)
         else:
             k2 = _schedule(key[8:16])
-            k3 = _schedule(key[16:24]) if n == 24 else k1
-            # EDE: E(k1) D(k2) E(k3); decryption: D(k3) E(k2) D(k1).
-            self._enc = (_pairs(k1), _pairs(k2[::-1]), _pairs(k3))
-            self._dec = (_pairs(k3[::-1]), _pairs(k2), _pairs(k1[::-1]))
+            p3 = _pairs(_schedule(key[16:24])) if n == 24 else p1
+            # EDE: E(k1) D(k2) E(k3)
+            self._enc = (p1, _pairs(k2[::-1]), p3)
         self.size = n
+
+    def _decs(self):
+        # decryption: D(k3) E(k2) D(k1)
+        d = self._dec
+        if d is None:
+            key = self._key
+            q1 = _pairs(_schedule(key[0:8])[::-1])
+            if len(key) == 8:
+                d = (q1,)
+            else:
+                q3 = _pairs(_schedule(key[16:24])[::-1]) if len(key) == 24 else q1
+                d = (q3, _pairs(_schedule(key[8:16])), q1)
+            self._dec = d
+        return d
 
     def encrypt_block(self, block):
         out = bytearray(8)
@@ -146,7 +162,7 @@ class DesKey:
 
     def decrypt_block(self, block):
         out = bytearray(8)
-        _crypt(self._dec, block, 0, out, 0)
+        _crypt(self._decs(), block, 0, out, 0)
         return bytes(out)
 
     def encrypt_into(self, src, src_off, dst, dst_off):
@@ -154,13 +170,13 @@ class DesKey:
         _crypt(self._enc, src, src_off, dst, dst_off)
 
     def decrypt_into(self, src, src_off, dst, dst_off):
-        _crypt(self._dec, src, src_off, dst, dst_off)
+        _crypt(self._decs(), src, src_off, dst, dst_off)
 
     def encrypt(self, data):
         return _ecb(self._enc, data)
 
     def decrypt(self, data):
-        return _ecb(self._dec, data)
+        return _ecb(self._decs(), data)
 
 
 def _ecb(stages, data):

@@ -27,8 +27,19 @@ def clear_block(pin, pan):
     return bytes(block)
 
 
+_last = [None, None]  # one-entry cache: (PIK bytes, DesKey); the PIK changes at sign-in
+
+
+def _key(pik):
+    # the PIK's DesKey: its key schedule (two on MicroPython: ~2 ms) once per PIK
+    if _last[0] != pik:
+        _last[1] = DesKey(pik)
+        _last[0] = bytes(pik)
+    return _last[1]
+
+
 def encrypt(pik, pin, pan):
-    return DesKey(pik).encrypt_block(clear_block(pin, pan))
+    return _key(pik).encrypt_block(clear_block(pin, pan))
 
 
 def decrypt_pin(pik, block, pan):
