@@ -79,7 +79,7 @@ def _ecb_mac_by_cryptography(key, mab):
         r[i % 8] ^= b
     h = r.hex().upper().encode()
     e1 = _ecb(key, h[:8])
-    e2 = _ecb(key, bytes(a ^ b for a, b in zip(e1, h[8:])))
+    e2 = _ecb(key, bytes(a ^ b for a, b in zip(e1, h[8:], strict=True)))
     return e2[:4].hex().upper().encode()
 
 
@@ -109,7 +109,7 @@ def test_x919_is_iso9797_algorithm_3(key, mab):
 
 def test_pin_block_by_hand_and_under_cryptography():
     pan = "6212142000000000012"
-    clear = bytes(a ^ b for a, b in zip(H("06123456FFFFFFFF"), H("0000200000000001")))
+    clear = bytes(a ^ b for a, b in zip(H("06123456FFFFFFFF"), H("0000200000000001"), strict=True))
     assert pinblock.clear_block("123456", pan) == clear
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -28,7 +28,8 @@ def _take(tmk, name, enc, check):
     if _kcv(clear) != check:
         raise KeyCheckError(
             name,
-            f"check value mismatch (got {check.hex().upper()}, key gives {_kcv(clear).hex().upper()})",
+            "check value mismatch (got %s, key gives %s)"
+            % (check.hex().upper(), _kcv(clear).hex().upper()),
         )
     return clear
 

@@ -10,7 +10,8 @@ MAK = bytes.fromhex("89ABCDEF01234567")
 
 class Center:
     def __init__(self, menu_json=None, menu_version=1):
-        self.mode = []  # a queue of one-shot behaviours: "timeout", "link", "badmac", "code:NN", "badkcv"
+        # a queue of one-shot behaviours: "timeout", "link", "badmac", "code:NN", "badkcv"
+        self.mode = []
         self.menu_json = menu_json
         self.menu_version = menu_version
         self.requests = []

@@ -91,7 +91,10 @@ def flash(
         info = dev.info()
         res.mpy = info["mpy"]
         try:
-            tree = tree_fn(res.mpy) if tree_fn else build.deploy_tree(board, res.mpy, config=config)
+            if tree_fn:
+                tree = tree_fn(res.mpy)
+            else:
+                tree = build.deploy_tree(board, res.mpy, config=config)
         except build.BuildError as e:
             raise FlashError(str(e)) from None
         res.changed, res.removed = plan(tree, info.get("manifest"), full)

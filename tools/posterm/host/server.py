@@ -47,7 +47,8 @@ def _summary(req, rep, started):
     what = f60[8:11] if req["mti"][1] in "358" else req.get(3, "-")
     ms = (time.monotonic() - started) * 1000
     code = rep.get(39, "-") if rep else "none"
-    return f"{req.get(41, '-')} {req['mti']} {what or '-'} trace={req.get(11, '-')} 39={code} {ms:.0f}ms"
+    trace = req.get(11, "-")
+    return f"{req.get(41, '-')} {req['mti']} {what or '-'} trace={trace} 39={code} {ms:.0f}ms"
 
 
 def _corrupt(mac_value):
