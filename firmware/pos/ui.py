@@ -188,3 +188,34 @@ def read_card(t, title, amount=None):
 
 def blank(t):
     t.show(Frame(t.rows, t.cols))
+
+
+def pager(t, title, lines, group=1, numbered=True):
+    # A read-only list under an inverse title: lines are (text, align) pairs; UP/DOWN page,
+    # ENTER/CANCEL (or the timeout) leave. `group` keeps that many lines together on a page
+    # (a label and its value); the title shows "n/N" when `numbered` (always) or when there is
+    # more than one page (numbered=False).
+    from pos.screen import Frame
+
+    per = max(group, ((t.rows - 1) // group) * group)
+    pages = max(1, (len(lines) + per - 1) // per)
+    page = 0
+    while True:
+        f = Frame(t.rows, t.cols)
+        head = title
+        if numbered or pages > 1:
+            head = title + " " + str(page + 1) + "/" + str(pages)
+        f.put(0, head, "center", True)
+        for j in range(per):
+            i = page * per + j
+            if i >= len(lines) or 1 + j >= t.rows:
+                break
+            f.put(1 + j, lines[i][0], lines[i][1])
+        t.show(f)
+        k = yield from wait_key(t, IDLE_TIMEOUT)
+        if k is None or k in (K.CANCEL, K.ENTER):
+            return
+        if k == K.DOWN:
+            page = (page + 1) % pages
+        elif k == K.UP:
+            page = (page - 1) % pages

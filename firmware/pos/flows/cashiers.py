@@ -147,8 +147,6 @@ def _set_new(t, title, code):
 
 def show_list(t):
     # 3.4.4 柜员查询: the cashiers, the current one marked with *; UP/DOWN page
-    from pos import keys as K
-    from pos.screen import Frame
 
     title = t.s("op_list_title")
     if not (yield from auth.require_supervisor(t, title)):
@@ -163,24 +161,5 @@ def show_list(t):
             parts.append(c + ("*" if c == t.state.operator else " "))
         rows.append(" ".join(parts).rstrip())
         i += per_row
-    per_page = max(1, t.rows - 1)
-    pages = max(1, (len(rows) + per_page - 1) // per_page)
-    page = 0
-    while True:
-        f = Frame(t.rows, t.cols)
-        head = t.s("op_list_head", len(codes))
-        if pages > 1:
-            head += " " + str(page + 1) + "/" + str(pages)
-        f.put(0, head, "center", True)
-        for r in range(per_page):
-            j = page * per_page + r
-            if j < len(rows):
-                f.put(r + 1, rows[j])
-        t.show(f)
-        k = yield from ui.wait_key(t, ui.IDLE_TIMEOUT)
-        if k is None or k in (K.CANCEL, K.ENTER):
-            return
-        if k == K.DOWN:
-            page = (page + 1) % pages
-        elif k == K.UP:
-            page = (page - 1) % pages
+    lines = [(row, "left") for row in rows]
+    yield from ui.pager(t, t.s("op_list_head", len(codes)), lines, numbered=False)

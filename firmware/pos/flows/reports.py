@@ -2,9 +2,7 @@
 # transaction detail and totals on paper, the totals on screen (统计), and
 # deleting a stuck reversal (删除冲正, supervisor only).
 from pos import ui, receipt, settlement, comm
-from pos import keys as K
 from pos.flows import printing, txn, reversal
-from pos.screen import Frame
 
 
 def reprint_any(t):
@@ -67,26 +65,10 @@ def total_lines(t):
 
 def totals(t):
     # 交易统计: pages of the totals; UP/DOWN page, ENTER/CANCEL leave
-    title = t.s("tx_totals_title")
-    lines = total_lines(t)
-    per = max(1, t.rows - 1)
-    pages = (len(lines) + per - 1) // per
-    page = 0
-    while True:
-        f = Frame(t.rows, t.cols)
-        f.put(0, title + " " + str(page + 1) + "/" + str(pages), "center", True)
-        for j in range(per):
-            i = page * per + j
-            if i < len(lines):
-                f.put(1 + j, lines[i], "right" if lines[i].startswith("  ") else "left")
-        t.show(f)
-        k = yield from ui.wait_key(t, ui.IDLE_TIMEOUT)
-        if k is None or k in (K.CANCEL, K.ENTER):
-            return
-        if k == K.DOWN:
-            page = (page + 1) % pages
-        elif k == K.UP:
-            page = (page - 1) % pages
+    rows = []
+    for line in total_lines(t):
+        rows.append((line, "right" if line.startswith("  ") else "left"))
+    yield from ui.pager(t, t.s("tx_totals_title"), rows)
 
 
 def delete_reversal(t):
