@@ -48,15 +48,9 @@ def completion_void(t):
 def _by_auth_code(t, title, kind, mti, proc, tx_type, supervisor):
     # A pre-auth void or a completion: the pre-auth may be from an earlier
     # batch, so it is named by its auth code and date, as on the slip.
-    ok = yield from gates.check(t, title)
+    ok = yield from txn.begin(t, title, supervisor)
     if not ok:
         return None
-    if supervisor:
-        from pos.flows import auth
-
-        ok = yield from auth.require_supervisor(t, title)
-        if not ok:
-            return None
     card = yield from ui.read_card(t, title)
     if card is None:
         return None

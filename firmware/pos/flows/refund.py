@@ -3,17 +3,12 @@
 # original), PIN optional. 0220 / 200000 / 25=00 / 60.1=25, 61 = twelve zeros +
 # MMDD, 63 = "000". An advice: never reversed.
 from pos import ui
-from pos.flows import gates, txn, purchase
+from pos.flows import txn, purchase
 
 
 def run(t):
     title = t.s("tx_refund")
-    ok = yield from gates.check(t, title)
-    if not ok:
-        return None
-    from pos.flows import auth
-
-    ok = yield from auth.require_supervisor(t, title)
+    ok = yield from txn.begin(t, title, supervisor=True)
     if not ok:
         return None
     card = yield from ui.read_card(t, title)

@@ -5,6 +5,19 @@ from pos import comm, ui, clock
 from pos.flows import reversal, printing
 
 
+def begin(t, title, supervisor=False, journalled=True):
+    # Generator -> True when a transaction may start: the gates (sign-in, settlement,
+    # full batch), then the supervisor's password where the transaction needs it.
+    from pos.flows import gates
+
+    ok = yield from gates.check(t, title, journalled)
+    if ok and supervisor:
+        from pos.flows import auth
+
+        ok = yield from auth.require_supervisor(t, title)
+    return ok
+
+
 def run_online(t, title, kind, msg, rec, reversible=True):
     # Generator -> the journal record when approved, else None.
     reply = yield from send_online(t, title, kind, msg, reversible)

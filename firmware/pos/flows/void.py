@@ -3,7 +3,7 @@
 # original amount, its RRN (37), auth code (38) and batch + trace (61).
 # Reversible; the slip prints the amount negative.
 from pos import ui
-from pos.flows import gates, txn, purchase
+from pos.flows import txn, purchase
 
 
 def run(t):
@@ -14,12 +14,7 @@ def run(t):
 def void_of(t, title, orig_kind, kind, cond, tx_type):
     # The void of a purchase (or of a pre-auth completion): both are found by
     # trace in the current batch's journal.
-    ok = yield from gates.check(t, title)
-    if not ok:
-        return None
-    from pos.flows import auth
-
-    ok = yield from auth.require_supervisor(t, title)
+    ok = yield from txn.begin(t, title, supervisor=True)
     if not ok:
         return None
     trace = yield from txn.enter_trace(t, title)
