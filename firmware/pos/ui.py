@@ -129,6 +129,14 @@ def mask_pan(pan):
     return pan[:6] + "*" * (len(pan) - 10) + pan[-4:]
 
 
+def screen_pan(pan, cols):
+    # mask_pan for a screen row: 6 + 4 shown, fewer stars when the row is too narrow
+    masked = mask_pan(pan)
+    if len(masked) <= cols or len(pan) <= 10:
+        return masked
+    return pan[:6] + "*" * max(1, cols - 10) + pan[-4:]
+
+
 def luhn_ok(pan):
     total = 0
     alt = False

@@ -39,6 +39,7 @@ def run(t):
         return None
     t.emit(("beep", "ok"))
     sign = "-" if fen < 0 else ""
-    body = [ui.mask_pan(pan), t.s("tx_balance_is"), "\uffe5" + sign + ui.format_amount(abs(fen))]
+    amount = "\uffe5" + sign + ui.format_amount(abs(fen))
+    body = [ui.screen_pan(pan, t.cols), t.s("tx_balance_is"), amount]
     yield from ui.notice(t, title, body)
     return fen

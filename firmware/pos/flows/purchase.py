@@ -16,7 +16,7 @@ def run(t, card=None):
         if card is None:
             return
     else:
-        prompt = ui.mask_pan(card[0]) + "\n" + t.s("enter_amount")
+        prompt = ui.screen_pan(card[0], t.cols) + "\n" + t.s("enter_amount")
         amount = yield from ui.enter_amount(t, title, prompt)
         if amount is None:
             return

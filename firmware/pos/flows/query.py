@@ -6,14 +6,6 @@ from pos.screen import Frame
 from pos.flows import txn
 
 
-def screen_pan(pan, cols):
-    # 6 + 4 shown; fewer stars when the row is too narrow for the whole length
-    masked = ui.mask_pan(pan)
-    if len(masked) <= cols or len(pan) <= 10:
-        return masked
-    return pan[:6] + "*" * max(1, cols - 10) + pan[-4:]
-
-
 def entry_lines(t, e):
     kind = e.get("type", "")
     sign = "-" if kind in receipt.NEGATIVE else ""
@@ -21,7 +13,7 @@ def entry_lines(t, e):
     lines = [
         t.s(receipt.TYPE_KEYS.get(kind, "tx_" + kind)) + " " + sign
         + ui.format_amount(e.get("amount", 0)),
-        screen_pan(e.get("pan", ""), t.cols),
+        ui.screen_pan(e.get("pan", ""), t.cols),
         t.s("slip_trace") + e.get("trace", "") + " " + tm[0:2] + ":" + tm[2:4],
     ]
     if txn.is_voided(t, e.get("trace")):
