@@ -138,3 +138,16 @@ def test_reprint_last_says_reprint():
     _buy(r)
     r.press("CANCEL", "MENU", "2", "1")
     contains(r.receipt_text(), "重打印")
+
+
+def test_reversal_copy_drops_pin_track_and_reference_fields():
+    from pos.flows import reversal
+
+    msg = {"mti": "0200", 2: PAN, 3: "200000", 11: "000007", 26: "12", 35: PAN + "=3012",
+           37: "112309000002", 52: b"\x01" * 8, 53: "2600000000000000", 64: b"12345678"}
+    back = reversal.to_message(reversal.to_record(msg, "98"))
+    eq(back["mti"], "0400")
+    eq(back[39], "98")
+    eq(back[11], "000007", "the original trace")
+    for f in (26, 35, 37, 52, 53, 64):
+        true(f not in back, "field %d dropped" % f)

@@ -4,7 +4,7 @@
 # before settlement), retried up to the "retries" parameter.
 from pos import comm, ui
 
-_DROP = (26, 35, 36, 52, 53, 64)
+_DROP = (26, 35, 36, 37, 52, 53, 64)  # reference §6.2 (64 gets a new MAC)
 _BINARY = (52, 55, 62, 64)
 
 REASON_TIMEOUT = "98"
