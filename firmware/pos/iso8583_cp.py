@@ -4,7 +4,7 @@
 # field specs unpacked into a table (no call per field).
 from pos.cupspec import FIELDS
 from pos.isobase import ANS, AN, Iso8583Error, bad_key, check_body, check_head, check_mti
-from pos.isobase import first_bad
+from pos.isobase import ANS_IN, PAD_OK, as_text, first_bad
 
 _B = 0
 _N = 1
@@ -16,6 +16,7 @@ _SPEC = [None] * 65
 _DELETE = {}
 for _t in (AN, ANS):
     _DELETE[_t] = bytes([c for c in range(256) if _t[c]])
+_DELETE_IN = bytes([c for c in range(256) if ANS_IN[c]])
 for _f in range(2, 65):
     _name, _kind, _lt, _ml, _align = FIELDS[_f]
     _tab = AN if _kind == "an" else ANS
@@ -157,12 +158,14 @@ def decode(body):
                 value = body[pos:stop]
             elif kind == _T:
                 raw = body[pos:stop]
+                if kname == "ans":
+                    table, delete = ANS_IN, _DELETE_IN
                 if raw.translate(None, delete):
                     j = first_bad(raw, table)
                     raise Iso8583Error(
                         f, pos + j, f"byte {raw[j]:02X} is not allowed in an {kname} field"
                     )
-                value = raw.decode()
+                value = as_text(raw)
             else:
                 a = 2 * pos
                 if n & 1:
@@ -171,7 +174,7 @@ def decode(body):
                         a += 1
                     else:
                         pad = hx[a + n]
-                    if pad != "0":
+                    if pad not in PAD_OK:
                         raise Iso8583Error(f, pos, f"pad nibble is {pad.upper()}, expected 0")
                 value = hx[a : a + n]
                 if value and not value.isdigit():

@@ -5,7 +5,10 @@
 # string of the body and text from a memoryview of it.
 from pos.isobase import (
     ANS,
+    ANS_IN,
     AN,
+    PAD_OK,
+    as_text,
     NIBBLE_BITS,
     Iso8583Error,
     bad_key,
@@ -179,7 +182,7 @@ def _text(body, mv, a, b, table):
     for i in range(a, b):
         if not table[body[i]]:
             return None
-    return str(mv[a:b], "ascii")
+    return as_text(mv[a:b])
 
 
 def decode(body):
@@ -256,7 +259,7 @@ def _field(body, hx, mv, end, pos, f, result):
                 a += 1
             else:
                 pad = hx[a + n]
-            if pad != "0":
+            if pad not in PAD_OK:
                 raise Iso8583Error(f, pos, f"pad nibble is {pad.upper()}, expected 0")
         value = hx[a : a + n] if n else ""
         if kind == "n":
@@ -267,7 +270,7 @@ def _field(body, hx, mv, end, pos, f, result):
                 raise Iso8583Error(f, pos, f"bad track nibbles {value.upper()}")
             value = value.replace("d", "=")
     else:
-        table = AN if kind == "an" else ANS
+        table = AN if kind == "an" else ANS_IN
         value = _text(body, mv, pos, pos + size, table)
         if value is None:
             raw = body[pos : pos + size]

@@ -35,6 +35,20 @@ def _allowed(chars):
 
 AN = _allowed(b" 0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 ANS = _allowed(bytes(range(0x20, 0x7F)))
+# Decoding is lenient where real hosts are: an 'ans' field (e.g. 63 with the issuer's name)
+# may carry GBK bytes, which come back as one character per byte unless they are UTF-8.
+ANS_IN = _allowed(bytes(range(0x20, 0x100)))
+
+
+def as_text(raw):
+    try:
+        return str(raw, "utf-8")
+    except UnicodeError:
+        return "".join([chr(c) for c in raw])
+
+
+# A pad nibble of an odd-length BCD field: 0 here, F from many real terminals and hosts.
+PAD_OK = ("0", "f")
 
 
 def first_bad(raw, table):

@@ -249,3 +249,22 @@ def test_every_short_numeric_field_packs_its_digits_and_pad_nibble():
             body = iso8583.encode({"mti": "0800", f: v})
             eq(body[10:], bytes.fromhex(prefix + h), "field %d, %d digits" % (f, n))
             eq(iso8583.decode(body)[f], v, "field %d round trip" % f)
+
+
+def test_decoding_accepts_what_real_hosts_send_gbk_in_63_and_f_padded_track():
+    from pos import iso8583
+
+    msg = {"mti": "0210", 3: "000000", 11: "000001", 35: "6212142000000000012=30121",
+           39: "00", 63: "CUP"}
+    body = bytearray(iso8583.encode(msg))
+    # field 35 has 25 digits: ...2D 30 12 1<pad>
+    i = bytes(body).index(bytes.fromhex("2d301210")) + 3
+    eq(body[i] & 0x0F, 0, "pad nibble written as 0")
+    body[i] |= 0x0F  # a host that pads with F
+    gbk = bytes.fromhex("435550d6d0b9fad2f8d0d0")  # "CUP" + 中国银行 in GBK
+    body = bytes(body[:-5]) + bytes([0x00, 0x11]) + gbk  # 63 again: BCD length 011 + 11 bytes
+    got = iso8583.decode(body)
+    eq(got[35], "6212142000000000012=30121")
+    eq(got[63][:3], "CUP")
+    eq(len(got[63]), len(gbk), "one character per GBK byte")
+    eq(got[39], "00")
