@@ -17,3 +17,25 @@ def test_wifi_options_become_the_board_config():
         wifi_config("shop", "nohostport")
     tree = deploy_tree("esp32", 6, config=cfg)
     assert json.loads(tree["/board.json"]) == {"board": "esp32", **cfg}
+
+
+def test_the_board_profile_comes_from_what_the_board_says():
+    import pytest
+
+    from posterm.flash.device import FlashError
+    from posterm.flash.flasher import board_for
+
+    pico_w = {"platform": "rp2", "machine": "Raspberry Pi Pico W with RP2040"}
+    esp = {"platform": "esp32", "machine": "Generic ESP32 module with ESP32"}
+    pico = {"platform": "rp2", "machine": "Raspberry Pi Pico with RP2040"}
+    assert board_for(pico, None) == "pico"
+    assert board_for(pico_w, None) == "pico_w"
+    assert board_for(esp, None) == "esp32"
+    assert board_for(pico_w, "pico") == "pico"  # a Pico W may run the plain Pico profile
+    with pytest.raises(FlashError) as e:
+        board_for(esp, "pico")
+    assert "use --board esp32" in e.value.hint
+    with pytest.raises(FlashError) as e:
+        board_for({"platform": "webassembly", "machine": ""}, None)
+    assert "--board" in e.value.hint
+    assert board_for({"platform": "webassembly", "machine": ""}, "pico") == "pico"

@@ -20,7 +20,12 @@ def register(subparsers, common_options):
         metavar="PORT",
         help="serial port (/dev/ttyACM0, COM3) or a pyserial URL (socket://HOST:PORT)",
     )
-    p.add_argument("--board", choices=BOARDS, default="pico", help="board profile (pico)")
+    p.add_argument(
+        "--board",
+        choices=BOARDS,
+        default=None,
+        help="board profile (default: what the board says it is: rp2 -> pico/pico_w, esp32)",
+    )
     p.add_argument(
         "--full", action="store_true", help="send every file, whatever the manifest says"
     )

@@ -30,9 +30,13 @@ try:
         _m = json.loads(f.read())
 except (OSError, ValueError):
     _m = None
+try:
+    _mach = os.uname().machine
+except (AttributeError, OSError):
+    _mach = ''
 print(json.dumps({'mpy': getattr(sys.implementation, '_mpy', 0) & 0xFF,
                   'platform': sys.platform, 'version': list(sys.implementation.version),
-                  'manifest': _m}))
+                  'machine': _mach, 'manifest': _m}))
 """
 
 _MKDIRS = """

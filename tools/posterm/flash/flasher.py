@@ -65,6 +65,36 @@ class Progress:
         self.stream.write("\n")
 
 
+def detect_board(info):
+    """The board profile for a board's info (platform, machine), or None."""
+    platform = info.get("platform", "")
+    machine = info.get("machine", "")
+    if platform == "rp2":
+        return "pico_w" if "Pico W" in machine else "pico"
+    if platform == "esp32":
+        return "esp32"
+    return None
+
+
+def board_for(info, asked):
+    """The profile to flash: the one asked for, checked against what the board says it is."""
+    seen = detect_board(info)
+    what = f"{info.get('platform', '?')} ({info.get('machine') or 'unknown machine'})"
+    if asked is None:
+        if seen is None:
+            raise FlashError(
+                f"cannot tell which board this is: {what}",
+                "say it with --board " + " or ".join(BOARDS),
+            )
+        return seen
+    if seen is not None and seen.split("_")[0] != asked.split("_")[0]:
+        raise FlashError(
+            f"the board on this port is {what}, not a {asked}",
+            f"use --board {seen} (or leave --board out)",
+        )
+    return asked
+
+
 def flash(
     port,
     board="pico",
@@ -78,9 +108,10 @@ def flash(
     reset=True,
     config=None,
 ):
-    """Flash the board on port. tree_fn(mpy_version) -> deploy tree (tests); on_file(path)
+    """Flash the board on port. board None: the profile the board's own answer names (rp2 ->
+    pico / pico_w, esp32 -> esp32). tree_fn(mpy_version) -> deploy tree (tests); on_file(path)
     is called after each uploaded file (tests interrupt a flash there)."""
-    if board not in BOARDS:
+    if board is not None and board not in BOARDS:
         raise FlashError(f"unknown board {board!r}", "use --board " + " or ".join(BOARDS))
     started = time.monotonic()
     res = Result()
@@ -89,6 +120,7 @@ def flash(
     try:
         dev.enter()
         info = dev.info()
+        board = board_for(info, board)
         res.mpy = info["mpy"]
         try:
             if tree_fn:
