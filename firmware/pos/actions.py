@@ -62,12 +62,15 @@ def preload():
 
 
 def run(t, name, *args):
-    # Generator: run an action's flow. -> True to stay in the menu.
-    fn = flow(name)
-    if fn is None:
+    # Generator: run an action's flow as an overlay (pos.overlay: the modules it imports
+    # are dropped when it ends, on a board). -> True to stay in the menu.
+    entry = ACTIONS.get(name)
+    if entry is None:
         from pos import ui
 
         yield from ui.notice(t, None, t.s("no_such_function"), timeout=5)
         return True
-    yield from fn(t, *args)
-    return ACTIONS[name][2]
+    from pos import overlay
+
+    yield from overlay.run(entry[0], entry[1], t, *args)
+    return entry[2]

@@ -3,6 +3,7 @@
 # fields 3, 4, 11, 41, 42 match, then 39, and only when 39 = 00 the MAC.
 from pos import iso8583, mac as macmod
 from pos import ui
+from pos.request import z as _z, batch_str, base_fields  # noqa: F401
 from pos.compat import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -42,24 +43,6 @@ def tpdu(t):
 
 def header(t):
     return hex_bytes(t.state.params.get("header", "603100000000"))
-
-
-def base_fields(t, msg, trace=None):
-    p = t.state.params
-    if trace is not None:
-        msg[11] = _z(trace, 6)
-    msg[41] = p["tid"]
-    msg[42] = p["mid"]
-    return msg
-
-
-def _z(n, width):
-    s = str(n)
-    return "0" * (width - len(s)) + s if len(s) < width else s
-
-
-def batch_str(t):
-    return _z(t.state.batch, 6)
 
 
 def add_mac(t, msg):
@@ -114,6 +97,13 @@ def exchange(t, msg, title, with_mac=True, before_send=None):
 
 def show_failure(t, title, res):
     # The screen for a failed exchange or a declined answer. Returns the key.
+    body = failure_lines(t, res)
+    t.emit(("beep", "error"))
+    return (yield from ui.notice(t, title, body))
+
+
+def failure_lines(t, res):
+    # What the screen says of a failed exchange or a declined answer.
     if res.status == OK:
         code = res.code()
         body = [t.s("resp_code", code), t.strings.response(code)]
@@ -125,5 +115,4 @@ def show_failure(t, title, res):
         body = [t.s("mac_error")]
     else:
         body = [t.s("bad_reply")]
-    t.emit(("beep", "error"))
-    return (yield from ui.notice(t, title, body))
+    return body

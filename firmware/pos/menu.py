@@ -8,10 +8,8 @@ from pos import ui
 from pos.text import label
 from pos.compat import IS_MICROPYTHON
 
-# On MicroPython the modules an action imported (its flow, the codec, DES ...) are
-# dropped when it ends: their bytecode is most of the heap a transaction needs, and a
-# board keeps only the idle loop and the menu resident. CPython keeps them (RAM is
-# plentiful there and the next action starts faster).
+# On MicroPython the parsed tree is not kept between screens (pos.overlay: a board keeps
+# as little as it can resident); CPython keeps it until the menu is left.
 _UNLOAD = IS_MICROPYTHON
 
 MENU_FILE = "menu.json"
@@ -183,12 +181,7 @@ def _run(t):
             else:
                 action = item["action"]
                 items = item = None
-                before = _loaded() if _UNLOAD else None
-                try:
-                    again = yield from actions.run(t, action)
-                finally:
-                    if before is not None:
-                        _unload(before)
+                again = yield from actions.run(t, action)
                 if not again:
                     return
                 page = 0
@@ -217,33 +210,6 @@ def _view(t, path):
     if _UNLOAD:  # MicroPython: drop the tree (CPython keeps it until the menu is left)
         t.reload_menu()
     return view
-
-
-def _loaded():
-    import sys
-
-    return [name for name in sys.modules if name.startswith("pos.")]
-
-
-def _unload(before):
-    # Forget the pos.* modules imported since `before` (sys.modules and the parent
-    # package's attribute), so that the garbage collector can free them.
-    import sys
-
-    keep = {}
-    for name in before:
-        keep[name] = True
-    for name in _loaded():
-        if name in keep:
-            continue
-        del sys.modules[name]
-        dot = name.rfind(".")
-        parent = sys.modules.get(name[:dot])
-        if parent is not None:
-            try:
-                delattr(parent, name[dot + 1 :])
-            except AttributeError:
-                pass
 
 
 def _node(t, path):

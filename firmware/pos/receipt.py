@@ -3,19 +3,8 @@
 # "C" centered, "-" a rule, "" plain. Width in cells from the paper (58 mm: 32).
 from pos import cells
 from pos.ui import mask_pan, format_amount
+from pos.kinds import TYPE_KEYS, NEGATIVE  # noqa: F401 (journal kinds: pos.kinds)
 
-# journal "type" -> string key of its name on the slip
-TYPE_KEYS = {
-    "purchase": "tx_purchase",
-    "void": "tx_void",
-    "refund": "tx_refund",
-    "preauth": "tx_preauth",
-    "preauth_void": "tx_preauth_void",
-    "completion": "tx_completion",
-    "completion_void": "tx_completion_void",
-}
-# types whose amount prints negative (money going back to the card)
-NEGATIVE = ("void", "refund", "preauth_void", "completion_void")
 ENTRY_LETTER = {"02": "S", "01": "M", "05": "C", "07": "I", "80": "F"}
 
 

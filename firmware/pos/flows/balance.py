@@ -2,7 +2,8 @@
 # 25=00 / 60.1=01; the balance comes back in field 54 (account type 2, amount
 # type 2, currency 3, sign C/D, amount 12). Not reversed, not journalled.
 from pos import ui
-from pos.flows import gates, txn, purchase
+from pos.request import financial
+from pos.flows import gates, txn
 
 
 def parse_balance(f54):
@@ -28,9 +29,8 @@ def run(t):
     pin = yield from ui.enter_digits(t, title, t.s("enter_pin"), 4, 12, secret=True)
     if pin is None:
         return None
-    msg = purchase.financial_request(t, "0200", "310000", "00", "01", pan, exp, entry,
-                                     None, pin)
-    reply = yield from txn.send_online(t, title, "balance", msg, reversible=False)
+    msg = financial(t, "0200", "310000", "00", "01", pan, exp, entry, None, pin)
+    reply = yield from txn.send_online(t, title, "balance", msg, reversible=False, pin=pin)
     if reply is None:
         return None
     fen = parse_balance(reply.get(54) or "")

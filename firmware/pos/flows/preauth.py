@@ -6,6 +6,7 @@
 #   预授权完成撤销 0200 / 200000 / 60.1=21  supervisor; the completion's trace
 # Every one of them is reversible.
 from pos import ui
+from pos.request import financial
 from pos.flows import gates, txn, purchase, void
 
 
@@ -24,10 +25,9 @@ def preauth(t):
     pin = yield from purchase.enter_pin(t, title, amount)
     if pin is None:
         return None
-    msg = purchase.financial_request(t, "0100", "030000", "06", "10", pan, exp, entry,
-                                     amount, pin)
+    msg = financial(t, "0100", "030000", "06", "10", pan, exp, entry, amount, pin)
     rec = {"pan": pan, "exp": exp, "entry": entry, "amount": amount}
-    return (yield from txn.run_online(t, title, "preauth", msg, rec))
+    return (yield from txn.run_online(t, title, "preauth", msg, rec, pin=pin))
 
 
 def preauth_void(t):
@@ -68,9 +68,15 @@ def _by_auth_code(t, title, kind, mti, proc, tx_type, supervisor):
     pin = yield from purchase.enter_pin(t, title, amount)
     if pin is None:
         return None
-    msg = purchase.financial_request(t, mti, proc, "06", tx_type, pan, exp, entry, amount, pin)
+    msg = financial(t, mti, proc, "06", tx_type, pan, exp, entry, amount, pin)
     msg[38] = code
     msg[61] = "000000000000" + mmdd
-    rec = {"pan": pan, "exp": exp, "entry": entry, "amount": amount, "orig_auth": code,
-           "orig_date": mmdd}
-    return (yield from txn.run_online(t, title, kind, msg, rec))
+    rec = {
+        "pan": pan,
+        "exp": exp,
+        "entry": entry,
+        "amount": amount,
+        "orig_auth": code,
+        "orig_date": mmdd,
+    }
+    return (yield from txn.run_online(t, title, kind, msg, rec, pin=pin))

@@ -1,5 +1,6 @@
 # Printing: receipts through the printer port, paper-out handling, reprints.
 from pos import ui, receipt
+from pos.kinds import TYPE_KEYS
 from pos import keys as K
 
 
@@ -17,18 +18,24 @@ def print_lines(t, lines):
     return True
 
 
-def print_slips(t, rec, reprint=False):
-    # Merchant copy, then the cardholder copy when the cashier confirms.
+def print_slips(t, rec, reprint=False, title=None):
+    # Merchant copy, then the cardholder copy when the cashier confirms. The prompt keeps
+    # the transaction's title row (the display redraws only the rows that change).
     yield from print_lines(t, receipt.build(t, rec, "merchant", reprint))
-    ui.screen(t, None, [t.s("tear_merchant_copy")], t.s("enter_print_cardholder"))
+    ui.screen(t, title, [t.s("tear_merchant_copy")], t.s("enter_print_cardholder"))
     k = yield from ui.wait_key(t, 30)
     if k == K.ENTER:
         yield from print_lines(t, receipt.build(t, rec, "cardholder", reprint))
 
 
+def print_settlement(t, summary, reprint=False):
+    # Generator: the settlement slip (结算单) -> True when printed.
+    return (yield from print_lines(t, receipt.settlement_slip(t, summary, reprint)))
+
+
 def last_record(t):
     for e in reversed(t.journal.entries()):
-        if e.get("type") in receipt.TYPE_KEYS:
+        if e.get("type") in TYPE_KEYS:
             return e
     return None
 
@@ -40,4 +47,4 @@ def reprint_last(t):
         yield from ui.notice(t, title, t.s("no_transactions"), timeout=10)
         return
     ui.screen(t, title, t.s("printing"))
-    yield from print_slips(t, rec, reprint=True)
+    yield from print_slips(t, rec, True, title)

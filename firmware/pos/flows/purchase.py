@@ -1,5 +1,6 @@
 # Purchase (消费): amount, card, PIN, 0200 with the MAC, the answer, the slip.
-from pos import comm, ui, pinblock
+from pos import ui
+from pos.request import financial
 from pos.flows import gates, txn
 
 
@@ -24,9 +25,9 @@ def run(t, card=None):
     pin = yield from enter_pin(t, title, amount)
     if pin is None:
         return
-    msg = financial_request(t, "0200", "000000", "00", "22", pan, exp, entry, amount, pin)
+    msg = financial(t, "0200", "000000", "00", "22", pan, exp, entry, amount, pin)
     rec = {"pan": pan, "exp": exp, "entry": entry, "amount": amount}
-    yield from txn.run_online(t, title, "purchase", msg, rec)
+    yield from txn.run_online(t, title, "purchase", msg, rec, pin=pin)
 
 
 def enter_pin(t, title, amount=None):
@@ -34,22 +35,3 @@ def enter_pin(t, title, amount=None):
     if amount is not None:
         prompt = "\uffe5" + ui.format_amount(amount) + "\n" + prompt
     return (yield from ui.enter_digits(t, title, prompt, 4, 12, secret=True, allow_empty=True))
-
-
-def financial_request(t, mti, proc, cond, tx_type, pan, exp, entry, amount, pin, net="000"):
-    # The common body of a card transaction request (reference §3.1).
-    msg = {"mti": mti, 2: pan, 3: proc}
-    if amount is not None:
-        msg[4] = comm._z(amount, 12)
-    if exp:
-        msg[14] = exp
-    msg[22] = entry + ("1" if pin else "2")
-    msg[25] = cond
-    if pin:
-        msg[26] = "12"
-        msg[52] = pinblock.encrypt(bytes.fromhex(t.state.pik), pin, pan)
-        msg[53] = "2600000000000000"
-    msg[49] = "156"
-    msg[60] = tx_type + comm.batch_str(t) + net
-    comm.base_fields(t, msg)
-    return msg

@@ -1,6 +1,7 @@
 # Journal query (交易查询): browse the current batch, newest first, with
 # UP/DOWN; ENTER asks for a trace and jumps to it; CANCEL leaves.
-from pos import ui, receipt
+from pos import ui
+from pos import kinds
 from pos import keys as K
 from pos.screen import Frame
 from pos.flows import txn
@@ -8,10 +9,10 @@ from pos.flows import txn
 
 def entry_lines(t, e):
     kind = e.get("type", "")
-    sign = "-" if kind in receipt.NEGATIVE else ""
+    sign = "-" if kind in kinds.NEGATIVE else ""
     tm = e.get("time", "")
     lines = [
-        t.s(receipt.TYPE_KEYS.get(kind, "tx_" + kind)) + " " + sign
+        t.s(kinds.TYPE_KEYS.get(kind, "tx_" + kind)) + " " + sign
         + ui.format_amount(e.get("amount", 0)),
         ui.screen_pan(e.get("pan", ""), t.cols),
         t.s("slip_trace") + e.get("trace", "") + " " + tm[0:2] + ":" + tm[2:4],
@@ -27,7 +28,7 @@ def entry_lines(t, e):
 
 def browse(t):
     title = t.s("journal_query")
-    entries = [e for e in t.journal.entries() if e.get("type") in receipt.TYPE_KEYS]
+    entries = [e for e in t.journal.entries() if e.get("type") in kinds.TYPE_KEYS]
     if not entries:
         yield from ui.notice(t, title, t.s("no_transactions"), timeout=10)
         return

@@ -3,6 +3,7 @@
 # original), PIN optional. 0220 / 200000 / 25=00 / 60.1=25, 61 = twelve zeros +
 # MMDD, 63 = "000". An advice: never reversed.
 from pos import ui
+from pos.request import financial
 from pos.flows import txn, purchase
 
 
@@ -32,14 +33,19 @@ def run(t):
     pin = yield from purchase.enter_pin(t, title, amount)
     if pin is None:
         return None
-    msg = purchase.financial_request(t, "0220", "200000", "00", "25", pan, exp, entry,
-                                     amount, pin)
+    msg = financial(t, "0220", "200000", "00", "25", pan, exp, entry, amount, pin)
     msg[37] = rrn
     msg[61] = "000000000000" + mmdd
     msg[63] = "000"
-    rec = {"pan": pan, "exp": exp, "entry": entry, "amount": amount, "orig_rrn": rrn,
-           "orig_date": mmdd}
-    return (yield from txn.run_online(t, title, "refund", msg, rec, reversible=False))
+    rec = {
+        "pan": pan,
+        "exp": exp,
+        "entry": entry,
+        "amount": amount,
+        "orig_rrn": rrn,
+        "orig_date": mmdd,
+    }
+    return (yield from txn.run_online(t, title, "refund", msg, rec, reversible=False, pin=pin))
 
 
 def _refundable(t, rrn, pan):

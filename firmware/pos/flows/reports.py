@@ -82,8 +82,9 @@ def delete_reversal(t):
     if not ok:
         return
     rec = reversal.pending(t)
-    go = yield from ui.confirm(t, title, [t.s("tx_delete_reversal_confirm"),
-                                          t.s("slip_trace") + rec.get("11", "")])
+    go = yield from ui.confirm(
+        t, title, [t.s("tx_delete_reversal_confirm"), t.s("slip_trace") + rec.get("11", "")]
+    )
     if not go:
         return
     reversal.disarm(t)

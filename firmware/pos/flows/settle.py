@@ -14,8 +14,7 @@
 # Totals are always counted from the journal, which is cleared once, at step 5:
 # repeating a step never counts a transaction twice. The center's side is
 # idempotent too (same 0500 again, upload records keyed by trace, end = close).
-from pos import comm, ui, clock, settlement
-from pos.flows import gates, reversal, printing, signout
+from pos import ui, overlay
 
 STEP_REVERSAL = 1
 STEP_SETTLE = 2
@@ -28,19 +27,9 @@ def pending(t):
     return t.state.extra.get("settle")
 
 
-def _save(t, job):
+def save_job(t, job):
     t.state.extra["settle"] = job
     t.state.save()
-
-
-def _management(t, mti, net, f48=None):
-    st = t.state
-    msg = {"mti": mti}
-    comm.base_fields(t, msg, st.take_trace())
-    msg[60] = "00" + comm.batch_str(t) + net
-    if f48 is not None:
-        msg[48] = f48
-    return msg
 
 
 def run(t):
@@ -55,60 +44,21 @@ def run(t):
         if not go:
             return None
         job = {"step": STEP_REVERSAL, "batch": t.state.batch, "sent": 0}
-        _save(t, job)
+        save_job(t, job)
     else:
         t.emit(("log", "info", "settlement resumes at step %d" % job["step"]))
-    if job["step"] == STEP_REVERSAL:
-        ok = yield from reversal.send_pending(t)
+    if job["step"] < STEP_FINISH:
+        # steps 1-4, with the center (an overlay: the codec and the keys' code are
+        # dropped before the slip is printed)
+        ok = yield from overlay.run("pos.flows.closebatch", "run", t, title, job)
         if not ok:
             return None
-        job["step"] = STEP_SETTLE
-        _save(t, job)
-    tot = settlement.totals(t.journal.entries())
-    if job["step"] == STEP_SETTLE:
-        msg = _management(t, "0500", "201", settlement.field48(tot))
-        msg[49] = "156"
-        msg[63] = t.state.operator + " "
-        ui.show_progress(t, title, t.s("settle_in_progress"))
-        res = yield from comm.exchange(t, msg, title, with_mac=False)
-        if not res.approved():
-            yield from comm.show_failure(t, title, res)
-            return None
-        flags = settlement.balance_flags(res.reply.get(48) or "")
-        job["flags"] = flags[0] + flags[1]
-        job["balanced"] = flags == ("1", "1")
-        job["settle_date"] = res.reply.get(15, "")
-        job["step"] = STEP_UPLOAD
-        _save(t, job)
-    if job["step"] == STEP_UPLOAD:
-        ok = yield from _upload(t, title, job)
-        if not ok:
-            return None
-        job["step"] = STEP_CLOSE
-        _save(t, job)
-    if job["step"] == STEP_CLOSE:
-        st = t.state
-        st.extra["last_settle"] = {
-            "batch": comm.batch_str(t),
-            "date": clock.date8(t.now),
-            "time": clock.hhmmss(t.now),
-            "balanced": job.get("balanced", False),
-            "flags": job.get("flags", ""),
-            "uploaded": job.get("sent", 0),
-            "settle_date": job.get("settle_date", ""),
-            "op": st.operator,
-            "totals": tot,
-        }
-        st.batch = 1 if st.batch >= 999999 else st.batch + 1
-        job["step"] = STEP_FINISH
-        st.extra["settle"] = job
-        st.save()  # one atomic write: the closed batch and the new batch number
     # STEP_FINISH
     summary = t.state.extra.get("last_settle") or {}
     t.emit(("beep", "ok"))
     head = t.s("settle_balanced" if summary.get("balanced") else "settle_unbalanced")
     ui.screen(t, title, [head, t.s("printing")])
-    yield from printing.print_lines(t, _slip(t, summary, False))
+    yield from _print(t, summary, False)
     t.journal.clear()
     t.state.extra.pop("settle", None)
     t.state.save()
@@ -116,41 +66,11 @@ def run(t):
     return summary
 
 
-def _upload(t, title, job):
-    # Generator -> True when the center acknowledged the end of the upload.
-    entries = t.journal.entries()
-    if not job.get("balanced"):
-        chunks = settlement.upload_chunks(entries)
-        done = job.get("sent", 0)
-        i = 0
-        for f48 in chunks:
-            n = int(f48[:2])
-            if done >= i + n:  # acknowledged before an interruption
-                i += n
-                continue
-            ui.show_progress(t, title, t.s("settle_uploading"))
-            res = yield from comm.exchange(t, _management(t, "0320", "201", f48), title, False)
-            if not res.approved():
-                yield from comm.show_failure(t, title, res)
-                return False
-            i += n
-            job["sent"] = i
-            _save(t, job)
-        end = "202"
-    else:
-        end = "207"
-    count = job.get("sent", 0)
-    f48 = ("0000" + str(count))[-4:]
-    res = yield from comm.exchange(t, _management(t, "0320", end, f48), title, False)
-    if not res.approved():
-        yield from comm.show_failure(t, title, res)
-        return False
-    return True
-
-
 def _after(t, title, head):
     # sign out, or sign in again, as parameter auto_signout says
     if int(t.state.params.get("auto_signout", 1) or 0):
+        from pos.flows import signout
+
         ui.show_progress(t, title, [t.s("settle_done"), t.s("settle_signout_in_progress")])
         yield from signout.sign_out(t, title, [head, t.s("settle_done")])
     else:
@@ -160,10 +80,9 @@ def _after(t, title, head):
         yield from signin.key_download(t, title, t.s("signin_ok_manual"))
 
 
-def _slip(t, summary, reprint):
-    from pos import receipt
-
-    return receipt.settlement_slip(t, summary, reprint)
+def _print(t, summary, reprint):
+    # the settlement slip (an overlay: the receipt's code is dropped after it)
+    return (yield from overlay.run("pos.flows.printing", "print_settlement", t, summary, reprint))
 
 
 def reprint(t):
@@ -174,8 +93,8 @@ def reprint(t):
         yield from ui.notice(t, title, t.s("print_no_settlement"), timeout=10)
         return
     ui.screen(t, title, t.s("printing"))
-    yield from printing.print_lines(t, _slip(t, summary, True))
+    yield from _print(t, summary, True)
 
 
 def blocked(t):
-    return gates.settlement_pending(t)
+    return bool(pending(t))

@@ -1,6 +1,6 @@
 # Sign-out (签退), reference §3.2: 0820 / 60.3 = 002. A signed-out terminal
 # must sign in again before the next transaction.
-from pos import comm, ui
+from pos import ui, overlay
 
 
 def run(t):
@@ -12,9 +12,22 @@ def run(t):
 
 
 def sign_out(t, title, before=None):
-    # Generator -> True when the center acknowledged. The working keys are
-    # forgotten either way once the message has been tried: signing out is
-    # what the cashier asked for, and sign-in brings fresh ones.
+    # Generator -> True when the center acknowledged; the result screen either way (the
+    # exchange runs as an overlay, the screen after it). before: lines shown above the
+    # acknowledgement (settlement's result).
+    ok, lines = yield from overlay.run("pos.flows.signout", "exchange", t, title)
+    body = list(before or []) + lines if ok else lines
+    t.emit(("beep", "ok" if ok else "error"))
+    yield from ui.notice(t, title, body)
+    return ok
+
+
+def exchange(t, title):
+    # Generator -> (acknowledged?, the lines for the screen). The working keys are
+    # forgotten either way once the message has been tried: signing out is what the
+    # cashier asked for, and sign-in brings fresh ones.
+    from pos import comm
+
     st = t.state
     msg = {"mti": "0820"}
     comm.base_fields(t, msg, st.take_trace())
@@ -23,12 +36,7 @@ def sign_out(t, title, before=None):
     res = yield from comm.exchange(t, msg, title, with_mac=False)
     st.signin_date = ""
     st.save()
-    body = list(before or [])
     if res.approved():
-        t.emit(("beep", "ok"))
-        body.append(t.s("settle_signout_ok"))
-        yield from ui.notice(t, title, body)
-        return True
+        return True, [t.s("settle_signout_ok")]
     t.emit(("log", "warn", "sign-out not acknowledged: %s %s" % (res.status, res.code())))
-    yield from comm.show_failure(t, title, res)
-    return False
+    return False, comm.failure_lines(t, res)

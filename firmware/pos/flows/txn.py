@@ -1,8 +1,11 @@
-# What every online financial transaction shares once its request is built:
-# pending reversal first, arm the reversal when sending, judge the answer,
-# journal an approval before printing, receipts, the result screen.
-from pos import comm, ui, clock
-from pos.flows import reversal, printing
+# What every online financial transaction shares once its request is built: the stages
+# it runs as overlays (pos.overlay), so that a board holds one stage's code at a time:
+# the exchange with the center (pos.flows.online: pending reversal first, the PIN block,
+# the reversal armed when sending, the answer judged, an approval journalled), then the
+# receipts (pos.flows.printing). Also the helpers of transactions that refer to an
+# original one (the journal look-ups, the prompts).
+from pos import ui, overlay
+from pos.request import z
 
 
 def begin(t, title, supervisor=False, journalled=True):
@@ -12,101 +15,29 @@ def begin(t, title, supervisor=False, journalled=True):
 
     ok = yield from gates.check(t, title, journalled)
     if ok and supervisor:
-        from pos.flows import auth
-
-        ok = yield from auth.require_supervisor(t, title)
+        ok = yield from overlay.run("pos.flows.auth", "require_supervisor", t, title)
     return ok
 
 
-def run_online(t, title, kind, msg, rec, reversible=True):
-    # Generator -> the journal record when approved, else None.
-    reply = yield from send_online(t, title, kind, msg, reversible)
-    if reply is None:
+def run_online(t, title, kind, msg, rec, reversible=True, pin=None):
+    # Generator -> the journal record when approved (its slips printed), else None.
+    # pin: the PIN the cardholder entered (its block is made as the request is sent).
+    rec = yield from overlay.run(
+        "pos.flows.online", "approve", t, title, kind, msg, rec, reversible, pin
+    )
+    if rec is None:
         return None
-    rec = record_approval(t, kind, msg, reply, rec)
-    if reversible:
-        reversal.disarm(t)
     t.emit(("beep", "ok"))
     ui.screen(t, title, [t.s("resp_code", "00"), t.strings.response("00"), t.s("printing")])
-    yield from printing.print_slips(t, rec)
+    yield from overlay.run("pos.flows.printing", "print_slips", t, rec, False, title)
     return rec
 
 
-def send_online(t, title, kind, msg, reversible=True):
-    # Generator: pending reversal first, a fresh trace, send (arming the
-    # reversal), judge the answer. -> the reply when approved (a reversal of a
-    # reversible request is still armed: the caller journals, then disarms),
-    # else None after the failure screen.
-    ok = yield from reversal.send_pending(t)
-    if not ok:
-        return None
-    msg[11] = comm._z(t.state.take_trace(), 6)
-    arm = (lambda tt: reversal.arm(tt, msg, kind)) if reversible else None
-    res = yield from comm.exchange(t, msg, title, True, before_send=arm)
-    if res.status in (comm.LINK,):
-        if reversible:
-            reversal.disarm(t)  # nothing left the terminal
-        yield from comm.show_failure(t, title, res)
-        return None
-    if res.status in (comm.TIMEOUT, comm.LINK_LOST):
-        # the reversal stays armed (reason 98) and goes before the next one
-        yield from comm.show_failure(t, title, res)
-        return None
-    if res.status == comm.BAD_MAC:
-        if reversible:
-            reversal.set_reason(t, reversal.REASON_MAC)
-        yield from comm.show_failure(t, title, res)
-        return None
-    if res.status == comm.BAD_REPLY:
-        if reversible:
-            reversal.set_reason(t, reversal.REASON_INCOMPLETE)
-        t.emit(("log", "warn", "bad reply: %s" % res.detail))
-        yield from comm.show_failure(t, title, res)
-        return None
-    code = res.code()
-    if code != "00":
-        if reversible:
-            reversal.disarm(t)  # the center declined: nothing to undo
-        _after_decline(t, code)
-        yield from comm.show_failure(t, title, res)
-        return None
-    return res.reply
-
-
-def record_approval(t, kind, msg, reply, rec):
-    # Journal an approved transaction (durable before any receipt) -> rec.
-    rec["type"] = kind
-    rec["trace"] = msg[11]
-    rec["batch"] = comm.batch_str(t)
-    rec["date"] = clock.date8(t.now)
-    rec["time"] = clock.hhmmss(t.now)
-    rec["op"] = t.state.operator
-    rec["rrn"] = reply.get(37, "")
-    rec["auth"] = reply.get(38, "")
-    rec["settle_date"] = reply.get(15, "")
-    f44 = reply.get(44, "")
-    if f44:
-        rec["issuer"] = f44[:11].strip()
-        rec["acquirer"] = f44[11:].strip()
-    if t.training:
-        rec["training"] = True
-    t.journal.append(rec)  # durable before the receipt
-    return rec
-
-
-def _after_decline(t, code):
-    st = t.state
-    if code in ("A0", "99"):
-        # new working keys needed: sign in again before the next transaction
-        st.signin_date = ""
-        st.save()
-    elif code == "77":
-        st.signin_date = ""
-        st.extra["batch_mismatch"] = 1
-        st.save()
-    elif code == "94":
-        # duplicate trace at the center: skip a number so the next one is new
-        st.take_trace()
+def send_online(t, title, kind, msg, reversible=True, pin=None):
+    # Generator -> the center's reply when approved, else None (after the failure screen).
+    return (
+        yield from overlay.run("pos.flows.online", "send", t, title, kind, msg, reversible, pin)
+    )
 
 
 # -- helpers for transactions that refer to an original one --------------------
@@ -130,7 +61,7 @@ def enter_trace(t, title, prompt_key="tx_enter_orig_trace"):
     text = yield from ui.enter_digits(t, title, t.s(prompt_key), 1, 6)
     if text is None:
         return None
-    return comm._z(int(text), 6)
+    return z(int(text), 6)
 
 
 def enter_mmdd(t, title, prompt_key="tx_enter_orig_date"):

@@ -3,6 +3,7 @@
 # original amount, its RRN (37), auth code (38) and batch + trace (61).
 # Reversible; the slip prints the amount negative.
 from pos import ui
+from pos.request import financial
 from pos.flows import txn, purchase
 
 
@@ -41,8 +42,7 @@ def void_of(t, title, orig_kind, kind, cond, tx_type):
     pin = yield from purchase.enter_pin(t, title, amount)
     if pin is None:
         return None
-    msg = purchase.financial_request(t, "0200", "200000", cond, tx_type, pan, exp, entry,
-                                     amount, pin)
+    msg = financial(t, "0200", "200000", cond, tx_type, pan, exp, entry, amount, pin)
     msg[37] = orig.get("rrn", "")
     if orig.get("auth"):
         msg[38] = orig["auth"]
@@ -50,6 +50,13 @@ def void_of(t, title, orig_kind, kind, cond, tx_type):
     if kind == "completion_void":
         f61 += orig.get("date", "00000000")[4:8]
     msg[61] = f61
-    rec = {"pan": pan, "exp": exp, "entry": entry, "amount": amount,
-           "orig_trace": trace, "orig_rrn": orig.get("rrn", ""), "orig_auth": orig.get("auth", "")}
-    return (yield from txn.run_online(t, title, kind, msg, rec))
+    rec = {
+        "pan": pan,
+        "exp": exp,
+        "entry": entry,
+        "amount": amount,
+        "orig_trace": trace,
+        "orig_rrn": orig.get("rrn", ""),
+        "orig_auth": orig.get("auth", ""),
+    }
+    return (yield from txn.run_online(t, title, kind, msg, rec, pin=pin))

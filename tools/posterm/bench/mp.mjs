@@ -98,7 +98,7 @@ for (const m of CPYTHON_ONLY) if (mods.includes(m)) mods.splice(mods.indexOf(m),
 // The cashier's day, one event per top-level call, in a VM where no firmware module is
 // loaded yet (the baseline). resident: every firmware module imported first (the issue's
 // "all modules loaded"); else the modules load as the board loads them (on first use,
-// an action's dropped when it ends: pos.menu._UNLOAD).
+// an action's dropped when it ends: pos.overlay).
 function runWalk(resident) {
   const setup = J(`mpcases.walk_setup(${settle ? "True" : "False"}, "/data")`);
   const baseline = call("_r = mpcases.mem()");

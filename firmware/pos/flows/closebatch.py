@@ -1,0 +1,99 @@
+# Settlement steps 1-4 with the center (see pos.flows.settle), run as an overlay:
+# the pending reversal, the 0500 with the totals, the batch upload when the center's
+# totals differ, the end of the upload, then the batch closed in one state write.
+from pos import comm, ui, clock, settlement
+from pos.flows import reversal
+from pos.flows.settle import STEP_REVERSAL, STEP_SETTLE, STEP_UPLOAD, STEP_CLOSE, STEP_FINISH
+from pos.flows.settle import save_job
+
+
+def _management(t, mti, net, f48=None):
+    st = t.state
+    msg = {"mti": mti}
+    comm.base_fields(t, msg, st.take_trace())
+    msg[60] = "00" + comm.batch_str(t) + net
+    if f48 is not None:
+        msg[48] = f48
+    return msg
+
+
+def run(t, title, job):
+    # Generator -> True when the batch is closed (job["step"] is then STEP_FINISH).
+    if job["step"] == STEP_REVERSAL:
+        ok = yield from reversal.send_pending(t)
+        if not ok:
+            return None
+        job["step"] = STEP_SETTLE
+        save_job(t, job)
+    tot = settlement.totals(t.journal.entries())
+    if job["step"] == STEP_SETTLE:
+        msg = _management(t, "0500", "201", settlement.field48(tot))
+        msg[49] = "156"
+        msg[63] = t.state.operator + " "
+        ui.show_progress(t, title, t.s("settle_in_progress"))
+        res = yield from comm.exchange(t, msg, title, with_mac=False)
+        if not res.approved():
+            yield from comm.show_failure(t, title, res)
+            return None
+        flags = settlement.balance_flags(res.reply.get(48) or "")
+        job["flags"] = flags[0] + flags[1]
+        job["balanced"] = flags == ("1", "1")
+        job["settle_date"] = res.reply.get(15, "")
+        job["step"] = STEP_UPLOAD
+        save_job(t, job)
+    if job["step"] == STEP_UPLOAD:
+        ok = yield from _upload(t, title, job)
+        if not ok:
+            return None
+        job["step"] = STEP_CLOSE
+        save_job(t, job)
+    if job["step"] == STEP_CLOSE:
+        st = t.state
+        st.extra["last_settle"] = {
+            "batch": comm.batch_str(t),
+            "date": clock.date8(t.now),
+            "time": clock.hhmmss(t.now),
+            "balanced": job.get("balanced", False),
+            "flags": job.get("flags", ""),
+            "uploaded": job.get("sent", 0),
+            "settle_date": job.get("settle_date", ""),
+            "op": st.operator,
+            "totals": tot,
+        }
+        st.batch = 1 if st.batch >= 999999 else st.batch + 1
+        job["step"] = STEP_FINISH
+        st.extra["settle"] = job
+        st.save()  # one atomic write: the closed batch and the new batch number
+    return True
+
+
+def _upload(t, title, job):
+    # Generator -> True when the center acknowledged the end of the upload.
+    entries = t.journal.entries()
+    if not job.get("balanced"):
+        chunks = settlement.upload_chunks(entries)
+        done = job.get("sent", 0)
+        i = 0
+        for f48 in chunks:
+            n = int(f48[:2])
+            if done >= i + n:  # acknowledged before an interruption
+                i += n
+                continue
+            ui.show_progress(t, title, t.s("settle_uploading"))
+            res = yield from comm.exchange(t, _management(t, "0320", "201", f48), title, False)
+            if not res.approved():
+                yield from comm.show_failure(t, title, res)
+                return False
+            i += n
+            job["sent"] = i
+            save_job(t, job)
+        end = "202"
+    else:
+        end = "207"
+    count = job.get("sent", 0)
+    f48 = ("0000" + str(count))[-4:]
+    res = yield from comm.exchange(t, _management(t, "0320", end, f48), title, False)
+    if not res.approved():
+        yield from comm.show_failure(t, title, res)
+        return False
+    return True

@@ -1,0 +1,60 @@
+# Key download (0800 / 60.3 = 003), the second half of both sign-in paths: the center
+# sends a new PIK and MAK under the TMK; their check values are verified before they
+# replace the old ones. Run as an overlay by pos.flows.signin (and by settlement when it
+# signs in again): it returns what the screen says, and the screen is shown after the
+# codec and the keys' code are dropped.
+from pos import comm, keyload, clock
+
+
+def run(t, title):
+    # Generator -> (signed in?, the lines for the screen).
+    st = t.state
+    msg = {"mti": "0800"}
+    comm.base_fields(t, msg, st.take_trace())
+    msg[60] = "00" + comm.batch_str(t) + "003"
+    msg[63] = st.operator + " "
+    res = yield from comm.exchange(t, msg, title, with_mac=False)
+    if not res.approved():
+        return False, comm.failure_lines(t, res)
+    reply = res.reply
+    res = None
+    try:
+        tmk = bytes.fromhex(st.params["tmk"])
+        pik, mak = keyload.unpack_signin_keys(reply.get(62) or b"", tmk)
+    except (keyload.KeyCheckError, ValueError) as e:
+        # the old keys stay; the terminal is not signed in with bad keys
+        t.emit(("log", "warn", "sign-in key check failed: %s" % e))
+        return False, [t.s("key_check_failed"), t.s("signin_failed")]
+    st.pik = pik.hex()
+    st.mak = mak.hex()
+    f60 = reply.get(60) or ""
+    if len(f60) >= 8 and f60[2:8].isdigit() and int(f60[2:8]) > 0:
+        st.batch = int(f60[2:8])
+    host_now = None
+    if reply.get(12) and reply.get(13):
+        host_now = host_time(t.now, reply[13], reply[12])
+    if host_now is not None and t.now[0] < clock.MIN_YEAR:
+        # a board whose clock was never set (no battery): take the center's time now, so
+        # that the sign-in counts for the center's day (12/13 carry no year)
+        host_now = (clock.MIN_YEAR,) + tuple(host_now[1:])
+        t.now = host_now
+    st.signin_date = t.today()
+    st.extra["signin_time"] = clock.hhmmss(t.now)
+    st.save()
+    if host_now is not None:
+        t.emit(("clock", host_now))
+    return True, [t.s("resp_code", "00")]
+
+
+def host_time(now, mmdd, hhmmss):
+    try:
+        m, d = int(mmdd[:2]), int(mmdd[2:4])
+        h, mi, s = int(hhmmss[:2]), int(hhmmss[2:4]), int(hhmmss[4:6])
+    except ValueError:
+        return None
+    y = now[0]
+    if now[1] == 12 and m == 1:
+        y += 1
+    elif now[1] == 1 and m == 12:
+        y -= 1
+    return (y, m, d, h, mi, s)

@@ -1,0 +1,98 @@
+# The exchange of an online financial transaction with the center (run as an overlay by
+# pos.flows.txn): a pending reversal first, a fresh trace, the PIN block, the reversal
+# armed as the request leaves, the answer judged; an approval is journalled (durable
+# before any receipt) and its reversal disarmed.
+from pos import comm, clock
+from pos.flows import reversal
+
+
+def approve(t, title, kind, msg, rec, reversible=True, pin=None):
+    # Generator -> the journal record when approved, else None.
+    reply = yield from send(t, title, kind, msg, reversible, pin)
+    if reply is None:
+        return None
+    rec = record_approval(t, kind, msg, reply, rec)
+    if reversible:
+        reversal.disarm(t)
+    return rec
+
+
+def send(t, title, kind, msg, reversible=True, pin=None):
+    # Generator: pending reversal first, a fresh trace, send (arming the
+    # reversal), judge the answer. -> the reply when approved (a reversal of a
+    # reversible request is still armed: the caller journals, then disarms),
+    # else None after the failure screen.
+    ok = yield from reversal.send_pending(t)
+    if not ok:
+        return None
+    if pin:
+        from pos import pinblock
+
+        msg[52] = pinblock.encrypt(bytes.fromhex(t.state.pik), pin, msg.get(2, ""))
+    msg[11] = comm._z(t.state.take_trace(), 6)
+    arm = (lambda tt: reversal.arm(tt, msg, kind)) if reversible else None
+    res = yield from comm.exchange(t, msg, title, True, before_send=arm)
+    if res.status in (comm.LINK,):
+        if reversible:
+            reversal.disarm(t)  # nothing left the terminal
+        yield from comm.show_failure(t, title, res)
+        return None
+    if res.status in (comm.TIMEOUT, comm.LINK_LOST):
+        # the reversal stays armed (reason 98) and goes before the next one
+        yield from comm.show_failure(t, title, res)
+        return None
+    if res.status == comm.BAD_MAC:
+        if reversible:
+            reversal.set_reason(t, reversal.REASON_MAC)
+        yield from comm.show_failure(t, title, res)
+        return None
+    if res.status == comm.BAD_REPLY:
+        if reversible:
+            reversal.set_reason(t, reversal.REASON_INCOMPLETE)
+        t.emit(("log", "warn", "bad reply: %s" % res.detail))
+        yield from comm.show_failure(t, title, res)
+        return None
+    code = res.code()
+    if code != "00":
+        if reversible:
+            reversal.disarm(t)  # the center declined: nothing to undo
+        _after_decline(t, code)
+        yield from comm.show_failure(t, title, res)
+        return None
+    return res.reply
+
+
+def record_approval(t, kind, msg, reply, rec):
+    # Journal an approved transaction (durable before any receipt) -> rec.
+    rec["type"] = kind
+    rec["trace"] = msg[11]
+    rec["batch"] = comm.batch_str(t)
+    rec["date"] = clock.date8(t.now)
+    rec["time"] = clock.hhmmss(t.now)
+    rec["op"] = t.state.operator
+    rec["rrn"] = reply.get(37, "")
+    rec["auth"] = reply.get(38, "")
+    rec["settle_date"] = reply.get(15, "")
+    f44 = reply.get(44, "")
+    if f44:
+        rec["issuer"] = f44[:11].strip()
+        rec["acquirer"] = f44[11:].strip()
+    if t.training:
+        rec["training"] = True
+    t.journal.append(rec)  # durable before the receipt
+    return rec
+
+
+def _after_decline(t, code):
+    st = t.state
+    if code in ("A0", "99"):
+        # new working keys needed: sign in again before the next transaction
+        st.signin_date = ""
+        st.save()
+    elif code == "77":
+        st.signin_date = ""
+        st.extra["batch_mismatch"] = 1
+        st.save()
+    elif code == "94":
+        # duplicate trace at the center: skip a number so the next one is new
+        st.take_trace()
