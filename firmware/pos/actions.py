@@ -1,76 +1,95 @@
-# Menu actions by name -> the flow that runs them. Flow modules are imported
-# on first use, so a board only pays RAM for the flows it has run.
+# Menu actions by name -> the flow that runs them. Flow modules are imported when their
+# action runs, as overlays (pos.overlay), so a board only holds the flow it is running.
+# The table is one string (a dict of tuples costs a board ~4 KB more RAM, resident):
+# a line per action: name, module under pos.flows, function, back_to_menu (1: return to
+# the menu after the flow: viewers, settings; 0: to the idle screen: transactions, as
+# real terminals do).
 import sys
 
-# name: (module, function, back_to_menu)
-# back_to_menu: True returns to the menu after the flow (viewers, settings);
-# False returns to the idle screen (transactions), as real terminals do.
-ACTIONS = {
-    "sign_in_auto": ("pos.flows.signin", "auto", False),
-    "sign_in_manual": ("pos.flows.signin", "manual", False),
-    "menu_update": ("pos.flows.menuupdate", "run", False),
-    "purchase": ("pos.flows.purchase", "run", False),
-    "void": ("pos.flows.void", "run", False),
-    "refund": ("pos.flows.refund", "run", False),
-    "balance": ("pos.flows.balance", "run", False),
-    "preauth": ("pos.flows.preauth", "preauth", False),
-    "preauth_void": ("pos.flows.preauth", "preauth_void", False),
-    "preauth_complete": ("pos.flows.preauth", "completion", False),
-    "complete_void": ("pos.flows.preauth", "completion_void", False),
-    "settle": ("pos.flows.settle", "run", False),
-    "sign_out": ("pos.flows.signout", "run", False),
-    "reprint_any": ("pos.flows.reports", "reprint_any", True),
-    "print_detail": ("pos.flows.reports", "print_detail", True),
-    "print_totals": ("pos.flows.reports", "print_totals", True),
-    "reprint_settlement": ("pos.flows.reports", "reprint_settlement", True),
-    "totals": ("pos.flows.reports", "totals", True),
-    "delete_reversal": ("pos.flows.reports", "delete_reversal", True),
-    "reprint_last": ("pos.flows.printing", "reprint_last", True),
-    "journal_query": ("pos.flows.query", "browse", True),
-    "show_params": ("pos.flows.settings", "show_params", True),
-    "operator_sign_in": ("pos.flows.cashiers", "sign_in", False),
-    "op_add": ("pos.flows.cashiers", "add", True),
-    "op_delete": ("pos.flows.cashiers", "delete", True),
-    "op_password": ("pos.flows.cashiers", "change_password", True),
-    "op_list": ("pos.flows.cashiers", "show_list", True),
-    "supervisor_password": ("pos.flows.cashiers", "supervisor_password", True),
-    "lock": ("pos.flows.lock", "lock", False),
-    "set_merchant": ("pos.flows.setup", "merchant", True),
-    "set_comms": ("pos.flows.setup", "comms", True),
-    "set_trade": ("pos.flows.setup", "trade", True),
-    "set_language": ("pos.flows.setup", "language", True),
-    "set_tmk": ("pos.flows.setup", "tmk", True),
-    "clear_journal": ("pos.flows.setup", "clear_journal", True),
-    "admin_password": ("pos.flows.setup", "admin_password", True),
-}
+_TABLE = """
+sign_in_auto signin auto 0
+sign_in_manual signin manual 0
+menu_update menuupdate run 0
+purchase purchase run 0
+void void run 0
+refund refund run 0
+balance balance run 0
+preauth preauth preauth 0
+preauth_void preauth preauth_void 0
+preauth_complete preauth completion 0
+complete_void preauth completion_void 0
+settle settle run 0
+sign_out signout run 0
+reprint_any reports reprint_any 1
+print_detail reports print_detail 1
+print_totals reports print_totals 1
+reprint_settlement reports reprint_settlement 1
+totals reports totals 1
+delete_reversal reports delete_reversal 1
+reprint_last printing reprint_last 1
+journal_query query browse 1
+show_params settings show_params 1
+operator_sign_in cashiers sign_in 0
+op_add cashiers add 1
+op_delete cashiers delete 1
+op_password cashiers change_password 1
+op_list cashiers show_list 1
+supervisor_password cashiers supervisor_password 1
+lock lock lock 0
+set_merchant setup merchant 1
+set_comms setup comms 1
+set_trade setup trade 1
+set_language setup language 1
+set_tmk setup tmk 1
+clear_journal setup clear_journal 1
+admin_password setup admin_password 1
+"""
+
+
+def entry(name):
+    # -> ("pos.flows.<module>", function, back_to_menu), or None for an unknown action
+    i = _TABLE.find("\n" + name + " ")
+    if i < 0:
+        return None
+    row = _TABLE[i + 1 : _TABLE.find("\n", i + 1)].split()
+    return ("pos.flows." + row[1], row[2], row[3] == "1")
+
+
+def table():
+    # {name: entry} for every action (desktop tools, menu validation)
+    out = {}
+    for line in _TABLE.split("\n"):
+        if line:
+            name = line.split()[0]
+            out[name] = entry(name)
+    return out
 
 
 def flow(name):
-    entry = ACTIONS.get(name)
-    if entry is None:
+    e = entry(name)
+    if e is None:
         return None
-    mod = entry[0]
-    __import__(mod)
-    return getattr(sys.modules[mod], entry[1])
+    __import__(e[0])
+    return getattr(sys.modules[e[0]], e[1])
 
 
 def preload():
     # Import every flow now (CPython: the first key of each action then pays no import).
-    # A board does not call this: it imports a flow when its action runs (pos.menu).
-    for entry in ACTIONS.values():
-        __import__(entry[0])
+    # A board does not call this: it imports a flow when its action runs.
+    for e in table().values():
+        __import__(e[0])
 
 
 def run(t, name, *args):
     # Generator: run an action's flow as an overlay (pos.overlay: the modules it imports
     # are dropped when it ends, on a board). -> True to stay in the menu.
-    entry = ACTIONS.get(name)
-    if entry is None:
+    e = entry(name)
+    if e is None:
         from pos import ui
 
         yield from ui.notice(t, None, t.s("no_such_function"), timeout=5)
         return True
     from pos import overlay
 
-    yield from overlay.run(entry[0], entry[1], t, *args)
-    return entry[2]
+    yield from overlay.run(e[0], e[1], t, *args)
+    return e[2]

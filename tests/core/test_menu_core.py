@@ -1,7 +1,7 @@
 from mptest import eq, true, contains, raises
 from rig import Rig
 from pos import menu
-from pos.actions import ACTIONS
+from pos.actions import table as _table
 
 
 def test_main_menu_has_the_five_sections():
@@ -35,7 +35,7 @@ def test_menu_key_returns_to_the_main_menu_from_a_prompt():
 
 def test_shipped_menu_is_valid_and_every_action_exists():
     tree = menu.load(Rig().storage, Rig().resources)
-    menu.validate(tree, ACTIONS)
+    menu.validate(tree, _table())
     eq(menu.find_action(tree, "sign_in_auto"), ("1", "1"))
     eq(menu.find_action(tree, "sign_in_manual"), ("4", "2"))
 

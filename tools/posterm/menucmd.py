@@ -4,7 +4,7 @@ import json
 import sys
 
 from pos import menu as menumod
-from pos.actions import ACTIONS
+from pos import actions as _actions
 
 from posterm import paths
 
@@ -37,7 +37,7 @@ def _load(path):
     try:
         with open(path, "rb") as f:
             tree = menumod.parse(f.read())
-        menumod.validate(tree, ACTIONS)
+        menumod.validate(tree, _actions.table())
     except OSError as e:
         raise CliError(f"{path}: {e.strerror}") from None
     except menumod.MenuError as e:
@@ -94,7 +94,7 @@ def run_validate(args):
         try:
             with open(path, "rb") as f:
                 tree = json.loads(f.read())
-            menumod.validate(tree, ACTIONS)
+            menumod.validate(tree, _actions.table())
             print(
                 f"{path}: ok (version {tree.get('version', 0)}, {len(menumod.walk(tree))} items)"
             )

@@ -73,7 +73,7 @@ def has_action(name):
     # Is the action in the shipped menu tree? (settlement is being written as "settle")
     import pos.actions as actions
 
-    return name in actions.ACTIONS
+    return actions.entry(name) is not None
 
 
 _NAMED = ("MENU", "ENTER", "CANCEL", "CLEAR", "UP", "DOWN", "F1", "F2", "F3", "F4")
