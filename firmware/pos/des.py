@@ -52,8 +52,9 @@ except AttributeError:
     _WIDE = False
 
 
-def _build_sp():
-    global _crypt
+def sp_tables():
+    # -> (hi, lo): the SP boxes, 512 entries each (S-box i, input x at 64*i + x), the
+    # high and low 16 bits of P(S_i(x)).
     hi = []
     lo = []
     for s in range(8):
@@ -74,12 +75,26 @@ def _build_sp():
                         out_l |= 0x8000 >> (i - 16)
             hi.append(out_h)
             lo.append(out_l)
+    return hi, lo
+
+
+def _build_sp():
+    global _crypt
     if _WIDE:
-        from pos import des_cp as impl
+        from pos import des_cp
+
+        hi, lo = sp_tables()
+        des_cp.init(hi, lo)
+        _crypt = des_cp.crypt
     else:
-        from pos import des_mp as impl
-    impl.init(hi, lo)
-    _crypt = impl.crypt
+        from pos import des_mp
+
+        # the tables precomputed as bytes (building them takes ~20 ms on a board, and a
+        # transaction loads DES afresh: pos.overlay)
+        if not des_mp.load():
+            hi, lo = sp_tables()
+            des_mp.init(hi, lo)
+        _crypt = des_mp.crypt
 
 
 def _schedule(key8):

@@ -149,3 +149,18 @@ def test_crc_check_values():
     eq(crc.crc32(b"56789", crc.crc32(b"1234")), 0xCBF43926)
     eq(crc.crc16_ccitt(b"56789", crc.crc16_ccitt(b"1234")), 0x29B1)
     eq(crc.crc32(b""), 0)
+
+
+def test_precomputed_sp_tables_are_the_ones_built_from_the_sboxes():
+    # pos.des_mp carries the SP tables as bytes (a board loads DES afresh for every
+    # transaction); they must be exactly what pos.des.sp_tables() builds from FIPS 46-3.
+    import struct
+    from pos import des_mp
+
+    hi, lo = des.sp_tables()
+    eq(len(des_mp._SP), 2048)
+    eq(list(struct.unpack("<512H", des_mp._SP[:1024])), hi)
+    eq(list(struct.unpack("<512H", des_mp._SP[1024:])), lo)
+    true(des_mp.load())
+    eq(list(des_mp.SPH), hi)
+    eq(list(des_mp.SPL), lo)

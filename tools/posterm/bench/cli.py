@@ -31,16 +31,27 @@ TABLE = (
         "mp_max_live_heap_bytes",
         "B",
         ("<=", 65536),
-        "live heap after each key of the day, all modules loaded",
+        "live heap after each key of the day (each module loaded when used: overlays)",
     ),
-    ("mp_live_heap_all_modules_bytes", "B", None, "of which: the modules alone (bytecode in RAM)"),
+    (
+        "mp_max_live_heap_waiting_bytes",
+        "B",
+        ("<=", 65536),
+        "the same while waiting for the center's answer",
+    ),
+    (
+        "mp_max_live_heap_bytes_all_resident",
+        "B",
+        None,
+        "every module imported at once and kept (bytecode in RAM)",
+    ),
+    ("mp_live_heap_all_modules_bytes", "B", None, "of which: the modules alone"),
     ("mp_max_live_heap_data_bytes", "B", None, "of which: the day's data on top of them"),
-    ("mp_max_live_heap_bytes_board", "B", None, "live heap, modules loaded as a board loads"),
     (
         "mp_max_live_heap_bytes_est_firmware_in_flash",
         "B",
         None,
-        "estimate: all modules, bytecode in flash (ROMFS)",
+        "estimate: all resident, bytecode in flash (ROMFS)",
     ),
     ("firmware_mpy_bytes", "B", None, "firmware/pos compiled by mpy-cross"),
     ("display_bytes_per_key_ratio", "x", ("<=", 0.25), "display bytes per key / full frame"),
@@ -129,15 +140,20 @@ def measure(quick, with_mp=True, progress=None):
         for key in _mp_keys():
             fig[key] = None
             notes[key] = "skipped (--no-mp)"
-    if fig.get("mp_max_live_heap_bytes") is not None:
+    if fig.get("mp_max_live_heap_bytes_all_resident") is not None:
         # The wasm build keeps every module's bytecode in the heap; a board with the
         # firmware in ROMFS (or frozen) reads it in place from flash. Estimate only.
-        est = fig["mp_max_live_heap_bytes"] - fig["firmware_mpy_bytes_board"]
+        est = fig["mp_max_live_heap_bytes_all_resident"] - fig["firmware_mpy_bytes_board"]
         fig["mp_max_live_heap_bytes_est_firmware_in_flash"] = est
+        notes["mp_max_live_heap_bytes"] = (
+            "the firmware as a board runs it: every module the day uses is loaded when it is "
+            "used and dropped when its action or stage ends (pos.overlay); peak at: "
+            + str(fig.get("mp_max_live_heap_screen"))
+        )
         if not fig.get("mp_romfs"):
-            notes["mp_max_live_heap_bytes"] = (
-                "measured with every module's bytecode in RAM (this MicroPython build has no "
-                "ROMFS: vfs.VfsRom / vfs.rom_ioctl missing); "
+            notes["mp_max_live_heap_bytes_all_resident"] = (
+                "every module's bytecode in RAM (this MicroPython build has no ROMFS: "
+                "vfs.VfsRom / vfs.rom_ioctl missing); "
                 f"mp_max_live_heap_bytes_est_firmware_in_flash = that - the board's .mpy "
                 f"bytes ({fig['firmware_mpy_bytes_board']:,}) = {est:,} B, an estimate"
             )

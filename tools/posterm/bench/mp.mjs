@@ -10,8 +10,9 @@
 // when a top-level call returns, so gc.mem_alloc() at the start of a call is the live heap).
 // Prints one JSON object on stdout:
 //   des: {n, us, alloc}, codec: [{n, us, alloc} for the 0200, the 0810],
-//   walk: {events, baseline, steps: [{live, us, key}], frames: [...]} (modules loaded as
-//   the board loads them), resident: the same with every firmware module imported first,
+//   walk: {events, baseline, steps: [{live, us, key}], frames: [...], waits: [{live, event}]}
+//   (modules loaded as the board loads them; waits: the heap while the terminal waits for
+//   the center's answer), resident: the same with every firmware module imported first,
 //   all_modules: heap with every firmware module imported (from the baseline),
 //   latency_rounds: the key latencies (us) of N runs of the board's walk, version
 import fs from "node:fs";
@@ -110,14 +111,23 @@ function runWalk(resident) {
   call("_r = mpcases.walk_start()");
   const steps = [];
   const frames = [];
+  // waits: the live heap while the terminal waits for the center's answer (the center
+  // answers in the next top-level call, so the GC has run with the request sent and the
+  // exchange's code loaded)
+  const waits = [];
   for (let i = 0; i < setup.events; i++) {
-    const s = J(`mpcases.walk_step(${i})`);
+    const s = J(`mpcases.walk_handle(${i})`);
     steps.push({ live: s.live, us: s.us, key: s.key });
-    frames.push(s.frame);
+    let p = J("mpcases.walk_pump()");
+    while (p.send) {
+      p = J("mpcases.walk_pump()");
+      waits.push({ live: p.live, event: i });
+    }
+    frames.push(p.frame);
   }
   const lastLive = call("_r = mpcases.mem()");
   steps.push({ live: lastLive, us: null, key: false });
-  return { ...setup, baseline, modules, steps, frames };
+  return { ...setup, baseline, modules, steps, frames, waits };
 }
 
 await freshVm();

@@ -116,19 +116,28 @@ def walk_start():
     return "{}"
 
 
-def walk_step(i):
-    # One event: the live heap before it (after the GC that ended the previous call),
-    # then the time of handle() alone (the center's answers are fed back untimed).
+def walk_handle(i):
+    # One event, its effects queued (walk_pump works through them): the live heap before
+    # it, the time of handle() alone.
     live = gc.mem_alloc()
     w = _S["w"]
     ev = _S["events"][i]
     t0 = _ticks_us()
     eff = w.handle(ev)
     us = _ticks_diff(_ticks_us(), t0)
-    w.after(eff)
+    w.begin(eff)
     eff = None
-    gc.collect()
-    return json.dumps({"live": live, "us": us, "key": ev[0] == "key", "frame": w.t.frame.text()})
+    return json.dumps({"live": live, "us": us, "key": ev[0] == "key"})
+
+
+def walk_pump():
+    # Up to the next send: {"live": heap at the start of this call, "send": a send now
+    # waits for the center} (the live heap of the call after a send is the heap while the
+    # terminal waits for the center's answer).
+    live = gc.mem_alloc()
+    w = _S["w"]
+    waiting = w.pump()
+    return json.dumps({"live": live, "send": waiting, "frame": w.t.frame.text()})
 
 
 def import_all(names):

@@ -217,3 +217,24 @@ class Walk:
 
     def after(self, effects):
         return self._settle(effects)
+
+    # Step by step, for the heap while the terminal waits for the center: begin(effects)
+    # queues an event's effects; pump() works through them up to the next send and
+    # returns True while a send waits for its answer (the next pump() answers it first),
+    # False when the terminal waits for input again.
+    def begin(self, effects):
+        self._q = list(effects)
+        self._pending = None
+
+    def pump(self):
+        if self._pending is not None:
+            frame = self._pending
+            self._pending = None
+            self.sends += 1
+            self._q.extend(self.t.handle(self.center.answer(frame)))
+        while self._q:
+            e = self._q.pop(0)
+            if e[0] == "send":
+                self._pending = e[1]
+                return True
+        return False
