@@ -97,9 +97,41 @@ def _build_sp():
         _crypt = des_mp.crypt
 
 
+_PC2T = None  # PC2 as nibble tables: (C's, D's), built on first use
+
+
+def _pc2_tables():
+    # PC2 takes the subkey's first 24 bits from C and the last 24 from D. For each of the 7
+    # nibbles of a 28-bit half (nibble j: bits 4j+1 .. 4j+4, 1-based from the MSB) and each
+    # value 0..15: the 24-bit contribution. 2 x 112 small ints; a round's subkey is then
+    # 14 lookups instead of 48 bit moves (a terminal builds its keys for every transaction).
+    tc = [0] * 112
+    td = [0] * 112
+    for out in range(48):
+        p = _PC2[out]
+        if p <= 28:
+            tab = tc
+            b = p - 1
+            o = out
+        else:
+            tab = td
+            b = p - 29
+            o = out - 24
+        j = b >> 2
+        bit = 3 - (b & 3)
+        for v in range(16):
+            if (v >> bit) & 1:
+                tab[j * 16 + v] |= 1 << (23 - o)
+    return tuple(tc), tuple(td)
+
+
 def _schedule(key8):
     # 16 round keys, each as 8 S-box inputs pre-offset by 64*s into the flat SP tables.
     # C and D are 28-bit ints (small ints on MicroPython: shifts stay below 2**30).
+    global _PC2T
+    if _PC2T is None:
+        _PC2T = _pc2_tables()
+    tc, td = _PC2T
     c = 0
     d = 0
     for i in range(56):
@@ -114,17 +146,36 @@ def _schedule(key8):
         n = _SHIFTS[r]
         c = ((c << n) | (c >> (28 - n))) & 0xFFFFFFF
         d = ((d << n) | (d >> (28 - n))) & 0xFFFFFFF
-        groups = []
-        for s in range(8):
-            v = 0
-            for i in range(6 * s, 6 * s + 6):
-                p = _PC2[i]
-                if p <= 28:
-                    v = (v << 1) | ((c >> (28 - p)) & 1)
-                else:
-                    v = (v << 1) | ((d >> (56 - p)) & 1)
-            groups.append(v | (s << 6))
-        rounds.append(groups)
+        h = (
+            tc[c >> 24]
+            | tc[16 + ((c >> 20) & 15)]
+            | tc[32 + ((c >> 16) & 15)]
+            | tc[48 + ((c >> 12) & 15)]
+            | tc[64 + ((c >> 8) & 15)]
+            | tc[80 + ((c >> 4) & 15)]
+            | tc[96 + (c & 15)]
+        )
+        lo = (
+            td[d >> 24]
+            | td[16 + ((d >> 20) & 15)]
+            | td[32 + ((d >> 16) & 15)]
+            | td[48 + ((d >> 12) & 15)]
+            | td[64 + ((d >> 8) & 15)]
+            | td[80 + ((d >> 4) & 15)]
+            | td[96 + (d & 15)]
+        )
+        rounds.append(
+            [
+                h >> 18,
+                ((h >> 12) & 63) | 64,
+                ((h >> 6) & 63) | 128,
+                (h & 63) | 192,
+                (lo >> 18) | 256,
+                ((lo >> 12) & 63) | 320,
+                ((lo >> 6) & 63) | 384,
+                (lo & 63) | 448,
+            ]
+        )
     return rounds
 
 
