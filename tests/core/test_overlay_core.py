@@ -1,0 +1,78 @@
+# Overlays (pos.overlay): on a board every action, and every stage of a transaction, drops
+# the modules it imported when it ends, so the heap holds one stage's code at a time.
+# CPython keeps every module; these tests switch overlays on there too, so that both
+# interpreters check the same thing (on MicroPython they are on anyway).
+import sys
+from mptest import eq, true
+from pos import overlay
+import fakecenter
+import txhelp
+
+
+class WatchingCenter(fakecenter.Center):
+    # notes which pos.* modules are loaded when each request arrives
+    def __init__(self):
+        fakecenter.Center.__init__(self)
+        self.loaded_at = []
+
+    def answer(self, frame, timeout):
+        self.loaded_at.append(sorted(overlay.loaded()))
+        return fakecenter.Center.answer(self, frame, timeout)
+
+
+def _resident_only():
+    # what a board has loaded at idle: drop the flows CPython preloads (all but main)
+    keep = [n for n in overlay.loaded() if not n.startswith("pos.flows.") or n == "pos.flows.main"]
+    for n in ("pos.receipt", "pos.operators", "pos.settlement", "pos.kinds"):
+        if n in keep:
+            keep.remove(n)
+    overlay.unload(keep)
+    return overlay.loaded()
+
+
+def _run_with_overlays(fn):
+    old = overlay.ENABLED
+    overlay.ENABLED = True
+    try:
+        return fn()
+    finally:
+        overlay.ENABLED = old
+
+
+def test_a_purchase_loads_its_stages_one_at_a_time_and_leaves_nothing_behind():
+    def go():
+        center = WatchingCenter()
+        r = txhelp.rig(center)
+        idle = _resident_only()
+        txhelp.buy(r)
+        true(r.seen("应答码:00"))
+        eq(len(r.receipts), 2, "both copies printed")
+        eq(sorted(overlay.loaded()), sorted(idle), "back at idle, as before the purchase")
+        sending = center.loaded_at[-1]
+        true("pos.flows.online" in sending, "the exchange's stage is loaded as it sends")
+        true("pos.receipt" not in sending, "the receipt's code is not loaded yet")
+        for name in overlay.loaded():
+            true(name in sys.modules)
+
+    _run_with_overlays(go)
+
+
+def test_settlement_and_sign_in_run_their_exchanges_as_overlays():
+    def go():
+        center = WatchingCenter()
+        r = txhelp.rig(center)
+        idle = _resident_only()
+        txhelp.buy(r)
+        txhelp.settle(r)
+        true(r.seen("结算完成"))
+        r.press("ENTER")
+        eq(sorted(overlay.loaded()), sorted(idle))
+        true("pos.flows.closebatch" in center.loaded_at[-2], "0500/0320 from closebatch")
+        r.press("MENU", "1", "1", "ENTER")
+        true(r.seen("签到成功"))
+        r.press("ENTER")
+        true("pos.flows.keydownload" in center.loaded_at[-1])
+        eq(sorted(overlay.loaded()), sorted(idle))
+        true(r.t.signed_in_today())
+
+    _run_with_overlays(go)
