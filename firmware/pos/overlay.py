@@ -38,6 +38,17 @@ def unload(before):
                 pass
 
 
+def call(module, function, *args):
+    # module.function(*args) (a plain function) as an overlay -> its result.
+    before = loaded() if ENABLED else None
+    try:
+        __import__(module)
+        return getattr(sys.modules[module], function)(*args)
+    finally:
+        if before is not None:
+            unload(before)
+
+
 def run(module, function, *args):
     # Generator: module.function(*args) (a generator function) as an overlay -> its result.
     before = loaded() if ENABLED else None

@@ -268,3 +268,14 @@ def test_decoding_accepts_what_real_hosts_send_gbk_in_63_and_f_padded_track():
     eq(got[63][:3], "CUP")
     eq(len(got[63]), len(gbk), "one character per GBK byte")
     eq(got[39], "00")
+
+
+def test_character_class_tables():
+    # an: space, digits, letters; ans: printable ASCII; ans when decoding: 0x20-0xFF
+    from pos import isobase
+
+    an = b" 0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    for c in range(256):
+        eq(isobase.AN[c], 1 if c in an else 0, "an %d" % c)
+        eq(isobase.ANS[c], 1 if 0x20 <= c < 0x7F else 0, "ans %d" % c)
+        eq(isobase.ANS_IN[c], 1 if c >= 0x20 else 0, "ans in %d" % c)

@@ -164,3 +164,20 @@ def test_precomputed_sp_tables_are_the_ones_built_from_the_sboxes():
     true(des_mp.load())
     eq(list(des_mp.SPH), hi)
     eq(list(des_mp.SPL), lo)
+
+
+def test_pc2_nibble_tables_are_pc2():
+    # pos.des keeps PC2 as two precomputed nibble tables; rebuild them from FIPS 46-3's PC2.
+    tc = [0] * 112
+    td = [0] * 112
+    for out in range(48):
+        p = des._PC2[out]
+        if p <= 28:
+            tab, b, o = tc, p - 1, out
+        else:
+            tab, b, o = td, p - 29, out - 24
+        for v in range(16):
+            if (v >> (3 - (b & 3))) & 1:
+                tab[(b >> 2) * 16 + v] |= 1 << (23 - o)
+    eq(list(des._PC2C), tc)
+    eq(list(des._PC2D), td)

@@ -1,7 +1,7 @@
 # Settlement steps 1-4 with the center (see pos.flows.settle), run as an overlay:
 # the pending reversal, the 0500 with the totals, the batch upload when the center's
 # totals differ, the end of the upload, then the batch closed in one state write.
-from pos import comm, ui, clock, settlement
+from pos import center, ui, clock, settlement
 from pos.flows import reversal
 from pos.flows.settle import STEP_REVERSAL, STEP_SETTLE, STEP_UPLOAD, STEP_CLOSE, STEP_FINISH
 from pos.flows.settle import save_job
@@ -10,8 +10,8 @@ from pos.flows.settle import save_job
 def _management(t, mti, net, f48=None):
     st = t.state
     msg = {"mti": mti}
-    comm.base_fields(t, msg, st.take_trace())
-    msg[60] = "00" + comm.batch_str(t) + net
+    center.base_fields(t, msg, st.take_trace())
+    msg[60] = "00" + center.batch_str(t) + net
     if f48 is not None:
         msg[48] = f48
     return msg
@@ -31,9 +31,9 @@ def run(t, title, job):
         msg[49] = "156"
         msg[63] = t.state.operator + " "
         ui.show_progress(t, title, t.s("settle_in_progress"))
-        res = yield from comm.exchange(t, msg, title, with_mac=False)
+        res = yield from center.exchange(t, msg, title, with_mac=False)
         if not res.approved():
-            yield from comm.show_failure(t, title, res)
+            yield from center.show_failure(t, title, res)
             return None
         flags = settlement.balance_flags(res.reply.get(48) or "")
         job["flags"] = flags[0] + flags[1]
@@ -50,7 +50,7 @@ def run(t, title, job):
     if job["step"] == STEP_CLOSE:
         st = t.state
         st.extra["last_settle"] = {
-            "batch": comm.batch_str(t),
+            "batch": center.batch_str(t),
             "date": clock.date8(t.now),
             "time": clock.hhmmss(t.now),
             "balanced": job.get("balanced", False),
@@ -80,9 +80,9 @@ def _upload(t, title, job):
                 i += n
                 continue
             ui.show_progress(t, title, t.s("settle_uploading"))
-            res = yield from comm.exchange(t, _management(t, "0320", "201", f48), title, False)
+            res = yield from center.exchange(t, _management(t, "0320", "201", f48), title, False)
             if not res.approved():
-                yield from comm.show_failure(t, title, res)
+                yield from center.show_failure(t, title, res)
                 return False
             i += n
             job["sent"] = i
@@ -92,8 +92,8 @@ def _upload(t, title, job):
         end = "207"
     count = job.get("sent", 0)
     f48 = ("0000" + str(count))[-4:]
-    res = yield from comm.exchange(t, _management(t, "0320", end, f48), title, False)
+    res = yield from center.exchange(t, _management(t, "0320", end, f48), title, False)
     if not res.approved():
-        yield from comm.show_failure(t, title, res)
+        yield from center.show_failure(t, title, res)
         return False
     return True

@@ -3,21 +3,23 @@
 # replace the old ones. Run as an overlay by pos.flows.signin (and by settlement when it
 # signs in again): it returns what the screen says, and the screen is shown after the
 # codec and the keys' code are dropped.
-from pos import comm, keyload, clock
+from pos import center, clock
 
 
 def run(t, title):
     # Generator -> (signed in?, the lines for the screen).
     st = t.state
     msg = {"mti": "0800"}
-    comm.base_fields(t, msg, st.take_trace())
-    msg[60] = "00" + comm.batch_str(t) + "003"
+    center.base_fields(t, msg, st.take_trace())
+    msg[60] = "00" + center.batch_str(t) + "003"
     msg[63] = st.operator + " "
-    res = yield from comm.exchange(t, msg, title, with_mac=False)
+    res = yield from center.exchange(t, msg, title, with_mac=False)
     if not res.approved():
-        return False, comm.failure_lines(t, res)
+        return False, center.failure_lines(t, res)
     reply = res.reply
     res = None
+    from pos import keyload  # (and DES): only once the answer is in
+
     try:
         tmk = bytes.fromhex(st.params["tmk"])
         pik, mak = keyload.unpack_signin_keys(reply.get(62) or b"", tmk)

@@ -5,7 +5,7 @@
 # the offset (6) and up to 400 bytes of the file. Length 0 = up to date.
 # The file is checked (CRC, JSON, menu structure), written atomically, and
 # used from the next screen on.
-from pos import comm, ui, crc, menu
+from pos import center, ui, crc, menu
 
 MENU_CODE = "930"
 _HEAD = 24
@@ -42,12 +42,12 @@ def update(t, title, quiet=False):
     version = crc32 = total = None
     while True:
         msg = {"mti": "0800"}
-        comm.base_fields(t, msg, st.take_trace())
-        msg[60] = "00" + comm.batch_str(t) + MENU_CODE
+        center.base_fields(t, msg, st.take_trace())
+        msg[60] = "00" + center.batch_str(t) + MENU_CODE
         msg[62] = (_z(st.menu_version % 10000, 4) + _z(offset, 6)).encode()
-        res = yield from comm.exchange(t, msg, title, with_mac=False)
+        res = yield from center.exchange(t, msg, title, with_mac=False)
         if not res.approved():
-            yield from comm.show_failure(t, title, res)
+            yield from center.show_failure(t, title, res)
             return False
         try:
             v, c, n, off, data = parse_chunk(res.reply.get(62) or b"")

@@ -1,8 +1,9 @@
 # The exchange of an online financial transaction with the center (run as an overlay by
 # pos.flows.txn): a pending reversal first, a fresh trace, the PIN block, the reversal
 # armed as the request leaves, the answer judged; an approval is journalled (durable
-# before any receipt) and its reversal disarmed.
-from pos import comm, clock
+# before any receipt) and its reversal disarmed. The codec and the keys' code are loaded
+# only to encode the request and to check the answer (pos.center), not while waiting.
+from pos import center, clock
 from pos.flows import reversal
 
 
@@ -25,39 +26,35 @@ def send(t, title, kind, msg, reversible=True, pin=None):
     ok = yield from reversal.send_pending(t)
     if not ok:
         return None
-    if pin:
-        from pos import pinblock
-
-        msg[52] = pinblock.encrypt(bytes.fromhex(t.state.pik), pin, msg.get(2, ""))
-    msg[11] = comm._z(t.state.take_trace(), 6)
+    msg[11] = center._z(t.state.take_trace(), 6)
     arm = (lambda tt: reversal.arm(tt, msg, kind)) if reversible else None
-    res = yield from comm.exchange(t, msg, title, True, before_send=arm)
-    if res.status in (comm.LINK,):
+    res = yield from center.exchange(t, msg, title, True, before_send=arm, pin=pin)
+    if res.status in (center.LINK,):
         if reversible:
             reversal.disarm(t)  # nothing left the terminal
-        yield from comm.show_failure(t, title, res)
+        yield from center.show_failure(t, title, res)
         return None
-    if res.status in (comm.TIMEOUT, comm.LINK_LOST):
+    if res.status in (center.TIMEOUT, center.LINK_LOST):
         # the reversal stays armed (reason 98) and goes before the next one
-        yield from comm.show_failure(t, title, res)
+        yield from center.show_failure(t, title, res)
         return None
-    if res.status == comm.BAD_MAC:
+    if res.status == center.BAD_MAC:
         if reversible:
             reversal.set_reason(t, reversal.REASON_MAC)
-        yield from comm.show_failure(t, title, res)
+        yield from center.show_failure(t, title, res)
         return None
-    if res.status == comm.BAD_REPLY:
+    if res.status == center.BAD_REPLY:
         if reversible:
             reversal.set_reason(t, reversal.REASON_INCOMPLETE)
         t.emit(("log", "warn", "bad reply: %s" % res.detail))
-        yield from comm.show_failure(t, title, res)
+        yield from center.show_failure(t, title, res)
         return None
     code = res.code()
     if code != "00":
         if reversible:
             reversal.disarm(t)  # the center declined: nothing to undo
         _after_decline(t, code)
-        yield from comm.show_failure(t, title, res)
+        yield from center.show_failure(t, title, res)
         return None
     return res.reply
 
@@ -66,7 +63,7 @@ def record_approval(t, kind, msg, reply, rec):
     # Journal an approved transaction (durable before any receipt) -> rec.
     rec["type"] = kind
     rec["trace"] = msg[11]
-    rec["batch"] = comm.batch_str(t)
+    rec["batch"] = center.batch_str(t)
     rec["date"] = clock.date8(t.now)
     rec["time"] = clock.hhmmss(t.now)
     rec["op"] = t.state.operator

@@ -1,7 +1,7 @@
 # 2.打印 and the batch views of 3.管理: reprint any slip by trace, the
 # transaction detail and totals on paper, the totals on screen (统计), and
 # deleting a stuck reversal (删除冲正, supervisor only).
-from pos import ui, receipt, settlement, comm
+from pos import ui, receipt, settlement, center
 from pos.flows import printing, txn, reversal
 
 
@@ -29,14 +29,14 @@ def print_detail(t):
         yield from ui.notice(t, title, t.s("no_transactions"), timeout=10)
         return
     ui.screen(t, title, t.s("printing"))
-    yield from printing.print_lines(t, receipt.detail_slip(t, entries, comm.batch_str(t)))
+    yield from printing.print_lines(t, receipt.detail_slip(t, entries, center.batch_str(t)))
 
 
 def print_totals(t):
     title = t.s("print_totals")
     tot = settlement.totals(t.journal.entries())
     ui.screen(t, title, t.s("printing"))
-    yield from printing.print_lines(t, receipt.totals_slip(t, tot, comm.batch_str(t)))
+    yield from printing.print_lines(t, receipt.totals_slip(t, tot, center.batch_str(t)))
 
 
 def reprint_settlement(t):

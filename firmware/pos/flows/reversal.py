@@ -2,7 +2,7 @@
 # saved as an 0400 and armed the moment the request is sent. A timeout or a
 # bad MAC leaves it pending; it goes out before the next transaction (and
 # before settlement), retried up to the "retries" parameter.
-from pos import comm, ui
+from pos import center, ui
 
 _DROP = (26, 35, 36, 37, 52, 53, 64)  # reference §6.2 (64 gets a new MAC)
 _BINARY = (52, 55, 62, 64)
@@ -77,18 +77,18 @@ def send_pending(t):
     retries = int(t.state.params.get("retries", 3))
     while rec["tries"] < retries:
         msg = to_message(rec)
-        res = yield from comm.exchange(t, msg, title, True)
-        if res.status == comm.LINK:
-            yield from comm.show_failure(t, title, res)
+        res = yield from center.exchange(t, msg, title, True)
+        if res.status == center.LINK:
+            yield from center.show_failure(t, title, res)
             return False
         rec["tries"] += 1
         t.state.set_reversal(rec)
-        if res.status == comm.OK and res.code() in ("00", "25", "12"):
+        if res.status == center.OK and res.code() in ("00", "25", "12"):
             disarm(t)
             t.emit(("log", "info", "reversal of trace %s done (%s)" % (rec.get("11"), res.code())))
             return True
-        if res.status == comm.OK and res.code() == "A0":
-            yield from comm.show_failure(t, title, res)
+        if res.status == center.OK and res.code() == "A0":
+            yield from center.show_failure(t, title, res)
             return False
     disarm(t)
     text = "reversal of trace %s dropped after %d tries" % (rec.get("11"), retries)

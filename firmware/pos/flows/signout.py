@@ -26,17 +26,17 @@ def exchange(t, title):
     # Generator -> (acknowledged?, the lines for the screen). The working keys are
     # forgotten either way once the message has been tried: signing out is what the
     # cashier asked for, and sign-in brings fresh ones.
-    from pos import comm
+    from pos import center
 
     st = t.state
     msg = {"mti": "0820"}
-    comm.base_fields(t, msg, st.take_trace())
-    msg[60] = "00" + comm.batch_str(t) + "002"
+    center.base_fields(t, msg, st.take_trace())
+    msg[60] = "00" + center.batch_str(t) + "002"
     msg[63] = st.operator + " "
-    res = yield from comm.exchange(t, msg, title, with_mac=False)
+    res = yield from center.exchange(t, msg, title, with_mac=False)
     st.signin_date = ""
     st.save()
     if res.approved():
         return True, [t.s("settle_signout_ok")]
     t.emit(("log", "warn", "sign-out not acknowledged: %s %s" % (res.status, res.code())))
-    return False, comm.failure_lines(t, res)
+    return False, center.failure_lines(t, res)

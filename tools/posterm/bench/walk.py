@@ -150,6 +150,18 @@ class Center:
         self.mak = bytes.fromhex(MAK)
 
     def answer(self, frame):
+        # The center is another machine: on MicroPython the modules it imports here are
+        # dropped again, so that they never count in the terminal's heap (pos.overlay).
+        from pos import overlay
+
+        before = overlay.loaded() if overlay.ENABLED else None
+        try:
+            return self._answer(frame)
+        finally:
+            if before is not None:
+                overlay.unload(before)
+
+    def _answer(self, frame):
         from pos import iso8583, mac, keyload
 
         tpdu, header, body = iso8583.unpack_frame(frame)

@@ -1,0 +1,74 @@
+# Talking to the center, with as little code loaded as possible while the terminal waits
+# for the answer (a board's network stack needs its RAM then): the request is encoded
+# (with its PIN block and MAC) and the answer decoded and checked in overlays of
+# pos.comm, which holds the codec and the keys' code; between the two only this module
+# and the flow are loaded. Order of checks on a reply (reference §5): MTI = request + 10,
+# the echoed fields 3, 4, 11, 41, 42 match, then 39, and only when 39 = 00 the MAC.
+from pos import ui, overlay
+from pos.request import z as _z, batch_str, base_fields  # noqa: F401
+
+# status values of an exchange
+OK = "ok"  # a valid reply (its 39 may still be a decline)
+TIMEOUT = "timeout"  # sent, no answer in time
+LINK = "link"  # could not reach the center; nothing left the terminal
+LINK_LOST = "link_lost"  # the link broke after the request left
+BAD_REPLY = "bad_reply"  # unreadable or mismatched answer
+BAD_MAC = "bad_mac"  # 39 = 00 but the MAC does not verify
+
+
+class Result:
+    def __init__(self, status, reply=None, detail=""):
+        self.status = status
+        self.reply = reply or {}
+        self.detail = detail
+
+    def code(self):
+        return self.reply.get(39, "")
+
+    def approved(self):
+        return self.status == OK and self.code() == "00"
+
+
+def exchange(t, msg, title, with_mac=True, before_send=None, pin=None):
+    # Generator: send msg, wait for the reply, check it. -> Result.
+    # pin: the cardholder's PIN, made into field 52 as the request is encoded.
+    # before_send(t) runs right before the request goes out (arms a reversal).
+    text = t.s("connecting")
+    ui.show_progress(t, title, text)
+    data = overlay.call("pos.comm", "encode", t, msg, with_mac, pin)
+    if not isinstance(data, bytes):
+        return Result(BAD_REPLY, None, "encode: " + str(data))
+    if before_send is not None:
+        before_send(t)
+    timeout = int(t.state.params.get("timeout", 30))
+    ev = yield ("send", data, timeout, title, text)
+    data = None
+    if ev[0] == "timeout":
+        return Result(TIMEOUT)
+    if ev[0] == "link_error":
+        return Result(LINK_LOST if ev[2] else LINK, None, ev[1])
+    status, reply, detail = overlay.call("pos.comm", "check", t, msg, ev[1], with_mac)
+    return Result(status, reply, detail)
+
+
+def show_failure(t, title, res):
+    # The screen for a failed exchange or a declined answer. Returns the key.
+    body = failure_lines(t, res)
+    t.emit(("beep", "error"))
+    return (yield from ui.notice(t, title, body))
+
+
+def failure_lines(t, res):
+    # What the screen says of a failed exchange or a declined answer.
+    if res.status == OK:
+        code = res.code()
+        body = [t.s("resp_code", code), t.strings.response(code)]
+    elif res.status == TIMEOUT:
+        body = [t.s("host_timeout")]
+    elif res.status in (LINK, LINK_LOST):
+        body = [t.s("link_failed")]
+    elif res.status == BAD_MAC:
+        body = [t.s("mac_error")]
+    else:
+        body = [t.s("bad_reply")]
+    return body
