@@ -62,11 +62,27 @@ def upload_record(e):
 
 def upload_chunks(entries):
     # field 48 of each 0320/201: NN + up to 8 records
-    recs = [upload_record(e) for e in settled_entries(entries)]
     out = []
+    k = 0
+    while True:
+        f48 = upload_chunk(entries, k)
+        if f48 is None:
+            return out
+        out.append(f48)
+        k += 1
+
+
+def upload_chunk(entries, k):
+    # field 48 of the k-th 0320/201 (records 8k .. 8k+7 of the settled ones), or None
+    # past the last: a terminal builds one at a time, so that the batch is not held in
+    # RAM while it waits for the center
+    part = []
     i = 0
-    while i < len(recs):
-        part = recs[i : i + RECORDS_PER_UPLOAD]
-        out.append(_z(len(part), 2) + "".join(part))
-        i += RECORDS_PER_UPLOAD
-    return out
+    first = k * RECORDS_PER_UPLOAD
+    for e in settled_entries(entries):
+        if first <= i < first + RECORDS_PER_UPLOAD:
+            part.append(upload_record(e))
+        i += 1
+    if not part:
+        return None
+    return _z(len(part), 2) + "".join(part)

@@ -39,6 +39,7 @@ def run(t, title, job):
         job["flags"] = flags[0] + flags[1]
         job["balanced"] = flags == ("1", "1")
         job["settle_date"] = res.reply.get(15, "")
+        res = msg = None
         job["step"] = STEP_UPLOAD
         save_job(t, job)
     if job["step"] == STEP_UPLOAD:
@@ -69,12 +70,17 @@ def run(t, title, job):
 
 def _upload(t, title, job):
     # Generator -> True when the center acknowledged the end of the upload.
-    entries = t.journal.entries()
     if not job.get("balanced"):
-        chunks = settlement.upload_chunks(entries)
         done = job.get("sent", 0)
         i = 0
-        for f48 in chunks:
+        k = 0
+        while True:
+            # one message's records at a time, read from the journal (the batch is not
+            # held in RAM while the terminal waits for the center)
+            f48 = settlement.upload_chunk(t.journal.entries(), k)
+            if f48 is None:
+                break
+            k += 1
             n = int(f48[:2])
             if done >= i + n:  # acknowledged before an interruption
                 i += n
