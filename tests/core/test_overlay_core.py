@@ -76,3 +76,17 @@ def test_settlement_and_sign_in_run_their_exchanges_as_overlays():
         true(r.t.signed_in_today())
 
     _run_with_overlays(go)
+
+
+def test_locking_and_unlocking_the_terminal_leaves_nothing_behind():
+    def go():
+        r = txhelp.rig()
+        idle = _resident_only()
+        r.press("MENU", "3", "5", "ENTER", "0000", "ENTER", "ENTER")
+        true(r.seen("键盘锁定请解锁"))
+        r.press("01", "ENTER", "0000", "ENTER", "ENTER")
+        true(r.seen("锁定解除!"))
+        true(r.seen("请刷卡或按菜单键"))
+        eq(sorted(overlay.loaded()), sorted(idle))
+
+    _run_with_overlays(go)

@@ -41,9 +41,9 @@ def main_loop(t):
         try:
             if t.state.extra.get("locked"):  # 锁定终端: nothing but the unlock screen
                 goto_menu = False
-                from pos.flows import lock
+                from pos import overlay
 
-                yield from lock.unlock(t)
+                yield from overlay.run("pos.flows.lock", "unlock", t)
                 continue
             if goto_menu:
                 goto_menu = False
