@@ -1,7 +1,7 @@
 # SSD1306 128x64 OLED on I2C, drawn band by band. The panel memory is 8 pages
 # of 128 column bytes (bit 0 = top pixel, the framebuf MONO_VLSB layout); a
 # copy is kept in `buf`, so a frame can be checked without the panel and only
-# the columns that change are sent (page addressing: a column window per page).
+# the columns that change are sent (a column window over a text row's pages).
 from pos.compat import const
 
 _SET_CONTRAST = const(0x81)
@@ -76,21 +76,20 @@ class SSD1306:
     def write_band(self, y, band, stride, x=0):
         # band: rows of `stride` bytes (MSB left) starting at pixel row y (a multiple of 8)
         # and at column 8 * x. Only the columns whose bytes differ from what the panel
-        # shows are sent: per page, runs of changed columns (runs closer than a window
-        # command are merged).
+        # shows are sent: runs of changed columns (runs closer than a window command are
+        # merged), each run as one window over all the band's pages (a text row is two
+        # pages: one window command instead of two, the panel wraps to the next page).
         w = self.width
-        rows = len(band) // stride
+        pages = (len(band) // stride) >> 3
         buf = self.buf
         p0 = y >> 3
         n = stride * 8
-        col = bytearray(n)
-        for p in range(rows >> 3):
-            page = p0 + p
-            base = page * w + x * 8
+        cols = bytearray(n * pages)  # the band's new column bytes, page after page
+        for p in range(pages):
             top = p * 8 * stride
             for xb in range(stride):
                 # transpose one 8x8 block: 8 row bytes -> 8 column bytes
-                c = xb * 8
+                c = p * n + xb * 8
                 for bit in range(8):
                     m = 0x80 >> bit
                     v = 0
@@ -99,26 +98,40 @@ class SSD1306:
                         if band[o] & m:
                             v |= 1 << r
                         o += stride
-                    col[c + bit] = v
-            a = 0
-            while a < n:
-                if col[a] == buf[base + a]:
-                    a += 1
-                    continue
-                b = a + 1  # run a..b-1 of changed columns, gaps under _GAP merged
-                last = a
-                while b < n and b - last <= _GAP:
-                    if col[b] != buf[base + b]:
-                        last = b
-                    b += 1
-                b = last + 1
-                buf[base + a : base + b] = col[a:b]
-                self._window(x * 8 + a, x * 8 + b - 1, page, page)
-                out = bytearray(1 + b - a)
-                out[0] = 0x40
-                out[1:] = col[a:b]
-                self.i2c.writeto(self.addr, out)
-                a = b
+                    cols[c + bit] = v
+        base = p0 * w + x * 8
+        gap = _GAP // pages  # an unchanged column costs a byte on every page of the band
+        a = 0
+        while a < n:
+            if not self._differs(cols, a, pages, n, base):
+                a += 1
+                continue
+            b = a + 1  # run a..b-1 of changed columns, gaps under _GAP merged
+            last = a
+            while b < n and b - last <= gap:
+                if self._differs(cols, b, pages, n, base):
+                    last = b
+                b += 1
+            b = last + 1
+            k = b - a
+            out = bytearray(1 + pages * k)
+            out[0] = 0x40
+            for p in range(pages):
+                run = cols[p * n + a : p * n + b]
+                buf[base + p * w + a : base + p * w + b] = run
+                out[1 + p * k : 1 + (p + 1) * k] = run
+            self._window(x * 8 + a, x * 8 + b - 1, p0, p0 + pages - 1)
+            self.i2c.writeto(self.addr, out)
+            a = b
+
+    def _differs(self, cols, c, pages, n, base):
+        # does column c of the band differ from the panel on any of its pages?
+        buf = self.buf
+        w = self.width
+        for p in range(pages):
+            if cols[p * n + c] != buf[base + p * w + c]:
+                return True
+        return False
 
     def pixel(self, x, y):
         return (self.buf[(y >> 3) * self.width + x] >> (y & 7)) & 1
