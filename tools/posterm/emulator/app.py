@@ -96,7 +96,7 @@ class EmulatorApp(App):
         t = driver.terminal
         self.lcd = Lcd(t.rows, t.cols, id="lcd")
         self.paper = PaperStrip(driver.paper_cells, id="paper")
-        self.log_pane = LogPane(id="log", wrap=False, markup=False, highlight=False)
+        self.log_pane = LogPane(id="log", wrap=True, min_width=20, markup=False, highlight=False)
         self.status = StatusLine(id="status")
 
     # -- layout ---------------------------------------------------------------------------
