@@ -1,5 +1,7 @@
-# Printing: receipts through the printer port, paper-out handling, reprints.
-from pos import ui, receipt
+# Printing: receipts through the printer port, paper-out handling, reprints. The slips'
+# lines are built by pos.receipt as an overlay (pos.overlay): its code is not held while
+# the terminal waits for the cashier (the tear-off prompt).
+from pos import ui, overlay
 from pos.kinds import TYPE_KEYS
 from pos import keys as K
 
@@ -21,16 +23,21 @@ def print_lines(t, lines):
 def print_slips(t, rec, reprint=False, title=None):
     # Merchant copy, then the cardholder copy when the cashier confirms. The prompt keeps
     # the transaction's title row (the display redraws only the rows that change).
-    yield from print_lines(t, receipt.build(t, rec, "merchant", reprint))
+    yield from print_lines(t, _slip(t, "build", rec, "merchant", reprint))
     ui.screen(t, title, [t.s("tear_merchant_copy")], t.s("enter_print_cardholder"))
     k = yield from ui.wait_key(t, 30)
     if k == K.ENTER:
-        yield from print_lines(t, receipt.build(t, rec, "cardholder", reprint))
+        yield from print_lines(t, _slip(t, "build", rec, "cardholder", reprint))
 
 
 def print_settlement(t, summary, reprint=False):
     # Generator: the settlement slip (结算单) -> True when printed.
-    return (yield from print_lines(t, receipt.settlement_slip(t, summary, reprint)))
+    return (yield from print_lines(t, _slip(t, "settlement_slip", summary, reprint)))
+
+
+def _slip(t, function, *args):
+    # pos.receipt.<function>(t, *args): a slip's lines
+    return overlay.call("pos.receipt", function, t, *args)
 
 
 def last_record(t):
