@@ -12,34 +12,14 @@ class CryptoError(ValueError):
     pass
 
 
-# FIPS 46-3 tables, 1-based bit numbers.
+# FIPS 46-3 tables, 1-based bit numbers (PC2, P and the S-boxes, which only build the
+# precomputed tables below and des_mp's, are in pos.des_cp).
 _PC1 = (
     57, 49, 41, 33, 25, 17, 9, 1, 58, 50, 42, 34, 26, 18, 10, 2, 59, 51, 43, 35, 27,
     19, 11, 3, 60, 52, 44, 36, 63, 55, 47, 39, 31, 23, 15, 7, 62, 54, 46, 38, 30, 22,
     14, 6, 61, 53, 45, 37, 29, 21, 13, 5, 28, 20, 12, 4,
 )  # fmt: skip
-_PC2 = (
-    14, 17, 11, 24, 1, 5, 3, 28, 15, 6, 21, 10, 23, 19, 12, 4, 26, 8, 16, 7, 27, 20, 13, 2,
-    41, 52, 31, 37, 47, 55, 30, 40, 51, 45, 33, 48, 44, 49, 39, 56, 34, 53, 46, 42, 50, 36,
-    29, 32,
-)  # fmt: skip
 _SHIFTS = (1, 1, 2, 2, 2, 2, 2, 2, 1, 2, 2, 2, 2, 2, 2, 1)
-_P = (
-    16, 7, 20, 21, 29, 12, 28, 17, 1, 15, 23, 26, 5, 18, 31, 10,
-    2, 8, 24, 14, 32, 27, 3, 9, 19, 13, 30, 6, 22, 11, 4, 25,
-)  # fmt: skip
-# The eight S-boxes, each 4 rows of 16, as hex digits.
-_SBOX = (
-    ("e4d12fb83a6c5907" "0f74e2d1a6cb9538" "41e8d62bfc973a50" "fc8249175b3ea06d"),
-    ("f18e6b34972dc05a" "3d47f28ec01a69b5" "0e7ba4d158c6932f" "d8a13f42b67c05e9"),
-    ("a09e63f51dc7b428" "d709346a285ecbf1" "d6498f30b12c5ae7" "1ad069874fe3b52c"),
-    ("7de3069a1285bc4f" "d8b56f03472c1ae9" "a690cb7df13e5284" "3f06a1d8945bc72e"),
-    ("2c417ab6853fd0e9" "eb2c47d150fa3986" "421bad78f9c5630e" "b8c71e2d6f09a453"),
-    ("c1af92680d34e75b" "af427c9561de0b38" "9ef528c3704a1db6" "432c95fabe17608d"),
-    ("4b2ef08d3c975a61" "d0b7491ae35c2f86" "14bdc37eaf680592" "6bd814a7950fe23c"),
-    ("d2846fb1a93e50c7" "1fd8a374c56b0e92" "7b419ce206adf358" "21e74a8dfc90356b"),
-)  # fmt: skip
-
 # The block function and its tables live in pos.des_mp (MicroPython: 16-bit words) or
 # pos.des_cp (CPython: 32-bit halves); _build_sp() loads the one this interpreter runs.
 _crypt = None
@@ -52,38 +32,12 @@ except AttributeError:
     _WIDE = False
 
 
-def sp_tables():
-    # -> (hi, lo): the SP boxes, 512 entries each (S-box i, input x at 64*i + x), the
-    # high and low 16 bits of P(S_i(x)).
-    hi = []
-    lo = []
-    for s in range(8):
-        box = _SBOX[s]
-        for x in range(64):
-            row = ((x >> 4) & 2) | (x & 1)
-            col = (x >> 1) & 15
-            v = int(box[row * 16 + col], 16)
-            # S-box output bits are f-bits 4s+1 .. 4s+4 (1-based, MSB first).
-            out_h = 0
-            out_l = 0
-            for i in range(32):
-                src = _P[i] - 1  # f-bit (0-based) feeding output bit i
-                if src >> 2 == s and (v >> (3 - (src & 3))) & 1:
-                    if i < 16:
-                        out_h |= 0x8000 >> i
-                    else:
-                        out_l |= 0x8000 >> (i - 16)
-            hi.append(out_h)
-            lo.append(out_l)
-    return hi, lo
-
-
 def _build_sp():
     global _crypt
     if _WIDE:
         from pos import des_cp
 
-        hi, lo = sp_tables()
+        hi, lo = des_cp.sp_tables()
         des_cp.init(hi, lo)
         _crypt = des_cp.crypt
     else:
@@ -92,6 +46,8 @@ def _build_sp():
         # the tables precomputed as bytes (building them takes ~20 ms on a board, and a
         # transaction loads DES afresh: pos.overlay)
         if not des_mp.load():
+            from pos.des_cp import sp_tables
+
             hi, lo = sp_tables()
             des_mp.init(hi, lo)
         _crypt = des_mp.crypt
@@ -101,7 +57,7 @@ def _build_sp():
 # D; for each of the 7 nibbles of a 28-bit half (nibble j: bits 4j+1 .. 4j+4, 1-based
 # from the MSB) and each value 0..15, the 24-bit contribution, at 16 * j + value. A round's
 # subkey is then 14 lookups instead of 48 bit moves (a terminal builds its keys for every
-# transaction). Precomputed from _PC2 (tests/core/test_crypto_core.py rebuilds them).
+# transaction). Precomputed from PC2 (pos.des_cp; tests/core/test_crypto_core.py rebuilds them).
 _PC2C = (
     0x000000, 0x000100, 0x020000, 0x020100, 0x000001, 0x000101, 0x020001, 0x020101,
     0x080000, 0x080100, 0x0A0000, 0x0A0100, 0x080001, 0x080101, 0x0A0001, 0x0A0101,

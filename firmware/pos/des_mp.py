@@ -9,7 +9,7 @@ SPH = None  # 512 entries: high 16 bits of P(S_i(x)) at 64*i + x
 SPL = None  # low 16 bits
 
 
-# The SP tables as made by pos.des.sp_tables(), precomputed: SPH then SPL, 16-bit words
+# The SP tables as made by pos.des_cp.sp_tables(), precomputed: SPH then SPL, 16-bit words
 # little-endian (the byte order of every board here; load() checks), 2 KB of bytes
 # constant. tests/core/test_des.py checks them against sp_tables().
 _SP = (
