@@ -1,9 +1,6 @@
 # The host link over Wi-Fi (Pico W, ESP32): TCP straight to the host, the same
 # 2-byte length-prefixed ISO 8583 frames as the desktop. The exchange blocks
 # (the screen already shows "connecting"); poll() hands the result to the loop.
-import socket
-
-from pos import iso8583
 
 
 def connect_wifi(network, ssid, password, wait_ms=15000, sleep_ms=None):
@@ -23,7 +20,10 @@ def connect_wifi(network, ssid, password, wait_ms=15000, sleep_ms=None):
 
 
 class WifiLink:
-    def __init__(self, host, port, sock_mod=socket):
+    def __init__(self, host, port, sock_mod=None):
+        if sock_mod is None:
+            # imported here: a build without networking can still load this module
+            import socket as sock_mod
         self.host = host
         self.port = port
         self.socket = sock_mod
@@ -61,7 +61,8 @@ class WifiLink:
                 head = _read(s, 2)
                 if head is None:
                     return ("link_error", "center closed the connection", True)
-                body = _read(s, iso8583.frame_length(head))
+                # the 2-byte length prefix (the codec is not loaded for it: pos.overlay)
+                body = _read(s, (head[0] << 8) | head[1])
                 if body is None:
                     return ("link_error", "center closed mid-message", True)
             except OSError as e:

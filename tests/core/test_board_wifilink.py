@@ -1,0 +1,91 @@
+# The Wi-Fi host link: TCP to the center with 2-byte length-prefixed frames, against a
+# fake socket module whose center the test plays (replies arrive in pieces, as TCP does).
+import sys
+
+import pos
+
+_fw = pos.__file__.replace("\\", "/").rsplit("/", 2)[0]
+if _fw not in sys.path:
+    sys.path.append(_fw)
+
+from boards.wifilink import WifiLink  # noqa: E402
+from mptest import eq, true  # noqa: E402
+
+
+class FakeSocket:
+    def __init__(self, mod):
+        self.mod = mod
+        self.sent = b""
+        self.closed = False
+
+    def settimeout(self, t):
+        self.mod.timeout = t
+
+    def connect(self, addr):
+        if self.mod.refuse:
+            raise OSError(111, "ECONNREFUSED")
+        self.mod.addr = addr
+
+    def sendall(self, data):
+        self.sent += data
+
+    def recv(self, n):
+        if self.mod.timeout_on_recv:
+            raise OSError(110, "ETIMEDOUT")
+        if not self.mod.chunks:
+            return b""
+        c = self.mod.chunks.pop(0)
+        if len(c) > n:
+            self.mod.chunks.insert(0, c[n:])
+            c = c[:n]
+        return c
+
+    def close(self):
+        self.closed = True
+
+
+class FakeSocketModule:
+    def __init__(self, chunks=(), refuse=False, timeout_on_recv=False):
+        self.chunks = list(chunks)
+        self.refuse = refuse
+        self.timeout_on_recv = timeout_on_recv
+        self.sockets = []
+        self.addr = None
+        self.timeout = None
+
+    def getaddrinfo(self, host, port):
+        return [(2, 1, 0, "", (host, port))]
+
+    def socket(self):
+        s = FakeSocket(self)
+        self.sockets.append(s)
+        return s
+
+
+REQ = b"\x00\x03abc"
+REPLY = b"\x01\x02" + bytes(range(256)) + b"\x01\x02"  # 258 bytes after the prefix
+
+
+def test_a_reply_in_pieces_is_read_by_its_length_prefix():
+    mod = FakeSocketModule([REPLY[:1], REPLY[1:100], REPLY[100:]])
+    link = WifiLink("10.0.0.2", 5800, mod)
+    link.start(REQ, 30, 0)
+    true(link.busy())
+    eq(link.poll(0), ("reply", REPLY))
+    eq(mod.sockets[0].sent, REQ)
+    eq(mod.addr, ("10.0.0.2", 5800))
+    eq(mod.timeout, 30)
+    true(mod.sockets[0].closed, "one connection per exchange")
+
+
+def test_a_short_reply_a_timeout_and_a_refusal_are_link_events():
+    link = WifiLink("h", 1, FakeSocketModule([REPLY[:50]]))
+    link.start(REQ, 5, 0)
+    eq(link.poll(0), ("link_error", "center closed mid-message", True))
+    link = WifiLink("h", 1, FakeSocketModule(timeout_on_recv=True))
+    link.start(REQ, 5, 0)
+    eq(link.poll(0), ("timeout",))
+    link = WifiLink("h", 1, FakeSocketModule(refuse=True))
+    link.start(REQ, 5, 0)
+    ev = link.poll(0)
+    eq((ev[0], ev[2]), ("link_error", False), "nothing left the terminal")
