@@ -5,7 +5,7 @@
 # and the flow are loaded. Order of checks on a reply (reference §5): MTI = request + 10,
 # the echoed fields 3, 4, 11, 41, 42 match, then 39, and only when 39 = 00 the MAC.
 from pos import ui, overlay
-from pos.request import z as _z, batch_str, base_fields  # noqa: F401
+from pos.request import batch_str, base_fields  # noqa: F401 (the flows use them from here)
 
 # status values of an exchange
 OK = "ok"  # a valid reply (its 39 may still be a decline)

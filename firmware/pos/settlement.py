@@ -2,16 +2,13 @@
 # upload (§3.5), computed from the journal. Debit = purchases and pre-auth
 # completions; credit = voids, completion voids and refunds. Pre-auths and
 # their voids only hold money and are not settled.
+from pos.request import z as _z
+
 DEBIT = ("purchase", "completion")
 CREDIT = ("void", "refund", "completion_void")
 # the order of the per-type lines on screens and slips
 ORDER = ("purchase", "void", "refund", "preauth", "preauth_void", "completion", "completion_void")
 RECORDS_PER_UPLOAD = 8
-
-
-def _z(n, w):
-    s = str(n)
-    return "0" * (w - len(s)) + s if len(s) < w else s
 
 
 def settled_entries(entries):
@@ -58,18 +55,6 @@ def upload_record(e):
     # 00 (domestic) + trace 6 + PAN right-aligned in 20 + amount 12 = 40 digits
     pan = e.get("pan", "")
     return "00" + e.get("trace", "000000") + _z(pan, 20) + _z(e.get("amount", 0), 12)
-
-
-def upload_chunks(entries):
-    # field 48 of each 0320/201: NN + up to 8 records
-    out = []
-    k = 0
-    while True:
-        f48 = upload_chunk(entries, k)
-        if f48 is None:
-            return out
-        out.append(f48)
-        k += 1
 
 
 def upload_chunk(entries, k):

@@ -6,6 +6,7 @@
 # The file is checked (CRC, JSON, menu structure), written atomically, and
 # used from the next screen on.
 from pos import center, ui, crc, menu
+from pos.request import z as _z
 
 MENU_CODE = "930"
 _HEAD = 24
@@ -13,11 +14,6 @@ _HEAD = 24
 
 class MenuUpdateError(ValueError):
     pass
-
-
-def _z(n, w):
-    s = str(n)
-    return "0" * (w - len(s)) + s
 
 
 def parse_chunk(f62):

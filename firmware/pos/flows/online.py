@@ -4,6 +4,7 @@
 # before any receipt) and its reversal disarmed. The codec and the keys' code are loaded
 # only to encode the request and to check the answer (pos.center), not while waiting.
 from pos import center, clock
+from pos.request import z
 from pos.flows import reversal
 
 
@@ -26,7 +27,7 @@ def send(t, title, kind, msg, reversible=True, pin=None):
     ok = yield from reversal.send_pending(t)
     if not ok:
         return None
-    msg[11] = center._z(t.state.take_trace(), 6)
+    msg[11] = z(t.state.take_trace(), 6)
     arm = (lambda tt: reversal.arm(tt, msg, kind)) if reversible else None
     res = yield from center.exchange(t, msg, title, True, before_send=arm, pin=pin)
     if res.status in (center.LINK,):

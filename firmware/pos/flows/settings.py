@@ -1,5 +1,6 @@
 # Settings viewers: the terminal's parameters (商户号, 终端号, host ...).
 from pos import ui
+from pos.request import z
 
 
 def param_lines(t):
@@ -11,15 +12,10 @@ def param_lines(t):
         t.s("param_merchant"), p.get("merchant_name", ""),
         t.s("param_host"), t.link_address or p.get("host", ""),
         t.s("param_tpdu"), p.get("tpdu", ""),
-        t.s("param_batch"), comm_z(st.batch),
-        t.s("param_trace"), comm_z(st.trace),
+        t.s("param_batch"), z(st.batch, 6),
+        t.s("param_trace"), z(st.trace, 6),
         t.s("param_menu_version"), str(st.menu_version),
     ]
-
-
-def comm_z(n):
-    s = str(n)
-    return "0" * (6 - len(s)) + s
 
 
 def show_params(t):
