@@ -1,13 +1,22 @@
 # The two halves of an exchange with the center that need the codec and the keys
-# (pos.center runs each as an overlay): encode a request (PIN block, MAC, frame), and
-# decode and check the answer. Order of checks on a reply (reference §5): MTI = request
-# + 10, the echoed fields 3, 4, 11, 41, 42 match, then 39, and only when 39 = 00 the MAC.
+# (pos.center runs each as an overlay): encode a request (PIN block, track encryption,
+# MAC, frame), and decode and check the answer. Order of checks on a reply (reference
+# §5, §11): MTI = request + 10, the mandatory fields present, the echoed fields 3, 4, 11,
+# 41, 42 match, then the MAC whenever the reply carries field 64 (a decline too) and on
+# every approval of a MAC'd request. The MAC is computed over the bytes received (the
+# MAB is the received message from the MTI to the byte before field 64), never over a
+# re-encoding: F pad nibbles and GBK text must not change what is checked.
 # Both return plain data (pos.overlay's rule).
 from pos import iso8583, mac as macmod
 from pos.center import OK, BAD_REPLY, BAD_MAC
 from pos.request import z as _z
 
 _ECHO = (3, 4, 11, 41, 42)
+# what every reply carries (reference §3.1, §3.2): the response code and the echo of the
+# trace and terminal; an approval of a card transaction also its reference number (37)
+_ALWAYS = (39, 11, 41)
+_FINANCIAL = ("0100", "0200", "0220", "0400")
+_APPROVAL = (37,)
 
 
 def hex_bytes(text):
@@ -38,33 +47,58 @@ def build(t, msg, with_mac):
 
 def encode(t, msg, with_mac, pin=None):
     # -> the frame (bytes), or the reason (str) it could not be encoded. pin: the PIN
-    # block (52) is made from it under the PIK first.
+    # block (52) is made from it under the PIK first; a downloaded TDK encrypts the
+    # track data (35, 36) as CUP terminals do.
     try:
         if pin:
             from pos import pinblock
 
-            msg[52] = pinblock.encrypt(hex_bytes(t.state.pik), pin, msg.get(2, ""))
+            msg[52] = pinblock.encrypt(hex_bytes(t.state.pik), pin, msg.get(2) or _pan(msg))
+        tdk = t.state.extra.get("tdk")
+        if tdk and (35 in msg or 36 in msg):
+            from pos import keyload
+
+            key = hex_bytes(tdk)
+            for f in (35, 36):
+                if f in msg:
+                    msg[f] = keyload.encrypt_track(key, msg[f])
         return build(t, msg, with_mac)
     except (ValueError, iso8583.Iso8583Error) as e:
         return str(e)
 
 
+def _pan(msg):
+    track = msg.get(35) or ""
+    return track.split("=")[0]
+
+
 def check(t, msg, frame, with_mac):
-    # The center's answer to msg -> (status, reply or None, detail).
+    # The center's answer to msg -> (status, reply or None, detail, processing
+    # requirement: the low nibble of the reply header's byte 3, reference §1).
     try:
-        _tp, _hd, body = iso8583.unpack_frame(frame)
+        _tp, hd, body = iso8583.unpack_frame(frame)
         reply = iso8583.decode(body)
     except iso8583.Iso8583Error as e:
-        return BAD_REPLY, None, str(e)
+        return BAD_REPLY, None, str(e), 0
+    need = hd[2] & 15
     want = _z(int(msg["mti"]) + 10, 4)
     if reply.get("mti") != want:
-        return BAD_REPLY, reply, "MTI %s, expected %s" % (reply.get("mti"), want)
+        return BAD_REPLY, reply, "MTI %s, expected %s" % (reply.get("mti"), want), need
+    missing = [f for f in _ALWAYS if f not in reply and (f == 39 or f in msg)]
+    code = reply.get(39)
+    if code == "00" and msg["mti"] in _FINANCIAL and msg["mti"] != "0400":
+        missing += [f for f in _APPROVAL + (3, 4) if f not in reply and (f == 37 or f in msg)]
+    if missing:
+        names = ", ".join([str(f) for f in missing])
+        return BAD_REPLY, reply, "reply lacks field " + names, need
     for f in _ECHO:
         if f in msg and f in reply and reply[f] != msg[f]:
-            return BAD_REPLY, reply, "field %d differs" % f
-    if with_mac and reply.get(39) == "00":
+            return BAD_REPLY, reply, "field %d differs" % f, need
+    if with_mac and (code == "00" or 64 in reply):
         got = reply.get(64)
         algo = t.state.params.get("mac_algo", "ecb")
-        if got is None or not macmod.verify(algo, hex_bytes(t.state.mak), iso8583.mab(reply), got):
-            return BAD_MAC, reply, ""
-    return OK, reply, ""
+        # field 64 is the last field, 8 bytes: the MAB is everything before it
+        mab = memoryview(body)[: len(body) - 8]
+        if got is None or not macmod.verify(algo, hex_bytes(t.state.mak), mab, got):
+            return BAD_MAC, reply, "", need
+    return OK, reply, "", need

@@ -68,7 +68,7 @@ FIELDS = (
     ("Billing currency", "an", 0, 3, "r"),
     ("PIN block", "b", 0, 8, "r"),
     ("Security control", "n", 0, 16, "r"),
-    ("Balance", "an", 3, 20, "l"),
+    ("Balance", "an", 3, 40, "l"),  # one entry of 20, or two (ledger, available)
     ("IC data", "b", 3, 255, "l"),
     ("Reserved ISO 56", "ans", 3, 999, "l"),
     ("Reserved 57", "ans", 3, 999, "l"),

@@ -49,6 +49,12 @@ def as_text(raw):
         return "".join([chr(c) for c in raw])
 
 
+# Decoding takes the longest that real dialects send where it is longer than what we send
+# (reference §11): 60 of 19 (a real 0200), 20 / 21 (PAX) and up to 999 digits (OP's
+# parser). Encoding keeps cupspec's (17).
+LONGER_IN = {60: 999}
+
+
 # A pad nibble of an odd-length BCD field: 0 here, F from many real terminals and hosts.
 PAD_OK = ("0", "f")
 

@@ -156,6 +156,13 @@ def settlement_slip(t, summary, reprint=False):
         left = s(key) + " " + str(row[0]) + s("print_count_unit")
         for line in _pair(left, _money(row[1], side == "credit"), w):
             out.append(("", line))
+    row = tot.get("unconfirmed")
+    if row:
+        left = s("settle_unconfirmed") + " " + str(row[0]) + s("print_count_unit")
+        for line in _pair(left, _money(row[1]), w):
+            out.append(("", line))
+        for line in cells.wrap(s("reversal_dropped"), w):
+            out.append(("", line))
     if reprint:
         out.append(("", s("slip_reprint")))
     out.append(("-", ""))

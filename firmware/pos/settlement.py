@@ -18,9 +18,17 @@ def settled_entries(entries):
 
 def totals(entries):
     # -> {"debit": [count, fen], "credit": [count, fen], "types": {type: [count, fen]}}
+    # "unconfirmed": reversals never confirmed (pos.flows.reversal.give_up): not in the
+    # totals sent (the center decides whether the original stands), on the slip
     out = {"debit": [0, 0], "credit": [0, 0], "types": {}}
     for e in entries:
         kind = e.get("type")
+        if kind == "reversal_failed" and not e.get("training"):
+            row = out.get("unconfirmed") or [0, 0]
+            row[0] += 1
+            row[1] += e.get("amount", 0)
+            out["unconfirmed"] = row
+            continue
         if kind not in ORDER or e.get("training"):
             continue
         amount = e.get("amount", 0)

@@ -6,12 +6,16 @@ from pos import iso8583, mac, keyload, crc
 TMK = bytes.fromhex("11111111111111112222222222222222")
 PIK = bytes.fromhex("0123456789ABCDEFFEDCBA9876543210")
 MAK = bytes.fromhex("89ABCDEF01234567")
+ICBC_GBK = bytes.fromhex("d6d0b9fab9a4c9ccd2f8d0d0")  # 中国工商银行 in GBK
 
 
 class Center:
     def __init__(self, menu_json=None, menu_version=1):
-        # a queue of one-shot behaviours: "timeout", "link", "badmac", "code:NN", "badkcv"
+        # a queue of one-shot behaviours: "timeout", "link", "badmac", "code:NN", "badkcv",
+        # "drop:F" (the reply lacks field F), "need:N" (processing requirement N in the
+        # reply header); several joined by "+", e.g. "code:51+badmac"
         self.mode = []
+        self.replies = []
         self.menu_json = menu_json
         self.menu_version = menu_version
         self.requests = []
@@ -19,6 +23,7 @@ class Center:
         self.pik = PIK
         self.mak = MAK
         self.balance = 123456  # fen, field 54 of a balance inquiry
+        self.available = None  # fen: 54 carries two entries, ledger (01) then available (02)
 
     def then(self, *modes):
         for m in modes:
@@ -29,7 +34,8 @@ class Center:
         tpdu, header, body = iso8583.unpack_frame(frame)
         req = iso8583.decode(body)
         self.requests.append(req)
-        mode = self.mode.pop(0) if self.mode else "ok"
+        modes = (self.mode.pop(0) if self.mode else "ok").split("+")
+        mode = modes[0]
         if mode == "timeout":
             return ("timeout",)
         if mode == "link":
@@ -58,6 +64,8 @@ class Center:
             rep[15] = "1123"
             if req.get(3) == "310000":
                 rep[54] = "1001156C" + ("000000000000" + str(self.balance))[-12:]
+                if self.available is not None:
+                    rep[54] += "1002156C" + ("000000000000" + str(self.available))[-12:]
         elif req["mti"] == "0500":
             # mode "unbalanced": the center's totals differ (flag 2), else balanced (1)
             f48 = req.get(48, "0" * 62)
@@ -69,9 +77,30 @@ class Center:
         elif req["mti"] != "0800" and code != "A0":
             rep[64] = b"\x00" * 8
             rep[64] = mac.compute("ecb", self.mak, iso8583.mab(rep))
-            if mode == "badmac":
+            if "badmac" in modes:
                 rep[64] = b"00000000"
-        return ("reply", iso8583.pack_frame(iso8583.swap_tpdu(tpdu), header, iso8583.encode(rep)))
+        for m in modes:
+            if m.startswith("drop:"):
+                rep.pop(int(m[5:]), None)
+            if m.startswith("need:"):
+                header = header[:2] + bytes((int(m[5:]),)) + header[3:]
+        self.replies.append(rep)
+        if "gbk63" in modes and 64 in rep:
+            rep[63] = "CUP" + "X" * len(ICBC_GBK)  # a placeholder, GBK bytes patched in below
+        body = bytearray(iso8583.encode(rep))
+        if 64 in rep and ("fpad" in modes or "gbk63" in modes):
+            # what a real host sends, which our encoder never makes: F as the pad nibble of
+            # the odd-length PAN (field 2 comes first), GBK text in 63; MAC'd over the bytes
+            # as sent
+            if "fpad" in modes and 2 in rep and len(rep[2]) % 2:
+                end = 11 + (len(rep[2]) + 1) // 2 - 1
+                body[end] |= 0x0F
+            if "gbk63" in modes:
+                at = bytes(body).find(b"CUP" + b"X" * len(ICBC_GBK)) + 3
+                body[at : at + len(ICBC_GBK)] = ICBC_GBK
+            if "badmac" not in modes:
+                body[-8:] = mac.compute("ecb", self.mak, bytes(body[:-8]))
+        return ("reply", iso8583.pack_frame(iso8583.swap_tpdu(tpdu), header, bytes(body)))
 
     def _menu_chunk(self, f62):
         have = int(f62[:4].decode())

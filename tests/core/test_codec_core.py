@@ -279,3 +279,30 @@ def test_character_class_tables():
         eq(isobase.AN[c], 1 if c in an else 0, "an %d" % c)
         eq(isobase.ANS[c], 1 if 0x20 <= c < 0x7F else 0, "ans %d" % c)
         eq(isobase.ANS_IN[c], 1 if c >= 0x20 else 0, "ans in %d" % c)
+
+
+def test_decoding_takes_the_longer_fields_real_dialects_send_and_encoding_keeps_ours():
+    # 60 of 19 digits (a real 0200), 21 (PAX's declared maximum), 54 with two balances
+    f60 = "2200000100000600000"  # 19
+    f54 = "1001156C000000123456" + "1002156C000000100000"
+    for value in (f60, f60 + "00"):
+        msg = {"mti": "0210", 11: "000001", 39: "00", 54: f54, 60: value}
+        body = bytearray(iso8583.encode({"mti": "0210", 11: "000001", 39: "00"}))
+        # append 54 and 60 by hand: our encoder never sends them this long
+        body[2 + 6] |= 0x04  # bit 54
+        body[2 + 7] |= 0x10  # bit 60
+        n = len(value)
+        body += b"\x00\x40" + f54.encode()
+        body += bytes((n // 100, ((n // 10) % 10) << 4 | n % 10))
+        body += bytes.fromhex(value + ("0" if n % 2 else ""))
+        got = iso8583.decode(bytes(body))
+        eq(got[60], value)
+        eq(got[54], f54)
+        with raises(Iso8583Error, match="exceeds max"):
+            iso8583.encode(msg)
+
+
+def test_decoding_takes_f_as_the_pad_nibble():
+    body = bytearray(iso8583.encode({"mti": "0210", 2: "6212142000000000012", 11: "000001"}))
+    body[11 + 9] |= 0x0F
+    eq(iso8583.decode(bytes(body))[2], "6212142000000000012")

@@ -100,15 +100,136 @@ def test_link_down_before_sending_arms_nothing():
     contains(r.screen_flat(), "连接中心失败")
 
 
-def test_unanswered_reversal_is_retried_then_dropped():
+def test_unanswered_reversal_is_retried_one_try_per_transaction_then_kept_in_the_journal():
     c = fakecenter.Center()
     r = Rig(center=c).sign_in()
-    c.then("timeout", "timeout", "timeout", "timeout")
+    c.then("timeout")
+    _buy(r)
+    first = c.last("0200")
+    reasons = []
+    for i in range(3):
+        c.then("timeout")
+        r.press("CANCEL")
+        m = r.mark()
+        _buy(r, "500")
+        rq = c.last("0400")
+        reasons.append(rq[39])
+        eq(c.requests[-1]["mti"], "0400", "one try, then no purchase: try %d" % (i + 1))
+        if i < 2:
+            true(r.t.state.reversal() is not None, "still pending after try %d" % (i + 1))
+            true(not r.seen("冲正未成功", m), "not given up yet")
+    eq(reasons, ["98", "06", "06"], "first try keeps its reason, retries say 06")
+    eq(len([q for q in c.requests if q["mti"] == "0400"]), 3, "three tries, spaced")
+    eq(r.t.state.reversal(), None)
+    contains(r.screen_flat(), "冲正未成功")
+    kept = [e for e in r.t.journal.entries() if e.get("type") == "reversal_failed"]
+    eq(len(kept), 1, "the unconfirmed reversal stays in the journal")
+    eq(kept[0]["trace"], first[11])
+    eq(kept[0]["amount"], 10000)
+    eq(kept[0]["pan"], PAN)
+    r.press("ENTER")  # the operator has seen it: the purchase goes ahead
+    eq(c.requests[-1]["mti"], "0200")
+
+
+def test_settlement_slip_shows_an_unconfirmed_reversal():
+    c = fakecenter.Center()
+    r = Rig(center=c).sign_in()
+    r.t.state.params["retries"] = 1
+    c.then("timeout", "timeout")
+    _buy(r)
+    r.press("CANCEL", "MENU", "1", "7", "ENTER")
+    contains(r.screen_flat(), "冲正未成功")
+    r.press("ENTER")
+    slip = "\n".join(line[1] for rc in r.receipts for line in rc)
+    contains(slip, "冲正未成功 1笔")
+    eq(r.t.state.extra.get("settle"), None, "settlement ended")
+
+
+def test_reversal_answered_a0_asks_for_a_sign_in_and_stays_pending():
+    c = fakecenter.Center()
+    r = Rig(center=c).sign_in()
+    c.then("timeout", "code:A0")
     _buy(r)
     r.press("CANCEL")
     _buy(r, "500")
-    eq(len([q for q in c.requests if q["mti"] == "0400"]), 3, "three tries")
+    true(not r.t.signed_in_today(), "A0 on the reversal: sign in again")
+    true(r.t.state.reversal() is not None, "the reversal is kept")
+    eq(r.t.state.reversal()["tries"], 0, "an A0 is not a try")
+    r.press("CANCEL")
+    r.press("MENU", "1", "2")
+    contains(r.screen_flat(), "请做终端签到")
+    r.press("CANCEL").sign_in()
+    _buy(r, "700")
+    eq([q["mti"] for q in c.requests[-2:]], ["0400", "0200"])
     eq(r.t.state.reversal(), None)
+
+
+def test_reply_without_field_39_is_a_bad_reply_and_keeps_the_reversal():
+    c = fakecenter.Center()
+    r = Rig(center=c).sign_in()
+    c.then("drop:39")
+    _buy(r)
+    rev = r.t.state.reversal()
+    true(rev is not None, "reversal armed")
+    eq(rev["39"], "96")
+    contains(r.screen_flat(), "应答报文错误")
+    eq(len(r.t.journal.entries()), 0)
+    eq(len(r.receipts), 0)
+
+
+def test_approval_without_its_reference_number_is_a_bad_reply():
+    for f in (11, 41, 37):
+        c = fakecenter.Center()
+        r = Rig(center=c).sign_in()
+        c.then("drop:%d" % f)
+        _buy(r)
+        true(r.t.state.reversal() is not None, "field %d missing: reversal armed" % f)
+        eq(r.t.state.reversal()["39"], "96")
+
+
+def test_decline_with_a_garbage_mac_is_not_believed():
+    c = fakecenter.Center()
+    r = Rig(center=c).sign_in()
+    c.then("code:51+badmac")
+    _buy(r)
+    rev = r.t.state.reversal()
+    true(rev is not None, "a decline that fails its MAC leaves the reversal armed")
+    eq(rev["39"], "A0")
+    contains(r.screen_flat(), "MAC")
+    true(not r.t.signed_in_today(), "and the terminal signs in again")
+
+
+def test_decline_with_a_good_mac_is_a_decline():
+    c = fakecenter.Center()
+    r = Rig(center=c).sign_in()
+    c.then("code:51")
+    _buy(r)
+    true(64 in c.replies[-1], "the decline carried a MAC")
+    eq(r.t.state.reversal(), None)
+    true(r.t.signed_in_today())
+
+
+def test_reversal_of_a_bad_mac_approval_carries_the_auth_code():
+    c = fakecenter.Center()
+    r = Rig(center=c).sign_in()
+    c.then("badmac")
+    _buy(r)
+    eq(r.t.state.reversal()["38"], "654321")
+    r.press("CANCEL").sign_in()
+    _buy(r, "500")
+    eq(c.last("0400")[38], "654321")
+    eq(c.last("0400")[39], "A0")
+
+
+def test_header_processing_requirement_3_means_sign_in_before_the_next_one():
+    c = fakecenter.Center()
+    r = Rig(center=c).sign_in()
+    c.then("need:3")
+    _buy(r)
+    eq(len(r.t.journal.entries()), 1, "the approval stands")
+    true(not r.t.signed_in_today(), "sign in again before the next transaction")
+    r.press("ENTER", "CANCEL", "MENU", "1", "2")
+    contains(r.screen_flat(), "请做终端签到")
 
 
 def test_a0_from_the_center_requires_a_new_sign_in():
@@ -117,6 +238,18 @@ def test_a0_from_the_center_requires_a_new_sign_in():
     c.then("code:A0")
     _buy(r)
     true(not r.t.signed_in_today())
+
+
+def test_approval_with_f_pads_and_gbk_in_63_is_checked_over_the_bytes_received():
+    for modes in ("fpad", "gbk63", "fpad+gbk63"):
+        c = fakecenter.Center()
+        r = Rig(center=c).sign_in()
+        c.then(modes)
+        _buy(r)
+        eq(r.t.state.reversal(), None, modes + ": not reversed")
+        eq(len(r.t.journal.entries()), 1, modes + ": journalled")
+        contains(r.screen_flat(), "请撕下商户存根")
+        true(r.t.signed_in_today(), modes)
 
 
 def test_amount_entry_clear_and_cancel():

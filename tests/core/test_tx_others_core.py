@@ -72,6 +72,17 @@ def test_balance_inquiry_shows_field_54_and_is_not_journalled():
     eq(r.t.state.reversal(), None)
 
 
+def test_balance_reply_with_two_entries_shows_the_available_balance():
+    c = fakecenter.Center()
+    c.balance = 1234567
+    c.available = 1000000
+    r = rig(c)
+    r.press("MENU", "1", "5", "CARD=" + PAN, "123456", "ENTER")
+    eq(len(c.replies[-1][54]), 40)
+    contains(r.screen_flat(), "10000.00")
+    true("12345.67" not in r.screen_flat(), "not the ledger balance")
+
+
 def test_balance_needs_a_pin():
     r = rig()
     r.press("MENU", "1", "5", "CARD=" + PAN, "ENTER")

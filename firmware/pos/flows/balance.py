@@ -7,14 +7,21 @@ from pos.flows import gates, txn
 
 
 def parse_balance(f54):
-    # -> the balance in fen (negative for a "D" sign), or None if unreadable
-    if len(f54) < 20:
+    # -> the balance in fen (negative for a "D" sign), or None if unreadable. A reply may
+    # carry several 20-character entries (ledger and available, reference §11): the
+    # available balance (amount type 02) is shown, else the first entry.
+    if len(f54) < 20 or len(f54) % 20:
         return None
-    digits = f54[8:20]
-    if not digits.isdigit():
+    entry = f54[0:20]
+    for i in range(0, len(f54), 20):
+        if f54[i + 2 : i + 4] == "02":
+            entry = f54[i : i + 20]
+            break
+    digits = entry[8:20]
+    if not digits.isdigit() or entry[7] not in "CD":
         return None
     fen = int(digits)
-    return -fen if f54[7] == "D" else fen
+    return -fen if entry[7] == "D" else fen
 
 
 def run(t):

@@ -41,7 +41,7 @@ def send(t, title, kind, msg, reversible=True, pin=None):
         return None
     if res.status == center.BAD_MAC:
         if reversible:
-            reversal.set_reason(t, reversal.REASON_MAC)
+            reversal.set_reason(t, reversal.REASON_MAC, res.reply.get(38))
         yield from center.show_failure(t, title, res)
         return None
     if res.status == center.BAD_REPLY:
@@ -83,11 +83,8 @@ def record_approval(t, kind, msg, reply, rec):
 
 def _after_decline(t, code):
     st = t.state
-    if code in ("A0", "99"):
-        # new working keys needed: sign in again before the next transaction
-        st.signin_date = ""
-        st.save()
-    elif code == "77":
+    # A0 / 99 (new working keys): pos.center.after_reply, for every message
+    if code == "77":
         st.signin_date = ""
         st.extra["batch_mismatch"] = 1
         st.save()
