@@ -30,6 +30,9 @@ WORDS = {
         "restart": "r 重来",
         "wait": "等待中心应答...",
         "done": "本课完成!一次做对 %d/%d 步,错误 %d 次,用时 %s 秒。",
+        "passed": "考核结果:通过。",
+        "failed": "考核结果:未通过。",
+        "mistake": "第 %d 步应为「%s」,按了「%s」",
         "saved": "成绩已保存:%s",
         "problem": "注意:",
     },
@@ -41,6 +44,9 @@ WORDS = {
         "restart": "r restart",
         "wait": "Waiting for the center...",
         "done": "Lesson complete! Right first time %d/%d steps, %d mistakes, %s seconds.",
+        "passed": "Result: passed.",
+        "failed": "Result: not passed.",
+        "mistake": "step %d: expected %s, got %s",
         "saved": "Result saved: %s",
         "problem": "Note:",
     },
@@ -145,7 +151,7 @@ class LessonPanel(Vertical):
         kind = self.words["assess"] if s.mode == ASSESS else self.words["guided"]
         step = self.words["step"] % (n, m)
         self.border_title = f"{kind}: {s.lesson.title.get(s.lang)}  {step}"
-        self.query_one("#lesson-do", Static).update(self.finished or s.instruction())
+        self.query_one("#lesson-do", Static).update(self.finished or s.prompt_text())
         for wid, text in (("#lesson-hint", self.hint), ("#lesson-why", self.why)):
             w = self.query_one(wid, Static)
             w.update(text)
@@ -181,12 +187,34 @@ class LessonApp(EmulatorApp):
         self.lesson_driver.outcome_listeners.append(self._outcome)
         self.panel = LessonPanel(session, id="lesson")
         self.result_path = None
+        self.attempt = None
+        self.end_reason = results.WINDOW_CLOSED
         super().__init__(self.lesson_driver, **kwargs)
 
     def on_mount(self):
         super().on_mount()
         self.mount(self.panel)
         self.call_after_refresh(self._highlight)
+        if self.session.mode == ASSESS and self.trainee:
+            # on file before the first key: an attempt can be left, never unrecorded
+            self.attempt = results.Attempt(
+                self.data_dir, self.trainee, self.session.lesson.name, "emulator"
+            )
+            self.result_path = None
+            self.attempt.begin()
+
+    async def action_quit(self):
+        self.end_reason = results.QUIT
+        await super().action_quit()
+
+    def record_abandoned(self, reason=None):
+        """The attempt ends before the lesson does (quit, window closed): on file as
+        abandoned with how far the trainee got."""
+        if self.attempt is not None and self.attempt.status == results.STARTED:
+            self.attempt.abandon(reason or self.end_reason, self.session.score())
+
+    def on_unmount(self):
+        self.record_abandoned()
 
     # -- the trainee's keys and cards go through the lesson -----------------------------------
     def feed(self, event):
@@ -199,10 +227,12 @@ class LessonApp(EmulatorApp):
         p = self.panel
         w = p.words
         s = self.session
-        if out.kind == "wrong":
+        if out.kind in ("wrong", "typo", "locked"):
             p.hint = out.hint or ""
-            if s.mode == ASSESS:
+            if s.mode == ASSESS and out.kind == "wrong":
                 self.bell()
+        elif out.kind == "fixed":
+            p.hint = ""
         elif out.kind == "wait":
             p.hint = w["wait"]
         elif out.kind in ("ok", "step", "done"):
@@ -227,8 +257,11 @@ class LessonApp(EmulatorApp):
             score["mistakes"],
             score["seconds"],
         )
-        if s.mode == ASSESS and self.trainee:
-            self.result_path = results.save_attempt(self.data_dir, self.trainee, score)
+        if s.mode == ASSESS and self.attempt is not None:
+            self.result_path = self.attempt.complete(score)
+            text += " " + w["passed" if score["passed"] else "failed"]
+            for e in score["errors"]:
+                text += "\n" + w["mistake"] % (e["step"], e["expected"], e["got"])
             text += "\n" + w["saved"] % self.result_path
         elif s.lesson.notes:
             text += "\n" + s.lesson.notes.get(s.lang)
@@ -241,15 +274,16 @@ class LessonApp(EmulatorApp):
 
     # -- back / restart ------------------------------------------------------------------------
     def action_lesson_back(self):
-        if self.session.mode == ASSESS:
-            return
-        self.session.back()
-        self._reset_panel()
+        self._go(self.session.back())
 
     def action_lesson_restart(self):
-        if self.session.mode == ASSESS:
+        self._go(self.session.restart())
+
+    def _go(self, out):
+        if out.kind == "locked":
+            self.panel.hint = out.hint
+            self.panel.refresh_text()
             return
-        self.session.restart()
         self._reset_panel()
 
     def _reset_panel(self):
@@ -266,17 +300,34 @@ def make_session(lesson, data_dir, mode, lang=None, profile=None):
 
 
 def run_app(lesson, data_dir, mode, trainee=None, lang=None, profile=None):
-    from posterm.cli import CliError
+    import signal
+
     from posterm.driver import DataDirLocked
+    from posterm.errors import CliError
 
     session = make_session(lesson, data_dir, mode, lang, profile)
     try:
         session.start()
     except DataDirLocked as e:
         raise CliError(str(e)) from None
+    app = LessonApp(session, trainee=trainee, data_dir=data_dir)
+
+    def closed(signum, frame):
+        # the terminal window (or the browser tab of a classroom) went away
+        app.record_abandoned(results.WINDOW_CLOSED)
+        raise SystemExit(1)
+
+    old = {}
+    for sig in (signal.SIGHUP, signal.SIGTERM):
+        try:
+            old[sig] = signal.signal(sig, closed)
+        except (ValueError, OSError):  # not the main thread
+            pass
     try:
-        app = LessonApp(session, trainee=trainee, data_dir=data_dir)
         app.run()
     finally:
+        app.record_abandoned()
         session.close()
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
     return 0 if session.done else 1

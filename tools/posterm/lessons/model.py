@@ -20,9 +20,31 @@ LANGS = ("zh", "en")
 FAULT_KINDS = ("timeout", "respond", "badmac", "drop", "delay")
 HOST_STATES = ("registered", "frozen", "removed")
 
-_LESSON_KEYS = {"order", "title", "goal", "setup", "steps", "notes"}
-_SETUP_KEYS = {"date", "signed_in", "lang", "params", "before", "fault", "host", "profile"}
-_STEP_KEYS = {"do", "keys", "screen", "seen", "receipt", "hint", "why"}
+_LESSON_KEYS = {"order", "title", "goal", "task", "pass", "setup", "steps", "notes"}
+_SETUP_KEYS = {
+    "date",
+    "signed_in",
+    "lang",
+    "params",
+    "before",
+    "fault",
+    "host",
+    "profile",
+    "center",
+}
+_STEP_KEYS = {"do", "task", "keys", "screen", "seen", "receipt", "hint", "why", "center"}
+
+# What a step (or the setup) can have the training center answer, in the author's words:
+# approve, a two-digit decline code ("51", "55"), timeout (no answer), badmac (an answer
+# whose MAC does not check), drop (the line drops). -> the host fault it arms (kind, arg).
+CENTER_ANSWERS = ("approve", "timeout", "badmac", "drop")
+
+# Default pass mark when a lesson sets none: every step right first time is not needed,
+# 80 % of them is; no time limit.
+DEFAULT_PASS_ACCURACY = 80
+
+# Key labels an assessment task must never spell (the task is the merchant's words)
+_KEY_WORDS = ("「菜单」", "「确认」", "「取消」", "「退格」", "MENU", "ENTER", "CANCEL", "CLEAR")
 
 
 class LessonError(ValueError):
@@ -71,6 +93,38 @@ class Fault:
         self.count = count
 
 
+class CenterAnswer:
+    """What the training center answers: approve, a decline code, timeout, badmac, drop.
+    `times`: how many of the terminal's requests get this answer (None: all of them)."""
+
+    def __init__(self, answer, times=None):
+        self.answer = answer
+        self.times = times
+
+    def fault(self):
+        """-> (kind, arg) for the host's fault store, or None for a plain approval."""
+        if self.answer == "approve":
+            return None
+        if self.answer in ("timeout", "badmac", "drop"):
+            return (self.answer, None)
+        return ("respond", self.answer)
+
+    def __repr__(self):
+        return f"CenterAnswer({self.answer!r}, {self.times!r})"
+
+
+class PassMark:
+    """accuracy: the percentage of steps right first time needed; seconds: the most time
+    the whole lesson may take (None: no limit)."""
+
+    def __init__(self, accuracy=DEFAULT_PASS_ACCURACY, seconds=None):
+        self.accuracy = accuracy
+        self.seconds = seconds
+
+    def as_dict(self):
+        return {"accuracy": self.accuracy, "seconds": self.seconds}
+
+
 class Setup:
     def __init__(self):
         self.date = (2026, 11, 23, 9, 0, 0)
@@ -83,14 +137,31 @@ class Setup:
         self.host_code = None
         self.allowed = None  # the transaction types the host allows, None = all
         self.profile = "lcd128x64"
+        self.center = None  # a CenterAnswer armed after `before` (like fault)
 
 
 class Step:
-    def __init__(self, number, do, tokens, events, screen, seen, receipt, hint, why):
+    def __init__(
+        self,
+        number,
+        do,
+        tokens,
+        events,
+        screen,
+        seen,
+        receipt,
+        hint,
+        why,
+        task=None,
+        center=None,
+    ):
         self.number = number
         self.do = do  # Text: the instruction
+        self.task = task  # Text or None: what happens, in the merchant's words (assessment)
+        self.center = center  # CenterAnswer or None: what the center answers in this step
         self.tokens = tokens  # as written, e.g. ["10000", "ENTER"]
         self.events = events  # the core events they stand for
+        self.entry = entry_positions(tokens)  # event indices typed into a digit field
         self.screen = screen  # Expect: on the screen once the step is done
         self.seen = seen  # Expect: shown at some moment during the step
         self.receipt = receipt  # Expect: printed during the step
@@ -98,13 +169,30 @@ class Step:
         self.why = why  # Text or None: why this step (shown after it)
 
 
+def entry_positions(tokens):
+    """The event indices that belong to a run of digits (an amount, a PIN, a number typed
+    into a field): there the terminal takes CLEAR (退格) to fix a digit."""
+    out = set()
+    i = 0
+    for tok in tokens:
+        n = len(tok) if tok.isdigit() else 1
+        if tok.isdigit() and len(tok) > 1:
+            out.update(range(i, i + n))
+        i += n
+    return out
+
+
 class Lesson:
-    def __init__(self, name, path, order, title, goal, setup, steps, notes):
+    def __init__(
+        self, name, path, order, title, goal, setup, steps, notes, task=None, pass_mark=None
+    ):
         self.name = name
         self.path = path
         self.order = order
         self.title = title
         self.goal = goal
+        self.task = task  # Text or None: the assessment task, in the merchant's words
+        self.pass_mark = pass_mark or PassMark()
         self.setup = setup
         self.steps = steps
         self.notes = notes  # Text or None: read after the last step
@@ -168,6 +256,8 @@ def parse(data, name, path="<lesson>"):
     title = _text(data.get("title"), f"{path}: title", required=True)
     goal = _text(data.get("goal"), f"{path}: goal", required=True)
     notes = _text(data.get("notes"), f"{path}: notes")
+    task = _task(data.get("task"), f"{path}: task")
+    pass_mark = _pass(data.get("pass"), f"{path}: pass")
     order = data.get("order", 0)
     if not isinstance(order, int):
         raise LessonError(f"{path}: order", "must be an integer")
@@ -176,7 +266,67 @@ def parse(data, name, path="<lesson>"):
     if not isinstance(raw_steps, list) or not raw_steps:
         raise LessonError(path, "needs at least one [[steps]]")
     steps = [_step(s, i + 1, f"{path}: step {i + 1}") for i, s in enumerate(raw_steps)]
-    return Lesson(name, path, order, title, goal, setup, steps, notes)
+    return Lesson(name, path, order, title, goal, setup, steps, notes, task, pass_mark)
+
+
+def _task(value, where):
+    text = _text(value, where)
+    if text is None:
+        return None
+    for lang_text in (text.zh, text.en):
+        for word in _KEY_WORDS:
+            if word in lang_text:
+                raise LessonError(
+                    where,
+                    f"names the key {word}: an assessment task says what the customer or "
+                    "the merchant wants, never which keys to press",
+                )
+    return text
+
+
+def _pass(raw, where):
+    if raw is None:
+        return PassMark()
+    _unknown(raw, {"accuracy", "seconds"}, where)
+    acc = raw.get("accuracy", DEFAULT_PASS_ACCURACY)
+    if not isinstance(acc, int) or isinstance(acc, bool) or not 0 <= acc <= 100:
+        raise LessonError(where + ".accuracy", "must be a whole percentage 0-100")
+    secs = raw.get("seconds")
+    if secs is not None and (not isinstance(secs, int) or isinstance(secs, bool) or secs < 1):
+        raise LessonError(where + ".seconds", "must be a whole number of seconds >= 1")
+    return PassMark(acc, secs)
+
+
+def _center(raw, where):
+    if raw is None:
+        return None
+    times = None
+    if isinstance(raw, dict):
+        _unknown(raw, {"answer", "times"}, where)
+        times = raw.get("times")
+        if times is not None and (not isinstance(times, int) or times < 1):
+            raise LessonError(where + ".times", "must be a whole number >= 1")
+        raw = raw.get("answer")
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        raw = "%02d" % raw
+    if not isinstance(raw, str):
+        raise LessonError(
+            where, 'must be "approve", a decline code such as "51", "timeout", "badmac" or "drop"'
+        )
+    answer = raw.strip().lower()
+    if answer not in CENTER_ANSWERS and not (
+        len(answer) == 2 and answer.isascii() and answer.isalnum()
+    ):
+        raise LessonError(
+            where,
+            f"unknown answer {raw!r}: approve, a two-character response code (51, 55, ...), "
+            "timeout, badmac or drop",
+        )
+    if answer not in CENTER_ANSWERS:
+        answer = answer.upper()
+        if answer == "00":
+            answer = "approve"
+    return CenterAnswer(answer, times)
 
 
 def _unknown(table, allowed, where):
@@ -259,6 +409,9 @@ def _setup(raw, where):
         raise LessonError(where + ".params", "must be a table of terminal parameters")
     s.before = tokens_to_events(raw.get("before", []), where + ".before")[0]
     s.profile = raw.get("profile", "lcd128x64")
+    s.center = _center(raw.get("center"), where + ".center")
+    if s.center is not None and raw.get("fault") is not None:
+        raise LessonError(where, "set center or fault, not both")
     fault = raw.get("fault")
     if fault is not None:
         _unknown(fault, {"kind", "arg", "count"}, where + ".fault")
@@ -305,4 +458,6 @@ def _step(raw, number, where):
         _expect(raw.get("receipt"), where + ".receipt"),
         _text(raw.get("hint"), where + ".hint"),
         _text(raw.get("why"), where + ".why"),
+        _task(raw.get("task"), where + ".task"),
+        _center(raw.get("center"), where + ".center"),
     )

@@ -56,6 +56,11 @@ MESSAGES = {
         "show": "请按「%s」键。",
         "show_card": "请刷这张卡:%s",
         "typing": "(正在输入 %s)",
+        "wrong_card": "这张卡不对:本步要刷的是卡号 %s 的卡。",
+        "not_a_card": "这一步不用刷卡,要按键。",
+        "typo": "按错了数字?按「退格」删掉再输。",
+        "fix_first": "先按「退格」删掉按错的数字。",
+        "locked": "考核中不能退回或重来;要重考请退出,本次记为放弃。",
     },
     "en": {
         "wrong": "Not that key. Read this step's instruction again.",
@@ -65,6 +70,12 @@ MESSAGES = {
         "show": "Press %s.",
         "show_card": "Present this card: %s",
         "typing": "(you are typing %s)",
+        "wrong_card": "Not that card: this step needs the card %s.",
+        "not_a_card": "This step needs a key, not a card.",
+        "typo": "A wrong digit? CLEAR (退格) takes it back.",
+        "fix_first": "First take the wrong digits back with CLEAR (退格).",
+        "locked": "No going back or restarting in an assessment; to retake it, quit (this "
+        "attempt is then recorded as abandoned).",
     },
 }
 
@@ -80,7 +91,7 @@ def frame_flat(frame):
 
 def key_label(event, lang="zh"):
     if event[0] == "card":
-        return event[1]
+        return ("刷卡 " if lang == "zh" else "card ") + event[1]
     name = event[1]
     return KEY_NAMES.get(lang, KEY_NAMES["zh"]).get(name, name)
 
@@ -95,13 +106,16 @@ def event_matches(got, want):
 
 
 class StepResult:
-    """How a step went: right first time, mistakes, seconds, screen problems."""
+    """How a step went: right first time, mistakes (each with what was expected and what
+    the trainee did), digits fixed with CLEAR, seconds, screen problems."""
 
-    def __init__(self, number, mistakes, seconds, problems):
+    def __init__(self, number, mistakes, seconds, problems, errors=(), corrections=0):
         self.number = number
         self.mistakes = mistakes
         self.seconds = seconds
         self.problems = problems
+        self.errors = list(errors)
+        self.corrections = corrections
 
     @property
     def first_time(self):
@@ -112,6 +126,7 @@ class StepResult:
             "step": self.number,
             "first_time": self.first_time,
             "mistakes": self.mistakes,
+            "corrections": self.corrections,
             "seconds": round(self.seconds, 1),
         }
 
@@ -119,8 +134,11 @@ class StepResult:
 class Outcome:
     """What one trainee input did. kind: 'ok' (a key of the step taken), 'step'
     (the step is done), 'done' (the lesson is done), 'wrong' (not fed to the
-    terminal), 'wait' (the step's last key sent a message; judged when the answer
-    is in), 'busy' (ignored while waiting for the host), 'finished' (after the end)."""
+    terminal), 'typo' (a wrong digit typed into a field: fed, as on the terminal, to
+    be taken back with CLEAR), 'fixed' (a CLEAR that took a digit back), 'wait' (the
+    step's last key sent a message; judged when the answer is in), 'busy' (ignored
+    while waiting for the host), 'finished' (after the end), 'locked' (back or restart
+    refused in an assessment)."""
 
     def __init__(self, kind, hint=None, problems=(), result=None):
         self.kind = kind
@@ -203,6 +221,9 @@ class Session:
         self.index = 0
         self.pos = 0
         self.misses = 0
+        self.errors = []  # this step's mistakes: {"expected", "got", "kind"}
+        self.extra = 0  # wrong digits typed into the current field, not yet taken back
+        self.corrections = 0  # CLEARs that took a digit back in this step
         self.awaiting = False
         self.on_ready = []  # callables(session) once a (re)started lesson is set up
         self.step_started = 0.0
@@ -225,11 +246,21 @@ class Session:
         self._ready()
         return self
 
+    @property
+    def locked(self):
+        """An assessment cannot be restarted or stepped back: mistakes stay made."""
+        return self.mode == ASSESS
+
     def restart(self):
-        return self.start()
+        if self.locked:
+            return Outcome("locked", hint=self._msg("locked"))
+        self.start()
+        return Outcome("ok")
 
     def back(self):
         """Go back one step: restart and replay the steps before the previous one."""
+        if self.locked:
+            return Outcome("locked", hint=self._msg("locked"))
         # part-way through a step: back to its start; else to the previous step
         target = self.index if self.pos > 0 else max(0, self.index - 1)
         keep_results = self.results[:target]
@@ -240,6 +271,7 @@ class Session:
         self._make_driver()
         self._apply_setup()
         for step in self.lesson.steps[:target]:
+            self._arm_center(step.center)
             for ev in step.events:
                 self._deliver(ev)
         self.index = target
@@ -249,6 +281,7 @@ class Session:
         self.finished_at = None
         self._begin_step()
         self._ready()
+        return Outcome("ok")
 
     def close(self):
         if self.store is not None:
@@ -304,20 +337,39 @@ class Session:
 
     # -- input -------------------------------------------------------------------------------
     def feed(self, event):
-        """A trainee's key or card. A wrong one never reaches the terminal."""
+        """A trainee's key or card. A wrong one never reaches the terminal, except a
+        wrong digit typed into a field (an amount, a PIN): that one is typed, as on the
+        terminal, and CLEAR (退格) takes it back without counting as a mistake."""
         if self.awaiting:
             return Outcome("busy")
         want = self.expected()
         if want is None:
             return Outcome("finished")
-        if not event_matches(event, want):
-            self.misses += 1
-            out = Outcome("wrong", hint=self.hint())
+        step = self.step
+        in_field = self.pos in step.entry or (self.pos - 1) in step.entry
+        is_digit = event[0] == "key" and event[1] in "0123456789" and len(event[1]) == 1
+        if event == ("key", "CLEAR") and want != event and in_field:
+            if self.extra or self.pos > 0 and (self.pos - 1) in step.entry:
+                self._deliver(event)
+                if self.extra:
+                    self.extra -= 1
+                else:
+                    self.pos -= 1
+                self.corrections += 1
+                self._changed()
+                return Outcome("fixed")
+        if in_field and is_digit and (self.extra or not event_matches(event, want)):
+            refused = self.beeps.count("error")
+            self._deliver(event)
+            if self.beeps.count("error") == refused:  # the field took it
+                self.extra += 1
+            out = Outcome("typo", hint=None if self.mode == ASSESS else self._msg("typo"))
             self._changed()
             return out
+        if self.extra or not event_matches(event, want):
+            return self._mistake(event, want)
         self._deliver(event)
         self.pos += 1
-        step = self.step
         if self.pos < len(step.events):
             self._changed()
             return Outcome("ok")
@@ -328,6 +380,56 @@ class Session:
             self._changed()
             return Outcome("wait")
         return self._complete_step()
+
+    def _mistake(self, event, want):
+        self.misses += 1
+        if self.extra:
+            kind, expected = "uncorrected", key_label(("key", "CLEAR"), self.lang)
+        elif want[0] == "card" and event[0] == "card":
+            kind, expected = "wrong_card", key_label(want, self.lang)
+        elif event[0] == "card":
+            kind, expected = "not_a_card", key_label(want, self.lang)
+        elif want[0] == "card":
+            kind, expected = "card_needed", key_label(want, self.lang)
+        else:
+            kind, expected = "wrong_key", key_label(want, self.lang)
+        self.errors.append(
+            {
+                "step": self.step.number,
+                "expected": expected,
+                "got": key_label(event, self.lang),
+                "kind": kind,
+                "at": round(self.clock() - self.step_started, 1),
+            }
+        )
+        if self.mode == ASSESS:
+            hint = None
+        elif kind == "uncorrected":
+            hint = self._msg("fix_first")
+        elif kind == "wrong_card":
+            hint = self._msg("wrong_card") % want[1]
+        elif kind == "not_a_card":
+            hint = self._msg("not_a_card")
+        else:
+            hint = self.hint()
+        out = Outcome("wrong", hint=hint)
+        self._changed()
+        return out
+
+    def _msg(self, key):
+        return MESSAGES.get(self.lang, MESSAGES["zh"])[key]
+
+    def assessment_text(self):
+        """What an assessment shows for the current step: the task in the merchant's
+        words (the step's own, else the lesson's), never the keys."""
+        step = self.step
+        if step is not None and step.task is not None:
+            return step.task.get(self.lang)
+        return self.lesson.task.get(self.lang) if self.lesson.task else ""
+
+    def prompt_text(self):
+        """The instruction (guided) or the task (assessment) for the current step."""
+        return self.assessment_text() if self.mode == ASSESS else self.instruction()
 
     def sending(self):
         return getattr(self.driver, "pending", None) is not None
@@ -343,7 +445,14 @@ class Session:
     def _complete_step(self):
         step = self.step
         problems = self.verify_step(step)
-        result = StepResult(step.number, self.misses, self.clock() - self.step_started, problems)
+        result = StepResult(
+            step.number,
+            self.misses,
+            self.clock() - self.step_started,
+            problems,
+            self.errors,
+            self.corrections,
+        )
         self.results.append(result)
         self.snapshots.append(
             StepSnapshot(
@@ -500,6 +609,20 @@ class Session:
         if setup.fault is not None:
             f = setup.fault
             self.store.set_fault(tid, f.kind, f.arg, f.count)
+        self._arm_center(setup.center)
+
+    def _arm_center(self, center):
+        """What the training center answers the terminal's next request(s) (`times`,
+        default 1): through the host store's fault table, so the author never writes
+        fault-injection commands."""
+        if center is None:
+            return
+        tid = self._tid()
+        fault = center.fault()
+        if fault is None:
+            self.store.clear_faults(tid)
+        else:
+            self.store.set_fault(tid, fault[0], fault[1], center.times or 1)
 
     def _sign_in(self):
         # The manual sign-in through the menu, as a trainer would do it before class.
@@ -520,8 +643,13 @@ class Session:
         self.driver.feed(event)
 
     def _begin_step(self):
+        if self.step is not None:
+            self._arm_center(self.step.center)
         self.pos = 0
         self.misses = 0
+        self.errors = []
+        self.extra = 0
+        self.corrections = 0
         self.awaiting = False
         del self.frames[:]
         del self.receipts[:]
@@ -539,14 +667,32 @@ class Session:
 
     # -- the score ---------------------------------------------------------------------------
     def score(self):
-        """A summary for assessment: steps right first time, mistakes, seconds."""
+        """The result: steps right first time, every mistake with what was expected, the
+        digits fixed with CLEAR, the time per step, and passed / not passed against the
+        lesson's pass mark (accuracy: % of steps right first time; seconds: time limit)."""
         end = self.finished_at if self.finished_at is not None else self.clock()
+        steps = len(self.lesson.steps)
+        first = sum(1 for r in self.results if r.first_time)
+        seconds = round(end - self.started, 1)
+        accuracy = (100 * first // steps) if steps else 0
+        mark = self.lesson.pass_mark
+        errors = [e for r in self.results for e in r.errors] + list(self.errors)
+        passed = (
+            self.done
+            and accuracy >= mark.accuracy
+            and (mark.seconds is None or seconds <= mark.seconds)
+        )
         return {
             "lesson": self.lesson.name,
-            "steps": len(self.lesson.steps),
+            "steps": steps,
             "completed": len(self.results),
-            "first_time": sum(1 for r in self.results if r.first_time),
-            "mistakes": sum(r.mistakes for r in self.results) + self.misses,
-            "seconds": round(end - self.started, 1),
+            "first_time": first,
+            "mistakes": len(errors),
+            "corrections": sum(r.corrections for r in self.results) + self.corrections,
+            "seconds": seconds,
+            "accuracy": accuracy,
+            "pass_mark": mark.as_dict(),
+            "passed": bool(passed),
+            "errors": errors,
             "per_step": [r.as_dict() for r in self.results],
         }

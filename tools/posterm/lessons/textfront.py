@@ -14,20 +14,38 @@ from posterm.lessons.session import ASSESS, Session
 WORDS = {
     "zh": {
         "step": "第 %d 步 / 共 %d 步",
-        "assess": "考核模式:没有提示。",
+        "assess": "考核模式:没有提示,不能退回或重来。",
+        "task": "任务:",
         "done": "本课完成。",
         "score": "一次做对 %d/%d 步,错误 %d 次,用时 %s 秒。",
+        "passed": "考核结果:通过(及格线:一次做对 %d%%%s)。",
+        "failed": "考核结果:未通过(及格线:一次做对 %d%%%s)。",
+        "limit": ",%d 秒内",
+        "mistake": "  第 %d 步:应为「%s」,按了「%s」",
+        "per_step": "每步用时:%s",
         "saved": "成绩已保存:%s",
-        "help": "输入按键(MENU 1 ENTER CARD=卡号),或 :back 上一步, :restart 重来, :quit 退出",
+        "abandoned": "本次考核记为放弃(%s):%s",
+        "help": "输入按键(MENU 1 ENTER CLEAR CARD=卡号),或 :back 上一步, :restart 重来, "
+        ":quit 退出",
+        "help_assess": "输入按键(MENU 1 ENTER CLEAR CARD=卡号),或 :quit 退出(记为放弃)",
         "problem": "注意:",
     },
     "en": {
         "step": "Step %d of %d",
-        "assess": "Assessment: no hints.",
+        "assess": "Assessment: no hints, no going back, no restart.",
+        "task": "Task:",
         "done": "Lesson complete.",
         "score": "Right first time %d/%d steps, %d mistakes, %s seconds.",
+        "passed": "Result: passed (pass mark: %d%% right first time%s).",
+        "failed": "Result: not passed (pass mark: %d%% right first time%s).",
+        "limit": ", within %d s",
+        "mistake": "  step %d: expected %s, got %s",
+        "per_step": "Time per step: %s",
         "saved": "Result saved: %s",
-        "help": "Type keys (MENU 1 ENTER CARD=<PAN>), or :back, :restart, :quit",
+        "abandoned": "This attempt is recorded as abandoned (%s): %s",
+        "help": "Type keys (MENU 1 ENTER CLEAR CARD=<PAN>), or :back, :restart, :quit",
+        "help_assess": "Type keys (MENU 1 ENTER CLEAR CARD=<PAN>), or :quit (recorded as "
+        "abandoned)",
         "problem": "Note:",
     },
 }
@@ -42,14 +60,32 @@ def _screen(session, out):
     out.write(rule)
 
 
-def _prompt(session, out, w):
+def _prompt(session, out, w, last_task):
     _screen(session, out)
     n, m = session.progress()
     out.write((w["step"] % (n, m)) + "\n")
-    if session.mode != ASSESS:
+    if session.mode == ASSESS:
+        task = session.assessment_text()
+        if task and task != last_task:
+            out.write(w["task"] + " " + task + "\n")
+        last_task = task
+    else:
         out.write(session.instruction() + "\n")
     out.write("> ")
     out.flush()
+    return last_task
+
+
+def result_lines(s, w):
+    """The result of an assessment as the trainee and trainer read it."""
+    mark = s["pass_mark"]
+    limit = (w["limit"] % mark["seconds"]) if mark.get("seconds") else ""
+    lines = [w["score"] % (s["first_time"], s["steps"], s["mistakes"], s["seconds"])]
+    lines.append(w["passed" if s["passed"] else "failed"] % (mark["accuracy"], limit))
+    for e in s["errors"]:
+        lines.append(w["mistake"] % (e["step"], e["expected"], e["got"]))
+    lines.append(w["per_step"] % " ".join(f"{p['step']}:{p['seconds']}s" for p in s["per_step"]))
+    return lines
 
 
 def run(lesson, data_dir, mode, trainee=None, lang=None, profile=None, stdin=None, stdout=None):
@@ -58,22 +94,30 @@ def run(lesson, data_dir, mode, trainee=None, lang=None, profile=None, stdin=Non
     session = Session(lesson, data_dir, mode=mode, lang=lang, profile=profile)
     lang = session.lang
     w = WORDS.get(lang, WORDS["zh"])
+    attempt = None
+    reason = results.INPUT_ENDED
     try:
         session.start()
-        out.write(f"{lesson.title.get(lang)}\n{lesson.goal.get(lang)}\n")
+        if mode == ASSESS:
+            attempt = results.Attempt(data_dir, trainee, lesson.name, "text")
+            attempt.begin()
+        out.write(f"{lesson.title.get(lang)}\n")
         if mode == ASSESS:
             out.write(w["assess"] + "\n")
-        out.write(w["help"] + "\n")
-        _prompt(session, out, w)
+            out.write(w["help_assess"] + "\n")
+        else:
+            out.write(f"{lesson.goal.get(lang)}\n")
+            out.write(w["help"] + "\n")
+        last_task = _prompt(session, out, w, None)
         for line in stdin:
             for tok in line.split():
                 if tok == ":quit":
+                    reason = results.QUIT
                     return 1
-                if tok == ":back":
-                    session.back()
-                    continue
-                if tok == ":restart":
-                    session.restart()
+                if tok in (":back", ":restart"):
+                    o = session.back() if tok == ":back" else session.restart()
+                    if o.kind == "locked":
+                        out.write(o.hint + "\n")
                     continue
                 try:
                     events = parse_token(tok)
@@ -82,7 +126,7 @@ def run(lesson, data_dir, mode, trainee=None, lang=None, profile=None, stdin=Non
                     continue
                 for ev in events:
                     o = session.feed(ev)
-                    if o.kind == "wrong" and o.hint:
+                    if o.kind in ("wrong", "typo") and o.hint:
                         out.write(o.hint + "\n")
                     if o.kind in ("step", "done"):
                         step = session.lesson.steps[o.result.number - 1]
@@ -96,18 +140,35 @@ def run(lesson, data_dir, mode, trainee=None, lang=None, profile=None, stdin=Non
                     break
             if session.done:
                 break
-            _prompt(session, out, w)
+            last_task = _prompt(session, out, w, last_task)
         if not session.done:
             return 1
         _screen(session, out)
         s = session.score()
         out.write(w["done"] + "\n")
-        out.write(w["score"] % (s["first_time"], s["steps"], s["mistakes"], s["seconds"]) + "\n")
-        if lesson.notes and mode != ASSESS:
-            out.write(lesson.notes.get(lang) + "\n")
         if mode == ASSESS:
-            path = results.save_attempt(data_dir, trainee, s)
+            path = attempt.complete(s)
+            for line in result_lines(s, w):
+                out.write(line + "\n")
             out.write((w["saved"] % path) + "\n")
+        else:
+            out.write(
+                w["score"] % (s["first_time"], s["steps"], s["mistakes"], s["seconds"]) + "\n"
+            )
+            if lesson.notes:
+                out.write(lesson.notes.get(lang) + "\n")
         return 0
+    except KeyboardInterrupt:
+        reason = results.INTERRUPTED
+        raise
+    except Exception:
+        reason = results.FAILED
+        raise
     finally:
+        if attempt is not None and attempt.status == results.STARTED:
+            path = attempt.abandon(reason, session.score())
+            try:
+                out.write("\n" + (w["abandoned"] % (reason, path)) + "\n")
+            except (OSError, ValueError):
+                pass
         session.close()
