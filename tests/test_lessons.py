@@ -254,3 +254,84 @@ def test_export_cli_writes_a_file(tmp_path):
         == 0
     )
     assert out.read_text(encoding="utf-8").startswith("<!doctype html>")
+
+
+# -- no tracebacks (issue 11 item 17, the lesson commands) -----------------------------------
+BAD_DATA_COMMANDS = [
+    ["lesson", "04", "--text"],
+    ["lesson", "04", "--text", "--assess", "--trainee", "张三"],
+    ["lesson", "04"],
+    ["lesson", "run", "04"],
+    ["lesson", "run", "--all"],
+    ["lesson", "export", "04", "--format", "html"],
+    ["lesson", "check", os.path.join(model.lesson_dir(), "04_purchase.toml")],
+]
+
+
+def _unusable_data_dirs(tmp_path):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("not a directory")
+    yield "/dev/null/x"  # below a device
+    yield str(a_file)  # a file where the data dir should be
+    training_file = tmp_path / "d1"
+    training_file.mkdir()
+    (training_file / "training").write_text("in the way")
+    yield str(training_file)  # DATA/training cannot be made
+    if os.geteuid() != 0:  # root writes anywhere: a read-only dir only stops others
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        ro.chmod(0o555)
+        yield str(ro)
+
+
+@pytest.mark.parametrize("argv", BAD_DATA_COMMANDS, ids=lambda a: " ".join(a[:3]))
+def test_an_unusable_data_dir_is_one_clear_line_not_a_traceback(tmp_path, capsys, argv):
+    for data in _unusable_data_dirs(tmp_path):
+        status = main(argv + ["--data", data])
+        err = capsys.readouterr().err
+        assert status == 2, (data, err)
+        assert err.startswith("posterm: error: cannot use the data dir " + data), err
+        assert "Traceback" not in err and err.count("\n") == 1
+
+
+def test_an_unwritable_output_file_is_one_clear_line(tmp_path, capsys):
+    assert main(["lesson", "export", "04", "--data", str(tmp_path), "-o", "/dev/null/x"]) == 2
+    assert capsys.readouterr().err == "posterm: error: cannot write /dev/null/x: Not a directory\n"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["lesson", "list"],
+        ["lesson", "run", "01"],
+        ["lesson", "results"],
+        ["lesson", "export", "04"],
+    ],
+)
+def test_output_closed_early_is_a_message_and_exit_1_not_a_traceback(tmp_path, argv):
+    import subprocess
+    import sys
+
+    data = tmp_path / "data"
+    if argv[1] == "results":  # something to print
+        textfront.run(
+            model.load("01"),
+            str(data),
+            ASSESS,
+            "张三",
+            stdin=io.StringIO("MENU 1 1 ENTER ENTER\n"),
+            stdout=io.StringIO(),
+        )
+    cmd = [sys.executable, "-c", "import sys; from posterm.cli import main; sys.exit(main())"]
+    # the reader takes nothing and goes away: the writer's pipe is closed at once
+    p = subprocess.Popen(
+        cmd + argv + ["--data", str(data)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    p.stdout.close()
+    err = p.stderr.read().decode()
+    status = p.wait(timeout=120)
+    assert status == 1, err
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    assert "posterm: output closed before everything was written" in err

@@ -46,6 +46,46 @@ def _sub(name, common_options, description):
 
 
 def dispatch(args):
+    """Run a lesson command; whatever goes wrong is one clear line and a non-zero exit,
+    never a traceback (an unusable data dir, output closed early, a broken results file)."""
+    from posterm.driver import DataDirLocked
+    from posterm.lessons.results import ResultsError
+
+    try:
+        return _dispatch(args)
+    except BrokenPipeError:
+        return output_closed()
+    except (ResultsError, DataDirLocked) as e:
+        raise CliError(str(e)) from None
+    except OSError as e:
+        raise CliError(os_message(e, _data(getattr(args, "_inner", args)))) from None
+
+
+def os_message(e, data_dir):
+    where = e.filename or data_dir
+    return (
+        f"cannot use the data dir {data_dir}: {e.strerror or e} ({where}); "
+        "give a writable directory with --data DIR"
+    )
+
+
+def output_closed():
+    """stdout went away (`posterm lesson list | head -1`): say so once on stderr, keep
+    Python from failing again on its final flush, exit 1."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+    try:
+        print("posterm: output closed before everything was written", file=sys.stderr)
+    except OSError:
+        pass
+    return 1
+
+
+def _dispatch(args):
     co = args._common_options
     what = args.what
     if what == "list":
@@ -84,6 +124,7 @@ def dispatch(args):
 
 
 def _merge(outer, inner):
+    outer._inner = inner
     for k in ("data", "lang", "profile"):
         if getattr(inner, k, None) in (None, "lcd128x64") and getattr(outer, k, None):
             setattr(inner, k, getattr(outer, k))
@@ -200,8 +241,11 @@ def cmd_results(args):
 
 def _write(text, output):
     if output:
-        with open(output, "w", encoding="utf-8") as f:
-            f.write(text)
+        try:
+            with open(output, "w", encoding="utf-8") as f:
+                f.write(text)
+        except OSError as e:
+            raise CliError(f"cannot write {output}: {e.strerror or e}") from None
         print(f"wrote {output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
