@@ -3,6 +3,7 @@
 posterm                      the emulator, with an embedded host on loopback
 posterm emulator [...]       the same, with options
 posterm host [...]           run the host (center) on its own, or manage it
+posterm center [...]         the back office: console and reports (account managers, agents)
 posterm keys [...] KEY...    headless: feed keys, print every frame
 posterm iso decode HEX       pretty-print an ISO 8583 frame
 posterm menu tree|map|validate
@@ -23,6 +24,7 @@ _EXTRA = (
     "posterm.bench.cli",
     "posterm.font.cli",
     "posterm.bridge.cli",
+    "posterm.center.cli",
 )
 
 

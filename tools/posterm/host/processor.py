@@ -6,6 +6,7 @@ card known (14), lost (41) / stolen (43), expired (54), PIN (55, 38 on the third
 row), per-transaction limit (61), balance (51); then the type's own rules and approval.
 """
 
+import logging
 import os
 from datetime import datetime
 
@@ -70,15 +71,31 @@ def _sub60(req):
 
 
 class Processor:
-    def __init__(self, store, now=None):
+    def __init__(self, store, now=None, hooks=None):
         self.store = store
         self.now = now or datetime.now
+        # called (store, req, reply, now) after every request; default: the back office's
+        # record of what each terminal did (posterm.center.hook)
+        if hooks is None:
+            from posterm.center import hook
+
+            hooks = [hook.note]
+        self.hooks = list(hooks)
 
     # -- entry points ---------------------------------------------------------------------
     def handle(self, req):
         """The reply dict for request `req` (never None)."""
-        mti = req["mti"]
         now = self.now()
+        rep = self._reply(req, now)
+        for hook in self.hooks:
+            try:
+                hook(self.store, req, rep, now)
+            except Exception as e:  # noqa: BLE001 - a note must never cost the terminal its reply
+                logging.getLogger("posterm.host").error("hook %s failed: %s", hook.__name__, e)
+        return rep
+
+    def _reply(self, req, now):
+        mti = req["mti"]
         try:
             if mti in ("0100", "0200", "0220"):
                 return self._financial(req, now)

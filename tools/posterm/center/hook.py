@@ -1,0 +1,89 @@
+"""The processor's hook into the back office: after every request the host answers, note
+when the terminal was last seen, signed in, made a transaction, what it reported (a CUP
+status upload 0820 / 60.3 = 362 or an echo test 301 carrying field 62 as key=value pairs),
+and for a financial request the merchant number it sent (field 42) and where it is.
+
+It writes through the host store's own connection: inside the host's transaction for the
+message when one is open (the note commits with the message), else as one of its own.
+Kept free of heavy imports: the host loads it for every center it runs.
+"""
+
+import json
+
+_SALE_MTIS = ("0100", "0200", "0220")
+_READY = "_center_schema_ready"
+
+
+def parse_report(value):
+    """Field 62 of a status upload: 'key=value;key=value' (ASCII/UTF-8) -> dict, or None."""
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            value = bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    if not isinstance(value, str):
+        return None
+    out = {}
+    for part in value.split(";"):
+        if "=" in part:
+            k, v = part.split("=", 1)
+            if k.strip():
+                out[k.strip()] = v.strip()
+    return out or None
+
+
+def note(store, req, rep, now):
+    tid = req.get(41)
+    if not tid or rep is None:
+        return
+    db = store.db
+    if not getattr(store, _READY, False):
+        from posterm.center.db import ensure_schema
+
+        if db.in_transaction:
+            ensure_schema(db)
+        else:
+            with db:
+                ensure_schema(db)
+        setattr(store, _READY, True)
+    at = now.isoformat(timespec="seconds")
+    mti = req.get("mti")
+    code = rep.get(39)
+    f60 = req.get(60, "") or ""
+    sets = {"last_seen": at}
+    if mti == "0800" and f60[8:11] == "003" and code == "00":
+        sets["last_signin"] = at
+    if mti in _SALE_MTIS and code == "00":
+        sets["last_tx"] = at
+    if mti == "0820" and f60[8:11] in ("362", "301") and 62 in req:
+        report = parse_report(req[62])
+        if report is not None:
+            sets["last_report"] = json.dumps(report, ensure_ascii=False, sort_keys=True)
+            if report.get("loc"):
+                sets["location"] = report["loc"]
+    sql = (
+        "INSERT INTO center_terminal_state (tid, {}) SELECT ?, {} WHERE EXISTS"
+        " (SELECT 1 FROM terminals WHERE tid = ?) ON CONFLICT (tid) DO UPDATE SET {}".format(
+            ", ".join(sets),
+            ", ".join("?" * len(sets)),
+            ", ".join(f"{k} = excluded.{k}" for k in sets),
+        )
+    )
+    args = (tid, *sets.values(), tid)
+    meta = None
+    if mti in _SALE_MTIS and req.get(11) and len(f60) >= 8:
+        meta = (
+            "INSERT OR REPLACE INTO center_tx_meta (tid, batch, trace, mid, location)"
+            " SELECT ?, ?, ?, ?, (SELECT location FROM center_terminal_state WHERE tid = ?)"
+            " WHERE EXISTS (SELECT 1 FROM terminals WHERE tid = ?)",
+            (tid, f60[2:8], req[11], req.get(42), tid, tid),
+        )
+    if db.in_transaction:
+        db.execute(sql, args)
+        if meta:
+            db.execute(*meta)
+    else:
+        with db:
+            db.execute(sql, args)
+            if meta:
+                db.execute(*meta)
