@@ -16,7 +16,7 @@ from posterm.center import db as cdb
 from posterm.center import rules
 from posterm.host.errors import ValidationError
 from posterm.host.server import start_in_thread
-from test_host_support import NOW, TMK, Terminal
+from test_host_support import NOW, Terminal
 
 MID = "898310048990001"  # the default terminal 12345678's merchant
 MID2 = "898310048990002"  # 87654321's
