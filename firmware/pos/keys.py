@@ -27,22 +27,29 @@ def is_key(name):
 
 
 def parse_token(token):
-    # One script token -> a list of events: ("key", name) or ("card", pan, expiry).
-    # "123" is the keys 1, 2, 3; "CARD=<PAN>[=YYMM]" presents a test card.
+    # One script token -> a list of events: ("key", name) or ("card", pan, expiry, track2,
+    # track3). "123" is the keys 1, 2, 3; "CARD=<PAN>[=YYMM]" swipes a test card (its
+    # track 2 is PAN=YYMM + service code 120 + discretionary data, pos.card.track_for);
+    # "CARD=<PAN>=<YYMM><more digits>" swipes that track 2 as written. A keyed card is
+    # typed on the keypad, as on the terminal.
     t = token.strip()
     if not t:
         return []
     up = t.upper()
     if up.startswith("CARD="):
+        from pos import card
+
         rest = t[5:]
         parts = rest.split("=")
         pan = parts[0]
-        expiry = parts[1] if len(parts) > 1 else ""
-        if not (12 <= len(pan) <= 19) or not _all_digits(pan):
+        data = parts[1] if len(parts) > 1 else ""
+        if len(parts) > 2 or not (12 <= len(pan) <= 19) or not _all_digits(pan):
             raise KeyTokenError(token, "a card is CARD=<12-19 digit PAN>[=YYMM]")
-        if expiry and (len(expiry) != 4 or not _all_digits(expiry)):
-            raise KeyTokenError(token, "card expiry is 4 digits YYMM")
-        return [("card", pan, expiry)]
+        if data and (len(data) < 4 or len(data) > 36 - len(pan) or not _all_digits(data)):
+            raise KeyTokenError(token, "card expiry is 4 digits YYMM (then the track's rest)")
+        track2 = pan + "=" + data if len(data) > 4 else card.track_for(pan, data)
+        # the event's expiry is what the token names ("" when none: the track has one)
+        return [("card", pan, data[0:4], track2, "")]
     if up in NAMED:
         return [("key", up)]
     out = []

@@ -21,20 +21,36 @@ def base_fields(t, msg, trace=None):
     return msg
 
 
-def financial(t, mti, proc, cond, tx_type, pan, exp, entry, amount, pin, net="000"):
+def financial(t, mti, proc, cond, tx_type, card, amount, pin, net="000"):
     # -> the request without its PIN block (52): pass the PIN itself to
     # pos.flows.txn.run_online / send_online, which encrypt it as they send.
-    msg = {"mti": mti, 2: pan, 3: proc}
+    # card: pos.card's tuple (a swipe sends its tracks, a keyed card its PAN).
+    from pos import card as cardmod
+
+    msg = {"mti": mti, 3: proc}
     if amount is not None:
         msg[4] = z(amount, 12)
-    if exp:
-        msg[14] = exp
-    msg[22] = entry + ("1" if pin else "2")
+    cardmod.fields(msg, card, pin)
     msg[25] = cond
     if pin:
         msg[26] = "12"
-        msg[53] = "2600000000000000"
+    security = security_control(t, pin, cardmod.swiped(card))
+    if security:
+        msg[53] = security
     msg[49] = "156"
-    msg[60] = tx_type + batch_str(t) + net
+    # 60.4 = 2: the terminal reads magnetic stripes (no chip reader yet); 60.5 = 0: no
+    # IC condition (reference §2.1, §11)
+    msg[60] = tx_type + batch_str(t) + net + "20"
     base_fields(t, msg)
     return msg
+
+
+def security_control(t, pin, swiped):
+    # Field 53 (reference §2, §11): d1 PIN format (2 = ANSI X9.8 with the PAN), d2 the
+    # working keys (0 single DES, 6 double length), d3 1 when the tracks are TDK-encrypted.
+    # "" when the request carries neither a PIN block nor encrypted tracks.
+    tracks = swiped and bool(t.state.extra.get("tdk"))
+    if not pin and not tracks:
+        return ""
+    double = len(t.state.pik) > 16
+    return "2" + ("6" if double else "0") + ("1" if tracks else "0") + "0000000000000"

@@ -157,7 +157,10 @@ def luhn_ok(pan):
 
 def read_card(t, title, amount=None):
     # Swipe (a presented card) or key the PAN in by hand.
-    # -> (pan, expiry, entry) with entry "02" swiped / "01" manual, or None.
+    # -> a card (pos.card: pan, expiry, entry "02" swiped / "01" keyed, track 2, track 3)
+    # whose expiry may be used today, or None.
+    from pos import card as cardmod
+
     digits = ""
     while True:
         if digits:
@@ -173,7 +176,11 @@ def read_card(t, title, amount=None):
         if ev[0] == "timeout":
             return None
         if ev[0] == "card":
-            return (ev[1], ev[2], "02")
+            card = cardmod.from_event(ev)
+            ok = yield from card_usable(t, title, card)
+            if ok:
+                return card
+            continue
         k = ev[1]
         if k == K.CANCEL:
             return None
@@ -186,12 +193,30 @@ def read_card(t, title, amount=None):
                 yield from notice(t, title, t.s("bad_pan"), timeout=5)
                 digits = ""
                 continue
-            exp = yield from enter_digits(t, title, t.s("enter_expiry"), 4, 4, allow_empty=True)
-            if exp is None:
-                return None
-            return (digits, exp, "01")
+            while True:
+                exp = yield from enter_digits(t, title, t.s("enter_expiry"), 4, 4,
+                                              allow_empty=True)
+                if exp is None:
+                    return None
+                card = cardmod.keyed(digits, exp)
+                ok = yield from card_usable(t, title, card)
+                if ok:
+                    return card
         else:
             t.emit(("beep", "error"))
+
+
+def card_usable(t, title, card):
+    # Generator -> True when the card read can be used today; else says why (an unreadable
+    # track, an impossible or a past expiry) and -> False.
+    from pos import card as cardmod
+
+    why = "card_unreadable" if card is None else cardmod.expiry_problem(card[1], t.now)
+    if why is None:
+        return True
+    t.emit(("beep", "error"))
+    yield from notice(t, title, t.s(why), timeout=10)
+    return False
 
 
 def blank(t):

@@ -9,8 +9,16 @@ def test_key_tokens():
     eq(parse_token("MENU"), [("key", "MENU")])
     eq(parse_token("enter"), [("key", "ENTER")])
     eq(parse_token("10"), [("key", "1"), ("key", "0")])
-    eq(parse_token("CARD=6212142000000000012"), [("card", "6212142000000000012", "")])
-    eq(parse_token("CARD=6212142000000000012=3012"), [("card", "6212142000000000012", "3012")])
+    pan = "6212142000000000012"
+    # CARD= is a swipe: the test card's track 2 (the deck's expiry when none is given)
+    eq(parse_token("CARD=" + pan), [("card", pan, "", pan + "=301212000000000", "")])
+    eq(parse_token("CARD=" + pan + "=2712"), [("card", pan, "2712", pan + "=271212000000000", "")])
+    track = pan + "=27122201234567890"
+    eq(parse_token("CARD=" + track), [("card", pan, "2712", track, "")])
+    with raises(KeyTokenError):
+        parse_token("CARD=" + pan + "=27")
+    with raises(KeyTokenError):
+        parse_token("CARD=" + pan + "=2712=1")
     with raises(KeyTokenError):
         parse_token("ENTRE")
     with raises(KeyTokenError):

@@ -284,3 +284,67 @@ def test_reversal_copy_drops_pin_track_and_reference_fields():
     eq(back[11], "000007", "the original trace")
     for f in (26, 35, 37, 52, 53, 64):
         true(f not in back, "field %d dropped" % f)
+
+
+def test_a_swipe_sends_the_tracks_and_no_pan():
+    r = Rig().sign_in()
+    track2 = PAN + "=30122201234567890"
+    track3 = "996212142000000000012=15615600000000000000030000001140000" + "49120=0000000000"
+    r.press("MENU", "1", "2", "10000", "ENTER")
+    r.event(("card", PAN, "3012", track2, track3))
+    r.press("123456", "ENTER")
+    q = r.center.last("0200")
+    true(2 not in q, "no field 2 on a swipe")
+    eq(q[35], track2)
+    eq(q[36], track3)
+    eq(q[14], "3012", "14 from the track")
+    eq(q[22], "021")
+    eq(q[60][11:13], "20", "60.4 magstripe reader, 60.5 no IC condition")
+    eq(pinblock.decrypt_pin(fakecenter.PIK, q[52], PAN), "123456", "PIN block on the track's PAN")
+    e = r.t.journal.entries()[-1]
+    eq(e["pan"], PAN)
+    eq(e["entry"], "02")
+
+
+def test_a_keyed_card_sends_pan_and_expiry_with_entry_mode_01():
+    r = Rig().sign_in()
+    r.press("MENU", "1", "2", "10000", "ENTER", PAN, "ENTER", "2712", "ENTER", "ENTER")
+    q = r.center.last("0200")
+    eq(q[2], PAN)
+    eq(q[14], "2712")
+    eq(q[22], "012", "keyed, no PIN")
+    true(35 not in q and 36 not in q)
+    true(53 not in q, "no PIN, no clear tracks: no security control")
+
+
+def test_reversal_of_a_swipe_names_the_card_by_its_pan():
+    c = fakecenter.Center()
+    r = Rig(center=c).sign_in()
+    c.then("timeout")
+    _buy(r)
+    r.press("CANCEL")
+    _buy(r, "500")
+    rq = c.last("0400")
+    eq(rq[2], PAN)
+    true(35 not in rq and 36 not in rq, "no track data in a reversal")
+
+
+def test_an_impossible_or_expired_expiry_is_refused_on_entry():
+    r = Rig(now=(2026, 11, 23, 9, 0, 0)).sign_in()
+    for token, text in (("CARD=" + PAN + "=2001", "过期"), ("CARD=" + PAN + "=2713", "有效期")):
+        m = r.mark()
+        r.press("MENU", "1", "2", "10000", "ENTER", token)
+        true(r.seen(text, m), token)
+        r.press("CANCEL", "CANCEL")
+    m = r.mark()
+    r.press(token)  # swiped at idle
+    true(r.seen("有效期错误", m))
+    r.press("CANCEL")
+    m = r.mark()
+    r.press("MENU", "1", "2", "10000", "ENTER", PAN, "ENTER", "2613", "ENTER")
+    true(r.seen("有效期错误", m), "keyed month 13")
+    r.press("ENTER", "2610", "ENTER")
+    true(r.seen("过期", m), "keyed, expired last month")
+    eq(len([q for q in r.center.requests if q["mti"] == "0200"]), 0, "nothing sent")
+    r.press("ENTER", "2611", "ENTER", "ENTER")
+    eq(r.center.last("0200")[14], "2611", "valid to the end of its month")

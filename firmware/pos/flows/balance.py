@@ -32,11 +32,11 @@ def run(t):
     card = yield from ui.read_card(t, title)
     if card is None:
         return None
-    pan, exp, entry = card
+    pan = card[0]
     pin = yield from ui.enter_digits(t, title, t.s("enter_pin"), 4, 12, secret=True)
     if pin is None:
         return None
-    msg = financial(t, "0200", "310000", "00", "01", pan, exp, entry, None, pin)
+    msg = financial(t, "0200", "310000", "00", "01", card, None, pin)
     reply = yield from txn.send_online(t, title, "balance", msg, reversible=False, pin=pin)
     if reply is None:
         return None

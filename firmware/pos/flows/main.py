@@ -53,9 +53,9 @@ def main_loop(t):
                 continue
             ev = yield from idle(t)
             if ev[0] == "card":
-                from pos import actions
+                from pos import actions, card
 
-                yield from actions.run(t, "purchase", (ev[1], ev[2], "02"))
+                yield from actions.run(t, "purchase", card.from_event(ev) or ())
             else:
                 goto_menu = True
         except ui.GotoMenu:

@@ -21,11 +21,11 @@ def preauth(t):
     card = yield from ui.read_card(t, title, amount)
     if card is None:
         return None
-    pan, exp, entry = card
+    pan, exp, entry = card[0], card[1], card[2]
     pin = yield from purchase.enter_pin(t, title, amount)
     if pin is None:
         return None
-    msg = financial(t, "0100", "030000", "06", "10", pan, exp, entry, amount, pin)
+    msg = financial(t, "0100", "030000", "06", "10", card, amount, pin)
     rec = {"pan": pan, "exp": exp, "entry": entry, "amount": amount}
     return (yield from txn.run_online(t, title, "preauth", msg, rec, pin=pin))
 
@@ -54,7 +54,7 @@ def _by_auth_code(t, title, kind, mti, proc, tx_type, supervisor):
     card = yield from ui.read_card(t, title)
     if card is None:
         return None
-    pan, exp, entry = card
+    pan, exp, entry = card[0], card[1], card[2]
     code = yield from ui.enter_digits(t, title, t.s("tx_enter_orig_auth"), 6, 6)
     if code is None:
         return None
@@ -68,7 +68,7 @@ def _by_auth_code(t, title, kind, mti, proc, tx_type, supervisor):
     pin = yield from purchase.enter_pin(t, title, amount)
     if pin is None:
         return None
-    msg = financial(t, mti, proc, "06", tx_type, pan, exp, entry, amount, pin)
+    msg = financial(t, mti, proc, "06", tx_type, card, amount, pin)
     msg[38] = code
     msg[61] = "000000000000" + mmdd
     rec = {

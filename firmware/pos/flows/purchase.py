@@ -17,15 +17,19 @@ def run(t, card=None):
         if card is None:
             return
     else:
+        # swiped at idle (an empty card: the track could not be read)
+        ok = yield from ui.card_usable(t, title, card or None)
+        if not ok:
+            return
         prompt = ui.screen_pan(card[0], t.cols) + "\n" + t.s("enter_amount")
         amount = yield from ui.enter_amount(t, title, prompt)
         if amount is None:
             return
-    pan, exp, entry = card
+    pan, exp, entry = card[0], card[1], card[2]
     pin = yield from enter_pin(t, title, amount)
     if pin is None:
         return
-    msg = financial(t, "0200", "000000", "00", "22", pan, exp, entry, amount, pin)
+    msg = financial(t, "0200", "000000", "00", "22", card, amount, pin)
     rec = {"pan": pan, "exp": exp, "entry": entry, "amount": amount}
     yield from txn.run_online(t, title, "purchase", msg, rec, pin=pin)
 

@@ -15,7 +15,7 @@ def run(t):
     card = yield from ui.read_card(t, title)
     if card is None:
         return None
-    pan, exp, entry = card
+    pan, exp, entry = card[0], card[1], card[2]
     rrn = yield from ui.enter_digits(t, title, t.s("tx_enter_orig_rrn"), 12, 12)
     if rrn is None:
         return None
@@ -33,7 +33,7 @@ def run(t):
     pin = yield from purchase.enter_pin(t, title, amount)
     if pin is None:
         return None
-    msg = financial(t, "0220", "200000", "00", "25", pan, exp, entry, amount, pin)
+    msg = financial(t, "0220", "200000", "00", "25", card, amount, pin)
     msg[37] = rrn
     msg[61] = "000000000000" + mmdd
     msg[63] = "000"

@@ -38,11 +38,11 @@ def void_of(t, title, orig_kind, kind, cond, tx_type):
     ok = yield from txn.check_card(t, title, card, orig.get("pan", ""))
     if not ok:
         return None
-    pan, exp, entry = card
+    pan, exp, entry = card[0], card[1], card[2]
     pin = yield from purchase.enter_pin(t, title, amount)
     if pin is None:
         return None
-    msg = financial(t, "0200", "200000", cond, tx_type, pan, exp, entry, amount, pin)
+    msg = financial(t, "0200", "200000", cond, tx_type, card, amount, pin)
     msg[37] = orig.get("rrn", "")
     if orig.get("auth"):
         msg[38] = orig["auth"]

@@ -174,7 +174,7 @@ class EmulatorApp(App):
 
     def _card_presented(self, card):
         if card is not None:
-            self.feed(("card", card[0], card[1]))
+            self.feed(("card",) + tuple(card))  # a swipe: (pan, expiry[, track 2, track 3])
 
     def action_paper(self):
         self.paper_out = not self.paper_out

@@ -179,8 +179,8 @@ class CardPicker(ModalScreen):
             self.query_one("#card-help", Label).update(e.reason)
             return
         if events:
-            _kind, pan, exp = events[0]
-            self.dismiss((pan, exp))
+            # (pan, expiry, track 2, track 3): a swipe of that card
+            self.dismiss(tuple(events[0][1:]))
 
     def action_dismiss_none(self):
         self.dismiss(None)
