@@ -20,6 +20,7 @@ from posterm import paths
 _EXTRA = (
     "posterm.emulator.cli",
     "posterm.lessons.cli",
+    "posterm.classroom.cli",
     "posterm.flash.cli",
     "posterm.bench.cli",
     "posterm.font.cli",

@@ -144,6 +144,16 @@ def _lesson(name):
         raise CliError(str(e)) from None
 
 
+def roster_name(data_dir, typed):
+    """The roster's name for a typed trainee name (张 三, Zhang San, zhang -> 张三)."""
+    from posterm.classroom import roster
+
+    try:
+        return roster.load(data_dir).find(typed)["name"]
+    except roster.RosterError as e:
+        raise CliError(str(e)) from None
+
+
 def _profile(args):
     return None if args.profile == "lcd128x64" else args.profile
 
@@ -226,6 +236,13 @@ def cmd_results(args):
     from posterm.lessons import results
 
     data = _data(args)
+    if args.trainee:
+        from posterm.classroom import roster
+
+        try:
+            args.trainee = roster.load(data).find(args.trainee)["name"]
+        except roster.RosterError:
+            pass  # results of someone no longer on the roster are still shown
     try:
         if args.format == "csv":
             text = results.to_csv(data, args.trainee)
@@ -256,7 +273,9 @@ def cmd_open(args):
 
     lesson = _lesson(args.name)
     if args.assess and not args.trainee:
-        raise CliError("assessment mode needs --trainee NAME")
+        raise CliError("assessment mode needs --trainee NAME (a name on the class roster)")
+    if args.trainee:
+        args.trainee = roster_name(_data(args), args.trainee)
     mode = sessmod.ASSESS if args.assess else sessmod.GUIDED
     if not args.text:
         try:
