@@ -93,8 +93,9 @@ class Roster:
                 data = json.load(f)
         except FileNotFoundError:
             return
-        except (OSError, ValueError) as e:
+        except ValueError as e:
             raise RosterError(f"cannot read the roster {self.path}: {e}") from None
+        # any other OSError: the data dir itself is unusable, said as such by the CLI
         if not isinstance(data, dict):
             raise RosterError(f"{self.path} is not a roster")
         self.trainees = [t for t in data.get("trainees", []) if isinstance(t, dict)]
