@@ -2,7 +2,7 @@
 
 import os
 
-from pos.journal import Journal
+from pos.journal import Journal, JournalWriteError
 from pos.storage import FileStorage, StorageError
 
 import pytest
@@ -48,3 +48,33 @@ def test_readonly_storage_refuses_writes(tmp_path):
     s = FileStorage(str(tmp_path), readonly=True)
     with pytest.raises(StorageError):
         s.write("a", b"x")
+
+
+class _FullDiskFiles(FileStorage):
+    """A real data dir whose next journal append is cut short by a full disk."""
+
+    fail_next = False
+
+    def append(self, name, data):
+        if self.fail_next:
+            self.fail_next = False
+            with open(self._path(name), "ab") as f:
+                f.write(data[: len(data) // 3])
+            raise OSError(28, "No space left on device")
+        super().append(name, data)
+
+
+def test_a_torn_append_on_disk_is_cut_back_in_place(tmp_path):
+    s = _FullDiskFiles(str(tmp_path))
+    j = Journal(s)
+    j.append({"type": "purchase", "trace": "000001", "amount": 1})
+    before = (tmp_path / "journal.log").read_bytes()
+    s.fail_next = True
+    with pytest.raises(JournalWriteError):
+        j.append({"type": "purchase", "trace": "000002", "amount": 2})
+    assert (tmp_path / "journal.log").read_bytes() == before
+    j.flush()
+    j.append({"type": "purchase", "trace": "000003", "amount": 3})
+    again = Journal(FileStorage(str(tmp_path)))
+    assert [e["trace"] for e in again.entries()] == ["000001", "000002", "000003"]
+    assert again.recovered_bytes == 0

@@ -1,16 +1,85 @@
 # The terminal's persistent state: parameters, keys and counters, in one
 # file replaced atomically (state.json), plus the pending reversal in its own
 # file (reversal.json) so that the two never tear against each other.
+#
+# Each file keeps its previous copy (NAME.bak: the write renames the old file there
+# before the new one takes its name). A file that is unreadable or of the wrong shape
+# (null, [], {}, truncated JSON) is copied aside (NAME.damaged-N) and its previous
+# copy is used (`restored` names it, for the start-up notice). When neither copy can
+# be read the file is named in `unreadable`: the terminal refuses transactions until
+# the supervisor acknowledges it (pos.flows.gates), rather than silently starting
+# afresh (trace 1, factory keys) or dropping a pending reversal.
 from pos.compat import json
 
 STATE_FILE = "state.json"
 REVERSAL_FILE = "reversal.json"
+BACKUP = ".bak"
 _VERSION = 1
+
+# state.json: key -> the type its value must have (None is allowed where it says so)
+_STATE_SHAPE = (
+    ("params", dict, True),
+    ("extra", dict, True),
+    ("trace", int, False),
+    ("batch", int, False),
+    ("signin_date", str, False),
+    ("pik", str, False),
+    ("mak", str, False),
+    ("operator", str, False),
+    ("menu_version", int, False),
+)
+
+
+def _valid_state(o):
+    if not isinstance(o, dict) or "trace" not in o:
+        return False
+    for k, kind, nullable in _STATE_SHAPE:
+        if k in o:
+            v = o[k]
+            if v is None and nullable:
+                continue
+            if not isinstance(v, kind):
+                return False
+    return 1 <= o["trace"] <= 999999 and o.get("batch", 1) >= 0
+
+
+def _digits(s):
+    if not s:
+        return False
+    for ch in s:
+        if ch < "0" or ch > "9":
+            return False
+    return True
+
+
+def _valid_reversal(o):
+    # an 0400 as pos.flows.reversal.to_record makes it: field numbers -> strings
+    if not isinstance(o, dict) or o.get("mti") != "0400" or not isinstance(o.get("tries"), int):
+        return False
+    if not isinstance(o.get("11"), str) or not _digits(o["11"]):
+        return False
+    for k in o:
+        if k in ("mti", "tries", "kind", "pan_enc"):
+            continue
+        if not _digits(k) or not isinstance(o[k], str):
+            return False
+    return True
+
+
+def _parse(data, valid):
+    if data is None:
+        return None
+    try:
+        obj = json.loads(data)
+    except ValueError:
+        return None
+    return obj if valid(obj) else None
 
 
 class State:
-    def __init__(self, storage, defaults):
+    def __init__(self, storage, defaults, vault=None):
         self.storage = storage
+        self.vault = vault  # pos.vault.Vault: the PAN of the pending reversal is kept under it
         self.params = {}
         for k in defaults:
             self.params[k] = defaults[k]
@@ -22,16 +91,53 @@ class State:
         self.operator = "01"
         self.menu_version = 0
         self.extra = {}  # room for the flows: settlement step, locks, ...
+        self.restored = []  # files read from their previous copy (start-up notice)
+        self.unreadable = []  # files of which no copy can be read (supervisor acknowledges)
+        self.damaged_copies = []  # the copies kept of damaged files
+        self._state_ok = False  # state.json holds a good copy: the next save keeps it
         self._load()
+        self.reversal()  # a damaged reversal file is found at start-up, not mid-sale
+
+    # -- reading a file, falling back to its previous copy -------------------------
+    def _read(self, name, valid):
+        # -> (obj, from_main): obj from name, else from its backup, else None
+        main = self.storage.read(name)
+        obj = _parse(main, valid)
+        if obj is not None:
+            return obj, True
+        bak_data = self.storage.read(name + BACKUP)
+        bak = _parse(bak_data, valid)
+        if main is not None:
+            self._keep_damaged(name, main)
+        if bak is not None:
+            if main is not None and name not in self.restored:
+                self.restored.append(name)  # (no file but a backup: a cut between renames)
+            return bak, False
+        if (main is not None or bak_data is not None) and name not in self.unreadable:
+            if bak_data is not None:
+                self._keep_damaged(name + BACKUP, bak_data)
+            self.unreadable.append(name)
+        return None, False
+
+    def _keep_damaged(self, name, data):
+        for kept in self.damaged_copies:
+            if kept[0] == name:
+                return
+        n = 1
+        while self.storage.size(name + ".damaged-" + str(n)) >= 0:
+            n += 1
+        copy = name + ".damaged-" + str(n)
+        try:
+            self.storage.write(copy, data)
+        except OSError:
+            copy = ""
+        self.damaged_copies.append((name, copy))
 
     def _load(self):
-        data = self.storage.read(STATE_FILE)
-        if not data:
-            return
-        try:
-            obj = json.loads(data)
-        except ValueError:
-            return  # unreadable: factory state (write-then-rename makes this rare)
+        obj, ok = self._read(STATE_FILE, _valid_state)
+        self._state_ok = ok
+        if obj is None:
+            return  # no file (a new terminal), or `unreadable` says so
         p = obj.get("params") or {}
         for k in p:
             self.params[k] = p[k]
@@ -57,7 +163,11 @@ class State:
             "menu_version": self.menu_version,
             "extra": self.extra,
         }
-        self.storage.write(STATE_FILE, json.dumps(obj).encode())
+        # a damaged state.json is replaced without becoming the backup (the good
+        # previous copy stays there)
+        backup = STATE_FILE + BACKUP if self._state_ok else None
+        self.storage.write(STATE_FILE, json.dumps(obj).encode(), backup)
+        self._state_ok = True
 
     def take_trace(self):
         # Consume a trace number (F11) and persist before the message goes out,
@@ -67,18 +177,44 @@ class State:
         self.save()
         return n
 
+    def acknowledge(self, name):
+        # The supervisor has seen that no copy of `name` could be read (the damaged
+        # files are kept aside): state.json is written afresh from what is in RAM,
+        # a reversal file is dropped.
+        if name == REVERSAL_FILE:
+            self.storage.remove(REVERSAL_FILE + BACKUP)
+            self.storage.remove(REVERSAL_FILE)
+        else:
+            self._state_ok = False
+            self.save()
+        if name in self.unreadable:
+            self.unreadable.remove(name)
+
     # -- the pending reversal --------------------------------------------
     def reversal(self):
-        data = self.storage.read(REVERSAL_FILE)
-        if not data:
+        rec, ok = self._read(REVERSAL_FILE, _valid_reversal)
+        if rec is None:
             return None
-        try:
-            return json.loads(data)
-        except ValueError:
-            return None
+        if not ok:
+            try:  # the previous copy becomes the file again
+                self.storage.write(REVERSAL_FILE, json.dumps(rec).encode())
+            except OSError:
+                pass
+        if self.vault is not None:
+            self.vault.open_fields(rec, "2")
+        return rec
 
     def set_reversal(self, rec):
         if rec is None:
+            # the backup first: a cut between the two leaves the reversal pending
+            self.storage.remove(REVERSAL_FILE + BACKUP)
             self.storage.remove(REVERSAL_FILE)
-        else:
-            self.storage.write(REVERSAL_FILE, json.dumps(rec).encode())
+            return
+        if self.vault is not None:
+            rec = self.vault.seal_fields(rec, "2")
+        data = json.dumps(rec).encode()
+        if self.storage.size(REVERSAL_FILE) < 0:
+            # a new reversal is written twice (money rides on it): the copy first, so
+            # that at every moment one whole copy is on the disk
+            self.storage.write(REVERSAL_FILE + BACKUP, data)
+        self.storage.write(REVERSAL_FILE, data, REVERSAL_FILE + BACKUP)

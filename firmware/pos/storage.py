@@ -2,6 +2,8 @@
 #   state files   replaced whole, atomically (write-then-rename);
 #   the journal   append-only CRC-framed records (see journal.py);
 #   static data   menus, strings, response texts (read-only).
+# State files keep their previous copy (write(name, data, backup)) so that a damaged
+# one can fall back to it (pos.state).
 # Drivers pass an object with these methods; MemoryStorage is the test one,
 # FileStorage serves both a desktop data dir and a board's littlefs.
 import os
@@ -26,7 +28,9 @@ class MemoryStorage:
         d = self.files.get(name)
         return None if d is None else d[offset : offset + n]
 
-    def write(self, name, data):
+    def write(self, name, data, backup=None):
+        if backup and name in self.files:
+            self.files[backup] = self.files[name]
         self.files[name] = bytes(data)
 
     def append(self, name, data):
@@ -57,6 +61,18 @@ def _exists(path):
         return False
 
 
+_chmod = getattr(os, "chmod", None)  # CPython; a board's littlefs has no modes
+
+
+def _private(path, mode=0o600):
+    # only the terminal's own user may read its files (a card number, keys, hashes)
+    if _chmod is not None:
+        try:
+            _chmod(path, mode)
+        except OSError:
+            pass
+
+
 def _fsync(f):
     f.flush()
     try:
@@ -66,11 +82,15 @@ def _fsync(f):
 
 
 class FileStorage:
+    # On CPython the directory is made 0700 and every file 0600 (a data dir made by an
+    # older version is tightened on open, its files on their next write).
     def __init__(self, root, readonly=False):
         self.root = root.rstrip("/") if len(root) > 1 else root
         self.readonly = readonly
-        if not readonly and not _exists(self.root):
-            _makedirs(self.root)
+        if not readonly:
+            if not _exists(self.root):
+                _makedirs(self.root)
+            _private(self.root, 0o700)
 
     def _path(self, name):
         if "/" in name or "\\" in name or name.startswith("."):
@@ -93,18 +113,26 @@ class FileStorage:
         except OSError:
             return None
 
-    def write(self, name, data):
+    def write(self, name, data, backup=None):
+        # Replace the file atomically (write-then-rename). backup: a name that then holds
+        # the previous copy (renamed, not copied: a power cut between the two renames
+        # leaves the previous copy there and no file under name).
         self._check_rw()
         path = self._path(name)
         tmp = path + ".tmp"
         with open(tmp, "wb") as f:
+            _private(tmp)
             f.write(data)
             _fsync(f)
+        if backup and _exists(path):
+            _rename(path, self._path(backup))
         _rename(tmp, path)
 
     def append(self, name, data):
         self._check_rw()
-        with open(self._path(name), "ab") as f:
+        path = self._path(name)
+        with open(path, "ab") as f:
+            _private(path)
             f.write(data)
             _fsync(f)
 
@@ -115,7 +143,23 @@ class FileStorage:
             return -1
 
     def truncate(self, name, size):
+        # Cut the file to size bytes: in place where the file object can (CPython: needs
+        # no free space, so it works on a full disk), else by an atomic rewrite.
         self._check_rw()
+        try:
+            f = open(self._path(name), "r+b")
+        except OSError:
+            return  # no such file
+        try:
+            cut = getattr(f, "truncate", None)
+            if cut is not None:
+                f.seek(0, 2)
+                if f.tell() > size:
+                    cut(size)
+                    _fsync(f)
+                return
+        finally:
+            f.close()
         data = self.read(name)
         if data is not None and len(data) > size:
             self.write(name, data[:size])

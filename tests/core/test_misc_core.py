@@ -46,8 +46,8 @@ def test_trace_wraps_after_999999_and_is_persisted_first():
     eq(State(s, {}).trace, 1)
 
 
-def test_unreadable_state_file_falls_back_to_factory_state():
+def test_unreadable_state_file_is_reported_not_silently_reset():
     s = MemoryStorage({"state.json": b"{not json"})
     st = State(s, {"tid": "12345678"})
     eq(st.params["tid"], "12345678")
-    eq(st.trace, 1)
+    eq(st.unreadable, ["state.json"], "the supervisor is asked (pos.flows.gates.at_start)")

@@ -37,6 +37,14 @@ def idle(t):
 
 def main_loop(t):
     goto_menu = False
+    try:  # what start-up found in the files (a damaged journal, an unreadable state)
+        from pos import overlay
+
+        yield from overlay.run("pos.flows.gates", "at_start", t)
+    except ui.GotoMenu:
+        pass
+    except Exception as e:
+        _report(t, e)
     while True:
         try:
             if t.state.extra.get("locked"):  # 锁定终端: nothing but the unlock screen

@@ -6,6 +6,7 @@
 from pos import center, clock
 from pos.request import z
 from pos.flows import reversal
+from pos.journal import JournalWriteError
 
 
 def approve(t, title, kind, msg, rec, reversible=True, pin=None):
@@ -13,7 +14,17 @@ def approve(t, title, kind, msg, rec, reversible=True, pin=None):
     reply = yield from send(t, title, kind, msg, reversible, pin)
     if reply is None:
         return None
-    rec = record_approval(t, kind, msg, reply, rec)
+    try:
+        record_approval(t, kind, msg, reply, rec)
+    except JournalWriteError as e:
+        # the storage failed (disk full): no slip until the record is written; it stays
+        # pending and its reversal stays armed (pos.flows.gates)
+        t.emit(("log", "error", "%s; trace %s pending, reversal armed" % (e, msg[11])))
+        from pos.flows import gates
+
+        ok = yield from gates.cannot_journal(t, title)
+        if not ok:
+            return None
     if reversible:
         reversal.disarm(t)
     return rec

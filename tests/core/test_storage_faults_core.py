@@ -1,0 +1,364 @@
+# The terminal's files under the faults they are tested against (README "What survives
+# what"): a journal append cut short by a full disk, damaged bytes in the journal, and
+# damaged or oddly shaped state files.
+from mptest import eq, true, contains
+from pos.journal import Journal, JournalWriteError, encode_record
+import faultstore
+import txhelp
+from rig import Rig
+from pos import operators as ops
+
+
+def _rec(i):
+    return {"type": "purchase", "trace": "%06d" % i, "amount": i}
+
+
+# -- item 2: a torn append ---------------------------------------------------------
+def test_a_failed_append_leaves_the_journal_file_exactly_as_it_was():
+    s = faultstore.FullDisk()
+    j = Journal(s)
+    for i in range(1, 4):
+        j.append(_rec(i))
+    before = s.read("journal.log")
+    s.fail_at = (4,)
+    failed = False
+    try:
+        j.append(_rec(4))
+    except JournalWriteError:
+        failed = True
+    true(failed, "the append reports the failure")
+    eq(s.read("journal.log"), before, "torn bytes cut back")
+    eq(len(j.pending), 1, "the record waits in RAM")
+    true(not j.ready())
+    eq(len(j.flush()), 1, "written once the disk takes it")
+    eq([e["trace"] for e in Journal(s).entries()], ["000001", "000002", "000003", "000004"])
+
+
+def test_no_record_is_written_behind_torn_bytes_the_storage_would_not_cut():
+    s = faultstore.FullDisk()
+    j = Journal(s)
+    j.append(_rec(1))
+    good = s.read("journal.log")
+    s.fail_at = (2,)
+    s.truncate_fails = 2  # cutting back fails now and at the next try
+    for _ in range(2):
+        try:
+            j.append(_rec(2))
+        except JournalWriteError:
+            pass
+    true(len(s.read("journal.log")) > len(good), "torn bytes still there")
+    eq(s.appends, 2, "no append after the torn bytes while they could not be cut")
+    j.flush()  # the truncate works now: cut, then both pending records
+    eq([e["trace"] for e in Journal(s).entries()], ["000001", "000002", "000002"])
+    eq(s.read("journal.log")[: len(good)], good)
+
+
+def _traces_on_slips(r, since=0):
+    out = []
+    for lines in r.receipts[since:]:
+        text = "\n".join(line[1] for line in lines)
+        if "商户存根" not in text:
+            continue
+        at = text.find("凭证号:")
+        out.append(text[at + 4 : at + 10])
+    return out
+
+
+def test_sixteen_approvals_with_a_full_disk_in_the_middle_keep_every_printed_slip():
+    s = faultstore.FullDisk()
+    r = txhelp.rig(storage=s)
+    base = s.appends
+    s.fail_at = (base + 8,)  # the 8th approval's append is cut short
+    for i in range(7):
+        txhelp.buy(r, str(1000 + i))
+    # the 8th: approved by the center, not journalled: no slip, the screen says why
+    mark = len(r.receipts)
+    r.press("MENU", "1", "2", "1007", "ENTER", "CARD=" + txhelp.PAN, "123456", "ENTER")
+    contains(r.screen_flat(), "存储失败")
+    contains(r.screen_flat(), "请联系维护")
+    eq(r.t.frame.text()[0].strip(), "消费", "a titled screen")
+    eq(len(r.receipts), mark, "no slip for an unrecorded approval")
+    true(r.t.state.reversal() is not None, "its reversal stays armed")
+    r.press("CANCEL")
+    # the disk is still full: every transaction is refused, nothing is sent
+    s.full = True
+    sent = len(r.center.requests)
+    r.press("MENU", "1", "2")
+    contains(r.screen_flat(), "存储失败")
+    eq(len(r.center.requests), sent, "nothing sent while the journal cannot be written")
+    r.press("ENTER")
+    r.press("MENU", "1", "5")  # the balance inquiry too (it would send the reversal)
+    contains(r.screen_flat(), "存储失败")
+    r.press("ENTER", "CANCEL")
+    # space again: the next transaction writes the pending record and prints its slip
+    s.full = False
+    r.press("MENU", "1", "2")
+    contains(r.screen_flat(), "请撕下商户存根")
+    eq(_traces_on_slips(r, mark), [r.t.journal.entries()[-1]["trace"]])
+    r.press("ENTER")  # cardholder copy; the purchase then asks for its amount
+    r.press("1008", "ENTER", "CARD=" + txhelp.PAN, "123456", "ENTER", "ENTER", "CANCEL")
+    for i in range(9, 16):
+        txhelp.buy(r, str(1000 + i))
+    printed = _traces_on_slips(r)
+    eq(len(printed), 16)
+    # restart: every approval that printed a slip is in the journal, once
+    again = Rig(storage=s)
+    traces = [e["trace"] for e in again.t.journal.entries()]
+    eq(sorted(traces), sorted(printed))
+    eq(again.t.journal.unreadable, 0)
+    eq(again.t.journal.recovered_bytes, 0, "no torn bytes left in the file")
+    # the late record's reversal was not sent: it is journalled, the card stays charged
+    eq(len([q for q in r.center.requests if q["mti"] == "0400"]), 0)
+
+
+def test_an_approval_journalled_on_retry_prints_its_slip_at_once():
+    s = faultstore.FullDisk()
+    r = txhelp.rig(storage=s)
+    s.fail_at = (s.appends + 1,)
+    r.press("MENU", "1", "2", "1234", "ENTER", "CARD=" + txhelp.PAN, "123456", "ENTER")
+    contains(r.screen_flat(), "确认键重试")
+    r.press("ENTER")
+    contains(r.screen_flat(), "请撕下商户存根")
+    eq(len(_traces_on_slips(r)), 1)
+    eq(len(r.t.journal.entries()), 1)
+    true(r.t.state.reversal() is None, "journalled: the reversal is disarmed")
+
+
+def test_an_unjournalled_approval_is_reversed_after_a_restart():
+    s = faultstore.FullDisk()
+    r = txhelp.rig(storage=s)
+    s.fail_at = (s.appends + 1,)
+    r.press("MENU", "1", "2", "1234", "ENTER", "CARD=" + txhelp.PAN, "123456", "ENTER")
+    r.press("CANCEL")
+    trace = r.t.state.reversal()["11"]
+    # power cut: the pending record was only in RAM; its reversal is on disk
+    r2 = Rig(storage=s, center=r.center)
+    eq(len(r2.t.journal.entries()), 0)
+    txhelp.buy(r2, "500")
+    rev = [q for q in r.center.requests if q["mti"] == "0400"]
+    eq(len(rev), 1, "the reversal went out before the next purchase")
+    eq(rev[0][11], trace)
+    eq(len(r2.t.journal.entries()), 1)
+
+
+def test_encode_record_is_unchanged():
+    # the frame format does not move (files written by older versions still load)
+    eq(encode_record(1, {"a": 1})[:7], bytes((0xA5, 0, 8, 0, 0, 0, 1)))
+
+
+# -- item 3: damaged bytes mid-file ------------------------------------------------
+def _journal_bytes(n):
+    s = faultstore.FullDisk()
+    j = Journal(s)
+    for i in range(1, n + 1):
+        j.append(_rec(i))
+    return s.read("journal.log")
+
+
+def _spans(data):
+    # [(start, stop)] of each record in data
+    out = []
+    pos = 0
+    i = 1
+    while pos < len(data):
+        stop = pos + len(encode_record(i, _rec(i)))
+        out.append((pos, stop))
+        pos = stop
+        i += 1
+    return out
+
+
+def test_one_damaged_byte_at_any_offset_loses_only_its_own_record():
+    data = _journal_bytes(6)
+    spans = _spans(data)
+    eq(spans[-1][1], len(data))
+    for off in range(len(data)):
+        bad = bytearray(data)
+        bad[off] ^= 0x55
+        s = faultstore.FullDisk({"journal.log": bytes(bad)})
+        j = Journal(s)
+        hit = 0
+        while not (spans[hit][0] <= off < spans[hit][1]):
+            hit += 1
+        want = ["%06d" % (i + 1) for i in range(6) if i != hit]
+        eq([e["trace"] for e in j.entries()], want, "byte %d" % off)
+        eq(j.unreadable, 1, "byte %d: one unreadable record" % off)
+        eq(j.damaged_copy, "journal.log.damaged-1", "byte %d" % off)
+        eq(s.read("journal.log.damaged-1"), bytes(bad), "byte %d: the damaged file kept" % off)
+        # appends go on after the readable records; the next start finds nothing new
+        j.append(_rec(7))
+        again = Journal(s)
+        eq(len(again.entries()), 6, "byte %d" % off)
+        eq(again.unreadable, 0)
+
+
+def test_a_damaged_run_of_records_is_counted_and_the_rest_kept():
+    data = _journal_bytes(8)
+    spans = _spans(data)
+    bad = bytearray(data)
+    for i in range(spans[2][0] + 3, spans[4][1] - 2):  # records 3, 4 and 5
+        bad[i] = 0
+    j = Journal(faultstore.FullDisk({"journal.log": bytes(bad)}))
+    eq([e["trace"] for e in j.entries()], ["000001", "000002", "000006", "000007", "000008"])
+    eq(j.unreadable, 3)
+
+
+def test_the_operator_is_told_at_start_up_how_many_records_were_unreadable():
+    s = faultstore.FullDisk()
+    r = txhelp.rig(storage=s)
+    for i in range(3):
+        txhelp.buy(r, str(100 + i))
+    bad = bytearray(s.read("journal.log"))
+    bad[len(bad) // 2] ^= 0xFF
+    s.files["journal.log"] = bytes(bad)
+    r2 = Rig(storage=s)
+    eq(r2.t.frame.text()[0].strip(), "流水损坏")
+    contains(r2.screen_flat(), "1笔记录无法读取")
+    contains(r2.screen_flat(), "已保存副本")
+    true([e for e in r2.logs if "1 unreadable record" in e[2]], "and in the log")
+    r2.press("ENTER")
+    contains(r2.screen_flat(), "欢迎使用")
+    eq(len(r2.t.journal.entries()), 2)
+
+
+def test_a_torn_tail_is_cut_but_a_damaged_last_length_is_reported():
+    data = _journal_bytes(3)
+    last = _spans(data)[-1][0]
+    j = Journal(faultstore.FullDisk({"journal.log": data[:-5]}))
+    eq((len(j.entries()), j.unreadable, j.recovered_bytes > 0), (2, 0, True), "torn")
+    bad = bytearray(data)
+    bad[last + 1] ^= 0x01  # the last record's length now runs past the end
+    s = faultstore.FullDisk({"journal.log": bytes(bad)})
+    j = Journal(s)
+    eq((len(j.entries()), j.unreadable), (2, 1), "damaged length")
+    eq(s.read("journal.log.damaged-1"), bytes(bad))
+
+
+# -- item 5: damaged or oddly shaped state files -----------------------------------
+_BAD_SHAPES = (
+    b"null",
+    b"[]",
+    b"{not json",
+    b'{"trace": "7"}',
+    b"{}",
+    b'{"params": 5, "trace": 3}',
+)
+
+
+def _day(n=2):
+    # a signed-in terminal with n purchases; state.json and state.json.bak both good
+    s = faultstore.FullDisk()
+    r = txhelp.rig(storage=s)
+    ops.ensure(r.t.state)
+    for i in range(n):
+        txhelp.buy(r, str(100 + i))
+    return s, r
+
+
+def test_a_damaged_state_file_falls_back_to_its_previous_copy():
+    good = None
+    for bad in _BAD_SHAPES + ("truncated",):
+        s, r = _day()
+        good = r.t.state
+        if bad == "truncated":
+            bad = s.read("state.json")[:-20]
+        true(s.read("state.json.bak") is not None, "a previous copy is kept")
+        s.files["state.json"] = bad
+        r2 = Rig(storage=s)
+        what = repr(bad[:20])
+        contains(r2.screen_flat(), "已从备份恢复", what)
+        eq(r2.t.frame.text()[0].strip(), "终端状态", what)
+        st = r2.t.state
+        eq(st.mak, good.mak, what + ": the working keys are kept")
+        eq(st.extra["op_salt"], good.extra["op_salt"], what + ": the cashiers' table is kept")
+        true(st.trace > int(r.t.journal.entries()[-1]["trace"]), what + ": no trace reused")
+        eq(s.read("state.json.damaged-1"), bad, what + ": the damaged file is kept")
+        r2.press("ENTER")
+        txhelp.buy(r2, "300")  # still signed in, the purchase goes through
+        eq(len(r2.t.journal.entries()), 3, what)
+
+
+def test_with_no_readable_copy_the_supervisor_must_acknowledge_before_any_transaction():
+    for bad in _BAD_SHAPES:
+        s, r = _day()
+        s.files["state.json"] = bad
+        s.files["state.json.bak"] = b"[1,"
+        r2 = Rig(storage=s)
+        what = repr(bad[:20])
+        eq(r2.t.frame.text()[0].strip(), "终端状态损坏", what)
+        contains(r2.screen_flat(), "状态文件无法读取", what)
+        contains(r2.screen_flat(), "请主管确认", what)
+        r2.press("MENU", "1", "2", "CARD=" + txhelp.PAN)  # nothing else runs
+        contains(r2.screen_flat(), "请主管确认", what)
+        eq(len(r2.sent), 0, what)
+        r2.press("ENTER", "123456", "ENTER")
+        contains(r2.screen_flat(), "已确认", what)
+        r2.press("ENTER")
+        contains(r2.screen_flat(), "欢迎使用", what)
+        st = r2.t.state
+        eq(st.unreadable, [], what)
+        true(st.trace > int(r.t.journal.entries()[-1]["trace"]), what + ": trace not back to 1")
+        eq(s.read("state.json.damaged-1"), bad, what)
+        true(s.read("state.json") not in (None, bad), what + ": written afresh")
+
+
+def test_a_cancelled_acknowledgement_keeps_refusing():
+    s, r = _day(1)
+    s.files["state.json"] = b"null"
+    s.files["state.json.bak"] = b"null"
+    r2 = Rig(storage=s)
+    r2.press("ENTER", "CANCEL")
+    contains(r2.screen_flat(), "请主管确认")
+    eq(r2.t.state.unreadable, ["state.json"])
+
+
+def _timed_out(s=None):
+    s = s or faultstore.FullDisk()
+    r = txhelp.rig(storage=s)
+    r.center.then("timeout")
+    r.press("MENU", "1", "2", "1000", "ENTER", "CARD=" + txhelp.PAN, "123456", "ENTER")
+    r.press("CANCEL")
+    rev = r.t.state.reversal()
+    true(rev is not None, "a pending reversal")
+    return s, r, rev
+
+
+def test_a_truncated_reversal_file_falls_back_to_its_copy_and_still_goes_out():
+    for bad in ("truncated", b"{}", b"null", b"[]"):
+        s, r, rev = _timed_out()
+        if bad == "truncated":
+            bad = s.read("reversal.json")[:-9]
+        s.files["reversal.json"] = bad
+        r2 = Rig(storage=s, center=r.center)
+        contains(r2.screen_flat(), "已从备份恢复", repr(bad))
+        r2.press("ENTER")
+        txhelp.buy(r2, "500")
+        eq([q["mti"] for q in r.center.requests[-2:]], ["0400", "0200"], repr(bad))
+        eq(r.center.last("0400")[11], rev["11"])
+        eq(r2.t.state.reversal(), None)
+
+
+def test_an_unreadable_reversal_is_never_dropped_silently():
+    for bad in (b"{}", b'{"mti": "0400"', b"null"):
+        s, r, rev = _timed_out()
+        s.files["reversal.json"] = bad
+        s.files["reversal.json.bak"] = bad
+        r2 = Rig(storage=s, center=r.center)
+        what = repr(bad)
+        eq(r2.t.frame.text()[0].strip(), "冲正记录损坏", what)
+        contains(r2.screen_flat(), "请联系收单行", what)
+        true([e for e in r2.logs if "reversal.json" in e[2]], what + ": in the log")
+        r2.press("ENTER", "123456", "ENTER", "ENTER")
+        contains(r2.screen_flat(), "欢迎使用", what)
+        eq(s.read("reversal.json.damaged-1"), bad, what + ": the damaged file is kept")
+        true(s.read("reversal.json") is None, what)
+        txhelp.buy(r2, "500")  # acknowledged: transactions go on (no system error)
+        eq(r.center.requests[-1]["mti"], "0200", what)
+        eq(len(r2.t.journal.entries()), 1, what)
+
+
+def test_a_new_reversal_is_written_with_a_copy_and_dropped_with_it():
+    s, r, rev = _timed_out()
+    eq(s.read("reversal.json"), s.read("reversal.json.bak"))
+    txhelp.buy(r, "500")
+    true(s.read("reversal.json") is None and s.read("reversal.json.bak") is None)
