@@ -22,60 +22,110 @@ class DataDirLocked(RuntimeError):
 
 
 class DataDirLock:
-    """One terminal per data dir: a lock file holding the owner's pid."""
+    """One terminal per data dir: an OS lock on DATA/terminal.lock (fcntl.flock on POSIX,
+    msvcrt.locking on Windows), held for as long as the terminal runs. The OS drops it
+    when the process ends, however it ends, so a lock file left by a crash (or naming a
+    pid that an unrelated process now has) never blocks; a live terminal always does,
+    in this process or another. The file also holds the owner's pid, for the message."""
+
+    _WIN_OFFSET = 1 << 20  # Windows locks a byte range: one far past the pid's bytes
 
     def __init__(self, data_dir):
         self.path = os.path.join(data_dir, "terminal.lock")
         self.held = False
+        self._fd = None
 
     def acquire(self):
-        for _ in range(2):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                pid = self._owner()
-                if pid and _alive(pid):
-                    raise DataDirLocked(
-                        f"the data dir {os.path.dirname(self.path)} is in use by another "
-                        f"posterm (pid {pid}); close it or use --data DIR"
-                    ) from None
-                try:
-                    os.remove(self.path)  # stale lock from a crashed run
-                except FileNotFoundError:
-                    pass
-                continue
-            with os.fdopen(fd, "w") as f:
-                f.write(str(os.getpid()))
-            self.held = True
-            return self
-        raise DataDirLocked(f"cannot lock {self.path}")
-
-    def _owner(self):
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            with open(self.path) as f:
-                return int(f.read().strip() or 0)
+            _os_lock(fd, self._WIN_OFFSET)
+        except OSError:
+            pid = self._owner(fd)
+            os.close(fd)
+            who = f" (pid {pid})" if pid else ""
+            raise DataDirLocked(
+                f"the data dir {os.path.dirname(self.path)} is in use by another "
+                f"posterm{who}; close it or use --data DIR"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, str(os.getpid()).encode())
+        self._fd = fd
+        self.held = True
+        return self
+
+    @staticmethod
+    def _owner(fd):
+        try:
+            os.lseek(fd, 0, os.SEEK_SET)
+            return int(os.read(fd, 32).decode().strip() or 0)
         except (OSError, ValueError):
             return 0
 
     def release(self):
+        # the file stays (removing it would let a waiting opener lock a dead inode while
+        # a third process locks a new file); closing the descriptor drops the lock
         if self.held:
             try:
-                os.remove(self.path)
+                os.ftruncate(self._fd, 0)
             except OSError:
                 pass
+            _os_unlock(self._fd, self._WIN_OFFSET)
+            os.close(self._fd)
+            self._fd = None
             self.held = False
 
 
-def _alive(pid):
-    if pid == os.getpid():
-        return True
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
+
+
+def _os_lock(fd, win_offset):
+    # a non-blocking exclusive lock on the open file; OSError when another holds it
+    if fcntl is not None:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return
+    import msvcrt
+
+    os.lseek(fd, win_offset, os.SEEK_SET)
+    msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+
+
+def _os_unlock(fd, win_offset):
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        else:
+            import msvcrt
+
+            os.lseek(fd, win_offset, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+    except OSError:
+        pass
+
+
+def _private_dir(path):
+    # the data dir holds card data, keys and password hashes: its owner's only (POSIX)
+    try:
+        os.chmod(path, 0o700)
+    except OSError:
+        pass
+
+
+def _private_files(path):
+    try:
+        names = os.listdir(path)
+    except OSError:
+        return
+    for name in names:
+        p = os.path.join(path, name)
+        try:
+            if os.path.isfile(p) and not os.path.islink(p):
+                os.chmod(p, 0o600)
+        except OSError:
+            pass
 
 
 class Clock:
@@ -111,7 +161,8 @@ class Driver:
         lock=True,
     ):
         self.data_dir = os.path.abspath(data_dir)
-        os.makedirs(self.data_dir, exist_ok=True)
+        os.makedirs(self.data_dir, mode=0o700, exist_ok=True)
+        _private_dir(self.data_dir)
         self.lock = DataDirLock(self.data_dir) if lock else None
         if self.lock:
             self.lock.acquire()
@@ -137,6 +188,7 @@ class Driver:
         self.print_listeners = []
         self.send_listeners = []  # (request_bytes, event, ms) for log panes
         self.log_path = os.path.join(self.data_dir, "posterm.log")
+        _private_files(self.data_dir)  # host.db, the log: 0600 (the dir is 0700)
         self.paper_cells = self.terminal.paper_cells
 
     def _host_now(self):
@@ -185,7 +237,8 @@ class Driver:
     def log(self, level, text):
         stamp = datetime.datetime.now().isoformat(timespec="seconds")
         try:
-            with open(self.log_path, "a", encoding="utf-8") as f:
+            fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            with open(fd, "a", encoding="utf-8") as f:
                 f.write(f"{stamp} {level} {text.rstrip()}\n")
         except OSError:
             pass
