@@ -59,6 +59,10 @@ def encode(t, msg, with_mac, pin=None):
             from pos import keyload
 
             key = hex_bytes(tdk)
+            clear = msg
+            msg = {}  # the flow's copy keeps the clear tracks (the reversal's PAN)
+            for f in clear:
+                msg[f] = clear[f]
             for f in (35, 36):
                 if f in msg:
                     msg[f] = keyload.encrypt_track(key, msg[f])

@@ -38,6 +38,8 @@ _BYTE_FIELDS = [
     for i in range(8)
 ]
 _fromhex = bytes.fromhex
+# track data: digits, the separator "=" and, once encrypted under a TDK, any hex nibble
+_TRACK_DEL = {ord(c): None for c in "0123456789=ABCDEFabcdef"}
 
 
 def encode(msg):
@@ -82,9 +84,10 @@ def encode(msg):
                 if n and not v.isdigit():
                     raise Iso8583Error(f, None, f"not all digits: {v!r}")
             else:
-                s = v.replace("=", "")
-                if s and not s.isdigit():
-                    raise Iso8583Error(f, None, f"track data allows digits and '=' only: {v!r}")
+                if v.translate(_TRACK_DEL):
+                    raise Iso8583Error(
+                        f, None, f"track data allows digits, '=' and (encrypted) hex only: {v!r}"
+                    )
                 v = v.replace("=", "D")
             raw = None
         if lentype == 0:
@@ -180,9 +183,8 @@ def decode(body):
                 if value and not value.isdigit():
                     if kind == _N:
                         raise Iso8583Error(f, pos, f"bad BCD digits {value.upper()}")
-                    if not value.replace("d", "").isdigit() and value.replace("d", ""):
-                        raise Iso8583Error(f, pos, f"bad track nibbles {value.upper()}")
-                    value = value.replace("d", "=")
+                    # track data: D is the separator; other letters are encrypted data
+                    value = value.replace("d", "=").upper()
             result[f] = value
             pos = stop
     if pos != end:

@@ -53,11 +53,25 @@ def _chars_ok(raw, table):
 
 
 def _track_ok(v):
-    # digits and '=' only (on the UTF-8 bytes: no temporary string)
+    # digits, '=' and (a TDK-encrypted track) hex letters (on the UTF-8 bytes: no temporary
+    # string)
     for c in memoryview(v):  # type: ignore[arg-type]  # MicroPython: a str's UTF-8 bytes
-        if (c < 48 or c > 57) and c != 61:
+        if _nib(c) < 0:
             return False
     return True
+
+
+def _nib(c):
+    # the nibble of a track character: 0-9, '=' -> D, A-F / a-f; -1 for anything else
+    if 48 <= c <= 57:
+        return c - 48
+    if c == 61:
+        return 13
+    if 65 <= c <= 70:
+        return c - 55
+    if 97 <= c <= 102:
+        return c - 87
+    return -1
 
 
 def encode(msg):
@@ -116,7 +130,9 @@ def _put(out, p, f, v):
             if n and not v.isdigit():
                 raise Iso8583Error(f, None, f"not all digits: {v!r}")
         elif not _track_ok(v):
-            raise Iso8583Error(f, None, f"track data allows digits and '=' only: {v!r}")
+            raise Iso8583Error(
+                f, None, f"track data allows digits, '=' and (encrypted) hex only: {v!r}"
+            )
         digits = True
         raw = None
     else:
@@ -162,18 +178,18 @@ def _put(out, p, f, v):
     d = memoryview(v)  # type: ignore[arg-type]
     i = 0
     if n & 1 and lentype == 0 and _SPEC[s + 4]:
-        out[p] = d[0] & 15 if d[0] != 61 else 13  # leading pad nibble 0
+        out[p] = _nib(d[0])  # leading pad nibble 0
         p += 1
         i = 1
     while i + 1 < n:
         a = d[i]
         b = d[i + 1]
-        out[p] = ((a - 48 if a < 58 else 13) << 4) | (b - 48 if b < 58 else 13)
+        out[p] = (_nib(a) << 4) | _nib(b)
         p += 1
         i += 2
     if i < n:  # trailing pad nibble 0
         a = d[i]
-        out[p] = (a - 48 if a < 58 else 13) << 4
+        out[p] = _nib(a) << 4
         p += 1
     return p
 
@@ -267,9 +283,8 @@ def _field(body, hx, mv, end, pos, f, result):
             if not bcd_ok(value):
                 raise Iso8583Error(f, pos, f"bad BCD digits {value.upper()}")
         elif not bcd_ok(value):
-            if not bcd_ok(value.replace("d", "")):
-                raise Iso8583Error(f, pos, f"bad track nibbles {value.upper()}")
-            value = value.replace("d", "=")
+            # track data: D is the separator; other letters are encrypted data
+            value = value.replace("d", "=").upper()
     else:
         table = AN if kind == "an" else ANS_IN
         value = _text(body, mv, pos, pos + size, table)

@@ -1,11 +1,15 @@
-# Working keys delivered in field 62 of the 0810 sign-in reply (reference 4.1, 4.2).
-#
-#   001 (24 bytes): PIK(8) chk(4) MAK(8) chk(4)
-#   003 (40 bytes): PIK(16) chk(4) MAK(8) 00x8 chk(4)   (MAK(16) chk(4) if bytes 28..35 are
-#                   not zero: a double-length MAK)
-#   004 (60 bytes): 003 + TDK(16) chk(4)
+# Working keys delivered in field 62 of the 0810 sign-in reply (reference 4.1, 4.2, §11),
+# parsed by the field's length (real hosts send every one of these):
+#   24: PIK(8) chk(4) MAK(8) chk(4)                            single length (60.3 = 001)
+#   40: PIK(16) chk(4) MAK(8) 00x8 chk(4)                      double length (003); a
+#       double-length MAK(16) chk(4) when bytes 28..35 are not zero
+#   44: the 40 layout + 4 bytes the terminal does not use      (a PAX fork's 003)
+#   56: the 40 layout + TDK(16), no TDK check value            (004)
+#   60: the 40 layout + TDK(16) chk(4)                         (004)
+#   84: SM (国密) keys, asked for with 60.3 = 005 / 006: refused (no SM4 here)
 # Keys are encrypted under the TMK (3DES for a 16-byte TMK). Check values: the first 4 bytes
 # of the clear key encrypting 8 zero bytes (single DES for an 8-byte key, 3DES for 16).
+# A TDK encrypts the track data of a request (encrypt_track) as CUP terminals do.
 from pos.des import CryptoError, DesKey
 
 _ZERO8 = bytes(8)
@@ -41,19 +45,24 @@ def _tmk_key(tmk):
         raise KeyCheckError(None, "TMK: " + str(e))
 
 
+LAYOUTS = (24, 40, 44, 56, 60)
+
+
 def unpack_signin_keys_all(f62, tmk):
     # -> (pik, mak, tdk or None)
     if not isinstance(f62, (bytes, bytearray)):
         raise KeyCheckError(None, "field 62 must be bytes")
     f62 = bytes(f62)
     n = len(f62)
+    if n == 84:
+        raise KeyCheckError(None, "field 62 is 84 bytes: SM (国密) keys, not supported here")
+    if n not in LAYOUTS:
+        raise KeyCheckError(None, f"field 62 is {n} bytes; expected 24, 40, 44, 56 or 60")
     t = _tmk_key(tmk)
     if n == 24:
         pik = _take(t, "PIK", f62[0:8], f62[8:12])
         mak = _take(t, "MAK", f62[12:20], f62[20:24])
         return pik, mak, None
-    if n not in (40, 60):
-        raise KeyCheckError(None, f"field 62 is {n} bytes; expected 24, 40 or 60")
     pik = _take(t, "PIK", f62[0:16], f62[16:20])
     if f62[28:36] == _ZERO8:
         mak = _take(t, "MAK", f62[20:28], f62[36:40])
@@ -62,6 +71,8 @@ def unpack_signin_keys_all(f62, tmk):
     tdk = None
     if n == 60:
         tdk = _take(t, "TDK", f62[40:56], f62[56:60])
+    elif n == 56:
+        tdk = t.decrypt(f62[40:56])  # this layout has no check value for the TDK
     return pik, mak, tdk
 
 
@@ -69,6 +80,40 @@ def unpack_signin_keys(f62, tmk):
     # -> (pik, mak); a TDK in a 60-byte field is checked and dropped.
     keys = unpack_signin_keys_all(f62, tmk)
     return keys[0], keys[1]
+
+
+def _track_raw(track):
+    # track digits with "=" (or hex nibbles) -> (packed bytes, right pad 0, nibble count)
+    nib = track.replace("=", "D")
+    n = len(nib)
+    return bytearray(bytes.fromhex(nib + ("0" if n & 1 else ""))), n
+
+
+def _tdb(raw):
+    # the 8 bytes encrypted: those before the last byte (reference: CUP track encryption)
+    end = len(raw) - 1
+    return end - 8, end
+
+
+def encrypt_track(tdk, track):
+    # Track data under the TDK as CUP terminals send it: the 8 bytes that end before the
+    # track's last byte are 3DES-encrypted in place; a track shorter than 9 bytes goes as it
+    # is. -> the nibbles as uppercase hex ("=" is D), as many as the track had.
+    raw, n = _track_raw(track)
+    a, b = _tdb(raw)
+    if a < 0:
+        return track
+    raw[a:b] = DesKey(tdk).encrypt_block(bytes(raw[a:b]))
+    return raw.hex().upper()[:n]
+
+
+def decrypt_track(tdk, track):
+    # encrypt_track undone (the center's side) -> the track with "=".
+    raw, n = _track_raw(track)
+    a, b = _tdb(raw)
+    if a >= 0:
+        raw[a:b] = DesKey(tdk).decrypt_block(bytes(raw[a:b]))
+    return raw.hex().upper()[:n].replace("D", "=")
 
 
 def pack_signin_keys(tmk, pik, mak):

@@ -1,11 +1,12 @@
 # A scripted center for core tests: answers the terminal's frames using the
 # core's own codec and crypto. The real host (tools/posterm/host) is tested
 # separately, and end to end over TCP in tests/test_cli_keys.py.
-from pos import iso8583, mac, keyload, crc
+from pos import iso8583, mac, keyload, crc, des
 
 TMK = bytes.fromhex("11111111111111112222222222222222")
 PIK = bytes.fromhex("0123456789ABCDEFFEDCBA9876543210")
 MAK = bytes.fromhex("89ABCDEF01234567")
+TDK = bytes.fromhex("FEDCBA98765432100123456789ABCDEF")
 ICBC_GBK = bytes.fromhex("d6d0b9fab9a4c9ccd2f8d0d0")  # 中国工商银行 in GBK
 
 
@@ -50,8 +51,7 @@ class Center:
         if req["mti"] == "0800" and net == "930":
             rep[62] = self._menu_chunk(req.get(62, b""))
         elif req["mti"] == "0800":
-            pik, mak = self.pik, self.mak
-            f62 = keyload.pack_signin_keys(TMK, pik, mak)
+            f62 = self._keys(net, modes)
             if mode == "badkcv":
                 f62 = f62[:36] + b"\x00\x00\x00\x00"
             rep[62] = f62
@@ -101,6 +101,33 @@ class Center:
             if "badmac" not in modes:
                 body[-8:] = mac.compute("ecb", self.mak, bytes(body[:-8]))
         return ("reply", iso8583.pack_frame(iso8583.swap_tpdu(tpdu), header, bytes(body)))
+
+    def _keys(self, net, modes):
+        # field 62 in the layout asked for (001 single, 003 double, 004 + TDK), or the one a
+        # "layout:N" mode names (24, 40, 44, 56, 60)
+        t = des.DesKey(TMK)
+
+        def kcv(k):
+            return des.DesKey(k).encrypt_block(bytes(8))[:4]
+
+        n = {"001": 24, "004": 60}.get(net, 40)
+        for m in modes:
+            if m.startswith("layout:"):
+                n = int(m[7:])
+        if n == 24:
+            self.pik = PIK[:8]
+            return t.encrypt(self.pik) + kcv(self.pik) + t.encrypt(self.mak) + kcv(self.mak)
+        self.pik = PIK
+        f62 = keyload.pack_signin_keys(TMK, self.pik, self.mak)
+        if n == 44:
+            f62 += b"\x00" * 4
+        elif n == 56:
+            f62 += t.encrypt(TDK)
+        elif n == 60:
+            f62 += t.encrypt(TDK) + kcv(TDK)
+        elif n == 84:
+            f62 += bytes(44)
+        return f62
 
     def _menu_chunk(self, f62):
         have = int(f62[:4].decode())

@@ -183,3 +183,56 @@ def test_pc2_nibble_tables_are_pc2():
                 tab[(b >> 2) * 16 + v] |= 1 << (23 - o)
     eq(list(des._PC2C), tc)
     eq(list(des._PC2D), td)
+
+
+def test_every_real_layout_of_field_62_is_parsed_by_length_and_checked():
+    from pos import keyload
+    from pos.des import DesKey
+
+    tmk = DesKey(TMK)
+    pik16 = bytes.fromhex("0123456789ABCDEFFEDCBA9876543210")
+    pik8 = bytes.fromhex("0123456789ABCDEF")
+    mak = bytes.fromhex("89ABCDEF01234567")
+    tdk = bytes.fromhex("FEDCBA98765432100123456789ABCDEF")
+
+    def kcv(k):
+        return DesKey(k).encrypt_block(bytes(8))[:4]
+
+    base = tmk.encrypt(pik16) + kcv(pik16) + tmk.encrypt(mak) + bytes(8) + kcv(mak)
+    layouts = {
+        24: tmk.encrypt(pik8) + kcv(pik8) + tmk.encrypt(mak) + kcv(mak),
+        40: base,
+        44: base + b"\x00\x00\x00\x00",
+        56: base + tmk.encrypt(tdk),
+        60: base + tmk.encrypt(tdk) + kcv(tdk),
+    }
+    for n in (24, 40, 44, 56, 60):
+        f62 = layouts[n]
+        eq(len(f62), n)
+        got = keyload.unpack_signin_keys_all(f62, TMK)
+        eq(got[0], pik8 if n == 24 else pik16, "PIK of %d" % n)
+        eq(got[1], mak, "MAK of %d" % n)
+        eq(got[2], tdk if n in (56, 60) else None, "TDK of %d" % n)
+        bad = bytearray(f62)
+        bad[8 if n == 24 else 16] ^= 1  # the PIK's check value
+        with raises(keyload.KeyCheckError, match="PIK"):
+            keyload.unpack_signin_keys_all(bytes(bad), TMK)
+    with raises(keyload.KeyCheckError, match="SM"):
+        keyload.unpack_signin_keys_all(bytes(84), TMK)
+    with raises(keyload.KeyCheckError, match="expected 24"):
+        keyload.unpack_signin_keys_all(bytes(50), TMK)
+
+
+def test_track_encryption_under_the_tdk_round_trips_and_keeps_the_length():
+    from pos import keyload
+
+    tdk = bytes.fromhex("FEDCBA98765432100123456789ABCDEF")
+    for track in ("6212142000000000012=30121200000000", "6212142000000000012=3012120000000",
+                  "62121420000=30"):
+        enc = keyload.encrypt_track(tdk, track)
+        eq(len(enc), len(track))
+        if len(track) >= 18:
+            true(enc != track.replace("=", "D"), "encrypted")
+            clear = 2 - len(track) % 2  # the last byte: two nibbles, or one and the pad
+            eq(enc[-clear:], track.replace("=", "D")[-clear:], "the last byte stays clear")
+        eq(keyload.decrypt_track(tdk, enc), track)

@@ -2,6 +2,10 @@
 from mptest import eq, true, contains
 from rig import Rig
 import fakecenter
+from pos import keyload
+
+PAN = "6212142000000000012"
+CLEAR_TRACK = PAN + "=301212000000000"
 
 
 def test_auto_sign_in_shows_the_seed_prompts_in_order():
@@ -112,3 +116,44 @@ def test_a_board_with_an_unset_clock_takes_the_centers_date_at_sign_in():
     eq(r.t.state.signin_date, "20261123", "the center's day (fakecenter: 1123 09:30:00)")
     eq(r.t.now[:3], (2026, 11, 23))
     true(r.t.signed_in_today())
+
+
+def test_sign_in_asks_for_the_configured_key_layout_and_takes_every_real_one():
+    for layout, mode, n, tdk in (
+        ("001", "ok", 24, False),
+        ("003", "ok", 40, False),
+        ("003", "layout:44", 44, False),
+        ("004", "layout:56", 56, True),
+        ("004", "ok", 60, True),
+    ):
+        c = fakecenter.Center()
+        r = Rig(center=c)
+        r.t.state.params["key_layout"] = layout
+        c.then(mode)
+        r.press("MENU", "4", "2", "ENTER")
+        eq(c.last("0800")[60][8:11], layout)
+        eq(len(c.replies[-1][62]), n)
+        contains(r.screen_flat(), "签到成功", "layout %d" % n)
+        eq(r.t.state.pik, c.pik.hex())
+        eq(bool(r.t.state.extra.get("tdk")), tdk, "TDK of layout %d" % n)
+        r.press("CANCEL")
+        r.press("MENU", "1", "2", "100", "ENTER", "CARD=" + PAN, "123456", "ENTER")
+        q = c.last("0200")
+        eq(q[53][0:3], ("26" if n > 24 else "20") + ("1" if tdk else "0"), "53 of %d" % n)
+        eq(c.replies[-1][39], "00")
+        contains(r.screen_flat(), "请撕下商户存根")
+        if tdk:
+            true(q[35] != CLEAR_TRACK, "track encrypted")
+            eq(keyload.decrypt_track(fakecenter.TDK, q[35]), CLEAR_TRACK)
+        else:
+            eq(q[35], CLEAR_TRACK)
+
+
+def test_sm_keys_are_refused_with_a_clear_screen_and_the_old_keys_kept():
+    c = fakecenter.Center()
+    r = Rig(center=c).sign_in()
+    mak = r.t.state.mak
+    c.then("layout:84")
+    r.press("MENU", "4", "2", "ENTER")
+    contains(r.screen_flat(), "密钥校验错")
+    eq(r.t.state.mak, mak)

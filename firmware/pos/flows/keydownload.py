@@ -1,8 +1,10 @@
-# Key download (0800 / 60.3 = 003), the second half of both sign-in paths: the center
-# sends a new PIK and MAK under the TMK; their check values are verified before they
-# replace the old ones. Run as an overlay by pos.flows.signin (and by settlement when it
-# signs in again): it returns what the screen says, and the screen is shown after the
-# codec and the keys' code are dropped.
+# Key download (0800 / 60.3 = 001, 003 or 004: parameter key_layout, reference §11), the
+# second half of both sign-in paths: the center sends a new PIK and MAK (and with 004 a
+# TDK, which then encrypts the track data) under the TMK; their check values are verified
+# before they replace the old ones. Field 62 is parsed by its length (pos.keyload). Run
+# as an overlay by pos.flows.signin (and by settlement when it signs in again): it
+# returns what the screen says, and the screen is shown after the codec and the keys'
+# code are dropped.
 from pos import center, clock
 
 
@@ -11,7 +13,7 @@ def run(t, title):
     st = t.state
     msg = {"mti": "0800"}
     center.base_fields(t, msg, st.take_trace())
-    msg[60] = "00" + center.batch_str(t) + "003"
+    msg[60] = "00" + center.batch_str(t) + layout(t)
     msg[63] = st.operator + " "
     res = yield from center.exchange(t, msg, title, with_mac=False)
     if not res.approved():
@@ -22,13 +24,17 @@ def run(t, title):
 
     try:
         tmk = bytes.fromhex(st.params["tmk"])
-        pik, mak = keyload.unpack_signin_keys(reply.get(62) or b"", tmk)
+        pik, mak, tdk = keyload.unpack_signin_keys_all(reply.get(62) or b"", tmk)
     except (keyload.KeyCheckError, ValueError) as e:
         # the old keys stay; the terminal is not signed in with bad keys
         t.emit(("log", "warn", "sign-in key check failed: %s" % e))
         return False, [t.s("key_check_failed"), t.s("signin_failed")]
     st.pik = pik.hex()
     st.mak = mak.hex()
+    if tdk is not None:
+        st.extra["tdk"] = tdk.hex()
+    else:
+        st.extra.pop("tdk", None)
     f60 = reply.get(60) or ""
     if len(f60) >= 8 and f60[2:8].isdigit() and int(f60[2:8]) > 0:
         st.batch = int(f60[2:8])
@@ -46,6 +52,15 @@ def run(t, title):
     if host_now is not None:
         t.emit(("clock", host_now))
     return True, [t.s("resp_code", "00")]
+
+
+LAYOUTS = ("001", "003", "004")  # single DES keys / double length / double + TDK
+
+
+def layout(t):
+    # 60.3 of the sign-in: the key layout the terminal is configured for
+    want = str(t.state.params.get("key_layout", "003"))
+    return want if want in LAYOUTS else "003"
 
 
 def host_time(now, mmdd, hhmmss):
