@@ -28,6 +28,14 @@ def _db_options(p, suppress=True):
                    help="data directory; the database is DIR/host.db")
 
 
+def _console_options(p, suppress=True):
+    default = argparse.SUPPRESS if suppress else None
+    p.add_argument("--lang", choices=("zh", "en"), default=argparse.SUPPRESS if suppress
+                   else "zh", help="console language (default zh)")
+    p.add_argument("--today", metavar="YYYY-MM-DD", default=default,
+                   help="the console's today (default: the real one)")
+
+
 def _view_options(p, who=True, day=True):
     _db_options(p)
     p.add_argument("--format", choices=FORMATS, default="table", help="output (default table)")
@@ -62,6 +70,7 @@ def register(subparsers, common_options=None):
 def configure(p):
     p.set_defaults(func=run)
     _db_options(p, suppress=False)
+    _console_options(p, suppress=False)
     cmds = p.add_subparsers(dest="center_cmd", metavar="COMMAND")
 
     def sub(name, text):
@@ -69,6 +78,7 @@ def configure(p):
 
     q = sub("serve", "serve the console to a browser (textual-serve) on loopback")
     _db_options(q)
+    _console_options(q)
     q.add_argument("--port", type=int, default=8566, help="port (default 8566)")
     q.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
 
@@ -432,22 +442,38 @@ def _generate(c, args, out):
     return 0
 
 
+def _console_day(args):
+    text = getattr(args, "today", None)
+    if text and rules.parse_day(text) is None:
+        raise ValidationError("--today", f"expected YYYY-MM-DD, got {text!r}")
+    return text
+
+
 def _console(args, out):
     from posterm.center import app
 
     path = db_path(args)
+    day = _console_day(args)
     cdb.open_center(path).close()
-    app.CenterApp(path).run()
+    app.CenterApp(path, today=rules.parse_day(day) if day else None,
+                  lang=getattr(args, "lang", "zh")).run()
     return 0
 
 
 def _serve(args, out):
+    import shlex
+
     from textual_serve.server import Server
 
     path = db_path(args)
+    day = _console_day(args)
     cdb.open_center(path).close()
-    cmd = f"{sys.executable} -m posterm.center.app --db {path}"
-    Server(cmd, host=args.host, port=args.port).serve()
+    cmd = [sys.executable, "-m", "posterm.center.app", "--db", os.path.abspath(path),
+           "--lang", getattr(args, "lang", "zh")]
+    if day:
+        cmd += ["--date", day]
+    print(f"posterm center: console on http://{args.host}:{args.port}", file=out, flush=True)
+    Server(shlex.join(cmd), host=args.host, port=args.port, title="posterm center").serve()
     return 0
 
 
