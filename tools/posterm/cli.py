@@ -26,6 +26,7 @@ _EXTRA = (
     "posterm.font.cli",
     "posterm.bridge.cli",
     "posterm.center.cli",
+    "posterm.boardsim.cli",
 )
 
 

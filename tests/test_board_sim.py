@@ -1,0 +1,162 @@
+"""`posterm board sim`: the board firmware (the deploy tree `posterm flash` sends, .mpy from
+mpy-cross) on the MicroPython unix port with simulated peripherals and a heap cap."""
+
+import datetime
+import os
+import subprocess
+import sys
+
+import pytest
+
+from posterm.boardsim import render, sim
+from posterm.font import boards_loader
+
+NOW = datetime.datetime(2026, 11, 23, 9, 0, 0)
+PAN = "6212142000000000012"
+SIGN_IN = [("key", "MENU"), ("key", "1"), ("key", "1"), ("key", "ENTER"), ("key", "ENTER")]
+
+
+def _keys(text):
+    from pos.keys import parse_token
+
+    return [ev for tok in text.split() for ev in parse_token(tok)]
+
+
+PURCHASE = _keys(f"CARD={PAN} 12800 ENTER 123456 ENTER ENTER")
+
+
+@pytest.fixture(autouse=True)
+def _unix_port():
+    if sim.micropython_binary() is None:
+        pytest.fail("the board sim needs the unix port: pip install -e '.[test]'")
+
+
+def _run(events, **kw):
+    kw.setdefault("now", NOW)
+    with sim.Sim(**kw) as s:
+        for ev in events:
+            s.feed(ev)
+        s.end_input()
+        records = list(s.records_iter())
+        frames = list(s.bridge.frames)
+        tree = sorted(
+            os.path.relpath(os.path.join(d, f), s.workdir)
+            for d, _, files in os.walk(os.path.join(s.workdir, "board"))
+            for f in files
+        )
+    return records, frames, tree
+
+
+def _settled(records):
+    return [r for r in records if r["ev"] == "settled"]
+
+
+def test_a_purchase_day_completes_on_the_board_sim_under_the_pico_cap():
+    records, frames, tree = _run(SIGN_IN + PURCHASE, board="pico", heap_report=True)
+    assert [r for r in records if r["ev"] == "memory_error"] == []
+    assert records[0]["ev"] == "heap_start" and records[0]["cap"] == 282112
+    assert 0 <= records[0]["cap"] - records[0]["free"] <= 256  # the sim's hold is exact
+    assert records[-1]["ev"] == "done"
+    settled = _settled(records)
+    assert len(settled) == 1 + len(SIGN_IN + PURCHASE)  # the screen after boot, then each
+    assert settled[0]["key"] is None and "今日未签到" in settled[0]["screen"]
+    assert "签到成功" in settled[4]["screen"]
+    assert "今日已签到" in settled[-1]["screen"]
+    slips = [render.slip(r.data) for r in records if r["ev"] == "print"]
+    assert len(slips) == 2  # merchant and cardholder copies, through the ESC/POS driver
+    assert any("金额:RMB 128.00" in line for line in slips[0])
+    assert any("商户存根" in line for line in slips[0])
+    assert any("持卡人存根" in line for line in slips[1])
+    # the wire, through the bridge: the sign-in's 0800s (menu update chunks, then the keys)
+    # and the purchase's 0200, each answered (0810, 0210)
+    mtis = [data[13:15].hex() for way, data in frames]
+    assert mtis[-2:] == ["0200", "0210"]
+    assert set(mtis[:-2]) == {"0800", "0810"} and len(mtis) % 2 == 0
+    # the firmware ran from the deploy tree: compiled modules, main.py as source
+    assert "board/pos/terminal.mpy" in tree and "board/boards/boot.mpy" in tree
+    assert "board/main.py" in tree and not any(p.endswith("terminal.py") for p in tree)
+    for r in settled:
+        assert 0 < r["largest"] <= r["free"] < sim.x64_cap("pico")
+
+
+def test_the_display_is_the_ssd1306_drivers_framebuffer():
+    records, _, _ = _run([("key", "MENU")], board="pico")
+    menu = [r for r in _settled(records) if r.data][-1]
+    assert menu["screen"].startswith("    菜单 1/2")
+    assert len(menu.data) == 1024  # 128 x 64 in pages of column bytes
+    text = render.blocks(menu.data)
+    lines = text.split("\n")
+    assert len(lines) == 34 and all(len(line) == 130 for line in lines)
+    assert sum(bin(b).count("1") for b in menu.data) > 300  # the menu's glyphs are lit
+    # the same pixels as the firmware's own renderer draws for that frame (desktop copy)
+    display = boards_loader.load("display")
+    font = boards_loader.load("font").Font.open(
+        os.path.join(os.path.dirname(display.__file__), "data", "font16.bin")
+    )
+    band = display.render_band(font, menu["screen"].split("|")[1], False, 16)
+    px = render.pixels(menu.data)
+    for y in range(16):
+        row = "".join(str(px[16 + y][x]) for x in range(128))
+        want = "".join(f"{b:08b}" for b in band[y * 16 : (y + 1) * 16])
+        assert row == want, y
+
+
+def test_a_memory_error_shows_with_the_key_that_caused_it():
+    # the smallest cap (8 KB steps) the boot fits in leaves too little for the sign-in
+    records, _, _ = _run([], board="pico")
+    booted = next(r for r in records if r["ev"] == "booted")
+    cap = sim.x64_cap("pico") - booted["free"]
+    for _ in range(20):
+        cap += 8 * 1024
+        records, frames, _ = _run(SIGN_IN, board="pico", heap=cap)
+        errors = [r for r in records if r["ev"] == "memory_error"]
+        if not any(e["key"] is None for e in errors):
+            break
+    assert errors, f"no MemoryError at a cap of {cap} B"
+    # each names the key being handled: the settled record that follows it is that key's
+    for e in errors:
+        after = records[records.index(e) :]
+        nxt = next(r for r in after if r["ev"] == "settled")
+        assert (nxt["key"], nxt["n_keys"]) == (e["key"], e["n_keys"]), (e, nxt)
+        assert tuple(e["key"]) in SIGN_IN and e["where"] == "flow"
+    # and the terminal carried on: every key of the script was still handled
+    assert len(_settled(records)) == 1 + len(SIGN_IN)
+
+
+def test_the_cli_prints_screens_and_writes_a_png(tmp_path):
+    png = tmp_path / "screen.png"
+    proc = subprocess.run(
+        [sys.executable, "-m", "posterm.cli", "board", "sim", "--board", "esp32",
+         "--date", "2026-11-23T09:00", "--screen", "text", "--png", str(png), "MENU", "1"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "heap cap 163,328 B on the unix port (esp32, 110 KB x 1.45)" in proc.stdout
+    assert "1.金融服务" in proc.stdout and "1.签到" in proc.stdout
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert data[16:24] == (512).to_bytes(4, "big") + (256).to_bytes(4, "big")
+
+
+def test_the_cli_rejects_a_bad_heap_size():
+    proc = subprocess.run(
+        [sys.executable, "-m", "posterm.cli", "board", "sim", "--heap", "lots", "MENU"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert proc.returncode != 0
+    assert "--heap: 'lots' is not a size" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_the_slip_decoder_reads_the_firmware_printers_escpos_bytes():
+    printer = boards_loader.load("printer")
+    gbtable = boards_loader.load("gbtable")
+    data_dir = os.path.join(os.path.dirname(printer.__file__), "data")
+    gb = gbtable.GbTable.open(os.path.join(data_dir, "gb2312.bin"))
+    lines = [("T", "POS签购单"), ("", "商户名称:posterm测试商户"), ("-", ""), ("C", "posterm")]
+    slip = render.slip(printer.EscPos(None, gb, 32).receipt_bytes(lines))
+    assert slip[0].strip() == "POS签购单"
+    assert slip[1] == "商户名称:posterm测试商户"
+    assert slip[2] == "-" * 32
+    assert slip[3] == " " * 12 + "posterm"
+    assert slip[-1].startswith("--- cut")

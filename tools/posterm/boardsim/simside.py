@@ -1,0 +1,571 @@
+# The board side of `posterm board sim`: runs inside the MicroPython unix port (never on
+# CPython) as
+#
+#   micropython -X heapsize=H simside.py CONFIG.json
+#
+# It stands in for the board's hardware and then boots the real firmware exactly as a board
+# does (`import main`: /main.py, /boards/*.mpy, /pos/*.mpy from the deploy tree that
+# `posterm flash` sends, mounted as the filesystem root, or from a ROMFS image at /rom):
+#
+#   machine  Pin (the key matrix rows/columns), I2C (an SSD1306 that ACKs), SPI, UART (the
+#            host link: a TCP connection to the bridge on loopback; the printer: ESC/POS
+#            bytes collected, DLE EOT answered "paper present"), RTC (follows the sim clock),
+#            PWM (the buzzer)
+#   time     ticks_ms/sleep_ms on a simulated clock: a script runs as fast as the CPU allows
+#            (sleep_ms only waits for real while the center has a request), the interactive
+#            mode (-) follows the real clock
+#
+# Keys and cards come in on stdin, one JSON event per line (["key", "MENU"], ["card", PAN,
+# YYMM]); a key is held down on the matrix for _HOLD_PASSES passes of the board loop and
+# released for _GAP_PASSES, so the firmware's own scan and debounce see it. The next event
+# is taken only when the terminal waits for input again. Cards go to the terminal as its
+# card event (the boards have no card reader driver). Everything the parent needs goes to
+# stdout as "\x02SIM:" + JSON + "\n", followed by `n` raw bytes when the record has "n"
+# (the framebuffer, the printer bytes).
+#
+# The heap: the parent starts the VM with room for this file, then it holds the heap above
+# the cap in one block, so that the firmware finds `cap` bytes free, as on the board.
+import gc
+import json
+import select
+import socket
+import sys
+import time as _rt
+import vfs
+import os
+
+gc.collect()
+_CFG = None
+_MARK = "\x02SIM:"
+_HOLD_PASSES = 4  # board loop passes a key is held down (10 ms each: 40 ms)
+_GAP_PASSES = 4  # and released before the next
+
+
+_HELD = []
+_RESERVE = 8192
+_reserve = None  # the sim's own heap: freed while it writes a record, taken back after
+
+
+def emit(rec, data=None):
+    # The records cost heap (json, the screen text); they must neither fail nor take the
+    # firmware's heap: the sim holds a reserve outside the cap and writes from it.
+    global _reserve
+    _reserve = None
+    gc.collect()
+    try:
+        if data is not None:
+            rec["n"] = len(data)
+        frame = rec.get("frame")
+        if frame is not None:
+            rec["frame"] = None
+            rec["screen"] = "|".join(frame.text())
+            frame = None
+        sys.stdout.write(_MARK + json.dumps(rec) + "\n")
+        if data is not None:
+            sys.stdout.buffer.write(data)
+    finally:
+        rec = None
+        gc.collect()
+        _reserve = bytearray(_RESERVE)
+
+
+class SimDone(BaseException):
+    # the script is over (stdin closed): leaves the firmware's loop, which catches Exception
+    pass
+
+
+# --- the clock -------------------------------------------------------------------------
+class Clock:
+    def __init__(self, realtime):
+        self.realtime = realtime
+        self.t0 = _rt.ticks_ms()
+        self.v = 0
+
+    def ticks_ms(self):
+        if self.realtime:
+            return _rt.ticks_diff(_rt.ticks_ms(), self.t0) & 0x3FFFFFFF
+        return self.v & 0x3FFFFFFF
+
+
+CLOCK = None
+
+
+class SimTime:
+    # the firmware's `time` module
+    @staticmethod
+    def ticks_ms():
+        return CLOCK.ticks_ms()
+
+    @staticmethod
+    def ticks_diff(a, b):
+        d = (a - b) & 0x3FFFFFFF
+        return d - 0x40000000 if d & 0x20000000 else d
+
+    @staticmethod
+    def ticks_add(a, b):
+        return (a + b) & 0x3FFFFFFF
+
+    @staticmethod
+    def sleep_ms(ms):
+        SIM.idle(ms)
+
+    @staticmethod
+    def sleep(s):
+        SIM.idle(int(s * 1000))
+
+    @staticmethod
+    def time():
+        return _rt.time()
+
+
+# --- machine ---------------------------------------------------------------------------
+PINS = {}
+
+
+class Pin:
+    OUT = 1
+    IN = 0
+    PULL_UP = 1
+    PULL_DOWN = 2
+
+    def __init__(self, id, mode=-1, pull=-1, value=None):
+        self.id = id
+        self.v = 1 if value is None else value
+        PINS[id] = self
+
+    def value(self, v=None):
+        if v is None:
+            return SIM.read_pin(self.id, self.v)
+        self.v = 1 if v else 0
+
+    def init(self, *a, **k):
+        pass
+
+
+class I2C:
+    def __init__(self, id, **kw):
+        self.id = id
+        self.writes = 0
+
+    def writeto(self, addr, data):
+        if addr not in _CFG["i2c_devices"]:
+            raise OSError(19)  # no ACK
+        self.writes += 1
+        return 1
+
+    def scan(self):
+        return list(_CFG["i2c_devices"])
+
+
+class SPI:
+    def __init__(self, id, **kw):
+        self.id = id
+
+    def write(self, data):
+        pass
+
+
+class PWM:
+    def __init__(self, pin, **kw):
+        self.pin = pin
+
+    def freq(self, f=None):
+        pass
+
+    def duty_u16(self, d=None):
+        pass
+
+
+class PrinterUart:
+    def __init__(self):
+        self.out = bytearray()
+        self.rx = bytearray()
+
+    def any(self):
+        return len(self.rx)
+
+    def read(self, n=None):
+        if not self.rx:
+            return None
+        out = bytes(self.rx)
+        self.rx = bytearray()
+        return out
+
+    def write(self, data):
+        if data == b"\x10\x04\x04":  # DLE EOT 4: paper sensor
+            self.rx.extend(b"\x72" if _CFG.get("paper_out") else b"\x12")
+        else:
+            self.out.extend(data)
+        return len(data)
+
+
+class LinkUart:
+    # the board's link UART, carried to the bridge over TCP
+    def __init__(self):
+        self.rx = bytearray()
+        self.sock = None
+        self.waiting = False  # a request frame went out, its reply has not come in
+
+    def connect(self):
+        s = socket.socket()
+        s.connect(socket.getaddrinfo("127.0.0.1", _CFG["link_port"])[0][-1])
+        s.setblocking(False)
+        self.sock = s
+
+    def pump(self, wait_ms):
+        if self.sock is None:
+            return
+        if wait_ms > 0:
+            p = select.poll()
+            p.register(self.sock, select.POLLIN)
+            p.poll(wait_ms)
+        while True:
+            try:
+                data = self.sock.recv(512)
+            except OSError:
+                return
+            if not data:
+                return
+            self.rx.extend(data)
+            self._scan(data)
+
+    def _scan(self, data):
+        # a data (D) or error (E) frame from the bridge answers the request
+        i = self.rx.find(b"\x02")
+        while 0 <= i < len(self.rx) - 1:
+            if self.rx[i + 1] in (0x44, 0x45):
+                self.waiting = False
+                return
+            i = self.rx.find(b"\x02", i + 1)
+
+    def any(self):
+        self.pump(0)
+        return len(self.rx)
+
+    def read(self, n=None):
+        if not self.rx:
+            return None
+        if n is None or n >= len(self.rx):
+            out = bytes(self.rx)
+            self.rx = bytearray()
+            return out
+        out = bytes(self.rx[:n])
+        self.rx = self.rx[n:]
+        return out
+
+    def write(self, data):
+        if len(data) > 1 and data[0] == 0x02 and data[1] == 0x44:
+            self.waiting = True
+        self.sock.write(data)
+        return len(data)
+
+
+class RTC:
+    def __init__(self):
+        self.base = _CFG["now"]  # (Y, M, D, h, m, s)
+        self.at = 0
+
+    def datetime(self, dt=None):
+        if dt is not None:
+            self.base = (dt[0], dt[1], dt[2], dt[4], dt[5], dt[6])
+            self.at = CLOCK.ticks_ms()
+            return None
+        secs = SimTime.ticks_diff(CLOCK.ticks_ms(), self.at) // 1000
+        b = self.base
+        t = _rt.localtime(_rt.mktime((b[0], b[1], b[2], b[3], b[4], b[5], 0, 0)) + secs)
+        return (t[0], t[1], t[2], t[6], t[3], t[4], t[5], 0)
+
+
+class Machine:
+    Pin = Pin
+    I2C = I2C
+    SPI = SPI
+    PWM = PWM
+
+    def __init__(self):
+        self.rtc = None
+
+    def UART(self, id, baudrate=9600, **kw):
+        if id == _CFG["link_uart"]:
+            return SIM.link
+        return SIM.printer
+
+    def RTC(self):
+        if self.rtc is None:
+            self.rtc = RTC()
+        return self.rtc
+
+    def reset(self):
+        raise SimDone()
+
+
+# --- the sim ---------------------------------------------------------------------------
+class Sim:
+    def __init__(self):
+        self.link = LinkUart()
+        self.printer = PrinterUart()
+        self.board = None
+        self.held = None  # (row pin, col pin) of the key down
+        self.phase = 0  # 0 ready, 1 holding, 2 released (gap)
+        self.left = 0  # loop passes left in the phase
+        self.key = None  # the event being handled, for the MemoryError report
+        self.keys = 0
+        self.lastbuf = bytearray(1024)
+        self.eof = False
+        self.poll = select.poll()
+        self.poll.register(sys.stdin, select.POLLIN)
+        self.report_heap = _CFG.get("heap_report")
+        self.in_step = False
+        self.boot_shown = False
+        self.largest_min = None
+
+    def read_pin(self, pid, v):
+        h = self.held
+        if h is not None and pid == h[1] and PINS[h[0]].v == 0:
+            return 0
+        return v
+
+    def ready(self):
+        b = self.board
+        if b is None or self.phase != 0:
+            return False
+        if b.link is not None and b.link.busy():
+            return False
+        return b.t.waiting_for() != "send"
+
+    def next_event(self, wait_ms):
+        # -> an event from stdin (the parent writes whole lines), or None
+        while not self.eof:
+            if not self.poll.poll(wait_ms):
+                return None
+            line = sys.stdin.readline()
+            if not line:
+                self.eof = True
+                return None
+            if line.strip():
+                return json.loads(line)
+            wait_ms = 0
+        return None
+
+    def settled(self):
+        # after an event: what the parent shows (screen, slip, heap)
+        b = self.board
+        panel = getattr(b.display, "panel", None)
+        buf = getattr(panel, "buf", None)
+        if self.printer.out:
+            emit({"ev": "print", "key": self.key}, self.printer.out)
+            self.printer.out = bytearray()
+        free = largest = None
+        if self.report_heap:
+            gc.collect()
+            free = gc.mem_free()
+            largest = largest_free()
+        rec = {"ev": "settled", "key": self.key, "n_keys": self.keys, "free": free}
+        rec["largest"] = largest
+        rec["frame"] = b.t.frame  # turned into text by emit(), from the reserve
+        if buf is not None and buf != self.lastbuf:
+            self.lastbuf[:] = buf
+            emit(rec, buf)
+        else:
+            emit(rec)
+
+    def idle(self, ms):
+        # the firmware's sleep_ms: move the hardware on by `ms`
+        realtime = CLOCK.realtime
+        if self.link.waiting:
+            self.link.pump(ms)  # the center has the request: this wait is real
+        else:
+            self.link.pump(0)
+        if not realtime:
+            CLOCK.v += ms
+        if self.in_step:
+            # a sleep inside the board's step (a beep): the clock moves on, the cashier
+            # waits for the beep before the next key, as the keypad is not scanned meanwhile
+            if realtime and not self.link.waiting:
+                _rt.sleep_ms(ms)
+            return
+        # the key's phases are counted in passes of the board loop (each scans the keypad),
+        # so a long step (a beep, a receipt) never swallows a press or a release
+        if self.phase:
+            self.left -= 1
+            if self.left <= 0:
+                if self.phase == 1:
+                    self.held = None
+                    self.phase = 2
+                    self.left = _GAP_PASSES
+                else:
+                    self.phase = 0
+        if not self.ready():
+            if realtime and not self.link.waiting:
+                _rt.sleep_ms(ms)
+            return
+        if self.key is not None or not self.boot_shown:
+            self.boot_shown = True  # the idle screen after boot, then each event's result
+            self.settled()
+            self.key = None
+        ev = self.next_event(ms if realtime else 0)
+        if ev is None:
+            if self.eof:
+                raise SimDone()
+            if not realtime:
+                ev = self.next_event(-1)  # a script waits for its next line
+                if ev is None:
+                    raise SimDone()
+            else:
+                return
+        self.key = ev
+        if ev[0] == "key":
+            pos = _CFG["keypos"].get(ev[1])
+            if pos is None:
+                emit({"ev": "error", "text": "no key %s on this keypad" % ev[1]})
+                return
+            self.keys += 1
+            self.held = (pos[0], pos[1])
+            self.phase = 1
+            self.left = _HOLD_PASSES
+        elif ev[0] == "card":
+            self.board.feed(("card", ev[1], ev[2] if len(ev) > 2 else ""))
+        elif ev[0] == "heap":
+            gc.collect()
+            free = gc.mem_free()
+            emit({"ev": "heap", "free": free, "largest": largest_free()})
+
+
+def largest_free():
+    # the largest block the heap can give now, by trying (a board's mem_info(1) shows it)
+    gc.collect()
+    lo = 0
+    hi = gc.mem_free()
+    while hi - lo > 64:
+        mid = (lo + hi) // 2
+        try:
+            b = bytearray(mid)
+            del b
+            lo = mid
+        except MemoryError:
+            hi = mid
+    gc.collect()
+    return lo
+
+
+SIM = None
+
+
+class SimOs:
+    # the firmware's `os`: the unix port's, except rename. VfsPosix mounted with a root
+    # directory builds both paths of a rename in one buffer (MicroPython 1.29), so an
+    # absolute rename fails with ENOENT; renaming inside the directory works.
+    def __init__(self):
+        for name in dir(os):
+            if not name.startswith("__") and name != "rename":
+                setattr(self, name, getattr(os, name))
+
+    def rename(self, src, dst):
+        a = src.rfind("/")
+        b = dst.rfind("/")
+        if a < 0 or b < 0 or src[:a] != dst[:b]:
+            return os.rename(src, dst)
+        cwd = os.getcwd()
+        os.chdir(src[:a] or "/")
+        try:
+            os.rename(src[a + 1 :], dst[b + 1 :])
+        finally:
+            os.chdir(cwd)
+
+
+def _wrap(boot, runner):
+    start = boot.start
+    step = runner.Board.step
+
+    def log(level, text):
+        if "MemoryError" in text:
+            emit({"ev": "memory_error", "key": SIM.key, "n_keys": SIM.keys, "where": "flow"})
+        emit({"ev": "log", "level": level, "text": text})
+
+    def sim_start(machine, time, cfg=None, log_=None, storage=None):
+        b = start(machine, time, cfg, log, storage)
+        SIM.board = b
+        gc.collect()
+        free = gc.mem_free()
+        emit({"ev": "booted", "free": free, "largest": largest_free()})
+        return b
+
+    def sim_step(self, now_ms):
+        SIM.in_step = True
+        try:
+            step(self, now_ms)
+        except MemoryError:
+            emit({"ev": "memory_error", "key": SIM.key, "n_keys": SIM.keys, "where": "driver"})
+            raise
+        finally:
+            SIM.in_step = False
+
+    boot.start = sim_start
+    runner.Board.step = sim_step
+    if _CFG.get("trace"):
+        feed = runner.Board.feed
+
+        def sim_feed(self, event):
+            e = [x if isinstance(x, (str, int)) else len(x) for x in event]
+            emit({"ev": "fed", "event": e, "v": CLOCK.v})
+            feed(self, event)
+
+        runner.Board.feed = sim_feed
+
+
+def main():
+    global _CFG, CLOCK, SIM, _reserve
+    with open(sys.argv[1]) as f:
+        _CFG = json.loads(f.read())
+    _CFG["keypos"] = dict((k, tuple(v)) for k, v in _CFG["keypos"].items())
+    CLOCK = Clock(_CFG.get("realtime", False))
+    SIM = Sim()
+    SIM.link.connect()
+    vfs.umount("/")
+    vfs.mount(vfs.VfsPosix(_CFG["root"]), "/")
+    os.chdir("/")
+    sys.path[:] = ["", ".frozen", "/lib"]
+    if _CFG.get("romfs"):
+        with open("/romfs.img", "rb") as f:
+            img = f.read()
+        vfs.mount(vfs.VfsRom(memoryview(img)), "/rom")
+        sys.path[:] = ["", ".frozen", "/rom", "/rom/lib", "/lib"]
+    sys.modules["machine"] = Machine()
+    sys.modules["os"] = SimOs()
+    sys.modules["time"] = SimTime
+    gc.collect()
+    cap = _CFG["cap"]
+    hold = gc.mem_free() - cap
+    if hold < 0:
+        emit({"ev": "fatal", "text": "the sim itself left only %d B for a cap of %d B"
+              % (gc.mem_free(), cap)})
+        return
+    _reserve = bytearray(_RESERVE)
+    gc.collect()
+    hold = gc.mem_free() - cap
+    _HELD.append(bytearray(hold))  # the heap beyond the board's, held for good
+    gc.collect()
+    short = cap - gc.mem_free()  # the block's own header and rounding
+    if short > 0:
+        _HELD.pop()
+        gc.collect()
+        _HELD.append(bytearray(hold - short))
+        gc.collect()
+    emit({"ev": "heap_start", "free": gc.mem_free(), "cap": cap})
+    try:
+        from boards import boot, runner
+
+        _wrap(boot, runner)
+        import main  # noqa: F401 - the board's main.py: commit, boot, loop
+        emit({"ev": "stopped", "text": "the firmware's loop returned"})
+    except SimDone:
+        emit({"ev": "done", "n_keys": SIM.keys})
+    except MemoryError:
+        emit({"ev": "memory_error", "key": SIM.key, "n_keys": SIM.keys, "where": "boot"})
+        emit({"ev": "stopped", "text": "MemoryError"})
+    except BaseException as e:  # noqa: BLE001 - tell the parent, whatever it was
+        sys.print_exception(e)
+        emit({"ev": "stopped", "text": repr(e)})
+
+
+main()
