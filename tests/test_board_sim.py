@@ -79,6 +79,25 @@ def test_a_purchase_day_completes_on_the_board_sim_under_the_pico_cap():
         assert 0 < r["largest"] <= r["free"] < sim.x64_cap("pico")
 
 
+def test_from_romfs_the_firmware_imports_from_the_image_and_a_purchase_fits_an_esp32():
+    records, frames, tree = _run(SIGN_IN + PURCHASE, board="esp32", romfs=True)
+    booted = next(r for r in records if r["ev"] == "booted")
+    assert booted["terminal"] == "/rom/pos/terminal.mpy"
+    assert [r for r in records if r["ev"] == "memory_error"] == []
+    assert len([r for r in records if r["ev"] == "print"]) == 2
+    assert "今日已签到" in _settled(records)[-1]["screen"]
+    # the filesystem holds only main.py, board.json and the terminal's data
+    assert [p for p in tree if not p.startswith("board/data/")] == [
+        "board/board.json",
+        "board/main.py",
+    ]
+
+
+def test_from_files_the_firmware_imports_from_the_filesystem():
+    records, _, _ = _run([], board="pico")
+    assert next(r for r in records if r["ev"] == "booted")["terminal"] == "pos/terminal.mpy"  # sys.path "", as on a board
+
+
 def test_the_display_is_the_ssd1306_drivers_framebuffer():
     records, _, _ = _run([("key", "MENU")], board="pico")
     menu = [r for r in _settled(records) if r.data][-1]

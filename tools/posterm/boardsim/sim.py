@@ -177,8 +177,14 @@ class Sim:
             self.workdir = self._tmp
         root = Path(self.workdir) / "board"
         tree = build.deploy_tree(self.board)
+        self.romfs_image = None
         if self.romfs:
-            raise SimError("--romfs: not built yet")
+            from posterm.flash import romfs
+
+            image, tree = romfs.romfs_deploy(tree)
+            # the image is the board's ROM partition: outside its filesystem
+            self.romfs_image = Path(self.workdir) / "romfs.img"
+            self.romfs_image.write_bytes(image)
         for path, data in tree.items():
             dest = root / path.lstrip("/")
             dest.parent.mkdir(parents=True, exist_ok=True)
@@ -217,7 +223,7 @@ class Sim:
         n = self.now
         cfg = {
             "root": str(root),
-            "romfs": self.romfs,
+            "romfs": str(self.romfs_image) if self.romfs else None,
             "link_port": self.bridge.port,
             "link_uart": profile["link"]["uart"],
             "keypos": keypad_positions(profile),

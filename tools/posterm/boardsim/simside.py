@@ -487,7 +487,8 @@ def _wrap(boot, runner):
         SIM.board = b
         gc.collect()
         free = gc.mem_free()
-        emit({"ev": "booted", "free": free, "largest": largest_free()})
+        where = getattr(sys.modules.get("pos.terminal"), "__file__", None)
+        emit({"ev": "booted", "free": free, "largest": largest_free(), "terminal": where})
         return b
 
     def sim_step(self, now_ms):
@@ -521,15 +522,20 @@ def main():
     CLOCK = Clock(_CFG.get("realtime", False))
     SIM = Sim()
     SIM.link.connect()
+    img = None
+    if _CFG.get("romfs"):
+        # the board's ROM partition: read before the cap is set, so that its bytes (flash on
+        # a board, memory-mapped) are not counted in the firmware's heap
+        with open(_CFG["romfs"], "rb") as f:
+            img = f.read()
     vfs.umount("/")
     vfs.mount(vfs.VfsPosix(_CFG["root"]), "/")
     os.chdir("/")
     sys.path[:] = ["", ".frozen", "/lib"]
-    if _CFG.get("romfs"):
-        with open("/romfs.img", "rb") as f:
-            img = f.read()
+    if img is not None:
+        _HELD.append(img)
         vfs.mount(vfs.VfsRom(memoryview(img)), "/rom")
-        sys.path[:] = ["", ".frozen", "/rom", "/rom/lib", "/lib"]
+        sys.path[:] = ["", ".frozen", "/rom", "/rom/lib", "/lib"]  # as rp2/esp32 with ROMFS
     sys.modules["machine"] = Machine()
     sys.modules["os"] = SimOs()
     sys.modules["time"] = SimTime
