@@ -79,8 +79,8 @@ def test_a_purchase_day_completes_on_the_board_sim_under_the_pico_cap():
         assert 0 < r["largest"] <= r["free"] < sim.x64_cap("pico")
 
 
-def test_from_romfs_the_firmware_imports_from_the_image_and_a_purchase_fits_an_esp32():
-    records, frames, tree = _run(SIGN_IN + PURCHASE, board="esp32", romfs=True)
+def test_from_romfs_the_firmware_imports_from_the_image_and_a_purchase_completes():
+    records, frames, tree = _run(SIGN_IN + PURCHASE, board="pico", romfs=True)
     booted = next(r for r in records if r["ev"] == "booted")
     assert booted["terminal"] == "/rom/pos/terminal.mpy"
     assert [r for r in records if r["ev"] == "memory_error"] == []
@@ -95,7 +95,8 @@ def test_from_romfs_the_firmware_imports_from_the_image_and_a_purchase_fits_an_e
 
 def test_from_files_the_firmware_imports_from_the_filesystem():
     records, _, _ = _run([], board="pico")
-    assert next(r for r in records if r["ev"] == "booted")["terminal"] == "pos/terminal.mpy"  # sys.path "", as on a board
+    booted = next(r for r in records if r["ev"] == "booted")
+    assert booted["terminal"] == "pos/terminal.mpy"  # sys.path "": as on a board
 
 
 def test_the_display_is_the_ssd1306_drivers_framebuffer():
@@ -145,12 +146,12 @@ def test_a_memory_error_shows_with_the_key_that_caused_it():
 def test_the_cli_prints_screens_and_writes_a_png(tmp_path):
     png = tmp_path / "screen.png"
     proc = subprocess.run(
-        [sys.executable, "-m", "posterm.cli", "board", "sim", "--board", "esp32",
+        [sys.executable, "-m", "posterm.cli", "board", "sim", "--board", "pico",
          "--date", "2026-11-23T09:00", "--screen", "text", "--png", str(png), "MENU", "1"],
         capture_output=True, text=True, timeout=120, check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "heap cap 163,328 B on the unix port (esp32, 110 KB x 1.45)" in proc.stdout
+    assert "heap cap 282,112 B on the unix port (pico, 190 KB x 1.45)" in proc.stdout
     assert "1.金融服务" in proc.stdout and "1.签到" in proc.stdout
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
