@@ -122,7 +122,7 @@ def test_purchase_is_approved_debited_and_answered_with_a_valid_mac(term, store)
     for f in (2, 3, 4, 11, 25, 41, 42, 49, 60):
         assert rep[f] == req[f]
     assert rep[39] == "00"
-    assert len(rep[37]) == 12 and rep[37].startswith("11241015")
+    assert len(rep[37]) == 12 and rep[37].startswith("1124")
     assert len(rep[38]) == 6 and rep[38].isdigit()
     assert len(rep[44]) == 22
     assert rep[15] == "1124"
@@ -204,8 +204,9 @@ def test_purchase_without_pin_is_accepted(term):
     assert term.purchase(pin=None)[39] == "00"
 
 
-def test_transaction_not_allowed_on_the_terminal_gets_58(host):
-    t = Terminal(host.address, tid="87654321", mid="898310048990002")
+def test_transaction_not_allowed_on_the_terminal_gets_58(host, store):
+    tmk = bytes.fromhex(store.get_terminal("87654321")["tmk"])
+    t = Terminal(host.address, tid="87654321", mid="898310048990002", tmk=tmk)
     t.sign_in()
     rep = t.send(t.financial("0100", "030000", "10", f25="06"))
     assert rep[39] == "58"

@@ -43,7 +43,7 @@ def test_provision_defaults_is_idempotent_and_seeds_the_menu(store, tmp_path):
     store.adjust_balance("6212142000000000012", -100)
     store.provision_defaults(str(menu))
     assert [t["tid"] for t in store.list_terminals()] == ["12345678", "87654321"]
-    assert len(store.list_cards()) == 5
+    assert len(store.list_cards()) == 10
     assert store.get_card("6212142000000000012")["balance_fen"] == 1000000 - 100
     version, data, crc = store.current_menu()
     assert (version, data) == (1, menu.read_bytes())
@@ -98,7 +98,7 @@ def test_unknown_terminal_errors_name_it(store):
 def test_rrn_is_twelve_digits_with_a_sequence(store):
     now = datetime(2026, 11, 24, 10, 15, 30)
     a, b = store.new_rrn(now), store.new_rrn(now)
-    assert (a, b) == ("112410150001", "112410150002")
+    assert (a, b) == ("112400000001", "112400000002")
     assert len(store.new_auth_code()) == 6
 
 

@@ -36,7 +36,9 @@ CREDIT_TYPES = tuple(t for t in TX_TYPES if KINDS[t][0] == "credit")
 
 # 60.3 network management codes the host answers (MTI, 60.3) -> name
 MANAGEMENT = {
-    ("0800", "003"): "sign_in",
+    ("0800", "001"): "sign_in",  # single-length keys (62 = 24 bytes)
+    ("0800", "003"): "sign_in",  # double-length PIK (62 = 40)
+    ("0800", "004"): "sign_in",  # double-length keys + track key TDK (62 = 60)
     ("0800", "930"): "menu_download",
     ("0820", "002"): "sign_out",
     ("0820", "301"): "echo_test",

@@ -17,6 +17,14 @@ from posterm.host.errors import HostError, ValidationError
 from posterm.host.store import Store
 
 DEFAULT_LISTEN = "127.0.0.1:5800"
+DESCRIPTION = """Without a command: serve ISO 8583 on --listen until Ctrl-C.
+
+Limits while serving: at most --max-connections open connections in all and
+--max-per-peer from one IP address (a connection over a cap is closed at once; the log
+says so once when the cap is hit and once when it clears); a connection idle for
+--idle-timeout seconds is closed; a request that cannot reach the database within
+--db-wait seconds (another process holds a lock, the disk is full) is answered 96 and
+changes nothing."""
 
 
 def default_data_dir():
@@ -43,7 +51,8 @@ def register(subparsers):
     p = subparsers.add_parser(
         "host",
         help="run the host (center) or manage its terminals, cards, menus, faults",
-        description="Without a command: serve ISO 8583 on --listen until Ctrl-C.",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     configure(p)
     return p
@@ -64,6 +73,36 @@ def configure(p):
         help="menu JSON seeded as version 1 into a new database "
         "(default: the repository's menus/menu.json)",
     )
+    from posterm.host import server
+
+    def limit(name, default, kind, text):
+        p.add_argument(name, type=kind, default=default, metavar="N", help=text)
+
+    limit(
+        "--max-connections",
+        server.MAX_CONNECTIONS,
+        int,
+        f"open connections in all (default {server.MAX_CONNECTIONS})",
+    )
+    limit(
+        "--max-per-peer",
+        server.MAX_PER_PEER,
+        int,
+        f"open connections from one IP address (default {server.MAX_PER_PEER})",
+    )
+    limit(
+        "--idle-timeout",
+        server.READ_TIMEOUT,
+        float,
+        f"seconds a connection may stay silent (default {server.READ_TIMEOUT:g})",
+    )
+    limit(
+        "--db-wait",
+        server.DB_WAIT,
+        float,
+        f"seconds a request may wait for the database before 96 (default {server.DB_WAIT:g})",
+    )
+    limit("--backlog", server.BACKLOG, int, f"listen backlog (default {server.BACKLOG})")
     _db_options(p, suppress=False)
     cmds = p.add_subparsers(dest="host_cmd", metavar="COMMAND")
 
@@ -72,16 +111,30 @@ def configure(p):
         _db_options(q, suppress=True)
         return q
 
-    terms = sub(cmds, "terminals", "list, add, freeze, unfreeze, remove terminals")
+    terms = sub(cmds, "terminals", "list, add, set, freeze, unfreeze, remove terminals")
     ta = terms.add_subparsers(dest="host_action", metavar="ACTION")
-    sub(ta, "list", "list the registered terminals")
+    sub(ta, "list", "list the registered terminals with their (test) TMKs and MAC algorithm")
     q = sub(ta, "add", "register a terminal")
     q.add_argument("tid", metavar="TID", help="terminal id, 8 characters")
     q.add_argument("mid", metavar="MID", help="merchant id, 15 characters")
-    q.add_argument("tmk", metavar="TMK", help="terminal master key, 32 hex digits")
+    q.add_argument(
+        "tmk",
+        metavar="TMK",
+        nargs="?",
+        default=None,
+        help="terminal master key, 32 hex digits (default: a random one, shown by list)",
+    )
     q.add_argument(
         "--allow", metavar="TYPES", default="all", help="allowed transaction types (default all)"
     )
+    q.add_argument("--mac", default="ecb", help="MAC algorithm: ecb (CUP, default), x9.9, x9.19")
+    q = sub(ta, "set", "change how the center is configured for a terminal")
+    q.add_argument("tid", metavar="TID")
+    q.add_argument(
+        "--mac", default=None, help="MAC algorithm the terminal uses: ecb (CUP), x9.9, x9.19"
+    )
+    q.add_argument("--mid", default=None, help="the terminal's merchant id (15 characters)")
+    q.add_argument("--tmk", default=None, help="a new TMK, 32 hex digits")
     q = sub(ta, "freeze", "freeze a terminal: its requests get --code (default 97)")
     q.add_argument("tid", metavar="TID")
     q.add_argument("--code", default="97", help="response code to answer with")
@@ -187,8 +240,22 @@ def _serve(args, out):
     _open(args).close()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
 
+    for name in ("max_connections", "max_per_peer", "backlog"):
+        if getattr(args, name) < 1:
+            raise ValidationError("--" + name.replace("_", "-"), "must be at least 1")
+    for name in ("idle_timeout", "db_wait"):
+        if not getattr(args, name) > 0:
+            raise ValidationError("--" + name.replace("_", "-"), "must be more than 0 seconds")
+
     async def main():
-        host = Host(db_path(args))
+        host = Host(
+            db_path(args),
+            read_timeout=args.idle_timeout,
+            db_wait=args.db_wait,
+            max_connections=args.max_connections,
+            max_per_peer=args.max_per_peer,
+            backlog=args.backlog,
+        )
         addr = await host.start(bind, port)
         print(
             f"posterm host listening on {addr[0]}:{addr[1]}, db {db_path(args)}",
@@ -215,8 +282,19 @@ def _terminals(args, out):
         validate.tid(args.tid)
     if action == "add":
         validate.mid(args.mid)
-        validate.tmk(args.tmk)
+        if args.tmk is not None:
+            validate.tmk(args.tmk)
+        validate.mac_algo(args.mac)
         allowed = validate.tx_types(args.allow)
+    elif action == "set":
+        if args.mac is None and args.mid is None and args.tmk is None:
+            raise ValidationError("set", "give at least one of --mac, --mid, --tmk")
+        if args.mac is not None:
+            validate.mac_algo(args.mac)
+        if args.mid is not None:
+            validate.mid(args.mid)
+        if args.tmk is not None:
+            validate.tmk(args.tmk)
     elif action == "freeze":
         validate.response_code(args.code, "--code")
     elif action == "allow":
@@ -231,16 +309,22 @@ def _terminals(args, out):
                     t["status"] + (f"({t['freeze_code']})" if t["status"] == "frozen" else ""),
                     t["host_batch"],
                     t["allowed"] or "all",
+                    t["mac_algo"],
+                    t["tmk"],
                     t["signed_in"] or "-",
                 )
                 for t in store.list_terminals()
             ]
-            print(
-                _table(rows, ["TID", "MID", "STATUS", "BATCH", "ALLOWED", "SIGNED IN"]), file=out
-            )
+            headers = ["TID", "MID", "STATUS", "BATCH", "ALLOWED", "MAC", "TMK (test key)"]
+            print(_table(rows, headers + ["SIGNED IN"]), file=out)
         elif action == "add":
-            store.add_terminal(args.tid, args.mid, args.tmk, allowed)
-            print(f"terminal {args.tid} added", file=out)
+            tmk = store.add_terminal(args.tid, args.mid, args.tmk, allowed, args.mac)
+            given = "" if args.tmk else f", TMK {tmk} (random)"
+            print(f"terminal {args.tid} added{given}", file=out)
+        elif action == "set":
+            store.configure_terminal(args.tid, args.mac, args.mid, args.tmk)
+            t = store.get_terminal(args.tid)
+            print(f"terminal {args.tid}: MAC {t['mac_algo']}, MID {t['mid']}", file=out)
         elif action == "freeze":
             store.freeze_terminal(args.tid, args.code)
             print(f"terminal {args.tid} frozen (answers {args.code.upper()})", file=out)
@@ -310,10 +394,10 @@ def _menus(args, out):
     try:
         if action == "list":
             rows = [
-                (f"{m['version']:04d}", m["crc"], m["size"], m["created"])
+                (f"{m['version']:04d}", m["crc"], m["size"], m["created"], m["source"])
                 for m in store.list_menus()
             ]
-            print(_table(rows, ["VERSION", "CRC32", "BYTES", "CREATED"]), file=out)
+            print(_table(rows, ["VERSION", "CRC32", "BYTES", "CREATED", "SOURCE"]), file=out)
         else:
             version = store.publish_menu(data)
             print(f"menu version {version:04d} published from {args.file}", file=out)

@@ -1,24 +1,42 @@
 """What the host answers: a decoded request dict in, a reply dict out.  No sockets here.
 
-Checks for a financial request, in order (host brief): terminal known (97), not frozen (its
-freeze code), transaction allowed on this terminal (58), MAC (A0), duplicate trace (94),
-card known (14), lost (41) / stolen (43), expired (54), PIN (55, 38 on the third wrong try in a
-row), per-transaction limit (61), balance (51); then the type's own rules and approval.
+Each request is one unit of work (Store.unit): everything the center changes for it commits
+together with the reply or not at all; a database failure (full disk, lock, I/O error)
+answers 96 and has moved no money.
+
+Checks for every request, first: terminal known (97), not frozen (its freeze code), merchant
+id of the terminal (03).  A financial request then: transaction allowed on this terminal
+(58), MAC over the bytes received (A0), duplicate trace (94), card known (14), lost (41) /
+stolen (43), expired or an expiry that is not the card's (54), PIN (55, 38 on the third
+wrong try in a row), per-transaction limit (61), balance (51); then the type's own rules and
+approval.
+
+Settlement, batch upload and sign-out carry no MAC on CUP terminals; the center takes them
+only from a terminal that holds the current keys: a valid MAC when one is present, or the
+TCP connection that received the keys, or the terminal's trace sequence (the trace follows,
+within TRACE_WINDOW, the last one the center trusts: a MAC-checked request, a management
+message accepted so, or a sign-in that itself followed the sequence), and the batch the
+center gave the terminal (77 otherwise).  Anything else gets 22 (sign in again).
 """
 
 import logging
 import os
+import sqlite3
 from datetime import datetime
 
 from pos import iso8583, keyload, mac, pinblock
+from pos.des import DesKey
 
 from posterm.host.catalog import FINANCIAL, KINDS, MANAGEMENT
+from posterm.host.store import card_bin
 
-MAC_ALGO = "ecb"
+log = logging.getLogger("posterm.host")
+
 ACQUIRER_ID = "48020000"
 ISSUER_ID = "01020000"
 MENU_CHUNK = 400
 PIN_TRIES = 3
+TRACE_WINDOW = 200  # traces a terminal may use between two messages the center sees
 
 # Fields copied from the request into the reply, per request MTI (reference §3.1, §3.2).
 _ECHO_FINANCIAL = (2, 3, 4, 11, 14, 25, 41, 42, 49, 53, 60)
@@ -33,6 +51,7 @@ _ECHO = {
     "0320": (11, 41, 42, 60),
 }
 _MACED = ("0100", "0200", "0220", "0400")
+_SIGN_IN_LAYOUTS = ("001", "003", "004")
 
 
 class Decline(Exception):
@@ -43,8 +62,41 @@ class Decline(Exception):
         self.code = code
 
 
+class Reply(dict):
+    """A reply: field number -> value like a decoded message.  A value of field 63 may be
+    bytes (GBK text).  `mac_key` / `mac_algo`: field 64 is computed by encode() over the
+    bytes that go on the wire."""
+
+    mac_key = None
+    mac_algo = "ecb"
+
+
 def reply_mti(mti):
     return f"{int(mti) + 10:04d}"
+
+
+def is_response(mti):
+    """A response or acknowledgement MTI (third digit odd: 0210, 0830, 0410 ...)."""
+    return len(mti) == 4 and mti.isdigit() and int(mti[2]) % 2 == 1
+
+
+def encode(rep):
+    """The reply's body bytes: field 63 may be GBK bytes (placed as they are), and field 64
+    is the MAC over the bytes sent (MTI .. the last byte of field 63)."""
+    msg = dict(rep)
+    raw63 = msg.get(63)
+    if isinstance(raw63, (bytes, bytearray)):
+        msg[63] = "?" * len(raw63)  # same byte count; the real bytes are put in below
+    key = getattr(rep, "mac_key", None)
+    if key is not None:
+        msg[64] = bytes(8)
+    body = bytearray(iso8583.encode(msg))
+    if isinstance(raw63, (bytes, bytearray)):
+        end = len(body) - (8 if 64 in msg else 0)
+        body[end - len(raw63) : end] = raw63
+    if key is not None:
+        body[-8:] = mac.compute(rep.mac_algo, key, bytes(body[:-8]))
+    return bytes(body)
 
 
 def _odd_parity(key):
@@ -53,6 +105,10 @@ def _odd_parity(key):
         if (b).bit_count() % 2 == 0:
             out[i] = b ^ 1
     return bytes(out)
+
+
+def _kcv(key):
+    return DesKey(key).encrypt_block(bytes(8))[:4]
 
 
 def _pan_of(req):
@@ -64,18 +120,38 @@ def _pan_of(req):
     return None
 
 
+def _expiry_of(req):
+    """YYMM from field 14, else from track 2 (after the '='); '' when neither says."""
+    if req.get(14):
+        return req[14]
+    track2 = req.get(35) or ""
+    if "=" in track2:
+        return track2.split("=", 1)[1][:4]
+    return ""
+
+
 def _sub60(req):
     """(60.1, 60.2, 60.3) of the request; missing parts are ''."""
     f60 = req.get(60, "")
     return f60[0:2], f60[2:8], f60[8:11]
 
 
+def _follows(last, trace):
+    """trace continues the sequence whose last trusted trace is `last` (wrap 999999 -> 1)."""
+    if not (trace and trace.isdigit()):
+        return False
+    if last is None:
+        return True
+    return (int(trace) - int(last)) % 999999 <= TRACE_WINDOW
+
+
 class Processor:
     def __init__(self, store, now=None, hooks=None):
         self.store = store
         self.now = now or datetime.now
-        # called (store, req, reply, now) after every request; default: the back office's
-        # record of what each terminal did (posterm.center.hook)
+        # called (store, req, reply, now) after every request, inside its unit of work (a
+        # note commits with the message); default: the back office's record of what each
+        # terminal did (posterm.center.hook)
         if hooks is None:
             from posterm.center import hook
 
@@ -83,35 +159,51 @@ class Processor:
         self.hooks = list(hooks)
 
     # -- entry points ---------------------------------------------------------------------
-    def handle(self, req):
-        """The reply dict for request `req` (never None)."""
+    def handle(self, req, raw=None, conn=None):
+        """The reply for request `req` (None for a response MTI sent by mistake: nothing is
+        answered to an answer).  `raw`: the body bytes as received (the MAC is checked over
+        them).  `conn`: a dict kept per TCP connection (which terminal got keys on it)."""
+        mti = req.get("mti", "")
+        if is_response(mti):
+            return None
         now = self.now()
-        rep = self._reply(req, now)
-        for hook in self.hooks:
-            try:
-                hook(self.store, req, rep, now)
-            except Exception as e:  # noqa: BLE001 - a note must never cost the terminal its reply
-                logging.getLogger("posterm.host").error("hook %s failed: %s", hook.__name__, e)
+        self._conn = conn
+        self._bind = None
+        try:
+            with self.store.unit():
+                try:
+                    rep = self._dispatch(req, raw, conn, now)
+                except Decline as d:
+                    rep = self.answer(req, d.code, now)
+                for hook in self.hooks:
+                    try:
+                        hook(self.store, req, rep, now)
+                    except Exception as e:  # noqa: BLE001 - a note never costs the reply
+                        log.error("hook %s failed: %s", getattr(hook, "__name__", hook), e)
+        except sqlite3.Error as e:
+            log.error("database error, answered 96: %s: %s", type(e).__name__, e)
+            return self.unavailable(req, now)
+        if conn is not None and self._bind is not None:
+            conn["keys"] = self._bind  # committed: this connection holds the current keys
         return rep
 
-    def _reply(self, req, now):
-        mti = req["mti"]
+    def unavailable(self, req, now=None):
+        """96 (system malfunction) without touching anything; MAC'd when the terminal's key
+        can still be read."""
         try:
-            if mti in ("0100", "0200", "0220"):
-                return self._financial(req, now)
-            if mti == "0400":
-                return self._reversal(req, now)
-            name = MANAGEMENT.get((mti, _sub60(req)[2]))
-            if name is None:
-                raise Decline("12" if mti in _ECHO else "30")
-            return getattr(self, "_" + name)(req, now)
-        except Decline as d:
-            return self.answer(req, d.code, now)
+            return self.answer(req, "96", now)
+        except sqlite3.Error:
+            rep = Reply({"mti": reply_mti(req["mti"])})
+            for f in _ECHO.get(req["mti"], (11, 41, 42)):
+                if f in req:
+                    rep[f] = req[f]
+            rep[39] = "96"
+            return rep
 
     def answer(self, req, code, now=None, extra=None):
         """A reply carrying the echo fields, 39 = code, and a MAC where one belongs."""
         now = now or self.now()
-        rep = {"mti": reply_mti(req["mti"])}
+        rep = Reply({"mti": reply_mti(req["mti"])})
         for f in _ECHO.get(req["mti"], (11, 41, 42)):
             if f in req:
                 rep[f] = req[f]
@@ -125,13 +217,24 @@ class Processor:
         if req["mti"] in _MACED and code != "A0":
             term = self.store.get_terminal(req.get(41, ""))
             if term is not None and term["mak"]:
-                self.sign(rep, bytes.fromhex(term["mak"]))
+                rep.mac_key = bytes.fromhex(term["mak"])
+                rep.mac_algo = term["mac_algo"]
+                rep[64] = bytes(8)  # computed by encode() over the bytes sent
         return rep
 
-    @staticmethod
-    def sign(rep, mak):
-        rep[64] = b"\x00" * 8
-        rep[64] = mac.compute(MAC_ALGO, mak, iso8583.mab(rep))
+    def _dispatch(self, req, raw, conn, now):
+        mti = req["mti"]
+        if mti in ("0100", "0200", "0220"):
+            return self._financial(req, raw, now)
+        if mti == "0400":
+            return self._reversal(req, raw, now)
+        if mti not in _ECHO:
+            raise Decline("40")  # a message type this center does not serve
+        term = self._terminal(req)
+        name = MANAGEMENT.get((mti, _sub60(req)[2]))
+        if name is None:
+            raise Decline("12")
+        return getattr(self, "_" + name)(req, term, raw, now)
 
     # -- gates ----------------------------------------------------------------------------
     def _terminal(self, req):
@@ -143,18 +246,40 @@ class Processor:
             raise Decline("97")
         if term["status"] == "frozen":
             raise Decline(term["freeze_code"] or "97")
+        if req.get(42) != term["mid"]:
+            raise Decline("03")  # the merchant id is not this terminal's merchant
         return term
 
     @staticmethod
-    def _check_mac(req, term):
+    def _check_mac(req, term, raw):
         if not term["mak"] or 64 not in req:
             raise Decline("A0")
+        mab = bytes(raw[:-8]) if raw is not None else iso8583.mab(req)
         try:
-            ok = mac.verify(MAC_ALGO, bytes.fromhex(term["mak"]), iso8583.mab(req), req[64])
-        except iso8583.Iso8583Error:
+            ok = mac.verify(term["mac_algo"], bytes.fromhex(term["mak"]), mab, req[64])
+        except (iso8583.Iso8583Error, ValueError):
             ok = False
         if not ok:
             raise Decline("A0")
+
+    def _trust(self, term, trace):
+        """`trace` of `term` is proven: the sequence continues from it."""
+        if trace and trace.isdigit() and _follows(term["seq_trace"], trace):
+            self.store.set_sequence(term["tid"], trace)
+
+    def _bound(self, req, term, raw):
+        """Management without a MAC: only from the terminal that holds the current keys."""
+        if not term["mak"]:
+            raise Decline("22")  # never signed in
+        if _sub60(req)[1] != term["host_batch"]:
+            raise Decline("77")  # not the batch the center gave this terminal
+        trace = req.get(11, "")
+        if 64 in req:
+            self._check_mac(req, term, raw)
+        elif self._conn is None or self._conn.get("keys") != (term["tid"], term["mak"]):
+            if not _follows(term["seq_trace"], trace):
+                raise Decline("22")
+        self._trust(term, trace)
 
     def _check_card(self, req, term, now):
         pan = _pan_of(req)
@@ -165,8 +290,18 @@ class Processor:
             raise Decline("41")
         if card["status"] == "stolen":
             raise Decline("43")
-        if card["expiry"] < now.strftime("%y%m"):
+        today = now.strftime("%y%m")
+        exp = _expiry_of(req)
+        if card["expiry"] < today:
             raise Decline("54")
+        if exp and (
+            len(exp) != 4
+            or not exp.isdigit()
+            or not 1 <= int(exp[2:]) <= 12
+            or exp < today
+            or exp != card["expiry"]
+        ):
+            raise Decline("54")  # expired, impossible, or not the expiry of this card
         if 52 in req:
             self._check_pin(req[52], card, term, now)
         return card
@@ -187,28 +322,40 @@ class Processor:
         if tries:
             self.store.set_pin_tries(card["pan"], 0, day)
 
+    @staticmethod
+    def _card_info(pan):
+        """Reply fields 44 and 63 for the card (63.1 organisation, 63.2 issuer in GBK)."""
+        b = card_bin(pan)
+        issuer_id = (b or {}).get("issuer_id", ISSUER_ID)
+        out = {44: f"{issuer_id:<11}{ACQUIRER_ID:<11}"}
+        if b is not None:
+            out[63] = b["org"].encode("ascii") + b["issuer"].encode("gbk")
+        return out
+
     # -- financial ------------------------------------------------------------------------
-    def _financial(self, req, now):
+    def _financial(self, req, raw, now):
         tx_type = FINANCIAL.get((req["mti"], req.get(3, ""), _sub60(req)[0]))
         term = self._terminal(req)
         if tx_type is None:
             raise Decline("12")
         if term["allowed"] and tx_type not in term["allowed"].split(","):
             raise Decline("58")
-        self._check_mac(req, term)
+        self._check_mac(req, term, raw)
         trace = req.get(11)
         batch = _sub60(req)[1]
         if not trace or len(batch) != 6:
             raise Decline("30")
+        self._trust(term, trace)
         if self.store.find_transaction(term["tid"], batch, trace) is not None:
             raise Decline("94")
+        pan = _pan_of(req)
         record = {
             "tid": term["tid"],
             "batch": batch,
             "trace": trace,
             "mti": req["mti"],
             "type": tx_type,
-            "pan": _pan_of(req),
+            "pan": pan,
             "amount_fen": int(req.get(4, "0") or 0),
             "date": now.strftime("%Y-%m-%d"),
             "time": now.strftime("%H:%M:%S"),
@@ -221,20 +368,15 @@ class Processor:
         except Decline as d:
             record.update(result=d.code, status="declined")
             self.store.record_transaction(**record)
-            return self.answer(req, d.code, now, {15: now.strftime("%m%d")})
+            info = self._card_info(pan)
+            info.pop(44, None)
+            return self.answer(req, d.code, now, {15: now.strftime("%m%d"), **info})
         rrn = self.store.new_rrn(now)
         auth = self.store.new_auth_code()
         record.update(rrn=rrn, auth=auth, result="00", status="approved", orig_id=orig_id)
         self.store.record_transaction(**record)
-        extra.update(
-            {
-                2: card["pan"],
-                15: now.strftime("%m%d"),
-                37: rrn,
-                38: auth,
-                44: f"{ISSUER_ID:<11}{ACQUIRER_ID:<11}",
-            }
-        )
+        extra.update({2: card["pan"], 15: now.strftime("%m%d"), 37: rrn, 38: auth})
+        extra.update(self._card_info(card["pan"]))
         return self.answer(req, "00", now, extra)
 
     @staticmethod
@@ -320,9 +462,11 @@ class Processor:
         return orig["id"]
 
     # -- reversal -------------------------------------------------------------------------
-    def _reversal(self, req, now):
+    def _reversal(self, req, raw, now):
+        """Undo what the original moved, found by terminal + batch + original trace; no
+        original (it was never committed) means nothing to undo: 25, no money moves."""
         term = self._terminal(req)
-        self._check_mac(req, term)
+        self._check_mac(req, term, raw)
         orig = self.store.find_transaction(term["tid"], _sub60(req)[1], req.get(11, ""))
         if orig is None or orig["result"] != "00" or not KINDS[orig["type"]][1]:
             raise Decline("25")
@@ -348,12 +492,31 @@ class Processor:
             self.store.set_status(parent["id"], "approved")
 
     # -- management -----------------------------------------------------------------------
-    def _sign_in(self, req, now):
-        term = self._terminal(req)
-        pik = _odd_parity(os.urandom(16))
-        mak = _odd_parity(os.urandom(8))
-        f62 = keyload.pack_signin_keys(bytes.fromhex(term["tmk"]), pik, mak)
-        self.store.set_working_keys(term["tid"], pik, mak, now)
+    def _sign_in(self, req, term, raw, now):
+        """Working keys in the layout the request asks for (60.3, reference §4.2, §11):
+        001 = 24 bytes (single PIK, single MAK), 003 = 40 (double PIK, MAK, padding),
+        004 = 60 (003 + a double track key TDK and its check value).  A terminal whose MAC
+        algorithm is X9.19 gets a double-length MAK in 003 / 004."""
+        layout = _sub60(req)[2]
+        tmk = DesKey(bytes.fromhex(term["tmk"]))
+        double_mak = term["mac_algo"] == "x9.19" and layout != "001"
+        mak = _odd_parity(os.urandom(16 if double_mak else 8))
+        tdk = None
+        if layout == "001":
+            pik = _odd_parity(os.urandom(8))
+            f62 = tmk.encrypt(pik) + _kcv(pik) + tmk.encrypt(mak) + _kcv(mak)
+        else:
+            pik = _odd_parity(os.urandom(16))
+            if double_mak:
+                f62 = tmk.encrypt(pik) + _kcv(pik) + tmk.encrypt(mak) + _kcv(mak)
+            else:
+                f62 = keyload.pack_signin_keys(bytes.fromhex(term["tmk"]), pik, mak)
+            if layout == "004":
+                tdk = _odd_parity(os.urandom(16))
+                f62 += tmk.encrypt(tdk) + _kcv(tdk)
+        self.store.set_working_keys(term["tid"], pik, mak, now, layout, tdk)
+        self._trust(term, req.get(11, ""))
+        self._bind = (term["tid"], mak.hex().upper())
         return self.answer(
             req,
             "00",
@@ -363,21 +526,19 @@ class Processor:
                 13: now.strftime("%m%d"),
                 32: ACQUIRER_ID,
                 37: self.store.new_rrn(now),
-                60: "00" + term["host_batch"] + "003",
+                60: "00" + term["host_batch"] + layout,
                 62: f62,
             },
         )
 
-    def _sign_out(self, req, now):
-        self._terminal(req)
+    def _sign_out(self, req, term, raw, now):
+        self._bound(req, term, raw)
         return self.answer(req, "00", now)
 
-    def _echo_test(self, req, now):
-        self._terminal(req)
+    def _echo_test(self, req, term, raw, now):
         return self.answer(req, "00", now)
 
-    def _menu_download(self, req, now):
-        self._terminal(req)
+    def _menu_download(self, req, term, raw, now):
         ask = req.get(62, b"")
         if len(ask) != 10 or not ask.isdigit():
             raise Decline("30")
@@ -392,16 +553,21 @@ class Processor:
         head = f"{version:04d}{crc}{len(data):06d}{offset:06d}"
         return self.answer(req, "00", now, {62: head.encode("ascii") + chunk})
 
-    def _settlement(self, req, now):
-        term = self._terminal(req)
+    def _settlement(self, req, term, raw, now):
         f48 = req.get(48, "")
         if len(f48) < 62 or not f48.isdigit():
             raise Decline("30")
+        self._bound(req, term, raw)
         batch = _sub60(req)[1]
-        d_amt, d_cnt, c_amt, c_cnt = self.store.batch_totals(term["tid"], batch)
-        host = f"{d_amt:012d}{d_cnt % 1000:03d}{c_amt:012d}{c_cnt % 1000:03d}"
-        domestic_ok = f48[0:30] == host
-        foreign_ok = int(f48[31:61]) == 0
+        domestic, foreign = self.store.batch_totals_split(term["tid"], batch, _is_foreign)
+
+        def text(t):
+            d_amt, d_cnt, c_amt, c_cnt = t
+            return f"{d_amt:012d}{d_cnt % 1000:03d}{c_amt:012d}{c_cnt % 1000:03d}"
+
+        host = text(domestic) + text(foreign)
+        domestic_ok = f48[0:30] == host[0:30]
+        foreign_ok = f48[31:61] == host[30:60]
         reply48 = (
             f48[0:30]
             + ("1" if domestic_ok else "2")
@@ -409,7 +575,9 @@ class Processor:
             + ("1" if foreign_ok else "2")
             + f48[62:]
         )
-        self.store.record_settlement(term["tid"], batch, f48, host, domestic_ok and foreign_ok)
+        self.store.record_settlement(
+            term["tid"], batch, f48, host[0:30], domestic_ok and foreign_ok
+        )
         return self.answer(
             req,
             "00",
@@ -423,14 +591,14 @@ class Processor:
             },
         )
 
-    def _batch_upload(self, req, now):
-        term = self._terminal(req)
+    def _batch_upload(self, req, term, raw, now):
         f48 = req.get(48, "")
         if len(f48) < 2 or not f48.isdigit():
             raise Decline("30")
         count = int(f48[:2])
         if len(f48) != 2 + 40 * count:
             raise Decline("30")
+        self._bound(req, term, raw)
         batch = _sub60(req)[1]
         for i in range(count):
             rec = f48[2 + 40 * i : 42 + 40 * i]
@@ -445,8 +613,8 @@ class Processor:
             )
         return self.answer(req, "00", now)
 
-    def _batch_upload_ic(self, req, now):
-        term = self._terminal(req)
+    def _batch_upload_ic(self, req, term, raw, now):
+        self._bound(req, term, raw)
         self.store.record_upload(
             term["tid"],
             _sub60(req)[1],
@@ -458,10 +626,15 @@ class Processor:
         )
         return self.answer(req, "00", now)
 
-    def _batch_end(self, req, now):
-        term = self._terminal(req)
+    def _batch_end(self, req, term, raw, now):
         batch = _sub60(req)[1]
         if len(batch) != 6:
             raise Decline("30")
+        self._bound(req, term, raw)
         self.store.close_batch(term["tid"], batch)
         return self.answer(req, "00", now)
+
+
+def _is_foreign(pan):
+    b = card_bin(pan)
+    return bool(b and b["foreign"])

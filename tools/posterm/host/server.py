@@ -3,17 +3,30 @@
 One connection may carry several request/reply pairs; malformed input closes only that
 connection (one log line with peer, field, offset, reason).  Faults armed in the store
 (timeout, respond CODE, badmac, drop, delay SECONDS) are applied per terminal here.
+
+The event loop never waits for SQLite: every database step runs on one worker thread
+(requests are served in arrival order), and each has a bounded wait (db_wait, default
+DB_WAIT seconds from its arrival): when the database is locked by another process or
+otherwise unavailable, the terminal gets 96 within that time and nothing has changed.
+
+Connections are capped (max_connections in all, max_per_peer from one IP address): one over
+the cap is closed at once, with one log line when the cap is first hit and one when it
+clears (how many were refused), never a line per attempt.  A connection that sends nothing
+for idle_timeout seconds is closed.  The listen backlog is BACKLOG.
 """
 
 import asyncio
 import logging
 import re
+import sqlite3
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from pos import iso8583
 
+from posterm.host import processor as proc
 from posterm.host.processor import Processor
 from posterm.host.store import Store
 
@@ -21,7 +34,11 @@ log = logging.getLogger("posterm.host")
 
 REPLY_HEADER = bytes.fromhex("603100000000")
 MAX_BODY = 2048  # the largest CUP POS message is far below this
-READ_TIMEOUT = 30.0  # seconds to wait for a frame (or the rest of one)
+READ_TIMEOUT = 30.0  # idle timeout: seconds to wait for a frame (or the rest of one)
+DB_WAIT = 5.0  # seconds a request may wait for the database before it is answered 96
+MAX_CONNECTIONS = 1024
+MAX_PER_PEER = 256
+BACKLOG = 2048
 _FINANCIAL_MTIS = ("0100", "0200", "0220", "0400")
 
 _PAN_RUN = re.compile(r"(?<!\d)(\d{6})(\d{3,9})(\d{4})(?!\d)")
@@ -60,21 +77,51 @@ def _corrupt(mac_value):
 
 
 class Host:
-    """Host(db_path, now=None): `now` returns the host clock's datetime (default now)."""
+    """Host(db_path, now=None): `now` returns the host clock's datetime (default now).
+    read_timeout: the idle timeout (s); db_wait: the bounded database wait (s) per request;
+    max_connections / max_per_peer: the connection caps; backlog: the listen backlog."""
 
-    def __init__(self, db_path, now=None, read_timeout=READ_TIMEOUT):
+    def __init__(
+        self,
+        db_path,
+        now=None,
+        read_timeout=READ_TIMEOUT,
+        db_wait=DB_WAIT,
+        max_connections=MAX_CONNECTIONS,
+        max_per_peer=MAX_PER_PEER,
+        backlog=BACKLOG,
+    ):
         self.db_path = db_path
         self.now = now or datetime.now
         self.read_timeout = read_timeout
+        self.db_wait = db_wait
+        self.max_connections = max_connections
+        self.max_per_peer = max_per_peer
+        self.backlog = backlog
         self.store = None
         self.processor = None
         self._server = None
         self._tasks = set()
+        self._db = None
+        self._open = 0
+        self._per_peer = {}
+        self._capped = None  # the log line's reason while refusing, else None
+        self._refused = 0
 
     async def start(self, host="127.0.0.1", port=0):
-        self.store = Store(self.db_path)
-        self.processor = Processor(self.store, self.now)
-        self._server = await asyncio.start_server(self._client, host, port)
+        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="posterm-host-db")
+        loop = asyncio.get_running_loop()
+        try:
+            self.store = await loop.run_in_executor(
+                self._db, lambda: Store(self.db_path, timeout=self.db_wait)
+            )
+            self.processor = Processor(self.store, self.now)
+            self._server = await asyncio.start_server(
+                self._client, host, port, backlog=self.backlog
+            )
+        except BaseException:
+            await self._close_store()
+            raise
         self.address = self._server.sockets[0].getsockname()[:2]
         return self.address
 
@@ -88,16 +135,74 @@ class Host:
                 await asyncio.gather(*self._tasks, return_exceptions=True)
             await self._server.wait_closed()
             self._server = None
-        if self.store is not None:
-            self.store.close()
-            self.store = None
+        await self._close_store()
+
+    async def _close_store(self):
+        if self._db is None:
+            return
+        store, self.store = self.store, None
+        if store is not None:
+            await asyncio.get_running_loop().run_in_executor(self._db, store.close)
+        self._db.shutdown(wait=True)
+        self._db = None
+
+    # -- the database, off the loop -------------------------------------------------------
+    async def _in_db(self, fn, *args):
+        """fn(left, *args) on the database thread; `left` is what remains of db_wait from
+        now when it starts (SQLite's own lock wait is bounded by it)."""
+        deadline = time.monotonic() + self.db_wait
+
+        def job():
+            left = deadline - time.monotonic()
+            self.store.set_wait(max(left, 0))
+            return fn(left, *args)
+
+        return await asyncio.get_running_loop().run_in_executor(self._db, job)
+
+    # -- connections ----------------------------------------------------------------------
+    def _admit(self, ip):
+        if self._open >= self.max_connections:
+            reason = f"{self._open} connections open (cap {self.max_connections})"
+        elif self._per_peer.get(ip, 0) >= self.max_per_peer:
+            reason = f"{ip} has {self._per_peer[ip]} connections open (cap {self.max_per_peer})"
+        else:
+            return True
+        if self._capped is None:
+            self._capped = reason
+            self._refused = 0
+            log.warning("connection cap reached: %s; refusing new connections", reason)
+        self._refused += 1
+        return False
+
+    def _release(self, ip):
+        self._open -= 1
+        left = self._per_peer.get(ip, 1) - 1
+        if left:
+            self._per_peer[ip] = left
+        else:
+            self._per_peer.pop(ip, None)
+        if self._capped is not None and self._open < self.max_connections:
+            log.warning(
+                "connection cap cleared: %d connection(s) were refused (%s)",
+                self._refused,
+                self._capped,
+            )
+            self._capped = None
 
     async def _client(self, reader, writer):
-        peer = "{}:{}".format(*writer.get_extra_info("peername")[:2])
+        peername = writer.get_extra_info("peername") or ("?", 0)
+        ip = peername[0]
+        peer = "{}:{}".format(*peername[:2])
+        if not self._admit(ip):
+            writer.transport.abort()
+            return
+        self._open += 1
+        self._per_peer[ip] = self._per_peer.get(ip, 0) + 1
         task = asyncio.current_task()
         self._tasks.add(task)
+        conn = {}
         try:
-            while await self._exchange(reader, writer, peer):
+            while await self._exchange(reader, writer, peer, conn):
                 pass
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
@@ -113,9 +218,10 @@ class Host:
             log.error("%s internal error, connection closed: %s: %s", peer, type(e).__name__, e)
         finally:
             self._tasks.discard(task)
+            self._release(ip)
             writer.close()
 
-    async def _exchange(self, reader, writer, peer):
+    async def _exchange(self, reader, writer, peer, conn):
         """Serve one request; False when the connection should close."""
         try:
             prefix = await asyncio.wait_for(reader.readexactly(2), self.read_timeout)
@@ -137,36 +243,68 @@ class Host:
         started = time.monotonic()
         tpdu, _header, body = iso8583.unpack_frame(prefix + rest)
         req = iso8583.decode(body)
-        rep, keep = await self._answer(req)
+        rep, keep, bad_mac = await self._answer(req, body, conn)
         log.info("%s %s", peer, _summary(req, rep, started))
         if rep is not None:
-            frame = iso8583.pack_frame(iso8583.swap_tpdu(tpdu), REPLY_HEADER, iso8583.encode(rep))
-            writer.write(frame)
+            out = proc.encode(rep)
+            if bad_mac and 64 in rep:
+                out = out[:-8] + _corrupt(out[-8:])
+            writer.write(iso8583.pack_frame(iso8583.swap_tpdu(tpdu), REPLY_HEADER, out))
             await writer.drain()
         return keep
 
-    async def _answer(self, req):
-        """(reply or None, keep the connection) after applying any armed fault."""
+    async def _answer(self, req, body, conn):
+        """(reply or None, keep the connection, corrupt its MAC) after any armed fault."""
+        if proc.is_response(req["mti"]):
+            log.info("a response MTI %s was sent to the center: not answered", req["mti"])
+            return None, True, False
+        step = await self._in_db(self._fault_step, req, body, conn)
+        if step[0] == "delay":
+            await asyncio.sleep(step[1])
+            step = await self._in_db(self._process_step, req, body, conn, None)
+        return step[1:]
+
+    def _late(self, req, why):
+        log.error(
+            "database unavailable for %s %s: %s; answered 96", req.get(41, "-"), req["mti"], why
+        )
+        return "done", self.processor.unavailable(req), True, False
+
+    def _fault_step(self, left, req, body, conn):
+        """On the database thread: the armed fault of the terminal, then the processor."""
+        if left <= 0:
+            return self._late(req, f"not reached within {self.db_wait:g}s")
         tid = req.get(41)
-        fault = self.store.get_fault(tid) if tid else None
-        kind = fault["kind"] if fault else None
-        if kind == "respond":
-            self.store.use_fault(tid)
-            return self.processor.answer(req, fault["arg"]), True
-        if kind in ("timeout", "drop"):
-            self.store.use_fault(tid)
-            if req["mti"] in _FINANCIAL_MTIS:  # processed, the reply lost on the way back
-                self.processor.handle(req)
-            log.info("fault %s for %s: no reply to %s", kind, tid, req["mti"])
-            return None, kind == "timeout"
-        if kind == "delay":
-            self.store.use_fault(tid)
-            await asyncio.sleep(float(fault["arg"]))
-        rep = self.processor.handle(req)
-        if kind == "badmac" and 64 in rep:
-            self.store.use_fault(tid)
-            rep[64] = _corrupt(rep[64])
-        return rep, True
+        try:
+            fault = self.store.get_fault(tid) if tid else None
+            kind = fault["kind"] if fault else None
+            if kind == "respond":
+                self.store.use_fault(tid)
+                return "done", self.processor.answer(req, fault["arg"]), True, False
+            if kind in ("timeout", "drop"):
+                self.store.use_fault(tid)
+                if req["mti"] in _FINANCIAL_MTIS:  # processed, the reply lost on the way back
+                    self.processor.handle(req, body, conn)
+                log.info("fault %s for %s: no reply to %s", kind, tid, req["mti"])
+                return "done", None, kind == "timeout", False
+            if kind == "delay":
+                self.store.use_fault(tid)
+                return "delay", float(fault["arg"])
+        except sqlite3.Error as e:
+            return self._late(req, f"{type(e).__name__}: {e}")
+        return self._process_step(left, req, body, conn, kind)
+
+    def _process_step(self, left, req, body, conn, kind):
+        if left <= 0:
+            return self._late(req, f"not reached within {self.db_wait:g}s")
+        rep = self.processor.handle(req, body, conn)  # answers 96 itself on a database error
+        bad = kind == "badmac" and rep is not None and 64 in rep
+        if bad:
+            try:
+                self.store.use_fault(req.get(41))
+            except sqlite3.Error:
+                pass
+        return "done", rep, True, bad
 
 
 class HostThread:

@@ -1,21 +1,42 @@
 """The host's storage: one SQLite file holding terminals, cards, transactions, batch uploads,
 settlements, menu versions and injected faults.
 
-Every method is a short transaction of its own; the database is opened in WAL mode so the
-CLI can change faults or freeze a terminal while a host is serving the same file.
+Outside a unit of work every method is a short transaction of its own.  Inside
+`with store.unit():` nothing is committed until the block ends: everything the center changes
+for one message (balance, transaction row, PIN tries, counters ...) commits together or not at
+all (a full disk, a lock or a crash in the middle leaves the database as it was).  The database
+is opened in WAL mode so the CLI can change faults or freeze a terminal while a host is serving
+the same file.
 """
 
+import json
 import os
 import secrets
 import sqlite3
 import zlib
+from contextlib import contextmanager
 from datetime import datetime
 
 from posterm.host import validate
 from posterm.host.catalog import CREDIT_TYPES, DEBIT_TYPES
 from posterm.host.errors import NotFoundError, ValidationError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+# Upgrades of an older database, per version it has (run in one transaction).
+_MIGRATIONS = {
+    1: (
+        "ALTER TABLE terminals ADD COLUMN mac_algo TEXT NOT NULL DEFAULT 'ecb'",
+        "ALTER TABLE terminals ADD COLUMN key_layout TEXT",
+        "ALTER TABLE terminals ADD COLUMN tdk TEXT",
+        "ALTER TABLE terminals ADD COLUMN seq_trace TEXT",
+        "ALTER TABLE cards ADD COLUMN track2 TEXT",
+        "ALTER TABLE cards ADD COLUMN track3 TEXT",
+        # a version 1 database does not say which menus came from the shipped file: keep
+        # them all as published (never overridden)
+        "ALTER TABLE menus ADD COLUMN source TEXT NOT NULL DEFAULT 'published'",
+    ),
+}
 
 _SCHEMA = """
 CREATE TABLE terminals (
@@ -29,7 +50,11 @@ CREATE TABLE terminals (
     host_batch TEXT NOT NULL DEFAULT '000001',
     allowed TEXT,
     signed_in TEXT,
-    created TEXT NOT NULL
+    created TEXT NOT NULL,
+    mac_algo TEXT NOT NULL DEFAULT 'ecb',
+    key_layout TEXT,
+    tdk TEXT,
+    seq_trace TEXT
 );
 CREATE TABLE cards (
     pan TEXT PRIMARY KEY,
@@ -40,7 +65,9 @@ CREATE TABLE cards (
     holder TEXT NOT NULL DEFAULT '',
     limit_fen INTEGER,
     pin_tries INTEGER NOT NULL DEFAULT 0,
-    pin_tries_day TEXT
+    pin_tries_day TEXT,
+    track2 TEXT,
+    track3 TEXT
 );
 CREATE TABLE transactions (
     id INTEGER PRIMARY KEY,
@@ -88,7 +115,8 @@ CREATE TABLE menus (
     version INTEGER PRIMARY KEY,
     json TEXT NOT NULL,
     crc TEXT NOT NULL,
-    created TEXT NOT NULL
+    created TEXT NOT NULL,
+    source TEXT NOT NULL DEFAULT 'published'
 );
 CREATE TABLE faults (
     tid TEXT PRIMARY KEY,
@@ -104,23 +132,45 @@ CREATE TABLE counters (
 
 DEFAULT_TID = "12345678"
 DEFAULT_MID = "898310048990001"
-DEFAULT_TMK = "11111111111111112222222222222222"
+DEFAULT_TMK = "11111111111111112222222222222222"  # the documented test TMK of 12345678 only
 SECOND_TID = "87654321"
 SECOND_MID = "898310048990002"
+MAC_ALGOS = ("ecb", "x9.9", "x9.19")
 
-# pan, pin, balance in fen, status, expiry YYMM, holder
-DEFAULT_CARDS = (
-    ("6212142000000000012", "123456", 1000000, "ok", "3012", "ZHANG SAN"),
-    ("6212142000000000020", "123456", 500, "ok", "3012", "LI SI"),
-    ("6212142000000000038", "123456", 1000000, "ok", "2001", "WANG WU"),
-    ("6212142000000000046", "123456", 1000000, "lost", "3012", "ZHAO LIU"),
-    ("6212142000000000053", "123456", 1000000, "stolen", "3012", "SUN QI"),
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _load(name, key):
+    with open(os.path.join(_HERE, name), encoding="utf-8") as f:
+        return json.load(f)[key]
+
+
+# The test card deck (deck.json): dicts with pan, pin, balance_fen, status, expiry, holder,
+# track2 and (domestic cards) track3.  DEFAULT_CARDS keeps the older tuple shape
+# (pan, pin, balance in fen, status, expiry YYMM, holder) for its callers.
+DECK = tuple(_load("deck.json", "cards"))
+DEFAULT_CARDS = tuple(
+    (c["pan"], c["pin"], c["balance_fen"], c["status"], c["expiry"], c["holder"]) for c in DECK
 )
 DEFAULT_LIMIT_FEN = 5000000  # 50,000.00 yuan per transaction
+BINS = tuple(sorted(_load("bins.json", "bins"), key=lambda b: -len(b["prefix"])))
+
+
+def card_bin(pan):
+    """The bins.json entry of the longest BIN prefix of `pan` (a dict), or None."""
+    for b in BINS:
+        if pan and pan.startswith(b["prefix"]):
+            return b
+    return None
 
 
 def _now_text():
     return datetime.now().isoformat(timespec="seconds")
+
+
+def random_tmk():
+    """A fresh double-length test TMK (32 hex digits)."""
+    return secrets.token_hex(16).upper()
 
 
 def menu_crc(data):
@@ -134,15 +184,17 @@ def next_batch(batch):
 
 
 class Store:
-    """Open (creating if needed) the host database at `path`.  `fresh` tells whether this
-    call created it, so the caller can provision defaults exactly once."""
+    """Open (creating or upgrading if needed) the host database at `path`.  `fresh` tells
+    whether this call created it, so the caller can provision defaults exactly once.
+    `timeout`: seconds a statement waits for another connection's lock."""
 
-    def __init__(self, path):
+    def __init__(self, path, timeout=10.0):
         self.path = str(path)
+        self._depth = 0
         parent = os.path.dirname(os.path.abspath(self.path))
         os.makedirs(parent, exist_ok=True)
         self.db = sqlite3.connect(
-            self.path, timeout=10, isolation_level=None, check_same_thread=False
+            self.path, timeout=timeout, isolation_level=None, check_same_thread=False
         )
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -152,61 +204,125 @@ class Store:
         self.db.execute("PRAGMA foreign_keys=ON")
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
         self.fresh = version == 0
-        if self.fresh:
-            with self.db:
-                self.db.execute("BEGIN IMMEDIATE")
-                # Another process may have created it between our read and the lock.
-                if self.db.execute("PRAGMA user_version").fetchone()[0] == 0:
-                    for stmt in _SCHEMA.split(";"):
-                        if stmt.strip():
-                            self.db.execute(stmt)
-                    self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-                else:
-                    self.fresh = False
-        elif version != SCHEMA_VERSION:
+        if version == SCHEMA_VERSION:
+            return
+        if version > SCHEMA_VERSION or (version and version not in _MIGRATIONS):
             self.db.close()
             raise ValidationError(
                 "database",
                 f"{self.path} has schema version {version}, this host knows {SCHEMA_VERSION}",
             )
+        with self.unit():
+            # Another process may have created or upgraded it between our read and the lock.
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            self.fresh = version == 0
+            if version == 0:
+                for stmt in _SCHEMA.split(";"):
+                    if stmt.strip():
+                        self.db.execute(stmt)
+            else:
+                while version < SCHEMA_VERSION:
+                    for stmt in _MIGRATIONS[version]:
+                        self.db.execute(stmt)
+                    version += 1
+            self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def close(self):
         self.db.close()
+
+    # -- units of work --------------------------------------------------------------------
+    @contextmanager
+    def unit(self):
+        """One transaction around the block (BEGIN IMMEDIATE: the write lock is taken first,
+        so a lock held elsewhere fails the block before it changed anything).  Nested units
+        join the outer one.  Any exception rolls everything back and propagates."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield self
+        except BaseException:
+            self._depth = 0
+            self._rollback()
+            raise
+        self._depth = 0
+        try:
+            self.db.execute("COMMIT")
+        except BaseException:
+            self._rollback()
+            raise
+
+    def _rollback(self):
+        try:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # SQLite rolled back itself (e.g. after a full disk)
+
+    def set_wait(self, seconds):
+        """How long the next statements wait for another connection's lock."""
+        self.db.execute(f"PRAGMA busy_timeout={max(0, int(seconds * 1000))}")
 
     def _one(self, sql, args=()):
         return self.db.execute(sql, args).fetchone()
 
     def _exec(self, sql, args=()):
-        with self.db:
+        with self.unit():
             return self.db.execute(sql, args)
 
     # -- provisioning ---------------------------------------------------------------------
     def provision_defaults(self, menu_path=None):
-        """Test terminal 12345678, a second terminal 87654321 (purchase + balance only) and
-        the card deck; seeds menu version 1 from `menu_path` when no menu is stored yet.
-        Existing rows are left alone, so calling it twice is harmless."""
-        if self.get_terminal(DEFAULT_TID) is None:
-            self.add_terminal(DEFAULT_TID, DEFAULT_MID, DEFAULT_TMK)
-        if self.get_terminal(SECOND_TID) is None:
-            self.add_terminal(SECOND_TID, SECOND_MID, DEFAULT_TMK, ["balance", "purchase"])
-        for pan, pin, balance, status, exp, holder in DEFAULT_CARDS:
-            if self.get_card(pan) is None:
-                self.add_card(pan, pin, balance, exp, status, holder, DEFAULT_LIMIT_FEN)
-        if menu_path is not None and self.current_menu() is None and os.path.exists(menu_path):
-            with open(menu_path, "rb") as f:
-                self.publish_menu(f.read())
+        """Test terminal 12345678 (the documented test TMK), a second terminal 87654321
+        (purchase + balance only, a random TMK of its own) and the card deck; seeds menu
+        version 1 from `menu_path` when no menu is stored yet.  Existing rows are left
+        alone, so calling it twice is harmless."""
+        with self.unit():
+            if self.get_terminal(DEFAULT_TID) is None:
+                self.add_terminal(DEFAULT_TID, DEFAULT_MID, DEFAULT_TMK)
+            if self.get_terminal(SECOND_TID) is None:
+                self.add_terminal(SECOND_TID, SECOND_MID, None, ["balance", "purchase"])
+            for c in DECK:
+                if self.get_card(c["pan"]) is None:
+                    self.add_card(
+                        c["pan"],
+                        c["pin"],
+                        c["balance_fen"],
+                        c["expiry"],
+                        c["status"],
+                        c["holder"],
+                        DEFAULT_LIMIT_FEN,
+                        c.get("track2"),
+                        c.get("track3"),
+                    )
+            if menu_path is not None and self.current_menu() is None:
+                try:
+                    with open(menu_path, "rb") as f:
+                        self.publish_menu(f.read(), source="shipped")
+                except OSError:
+                    pass
 
     # -- terminals ------------------------------------------------------------------------
-    def add_terminal(self, tid, mid, tmk, allowed=None):
+    def add_terminal(self, tid, mid, tmk=None, allowed=None, mac_algo="ecb"):
+        """Registers a terminal; without `tmk` it gets a random one of its own.  Returns
+        the TMK (hex)."""
         tid = validate.tid(tid)
         mid = validate.mid(mid)
-        tmk = validate.tmk(tmk)
+        tmk = random_tmk() if tmk is None else validate.tmk(tmk)
+        mac_algo = validate.mac_algo(mac_algo)
         if self.get_terminal(tid) is not None:
             raise ValidationError("TID", f"terminal {tid} already exists")
         self._exec(
-            "INSERT INTO terminals (tid, mid, tmk, allowed, created) VALUES (?, ?, ?, ?, ?)",
-            (tid, mid, tmk, ",".join(allowed) if allowed else None, _now_text()),
+            "INSERT INTO terminals (tid, mid, tmk, allowed, created, mac_algo)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (tid, mid, tmk, ",".join(allowed) if allowed else None, _now_text(), mac_algo),
         )
+        return tmk
 
     def get_terminal(self, tid):
         return self._one("SELECT * FROM terminals WHERE tid = ?", (tid,))
@@ -241,11 +357,40 @@ class Store:
         value = ",".join(types) if types else None
         self._exec("UPDATE terminals SET allowed = ? WHERE tid = ?", (value, tid))
 
-    def set_working_keys(self, tid, pik, mak, when):
+    def configure_terminal(self, tid, mac_algo=None, mid=None, tmk=None):
+        """Change how the center is configured for `tid`: its MAC algorithm (ecb, x9.9,
+        x9.19), its merchant id, its TMK.  Unnamed settings stay as they are."""
+        self.require_terminal(tid)
+        sets, args = [], []
+        if mac_algo is not None:
+            sets.append("mac_algo = ?")
+            args.append(validate.mac_algo(mac_algo))
+        if mid is not None:
+            sets.append("mid = ?")
+            args.append(validate.mid(mid))
+        if tmk is not None:
+            sets.append("tmk = ?")
+            args.append(validate.tmk(tmk))
+        if sets:
+            self._exec(f"UPDATE terminals SET {', '.join(sets)} WHERE tid = ?", (*args, tid))
+
+    def set_working_keys(self, tid, pik, mak, when, layout="003", tdk=None):
         self._exec(
-            "UPDATE terminals SET pik = ?, mak = ?, signed_in = ? WHERE tid = ?",
-            (pik.hex().upper(), mak.hex().upper(), when.isoformat(timespec="seconds"), tid),
+            "UPDATE terminals SET pik = ?, mak = ?, tdk = ?, key_layout = ?, signed_in = ?"
+            " WHERE tid = ?",
+            (
+                pik.hex().upper(),
+                mak.hex().upper(),
+                tdk.hex().upper() if tdk else None,
+                layout,
+                when.isoformat(timespec="seconds"),
+                tid,
+            ),
         )
+
+    def set_sequence(self, tid, trace):
+        """The last trace number of `tid` that the center trusts (see Processor)."""
+        self._exec("UPDATE terminals SET seq_trace = ? WHERE tid = ?", (trace, tid))
 
     def set_host_batch(self, tid, batch):
         self._exec("UPDATE terminals SET host_batch = ? WHERE tid = ?", (batch, tid))
@@ -260,18 +405,26 @@ class Store:
         status="ok",
         holder="",
         limit_fen=DEFAULT_LIMIT_FEN,
+        track2=None,
+        track3=None,
     ):
-        """Adds the card, or replaces it (PIN, balance, expiry, status; PIN tries reset)."""
+        """Adds the card, or replaces it (PIN, balance, expiry, status; PIN tries reset).
+        Without `track2` the card gets one: PAN=YYMM + service code 120 + zeros."""
         pan = validate.pan(pan)
         pin = validate.pin(pin)
         expiry = validate.expiry(expiry)
         status = validate.card_status(status)
         if not isinstance(balance_fen, int) or balance_fen < 0:
             raise ValidationError("BALANCE", "must be a non-negative amount")
+        if track2 is None:
+            track2 = (f"{pan}={expiry}120" + "0" * 13)[:37]
+        track2 = validate.track(track2, 2, pan, expiry)
+        if track3 is not None:
+            track3 = validate.track(track3, 3, pan)
         self._exec(
             "INSERT OR REPLACE INTO cards (pan, pin, balance_fen, status, expiry, holder,"
-            " limit_fen) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (pan, pin, balance_fen, status, expiry, holder, limit_fen),
+            " limit_fen, track2, track3) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (pan, pin, balance_fen, status, expiry, holder, limit_fen, track2, track3),
         )
 
     def get_card(self, pan):
@@ -382,6 +535,24 @@ class Store:
             out.extend((row[0], row[1]))
         return tuple(out)
 
+    def batch_totals_split(self, tid, batch, is_foreign):
+        """(domestic, foreign) totals as batch_totals gives them, the card of each
+        transaction classified by is_foreign(pan) (reference §3.4: 内卡 / 外卡)."""
+        rows = self.db.execute(
+            "SELECT type, pan, amount_fen FROM transactions WHERE tid = ? AND batch = ?"
+            " AND result = '00' AND status != 'reversed'",
+            (tid, batch),
+        ).fetchall()
+        out = {False: [0, 0, 0, 0], True: [0, 0, 0, 0]}
+        for r in rows:
+            side = 0 if r["type"] in DEBIT_TYPES else 2 if r["type"] in CREDIT_TYPES else None
+            if side is None:
+                continue
+            t = out[bool(is_foreign(r["pan"]))]
+            t[side] += r["amount_fen"]
+            t[side + 1] += 1
+        return tuple(out[False]), tuple(out[True])
+
     # -- settlement and batch upload ------------------------------------------------------
     def record_settlement(self, tid, batch, terminal_totals, host_totals, balanced):
         self._exec(
@@ -411,7 +582,7 @@ class Store:
 
     def close_batch(self, tid, batch):
         """Batch `batch` of `tid` is done: the host batch becomes batch + 1."""
-        with self.db:
+        with self.unit():
             self.db.execute(
                 "UPDATE settlements SET closed = 1 WHERE tid = ? AND batch = ?", (tid, batch)
             )
@@ -420,9 +591,10 @@ class Store:
             )
 
     # -- menus ----------------------------------------------------------------------------
-    def publish_menu(self, data):
+    def publish_menu(self, data, source="published"):
         """Stores a new menu version (bytes or str of a JSON file with a "root");
-        returns its version number."""
+        returns its version number.  `source` 'shipped' marks the repository's menu, which
+        the embedded host may replace by a newer shipped file; a published one stays."""
         if isinstance(data, bytes):
             try:
                 text = data.decode("utf-8")
@@ -432,31 +604,32 @@ class Store:
             text = data
         validate.menu_json(text)
         raw = text.encode("utf-8")
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
+        with self.unit():
             last = self.db.execute("SELECT MAX(version) FROM menus").fetchone()[0] or 0
             version = last + 1
             if version > 9999:
                 raise ValidationError("menu", "version would exceed 9999")
             self.db.execute(
-                "INSERT INTO menus (version, json, crc, created) VALUES (?, ?, ?, ?)",
-                (version, text, menu_crc(raw), _now_text()),
+                "INSERT INTO menus (version, json, crc, created, source) VALUES (?, ?, ?, ?, ?)",
+                (version, text, menu_crc(raw), _now_text(), source),
             )
         return version
 
     def sync_menu(self, menu_path):
-        """Publish the file at menu_path as a new version when it differs from the current
-        menu; returns the new version or None. A missing or invalid file changes nothing."""
+        """The shipped menu file changed (a newer posterm): store it as the next version, but
+        only while the current menu is itself a shipped one; a menu published with
+        `posterm host menus publish` stays until the next publish.  Returns the new version
+        or None.  A missing or invalid file changes nothing."""
         try:
             with open(menu_path, "rb") as f:
                 data = f.read()
         except OSError:
             return None
-        current = self.current_menu()
-        if current is not None and current[1] == data:
+        row = self._one("SELECT * FROM menus ORDER BY version DESC LIMIT 1")
+        if row is not None and (row["source"] != "shipped" or row["json"].encode() == data):
             return None
         try:
-            return self.publish_menu(data)
+            return self.publish_menu(data, source="shipped")
         except ValidationError:
             return None
 
@@ -469,7 +642,7 @@ class Store:
 
     def list_menus(self):
         return self.db.execute(
-            "SELECT version, crc, length(CAST(json AS BLOB)) AS size, created FROM menus"
+            "SELECT version, crc, length(CAST(json AS BLOB)) AS size, created, source FROM menus"
             " ORDER BY version"
         ).fetchall()
 
@@ -491,8 +664,7 @@ class Store:
 
     def use_fault(self, tid):
         """The fault of `tid` was applied once: a counted one loses a use, gone at zero."""
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
+        with self.unit():
             self.db.execute(
                 "DELETE FROM faults WHERE tid = ? AND remaining IS NOT NULL AND remaining <= 1",
                 (tid,),
@@ -512,8 +684,7 @@ class Store:
 
     # -- counters -------------------------------------------------------------------------
     def next_counter(self, name, modulo):
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
+        with self.unit():
             row = self.db.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
             value = 1 if row is None else row[0] % modulo + 1
             self.db.execute(
@@ -522,8 +693,12 @@ class Store:
         return value
 
     def new_rrn(self, now):
-        """12 digits: MMDDhhmm + a 4-digit sequence."""
-        return now.strftime("%m%d%H%M") + f"{self.next_counter('rrn', 9999):04d}"
+        """12 digits: MMDD + an 8-digit sequence of the day, one sequence for everything the
+        center numbers (purchases, sign-ins, settlements ...): unique per center per day
+        (99,999,999 a day; the old RRNs of a day are never reused, a clock set back
+        continues that day's sequence)."""
+        seq = self.next_counter("rrn:" + now.strftime("%Y%m%d"), 99999999)
+        return now.strftime("%m%d") + f"{seq:08d}"
 
     @staticmethod
     def new_auth_code():

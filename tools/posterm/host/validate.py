@@ -128,3 +128,42 @@ def menu_json(text, what="menu"):
     if not isinstance(data, dict) or "root" not in data:
         raise ValidationError(what, 'JSON has no "root"')
     return text
+
+
+_MAC_NAMES = {
+    "ecb": "ecb",
+    "cup": "ecb",
+    "x9.9": "x9.9",
+    "x99": "x9.9",
+    "x9.19": "x9.19",
+    "x919": "x9.19",
+}
+
+
+def mac_algo(value):
+    """'ecb' (CUP ECB), 'x9.9' or 'x9.19' (also written cup, x99, x919)."""
+    name = _MAC_NAMES.get(value.strip().lower()) if isinstance(value, str) else None
+    if name is None:
+        raise ValidationError("--mac", "must be ecb (CUP), x9.9 (x99) or x9.19 (x919)")
+    return name
+
+
+def track(value, number, pan_value=None, expiry_value=None):
+    """Track 2 (up to 37) or track 3 (up to 104): digits with '=' separators, starting with
+    the PAN (track 3 after a 2-digit format code); track 2 carries the expiry after '='."""
+    limit = 37 if number == 2 else 104
+    what = f"track {number}"
+    if not isinstance(value, str) or not value or len(value) > limit:
+        raise ValidationError(what, f"must be 1..{limit} digits and '='")
+    if not value.replace("=", "").isdigit():
+        raise ValidationError(what, "allows digits and '=' only")
+    head = value.split("=")[0]
+    if number == 3:
+        head = head[2:]
+    if pan_value is not None and head != pan_value:
+        raise ValidationError(what, "does not start with the card's PAN")
+    if number == 2:
+        rest = value.split("=", 1)[1] if "=" in value else ""
+        if len(rest) < 7 or (expiry_value is not None and rest[:4] != expiry_value):
+            raise ValidationError(what, "needs PAN=YYMM and a 3-digit service code")
+    return value
