@@ -122,7 +122,7 @@ def test_purchase_is_approved_debited_and_answered_with_a_valid_mac(term, store)
     for f in (2, 3, 4, 11, 25, 41, 42, 49, 60):
         assert rep[f] == req[f]
     assert rep[39] == "00"
-    assert len(rep[37]) == 12 and rep[37].startswith("1124")
+    assert len(rep[37]) == 12 and rep[37].startswith("112410")
     assert len(rep[38]) == 6 and rep[38].isdigit()
     assert len(rep[44]) == 22
     assert rep[15] == "1124"

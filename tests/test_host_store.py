@@ -98,7 +98,7 @@ def test_unknown_terminal_errors_name_it(store):
 def test_rrn_is_twelve_digits_with_a_sequence(store):
     now = datetime(2026, 11, 24, 10, 15, 30)
     a, b = store.new_rrn(now), store.new_rrn(now)
-    assert (a, b) == ("112400000001", "112400000002")
+    assert (a, b) == ("112410000001", "112410000002")
     assert len(store.new_auth_code()) == 6
 
 
@@ -113,8 +113,13 @@ def test_embedded_host_publishes_a_changed_shipped_menu(tmp_path):
     from posterm.host.server import start_in_thread
 
     menu = tmp_path / "menu.json"
-    tree = {"version": 1, "root": {"label": {"zh": "菜单"}, "items": [
-        {"label": {"zh": "签到"}, "action": "sign_in_auto"}]}}
+    tree = {
+        "version": 1,
+        "root": {
+            "label": {"zh": "菜单"},
+            "items": [{"label": {"zh": "签到"}, "action": "sign_in_auto"}],
+        },
+    }
     menu.write_text(json.dumps(tree, ensure_ascii=False), "utf-8")
     db = tmp_path / "host.db"
     start_in_thread(str(db), str(menu)).stop()

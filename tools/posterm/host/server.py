@@ -137,6 +137,16 @@ class Host:
             self._server = None
         await self._close_store()
 
+    async def relisten(self, host, port):
+        """Serve on host:port instead (the old listener closes once the new one is up;
+        open connections carry on).  OSError (port busy ...) leaves the old one serving."""
+        new = await asyncio.start_server(self._client, host, port, backlog=self.backlog)
+        old, self._server = self._server, new
+        if old is not None:
+            old.close()
+        self.address = new.sockets[0].getsockname()[:2]
+        return self.address
+
     async def _close_store(self):
         if self._db is None:
             return
@@ -347,6 +357,31 @@ class HostThread:
             raise failure[0]
         return self
 
+    # -- what the driver calls when the terminal's settings change ------------------------
+    def follow_terminal(self, tid, mac_algo=None, mid=None):
+        """Configure the embedded center for terminal `tid` as the terminal is set up (its
+        MAC algorithm ecb / x9.9 / x9.19, its merchant id), as a real center is configured
+        per terminal.  Unknown TIDs are left alone (the center answers them 97).  Returns
+        True when the center knows `tid`."""
+        from posterm.host.errors import NotFoundError
+
+        store = Store(self.host.db_path)
+        try:
+            store.configure_terminal(tid, mac_algo=mac_algo, mid=mid)
+        except NotFoundError:
+            return False
+        finally:
+            store.close()
+        return True
+
+    def move_to(self, port, bind=None):
+        """Listen on `port` (the terminal's 5.3 host port) instead; returns the address.
+        Raises OSError when the port cannot be used (the old port keeps serving)."""
+        bind = bind or self.address[0]
+        fut = asyncio.run_coroutine_threadsafe(self.host.relisten(bind, port), self.loop)
+        self.address = fut.result(10)
+        return self.address
+
     def stop(self):
         if self._thread is not None and self._thread.is_alive():
             self.loop.call_soon_threadsafe(self.loop.stop)
@@ -354,11 +389,12 @@ class HostThread:
         self._thread = None
 
 
-def start_in_thread(db_path, menu_path=None, host="127.0.0.1", port=0, now=None):
+def start_in_thread(db_path, menu_path=None, host="127.0.0.1", port=0, now=None, **options):
     """Start the embedded host: provisions the default terminal, cards and menu on a fresh
     database, serves in a daemon thread, returns a HostThread (.address, .stop()).
-    The embedded center follows the shipped menu: when menus/menu.json changed since it was
-    last published, it becomes the center's next version (terminals get it at sign-in)."""
+    The shipped menu (menus/menu.json) is only the first version: when it changed since,
+    it becomes the next version only while no menu was published with `posterm host menus
+    publish` (a published menu stays).  `options` go to Host (db_wait, max_connections ...)."""
     store = Store(db_path)
     try:
         if store.fresh:
@@ -367,7 +403,7 @@ def start_in_thread(db_path, menu_path=None, host="127.0.0.1", port=0, now=None)
             store.sync_menu(menu_path)
     finally:
         store.close()
-    return HostThread(Host(db_path, now=now)).start(host, port)
+    return HostThread(Host(db_path, now=now, **options)).start(host, port)
 
 
 __all__ = ["Host", "HostThread", "mask_pans", "start_in_thread"]

@@ -431,7 +431,8 @@ class Store:
         return self._one("SELECT * FROM cards WHERE pan = ?", (pan,))
 
     def list_cards(self):
-        return self.db.execute("SELECT * FROM cards ORDER BY pan").fetchall()
+        """The deck in the order it was provisioned (cards added later after it)."""
+        return self.db.execute("SELECT * FROM cards ORDER BY rowid").fetchall()
 
     def adjust_balance(self, pan, delta_fen):
         self._exec(
@@ -693,12 +694,12 @@ class Store:
         return value
 
     def new_rrn(self, now):
-        """12 digits: MMDD + an 8-digit sequence of the day, one sequence for everything the
-        center numbers (purchases, sign-ins, settlements ...): unique per center per day
-        (99,999,999 a day; the old RRNs of a day are never reused, a clock set back
-        continues that day's sequence)."""
-        seq = self.next_counter("rrn:" + now.strftime("%Y%m%d"), 99999999)
-        return now.strftime("%m%d") + f"{seq:08d}"
+        """12 digits: MMDD + hh + a 6-digit sequence of the day, one sequence for everything
+        the center numbers (purchases, sign-ins, settlements ...): unique per center per day
+        up to 999,999 numbers a day (the sequence never restarts within a day, a clock set
+        back continues that day's sequence)."""
+        seq = self.next_counter("rrn:" + now.strftime("%Y%m%d"), 999999)
+        return now.strftime("%m%d%H") + f"{seq:06d}"
 
     @staticmethod
     def new_auth_code():

@@ -1,0 +1,245 @@
+"""The center's storage faults (issue 11 items 1, 6, 9): every message is one unit of work,
+a database that fails or is locked answers 96 in bounded time and moves no money, and RRNs
+stay unique under load.  Faults are injected in SQLite itself (a trigger that fails the
+second statement, a page limit that fills the "disk", a write lock held by another
+connection), never by replacing the center's own functions."""
+
+import socket
+import sqlite3
+import threading
+import time
+
+import pytest
+from posterm.host.processor import Processor
+from posterm.host.server import start_in_thread
+from posterm.host.store import Store
+from test_host_support import CARD, HEADER, NOW, TID, TPDU, Terminal, unsign_keys
+
+START = 1000000  # the deck's balance of CARD, in fen
+
+
+@pytest.fixture
+def host(tmp_path):
+    h = start_in_thread(str(tmp_path / "host.db"), now=lambda: NOW, db_wait=1.0)
+    yield h
+    h.stop()
+
+
+@pytest.fixture
+def outside(host):
+    """Another process's connection to the same host.db (the CLI, a backup, an attacker)."""
+    db = sqlite3.connect(host.host.db_path, isolation_level=None, timeout=5)
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def term(host):
+    t = Terminal(host.address)
+    assert t.sign_in()[39] == "00"
+    return t
+
+
+def balance(db):
+    return db.execute("SELECT balance_fen FROM cards WHERE pan = ?", (CARD,)).fetchone()[0]
+
+
+def rows(db):
+    return db.execute("SELECT COUNT(*) FROM transactions").fetchone()[0]
+
+
+def fail_inserts(db, table="transactions", what="INSERT"):
+    db.execute(
+        f"CREATE TRIGGER fail_{table} BEFORE {what} ON {table}"
+        " BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+    )
+
+
+def reversal(term, req):
+    msg = {"mti": "0400"}
+    for f in (2, 3, 4, 11, 14, 22, 25, 41, 42, 49, 60):
+        if f in req:
+            msg[f] = req[f]
+    msg[39] = "98"
+    return term.send(term.signed(msg))
+
+
+# -- item 1: one unit of work per message ----------------------------------------------------
+def test_a_purchase_whose_row_cannot_be_written_moves_no_money(term, outside):
+    # The balance update succeeds, the transaction row fails (as on a full disk): before,
+    # the card stayed debited with no row anywhere and the reversal got 25.
+    fail_inserts(outside)
+    req = term.financial("0200", "000000", "22", amount=4321)
+    rep = term.send(req)
+    assert rep[39] == "96" and term.reply_mac_ok(rep)
+    assert balance(outside) == START
+    assert rows(outside) == 0
+    outside.execute("DROP TRIGGER fail_transactions")
+    # the terminal's reversal finds nothing to undo, and moves nothing
+    assert reversal(term, req)[39] == "25"
+    assert balance(outside) == START
+    # and the same trace is not taken: the next purchase goes through normally
+    assert term.purchase(amount=100)[39] == "00"
+    assert balance(outside) == START - 100
+
+
+def test_a_reversal_whose_status_cannot_be_written_gives_nothing_back(term, outside):
+    req = term.financial("0200", "000000", "22", amount=700)
+    assert term.send(req)[39] == "00"
+    assert balance(outside) == START - 700
+    fail_inserts(outside, what="UPDATE OF status")
+    rep = reversal(term, req)
+    assert rep[39] == "96"
+    assert balance(outside) == START - 700  # not refunded without the record saying so
+    outside.execute("DROP TRIGGER fail_transactions")
+    assert reversal(term, req)[39] == "00"
+    assert balance(outside) == START
+    assert reversal(term, req)[39] == "00"  # again: idempotent, no double refund
+    assert balance(outside) == START
+
+
+def test_a_wrong_pin_count_and_its_declined_row_commit_together(term, outside):
+    fail_inserts(outside)
+    assert term.purchase(pin="000000")[39] == "96"
+    tries = outside.execute("SELECT pin_tries FROM cards WHERE pan = ?", (CARD,)).fetchone()[0]
+    assert tries == 0  # the count rolled back with the row it belongs to
+    outside.execute("DROP TRIGGER fail_transactions")
+    assert term.purchase(pin="000000")[39] == "55"
+
+
+def test_a_full_disk_in_the_middle_of_a_purchase_leaves_the_database_as_it_was(tmp_path):
+    # A real SQLITE_FULL: the database may not grow by a single page.
+    store = Store(str(tmp_path / "host.db"))
+    store.provision_defaults()
+    proc = Processor(store, lambda: NOW)
+    t = Terminal(None)
+    rep = proc.handle({"mti": "0800", 11: t.next_trace(), 41: TID, 42: t.mid, 60: "00000001003"})
+    t.pik, t.mak = unsign_keys(rep[62])
+    # fill every page but the last few, then forbid growth
+    store.db.execute("CREATE TABLE ballast (x BLOB)")
+    pages = store.db.execute("PRAGMA page_count").fetchone()[0]
+    store.db.execute(f"PRAGMA max_page_count={pages}")
+    filled = 0
+    with pytest.raises(sqlite3.OperationalError, match="full"):
+        while True:
+            store.db.execute("INSERT INTO ballast VALUES (zeroblob(1000))")
+            filled += 1
+    before = store.get_card(CARD)["balance_fen"]
+    declined = 0
+    for _ in range(1000):  # each purchase needs a row; at some point a page is missing
+        rep = proc.handle(t.financial("0200", "000000", "22", amount=100, pin=None))
+        if rep[39] == "96":
+            declined += 1
+            if declined == 5:
+                break
+    approved = store.db.execute(
+        "SELECT COUNT(*) FROM transactions WHERE result = '00'"
+    ).fetchone()[0]
+    assert declined, "the disk never filled up"
+    assert store.get_card(CARD)["balance_fen"] == before - 100 * approved
+    store.close()
+
+
+# -- item 9: the database off the event loop, bounded waits -----------------------------------
+def test_a_locked_database_answers_96_in_bounded_time_and_freezes_no_one(term, outside, host):
+    outside.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    outside.execute("UPDATE counters SET value = value")
+    results = {}
+
+    def purchase(name, amount):
+        started = time.monotonic()
+        t = Terminal(host.address)
+        t.pik, t.mak, t.trace = term.pik, term.mak, 100 + amount
+        rep = t.purchase(amount=amount, timeout=8)
+        results[name] = (rep[39], time.monotonic() - started, t.reply_mac_ok(rep))
+
+    workers = [threading.Thread(target=purchase, args=(f"t{i}", i + 1)) for i in range(4)]
+    started = time.monotonic()
+    for w in workers:
+        w.start()
+    # meanwhile the event loop still serves: garbage is refused at once
+    with socket.create_connection(host.address, timeout=5) as s:
+        s.sendall(b"\xff\xff")
+        s.settimeout(0.5)
+        assert s.recv(1) == b""
+    assert time.monotonic() - started < 0.8
+    for w in workers:
+        w.join(10)
+    for code, elapsed, mac_ok in results.values():
+        assert code == "96" and mac_ok
+        assert elapsed < 2.5  # db_wait is 1 s: no 10 s freeze
+    assert len(results) == 4
+    outside.execute("ROLLBACK")
+    assert balance(outside) == START
+    assert term.purchase(amount=100)[39] == "00"
+    assert balance(outside) == START - 100
+
+
+def test_a_sign_in_against_a_locked_database_gets_96_and_keeps_the_old_keys(term, outside, host):
+    keys = outside.execute("SELECT mak FROM terminals WHERE tid = ?", (TID,)).fetchone()[0]
+    outside.execute("BEGIN EXCLUSIVE")
+    started = time.monotonic()
+    rep = Terminal(host.address).sign_in()
+    assert rep[39] == "96" and 62 not in rep
+    assert time.monotonic() - started < 2.5
+    outside.execute("ROLLBACK")
+    assert outside.execute("SELECT mak FROM terminals WHERE tid = ?", (TID,)).fetchone()[0] == keys
+
+
+# -- item 6: RRNs unique per center per day ---------------------------------------------------
+def test_rrns_stay_unique_over_ten_thousand_messages_in_one_minute(tmp_path):
+    store = Store(str(tmp_path / "host.db"))
+    store.provision_defaults()
+    proc = Processor(store, lambda: NOW)  # the clock does not move: all in one minute
+    t = Terminal(None)
+    sign_in = {"mti": "0800", 41: TID, 42: t.mid, 60: "00000001003"}
+    rep = proc.handle({**sign_in, 11: t.next_trace()})
+    t.pik, t.mak = unsign_keys(rep[62])
+    rrns = [rep[37]]
+    purchases = []
+    for i in range(10001):
+        if i % 2:  # sign-ins draw from the same numbering (their 37)
+            rep = proc.handle({**sign_in, 11: t.next_trace()})
+            t.pik, t.mak = unsign_keys(rep[62])
+        else:
+            rep = proc.handle(t.financial("0200", "000000", "22", amount=1, pin=None))
+            purchases.append(rep[37])
+        assert rep[39] == "00"
+        rrns.append(rep[37])
+    assert len(set(rrns)) == len(rrns) == 10002
+    assert all(len(r) == 12 and r.isdigit() and r.startswith("112410") for r in rrns)
+    # a refund by the reference number finds its own purchase, first and last alike
+    for rrn in (purchases[0], purchases[-1]):
+        refund = t.financial(
+            "0220", "200000", "25", amount=1, pin=None, extra={37: rrn, 61: "0000000000001124"}
+        )
+        assert proc.handle(t.signed(refund))[39] == "00"
+    store.close()
+
+
+def test_rrns_do_not_restart_when_the_host_restarts(tmp_path):
+    path = str(tmp_path / "host.db")
+    first = Store(path)
+    a = first.new_rrn(NOW)
+    first.close()
+    second = Store(path)
+    assert second.new_rrn(NOW) != a
+    second.close()
+
+
+def test_a_frame_to_a_locked_database_is_still_well_formed(host, outside):
+    outside.execute("BEGIN IMMEDIATE")
+    try:
+        with socket.create_connection(host.address, timeout=5) as s:
+            from pos import iso8583
+
+            msg = {"mti": "0820", 11: "000009", 41: TID, 42: "898310048990001", 60: "00000001301"}
+            s.sendall(iso8583.pack_frame(TPDU, HEADER, iso8583.encode(msg)))
+            s.settimeout(4)
+            from test_host_support import read_frame
+
+            _, _, body = iso8583.unpack_frame(read_frame(s))
+        rep = iso8583.decode(body)
+        assert rep["mti"] == "0830" and rep[39] == "96"
+    finally:
+        outside.execute("ROLLBACK")
