@@ -75,15 +75,10 @@ def run_map(args):
         for label, keys, trail in rows:
             print(f"| {label} | `{keys}` | {menu_key} → {trail} |")
     else:
-        import html
+        # the wall poster (styling: posterm.lessons.poster)
+        from posterm.lessons import poster
 
-        print("<table><tr><th>function</th><th>keys</th><th>path</th></tr>")
-        for label, keys, trail in rows:
-            print(
-                f"<tr><td>{html.escape(label)}</td><td><code>{html.escape(keys)}</code></td>"
-                f"<td>{html.escape(menu_key + ' → ' + trail)}</td></tr>"
-            )
-        print("</table>")
+        sys.stdout.write(poster.build(tree, args.lang))
     return 0
 
 

@@ -125,18 +125,33 @@ def _receipt(report, lines):
 
 
 _CSS = """
-body { font-family: sans-serif; max-width: 60em; margin: 2em auto; }
-table.steps { border-collapse: collapse; width: 100%; }
-table.steps td { border-top: 1px solid #999; padding: .6em; vertical-align: top; }
-td.n { font-weight: bold; width: 3em; }
-pre.lcd { background: #c8d8b0; color: #123; padding: .4em .6em; display: inline-block;
-  font-family: "Noto Sans Mono CJK SC", "Sarasa Mono SC", monospace; line-height: 1.25;
-  border: 3px solid #333; border-radius: 4px; margin: 0; }
+@page { size: A4; margin: 9mm 10mm; }
+* { box-sizing: border-box; }
+body { font-family: "Noto Sans CJK SC", "WenQuanYi Zen Hei", sans-serif; font-size: 9.5pt;
+  line-height: 1.3; max-width: 190mm; margin: 0 auto; color: #111; }
+h1 { font-size: 15pt; margin: 0 0 1mm; }
+p.goal, p.setup { margin: 0 0 1.2mm; }
+p.setup { color: #444; font-size: 8pt; }
+.steps { display: grid; grid-template-columns: 1fr 1fr; gap: 1.6mm 3mm; }
+.step { border: 1px solid #999; border-radius: 2mm; padding: 1.2mm 1.8mm;
+  display: grid; grid-template-columns: 5mm 1fr auto; gap: 0 1.5mm;
+  break-inside: avoid; page-break-inside: avoid; }
+.step .n { font-weight: bold; font-size: 11pt; }
+.step p { margin: 0 0 .6mm; }
+pre.lcd { background: #c8d8b0; color: #123; padding: .6mm 1mm; margin: 0;
+  font-family: "Noto Sans Mono CJK SC", "WenQuanYi Zen Hei Mono", monospace; font-size: 8.5pt;
+  line-height: 1.2; border: 1.5px solid #333; border-radius: 1mm; align-self: start; }
 pre.lcd span.inv { background: #123; color: #c8d8b0; }
-pre.slip { font-family: monospace; border: 1px dashed #777; padding: .4em; }
-.why { color: #444; font-style: italic; }
-.keys kbd { border: 1px solid #666; border-radius: 3px; padding: 0 .3em; background: #eee; }
-@media print { body { margin: 0; } tr { page-break-inside: avoid; } }
+.why { color: #444; font-style: italic; font-size: 8pt; }
+.slip { font-size: 8pt; color: #333; }
+.keys kbd { border: 1px solid #666; border-radius: 2px; padding: 0 .25em; background: #eee;
+  font-family: inherit; }
+.notes { margin: 1.5mm 0 0; font-size: 8.5pt; }
+.signoff { display: grid; grid-template-columns: 1.2fr 1fr 1.4fr; gap: 4mm; margin-top: 4mm;
+  font-size: 10pt; }
+.signoff span { display: inline-block; border-bottom: 1px solid #222; min-width: 30mm;
+  height: 5mm; vertical-align: bottom; }
+@media print { body { max-width: none; } }
 """
 
 
@@ -150,7 +165,16 @@ def _lcd_html(snap):
     return '<pre class="lcd">' + "\n".join(rows) + "</pre>"
 
 
+SIGNOFF = {
+    "zh": ("学员姓名", "日期", "培训师签字"),
+    "en": ("Trainee", "Date", "Trainer's sign-off"),
+}
+
+
 def _html(lesson, report, lang):
+    """One printed A4 page: the steps as cards in two columns, each with its screen; the
+    slips are named (the lesson checks what they print), and lines for the trainee's name,
+    the date and the trainer's sign-off at the foot."""
     L = LABELS[lang]
     e = html.escape
     out = [
@@ -158,9 +182,9 @@ def _html(lesson, report, lang):
         f'<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">',
         f"<title>{e(lesson.title.get(lang))}</title><style>{_CSS}</style></head><body>",
         f"<h1>{e(lesson.title.get(lang))}</h1>",
-        f"<p><b>{L['goal']}:</b> {e(lesson.goal.get(lang))}</p>",
-        f"<p><i>{e(L['setup'])}: {e(_setup_line(lesson, L))}. {e(L['training'])}</i></p>",
-        '<table class="steps">',
+        f'<p class="goal"><b>{L["goal"]}:</b> {e(lesson.goal.get(lang))}</p>',
+        f'<p class="setup">{e(L["setup"])}: {e(_setup_line(lesson, L))}. {e(L["training"])}</p>',
+        '<div class="steps">',
     ]
     for snap in report.snapshots:
         step = snap.step
@@ -168,19 +192,44 @@ def _html(lesson, report, lang):
         cell = [f"<p>{e(step.do.get(lang))}</p>", f'<p class="keys">{L["keys"]}: {keys}</p>']
         if step.why:
             cell.append(f'<p class="why">{e(step.why.get(lang))}</p>')
-        screen = [_lcd_html(snap)]
-        for lines in snap.receipts:
-            screen.append(
-                f'<p>{L["receipt"]}:</p><pre class="slip">'
-                + e("\n".join(_receipt(report, lines)))
-                + "</pre>"
-            )
+        if snap.receipts:
+            copies = [_slip_name(report, lines) for lines in snap.receipts]
+            cell.append(f'<p class="slip">{e(L["receipt"])}: {e(", ".join(copies))}</p>')
         out.append(
-            f'<tr><td class="n">{step.number}</td><td>{"".join(cell)}</td>'
-            f"<td>{''.join(screen)}</td></tr>"
+            f'<div class="step"><div class="n">{step.number}</div><div>{"".join(cell)}</div>'
+            f"{_lcd_html(snap)}</div>"
         )
-    out.append("</table>")
+    out.append("</div>")
     if lesson.notes:
-        out.append(f"<h2>{L['notes']}</h2><p>{e(lesson.notes.get(lang))}</p>")
+        out.append(f'<p class="notes"><b>{L["notes"]}:</b> {e(lesson.notes.get(lang))}</p>')
+    name, date, sign = SIGNOFF[lang]
+    out.append(
+        f'<div class="signoff"><div>{e(name)}: <span></span></div>'
+        f"<div>{e(date)}: <span></span></div><div>{e(sign)}: <span></span></div></div>"
+    )
     out.append("</body></html>")
     return "\n".join(out) + "\n"
+
+
+_COPIES = (
+    "商户存根",
+    "持卡人存根",
+    "银行存根",
+    "MERCHANT COPY",
+    "CARDHOLDER COPY",
+    "BANK COPY",
+    "结算",
+    "SETTLEMENT",
+    "重打印",
+    "REPRINT",
+)
+
+
+def _slip_name(report, lines):
+    """Which slip this is (商户存根, 持卡人存根, 结算单 ...), from its own text."""
+    text = "".join(_receipt(report, lines))
+    names = [c for c in _COPIES if c in text]
+    if names:
+        return " ".join(names)
+    first = [ln.strip() for ln in _receipt(report, lines) if ln.strip()]
+    return first[0] if first else "?"
