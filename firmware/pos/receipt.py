@@ -45,9 +45,12 @@ def build(t, rec, copy="merchant", reprint=False):
     add("", s("slip_mid") + p.get("mid", ""))
     for line in _pair(s("slip_tid") + p.get("tid", ""), s("slip_operator") + rec.get("op", ""), w):
         add("", line)
-    if rec.get("issuer") or rec.get("acquirer"):
-        add("", s("slip_issuer") + rec.get("issuer", ""))
-        add("", s("slip_acquirer") + rec.get("acquirer", ""))
+    issuer = rec.get("issuer_name") or rec.get("issuer", "")
+    acquirer = rec.get("acquirer_name") or rec.get("acquirer", "")
+    if issuer or acquirer:
+        # the names the center gave in 63.2, else the institution codes of 44
+        add("", s("slip_issuer") + issuer)
+        add("", s("slip_acquirer") + acquirer)
     add("", s("slip_card"))
     add("B", mask_pan(rec.get("pan", "")) + " " + ENTRY_LETTER.get(rec.get("entry", ""), ""))
     add("", s("slip_type"))

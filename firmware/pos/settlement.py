@@ -41,15 +41,29 @@ def totals(entries):
         if side is not None:
             out[side][0] += 1
             out[side][1] += amount
+            if e.get("foreign"):
+                # foreign cards (63.1 not CUP): the 0500 totals them apart
+                key = "foreign_" + side
+                row = out.get(key) or [0, 0]
+                row[0] += 1
+                row[1] += amount
+                out[key] = row
     return out
 
 
+def _half(debit, credit):
+    return (_z(debit[1], 12) + _z(debit[0] % 1000, 3) + _z(credit[1], 12)
+            + _z(credit[0] % 1000, 3) + "0")
+
+
 def field48(tot):
-    # 0500 request: domestic debit amount/count, credit amount/count, flag 0;
-    # the foreign half is all zero (every card here is domestic).
+    # 0500 request (reference §3.4): domestic (内卡) debit amount/count, credit
+    # amount/count, flag 0; then the same for foreign cards (外卡, 63.1 not CUP).
+    fd = tot.get("foreign_debit") or [0, 0]
+    fc = tot.get("foreign_credit") or [0, 0]
     d, c = tot["debit"], tot["credit"]
-    domestic = _z(d[1], 12) + _z(d[0] % 1000, 3) + _z(c[1], 12) + _z(c[0] % 1000, 3) + "0"
-    return domestic + "0" * 30 + "0"
+    domestic = _half([d[0] - fd[0], d[1] - fd[1]], [c[0] - fc[0], c[1] - fc[1]])
+    return domestic + _half(fd, fc)
 
 
 def balance_flags(f48):
@@ -60,9 +74,10 @@ def balance_flags(f48):
 
 
 def upload_record(e):
-    # 00 (domestic) + trace 6 + PAN right-aligned in 20 + amount 12 = 40 digits
+    # 00 domestic / 01 foreign + trace 6 + PAN right-aligned in 20 + amount 12 = 40 digits
     pan = e.get("pan", "")
-    return "00" + e.get("trace", "000000") + _z(pan, 20) + _z(e.get("amount", 0), 12)
+    flag = "01" if e.get("foreign") else "00"
+    return flag + e.get("trace", "000000") + _z(pan, 20) + _z(e.get("amount", 0), 12)
 
 
 def upload_chunk(entries, k):

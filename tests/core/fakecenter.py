@@ -25,6 +25,8 @@ class Center:
         self.mak = MAK
         self.balance = 123456  # fen, field 54 of a balance inquiry
         self.available = None  # fen: 54 carries two entries, ledger (01) then available (02)
+        self.params_f62 = None  # field 62 of a parameter download (360); None: answered 12
+        self.no_menu = None  # "12" / "30" / "40": the answer to a menu download (930)
 
     def then(self, *modes):
         for m in modes:
@@ -46,9 +48,17 @@ class Center:
             if f in req:
                 rep[f] = req[f]
         code = mode[5:] if mode.startswith("code:") else "00"
-        rep[39] = code
         net = req.get(60, "")[8:11]
-        if req["mti"] == "0800" and net == "930":
+        if req["mti"] == "0800" and net == "360" and self.params_f62 is None:
+            code = "12"  # no parameter download here (as most centers of these tests)
+        if req["mti"] == "0800" and net == "930" and self.no_menu is not None:
+            code = self.no_menu  # a real host has no menu download of ours
+        rep[39] = code
+        if code != "00":
+            pass
+        elif req["mti"] == "0800" and net == "360":
+            rep[62] = self.params_f62
+        elif req["mti"] == "0800" and net == "930":
             rep[62] = self._menu_chunk(req.get(62, b""))
         elif req["mti"] == "0800":
             f62 = self._keys(net, modes)
@@ -85,6 +95,10 @@ class Center:
             if m.startswith("need:"):
                 header = header[:2] + bytes((int(m[5:]),)) + header[3:]
         self.replies.append(rep)
+        for m in modes:
+            if m.startswith("org:") and 64 in rep:
+                rep[63] = m[4:7]  # 63.1 only: a foreign card organisation
+                rep[64] = mac.compute("ecb", self.mak, iso8583.mab(rep))
         if "gbk63" in modes and 64 in rep:
             rep[63] = "CUP" + "X" * len(ICBC_GBK)  # a placeholder, GBK bytes patched in below
         body = bytearray(iso8583.encode(rep))

@@ -25,7 +25,7 @@ def test_auto_sign_in_does_menu_update_then_key_download():
     r = Rig()
     r.press("MENU", "1", "1", "ENTER")
     nets = [q.get(60, "")[8:11] for q in r.center.requests]
-    eq(nets, ["930", "003"], "menu update first, then keys")
+    eq(nets, ["360", "930", "003"], "parameters (not served here), menu update, then keys")
 
 
 def test_manual_sign_in_shows_the_seed_prompts_and_downloads_keys_only():
@@ -157,3 +157,63 @@ def test_sm_keys_are_refused_with_a_clear_screen_and_the_old_keys_kept():
     r.press("MENU", "4", "2", "ENTER")
     contains(r.screen_flat(), "密钥校验错")
     eq(r.t.state.mak, mak)
+
+
+def test_auto_sign_in_goes_on_to_the_keys_when_the_center_has_no_menu_update():
+    for code in ("12", "30", "40"):
+        c = fakecenter.Center()
+        c.no_menu = code
+        r = Rig(center=c)
+        m = r.mark()
+        r.press("MENU", "1", "1", "ENTER")
+        true(r.seen("本中心无菜单更新", m), code)
+        eq([q.get(60, "")[8:11] for q in c.requests], ["360", "930", "003"])
+        contains(r.screen_flat(), "应答码:00")
+        contains(r.screen_flat(), "签到成功!")
+        true(r.t.signed_in_today())
+    r.press("CANCEL", "MENU", "4", "1")
+    true(r.seen("本中心无菜单更新"), "the menu update alone says so too")
+
+
+def test_cup_parameter_download_applies_what_the_terminal_has_a_setting_for():
+    c = fakecenter.Center()
+    name = b"\xd6\xd0\xb9\xfa\xb9\xa4\xc9\xcc\xd2\xf8\xd0\xd0" + b" " * 28  # 中国工商银行
+    c.params_f62 = b"1160" + b"1245" + b"133" + b"210" + b"22" + name + b"232"
+    c.params_f62 += b"26" + b"\xff\xff"
+    r = Rig(center=c)
+    r.press("MENU", "1", "1", "ENTER")
+    p = r.t.state.params
+    eq(p["timeout"], 45)
+    eq(p["auto_signout"], 0)
+    eq(p["merchant_name"], "中国工商银行")
+    eq(p["retries"], 2)
+    contains(r.screen_flat(), "签到成功!")
+
+
+def test_header_asking_for_parameters_downloads_them_when_no_batch_is_open():
+    c = fakecenter.Center()
+    c.params_f62 = b"1250"
+    r = Rig(center=c).sign_in()
+    c.then("need:1")
+    r.press("MENU", "1", "5", "CARD=" + PAN, "123456", "ENTER")  # a balance inquiry
+    eq(r.t.state.extra.get("param_due"), 1)
+    r.press("CANCEL", "MENU", "1", "2", "100", "ENTER", "CARD=" + PAN, "123456", "ENTER")
+    nets = [q.get(60, "")[8:11] for q in c.requests[-2:]]
+    eq(nets, ["360", "000"], "parameters first, then the purchase")
+    eq(r.t.state.params["timeout"], 50)
+    eq(r.t.state.extra.get("param_due"), None)
+
+
+def test_header_asking_for_parameters_waits_for_settlement_when_a_batch_is_open():
+    c = fakecenter.Center()
+    c.params_f62 = b"1250"
+    r = Rig(center=c).sign_in()
+    r.press("MENU", "1", "2", "100", "ENTER", "CARD=" + PAN, "123456", "ENTER", "ENTER")
+    c.then("need:6")
+    r.press("CANCEL", "MENU", "1", "2", "200", "ENTER", "CARD=" + PAN, "123456", "ENTER", "ENTER")
+    r.press("CANCEL", "MENU", "1", "2", "300", "ENTER", "CARD=" + PAN, "123456", "ENTER", "ENTER")
+    true("360" not in [q.get(60, "")[8:11] for q in c.requests], "not while the batch is open")
+    r.press("CANCEL", "MENU", "1", "7", "ENTER")
+    nets = [q["mti"] + "/" + q.get(60, "")[8:11] for q in c.requests[-3:]]
+    eq(nets, ["0320/207", "0800/360", "0820/002"], "after settlement, before signing out")
+    eq(r.t.state.params["timeout"], 50)

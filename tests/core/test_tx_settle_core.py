@@ -144,3 +144,53 @@ def test_sign_out_needs_a_new_sign_in():
     contains(r.screen_flat(), "签退成功")
     r.press("CANCEL", "MENU", "1", "2")
     contains(r.screen_flat(), "请做终端签到")
+
+
+def test_foreign_cards_are_totalled_apart_and_flagged_in_the_upload():
+    c = fakecenter.Center()
+    r = rig(c)
+    buy(r, "10000")
+    c.then("org:VIS")
+    buy(r, "2500")
+    eq(last_of(r, "purchase").get("foreign"), True)
+    n = len(c.requests)
+    c.then("unbalanced")
+    settle(r)
+    q = c.requests[n]
+    eq(q[48][:31], "000000010000001000000000000000" + "0", "domestic: 100.00 x1")
+    eq(q[48][31:], "000000002500001000000000000000" + "0", "foreign: 25.00 x1")
+    up = [x for x in c.requests[n:] if x["mti"] == "0320" and x[60][8:11] == "201"][0]
+    recs = [up[48][2 + 40 * i : 42 + 40 * i] for i in range(int(up[48][:2]))]
+    eq(sorted([x[0:2] for x in recs]), ["00", "01"], "the foreign record is flagged 01")
+
+
+def test_the_slip_names_the_issuer_the_center_gives_in_gbk():
+    c = fakecenter.Center()
+    r = rig(c)
+    c.then("gbk63")
+    r.press("MENU", "1", "2", "10000", "ENTER", "CARD=" + fakecenter_pan(), "123456", "ENTER")
+    contains(r.receipt_text(), "发卡行:中国工商银行")
+    eq(last_of(r, "purchase")["org"], "CUP")
+    true(not last_of(r, "purchase").get("foreign"))
+
+
+def fakecenter_pan():
+    return "6212142000000000012"
+
+
+def test_non_00_answers_to_a_batch_upload_count_as_delivered():
+    for code in ("25", "96", "12"):
+        c = fakecenter.Center()
+        r = rig(c)
+        for amount in ("1000", "2000", "3000"):
+            buy(r, amount)
+        n = len(c.requests)
+        c.then("unbalanced", "code:" + code)
+        settle(r)
+        mtis = _mtis(c, n)
+        eq(mtis[:3], ["0500/201", "0320/201", "0320/202"], code)
+        eq(r.t.state.extra.get("settle"), None, "settlement ended after a %s" % code)
+        eq(len(r.t.journal.entries()), 0)
+        r.press("CANCEL", "CANCEL")
+        r.press("MENU", "1", "2")
+        true("请先结算" not in r.screen_flat(), "never stuck on 请先结算")

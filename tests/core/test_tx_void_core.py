@@ -82,3 +82,45 @@ def test_void_declined_shows_the_code_and_text():
     void(r, trace)
     true(r.seen("应答码:25"))
     eq(r.t.state.reversal(), None, "a decline leaves nothing to reverse")
+
+
+def test_the_reversal_of_a_void_goes_out_as_the_reference_says():
+    c = fakecenter.Center()
+    r = buy(rig(c))
+    orig = last_of(r, "purchase")
+    c.then("timeout")
+    void(r, orig["trace"], PAN, "123456")
+    sent = c.last("0200")
+    r.press("CANCEL")
+    buy(r, "100")
+    q = c.last("0400")
+    eq(q[3], "200000")
+    eq(q[4], sent[4], "the voided amount")
+    eq(q[11], sent[11], "the void's own trace")
+    eq(q[2], PAN, "the card by its PAN (the track is not kept)")
+    eq(q[38], orig["auth"], "the original's auth code")
+    eq(q[61], orig["batch"] + orig["trace"], "61: the original's batch and trace")
+    eq(q[60][:2], "23")
+    eq(q[39], "98")
+    for f in (26, 35, 36, 37, 52, 53):
+        true(f not in q, "field %d dropped from the reversal" % f)
+
+
+def test_completion_void_carries_rrn_auth_and_batch_trace_date():
+    c = fakecenter.Center()
+    r = rig(c)
+    r.press("MENU", "1", "6", "1", "5000", "ENTER", "CARD=" + PAN, "123456", "ENTER", "ENTER")
+    pre = last_of(r, "preauth")
+    r.press("CANCEL", "MENU", "1", "6", "3", "CARD=" + PAN, pre["auth"], "ENTER",
+            pre["date"][4:8], "ENTER", "5000", "ENTER", "ENTER", "ENTER")
+    comp = last_of(r, "completion")
+    q = c.last("0200")
+    eq((q[3], q[25], q[60][:2], q[38], q[61]), ("000000", "06", "20", pre["auth"],
+                                                "000000000000" + pre["date"][4:8]))
+    r.press("CANCEL", "MENU", "1", "6", "4", SUPERVISOR, "ENTER", comp["trace"], "ENTER",
+            "ENTER", "CARD=" + PAN, "ENTER", "ENTER")
+    q = c.last("0200")
+    eq((q[3], q[25], q[60][:2]), ("200000", "06", "21"))
+    eq(q[37], comp["rrn"])
+    eq(q[38], comp["auth"])
+    eq(q[61], comp["batch"] + comp["trace"] + comp["date"][4:8])

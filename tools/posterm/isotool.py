@@ -1,8 +1,14 @@
 """Pretty-print ISO 8583 frames of the CUP dialect (used by the CLI and by the host's logs)."""
 
+import json
+import os
+
 from pos import iso8583, mac
 from pos.cupspec import FIELDS
+from pos.gbk import raw as _raw_bytes
 from pos.iso8583 import Iso8583Error
+
+from posterm import paths
 
 _DOTS = 26  # width of "F002 PAN ......" before the value
 
@@ -19,6 +25,22 @@ def _mask_track(track):
     return _mask_pan(pan) + ("=" + "*" * len(_rest) if sep else "")
 
 
+def _orgs():
+    with open(os.path.join(paths.MENUS_DIR, "card_orgs.json"), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def _text(value):
+    # an ans field as the sender meant it: GBK (Chinese from real hosts) when not UTF-8
+    if any(ord(c) > 0xFF for c in value) or all(ord(c) < 0x80 for c in value):
+        return value
+    data = _raw_bytes(value)
+    try:
+        return data.decode("gbk")
+    except UnicodeDecodeError:
+        return value.encode("unicode_escape").decode()
+
+
 def _value_text(number, value):
     if number == 2:
         return _mask_pan(value)
@@ -32,7 +54,7 @@ def _value_text(number, value):
         text = value.hex().upper()
         printable = all(0x20 <= c < 0x7F for c in value)
         return f"{text} ({value.decode()})" if printable and value else text
-    return value
+    return _text(value)
 
 
 def _line(label, value):
@@ -85,14 +107,26 @@ def describe(frame, mak=None, algo="ecb"):
             if len(value) > 8:
                 lines.append(_line("  60.3 network code", value[8:11]))
             if len(value) > 11:
-                lines.append(_line("  60.4+ flags", value[11:]))
+                lines.append(_line("  60.4 read capability", value[11:12]))
+            if len(value) > 12:
+                lines.append(_line("  60.5 IC condition", value[12:13]))
+            if len(value) > 13:
+                lines.append(_line("  60.6+ flags", value[13:]))
+        if n == 63 and msg["mti"][2] in "13" and len(value) >= 3:
+            org = _orgs().get(value[0:3])
+            name = f"{org['en']} {org['zh']}" if org else "unknown"
+            lines.append(_line("  63.1 card organisation", f"{value[0:3]} ({name})"))
+            if len(value) > 3:
+                lines.append(_line("  63.2 issuer/acquirer", _text(value[3:]).strip()))
     if mak is not None:
         got = msg.get(64)
         if got is None:
             lines.append("MAC: ABSENT (no field 64)")
         else:
-            want = mac.compute(algo, mak, iso8583.mab(msg))
-            if mac.verify(algo, mak, iso8583.mab(msg), got):
+            # over the bytes as received: MTI .. the byte before field 64 (the last field)
+            mab = body[: len(body) - 8]
+            want = mac.compute(algo, mak, mab)
+            if mac.verify(algo, mak, mab, got):
                 lines.append("MAC: OK")
             else:
                 shown = want.decode() if algo == "ecb" else want.hex().upper()

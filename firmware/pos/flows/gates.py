@@ -33,6 +33,12 @@ def check(t, title, journalled=True):
     elif journalled and batch_full(t):
         reason = t.s("settle_batch_full")
     else:
+        if t.state.extra.get("param_due") and not t.journal.count:
+            # the center asked for a parameter download (reply header) and no batch is
+            # open: it goes first (pos.flows.paramload)
+            from pos import overlay
+
+            yield from overlay.run("pos.flows.paramload", "due", t, title)
         return True
     t.emit(("beep", "error"))
     yield from ui.notice(t, title, reason)

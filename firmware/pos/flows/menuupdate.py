@@ -9,6 +9,7 @@ from pos import center, ui, crc, menu
 from pos.request import z as _z
 
 MENU_CODE = "930"
+NOT_SERVED = ("12", "30", "40")
 _HEAD = 24
 
 
@@ -31,7 +32,8 @@ def parse_chunk(f62):
 
 
 def update(t, title, quiet=False):
-    # Generator -> True if the menu is current (updated or already so).
+    # Generator -> True if the menu is current (updated or already so), or, quiet (the auto
+    # sign-in), when the center has no menu download (it is said, the sign-in goes on).
     st = t.state
     offset = 0
     parts = []
@@ -42,6 +44,14 @@ def update(t, title, quiet=False):
         msg[60] = "00" + center.batch_str(t) + MENU_CODE
         msg[62] = (_z(st.menu_version % 10000, 4) + _z(offset, 6)).encode()
         res = yield from center.exchange(t, msg, title, with_mac=False)
+        if res.status == center.OK and res.code() in NOT_SERVED and offset == 0:
+            # a real center has no menu download of ours: it answers 12, 30 or 40
+            t.emit(("log", "info", "menu update: not served by this center (%s)" % res.code()))
+            if quiet:
+                ui.show_progress(t, title, t.s("menu_not_served"))
+                return True
+            yield from ui.notice(t, title, t.s("menu_not_served"))
+            return False
         if not res.approved():
             yield from center.show_failure(t, title, res)
             return False

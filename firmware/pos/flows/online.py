@@ -86,10 +86,35 @@ def record_approval(t, kind, msg, reply, rec):
     if f44:
         rec["issuer"] = f44[:11].strip()
         rec["acquirer"] = f44[11:].strip()
+    f63 = reply.get(63, "")
+    if len(f63) >= 3:
+        card_org(t, rec, f63)
     if t.training:
         rec["training"] = True
     t.journal.append(rec)  # durable before the receipt
     return rec
+
+
+def card_org(t, rec, f63):
+    # 63.1 the card organisation (CUP domestic, VIS MCC JCB AMX ... foreign: totalled
+    # apart at settlement and flagged in the batch upload), 63.2 the issuer's name (then
+    # the acquirer's), often GBK (reference §11); the slip prints the names when given.
+    from pos import gbk
+
+    rec["org"] = f63[0:3]
+    if f63[0:3] != "CUP":
+        rec["foreign"] = True
+    names = gbk.raw(f63[3:])
+    if not names.strip():
+        return
+    issuer = names[:20] if len(names) > 20 else names
+    issuer = gbk.decode(issuer, t.resources).strip()
+    if issuer:
+        rec["issuer_name"] = issuer
+    if len(names) > 20:
+        acquirer = gbk.decode(names[20:40], t.resources).strip()
+        if acquirer:
+            rec["acquirer_name"] = acquirer
 
 
 def _after_decline(t, code):

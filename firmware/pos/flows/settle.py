@@ -66,6 +66,9 @@ def run(t):
     t.journal.clear()
     t.state.extra.pop("settle", None)
     t.state.save()
+    if t.state.extra.get("param_due"):
+        # the center asked for a parameter download while the batch was open
+        yield from overlay.run("pos.flows.paramload", "due", t, title)
     yield from _after(t, title, head)
     return summary
 

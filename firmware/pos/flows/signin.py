@@ -1,5 +1,6 @@
 # Sign-in (签到), the seed's two paths:
-#   菜单 → 1.金融服务 → 1.签到           auto: menu update, then key download
+#   菜单 → 1.金融服务 → 1.签到           auto: parameter download (CUP 360, where the
+#                                         center serves it), menu update, key download
 #   菜单 → 4.终端更新 → 2.终端手动签到   manual: key download
 # The prompts are the seed's, verbatim (strings signin_*). The exchanges with the
 # center run as overlays (pos.overlay): pos.flows.menuupdate, pos.flows.keydownload.
@@ -10,6 +11,13 @@ def auto(t):
     title = t.s("signin_title")
     go = yield from ui.confirm(t, title, t.s("signin_auto_prompt"), t.s("signin_auto_footer"))
     if not go:
+        return
+    # the CUP parameter download where the center serves it (silent when it does not),
+    # then our menu download (a center without one: said, and the keys still come)
+    got = yield from overlay.run("pos.flows.paramload", "run", t, title)
+    if got not in ("done", "not_served"):
+        t.emit(("beep", "error"))
+        yield from ui.notice(t, title, got)
         return
     ok = yield from overlay.run("pos.flows.menuupdate", "update", t, title, True)
     if not ok:

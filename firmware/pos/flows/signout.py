@@ -1,4 +1,5 @@
-# Sign-out (签退), reference §3.2: 0820 / 60.3 = 002. A signed-out terminal
+# Sign-out (签退), reference §3.2: 0820 / 60.3 = 002 with 11, 41, 42 (no operator, no
+# MAC, as CUP terminals send it). A signed-out terminal
 # must sign in again before the next transaction.
 from pos import ui, overlay
 
@@ -31,8 +32,7 @@ def exchange(t, title):
     st = t.state
     msg = {"mti": "0820"}
     center.base_fields(t, msg, st.take_trace())
-    msg[60] = "00" + center.batch_str(t) + "002"
-    msg[63] = st.operator + " "
+    msg[60] = "00" + center.batch_str(t) + "002"  # 11, 41, 42, 60: as CUP terminals send it
     res = yield from center.exchange(t, msg, title, with_mac=False)
     st.signin_date = ""
     st.save()

@@ -59,4 +59,6 @@ def void_of(t, title, orig_kind, kind, cond, tx_type):
         "orig_rrn": orig.get("rrn", ""),
         "orig_auth": orig.get("auth", ""),
     }
+    if orig.get("foreign"):
+        rec["foreign"] = True  # totalled with the foreign cards, as its original
     return (yield from txn.run_online(t, title, kind, msg, rec, pin=pin))
