@@ -7,6 +7,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+from datetime import date
 
 import pytest
 
@@ -276,3 +277,44 @@ def test_a_suspended_terminals_next_sign_in_says_whom_to_call(tmp_path, monkeypa
     lines = out.splitlines()
     assert lines[0].startswith("id,at,user,role,action,tid")
     assert [ln.split(",")[4] for ln in lines[1:]] == ["suspend", "resume"]
+
+
+def test_the_terminal_reports_in_and_the_center_records_what_it_said(tmp_path):
+    from pos.keys import parse_token
+    from posterm import paths
+    from posterm.driver import Driver
+
+    d = Driver(str(tmp_path / "t"), date=(2026, 11, 24, 9, 0, 0))
+    try:
+        d.start()
+        d.terminal.state.params["heartbeat_min"] = 10
+        d.terminal.state.params["location"] = "北京"
+
+        def press(*tokens):
+            for tok in tokens:
+                for ev in parse_token(tok):
+                    d.feed(ev)
+
+        press("MENU", "4", "2", "ENTER", "CANCEL")  # sign-in, then its status upload
+        c = cdb.Center(paths.host_db(d.data_dir))
+        first = json.loads(c.terminal("12345678")["last_report"])
+        assert (first["n"], first["paper"], first["loc"]) == ("0", "ok", "北京")
+        assert c.terminal("12345678")["location"] == "北京"
+        press("MENU", "1", "2", "2500", "ENTER", "CARD=6212142000000000012", "123456", "ENTER",
+              "ENTER")
+        d.feed(("printer", "paper_out"))
+        d.feed(("tick", (2026, 11, 24, 9, 10, 0)))  # 10 idle minutes: it reports again
+        row = c.terminal("12345678")
+        report = json.loads(row["last_report"])
+        assert (report["n"], report["amt"], report["paper"]) == ("1", "2500", "out")
+        assert report["ver"] and report["op"] == d.terminal.state.operator
+        assert row["last_seen"] == "2026-11-24T09:00:00" and row["last_tx"]
+        # the sale is placed where the terminal says it is, not by its merchant number
+        hits = rules.risk(c, date(2026, 11, 24))
+        assert hits == []
+        tx = c.db.execute("SELECT location FROM center_tx_meta").fetchall()
+        assert [r["location"] for r in tx] == ["北京"]
+        assert cdb.region_key("北京") == "1000"
+        c.close()
+    finally:
+        d.close()

@@ -51,6 +51,7 @@ class Terminal:
         self._wait = None  # the request the flow is blocked on
         self._deadline = None
         self._sending = None  # (title, text, timeout) while a send is outstanding
+        self.last_talk = clock.to_seconds(self.now)  # when a request last went to the center
 
     # -- driver API ---------------------------------------------------------
     def start(self):
@@ -112,6 +113,21 @@ class Terminal:
     def signed_in_today(self):
         return self.state.signin_date == self.today() and self.state.mak != ""
 
+    def heartbeat_min(self):
+        # the status upload's period in idle minutes (params "heartbeat_min"; 0 = off)
+        try:
+            return int(self.state.params.get("heartbeat_min", 0) or 0)
+        except ValueError:
+            return 0
+
+    def heartbeat_due(self):
+        # the idle terminal should report in now (pos.flows.heartbeat): signed in, and
+        # heartbeat_min minutes since it last talked to the center
+        n = self.heartbeat_min()
+        if n <= 0 or not self.signed_in_today():
+            return False
+        return clock.to_seconds(self.now) - self.last_talk >= n * 60
+
     def menu(self):
         # the menu tree: a downloaded one (menu update) wins over the shipped one
         if self._menu is None:
@@ -140,6 +156,7 @@ class Terminal:
             return
         self._wait = req
         if req[0] == "send":
+            self.last_talk = clock.to_seconds(self.now)
             self._effects.append(("send", req[1], req[2]))
             self._sending = (req[3], req[4], req[2], clock.to_seconds(self.now))
         elif req[0] == "input" and req[2]:

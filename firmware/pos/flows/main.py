@@ -19,7 +19,7 @@ def idle_frame(t):
 
 
 def idle(t):
-    # -> ("menu",) or ("card", pan, expiry)
+    # -> ("menu",), ("card", pan, expiry) or ("heartbeat",) (time to report in)
     last = None
     while True:
         f = idle_frame(t)
@@ -29,6 +29,8 @@ def idle(t):
         ev = yield ("input", ("key", "card", "tick"), 0)
         if ev[0] == "card":
             return ev
+        if ev[0] == "tick" and t.heartbeat_due():
+            return ("heartbeat",)
         if ev[0] == "key" and ev[1] in (K.MENU, K.ENTER):
             return ("menu",)
         if ev[0] == "key":
@@ -64,6 +66,10 @@ def main_loop(t):
                 from pos import actions, card
 
                 yield from actions.run(t, "purchase", card.from_event(ev) or ())
+            elif ev[0] == "heartbeat":
+                from pos import overlay
+
+                yield from overlay.run("pos.flows.heartbeat", "run", t)
             else:
                 goto_menu = True
         except ui.GotoMenu:

@@ -38,6 +38,8 @@ def key_download(t, title, ok_text):
     ok, body = yield from overlay.run("pos.flows.keydownload", "run", t, title)
     if ok:
         body.append(ok_text)
+        if t.heartbeat_min() > 0:  # report in after a sign-in (issue 16.1)
+            yield from overlay.run("pos.flows.heartbeat", "run", t)
     t.emit(("beep", "ok" if ok else "error"))
     yield from ui.notice(t, title, body)
     return ok

@@ -42,6 +42,7 @@ MANAGEMENT = {
     ("0800", "930"): "menu_download",
     ("0820", "002"): "sign_out",
     ("0820", "301"): "echo_test",
+    ("0820", "362"): "status_upload",  # the terminal reports in (posterm.center.hook records it)
     ("0500", "201"): "settlement",
     ("0320", "201"): "batch_upload",
     ("0320", "202"): "batch_end",

@@ -538,6 +538,8 @@ class Processor:
     def _echo_test(self, req, term, raw, now):
         return self.answer(req, "00", now)
 
+    _status_upload = _echo_test
+
     def _menu_download(self, req, term, raw, now):
         ask = req.get(62, b"")
         if len(ask) != 10 or not ask.isdigit():
