@@ -61,6 +61,7 @@ class Terminal:
         self.mak = None
         self.sock = None
         self.bodies = {}
+        self.algo = "ecb"
 
     def next_trace(self):
         self.trace = self.trace % 999999 + 1
@@ -108,7 +109,7 @@ class Terminal:
 
     def signed(self, msg):
         msg[64] = bytes(8)
-        msg[64] = mac.compute("ecb", self.mak, iso8583.mab(msg))
+        msg[64] = mac.compute(self.algo, self.mak, iso8583.mab(msg))
         return msg
 
     def financial(
@@ -158,8 +159,8 @@ class Terminal:
         msg[39] = reason
         return self.send(self.signed(msg))
 
-    def reply_mac_ok(self, rep, algo="ecb"):
+    def reply_mac_ok(self, rep):
         """The reply's MAC checks out over the bytes received (never a re-encoding)."""
         body = self.bodies.get(id(rep))
         mab = body[:-8] if body is not None else iso8583.mab(rep)
-        return mac.verify(algo, self.mak, mab, rep[64])
+        return mac.verify(self.algo, self.mak, mab, rep[64])

@@ -207,6 +207,8 @@ class Processor:
         for f in _ECHO.get(req["mti"], (11, 41, 42)):
             if f in req:
                 rep[f] = req[f]
+        if len(rep.get(60, "")) > 17:
+            rep[60] = rep[60][:17]  # a longer 60 (PAX: 20 digits) echoed as far as we send it
         if req["mti"] in _MACED:
             rep[12] = now.strftime("%H%M%S")
             rep[13] = now.strftime("%m%d")

@@ -1,0 +1,284 @@
+"""The center under storms and attackers (issue 11 items 10, 16, 21, 15): connection caps
+with one log line, idle connections closed, a listen backlog that takes a storm, published
+menus that stay published, management messages only from the terminal holding the current
+keys, and the per-terminal MAC algorithm the embedded host follows."""
+
+import json
+import logging
+import select
+import socket
+import time
+
+import pytest
+from pos import des
+from posterm.host.server import Host, start_in_thread
+from posterm.host.store import Store
+from test_host_support import MID, NOW, TID, Terminal
+
+
+def closed_soon(sock, timeout=2.0):
+    sock.settimeout(timeout)
+    try:
+        return sock.recv(1) == b""
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
+
+
+# -- item 10: caps, idle timeout, backlog -----------------------------------------------------
+def test_connections_over_the_caps_are_refused_with_one_log_line(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="posterm.host")
+    h = start_in_thread(str(tmp_path / "host.db"), max_connections=6, max_per_peer=3)
+    try:
+        held = [socket.create_connection(h.address, timeout=5) for _ in range(3)]
+        time.sleep(0.2)
+        extra = [socket.create_connection(h.address, timeout=5) for _ in range(20)]
+        assert all(closed_soon(s) for s in extra)  # over the per-peer cap: closed at once
+        for s in held:
+            assert not closed_soon(s, 0.05)  # the ones inside the cap are still served
+        lines = [r.getMessage() for r in caplog.records if "cap" in r.getMessage()]
+        assert len(lines) == 1 and "cap reached" in lines[0] and "127.0.0.1" in lines[0]
+        for s in held + extra:
+            s.close()
+        time.sleep(0.3)
+        assert Terminal(h.address).sign_in()[39] == "00"  # served again below the cap
+        lines = [r.getMessage() for r in caplog.records if "cap" in r.getMessage()]
+        assert len(lines) == 2 and "cleared" in lines[1] and "20 connection" in lines[1]
+    finally:
+        h.stop()
+
+
+def test_the_total_cap_counts_every_peer(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="posterm.host")
+    h = start_in_thread(str(tmp_path / "host.db"), max_connections=2, max_per_peer=100)
+    try:
+        held = [socket.create_connection(h.address, timeout=5) for _ in range(2)]
+        time.sleep(0.2)
+        with socket.create_connection(h.address, timeout=5) as s:
+            assert closed_soon(s)
+        assert any("2 connections open (cap 2)" in r.getMessage() for r in caplog.records)
+        for s in held:
+            s.close()
+    finally:
+        h.stop()
+
+
+def test_an_idle_connection_is_closed_after_the_idle_timeout(tmp_path):
+    h = start_in_thread(str(tmp_path / "host.db"), read_timeout=0.3)
+    try:
+        with socket.create_connection(h.address, timeout=5) as s:
+            started = time.monotonic()
+            assert closed_soon(s, 3)
+            assert 0.25 <= time.monotonic() - started < 2
+    finally:
+        h.stop()
+
+
+def test_the_listen_backlog_takes_a_storm_while_the_host_is_busy(tmp_path):
+    # While the host's loop is busy, the kernel completes handshakes only up to the listen
+    # backlog (the old 100 dropped the rest: 1-7 s retries in a 1,000-terminal storm).
+    h = start_in_thread(str(tmp_path / "host.db"))
+    try:
+        h.loop.call_soon_threadsafe(time.sleep, 2.0)  # the host is busy for 2 s
+        time.sleep(0.1)
+        socks = []
+        for _ in range(300):
+            s = socket.socket()
+            s.setblocking(False)
+            s.connect_ex(tuple(h.address))
+            socks.append(s)
+        deadline = time.monotonic() + 0.8
+        connected = set()
+        while time.monotonic() < deadline and len(connected) < len(socks):
+            _, writable, _ = select.select([], [s for s in socks if s not in connected], [], 0.1)
+            connected.update(
+                s for s in writable if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0
+            )
+        assert len(connected) == 300  # every handshake done at once, none waits for a retry
+        for s in socks:
+            s.close()
+    finally:
+        h.stop()
+
+
+def test_serve_help_documents_the_limits(capsys):
+    from posterm.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["host", "--help"])
+    out = capsys.readouterr().out
+    for flag in ("--max-connections", "--max-per-peer", "--idle-timeout", "--db-wait"):
+        assert flag in out
+    assert "closed at once" in out
+
+
+# -- item 16: published menus stay published --------------------------------------------------
+def test_a_published_menu_survives_the_embedded_host_restarting(tmp_path):
+    shipped = tmp_path / "menu.json"
+    shipped.write_text(json.dumps({"root": {"label": "出厂菜单"}}), encoding="utf-8")
+    db = str(tmp_path / "host.db")
+    start_in_thread(db, menu_path=str(shipped)).stop()
+    store = Store(db)
+    mine = json.dumps({"root": {"label": "我发布的菜单"}}, ensure_ascii=False)
+    store.publish_menu(mine)  # posterm host menus publish f.json
+    store.close()
+    shipped.write_text(json.dumps({"root": {"label": "新出厂菜单"}}), encoding="utf-8")
+    for _ in range(2):
+        start_in_thread(db, menu_path=str(shipped)).stop()
+    store = Store(db)
+    try:
+        assert store.current_menu()[1].decode() == mine
+        assert [m["source"] for m in store.list_menus()] == ["shipped", "published"]
+    finally:
+        store.close()
+
+
+def test_the_shipped_menu_still_updates_while_nobody_published(tmp_path):
+    shipped = tmp_path / "menu.json"
+    shipped.write_text(json.dumps({"root": {"label": "v1"}}), encoding="utf-8")
+    db = str(tmp_path / "host.db")
+    start_in_thread(db, menu_path=str(shipped)).stop()
+    shipped.write_text(json.dumps({"root": {"label": "v2"}}), encoding="utf-8")
+    start_in_thread(db, menu_path=str(shipped)).stop()
+    store = Store(db)
+    try:
+        assert store.current_menu()[0] == 2
+    finally:
+        store.close()
+
+
+# -- item 21: management only from the terminal with the current keys ------------------------
+@pytest.fixture
+def host(tmp_path):
+    h = start_in_thread(str(tmp_path / "host.db"), now=lambda: NOW)
+    yield h
+    h.stop()
+
+
+@pytest.fixture
+def store(host):
+    s = Store(host.host.db_path)
+    yield s
+    s.close()
+
+
+def management(t, mti, code, f48=None, trace=None, batch=None):
+    msg = {
+        "mti": mti,
+        11: trace or t.next_trace(),
+        41: t.tid,
+        42: t.mid,
+        60: "00" + (batch or t.batch) + code,
+    }
+    if f48 is not None:
+        msg[48] = f48
+    return t.send(msg)
+
+
+def test_an_attacker_without_keys_cannot_close_a_batch_or_settle(host, store):
+    victim = Terminal(host.address)
+    assert victim.sign_in()[39] == "00"
+    victim.trace = 40
+    assert victim.purchase(amount=100)[39] == "00"  # trace 41: the center trusts it
+    attacker = Terminal(host.address)  # knows TID and MID, not the keys
+    attacker.batch = victim.batch
+    for trace in ("000001", "000500", "999000"):  # not the victim's sequence
+        assert management(attacker, "0320", "207", "0001", trace=trace)[39] == "22"
+        assert management(attacker, "0500", "201", "0" * 62, trace=trace)[39] == "22"
+        assert management(attacker, "0320", "201", "01" + "0" * 40, trace=trace)[39] == "22"
+        assert management(attacker, "0820", "002", trace=trace)[39] == "22"
+    assert store.get_terminal(TID)["host_batch"] == "000001"  # the batch is still open
+    assert store.list_uploads(TID, "000001") == []
+    # the victim itself carries on with its own sequence
+    assert management(victim, "0500", "201", "0" * 62)[39] == "00"
+    assert management(victim, "0320", "207", "0001")[39] == "00"
+    assert store.get_terminal(TID)["host_batch"] == "000002"
+
+
+def test_an_attackers_own_sign_in_does_not_let_it_settle_the_victims_batch(host, store):
+    victim = Terminal(host.address)
+    assert victim.sign_in()[39] == "00"
+    victim.trace = 300
+    assert victim.purchase(amount=100)[39] == "00"
+    attacker = Terminal(host.address)
+    attacker.trace = 7000
+    assert attacker.sign_in()[39] == "00"  # allowed (it cannot read the keys) ...
+    assert management(attacker, "0320", "207", "0001")[39] == "22"  # ... but settles nothing
+    assert store.get_terminal(TID)["host_batch"] == "000001"
+
+
+def test_the_wrong_batch_is_answered_77(term_signed):
+    t = term_signed
+    assert management(t, "0500", "201", "0" * 62, batch="000009")[39] == "77"
+
+
+@pytest.fixture
+def term_signed(host):
+    t = Terminal(host.address)
+    assert t.sign_in()[39] == "00"
+    return t
+
+
+def test_a_terminal_that_never_signed_in_cannot_sign_out(host):
+    t = Terminal(host.address, tid="87654321", mid="898310048990002")
+    assert management(t, "0820", "002")[39] == "22"
+
+
+def test_management_on_the_connection_that_got_the_keys_is_accepted(host, store):
+    t = Terminal(host.address)
+    t.exchange({"mti": "0800", 11: "000001", 41: TID, 42: MID, 60: "00000001003"}, keep=True)
+    # far outside the trace sequence, but on the very connection that received the keys
+    msg = {"mti": "0820", 11: "500000", 41: TID, 42: MID, 60: "00000001002"}
+    assert t.exchange(msg, keep=True)[2][39] == "00"
+    t.close()
+
+
+def test_a_macd_management_message_is_accepted_outside_the_sequence(term_signed):
+    t = term_signed
+    msg = {"mti": "0820", 11: "600000", 41: TID, 42: MID, 60: "00" + t.batch + "002"}
+    assert t.send(t.signed(msg))[39] == "00"
+    bad = t.signed({"mti": "0820", 11: "600001", 41: TID, 42: MID, 60: "00" + t.batch + "002"})
+    bad[64] = bytes(8)
+    assert t.send(bad)[39] == "A0"
+
+
+# -- item 15: the embedded host follows the terminal's settings -------------------------------
+def test_the_embedded_host_follows_the_terminals_mac_algorithm(host, store):
+    assert host.follow_terminal(TID, mac_algo="x9.19")
+    assert store.get_terminal(TID)["mac_algo"] == "x9.19"
+    t = Terminal(host.address)
+    rep = t.send({"mti": "0800", 11: "000001", 41: TID, 42: MID, 60: "00000001003"})
+    f62 = rep[62]
+    t.pik, t.mak = des.decrypt(t.tmk, f62[0:16]), des.decrypt(t.tmk, f62[20:36])
+    assert des.kcv(t.mak) == f62[36:40]  # a double-length MAK for X9.19
+    t.algo = "x9.19"
+    rep = t.purchase(amount=100)
+    assert rep[39] == "00" and t.reply_mac_ok(rep)
+    assert not host.follow_terminal("99999999", mac_algo="x9.19")  # unknown: left alone
+
+
+def test_the_embedded_host_moves_to_the_terminals_port(host):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    old = tuple(host.address)
+    assert tuple(host.move_to(port)) == ("127.0.0.1", port)
+    assert Terminal(("127.0.0.1", port)).sign_in()[39] == "00"
+    with pytest.raises(OSError):
+        socket.create_connection(old, timeout=1).close()
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        with pytest.raises(OSError):
+            host.move_to(busy.getsockname()[1])
+    assert Terminal(("127.0.0.1", port)).sign_in()[39] == "00"  # still on the good port
+
+
+async def test_host_options_are_used(tmp_path):
+    h = Host(str(tmp_path / "h.db"), max_connections=5, max_per_peer=2, db_wait=0.5)
+    await h.start()
+    try:
+        assert (h.max_connections, h.max_per_peer, h.db_wait) == (5, 2, 0.5)
+    finally:
+        await h.stop()
