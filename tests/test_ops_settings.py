@@ -45,15 +45,17 @@ def _state(data):
         return json.loads(f.read())
 
 
-def test_passwords_on_disk_are_salted_sha256_never_clear(tmp_path):
+def test_passwords_on_disk_are_salted_pbkdf2_never_clear(tmp_path):
     keys(tmp_path, "MENU", "3", "4", "5", "123456", "ENTER", "654321", "ENTER", "654321", "ENTER")
     raw = open(os.path.join(paths.terminal_dir(str(tmp_path)), "state.json"), "rb").read()
     extra = json.loads(raw)["extra"]
     salt = extra["op_salt"]
     assert b"654321" not in raw.replace(salt.encode(), b"")
-    want = hashlib.sha256((salt + "00:654321").encode()).hexdigest()
-    assert extra["ops"]["00"] == want
-    assert extra["ops"]["01"] == hashlib.sha256((salt + "01:0000").encode()).hexdigest()
+    scheme, rounds, digest = extra["ops"]["00"].split("$")
+    assert scheme == "p1" and int(rounds) >= 100_000
+    want = hashlib.pbkdf2_hmac("sha256", b"00:654321", salt.encode(), int(rounds)).hex()
+    assert digest == want
+    assert extra["ops"]["01"] == "f"  # the factory 0000, as printed in the manual
 
 
 def test_operator_sign_in_goes_into_field_63_of_the_sign_in_sent_to_the_host(tmp_path):

@@ -153,9 +153,10 @@ class Journal:
     # RAM: only the record count and the last sequence number are kept; the records stay
     # in the file and entries() reads them when a flow needs them (void, refund, query,
     # reprint, settlement), so the heap does not grow with the batch.
-    def __init__(self, storage, name="journal.log"):
+    def __init__(self, storage, name="journal.log", vault=None):
         self.storage = storage
         self.name = name
+        self.vault = vault  # pos.vault.Vault: each record's PAN is kept sealed under it
         self.count = 0
         self._last_seq = 0
         self._end = 0  # the length of the file's good records
@@ -236,7 +237,7 @@ class Journal:
     def append(self, obj):
         # Write obj (durable when this returns) -> its sequence number. When the storage
         # fails: the file is cut back, obj stays pending and JournalWriteError is raised.
-        encode_record(0, obj)  # too large: refused before it is pending
+        encode_record(0, self._disk(obj))  # too large: refused before it is pending
         self.pending.append(obj)
         self.flush()
         return self._last_seq
@@ -249,7 +250,7 @@ class Journal:
         while self.pending:
             obj = self.pending[0]
             seq = self._last_seq + 1
-            data = encode_record(seq, obj)
+            data = encode_record(seq, self._disk(obj))
             why = ""
             try:
                 self.storage.append(self.name, data)
@@ -265,6 +266,18 @@ class Journal:
             done.append(self.pending.pop(0))
         self.error = ""
         return done
+
+    def _disk(self, obj):
+        # the record as the file keeps it: the PAN masked, and sealed under the vault
+        if self.vault is None:
+            return obj
+        return self.vault.seal_fields(obj, "pan")
+
+    def pan(self, e):
+        # the whole PAN of a record from entries() ("" when it cannot be opened)
+        if self.vault is None:
+            return e.get("pan", "")
+        return self.vault.pan(e, "pan")
 
     def _failed(self, why):
         # cut the file back to the last good record (now, or before the next write)

@@ -3,12 +3,27 @@
 #   00  supervisor 主管操作员       6-digit password, factory 123456 (manages operators,
 #                                   authorises voids/refunds, never transacts)
 #   01-98 operators 操作员          4-digit password, 01-05 shipped with 0000
-# Passwords are kept as sha256(salt + code + ":" + password), with a random
-# per-terminal salt, all inside state.extra (one atomic state file). The store
-# never saves by itself: callers change it, then call state.save() once.
+# All inside state.extra (one atomic state file), with a random per-terminal salt.
+# The store never saves by itself: callers change it, then call state.save() once.
 #
-# Wrong passwords: three in a row lock checks of that password for LOCK_SECONDS
-# (the count and the deadline are in state too, so a restart does not clear them).
+# A password is kept as a slow salted hash, tagged with its scheme and work factor so
+# that either interpreter can check what the other wrote:
+#   "p1$N$hex"  PBKDF2-HMAC-SHA256, N iterations (CPython: hashlib.pbkdf2_hmac)
+#   "s1$N$hex"  N rounds of SHA-256 over (previous digest + salt) after one over
+#               (salt + code + ":" + password) (a board: MicroPython has no pbkdf2)
+#   "f"         the factory password, not changed yet (the factory passwords are
+#               printed in the manual: hashing them hides nothing)
+#   64 hex      one round of SHA-256, as older versions stored it: it still checks,
+#               and is replaced by the slow hash at the next successful login.
+# A short password is never safe against someone who can read the file: a 4-digit
+# cashier code falls to any hash; the slow hash buys time for the 6- and 8-digit ones
+# and the data dir is its owner's only (0700/0600).
+#
+# Wrong passwords: three in a row lock checks of that password for LOCK_SECONDS of the
+# terminal's own running time: the lock counts down by the clock seen between checks
+# and ticks, each step at most _MAX_STEP seconds (a restart with another --date, or a
+# clock set forward, counts as one step; a clock set back counts nothing), and it is
+# kept in state, so neither a restart nor a changed date ends it.
 import hashlib
 import binascii
 from pos.compat import const
@@ -28,9 +43,15 @@ MAX_OPERATORS = const(40)  # cashiers (01-98) a terminal holds; the spec asks fo
 MAX_TRIES = const(3)
 LOCK_SECONDS = const(300)
 
-_OPS = "ops"  # extra key: {code: hash hex}
+_OPS = "ops"  # extra key: {code: stored hash (see above)}
 _SALT = "op_salt"
-_FAILS = "pw_fail"  # extra key: {code: [failures, locked_until_seconds]}
+_FAILS = "pw_fail"  # extra key: {code: [failures, lock_seconds_left, clock_seen_seconds]}
+_MAX_STEP = const(5)  # seconds one observation of the clock may count (ticks are ~1 s)
+_SAVE_EVERY = const(30)  # tick(): persist the count-down this often
+
+# work factors (stored with each hash, so they can change without a migration):
+PBKDF2_ROUNDS = const(100000)  # CPython: ~50 ms on this project's 2-vCPU EPYC VM
+SHA_ROUNDS = const(1000)  # a board: ~0.1 s estimated on a Pico (README: how it was sized)
 
 
 class OperatorError(ValueError):
@@ -77,22 +98,80 @@ def valid_operator_number(code):
 
 
 def _random_salt():
-    try:
-        import os
+    from pos.vault import random_bytes
 
-        return binascii.hexlify(os.urandom(16)).decode()
-    except (ImportError, AttributeError, OSError, NotImplementedError):
-        import random
+    return binascii.hexlify(random_bytes(16)).decode()
 
-        out = ""
-        for _ in range(4):
-            out += "%08x" % random.getrandbits(32)
-        return out
+
+def _hex(b):
+    return binascii.hexlify(b).decode()
+
+
+def _sha_rounds(salt, code, password, n):
+    s = salt.encode()
+    h = hashlib.sha256((salt + code + ":" + password).encode()).digest()
+    for _ in range(n):
+        h = hashlib.sha256(h + s).digest()
+    return _hex(h)
+
+
+def _pbkdf2(salt, code, password, n):
+    pw = (code + ":" + password).encode()
+    s = salt.encode()
+    f = getattr(hashlib, "pbkdf2_hmac", None)
+    if f is not None:
+        return _hex(f("sha256", pw, s, n))
+    # a board checking a hash a desktop made (slow, but it never locks anyone out)
+    key = pw if len(pw) <= 64 else hashlib.sha256(pw).digest()
+    key = key + bytes(64 - len(key))
+    ipad = bytes([b ^ 0x36 for b in key])
+    opad = bytes([b ^ 0x5C for b in key])
+
+    def hmac(m):
+        return hashlib.sha256(opad + hashlib.sha256(ipad + m).digest()).digest()
+
+    u = hmac(s + bytes((0, 0, 0, 1)))
+    acc = bytearray(u)
+    for _ in range(n - 1):
+        u = hmac(u)
+        for i in range(32):
+            acc[i] ^= u[i]
+    return _hex(bytes(acc))
 
 
 def _hash(salt, code, password):
+    # the stored form of a new password, in this interpreter's scheme
+    if getattr(hashlib, "pbkdf2_hmac", None) is not None:
+        return "p1$%d$%s" % (PBKDF2_ROUNDS, _pbkdf2(salt, code, password, PBKDF2_ROUNDS))
+    return "s1$%d$%s" % (SHA_ROUNDS, _sha_rounds(salt, code, password, SHA_ROUNDS))
+
+
+def _legacy(salt, code, password):
     h = hashlib.sha256((salt + code + ":" + password).encode())
-    return binascii.hexlify(h.digest()).decode()
+    return _hex(h.digest())
+
+
+def _factory(code):
+    for c, pw in FACTORY:
+        if c == code:
+            return pw
+    return None
+
+
+def _matches(stored, salt, code, password):
+    # -> True if password is the one stored (any scheme)
+    if stored == "f":
+        return password == _factory(code)
+    parts = stored.split("$")
+    if len(parts) == 3 and parts[0] in ("p1", "s1"):
+        try:
+            n = int(parts[1])
+        except ValueError:
+            return False
+        if parts[0] == "p1":
+            return _pbkdf2(salt, code, password, n) == parts[2]
+        return _sha_rounds(salt, code, password, n) == parts[2]
+    return stored == _legacy(salt, code, password)
 
 
 def ensure(state):
@@ -104,8 +183,8 @@ def ensure(state):
         return False
     salt = _random_salt()
     table = {}
-    for code, pw in FACTORY:
-        table[code] = _hash(salt, code, pw)
+    for code, _pw in FACTORY:
+        table[code] = "f"
     ex[_SALT] = salt
     ex[_OPS] = table
     return True
@@ -133,7 +212,15 @@ def check(state, code, password):
     h = table.get(code)
     if h is None or len(password) != password_length(code):
         return False
-    return h == _hash(state.extra[_SALT], code, password)
+    return _matches(h, state.extra[_SALT], code, password)
+
+
+def _upgrade(state, code, password):
+    # after a successful login: an old single-round hash becomes the slow one
+    table = _table(state)
+    h = table.get(code, "")
+    if h != "f" and "$" not in h:
+        table[code] = _hash(state.extra[_SALT], code, password)
 
 
 def _check_password_shape(code, password):
@@ -178,24 +265,52 @@ def remove(state, code):
 
 
 # -- wrong-password lockout ---------------------------------------------------
+def _count_down(rec, now_s):
+    # advance one lock's count-down to now_s -> seconds left
+    if len(rec) < 3:  # [n, locked_until] of an older version
+        left = rec[1] - now_s
+        rec[:] = [rec[0], left if left < LOCK_SECONDS else LOCK_SECONDS, now_s]
+    step = now_s - rec[2]
+    if step < 0:
+        step = 0  # the clock went back: that ends nothing
+    elif step > _MAX_STEP:
+        step = _MAX_STEP  # a restart, a new --date, a clock set forward: one step
+    rec[1] = rec[1] - step if rec[1] > step else 0
+    rec[2] = now_s
+    return rec[1]
+
+
 def locked_for(state, code, now_s):
-    # -> seconds left of this password's lockout (0: not locked)
+    # -> seconds left of this password's lockout (0: not locked). Counts the lock
+    # down to now_s (state.extra changes: the caller saves when convenient).
     f = state.extra.get(_FAILS) or {}
     rec = f.get(code)
     if not rec or rec[0] < MAX_TRIES:
         return 0
-    left = rec[1] - now_s
-    if left <= 0:
-        return 0
-    if left > LOCK_SECONDS:  # the clock went back: never lock longer than LOCK_SECONDS
-        rec[1] = now_s + LOCK_SECONDS
-        left = LOCK_SECONDS
-    return left
+    return _count_down(rec, now_s)
+
+
+def tick(state, now_s):
+    # The clock, about once a second: counts every lock down. -> True when state
+    # should be saved (a lock ended, or the count-down is worth keeping).
+    f = state.extra.get(_FAILS)
+    if not f:
+        return False
+    save = False
+    for code in f:
+        rec = f[code]
+        if rec[0] < MAX_TRIES or rec[1] <= 0:
+            continue
+        before = rec[1]
+        left = _count_down(rec, now_s)
+        if left == 0 or before // _SAVE_EVERY != left // _SAVE_EVERY:
+            save = True
+    return save
 
 
 def attempt(state, code, password, now_s):
     # One password try, with the lockout rule. -> (ok, tries_left, locked_seconds)
-    #   ok: the password matched (the failure count is cleared);
+    #   ok: the password matched (the failure count is cleared; an old hash upgraded);
     #   tries_left: wrong tries left before the lock (when not ok);
     #   locked_seconds: > 0 when the password is locked (now or still).
     # Changes state.extra; the caller saves state.
@@ -212,10 +327,11 @@ def attempt(state, code, password, now_s):
     if check(state, code, password):
         if code in fails:
             del fails[code]
+        _upgrade(state, code, password)
         return (True, MAX_TRIES, 0)
     n = (rec[0] if rec else 0) + 1
     if n >= MAX_TRIES:
-        fails[code] = [n, now_s + LOCK_SECONDS]
+        fails[code] = [n, LOCK_SECONDS, now_s]
         return (False, 0, LOCK_SECONDS)
-    fails[code] = [n, 0]
+    fails[code] = [n, 0, now_s]
     return (False, MAX_TRIES - n, 0)

@@ -73,14 +73,15 @@ def balance_flags(f48):
     return (f48[30], f48[61])
 
 
-def upload_record(e):
+def upload_record(e, pan_of=None):
     # 00 domestic / 01 foreign + trace 6 + PAN right-aligned in 20 + amount 12 = 40 digits
-    pan = e.get("pan", "")
+    # pan_of(e): the record's whole PAN (the journal keeps it sealed: Journal.pan)
+    pan = pan_of(e) if pan_of is not None else e.get("pan", "")
     flag = "01" if e.get("foreign") else "00"
     return flag + e.get("trace", "000000") + _z(pan, 20) + _z(e.get("amount", 0), 12)
 
 
-def upload_chunk(entries, k):
+def upload_chunk(entries, k, pan_of=None):
     # field 48 of the k-th 0320/201 (records 8k .. 8k+7 of the settled ones), or None
     # past the last: a terminal builds one at a time, so that the batch is not held in
     # RAM while it waits for the center
@@ -89,7 +90,7 @@ def upload_chunk(entries, k):
     first = k * RECORDS_PER_UPLOAD
     for e in settled_entries(entries):
         if first <= i < first + RECORDS_PER_UPLOAD:
-            part.append(upload_record(e))
+            part.append(upload_record(e, pan_of))
         i += 1
     if not part:
         return None

@@ -21,6 +21,7 @@ from pos import clock
 from pos.screen import PROFILES, DEFAULT_PROFILE, Frame
 from pos.state import State
 from pos.journal import Journal
+from pos.vault import Vault
 from pos.text import Strings
 from pos.compat import json, IS_MICROPYTHON
 
@@ -38,8 +39,9 @@ class Terminal:
         self.paper_cells = RECEIPT_WIDTHS.get(paper, 32)
         self.now = now or (2026, 1, 1, 0, 0, 0)
         defaults = json.loads(resources.read("params.json") or b"{}")
-        self.state = State(storage, defaults)
-        self.journal = Journal(storage)
+        self.vault = Vault(storage)  # the PAN at rest: sealed under the terminal's own key
+        self.state = State(storage, defaults, self.vault)
+        self.journal = Journal(storage, vault=self.vault)
         self.strings = Strings(resources, self.state.params.get("lang", "zh"))
         self.printer_ok = True
         self.link_address = ""  # what the driver connects to, for the settings screen
@@ -163,6 +165,11 @@ class Terminal:
             self._deadline = clock.to_seconds(self.now) + req[2]
 
     def _on_tick(self):
+        if self.state.extra.get("pw_fail"):  # a password lock counts down while it runs
+            from pos import operators
+
+            if operators.tick(self.state, clock.to_seconds(self.now)):
+                self.state.save()
         if self._sending is not None:
             from pos import ui
 

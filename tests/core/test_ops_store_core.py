@@ -1,7 +1,9 @@
 # The operator store (pos.operators) and the password prompts (pos.flows.auth):
 # factory passwords, hashing with a per-terminal salt, add/remove rules, the
 # three-wrong-tries lockout, and require_supervisor / require_admin driven by keys.
-from mptest import eq, true, contains, raises
+import binascii
+import hashlib
+from mptest import eq, true, contains, raises, on_micropython
 from rig import Rig
 from pos import operators as ops
 from pos.flows import auth
@@ -27,15 +29,50 @@ def test_factory_operators_and_passwords():
 def test_passwords_are_stored_hashed_with_a_per_terminal_salt():
     a = _state()
     b = _state()
-    ops.ensure(a)
-    ops.ensure(b)
-    a.save()
+    for st in (a, b):
+        ops.ensure(st)
+        eq(st.extra["ops"]["00"], "f", "a factory password is marked, not hashed")
+        ops.set_password(st, "00", "654321")
+        st.save()
     raw = a.storage.read("state.json")
-    true(b"123456" not in raw.replace(a.extra["op_salt"].encode(), b""), "no clear password")
-    ne_salt = a.extra["op_salt"] != b.extra["op_salt"]
-    true(ne_salt, "salts differ between terminals")
+    true(b"654321" not in raw, "no clear password")
+    true(a.extra["op_salt"] != b.extra["op_salt"], "salts differ between terminals")
     true(a.extra["ops"]["00"] != b.extra["ops"]["00"], "same password, different hashes")
-    eq(len(a.extra["ops"]["00"]), 64)
+    scheme, rounds, digest = a.extra["ops"]["00"].split("$")
+    if on_micropython():
+        eq((scheme, int(rounds)), ("s1", ops.SHA_ROUNDS), "a board: counted SHA-256 rounds")
+    else:
+        eq((scheme, int(rounds)), ("p1", ops.PBKDF2_ROUNDS), "CPython: PBKDF2-HMAC-SHA256")
+    eq(len(digest), 64)
+    true(ops.check(a, "00", "654321") and not ops.check(a, "00", "123456"))
+
+
+def test_hashes_either_interpreter_wrote_check_on_both():
+    # fixed vectors (salt "00"*16, operator 00, password 123456): a state file made on
+    # a desktop works on a board and the other way round
+    st = _state()
+    ops.ensure(st)
+    st.extra["op_salt"] = "00" * 16
+    s1 = "s1$3$5206904968fa00ffe305dfda93aacedbbee975301f1d85bb9b1751b5b742e9b2"
+    p1 = "p1$2$f2933330b3798184a64108b1674e6d5ec1aae691f388ee449bf651743974b918"
+    for stored in (s1, p1):
+        st.extra["ops"]["00"] = stored
+        true(ops.check(st, "00", "123456"), stored[:2])
+        true(not ops.check(st, "00", "123457"), stored[:2])
+
+
+def test_an_old_single_round_hash_still_checks_and_is_upgraded_at_login():
+    st = _state()
+    ops.ensure(st)
+    salt = st.extra["op_salt"]
+    old = binascii.hexlify(hashlib.sha256((salt + "01:4321").encode()).digest()).decode()
+    st.extra["ops"]["01"] = old  # as an older version stored it
+    true(not ops.check(st, "01", "0000"))
+    eq(ops.attempt(st, "01", "4321", 10), (True, 3, 0), "a cashier in the field can log in")
+    true("$" in st.extra["ops"]["01"], "upgraded to the slow hash")
+    true(ops.check(st, "01", "4321"))
+    eq(ops.attempt(st, "01", "1111", 11)[0], False)
+    true("$" in st.extra["ops"]["01"], "a wrong password changes nothing")
 
 
 def test_the_store_survives_a_restart():
@@ -93,16 +130,34 @@ def test_remove_refuses_the_supervisor_the_manager_and_the_current_operator():
     eq(ops.cashiers(st), ["01", "02", "04", "05"])
 
 
+def _ticks(st, start, stop):
+    for now in range(start, stop + 1):
+        ops.tick(st, now)
+
+
 def test_three_wrong_tries_lock_the_password_for_five_minutes():
     st = _state()
     eq(ops.attempt(st, "00", "000000", 1000), (False, 2, 0))
     eq(ops.attempt(st, "00", "000001", 1001), (False, 1, 0))
     eq(ops.attempt(st, "00", "000002", 1002), (False, 0, 300))
+    _ticks(st, 1003, 1100)
     ok, _, left = ops.attempt(st, "00", "123456", 1100)
     true(not ok, "the right password is refused while locked")
     eq(left, 202)
     eq(ops.locked_for(st, "01", 1100), 0, "other passwords are not locked")
+    _ticks(st, 1101, 1302)
     eq(ops.attempt(st, "00", "123456", 1302), (True, 3, 0))
+
+
+def test_a_clock_moved_forward_or_a_restart_does_not_end_the_lock():
+    st = _state()
+    for i in range(3):
+        ops.attempt(st, "00", "00000" + str(i), 1000 + i)
+    st.save()
+    again = State(st.storage, {})  # a restart, with the date a day later
+    left = ops.locked_for(again, "00", 1002 + 86400)
+    true(295 <= left < 300, "a jump counts as one step, got %d" % left)
+    eq(ops.attempt(again, "00", "123456", 1002 + 86401)[0], False)
 
 
 def test_a_right_password_clears_the_failure_count():
@@ -159,13 +214,17 @@ def test_require_supervisor_says_wrong_then_locks_after_three_tries():
     contains(r.screen_flat(), "错误3次,已锁定5分钟")
     r.press("ENTER")
     eq(box.value, False)
-    # locked for a while even with the right password, and after a restart
-    r2 = Rig(storage=r.storage, now=(2026, 11, 23, 9, 2, 0))
+    # locked even with the right password, after a restart, and with the date a day on
+    r2 = Rig(storage=r.storage, now=(2026, 11, 24, 9, 2, 0))
     box = _run(r2, auth.require_supervisor(r2.t, "撤销"))
     contains(r2.screen_flat(), "已锁定")
     r2.press("ENTER")
     eq(box.value, False)
-    r3 = Rig(storage=r.storage, now=(2026, 11, 23, 9, 6, 0))
+    # five minutes of the terminal's running time (ticks) end it
+    for m in range(3, 9):
+        for sec in range(60):
+            r2.tick((2026, 11, 24, 9, m, sec))
+    r3 = Rig(storage=r.storage, now=(2026, 11, 24, 9, 9, 0))
     box = _run(r3, auth.require_supervisor(r3.t, "撤销"))
     r3.press("123456", "ENTER")
     eq(box.value, True)

@@ -126,7 +126,8 @@ def test_unanswered_reversal_is_retried_one_try_per_transaction_then_kept_in_the
     eq(len(kept), 1, "the unconfirmed reversal stays in the journal")
     eq(kept[0]["trace"], first[11])
     eq(kept[0]["amount"], 10000)
-    eq(kept[0]["pan"], PAN)
+    eq(kept[0]["pan"], "621214*********0012", "masked at rest")
+    eq(r.t.journal.pan(kept[0]), PAN, "the whole PAN sealed for settlement")
     r.press("ENTER")  # the operator has seen it: the purchase goes ahead
     eq(c.requests[-1]["mti"], "0200")
 
@@ -302,7 +303,7 @@ def test_a_swipe_sends_the_tracks_and_no_pan():
     eq(q[60][11:13], "20", "60.4 magstripe reader, 60.5 no IC condition")
     eq(pinblock.decrypt_pin(fakecenter.PIK, q[52], PAN), "123456", "PIN block on the track's PAN")
     e = r.t.journal.entries()[-1]
-    eq(e["pan"], PAN)
+    eq(r.t.journal.pan(e), PAN)
     eq(e["entry"], "02")
 
 

@@ -77,7 +77,7 @@ def _upload(t, title, job):
         while True:
             # one message's records at a time, read from the journal (the batch is not
             # held in RAM while the terminal waits for the center)
-            f48 = settlement.upload_chunk(t.journal.entries(), k)
+            f48 = settlement.upload_chunk(t.journal.entries(), k, t.journal.pan)
             if f48 is None:
                 break
             k += 1

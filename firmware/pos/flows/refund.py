@@ -57,6 +57,6 @@ def _refundable(t, rrn, pan):
             orig = e
         elif e.get("type") == "refund" and e.get("orig_rrn") == rrn:
             done += e.get("amount", 0)
-    if orig is None or orig.get("pan") != pan:
+    if orig is None or t.journal.pan(orig) != pan:
         return None
     return orig.get("amount", 0) - done

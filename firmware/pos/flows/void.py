@@ -35,7 +35,7 @@ def void_of(t, title, orig_kind, kind, cond, tx_type):
     card = yield from ui.read_card(t, title, amount)
     if card is None:
         return None
-    ok = yield from txn.check_card(t, title, card, orig.get("pan", ""))
+    ok = yield from txn.check_card(t, title, card, t.journal.pan(orig))
     if not ok:
         return None
     pan, exp, entry = card[0], card[1], card[2]

@@ -1,0 +1,70 @@
+# Card numbers at rest (pos.vault): the journal and the pending reversal keep the PAN
+# sealed under the terminal's own key and show it masked 6+4; the flows that need the
+# whole number (void, refund, the batch upload) still get it.
+from mptest import eq, true
+from pos.journal import Journal
+from pos.storage import MemoryStorage
+from pos.vault import Vault, KEY_FILE
+import txhelp
+
+PAN = txhelp.PAN
+
+
+def _no_pan_in(s, what):
+    for name in s.names():
+        data = s.read(name)
+        true(PAN.encode() not in data, "%s: the PAN in clear in %s" % (what, name))
+        true(PAN[6:15].encode() not in data, "%s: the middle digits in %s" % (what, name))
+
+
+def test_the_journal_and_the_reversal_keep_no_card_number_in_clear():
+    r = txhelp.rig()
+    txhelp.buy(r, "1000")
+    r.center.then("timeout")
+    r.press("MENU", "1", "2", "2000", "ENTER", "CARD=" + PAN, "123456", "ENTER", "CANCEL")
+    true(r.storage.read("reversal.json") is not None, "a pending reversal")
+    _no_pan_in(r.storage, "after a purchase and a timeout")
+    e = r.t.journal.entries()[0]
+    eq(e["pan"], "621214*********0012", "masked 6+4 in the record")
+    eq(r.t.journal.pan(e), PAN)
+    eq(r.t.state.reversal()["2"], PAN, "the reversal names the whole card to the center")
+    eq(len(r.storage.read(KEY_FILE)), 16)
+    # the reversal goes out with the whole PAN, the void checks the card
+    txhelp.buy(r, "500")
+    eq(r.center.last("0400")[2], PAN)
+    trace = r.t.journal.entries()[0]["trace"]
+    txhelp.void(r, trace)
+    eq(r.t.journal.entries()[-1]["type"], "void")
+    _no_pan_in(r.storage, "after a void")
+
+
+def test_each_terminal_seals_under_its_own_key():
+    a = Vault(MemoryStorage())
+    b = Vault(MemoryStorage())
+    sa = a.seal(PAN)
+    true(sa != b.seal(PAN) and sa != a.seal(PAN), "random IV, own key")
+    eq(a.open(sa), PAN)
+    eq(b.open(sa), "", "another terminal's key does not open it")
+    bad = sa[:20] + ("0" if sa[20] != "0" else "1") + sa[21:]
+    eq(a.open(bad), "", "a damaged seal gives no number, never a wrong one")
+    eq(a.open("zz"), "")
+
+
+def test_the_key_is_made_once_and_kept_with_a_copy():
+    s = MemoryStorage()
+    sealed = Vault(s).seal("6212140000000000")
+    key = s.read(KEY_FILE)
+    eq(s.read(KEY_FILE + ".bak"), key)
+    eq(Vault(s).open(sealed), "6212140000000000", "after a restart")
+    s.files[KEY_FILE] = b"short"
+    eq(Vault(s).open(sealed), "6212140000000000", "the copy is used when the key is damaged")
+
+
+def test_a_journal_written_before_sealing_still_gives_its_pans():
+    s = MemoryStorage()
+    Journal(s).append({"type": "purchase", "trace": "000001", "pan": PAN, "amount": 1})
+    j = Journal(s, vault=Vault(s))
+    eq(j.pan(j.entries()[0]), PAN)
+    j.append({"type": "purchase", "trace": "000002", "pan": PAN, "amount": 2})
+    eq([j.pan(e) for e in j.entries()], [PAN, PAN])
+    eq(j.entries()[1]["pan"], "621214*********0012")
