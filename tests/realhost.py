@@ -1,0 +1,361 @@
+"""A test double of a real CUP acquirer host, for the terminal's flows over loopback.
+
+It shares nothing with the project: frames are built and parsed by hand here (not with
+pos.iso8583 / pos.cupspec), DES is `cryptography`'s, the MAC is computed over the bytes as
+sent and checked over the bytes as received. It answers the way real hosts do, in the
+variants the terminal must accept (issue 12, reference §11), chosen per host:
+
+    gbk63     approvals carry 63 = "CUP" + the issuer's and acquirer's names in GBK
+    foreign   63.1 = "VIS" (a foreign card)
+    fpad      F as the pad nibble of the odd-length fields it sends (2, 32, 60)
+    long60    field 60 of 19 digits in every financial reply
+    balances  54 with two entries (ledger 01, then available 02)
+    need      the processing requirement (low nibble of header byte 3) of every approval
+    layout    {60.3: length of field 62}: 001 -> 24, 003 -> 40 or 44, 004 -> 56 or 60
+    menu      the answer to our private menu download 0800/930 (12 on a real host)
+    params    field 62 of a CUP parameter download 0800/360 (None: answered 12)
+    upload    the answer to every 0320 (batch upload): 00, or 25 as some hosts do
+    unbalanced  the 0510 says the totals differ (so the terminal uploads its batch)
+
+What it saw is kept in `requests` (MTI, fields, raw body) and `reversals`.
+"""
+
+import os
+import socket
+import struct
+import threading
+import warnings
+
+from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+from cryptography.hazmat.primitives.ciphers import Cipher, modes
+
+TMK = bytes.fromhex("11111111111111112222222222222222")
+ICBC = "中国工商银行".encode("gbk")
+ACQ = "银联商务".encode("gbk")
+
+# field -> (kind, length type, max): kind "n" BCD digits (right-aligned when fixed and
+# odd, except "nl" left-aligned), "z" track (BCD, D separator), "a" characters (bytes),
+# "b" binary; length type 0 fixed, 2 one BCD byte, 3 two BCD bytes
+FORMATS = {
+    2: ("n", 2, 19), 3: ("n", 0, 6), 4: ("n", 0, 12), 11: ("n", 0, 6), 12: ("n", 0, 6),
+    13: ("n", 0, 4), 14: ("n", 0, 4), 15: ("n", 0, 4), 22: ("nl", 0, 3), 23: ("n", 0, 3),
+    25: ("n", 0, 2), 26: ("n", 0, 2), 32: ("n", 2, 11), 35: ("z", 2, 37), 36: ("z", 3, 104),
+    37: ("a", 0, 12), 38: ("a", 0, 6), 39: ("a", 0, 2), 41: ("a", 0, 8), 42: ("a", 0, 15),
+    44: ("a", 2, 25), 48: ("n", 3, 322), 49: ("a", 0, 3), 52: ("b", 0, 8), 53: ("n", 0, 16),
+    54: ("a", 3, 40), 55: ("b", 3, 255), 60: ("n", 3, 999), 61: ("n", 3, 29),
+    62: ("b", 3, 512), 63: ("a", 3, 163), 64: ("b", 0, 8),
+}  # fmt: skip
+
+
+# -- DES (cryptography) ---------------------------------------------------------------------
+def _des(key, data, decrypt=False):
+    full = key * 3 if len(key) == 8 else key + key[:8]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cipher = Cipher(TripleDES(full), modes.ECB())
+    ctx = cipher.decryptor() if decrypt else cipher.encryptor()
+    return ctx.update(data) + ctx.finalize()
+
+
+def kcv(key):
+    return _des(key, bytes(8))[:4]
+
+
+def ecb_mac(mak, mab):
+    # the CUP "ECB" MAC (reference §4.4), from its description
+    mab = mab + bytes(-len(mab) % 8)
+    r = bytearray(8)
+    for i, c in enumerate(mab):
+        r[i % 8] ^= c
+    h = r.hex().upper().encode()
+    e1 = _des(mak, h[:8])
+    t = bytes(a ^ b for a, b in zip(e1, h[8:], strict=True))
+    return _des(mak, t)[:4].hex().upper().encode()
+
+
+def tdb_span(raw):
+    end = len(raw) - 1
+    return end - 8, end
+
+
+def decrypt_track(tdk, nibbles):
+    # CUP track encryption undone: the 8 bytes before the last byte of the packed track
+    raw = bytearray.fromhex(nibbles + ("0" if len(nibbles) % 2 else ""))
+    a, b = tdb_span(raw)
+    if a >= 0:
+        raw[a:b] = _des(tdk, bytes(raw[a:b]), decrypt=True)
+    return raw.hex().upper()[: len(nibbles)]
+
+
+def pin_of(pik, block, pan):
+    clear = _des(pik, block, decrypt=True)
+    pan_block = bytes.fromhex("0000" + pan[-13:-1])
+    x = bytes(a ^ b for a, b in zip(clear, pan_block, strict=True)).hex().upper()
+    return x[2 : 2 + int(x[1], 16)]
+
+
+# -- frames, by hand ----------------------------------------------------------------------------
+def _bcd_len(n, size):
+    s = f"{n:0{2 * size}d}"
+    return bytes.fromhex(s)
+
+
+def pack_field(f, value, pad="0"):
+    kind, lt, _mx = FORMATS[f]
+    if kind in ("n", "nl", "z"):
+        digits = value.replace("=", "D")
+        n = len(digits)
+        if n % 2:
+            digits = ("0" + digits) if (kind == "n" and lt == 0) else digits + pad
+        data = bytes.fromhex(digits)
+    else:
+        data = value
+        n = len(data)
+    if lt == 0:
+        return data
+    return _bcd_len(n, 1 if lt == 2 else 2) + data
+
+
+def build(mti, fields, fpad=()):
+    """MTI + bitmap + fields (n/z values are digit strings, a/b values bytes); the fields in
+    `fpad` get F as the pad nibble. Field 64, when present, is left as given."""
+    bitmap = 0
+    for f in fields:
+        bitmap |= 1 << (64 - f)
+    out = bytes.fromhex(mti) + bitmap.to_bytes(8, "big")
+    for f in sorted(fields):
+        out += pack_field(f, fields[f], "F" if f in fpad else "0")
+    return out
+
+
+def parse(body):
+    """-> (mti, {field: value}): n/z as str (track "D" as "=", other nibbles as hex), a and b
+    as bytes."""
+    mti = body[0:2].hex()
+    bitmap = int.from_bytes(body[2:10], "big")
+    pos = 10
+    out = {}
+    for f in range(2, 65):
+        if not bitmap & (1 << (64 - f)):
+            continue
+        kind, lt, mx = FORMATS[f]
+        if lt:
+            n = int(body[pos : pos + (1 if lt == 2 else 2)].hex())
+            pos += 1 if lt == 2 else 2
+        else:
+            n = mx
+        if kind in ("n", "nl", "z"):
+            size = (n + 1) // 2
+            hexs = body[pos : pos + size].hex().upper()
+            if n % 2 and kind == "n" and lt == 0:
+                hexs = hexs[1:]
+            value = hexs[:n]
+            if kind == "z":
+                value = value.replace("D", "=")
+        else:
+            size = n
+            value = bytes(body[pos : pos + size])
+        out[f] = value
+        pos += size
+    if pos != len(body):
+        raise ValueError(f"{len(body) - pos} bytes after the last field")
+    return mti, out
+
+
+def frame(tpdu, header, body):
+    return struct.pack(">H", 11 + len(body)) + tpdu + header + body
+
+
+# -- the host ------------------------------------------------------------------------------------
+class RealHost:
+    def __init__(self, **variant):
+        self.v = {
+            "gbk63": False, "foreign": False, "fpad": False, "long60": False,
+            "balances": False, "need": 0, "layout": {}, "menu": "12", "params": None,
+            "upload": "00", "unbalanced": False,
+        }  # fmt: skip
+        self.v.update(variant)
+        self.keys = {}
+        self.requests = []
+        self.reversals = []
+        self.approved = []
+        self.problems = []  # what the terminal sent wrong (a MAC, a PIN, a track)
+        self.rrn = 0
+        self._srv = socket.create_server(("127.0.0.1", 0))
+        self.address = self._srv.getsockname()
+        self._stop = False
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    @property
+    def hostport(self):
+        return f"{self.address[0]}:{self.address[1]}"
+
+    def close(self):
+        self._stop = True
+        try:
+            socket.create_connection(self.address, timeout=1).close()
+        except OSError:
+            pass
+        self._srv.close()
+        self._thread.join(timeout=5)
+
+    def _serve(self):
+        while not self._stop:
+            try:
+                conn, _ = self._srv.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(5)
+                try:
+                    head = self._read(conn, 2)
+                    if head is None:
+                        continue
+                    data = self._read(conn, struct.unpack(">H", head)[0])
+                    if data is None:
+                        continue
+                    reply = self.answer(data)
+                    if reply is not None:
+                        conn.sendall(reply)
+                except Exception as e:  # a test double: say it, do not hang the terminal
+                    self.problems.append(f"host error: {e!r}")
+
+    @staticmethod
+    def _read(conn, n):
+        buf = b""
+        while len(buf) < n:
+            chunk = conn.recv(n - len(buf))
+            if not chunk:
+                return None
+            buf += chunk
+        return buf
+
+    # -- answering ------------------------------------------------------------------------
+    def answer(self, data):
+        tpdu, header, body = data[0:5], data[5:11], data[11:]
+        mti, req = parse(body)
+        self.requests.append((mti, req, body))
+        rep = {f: req[f] for f in (3, 4, 11, 25, 41, 42, 49) if f in req}
+        rmti = f"{int(mti) + 10:04d}"
+        net = req.get(60, "")[8:11]
+        need = 0
+        maced = mti in ("0100", "0200", "0220", "0400")
+        code = "00"
+        if maced:
+            code = self._check(body, req)
+        if mti == "0800" and net == "360":
+            code = "12" if self.v["params"] is None else "00"
+            if code == "00":
+                rep[62] = self.v["params"]
+        elif mti == "0800" and net == "930":
+            code = self.v["menu"]
+        elif mti == "0800":
+            rep.update(self._sign_in(req, net))
+        elif mti in ("0100", "0200", "0220") and code == "00":
+            rep.update(self._approve(req))
+            need = self.v["need"]
+        elif mti == "0400" and code == "00":
+            self.reversals.append(req)
+            rep[60] = req.get(60, "")
+        elif mti == "0500":
+            rep.update(self._settle(req))
+        elif mti == "0320":
+            code = self.v["upload"]
+            rep[60] = req.get(60, "")
+        elif mti == "0820":
+            rep[60] = req.get(60, "")
+        rep[39] = code.encode()
+        tid = req.get(41, b"").decode()
+        mak = self.keys.get(tid, {}).get("mak")
+        fpad = (2, 32, 60) if self.v["fpad"] else ()
+        if maced and code != "A0" and mak:
+            rep[64] = bytes(8)
+            out = bytearray(build(rmti, rep, fpad))
+            out[-8:] = ecb_mac(mak, bytes(out[:-8]))  # over the bytes as sent
+            out = bytes(out)
+        else:
+            out = build(rmti, rep, fpad)
+        hd = header[:2] + bytes(((header[2] & 0xF0) | need,)) + header[3:]
+        return frame(tpdu[0:1] + tpdu[3:5] + tpdu[1:3], hd, out)
+
+    def _check(self, body, req):
+        tid = req.get(41, b"").decode()
+        k = self.keys.get(tid)
+        if k is None or 64 not in req or ecb_mac(k["mak"], body[:-8]) != req[64]:
+            self.problems.append(f"request MAC does not verify ({tid})")
+            return "A0"
+        return "00"
+
+    def _pan(self, req):
+        tid = req.get(41, b"").decode()
+        if 2 in req:
+            return req[2]
+        track = req.get(35, "")
+        if req.get(53, "000")[2] == "1":
+            track = decrypt_track(self.keys[tid]["tdk"], track.replace("=", "D"))
+            track = track.replace("D", "=")
+        pan = track.split("=")[0]
+        if not pan.isdigit():
+            self.problems.append(f"unreadable track {track!r}")
+        return pan
+
+    def _sign_in(self, req, net):
+        tid = req[41].decode()
+        n = self.v["layout"].get(net) or {"001": 24, "003": 40, "004": 60}.get(net, 40)
+        pik = os.urandom(8 if n == 24 else 16)
+        mak = os.urandom(8)
+        tdk = os.urandom(16) if n in (56, 60) else None
+        if n == 24:
+            f62 = _des(TMK, pik) + kcv(pik) + _des(TMK, mak) + kcv(mak)
+        else:
+            f62 = _des(TMK, pik) + kcv(pik) + _des(TMK, mak) + bytes(8) + kcv(mak)
+            if n == 44:
+                f62 += b"\x00\x00\x00\x00"
+            elif n == 56:
+                f62 += _des(TMK, tdk)
+            elif n == 60:
+                f62 += _des(TMK, tdk) + kcv(tdk)
+        self.keys[tid] = {"pik": pik, "mak": mak, "tdk": tdk, "layout": n}
+        self.rrn += 1
+        return {
+            12: "093000", 13: "1123", 32: "48020000", 37: f"{self.rrn:012d}".encode(),
+            60: "00" + req.get(60, "00000001")[2:8] + net, 62: f62,
+        }  # fmt: skip
+
+    def _approve(self, req):
+        tid = req[41].decode()
+        pan = self._pan(req)
+        if 52 in req:
+            pin = pin_of(self.keys[tid]["pik"], req[52], pan)
+            if pin != "123456":
+                self.problems.append(f"PIN block gives {pin!r}")
+        self.rrn += 1
+        out = {
+            2: pan, 12: "100000", 13: "1123", 15: "1123", 32: "48020000000",
+            37: f"{self.rrn:012d}".encode(), 38: b"A1B2C3",
+            44: b"01020000   48020000   ", 60: req.get(60, ""),
+        }  # fmt: skip
+        if self.v["long60"]:
+            out[60] = (req.get(60, "") + "0" * 19)[:19]
+        if self.v["gbk63"]:
+            out[63] = b"CUP" + ICBC + b" " * (20 - len(ICBC)) + ACQ + b" " * (20 - len(ACQ))
+        elif self.v["foreign"]:
+            out[63] = b"VIS"
+        if req.get(3) == "310000":
+            entries = b"1001156C000000888888"
+            if self.v["balances"]:
+                entries += b"1002156C000000666666"
+            out[54] = entries
+        elif req.get(3) in ("000000", "030000"):
+            self.approved.append((req.get(11), int(req.get(4, "0"))))
+        return out
+
+    def _settle(self, req):
+        f48 = req.get(48, "0" * 62)
+        flag = "2" if self.v["unbalanced"] else "1"
+        self.rrn += 1
+        return {
+            15: "1123", 37: f"{self.rrn:012d}".encode(), 60: req.get(60, ""),
+            48: f48[0:30] + flag + f48[31:61] + "1",
+        }  # fmt: skip

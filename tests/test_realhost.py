@@ -1,0 +1,186 @@
+"""The terminal's flows against a real host's answers (tests/realhost.py: frames by hand,
+DES by `cryptography`), over loopback: no approval is ever reversed, sign-in always
+completes, settlement always ends, in every variant real hosts send (issue 12)."""
+
+import pytest
+
+from pos.keys import parse_token
+from posterm.driver import Driver
+
+import realhost
+
+PAN = "6212142000000000012"
+DATE = (2026, 11, 23, 9, 0, 0)
+
+
+class Term:
+    def __init__(self, tmp_path, host, layout="003"):
+        self.d = Driver(str(tmp_path / "term"), host=host.hostport, date=DATE)
+        self.frames = []
+        self.receipts = []
+        self.d.frame_listeners.append(lambda f: self.frames.append("".join(
+            line.strip() for line in f.text())))
+        self.d.print_listeners.append(lambda lines: self.receipts.append(
+            "\n".join(self.d.receipt_text(lines))))
+        self.t = self.d.terminal
+        self.t.state.params["key_layout"] = layout
+        self.t.state.params["timeout"] = 5
+        self.d.start()
+
+    def press(self, *tokens):
+        for tok in tokens:
+            for ev in parse_token(tok):
+                self.d.feed(ev)
+        return self
+
+    def screen(self):
+        return self.frames[-1] if self.frames else ""
+
+    def seen(self, text, since=0):
+        return any(text in f for f in self.frames[since:])
+
+    def auto_sign_in(self):
+        m = len(self.frames)
+        self.press("MENU", "1", "1", "ENTER")
+        assert self.seen("应答码:00", m) and "签到成功!" in self.screen(), self.frames[m:]
+        assert self.t.signed_in_today()
+        return self.press("CANCEL")
+
+    def buy(self, amount="10000"):
+        self.press("MENU", "1", "2", amount, "ENTER", "CARD=" + PAN, "123456", "ENTER")
+        return self
+
+    def close(self):
+        self.d.close()
+
+
+@pytest.fixture
+def run(tmp_path):
+    made = []
+
+    def start(ask="003", **variant):
+        host = realhost.RealHost(**variant)
+        term = Term(tmp_path / str(len(made)), host, ask)
+        made.append((term, host))
+        return term, host
+
+    yield start
+    for term, host in made:
+        term.close()
+        host.close()
+
+
+def _approved_and_kept(term, host, n=1):
+    entries = [e for e in term.t.journal.entries() if e.get("type") == "purchase"]
+    assert len(entries) == n
+    assert term.t.state.reversal() is None, "an approval is never left to be reversed"
+    assert not host.reversals
+    assert not host.problems, host.problems
+
+
+@pytest.mark.parametrize(
+    "layout, n62",
+    [("001", 24), ("003", 40), ("003", 44), ("004", 56), ("004", 60)],
+)
+def test_sign_in_completes_in_every_key_layout_and_the_keys_work(run, layout, n62):
+    term, host = run(layout, layout={layout: n62})
+    term.auto_sign_in()
+    assert term.seen("本中心无菜单更新"), "the host has no menu download: said, and on"
+    signin = [r for r in host.requests if r[0] == "0800" and r[1][60][8:11] == layout]
+    assert len(signin) == 1, "60.3 asks for the configured layout"
+    term.buy()
+    assert term.seen("请撕下商户存根")
+    req = [r[1] for r in host.requests if r[0] == "0200"][-1]
+    assert 2 not in req and 35 in req, "a swipe sends its track"
+    tdk = n62 in (56, 60)
+    assert req[53][:3] == ("20" if n62 == 24 else "26") + ("1" if tdk else "0")
+    if tdk:
+        assert not req[35].startswith(PAN + "="), "the track goes encrypted under the TDK"
+    _approved_and_kept(term, host)
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        {"gbk63": True},
+        {"fpad": True},
+        {"long60": True},
+        {"gbk63": True, "fpad": True, "long60": True, "balances": True},
+    ],
+    ids=["gbk63", "fpad", "long60", "all"],
+)
+def test_approvals_in_every_variant_are_never_reversed(run, variant):
+    term, host = run(**variant)
+    term.auto_sign_in()
+    term.buy()
+    assert term.seen("请撕下商户存根"), term.frames[-4:]
+    if variant.get("gbk63"):
+        assert "发卡行:中国工商银行" in term.receipts[0]
+        assert "收单行:银联商务" in term.receipts[0]
+    term.press("ENTER", "CANCEL")
+    term.buy("2000")
+    term.press("ENTER", "CANCEL")
+    _approved_and_kept(term, host, 2)
+    term.press("MENU", "1", "5", "CARD=" + PAN, "123456", "ENTER")
+    shown = term.screen()
+    assert ("6666.66" if variant.get("balances") else "8888.88") in shown, shown
+    assert [r[0] for r in host.requests].count("0400") == 0
+
+
+def test_two_balance_entries_show_the_available_one(run):
+    term, host = run(balances=True)
+    term.auto_sign_in()
+    term.press("MENU", "1", "5", "CARD=" + PAN, "123456", "ENTER")
+    assert "6666.66" in term.screen() and "8888.88" not in term.screen()
+
+
+def test_a_3_in_the_reply_header_means_sign_in_again_before_the_next_one(run):
+    term, host = run(need=3)
+    term.auto_sign_in()
+    term.buy()
+    term.press("ENTER", "CANCEL")
+    _approved_and_kept(term, host)
+    assert not term.t.signed_in_today()
+    term.press("MENU", "1", "2")
+    assert "请做终端签到" in term.screen()
+    term.press("CANCEL", "CANCEL")
+    term.auto_sign_in()
+
+
+def test_settlement_ends_when_the_host_answers_the_batch_upload_25(run):
+    term, host = run(unbalanced=True, upload="25", foreign=False)
+    term.auto_sign_in()
+    for amount in ("1000", "2000"):
+        term.buy(amount)
+        term.press("ENTER", "CANCEL")
+    term.press("MENU", "1", "7", "ENTER")
+    mtis = [r[0] + "/" + r[1][60][8:11] for r in host.requests if r[0] in ("0500", "0320")]
+    assert mtis == ["0500/201", "0320/201", "0320/202"]
+    assert term.t.state.extra.get("settle") is None, "settlement ended"
+    assert len(term.t.journal.entries()) == 0
+    assert any("结算单" in r for r in term.receipts)
+    assert not host.reversals and not host.problems
+
+
+def test_foreign_cards_are_settled_apart(run):
+    term, host = run(foreign=True)
+    term.auto_sign_in()
+    term.buy("2500")
+    term.press("ENTER", "CANCEL", "MENU", "1", "7", "ENTER")
+    f48 = [r[1] for r in host.requests if r[0] == "0500"][0][48]
+    assert f48[:30] == "0" * 30 and f48[31:61] == "000000002500001" + "0" * 15
+
+
+def test_cup_parameters_are_downloaded_where_the_host_serves_them(run):
+    term, host = run(params=b"1240" + b"210" + b"233")
+    term.auto_sign_in()
+    p = term.t.state.params
+    assert (p["timeout"], p["auto_signout"], p["retries"]) == (40, 0, 3)
+
+
+def test_the_double_shares_no_code_with_the_project():
+    import pathlib
+
+    text = pathlib.Path(realhost.__file__).read_text(encoding="utf-8")
+    for name in ("from pos", "import pos", "posterm"):
+        assert name not in text
