@@ -126,11 +126,15 @@ class State:
         n = 1
         while self.storage.size(name + ".damaged-" + str(n)) >= 0:
             n += 1
-        copy = name + ".damaged-" + str(n)
-        try:
-            self.storage.write(copy, data)
-        except OSError:
-            copy = ""
+        last = name + ".damaged-" + str(n - 1)
+        if n > 1 and self.storage.read(last) == data:
+            copy = last  # kept at an earlier start (nobody acknowledged it yet)
+        else:
+            copy = name + ".damaged-" + str(n)
+            try:
+                self.storage.write(copy, data)
+            except OSError:
+                copy = ""
         self.damaged_copies.append((name, copy))
 
     def _load(self):
@@ -151,6 +155,8 @@ class State:
         self.extra = obj.get("extra") or {}
 
     def save(self):
+        if STATE_FILE in self.unreadable:
+            return  # nothing replaces the damaged file until the supervisor has seen it
         obj = {
             "v": _VERSION,
             "params": self.params,
@@ -181,14 +187,14 @@ class State:
         # The supervisor has seen that no copy of `name` could be read (the damaged
         # files are kept aside): state.json is written afresh from what is in RAM,
         # a reversal file is dropped.
+        if name in self.unreadable:
+            self.unreadable.remove(name)
         if name == REVERSAL_FILE:
             self.storage.remove(REVERSAL_FILE + BACKUP)
             self.storage.remove(REVERSAL_FILE)
         else:
             self._state_ok = False
             self.save()
-        if name in self.unreadable:
-            self.unreadable.remove(name)
 
     # -- the pending reversal --------------------------------------------
     def reversal(self):

@@ -310,6 +310,9 @@ def test_a_cancelled_acknowledgement_keeps_refusing():
     r2.press("ENTER", "CANCEL")
     contains(r2.screen_flat(), "请主管确认")
     eq(r2.t.state.unreadable, ["state.json"])
+    r3 = Rig(storage=s)  # and at the next start; the damaged file is kept once
+    contains(r3.screen_flat(), "请主管确认")
+    true(s.read("state.json.damaged-1") == b"null" and s.read("state.json.damaged-2") is None)
 
 
 def _timed_out(s=None):
