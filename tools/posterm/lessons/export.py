@@ -43,6 +43,22 @@ LABELS = {
 }
 
 
+SLIP_LABELS = {
+    "zh": {
+        "auth": "签购单上的授权号",
+        "rrn": "签购单上的参考号",
+        "trace": "签购单上的凭证号",
+        "date": "签购单上的日期(月日)",
+    },
+    "en": {
+        "auth": "auth-code-from-the-slip",
+        "rrn": "reference-from-the-slip",
+        "trace": "trace-from-the-slip",
+        "date": "MMDD-from-the-slip",
+    },
+}
+
+
 class ExportError(Exception):
     pass
 
@@ -50,7 +66,11 @@ class ExportError(Exception):
 def _keys(step, lang):
     out = []
     for tok in step.tokens:
-        if tok.upper().startswith("CARD="):
+        if tok.startswith("{") and tok.endswith("}"):
+            out.append(SLIP_LABELS[lang].get(tok[1:-1], tok))
+        elif tok.upper() == "PAPER":
+            out.append("装纸" if lang == "zh" else "load-paper")
+        elif tok.upper().startswith("CARD="):
             out.append(("刷卡 " if lang == "zh" else "card ") + tok[5:].split("=")[0])
         elif tok.upper() == tok and not tok.isdigit():
             out.append(key_label(("key", tok.upper()), lang))

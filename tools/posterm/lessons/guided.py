@@ -218,7 +218,9 @@ class LessonApp(EmulatorApp):
 
     # -- the trainee's keys and cards go through the lesson -----------------------------------
     def feed(self, event):
-        if event[0] not in ("key", "card"):
+        if event[0] == "printer" and self.session.expected() == event:
+            pass  # loading paper is what the step asks: judged by the lesson
+        elif event[0] not in ("key", "card"):
             return super().feed(event)
         self._outcome(self.session.feed(event))
         self.refresh_status()
@@ -267,7 +269,17 @@ class LessonApp(EmulatorApp):
             text += "\n" + s.lesson.notes.get(s.lang)
         self.panel.finished = text
 
+    def _sync_paper(self):
+        # the lesson may run the paper out (a step's printer = "out"): the printer pane
+        # and the p key follow it
+        if self.paper_out != self.session.paper_out:
+            self.paper_out = self.session.paper_out
+            self.paper.set_class(self.paper_out, "-paper-out")
+            width = "80mm" if self.driver.paper_cells >= 48 else "58mm"
+            self.paper.border_title = f"Printer {width}" + (" PAPER OUT" if self.paper_out else "")
+
     def _highlight(self):
+        self._sync_paper()
         want = self.session.expected_key() if self.session.mode == GUIDED else None
         for button in self.query(PadButton):
             button.set_class(button.key.name == want, HIGHLIGHT)

@@ -32,7 +32,26 @@ _SETUP_KEYS = {
     "profile",
     "center",
 }
-_STEP_KEYS = {"do", "task", "keys", "screen", "seen", "receipt", "hint", "why", "center"}
+_STEP_KEYS = {
+    "do",
+    "task",
+    "keys",
+    "screen",
+    "seen",
+    "receipt",
+    "hint",
+    "why",
+    "center",
+    "printer",
+}
+
+# Lesson-only tokens. PAPER: the cashier loads a new paper roll (the printer is ok again).
+# {auth} {rrn} {trace} {date}: typed from the last slip (its auth code, reference number,
+# trace number, MMDD date), as a cashier copies them from the slip in the hand; known
+# only once the lesson runs, so they are filled in when the step begins.
+PAPER = "PAPER"
+SLIP_FIELDS = {"auth": "auth", "rrn": "rrn", "trace": "trace", "date": "date"}
+PRINTER_STATES = ("out", "ok")
 
 # What a step (or the setup) can have the training center answer, in the author's words:
 # approve, a two-digit decline code ("51", "55"), timeout (no answer), badmac (an answer
@@ -138,6 +157,7 @@ class Setup:
         self.allowed = None  # the transaction types the host allows, None = all
         self.profile = "lcd128x64"
         self.center = None  # a CenterAnswer armed after `before` (like fault)
+        self.missing = []  # traces the center has no record of
 
 
 class Step:
@@ -160,13 +180,47 @@ class Step:
         self.task = task  # Text or None: what happens, in the merchant's words (assessment)
         self.center = center  # CenterAnswer or None: what the center answers in this step
         self.tokens = tokens  # as written, e.g. ["10000", "ENTER"]
-        self.events = events  # the core events they stand for
+        self.events = events  # the core events they stand for (slip fields: None)
         self.entry = entry_positions(tokens)  # event indices typed into a digit field
+        self.printer = None  # "out": the paper runs out as the step begins; "ok"
         self.screen = screen  # Expect: on the screen once the step is done
         self.seen = seen  # Expect: shown at some moment during the step
         self.receipt = receipt  # Expect: printed during the step
         self.hint = hint  # Text or None: the first, general hint
         self.why = why  # Text or None: why this step (shown after it)
+
+    @property
+    def deferred(self):
+        """The step types something read off the last slip ({auth}, {rrn} ...)."""
+        return any(_slip_field(t) for t in self.tokens)
+
+    def resolve(self, slip):
+        """-> (tokens, events) with {auth} etc. filled in from `slip` (a journal record)."""
+        tokens = []
+        for tok in self.tokens:
+            field = _slip_field(tok)
+            if field:
+                value = str(slip.get(SLIP_FIELDS[field], "")) if slip else ""
+                if field == "date" and len(value) == 8:
+                    value = value[4:]
+                tok = value
+            tokens.append(tok)
+        events = []
+        for tok in tokens:
+            events.extend(token_events(tok))
+        return tokens, events
+
+
+def _slip_field(tok):
+    if tok.startswith("{") and tok.endswith("}") and tok[1:-1] in SLIP_FIELDS:
+        return tok[1:-1]
+    return None
+
+
+def token_events(tok):
+    if tok.upper() == PAPER:
+        return [("printer", "ok")]
+    return parse_token(tok)
 
 
 def entry_positions(tokens):
@@ -385,8 +439,17 @@ def tokens_to_events(tokens, where):
         raise LessonError(where, 'must be a list of key names such as ["MENU", "1"]')
     events = []
     for tok in tokens:
+        if tok.startswith("{"):
+            if not _slip_field(tok):
+                raise LessonError(
+                    where,
+                    f"{tok}: a value from the slip is one of "
+                    + ", ".join("{%s}" % f for f in SLIP_FIELDS),
+                )
+            events.append(None)  # filled in when the step begins
+            continue
         try:
-            events.extend(parse_token(tok))
+            events.extend(token_events(tok))
         except KeyTokenError as e:
             raise LessonError(where, str(e)) from None
     return list(tokens), events
@@ -427,7 +490,7 @@ def _setup(raw, where):
         s.fault = Fault(kind, None if arg is None else str(arg), count)
     host = raw.get("host")
     if host is not None:
-        _unknown(host, {"terminal", "code", "allowed"}, where + ".host")
+        _unknown(host, {"terminal", "code", "allowed", "missing"}, where + ".host")
         s.host = host.get("terminal", "registered")
         if s.host not in HOST_STATES:
             raise LessonError(where + ".host.terminal", f"must be one of {', '.join(HOST_STATES)}")
@@ -437,6 +500,8 @@ def _setup(raw, where):
         allowed = host.get("allowed")
         if allowed is not None:
             s.allowed = _strings(allowed, where + ".host.allowed")
+        # traces of the `before` transactions the center never got (an unbalanced batch)
+        s.missing = _strings(host.get("missing", []), where + ".host.missing")
     return s
 
 
@@ -448,7 +513,10 @@ def _step(raw, number, where):
     tokens, events = tokens_to_events(raw["keys"], where + ".keys")
     if not events:
         raise LessonError(where + ".keys", "is empty: a step expects at least one key or card")
-    return Step(
+    printer = raw.get("printer")
+    if printer is not None and printer not in PRINTER_STATES:
+        raise LessonError(where + ".printer", 'must be "out" (the paper runs out) or "ok"')
+    step = Step(
         number,
         do,
         tokens,
@@ -461,3 +529,5 @@ def _step(raw, number, where):
         _task(raw.get("task"), where + ".task"),
         _center(raw.get("center"), where + ".center"),
     )
+    step.printer = printer
+    return step

@@ -33,7 +33,7 @@ def run(lesson, data_dir, lang=None, profile=None):
         session.start()
         for step in lesson.steps:
             out = None
-            for ev in step.events:
+            for ev in list(session.events):  # the step's, slip values filled in
                 if session.terminal.waiting_for() is None:
                     problems.append(
                         f"step {step.number} cannot be reached: no flow is waiting for input"

@@ -53,6 +53,7 @@ MESSAGES = {
         "family_fn": "要按的是功能键(菜单、确认、取消、退格、上翻、下翻)。",
         "family_digit": "要按的是数字键。",
         "family_card": "这一步要刷卡(出示测试卡),不是按键。",
+        "family_paper": "打印机没纸了:先装上新纸卷(模拟器里按 p,文字界面输入 PAPER)。",
         "show": "请按「%s」键。",
         "show_card": "请刷这张卡:%s",
         "typing": "(正在输入 %s)",
@@ -67,6 +68,8 @@ MESSAGES = {
         "family_fn": "The key you need is a function key (MENU, ENTER, CANCEL, CLEAR, UP, DOWN).",
         "family_digit": "The key you need is a digit key.",
         "family_card": "This step needs a card presented (the test card), not a key.",
+        "family_paper": "The printer is out of paper: load a new roll first (p in the "
+        "emulator, PAPER in the text front).",
         "show": "Press %s.",
         "show_card": "Present this card: %s",
         "typing": "(you are typing %s)",
@@ -90,6 +93,8 @@ def frame_flat(frame):
 
 
 def key_label(event, lang="zh"):
+    if event[0] == "printer":
+        return "装纸" if lang == "zh" else "load paper"
     if event[0] == "card":
         return ("刷卡 " if lang == "zh" else "card ") + event[1]
     name = event[1]
@@ -99,7 +104,7 @@ def key_label(event, lang="zh"):
 def event_matches(got, want):
     if got[0] != want[0]:
         return False
-    if got[0] == "key":
+    if got[0] in ("key", "printer"):
         return got[1] == want[1]
     # a card: the PAN must match; the expiry only when the lesson names one
     return got[1] == want[1] and (not want[2] or got[2] == want[2])
@@ -218,11 +223,16 @@ class Session:
         self.results = []  # StepResult per finished step
         self.snapshots = []  # StepSnapshot per finished step
         self.listeners = []  # callables(session) after every change (the panel)
+        self.slip_listeners = []  # callables(lines) for every slip printed
         self.index = 0
         self.pos = 0
         self.misses = 0
         self.errors = []  # this step's mistakes: {"expected", "got", "kind"}
         self.extra = 0  # wrong digits typed into the current field, not yet taken back
+        self.events = []  # the current step's events ({auth} etc. filled in)
+        self.tokens = []
+        self.entry = set()
+        self.paper_out = False
         self.corrections = 0  # CLEARs that took a digit back in this step
         self.awaiting = False
         self.on_ready = []  # callables(session) once a (re)started lesson is set up
@@ -272,7 +282,8 @@ class Session:
         self._apply_setup()
         for step in self.lesson.steps[:target]:
             self._arm_center(step.center)
-            for ev in step.events:
+            self._arm_printer(step.printer)
+            for ev in self._resolve(step)[1]:
                 self._deliver(ev)
         self.index = target
         self.results = keep_results
@@ -313,9 +324,9 @@ class Session:
     def expected(self):
         """The event the current step wants next, or None when the lesson is over."""
         step = self.step
-        if step is None or self.pos >= len(step.events):
+        if step is None or self.pos >= len(self.events):
             return None  # the lesson is over, or the step waits for the host's answer
-        return step.events[self.pos]
+        return self.events[self.pos]
 
     def expected_key(self):
         """The key name to highlight on the keypad (None for a card or at the end)."""
@@ -345,11 +356,10 @@ class Session:
         want = self.expected()
         if want is None:
             return Outcome("finished")
-        step = self.step
-        in_field = self.pos in step.entry or (self.pos - 1) in step.entry
+        in_field = self.pos in self.entry or (self.pos - 1) in self.entry
         is_digit = event[0] == "key" and event[1] in "0123456789" and len(event[1]) == 1
         if event == ("key", "CLEAR") and want != event and in_field:
-            if self.extra or self.pos > 0 and (self.pos - 1) in step.entry:
+            if self.extra or self.pos > 0 and (self.pos - 1) in self.entry:
                 self._deliver(event)
                 if self.extra:
                     self.extra -= 1
@@ -370,7 +380,7 @@ class Session:
             return self._mistake(event, want)
         self._deliver(event)
         self.pos += 1
-        if self.pos < len(step.events):
+        if self.pos < len(self.events):
             self._changed()
             return Outcome("ok")
         if self.sending():
@@ -481,6 +491,8 @@ class Session:
         want = self.expected()
         if self.misses == 1:
             return step.hint.get(self.lang) if step.hint else msgs["wrong"]
+        if want[0] == "printer":
+            return msgs["family_paper"]
         if self.misses == 2:
             if want[0] == "card":
                 return msgs["family_card"]
@@ -495,7 +507,7 @@ class Session:
 
     def _digit_run(self):
         # the run of digits the current step types (a PIN, an amount), if any
-        toks = [t for t in self.step.tokens if t.isdigit() and len(t) > 1]
+        toks = [t for t in self.tokens if t.isdigit() and len(t) > 1]
         return toks[0] if toks else ""
 
     # -- checks ------------------------------------------------------------------------------
@@ -504,7 +516,7 @@ class Session:
         problems = []
         final = frame_flat(self.terminal.frame)
         lang = self.lang
-        keys = " ".join(step.tokens)
+        keys = " ".join(self.tokens or step.tokens)
         if not self.frames and not self.receipts:
             why = "was refused (error beep)" if "error" in self.beeps else "had no effect"
             if self.terminal.waiting_for() is None:
@@ -564,7 +576,7 @@ class Session:
         if setup.params:
             st.save()
         d.frame_listeners.append(self.frames.append)
-        d.print_listeners.append(self.receipts.append)
+        d.print_listeners.append(self._printed)
         d.link = _FaultAwareLink(d.link, self._host_will_not_answer)
         inner_perform = d.perform
 
@@ -578,6 +590,11 @@ class Session:
         from posterm.host.store import Store
 
         self.store = Store(paths.host_db(self.dir))
+
+    def _printed(self, lines):
+        self.receipts.append(lines)
+        for cb in list(self.slip_listeners):
+            cb(lines)
 
     def _tid(self):
         return self.terminal.state.params.get("tid", "")
@@ -606,6 +623,18 @@ class Session:
             self.store.remove_terminal(tid)
         if setup.allowed is not None:
             self.store.set_allowed(tid, setup.allowed)
+        for trace in setup.missing:
+            # the center never got this one: the batch will not balance (批上送)
+            from posterm.host.errors import HostError
+
+            try:
+                self.store.forget_transaction(tid, trace)
+            except HostError:
+                raise LessonError(
+                    self.lesson.path + ": setup.host.missing",
+                    f"the center has no transaction {trace} to lose (the `before` keys "
+                    "make the transactions)",
+                ) from None
         if setup.fault is not None:
             f = setup.fault
             self.store.set_fault(tid, f.kind, f.arg, f.count)
@@ -640,11 +669,40 @@ class Session:
         self.driver.feed(("key", "ENTER"))  # leave the result screen
 
     def _deliver(self, event):
+        if event[0] == "printer":
+            self.paper_out = event[1] != "ok"
         self.driver.feed(event)
 
+    def _resolve(self, step):
+        if not step.deferred:
+            return step.tokens, step.events
+        return step.resolve(self._last_slip())
+
+    def _last_slip(self):
+        # the last slip with an auth code or a reference number: what the cashier holds
+        for e in reversed(self.terminal.journal.entries()):
+            if e.get("auth") or e.get("rrn"):
+                return e
+        return None
+
+    def _arm_printer(self, state):
+        """The printer as the step begins: "out" (the roll runs out) or "ok"."""
+        if state is None:
+            return
+        self.paper_out = state == "out"
+        self._deliver(("printer", "paper_out" if self.paper_out else "ok"))
+
     def _begin_step(self):
-        if self.step is not None:
-            self._arm_center(self.step.center)
+        step = self.step
+        if step is not None:
+            self._arm_center(step.center)
+            self._arm_printer(step.printer)
+            self.tokens, self.events = self._resolve(step)
+            from posterm.lessons.model import entry_positions
+
+            self.entry = entry_positions(self.tokens)
+        else:
+            self.tokens, self.events, self.entry = [], [], set()
         self.pos = 0
         self.misses = 0
         self.errors = []

@@ -6,7 +6,9 @@ CARD=<PAN> ...) or :back, :restart, :quit. Also what the tests drive, through
 import sys
 
 from pos import cells
-from pos.keys import KeyTokenError, parse_token
+from pos.keys import KeyTokenError
+
+from posterm.lessons.model import token_events
 
 from posterm.lessons import results
 from posterm.lessons.session import ASSESS, Session
@@ -25,8 +27,8 @@ WORDS = {
         "per_step": "每步用时:%s",
         "saved": "成绩已保存:%s",
         "abandoned": "本次考核记为放弃(%s):%s",
-        "help": "输入按键(MENU 1 ENTER CLEAR CARD=卡号),或 :back 上一步, :restart 重来, "
-        ":quit 退出",
+        "help": "输入按键(MENU 1 ENTER CLEAR CARD=卡号,PAPER 装纸),或 :back 上一步, "
+        ":restart 重来, :quit 退出",
         "help_assess": "输入按键(MENU 1 ENTER CLEAR CARD=卡号),或 :quit 退出(记为放弃)",
         "problem": "注意:",
     },
@@ -43,7 +45,8 @@ WORDS = {
         "per_step": "Time per step: %s",
         "saved": "Result saved: %s",
         "abandoned": "This attempt is recorded as abandoned (%s): %s",
-        "help": "Type keys (MENU 1 ENTER CLEAR CARD=<PAN>), or :back, :restart, :quit",
+        "help": "Type keys (MENU 1 ENTER CLEAR CARD=<PAN>, PAPER to load paper), or :back, "
+        ":restart, :quit",
         "help_assess": "Type keys (MENU 1 ENTER CLEAR CARD=<PAN>), or :quit (recorded as "
         "abandoned)",
         "problem": "Note:",
@@ -76,6 +79,17 @@ def _prompt(session, out, w, last_task):
     return last_task
 
 
+def _slip_printer(session, out):
+    # the slips as the printer hands them out (a cashier reads the auth code or the
+    # reference number off them)
+    def printed(lines):
+        out.write("# receipt\n")
+        for ln in session.driver.receipt_text(lines):
+            out.write(ln + "\n")
+
+    return printed
+
+
 def result_lines(s, w):
     """The result of an assessment as the trainee and trainer read it."""
     mark = s["pass_mark"]
@@ -96,6 +110,7 @@ def run(lesson, data_dir, mode, trainee=None, lang=None, profile=None, stdin=Non
     w = WORDS.get(lang, WORDS["zh"])
     attempt = None
     reason = results.INPUT_ENDED
+    session.slip_listeners.append(_slip_printer(session, out))
     try:
         session.start()
         if mode == ASSESS:
@@ -120,7 +135,7 @@ def run(lesson, data_dir, mode, trainee=None, lang=None, profile=None, stdin=Non
                         out.write(o.hint + "\n")
                     continue
                 try:
-                    events = parse_token(tok)
+                    events = token_events(tok)
                 except KeyTokenError as e:
                     out.write(f"{e}\n")
                     continue
