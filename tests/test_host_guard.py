@@ -282,3 +282,63 @@ async def test_host_options_are_used(tmp_path):
         assert (h.max_connections, h.max_per_peer, h.db_wait) == (5, 2, 0.5)
     finally:
         await h.stop()
+
+
+# -- item 15 end to end: the terminal's settings reach the embedded center -------------------
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_a_terminal_set_to_x919_and_a_host_port_trades_with_the_embedded_host(tmp_path):
+    from pos.keys import parse_token
+    from posterm import paths
+    from posterm.driver import Driver
+
+    d = Driver(str(tmp_path), date=(2026, 11, 23, 9, 0, 0))
+    frames = []
+    d.frame_listeners.append(lambda f: frames.append("".join(r.strip() for r in f.text())))
+    try:
+        d.start()
+        port = _free_port()
+        p = d.terminal.state.params
+        p["mac_algo"] = "x9.19"  # what 5.4 stores
+        p["host"] = f"127.0.0.1:{port}"  # what 5.3 stores
+        for tok in ("MENU", "1", "1", "ENTER", "CANCEL"):
+            for ev in parse_token(tok):
+                d.feed(ev)
+        assert d.address[1] == port and d.terminal.link_address == f"127.0.0.1:{port}"
+        store = Store(paths.host_db(d.data_dir))
+        try:
+            row = store.get_terminal(TID)
+            assert row["mac_algo"] == "x9.19" and len(row["mak"]) == 32  # double MAK
+        finally:
+            store.close()
+        assert d.terminal.signed_in_today()
+        keys = ("MENU", "1", "2", "100", "ENTER", "CARD=6212142000000000012", "123456",
+                "ENTER", "ENTER", "CANCEL")  # fmt: skip
+        for tok in keys:
+            for ev in parse_token(tok):
+                d.feed(ev)
+        assert [e["type"] for e in d.terminal.journal.entries()] == ["purchase"]
+    finally:
+        d.close()
+
+
+def test_a_taken_host_port_leaves_the_embedded_host_where_it_is(tmp_path):
+    from posterm.driver import Driver
+
+    d = Driver(str(tmp_path), date=(2026, 11, 23, 9, 0, 0))
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        try:
+            d.start()
+            before = d.address
+            d.terminal.state.params["host"] = f"127.0.0.1:{busy.getsockname()[1]}"
+            d.perform([])
+            assert d.address == before
+            assert Terminal(d.address).sign_in()[39] == "00"
+        finally:
+            d.close()

@@ -17,6 +17,9 @@ from posterm import paths
 from posterm.link import TcpLink, parse_address
 
 
+_FACTORY_HOST = "127.0.0.1:5800"  # menus/params.json: the embedded center ignores it
+
+
 class DataDirLocked(RuntimeError):
     pass
 
@@ -184,6 +187,8 @@ class Driver:
             self.address = tuple(self.embedded.address)
         self.terminal.link_address = f"{self.address[0]}:{self.address[1]}"
         self.link = TcpLink(self.address)
+        self._followed = None  # (tid, MAC algorithm) the embedded center was told
+        self._followed_host = None  # the terminal's host setting it last followed
         self.frame_listeners = []
         self.print_listeners = []
         self.send_listeners = []  # (request_bytes, event, ms) for log panes
@@ -198,6 +203,39 @@ class Driver:
     def start(self):
         self.perform(self.terminal.start())
 
+    def follow_settings(self):
+        """The embedded center follows the terminal's settings: the MAC algorithm (5.4) is
+        configured for the terminal's TID as a real center is; the host port (5.3), once
+        set away from the factory value, becomes the port the embedded center listens on,
+        so 5.1 shows the port in use (when that port is taken, it stays and logs why)."""
+        if self.embedded is None:
+            return
+        p = self.terminal.state.params
+        want = (p.get("tid", ""), p.get("mac_algo", "ecb"))
+        if want != self._followed:
+            self._followed = want
+            try:
+                self.embedded.follow_terminal(want[0], mac_algo=want[1])
+            except Exception as e:  # noqa: BLE001 - a setting must never stop the terminal
+                self.log("warn", f"embedded center cannot follow MAC {want[1]}: {e}")
+        host = str(p.get("host", ""))
+        if host == self._followed_host:
+            return
+        first = self._followed_host is None
+        self._followed_host = host
+        port = host.rsplit(":", 1)[-1]
+        if (first and host == _FACTORY_HOST) or not port.isdigit():
+            return
+        if int(port) == self.address[1]:
+            return
+        try:
+            self.address = tuple(self.embedded.move_to(int(port)))
+        except (OSError, ValueError, OverflowError) as e:
+            self.log("warn", f"embedded center stays on port {self.address[1]}: {port}: {e}")
+            return
+        self.link = TcpLink(self.address)
+        self.terminal.link_address = f"{self.address[0]}:{self.address[1]}"
+
     def feed(self, event):
         self.perform(self.terminal.handle(event))
 
@@ -208,6 +246,7 @@ class Driver:
         """Carry out effects; a 'send' is done synchronously here (the
         emulator overrides `exchange` to run it off the UI thread)."""
         queue = list(effects)
+        self.follow_settings()
         while queue:
             eff = queue.pop(0)
             kind = eff[0]
