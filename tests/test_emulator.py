@@ -234,6 +234,10 @@ async def test_paper_out_holds_the_slip_until_paper_is_back(tmp_path):
             await pilot.press("p")
             await pilot.pause()
             assert driver.terminal.printer_ok is True
+            assert app.paper.receipts == [], "paper back alone prints nothing"
+            assert "按确认打印" in lcd_flat(app)
+            await pilot.press("enter")
+            await pilot.pause()
             assert len(app.paper.receipts) == 1
             assert "金额:RMB 5.00" in "\n".join(app.paper.receipts[0])
             await pilot.press("t")

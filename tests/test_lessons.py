@@ -96,14 +96,15 @@ def test_check_names_a_screen_text_that_never_appears(tmp_path):
 
 
 def test_check_names_a_step_that_cannot_be_reached(tmp_path):
-    # a card at the main menu does nothing: the step can never be done
+    # F1 at the idle screen does nothing (a card there or at a menu starts a sale): the step
+    # can never be done
     bad = SIGNIN.replace(
-        'keys = ["1"]\nscreen = ["1.签到"]',
-        'keys = ["CARD=6212142000000000012"]\nscreen = ["1.签到"]',
+        'keys = ["MENU"]\nscreen = ["1.金融服务"]',
+        'keys = ["F1"]\nscreen = ["1.金融服务"]',
     )
     lines = check_lines(tmp_path, bad)
-    assert any("step 2 cannot be reached" in x for x in lines), lines
-    assert any("steps 3-4 not reached" in x for x in lines), lines
+    assert any("step 1 cannot be reached" in x for x in lines), lines
+    assert any("steps 2-4 not reached" in x for x in lines), lines
 
 
 def test_check_reports_a_missing_field_clearly(tmp_path):

@@ -87,7 +87,7 @@ def run(t, name, *args):
     if e is None:
         from pos import ui
 
-        yield from ui.notice(t, None, t.s("no_such_function"), timeout=5)
+        yield from ui.notice(t, t.s("notice_title"), t.s("no_such_function"), timeout=5)
         return True
     from pos import overlay
 

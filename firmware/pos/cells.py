@@ -79,19 +79,21 @@ def right(text, cells):
     return " " * (cells - width(text)) + text
 
 
-def wrap(text, cells):
+def wrap(text, cells, dense=False):
     # Wrap text into lines of at most `cells` cells. "\n" forces a break.
     # Lines break after a space or punctuation where possible, between any two
     # CJK characters otherwise, and never start with closing punctuation.
+    # dense: fill each line (break between any two CJK characters), for a screen
+    # that has no row to spare; ASCII words are still kept whole.
     # Joining the lines gives back the text (without the "\n" and the spaces
     # at which it broke).
     out = []
     for para in text.split("\n"):
-        _wrap_para(para, cells, out)
+        _wrap_para(para, cells, out, dense)
     return out
 
 
-def _wrap_para(text, cells, out):
+def _wrap_para(text, cells, out, dense=False):
     if text == "":
         out.append("")
         return
@@ -103,7 +105,7 @@ def _wrap_para(text, cells, out):
         cut = len(head)
         # prefer a break at a space or after punctuation in the second half
         best = -1
-        i = cut
+        i = 0 if dense else cut
         while i > cut // 2:
             ch = text[i - 1]
             if ch == " " or ch in _NO_START:
@@ -122,8 +124,14 @@ def _wrap_para(text, cells, out):
             # kinsoku: the next line must not start with closing punctuation
             while best > 1 and best < len(text) and text[best] in _NO_START:
                 best -= 1
+            # ... and that must not split an ASCII word ("hex:" stays whole)
+            j = best
+            while j > 0 and j < len(text) and _is_word(text[j - 1]) and _is_word(text[j]):
+                j -= 1
+            if 0 < j < best:
+                best = j
             # no orphan: a last line of one character (plus punctuation) takes one more
-            if best > 2 and len(text[best:]) <= 2 and width(text[best:]) <= 3:
+            if not dense and best > 2 and len(text[best:]) <= 2 and width(text[best:]) <= 3:
                 best -= 1
         line = text[:best]
         rest = text[best:]
@@ -136,4 +144,17 @@ def _wrap_para(text, cells, out):
 
 
 def _is_word(ch):
-    return ("0" <= ch <= "9") or ("a" <= ch <= "z") or ("A" <= ch <= "Z")
+    # letters, digits and what an amount or a number is made of (12.34, -5.00, ￥12.34, 6212**12)
+    return ("0" <= ch <= "9") or ("a" <= ch <= "z") or ("A" <= ch <= "Z") or ch in ".-*\uffe5"
+
+
+def run_on(a, b):
+    # a and b as one paragraph: nothing before a CJK character that follows CJK or
+    # punctuation ("签到!确认"), else a space
+    if not a or not b:
+        return a + b
+    if a[-1] == " " or b[0] == " ":
+        return a + b
+    if char_width(b[0]) == 2 and (char_width(a[-1]) == 2 or a[-1] in _NO_START):
+        return a + b
+    return a + " " + b

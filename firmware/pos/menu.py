@@ -150,9 +150,15 @@ def _run(t):
                 path = []
                 continue
         pages = draw(t, node, page)
-        k = yield from ui.wait_key(t, ui.IDLE_TIMEOUT, menu_key=True)
-        if k is None:
+        ev = yield from ui.wait_input(t, ui.IDLE_TIMEOUT, card=True, menu_key=True)
+        if ev[0] == "timeout":
             return
+        if ev[0] == "card":
+            # a card swiped while a menu is open starts the sale, as at the idle screen
+            node = None
+            yield from actions.run(t, "purchase", (ev[1], ev[2], "02"))
+            return
+        k = ev[1]
         if k == K.MENU:
             path = []
             page = 0

@@ -18,10 +18,20 @@ class Frame:
         self.cols = cols
         self.lines = [" " * cols] * rows
         self.inverse = 0  # bitmask of inverse rows
+        self.cut = None  # texts the layout could not show whole (a list), for tests
+
+    def _lost(self, text):
+        if self.cut is None:
+            self.cut = []
+        self.cut.append(text)
 
     def put(self, row, text, align="left", inverse=False):
         if row < 0 or row >= self.rows:
+            if text.strip():
+                self._lost(text)
             return
+        if len(cells.clip(text, self.cols)) < len(text.rstrip()):
+            self._lost(text)
         if align == "center":
             line = cells.center(text, self.cols)
         elif align == "right":
@@ -52,35 +62,83 @@ class Frame:
         return "Frame(%r)" % (self.text(),)
 
 
-def layout(rows, cols, title=None, body=None, footer=None, title_inverse=True):
-    # The common screen: an inverse title bar, wrapped body text, and a footer
-    # pinned to the last rows. When everything does not fit, the title goes
-    # first (the prompt matters more), then body lines from the end.
-    f = Frame(rows, cols)
-    foot = cells.wrap(footer, cols) if footer else []
+def _wrap_all(parts, cols, dense):
     lines = []
+    for part in parts:
+        lines.extend(cells.wrap(part, cols, dense))
+    return lines
+
+
+def _merge(lines, cols):
+    # short neighbouring lines share a row when they fit (the breaks stay where they were)
+    out = []
+    for line in lines:
+        if out:
+            joined = cells.run_on(out[-1], line)
+            if cells.width(joined) <= cols:
+                out[-1] = joined
+                continue
+        out.append(line)
+    return out
+
+
+def _fit(parts, footer, cols, room, dense):
+    # -> (lines, footer lines) that fit in `room` rows, or None. Not dense: each part
+    # wrapped at its breaks, then neighbouring short lines merged. Dense: rows filled (a
+    # break between any two CJK characters), then all of it run on as one paragraph.
+    foot = cells.wrap(footer, cols, dense) if footer else []
+    lines = _wrap_all(parts, cols, dense)
+    if len(lines) + len(foot) <= room:
+        return lines, foot
+    if not dense:
+        lines = _merge(lines + foot, cols)
+    else:
+        flow = ""
+        for part in parts + ([footer] if footer else []):
+            for para in part.split("\n"):
+                flow = cells.run_on(flow, para)
+        lines = cells.wrap(flow, cols, True)
+    if len(lines) <= room:
+        return lines, []
+    return None
+
+
+def layout(rows, cols, title=None, body=None, footer=None, title_inverse=True, reserve=0,
+           footer_short=None):
+    # The common screen: an inverse title bar, wrapped body text, and a footer pinned to
+    # the last rows. The title is always there. When the text does not fit (see _fit), the
+    # footer gives way to footer_short (a shorter key hint) before any row is filled
+    # densely; what still does not fit is recorded in f.cut (a test fails on it: every
+    # screen is laid out so that nothing is cut).
+    # reserve: that many last rows are left blank for the caller (an input field).
+    f = Frame(rows, cols)
+    rows -= reserve
+    parts = []
     if body:
-        for part in body if isinstance(body, (list, tuple)) else (body,):
-            lines.extend(cells.wrap(part, cols))
-    if title is not None and 1 + len(lines) + len(foot) > rows:
-        title = None
+        parts = list(body) if isinstance(body, (list, tuple)) else [body]
+    room = rows - (1 if title is not None else 0)
+    got = None
+    footers = [footer] if footer_short is None else [footer, footer_short]
+    for dense in (False, True):
+        for foot in footers:
+            if got is None:
+                got = _fit(parts, foot, cols, room, dense)
+    if got is None:
+        lines = _wrap_all(parts, cols, True)
+        foot = cells.wrap(footers[-1], cols, True) if footers[-1] else []
+    else:
+        lines, foot = got
     top = 0
     if title is not None:
         f.put(0, title, "center", title_inverse)
         top = 1
-    bottom = rows - len(foot)
-    if bottom < top:
-        bottom = top
+    bottom = max(top, rows - len(foot))
     r = top
     for line in lines:
-        if r >= bottom:
-            break
-        f.put(r, line)
+        f.put(r if r < bottom else f.rows, line)  # a line below the room is lost (f.cut)
         r += 1
     r = bottom
     for line in foot:
-        if r >= rows:
-            break
         f.put(r, line)
         r += 1
     return f

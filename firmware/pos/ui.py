@@ -37,7 +37,10 @@ def wait_key(t, timeout=None, menu_key=False):
 
 def confirm(t, title, body, footer=None):
     # ENTER -> True, CANCEL (or timeout) -> False; other keys are ignored.
-    screen(t, title, body, footer)
+    # A footer (the keys' hint) that leaves no room for the body gives way to the short
+    # hint (确认/取消).
+    short = t.s("confirm_keys_short") if footer else None
+    t.show(layout(t.rows, t.cols, title, body, footer, footer_short=short))
     while True:
         k = yield from wait_key(t, IDLE_TIMEOUT)
         if k == K.ENTER:
@@ -54,7 +57,7 @@ def notice(t, title, body, footer=None, timeout=IDLE_TIMEOUT):
 
 
 def show_progress(t, title, text, seconds_left=None):
-    f = layout(t.rows, t.cols, title, text)
+    f = layout(t.rows, t.cols, title, text, reserve=1 if seconds_left is not None else 0)
     if seconds_left is not None and t.rows >= 3:
         f.put(t.rows - 1, str(seconds_left), "right")
     t.show(f)
@@ -68,12 +71,12 @@ def format_amount(fen):
 
 def enter_amount(t, title, prompt=None, max_fen=99999999):
     # Digits typed in fen, as on a real terminal: 1 0 0 0 0 -> 100.00.
-    # CLEAR deletes the last digit; CANCEL gives None; ENTER on zero beeps.
+    # CLEAR deletes the last digit; CANCEL gives None; ENTER on zero says the amount is 0.
     digits = ""
     prompt = prompt or t.s("enter_amount")
     while True:
         fen = int(digits) if digits else 0
-        f = layout(t.rows, t.cols, title, prompt)
+        f = layout(t.rows, t.cols, title, prompt, reserve=1)
         f.put(t.rows - 1, "\uffe5" + format_amount(fen), "right")
         t.show(f)
         k = yield from wait_key(t, IDLE_TIMEOUT)
@@ -83,6 +86,7 @@ def enter_amount(t, title, prompt=None, max_fen=99999999):
             if fen > 0:
                 return fen
             t.emit(("beep", "error"))
+            yield from notice(t, title, t.s("amount_zero"), timeout=5)
         elif k == K.CLEAR:
             digits = digits[:-1]
         elif k in K.DIGITS:
@@ -98,10 +102,11 @@ def enter_amount(t, title, prompt=None, max_fen=99999999):
 def enter_digits(t, title, prompt, min_len=1, max_len=19, secret=False, allow_empty=False,
                  initial=""):
     # A run of digits (trace number, operator number, PIN, PAN ...).
-    # -> the string, "" if allow_empty and ENTER on nothing, None on CANCEL.
+    # -> the string, "" if allow_empty and ENTER on nothing, None on CANCEL. ENTER on too
+    # few digits says how many are needed.
     digits = initial
     while True:
-        f = layout(t.rows, t.cols, title, prompt)
+        f = layout(t.rows, t.cols, title, prompt, reserve=1)
         shown = ("*" * len(digits)) if secret else digits
         f.put(t.rows - 1, cells.clip(shown[-t.cols:], t.cols), "right")
         t.show(f)
@@ -113,7 +118,17 @@ def enter_digits(t, title, prompt, min_len=1, max_len=19, secret=False, allow_em
                 return ""
             if min_len <= len(digits) <= max_len:
                 return digits
+            # too short: say why (a password is typed again from the start)
             t.emit(("beep", "error"))
+            if secret and min_len == max_len:
+                why = t.s("input_pw_digits", min_len)
+            elif min_len == max_len:
+                why = t.s("input_digits", min_len)
+            else:
+                why = t.s("input_digits_range", min_len, max_len)
+            yield from notice(t, title, why, timeout=5)
+            if secret:
+                digits = ""
         elif k == K.CLEAR:
             digits = digits[:-1]
         elif k in K.DIGITS and len(digits) < max_len:
@@ -164,11 +179,11 @@ def read_card(t, title, amount=None):
     digits = ""
     while True:
         if digits:
-            f = layout(t.rows, t.cols, title, t.s("manual_pan"))
+            f = layout(t.rows, t.cols, title, t.s("manual_pan"), reserve=1)
             f.put(t.rows - 1, cells.clip(digits[-t.cols:], t.cols), "right")
         else:
             body = [t.s("swipe_or_key")]
-            f = layout(t.rows, t.cols, title, body)
+            f = layout(t.rows, t.cols, title, body, reserve=1 if amount is not None else 0)
             if amount is not None:
                 f.put(t.rows - 1, "\uffe5" + format_amount(amount), "right")
         t.show(f)
@@ -223,32 +238,69 @@ def blank(t):
     t.show(Frame(t.rows, t.cols))
 
 
-def pager(t, title, lines, group=1, numbered=True):
-    # A read-only list under an inverse title: lines are (text, align) pairs; UP/DOWN page,
-    # ENTER/CANCEL (or the timeout) leave. `group` keeps that many lines together on a page
-    # (a label and its value); the title shows "n/N" when `numbered` (always) or when there is
-    # more than one page (numbered=False).
-    from pos.screen import Frame
+def pair(label, value, cols):
+    # A label and its value as rows that show both whole: one row (label left, value
+    # right) when they fit side by side, else the label's rows then the value right-aligned.
+    # -> [(text, align)], kept together on one page by paginate().
+    lw = cells.width(label)
+    vw = cells.width(value)
+    if lw + 1 + vw <= cols:
+        return [(label + " " * (cols - lw - vw) + value, "left")]
+    rows = [(line, "left") for line in cells.wrap(label, cols)]
+    for line in cells.wrap(value, cols):
+        rows.append((line, "right"))
+    return rows
 
-    per = max(group, ((t.rows - 1) // group) * group)
-    pages = max(1, (len(lines) + per - 1) // per)
+
+def label_value(label, value, cols):
+    # body lines of a label and its value: one line when it fits, else the value on its own
+    if cells.width(label) + cells.width(value) <= cols:
+        return [label + value]
+    return [label, value]
+
+
+def paginate(blocks, per):
+    # blocks: lists of rows that belong together (a label and its value); -> pages of at
+    # most `per` rows, a block never split across two pages unless it is taller than a page
+    pages = []
+    cur = []
+    for b in blocks:
+        if cur and len(cur) + len(b) > per:
+            pages.append(cur)
+            cur = []
+        while len(b) > per:
+            pages.append(b[:per])
+            b = b[per:]
+        cur = cur + b
+    if cur or not pages:
+        pages.append(cur)
+    return pages
+
+
+def page_frame(t, head, rows):
+    f = Frame(t.rows, t.cols)
+    f.put(0, head, "center", True)
+    for j in range(len(rows)):
+        f.put(1 + j, rows[j][0], rows[j][1])
+    return f
+
+
+def pager(t, title, blocks, numbered=True):
+    # A read-only list under an inverse title: blocks of (text, align) rows (see pair());
+    # UP/DOWN page, ENTER/CANCEL (or the timeout) leave. The title shows "n/N" when
+    # `numbered` (always) or when there is more than one page (numbered=False).
+    pages = paginate(blocks, t.rows - 1)
     page = 0
+    n = len(pages)
     while True:
-        f = Frame(t.rows, t.cols)
         head = title
-        if numbered or pages > 1:
-            head = title + " " + str(page + 1) + "/" + str(pages)
-        f.put(0, head, "center", True)
-        for j in range(per):
-            i = page * per + j
-            if i >= len(lines) or 1 + j >= t.rows:
-                break
-            f.put(1 + j, lines[i][0], lines[i][1])
-        t.show(f)
+        if numbered or n > 1:
+            head = title + " " + str(page + 1) + "/" + str(n)
+        t.show(page_frame(t, head, pages[page]))
         k = yield from wait_key(t, IDLE_TIMEOUT)
         if k is None or k in (K.CANCEL, K.ENTER):
             return
         if k == K.DOWN:
-            page = (page + 1) % pages
+            page = (page + 1) % n
         elif k == K.UP:
-            page = (page - 1) % pages
+            page = (page - 1) % n

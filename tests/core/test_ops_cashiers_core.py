@@ -58,6 +58,8 @@ def test_adding_an_operator_needs_the_supervisor_password_and_the_new_one_twice(
 def test_an_operator_password_cannot_manage_operators():
     r = Rig()
     r.press("MENU", "3", "4", "1", "0000", "ENTER")  # 4 digits: not a supervisor password
+    contains(r.screen_flat(), "密码为6位数字")
+    r.press("ENTER")
     contains(r.screen_flat(), "请输入主管密码")
     r.press("000000", "ENTER")
     contains(r.screen_flat(), "主管密码错")

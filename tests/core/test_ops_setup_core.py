@@ -19,6 +19,8 @@ def test_settings_need_the_system_manager_password():
         r.press("MENU", "5", item)
         contains(r.screen_flat(), "请输入管理员密码", "5." + item)
         r.press("123456", "ENTER")  # the supervisor's 6 digits are not accepted
+        contains(r.screen_flat(), "密码为8位数字", "5." + item)
+        r.press("ENTER")
         contains(r.screen_flat(), "请输入管理员密码", "5." + item)
         r.press("CLEAR", "CLEAR", "CLEAR", "CLEAR", "CLEAR", "CLEAR", "11111111", "ENTER")
         contains(r.screen_flat(), "管理员密码错", "5." + item)
@@ -83,7 +85,7 @@ def test_comms_refuses_a_bad_ip_port_and_tpdu_then_saves_all_at_once():
     contains(r.screen_flat(), "端口须为1-65535")
     r.press("ENTER", "CLEAR", "6000", "ENTER")
     contains(r.screen_flat(), "TPDU")
-    contains(r.screen_flat(), "F1-F4=A-D")
+    contains(r.screen_flat(), "F1-F4,上,下=A-F")
     _clear(r, 10)
     r.press("60", "F1", "F2", "F3", "F4", "UP", "DOWN", "ENTER")
     contains(r.screen_flat(), "TPDU须为10位十六进制")

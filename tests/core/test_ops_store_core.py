@@ -234,7 +234,9 @@ def test_require_admin_wants_eight_digits_and_cancel_gives_false():
     r = Rig()
     box = _run(r, auth.require_admin(r.t, "设置"))
     contains(r.screen_flat(), "请输入管理员密码")
-    r.press("123456", "ENTER")  # too short: a beep, still asking
+    r.press("123456", "ENTER")  # too short: says how long, then asks again
+    contains(r.screen_flat(), "密码为8位数字")
+    r.press("ENTER")
     contains(r.screen_flat(), "请输入管理员密码")
     r.press("CANCEL")
     eq(box.value, False)

@@ -42,9 +42,10 @@ def test_clip_cuts_before_a_wide_char_that_does_not_fit():
     eq(cells.pad("签到签到签到签到签", 16), "签到签到签到签到")
 
 
-def test_layout_drops_the_title_before_the_prompt():
+def test_layout_keeps_the_title_and_runs_the_prompt_on():
     f = layout(4, 16, "终端手动签到", "按确认键将为您签到!\n确认继续,取消退出")
-    eq("".join(f.text()), "按确认键将为您签到!确认继续,取消退出")
+    eq(f.text()[0].strip(), "终端手动签到")
+    eq("".join(f.text()[1:]).replace(" ", ""), "按确认键将为您签到!确认继续,取消退出")
 
 
 def test_large_profile_keeps_title_and_one_line_prompt():

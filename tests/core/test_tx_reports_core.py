@@ -49,11 +49,16 @@ def test_journal_query_by_trace_and_up_down():
     es = r.t.journal.entries()
     r.press("MENU", "3", "1")
     contains(r.screen_flat(), "3.00", "newest first")
-    r.press("DOWN")
+    r.press("DOWN")  # 4x16: the rest of the newest record
+    contains(r.screen_flat(), "1/3")
+    r.press("DOWN", "DOWN")  # then the next older one
+    contains(r.screen_flat(), "2/3")
     contains(r.screen_flat(), "2.00")
     contains(r.screen_flat(), "621214******0012")
     r.press("ENTER", es[0]["trace"], "ENTER")
     contains(r.screen_flat(), "1.00")
+    true("6212142000000000012" not in r.screen_flat(), "PAN masked on screen")
+    r.press("DOWN")
     contains(r.screen_flat(), "凭证号:" + es[0]["trace"])
     true("6212142000000000012" not in r.screen_flat(), "PAN masked on screen")
 

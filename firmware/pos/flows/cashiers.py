@@ -161,5 +161,5 @@ def show_list(t):
             parts.append(c + ("*" if c == t.state.operator else " "))
         rows.append(" ".join(parts).rstrip())
         i += per_row
-    lines = [(row, "left") for row in rows]
-    yield from ui.pager(t, t.s("op_list_head", len(codes)), lines, numbered=False)
+    blocks = [[(row, "left")] for row in rows]
+    yield from ui.pager(t, t.s("op_list_head", len(codes)), blocks, numbered=False)

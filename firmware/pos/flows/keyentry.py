@@ -57,7 +57,7 @@ def _draw(t, title, prompt, hint, value):
     body = [prompt]
     if hint:
         body.append(hint)
-    f = layout(t.rows, t.cols, title, body, footer=" ")
+    f = layout(t.rows, t.cols, title, body, reserve=1)
     f.put(t.rows - 1, tail(value, t.cols), "right")
     t.show(f)
 

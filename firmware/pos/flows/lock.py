@@ -32,6 +32,7 @@ def lock(t):
             code = ops.SUPERVISOR
         else:
             t.emit(("beep", "error"))
+            yield from ui.notice(t, title, t.s("lock_pw_length"), timeout=5)
             continue
         ok = yield from _try(t, title, code, pw)
         if ok is None:

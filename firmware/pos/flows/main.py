@@ -91,4 +91,4 @@ def _report(t, e):
         traceback.print_exception(type(e), e, e.__traceback__, file=buf)
     t.last_error = buf.getvalue()
     t.emit(("log", "error", t.last_error))
-    ui.screen(t, None, [t.s("system_error"), str(e)[: t.cols * 2]])
+    ui.screen(t, t.s("notice_title"), [t.s("system_error"), str(e)[: t.cols * 2]])

@@ -8,14 +8,26 @@ from pos import keys as K
 
 def print_lines(t, lines):
     # Generator -> True when printed, False when the cashier gave up (paper out).
-    while not t.printer_ok:
+    # Out of paper: the slip is printed when the paper is back AND the cashier presses
+    # ENTER (确认), as the prompt says; never by itself when the paper comes back.
+    if not t.printer_ok:
         t.emit(("beep", "error"))
-        ui.screen(t, None, [t.s("paper_out"), t.s("paper_out_hint")])
-        ev = yield ("input", ("key", "printer"), 0)
-        if ev[0] == "key" and ev[1] == K.CANCEL:
-            return False
-        if ev[0] == "key" and ev[1] == K.MENU:
-            raise ui.GotoMenu()
+        while True:
+            if t.printer_ok:
+                body = t.s("paper_back_hint")
+            else:
+                body = [t.s("paper_out"), t.s("paper_out_hint")]
+            ui.screen(t, t.s("printer_title"), body)
+            ev = yield ("input", ("key", "printer"), 0)
+            if ev[0] != "key":
+                continue
+            if ev[1] == K.CANCEL:
+                return False
+            if ev[1] == K.MENU:
+                raise ui.GotoMenu()
+            if ev[1] == K.ENTER and t.printer_ok:
+                break
+            t.emit(("beep", "error"))
     t.emit(("print", lines))
     return True
 
@@ -23,6 +35,8 @@ def print_lines(t, lines):
 def print_slips(t, rec, reprint=False, title=None):
     # Merchant copy, then the cardholder copy when the cashier confirms. The prompt keeps
     # the transaction's title row (the display redraws only the rows that change).
+    if title is None:
+        title = t.s(TYPE_KEYS.get(rec.get("type"), "print_title"))
     yield from print_lines(t, _slip(t, "build", rec, "merchant", reprint))
     ui.screen(t, title, [t.s("tear_merchant_copy")], t.s("enter_print_cardholder"))
     k = yield from ui.wait_key(t, 30)

@@ -3,61 +3,69 @@
 from pos import ui
 from pos import kinds
 from pos import keys as K
-from pos.screen import Frame
 from pos.flows import txn
 
 
-def entry_lines(t, e):
+def entry_blocks(t, e):
+    # a record as blocks of rows (ui.pair: a label and its value together, both whole)
     kind = e.get("type", "")
     sign = "-" if kind in kinds.NEGATIVE else ""
     tm = e.get("time", "")
-    lines = [
-        t.s(kinds.TYPE_KEYS.get(kind, "tx_" + kind)) + " " + sign
-        + ui.format_amount(e.get("amount", 0)),
-        ui.screen_pan(e.get("pan", ""), t.cols),
-        t.s("slip_trace") + e.get("trace", "") + " " + tm[0:2] + ":" + tm[2:4],
+    c = t.cols
+    blocks = [
+        ui.pair(t.s(kinds.TYPE_KEYS.get(kind, "tx_" + kind)), sign
+                + ui.format_amount(e.get("amount", 0)), c),
+        [(ui.screen_pan(e.get("pan", ""), c), "left")],
+        ui.pair(t.s("slip_trace") + e.get("trace", ""), tm[0:2] + ":" + tm[2:4], c),
     ]
     if txn.is_voided(t, e.get("trace")):
-        lines.append(t.s("tx_query_voided"))
+        blocks.append([(t.s("tx_query_voided"), "left")])
     if e.get("rrn"):
-        lines.append(t.s("slip_rrn") + e["rrn"])
+        blocks.append(ui.pair(t.s("slip_rrn"), e["rrn"], c))
     if e.get("auth"):
-        lines.append(t.s("slip_auth") + e["auth"])
-    return lines
+        blocks.append(ui.pair(t.s("slip_auth"), e["auth"], c))
+    return blocks
 
 
 def browse(t):
+    # DOWN: the rest of the record when it takes more than one page, then the next older
+    # one; UP goes back the same way. The title counts the records (n/N).
     title = t.s("journal_query")
     entries = [e for e in t.journal.entries() if e.get("type") in kinds.TYPE_KEYS]
     if not entries:
         yield from ui.notice(t, title, t.s("no_transactions"), timeout=10)
         return
-    i = len(entries) - 1
+    n = len(entries)
+    i = n - 1
+    page = 0
     while True:
-        e = entries[i]
-        f = Frame(t.rows, t.cols)
-        f.put(0, title + " " + str(len(entries) - i) + "/" + str(len(entries)), "center", True)
-        lines = entry_lines(t, e)
-        for r in range(1, t.rows):
-            if r - 1 < len(lines):
-                f.put(r, lines[r - 1])
-        t.show(f)
+        pages = ui.paginate(entry_blocks(t, entries[i]), t.rows - 1)
+        if page < 0:
+            page = len(pages) - 1
+        head = title + " " + str(n - i) + "/" + str(n)
+        t.show(ui.page_frame(t, head, pages[page]))
         k = yield from ui.wait_key(t, ui.IDLE_TIMEOUT)
         if k is None or k == K.CANCEL:
             return
-        if k == K.UP:
-            i = (i + 1) % len(entries)
-        elif k == K.DOWN:
-            i = (i - 1) % len(entries)
+        if k == K.DOWN:
+            page += 1
+            if page >= len(pages):
+                i = (i - 1) % n
+                page = 0
+        elif k == K.UP:
+            page -= 1
+            if page < 0:
+                i = (i + 1) % n
         elif k == K.ENTER:
             trace = yield from txn.enter_trace(t, title, "tx_query_enter_trace")
             if trace is None:
                 continue
             found = None
-            for j in range(len(entries)):
+            for j in range(n):
                 if entries[j].get("trace") == trace:
                     found = j
             if found is None:
                 yield from ui.notice(t, title, t.s("tx_no_original"), timeout=10)
             else:
                 i = found
+                page = 0

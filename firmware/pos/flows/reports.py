@@ -15,7 +15,7 @@ def reprint_any(t):
         yield from ui.notice(t, title, t.s("tx_no_original"), timeout=10)
         return
     ui.screen(t, title, t.s("printing"))
-    yield from printing.print_slips(t, rec, reprint=True)
+    yield from printing.print_slips(t, rec, True, title)
 
 
 def _entries(t):
@@ -23,7 +23,7 @@ def _entries(t):
 
 
 def print_detail(t):
-    title = t.s("print_detail")
+    title = t.s("print_detail_title")
     entries = _entries(t)
     if not entries:
         yield from ui.notice(t, title, t.s("no_transactions"), timeout=10)
@@ -33,7 +33,7 @@ def print_detail(t):
 
 
 def print_totals(t):
-    title = t.s("print_totals")
+    title = t.s("print_totals_title")
     tot = settlement.totals(t.journal.entries())
     ui.screen(t, title, t.s("printing"))
     yield from printing.print_lines(t, receipt.totals_slip(t, tot, center.batch_str(t)))
@@ -46,7 +46,7 @@ def reprint_settlement(t):
 
 
 def total_lines(t):
-    # the 统计 screen's lines: one per type with a count, then debit and credit
+    # the 统计 screen's (label, value) pairs: one per type with a count, then debit and credit
     tot = settlement.totals(t.journal.entries())
     lines = []
     for kind in settlement.ORDER:
@@ -54,21 +54,20 @@ def total_lines(t):
         if row:
             sign = "-" if kind in receipt.NEGATIVE and row[1] else ""
             name = t.s(receipt.TYPE_KEYS[kind])
-            lines.append(name + " " + str(row[0]) + t.s("print_count_unit"))
-            lines.append("  " + sign + ui.format_amount(row[1]))
+            lines.append((name + " " + str(row[0]) + t.s("print_count_unit"),
+                          sign + ui.format_amount(row[1])))
     for key, side in (("settle_debit", "debit"), ("settle_credit", "credit")):
         row = tot[side]
-        lines.append(t.s(key) + " " + str(row[0]) + t.s("print_count_unit"))
-        lines.append("  " + ui.format_amount(row[1]))
+        lines.append((t.s(key) + " " + str(row[0]) + t.s("print_count_unit"),
+                      ui.format_amount(row[1])))
     return lines
 
 
 def totals(t):
-    # 交易统计: pages of the totals; UP/DOWN page, ENTER/CANCEL leave
-    rows = []
-    for line in total_lines(t):
-        rows.append((line, "right" if line.startswith("  ") else "left"))
-    yield from ui.pager(t, t.s("tx_totals_title"), rows)
+    # 交易统计: pages of the totals, a label never apart from its value; UP/DOWN page,
+    # ENTER/CANCEL leave
+    blocks = [ui.pair(label, value, t.cols) for label, value in total_lines(t)]
+    yield from ui.pager(t, t.s("tx_totals_title"), blocks)
 
 
 def delete_reversal(t):
@@ -82,9 +81,9 @@ def delete_reversal(t):
     if not ok:
         return
     rec = reversal.pending(t)
-    go = yield from ui.confirm(
-        t, title, [t.s("tx_delete_reversal_confirm"), t.s("slip_trace") + rec.get("11", "")]
-    )
+    body = [t.s("tx_delete_reversal_confirm")]
+    body.extend(ui.label_value(t.s("slip_trace"), rec.get("11", ""), t.cols))
+    go = yield from ui.confirm(t, title, body)
     if not go:
         return
     reversal.disarm(t)

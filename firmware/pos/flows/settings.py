@@ -19,10 +19,15 @@ def param_lines(t):
 
 
 def show_params(t):
-    # one label/value pair per two rows; UP/DOWN page
+    # each label on its row, its value right-aligned under it (wrapped when longer than a
+    # row: a 40-cell merchant name on 4x16), never split across pages; UP/DOWN page
+    from pos import cells
+
     lines = param_lines(t)
-    rows = []
+    blocks = []
     for i in range(0, len(lines) - 1, 2):
-        rows.append((lines[i], "left"))
-        rows.append((lines[i + 1], "right"))
-    yield from ui.pager(t, t.s("terminal_params"), rows, group=2)
+        block = [(lines[i], "left")]
+        for part in cells.wrap(lines[i + 1], t.cols):
+            block.append((part, "right"))
+        blocks.append(block)
+    yield from ui.pager(t, t.s("terminal_params"), blocks)
