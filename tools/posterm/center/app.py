@@ -58,7 +58,9 @@ class Labels:
 # -- dialogs -----------------------------------------------------------------------------------
 class ActionDialog(ModalScreen):
     """Reason (from the fixed list for this action) and comment; dismisses with
-    (reason, comment) or None."""
+    (reason, comment) or None.  The comment has the focus (the reason is preset)."""
+
+    AUTO_FOCUS = "#comment"
 
     def __init__(self, action, tid, comment="", t=None, reason=None):
         super().__init__()
@@ -162,6 +164,8 @@ class AuditDialog(ModalScreen):
 
 # -- screens -----------------------------------------------------------------------------------
 class LoginScreen(Screen):
+    AUTO_FOCUS = "#user"
+
     def compose(self) -> ComposeResult:
         t = self.app.t
         yield Header()
