@@ -10,7 +10,6 @@ import sys
 import time
 import urllib.request
 
-import pytest
 
 import chromium_pages
 from cdp import Browser, free_port
