@@ -194,6 +194,11 @@ def configure(p):
     q.add_argument("trace", metavar="TRACE", help="the terminal's trace number (凭证号)")
     q.add_argument("--batch", default=None, help="batch number (default: the newest)")
 
+    from posterm.center import storm
+
+    storm.configure(sub(cmds, "storm", "N simulated terminals sign in at once, report in and "
+                        "buy against a center over loopback; latencies and rates (load test)"))
+
 
 def db_path(args):
     db = getattr(args, "db", None)
@@ -507,6 +512,12 @@ def _mask(pan):
     return pan[:6] + "*" * (len(pan) - 10) + pan[-4:]
 
 
+def _storm(args, out):
+    from posterm.center import storm
+
+    return storm.run_cli(args, out)
+
+
 _COMMANDS = {
     None: _serve,
     "terminals": _terminals,
@@ -515,6 +526,7 @@ _COMMANDS = {
     "faults": _faults,
     "transactions": _transactions,
     "forget": _forget,
+    "storm": _storm,
 }
 
 

@@ -1,0 +1,47 @@
+"""`posterm host storm`: simulated terminals against a real center process over loopback."""
+
+import json
+import sqlite3
+
+from posterm.center import storm
+from posterm.host import cli as host_cli
+
+
+def run(*argv):
+    import io
+
+    import argparse
+
+    p = argparse.ArgumentParser(prog="posterm host")
+    host_cli.configure(p)
+    out, err = io.StringIO(), io.StringIO()
+    code = host_cli.run(p.parse_args(list(argv)), out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_a_storm_signs_in_reports_and_buys_and_the_center_has_it_all(tmp_path):
+    db = str(tmp_path / "host.db")
+    code, out, err = run("storm", "--db", db, "--terminals", "300", "--purchases", "400",
+                         "--concurrency", "16", "--format", "json")
+    assert code == 0, err
+    rows = {r["phase"]: r for r in json.loads(out)}
+    assert (rows["sign-in"]["ok"], rows["sign-in"]["errors"]) == (300, 0)
+    assert (rows["heartbeat"]["ok"], rows["purchase"]["ok"]) == (300, 400)
+    assert rows["purchase"]["per_second"] > 0 and rows["purchase"]["p99_ms"] > 0
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT COUNT(*) FROM transactions WHERE tid LIKE 'S%' AND"
+                       " result = '00'").fetchone()[0] == 400
+    reported = con.execute("SELECT COUNT(*) FROM center_terminal_state WHERE tid LIKE 'S%'"
+                           " AND last_report LIKE '%storm%'").fetchone()[0]
+    assert reported == 300
+    # 300 terminals from one address would pass the center's per-peer cap: two sources
+    assert len({storm.Term(t, i).source for i, t in enumerate(storm.tids(300))}) == 2
+
+
+def test_storm_options_are_checked_before_anything_runs(tmp_path):
+    code, _, err = run("storm", "--terminals", "0")
+    assert code == 2 and "--terminals: must be at least 1" in err
+    code, _, err = run("storm", "--connect", "127.0.0.1:5800")
+    assert code == 2 and "give the center's --db or --data" in err
+    code, _, err = run("storm", "--connect", "nowhere", "--db", str(tmp_path / "h.db"))
+    assert code == 2 and "HOST:PORT" in err
