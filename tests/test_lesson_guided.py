@@ -134,3 +134,62 @@ def test_the_pilot_tests_leave_no_host_thread_behind():
     import threading
 
     assert not [t for t in threading.enumerate() if t.name == "posterm-host" and t.is_alive()]
+
+
+async def test_the_lesson_screen_fits_80x24_with_keypad_status_and_footer(tmp_path):
+    session, app = make_app(tmp_path, "04_purchase")
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("m", "1", "2", *"10000", "enter")
+            await pilot.pause()
+            text = app.screen_text()
+            rows = text.splitlines()
+            assert len(rows) <= 24
+            # the whole keypad, the status and the footer with the card key are on screen
+            for want in (
+                "菜单 m",
+                "取消 Esc",
+                "退格",
+                "确认",
+                "7         8         9",
+                "Signed in today: yes",
+                "Batch 000001",
+                "c Card",
+                "p Paper",
+            ):
+                assert want in text, want
+            assert "c Card" in rows[-1]
+            # the panel: step N of M in full, the instruction, how to swipe in the emulator
+            assert "第 3 步 / 共 5 步" in text
+            assert "刷顾客的卡" in text and "按 c" in text and "6212142000000000012" in text
+            lcd = app.lcd.grid_text()
+            assert "请刷卡或手输卡号" in "".join(lcd)
+            # and c then Enter swipes the card the lesson wants (the first in the deck)
+            await pilot.press("c")
+            await pilot.pause()
+            await pilot.press("enter")
+            assert await until(pilot, lambda: session.index == 3)
+    finally:
+        session.close()
+
+
+async def test_paper_out_in_a_lesson_is_shown_and_p_loads_paper(tmp_path):
+    session, app = make_app(tmp_path, "15_paper_out")
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("m", "1", "2", *"3000", "enter")
+            await pilot.pause()
+            app.feed(("card", "6212142000000000012", ""))
+            await pilot.press(*"123456", "enter")
+            assert await until(pilot, lambda: session.index == 2)
+            await pilot.pause()
+            assert app.paper_out and "PAPER OUT" in app.paper.border_title
+            assert "按 p" in app.panel.text()
+            await pilot.press("p")
+            assert await until(pilot, lambda: session.index == 3)
+            await pilot.pause()
+            assert not app.paper_out and "商户存根" in app.screen_text() + "".join(
+                app.lcd.grid_text()
+            )
+    finally:
+        session.close()

@@ -26,8 +26,12 @@ WORDS = {
         "step": "第 %d 步 / 共 %d 步",
         "assess": "考核",
         "guided": "培训",
-        "back": "b 上一步",
+        "back": "b 退一步",
         "restart": "r 重来",
+        "card": "c 刷卡",
+        "paper": "p 装纸",
+        "how_card": "在模拟器里刷卡:按 c,选卡号 %s 的卡,按回车。",
+        "how_paper": "在模拟器里装纸:按 p。",
         "wait": "等待中心应答...",
         "done": "本课完成!一次做对 %d/%d 步,错误 %d 次,用时 %s 秒。",
         "passed": "考核结果:通过。",
@@ -40,8 +44,12 @@ WORDS = {
         "step": "Step %d of %d",
         "assess": "Assessment",
         "guided": "Training",
-        "back": "b back a step",
+        "back": "b back",
         "restart": "r restart",
+        "card": "c card",
+        "paper": "p paper",
+        "how_card": "To swipe in the emulator: press c, pick the card %s, press Enter.",
+        "how_paper": "To load paper in the emulator: press p.",
         "wait": "Waiting for the center...",
         "done": "Lesson complete! Right first time %d/%d steps, %d mistakes, %s seconds.",
         "passed": "Result: passed.",
@@ -115,15 +123,20 @@ class LessonPanel(Vertical):
     """The lesson, docked under the emulator: its title and step N of M in the border,
     the instruction, the hint and why the step matters; b / r in the border below."""
 
+    # Docked at the top of the right-hand column, above the printer: the terminal, its
+    # keypad, the status and the footer (c Card, p Paper) stay whole at 80x24.
     DEFAULT_CSS = """
     LessonPanel {
-        dock: bottom;
+        dock: top;
+        width: 100%;
         height: auto;
-        max-height: 8;
+        max-height: 13;
         border: round $success;
         padding: 0 1;
+        overflow-y: auto;
     }
     LessonPanel #lesson-hint { color: $warning; text-style: bold; }
+    LessonPanel #lesson-how { color: $accent; }
     LessonPanel #lesson-why { color: $text-muted; }
     """
 
@@ -137,12 +150,15 @@ class LessonPanel(Vertical):
 
     def compose(self):
         yield Static(id="lesson-do")
+        yield Static(id="lesson-how")
         yield Static(id="lesson-hint")
         yield Static(id="lesson-why")
 
     def on_mount(self):
+        keys = [self.words["card"], self.words["paper"]]
         if self.session.mode != ASSESS:
-            self.border_subtitle = self.words["back"] + "  " + self.words["restart"]
+            keys += [self.words["back"], self.words["restart"]]
+        self.border_subtitle = " ".join(keys)
         self.refresh_text()
 
     def refresh_text(self):
@@ -150,17 +166,37 @@ class LessonPanel(Vertical):
         n, m = s.progress()
         kind = self.words["assess"] if s.mode == ASSESS else self.words["guided"]
         step = self.words["step"] % (n, m)
-        self.border_title = f"{kind}: {s.lesson.title.get(s.lang)}  {step}"
+        # step N of M first: a narrow panel cuts the title's end, never the progress
+        self.border_title = f"{kind} {step}: {s.lesson.title.get(s.lang)}"
         self.query_one("#lesson-do", Static).update(self.finished or s.prompt_text())
-        for wid, text in (("#lesson-hint", self.hint), ("#lesson-why", self.why)):
+        how = "" if self.finished else self.how()
+        for wid, text in (
+            ("#lesson-how", how),
+            ("#lesson-hint", self.hint),
+            ("#lesson-why", self.why),
+        ):
             w = self.query_one(wid, Static)
             w.update(text)
             w.display = bool(text)
 
+    def how(self):
+        """How to do on the emulator what the step needs that is not a key: present a card
+        (c, then pick it), load paper (p). In an assessment only the general line (the
+        border) says so: naming what the step needs would be a hint."""
+        s = self.session
+        want = s.expected()
+        if s.mode == ASSESS or want is None:
+            return ""
+        if want[0] == "card":
+            return self.words["how_card"] % want[1]
+        if want[0] == "printer":
+            return self.words["how_paper"]
+        return ""
+
     def text(self):
         """The panel's text as the trainee reads it (tests use this)."""
         parts = [self.border_title or ""]
-        for wid in ("#lesson-do", "#lesson-hint", "#lesson-why"):
+        for wid in ("#lesson-do", "#lesson-how", "#lesson-hint", "#lesson-why"):
             w = self.query_one(wid, Static)
             if w.display:
                 parts.append(str(w.render()))
@@ -193,7 +229,7 @@ class LessonApp(EmulatorApp):
 
     def on_mount(self):
         super().on_mount()
-        self.mount(self.panel)
+        self.query_one("#right").mount(self.panel)
         self.call_after_refresh(self._highlight)
         if self.session.mode == ASSESS and self.trainee:
             # on file before the first key: an attempt can be left, never unrecorded
