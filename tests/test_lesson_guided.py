@@ -188,8 +188,11 @@ async def test_paper_out_in_a_lesson_is_shown_and_p_loads_paper(tmp_path):
             await pilot.press("p")
             assert await until(pilot, lambda: session.index == 3)
             await pilot.pause()
-            assert not app.paper_out and "商户存根" in app.screen_text() + "".join(
-                app.lcd.grid_text()
-            )
+            assert not app.paper_out and "已装纸" in "".join(app.lcd.grid_text())
+            await pilot.press("enter")
+            assert await until(pilot, lambda: session.index == 4)
+            await pilot.pause()
+            assert "请撕下商户存根" in "".join(app.lcd.grid_text())
+            assert "商户存根" in app.screen_text()  # on the paper strip
     finally:
         session.close()
