@@ -88,3 +88,94 @@ def test_describe_raises_iso8583_error_on_bad_input():
         describe(b"\x02")
     with pytest.raises(Iso8583Error):
         describe("zz")
+
+
+# -- the reference's public frames, and what real hosts send (issue 12) ---------------------
+E_0800 = (
+    "003C6006010000603200321702080000200000 00C00012000001323838303037383839333635323233"
+    "34313131383830310011000000010040000 3303031"
+).replace(" ", "")
+F_0800 = (
+    "003C600003000060310000000008000020000000C000120000013132333435363738313233343536373839"
+    "30313233343500110000000100300003303120"
+)
+F_0810 = (
+    "007960000000036031000000000810003800010AC0001400000110153003150812345678303331353130"
+    "31353330303130303132333435363738313233343536373839303132333435001100000001003000"
+    "40CB4AB541CD5AD4FC256A882726936A5A08D7B4FBD0D7CB5B1A70AC6A000000000000000000B8CC69"
+)
+
+
+def _cli(*args):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "posterm.cli", "iso", "decode", *args],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_the_reference_frames_decode_and_the_mac_verifies():
+    e = describe(E_0800)
+    assert "F041 Terminal id" in e and "28800788" in e
+    assert "60.3 network code" in e and e.count("004") >= 1
+    f = describe(F_0800)
+    assert "F063" in f
+    g = describe(F_0810)
+    assert "F062" in g and "(40 bytes)" in g
+    r = _cli(F_0200.hex(), "--mak", MAK.hex())
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[-1] == "MAC: OK"
+
+
+def _real_host_reply(**variant):
+    import realhost
+
+    host = realhost.RealHost(**variant)
+    try:
+        mak = bytes.fromhex("89ABCDEF01234567")
+        host.keys["12345678"] = {"mak": mak, "pik": bytes(16), "tdk": None, "layout": 40}
+        req = {2: "6212142000000000012", 3: "000000", 4: "000000010000", 11: "000007",
+               41: b"12345678", 42: b"898310048990001", 49: b"156", 60: "2200000100020"}
+        req[64] = bytes(8)
+        body = bytearray(realhost.build("0200", req))
+        body[-8:] = realhost.ecb_mac(mak, bytes(body[:-8]))
+        frame = realhost.frame(bytes.fromhex("6000030000"), bytes.fromhex("603100000000"),
+                               bytes(body))
+        return host.answer(frame[2:]), mak
+    finally:
+        host.close()
+
+
+def test_gbk_in_63_shows_as_chinese_and_the_card_organisation_by_name():
+    frame, mak = _real_host_reply(gbk63=True)
+    text = describe(frame, mak=mak)
+    assert "63.1 card organisation" in text and "CUP (China UnionPay 中国银联)" in text
+    line = next(x for x in text.splitlines() if "63.2" in x)
+    assert "中国工商银行" in line and "银联商务" in line
+    assert text.splitlines()[-1] == "MAC: OK"
+
+
+def test_f_pads_and_a_long_60_verify_over_the_bytes_received():
+    frame, mak = _real_host_reply(fpad=True)
+    body = iso8583.unpack_frame(frame)[2]
+    assert iso8583.encode(iso8583.decode(body)) != body, "a re-encoding differs (F pads)"
+    assert describe(frame, mak=mak).splitlines()[-1] == "MAC: OK"
+    frame, mak = _real_host_reply(fpad=True, long60=True)
+    text = describe(frame, mak=mak)
+    assert text.splitlines()[-1] == "MAC: OK"
+    f60 = next(x for x in text.splitlines() if x.startswith("F060"))
+    assert f60.endswith(" 2200000100020000000")
+
+
+def test_the_readme_example_frame_decodes_as_shown_and_its_mac_verifies():
+    import pathlib
+
+    readme = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+    i = readme.index("$ posterm iso decode 00BD")
+    j = readme.index(" --mak ", i)
+    hexs = readme[i + len("$ posterm iso decode ") : j].replace("\\\n    ", "")
+    text = describe(hexs, mak=bytes.fromhex("89ABCDEF01234567"))
+    assert text.splitlines()[-1] == "MAC: OK"
+    for line in ("  63.1 card organisation .. CUP (China UnionPay 中国银联)",
+                 "  60.4 read capability ... 2"):
+        assert line in text.splitlines() and line in readme
