@@ -13,7 +13,7 @@ import pytest
 from pos import des
 from posterm.host.server import Host, start_in_thread
 from posterm.host.store import Store
-from test_host_support import MID, NOW, TID, Terminal
+from test_host_support import MID, NOW, TID, Terminal, read_frame
 
 
 def closed_soon(sock, timeout=2.0):
@@ -43,23 +43,30 @@ def test_connections_over_the_caps_are_refused_with_one_log_line(tmp_path, caplo
             s.close()
         time.sleep(0.3)
         assert Terminal(h.address).sign_in()[39] == "00"  # served again below the cap
+        time.sleep(1.5)  # quiet below the caps: the episode ends with its second line
         lines = [r.getMessage() for r in caplog.records if "cap" in r.getMessage()]
         assert len(lines) == 2 and "cleared" in lines[1] and "20 connection" in lines[1]
     finally:
         h.stop()
 
 
-def test_the_total_cap_counts_every_peer(tmp_path, caplog):
+def test_over_the_total_cap_a_connection_waits_for_a_free_one(tmp_path, caplog):
     caplog.set_level(logging.INFO, logger="posterm.host")
     h = start_in_thread(str(tmp_path / "host.db"), max_connections=2, max_per_peer=100)
     try:
         held = [socket.create_connection(h.address, timeout=5) for _ in range(2)]
         time.sleep(0.2)
-        with socket.create_connection(h.address, timeout=5) as s:
-            assert closed_soon(s)
+        t = Terminal(h.address)
+        with pytest.raises(socket.timeout):  # not served while two are open ...
+            t.exchange({"mti": "0820", 11: "000001", 41: TID, 42: MID, 60: "00000001301"},
+                       timeout=0.5, keep=True)  # fmt: skip
         assert any("2 connections open (cap 2)" in r.getMessage() for r in caplog.records)
-        for s in held:
-            s.close()
+        held[0].close()  # ... and served as soon as one closes
+        t.sock.settimeout(5)
+        frame = read_frame(t.sock)
+        assert frame[13:15] == bytes.fromhex("0830")
+        t.close()
+        held[1].close()
     finally:
         h.stop()
 
@@ -342,3 +349,49 @@ def test_a_taken_host_port_leaves_the_embedded_host_where_it_is(tmp_path):
             assert Terminal(d.address).sign_in()[39] == "00"
         finally:
             d.close()
+
+
+def test_at_a_low_file_descriptor_limit_the_cap_keeps_the_host_serving(tmp_path):
+    # A host process with only 128 descriptors and a storm of 400 connections: before, the
+    # host hit the limit (accept() failing, a traceback per attempt, sign-ins failing).
+    import subprocess
+    import sys
+
+    script = f"""
+import resource, sys, time, socket, logging
+resource.setrlimit(resource.RLIMIT_NOFILE, (128, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+from posterm.host.server import start_in_thread
+h = start_in_thread({str(tmp_path / "host.db")!r}, max_per_peer=1000)
+print(h.host.max_connections, h.address[1], flush=True)
+sys.stdin.readline()
+h.stop()
+"""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        cap, port = map(int, proc.stdout.readline().split())
+        assert cap == 128 - 64
+        storm = []
+        for _ in range(400):
+            s = socket.socket()
+            s.settimeout(5)
+            s.connect(("127.0.0.1", port))
+            storm.append(s)
+        time.sleep(0.5)
+        for s in storm:
+            s.close()
+        time.sleep(0.5)
+        assert Terminal(("127.0.0.1", port)).sign_in()[39] == "00"
+    finally:
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+        err = proc.communicate(timeout=20)[1]
+    assert "Traceback" not in err and "out of system resource" not in err
+    assert "accept failed" not in err  # the cap keeps it below the descriptor limit
+    assert err.count("connection cap reached") == 1

@@ -19,9 +19,10 @@ from posterm.host.store import Store
 DEFAULT_LISTEN = "127.0.0.1:5800"
 DESCRIPTION = """Without a command: serve ISO 8583 on --listen until Ctrl-C.
 
-Limits while serving: at most --max-connections open connections in all and
---max-per-peer from one IP address (a connection over a cap is closed at once; the log
-says so once when the cap is hit and once when it clears); a connection idle for
+Limits while serving: at most --max-connections open connections in all (more wait
+in the listen backlog until one closes; lowered to what the file-descriptor limit
+allows) and --max-per-peer from one IP address (one over it is closed at once); the log
+says so once when a cap is hit and once when it clears; a connection idle for
 --idle-timeout seconds is closed; a request that cannot reach the database within
 --db-wait seconds (another process holds a lock, the disk is full) is answered 96 and
 changes nothing."""

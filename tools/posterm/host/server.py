@@ -9,15 +9,18 @@ The event loop never waits for SQLite: every database step runs on one worker th
 DB_WAIT seconds from its arrival): when the database is locked by another process or
 otherwise unavailable, the terminal gets 96 within that time and nothing has changed.
 
-Connections are capped (max_connections in all, max_per_peer from one IP address): one over
-the cap is closed at once, with one log line when the cap is first hit and one when it
-clears (how many were refused), never a line per attempt.  A connection that sends nothing
-for idle_timeout seconds is closed.  The listen backlog is BACKLOG.
+Connections are capped: at most max_connections open in all (more wait in the listen
+backlog, BACKLOG deep, until one closes: the host never accepts more than its file
+descriptors allow, fd_cap) and max_per_peer from one IP address (one over it is closed at
+once).  One log line when a cap is first hit, one when it clears (with how many were
+refused), never a line per attempt.  A connection that sends nothing for idle_timeout
+seconds is closed.
 """
 
 import asyncio
 import logging
 import re
+import socket
 import sqlite3
 import threading
 import time
@@ -36,8 +39,10 @@ REPLY_HEADER = bytes.fromhex("603100000000")
 MAX_BODY = 2048  # the largest CUP POS message is far below this
 READ_TIMEOUT = 30.0  # idle timeout: seconds to wait for a frame (or the rest of one)
 DB_WAIT = 5.0  # seconds a request may wait for the database before it is answered 96
-MAX_CONNECTIONS = 1024
+MAX_CONNECTIONS = 1024  # lowered to what the file-descriptor limit leaves (fd_cap)
 MAX_PER_PEER = 256
+_FD_RESERVE = 64  # descriptors kept for the database, logs, the listener
+CAP_QUIET = 1.0  # seconds below the caps that end a cap episode (its second log line)
 BACKLOG = 2048
 _FINANCIAL_MTIS = ("0100", "0200", "0220", "0400")
 
@@ -76,6 +81,20 @@ def _corrupt(mac_value):
     return bytes(b ^ 0xFF for b in mac_value)
 
 
+def fd_cap(wanted):
+    """`wanted`, lowered so that the open connections never reach the process's
+    file-descriptor limit (where accept() fails and every terminal's sign-in with it)."""
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    except (ImportError, ValueError, OSError):
+        return wanted
+    if soft == resource.RLIM_INFINITY:
+        return wanted
+    return max(1, min(wanted, soft - _FD_RESERVE))
+
+
 class Host:
     """Host(db_path, now=None): `now` returns the host clock's datetime (default now).
     read_timeout: the idle timeout (s); db_wait: the bounded database wait (s) per request;
@@ -95,56 +114,74 @@ class Host:
         self.now = now or datetime.now
         self.read_timeout = read_timeout
         self.db_wait = db_wait
-        self.max_connections = max_connections
+        self.max_connections = fd_cap(max_connections)
         self.max_per_peer = max_per_peer
         self.backlog = backlog
         self.store = None
         self.processor = None
-        self._server = None
+        self._listener = None  # (listening socket, its accept task)
         self._tasks = set()
         self._db = None
         self._open = 0
         self._per_peer = {}
-        self._capped = None  # the log line's reason while refusing, else None
+        self._room = None  # set while the total cap leaves room
+        self._capped = None  # the log line's reason while capped, else None
         self._refused = 0
+        self._accept_failed = False
+        self._cap_hit = 0.0
+        self._clear = None  # the pending check that ends a cap episode
 
     async def start(self, host="127.0.0.1", port=0):
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="posterm-host-db")
+        self._room = asyncio.Event()
+        self._room.set()
         loop = asyncio.get_running_loop()
         try:
             self.store = await loop.run_in_executor(
                 self._db, lambda: Store(self.db_path, timeout=self.db_wait)
             )
             self.processor = Processor(self.store, self.now)
-            self._server = await asyncio.start_server(
-                self._client, host, port, backlog=self.backlog
-            )
+            self._listen(host, port)
         except BaseException:
             await self._close_store()
             raise
-        self.address = self._server.sockets[0].getsockname()[:2]
         return self.address
 
+    def _listen(self, host, port):
+        """Listen on host:port with our own accept loop: one connection accepted at a time,
+        none while the total cap is reached (they wait in the kernel's backlog), so the
+        host never runs out of file descriptors however hard a storm comes."""
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.create_server((host, port), family=family, backlog=self.backlog)
+        sock.setblocking(False)
+        task = asyncio.get_running_loop().create_task(self._accept(sock))
+        old, self._listener = self._listener, (sock, task)
+        self.address = sock.getsockname()[:2]
+        if old is not None:
+            old[1].cancel()
+            old[0].close()
+
     async def stop(self):
-        if self._server is not None:
-            self._server.close()
+        if self._clear is not None:
+            self._clear.cancel()
+            self._clear = None
+        if self._listener is not None:
+            sock, accept = self._listener
+            self._listener = None
+            accept.cancel()
+            await asyncio.gather(accept, return_exceptions=True)
+            sock.close()
             await asyncio.sleep(0)  # let just-accepted connections register their task
             while self._tasks:
                 for task in list(self._tasks):
                     task.cancel()
                 await asyncio.gather(*self._tasks, return_exceptions=True)
-            await self._server.wait_closed()
-            self._server = None
         await self._close_store()
 
     async def relisten(self, host, port):
         """Serve on host:port instead (the old listener closes once the new one is up;
         open connections carry on).  OSError (port busy ...) leaves the old one serving."""
-        new = await asyncio.start_server(self._client, host, port, backlog=self.backlog)
-        old, self._server = self._server, new
-        if old is not None:
-            old.close()
-        self.address = new.sockets[0].getsockname()[:2]
+        self._listen(host, port)
         return self.address
 
     async def _close_store(self):
@@ -170,19 +207,70 @@ class Host:
         return await asyncio.get_running_loop().run_in_executor(self._db, job)
 
     # -- connections ----------------------------------------------------------------------
-    def _admit(self, ip):
-        if self._open >= self.max_connections:
-            reason = f"{self._open} connections open (cap {self.max_connections})"
-        elif self._per_peer.get(ip, 0) >= self.max_per_peer:
-            reason = f"{ip} has {self._per_peer[ip]} connections open (cap {self.max_per_peer})"
-        else:
-            return True
+    def _cap(self, reason):
+        """A cap was hit: one log line for the whole episode (a storm that keeps the host
+        at its cap is one episode; it ends after CAP_QUIET seconds below the caps)."""
+        self._cap_hit = time.monotonic()
         if self._capped is None:
             self._capped = reason
             self._refused = 0
-            log.warning("connection cap reached: %s; refusing new connections", reason)
-        self._refused += 1
-        return False
+            log.warning("connection cap reached: %s", reason)
+
+    def _uncap(self):
+        if self._capped is not None and self._clear is None:
+            self._clear = asyncio.get_running_loop().call_later(CAP_QUIET, self._maybe_clear)
+
+    def _maybe_clear(self):
+        self._clear = None
+        if self._capped is None:
+            return
+        if time.monotonic() - self._cap_hit < CAP_QUIET or self._open >= self.max_connections:
+            self._uncap()
+            return
+        log.warning(
+            "connection cap cleared: %d connection(s) were refused (%s)",
+            self._refused,
+            self._capped,
+        )
+        self._capped = None
+
+    async def _accept(self, sock):
+        loop = asyncio.get_running_loop()
+        while True:
+            if self._open >= self.max_connections:
+                self._cap(
+                    f"{self._open} connections open (cap {self.max_connections});"
+                    " new ones wait in the listen backlog"
+                )
+                self._room.clear()
+                await self._room.wait()
+                continue
+            try:
+                conn, addr = await loop.sock_accept(sock)
+            except (BlockingIOError, InterruptedError, ConnectionAbortedError):
+                continue
+            except OSError as e:  # out of descriptors or buffers: wait, say it once
+                if not self._accept_failed:
+                    self._accept_failed = True
+                    log.error("accept failed (%s); retrying every 0.5 s", e.strerror or e)
+                await asyncio.sleep(0.5)
+                continue
+            if self._accept_failed:
+                self._accept_failed = False
+                log.warning("accepting connections again")
+            ip = addr[0]
+            if self._per_peer.get(ip, 0) >= self.max_per_peer:
+                self._cap(
+                    f"{ip} has {self._per_peer[ip]} connections open"
+                    f" (cap {self.max_per_peer}); refusing its new ones"
+                )
+                self._refused += 1
+                conn.close()
+                continue
+            self._open += 1
+            self._per_peer[ip] = self._per_peer.get(ip, 0) + 1
+            task = loop.create_task(self._client(conn, ip, "{}:{}".format(*addr[:2])))
+            self._tasks.add(task)
 
     def _release(self, ip):
         self._open -= 1
@@ -191,28 +279,17 @@ class Host:
             self._per_peer[ip] = left
         else:
             self._per_peer.pop(ip, None)
-        if self._capped is not None and self._open < self.max_connections:
-            log.warning(
-                "connection cap cleared: %d connection(s) were refused (%s)",
-                self._refused,
-                self._capped,
-            )
-            self._capped = None
+        if self._open < self.max_connections:
+            self._room.set()
+            self._uncap()
 
-    async def _client(self, reader, writer):
-        peername = writer.get_extra_info("peername") or ("?", 0)
-        ip = peername[0]
-        peer = "{}:{}".format(*peername[:2])
-        if not self._admit(ip):
-            writer.transport.abort()
-            return
-        self._open += 1
-        self._per_peer[ip] = self._per_peer.get(ip, 0) + 1
+    async def _client(self, conn, ip, peer):
         task = asyncio.current_task()
-        self._tasks.add(task)
-        conn = {}
+        writer = None
         try:
-            while await self._exchange(reader, writer, peer, conn):
+            reader, writer = await asyncio.open_connection(sock=conn)
+            state = {}
+            while await self._exchange(reader, writer, peer, state):
                 pass
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
@@ -228,8 +305,16 @@ class Host:
             log.error("%s internal error, connection closed: %s: %s", peer, type(e).__name__, e)
         finally:
             self._tasks.discard(task)
-            self._release(ip)
-            writer.close()
+            try:
+                if writer is not None:
+                    writer.close()
+                    await writer.wait_closed()  # the descriptor is free before the slot is
+                else:
+                    conn.close()
+            except (OSError, asyncio.CancelledError):
+                pass
+            finally:
+                self._release(ip)
 
     async def _exchange(self, reader, writer, peer, conn):
         """Serve one request; False when the connection should close."""
