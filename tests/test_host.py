@@ -520,3 +520,16 @@ def test_reply_tpdu_follows_the_terminal_tpdu(term):
     assert TPDU.hex() == "6000030000"
     tpdu, _, _ = term.exchange({"mti": "0820", 11: "000009", 41: TID, 42: MID, 60: "00000001301"})
     assert tpdu.hex() == "6000000003"
+
+
+def test_foreign_cards_are_totalled_apart_in_the_settlement(term, store):
+    # reference §3.4: 内卡 at 0..29, 外卡 at 31..60; the deck's Visa card is foreign
+    assert term.purchase(amount=1000)[39] == "00"
+    assert term.purchase(pan="4761340000000019", amount=2500, pin="1234")[39] == "00"
+    domestic = f"{1000:012d}{1:03d}{0:012d}{0:03d}"
+    foreign = f"{2500:012d}{1:03d}{0:012d}{0:03d}"
+    rep = settle(term, domestic + "0" + foreign + "0")
+    assert (rep[48][30], rep[48][61]) == ("1", "1")  # both balanced
+    everything_domestic = f"{3500:012d}{2:03d}{0:012d}{0:03d}"
+    rep = settle(term, everything_domestic + "0" + "0" * 30 + "0")
+    assert (rep[48][30], rep[48][61]) == ("2", "2")

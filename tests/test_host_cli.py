@@ -221,3 +221,24 @@ def test_posterm_host_serves_until_interrupted(db):
             proc.wait()
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
+
+
+def test_terminals_add_without_a_tmk_draws_one_and_list_shows_it(db):
+    code, out, _ = run("terminals", "add", "11112222", "898310048990009", "--db", db)
+    assert code == 0
+    tmk = out.split("TMK ")[1].split()[0]
+    assert len(tmk) == 32 and tmk != "11111111111111112222222222222222"
+    listed = run("terminals", "list", "--db", db)[1]
+    line = next(x for x in listed.splitlines() if x.startswith("11112222"))
+    assert tmk in line and "ecb" in line
+    second = next(x for x in listed.splitlines() if x.startswith("87654321"))
+    assert "11111111111111112222222222222222" not in second  # its own TMK too
+
+
+def test_terminals_set_changes_the_mac_algorithm(db):
+    assert run("terminals", "set", "12345678", "--mac", "x919", "--db", db)[0] == 0
+    assert " x9.19 " in run("terminals", "list", "--db", db)[1]
+    code, _, err = run("terminals", "set", "12345678", "--mac", "md5", "--db", db)
+    assert code == 2 and "--mac" in err
+    code, _, err = run("terminals", "set", "12345678", "--db", db)
+    assert code == 2 and "at least one" in err

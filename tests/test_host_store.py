@@ -134,3 +134,133 @@ def test_embedded_host_publishes_a_changed_shipped_menu(tmp_path):
     assert s.current_menu()[0] == 2
     assert s.current_menu()[1] == menu.read_bytes()
     s.close()
+
+
+# -- issue 11: an existing (version 1) database is upgraded in place --------------------------
+V1_SCHEMA = """
+CREATE TABLE terminals (
+    tid TEXT PRIMARY KEY,
+    mid TEXT NOT NULL,
+    tmk TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'registered',
+    freeze_code TEXT NOT NULL DEFAULT '97',
+    pik TEXT,
+    mak TEXT,
+    host_batch TEXT NOT NULL DEFAULT '000001',
+    allowed TEXT,
+    signed_in TEXT,
+    created TEXT NOT NULL
+);
+CREATE TABLE cards (
+    pan TEXT PRIMARY KEY,
+    pin TEXT NOT NULL,
+    balance_fen INTEGER NOT NULL,
+    status TEXT NOT NULL DEFAULT 'ok',
+    expiry TEXT NOT NULL,
+    holder TEXT NOT NULL DEFAULT '',
+    limit_fen INTEGER,
+    pin_tries INTEGER NOT NULL DEFAULT 0,
+    pin_tries_day TEXT
+);
+CREATE TABLE transactions (
+    id INTEGER PRIMARY KEY,
+    tid TEXT NOT NULL,
+    batch TEXT NOT NULL,
+    trace TEXT NOT NULL,
+    mti TEXT NOT NULL,
+    type TEXT NOT NULL,
+    pan TEXT,
+    amount_fen INTEGER NOT NULL DEFAULT 0,
+    rrn TEXT,
+    auth TEXT,
+    date TEXT NOT NULL,
+    time TEXT NOT NULL,
+    result TEXT NOT NULL,
+    status TEXT NOT NULL,
+    orig_id INTEGER,
+    refunded_fen INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (tid, batch, trace)
+);
+CREATE INDEX transactions_rrn ON transactions (rrn);
+CREATE INDEX transactions_auth ON transactions (auth, pan);
+CREATE TABLE batch_uploads (
+    id INTEGER PRIMARY KEY,
+    tid TEXT NOT NULL,
+    batch TEXT NOT NULL,
+    code TEXT NOT NULL,
+    foreign_card INTEGER NOT NULL DEFAULT 0,
+    trace TEXT,
+    pan TEXT,
+    amount_fen INTEGER,
+    received TEXT NOT NULL
+);
+CREATE TABLE settlements (
+    id INTEGER PRIMARY KEY,
+    tid TEXT NOT NULL,
+    batch TEXT NOT NULL,
+    terminal_totals TEXT NOT NULL,
+    host_totals TEXT NOT NULL,
+    balanced INTEGER NOT NULL,
+    closed INTEGER NOT NULL DEFAULT 0,
+    at TEXT NOT NULL
+);
+CREATE TABLE menus (
+    version INTEGER PRIMARY KEY,
+    json TEXT NOT NULL,
+    crc TEXT NOT NULL,
+    created TEXT NOT NULL
+);
+CREATE TABLE faults (
+    tid TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    arg TEXT,
+    remaining INTEGER
+);
+CREATE TABLE counters (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+"""
+
+
+def test_a_version_1_database_is_upgraded_and_keeps_its_data(tmp_path):
+    path = str(tmp_path / "host.db")
+    db = sqlite3.connect(path)
+    db.executescript(V1_SCHEMA)
+    db.execute(
+        "INSERT INTO terminals (tid, mid, tmk, created) VALUES ('12345678', '898310048990001',"
+        " '11111111111111112222222222222222', 'x')"
+    )
+    db.execute("INSERT INTO menus VALUES (1, '{\"root\": {}}', 'ABCD0123', 'x')")
+    db.execute("PRAGMA user_version=1")
+    db.commit()
+    db.close()
+    s = Store(path)
+    try:
+        assert not s.fresh
+        t = s.get_terminal("12345678")
+        assert (t["mac_algo"], t["tmk"]) == ("ecb", "11111111111111112222222222222222")
+        assert [m["source"] for m in s.list_menus()] == ["published"]  # never overridden
+        s.add_card("6212142000000000012", "123456", 100)
+        assert s.get_card("6212142000000000012")["track2"].startswith("6212142000000000012=")
+    finally:
+        s.close()
+    assert Store(path).db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_a_unit_of_work_commits_everything_or_nothing(store):
+    store.provision_defaults()
+    pan = "6212142000000000012"
+    with pytest.raises(RuntimeError):
+        with store.unit():
+            store.adjust_balance(pan, -500)
+            store.set_pin_tries(pan, 2, "20261124")
+            raise RuntimeError("the second step failed")
+    card = store.get_card(pan)
+    assert (card["balance_fen"], card["pin_tries"]) == (1000000, 0)
+    with store.unit():
+        store.adjust_balance(pan, -500)
+        with store.unit():  # a nested unit joins the outer one
+            store.set_pin_tries(pan, 2, "20261124")
+    card = store.get_card(pan)
+    assert (card["balance_fen"], card["pin_tries"]) == (1000000 - 500, 2)
