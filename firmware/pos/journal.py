@@ -84,79 +84,14 @@ def scan(data, check=True):
         pos = r[2]
 
 
-def _torn(data, pos, end):
-    # True when data[pos:end] is the start of a record cut short (a power cut mid-append):
-    # its length runs past the end of the file. Not when those bytes are a whole record
-    # whose length field is damaged (its CRC matches the length the bytes have): that is
-    # damage, to be reported, not a torn write to cut silently.
-    if data[pos] != _MAGIC:
-        return False
-    if end - pos < 3:
-        return True
-    if pos + 7 + ((data[pos + 1] << 8) | data[pos + 2]) + 4 <= end:
-        return False
-    n = end - pos - 11
-    if n < 0:
-        return True
-    c = (data[end - 4] << 24) | (data[end - 3] << 16) | (data[end - 2] << 8) | data[end - 1]
-    return crc.crc32(bytes((n >> 8, n & 0xFF)) + data[pos + 3 : end - 4]) != c
-
-
-def recover(data):
-    # -> (records, spans, torn): every readable record [(seq, obj, start, stop)], the
-    # unreadable byte ranges [(start, stop)] between or after them, and torn: the start
-    # of a torn last record (no readable record after it), else -1.
-    out = []
-    spans = []
-    pos = 0
-    end = len(data)
-    while pos < end:
-        r = _record_at(data, pos, end)
-        if r is not None:
-            out.append((r[0], r[1], pos, r[2]))
-            pos = r[2]
-            continue
-        nxt = pos + 1
-        while True:
-            nxt = data.find(b"\xa5", nxt)
-            if nxt < 0 or _record_at(data, nxt, end) is not None:
-                break
-            nxt += 1
-        if nxt < 0:
-            if _torn(data, pos, end):
-                return out, spans, pos
-            spans.append((pos, end))
-            break
-        spans.append((pos, nxt))
-        pos = nxt
-    return out, spans, -1
-
-
-def _lost(records, spans):
-    # how many records the unreadable spans held: the gap in the sequence numbers
-    # around each span (at least one a span)
-    total = 0
-    for a, b in spans:
-        before = 0
-        after = -1
-        for r in records:
-            if r[3] <= a:
-                before = r[0]
-            elif r[2] >= b and after < 0:
-                after = r[0]
-        n = after - before - 1 if after > 0 else 1
-        total += n if n > 0 else 1
-    return total
-
-
 class Journal:
     # RAM: only the record count and the last sequence number are kept; the records stay
     # in the file and entries() reads them when a flow needs them (void, refund, query,
     # reprint, settlement), so the heap does not grow with the batch.
-    def __init__(self, storage, name="journal.log", vault=None):
+    def __init__(self, storage, name="journal.log", seal=False):
         self.storage = storage
         self.name = name
-        self.vault = vault  # pos.vault.Vault: each record's PAN is kept sealed under it
+        self.seal = seal  # each record's PAN kept sealed under the terminal's key (pos.vault)
         self.count = 0
         self._last_seq = 0
         self._end = 0  # the length of the file's good records
@@ -170,48 +105,17 @@ class Journal:
     def load(self):
         # -> [(seq, obj)] of every readable record (see the header for what is cut)
         data = self.storage.read(self.name) or b""
-        records, spans, torn = recover(data)
-        good = []
-        for r in records:
-            good.append((r[0], r[1]))
+        good, end = scan(data)
+        if end < len(data):
+            # a torn tail or damage: pos.journalfix, loaded for this only
+            from pos import overlay
+
+            good = overlay.call("pos.journalfix", "recover_file", self, data)
+        else:
+            self._end = end
         self.count = len(good)
         self._last_seq = good[-1][0] if good else 0
-        if spans:
-            self.unreadable = _lost(records, spans)
-            self._keep_damaged(data, records)
-            self._end = max(self.storage.size(self.name), 0)
-        elif torn >= 0:
-            # a torn tail: keep what is whole, drop the rest (before the next write at
-            # the latest, if the storage refuses now)
-            self.recovered_bytes = len(data) - torn
-            self._end = torn
-            try:
-                self._repair()
-            except JournalWriteError:
-                pass
-        else:
-            self._end = len(data)
         return good
-
-    def _keep_damaged(self, data, records):
-        # copy the damaged file beside the journal, then rewrite the journal with the
-        # readable records; if the copy cannot be written, the file is left as it is
-        # (and read through the resynchronising scan)
-        n = 1
-        while self.storage.size(self.name + ".damaged-" + str(n)) >= 0:
-            n += 1
-        name = self.name + ".damaged-" + str(n)
-        try:
-            self.storage.write(name, data)
-            if self.storage.read(name) != data:
-                raise OSError(5, "copy does not read back")
-            parts = []
-            for r in records:
-                parts.append(data[r[2] : r[3]])
-            self.storage.write(self.name, b"".join(parts))
-            self.damaged_copy = name
-        except OSError as e:
-            self.error = "cannot keep the damaged journal: %s" % (e,)
 
     def __len__(self):
         return self.count
@@ -221,10 +125,9 @@ class Journal:
         # [(seq, obj)], read from the file
         data = self.storage.read(self.name) or b""
         if self.unreadable and not self.damaged_copy:
-            out = []
-            for r in recover(data)[0]:
-                out.append((r[0], r[1]))
-            return out
+            from pos import overlay
+
+            return overlay.call("pos.journalfix", "readable", data)
         return scan(data, False)[0]
 
     def next_seq(self):
@@ -269,15 +172,19 @@ class Journal:
 
     def _disk(self, obj):
         # the record as the file keeps it: the PAN masked, and sealed under the vault
-        if self.vault is None:
+        if not self.seal:
             return obj
-        return self.vault.seal_fields(obj, "pan")
+        from pos import overlay
+
+        return overlay.call("pos.vault", "seal_fields", self.storage, obj, "pan")
 
     def pan(self, e):
         # the whole PAN of a record from entries() ("" when it cannot be opened)
-        if self.vault is None:
+        if not self.seal:
             return e.get("pan", "")
-        return self.vault.pan(e, "pan")
+        from pos import overlay
+
+        return overlay.call("pos.vault", "pan", self.storage, e, "pan")
 
     def _failed(self, why):
         # cut the file back to the last good record (now, or before the next write)

@@ -77,9 +77,9 @@ def _parse(data, valid):
 
 
 class State:
-    def __init__(self, storage, defaults, vault=None):
+    def __init__(self, storage, defaults, seal=False):
         self.storage = storage
-        self.vault = vault  # pos.vault.Vault: the PAN of the pending reversal is kept under it
+        self.seal = seal  # the pending reversal's PAN kept sealed (pos.vault)
         self.params = {}
         for k in defaults:
             self.params[k] = defaults[k]
@@ -100,42 +100,17 @@ class State:
 
     # -- reading a file, falling back to its previous copy -------------------------
     def _read(self, name, valid):
-        # -> (obj, from_main): obj from name, else from its backup, else None
+        # -> (obj, from_main): obj from name, else from its backup (pos.statefix, loaded
+        # only then), else None
         main = self.storage.read(name)
         obj = _parse(main, valid)
         if obj is not None:
             return obj, True
-        bak_data = self.storage.read(name + BACKUP)
-        bak = _parse(bak_data, valid)
-        if main is not None:
-            self._keep_damaged(name, main)
-        if bak is not None:
-            if main is not None and name not in self.restored:
-                self.restored.append(name)  # (no file but a backup: a cut between renames)
-            return bak, False
-        if (main is not None or bak_data is not None) and name not in self.unreadable:
-            if bak_data is not None:
-                self._keep_damaged(name + BACKUP, bak_data)
-            self.unreadable.append(name)
-        return None, False
+        if main is None and self.storage.size(name + BACKUP) < 0:
+            return None, False
+        from pos import overlay
 
-    def _keep_damaged(self, name, data):
-        for kept in self.damaged_copies:
-            if kept[0] == name:
-                return
-        n = 1
-        while self.storage.size(name + ".damaged-" + str(n)) >= 0:
-            n += 1
-        last = name + ".damaged-" + str(n - 1)
-        if n > 1 and self.storage.read(last) == data:
-            copy = last  # kept at an earlier start (nobody acknowledged it yet)
-        else:
-            copy = name + ".damaged-" + str(n)
-            try:
-                self.storage.write(copy, data)
-            except OSError:
-                copy = ""
-        self.damaged_copies.append((name, copy))
+        return overlay.call("pos.statefix", "fallback", self, name, main, valid)
 
     def _load(self):
         obj, ok = self._read(STATE_FILE, _valid_state)
@@ -206,8 +181,10 @@ class State:
                 self.storage.write(REVERSAL_FILE, json.dumps(rec).encode())
             except OSError:
                 pass
-        if self.vault is not None:
-            self.vault.open_fields(rec, "2")
+        if self.seal and "pan_enc" in rec:
+            from pos import overlay
+
+            overlay.call("pos.vault", "open_fields", self.storage, rec, "2")
         return rec
 
     def set_reversal(self, rec):
@@ -216,8 +193,10 @@ class State:
             self.storage.remove(REVERSAL_FILE + BACKUP)
             self.storage.remove(REVERSAL_FILE)
             return
-        if self.vault is not None:
-            rec = self.vault.seal_fields(rec, "2")
+        if self.seal:
+            from pos import overlay
+
+            rec = overlay.call("pos.vault", "seal_fields", self.storage, rec, "2")
         data = json.dumps(rec).encode()
         if self.storage.size(REVERSAL_FILE) < 0:
             # a new reversal is written twice (money rides on it): the copy first, so

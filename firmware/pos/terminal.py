@@ -21,7 +21,6 @@ from pos import clock
 from pos.screen import PROFILES, DEFAULT_PROFILE, Frame
 from pos.state import State
 from pos.journal import Journal
-from pos.vault import Vault
 from pos.text import Strings
 from pos.compat import json, IS_MICROPYTHON
 
@@ -39,9 +38,9 @@ class Terminal:
         self.paper_cells = RECEIPT_WIDTHS.get(paper, 32)
         self.now = now or (2026, 1, 1, 0, 0, 0)
         defaults = json.loads(resources.read("params.json") or b"{}")
-        self.vault = Vault(storage)  # the PAN at rest: sealed under the terminal's own key
-        self.state = State(storage, defaults, self.vault)
-        self.journal = Journal(storage, vault=self.vault)
+        # card numbers at rest: sealed under the terminal's own key (pos.vault)
+        self.state = State(storage, defaults, seal=True)
+        self.journal = Journal(storage, seal=True)
         self.strings = Strings(resources, self.state.params.get("lang", "zh"))
         self.printer_ok = True
         self.link_address = ""  # what the driver connects to, for the settings screen

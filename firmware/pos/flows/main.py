@@ -42,7 +42,7 @@ def main_loop(t):
     try:  # what start-up found in the files (a damaged journal, an unreadable state)
         from pos import overlay
 
-        yield from overlay.run("pos.flows.gates", "at_start", t)
+        yield from overlay.run("pos.flows.startup", "at_start", t)
     except ui.GotoMenu:
         pass
     except Exception as e:
