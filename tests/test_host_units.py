@@ -243,3 +243,39 @@ def test_a_frame_to_a_locked_database_is_still_well_formed(host, outside):
         assert rep["mti"] == "0830" and rep[39] == "96"
     finally:
         outside.execute("ROLLBACK")
+
+
+# -- item 1 as a merchant sees it: the real terminal against the embedded host ----------------
+def test_the_terminal_sees_a_failed_purchase_and_the_card_keeps_its_money(tmp_path):
+    from pos.keys import parse_token
+    from posterm import paths
+    from posterm.driver import Driver
+
+    d = Driver(str(tmp_path), date=(2026, 11, 23, 9, 0, 0))
+    frames = []
+    d.frame_listeners.append(lambda f: frames.append("".join(r.strip() for r in f.text())))
+
+    def press(*tokens):
+        for tok in tokens:
+            for ev in parse_token(tok):
+                d.feed(ev)
+
+    try:
+        d.start()
+        press("MENU", "1", "1", "ENTER", "CANCEL")
+        db = sqlite3.connect(paths.host_db(d.data_dir), isolation_level=None)
+        fail_inserts(db)  # the host's disk is full when the row is written
+        press("MENU", "1", "2", "4321", "ENTER", "CARD=" + CARD, "123456", "ENTER")
+        assert any("96" in f for f in frames[-5:])
+        press("ENTER", "CANCEL")
+        assert [e for e in d.terminal.journal.entries() if e["type"] == "purchase"] == []
+        assert balance(db) == START and rows(db) == 0
+        db.execute("DROP TRIGGER fail_transactions")
+        press("MENU", "1", "2", "100", "ENTER", "CARD=" + CARD, "123456", "ENTER", "ENTER")
+        press("CANCEL")
+        assert balance(db) == START - 100  # only the purchase that was recorded
+        listed = db.execute("SELECT amount_fen, status FROM transactions").fetchall()
+        assert listed == [(100, "approved")]
+        db.close()
+    finally:
+        d.close()

@@ -10,6 +10,7 @@ import logging
 import os
 import sqlite3
 import sys
+import unicodedata
 
 from posterm.host import validate
 from posterm.host.catalog import CARD_STATUSES, FAULT_KINDS, TX_TYPES
@@ -197,8 +198,14 @@ def configure(p):
 
     from posterm.center import storm
 
-    storm.configure(sub(cmds, "storm", "N simulated terminals sign in at once, report in and "
-                        "buy against a center over loopback; latencies and rates (load test)"))
+    storm.configure(
+        sub(
+            cmds,
+            "storm",
+            "N simulated terminals sign in at once, report in and "
+            "buy against a center over loopback; latencies and rates (load test)",
+        )
+    )
 
 
 def db_path(args):
@@ -222,12 +229,21 @@ def _yuan(fen):
     return "-" if fen is None else f"{fen // 100}.{fen % 100:02d}"
 
 
+def _width(text):
+    """Columns `text` takes on a terminal (CJK characters take two)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text, width):
+    return text + " " * (width - _width(text))
+
+
 def _table(rows, headers):
     rows = [[str(c) for c in r] for r in rows]
-    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    widths = [max([_width(h)] + [_width(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    lines = ["  ".join(_pad(h, w) for h, w in zip(headers, widths, strict=True)).rstrip()]
     for r in rows:
-        lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+        lines.append("  ".join(_pad(c, w) for c, w in zip(r, widths, strict=True)).rstrip())
     return "\n".join(lines)
 
 
@@ -368,12 +384,13 @@ def _cards(args, out):
                     _yuan(c["balance_fen"]),
                     _yuan(c["limit_fen"]),
                     c["holder"],
+                    _org(c["pan"]),
+                    c["track2"] or "-",
                 )
                 for c in store.list_cards()
             ]
-            print(
-                _table(rows, ["PAN", "STATUS", "EXPIRY", "BALANCE", "LIMIT", "HOLDER"]), file=out
-            )
+            headers = ["PAN", "STATUS", "EXPIRY", "BALANCE", "LIMIT", "HOLDER", "CARD"]
+            print(_table(rows, headers + ["TRACK 2"]), file=out)
         else:
             store.add_card(
                 args.pan, args.pin, balance, args.expiry, args.status, args.holder, limit
@@ -505,6 +522,16 @@ def _forget(args, out):
         file=out,
     )
     return 0
+
+
+def _org(pan):
+    """'CUP 中国工商银行', 'VIS VISA 外卡' ... from the BIN table."""
+    from posterm.host.store import card_bin
+
+    b = card_bin(pan)
+    if b is None:
+        return "-"
+    return f"{b['org']} {b['issuer']}" + (" 外卡" if b["foreign"] else "")
 
 
 def _mask(pan):
