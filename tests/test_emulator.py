@@ -164,6 +164,29 @@ async def test_purchase_with_a_card_presented_from_the_deck_prints_the_slip(tmp_
         driver.close()
 
 
+async def test_a_deck_card_swipes_with_enter_and_is_keyed_in_with_k(tmp_path):
+    app, driver = make_app(tmp_path)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await sign_in(pilot)
+            for key, entry in (("enter", "021"), ("k", "011")):
+                await pilot.press("m", "1", "2", "1", "0", "0", "enter", "c")
+                await pilot.pause()
+                await pilot.press(key)
+                await pilot.pause()
+                await pilot.press(*"123456", "enter")
+                await settle(pilot)
+                assert "请撕下商户存根" in lcd_flat(app), lcd_text(app)
+                e = driver.terminal.journal.entries()[-1]
+                assert e["entry"] == entry[:2] and driver.terminal.journal.pan(e) == PAN
+                await pilot.press("enter")  # the cardholder copy
+                await settle(pilot)
+                await pilot.press("escape")
+                await pilot.pause()
+    finally:
+        driver.close()
+
+
 async def test_typed_pan_is_presented_as_a_swipe(tmp_path):
     app, driver = make_app(tmp_path)
     try:

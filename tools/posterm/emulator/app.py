@@ -173,8 +173,18 @@ class EmulatorApp(App):
         self.push_screen(CardPicker(cards, note), self._card_presented)
 
     def _card_presented(self, card):
-        if card is not None:
-            self.feed(("card",) + tuple(card))  # a swipe: (pan, expiry[, track 2, track 3])
+        if card is None:
+            return
+        if card[0] == "keyed":
+            # typed on the keypad as a cashier keys a card in: PAN, ENTER, expiry, ENTER
+            for ch in card[1]:
+                self.feed(("key", ch))
+            self.feed(("key", "ENTER"))
+            for ch in card[2]:
+                self.feed(("key", ch))
+            self.feed(("key", "ENTER"))
+            return
+        self.feed(("card",) + tuple(card))  # a swipe: (pan, expiry[, track 2, track 3])
 
     def action_paper(self):
         self.paper_out = not self.paper_out

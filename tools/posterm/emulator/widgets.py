@@ -135,9 +135,13 @@ class LogPane(RichLog):
 class CardPicker(ModalScreen):
     """The card reader: pick a card from the host's deck or type a PAN[=YYMM].
 
-    Dismisses with (pan, expiry) or None."""
+    Dismisses with (pan, expiry[, track 2, track 3]) for a swipe, ("keyed", pan, expiry) for
+    the highlighted card keyed in by hand (k), or None."""
 
-    BINDINGS = [Binding("escape", "dismiss_none", "Close", id="card.close")]
+    BINDINGS = [
+        Binding("escape", "dismiss_none", "Close", id="card.close"),
+        Binding("k", "key_in", "Key in", id="card.key_in"),
+    ]
 
     def __init__(self, cards, note=""):
         super().__init__()
@@ -156,7 +160,7 @@ class CardPicker(ModalScreen):
             if self.note:
                 yield Label(self.note, id="card-note")
             yield Input(placeholder="or type a PAN[=YYMM] and press Enter", id="card-pan")
-            yield Label("Enter presents the card, Esc closes", id="card-help")
+            yield Label("Enter swipes the card, k keys it in, Esc closes", id="card-help")
 
     def on_mount(self):
         self.query_one("#card-list" if self.cards else "#card-pan").focus()
@@ -181,6 +185,13 @@ class CardPicker(ModalScreen):
         if events:
             # (pan, expiry, track 2, track 3): a swipe of that card
             self.dismiss(tuple(events[0][1:]))
+
+    def action_key_in(self):
+        # the highlighted deck card typed on the keypad (manual entry, 22 = 01x)
+        deck = self.query_one("#card-list", OptionList)
+        if self.cards and deck.has_focus and deck.highlighted is not None:
+            pan, exp = self.cards[deck.highlighted][0], self.cards[deck.highlighted][1]
+            self.dismiss(("keyed", pan, exp))
 
     def action_dismiss_none(self):
         self.dismiss(None)
