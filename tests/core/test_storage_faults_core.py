@@ -365,3 +365,20 @@ def test_a_new_reversal_is_written_with_a_copy_and_dropped_with_it():
     eq(s.read("reversal.json"), s.read("reversal.json.bak"))
     txhelp.buy(r, "500")
     true(s.read("reversal.json") is None and s.read("reversal.json.bak") is None)
+
+
+def test_a_state_file_the_full_disk_refuses_stops_the_sale_before_anything_is_sent():
+    s = faultstore.FullDisk()
+    r = txhelp.rig(storage=s)
+    s.full = True  # the trace cannot be saved: the request must not leave
+    sent = len(r.center.requests)
+    r.press("MENU", "1", "2", "1000", "ENTER", "CARD=" + txhelp.PAN, "123456", "ENTER")
+    contains(r.screen_flat(), "存储失败")
+    contains(r.screen_flat(), "请联系维护")
+    eq(len(r.center.requests), sent, "nothing sent")
+    true(r.t.state.reversal() is None, "nothing to reverse")
+    true([e for e in r.logs if "No space left" in e[2]], "the error in the log")
+    s.full = False
+    r.press("ENTER")
+    txhelp.buy(r, "1000")
+    eq(len(r.t.journal.entries()), 1, "business as usual once there is room")

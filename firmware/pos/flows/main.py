@@ -76,6 +76,8 @@ def main_loop(t):
             goto_menu = True
         except Exception as e:  # a flow bug must not brick the terminal
             _report(t, e)
+            if isinstance(e, OSError):  # 存储失败 stays until a key (or a minute)
+                yield ("input", ("key",), ui.IDLE_TIMEOUT)
 
 
 def _report(t, e):
@@ -91,4 +93,8 @@ def _report(t, e):
         traceback.print_exception(type(e), e, e.__traceback__, file=buf)
     t.last_error = buf.getvalue()
     t.emit(("log", "error", t.last_error))
+    if isinstance(e, OSError):  # the storage refused a write (disk full, I/O error)
+        t.emit(("beep", "error"))
+        ui.screen(t, t.s("system_error"), [t.s("storage_failed"), t.s("storage_call")])
+        return
     ui.screen(t, t.s("notice_title"), [t.s("system_error"), str(e)[: t.cols * 2]])
