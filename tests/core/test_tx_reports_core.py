@@ -77,6 +77,9 @@ def test_delete_reversal_needs_the_supervisor_and_says_cleared():
     r.press(SUPERVISOR, "ENTER", "ENTER")
     contains(r.screen_flat(), "清除成功")
     eq(r.t.state.reversal(), None)
+    kept = [e for e in r.t.journal.entries() if e.get("type") == "reversal_failed"]
+    eq(len(kept), 1, "the deleted reversal stays in the journal for settlement")
+    eq(kept[0]["amount"], 100)
 
 
 def test_training_terminal_prints_the_banner_on_report_and_settlement_slips():

@@ -86,7 +86,8 @@ def delete_reversal(t):
     go = yield from ui.confirm(t, title, body)
     if not go:
         return
-    reversal.disarm(t)
+    # never confirmed: it stays in the journal for settlement (its slip lists it)
+    reversal.give_up(t, rec, "deleted")
     t.emit(("log", "warn", "reversal of trace %s deleted by the supervisor" % rec.get("11")))
     t.emit(("beep", "ok"))
     yield from ui.notice(t, title, t.s("tx_delete_reversal_done"), timeout=10)
