@@ -112,7 +112,7 @@ def describe(frame, mak=None, algo="ecb"):
                 lines.append(_line("  60.5 IC condition", value[12:13]))
             if len(value) > 13:
                 lines.append(_line("  60.6+ flags", value[13:]))
-        if n == 63 and msg["mti"][2] in "13" and len(value) >= 3:
+        if n == 63 and msg["mti"][1] in "12" and msg["mti"][2] in "13" and len(value) >= 3:
             org = _orgs().get(value[0:3])
             name = f"{org['en']} {org['zh']}" if org else "unknown"
             lines.append(_line("  63.1 card organisation", f"{value[0:3]} ({name})"))
