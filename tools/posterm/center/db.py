@@ -128,9 +128,25 @@ SCHEMA = [st.strip() + (" END" if "BEGIN SELECT" in st else "")
           for st in _SCHEMA_TEXT.replace("END;\n", ";\n").split(";\n") if st.strip()]
 
 
+PG_TRIGGERS = (
+    "CREATE OR REPLACE FUNCTION center_audit_refuse() RETURNS trigger AS $$ BEGIN"
+    " RAISE EXCEPTION 'center_audit is append-only'; END $$ LANGUAGE plpgsql",
+    "CREATE OR REPLACE TRIGGER center_audit_no_update BEFORE UPDATE ON center_audit"
+    " FOR EACH ROW EXECUTE FUNCTION center_audit_refuse()",
+    "CREATE OR REPLACE TRIGGER center_audit_no_delete BEFORE DELETE ON center_audit"
+    " FOR EACH ROW EXECUTE FUNCTION center_audit_refuse()",
+)
+
+
 def ensure_schema(db):
+    pg = getattr(db, "dialect", "sqlite") == "postgresql"
     for st in SCHEMA:
+        if pg and st.startswith("CREATE TRIGGER"):
+            continue
         db.execute(st)
+    if pg:
+        for st in PG_TRIGGERS:
+            db.execute(st)
 
 _AUDIT_FIELDS = ("at", "user", "role", "action", "tid", "mid", "reason", "comment", "detail")
 GENESIS = "0" * 64

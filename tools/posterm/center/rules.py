@@ -47,7 +47,7 @@ def _sales(center, tids, first, last):
             "SELECT id, tid, date, time, pan, amount_fen FROM transactions"
             " WHERE result = '00' AND status NOT IN ('voided', 'reversed')"
             " AND type IN ('purchase', 'completion') AND date BETWEEN ? AND ?"
-            " AND tid IN ({})".format(", ".join("?" * len(part))),
+            " AND tid IN ({}) ORDER BY id".format(", ".join("?" * len(part))),
             (first.isoformat(), last.isoformat(), *part),
         ).fetchall())
     return out

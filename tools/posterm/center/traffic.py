@@ -232,6 +232,9 @@ def generate(center, n_terminals, month=None, seed=16):
         db.executemany(
             "INSERT INTO center_tx_meta (tid, batch, trace, mid) VALUES (?, ?, ?, ?)",
             [(tid, b, trace_of[i], m) for tid, b, i, m in rows_meta])
+        if getattr(db, "dialect", "sqlite") == "postgresql":  # ids given: move the sequence on
+            db.execute("SELECT setval(pg_get_serial_sequence('transactions', 'id'),"
+                       " (SELECT MAX(id) FROM transactions))")
         for i, (mid, area) in enumerate(merchants):
             db.execute(
                 "INSERT OR REPLACE INTO center_merchants (mid, name, created) VALUES (?, ?, ?)",

@@ -38,7 +38,9 @@ def default_data_dir():
 def _db_options(parser, suppress):
     default = argparse.SUPPRESS if suppress else None
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--db", metavar="PATH", default=default, help="host database file")
+    group.add_argument(
+        "--db", metavar="PATH", default=default,
+        help="host database file, or a postgresql:// URL (several centers may share one)")
     group.add_argument(
         "--data",
         metavar="DIR",

@@ -191,12 +191,17 @@ class Store:
     def __init__(self, path, timeout=10.0):
         self.path = str(path)
         self._depth = 0
-        parent = os.path.dirname(os.path.abspath(self.path))
-        os.makedirs(parent, exist_ok=True)
-        self.db = sqlite3.connect(
-            self.path, timeout=timeout, isolation_level=None, check_same_thread=False
-        )
-        self.db.row_factory = sqlite3.Row
+        if self.path.startswith(("postgresql://", "postgres://")):
+            from posterm.center import pg  # the same SQL, translated (posterm.center.pg)
+
+            self.db = pg.connect(self.path, timeout)
+        else:
+            parent = os.path.dirname(os.path.abspath(self.path))
+            os.makedirs(parent, exist_ok=True)
+            self.db = sqlite3.connect(
+                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
+            )
+            self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         # WAL + NORMAL: the file stays consistent on a crash, the last commits may be lost;
         # right for a test host, and it makes each commit ~20x cheaper than FULL.
