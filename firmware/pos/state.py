@@ -16,32 +16,6 @@ REVERSAL_FILE = "reversal.json"
 BACKUP = ".bak"
 _VERSION = 1
 
-# state.json: key -> the type its value must have (None is allowed where it says so)
-_STATE_SHAPE = (
-    ("params", dict, True),
-    ("extra", dict, True),
-    ("trace", int, False),
-    ("batch", int, False),
-    ("signin_date", str, False),
-    ("pik", str, False),
-    ("mak", str, False),
-    ("operator", str, False),
-    ("menu_version", int, False),
-)
-
-
-def _valid_state(o):
-    if not isinstance(o, dict) or "trace" not in o:
-        return False
-    for k, kind, nullable in _STATE_SHAPE:
-        if k in o:
-            v = o[k]
-            if v is None and nullable:
-                continue
-            if not isinstance(v, kind):
-                return False
-    return 1 <= o["trace"] <= 999999 and o.get("batch", 1) >= 0
-
 
 def _digits(s):
     if not s:
@@ -113,21 +87,10 @@ class State:
         return overlay.call("pos.statefix", "fallback", self, name, main, valid)
 
     def _load(self):
-        obj, ok = self._read(STATE_FILE, _valid_state)
-        self._state_ok = ok
-        if obj is None:
-            return  # no file (a new terminal), or `unreadable` says so
-        p = obj.get("params") or {}
-        for k in p:
-            self.params[k] = p[k]
-        self.trace = obj.get("trace", 1)
-        self.batch = obj.get("batch", 1)
-        self.signin_date = obj.get("signin_date", "")
-        self.pik = obj.get("pik", "")
-        self.mak = obj.get("mak", "")
-        self.operator = obj.get("operator", "01")
-        self.menu_version = obj.get("menu_version", 0)
-        self.extra = obj.get("extra") or {}
+        # (once, at start: pos.statefix checks the file's shape and reads it)
+        from pos import overlay
+
+        overlay.call("pos.statefix", "load", self)
 
     def save(self):
         if STATE_FILE in self.unreadable:
@@ -159,17 +122,10 @@ class State:
         return n
 
     def acknowledge(self, name):
-        # The supervisor has seen that no copy of `name` could be read (the damaged
-        # files are kept aside): state.json is written afresh from what is in RAM,
-        # a reversal file is dropped.
-        if name in self.unreadable:
-            self.unreadable.remove(name)
-        if name == REVERSAL_FILE:
-            self.storage.remove(REVERSAL_FILE + BACKUP)
-            self.storage.remove(REVERSAL_FILE)
-        else:
-            self._state_ok = False
-            self.save()
+        # the supervisor has seen that no copy of `name` could be read (pos.statefix)
+        from pos import overlay
+
+        overlay.call("pos.statefix", "acknowledge", self, name)
 
     # -- the pending reversal --------------------------------------------
     def reversal(self):

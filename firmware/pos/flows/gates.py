@@ -1,9 +1,7 @@
-# Checks made before any transaction (reference §6.1), and the storage screens: a
-# journal that cannot be written (disk full) stops every transaction until the
-# record waiting for it is written.
+# Checks made before any transaction (reference §6.1). A journal that cannot be written
+# (disk full) stops every transaction until the record waiting for it is written
+# (pos.flows.storagefail).
 from pos import ui
-from pos import keys as K
-from pos.journal import JournalWriteError
 
 
 def settlement_pending(t):
@@ -45,56 +43,11 @@ def check(t, title, journalled=True):
     return False
 
 
-def _storage_failed(t, title, footer=None):
-    t.emit(("beep", "error"))
-    return (yield from ui.notice(t, title, [t.s("storage_failed"), t.s("storage_call")], footer))
-
-
 def storage_ok(t, title):
-    # Generator -> True when the journal can take a record now. Records left pending by
-    # a failed write are written first (their slips print now); when the storage still
-    # fails: 存储失败 / 请联系维护, and False.
-    j = t.journal
-    if j.ready():
+    # Generator -> True when the journal can take a record now; else the records left
+    # pending by a failed write are tried first (pos.flows.storagefail).
+    if t.journal.ready():
         return True
-    try:
-        done = j.flush()
-    except JournalWriteError as e:
-        t.emit(("log", "error", "%s (%d record(s) pending)" % (e, len(j.pending))))
-        yield from _storage_failed(t, title)
-        return False
-    yield from _late_slips(t, done)
-    return True
-
-
-def cannot_journal(t, title):
-    # Generator, when an approved record could not be written: 存储失败 / 请联系维护,
-    # ENTER tries again. -> True once it is written (the caller prints the slips),
-    # False when the cashier gives up: the record stays pending (the next transaction
-    # writes it first) and its reversal stays armed (sent before the next transaction
-    # if the terminal restarts before the record is written).
-    while True:
-        k = yield from _storage_failed(t, title, t.s("storage_retry"))
-        if k != K.ENTER:
-            return False
-        try:
-            t.journal.flush()
-        except JournalWriteError as e:
-            t.emit(("log", "error", str(e)))
-            continue
-        t.emit(("log", "info", "journal written on retry"))
-        return True
-
-
-def _late_slips(t, done):
-    # the slips of approvals written after their transaction's screen had gone
-    if not done:
-        return
     from pos import overlay
 
-    t.emit(("log", "info", "journal: %d pending record(s) written" % len(done)))
-    for rec in done:
-        title = t.s("tx_" + rec.get("type", ""))
-        t.emit(("beep", "ok"))
-        ui.screen(t, title, [t.s("storage_written"), t.s("printing")])
-        yield from overlay.run("pos.flows.printing", "print_slips", t, rec, False, title)
+    return (yield from overlay.run("pos.flows.storagefail", "retry", t, title))

@@ -18,11 +18,11 @@ def approve(t, title, kind, msg, rec, reversible=True, pin=None):
         record_approval(t, kind, msg, reply, rec)
     except JournalWriteError as e:
         # the storage failed (disk full): no slip until the record is written; it stays
-        # pending and its reversal stays armed (pos.flows.gates)
+        # pending and its reversal stays armed (pos.flows.storagefail)
         t.emit(("log", "error", "%s; trace %s pending, reversal armed" % (e, msg[11])))
-        from pos.flows import gates
+        from pos import overlay
 
-        ok = yield from gates.cannot_journal(t, title)
+        ok = yield from overlay.run("pos.flows.storagefail", "cannot_journal", t, title)
         if not ok:
             return None
     if reversible:

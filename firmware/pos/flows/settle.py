@@ -34,10 +34,9 @@ def save_job(t, job):
 
 def run(t):
     title = t.s("settle_title")
-    from pos.flows import gates
-
-    if not (yield from gates.storage_ok(t, title)):  # a record still waits for the journal
-        return None
+    if not t.journal.ready():  # a record still waits for the journal (disk full)
+        if not (yield from overlay.run("pos.flows.storagefail", "retry", t, title)):
+            return None
     job = pending(t)
     if job is None:
         if not t.signed_in_today():
