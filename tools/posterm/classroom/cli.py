@@ -88,6 +88,10 @@ def register(subs, common_options):
     ex.set_defaults(class_func=cmd_export)
     p.set_defaults(func=dispatch)
 
+    from posterm.classroom import server
+
+    server.register(subs, common_options)
+
 
 def dispatch(args):
     from posterm.classroom.roster import RosterError

@@ -321,6 +321,12 @@ class LessonApp(EmulatorApp):
             button.set_class(button.key.name == want, HIGHLIGHT)
 
     # -- back / restart ------------------------------------------------------------------------
+    def check_action(self, action, parameters):
+        # an assessment has no going back: the footer does not offer it
+        if action in ("lesson_back", "lesson_restart") and self.session.mode == ASSESS:
+            return False
+        return super().check_action(action, parameters)
+
     def action_lesson_back(self):
         self._go(self.session.back())
 
