@@ -332,3 +332,42 @@ def test_durations_are_iso_8601(secs, text):
 def test_certificate_module_refuses_unpassed(class_data):
     with pytest.raises(certificate.NotPassed):
         certificate.build(class_data, {"name": "李四"}, ["04_purchase"])
+
+
+# -- no tracebacks: an unusable data dir, output closed early -------------------------------
+@pytest.mark.parametrize(
+    "argv",
+    [["class", "list"], ["class", "progress"], ["class", "remove", "张三"],
+     ["class", "export"], ["class", "certificate", "张三", "--lessons", "01"],
+     ["classroom"]],
+    ids=lambda a: " ".join(a[:2]),
+)
+def test_class_commands_with_an_unusable_data_dir_say_so_in_one_line(tmp_path, capsys, argv):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    for data in ("/dev/null/x", str(a_file)):
+        assert main(argv + ["--data", data]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("posterm: error: cannot use the data dir " + data), err
+        assert err.count("\n") == 1
+
+
+def test_class_add_into_an_unusable_data_dir_is_one_clear_line(tmp_path, capsys):
+    assert main(["class", "add", "张三", "--data", "/dev/null/x"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("posterm: error: cannot") and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv", [["class", "list"], ["class", "progress"],
+                                  ["class", "export"]])
+def test_class_output_closed_early_is_a_message_and_exit_1(class_data, argv):
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-c", "import sys; from posterm.cli import main; sys.exit(main())"]
+    p = subprocess.Popen(cmd + argv + ["--data", class_data], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    p.stdout.close()
+    err = p.stderr.read().decode()
+    assert p.wait(timeout=120) == 1, err
+    assert "Traceback" not in err and "output closed before everything was written" in err

@@ -97,8 +97,11 @@ th { background: #e8eaee; }
 
 
 def register(subs, common_options):
+    import argparse
+
     p = subs.add_parser(
         "classroom",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         help="serve the lessons to the trainees' browsers (one terminal each) and a "
         "trainer's page",
         description=__doc__.split("\n", 2)[2],
@@ -156,6 +159,10 @@ def cmd_classroom(args):
             r.members(args.cohort)
     except roster.RosterError as e:
         raise CliError(str(e)) from None
+    except OSError as e:
+        from posterm.lessons.cli import os_message
+
+        raise CliError(os_message(e, data)) from None
     if not r.trainees:
         raise CliError("the class roster is empty: posterm class add NAME ... first")
     server = ClassroomServer(
@@ -178,7 +185,10 @@ def cmd_classroom(args):
             file=sys.stderr,
         )
     sys.stdout.flush()
-    server.serve()
+    try:
+        server.serve()
+    except OSError as e:
+        raise CliError(f"cannot listen on {args.bind}:{args.port}: {e.strerror or e}") from None
     return 0
 
 
