@@ -306,6 +306,18 @@ def test_the_classroom_listens_on_loopback_only_and_the_trainer_page_needs_its_k
         with socket.socket() as s:
             s.settimeout(2)
             assert s.connect_ex((addr, port)) != 0, f"reachable on {addr}"
+    # what the kernel says is listening on the port: 127.0.0.1 only
+    listening = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        if os.path.exists(table):
+            with open(table) as f:
+                for line in f.readlines()[1:]:
+                    local, state = line.split()[1], line.split()[3]
+                    addr, hexport = local.rsplit(":", 1)
+                    if state == "0A" and int(hexport, 16) == port:
+                        listening.append(addr)
+    if os.path.exists("/proc/net/tcp"):
+        assert listening == ["0100007F"], listening
     with pytest.raises(urllib.error.HTTPError) as e:
         urllib.request.urlopen(base + "/trainer?key=wrong", timeout=5)
     assert e.value.code == 403
