@@ -283,6 +283,8 @@ def test_a_trainee_who_closes_the_tab_is_recorded_as_abandoned(classroom):
             "the terminal",
         )
         until(lambda: "张三" in live(base)[0], 30, "张三 live")
+        # on file as started before the trainee's first key
+        until(lambda: results.load(str(data), "张三")["attempts"], 30, "the attempt on file")
         assert results.load(str(data), "张三")["attempts"][-1]["status"] == "started"
     finally:
         d.quit()
