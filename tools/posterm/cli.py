@@ -11,6 +11,8 @@ posterm menu tree|map|validate
 
 import argparse
 import importlib
+import os
+import sqlite3
 import sys
 
 from posterm import paths
@@ -68,6 +70,7 @@ def build_parser():
         prog="posterm",
         description="A text-mode clone of a bank card POS terminal (CUP-style ISO 8583).",
     )
+    parser.add_argument("--version", action="version", version="posterm " + version())
     subs = parser.add_subparsers(dest="cmd", metavar="COMMAND")
 
     from posterm import keyscmd
@@ -79,6 +82,9 @@ def build_parser():
     dec = iso_subs.add_parser(
         "decode",
         help="pretty-print a frame (TPDU, header, MTI, fields); verify the MAC with --mak",
+        description="Pretty-print a frame (TPDU, header, MTI, fields, PANs masked); with --mak "
+        "the MAC is verified. Exit status: 0 decoded (and the MAC matches), 1 the MAC does not "
+        "match or is absent, 2 the input is not a frame.",
     )
     dec.add_argument(
         "hex", metavar="HEX", help="the frame in hex (spaces allowed), or - for stdin"
@@ -125,16 +131,76 @@ def run_iso_decode(args):
         if len(mak) not in (8, 16):
             raise CliError("--mak must be 16 or 32 hex digits")
     try:
-        print(isotool.describe(data, mak=mak, algo=args.algo))
+        text = isotool.describe(data, mak=mak, algo=args.algo)
     except iso8583.Iso8583Error as e:
         raise CliError(f"cannot decode: {e}") from None
+    print(text)
+    if mak is not None and not text.endswith("MAC: OK"):
+        return 1  # a MAC mismatch (or none at all) is what a script checking frames must see
     return 0
 
 
+def version():
+    from importlib import metadata
+
+    try:
+        return metadata.version("posterm")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def main(argv=None):
+    # Every way a command can fail reaches the user as one line, never a traceback: a
+    # CliError (exit 2), a file or directory it cannot use (an unwritable or odd --data,
+    # exit 2), a database it cannot open (exit 2), its output closed early (`| head -1`:
+    # the rest is dropped quietly, exit 1), Ctrl-C (130).
+    try:
+        rc = _main(argv)
+        sys.stdout.flush()
+        return rc
+    except BrokenPipeError:
+        _drop_stdout()
+        return 1
+    except CliError as e:
+        return _fail(str(e))
+    except OSError as e:
+        return _fail(describe_os_error(e))
+    except sqlite3.Error as e:
+        return _fail(f"database: {e}")
+    except KeyboardInterrupt:
+        return 130
+
+
+def describe_os_error(e):
+    # "[Errno 20] Not a directory: '/dev/null/x'" -> "Not a directory: /dev/null/x"
+    text = e.strerror or str(e)
+    if e.filename:
+        text += f": {e.filename}"
+    return text
+
+
+def _fail(text):
+    try:
+        print(f"posterm: error: {text}", file=sys.stderr)
+    except OSError:
+        pass
+    return 2
+
+
+def _drop_stdout():
+    # stdout's reader is gone: point the descriptor at /dev/null so that the interpreter's
+    # final flush does not complain either
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _main(argv):
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else argv
-    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
         # `posterm` and `posterm --data DIR ...` are the emulator
         argv = (["emulator"] + list(argv)) if _has_emulator() else ["--help"]
     args = parser.parse_args(argv)
@@ -142,13 +208,7 @@ def main(argv=None):
     if func is None:
         parser.print_help()
         return 0
-    try:
-        return func(args) or 0
-    except CliError as e:
-        print(f"posterm: error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
+    return func(args) or 0
 
 
 def _has_emulator():

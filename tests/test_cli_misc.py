@@ -1,0 +1,52 @@
+"""Small things a user expects of the command line (issue 11 item 19): --version, and
+`posterm iso decode` telling a script by its exit status that a MAC does not match."""
+
+import subprocess
+import sys
+
+from pos import mac
+from posterm import cli
+
+# a 0200 with its MAC under MAK (tests/test_isotool.py)
+MAK = "89ABCDEF01234567"
+F_0200 = (
+    "008060000300006031000000000200702404C020C09811196212142000000000012000000000000001"
+    "0000000002291202100012376212142000000000012D29122206899031006031323334353637383132"
+    "3334353637383930313233343531353642171B9345064D932600000000000000001122000001000041"
+    "37364235353934"
+)
+
+
+def _with_good_mac():
+    frame = bytes.fromhex(F_0200)
+    body = frame[2 + 5 + 6 :]
+    good = mac.compute("ecb", bytes.fromhex(MAK), body[:-8])
+    return (frame[:-8] + good).hex()
+
+
+def test_version_prints_the_package_version():
+    out = subprocess.run([sys.executable, "-m", "posterm.cli", "--version"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0
+    assert out.stdout.strip() == "posterm " + cli.version()
+    assert cli.version()[0].isdigit()
+
+
+def test_iso_decode_exits_1_on_a_mac_mismatch(capsys):
+    assert cli.main(["iso", "decode", F_0200, "--mak", "0123456789ABCDEF"]) == 1
+    assert "MAC: MISMATCH" in capsys.readouterr().out
+
+
+def test_iso_decode_exits_0_when_the_mac_matches(capsys):
+    assert cli.main(["iso", "decode", _with_good_mac(), "--mak", MAK]) == 0
+    assert "MAC: OK" in capsys.readouterr().out
+
+
+def test_iso_decode_without_a_key_only_decodes(capsys):
+    assert cli.main(["iso", "decode", F_0200]) == 0
+    assert "MAC:" not in capsys.readouterr().out
+
+
+def test_iso_decode_of_garbage_is_a_one_line_error(capsys):
+    assert cli.main(["iso", "decode", "00ZZ"]) == 2
+    assert capsys.readouterr().err.startswith("posterm: error:")
