@@ -35,6 +35,35 @@ def _commit():
 
 _commit()
 
-from boards import boot  # noqa: E402
 
-boot.main()
+def _boot():
+    import machine
+    import time
+    from boards import boot
+
+    return boot.start(machine, time), time
+
+
+def _drop(names):
+    # forget modules that are done with, so that their bytecode (in the heap unless the
+    # firmware is in ROMFS or frozen) is freed
+    import sys
+    import boards
+
+    for name in names:
+        if "boards." + name in sys.modules:
+            del sys.modules["boards." + name]
+        try:
+            delattr(boards, name)
+        except AttributeError:
+            pass
+
+
+board, _time = _boot()
+_drop(("boot", "profiles"))  # the drivers are built: the boot code and the pin tables go
+if board is not None:
+    import gc
+    from boards import runner
+
+    gc.collect()
+    runner.run(board, _time)

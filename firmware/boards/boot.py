@@ -173,17 +173,12 @@ def start(machine, time, cfg=None, log=log_line, storage=None):
 
 
 def main():
+    # build and run (from the REPL; main.py does the same, dropping this module in between)
     import machine
     import time
+    from boards import runner
 
     board = start(machine, time)
-    if board is None:
-        return None
-    try:
-        board.run_forever(time.ticks_ms, time.sleep_ms)
-    except KeyboardInterrupt:
-        print("posterm: stopped (Ctrl-C)")
-    except Exception as e:  # noqa: BLE001 - never reboot in a loop: show it, stay in the REPL
-        sys.print_exception(e)
-        print("posterm: the firmware stopped on an error; see above. Reflash with posterm flash.")
+    if board is not None:
+        runner.run(board, time)
     return board

@@ -27,8 +27,13 @@ class EscPos:
         self.cut = cut
 
     def receipt_bytes(self, lines):
+        return b"".join(self.receipt_parts(lines))
+
+    def receipt_parts(self, lines):
+        # the receipt's bytes, a few per line (generator: nothing holds the whole slip)
         w = self.width
-        out = [INIT, CHINESE_ON]
+        yield INIT + CHINESE_ON
+        out = []
         for style, text in lines:
             if style == "T":
                 text = cells.clip(text, w // 2)
@@ -44,15 +49,19 @@ class EscPos:
                 out.append(b"-" * w + b"\n")
             else:
                 out.append(self.gb.encode(cells.clip(text, w)) + b"\n")
+            for part in out:
+                yield part
+            out = []
         if self.cut:
-            out.append(FEED_AND_CUT)
-        return b"".join(out)
+            yield FEED_AND_CUT
 
     def print_lines(self, lines):
-        data = self.receipt_bytes(lines)
-        for i in range(0, len(data), 256):
-            self.uart.write(data[i : i + 256])
-        return len(data)
+        # line by line to the UART: the heap never holds the whole slip's bytes
+        n = 0
+        for part in self.receipt_parts(lines):
+            self.uart.write(part)
+            n += len(part)
+        return n
 
     def status(self):
         # -> "ok", "paper_out", or None when the printer does not answer

@@ -39,6 +39,7 @@ class Board:
         self._next_tick = 0
         self._next_printer = 0
         self.printed = 0  # receipts printed
+        self.out_of_memory = 0  # MemoryErrors the drivers survived
         self.printer_state = None
 
     def start(self, now_ms=0):
@@ -48,7 +49,18 @@ class Board:
         self.perform(self.t.start())
 
     def feed(self, event):
-        self.perform(self.t.handle(event))
+        try:
+            self.perform(self.t.handle(event))
+        except MemoryError:
+            # a driver (display, printer, link) ran out of heap: the loop goes on, the next
+            # event redraws; nothing here may allocate much
+            gc.collect()
+            self.out_of_memory += 1
+            self._log("error", "MemoryError in a driver")
+            link = self.link
+            if self.t.waiting_for() == "send" and (link is None or not link.busy()):
+                # the request never left: the flow must not wait for an answer forever
+                self.feed(("link_error", "out of memory", False))
 
     def press(self, name):
         self.feed(("key", name))
@@ -127,6 +139,19 @@ class Board:
         while True:
             self.step(ticks_ms())
             sleep_ms(period_ms)
+
+
+def run(board, time):
+    # the board loop until Ctrl-C or an error the firmware could not handle
+    import sys
+
+    try:
+        board.run_forever(time.ticks_ms, time.sleep_ms)
+    except KeyboardInterrupt:
+        print("posterm: stopped (Ctrl-C)")
+    except Exception as e:  # noqa: BLE001 - never reboot in a loop: show it, stay in the REPL
+        sys.print_exception(e)
+        print("posterm: the firmware stopped on an error; see above. Reflash with posterm flash.")
 
 
 class Buzzer:

@@ -38,12 +38,26 @@ def unload(before):
                 pass
 
 
+def load(module, before):
+    # import `module`; short of heap, forget what the failed import left, collect and try
+    # once more (a module's bytecode needs a block of its size: a collection often frees one)
+    try:
+        __import__(module)
+    except MemoryError:
+        if before is not None:
+            unload(before)
+        import gc
+
+        gc.collect()
+        __import__(module)
+    return sys.modules[module]
+
+
 def call(module, function, *args):
     # module.function(*args) (a plain function) as an overlay -> its result.
     before = loaded() if ENABLED else None
     try:
-        __import__(module)
-        return getattr(sys.modules[module], function)(*args)
+        return getattr(load(module, before), function)(*args)
     finally:
         if before is not None:
             unload(before)
@@ -54,8 +68,7 @@ def run(module, function, *args):
     before = loaded() if ENABLED else None
     gen = None
     try:
-        __import__(module)
-        gen = getattr(sys.modules[module], function)(*args)
+        gen = getattr(load(module, before), function)(*args)
         return (yield from gen)
     finally:
         gen = None

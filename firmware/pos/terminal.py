@@ -53,6 +53,7 @@ class Terminal:
         self._deadline = None
         self._sending = None  # (title, text, timeout) while a send is outstanding
         self.last_talk = clock.to_seconds(self.now)  # when a request last went to the center
+        self.oom_frame = None  # 内存不足, built at start: showing it reads and allocates nothing
 
     # -- driver API ---------------------------------------------------------
     def start(self):
@@ -64,9 +65,24 @@ class Terminal:
 
             actions.preload()
 
+        f = Frame(self.rows, self.cols)
+        f.put(1, self.s("out_of_memory"), "center")
+        f.put(2, self.s("out_of_memory_hint"), "center")
+        self.oom_frame = f
         self._gen = main_loop(self)
         self._resume(None)
         return self._take()
+
+    def out_of_memory(self):
+        # A flow ran out of heap: collect, show the ready-made 内存不足 frame (no strings file
+        # read, no new frame), log it. The caller goes back to idle.
+        import gc
+
+        gc.collect()
+        if self.oom_frame is not None:
+            self.frame = self.oom_frame
+            self._effects.append(("show", self.oom_frame))
+        self._effects.append(("log", "error", "MemoryError"))
 
     def handle(self, event):
         kind = event[0]

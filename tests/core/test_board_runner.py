@@ -140,3 +140,24 @@ def test_a_board_without_a_display_falls_back_to_the_console():
     b.start(0)
     true(len(shown) > 0, "frames printed on the console")
     true(any("display does not answer" in x for x in logs), repr(logs))
+
+
+def test_a_link_that_runs_out_of_memory_ends_the_exchange_instead_of_hanging():
+    # the fault at the wire: the link UART's write fails as a board's allocation does
+    m, b, bridge, logs = _board()
+    _wire(b)
+    b.start(0)
+    uart = m.made["uart0"]
+
+    def full(data):
+        raise MemoryError("memory allocation failed, allocating 512 bytes")
+
+    uart.write = full
+    t = _keys(b, 0, "MENU", "4", "2", "ENTER")
+    for _ in range(20):
+        t += 10
+        b.step(t)
+    eq(bridge.requests, 0, "nothing went out")
+    eq(b.out_of_memory, 1, "the board survived one MemoryError")
+    true(("error", "MemoryError in a driver") in logs, repr(logs))
+    eq(b.t.waiting_for(), "input", "the sign-in ended: the terminal waits for keys again")

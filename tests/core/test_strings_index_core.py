@@ -1,6 +1,7 @@
 # pos.text.Strings (indexed, as on MicroPython) keeps a sorted hash index of the strings
 # file and reads each value from the file when asked for (storage read_at); the answers
 # are the file's values. Unindexed (CPython's default) it keeps the parsed dict.
+import mptest
 from mptest import eq
 from pos.compat import json
 from pos.storage import MemoryStorage
@@ -58,3 +59,37 @@ def test_unindexed_strings_answer_the_same_from_the_parsed_file():
     for key in sorted(expected):
         eq(s.get(key), expected[key], key)
     eq(s.get("no_such_key"), "no_such_key")
+
+
+def test_every_response_text_reads_back_in_small_pieces_in_both_languages():
+    res = FileStorage(menus_dir(), readonly=True)
+    codes = json.loads(res.read("respcodes.json"))
+    reads = []
+
+    class Counted:
+        def read(self, name):
+            reads.append((name, -1))
+            return res.read(name)
+
+        def read_at(self, name, offset, n):
+            reads.append((name, n))
+            return res.read_at(name, offset, n)
+
+    for lang in ("zh", "en"):
+        s = Strings(Counted(), lang, indexed=True)
+        for code in sorted(codes):
+            eq(s.response(code), codes[code][lang], code)
+    whole = [r for r in reads if r[0] == "respcodes.json" and r[1] < 0]
+    eq(whole, [], "respcodes.json is never read whole")
+    mptest.true(max(n for _, n in reads) <= 512, "pieces of at most 512 bytes")
+
+
+def test_an_unknown_response_code_is_tx_failed_and_a_code_inside_a_text_is_not_a_key():
+    data = b'{"01": {"zh": "\\"99\\" x", "en": "a"}, '
+    data += b'"05": {"zh": "\\u62d2", "en": "Do not honor"}}'
+    res = MemoryStorage({"respcodes.json": data, "strings_zh.json": b'{"tx_failed": "F"}'})
+    s = Strings(res, "zh", indexed=True)
+    eq(s.response("05"), "\u62d2")
+    eq(s.response("99"), "F")
+    eq(s.response("77"), "F")
+    eq(Strings(res, "en", indexed=True).response("05"), "Do not honor")

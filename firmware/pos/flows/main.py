@@ -74,8 +74,15 @@ def main_loop(t):
                 goto_menu = True
         except ui.GotoMenu:
             goto_menu = True
+        except MemoryError:  # short of heap: 内存不足, back to idle (nothing read or built)
+            t.out_of_memory()
+            yield ("input", ("key",), 5)  # shown until a key, or for 5 s
         except Exception as e:  # a flow bug must not brick the terminal
-            _report(t, e)
+            try:
+                _report(t, e)
+            except MemoryError:
+                t.out_of_memory()
+                e = None
             if isinstance(e, OSError):  # 存储失败 stays until a key (or a minute)
                 yield ("input", ("key",), ui.IDLE_TIMEOUT)
 

@@ -230,6 +230,13 @@ def run_sim(args):
                     "# booted: %d B free, largest block %d B" % (rec["free"], rec["largest"]),
                     file=out,
                 )
+            elif ev == "stuck":
+                print(
+                    "posterm: the firmware stopped answering keys after key #%d (%s)"
+                    % (rec["n_keys"], _key_name(rec["key"])),
+                    file=err,
+                )
+                status = 1
             elif ev in ("stopped", "fatal"):
                 print(f"posterm: the firmware stopped: {rec['text']}", file=err)
                 status = 1

@@ -149,6 +149,7 @@ class Sim:
         heap_report=False,
         paper_out=False,
         trace=False,
+        stop_on_memory_error=False,
     ):
         if board not in BOARD_FREE_HEAP:
             raise SimError(f"unknown board {board!r} (pico, pico_w, esp32)")
@@ -156,11 +157,13 @@ class Sim:
         self.cap = int(heap) if heap else x64_cap(board)
         self.romfs = romfs
         self.host = host
+        self.fixed_now = now is not None
         self.now = now or datetime.datetime.now().replace(microsecond=0)
         self.realtime = realtime
         self.heap_report = heap_report
         self.paper_out = paper_out
         self.trace = trace
+        self.stop_on_memory_error = stop_on_memory_error
         self._tmp = None
         self.workdir = workdir
         self.records = []
@@ -211,6 +214,9 @@ class Sim:
             started = datetime.datetime.now()
 
             def center_now():
+                # a given date stays fixed (runs repeat, as `posterm keys --date`)
+                if self.fixed_now:
+                    return fixed
                 return fixed + (datetime.datetime.now() - started)
 
             self.center = start_in_thread(
@@ -234,11 +240,13 @@ class Sim:
             "heap_report": self.heap_report,
             "paper_out": self.paper_out,
             "trace": self.trace,
+            "stop_on_memory_error": self.stop_on_memory_error,
         }
         cfg_path = Path(self.workdir) / "sim.json"
         cfg_path.write_text(json.dumps(cfg))
         self.proc = subprocess.Popen(
-            [binary, "-X", f"heapsize={self.cap + SIM_ROOM}", str(SIMSIDE), str(cfg_path)],
+            _no_aslr()
+            + [binary, "-X", f"heapsize={self.cap + SIM_ROOM}", str(SIMSIDE), str(cfg_path)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -329,3 +337,11 @@ def _write_all(sim, events):
     for ev in events:
         sim.feed(ev)
     sim.end_input()
+
+
+def _no_aslr():
+    # MicroPython's collector is conservative (it scans the C stack for pointers): with
+    # address-space randomisation a stale word may or may not look like a heap pointer, so
+    # the same run could fragment differently. `setarch -R` turns it off for the VM.
+    tool = shutil.which("setarch")
+    return [tool, os.uname().machine, "-R"] if tool else []

@@ -42,16 +42,27 @@ _GAP_PASSES = 4  # and released before the next
 
 
 _HELD = []
+_STUCK_MS = 300000  # a firmware not ready for the next key for 5 simulated minutes is stuck
 _RESERVE = 8192
 _reserve = None  # the sim's own heap: freed while it writes a record, taken back after
+
+
+def _free_reserve():
+    global _reserve
+    _reserve = None
+    gc.collect()
+
+
+def _take_reserve():
+    global _reserve
+    gc.collect()
+    _reserve = bytearray(_RESERVE)
 
 
 def emit(rec, data=None):
     # The records cost heap (json, the screen text); they must neither fail nor take the
     # firmware's heap: the sim holds a reserve outside the cap and writes from it.
-    global _reserve
-    _reserve = None
-    gc.collect()
+    _free_reserve()
     try:
         if data is not None:
             rec["n"] = len(data)
@@ -65,8 +76,7 @@ def emit(rec, data=None):
             sys.stdout.buffer.write(data)
     finally:
         rec = None
-        gc.collect()
-        _reserve = bytearray(_RESERVE)
+        _take_reserve()
 
 
 class SimDone(BaseException):
@@ -176,34 +186,84 @@ class PWM:
         pass
 
 
+class _Fifo:
+    # a UART's receive buffer: fixed, as the C buffer of a board's UART; read(n) allocates
+    # only the bytes it returns, as machine.UART.read does
+    def __init__(self, size):
+        self.buf = bytearray(size)
+        self.head = 0
+        self.tail = 0
+
+    def __len__(self):
+        return self.tail - self.head
+
+    def put(self, data, n):
+        # data[:n] in (the sim calls this from its reserve)
+        if self.head == self.tail:
+            self.head = self.tail = 0
+        room = len(self.buf) - self.tail
+        if n > room:
+            n = room  # overrun: the bytes are lost, as on a board
+        b = self.buf
+        t = self.tail
+        for i in range(n):
+            b[t + i] = data[i]
+        self.tail = t + n
+
+    def take(self, n=None):
+        avail = self.tail - self.head
+        if avail <= 0:
+            return None
+        if n is None or n > avail:
+            n = avail
+        out = bytearray(n)
+        b = self.buf
+        h = self.head
+        for i in range(n):
+            out[i] = b[h + i]
+        self.head = h + n
+        return bytes(out)
+
+
 class PrinterUart:
     def __init__(self):
-        self.out = bytearray()
-        self.rx = bytearray()
+        self.out = bytearray(16384)  # what the printer got since the last record
+        self.n = 0
+        self.rx = _Fifo(16)
 
     def any(self):
         return len(self.rx)
 
     def read(self, n=None):
-        if not self.rx:
-            return None
-        out = bytes(self.rx)
-        self.rx = bytearray()
-        return out
+        return self.rx.take(n)
 
     def write(self, data):
         if data == b"\x10\x04\x04":  # DLE EOT 4: paper sensor
-            self.rx.extend(b"\x72" if _CFG.get("paper_out") else b"\x12")
+            self.rx.put(b"\x72" if _CFG.get("paper_out") else b"\x12", 1)
         else:
-            self.out.extend(data)
+            k = len(data)
+            room = len(self.out) - self.n
+            if k > room:
+                k = room
+            o = self.out
+            base = self.n
+            for i in range(k):
+                o[base + i] = data[i]
+            self.n = base + k
         return len(data)
 
 
 class LinkUart:
-    # the board's link UART, carried to the bridge over TCP
+    # the board's link UART, carried to the bridge over TCP. Allocation-free on the board's
+    # side: fixed buffers, ipoll, readinto; only whole frames reach the receive buffer, so
+    # what the firmware reads does not depend on how TCP cut the bytes (runs repeat)
     def __init__(self):
-        self.rx = bytearray()
+        self.rx = _Fifo(4096)
+        self.pend = bytearray(4096)
+        self.np = 0
+        self.chunk = bytearray(1024)
         self.sock = None
+        self.poller = None
         self.waiting = False  # a request frame went out, its reply has not come in
 
     def connect(self):
@@ -211,47 +271,60 @@ class LinkUart:
         s.connect(socket.getaddrinfo("127.0.0.1", _CFG["link_port"])[0][-1])
         s.setblocking(False)
         self.sock = s
+        self.poller = select.poll()
+        self.poller.register(s, select.POLLIN)
 
     def pump(self, wait_ms):
         if self.sock is None:
             return
-        if wait_ms > 0:
-            p = select.poll()
-            p.register(self.sock, select.POLLIN)
-            p.poll(wait_ms)
-        while True:
-            try:
-                data = self.sock.recv(512)
-            except OSError:
-                return
-            if not data:
-                return
-            self.rx.extend(data)
-            self._scan(data)
+        ready = False
+        for _ in self.poller.ipoll(wait_ms):
+            ready = True
+        if not ready:
+            return
+        _free_reserve()  # the copying below is the sim's work, not the firmware's
+        try:
+            while True:
+                try:
+                    k = self.sock.readinto(self.chunk)
+                except OSError:
+                    break
+                if not k:
+                    break
+                room = len(self.pend) - self.np
+                if k > room:
+                    k = room
+                self.pend[self.np : self.np + k] = self.chunk[:k]
+                self.np += k
+            self._frames()
+        finally:
+            _take_reserve()
 
-    def _scan(self, data):
-        # a data (D) or error (E) frame from the bridge answers the request
-        i = self.rx.find(b"\x02")
-        while 0 <= i < len(self.rx) - 1:
-            if self.rx[i + 1] in (0x44, 0x45):
-                self.waiting = False
+    def _frames(self):
+        p = self.pend
+        while self.np >= 7:
+            if p[0] != 0x02:
+                i = p.find(b"\x02", 0, self.np)
+                if i < 0:
+                    i = self.np
+                p[: self.np - i] = p[i : self.np]
+                self.np -= i
+                continue
+            end = 7 + ((p[3] << 8) | p[4])
+            if self.np < end:
                 return
-            i = self.rx.find(b"\x02", i + 1)
+            if p[1] in (0x44, 0x45):  # a data (D) or error (E) frame answers the request
+                self.waiting = False
+            self.rx.put(p, end)
+            p[: self.np - end] = p[end : self.np]
+            self.np -= end
 
     def any(self):
         self.pump(0)
         return len(self.rx)
 
     def read(self, n=None):
-        if not self.rx:
-            return None
-        if n is None or n >= len(self.rx):
-            out = bytes(self.rx)
-            self.rx = bytearray()
-            return out
-        out = bytes(self.rx[:n])
-        self.rx = self.rx[n:]
-        return out
+        return self.rx.take(n)
 
     def write(self, data):
         if len(data) > 1 and data[0] == 0x02 and data[1] == 0x44:
@@ -317,6 +390,7 @@ class Sim:
         self.report_heap = _CFG.get("heap_report")
         self.in_step = False
         self.boot_shown = False
+        self.busy_ms = 0  # simulated time the firmware has not been ready for a key
         self.largest_min = None
 
     def read_pin(self, pid, v):
@@ -336,14 +410,22 @@ class Sim:
     def next_event(self, wait_ms):
         # -> an event from stdin (the parent writes whole lines), or None
         while not self.eof:
-            if not self.poll.poll(wait_ms):
+            ready = False
+            for _ in self.poll.ipoll(wait_ms):
+                ready = True
+            if not ready:
                 return None
-            line = sys.stdin.readline()
-            if not line:
-                self.eof = True
-                return None
-            if line.strip():
-                return json.loads(line)
+            _free_reserve()  # reading and parsing the line is the sim's work
+            try:
+                line = sys.stdin.readline()
+                if not line:
+                    self.eof = True
+                    return None
+                if line.strip():
+                    return json.loads(line)
+            finally:
+                line = None
+                _take_reserve()
             wait_ms = 0
         return None
 
@@ -352,9 +434,9 @@ class Sim:
         b = self.board
         panel = getattr(b.display, "panel", None)
         buf = getattr(panel, "buf", None)
-        if self.printer.out:
-            emit({"ev": "print", "key": self.key}, self.printer.out)
-            self.printer.out = bytearray()
+        if self.printer.n:
+            emit({"ev": "print", "key": self.key}, memoryview(self.printer.out)[: self.printer.n])
+            self.printer.n = 0
         free = largest = None
         if self.report_heap:
             gc.collect()
@@ -372,8 +454,14 @@ class Sim:
     def idle(self, ms):
         # the firmware's sleep_ms: move the hardware on by `ms`
         realtime = CLOCK.realtime
-        if self.link.waiting:
-            self.link.pump(ms)  # the center has the request: this wait is real
+        if self.link.waiting and not realtime:
+            # the center has the request: wait for its whole answer (for real, up to 30 s)
+            # within this one pass, so a run does not depend on how fast the center was
+            t0 = _rt.ticks_ms()
+            while self.link.waiting and _rt.ticks_diff(_rt.ticks_ms(), t0) < 30000:
+                self.link.pump(50)
+        elif self.link.waiting:
+            self.link.pump(ms)  # interactive: the wait is real
         else:
             self.link.pump(0)
         if not realtime:
@@ -398,7 +486,13 @@ class Sim:
         if not self.ready():
             if realtime and not self.link.waiting:
                 _rt.sleep_ms(ms)
+            elif not realtime:
+                self.busy_ms += ms
+                if self.busy_ms > _STUCK_MS:
+                    emit({"ev": "stuck", "key": self.key, "n_keys": self.keys})
+                    raise SimDone()
             return
+        self.busy_ms = 0
         if self.key is not None or not self.boot_shown:
             self.boot_shown = True  # the idle screen after boot, then each event's result
             self.settled()
@@ -479,7 +573,10 @@ def _wrap(boot, runner):
 
     def log(level, text):
         if "MemoryError" in text:
-            emit({"ev": "memory_error", "key": SIM.key, "n_keys": SIM.keys, "where": "flow"})
+            where = "driver" if "in a driver" in text else "flow"
+            emit({"ev": "memory_error", "key": SIM.key, "n_keys": SIM.keys, "where": where})
+            if _CFG.get("stop_on_memory_error"):
+                raise SimDone()
         emit({"ev": "log", "level": level, "text": text})
 
     def sim_start(machine, time, cfg=None, log_=None, storage=None):

@@ -1,0 +1,98 @@
+"""Board heap figures: the bench's cashier's day on the board sim (the real firmware on the
+MicroPython unix port, posterm.boardsim) under a heap cap.
+
+min_heap() finds N, the smallest cap from which the whole day completes at every cap (1 KB
+steps) up to N + 64 KB: a coarse bisection first, then a walk down in 1 KB steps from well
+above it, so that a cap that fails above a passing one (fragmentation) is never missed.
+"""
+
+import datetime
+
+from posterm.bench import walk
+from posterm.boardsim import sim
+
+NOW = datetime.datetime(2026, 11, 23, 9, 0, 0)
+KB = 1024
+
+
+def day_events():
+    from pos.keys import parse_token
+
+    toks = []
+    for _what, part in walk.parts():
+        toks.extend(part)
+    return [ev for tok in toks for ev in parse_token(tok)]
+
+
+class DayResult:
+    def __init__(self, cap, records):
+        self.cap = cap
+        self.records = records
+        self.errors = [r for r in records if r["ev"] == "memory_error"]
+        self.stopped = [r for r in records if r["ev"] in ("stopped", "fatal", "stuck")]
+        self.settled = [r for r in records if r["ev"] == "settled"]
+        self.done = bool(records) and records[-1]["ev"] == "done"
+
+    @property
+    def ok(self):
+        return self.done and not self.errors and not self.stopped
+
+    def worst(self):
+        """(free, largest, key) at the key with the smallest largest free block."""
+        best = None
+        for r in self.settled:
+            if r.get("largest") is None:
+                continue
+            if best is None or r["largest"] < best[1]:
+                best = (r["free"], r["largest"], r["key"])
+        return best
+
+
+def run_day(cap, romfs=False, heap_report=False, events=None):
+    records = sim.run_script(
+        events if events is not None else day_events(),
+        board="pico",
+        heap=cap,
+        romfs=romfs,
+        now=NOW,
+        heap_report=heap_report,
+        stop_on_memory_error=not heap_report,
+    )
+    return DayResult(cap, records)
+
+
+def min_heap(romfs=False, lo=48 * KB, hi=512 * KB, margin=64 * KB, step=KB, log=None):
+    """-> (N, runs): every cap from N to N + margin (in `step`s) completes the day."""
+    events = day_events()
+    runs = 0
+
+    def ok(cap):
+        nonlocal runs
+        runs += 1
+        r = run_day(cap, romfs, events=events)
+        if log:
+            log(cap, r.ok)
+        return r.ok
+
+    if not ok(hi):
+        raise RuntimeError(f"the day does not complete even at {hi} B")
+    # bisection to ~4 KB: a first failing cap near the edge
+    a, b = lo, hi
+    while b - a > 4 * KB:
+        mid = (a + b) // 2 // step * step
+        if ok(mid):
+            b = mid
+        else:
+            a = mid
+    # then every step down from well above the edge: N is the lowest cap with no failing
+    # cap between it and the top; the top is raised until it is at least `margin` above N
+    top = b + margin + 16 * KB
+    while True:
+        n = None
+        cap = top
+        while cap >= lo and ok(cap):
+            n = cap
+            cap -= step
+        if n is not None and top - n >= margin:
+            return n, runs
+        top = (n if n is not None else top) + margin + 16 * KB
