@@ -410,3 +410,32 @@ def test_the_center_macs_with_the_algorithm_configured_for_the_terminal(host, st
         assert t.sale()["39"] == "00" and t.reply_mac_ok()
     else:
         assert t.sale()["39"] == "A0"  # an ECB MAC is not what x9.9 expects
+
+
+@pytest.mark.parametrize("digits", [13, 19, 20, 21])
+def test_field_60_of_the_lengths_real_terminals_send_is_accepted(term, store, digits):
+    f60 = ("22" + term.batch + "000" + "6000000000000")[:digits]
+    rep = term.sale(amount=100, extra={"60": f60})
+    assert rep["39"] == "00" and term.reply_mac_ok()
+    assert rep["60"] == f60[:17]  # echoed as far as the center's dialect encodes 60
+
+
+def _encrypt_track(tdk, track):
+    """CUP track encryption by cryptography: of the packed track, the 8 bytes that end
+    before its last byte are 3DES-encrypted in place; as many nibbles as were sent."""
+    nib = track.replace("=", "D")
+    raw = bytearray(bytes.fromhex(nib + "0" * (len(nib) % 2)))
+    end = len(raw) - 1
+    raw[end - 8 : end] = des_enc(tdk, bytes(raw[end - 8 : end]))
+    return raw.hex().upper()[: len(nib)]
+
+
+def test_a_track_encrypted_under_the_tdk_of_a_004_sign_in_is_read(host, store):
+    t = RealTerminal(host.address)
+    assert t.sign_in("004")["39"] == "00" and t.tdk is not None
+    track = store.get_card(ICBC)["track2"]
+    secret = _encrypt_track(t.tdk, track)
+    assert secret.split("D")[0] != ICBC  # the PAN is not readable on the line
+    rep = t.sale(swipe=secret, amount=300, extra={"53": "0610000000000000"})
+    assert rep["39"] == "00" and t.reply_mac_ok() and rep["2"] == ICBC
+    assert store.get_card(ICBC)["balance_fen"] == 1000000 - 300
