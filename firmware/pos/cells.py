@@ -108,7 +108,8 @@ def _wrap_para(text, cells, out, dense=False):
         i = 0 if dense else cut
         while i > cut // 2:
             ch = text[i - 1]
-            if ch == " " or ch in _NO_START:
+            inside = i < len(text) and _is_word(text[i]) and i > 1 and _is_word(text[i - 2])
+            if ch == " " or (ch in _NO_START and not inside):  # not inside 12.34 or 1.2.3.4
                 best = i
                 break
             i -= 1

@@ -44,6 +44,10 @@ class Terminal:
         self.strings = Strings(resources, self.state.params.get("lang", "zh"))
         self.printer_ok = True
         self.link_address = ""  # what the driver connects to, for the settings screen
+        # how the driver reaches the center, when 5.3's IP/port are not what it uses:
+        # "embedded" (the emulator's own center: the IP is not used, it moves to the port),
+        # "host_option" (--host: neither is used), "uart" (a board's serial bridge); "" = used
+        self.link_kind = ""
         self.training = False
         self.frame = Frame(self.rows, self.cols)
         self._menu = None

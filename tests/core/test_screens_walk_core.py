@@ -174,3 +174,13 @@ def test_a_too_short_password_says_how_many_digits():
 
 def test_every_profile_is_walked():
     eq(sorted(PROFILES.keys()), ["lcd128x64", "lcd320x240"], "a new profile needs its walk")
+
+
+def test_the_english_slip_labels_the_remarks_remark_not_reference():
+    r = Rig(profile="lcd128x64")
+    r.t.strings.set_lang("en")
+    r.sign_in()
+    r.press("MENU", "1", "2", "100", "ENTER", "CARD=" + PAN, "ENTER", "ENTER", "ENTER")
+    slip = r.receipt_text(0)
+    true("REMARK:" in slip, slip)
+    true("REFERENCE" not in slip, "备注 is a remark; the reference number is REFER NO:")

@@ -178,7 +178,9 @@ class Driver:
         self.embedded = None
         if host:
             self.address = parse_address(host)
+            self.terminal.link_kind = "host_option"  # 5.3's IP and port are not used
         else:
+            self.terminal.link_kind = "embedded"  # 5.3's port moves it (follow_settings)
             from posterm.host.server import start_in_thread
 
             self.embedded = start_in_thread(

@@ -143,10 +143,19 @@ def merchant(t):
 
 
 # -- 5.3 -------------------------------------------------------------------------
+LINK_NOTES = {"embedded": "set_link_embedded", "host_option": "set_link_host_option",
+              "uart": "set_link_uart"}
+
+
 def comms(t):
     title = t.s("set_comms_title")
     if not (yield from _admin(t, title)):
         return
+    note = LINK_NOTES.get(t.link_kind)
+    if note:
+        # the screen says which of these settings the terminal's link does not use (the
+        # TPDU, the timeout and the retries always apply)
+        yield from ui.notice(t, title, t.s(note), timeout=10)
     p = t.state.params
     host = p.get("host", "")
     ip, port = host, ""
