@@ -13,8 +13,9 @@ from pos.request import z as _z
 
 _ECHO = (3, 4, 11, 41, 42)
 # what every reply carries (reference §3.1, §3.2): the response code and the echo of the
-# trace and terminal; an approval of a card transaction also its reference number (37)
-_ALWAYS = (39, 11, 41)
+# trace, terminal and merchant (OP compares 3, 4, 11, 41, 42); an approval of a card
+# transaction also its reference number (37) and the echoed 3 and 4
+_ALWAYS = (39, 11, 41, 42)
 _FINANCIAL = ("0100", "0200", "0220", "0400")
 _APPROVAL = (37,)
 

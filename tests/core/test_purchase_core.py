@@ -178,8 +178,8 @@ def test_reply_without_field_39_is_a_bad_reply_and_keeps_the_reversal():
     eq(len(r.receipts), 0)
 
 
-def test_approval_without_its_reference_number_is_a_bad_reply():
-    for f in (11, 41, 37):
+def test_approval_lacking_a_mandatory_field_is_a_bad_reply():
+    for f in (11, 41, 42, 37, 3, 4):
         c = fakecenter.Center()
         r = Rig(center=c).sign_in()
         c.then("drop:%d" % f)
