@@ -78,3 +78,16 @@ def fields(msg, card, pin):
         msg[14] = expiry
     msg[22] = entry + ("1" if pin else "2")
     return msg
+
+
+def usable(t, title, card):
+    # Generator -> True when the card read can be used today; else says why (an unreadable
+    # track, an impossible or a past expiry) and -> False.
+    from pos import ui
+
+    why = "card_unreadable" if card is None else expiry_problem(card[1], t.now)
+    if why is None:
+        return True
+    t.emit(("beep", "error"))
+    yield from ui.notice(t, title, t.s(why), timeout=10)
+    return False

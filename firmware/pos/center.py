@@ -48,40 +48,10 @@ def exchange(t, msg, title, with_mac=True, before_send=None, pin=None):
         return Result(TIMEOUT)
     if ev[0] == "link_error":
         return Result(LINK_LOST if ev[2] else LINK, None, ev[1])
+    # (pos.comm.check also does what the answer asks of the terminal: a new sign-in after
+    # A0 / 99 / a MAC that fails, the header's processing requirement)
     status, reply, detail, need = overlay.call("pos.comm", "check", t, msg, ev[1], with_mac)
-    res = Result(status, reply, detail, need)
-    after_reply(t, msg, res)
-    return res
-
-
-def after_reply(t, msg, res):
-    # What any answer asks of the terminal, whatever the message (reference §1, §5):
-    # A0 (the center could not check our MAC: its keys are not ours) and 99 mean new
-    # working keys, so sign in again before anything else; a MAC of ours that does not
-    # verify says the same; the header's processing requirement is remembered for after
-    # the transaction: 3 = sign in again, 1 / 6 = download parameters, 4 / 5 = IC keys
-    # and parameters (for the chip work).
-    st = t.state
-    code = res.code() if res.status == OK else ""
-    changed = False
-    if code in ("A0", "99") or res.status == BAD_MAC:
-        st.signin_date = ""
-        changed = True
-        t.emit(("log", "warn", "%s: sign in again (new working keys needed)" % (code or "MAC")))
-    if res.status in (OK, BAD_MAC) and res.need and msg.get("mti") != "0800":
-        need = res.need
-        if need == 3:
-            st.signin_date = ""
-            changed = True
-        elif need in (1, 6):
-            st.extra["param_due"] = need
-            changed = True
-        elif need in (4, 5):
-            st.extra["ic_due"] = need
-            changed = True
-        t.emit(("log", "info", "center asks for processing %d" % need))
-    if changed:
-        st.save()
+    return Result(status, reply, detail, need)
 
 
 def show_failure(t, title, res):

@@ -79,6 +79,41 @@ def _pan(msg):
 
 def check(t, msg, frame, with_mac):
     # The center's answer to msg -> (status, reply or None, detail, processing
+    # requirement); what the answer asks of the terminal is done here (after_reply).
+    out = _check(t, msg, frame, with_mac)
+    after_reply(t, msg, out[0], out[1], out[3])
+    return out
+
+
+def after_reply(t, msg, status, reply, need):
+    # What any answer asks of the terminal, whatever the message (reference §1, §5):
+    # A0 (the center could not check our MAC: its keys are not ours) and 99 mean new
+    # working keys, so sign in again before anything else; a MAC of ours that does not
+    # verify says the same; the header's processing requirement is remembered for after
+    # the transaction: 3 = sign in again, 1 / 6 = download parameters, 4 / 5 = IC keys
+    # and parameters (for the chip work).
+    st = t.state
+    code = (reply or {}).get(39, "") if status == OK else ""
+    changed = False
+    if code in ("A0", "99") or status == BAD_MAC:
+        st.signin_date = ""
+        changed = True
+        t.emit(("log", "warn", "%s: sign in again (new working keys needed)" % (code or "MAC")))
+    if status in (OK, BAD_MAC) and need and msg.get("mti") != "0800":
+        if need == 3:
+            st.signin_date = ""
+        elif need in (1, 6):
+            st.extra["param_due"] = need
+        elif need in (4, 5):
+            st.extra["ic_due"] = need
+        changed = True
+        t.emit(("log", "info", "center asks for processing %d" % need))
+    if changed:
+        st.save()
+
+
+def _check(t, msg, frame, with_mac):
+    # The center's answer to msg -> (status, reply or None, detail, processing
     # requirement: the low nibble of the reply header's byte 3, reference §1).
     try:
         _tp, hd, body = iso8583.unpack_frame(frame)

@@ -192,7 +192,7 @@ def read_card(t, title, amount=None):
             return None
         if ev[0] == "card":
             card = cardmod.from_event(ev)
-            ok = yield from card_usable(t, title, card)
+            ok = yield from cardmod.usable(t, title, card)
             if ok:
                 return card
             continue
@@ -214,24 +214,11 @@ def read_card(t, title, amount=None):
                 if exp is None:
                     return None
                 card = cardmod.keyed(digits, exp)
-                ok = yield from card_usable(t, title, card)
+                ok = yield from cardmod.usable(t, title, card)
                 if ok:
                     return card
         else:
             t.emit(("beep", "error"))
-
-
-def card_usable(t, title, card):
-    # Generator -> True when the card read can be used today; else says why (an unreadable
-    # track, an impossible or a past expiry) and -> False.
-    from pos import card as cardmod
-
-    why = "card_unreadable" if card is None else cardmod.expiry_problem(card[1], t.now)
-    if why is None:
-        return True
-    t.emit(("beep", "error"))
-    yield from notice(t, title, t.s(why), timeout=10)
-    return False
 
 
 def blank(t):

@@ -119,7 +119,7 @@ def card_org(t, rec, f63):
 
 def _after_decline(t, code):
     st = t.state
-    # A0 / 99 (new working keys): pos.center.after_reply, for every message
+    # A0 / 99 (new working keys): pos.comm.after_reply, for every message
     if code == "77":
         st.signin_date = ""
         st.extra["batch_mismatch"] = 1

@@ -1,7 +1,7 @@
 # CUP parameter download (参数下载, reference §3.3): 0800 / 60.3 = 360; the 0810's field 62
 # carries the parameters CUP defines as a 2-digit tag and a value of the tag's length. Run
 # by the auto sign-in, and when a reply's header asks for it (processing requirement 1 or
-# 6, pos.center.after_reply): before the next transaction when no batch is open, else right
+# 6, pos.comm.after_reply): before the next transaction when no batch is open, else right
 # after settlement. A center that has no parameter download answers 12, 30 or 40: then
 # there is nothing to do. What this terminal has a setting for is applied: 12 receive
 # timeout, 21 auto sign-out after settlement, 22 merchant name (GBK), 23 resend count

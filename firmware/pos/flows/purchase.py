@@ -18,7 +18,9 @@ def run(t, card=None):
             return
     else:
         # swiped at idle (an empty card: the track could not be read)
-        ok = yield from ui.card_usable(t, title, card or None)
+        from pos import card as cardmod
+
+        ok = yield from cardmod.usable(t, title, card or None)
         if not ok:
             return
         prompt = ui.screen_pan(card[0], t.cols) + "\n" + t.s("enter_amount")
