@@ -140,20 +140,22 @@ class Journal:
     def append(self, obj):
         # Write obj (durable when this returns) -> its sequence number. When the storage
         # fails: the file is cut back, obj stays pending and JournalWriteError is raised.
-        encode_record(0, self._disk(obj))  # too large: refused before it is pending
-        self.pending.append(obj)
+        disk = self._disk(obj)  # as the file keeps it (the PAN sealed)
+        encode_record(0, disk)  # too large: refused before it is pending
+        self.pending.append(disk)
         self.flush()
         return self._last_seq
 
     def flush(self):
-        # Write the pending records in order -> the records written now. Raises
-        # JournalWriteError (what is not written stays pending) when the storage fails.
+        # Write the pending records in order -> the records written now (as the file
+        # keeps them: the PAN masked). Raises JournalWriteError (what is not written
+        # stays pending) when the storage fails.
         done = []
         self._repair()
         while self.pending:
             obj = self.pending[0]
             seq = self._last_seq + 1
-            data = encode_record(seq, self._disk(obj))
+            data = encode_record(seq, obj)
             why = ""
             try:
                 self.storage.append(self.name, data)
