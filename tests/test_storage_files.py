@@ -78,3 +78,31 @@ def test_a_torn_append_on_disk_is_cut_back_in_place(tmp_path):
     again = Journal(FileStorage(str(tmp_path)))
     assert [e["trace"] for e in again.entries()] == ["000001", "000002", "000003"]
     assert again.recovered_bytes == 0
+
+
+class _FatOs:
+    """os as MicroPython's VfsFat has it: no os.replace, rename refuses an existing file."""
+
+    def __init__(self, real):
+        self._real = real
+
+    def rename(self, src, dst):
+        if self._real.path.exists(dst):
+            raise OSError(17, "EEXIST")
+        self._real.rename(src, dst)
+
+    def __getattr__(self, name):
+        if name == "replace":
+            raise AttributeError(name)
+        return getattr(self._real, name)
+
+
+def test_state_writes_with_their_backup_work_where_rename_does_not_replace(tmp_path, monkeypatch):
+    import pos.storage
+
+    monkeypatch.setattr(pos.storage, "os", _FatOs(os))
+    s = FileStorage(str(tmp_path))
+    for n in (1, 2, 3):
+        s.write("state.json", b"%d" % n, "state.json.bak")
+    assert s.read("state.json") == b"3" and s.read("state.json.bak") == b"2"
+    assert sorted(os.listdir(tmp_path)) == ["state.json", "state.json.bak"]

@@ -188,7 +188,13 @@ def _rename(src, dst):
     try:
         os.replace(src, dst)  # CPython (atomic on Windows too)
     except AttributeError:
-        os.rename(src, dst)  # MicroPython: atomic on littlefs
+        try:
+            os.rename(src, dst)  # MicroPython: atomic on littlefs
+        except OSError:
+            if not _exists(dst):
+                raise
+            os.remove(dst)  # FAT (VfsFat) does not rename onto a file
+            os.rename(src, dst)
 
 
 def _makedirs(path):
