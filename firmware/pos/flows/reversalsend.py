@@ -1,0 +1,84 @@
+# Sending a pending reversal (冲正, reference §6.2, §11): an overlay of pos.flows.reversal,
+# loaded only when a reversal is pending.
+from pos import center, ui
+from pos.flows.reversal import REASON_OTHER, UNCONFIRMED, disarm, to_message
+
+
+def _already_journalled(t, rec):
+    # a power cut between journalling an approval and clearing its reversal
+    for e in t.journal.entries():
+        if e.get("trace") == rec.get("11") and e.get("batch") == rec.get("60", "")[2:8]:
+            return True
+    return False
+
+
+def send_pending(t):
+    # Generator -> True when no reversal is pending any more (confirmed, or given up
+    # after the retries and kept in the journal), False when the transaction must not go
+    # ahead (the reversal stays for the next one).
+    # One try per call: a try that fails is retried before the next transaction (or
+    # settlement), never back-to-back; the first carries the reason (98 / A0 / 96), the
+    # retries 06 (reference §11). After the last try the operator sees
+    # 冲正未成功,请联系收单行 and the record stays in the journal for settlement.
+    rec = t.state.reversal()
+    if rec is None:
+        return True
+    if _already_journalled(t, rec):
+        disarm(t)
+        return True
+    title = t.s("reversal")
+    retries = int(t.state.params.get("retries", 3) or 1)
+    msg = to_message(rec)
+    if rec.get("tries", 0) > 0:
+        msg[39] = REASON_OTHER
+    res = yield from center.exchange(t, msg, title, True)
+    code = res.code() if res.status == center.OK else ""
+    if res.status == center.LINK:
+        # nothing left the terminal: not a try
+        yield from center.show_failure(t, title, res)
+        return False
+    if code in ("00", "25", "12"):
+        disarm(t)
+        t.emit(("log", "info", "reversal of trace %s done (%s)" % (rec.get("11"), code)))
+        return True
+    if code == "A0":
+        # the center's keys are not ours: sign in again (pos.center), then retry
+        yield from center.show_failure(t, title, res)
+        return False
+    rec["tries"] = rec.get("tries", 0) + 1
+    what = code or res.status
+    if rec["tries"] < retries:
+        t.state.set_reversal(rec)
+        t.emit(("log", "warn", "reversal of trace %s: try %d of %d failed (%s)"
+                % (rec.get("11"), rec["tries"], retries, what)))
+        yield from center.show_failure(t, title, res)
+        return False
+    give_up(t, rec, what)
+    t.emit(("beep", "error"))
+    yield from ui.notice(t, title, t.s("reversal_dropped"))
+    return True
+
+
+def give_up(t, rec, why):
+    # The reversal was never confirmed: the record goes into the journal (settlement
+    # shows it; the acquirer settles it by hand), then the pending copy is cleared.
+    from pos import clock
+
+    f60 = rec.get("60", "")
+    t.journal.append(
+        {
+            "type": UNCONFIRMED,
+            "of": rec.get("kind", ""),
+            "trace": rec.get("11", ""),
+            "batch": f60[2:8],
+            "pan": rec.get("2", ""),
+            "amount": int(rec.get("4", "0") or 0),
+            "auth": rec.get("38", ""),
+            "date": clock.date8(t.now),
+            "time": clock.hhmmss(t.now),
+            "why": why,
+        }
+    )
+    disarm(t)
+    t.emit(("log", "warn", "reversal of trace %s unconfirmed after %d tries (%s): kept in the "
+            "journal for settlement" % (rec.get("11"), rec.get("tries", 0), why)))
