@@ -333,3 +333,39 @@ def test_a_wrong_card_is_told_as_a_wrong_card(tmp_path):
         assert out.kind == "wrong" and "不用刷卡" in out.hint
     finally:
         s.close()
+
+
+def test_closing_the_terminal_window_files_the_attempt_as_abandoned(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from posterm.classroom import roster
+
+    data = str(tmp_path)
+    r = roster.load(data)
+    r.add("张三")
+    r.save()
+    cmd = [sys.executable, "-c", "import sys; from posterm.cli import main; sys.exit(main())",
+           "lesson", "04", "--text", "--assess", "--trainee", "张三", "--data", data]
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    p.stdin.write("MENU 1 2\n")
+    p.stdin.flush()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if attempts(data)[-1].get("status") == "started":
+                break
+        except (OSError, ValueError, IndexError, KeyError):
+            pass
+        time.sleep(0.2)
+    time.sleep(1.0)  # the keys are in
+    p.send_signal(signal.SIGHUP)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 1, err
+    assert "Traceback" not in err
+    [a] = attempts(data)
+    assert a["status"] == "abandoned" and a["reason"] == "window closed"
+    assert a["completed"] == 1

@@ -90,6 +90,36 @@ def _slip_printer(session, out):
     return printed
 
 
+class WindowClosed(Exception):
+    """The terminal the trainee sat at went away (SIGHUP) or the process was told to stop."""
+
+
+def _on_window_closed():
+    # SIGHUP (the terminal window closed) and SIGTERM end the lesson through its finally:
+    # the attempt is filed as abandoned. -> a function that puts the old handlers back.
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def handler(signum, frame):
+        raise WindowClosed()
+
+    old = {}
+    for sig in (signal.SIGHUP, signal.SIGTERM):
+        try:
+            old[sig] = signal.signal(sig, handler)
+        except (ValueError, OSError):
+            pass
+
+    def restore():
+        for sig, h in old.items():
+            signal.signal(sig, h)
+
+    return restore
+
+
 def result_lines(s, w):
     """The result of an assessment as the trainee and trainer read it."""
     mark = s["pass_mark"]
@@ -111,6 +141,7 @@ def run(lesson, data_dir, mode, trainee=None, lang=None, profile=None, stdin=Non
     attempt = None
     reason = results.INPUT_ENDED
     session.slip_listeners.append(_slip_printer(session, out))
+    closed = _on_window_closed()
     try:
         session.start()
         if mode == ASSESS:
@@ -176,6 +207,9 @@ def run(lesson, data_dir, mode, trainee=None, lang=None, profile=None, stdin=Non
     except KeyboardInterrupt:
         reason = results.INTERRUPTED
         raise
+    except WindowClosed:
+        reason = results.WINDOW_CLOSED
+        return 1
     except Exception:
         reason = results.FAILED
         raise
@@ -187,3 +221,4 @@ def run(lesson, data_dir, mode, trainee=None, lang=None, profile=None, stdin=Non
             except (OSError, ValueError):
                 pass
         session.close()
+        closed()
