@@ -45,3 +45,21 @@ def test_storm_options_are_checked_before_anything_runs(tmp_path):
     assert code == 2 and "give the center's --db or --data" in err
     code, _, err = run("storm", "--connect", "nowhere", "--db", str(tmp_path / "h.db"))
     assert code == 2 and "HOST:PORT" in err
+
+
+def test_the_codec_bench_case_against_iso8583sim_checks_its_round_trip_and_measures():
+    from posterm.center import benchcases
+
+    fig = benchcases.codec_vs_iso8583sim(20, 1)
+    assert fig["iso8583sim_msgs_per_s"] == max(fig["iso8583sim_bcd_wire_msgs_per_s"],
+                                               fig["iso8583sim_string_msgs_per_s"]) > 0
+    assert fig["codec_ratio_vs_iso8583sim"] > 0
+    # the messages it is given are the CUP fixture's values, field for field
+    from pos import iso8583
+    from posterm.bench import frames
+
+    theirs = benchcases._their_messages()
+    ours = [iso8583.decode(b) for b in frames.bodies()]
+    assert [m.mti for m in theirs] == [m["mti"] for m in ours] == ["0200", "0810"]
+    assert sorted(theirs[0].fields) == sorted([0] + [k for k in ours[0] if k != "mti"])
+    assert theirs[0].fields[64] == ours[0][64].hex().upper()

@@ -19,6 +19,7 @@ from posterm.errors import CliError
 TABLE = (
     ("codec_msgs_per_s", "msg/s", None, "encode+decode, CUP 0200 and 0810, CPython"),
     ("codec_ratio_vs_pyiso8583", "x", (">=", 2.0), "ours / pyiso8583, same messages"),
+    ("codec_ratio_vs_iso8583sim", "x", (">=", 1.5), "ours / iso8583sim (compiled parser)"),
     ("des_blocks_per_s", "blk/s", None, "3DES blocks, CPython"),
     ("des_ratio_vs_pydes", "x", (">=", 15), "ours / pyDes"),
     ("des_ratio_vs_cryptography", "x", None, "ours / cryptography (native)"),
@@ -56,6 +57,12 @@ TABLE = (
     ("firmware_mpy_bytes", "B", None, "firmware/pos compiled by mpy-cross"),
     ("display_bytes_per_key_ratio", "x", ("<=", 0.25), "display bytes per key / full frame"),
     ("emulator_start_s", "s", None, "posterm emulator start to first idle frame"),
+    ("storm_signin_p99_ms", "ms", ("<=", 200), "storm: N terminals sign in at once, p99"),
+    ("storm_signin_errors", "", ("<=", 0), "storm: sign-ins not answered 00"),
+    ("storm_purchases_per_s_sqlite", "tx/s", (">=", 1000), "storm: purchases, center on SQLite"),
+    ("storm_purchase_p99_ms_sqlite", "ms", ("<=", 50), "storm: purchase p99, SQLite"),
+    ("storm_purchases_per_s_postgresql", "tx/s", (">=", 1000), "the same on PostgreSQL"),
+    ("storm_purchase_p99_ms_postgresql", "ms", ("<=", 50), "purchase p99, PostgreSQL"),
 )
 
 
@@ -119,6 +126,9 @@ def measure(quick, with_mp=True, progress=None):
         )
     say("codec")
     fig.update(cpython.codec(300 if quick else 5000, 3 if quick else 5))
+    from posterm.center import benchcases
+
+    fig.update(benchcases.codec_vs_iso8583sim(300 if quick else 5000, 3 if quick else 5))
     say("des")
     fig.update(cpython.des(300 if quick else 20000, 3 if quick else 5))
     say("walkthrough")
@@ -157,6 +167,8 @@ def measure(quick, with_mp=True, progress=None):
                 f"mp_max_live_heap_bytes_est_firmware_in_flash = that - the board's .mpy "
                 f"bytes ({fig['firmware_mpy_bytes_board']:,}) = {est:,} B, an estimate"
             )
+    say("storm")
+    fig.update(benchcases.storm_figures(quick))
     say("emulator")
     start, why = emulator.start_seconds()
     fig["emulator_start_s"] = start
