@@ -194,3 +194,21 @@ def test_cli_rejects_a_bad_date_clearly(month):
     assert code == 2 and "--date: expected YYYY-MM-DD" in err
     code, _, err = run_cli("--db", c.path, "terminal", "99999999")
     assert code == 2 and "unknown terminal 99999999" in err
+
+
+def test_the_sheet_as_html_charts_each_terminals_daily_sales(month):
+    import re
+
+    c, plan = month
+    html = c.path.replace("host.db", "sheet.html")
+    code, _, err = run_cli("--db", c.path, "sheet", "--week", "2026-W48", "--date",
+                           "2026-11-29", "--html", html)
+    assert code == 0, err
+    text = open(html, encoding="utf-8").read()
+    rows = rules.sheet(c, _mine(c, plan), "2026-W48", date(2026, 11, 29))
+    assert text.count("<svg") == len(rows) and "终端POS机使用问题跟踪表 2026-W48" in text
+    tid = sorted(plan.idle)[0]
+    chart = text.split(f"<h2>{tid} ", 1)[1].split("</svg>", 1)[0]
+    got = [(d, int(n)) for d, n in re.findall(r"<title>(\d{4}-\d\d-\d\d): (\d+)</title>", chart)]
+    want = [(d.isoformat(), n) for d, n in rules.daily_counts(c, tid, date(2026, 11, 29))]
+    assert got == want and got[-1][1] == 0  # an idle terminal's last days are empty

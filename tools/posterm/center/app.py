@@ -342,7 +342,12 @@ class ManagerScreen(RoleScreen):
             f.write(export.to_csv(self.sheet_rows, SHEET_COLUMNS, SHEET_HEADERS))
         export.write_xlsx(base + ".xlsx", "跟踪表 " + self.week, self.sheet_rows, SHEET_COLUMNS,
                           SHEET_HEADERS)
-        self.notify(f"{self.t('exported')} {base}.csv / .xlsx")
+        from posterm.center import htmlsheet
+
+        with open(base + ".html", "w", encoding="utf-8") as f:
+            f.write(htmlsheet.render(self.center, self.sheet_rows, self.week, self.app.today,
+                                     SHEET_COLUMNS, SHEET_HEADERS))
+        self.notify(f"{self.t('exported')} {base}.csv / .xlsx / .html")
 
 
 class AgentScreen(RoleScreen):

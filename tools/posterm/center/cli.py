@@ -99,6 +99,8 @@ def configure(p):
     _view_options(q)
     q.add_argument("--week", metavar="YYYY-Www", default=None, help="week (default this week)")
     q.add_argument("--xlsx", metavar="FILE", default=None, help="also write it as XLSX")
+    q.add_argument("--html", metavar="FILE", default=None,
+                   help="also write it as HTML, with each terminal's daily sales chart")
     q = sub("note", "fill in the tracking sheet for a terminal (problem, action, follow-up)")
     _db_options(q)
     q.add_argument("tid", metavar="TID")
@@ -312,6 +314,12 @@ def _sheet(c, args, out):
     if args.xlsx:
         export.write_xlsx(args.xlsx, "终端POS机使用问题跟踪表 " + week, rows, SHEET_COLUMNS,
                           SHEET_HEADERS)
+    if args.html:
+        from posterm.center import htmlsheet
+
+        end = min(rules.week_days(week)[1], _today(args))
+        with open(args.html, "w", encoding="utf-8") as f:
+            f.write(htmlsheet.render(c, rows, week, end, SHEET_COLUMNS, SHEET_HEADERS))
     _emit(out, args, rows, SHEET_COLUMNS, SHEET_HEADERS)
     return 0
 
