@@ -102,7 +102,14 @@ def test_the_listen_backlog_takes_a_storm_while_the_host_is_busy(tmp_path):
             connected.update(
                 s for s in writable if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0
             )
-        assert len(connected) == 300  # every handshake done at once, none waits for a retry
+        # every handshake done at once, none waits for a retry (the kernel caps a backlog at
+        # net.core.somaxconn: 4096 on current kernels)
+        try:
+            with open("/proc/sys/net/core/somaxconn") as f:
+                kernel_cap = int(f.read())
+        except OSError:
+            kernel_cap = 4096
+        assert len(connected) >= min(300, kernel_cap + 1)
         for s in socks:
             s.close()
     finally:
