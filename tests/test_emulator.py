@@ -5,6 +5,7 @@ import asyncio
 import socket
 import threading
 
+from posterm.emulator import keymap
 from posterm.emulator.app import EmulatorApp
 from posterm.emulator.frontdriver import EmulatorDriver
 
@@ -412,7 +413,7 @@ def test_every_terminal_key_has_a_button_and_a_binding():
 # -- the log pane -----------------------------------------------------------------------------
 
 
-async def test_log_pane_is_hidden_until_toggled_and_decodes_each_message(tmp_path):
+async def test_log_pane_is_hidden_until_toggled_one_readable_line_a_message(tmp_path):
     app, driver = make_app(tmp_path)
     try:
         async with app.run_test(size=(80, 24)) as pilot:
@@ -420,18 +421,67 @@ async def test_log_pane_is_hidden_until_toggled_and_decodes_each_message(tmp_pat
             await sign_in(pilot)
             await pilot.press("l")
             assert app.log_pane.display
-            # the log wraps at the pane's width (nothing cut off at 80x24): compare with the
-            # line breaks taken out
+            # one line a message, never wrapped, and each fits the 80x24 pane whole
             width = app.log_pane.scrollable_content_region.width
-            assert all(line.cell_length <= width for line in app.log_pane.lines), width
-            text = " ".join(" ".join(line.text for line in app.log_pane.lines).split())
-            assert "-> 127.0.0.1:PORT" in text
-            assert "MTI ...................... 0800" in text
-            assert "MTI ...................... 0810" in text
-            assert "F039 response code" in text or "F039" in text
-            assert " ms" in text
+            assert width >= 30, width
+            lines = [line.text for line in app.log_pane.lines]
+            assert len(lines) >= 4 and len(lines) % 2 == 0, lines  # each 0800 and its 0810
+            assert all(len(line) <= width for line in lines), (width, lines)
+            assert lines[0].split()[1:3] == [">", "0800"], lines
+            assert lines[1].split()[1:3] == ["<", "0810"] and "rc=" in lines[1], lines
+            assert lines[-1].split()[1:3] == ["<", "0810"] and "rc=00" in lines[-1], lines
+            assert lines[1].endswith("ms")
+    finally:
+        driver.close()
+
+
+def _screen_rows(app):
+    return app.screen_text().splitlines()
+
+
+async def test_l_again_opens_the_full_screen_log_with_every_field(tmp_path):
+    from posterm.emulator.widgets import LogScreen
+
+    app, driver = make_app(tmp_path)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await sign_in(pilot)
+            await pilot.press("l", "l")
+            await pilot.pause()
+            assert isinstance(app.screen, LogScreen)
+            view = app.screen.view
+            assert view.scrollable_content_region.width >= 74  # the whole 80 columns
+            text = [line.text for line in view.lines]
+            assert any("MTI ...................... 0800" in t for t in text), text[:20]
+            assert any(t.strip().startswith("F039 ") for t in text)
+            assert any(t.startswith("    to 127.0.0.1:PORT") for t in text)
+            # one field a line: nothing wrapped; a long value runs on to the right
+            assert view.virtual_size.width > view.scrollable_content_region.width
+            await pilot.press("right")
+            await pilot.pause()
+            assert view.scroll_x > 0
+            await pilot.press("d")  # the summaries alone
+            await pilot.pause()
+            assert len(view.lines) == len(app.log_entries) >= 4
             await pilot.press("l")
+            await pilot.pause()
+            assert not isinstance(app.screen, LogScreen)
             assert not app.log_pane.display
+            assert "今日已签到" in lcd_flat(app)
+    finally:
+        driver.close()
+
+
+async def test_the_log_uses_the_width_at_120x40(tmp_path):
+    app, driver = make_app(tmp_path)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await sign_in(pilot)
+            await pilot.press("l")
+            await pilot.pause()
+            assert app.screen.has_class("-large")
+            # under the paper, the whole right column: twice the 80x24 pane
+            assert app.log_pane.region.width >= 60, app.log_pane.region
     finally:
         driver.close()
 
@@ -456,7 +506,63 @@ async def test_lcd_is_a_fixed_grid_of_the_profile_with_cjk_two_cells_wide(tmp_pa
     try:
         async with app.run_test(size=(120, 40)):
             assert app.lcd.size == (40, 15)
-            assert app.screen.has_class("-large")
+    finally:
+        driver.close()
+
+
+def _inside(app, width, height):
+    for widget in [app.lcd, app.paper, app.status, *app.query(".pad")]:
+        if not widget.display or not widget.parent.display:
+            continue
+        region = widget.region
+        assert region.width > 0 and region.height > 0, widget
+        assert region.right <= width and region.bottom <= height - 1, (widget, region)
+
+
+async def test_the_big_profile_at_120x40_shows_every_key_whole(tmp_path):
+    driver = EmulatorDriver(str(tmp_path), date=DATE, profile="lcd320x240")
+    app = EmulatorApp(driver, flash=False, tick_seconds=None, labels=LABELS)
+    try:
+        async with app.run_test(size=(120, 40)):
+            left = app.query_one("#left")
+            assert left.virtual_size.height <= left.region.height, "no scrolling, nothing cut"
+            f4 = app.query_one("#key-F4")
+            assert f4.region.right <= left.region.right - 1, (f4.region, left.region)
+            assert len(app.query(".pad")) == len(keymap.PAD_KEYS)
+            _inside(app, 120, 40)
+    finally:
+        driver.close()
+
+
+async def test_the_big_profile_fits_80x24_with_the_keypad_hidden(tmp_path):
+    driver = EmulatorDriver(str(tmp_path), date=DATE, profile="lcd320x240")
+    app = EmulatorApp(driver, flash=False, tick_seconds=None, labels=LABELS)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            assert app.screen.has_class("-nopad")
+            assert not app.query_one("#keypad").display
+            _inside(app, 80, 24)
+            assert app.lcd.region.width == 40 and app.lcd.region.height == 15
+            await pilot.press("m")  # the PC keys still work
+            await pilot.pause()
+            assert "1.金融服务" in lcd_flat(app)
+    finally:
+        driver.close()
+
+
+async def test_a_terminal_too_small_for_the_profile_says_what_it_needs(tmp_path):
+    driver = EmulatorDriver(str(tmp_path), date=DATE, profile="lcd320x240")
+    app = EmulatorApp(driver, flash=False, tick_seconds=None, labels=LABELS)
+    try:
+        async with app.run_test(size=(70, 20)) as pilot:
+            await pilot.pause()
+            text = app.screen_text()
+            assert "needs a terminal of at least 79x23" in " ".join(text.split()), text
+            assert "this one is 70x20" in text
+            await pilot.resize_terminal(80, 24)
+            await pilot.pause()
+            assert not app.screen.has_class("-small")
+            assert "needs a terminal" not in app.screen_text()
     finally:
         driver.close()
 

@@ -17,7 +17,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer
+from textual.widgets import Button, Footer, Static
 from textual.worker import get_current_worker
 
 from posterm import isotool, paths
@@ -27,13 +27,41 @@ from posterm.emulator.widgets import (
     Keypad,
     Lcd,
     LogPane,
+    LogScreen,
     PaperStrip,
     PadButton,
     StatusLine,
 )
 
-# Terminals at least this big get the roomy layout (taller keys, log beside the paper).
+# Terminals at least this wide get the roomy layout (taller keys) when it is tall enough for
+# the profile's screen too.
 LARGE_SIZE = (120, 34)
+# The log goes beside the paper only when it gets this many columns there (else under it).
+LOG_BESIDE = 60
+
+
+def layout_for(width, height, rows, cols, paper_width):
+    """The layout for a terminal of width x height and an LCD of rows x cols:
+    -> (name, left column width, needed (width, height) of the smallest layout).
+
+    "large": taller keys; "compact": the keypad in one-row keys (80x24 with 4x16);
+    "nopad": the keypad hidden (the PC keys still work) when only the screen fits beside the
+    paper (lcd320x240 at 80x24); "small": not even that (the app says what it needs)."""
+    lcd_h = rows + 2
+    need = {
+        "large": (max(54, cols + 4) + paper_width, lcd_h + 25),
+        "compact": (max(42, cols + 4) + paper_width, lcd_h + 18),
+        "nopad": (max(38, cols + 2) + paper_width, lcd_h + 6),
+    }
+    lefts = {"large": max(54, cols + 4), "compact": max(42, cols + 4), "nopad": max(38, cols + 2)}
+    smallest = need["nopad"]
+    for name in ("large", "compact", "nopad"):
+        w, h = need[name]
+        if name == "large" and width < LARGE_SIZE[0]:
+            continue
+        if width >= w and height >= h:
+            return name, lefts[name], smallest
+    return "small", lefts["nopad"], smallest
 
 
 def _bindings():
@@ -45,6 +73,34 @@ def _bindings():
     for bid, (keys, description) in ACTIONS.items():
         out.append(Binding(keys, bid, description, id=bid))
     return out
+
+
+def summarize(data, amount=True):
+    """A short line for a frame (with its time and timing it fits the 80x24 log pane): MTI,
+    trace (#), amount (requests), response code (rc)."""
+    from pos import iso8583
+
+    try:
+        _tpdu, _header, body = iso8583.unpack_frame(data)
+        msg = iso8583.decode(body)
+    except Exception:  # noqa: BLE001 - a frame we cannot decode is said so
+        return "(cannot decode)"
+    parts = [msg["mti"]]
+    if 11 in msg:
+        parts.append("#" + msg[11])
+    if 4 in msg and amount:
+        fen = int(msg[4])
+        parts.append(f"{fen // 100}.{fen % 100:02d}")
+    if 39 in msg:
+        parts.append("rc=" + msg[39])
+    return " ".join(parts)
+
+
+def _decoded(data):
+    try:
+        return isotool.describe(data).splitlines()
+    except Exception as e:  # noqa: BLE001 - a frame we cannot decode is shown raw
+        return [f"(cannot decode: {e})", data.hex().upper()]
 
 
 def card_deck(data_dir):
@@ -96,8 +152,12 @@ class EmulatorApp(App):
         t = driver.terminal
         self.lcd = Lcd(t.rows, t.cols, id="lcd")
         self.paper = PaperStrip(driver.paper_cells, id="paper")
-        self.log_pane = LogPane(id="log", wrap=True, min_width=20, markup=False, highlight=False)
+        self.log_pane = LogPane(id="log", wrap=False, markup=False, highlight=False)
+        self.log_entries = []  # [(summary, [decoded lines])]: the pane and the full view
+        self.log_mode = "off"  # l: off -> pane -> full screen -> off
         self.status = StatusLine(id="status")
+        self.too_small = Static("", id="too-small")
+        self.layout_name = ""
 
     # -- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -112,6 +172,7 @@ class EmulatorApp(App):
             with Horizontal(id="right"):
                 yield self.paper
                 yield self.log_pane
+        yield self.too_small
         yield Footer()
 
     def on_mount(self):
@@ -131,7 +192,24 @@ class EmulatorApp(App):
         self._apply_size(event.size.width, event.size.height)
 
     def _apply_size(self, width, height):
-        self.screen.set_class(width >= LARGE_SIZE[0] and height >= LARGE_SIZE[1], "-large")
+        t = self.driver.terminal
+        paper_width = self.driver.paper_cells + 5
+        name, left, need = layout_for(width, height, t.rows, t.cols, paper_width)
+        self.layout_name = name
+        screen = self.screen if not isinstance(self.screen, ModalScreen) else self.screen_stack[0]
+        for cls in ("large", "nopad", "small"):
+            screen.set_class(name == cls, "-" + cls)
+        self.query_one("#left").styles.width = left
+        # the log beside the paper when it gets LOG_BESIDE columns there, else under it
+        beside = width - left - paper_width >= LOG_BESIDE
+        screen.set_class(beside, "-log-beside")
+        self.refresh_status()
+        if name == "small":
+            self.too_small.update(
+                f"The {t.profile} screen ({t.cols}x{t.rows} cells) needs a terminal of at "
+                f"least {need[0]}x{need[1]}; this one is {width}x{height}.\n"
+                "Make the window bigger, or run with --profile lcd128x64."
+            )
 
     # -- the core's effects -----------------------------------------------------------------
     def _on_frame(self, frame):
@@ -197,7 +275,23 @@ class EmulatorApp(App):
         self.paper.tear_off()
 
     def action_log(self):
-        self.screen.toggle_class("-show-log")
+        # off -> the pane (one line a message) -> the full-screen log (every field) -> off
+        if self.log_mode == "off":
+            self.log_mode = "pane"
+            self.screen.add_class("-show-log")
+        elif self.log_mode == "pane":
+            self.log_mode = "full"
+            self.screen.remove_class("-show-log")
+            self.push_screen(LogScreen(self.log_entries), self._log_closed)
+
+    def _log_closed(self, _result):
+        self.log_mode = "off"
+
+    def _log(self, summary, detail=()):
+        self.log_entries.append((summary, list(detail)))
+        self.log_pane.write(summary)
+        if isinstance(self.screen, LogScreen):
+            self.screen.add_new()
 
     # -- the host link ----------------------------------------------------------------------
     def _start_send(self, data, timeout):
@@ -240,28 +334,20 @@ class EmulatorApp(App):
 
     def _log_request(self, data):
         stamp = datetime.datetime.now().strftime("%H:%M:%S")
-        self.log_pane.write(f"{stamp} -> {self._address()}  {len(data)} bytes")
-        self._write_decoded(data)
+        self._log(f"{stamp} > {summarize(data)}",
+                  [f"to {self._address()}, {len(data)} bytes"] + _decoded(data))
 
     def _on_exchanged(self, data, event, ms):
         stamp = datetime.datetime.now().strftime("%H:%M:%S")
         kind = event[0]
         if kind == "reply":
-            self.log_pane.write(f"{stamp} <- reply {len(event[1])} bytes in {ms:.0f} ms")
-            self._write_decoded(event[1])
+            self._log(f"{stamp} < {summarize(event[1], amount=False)} {ms:.0f}ms",
+                      [f"{len(event[1])} bytes in {ms:.0f} ms"] + _decoded(event[1]))
         elif kind == "timeout":
-            self.log_pane.write(f"{stamp} !! no answer (timeout) after {ms:.0f} ms")
+            self._log(f"{stamp} ! timeout {ms / 1000:.0f}s",
+                      [f"no answer (timeout) after {ms:.0f} ms"])
         else:
-            self.log_pane.write(f"{stamp} !! link error after {ms:.0f} ms: {event[1]}")
-        self.log_pane.write("")
-
-    def _write_decoded(self, data):
-        try:
-            text = isotool.describe(data)
-        except Exception as e:  # noqa: BLE001 - a frame we cannot decode is shown raw
-            text = f"(cannot decode: {e})\n{data.hex().upper()}"
-        for line in text.splitlines():
-            self.log_pane.write("   " + line)
+            self._log(f"{stamp} ! link error", [f"link error after {ms:.0f} ms: {event[1]}"])
 
     # -- plain-text capture ---------------------------------------------------------------------
     def screen_text(self):
@@ -305,4 +391,5 @@ class EmulatorApp(App):
             f"Batch {st.batch:06d}  Trace {st.trace:06d}  Paper {paper}\n"
             f"Host {link} {self._address()}\n"
             f"Data {data}"
+            + ("\nKeypad hidden (small window): PC keys" if self.layout_name == "nopad" else "")
         )

@@ -127,9 +127,80 @@ class StatusLine(Static):
 
 
 class LogPane(RichLog):
-    """Every message to and from the host, decoded field by field, with timings."""
+    """One line per message to and from the host (time, direction, MTI, the key fields,
+    timings), never wrapped; the whole decode is in the full-screen log (LogScreen)."""
 
     can_focus = False
+
+
+class LogScreen(ModalScreen):
+    """The host log over the whole terminal: every message decoded field by field, one field
+    a line, nothing wrapped (a long value runs on to the right: Left/Right scroll it into
+    view). d shows or hides the fields (the one-line summaries alone), l or Esc closes."""
+
+    BINDINGS = [
+        Binding("escape,l", "close", "Close", id="log.close"),
+        Binding("d", "details", "Fields on/off", id="log.details"),
+        Binding("left", "scroll('left')", "Left", show=False, id="log.left"),
+        Binding("right", "scroll('right')", "Right", show=False, id="log.right"),
+    ]
+
+    DEFAULT_CSS = """
+    LogScreen {
+        background: $surface;
+    }
+    LogScreen #log-full {
+        height: 1fr;
+        border: round $secondary;
+        scrollbar-size-horizontal: 1;
+    }
+    LogScreen #log-help {
+        height: 1;
+        color: $text-muted;
+    }
+    """
+
+    def __init__(self, entries, details=True):
+        super().__init__()
+        self.entries = entries  # the app's list: [(summary, [detail lines])], grows
+        self.details = details
+        self.shown = 0
+        self.view = RichLog(id="log-full", wrap=False, markup=False, highlight=False)
+
+    def compose(self) -> ComposeResult:
+        self.view.border_title = "Host log (every message, decoded)"
+        yield self.view
+        yield Label("Up/Down PgUp/PgDn, Left/Right long values, d fields on/off, l/Esc close",
+                    id="log-help")
+
+    def on_mount(self):
+        self.redraw()
+        self.view.focus()
+
+    def redraw(self):
+        self.view.clear()
+        self.shown = 0
+        self.add_new()
+
+    def add_new(self):
+        # write the entries that came since the last call (the log grows while it is open)
+        for summary, detail in self.entries[self.shown:]:
+            self.view.write(summary)
+            if self.details:
+                for line in detail:
+                    self.view.write("    " + line)
+        self.shown = len(self.entries)
+
+    def action_details(self):
+        self.details = not self.details
+        self.redraw()
+
+    def action_scroll(self, where):
+        # a long value (field 62, 63) moves 20 columns a press
+        self.view.scroll_relative(x=-20 if where == "left" else 20, animate=False)
+
+    def action_close(self):
+        self.dismiss(None)
 
 
 class CardPicker(ModalScreen):
