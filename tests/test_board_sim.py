@@ -54,7 +54,7 @@ def _settled(records):
 def test_a_purchase_day_completes_on_the_board_sim_under_the_pico_cap():
     records, frames, tree = _run(SIGN_IN + PURCHASE, board="pico", heap_report=True)
     assert [r for r in records if r["ev"] == "memory_error"] == []
-    assert records[0]["ev"] == "heap_start" and records[0]["cap"] == 282112
+    assert records[0]["ev"] == "heap_start" and records[0]["cap"] == 274329
     assert 0 <= records[0]["cap"] - records[0]["free"] <= 256  # the sim's hold is exact
     assert records[-1]["ev"] == "done"
     settled = _settled(records)
@@ -151,7 +151,7 @@ def test_the_cli_prints_screens_and_writes_a_png(tmp_path):
         capture_output=True, text=True, timeout=120, check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "heap cap 282,112 B on the unix port (pico, 190 KB x 1.45)" in proc.stdout
+    assert "heap cap 274,329 B on the unix port (pico, 190 KB x 1.41)" in proc.stdout
     assert "1.金融服务" in proc.stdout and "1.签到" in proc.stdout
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"

@@ -39,3 +39,23 @@ def test_the_board_profile_comes_from_what_the_board_says():
         board_for({"platform": "webassembly", "machine": ""}, None)
     assert "--board" in e.value.hint
     assert board_for({"platform": "webassembly", "machine": ""}, "pico") == "pico"
+
+
+def test_the_freeze_manifest_names_the_firmware_packages():
+    # firmware/manifest.py is MicroPython's manifest format (exec'd by makemanifest.py with
+    # include/package/module in scope); the packages it freezes exist and are the firmware's
+    import pathlib
+
+    fw = pathlib.Path(__file__).resolve().parent.parent / "firmware"
+    calls = []
+    scope = {
+        "include": lambda path, **kw: calls.append(("include", path)),
+        "package": lambda name, **kw: calls.append(("package", name, kw)),
+        "module": lambda name, **kw: calls.append(("module", name)),
+    }
+    exec(compile((fw / "manifest.py").read_text(), "manifest.py", "exec"), scope)
+    assert ("include", "$(PORT_DIR)/boards/manifest.py") in calls
+    packages = [c[1] for c in calls if c[0] == "package"]
+    assert packages == ["pos", "boards"]
+    for name in packages:
+        assert (fw / name / "__init__.py").is_file(), name

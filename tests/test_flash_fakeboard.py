@@ -190,3 +190,42 @@ def test_the_cli_prints_one_line_errors(capsys):
     assert main(["flash", "--port", "/dev/does-not-exist-posterm"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("posterm: error: cannot open") and "Traceback" not in err
+
+
+def _board_tree():
+    t = _tree()
+    t.update({"/pos/app.mpy": b"M\x06", "/board.json": b'{"board": "pico"}'})
+    return t
+
+
+def test_flash_romfs_on_a_micropython_without_romfs_says_so_and_changes_nothing(board_url):
+    _run(board_url, _tree(), full=True)
+    before = _board_state(board_url)
+    with pytest.raises(FlashError) as caught:
+        _run(board_url, _board_tree(), romfs=True, romfs_deploy=lambda port, image: None)
+    assert "has no ROMFS (vfs.rom_ioctl)" in str(caught.value)
+    assert "flash without --romfs" in str(caught.value)
+    assert _board_state(board_url) == before
+
+
+def test_flash_romfs_deploys_the_image_and_keeps_only_main_and_board_json(
+    board_url, monkeypatch
+):
+    from mpremote.romfs import VfsRomWriter
+
+    _run(board_url, _board_tree(), full=True)  # a files deploy first: /pos/app.mpy on the fs
+    images = []
+    # this fake board's MicroPython (wasm 1.27) has no ROM partition: say it has one, and
+    # take the image the flasher hands to mpremote's romfs deploy
+    monkeypatch.setattr(Board, "has_romfs", lambda self: True)
+    res, lines = _run(
+        board_url, _board_tree(), romfs=True, romfs_deploy=lambda port, img: images.append(img)
+    )
+    assert len(images) == 1 and images[0].startswith(VfsRomWriter.ROMFS_HEADER)
+    assert res.romfs_bytes == len(images[0])
+    assert any(line.startswith("ROMFS image deployed") for line in lines)
+    actual, manifest = _board_state(board_url)
+    assert sorted(manifest) == ["/board.json", "/main.py"]  # the rest went into the image
+    assert actual == manifest
+    assert "/pos/app.mpy" in res.removed  # or it would shadow /rom/pos/app.mpy on sys.path
+    assert b"app.mpy" in images[0] and b"util.py" in images[0]

@@ -7,6 +7,7 @@ above it, so that a cap that fails above a passing one (fragmentation) is never 
 """
 
 import datetime
+from pathlib import Path
 
 from posterm.bench import walk
 from posterm.boardsim import sim
@@ -86,7 +87,7 @@ def min_heap(romfs=False, lo=48 * KB, hi=512 * KB, margin=64 * KB, step=KB, log=
             a = mid
     # then every step down from well above the edge: N is the lowest cap with no failing
     # cap between it and the top; the top is raised until it is at least `margin` above N
-    top = b + margin + 16 * KB
+    top = b + margin + 4 * KB
     while True:
         n = None
         cap = top
@@ -95,4 +96,60 @@ def min_heap(romfs=False, lo=48 * KB, hi=512 * KB, margin=64 * KB, step=KB, log=
             cap -= step
         if n is not None and top - n >= margin:
             return n, runs
-        top = (n if n is not None else top) + margin + 16 * KB
+        top = (n if n is not None else top) + margin + 4 * KB
+
+
+def coarse_min_heap(romfs=False, lo=48 * KB, hi=512 * KB, log=None):
+    """-> (edge, runs): bisection to 4 KB only (--quick): a cap the day completes at, with
+    a failing one less than 4 KB below; not checked for failures above it."""
+    events = day_events()
+    runs = 1
+    if not run_day(hi, romfs, events=events).ok:
+        raise RuntimeError(f"the day does not complete even at {hi} B")
+    a, b = lo, hi
+    while b - a > 4 * KB:
+        mid = (a + b) // 2 // KB * KB
+        runs += 1
+        r = run_day(mid, romfs, events=events)
+        if log:
+            log(mid, r.ok)
+        if r.ok:
+            b = mid
+        else:
+            a = mid
+    return b, runs
+
+
+def worst_key(cap, romfs=False):
+    """The day at `cap` with a heap report after every key -> (free, largest, key) at the
+    key with the smallest largest free block."""
+    return run_day(cap, romfs, heap_report=True).worst()
+
+
+def x64_factor(timeout=60):
+    """Heap on the unix port (x64) / heap on the WebAssembly build (32-bit) for the same
+    work: the live heap after each test of the purchase core tests, on both MicroPythons
+    (tests/mp runners). -> (median ratio, tests compared)."""
+    import sys
+
+    root = Path(__file__).resolve().parents[3]
+    sys.path.insert(0, str(root / "tests"))
+    try:
+        from mp import client
+    finally:
+        sys.path.pop(0)
+    module = root / "tests" / "core" / "test_purchase_core.py"
+    if not module.is_file():
+        raise RuntimeError("tests/core/test_purchase_core.py is not there (a posterm checkout)")
+    wasm = client.run_modules([module], timeout=timeout)[module.resolve()]
+    unix = client.run_modules([module], timeout=timeout, runtime="micropython-unix")
+    unix = unix[module.resolve()]
+    ratios = []
+    for name, w in wasm.results.items():
+        u = unix.results.get(name)
+        if u and w.get("mem_after") and u.get("mem_after"):
+            ratios.append(u["mem_after"] / w["mem_after"])
+    if not ratios:
+        raise RuntimeError("no test ran on both MicroPythons")
+    ratios.sort()
+    return ratios[len(ratios) // 2], len(ratios)

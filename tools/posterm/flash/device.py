@@ -97,6 +97,10 @@ class Board:
                 "is this a MicroPython board? Try posterm flash --full",
             ) from None
 
+    def has_romfs(self):
+        out = self.exec("import vfs\nprint(hasattr(vfs, 'rom_ioctl'))\n")
+        return out.decode().strip().endswith("True")
+
     def mkdirs(self, dirs):
         if dirs:
             self.exec(_MKDIRS % (sorted(dirs),))

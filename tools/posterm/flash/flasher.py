@@ -21,6 +21,7 @@ class Result:
         self.seconds = 0.0
         self.mpy = 0
         self.dry_run = False
+        self.romfs_bytes = 0  # the ROMFS image deployed (--romfs)
 
     def summary(self):
         verb = "would change" if self.dry_run else "changed"
@@ -95,6 +96,33 @@ def board_for(info, asked):
     return asked
 
 
+def deploy_romfs_image(port, image):
+    """Write a ROMFS image to the board's ROM partition with mpremote's romfs support."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    fd, path = tempfile.mkstemp(suffix=".romfs")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(image)
+        proc = subprocess.run(
+            [sys.executable, "-m", "mpremote", "connect", port, "romfs", "deploy", path],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    finally:
+        os.remove(path)
+    if proc.returncode != 0:
+        why = (proc.stdout + proc.stderr).strip().splitlines()
+        raise FlashError(
+            "mpremote romfs deploy failed: " + (why[-1] if why else f"exit {proc.returncode}"),
+            "check the board's ROM partition size (mpremote romfs query)",
+        )
+
+
 def flash(
     port,
     board="pico",
@@ -107,8 +135,13 @@ def flash(
     on_file=None,
     reset=True,
     config=None,
+    romfs=False,
+    romfs_deploy=None,
 ):
-    """Flash the board on port. board None: the profile the board's own answer names (rp2 ->
+    """Flash the board on port. romfs: the firmware's .mpy, font, menus and strings go to
+    the board's ROM partition as a ROMFS image (`mpremote romfs deploy`, MicroPython 1.25+),
+    the filesystem keeps main.py and board.json (romfs_deploy(port, image): tests).
+    board None: the profile the board's own answer names (rp2 ->
     pico / pico_w, esp32 -> esp32). tree_fn(mpy_version) -> deploy tree (tests); on_file(path)
     is called after each uploaded file (tests interrupt a flash there)."""
     if board is not None and board not in BOARDS:
@@ -129,16 +162,38 @@ def flash(
                 tree = build.deploy_tree(board, res.mpy, config=config)
         except build.BuildError as e:
             raise FlashError(str(e)) from None
-        res.changed, res.removed = plan(tree, info.get("manifest"), full)
         version = ".".join(str(v) for v in info["version"][:3])
         out(f"board on {port}: MicroPython {version} ({info['platform']}), .mpy v{res.mpy}")
+        image = None
+        if romfs:
+            from posterm.flash import romfs as romfs_mod
+
+            if not dev.has_romfs():
+                raise FlashError(
+                    f"the board's MicroPython {version} has no ROMFS (vfs.rom_ioctl)",
+                    "ROMFS needs MicroPython 1.25+ built with a ROM partition (rp2: "
+                    "MICROPY_HW_ROMFS_BYTES; esp32: a romfs partition); flash without --romfs",
+                )
+            image, tree = romfs_mod.romfs_deploy(tree)
+            res.romfs_bytes = len(image)
+        res.changed, res.removed = plan(tree, info.get("manifest"), full)
         if dry_run:
+            if image is not None:
+                out(f"  would deploy a ROMFS image of {len(image)} bytes (mpremote romfs)")
             for p in res.changed:
                 out(f"  would send   {p} ({len(tree[p])} bytes)")
             for p in res.removed:
                 out(f"  would remove {p}")
             res.bytes_sent = sum(len(tree[p]) for p in res.changed)
             return res
+        if image is not None:
+            # the image first: until the filesystem's old modules are removed (the manifest
+            # switch below) they come first on sys.path, so the old firmware keeps running
+            dev.close()
+            (romfs_deploy or deploy_romfs_image)(port, image)
+            out(f"ROMFS image deployed: {len(image)} bytes")
+            dev = Board(port)
+            dev.enter()
         if not res.changed and not res.removed:
             out("up to date")
             return res
