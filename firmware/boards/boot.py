@@ -61,8 +61,9 @@ def build(machine, time, cfg, log=log_line, storage=None):
         font = None
     dcfg = prof["display"]
     panel = None  # type: Any
+    kind = cfg.get("display") or dcfg.get("type", "ssd1306")  # board.json, else the profile
     try:
-        if cfg.get("display") == "st7920":
+        if kind == "st7920":
             from boards.st7920 import ST7920
 
             s = prof["st7920"]
@@ -81,8 +82,8 @@ def build(machine, time, cfg, log=log_line, storage=None):
             i2c = machine.I2C(
                 dcfg["i2c"], sda=Pin(dcfg["sda"]), scl=Pin(dcfg["scl"]), freq=dcfg["freq"]
             )
-            panel = SSD1306(i2c, dcfg["addr"])
-        display = CellDisplay(panel, font)
+            panel = SSD1306(i2c, dcfg["addr"], dcfg.get("width", 128), dcfg.get("height", 64))
+        display = CellDisplay(panel, font, rows=getattr(panel, "height", 64) // 16)
     except OSError as e:
         log("error", "display does not answer (%s): using the console" % (e,))
     if display is None:
@@ -104,6 +105,7 @@ def build(machine, time, cfg, log=log_line, storage=None):
             log("error", "printer: %s" % (e,))
 
     link = None  # type: Any
+    on_wifi = False
     lk = prof["link"]
     wifi = cfg.get("wifi")
     if wifi:
@@ -115,6 +117,7 @@ def build(machine, time, cfg, log=log_line, storage=None):
             connect_wifi(network, wifi["ssid"], wifi.get("password", ""), sleep_ms=time.sleep_ms)
             host, port = wifi["host"].rsplit(":", 1)
             link = WifiLink(host, int(port))
+            on_wifi = True
         except (OSError, ImportError, KeyError, ValueError) as e:
             log("error", "Wi-Fi link: %s; trying the UART link" % (e,))
     if link is None:
@@ -145,7 +148,7 @@ def build(machine, time, cfg, log=log_line, storage=None):
     resources = FileStorage(cfg.get("menus", "/menus"), readonly=True)
     now = clock.now()
     t = Terminal(storage, resources, "lcd128x64", now, cfg.get("paper", "58mm"))
-    t.link_address = wifi["host"] if wifi and link.__class__.__name__ == "WifiLink" else "uart"
+    t.link_address = wifi["host"] if on_wifi else "uart"
     if not clock.is_set():
         log("info", "the clock is not set: it will be set by the next sign-in")
     return runner.Board(t, display, keypad, link, clock, printer, buzzer, log)

@@ -3,7 +3,8 @@
 #
 #   keypad   rows (outputs, driven low one at a time), cols (inputs, pull-up),
 #            keymap[row][col] = pos.keys name
-#   display  "ssd1306" on I2C, or "st7920" on SPI (serial mode, PSB to GND)
+#   display  type "ssd1306" on I2C (width x height: 128x64, or a 128x32 panel), or
+#            "st7920" on SPI (serial mode, PSB to GND); board.json's "display" overrides
 #   printer  ESC/POS thermal printer on a UART (None: no printer)
 #   link     "uart": frames to `posterm bridge` on the desktop;
 #            "wifi": TCP straight to the host (Pico W, ESP32)
@@ -30,7 +31,16 @@ PROFILES = {
         "name": "Raspberry Pi Pico / Pico W (RP2040)",
         "platform": "rp2",
         "keypad": {"rows": (16, 17, 18, 19, 20), "cols": (21, 22, 26, 27), "keymap": KEYMAP_5X4},
-        "display": {"type": "ssd1306", "i2c": 0, "sda": 4, "scl": 5, "addr": 0x3C, "freq": 400000},
+        "display": {
+            "type": "ssd1306",
+            "i2c": 0,
+            "sda": 4,
+            "scl": 5,
+            "addr": 0x3C,
+            "freq": 400000,
+            "width": 128,
+            "height": 64,
+        },
         "st7920": {"spi": 1, "sck": 10, "mosi": 11, "cs": 13, "baudrate": 1000000},
         "printer": {"uart": 1, "tx": 8, "rx": 9, "baudrate": 9600},
         "link": {"type": "uart", "uart": 0, "tx": 0, "rx": 1, "baudrate": 115200},
@@ -48,6 +58,8 @@ PROFILES = {
             "scl": 22,
             "addr": 0x3C,
             "freq": 400000,
+            "width": 128,
+            "height": 64,
         },
         "st7920": {"spi": 2, "sck": 18, "mosi": 23, "cs": 5, "baudrate": 1000000},
         "printer": {"uart": 1, "tx": 25, "rx": 34, "baudrate": 9600},

@@ -13,46 +13,62 @@ _PAGE_ADDR = const(0x22)
 # with a new window (7 bytes of commands + 1 control byte)
 _GAP = const(8)
 
-_INIT = (
-    _DISPLAY_OFF,
-    0x20,
-    0x00,  # horizontal addressing
-    0x40,  # start line 0
-    0xA1,  # column 127 = SEG0
-    0xA8,
-    63,  # multiplex
-    0xC8,  # scan from COM[N-1]
-    0xD3,
-    0x00,  # display offset
-    0xDA,
-    0x12,  # COM pins
-    0xD5,
-    0x80,  # clock
-    0xD9,
-    0xF1,  # precharge
-    0xDB,
-    0x30,  # vcom detect
-    _SET_CONTRAST,
-    0xFF,
-    0xA4,  # output follows RAM
-    0xA6,  # not inverted
-    0x8D,
-    0x14,  # charge pump on
-    _DISPLAY_ON,
-)
+try:
+    import framebuf  # in C on every MicroPython port
+except ImportError:  # CPython (desktop tests): the same result by a Python transpose
+    framebuf = None  # type: ignore[assignment]
+
+
+def init_sequence(width, height, external_vcc=False):
+    # the power-up commands for a width x height panel, as micropython-lib's ssd1306 driver
+    # computes them: multiplex = height - 1, COM pins 0x02 (sequential) for a 128x32 panel
+    # (or any panel wider than twice its height), 0x12 (alternative) otherwise
+    com_pins = 0x02 if width > 2 * height else 0x12
+    return (
+        _DISPLAY_OFF,
+        0x20,
+        0x00,  # horizontal addressing
+        0x40,  # start line 0
+        0xA1,  # column 127 = SEG0
+        0xA8,
+        height - 1,  # multiplex
+        0xC8,  # scan from COM[N-1]
+        0xD3,
+        0x00,  # display offset
+        0xDA,
+        com_pins,
+        0xD5,
+        0x80,  # clock
+        0xD9,
+        0x22 if external_vcc else 0xF1,  # precharge
+        0xDB,
+        0x30,  # vcom detect
+        _SET_CONTRAST,
+        0xFF,
+        0xA4,  # output follows RAM
+        0xA6,  # not inverted
+        0x8D,
+        0x10 if external_vcc else 0x14,  # charge pump
+        _DISPLAY_ON,
+    )
 
 
 class SSD1306:
     x_align = 1  # any column window (in 8-px cells)
 
-    def __init__(self, i2c, addr=0x3C, width=128, height=64):
+    def __init__(self, i2c, addr=0x3C, width=128, height=64, external_vcc=False):
         self.i2c = i2c
         self.addr = addr
         self.width = width
         self.height = height
         self.pages = height // 8
         self.buf = bytearray(width * self.pages)
-        for c in _INIT:
+        # the band's column bytes (two pages of a 16-px text row), allocated once
+        self._cols = bytearray(2 * width)
+        self._fb = None
+        if framebuf is not None:
+            self._fb = framebuf.FrameBuffer(self._cols, width, 16, framebuf.MONO_VLSB)
+        for c in init_sequence(width, height, external_vcc):
             self._cmd(c)
         self._send(0, self.pages - 1)
 
@@ -84,21 +100,28 @@ class SSD1306:
         buf = self.buf
         p0 = y >> 3
         n = stride * 8
-        cols = bytearray(n * pages)  # the band's new column bytes, page after page
-        for p in range(pages):
-            top = p * 8 * stride
-            for xb in range(stride):
-                # transpose one 8x8 block: 8 row bytes -> 8 column bytes
-                c = p * n + xb * 8
-                for bit in range(8):
-                    m = 0x80 >> bit
-                    v = 0
-                    o = top + xb
-                    for r in range(8):
-                        if band[o] & m:
-                            v |= 1 << r
-                        o += stride
-                    cols[c + bit] = v
+        if self._fb is not None and pages == 2 and n <= w:
+            # framebuf (C) turns the row-major band into column bytes: one blit
+            cols = self._cols
+            self._fb.blit(framebuf.FrameBuffer(band, n, 16, framebuf.MONO_HLSB), 0, 0)
+            if n < w:  # the band's page 1 columns follow its page 0 columns, as below
+                cols[n : 2 * n] = cols[w : w + n]
+        else:
+            cols = bytearray(n * pages)  # the band's new column bytes, page after page
+            for p in range(pages):
+                top = p * 8 * stride
+                for xb in range(stride):
+                    # transpose one 8x8 block: 8 row bytes -> 8 column bytes
+                    c = p * n + xb * 8
+                    for bit in range(8):
+                        m = 0x80 >> bit
+                        v = 0
+                        o = top + xb
+                        for r in range(8):
+                            if band[o] & m:
+                                v |= 1 << r
+                            o += stride
+                        cols[c + bit] = v
         base = p0 * w + x * 8
         gap = _GAP // pages  # an unchanged column costs a byte on every page of the band
         a = 0

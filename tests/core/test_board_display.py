@@ -292,3 +292,38 @@ def test_what_goes_over_the_bus_draws_what_the_driver_holds():
     for f in screens:
         d.draw(f)
         eq(crc32(_replay(i2c.writes)), crc32(panel.buf))
+
+
+def test_the_ssd1306_init_sequence_follows_the_panel_size():
+    from boards.ssd1306 import init_sequence
+
+    for (w, h), mux, com in (((128, 64), 63, 0x12), ((128, 32), 31, 0x02), ((96, 16), 15, 0x02)):
+        seq = init_sequence(w, h)
+        eq(seq[seq.index(0xA8) + 1], mux, "multiplex of %dx%d" % (w, h))
+        eq(seq[seq.index(0xDA) + 1], com, "COM pins of %dx%d" % (w, h))
+    i2c = fakes.I2C()
+    panel = SSD1306(i2c, 0x3C, 128, 32)
+    cmds = [data[1] for addr, data in i2c.writes if data[0] == 0x80]
+    eq(cmds, list(init_sequence(128, 32)), "what a 128x32 panel is sent at power-up")
+    eq(len(panel.buf), 512)
+    eq(init_sequence(128, 64, external_vcc=True)[-2], 0x10, "no charge pump on external VCC")
+
+
+def test_the_framebuf_path_draws_what_the_python_transpose_draws():
+    # MicroPython: framebuf (C) converts the bands; CPython has no framebuf and transposes
+    import mptest
+
+    a = SSD1306(fakes.I2C())
+    b = SSD1306(fakes.I2C())
+    eq(a._fb is not None, mptest.on_micropython(), "framebuf is used where it exists")
+    b._fb = None  # the Python transpose
+    font = _font()
+    da = CellDisplay(a, font)
+    db = CellDisplay(b, font)
+    for lines in (["T中T", "", "金额:12.50", ""], ["", "中中中", "x", "abcdefghijklmnop"]):
+        f = Frame(4, 16)
+        for i, text in enumerate(lines):
+            f.put(i, text, "left", i == 2)
+        da.draw(f)
+        db.draw(f)
+        eq(bytes(a.buf), bytes(b.buf), "the same pixels")
