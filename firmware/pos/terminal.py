@@ -77,12 +77,17 @@ class Terminal:
         self._resume(None)
         return self._take()
 
-    def out_of_memory(self):
+    def out_of_memory(self, exc=None):
         # A flow ran out of heap: collect, show the ready-made 内存不足 frame (no strings file
-        # read, no new frame), log it. The caller goes back to idle.
+        # read, no new frame), log it. The caller goes back to idle. On a board the traceback
+        # goes to the console (printed as it is walked: no text is built in the heap).
         import gc
 
         gc.collect()
+        if exc is not None and IS_MICROPYTHON:
+            import sys
+
+            sys.print_exception(exc)
         if self.oom_frame is not None:
             self.frame = self.oom_frame
             self._effects.append(("show", self.oom_frame))

@@ -74,8 +74,8 @@ def main_loop(t):
                 goto_menu = True
         except ui.GotoMenu:
             goto_menu = True
-        except MemoryError:  # short of heap: 内存不足, back to idle (nothing read or built)
-            t.out_of_memory()
+        except MemoryError as e:  # short of heap: 内存不足, back to idle (nothing read or built)
+            t.out_of_memory(e)
             yield ("input", ("key",), 5)  # shown until a key, or for 5 s
         except Exception as e:  # a flow bug must not brick the terminal
             try:
