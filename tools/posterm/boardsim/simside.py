@@ -518,7 +518,7 @@ class Sim:
             self.phase = 1
             self.left = _HOLD_PASSES
         elif ev[0] == "card":
-            self.board.feed(("card", ev[1], ev[2] if len(ev) > 2 else ""))
+            self.board.feed(tuple(ev))  # ("card", pan, expiry[, track 2, track 3])
         elif ev[0] == "heap":
             gc.collect()
             free = gc.mem_free()
