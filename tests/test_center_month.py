@@ -212,3 +212,29 @@ def test_the_sheet_as_html_charts_each_terminals_daily_sales(month):
     got = [(d, int(n)) for d, n in re.findall(r"<title>(\d{4}-\d\d-\d\d): (\d+)</title>", chart)]
     want = [(d.isoformat(), n) for d, n in rules.daily_counts(c, tid, date(2026, 11, 29))]
     assert got == want and got[-1][1] == 0  # an idle terminal's last days are empty
+
+
+@pytest.mark.parametrize("n, seed", [(40, 1), (57, 2)])
+def test_small_months_plant_and_find_the_same_cases(tmp_path, n, seed):
+    c = cdb.Center(tmp_path / "host.db")
+    plan = traffic.generate(c, n, "2026-10", seed)
+    today = date(2026, 10, 31)
+    terms = _mine(c, plan)
+    hits = rules.risk(c, today)
+    assert {(h["pan"], tuple(t["id"] for t in h["txs"])) for h in hits
+            if h["kind"] == "region"} == plan.jumps
+    assert [h["tids"] for h in hits if h["kind"] == "mid"] == [[plan.foreign_tid]]
+    assert {(r["tid"], r["day"], r["pattern"]) for r in rules.abnormal(c, terms, today)} == \
+        plan.abnormal
+    assert {r["tid"] for r in rules.inactive(c, terms, today)} == plan.idle | plan.idle_tx
+    c.close()
+
+
+def test_generate_refuses_too_few_terminals_and_a_second_month_clearly(tmp_path):
+    db = str(tmp_path / "host.db")
+    code, _, err = run_cli("--db", db, "generate", "--terminals", "20")
+    assert code == 2 and "--terminals: at least 40" in err
+    code, out, err = run_cli("--db", db, "generate", "--terminals", "40", "--month", "2026-10")
+    assert code == 0 and "40 terminals" in out, err
+    code, _, err = run_cli("--db", db, "generate", "--terminals", "40", "--month", "2026-10")
+    assert code == 2 and "already has a generated month" in err

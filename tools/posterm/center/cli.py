@@ -441,8 +441,6 @@ def _settings(c, args, out):
 def _generate(c, args, out):
     from posterm.center import traffic
 
-    if args.terminals < 10:
-        raise ValidationError("--terminals", "at least 10")
     month = args.month
     plan = traffic.generate(c, args.terminals, month, args.seed)
     print(f"{plan.terminals} terminals, {plan.transactions} transactions, month {plan.month};"

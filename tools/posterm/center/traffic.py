@@ -68,8 +68,15 @@ def _amount(rng, lo=500, hi=300000):
 
 
 def generate(center, n_terminals, month=None, seed=16):
+    from posterm.host.errors import ValidationError
+
+    if n_terminals < 40:
+        raise ValidationError("--terminals", "at least 40 (the planted cases need them)")
     rng = random.Random(seed)
     year, mon = _month(month)
+    if center.db.execute("SELECT 1 FROM terminals WHERE tid = '80000000'").fetchone():
+        raise ValidationError("generate", f"{center.path} already has a generated month: "
+                              "generate into a new database")
     first = date(year, mon, 1)
     last = date(year, mon, monthrange(year, mon)[1])
     plan = Plan(month=f"{year}-{mon:02d}", first=first, last=last)
@@ -186,8 +193,12 @@ def generate(center, n_terminals, month=None, seed=16):
     for tid, _m, a in terms:
         if tid not in busy:
             by_area.setdefault(a, []).append(tid)
+    areas = [a for a in AREAS if len(by_area.get(a, [])) >= 2]
     for j in range(4):
-        a1, a2 = AREAS[j % len(AREAS)], AREAS[(j + 3) % len(AREAS)]
+        a1 = areas[j % len(areas)]
+        a2 = areas[(j + 3) % len(areas)]
+        if a2 == a1:
+            a2 = areas[(j + 1) % len(areas)]
         t1, t2 = rng.choice(by_area[a1]), rng.choice(by_area[a2])
         d = last - timedelta(days=2 + j * 5)
         pan = f"6228480077{j:09d}"
@@ -195,14 +206,14 @@ def generate(center, n_terminals, month=None, seed=16):
         idb = add(t2, d, 12, 5 + j * 6, 30, pan, _amount(rng))
         plan.jumps.add((pan, (ida, idb)))
     # decoys: two regions hours apart; one region minutes apart
-    a1, a2 = AREAS[0], AREAS[1]
+    a1, a2 = areas[0], areas[1]
     pan = "6228480066000000001"
     add(rng.choice(by_area[a1]), last - timedelta(days=1), 9, 0, 0, pan, _amount(rng))
     add(rng.choice(by_area[a2]), last - timedelta(days=1), 13, 0, 0, pan, _amount(rng))
     pan = "6228480066000000002"
     same = by_area[a1]
     add(same[0], last - timedelta(days=1), 15, 0, 0, pan, _amount(rng))
-    add(same[1 % len(same)], last - timedelta(days=1), 15, 10, 0, pan, _amount(rng))
+    add(same[1], last - timedelta(days=1), 15, 10, 0, pan, _amount(rng))
 
     # traces: per terminal and batch, in time order
     rows_tx.sort(key=lambda r: (r[1], r[2], r[11], r[0]))
