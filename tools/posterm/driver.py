@@ -190,6 +190,7 @@ class Driver:
         self.terminal.link_address = f"{self.address[0]}:{self.address[1]}"
         self.link = TcpLink(self.address)
         self._followed = None  # (tid, MAC algorithm) the embedded center was told
+        self._follow_retry = 0.0  # when telling it failed: not before this (monotonic)
         self._followed_host = None  # the terminal's host setting it last followed
         self.frame_listeners = []
         self.print_listeners = []
@@ -214,12 +215,13 @@ class Driver:
             return
         p = self.terminal.state.params
         want = (p.get("tid", ""), p.get("mac_algo", "ecb"))
-        if want != self._followed:
-            self._followed = want
+        if want != self._followed and time.monotonic() >= self._follow_retry:
             try:
                 self.embedded.follow_terminal(want[0], mac_algo=want[1])
+                self._followed = want
             except Exception as e:  # noqa: BLE001 - a setting must never stop the terminal
-                self.log("warn", f"embedded center cannot follow MAC {want[1]}: {e}")
+                self._follow_retry = time.monotonic() + 30  # e.g. host.db locked: try later
+                self.log("warn", f"embedded center cannot follow MAC {want[1]} yet: {e}")
         host = str(p.get("host", ""))
         if host == self._followed_host:
             return

@@ -42,6 +42,7 @@ DB_WAIT = 5.0  # seconds a request may wait for the database before it is answer
 MAX_CONNECTIONS = 2048  # lowered to what the file-descriptor limit leaves (fd_cap)
 MAX_PER_PEER = 1024
 _FD_RESERVE = 64  # descriptors kept for the database, logs, the listener
+FOLLOW_WAIT = 1.0  # seconds the driver's settings follow-up may wait for a locked database
 CAP_QUIET = 1.0  # seconds below the caps that end a cap episode (its second log line)
 BACKLOG = 2048
 _FINANCIAL_MTIS = ("0100", "0200", "0220", "0400")
@@ -448,13 +449,16 @@ class HostThread:
         MAC algorithm ecb / x9.9 / x9.19, its merchant id), as a real center is configured
         per terminal.  Unknown TIDs are left alone (the center answers them 97).  Returns
         True when the center knows `tid`."""
-        from posterm.host.errors import NotFoundError
+        from posterm.host import validate
 
-        store = Store(self.host.db_path)
+        store = Store(self.host.db_path, timeout=FOLLOW_WAIT)
         try:
-            store.configure_terminal(tid, mac_algo=mac_algo, mid=mid)
-        except NotFoundError:
-            return False
+            row = store.get_terminal(tid)
+            if row is None:
+                return False
+            algo = None if mac_algo is None else validate.mac_algo(mac_algo)
+            if (algo or row["mac_algo"]) != row["mac_algo"] or (mid or row["mid"]) != row["mid"]:
+                store.configure_terminal(tid, mac_algo=algo, mid=mid)  # only when it changed
         finally:
             store.close()
         return True
