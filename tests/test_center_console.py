@@ -197,3 +197,14 @@ def test_console_and_serve_refuse_a_bad_day_clearly(db):
     for cmd in ((), ("serve",)):
         code, _, err = run_cli("--db", db, *cmd, *(("--today", "tomorrow")))
         assert code == 2 and "--today: expected YYYY-MM-DD" in err
+
+
+async def test_a_database_without_users_says_how_to_add_one(tmp_path):
+    c = cdb.Center(tmp_path / "host.db")
+    c.close()
+    app = capp.CenterApp(str(tmp_path / "host.db"), today=TODAY, lang="en")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        text = str(app.screen.query_one("#login-error", Label).render())
+        assert "posterm center users add" in text
+        assert isinstance(app.screen, capp.LoginScreen)

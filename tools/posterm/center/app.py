@@ -177,6 +177,10 @@ class LoginScreen(Screen):
             yield Label("", id="login-error")
         yield Footer()
 
+    def on_mount(self):
+        if not self.app.center.list_users():
+            self.query_one("#login-error", Label).update(self.app.t("no_users"))
+
     @on(Input.Submitted, "#user")
     def next_field(self):
         self.query_one("#password", Input).focus()

@@ -23,7 +23,8 @@ FORMATS = ("table", "csv", "json")
 def _db_options(p, suppress=True):
     default = argparse.SUPPRESS if suppress else None
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--db", metavar="PATH", default=default, help="the center's database file")
+    g.add_argument("--db", metavar="PATH", default=default,
+                   help="the center's database file, or a postgresql:// URL")
     g.add_argument("--data", metavar="DIR", default=default,
                    help="data directory; the database is DIR/host.db")
 
