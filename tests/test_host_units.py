@@ -279,3 +279,31 @@ def test_the_terminal_sees_a_failed_purchase_and_the_card_keeps_its_money(tmp_pa
         db.close()
     finally:
         d.close()
+
+
+def test_a_locked_database_costs_the_terminal_one_bounded_wait_not_more(tmp_path):
+    # The driver tells the embedded center the terminal's settings: with host.db locked by
+    # another process that must not add its own 10 s wait before the sign-in's 96.
+    from pos.keys import parse_token
+    from posterm import paths
+    from posterm.driver import Driver
+
+    Driver(str(tmp_path), date=(2026, 11, 23, 9, 0, 0)).close()  # provision host.db
+    db = sqlite3.connect(paths.host_db(str(tmp_path)), isolation_level=None)
+    db.execute("BEGIN IMMEDIATE")
+    frames = []
+    started = time.monotonic()
+    d = Driver(str(tmp_path), date=(2026, 11, 23, 9, 0, 0))
+    try:
+        d.frame_listeners.append(lambda f: frames.append("".join(r.strip() for r in f.text())))
+        d.start()
+        for tok in ("MENU", "1", "1", "ENTER"):
+            for ev in parse_token(tok):
+                d.feed(ev)
+        elapsed = time.monotonic() - started
+        assert any("96" in f for f in frames[-3:])
+        assert elapsed < 9  # the center's own bounded wait (5 s), nothing on top of it
+    finally:
+        db.execute("ROLLBACK")
+        db.close()
+        d.close()
