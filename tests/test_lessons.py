@@ -336,3 +336,26 @@ def test_output_closed_early_is_a_message_and_exit_1_not_a_traceback(tmp_path, a
     assert status == 1, err
     assert "Traceback" not in err and "Exception ignored" not in err, err
     assert "posterm: output closed before everything was written" in err
+
+
+def test_the_training_texts_have_every_key_in_both_languages():
+    import json
+
+    from posterm.lessons import strings
+
+    with open(strings.path(), encoding="utf-8") as f:
+        data = json.load(f)
+    sections = {k: v for k, v in data.items() if not k.startswith("_")}
+    assert {"session", "textfront", "guided", "results", "progress", "classroom"} <= set(
+        sections
+    )
+    for name, by_lang in sections.items():
+        assert set(by_lang) == {"zh", "en"}, name
+        zh, en = by_lang["zh"], by_lang["en"]
+        if isinstance(zh, list):  # a row of labels
+            assert len(zh) == len(en) and all(zh) and all(en), name
+            continue
+        assert set(zh) == set(en), name
+        for lang in ("zh", "en"):
+            for key, text in by_lang[lang].items():
+                assert text, (name, lang, key)

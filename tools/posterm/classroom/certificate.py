@@ -5,39 +5,14 @@ import datetime
 import html
 
 from posterm.lessons import model, results
+from posterm.lessons import strings
 
 
 class NotPassed(Exception):
     pass
 
 
-WORDS = {
-    "zh": {
-        "title": "POS 收银培训合格证书",
-        "body": "兹证明学员 %s 已完成以下 POS 终端操作培训课程,并通过考核:",
-        "lesson": "课程",
-        "passed_on": "通过日期",
-        "result": "成绩",
-        "class": "班级",
-        "date": "发证日期",
-        "trainer": "培训师",
-        "sign": "培训师签字",
-        "not_passed": "%s 还没有通过:%s",
-    },
-    "en": {
-        "title": "POS cashier training certificate",
-        "body": "This certifies that %s has completed the following POS terminal lessons "
-        "and passed their assessments:",
-        "lesson": "Lesson",
-        "passed_on": "Passed on",
-        "result": "Result",
-        "class": "Class",
-        "date": "Date",
-        "trainer": "Trainer",
-        "sign": "Trainer's signature",
-        "not_passed": "%s has not passed yet: %s",
-    },
-}
+WORDS = strings.section("certificate")  # menus/training_strings.json
 
 _CSS = """
 @page { size: A4 landscape; margin: 12mm; }

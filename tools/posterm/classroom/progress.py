@@ -8,57 +8,9 @@ import html
 import io
 
 from posterm.lessons import model, results
+from posterm.lessons import strings
 
-WORDS = {
-    "zh": {
-        "title": "培训进度报告",
-        "class": "班级",
-        "date": "日期",
-        "trainer": "培训师",
-        "trainee": "学员",
-        "lesson": "课程",
-        "attempts": "考核次数",
-        "best": "最好",
-        "last": "最近一次",
-        "passed": "通过",
-        "not_passed": "未通过",
-        "never": "未考",
-        "time": "用时(秒)",
-        "not_passed_head": "还没有通过的课程",
-        "everyone_passed": "全班都通过了所有课程。",
-        "chart": "每次考核:一次做对的比例(线)和用时(柱)",
-        "accuracy": "正确率",
-        "seconds": "秒",
-        "no_attempts": "还没有考核记录。",
-        "sign": "培训师签字:______________  日期:__________",
-        "abandoned": "放弃",
-        "started": "未结束",
-    },
-    "en": {
-        "title": "Training progress report",
-        "class": "Class",
-        "date": "Date",
-        "trainer": "Trainer",
-        "trainee": "Trainee",
-        "lesson": "Lesson",
-        "attempts": "Attempts",
-        "best": "Best",
-        "last": "Last",
-        "passed": "passed",
-        "not_passed": "not passed",
-        "never": "not taken",
-        "time": "Seconds",
-        "not_passed_head": "Lessons not passed yet",
-        "everyone_passed": "Everyone in the class has passed every lesson.",
-        "chart": "Each attempt: steps right first time (line) and time (bars)",
-        "accuracy": "accuracy",
-        "seconds": "s",
-        "no_attempts": "No assessment on file yet.",
-        "sign": "Trainer: ______________  Date: __________",
-        "abandoned": "abandoned",
-        "started": "never ended",
-    },
-}
+WORDS = strings.section("progress")  # menus/training_strings.json
 
 
 class LessonProgress:

@@ -23,61 +23,11 @@ import sys
 
 from posterm import paths
 from posterm.errors import CliError
+from posterm.lessons import strings
 
 log = logging.getLogger("posterm.classroom")
 
-WORDS = {
-    "zh": {
-        "title": "posterm 培训教室",
-        "code": "班级代码",
-        "name": "姓名",
-        "lesson": "课程",
-        "join": "进入",
-        "bad_code": "班级代码不对。",
-        "bad_name": "%s",
-        "mode_assess": "考核",
-        "mode_guided": "练习",
-        "trainer": "培训师页面",
-        "live": "正在进行",
-        "trainee": "学员",
-        "step": "步骤",
-        "mistakes": "错误",
-        "state": "状态",
-        "results": "全班成绩",
-        "working": "进行中",
-        "completed": "完成",
-        "abandoned": "已离开",
-        "passed": "通过",
-        "failed": "未通过",
-        "nobody": "还没有学员进入。",
-        "updated": "更新",
-    },
-    "en": {
-        "title": "posterm classroom",
-        "code": "Class code",
-        "name": "Name",
-        "lesson": "Lesson",
-        "join": "Join",
-        "bad_code": "That is not the class code.",
-        "bad_name": "%s",
-        "mode_assess": "assessment",
-        "mode_guided": "practice",
-        "trainer": "Trainer's page",
-        "live": "Now",
-        "trainee": "Trainee",
-        "step": "Step",
-        "mistakes": "Mistakes",
-        "state": "State",
-        "results": "The class's results",
-        "working": "working",
-        "completed": "done",
-        "abandoned": "left",
-        "passed": "passed",
-        "failed": "not passed",
-        "nobody": "Nobody has joined yet.",
-        "updated": "Updated",
-    },
-}
+WORDS = strings.section("classroom")  # menus/training_strings.json
 
 _PAGE_CSS = """
 body { font-family: "Noto Sans CJK SC", "WenQuanYi Zen Hei", sans-serif; margin: 2em;

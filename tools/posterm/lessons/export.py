@@ -7,56 +7,12 @@ from pos import cells
 
 from posterm.lessons import runner
 from posterm.lessons.session import key_label
+from posterm.lessons import strings
 
-LABELS = {
-    "zh": {
-        "goal": "目标",
-        "step": "步骤",
-        "do": "操作",
-        "keys": "按键",
-        "screen": "屏幕",
-        "why": "说明",
-        "receipt": "打印的签购单",
-        "notes": "小结",
-        "setup": "准备",
-        "date": "终端日期",
-        "signed_in": "已签到",
-        "not_signed_in": "未签到",
-        "training": "培训模式:本课的交易不进入真实流水、统计和批次。",
-    },
-    "en": {
-        "goal": "Goal",
-        "step": "Step",
-        "do": "What to do",
-        "keys": "Keys",
-        "screen": "Screen",
-        "why": "Why",
-        "receipt": "Printed slip",
-        "notes": "Summary",
-        "setup": "Setup",
-        "date": "Terminal date",
-        "signed_in": "signed in",
-        "not_signed_in": "not signed in",
-        "training": "Training mode: nothing in this lesson reaches the live journal, "
-        "totals or batch.",
-    },
-}
+LABELS = strings.section("export")  # menus/training_strings.json
 
 
-SLIP_LABELS = {
-    "zh": {
-        "auth": "签购单上的授权号",
-        "rrn": "签购单上的参考号",
-        "trace": "签购单上的凭证号",
-        "date": "签购单上的日期(月日)",
-    },
-    "en": {
-        "auth": "auth-code-from-the-slip",
-        "rrn": "reference-from-the-slip",
-        "trace": "trace-from-the-slip",
-        "date": "MMDD-from-the-slip",
-    },
-}
+SLIP_LABELS = strings.section("slip_fields")  # menus/training_strings.json
 
 
 class ExportError(Exception):
@@ -185,10 +141,7 @@ def _lcd_html(snap):
     return '<pre class="lcd">' + "\n".join(rows) + "</pre>"
 
 
-SIGNOFF = {
-    "zh": ("学员姓名", "日期", "培训师签字"),
-    "en": ("Trainee", "Date", "Trainer's sign-off"),
-}
+SIGNOFF = strings.section("signoff")  # menus/training_strings.json
 
 
 def _html(lesson, report, lang):

@@ -18,47 +18,11 @@ from posterm.emulator.frontdriver import EmulatorDriver
 from posterm.emulator.widgets import PadButton
 from posterm.lessons import results
 from posterm.lessons.session import ASSESS, GUIDED, Session
+from posterm.lessons import strings
 
 HIGHLIGHT = "-lesson-next"
 
-WORDS = {
-    "zh": {
-        "step": "第 %d 步 / 共 %d 步",
-        "assess": "考核",
-        "guided": "培训",
-        "back": "b 退一步",
-        "restart": "r 重来",
-        "card": "c 刷卡",
-        "paper": "p 装纸",
-        "how_card": "在模拟器里刷卡:按 c,选卡号 %s 的卡,按回车。",
-        "how_paper": "在模拟器里装纸:按 p。",
-        "wait": "等待中心应答...",
-        "done": "本课完成!一次做对 %d/%d 步,错误 %d 次,用时 %s 秒。",
-        "passed": "考核结果:通过。",
-        "failed": "考核结果:未通过。",
-        "mistake": "第 %d 步应为「%s」,按了「%s」",
-        "saved": "成绩已保存:%s",
-        "problem": "注意:",
-    },
-    "en": {
-        "step": "Step %d of %d",
-        "assess": "Assessment",
-        "guided": "Training",
-        "back": "b back",
-        "restart": "r restart",
-        "card": "c card",
-        "paper": "p paper",
-        "how_card": "To swipe in the emulator: press c, pick the card %s, press Enter.",
-        "how_paper": "To load paper in the emulator: press p.",
-        "wait": "Waiting for the center...",
-        "done": "Lesson complete! Right first time %d/%d steps, %d mistakes, %s seconds.",
-        "passed": "Result: passed.",
-        "failed": "Result: not passed.",
-        "mistake": "step %d: expected %s, got %s",
-        "saved": "Result saved: %s",
-        "problem": "Note:",
-    },
-}
+WORDS = strings.section("guided")  # menus/training_strings.json
 
 
 class LessonDriver:

@@ -5,21 +5,9 @@ Chinese by default (--lang en for English)."""
 import html
 
 from pos import menu as menumod
+from posterm.lessons import strings
 
-WORDS = {
-    "zh": {
-        "title": "POS 终端功能速查",
-        "sub": "从待机画面按「菜单」,再按数字键选择。按「取消」返回上一级。",
-        "menu": "菜单",
-        "foot": "培训终端:posterm。签到每天一次;交易前请先签到。",
-    },
-    "en": {
-        "title": "POS terminal quick reference",
-        "sub": "From the idle screen press MENU, then the digits. CANCEL goes back a level.",
-        "menu": "MENU",
-        "foot": "Training terminal: posterm. Sign in once a day, before the first sale.",
-    },
-}
+WORDS = strings.section("poster")  # menus/training_strings.json
 
 _CSS = """
 @page { size: A4 landscape; margin: 8mm; }

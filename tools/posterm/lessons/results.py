@@ -16,6 +16,7 @@ import json
 import os
 import re
 import uuid
+from posterm.lessons import strings
 
 
 class ResultsError(Exception):
@@ -223,42 +224,7 @@ def _percent(r):
     return f"{100 * r['first_time'] // r['steps']}%" if r["steps"] else "-"
 
 
-WORDS = {
-    "zh": {
-        "title": "培训考核成绩单",
-        "trainee": "学员",
-        "lesson": "课程",
-        "when": "开始时间",
-        "first": "一次做对",
-        "mistakes": "错误",
-        "seconds": "用时(秒)",
-        "status": "结果",
-        "passed": "通过",
-        "failed": "未通过",
-        "started": "进行中(未结束)",
-        "abandoned": "放弃",
-        "sign": "培训师签字:______________  日期:__________",
-        "expected": "第 %s 步:应为「%s」,按了「%s」",
-        "per_step": "每步用时",
-    },
-    "en": {
-        "title": "Training assessment results",
-        "trainee": "Trainee",
-        "lesson": "Lesson",
-        "when": "Started",
-        "first": "Right first time",
-        "mistakes": "Mistakes",
-        "seconds": "Seconds",
-        "status": "Result",
-        "passed": "passed",
-        "failed": "not passed",
-        "started": "started (never ended)",
-        "abandoned": "abandoned",
-        "sign": "Trainer: ______________  Date: __________",
-        "expected": "step %s: expected %s, got %s",
-        "per_step": "Time per step",
-    },
-}
+WORDS = strings.section("results")  # menus/training_strings.json
 
 
 def verdict(r, lang="zh"):

@@ -19,6 +19,7 @@ from pos import menu as menumod
 
 from posterm import paths
 from posterm.lessons.model import LessonError
+from posterm.lessons import strings
 
 GUIDED = "guided"
 ASSESS = "assess"
@@ -28,59 +29,9 @@ RUN = "run"
 # the answer is known never to come, so the trainee need not wait 30 s
 FAULT_TIMEOUT_S = 1.0
 
-KEY_NAMES = {
-    "zh": {
-        "MENU": "菜单",
-        "ENTER": "确认",
-        "CANCEL": "取消",
-        "CLEAR": "退格",
-        "UP": "上翻",
-        "DOWN": "下翻",
-    },
-    "en": {
-        "MENU": "MENU",
-        "ENTER": "ENTER (确认)",
-        "CANCEL": "CANCEL (取消)",
-        "CLEAR": "CLEAR (退格)",
-        "UP": "UP",
-        "DOWN": "DOWN",
-    },
-}
+KEY_NAMES = strings.section("keys")  # menus/training_strings.json
 
-MESSAGES = {
-    "zh": {
-        "wrong": "不是这个键。再读一遍本步的提示。",
-        "family_fn": "要按的是功能键(菜单、确认、取消、退格、上翻、下翻)。",
-        "family_digit": "要按的是数字键。",
-        "family_card": "这一步要刷卡(出示测试卡),不是按键。",
-        "family_paper": "打印机没纸了:先装上新纸卷(模拟器里按 p,文字界面输入 PAPER)。",
-        "show": "请按「%s」键。",
-        "show_card": "请刷这张卡:%s",
-        "typing": "(正在输入 %s)",
-        "wrong_card": "这张卡不对:本步要刷的是卡号 %s 的卡。",
-        "not_a_card": "这一步不用刷卡,要按键。",
-        "typo": "按错了数字?按「退格」删掉再输。",
-        "fix_first": "先按「退格」删掉按错的数字。",
-        "locked": "考核中不能退回或重来;要重考请退出,本次记为放弃。",
-    },
-    "en": {
-        "wrong": "Not that key. Read this step's instruction again.",
-        "family_fn": "The key you need is a function key (MENU, ENTER, CANCEL, CLEAR, UP, DOWN).",
-        "family_digit": "The key you need is a digit key.",
-        "family_card": "This step needs a card presented (the test card), not a key.",
-        "family_paper": "The printer is out of paper: load a new roll first (p in the "
-        "emulator, PAPER in the text front).",
-        "show": "Press %s.",
-        "show_card": "Present this card: %s",
-        "typing": "(you are typing %s)",
-        "wrong_card": "Not that card: this step needs the card %s.",
-        "not_a_card": "This step needs a key, not a card.",
-        "typo": "A wrong digit? CLEAR (退格) takes it back.",
-        "fix_first": "First take the wrong digits back with CLEAR (退格).",
-        "locked": "No going back or restarting in an assessment; to retake it, quit (this "
-        "attempt is then recorded as abandoned).",
-    },
-}
+MESSAGES = strings.section("session")  # menus/training_strings.json
 
 
 def flat(text):

@@ -12,46 +12,9 @@ from posterm.lessons.model import token_events
 
 from posterm.lessons import results
 from posterm.lessons.session import ASSESS, Session
+from posterm.lessons import strings
 
-WORDS = {
-    "zh": {
-        "step": "第 %d 步 / 共 %d 步",
-        "assess": "考核模式:没有提示,不能退回或重来。",
-        "task": "任务:",
-        "done": "本课完成。",
-        "score": "一次做对 %d/%d 步,错误 %d 次,用时 %s 秒。",
-        "passed": "考核结果:通过(及格线:一次做对 %d%%%s)。",
-        "failed": "考核结果:未通过(及格线:一次做对 %d%%%s)。",
-        "limit": ",%d 秒内",
-        "mistake": "  第 %d 步:应为「%s」,按了「%s」",
-        "per_step": "每步用时:%s",
-        "saved": "成绩已保存:%s",
-        "abandoned": "本次考核记为放弃(%s):%s",
-        "help": "输入按键(MENU 1 ENTER CLEAR CARD=卡号,PAPER 装纸),或 :back 上一步, "
-        ":restart 重来, :quit 退出",
-        "help_assess": "输入按键(MENU 1 ENTER CLEAR CARD=卡号),或 :quit 退出(记为放弃)",
-        "problem": "注意:",
-    },
-    "en": {
-        "step": "Step %d of %d",
-        "assess": "Assessment: no hints, no going back, no restart.",
-        "task": "Task:",
-        "done": "Lesson complete.",
-        "score": "Right first time %d/%d steps, %d mistakes, %s seconds.",
-        "passed": "Result: passed (pass mark: %d%% right first time%s).",
-        "failed": "Result: not passed (pass mark: %d%% right first time%s).",
-        "limit": ", within %d s",
-        "mistake": "  step %d: expected %s, got %s",
-        "per_step": "Time per step: %s",
-        "saved": "Result saved: %s",
-        "abandoned": "This attempt is recorded as abandoned (%s): %s",
-        "help": "Type keys (MENU 1 ENTER CLEAR CARD=<PAN>, PAPER to load paper), or :back, "
-        ":restart, :quit",
-        "help_assess": "Type keys (MENU 1 ENTER CLEAR CARD=<PAN>), or :quit (recorded as "
-        "abandoned)",
-        "problem": "Note:",
-    },
-}
+WORDS = strings.section("textfront")  # menus/training_strings.json
 
 
 def _screen(session, out):
