@@ -143,3 +143,25 @@ def test_posterm_host_serves_a_postgresql_database(pg):
     r = subprocess.run([sys.executable, "-m", "posterm.cli", "host", "--db", bad,
                         "terminals", "list"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "error" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_failing_note_does_not_cost_the_message_its_transaction_on_postgresql(pg):
+    from test_host_support import NOW, Terminal
+    from posterm.host.server import start_in_thread
+
+    url = pg.new_database()
+    cdb.Center(url).close()
+    raw = psycopg.connect(url, autocommit=True)
+    raw.execute("DROP TABLE center_tx_meta")
+    raw.execute("CREATE TABLE center_tx_meta (x TEXT)")  # the note's insert now fails
+    host = start_in_thread(url, now=lambda: NOW)
+    try:
+        t = Terminal(host.address)
+        assert t.sign_in()[39] == "00"
+        assert t.purchase(amount=1234)[39] == "00"
+    finally:
+        host.stop()
+    n = raw.execute("SELECT COUNT(*) FROM transactions WHERE amount_fen = 1234"
+                    " AND result = '00'").fetchone()[0]
+    raw.close()
+    assert n == 1, "the purchase is on the books although its note failed"

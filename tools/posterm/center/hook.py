@@ -79,9 +79,18 @@ def note(store, req, rep, now):
             (tid, f60[2:8], req[11], req.get(42), tid, tid),
         )
     if db.in_transaction:
-        db.execute(sql, args)
-        if meta:
-            db.execute(*meta)
+        # inside the message's transaction: a failing note must not spoil it (PostgreSQL
+        # aborts a whole transaction on an error), so it gets a savepoint of its own
+        db.execute("SAVEPOINT center_note")
+        try:
+            db.execute(sql, args)
+            if meta:
+                db.execute(*meta)
+        except BaseException:
+            db.execute("ROLLBACK TO SAVEPOINT center_note")
+            db.execute("RELEASE SAVEPOINT center_note")
+            raise
+        db.execute("RELEASE SAVEPOINT center_note")
     else:
         with db:
             db.execute(sql, args)
