@@ -165,3 +165,32 @@ def test_a_failing_note_does_not_cost_the_message_its_transaction_on_postgresql(
                     " AND result = '00'").fetchone()[0]
     raw.close()
     assert n == 1, "the purchase is on the books although its note failed"
+
+
+async def test_the_console_reads_a_postgresql_database(pg):
+    from textual.widgets import DataTable
+
+    from posterm.center import app as capp
+
+    url = pg.new_database()
+    c = cdb.Center(url)
+    traffic.generate(c, 40, "2026-11", seed=1)
+    mids = c.user_mids("agent1")
+    want = [t["tid"] for t in c.terminals(mids)]
+    c.close()
+    app = capp.CenterApp(url, today=TODAY)
+    async with app.run_test(size=(150, 45)) as pilot:
+        await pilot.click("#user")
+        await pilot.press(*"agent1", "tab", *traffic.PASSWORD, "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, capp.AgentScreen)
+        table = app.screen.query_one("#terminals", DataTable)
+        assert [table.get_row_at(i)[0] for i in range(table.row_count)] == want
+        await pilot.press("s")
+        await pilot.pause()
+        await pilot.press(*"via postgresql", "enter")
+        await pilot.pause()
+    c = cdb.Center(url)
+    assert c.state_of(c.terminal(want[0])) == "suspended"
+    assert c.audit()[-1]["comment"] == "via postgresql"
+    c.close()
