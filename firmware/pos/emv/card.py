@@ -1,0 +1,407 @@
+# A virtual PBOC 3.0 / EMV contact chip card at the APDU level: what a terminal's card
+# reader talks to once a card is inserted. Built from a plain dict (the deck can hold it:
+# the card keeps its counters, "atc" and "pin_tries", in that dict):
+#   pan, seq ("01"), expiry (YYMM), holder, label, aid (hex), imk_ac (issuer master key
+#   for cryptograms, 32 hex), pin, pin_tries (3), pin_limit (3), atc (0), offline_pin
+#   (the CVM list asks for a plaintext offline PIN first), service_code ("220"), track2
+#   ("PAN=YYMM..." as the deck writes it; built from the rest when absent), apps (a list of
+#   {aid, label, priority} for a card with more than one application), broken (the chip
+#   answers 6F00 to everything: the terminal falls back to the swipe).
+# Commands: SELECT by name (PSE 1PAY.SYS.DDF01, PPSE 2PAY.SYS.DDF01, an AID or a prefix
+# of one, P2 00 first / 02 next), READ RECORD, GET PROCESSING OPTIONS, GET DATA (9F36 ATC,
+# 9F17 PIN try counter, 9F13 last online ATC), VERIFY (plaintext PIN), GENERATE AC (first:
+# CDOL1 data, ATC incremented; second: CDOL2 data), EXTERNAL AUTHENTICATE (the ARPC).
+# Anything else is a status word: 6D00 unknown INS, 6E00 wrong class, 6985 out of order.
+from pos.emv import crypto, tlv
+
+PSE = b"1PAY.SYS.DDF01"
+PPSE = b"2PAY.SYS.DDF01"
+DEBIT = "A000000333010101"
+CREDIT = "A000000333010102"
+ATR = bytes.fromhex("3B6500002063CB6800")
+
+OK = b"\x90\x00"
+SW_WRONG_LENGTH = b"\x67\x00"
+SW_OUT_OF_ORDER = b"\x69\x85"  # conditions of use not satisfied
+SW_PIN_BLOCKED = b"\x69\x83"
+SW_BAD_DATA = b"\x6a\x80"
+SW_NOT_SUPPORTED = b"\x6a\x81"
+SW_NOT_FOUND = b"\x6a\x82"
+SW_NO_RECORD = b"\x6a\x83"
+SW_BAD_P1P2 = b"\x6a\x86"
+SW_NO_DATA = b"\x6a\x88"
+SW_UNKNOWN_INS = b"\x6d\x00"
+SW_WRONG_CLASS = b"\x6e\x00"
+SW_CHIP_FAULT = b"\x6f\x00"
+SW_AUTH_FAILED = b"\x63\x00"
+
+# cryptogram information data (9F27) by the type GENERATE AC's P1 asks for
+AAC = 0x00
+TC = 0x40
+ARQC = 0x80
+
+AIP = b"\x1c\x00"  # cardholder verification, terminal risk management, issuer authentication
+AFL = bytes.fromhex("08010100" "10010200")  # SFI 1 record 1; SFI 2 records 1-2
+PDOL = bytes.fromhex("9F7A01" "9F0206" "5F2A02")
+CDOL1 = bytes.fromhex("9F0206" "9F0306" "9F1A02" "9505" "5F2A02" "9A03" "9C01" "9F3704")
+CDOL2 = bytes.fromhex("8A02" "9F0206" "9F0306" "9F1A02" "9505" "5F2A02" "9A03" "9C01" "9F3704")
+_DKI = 0x01  # derivation key index
+_CVN = 0x01  # cryptogram version: the CUP one (ac_data in pos.emv.crypto)
+
+
+class CardSpecError(ValueError):
+    # a card dict the card cannot be built from; names the key
+    def __init__(self, key, msg):
+        super().__init__("card %s: %s" % (key, msg))
+        self.key = key
+
+
+def _bcd(digits, pad_f=True):
+    if len(digits) & 1:
+        digits = digits + ("F" if pad_f else "0")
+    return bytes.fromhex(digits)
+
+
+def _last_day(yymm):
+    y = 2000 + int(yymm[0:2])
+    m = int(yymm[2:4])
+    if m == 2:
+        return 29 if (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)) else 28
+    return 30 if m in (4, 6, 9, 11) else 31
+
+
+def _digits(spec, key, lo, hi, default=None):
+    v = spec.get(key, default)
+    if isinstance(v, int) and not isinstance(v, bool):
+        v = "%02d" % v
+    if not isinstance(v, str) or not v.isdigit() or not (lo <= len(v) <= hi):
+        raise CardSpecError(key, "must be %d to %d digits" % (lo, hi))
+    return v
+
+
+def _ascii(spec, key, default, hi):
+    v = spec.get(key, default)
+    if not isinstance(v, str) or len(v) > hi:
+        raise CardSpecError(key, "must be text of at most %d characters" % hi)
+    for ch in v:
+        if not " " <= ch <= "~":
+            raise CardSpecError(key, "must be printable ASCII (the chip holds it as 'ans')")
+    return v.encode()
+
+
+def _hex(value, key, lo, hi):
+    try:
+        b = bytes.fromhex(value)
+    except (ValueError, TypeError):
+        raise CardSpecError(key, "must be hex")
+    if not (lo <= len(b) <= hi):
+        raise CardSpecError(key, "must be %d to %d bytes" % (lo, hi))
+    return b
+
+
+class Card:
+    def __init__(self, spec):
+        if not isinstance(spec, dict):
+            raise CardSpecError("spec", "must be a dict")
+        self.spec = spec
+        self.broken = bool(spec.get("broken", False))
+        self.pan = _digits(spec, "pan", 12, 19)
+        self.seq = _digits(spec, "seq", 2, 2, "00")
+        self.expiry = _digits(spec, "expiry", 4, 4)
+        if not 1 <= int(self.expiry[2:]) <= 12:
+            raise CardSpecError("expiry", "month must be 01 to 12")
+        self.pin = _digits(spec, "pin", 4, 12)
+        self.imk = _hex(spec.get("imk_ac"), "imk_ac", 16, 16)
+        self.holder = _ascii(spec, "holder", "", 26)
+        label = spec.get("label", "UnionPay")
+        self.service_code = _digits(spec, "service_code", 3, 3, "220")
+        for key in ("atc", "pin_tries", "pin_limit"):
+            v = spec.get(key, 0 if key == "atc" else 3)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+                raise CardSpecError(key, "must be a whole number")
+        if not 0 <= spec.get("atc", 0) <= 0xFFFF:
+            raise CardSpecError("atc", "must be 0 to 65535")
+        if not 1 <= spec.get("pin_limit", 3) <= 15:
+            raise CardSpecError("pin_limit", "must be 1 to 15")
+        apps = spec.get("apps") or [{"aid": spec.get("aid", DEBIT), "label": label}]
+        self.apps = []
+        for i in range(len(apps)):
+            a = apps[i]
+            if not isinstance(a, dict):
+                raise CardSpecError("apps", "each application must be a dict")
+            aid = _hex(a.get("aid"), "aid", 5, 16)
+            prio = a.get("priority", i + 1)
+            if not isinstance(prio, int) or not 1 <= prio <= 15:
+                raise CardSpecError("priority", "must be 1 to 15")
+            self.apps.append((aid, _ascii(a, "label", label, 16), prio))
+        track2 = spec.get("track2") or (
+            self.pan + "=" + self.expiry + self.service_code + "0000000000"
+        )
+        t2 = track2.replace("=", "D")
+        try:
+            self.track2 = _bcd(t2)
+        except ValueError:
+            raise CardSpecError("track2", "must be digits with one '='")
+        self.mk = crypto.icc_master_key(self.imk, self.pan, self.seq)
+        self.reset()
+
+    # --- the counters, kept in the spec dict -------------------------------------------
+    def atc(self):
+        return self.spec.get("atc", 0)
+
+    def pin_tries(self):
+        return self.spec.get("pin_tries", 3)
+
+    def reset(self):
+        # power on (insertion): the answer to reset; selection and transaction forgotten
+        self._dir = None  # PSE or PPSE when a directory is selected
+        self._app = None  # index into self.apps of the selected application
+        self._gpo = False
+        self._gac = 0  # GENERATE ACs done in this transaction
+        self._sk = None  # session key of the transaction (set by the first GENERATE AC)
+        self._arqc = None
+        self._cvr = bytearray(3)
+        self._ext_auth = None  # None not tried, True passed, False failed
+        return ATR
+
+    # --- the data -----------------------------------------------------------------------
+    def _directory_entries(self):
+        out = []
+        for aid, label, prio in self.apps:
+            out.append((0x61, [(0x4F, aid), (0x50, label), (0x87, bytes((prio,)))]))
+        return out
+
+    def _records(self):
+        # {(sfi, record): bytes} of the selected application
+        y = self.expiry
+        exp = bytes.fromhex(y + "%02d" % _last_day(y))
+        cvm = bytearray(8)  # amounts X and Y zero
+        if self.spec.get("offline_pin"):
+            cvm.extend(b"\x41\x03")  # plaintext offline PIN if supported, else next rule
+        cvm.extend(b"\x42\x03\x1e\x03\x1f\x03")  # online PIN, signature, no CVM
+        r1 = [(0x57, self.track2)]
+        if self.holder:
+            r1.append((0x5F20, self.holder))
+        r2 = [
+            (0x5A, _bcd(self.pan)),
+            (0x5F34, bytes.fromhex(self.seq)),
+            (0x5F24, exp),
+            (0x5F25, b"\x20\x01\x01"),
+            (0x5F28, b"\x01\x56"),
+            (0x9F07, b"\xff\x00"),
+            (0x8C, CDOL1),
+            (0x8D, CDOL2),
+            (0x8E, bytes(cvm)),
+            (0x9F0D, bytes.fromhex("D84000A800")),
+            (0x9F0E, bytes(5)),
+            (0x9F0F, bytes.fromhex("D84004F800")),
+        ]
+        r3 = [
+            (0x9F08, b"\x00\x30"),
+            (0x9F42, b"\x01\x56"),
+            (0x9F44, b"\x02"),
+            (0x5F30, bytes.fromhex("0" + self.service_code)),
+            (0x9F4A, b"\x82"),
+        ]
+        return {(1, 1): r1, (2, 1): r2, (2, 2): r3}
+
+    def _iad(self):
+        return bytes((0x07, _DKI, _CVN, 0x03)) + bytes(self._cvr)
+
+    # --- APDUs ------------------------------------------------------------------------------
+    def apdu(self, cmd):
+        # One command APDU (bytes) -> the response: data then SW1 SW2.
+        if self.broken:
+            return SW_CHIP_FAULT
+        if not isinstance(cmd, (bytes, bytearray)) or len(cmd) < 4:
+            return SW_WRONG_LENGTH
+        cla, ins, p1, p2 = cmd[0], cmd[1], cmd[2], cmd[3]
+        data = b""
+        if len(cmd) > 5:
+            lc = cmd[4]
+            if lc == 0 or len(cmd) not in (5 + lc, 6 + lc):
+                return SW_WRONG_LENGTH
+            data = bytes(cmd[5 : 5 + lc])
+        handler = _COMMANDS.get(ins)
+        if handler is None:
+            return SW_UNKNOWN_INS
+        if cla != handler[0]:
+            return SW_WRONG_CLASS
+        return handler[1](self, p1, p2, data)
+
+    def _select(self, p1, p2, name):
+        if p1 != 0x04:
+            return SW_NOT_SUPPORTED  # only selection by DF name
+        if p2 not in (0x00, 0x02) or not name:
+            return SW_BAD_P1P2 if name else SW_WRONG_LENGTH
+        prev = self._app
+        self.reset()
+        if name in (PSE, PPSE):
+            self._dir = name
+            if name == PSE:
+                prop = [(0x88, b"\x01"), (0x5F2D, b"zhen")]
+            else:
+                prop = [(0xBF0C, self._directory_entries())]
+            return tlv.build([(0x6F, [(0x84, name), (0xA5, prop)])]) + OK
+        start = 0
+        if p2 == 0x02 and prev is not None:
+            start = prev + 1
+        for i in range(start, len(self.apps)):
+            aid, label, prio = self.apps[i]
+            if aid[: len(name)] == name:
+                self._app = i
+                prop = [
+                    (0x50, label),
+                    (0x87, bytes((prio,))),
+                    (0x9F38, PDOL),
+                    (0x5F2D, b"zhen"),
+                    (0x9F11, b"\x01"),
+                ]
+                return tlv.build([(0x6F, [(0x84, aid), (0xA5, prop)])]) + OK
+        return SW_NOT_FOUND
+
+    def _read_record(self, p1, p2, data):
+        if p2 & 7 != 4 or p1 == 0:
+            return SW_BAD_P1P2
+        key = (p2 >> 3, p1)
+        if self._dir == PPSE:
+            return SW_NOT_FOUND  # the PPSE's directory is in its FCI, it has no records
+        if self._dir == PSE:
+            recs = {(1, 1): self._directory_entries()}
+        elif self._app is not None:
+            recs = self._records()
+        else:
+            return SW_OUT_OF_ORDER
+        body = recs.get(key)
+        if body is None:
+            return SW_NO_RECORD
+        return tlv.build([(0x70, body)]) + OK
+
+    def _gpo_cmd(self, p1, p2, data):
+        if p1 or p2:
+            return SW_BAD_P1P2
+        if self._app is None or self._gpo:
+            return SW_OUT_OF_ORDER
+        try:
+            items = tlv.decode(data)
+        except tlv.TlvError:
+            return SW_BAD_DATA
+        if len(items) != 1 or items[0][0] != 0x83:
+            return SW_BAD_DATA
+        if len(items[0][1]) != tlv.dol_length(PDOL):
+            return SW_WRONG_LENGTH
+        self._gpo = True
+        return tlv.build([(0x77, [(0x82, AIP), (0x94, AFL)])]) + OK
+
+    def _get_data(self, p1, p2, data):
+        tag = (p1 << 8) | p2
+        if tag == 0x9F36:
+            value = self._atc_bytes()
+        elif tag == 0x9F17:
+            value = bytes((self.pin_tries(),))
+        elif tag == 0x9F13:
+            value = self._atc_bytes(self.spec.get("last_online_atc", 0))
+        else:
+            return SW_NO_DATA
+        return tlv.encode(tag, value) + OK
+
+    def _atc_bytes(self, v=None):
+        if v is None:
+            v = self.atc()
+        return bytes((v >> 8, v & 0xFF))
+
+    def _verify(self, p1, p2, data):
+        if p1 != 0 or p2 != 0x80:
+            return SW_BAD_P1P2  # plaintext PIN only (88, enciphered, is not held)
+        if self._app is None:
+            return SW_OUT_OF_ORDER
+        if len(data) != 8:
+            return SW_WRONG_LENGTH
+        n = data[0] & 0x0F
+        digits = data.hex()
+        if data[0] >> 4 != 2 or not 4 <= n <= 12:
+            return SW_BAD_DATA
+        pin = digits[2 : 2 + n]
+        if not pin.isdigit() or digits[2 + n :] != "f" * (14 - n):
+            return SW_BAD_DATA
+        tries = self.pin_tries()
+        if tries == 0:
+            return SW_PIN_BLOCKED
+        self._cvr[0] |= 0x04  # offline PIN performed
+        if crypto.same(pin.encode(), self.pin.encode()):
+            self.spec["pin_tries"] = self.spec.get("pin_limit", 3)
+            self._cvr[0] &= 0xFD
+            return OK
+        tries -= 1
+        self.spec["pin_tries"] = tries
+        self._cvr[0] |= 0x02  # offline PIN failed
+        if tries == 0:
+            self._cvr[1] |= 0x20  # PIN try limit exceeded
+        return bytes((0x63, 0xC0 | tries))
+
+    def _generate_ac(self, p1, p2, data):
+        if p2 != 0 or p1 & 0x3F:
+            return SW_BAD_P1P2  # no CDA (0x10): the card holds no RSA key
+        want = p1 & 0xC0
+        if want == 0xC0:
+            return SW_BAD_P1P2
+        if not self._gpo or self._gac >= 2 or (self._gac == 1 and self._arqc is None):
+            return SW_OUT_OF_ORDER
+        if self._gac == 0:
+            dol = CDOL1
+        else:
+            dol = CDOL2
+            if want == ARQC:
+                return SW_BAD_P1P2  # the second GENERATE AC ends the transaction
+        if len(data) != tlv.dol_length(dol):
+            return SW_WRONG_LENGTH
+        if self._gac == 0:
+            atc = self.atc()
+            if atc >= 0xFFFF:
+                return SW_OUT_OF_ORDER  # ATC exhausted: the card is at the end of its life
+            self.spec["atc"] = atc + 1
+            self._sk = crypto.session_key(self.mk, self._atc_bytes())
+            self._cvr[0] = (self._cvr[0] & 0x0F) | 0x80 | {ARQC: 0x20, TC: 0x10, AAC: 0}[want]
+        else:
+            values = tlv.split_dol_data(dol, data)
+            arc = values[0x8A]
+            if want == TC and (self._ext_auth is False or arc not in (b"00", b"10", b"11")):
+                want = AAC  # declined online or the issuer not authenticated: no TC
+            self._cvr[0] = (self._cvr[0] & 0x3F) | (0x40 if want == TC else 0)
+        iad = self._iad()
+        atc = self._atc_bytes()
+        ac = crypto.cryptogram(self._sk, crypto.ac_data(data, AIP, atc, iad))
+        self._gac += 1
+        self._arqc = ac if (want == ARQC and self._gac == 1) else None
+        if self._gac == 1 and want != ARQC:
+            self._gac = 2  # an offline TC or an AAC ends the transaction
+        body = [(0x9F27, bytes((want,))), (0x9F36, atc), (0x9F26, ac), (0x9F10, iad)]
+        return tlv.build([(0x77, body)]) + OK
+
+    def _external_authenticate(self, p1, p2, data):
+        # The issuer authentication data (91): ARPC (8) || ARC (2), after an ARQC.
+        if p1 or p2:
+            return SW_BAD_P1P2
+        if self._arqc is None or self._ext_auth is not None:
+            return SW_OUT_OF_ORDER
+        if len(data) != 10:
+            return SW_WRONG_LENGTH
+        good = crypto.same(crypto.arpc1(self._sk, self._arqc, data[8:10]), data[:8])
+        self._ext_auth = good
+        if good:
+            self.spec["last_online_atc"] = self.atc()
+            return OK
+        self._cvr[0] |= 0x08  # issuer authentication failed
+        return SW_AUTH_FAILED
+
+
+# INS -> (CLA, handler)
+_COMMANDS = {
+    0xA4: (0x00, Card._select),
+    0xB2: (0x00, Card._read_record),
+    0xA8: (0x80, Card._gpo_cmd),
+    0xCA: (0x80, Card._get_data),
+    0x20: (0x00, Card._verify),
+    0xAE: (0x80, Card._generate_ac),
+    0x82: (0x00, Card._external_authenticate),
+}
