@@ -339,12 +339,12 @@ def test_output_closed_early_is_a_message_and_exit_1_not_a_traceback(tmp_path, a
 
 
 def test_the_training_texts_have_every_key_in_both_languages():
-    import json
-
     from posterm.lessons import strings
 
-    with open(strings.path(), encoding="utf-8") as f:
-        data = json.load(f)
+    import tomllib
+
+    with open(strings.path(), "rb") as f:
+        data = tomllib.load(f)
     sections = {k: v for k, v in data.items() if not k.startswith("_")}
     assert {"session", "textfront", "guided", "results", "progress", "classroom"} <= set(
         sections

@@ -12,7 +12,7 @@ class NotPassed(Exception):
     pass
 
 
-WORDS = strings.section("certificate")  # menus/training_strings.json
+WORDS = strings.section("certificate")  # menus/training_strings.toml
 
 _CSS = """
 @page { size: A4 landscape; margin: 12mm; }

@@ -10,7 +10,7 @@ import io
 from posterm.lessons import model, results
 from posterm.lessons import strings
 
-WORDS = strings.section("progress")  # menus/training_strings.json
+WORDS = strings.section("progress")  # menus/training_strings.toml
 
 
 class LessonProgress:

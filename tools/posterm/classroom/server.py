@@ -27,7 +27,7 @@ from posterm.lessons import strings
 
 log = logging.getLogger("posterm.classroom")
 
-WORDS = strings.section("classroom")  # menus/training_strings.json
+WORDS = strings.section("classroom")  # menus/training_strings.toml
 
 _PAGE_CSS = """
 body { font-family: "Noto Sans CJK SC", "WenQuanYi Zen Hei", sans-serif; margin: 2em;

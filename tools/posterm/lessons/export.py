@@ -9,10 +9,10 @@ from posterm.lessons import runner
 from posterm.lessons.session import key_label
 from posterm.lessons import strings
 
-LABELS = strings.section("export")  # menus/training_strings.json
+LABELS = strings.section("export")  # menus/training_strings.toml
 
 
-SLIP_LABELS = strings.section("slip_fields")  # menus/training_strings.json
+SLIP_LABELS = strings.section("slip_fields")  # menus/training_strings.toml
 
 
 class ExportError(Exception):
@@ -141,7 +141,7 @@ def _lcd_html(snap):
     return '<pre class="lcd">' + "\n".join(rows) + "</pre>"
 
 
-SIGNOFF = strings.section("signoff")  # menus/training_strings.json
+SIGNOFF = strings.section("signoff")  # menus/training_strings.toml
 
 
 def _html(lesson, report, lang):

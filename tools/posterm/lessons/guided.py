@@ -22,7 +22,7 @@ from posterm.lessons import strings
 
 HIGHLIGHT = "-lesson-next"
 
-WORDS = strings.section("guided")  # menus/training_strings.json
+WORDS = strings.section("guided")  # menus/training_strings.toml
 
 
 class LessonDriver:

@@ -7,7 +7,7 @@ import html
 from pos import menu as menumod
 from posterm.lessons import strings
 
-WORDS = strings.section("poster")  # menus/training_strings.json
+WORDS = strings.section("poster")  # menus/training_strings.toml
 
 _CSS = """
 @page { size: A4 landscape; margin: 8mm; }

@@ -224,7 +224,7 @@ def _percent(r):
     return f"{100 * r['first_time'] // r['steps']}%" if r["steps"] else "-"
 
 
-WORDS = strings.section("results")  # menus/training_strings.json
+WORDS = strings.section("results")  # menus/training_strings.toml
 
 
 def verdict(r, lang="zh"):

@@ -29,9 +29,9 @@ RUN = "run"
 # the answer is known never to come, so the trainee need not wait 30 s
 FAULT_TIMEOUT_S = 1.0
 
-KEY_NAMES = strings.section("keys")  # menus/training_strings.json
+KEY_NAMES = strings.section("keys")  # menus/training_strings.toml
 
-MESSAGES = strings.section("session")  # menus/training_strings.json
+MESSAGES = strings.section("session")  # menus/training_strings.toml
 
 
 def flat(text):

@@ -14,7 +14,7 @@ from posterm.lessons import results
 from posterm.lessons.session import ASSESS, Session
 from posterm.lessons import strings
 
-WORDS = strings.section("textfront")  # menus/training_strings.json
+WORDS = strings.section("textfront")  # menus/training_strings.toml
 
 
 def _screen(session, out):
