@@ -184,3 +184,22 @@ def test_the_english_slip_labels_the_remarks_remark_not_reference():
     slip = r.receipt_text(0)
     true("REMARK:" in slip, slip)
     true("REFERENCE" not in slip, "备注 is a remark; the reference number is REFER NO:")
+
+
+def test_every_response_code_text_fits_the_decline_screen_whole():
+    # the walk meets a few codes; the decline screen of every code of the table, on every
+    # profile and in both languages, under the longest transaction title
+    from pos.compat import json
+
+    for profile in sorted(PROFILES.keys()):
+        r = Rig(profile=profile)
+        t = r.t
+        codes = sorted(json.loads(t.resources.read("respcodes.json")).keys())
+        true(len(codes) > 50, "the CUP table")
+        for lang in ("zh", "en"):
+            t.strings.set_lang(lang)
+            title = t.s("tx_completion_void")
+            for code in codes:
+                body = [t.s("resp_code", code), t.strings.response(code)]
+                f = layout(t.rows, t.cols, title, body)
+                eq(f.cut, None, "%s %s %s %r" % (profile, lang, code, f.text()))
