@@ -663,7 +663,8 @@ def main():
         emit({"ev": "stopped", "text": "the firmware's loop returned"})
     except SimDone:
         emit({"ev": "done", "n_keys": SIM.keys})
-    except MemoryError:
+    except MemoryError as e:
+        sys.print_exception(e)  # where the boot ran out (shown with --log)
         emit({"ev": "memory_error", "key": SIM.key, "n_keys": SIM.keys, "where": "boot"})
         emit({"ev": "stopped", "text": "MemoryError"})
     except BaseException as e:  # noqa: BLE001 - tell the parent, whatever it was
