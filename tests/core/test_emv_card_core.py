@@ -207,3 +207,37 @@ def test_a_card_dict_that_cannot_make_a_card_names_the_key():
             emvcard.Card(debit(**{key: value}))
         eq(caught.value.key, key)
         contains(str(caught.value), key)
+
+
+def test_the_card_dict_stays_plain_json_through_a_transaction():
+    import json
+
+    spec = debit()
+    card = emvcard.Card(spec)
+    seen = walk_to_arqc(card, "123456")
+    mk = crypto.icc_master_key(IMK, "6212142000000000012", "01")
+    sk = crypto.session_key(mk, seen[0x9F36])
+    send(card, cmd(0x00, 0x82, 0, 0, crypto.arpc1(sk, seen[0x9F26], b"00") + b"00", le=False))
+    again = json.loads(json.dumps(spec))
+    eq(again["atc"], 1)
+    eq(again["pin_tries"], 3)
+    eq(again["last_online_atc"], 1)
+    eq(tlv.flatten(send(emvcard.Card(again), cmd(0x80, 0xCA, 0x9F, 0x13))), {0x9F13: H("0001")})
+
+
+def test_an_exhausted_atc_refuses_the_generate_ac_and_does_not_wrap():
+    spec = debit(atc=0xFFFF)
+    card = emvcard.Card(spec)
+    select(card, H(emvcard.DEBIT))
+    send(card, cmd(0x80, 0xA8, 0, 0, H("8309") + bytes(9)))
+    eq(card.apdu(cmd(0x80, 0xAE, 0x80, 0, bytes(29))), H("6985"))
+    eq(spec["atc"], 0xFFFF)
+
+
+def test_the_second_generate_ac_cannot_ask_for_another_arqc():
+    card = emvcard.Card(debit())
+    seen = walk_to_arqc(card, None)
+    cdol2 = tlv.build_dol_data(seen[0x8D], online_answer(b"00"))
+    eq(card.apdu(cmd(0x80, 0xAE, 0x80, 0, cdol2)), H("6A86"))
+    eq(card.apdu(cmd(0x80, 0xAE, 0x40, 0, cdol2[:-1])), H("6700"), "CDOL2 data short")
+    eq(tlv.flatten(send(card, cmd(0x80, 0xAE, 0x00, 0, cdol2)))[0x9F27], H("00"))
