@@ -160,6 +160,10 @@ class Card:
         self._gac = 0  # GENERATE ACs done in this transaction
         self._sk = None  # session key of the transaction (set by the first GENERATE AC)
         self._arqc = None
+        # CVR after its length byte (as CUP/VIS cards): byte 1 bits 8-7 second AC (00 AAC,
+        # 01 TC, 10 not asked), 6-5 first AC (00 AAC, 01 TC, 10 ARQC), 4 issuer
+        # authentication failed, 3 offline PIN performed, 2 offline PIN failed; byte 2
+        # bit 6 PIN try limit exceeded
         self._cvr = bytearray(3)
         self._ext_auth = None  # None not tried, True passed, False failed
         return ATR
