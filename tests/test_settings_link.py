@@ -40,7 +40,7 @@ def test_comms_says_the_embedded_center_does_not_use_the_ip(embedded):
 def test_params_show_the_address_in_use_and_the_setting_that_differs(embedded):
     port = str(embedded.address[1])
     press(embedded, "MENU", "5", "3", ADMIN, "ENTER", "ENTER", *(["CLEAR"] * 12), "10.0.0.9",
-          "ENTER", *(["CLEAR"] * 5), port, "ENTER", "ENTER", "ENTER", "ENTER")
+          "ENTER", *(["CLEAR"] * 5), port, "ENTER", "ENTER", "ENTER", "ENTER", "ENTER")
     assert "设置成功" in flat(embedded), flat(embedded)
     assert embedded.terminal.state.params["host"] == "10.0.0.9:" + port
     press(embedded, "ENTER", "CANCEL", "CANCEL", "MENU", "5", "1")

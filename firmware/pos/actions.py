@@ -43,6 +43,7 @@ set_language setup language 1
 set_tmk setup tmk 1
 clear_journal setup clear_journal 1
 admin_password setup admin_password 1
+set_status_upload setup status_upload 1
 """
 
 

@@ -157,13 +157,17 @@ class Walk:
         r.t.link_kind = "embedded"  # as the emulator's driver says: 5.3 tells what is not used
         self.step("5.3 comms", "MENU", "5", "3", ADMIN, E, E, ".", E, E, "CLEAR", E, "CLEAR",
                   "CLEAR", "CLEAR", "CLEAR", "0", E, E, "CLEAR", "5800", E, "F1", E, E, "CLEAR",
-                  E, E, E, E, E, "CANCEL")
+                  E, E, E, "CLEAR", "CLEAR", "CLEAR", "2", E, E, "CLEAR", "003", E, E, E,
+                  "CANCEL")
         self.step("5.4 trade", "MENU", "5", "4", ADMIN, E, "CLEAR", "CLEAR", "CLEAR", "0", E, E,
                   "CLEAR", "300", E, E, "1", E, "CANCEL")
         self.step("5.6 tmk", "MENU", "5", "6", ADMIN, E, "123", E, E, "CLEAR", "CLEAR", "CLEAR",
                   "1111111111111111", E, "2222222222222222", E, "CANCEL", "CANCEL")
         self.step("5.7 clear unsettled", "MENU", "5", "7", ADMIN, E, E, "CANCEL")
         self.step("5.8 admin pw", "MENU", "5", "8", ADMIN, E, "1", E, "CANCEL", "CANCEL")
+        self.step("5.9 status upload", "MENU", "5", "9", ADMIN, E, "2900", E, "CLEAR", "9999",
+                  E, E, "CLEAR", "CLEAR", "CLEAR", "CLEAR", "0", E, E, "CANCEL")
+        self.expect("设置成功", "Saved")
         self.step("3.6 no reversal", "MENU", "3", "6", E, "CANCEL")
         r.center.then("timeout")
         self.step("timeout", "MENU", "1", "2", "100", E, "CARD=" + PAN, E, E)

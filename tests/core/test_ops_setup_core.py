@@ -14,7 +14,7 @@ def _clear(r, n):
 
 
 def test_settings_need_the_system_manager_password():
-    for item in "2345678":
+    for item in "23456789":
         r = Rig()
         r.press("MENU", "5", item)
         contains(r.screen_flat(), "请输入管理员密码", "5." + item)
@@ -94,11 +94,138 @@ def test_comms_refuses_a_bad_ip_port_and_tpdu_then_saves_all_at_once():
     r.press("CLEAR", "CLEAR", "200", "ENTER")
     contains(r.screen_flat(), "超时须为5-120秒")
     r.press("ENTER", "CLEAR", "CLEAR", "CLEAR", "45", "ENTER", "CLEAR", "5", "ENTER")
+    contains(r.screen_flat(), "密钥类型(001/003/004)")
+    contains(r.screen_flat(), "003")
+    _clear(r, 3)
+    r.press("002", "ENTER")
+    contains(r.screen_flat(), "密钥类型只能是001单倍长、003双倍长或004带TDK")
+    eq(r.t.state.params["host"], "127.0.0.1:5800", "nothing saved before every value is good")
+    r.press("ENTER", "CLEAR", "1", "ENTER")
     contains(r.screen_flat(), "设置成功")
     p = r.t.state.params
     eq(p["host"], "10.0.0.9:6000")
     eq(p["tpdu"], "60ABCDEF00")
     eq((p["timeout"], p["retries"]), (45, 5))
+    eq(p["key_layout"], "001")
+    eq(Rig(storage=r.storage).t.state.params["key_layout"], "001", "saved")
+
+
+def _comms_to_key_layout(r):
+    r.press("MENU", "5", "3", *ADMIN, "ENTER", "ENTER", "ENTER", "ENTER", "ENTER")
+    contains(r.screen_flat(), "密钥类型")
+
+
+def test_key_layout_set_on_5_3_is_asked_for_at_the_next_sign_in_and_shown_on_5_1():
+    from pos.flows import settings
+
+    for layout, shown in (("004", "004 双倍长+TDK"), ("001", "001 单倍长")):
+        r = Rig()
+        _comms_to_key_layout(r)
+        _clear(r, 3)
+        r.press(layout, "ENTER")
+        contains(r.screen_flat(), "设置成功")
+        r.press("ENTER", "CANCEL", "CANCEL")
+        r.press("MENU", "4", "2", "ENTER")
+        eq(r.center.last("0800")[60][8:11], layout, "60.3 of the sign-in")
+        contains(r.screen_flat(), "签到成功")
+        lines = settings.param_lines(r.t)
+        i = lines.index("密钥类型:")
+        eq(lines[i + 1], shown)
+
+
+def test_key_layout_refuses_every_other_value_and_cancel_keeps_the_old_one():
+    for bad in ("000", "002", "005", "999", "03", "1"):
+        eq(setup.check_key_layout(bad), "set_bad_key_layout", bad)
+    for good in ("001", "003", "004"):
+        eq(setup.check_key_layout(good), None, good)
+    r = Rig()
+    _comms_to_key_layout(r)
+    before = r.storage.read("state.json")
+    _clear(r, 3)
+    r.press("4", "ENTER")
+    contains(r.screen_flat(), "密钥类型只能是")
+    r.press("ENTER", "CANCEL")
+    eq(r.storage.read("state.json"), before, "state untouched")
+    eq(r.t.state.params["key_layout"], "003")
+
+
+def _status_reports(r):
+    out = []
+    for q in r.center.requests:
+        if q["mti"] == "0820" and q.get(60, "")[8:11] == "362":
+            out.append(q)
+    return out
+
+
+def test_status_upload_sets_the_location_and_the_interval_the_heartbeat_sends():
+    r = Rig()
+    r.press("MENU", "5", "9", *ADMIN)
+    contains(r.screen_flat(), "状态上送")
+    true(r.t.frame.is_inverse(0), "titled")
+    contains(r.screen_flat(), "终端位置")
+    r.press("2900", "ENTER")
+    contains(r.screen_flat(), "上送间隔")
+    _clear(r, 1)
+    r.press("1441", "ENTER")
+    contains(r.screen_flat(), "上送间隔须为0-1440分钟")
+    eq(r.t.state.params["location"], "", "nothing saved before every value is good")
+    r.press("ENTER", "CLEAR", "CLEAR", "CLEAR", "CLEAR", "5", "ENTER")
+    contains(r.screen_flat(), "设置成功")
+    p = r.t.state.params
+    eq((p["location"], p["heartbeat_min"]), ("2900", 5))
+    again = Rig(storage=r.storage)
+    eq((again.t.state.params["location"], again.t.heartbeat_min()), ("2900", 5), "saved")
+    r.press("ENTER", "CANCEL")
+    r.sign_in()
+    reports = _status_reports(r)
+    eq(len(reports), 1, "a report after the sign-in, now that the interval is set")
+    true("loc=2900" in reports[0][62].decode(), reports[0][62])
+    r.tick((2026, 11, 23, 9, 40, 0))
+    eq(len(_status_reports(r)), 2, "and again after 5 idle minutes")
+
+
+def test_status_upload_empty_location_clears_it_and_zero_turns_the_upload_off():
+    r = Rig()
+    r.t.state.params["location"] = "2900"
+    r.t.state.params["heartbeat_min"] = 5
+    r.press("MENU", "5", "9", *ADMIN)
+    contains(r.screen_flat(), "2900")
+    _clear(r, 4)
+    r.press("ENTER")
+    contains(r.screen_flat(), "上送间隔")
+    _clear(r, 1)
+    r.press("0", "ENTER")
+    contains(r.screen_flat(), "设置成功")
+    eq((r.t.state.params["location"], r.t.heartbeat_min()), ("", 0))
+    r.press("ENTER", "CANCEL")
+    r.sign_in()
+    r.tick((2026, 11, 23, 12, 0, 0))
+    eq(_status_reports(r), [], "off: nothing sent")
+    from pos.flows import settings
+
+    lines = settings.param_lines(r.t)
+    eq(lines[lines.index("终端位置:") + 1], "未设置")
+    eq(lines[lines.index("状态上送间隔:") + 1], "关闭")
+
+
+def test_status_upload_cancel_keeps_both_values():
+    r = Rig()
+    r.t.state.params["location"] = "1000"
+    r.t.state.save()
+    r.press("MENU", "5", "9", *ADMIN)
+    before = r.storage.read("state.json")
+    r.press("CLEAR", "5", "ENTER", "CANCEL")
+    eq(r.storage.read("state.json"), before, "state untouched")
+    eq(r.t.state.params["location"], "1000")
+
+
+def test_location_check_takes_digits_only_up_to_15():
+    for bad in ("29a0", "1234567890123456", " 2900", "上海"):
+        eq(setup.check_location(bad), "set_bad_location", bad)
+    for good in ("", "2900", "123456789012345"):
+        eq(setup.check_location(good), None, good)
+    eq(setup.check_heartbeat("1440"), None)
+    true(setup.check_heartbeat("1441") is not None)
 
 
 def test_trade_parameters_max_transactions_auto_sign_out_and_mac_algorithm():

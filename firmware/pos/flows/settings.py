@@ -20,7 +20,23 @@ def param_lines(t):
         t.s("param_batch"), z(st.batch, 6),
         t.s("param_trace"), z(st.trace, 6),
         t.s("param_menu_version"), str(st.menu_version),
+        t.s("param_key_layout"), key_layout_text(t, p.get("key_layout", "003")),
+        t.s("param_location"), str(p.get("location", "") or "") or t.s("param_not_set"),
+        t.s("param_heartbeat"), heartbeat_text(t),
     ]
+
+
+def key_layout_text(t, layout):
+    # "003 双倍长"; a value the terminal does not know is shown as it is
+    layout = str(layout)
+    if layout in ("001", "003", "004"):
+        return t.s("key_layout_" + layout)
+    return layout
+
+
+def heartbeat_text(t):
+    n = t.heartbeat_min()
+    return t.s("param_minutes", n) if n > 0 else t.s("param_heartbeat_off")
 
 
 def show_params(t):

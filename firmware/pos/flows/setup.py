@@ -1,12 +1,15 @@
 # 5.设置 2-8, each behind the system manager's (99) password:
 #   5.2 商户参数  merchant name (letters/digits by multi-tap), MID (15 digits), TID (8)
-#   5.3 通讯参数  host IP (digits and "."), port 1-65535, TPDU (10 hex), timeout, retries
+#   5.3 通讯参数  host IP (digits and "."), port 1-65535, TPDU (10 hex), timeout, retries,
+#                 key layout (60.3 of the sign-in: 001 single, 003 double, 004 double + TDK)
 #   5.4 交易参数  max transactions, auto sign-out after settlement, MAC algorithm
 #   5.5 语言      zh / en, at once
 #   5.6 主密钥    TMK: two halves of 16 hex, the check value shown before it is kept;
 #                 a new TMK drops the working keys (sign in again)
 #   5.7 清除流水  only when the batch is settled (else 请先结算)
 #   5.8 管理员改密
+#   5.9 状态上送  the location reported in the status upload (digits: an area code, a base
+#                 station; empty = none) and the minutes between uploads when idle (0 = off)
 # Each value is checked as it is typed (a wrong one is refused on the spot and asked
 # again); nothing is written until every value of the screen is good, then one save.
 import binascii
@@ -80,6 +83,18 @@ def _range(lo, hi, key):
 check_timeout = _range(5, 120, "set_bad_timeout")
 check_retries = _range(0, 9, "set_bad_retries")
 check_max_tx = _range(1, 999, "set_bad_max_tx")
+check_heartbeat = _range(0, 1440, "set_bad_heartbeat")
+KEY_LAYOUTS = ("001", "003", "004")
+LOCATION_DIGITS = 15
+
+
+def check_key_layout(s):
+    return None if s in KEY_LAYOUTS else "set_bad_key_layout"
+
+
+def check_location(s):
+    # empty = no location reported; else digits (heartbeat.py sends it as loc=...)
+    return None if s == "" or (_digits(s) and len(s) <= LOCATION_DIGITS) else "set_bad_location"
 
 
 # -- helpers ----------------------------------------------------------------------
@@ -98,9 +113,11 @@ def _field(t, title, ask, check, initial):
         yield from ui.notice(t, title, t.s(problem), timeout=5)
 
 
-def _digits_field(t, title, prompt_key, max_len, current, check):
+def _digits_field(t, title, prompt_key, max_len, current, check, allow_empty=False):
     def ask(text):
-        return ui.enter_digits(t, title, t.s(prompt_key), 1, max_len, initial=text)
+        return ui.enter_digits(
+            t, title, t.s(prompt_key), 1, max_len, allow_empty=allow_empty, initial=text
+        )
 
     return (yield from _field(t, title, ask, check, str(current)))
 
@@ -190,10 +207,16 @@ def comms(t):
     )
     if retries is None:
         return
+    layout = yield from _digits_field(
+        t, title, "set_key_layout_prompt", 3, p.get("key_layout", "003"), check_key_layout
+    )
+    if layout is None:
+        return
     p["host"] = _ip_clean(ip) + ":" + str(int(port))
     p["tpdu"] = tpdu.upper()
     p["timeout"] = int(timeout)
     p["retries"] = int(retries)
+    p["key_layout"] = layout  # the next sign-in asks for keys of this layout
     yield from _saved(t, title)
 
 
@@ -323,3 +346,27 @@ def admin_password(t):
     t.state.save()
     t.emit(("beep", "ok"))
     yield from ui.notice(t, title, t.s("op_password_changed"), timeout=5)
+
+
+# -- 5.9 -------------------------------------------------------------------------
+def status_upload(t):
+    title = t.s("set_status_title")
+    if not (yield from _admin(t, title)):
+        return
+    p = t.state.params
+    loc = str(p.get("location", "") or "")
+    if check_location(loc) is not None:
+        loc = ""  # a place name put in params.json: the keypad sets digits only
+    loc = yield from _digits_field(
+        t, title, "set_location_prompt", LOCATION_DIGITS, loc, check_location, allow_empty=True
+    )
+    if loc is None:
+        return
+    minutes = yield from _digits_field(
+        t, title, "set_heartbeat_prompt", 4, t.heartbeat_min(), check_heartbeat
+    )
+    if minutes is None:
+        return
+    p["location"] = loc
+    p["heartbeat_min"] = int(minutes)
+    yield from _saved(t, title)
