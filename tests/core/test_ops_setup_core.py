@@ -1,4 +1,4 @@
-# 5.设置 2-8: the system manager's password first, every value checked as typed,
+# 5.设置 2-9: the system manager's password first, every value checked as typed,
 # one state save at the end (a CANCEL on the way keeps everything as it was).
 from mptest import eq, true, contains
 from rig import Rig

@@ -1,4 +1,4 @@
-# 5.设置 2-8, each behind the system manager's (99) password:
+# 5.设置 2-9, each behind the system manager's (99) password:
 #   5.2 商户参数  merchant name (letters/digits by multi-tap), MID (15 digits), TID (8)
 #   5.3 通讯参数  host IP (digits and "."), port 1-65535, TPDU (10 hex), timeout, retries,
 #                 key layout (60.3 of the sign-in: 001 single, 003 double, 004 double + TDK)
