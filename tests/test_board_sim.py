@@ -122,7 +122,9 @@ def test_the_display_is_the_ssd1306_drivers_framebuffer():
 
 
 def test_a_memory_error_shows_with_the_key_that_caused_it():
-    # the smallest cap (8 KB steps) the boot fits in leaves too little for a purchase
+    # the smallest cap (8 KB steps) the boot fits in that leaves too little for a purchase
+    # (not always the first cap the boot fits in: where the collector runs makes the need
+    # of a purchase move by a few KB from one cap to the next)
     records, _, _ = _run([], board="pico")
     booted = next(r for r in records if r["ev"] == "booted")
     cap = sim.x64_cap("pico") - booted["free"]
@@ -131,7 +133,7 @@ def test_a_memory_error_shows_with_the_key_that_caused_it():
         cap += 8 * 1024
         records, frames, _ = _run(script, board="pico", heap=cap)
         errors = [r for r in records if r["ev"] == "memory_error"]
-        if not any(e["key"] is None for e in errors):
+        if errors and not any(e["key"] is None for e in errors):
             break
     assert errors, f"no MemoryError at a cap of {cap} B"
     # each names the key being handled: the settled record that follows it is that key's,
