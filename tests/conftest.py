@@ -13,3 +13,27 @@ from mp.plugin import (  # noqa: F401, E402 - pytest finds hooks by name in conf
     pytest_configure,
     pytest_terminal_summary,
 )
+
+
+# The host tests' common fixtures: the center on loopback with its database in tmp_path, and a
+# store on that database (a module that needs another host, e.g. on PostgreSQL, defines its own).
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def host(tmp_path):
+    from posterm.host.server import start_in_thread
+    from test_host_support import NOW
+
+    h = start_in_thread(str(tmp_path / "host.db"), now=lambda: NOW)
+    yield h
+    h.stop()
+
+
+@pytest.fixture
+def store(host):
+    from posterm.host.store import Store
+
+    s = Store(host.host.db_path)
+    yield s
+    s.close()

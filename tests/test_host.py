@@ -5,7 +5,6 @@ import zlib
 
 import pytest
 from posterm.host.server import start_in_thread
-from posterm.host.store import Store
 from test_host_support import (
     CARD,
     EXPIRED_CARD,
@@ -41,13 +40,6 @@ def host(tmp_path, menu_file):
     h = start_in_thread(str(tmp_path / "host.db"), menu_path=str(menu_file), now=lambda: NOW)
     yield h
     h.stop()
-
-
-@pytest.fixture
-def store(host):
-    s = Store(host.host.db_path)
-    yield s
-    s.close()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 from pos import des
 from posterm.host.server import Host, start_in_thread
 from posterm.host.store import Store
-from test_host_support import MID, NOW, TID, Terminal, read_frame
+from test_host_support import MID, TID, Terminal, read_frame
 
 
 def closed_soon(sock, timeout=2.0):
@@ -163,20 +163,6 @@ def test_the_shipped_menu_still_updates_while_nobody_published(tmp_path):
 
 
 # -- item 21: management only from the terminal with the current keys ------------------------
-@pytest.fixture
-def host(tmp_path):
-    h = start_in_thread(str(tmp_path / "host.db"), now=lambda: NOW)
-    yield h
-    h.stop()
-
-
-@pytest.fixture
-def store(host):
-    s = Store(host.host.db_path)
-    yield s
-    s.close()
-
-
 def management(t, mti, code, f48=None, trace=None, batch=None):
     msg = {
         "mti": mti,

@@ -11,9 +11,7 @@ import iso8583 as pyiso
 import pytest
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives.ciphers import Cipher, modes
-from posterm.host.server import start_in_thread
-from posterm.host.store import Store
-from test_host_support import NOW, read_frame
+from test_host_support import read_frame
 
 TMK = bytes.fromhex("11111111111111112222222222222222")
 TID, MID = "12345678", "898310048990001"
@@ -222,20 +220,6 @@ def unpack_keys(f62, tmk):
         tdk = des_dec(tmk, f62[40:56])
         assert kcv(tdk) == f62[56:60]
     return pik, mak, tdk
-
-
-@pytest.fixture
-def host(tmp_path):
-    h = start_in_thread(str(tmp_path / "host.db"), now=lambda: NOW)
-    yield h
-    h.stop()
-
-
-@pytest.fixture
-def store(host):
-    s = Store(host.host.db_path)
-    yield s
-    s.close()
 
 
 @pytest.fixture

@@ -8,22 +8,7 @@ import time
 import pytest
 from pos import iso8583
 from posterm.host.server import Host, mask_pans, start_in_thread
-from posterm.host.store import Store
-from test_host_support import CARD, HEADER, MID, NOW, TID, TPDU, Terminal, read_frame
-
-
-@pytest.fixture
-def host(tmp_path):
-    h = start_in_thread(str(tmp_path / "host.db"), now=lambda: NOW)
-    yield h
-    h.stop()
-
-
-@pytest.fixture
-def store(host):
-    s = Store(host.host.db_path)
-    yield s
-    s.close()
+from test_host_support import CARD, HEADER, MID, TID, TPDU, Terminal, read_frame
 
 
 @pytest.fixture
