@@ -1,13 +1,48 @@
-# The card model: what the reader (or the keypad) gives a transaction, as a plain tuple
-#   (pan, expiry YYMM or "", entry, track2, track3)
+# The card model and the card reader port.
+#
+# THE CARD READER PORT: how a card or a code reaches the terminal. A driver (posterm keys'
+# tokens, the emulator's reader, a board's bridge or scanner) feeds one of these events:
+#   ("card", pan, expiry[, track2[, track3]])  a swipe (magnetic stripe): the tracks as read
+#                  (digits, "=" the separator); an older front sends no track (track_for)
+#   ("chip", icc)  a chip card inserted in the contact reader (接触式 IC)
+#   ("tap", icc)   a card or a phone held to the contactless reader (非接/闪付 QuickPass)
+#   ("scan", code) a payment code (付款码) the scanner read: a str of digits
+#   ("removed",)   the inserted card was pulled out (a front that cannot tell sends none:
+#                  the terminal never waits for it longer than a short timeout)
+# A keyed card is no event: the cashier types the PAN on the keypad (pos.ui.read_card).
+# icc answers APDUs as a card does:
+#   icc.reset() -> the ATR (bytes): power on, the card forgets any selection
+#   icc.apdu(command bytes) -> response bytes: the data, then SW1 SW2 (90 00 = done)
+# A dict instead of an object is a virtual card's spec (pos.emv.card.Card, as the deck holds
+# it): the terminal builds the card only when the transaction starts (icc_of), so the emv
+# code is loaded only then, and a JSON line from a bridge or the board sim can carry it. The
+# virtual card keeps its counters (ATC, PIN tries) in that dict: a driver that wants them to
+# persist writes the dict back to its deck after the transaction. Helpers below build the
+# events (swipe, insert, tap, scan) and read them (presented, icc_of, scan_code).
+#
+# THE CARD MODEL: what the reader (or the keypad) gives a transaction, as a plain tuple
+#   (pan, expiry YYMM or "", entry, track2, track3[, seq, icc_data, ic_cond])
 # entry "02" swiped (track 2, and 3 when the card has one; reference §11: the request
 # then carries 35/36 and no field 2, 14 from the track, 22 = 021/022) or "01" keyed
-# (2 and 14, 22 = 011/012). Track data is digits with "=" as the separator (nibble D
-# on the wire): PAN "=" YYMM service code (3) discretionary data.
+# (2 and 14, 22 = 011/012); "05" chip, "07" contactless (reference §12: 2, 14, 23 = the
+# PAN sequence number seq, 35 = the chip's track 2 equivalent, 55 = icc_data, the EMV
+# objects as bytes; 60.4 = 5 / 6). ic_cond is 60.5: "2" a swipe after the chip failed
+# (fallback), else "0". Track data is digits with "=" as the separator (nibble D on the
+# wire): PAN "=" YYMM service code (3) discretionary data.
 from pos.request import z as _z
 
 SWIPED = "02"
 KEYED = "01"
+QR = "03"
+CHIP = "05"
+CONTACTLESS = "07"
+# reader events (the first item of the event tuple)
+SWIPE_EVENT = "card"
+INSERT_EVENT = "chip"
+TAP_EVENT = "tap"
+SCAN_EVENT = "scan"
+REMOVED_EVENT = "removed"
+READER_EVENTS = (SWIPE_EVENT, INSERT_EVENT, TAP_EVENT, SCAN_EVENT)
 # what a swipe of a script's CARD=<PAN>[=YYMM] reads when the token gives no track:
 # the test deck's expiry, service code 120 (international, online authorisation, PIN)
 DEFAULT_EXPIRY = "3012"
@@ -72,11 +107,16 @@ def fields(msg, card, pin):
         msg[35] = card[3]
         if len(card) > 4 and card[4]:
             msg[36] = card[4]
-    else:
+    if not swiped(card) or chip(card):
         msg[2] = pan
     if expiry:
         msg[14] = expiry
     msg[22] = entry + ("1" if pin else "2")
+    if chip(card):
+        if card[5]:
+            msg[23] = "0" + card[5]
+        if card[6]:
+            msg[55] = card[6]
     return msg
 
 
@@ -91,3 +131,109 @@ def usable(t, title, card):
     t.emit(("beep", "error"))
     yield from ui.notice(t, title, t.s(why), timeout=10)
     return False
+
+
+# --- the reader port's events -------------------------------------------------------------
+def swipe(pan, expiry="", track2="", track3=""):
+    return (SWIPE_EVENT, pan, expiry, track2 or track_for(pan, expiry), track3)
+
+
+def insert(icc):
+    # icc: an object answering APDUs, or a virtual card's spec (dict)
+    return (INSERT_EVENT, icc)
+
+
+def tap(icc):
+    return (TAP_EVENT, icc)
+
+
+def scan(code):
+    return (SCAN_EVENT, code)
+
+
+def presented(ev):
+    # -> "swipe", "insert", "tap" or "scan" for a reader event, else None
+    kind = ev[0] if ev else None
+    if kind == SWIPE_EVENT:
+        return "swipe"
+    if kind == INSERT_EVENT:
+        return "insert"
+    if kind == TAP_EVENT:
+        return "tap"
+    if kind == SCAN_EVENT:
+        return "scan"
+    return None
+
+
+def icc_of(ev):
+    # The card an insert or a tap event presents, as an object answering APDUs; a dict is
+    # built into a virtual card (pos.emv.card). -> None when there is none or the spec is
+    # not a card (the chip is then unreadable, as a dead chip is).
+    if not ev or ev[0] not in (INSERT_EVENT, TAP_EVENT) or len(ev) < 2:
+        return None
+    icc = ev[1]
+    if isinstance(icc, dict):
+        from pos.emv import card as emvcard
+
+        try:
+            return emvcard.Card(icc)
+        except emvcard.CardSpecError:
+            return None
+    if hasattr(icc, "apdu"):
+        return icc
+    return None
+
+
+def scan_code(ev):
+    # The payment code of a scan event (digits, 16 to 24 of them, as UnionPay QR and the
+    # wallets' codes are), or None when what was scanned is not a payment code.
+    if not ev or ev[0] != SCAN_EVENT or len(ev) < 2 or not isinstance(ev[1], str):
+        return None
+    code = ev[1].strip()
+    if not 16 <= len(code) <= 24 or not code.isdigit():
+        return None
+    return code
+
+
+def service_code(track2):
+    # The 3-digit service code of a track 2 ("" when it has none).
+    parts = track2.split("=") if track2 else ()
+    if len(parts) != 2 or len(parts[1]) < 7:
+        return ""
+    return parts[1][4:7]
+
+
+def needs_chip(card):
+    # A swiped card whose service code says it has a chip (2xx or 6xx): the terminal asks
+    # for the chip (请插卡) unless the swipe is a fallback after the chip failed.
+    if not swiped(card) or chip(card) or fallback(card):
+        return False
+    return service_code(card[3])[0:1] in ("2", "6")
+
+
+def chip(card):
+    return bool(card) and card[2] in (CHIP, CONTACTLESS)
+
+
+def fallback(card):
+    return len(card) > 7 and card[7] == "2"
+
+
+def as_fallback(card):
+    # the swiped card after the chip failed: 60.5 = 2
+    return (card[0], card[1], card[2], card[3], card[4], "", b"", "2")
+
+
+def chip_card(entry, pan, expiry, track2, seq, icc_data):
+    return (pan, expiry, entry, track2, "", seq, icc_data, "0")
+
+
+def f60_read(card):
+    # 60.4 (what the terminal read with) and 60.5 (IC condition), reference §2.1
+    if card and card[2] == CHIP:
+        return "50"
+    if card and card[2] == CONTACTLESS:
+        return "60"
+    if card and fallback(card):
+        return "52"
+    return "20"

@@ -38,9 +38,9 @@ def financial(t, mti, proc, cond, tx_type, card, amount, pin, net="000"):
     if security:
         msg[53] = security
     msg[49] = "156"
-    # 60.4 = 2: the terminal reads magnetic stripes (no chip reader yet); 60.5 = 0: no
-    # IC condition (reference §2.1, §11)
-    msg[60] = tx_type + batch_str(t) + net + "20"
+    # 60.4 what the card was read with (2 stripe, 5 chip, 6 contactless), 60.5 the IC
+    # condition (2 = a swipe after the chip failed): pos.card.f60_read, reference §2.1, §11
+    msg[60] = tx_type + batch_str(t) + net + cardmod.f60_read(card)
     base_fields(t, msg)
     return msg
 
