@@ -120,12 +120,15 @@ def fields(msg, card, pin):
     return msg
 
 
-def usable(t, title, card):
+def usable(t, title, card, chip_ok=False):
     # Generator -> True when the card read can be used today; else says why (an unreadable
-    # track, an impossible or a past expiry) and -> False.
+    # track, an impossible or a past expiry, a chip card swiped: 请插卡 unless chip_ok, the
+    # fallback after the chip failed) and -> False.
     from pos import ui
 
     why = "card_unreadable" if card is None else expiry_problem(card[1], t.now)
+    if why is None and not chip_ok and needs_chip(card):
+        why = "chip_insert_card"
     if why is None:
         return True
     t.emit(("beep", "error"))

@@ -81,7 +81,15 @@ def build(t, rec, copy="merchant", reprint=False):
     if reprint:
         remarks.append(s("slip_reprint"))
     add("", s("slip_remarks") + " ".join(remarks))
-    if copy == "merchant":
+    no_sign = False
+    if rec.get("aid"):  # read from a chip or a tap: the chip lines (pos.emv.slip)
+        from pos.emv import slip
+
+        slip.lines(t, rec, add)
+        no_sign = slip.no_signature(rec)
+    if no_sign:
+        add("B", s("slip_no_pin_no_sign"))
+    elif copy == "merchant":
         add("", s("slip_signature"))
         add("", "")
         add("", "")

@@ -18,8 +18,9 @@ def screen(t, title=None, body=None, footer=None):
 
 
 def wait_input(t, timeout=None, card=False, menu_key=False):
-    # -> ("key", name) | ("card", pan, expiry) | ("timeout",)
-    kinds = ("key", "card") if card else ("key",)
+    # -> ("key", name) | ("card", pan, expiry) | ("timeout",); with card, also an insert
+    # or a tap: ("chip", icc) | ("tap", icc) (pos.card's reader port)
+    kinds = ("key", "card", "chip", "tap") if card else ("key",)
     while True:
         ev = yield ("input", kinds, timeout)
         if ev[0] == "key" and ev[1] == K.MENU and not menu_key:
@@ -170,7 +171,7 @@ def luhn_ok(pan):
     return total % 10 == 0
 
 
-def read_card(t, title, amount=None):
+def read_card(t, title, amount=None, chip=False):
     # Swipe (a presented card) or key the PAN in by hand.
     # -> a card (pos.card: pan, expiry, entry "02" swiped / "01" keyed, track 2, track 3)
     # whose expiry may be used today, or None.
@@ -190,6 +191,11 @@ def read_card(t, title, amount=None):
         ev = yield from wait_input(t, IDLE_TIMEOUT, card=True)
         if ev[0] == "timeout":
             return None
+        if ev[0] in ("chip", "tap"):
+            if chip:
+                return ev  # the chip kernel reads it (pos.flows.chip)
+            t.emit(("beep", "error"))  # this transaction takes the stripe or the keypad
+            continue
         if ev[0] == "card":
             card = cardmod.from_event(ev)
             ok = yield from cardmod.usable(t, title, card)

@@ -289,7 +289,7 @@ def test_reversal_copy_drops_pin_track_and_reference_fields():
 
 def test_a_swipe_sends_the_tracks_and_no_pan():
     r = Rig().sign_in()
-    track2 = PAN + "=30122201234567890"
+    track2 = PAN + "=30121201234567890"  # service code 120: no chip (2xx asks for it)
     track3 = "996212142000000000012=15615600000000000000030000001140000" + "49120=0000000000"
     r.press("MENU", "1", "2", "10000", "ENTER")
     r.event(("card", PAN, "3012", track2, track3))

@@ -6,11 +6,19 @@
 #   (the CVM list asks for a plaintext offline PIN first), service_code ("220"), track2
 #   ("PAN=YYMM..." as the deck writes it; built from the rest when absent), apps (a list of
 #   {aid, label, priority} for a card with more than one application), broken (the chip
-#   answers 6F00 to everything: the terminal falls back to the swipe).
+#   answers 6F00 to everything: the terminal falls back to the swipe), decline_offline
+#   (its card risk management declines: every GENERATE AC gives an AAC), blocked (set by
+#   an APPLICATION BLOCK script).
 # Commands: SELECT by name (PSE 1PAY.SYS.DDF01, PPSE 2PAY.SYS.DDF01, an AID or a prefix
 # of one, P2 00 first / 02 next), READ RECORD, GET PROCESSING OPTIONS, GET DATA (9F36 ATC,
 # 9F17 PIN try counter, 9F13 last online ATC), VERIFY (plaintext PIN), GENERATE AC (first:
-# CDOL1 data, ATC incremented; second: CDOL2 data), EXTERNAL AUTHENTICATE (the ARPC).
+# CDOL1 data, ATC incremented; second: CDOL2 data), EXTERNAL AUTHENTICATE (the ARPC),
+# and the issuer script commands (CLA 84, secure messaging: the last 4 bytes are a MAC,
+# ISO 9797-1 alg. 3 under the script session key over header || ATC || ARQC || data; the
+# key: imk_smi, default imk_ac, derived as the AC key is): APPLICATION BLOCK (1E: SELECT
+# then answers 6283 and GENERATE AC gives AAC), APPLICATION UNBLOCK (18), PIN UNBLOCK
+# (24, P2 00: the PIN try counter back to its limit). They are accepted only after an
+# ARQC in this transaction; the state goes to the spec dict (blocked, pin_tries).
 # Anything else is a status word: 6D00 unknown INS, 6E00 wrong class, 6985 out of order.
 from pos.emv import crypto, tlv
 
@@ -143,6 +151,9 @@ class Card:
         except ValueError:
             raise CardSpecError("track2", "must be digits with one '='")
         self.mk = crypto.icc_master_key(self.imk, self.pan, self.seq)
+        smi = spec.get("imk_smi")
+        smi = _hex(smi, "imk_smi", 16, 16) if smi else self.imk
+        self.mk_smi = crypto.icc_master_key(smi, self.pan, self.seq)
         self.reset()
 
     # --- the counters, kept in the spec dict -------------------------------------------
@@ -160,6 +171,7 @@ class Card:
         self._gac = 0  # GENERATE ACs done in this transaction
         self._sk = None  # session key of the transaction (set by the first GENERATE AC)
         self._arqc = None
+        self._script_arqc = None  # the ARQC the issuer's script MACs refer to
         # CVR after its length byte (as CUP/VIS cards): byte 1 bits 8-7 second AC (00 AAC,
         # 01 TC, 10 not asked), 6-5 first AC (00 AAC, 01 TC, 10 ARQC), 4 issuer
         # authentication failed, 3 offline PIN performed, 2 offline PIN failed; byte 2
@@ -254,6 +266,9 @@ class Card:
             aid, label, prio = self.apps[i]
             if aid[: len(name)] == name:
                 self._app = i
+                if self.spec.get("blocked"):
+                    self._app = None
+                    return tlv.build([(0x6F, [(0x84, aid)])]) + b"\x62\x83"
                 prop = [
                     (0x50, label),
                     (0x87, bytes((prio,))),
@@ -359,6 +374,8 @@ class Card:
                 return SW_BAD_P1P2  # the second GENERATE AC ends the transaction
         if len(data) != tlv.dol_length(dol):
             return SW_WRONG_LENGTH
+        if self.spec.get("blocked") or self.spec.get("decline_offline"):
+            want = AAC
         if self._gac == 0:
             atc = self.atc()
             if atc >= 0xFFFF:
@@ -377,6 +394,8 @@ class Card:
         ac = crypto.cryptogram(self._sk, crypto.ac_data(data, AIP, atc, iad))
         self._gac += 1
         self._arqc = ac if (want == ARQC and self._gac == 1) else None
+        if self._arqc is not None:
+            self._script_arqc = ac
         if self._gac == 1 and want != ARQC:
             self._gac = 2  # an offline TC or an AAC ends the transaction
         body = [(0x9F27, bytes((want,))), (0x9F36, atc), (0x9F26, ac), (0x9F10, iad)]
@@ -399,6 +418,38 @@ class Card:
         return SW_AUTH_FAILED
 
 
+    def _script(self, ins, p1, p2, data):
+        # an issuer script command with its MAC (the last 4 bytes of the data)
+        if self._script_arqc is None:
+            return SW_OUT_OF_ORDER
+        if len(data) < 4:
+            return SW_WRONG_LENGTH
+        body, mac = data[:-4], data[-4:]
+        sk = crypto.session_key(self.mk_smi, self._atc_bytes())
+        header = bytes((0x84, ins, p1, p2, len(data)))
+        want = crypto.mac3(sk, header + self._atc_bytes() + self._script_arqc + body)[:4]
+        if not crypto.same(want, mac):
+            return b"\x69\x88"  # secure messaging data objects incorrect
+        if ins == 0x1E:
+            self.spec["blocked"] = True
+        elif ins == 0x18:
+            self.spec.pop("blocked", None)
+        elif ins == 0x24:
+            if p2 != 0 or body:
+                return SW_BAD_P1P2  # only the unblock (no new PIN)
+            self.spec["pin_tries"] = self.spec.get("pin_limit", 3)
+        return OK
+
+    def _app_block(self, p1, p2, data):
+        return self._script(0x1E, p1, p2, data)
+
+    def _app_unblock(self, p1, p2, data):
+        return self._script(0x18, p1, p2, data)
+
+    def _pin_unblock(self, p1, p2, data):
+        return self._script(0x24, p1, p2, data)
+
+
 # INS -> (CLA, handler)
 _COMMANDS = {
     0xA4: (0x00, Card._select),
@@ -408,4 +459,7 @@ _COMMANDS = {
     0x20: (0x00, Card._verify),
     0xAE: (0x80, Card._generate_ac),
     0x82: (0x00, Card._external_authenticate),
+    0x1E: (0x84, Card._app_block),
+    0x18: (0x84, Card._app_unblock),
+    0x24: (0x84, Card._pin_unblock),
 }

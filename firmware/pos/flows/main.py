@@ -26,8 +26,8 @@ def idle(t):
         if f != last:
             t.show(f)
             last = f
-        ev = yield ("input", ("key", "card", "tick"), 0)
-        if ev[0] == "card":
+        ev = yield ("input", ("key", "card", "chip", "tap", "tick"), 0)
+        if ev[0] in ("card", "chip", "tap"):
             return ev
         if ev[0] == "tick" and t.heartbeat_due():
             return ("heartbeat",)
@@ -66,6 +66,10 @@ def main_loop(t):
                 from pos import actions, card
 
                 yield from actions.run(t, "purchase", card.from_event(ev) or ())
+            elif ev[0] in ("chip", "tap"):  # inserted or tapped at idle: a purchase
+                from pos import actions
+
+                yield from actions.run(t, "purchase", ev)
             elif ev[0] == "heartbeat":
                 from pos import overlay
 

@@ -13,9 +13,11 @@ def run(t, card=None):
         amount = yield from ui.enter_amount(t, title)
         if amount is None:
             return
-        card = yield from ui.read_card(t, title, amount)
+        card = yield from ui.read_card(t, title, amount, chip=True)
         if card is None:
             return
+    elif card[0] in ("chip", "tap"):
+        amount = None  # inserted or tapped at idle: the amount first (pos.flows.chip)
     else:
         # swiped at idle (an empty card: the track could not be read)
         from pos import card as cardmod
@@ -27,6 +29,15 @@ def run(t, card=None):
         amount = yield from ui.enter_amount(t, title, prompt)
         if amount is None:
             return
+    if card[0] in ("chip", "tap"):  # a reader event: the chip kernel reads the card
+        from pos import overlay
+
+        yield from overlay.run("pos.flows.chip", "purchase", t, title, card, amount)
+        return
+    yield from go_online(t, title, card, amount)
+
+
+def go_online(t, title, card, amount):
     pan, exp, entry = card[0], card[1], card[2]
     pin = yield from enter_pin(t, title, amount)
     if pin is None:

@@ -20,6 +20,10 @@ def to_record(msg, reason=REASON_TIMEOUT):
             continue
         v = msg[k]
         rec[str(k)] = v.hex() if k in _BINARY else v
+    if msg.get(55):  # a chip read: the reversal tag set, not the request's objects (§12)
+        from pos.emv import kernel
+
+        rec["55"] = kernel.reversal_subset(msg[55]).hex()
     if "2" not in rec and msg.get(35):
         # a swiped card: the reversal names the card by its PAN (the track is not kept)
         rec["2"] = msg[35].split("=")[0]

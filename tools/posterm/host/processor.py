@@ -27,6 +27,7 @@ from datetime import datetime
 from pos import iso8583, keyload, mac, pinblock
 from pos.des import DesKey
 
+from posterm.host import emv
 from posterm.host.catalog import FINANCIAL, KINDS, MANAGEMENT
 from posterm.host.store import card_bin
 
@@ -240,6 +241,8 @@ class Processor:
             return self._financial(req, raw, now)
         if mti == "0400":
             return self._reversal(req, raw, now)
+        if emv.serves(mti, _sub60(req)[2]):  # IC downloads, script advice (host/emv.py)
+            return emv.serve(self, req, raw, now)
         if mti not in _ECHO:
             raise Decline("40")  # a message type this center does not serve
         term = self._terminal(req)
@@ -374,8 +377,10 @@ class Processor:
             "time": now.strftime("%H:%M:%S"),
         }
         extra = {}
+        chip = None
         try:
             card = self._check_card(req, term, now)
+            chip = emv.check(req, card["pan"])  # a chip card's ARQC (None for a stripe)
             handler = getattr(self, "_tx_" + tx_type)
             orig_id = handler(req, term, card, record["amount_fen"], extra)
         except Decline as d:
@@ -383,6 +388,7 @@ class Processor:
             self.store.record_transaction(**record)
             info = self._card_info(pan)
             info.pop(44, None)
+            info.update(emv.reply_fields(chip, d.code, pan))
             return self.answer(req, d.code, now, {15: now.strftime("%m%d"), **info})
         rrn = self.store.new_rrn(now)
         auth = self.store.new_auth_code()
@@ -390,6 +396,7 @@ class Processor:
         self.store.record_transaction(**record)
         extra.update({2: card["pan"], 15: now.strftime("%m%d"), 37: rrn, 38: auth})
         extra.update(self._card_info(card["pan"]))
+        extra.update(emv.reply_fields(chip, "00", card["pan"]))
         return self.answer(req, "00", now, extra)
 
     @staticmethod

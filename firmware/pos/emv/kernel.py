@@ -1,0 +1,514 @@
+# The terminal's EMV / PBOC kernel (sans-IO: it talks to the card through the reader port's
+# icc.apdu(), pos.card, and to nobody else; the chip flow does the screens and the center).
+# Run as an overlay for the transaction only. What it keeps between the steps is `ctx`, a
+# plain dict: int tags -> bytes (the card's and the terminal's data objects) and a few
+# str keys ("aid", "label", "cdol1", "cdol2", "cvm" ...). The steps, in order:
+#   candidates(icc, aids)      PSE (contact) or PPSE (contactless) directory, else the
+#                              terminal's AID list one by one -> [(aid, label, priority)]
+#   start(icc, aid, terminal)  SELECT the application, GET PROCESSING OPTIONS (PDOL),
+#                              READ RECORD over the AFL, processing restrictions -> ctx
+#   cvm_plan(ctx, no_cvm)      the card's CVM list as the terminal can do it
+#   verify(icc, ctx, pin)      an offline plaintext PIN (VERIFY)
+#   cvm_done / risk            9F34 CVM results, TVR (95) and TSI (9B) bits
+#   first_ac(icc, ctx)         1st GENERATE AC asking for an ARQC -> "ARQC" or "AAC"
+#   field55(ctx)               the objects a CUP terminal sends in field 55
+#   complete(icc, ctx, reply55, arc, approved)  issuer authentication (91, EXTERNAL
+#                              AUTHENTICATE), scripts 71, 2nd GENERATE AC (TC / AAC),
+#                              scripts 72 -> "TC" or "AAC"; DF31 the script results
+#   reversal55 / tc55 / script55  the tag sets of the reversal, the TC upload, the advice
+# A chip that answers nothing sensible (6F00, a broken template) raises ChipError: three of
+# those let the cashier swipe (fallback).
+from pos.emv import tlv
+
+PSE = b"1PAY.SYS.DDF01"
+PPSE = b"2PAY.SYS.DDF01"
+# what this terminal is (CUP attended POS, online capable): 9F33 manual key entry, stripe,
+# IC; plaintext offline PIN, enciphered online PIN, signature, no CVM; 9F35 22 attended
+# merchant terminal; 9F09 application version 0030; China, yuan
+TERMINAL = {
+    0x9F33: b"\xe0\xe1\xc8",
+    0x9F35: b"\x22",
+    0x9F09: b"\x00\x30",
+    0x9F1A: b"\x01\x56",
+    0x5F2A: b"\x01\x56",
+    0x9F40: b"\x60\x00\xf0\xa0\x01",
+}
+# field 55 of an online request (reference §12), in the order CUP terminals send it
+# fmt: off
+F55_TAGS = (0x9F26, 0x9F27, 0x9F10, 0x9F37, 0x9F36, 0x95, 0x9A, 0x9C, 0x9F02, 0x5F2A, 0x82,
+            0x9F1A, 0x9F03, 0x9F33, 0x9F34, 0x9F35, 0x9F1E, 0x84, 0x9F09, 0x9F41, 0x9F63)
+REVERSAL_TAGS = (0x95, 0x9F1E, 0x9F10, 0x9F36, 0xDF31)
+TC_TAGS = (0x9F26, 0x9F27, 0x9F10, 0x9F37, 0x9F36, 0x95, 0x9A, 0x9C, 0x9F02, 0x5F2A, 0x82,
+           0x9F1A, 0x9F03, 0x9F33, 0x9F34, 0x9F35, 0x9F1E, 0x84, 0x9F09, 0x9F41, 0x8A, 0x9B)
+# fmt: on
+SCRIPT_TAGS = (0x9F26, 0x9F36, 0x95, 0x9F10, 0x9F37, 0x82, 0x9F1A, 0x9A, 0xDF31)
+
+# CVM codes (EMV Book 3 C3), low 6 bits; 0x40 = apply the next rule if this one fails
+CVM_FAIL = 0x00
+CVM_OFFLINE_PIN = 0x01
+CVM_ONLINE_PIN = 0x02
+CVM_SIGNATURE = 0x1E
+CVM_NONE = 0x1F
+_SUPPORTED = (CVM_OFFLINE_PIN, CVM_ONLINE_PIN, CVM_SIGNATURE, CVM_NONE)
+
+
+class ChipError(Exception):
+    # the card did not answer as a card does (what and the status word, when there is one)
+    def __init__(self, what, sw=None):
+        super().__init__(what + ((" (SW %s)" % sw.hex()) if sw else ""))
+        self.sw = sw
+
+
+class NoApplication(Exception):
+    # the card answered but holds no application this terminal takes
+    pass
+
+
+def _cmd(cla, ins, p1, p2, data=None, le=True):
+    out = bytearray((cla, ins, p1, p2))
+    if data is not None:
+        out.append(len(data))
+        out.extend(data)
+    if le:
+        out.append(0)
+    return bytes(out)
+
+
+def exchange(icc, apdu):
+    # -> (data, sw) of one command; a reader that fails or a reply without a status word
+    # is a chip error
+    try:
+        r = icc.apdu(apdu)
+    except Exception as e:  # a real reader's I/O error: the chip read failed
+        raise ChipError("reader: %s" % e)
+    if not isinstance(r, (bytes, bytearray)) or len(r) < 2:
+        raise ChipError("no status word")
+    sw = bytes(r[-2:])
+    if sw == b"\x6f\x00":
+        raise ChipError("chip fault", sw)
+    return bytes(r[:-2]), sw
+
+
+def _ok(icc, apdu, what):
+    data, sw = exchange(icc, apdu)
+    if sw != b"\x90\x00":
+        raise ChipError(what, sw)
+    return data
+
+
+def _parse(data, what):
+    try:
+        return tlv.walk(data)
+    except tlv.TlvError as e:
+        raise ChipError("%s: %s" % (what, e))
+
+
+# --- application selection --------------------------------------------------------------
+def candidates(icc, aids, contactless=False):
+    # -> [(aid bytes, label str, priority int)] the card and the terminal both have, in
+    # priority order. aids: the terminal's AIDs (bytes; partial selection allowed).
+    try:
+        icc.reset()
+    except Exception as e:
+        raise ChipError("power on: %s" % e)
+    found = []
+    data, sw = exchange(icc, _cmd(0x00, 0xA4, 0x04, 0x00, PPSE if contactless else PSE))
+    if sw == b"\x90\x00":
+        items = _parse(data, "directory")
+        if contactless:
+            found = _entries(items)
+        else:
+            sfi = None
+            for tag, value, _ in items:
+                if tag == 0x88 and len(value) == 1:
+                    sfi = value[0]
+            rec = 1
+            while sfi is not None and rec < 16:
+                d, s = exchange(icc, _cmd(0x00, 0xB2, rec, (sfi << 3) | 4))
+                if s != b"\x90\x00":
+                    break
+                found.extend(_entries(_parse(d, "directory record")))
+                rec += 1
+    elif contactless:
+        raise NoApplication()
+    out = []
+    for aid, label, prio in found:
+        for want in aids:
+            if aid[: len(want)] == want:
+                out.append((aid, label, prio))
+                break
+    if not found:
+        # no directory: the terminal's list, each AID selected in turn
+        for want in aids:
+            d, s = exchange(icc, _cmd(0x00, 0xA4, 0x04, 0x00, want))
+            if s == b"\x90\x00":
+                _parse(d, "FCI")
+                fci = tlv.flatten(d)
+                aid = fci.get(0x84, want)
+                out.append((aid, _text(fci.get(0x50, b"")), _prio(fci.get(0x87))))
+    if not out:
+        raise NoApplication()
+    out.sort(key=lambda e: (e[2], e[0]))
+    return out
+
+
+def _prio(v):
+    return (v[0] & 0x0F) or 15 if v else 15
+
+
+def _text(b):
+    out = ""
+    for x in b:
+        out += chr(x) if 32 <= x < 127 else "?"
+    return out
+
+
+def _entries(items):
+    out = []
+    aid = label = prio = None
+    for tag, value, _ in items:
+        if tag == 0x61:
+            if aid is not None:
+                out.append((aid, label, prio))
+            aid, label, prio = None, "", 15
+        elif tag == 0x4F:
+            aid = value
+        elif tag == 0x50:
+            label = _text(value)
+        elif tag == 0x87:
+            prio = _prio(value)
+    if aid is not None:
+        out.append((aid, label, prio))
+    return out
+
+
+def must_choose(apps):
+    # the cardholder confirms or picks when the card has more than one application, or its
+    # only one asks to be confirmed (priority bit 8)
+    return len(apps) > 1
+
+
+# --- from SELECT to the last record -------------------------------------------------------
+def start(icc, aid, terminal):
+    # SELECT, GPO, READ RECORD. terminal: {tag: bytes} the terminal's objects of this
+    # transaction (9F02 amount, 9F03, 9A date, 9C type, 9F21 time, 9F37 unpredictable number,
+    # 9F1E IFD serial, 9F41 sequence counter, 9F66 ...). -> ctx
+    data, sw = exchange(icc, _cmd(0x00, 0xA4, 0x04, 0x00, aid))
+    if sw == b"\x62\x83":
+        raise NoApplication("blocked")  # the issuer blocked the application
+    if sw != b"\x90\x00":
+        raise ChipError("select application", sw)
+    _parse(data, "FCI")
+    fci = tlv.flatten(data)
+    ctx = {}
+    for tag in TERMINAL:
+        ctx[tag] = TERMINAL[tag]
+    for tag in terminal:
+        ctx[tag] = terminal[tag]
+    ctx[0x84] = fci.get(0x84, aid)
+    ctx["aid"] = ctx[0x84].hex().upper()
+    ctx["label"] = _text(fci.get(0x9F12) or fci.get(0x50) or b"")
+    ctx[0x95] = bytes(5)
+    ctx[0x9B] = bytes(2)
+    pdol = fci.get(0x9F38, b"")
+    gpo = tlv.encode(0x83, tlv.build_dol_data(pdol, ctx) if pdol else b"")
+    data = _ok(icc, _cmd(0x80, 0xA8, 0x00, 0x00, gpo), "get processing options")
+    items = _parse(data, "GPO")
+    if items and items[0][0] == 0x80:  # format 1: AIP (2) then the AFL
+        v = items[0][1]
+        if len(v) < 2:
+            raise ChipError("GPO format 1 too short")
+        ctx[0x82], afl = v[:2], v[2:]
+    else:
+        got = tlv.flatten(data)
+        if 0x82 not in got or 0x94 not in got:
+            raise ChipError("GPO without AIP or AFL")
+        ctx[0x82], afl = got[0x82], got[0x94]
+    if len(afl) % 4:
+        raise ChipError("AFL length")
+    for i in range(0, len(afl), 4):
+        sfi = afl[i] >> 3
+        for rec in range(afl[i + 1], afl[i + 2] + 1):
+            d = _ok(icc, _cmd(0x00, 0xB2, rec, (sfi << 3) | 4), "read record")
+            for tag, value, _ in _parse(d, "record"):
+                if not tlv.constructed(tag) and tag not in ctx:
+                    ctx[tag] = value
+    for tag in (0x5A, 0x8C, 0x57):
+        if tag not in ctx:
+            raise ChipError("mandatory object %X missing" % tag)
+    ctx["cdol1"] = ctx.pop(0x8C).hex()
+    if 0x8D in ctx:
+        ctx["cdol2"] = ctx.pop(0x8D).hex()
+    _restrictions(ctx)
+    return ctx
+
+
+def _restrictions(ctx):
+    # processing restrictions (Book 3 10.4): dates against the transaction date 9A
+    today = ctx.get(0x9A, b"")
+    if 0x5F24 in ctx and today and ctx[0x5F24] < today:
+        set_tvr(ctx, 1, 0x40)  # expired application
+    if 0x5F25 in ctx and today and ctx[0x5F25] > today:
+        set_tvr(ctx, 1, 0x20)  # application not yet effective
+    set_tvr(ctx, 0, 0x80)  # offline data authentication was not performed (online only)
+
+
+def set_tvr(ctx, byte, bit):
+    v = bytearray(ctx.get(0x95) or bytes(5))
+    v[byte] |= bit
+    ctx[0x95] = bytes(v)
+
+
+def set_tsi(ctx, bit):
+    v = bytearray(ctx.get(0x9B) or bytes(2))
+    v[0] |= bit
+    ctx[0x9B] = bytes(v)
+
+
+def pan(ctx):
+    return ctx[0x5A].hex().upper().rstrip("F")
+
+
+def track2(ctx):
+    # the track 2 equivalent (57) as a swipe reads it: digits, "=" the separator
+    t = ctx.get(0x57, b"").hex().upper().rstrip("F")
+    return t.replace("D", "=")
+
+
+def expiry(ctx):
+    v = ctx.get(0x5F24)
+    if v:
+        return v.hex()[0:4]
+    t = track2(ctx)
+    return t.split("=")[1][0:4] if "=" in t else ""
+
+
+def pan_seq(ctx):
+    v = ctx.get(0x5F34)
+    return "%02d" % (int(v.hex()) % 100) if v else ""
+
+
+def service_code(ctx):
+    v = ctx.get(0x5F30)
+    return v.hex()[1:4] if v else ""
+
+
+# --- cardholder verification --------------------------------------------------------------
+def cvm_plan(ctx, no_cvm=False):
+    # -> [(method, next_if_fails, cond)] of the card's CVM list (8E) that apply here, in the
+    # card's order; no_cvm (a tap below the no-PIN limit) -> no CVM. A card without a list
+    # gets online PIN (what CUP terminals do).
+    if no_cvm:
+        return [(CVM_NONE, False, 0)]
+    lst = ctx.get(0x8E, b"")
+    amount = int(ctx.get(0x9F02, b"\x00").hex() or "0")
+    x = int.from_bytes(lst[0:4], "big") if len(lst) >= 8 else 0
+    y = int.from_bytes(lst[4:8], "big") if len(lst) >= 8 else 0
+    out = []
+    for i in range(8, len(lst) - 1, 2):
+        code, cond = lst[i], lst[i + 1]
+        method = code & 0x3F
+        if not _applies(cond, method, amount, x, y):
+            continue
+        out.append((method, bool(code & 0x40), cond))
+    if not out and not lst:
+        out.append((CVM_ONLINE_PIN, False, 0))
+    return out
+
+
+def _applies(cond, method, amount, x, y):
+    if cond in (0x00, 0x02):  # always; if not unattended cash, manual cash or cashback
+        return True
+    if cond == 0x03:  # if the terminal supports the CVM
+        return method in _SUPPORTED
+    if cond == 0x06:  # in the application currency and under X
+        return amount < x
+    if cond == 0x07:
+        return amount > x
+    if cond == 0x08:
+        return amount < y
+    if cond == 0x09:
+        return amount > y
+    return False  # unattended cash (01), manual cash (04), cashback (05)
+
+
+def verify(icc, ctx, pin):
+    # VERIFY a plaintext offline PIN -> "ok", "wrong" (tries left in ctx["pin_tries"]),
+    # "blocked"
+    block = bytearray(b"\xff" * 8)
+    digits = "2" + "%X" % len(pin) + pin + "F" * (14 - len(pin))
+    block[:] = bytes.fromhex(digits)
+    _, sw = exchange(icc, _cmd(0x00, 0x20, 0x00, 0x80, bytes(block), le=False))
+    if sw == b"\x90\x00":
+        return "ok"
+    if sw[0] == 0x63 and sw[1] & 0xF0 == 0xC0:
+        ctx["pin_tries"] = sw[1] & 0x0F
+        if sw[1] & 0x0F == 0:
+            set_tvr(ctx, 2, 0x20)  # PIN try limit exceeded
+            return "blocked"
+        return "wrong"
+    if sw in (b"\x69\x83", b"\x69\x84"):
+        set_tvr(ctx, 2, 0x20)
+        return "blocked"
+    raise ChipError("verify", sw)
+
+
+def cvm_done(ctx, method, cond, result):
+    # result: 0 unknown (online PIN, signature), 1 failed, 2 successful
+    ctx[0x9F34] = bytes((method, cond, result))
+    set_tsi(ctx, 0x40)
+    if result == 1:
+        set_tvr(ctx, 2, 0x80)  # cardholder verification was not successful
+    if method == CVM_ONLINE_PIN and result != 1:
+        set_tvr(ctx, 2, 0x04)  # online PIN entered
+
+
+def pin_not_entered(ctx):
+    set_tvr(ctx, 2, 0x08)  # PIN pad present but the PIN was not entered
+
+
+# --- terminal risk management and the first cryptogram -------------------------------------
+def risk(ctx, floor_limit=0):
+    # floor limit in fen: a CUP online-only terminal has 0, so every purchase goes online
+    if int(ctx.get(0x9F02, b"\x00").hex() or "0") >= floor_limit:
+        set_tvr(ctx, 3, 0x80)  # transaction exceeds the floor limit
+    set_tsi(ctx, 0x08)  # terminal risk management was performed
+
+
+def _gac(icc, ctx, p1, dol_hex, what):
+    data = tlv.build_dol_data(bytes.fromhex(dol_hex), ctx)
+    raw = _ok(icc, _cmd(0x80, 0xAE, p1, 0x00, data), what)
+    items = _parse(raw, what)
+    if items and items[0][0] == 0x80:  # format 1: CID, ATC, AC, IAD
+        v = items[0][1]
+        if len(v) < 11:
+            raise ChipError(what + ": format 1 too short")
+        got = {0x9F27: v[0:1], 0x9F36: v[1:3], 0x9F26: v[3:11]}
+        if len(v) > 11:
+            got[0x9F10] = v[11:]
+    else:
+        got = tlv.flatten(raw)
+    for tag in (0x9F27, 0x9F36, 0x9F26):
+        if tag not in got:
+            raise ChipError(what + ": %X missing" % tag)
+    for tag in got:
+        ctx[tag] = got[tag]
+    set_tsi(ctx, 0x20)  # card risk management was performed
+    cid = got[0x9F27][0] & 0xC0
+    return "TC" if cid == 0x40 else ("ARQC" if cid == 0x80 else "AAC")
+
+
+def first_ac(icc, ctx):
+    # the terminal asks for an ARQC (it goes online): -> "ARQC" or "AAC" (the card declines
+    # offline); a TC the card gives back to an ARQC request is not allowed (Book 3 9.3)
+    got = _gac(icc, ctx, 0x80, ctx["cdol1"], "first generate ac")
+    if got == "TC":
+        raise ChipError("a TC to an ARQC request")
+    ctx["ac1"] = got
+    return got
+
+
+def build(ctx, tags):
+    items = []
+    for tag in tags:
+        v = ctx.get(tag)
+        if v is not None:
+            items.append((tag, v))
+    return tlv.build(items)
+
+
+def field55(ctx):
+    return build(ctx, F55_TAGS)
+
+
+def reversal55(ctx):
+    return build(ctx, REVERSAL_TAGS)
+
+
+def tc55(ctx):
+    return build(ctx, TC_TAGS)
+
+
+def script55(ctx):
+    return build(ctx, SCRIPT_TAGS)
+
+
+def reversal_subset(f55):
+    # the reversal tag set out of a request's field 55 (bytes) -> bytes
+    try:
+        got = tlv.flatten(f55)
+    except tlv.TlvError:
+        return b""
+    return build(got, REVERSAL_TAGS)
+
+
+# --- after the center answered -------------------------------------------------------------
+def complete(icc, ctx, reply55, arc, approved):
+    # reply55: the answer's field 55 (bytes, may be empty), arc: its response code as 2
+    # ASCII bytes (b"00"), approved: the center approved. -> "TC" or "AAC".
+    # Unable to go online: arc = b"Z3", approved False.
+    try:
+        items = tlv.decode(reply55) if reply55 else []
+    except tlv.TlvError:
+        items = []
+        set_tvr(ctx, 4, 0x40)
+    iad = None
+    scripts = []
+    for tag, value in items:
+        if tag == 0x91:
+            iad = value
+        elif tag in (0x71, 0x72):
+            scripts.append((tag, value))
+    ctx[0x8A] = bytes(arc)
+    if iad is not None and ctx.get(0x82, b"\x00")[0] & 0x04:
+        set_tsi(ctx, 0x10)
+        data, sw = exchange(icc, _cmd(0x00, 0x82, 0x00, 0x00, iad, le=False))
+        if sw != b"\x90\x00":
+            set_tvr(ctx, 4, 0x40)  # issuer authentication failed
+    elif approved and ctx.get(0x82, b"\x00")[0] & 0x04:
+        set_tvr(ctx, 4, 0x40)  # an approval without the issuer's authentication data
+    results = bytearray()
+    _run_scripts(icc, ctx, scripts, 0x71, results)
+    p1 = 0x40 if approved else 0x00
+    if "cdol2" not in ctx:
+        raise ChipError("no CDOL2")
+    got = _gac(icc, ctx, p1, ctx["cdol2"], "second generate ac")
+    if got == "ARQC":
+        raise ChipError("an ARQC to the second generate ac")
+    _run_scripts(icc, ctx, scripts, 0x72, results)
+    if results:
+        ctx[0xDF31] = bytes(results)
+    ctx["ac2"] = got
+    return got
+
+
+def _run_scripts(icc, ctx, scripts, which, results):
+    for tag, value in scripts:
+        if tag != which:
+            continue
+        set_tsi(ctx, 0x04)
+        try:
+            inner = tlv.decode(value)
+        except tlv.TlvError:
+            inner = []
+        sid = b"\x00\x00\x00\x00"
+        n = 0
+        status = 0x20  # successful
+        for t2, v2 in inner:
+            if t2 == 0x9F18 and len(v2) == 4:
+                sid = v2
+            elif t2 == 0x86:
+                n += 1
+                try:
+                    _, sw = exchange(icc, v2)
+                except ChipError:
+                    sw = b"\x6f\x00"
+                if sw[0] not in (0x90, 0x62, 0x63):
+                    status = 0x10 | min(n, 15)  # failed at command n
+                    break
+        if n == 0:
+            status = 0x00  # not performed
+        if status & 0xF0 == 0x10:
+            set_tvr(ctx, 4, 0x20 if which == 0x71 else 0x10)
+        results.extend(bytes((status,)))
+        results.extend(sid)

@@ -1,0 +1,181 @@
+"""Chip (插卡) and contactless (挥卡) purchases end to end: the terminal core driven through
+posterm.driver.Driver against the bundled center, its virtual chip card (pos.emv.card) inserted
+through the reader port.  What goes over the wire is checked with code nobody here wrote:
+field 55 by pyemv's TLV decoder, the ARQC and the center's ARPC by pyemv's key derivation and
+cryptograms."""
+
+import pytest
+from pos import iso8583
+from pos.emv import card as emvcard
+from pyemv import ac, kd
+from pyemv import tlv as pyemv_tlv
+from test_day import CARD, TID, Day
+
+from posterm.host import emv
+from posterm.host.store import DECK
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::cryptography.utils.CryptographyDeprecationWarning"
+)
+
+F55_TAGS = ("9F26 9F27 9F10 9F37 9F36 95 9A 9C 9F02 5F2A 82 9F1A 9F03 9F33 9F34 9F35 9F1E 84 "
+            "9F09 9F41").split()  # fmt: skip
+
+
+class ChipDay(Day):
+    def __init__(self, data_dir):
+        super().__init__(data_dir)
+        self.wire = []  # (request body dict, reply body dict)
+        self.d.send_listeners.append(self._capture)
+
+    def _capture(self, frame, event, ms):
+        try:
+            req = iso8583.decode(iso8583.unpack_frame(frame)[2])
+            rep = None
+            if event and event[0] == "reply":
+                rep = iso8583.decode(iso8583.unpack_frame(event[1])[2])
+        except iso8583.Iso8583Error:
+            return
+        self.wire.append((req, rep))
+
+    def financial(self):
+        return [w for w in self.wire if w[0]["mti"] in ("0200", "0400")]
+
+    def insert(self, spec):
+        self.d.feed(("chip", spec))
+        return self
+
+    def tap(self, spec):
+        self.d.feed(("tap", spec))
+        return self
+
+
+@pytest.fixture
+def day(tmp_path):
+    d = ChipDay(tmp_path)
+    d.sign_in()
+    yield d
+    d.close()
+
+
+def deck_spec(pan=CARD, **more):
+    spec = emv.card_spec([c for c in DECK if c["pan"] == pan][0])
+    spec.update(more)
+    return spec
+
+
+def test_a_chip_purchase_sends_the_cup_objects_and_the_center_checks_the_arqc(day):
+    spec = deck_spec()
+    day.press("MENU", "1", "2", "12345", "ENTER").insert(spec).press("123456", "ENTER")
+    req, rep = day.financial()[-1]
+    assert req[22] == "051" and req[23] == "001" and req[60][-2:] == "50"
+    assert req[2] == CARD and req[35].startswith(CARD + "=")
+    tags = pyemv_tlv.decode(req[55])
+    for tag in F55_TAGS:
+        assert tag in tags, tag
+    assert tags["9F27"] == b"\x80" and tags["84"] == bytes.fromhex(emvcard.DEBIT)
+    assert tags["9F02"] == bytes.fromhex("000000012345") and tags["5F2A"] == b"\x01\x56"
+    # the issuer's side recomputed by pyemv: card key (option A), session key, ARQC
+    imk = bytes.fromhex(emv.TEST_IMK_AC)
+    mk = kd.derive_icc_mk_a(imk, CARD, "01")
+    sk = kd.derive_common_sk(mk, tags["9F36"] + bytes(6))
+    cdol1 = b"".join(tags[t] for t in ("9F02", "9F03", "9F1A", "95", "5F2A", "9A", "9C", "9F37"))
+    data = cdol1 + tags["82"] + tags["9F36"] + tags["9F10"][3:7]
+    assert ac.generate_ac(sk, data) == tags["9F26"]
+    # the answer: 00, and 91 = ARPC (method 1, by pyemv) || ARC
+    assert rep[39] == "00"
+    f91 = pyemv_tlv.decode(rep[55])["91"]
+    assert f91 == ac.generate_arpc_1(sk, tags["9F26"], b"00") + b"00"
+    # the card took the ARPC and gave a TC; the journal has it for the slip and the upload
+    rec = day.journal("purchase")[-1]
+    assert rec["entry"] == "05" and rec["ac_type"] == "TC" and rec["atc"] == "0001"
+    assert spec["atc"] == 1 and spec["last_online_atc"] == 1  # issuer authentication passed
+    slip = day.slip()
+    assert "卡类型:IC卡" in slip and "AID:A000000333010101" in slip
+    assert "TC:" + rec["ac"] in slip and "TVR:" + rec["tvr"] in slip and "TSI:" in slip
+    tc = pyemv_tlv.decode(bytes.fromhex(rec["tc55"]))
+    assert tc["9F27"] == b"\x40" and tc["8A"] == b"00"
+
+
+def test_a_cryptogram_from_another_issuer_key_is_declined_05_and_nothing_is_journalled(day):
+    spec = deck_spec(imk_ac="00112233445566778899AABBCCDDEEFF")
+    m = day.mark()
+    day.press("MENU", "1", "2", "5000", "ENTER").insert(spec).press("123456", "ENTER")
+    assert day.financial()[-1][1][39] == "05"
+    assert day.seen("应答码:05", m)
+    assert day.journal("purchase") == []
+    assert day.t.state.reversal() is None
+
+
+def test_a_chip_card_swiped_is_refused_with_insert_card_and_then_inserted(day):
+    track = CARD + "=3012220" + "0" * 8
+    m = day.mark()
+    day.press("MENU", "1", "2", "100", "ENTER", "CARD=" + CARD + "=" + track.split("=")[1])
+    assert day.seen("请插卡", m)
+    day.press("ENTER").insert(deck_spec()).press("123456", "ENTER")
+    assert day.financial()[-1][0][22] == "051"
+    assert day.journal("purchase")[-1]["entry"] == "05"
+
+
+def test_a_chip_that_fails_three_times_lets_the_cashier_swipe_with_60_5_fallback(day):
+    broken = deck_spec(broken=True)
+    m = day.mark()
+    day.press("MENU", "1", "2", "2000", "ENTER").insert(broken)
+    assert day.seen("读卡失败,请重新插卡", m)
+    day.insert(broken).insert(broken)
+    assert day.seen("IC卡读卡失败,请刷卡", m)
+    track = "3012220" + "0" * 8  # a chip card's stripe: service code 220, taken as fallback
+    day.press("CARD=" + CARD + "=" + track, "123456", "ENTER")
+    req, rep = day.financial()[-1]
+    assert req[22] == "021" and req[60][-2:] == "52" and 55 not in req
+    assert rep[39] == "00"
+    assert day.journal("purchase")[-1]["entry"] == "02"
+
+
+def test_a_card_that_declines_offline_is_told_on_screen_and_nothing_goes_online(day):
+    spec = deck_spec(decline_offline=True)
+    m = day.mark()
+    sent = len(day.financial())
+    day.press("MENU", "1", "2", "3000", "ENTER").insert(spec).press("123456", "ENTER")
+    assert day.seen("卡片拒绝交易", m) and day.seen("请拔卡", m)
+    assert len(day.financial()) == sent
+    assert day.journal("purchase") == []
+
+
+def test_a_tap_under_the_limit_asks_no_pin_and_the_slip_says_no_pin_no_signature(day):
+    spec = deck_spec()
+    day.press("MENU", "1", "2", "50000", "ENTER").tap(spec)
+    req, rep = day.financial()[-1]
+    assert req[22] == "072" and req[60][-2:] == "60" and 52 not in req
+    assert rep[39] == "00"
+    slip = day.slip()
+    assert "免密免签" in slip and "持卡人签名" not in slip and "ARQC:" in slip
+    assert "非接" in slip
+
+
+def test_a_tap_over_the_limit_asks_for_the_online_pin(day):
+    m = day.mark()
+    day.press("MENU", "1", "2", "100001", "ENTER").tap(deck_spec())
+    assert day.seen("请输入密码", m)
+    day.press("123456", "ENTER")
+    req, rep = day.financial()[-1]
+    assert req[22] == "071" and 52 in req and rep[39] == "00"
+    assert "免密免签" not in day.slip()
+
+
+def test_a_chip_purchase_whose_answer_is_lost_is_reversed_with_the_reversal_tag_set(day):
+    store = day.host()
+    store.set_fault(TID, "timeout", remaining=1)
+    store.close()
+    spec = deck_spec()
+    day.press("MENU", "1", "2", "777", "ENTER").insert(spec).press("123456", "ENTER")
+    lost = day.t.state.reversal()
+    assert lost is not None and lost["39"] == "98"
+    got = pyemv_tlv.decode(bytes.fromhex(lost["55"]))
+    assert sorted(got) == sorted(["95", "9F1E", "9F10", "9F36"])
+    day.press("CANCEL", "CANCEL")
+    day.press("MENU", "1", "2", "100", "ENTER").insert(spec).press("123456", "ENTER")
+    rev = [w for w in day.financial() if w[0]["mti"] == "0400"][-1]
+    assert rev[1][39] == "00" and rev[0][39] == "98"
+    assert sorted(pyemv_tlv.decode(rev[0][55])) == sorted(["95", "9F1E", "9F10", "9F36"])
+    assert day.t.state.reversal() is None
