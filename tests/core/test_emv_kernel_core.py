@@ -1,0 +1,196 @@
+# pos.emv.kernel against the virtual card (pos.emv.card), at the APDU level: selection,
+# the read, CVM, the cryptograms, the issuer's answer (ARPC, scripts), field 55.
+from mptest import contains, eq, raises, true
+from pos.emv import card as emvcard
+from pos.emv import crypto, kernel, tlv
+
+H = bytes.fromhex
+IMK = H("0123456789ABCDEFFEDCBA9876543210")
+PAN = "6212142000000000012"
+TERM = {0x9F02: H("000000012345"), 0x9F03: bytes(6), 0x9A: H("261201"), 0x9C: b"\x00",
+        0x9F37: H("A1B2C3D4"), 0x9F1E: b"12345678", 0x9F41: H("00000007")}  # fmt: skip
+UNIONPAY = [H("A000000333")]
+
+
+def spec(**more):
+    s = {"pan": PAN, "seq": "01", "expiry": "3012", "pin": "123456", "imk_ac": IMK.hex(),
+         "label": "UnionPay Debit"}  # fmt: skip
+    for k in more:
+        s[k] = more[k]
+    return s
+
+
+def read(c, contactless=False):
+    apps = kernel.candidates(c, UNIONPAY, contactless)
+    return kernel.start(c, apps[0][0], TERM)
+
+
+def issuer_key(ctx):
+    mk = crypto.icc_master_key(IMK, PAN, "01")
+    return crypto.session_key(mk, ctx[0x9F36])
+
+
+def test_the_read_gives_the_card_data_the_request_needs():
+    ctx = read(emvcard.Card(spec()))
+    eq(kernel.pan(ctx), PAN)
+    eq(kernel.expiry(ctx), "3012")
+    eq(kernel.pan_seq(ctx), "01")
+    true(kernel.track2(ctx).startswith(PAN + "=3012"))
+    eq(ctx["aid"], emvcard.DEBIT)
+    eq(ctx[0x95][0] & 0x80, 0x80, "offline data authentication not performed")
+
+
+def test_two_applications_are_offered_in_the_cards_priority_order():
+    apps = [{"aid": emvcard.CREDIT, "label": "Credit", "priority": 2},
+            {"aid": emvcard.DEBIT, "label": "Debit", "priority": 1}]  # fmt: skip
+    c = emvcard.Card(spec(apps=apps))
+    got = kernel.candidates(c, UNIONPAY)
+    eq([a[1] for a in got], ["Debit", "Credit"])
+    true(kernel.must_choose(got))
+    ctx = kernel.start(c, got[1][0], TERM)
+    eq(ctx["aid"], emvcard.CREDIT)
+    eq(ctx["label"], "Credit")
+
+
+def test_a_tap_selects_through_the_ppse():
+    c = emvcard.Card(spec())
+    got = kernel.candidates(c, UNIONPAY, True)
+    eq(got[0][0], H(emvcard.DEBIT))
+    true(not kernel.must_choose(got))
+
+
+def test_an_application_the_terminal_does_not_know_is_no_application():
+    with raises(kernel.NoApplication):
+        kernel.candidates(emvcard.Card(spec()), [H("A000000003")])
+
+
+def test_a_dead_chip_raises_chip_error():
+    with raises(kernel.ChipError):
+        kernel.candidates(emvcard.Card(spec(broken=True)), UNIONPAY)
+
+
+def test_the_offline_pin_is_verified_by_the_card_and_a_wrong_one_counts_down():
+    c = emvcard.Card(spec(offline_pin=True))
+    ctx = read(c)
+    plan = kernel.cvm_plan(ctx)
+    eq(plan[0][0], kernel.CVM_OFFLINE_PIN)
+    true(plan[0][1], "apply the next rule if it fails")
+    eq(kernel.verify(c, ctx, "000000"), "wrong")
+    eq(ctx["pin_tries"], 2)
+    eq(kernel.verify(c, ctx, "123456"), "ok")
+    kernel.cvm_done(ctx, kernel.CVM_OFFLINE_PIN, 3, 2)
+    eq(ctx[0x9F34], H("010302"))
+
+
+def test_a_card_without_offline_pin_asks_for_the_online_pin_and_a_tap_under_the_limit_none():
+    ctx = read(emvcard.Card(spec()))
+    eq(kernel.cvm_plan(ctx)[0][0], kernel.CVM_ONLINE_PIN)
+    eq(kernel.cvm_plan(ctx, True), [(kernel.CVM_NONE, False, 0)])
+    kernel.cvm_done(ctx, kernel.CVM_ONLINE_PIN, 3, 0)
+    eq(ctx[0x95][2] & 0x04, 0x04, "online PIN entered")
+
+
+def test_the_arqc_is_the_issuers_and_field_55_carries_the_cup_objects():
+    c = emvcard.Card(spec())
+    ctx = read(c)
+    kernel.cvm_done(ctx, kernel.CVM_ONLINE_PIN, 3, 0)
+    kernel.risk(ctx, 0)
+    eq(kernel.first_ac(c, ctx), "ARQC")
+    f55 = kernel.field55(ctx)
+    got = tlv.flatten(f55)
+    for tag in kernel.F55_TAGS:
+        if tag != 0x9F63:
+            contains(got, tag)
+    cdol1 = tlv.build_dol_data(emvcard.CDOL1, got)
+    want = crypto.cryptogram(issuer_key(ctx), crypto.ac_data(cdol1, got[0x82], got[0x9F36],
+                                                              got[0x9F10]))  # fmt: skip
+    eq(got[0x9F26], want)
+    rev = tlv.decode(kernel.reversal_subset(f55))
+    eq([t for t, _ in rev], [0x95, 0x9F1E, 0x9F10, 0x9F36])
+
+
+def _online(c, ctx, arc=b"00", good=True, scripts=()):
+    sk = issuer_key(ctx)
+    arpc = crypto.arpc1(sk, ctx[0x9F26], arc)
+    if not good:
+        arpc = bytes(8)
+    items = [(0x91, arpc + arc)]
+    for s in scripts:
+        items.append(s)
+    return tlv.build(items)
+
+
+def test_a_good_arpc_gives_a_tc_and_a_bad_one_an_aac():
+    c = emvcard.Card(spec())
+    ctx = read(c)
+    kernel.first_ac(c, ctx)
+    eq(kernel.complete(c, ctx, _online(c, ctx), b"00", True), "TC")
+    eq(ctx[0x9B][0] & 0x10, 0x10, "issuer authentication performed")
+    eq(ctx[0x95][4] & 0x40, 0, "issuer authentication passed")
+    c2 = emvcard.Card(spec())
+    ctx = read(c2)
+    kernel.first_ac(c2, ctx)
+    eq(kernel.complete(c2, ctx, _online(c2, ctx, good=False), b"00", True), "AAC")
+    eq(ctx[0x95][4] & 0x40, 0x40, "issuer authentication failed")
+
+
+def test_a_decline_or_no_answer_ends_with_an_aac():
+    c = emvcard.Card(spec())
+    ctx = read(c)
+    kernel.first_ac(c, ctx)
+    eq(kernel.complete(c, ctx, b"", b"Z3", False), "AAC")
+    eq(ctx[0x8A], b"Z3")
+
+
+def test_a_card_that_declines_offline_gives_an_aac_to_the_first_generate_ac():
+    c = emvcard.Card(spec(decline_offline=True))
+    ctx = read(c)
+    eq(kernel.first_ac(c, ctx), "AAC")
+
+
+def _script(c, ctx, ins, mac_ok=True):
+    mk = crypto.icc_master_key(IMK, PAN, "01")
+    sk = crypto.session_key(mk, ctx[0x9F36])
+    header = bytes((0x84, ins, 0, 0, 4))
+    mac = crypto.mac3(sk, header + ctx[0x9F36] + ctx[0x9F26])[:4]
+    if not mac_ok:
+        mac = bytes(4)
+    return (0x72, [(0x9F18, H("00000001")), (0x86, header + mac)])
+
+
+def test_an_issuer_script_after_the_tc_unblocks_the_pin_and_its_result_is_in_df31():
+    s = spec(offline_pin=True, pin_tries=1)
+    c = emvcard.Card(s)
+    ctx = read(c)
+    kernel.first_ac(c, ctx)
+    reply = _online(c, ctx, scripts=[_script(c, ctx, 0x24)])
+    eq(kernel.complete(c, ctx, reply, b"00", True), "TC")
+    eq(s["pin_tries"], 3)
+    eq(ctx[0xDF31], H("2000000001"))
+    eq(ctx[0x9B][0] & 0x04, 0x04, "script processing performed")
+    tlv.decode(kernel.script55(ctx))
+
+
+def test_a_script_with_a_bad_mac_is_refused_and_says_so():
+    s = spec()
+    c = emvcard.Card(s)
+    ctx = read(c)
+    kernel.first_ac(c, ctx)
+    reply = _online(c, ctx, scripts=[_script(c, ctx, 0x1E, mac_ok=False)])
+    eq(kernel.complete(c, ctx, reply, b"00", True), "TC")
+    true(not s.get("blocked"))
+    eq(ctx[0xDF31], H("1100000001"))
+    eq(ctx[0x95][4] & 0x10, 0x10, "script failed after the final generate ac")
+
+
+def test_an_application_blocked_by_a_script_is_refused_next_time():
+    s = spec()
+    c = emvcard.Card(s)
+    ctx = read(c)
+    kernel.first_ac(c, ctx)
+    kernel.complete(c, ctx, _online(c, ctx, scripts=[_script(c, ctx, 0x1E)]), b"00", True)
+    true(s.get("blocked"))
+    c = emvcard.Card(s)
+    apps = kernel.candidates(c, UNIONPAY)
+    with raises(kernel.NoApplication):
+        kernel.start(c, apps[0][0], TERM)
