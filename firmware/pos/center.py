@@ -36,7 +36,11 @@ def exchange(t, msg, title, with_mac=True, before_send=None, pin=None):
     # before_send(t) runs right before the request goes out (arms a reversal).
     text = t.s("connecting")
     ui.show_progress(t, title, text)
-    data = overlay.call("pos.comm", "encode", t, msg, with_mac, pin)
+    with overlay.scope():  # the codec and the keys' code are not held while waiting
+        from pos import comm
+
+        data = comm.encode(t, msg, with_mac, pin)
+        del comm
     if not isinstance(data, bytes):
         return Result(BAD_REPLY, None, "encode: " + str(data))
     if before_send is not None:
@@ -50,7 +54,11 @@ def exchange(t, msg, title, with_mac=True, before_send=None, pin=None):
         return Result(LINK_LOST if ev[2] else LINK, None, ev[1])
     # (pos.comm.check also does what the answer asks of the terminal: a new sign-in after
     # A0 / 99 / a MAC that fails, the header's processing requirement)
-    status, reply, detail, need = overlay.call("pos.comm", "check", t, msg, ev[1], with_mac)
+    with overlay.scope():
+        from pos import comm
+
+        status, reply, detail, need = comm.check(t, msg, ev[1], with_mac)
+        del comm
     return Result(status, reply, detail, need)
 
 

@@ -110,7 +110,11 @@ class Journal:
             # a torn tail or damage: pos.journalfix, loaded for this only
             from pos import overlay
 
-            good = overlay.call("pos.journalfix", "recover_file", self, data)
+            with overlay.scope():
+                from pos import journalfix
+
+                good = journalfix.recover_file(self, data)
+                del journalfix
         else:
             self._end = end
         self.count = len(good)
@@ -127,7 +131,10 @@ class Journal:
         if self.unreadable and not self.damaged_copy:
             from pos import overlay
 
-            return overlay.call("pos.journalfix", "readable", data)
+            with overlay.scope():
+                from pos import journalfix
+
+                return journalfix.readable(data)
         return scan(data, False)[0]
 
     def next_seq(self):
@@ -178,7 +185,10 @@ class Journal:
             return obj
         from pos import overlay
 
-        return overlay.call("pos.vault", "seal_fields", self.storage, obj, "pan")
+        with overlay.scope():
+            from pos import vault
+
+            return vault.seal_fields(self.storage, obj, "pan")
 
     def pan(self, e):
         # the whole PAN of a record from entries() ("" when it cannot be opened)
@@ -186,7 +196,10 @@ class Journal:
             return e.get("pan", "")
         from pos import overlay
 
-        return overlay.call("pos.vault", "pan", self.storage, e, "pan")
+        with overlay.scope():
+            from pos import vault
+
+            return vault.pan(self.storage, e, "pan")
 
     def _failed(self, why):
         # cut the file back to the last good record (now, or before the next write)

@@ -6,9 +6,12 @@
 # stage's code at a time. CPython keeps every module (RAM is plentiful there and the next
 # use starts at once).
 #
+# An overlay is a block `with overlay.scope():` that imports what it runs (see scope).
 # Rules for code run as an overlay: what it returns or leaves in the terminal's state is
 # plain data (str, int, bytes, dict, list, tuple), never an object of a class of its own
-# (that would keep its module alive), and its exceptions are handled inside it.
+# (that would keep its module alive), and its exceptions are handled inside it. A name
+# the block imports is deleted before the block ends (or the block returns): a local
+# would keep the module, and its bytecode, alive (tests/test_overlay_imports.py).
 import sys
 from pos.compat import IS_MICROPYTHON
 
@@ -38,39 +41,26 @@ def unload(before):
                 pass
 
 
-def load(module, before):
-    # import `module`; short of heap, forget what the failed import left, collect and try
-    # once more (a module's bytecode needs a block of its size: a collection often frees one)
-    try:
-        __import__(module)
-    except MemoryError:
-        if before is not None:
-            unload(before)
-        import gc
+class scope:
+    # A block of code run as an overlay: the pos.* modules imported inside it are forgotten
+    # when it ends (on a board), so their bytecode can be freed. Overlays are addressed by
+    # import, never by strings, so a rename fails at import time and tools can follow the
+    # calls (tests/test_overlay_imports.py):
+    #
+    #     with overlay.scope():
+    #         from pos.flows import online
+    #         reply = yield from online.send(t, title, kind, msg)
+    #         del online   # unless the block returns: a local would keep the module alive
+    #
+    # (A MemoryError inside the block, an import short of heap included, ends the block
+    # like any other error: what it loaded is forgotten, the caller reports 内存不足;
+    # MicroPython's allocator has already collected once before it raises.)
+    def __enter__(self):
+        self.before = loaded() if ENABLED else None
+        return self
 
-        gc.collect()
-        __import__(module)
-    return sys.modules[module]
-
-
-def call(module, function, *args):
-    # module.function(*args) (a plain function) as an overlay -> its result.
-    before = loaded() if ENABLED else None
-    try:
-        return getattr(load(module, before), function)(*args)
-    finally:
-        if before is not None:
-            unload(before)
-
-
-def run(module, function, *args):
-    # Generator: module.function(*args) (a generator function) as an overlay -> its result.
-    before = loaded() if ENABLED else None
-    gen = None
-    try:
-        gen = getattr(load(module, before), function)(*args)
-        return (yield from gen)
-    finally:
-        gen = None
-        if before is not None:
-            unload(before)
+    def __exit__(self, *exc):
+        if self.before is not None:
+            unload(self.before)
+            self.before = None
+        return False

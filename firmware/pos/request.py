@@ -23,7 +23,7 @@ def base_fields(t, msg, trace=None):
 
 def financial(t, mti, proc, cond, tx_type, card, amount, pin, net="000"):
     # -> the request without its PIN block (52): pass the PIN itself to
-    # pos.flows.txn.run_online / send_online, which encrypt it as they send.
+    # pos.flows.txn.run_online / pos.flows.online.send, which encrypt it as they send.
     # card: pos.card's tuple (a swipe sends its tracks, a keyed card its PAN).
     from pos import card as cardmod
 

@@ -18,7 +18,7 @@ def settled_entries(entries):
 
 def totals(entries):
     # -> {"debit": [count, fen], "credit": [count, fen], "types": {type: [count, fen]}}
-    # "unconfirmed": reversals never confirmed (pos.flows.reversal.give_up): not in the
+    # "unconfirmed": reversals never confirmed (pos.flows.reversalsend.give_up): not in the
     # totals sent (the center decides whether the original stands), on the slip
     out = {"debit": [0, 0], "credit": [0, 0], "types": {}}
     for e in entries:

@@ -84,13 +84,20 @@ class State:
             return None, False
         from pos import overlay
 
-        return overlay.call("pos.statefix", "fallback", self, name, main, valid)
+        with overlay.scope():
+            from pos import statefix
+
+            return statefix.fallback(self, name, main, valid)
 
     def _load(self):
         # (once, at start: pos.statefix checks the file's shape and reads it)
         from pos import overlay
 
-        overlay.call("pos.statefix", "load", self)
+        with overlay.scope():
+            from pos import statefix
+
+            statefix.load(self)
+            del statefix
 
     def save(self):
         if STATE_FILE in self.unreadable:
@@ -125,7 +132,11 @@ class State:
         # the supervisor has seen that no copy of `name` could be read (pos.statefix)
         from pos import overlay
 
-        overlay.call("pos.statefix", "acknowledge", self, name)
+        with overlay.scope():
+            from pos import statefix
+
+            statefix.acknowledge(self, name)
+            del statefix
 
     # -- the pending reversal --------------------------------------------
     def reversal(self):
@@ -140,7 +151,11 @@ class State:
         if self.seal and "pan_enc" in rec:
             from pos import overlay
 
-            overlay.call("pos.vault", "open_fields", self.storage, rec, "2")
+            with overlay.scope():
+                from pos import vault
+
+                vault.open_fields(self.storage, rec, "2")
+                del vault
         return rec
 
     def set_reversal(self, rec):
@@ -152,7 +167,11 @@ class State:
         if self.seal:
             from pos import overlay
 
-            rec = overlay.call("pos.vault", "seal_fields", self.storage, rec, "2")
+            with overlay.scope():
+                from pos import vault
+
+                rec = vault.seal_fields(self.storage, rec, "2")
+                del vault
         data = json.dumps(rec).encode()
         if self.storage.size(REVERSAL_FILE) < 0:
             # a new reversal is written twice (money rides on it): the copy first, so

@@ -9,7 +9,7 @@
 # names it) open it, one record at a time.
 #
 # RAM: nothing here stays loaded. pos.journal and pos.state call these functions as an
-# overlay (pos.overlay.call), and the cipher (pos.panseal, with pos.des) goes with them.
+# overlay (pos.overlay.scope), and the cipher (pos.panseal, with pos.des) goes with them.
 KEY_FILE = "pan.key"
 SEALED = "pan_enc"
 

@@ -1,9 +1,9 @@
 # Balance inquiry (余额查询), reference §3.1: card, PIN, 0200 / 310000 /
 # 25=00 / 60.1=01; the balance comes back in field 54 (account type 2, amount
 # type 2, currency 3, sign C/D, amount 12). Not reversed, not journalled.
-from pos import ui
+from pos import ui, overlay
 from pos.request import financial
-from pos.flows import gates, txn
+from pos.flows import gates
 
 
 def parse_balance(f54):
@@ -37,7 +37,11 @@ def run(t):
     if pin is None:
         return None
     msg = financial(t, "0200", "310000", "00", "01", card, None, pin)
-    reply = yield from txn.send_online(t, title, "balance", msg, reversible=False, pin=pin)
+    with overlay.scope():  # the exchange's code is dropped before the balance is shown
+        from pos.flows import online
+
+        reply = yield from online.send(t, title, "balance", msg, reversible=False, pin=pin)
+        del online
     if reply is None:
         return None
     fen = parse_balance(reply.get(54) or "")

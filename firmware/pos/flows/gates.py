@@ -36,7 +36,11 @@ def check(t, title, journalled=True):
             # open: it goes first (pos.flows.paramload)
             from pos import overlay
 
-            yield from overlay.run("pos.flows.paramload", "due", t, title)
+            with overlay.scope():
+                from pos.flows import paramload
+
+                yield from paramload.due(t, title)
+                del paramload
         return True
     t.emit(("beep", "error"))
     yield from ui.notice(t, title, reason)
@@ -50,4 +54,7 @@ def storage_ok(t, title):
         return True
     from pos import overlay
 
-    return (yield from overlay.run("pos.flows.storagefail", "retry", t, title))
+    with overlay.scope():
+        from pos.flows import storagefail
+
+        return (yield from storagefail.retry(t, title))

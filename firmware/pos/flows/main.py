@@ -42,7 +42,11 @@ def main_loop(t):
     try:  # what start-up found in the files (a damaged journal, an unreadable state)
         from pos import overlay
 
-        yield from overlay.run("pos.flows.startup", "at_start", t)
+        with overlay.scope():
+            from pos.flows import startup
+
+            yield from startup.at_start(t)
+            del startup
     except ui.GotoMenu:
         pass
     except Exception as e:
@@ -53,7 +57,11 @@ def main_loop(t):
                 goto_menu = False
                 from pos import overlay
 
-                yield from overlay.run("pos.flows.lock", "unlock", t)
+                with overlay.scope():
+                    from pos.flows import lock
+
+                    yield from lock.unlock(t)
+                    del lock
                 continue
             if goto_menu:
                 goto_menu = False
@@ -73,7 +81,11 @@ def main_loop(t):
             elif ev[0] == "heartbeat":
                 from pos import overlay
 
-                yield from overlay.run("pos.flows.heartbeat", "run", t)
+                with overlay.scope():
+                    from pos.flows import heartbeat
+
+                    yield from heartbeat.run(t)
+                    del heartbeat
             else:
                 goto_menu = True
         except ui.GotoMenu:

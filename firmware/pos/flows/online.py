@@ -22,7 +22,11 @@ def approve(t, title, kind, msg, rec, reversible=True, pin=None):
         t.emit(("log", "error", "%s; trace %s pending, reversal armed" % (e, msg[11])))
         from pos import overlay
 
-        ok = yield from overlay.run("pos.flows.storagefail", "cannot_journal", t, title)
+        with overlay.scope():
+            from pos.flows import storagefail
+
+            ok = yield from storagefail.cannot_journal(t, title)
+            del storagefail
         if not ok:
             return None
     if reversible:

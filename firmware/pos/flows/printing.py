@@ -37,21 +37,31 @@ def print_slips(t, rec, reprint=False, title=None):
     # the transaction's title row (the display redraws only the rows that change).
     if title is None:
         title = t.s(TYPE_KEYS.get(rec.get("type"), "print_title"))
-    yield from print_lines(t, _slip(t, "build", rec, "merchant", reprint))
+    with overlay.scope():  # the slip's code is not held at the tear-off prompt
+        from pos import receipt
+
+        lines = receipt.build(t, rec, "merchant", reprint)
+        del receipt
+    yield from print_lines(t, lines)
     ui.screen(t, title, [t.s("tear_merchant_copy")], t.s("enter_print_cardholder"))
     k = yield from ui.wait_key(t, 30)
     if k == K.ENTER:
-        yield from print_lines(t, _slip(t, "build", rec, "cardholder", reprint))
+        with overlay.scope():
+            from pos import receipt
+
+            lines = receipt.build(t, rec, "cardholder", reprint)
+            del receipt
+        yield from print_lines(t, lines)
 
 
 def print_settlement(t, summary, reprint=False):
     # Generator: the settlement slip (结算单) -> True when printed.
-    return (yield from print_lines(t, _slip(t, "settlement_slip", summary, reprint)))
+    with overlay.scope():
+        from pos import receipt
 
-
-def _slip(t, function, *args):
-    # pos.receipt.<function>(t, *args): a slip's lines
-    return overlay.call("pos.receipt", function, t, *args)
+        lines = receipt.settlement_slip(t, summary, reprint)
+        del receipt
+    return (yield from print_lines(t, lines))
 
 
 def last_record(t):

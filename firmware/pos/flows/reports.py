@@ -87,7 +87,13 @@ def delete_reversal(t):
     if not go:
         return
     # never confirmed: it stays in the journal for settlement (its slip lists it)
-    reversal.give_up(t, rec, "deleted")
+    from pos import overlay
+
+    with overlay.scope():
+        from pos.flows import reversalsend
+
+        reversalsend.give_up(t, rec, "deleted")
+        del reversalsend
     t.emit(("log", "warn", "reversal of trace %s deleted by the supervisor" % rec.get("11")))
     t.emit(("beep", "ok"))
     yield from ui.notice(t, title, t.s("tx_delete_reversal_done"), timeout=10)

@@ -74,11 +74,7 @@ def send_pending(t):
         return True
     from pos import overlay
 
-    return (yield from overlay.run("pos.flows.reversalsend", "send_pending", t))
+    with overlay.scope():
+        from pos.flows import reversalsend
 
-
-def give_up(t, rec, why):
-    # the record into the journal for settlement, the pending copy cleared
-    from pos import overlay
-
-    return overlay.call("pos.flows.reversalsend", "give_up", t, rec, why)
+        return (yield from reversalsend.send_pending(t))

@@ -35,7 +35,12 @@ def save_job(t, job):
 def run(t):
     title = t.s("settle_title")
     if not t.journal.ready():  # a record still waits for the journal (disk full)
-        if not (yield from overlay.run("pos.flows.storagefail", "retry", t, title)):
+        with overlay.scope():
+            from pos.flows import storagefail
+
+            ok = yield from storagefail.retry(t, title)
+            del storagefail
+        if not ok:
             return None
     job = pending(t)
     if job is None:
@@ -53,7 +58,11 @@ def run(t):
     if job["step"] < STEP_FINISH:
         # steps 1-4, with the center (an overlay: the codec and the keys' code are
         # dropped before the slip is printed)
-        ok = yield from overlay.run("pos.flows.closebatch", "run", t, title, job)
+        with overlay.scope():
+            from pos.flows import closebatch
+
+            ok = yield from closebatch.run(t, title, job)
+            del closebatch
         if not ok:
             return None
     # STEP_FINISH
@@ -61,13 +70,21 @@ def run(t):
     t.emit(("beep", "ok"))
     head = t.s("settle_balanced" if summary.get("balanced") else "settle_unbalanced")
     ui.screen(t, title, [head, t.s("printing")])
-    yield from _print(t, summary, False)
+    with overlay.scope():  # the printing's and the slip's code are dropped after it
+        from pos.flows import printing
+
+        yield from printing.print_settlement(t, summary, False)
+        del printing
     t.journal.clear()
     t.state.extra.pop("settle", None)
     t.state.save()
     if t.state.extra.get("param_due"):
         # the center asked for a parameter download while the batch was open
-        yield from overlay.run("pos.flows.paramload", "due", t, title)
+        with overlay.scope():
+            from pos.flows import paramload
+
+            yield from paramload.due(t, title)
+            del paramload
     yield from _after(t, title, head)
     return summary
 
@@ -86,11 +103,6 @@ def _after(t, title, head):
         yield from signin.key_download(t, title, t.s("signin_ok_manual"))
 
 
-def _print(t, summary, reprint):
-    # the settlement slip (an overlay: the receipt's code is dropped after it)
-    return (yield from overlay.run("pos.flows.printing", "print_settlement", t, summary, reprint))
-
-
 def reprint(t):
     # 重打结算单: the last settlement's slip, marked 重打印
     title = t.s("print_settlement")
@@ -99,7 +111,10 @@ def reprint(t):
         yield from ui.notice(t, title, t.s("print_no_settlement"), timeout=10)
         return
     ui.screen(t, title, t.s("printing"))
-    yield from _print(t, summary, True)
+    with overlay.scope():
+        from pos.flows import printing
+
+        yield from printing.print_settlement(t, summary, True)
 
 
 def blocked(t):

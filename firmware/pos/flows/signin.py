@@ -14,12 +14,20 @@ def auto(t):
         return
     # the CUP parameter download where the center serves it (silent when it does not),
     # then our menu download (a center without one: said, and the keys still come)
-    got = yield from overlay.run("pos.flows.paramload", "run", t, title)
+    with overlay.scope():
+        from pos.flows import paramload
+
+        got = yield from paramload.run(t, title)
+        del paramload
     if got not in ("done", "not_served"):
         t.emit(("beep", "error"))
         yield from ui.notice(t, title, got)
         return
-    ok = yield from overlay.run("pos.flows.menuupdate", "update", t, title, True)
+    with overlay.scope():
+        from pos.flows import menuupdate
+
+        ok = yield from menuupdate.update(t, title, True)
+        del menuupdate
     if not ok:
         return
     yield from key_download(t, title, t.s("signin_ok_auto"))
@@ -35,11 +43,19 @@ def manual(t):
 
 def key_download(t, title, ok_text):
     # Generator -> True when signed in (new working keys); the result screen either way.
-    ok, body = yield from overlay.run("pos.flows.keydownload", "run", t, title)
+    with overlay.scope():
+        from pos.flows import keydownload
+
+        ok, body = yield from keydownload.run(t, title)
+        del keydownload
     if ok:
         body.append(ok_text)
         if t.heartbeat_min() > 0:  # report in after a sign-in (issue 16.1)
-            yield from overlay.run("pos.flows.heartbeat", "run", t)
+            with overlay.scope():
+                from pos.flows import heartbeat
+
+                yield from heartbeat.run(t)
+                del heartbeat
     t.emit(("beep", "ok" if ok else "error"))
     yield from ui.notice(t, title, body)
     return ok

@@ -16,7 +16,8 @@ def sign_out(t, title, before=None):
     # Generator -> True when the center acknowledged; the result screen either way (the
     # exchange runs as an overlay, the screen after it). before: lines shown above the
     # acknowledgement (settlement's result).
-    ok, lines = yield from overlay.run("pos.flows.signout", "exchange", t, title)
+    with overlay.scope():  # the exchange's code (codec, keys) is dropped before the screen
+        ok, lines = yield from exchange(t, title)
     body = list(before or []) + lines if ok else lines
     t.emit(("beep", "ok" if ok else "error"))
     yield from ui.notice(t, title, body)

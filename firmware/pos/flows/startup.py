@@ -57,7 +57,11 @@ def _acknowledge(t, name):
         k = yield from ui.wait_key(t, None, True)
         if k == K.ENTER:
             break
-    ok = yield from overlay.run("pos.flows.auth", "require_supervisor", t, title)
+    with overlay.scope():
+        from pos.flows import auth
+
+        ok = yield from auth.require_supervisor(t, title)
+        del auth
     if not ok:
         return
     if name != REVERSAL_FILE:

@@ -55,4 +55,8 @@ def _late_slips(t, done):
         title = t.s("tx_" + rec.get("type", ""))
         t.emit(("beep", "ok"))
         ui.screen(t, title, [t.s("storage_written"), t.s("printing")])
-        yield from overlay.run("pos.flows.printing", "print_slips", t, rec, False, title)
+        with overlay.scope():
+            from pos.flows import printing
+
+            yield from printing.print_slips(t, rec, False, title)
+            del printing

@@ -15,29 +15,32 @@ def begin(t, title, supervisor=False, journalled=True):
 
     ok = yield from gates.check(t, title, journalled)
     if ok and supervisor:
-        ok = yield from overlay.run("pos.flows.auth", "require_supervisor", t, title)
+        with overlay.scope():
+            from pos.flows import auth
+
+            ok = yield from auth.require_supervisor(t, title)
+            del auth
     return ok
 
 
 def run_online(t, title, kind, msg, rec, reversible=True, pin=None):
     # Generator -> the journal record when approved (its slips printed), else None.
     # pin: the PIN the cardholder entered (its block is made as the request is sent).
-    rec = yield from overlay.run(
-        "pos.flows.online", "approve", t, title, kind, msg, rec, reversible, pin
-    )
+    with overlay.scope():
+        from pos.flows import online
+
+        rec = yield from online.approve(t, title, kind, msg, rec, reversible, pin)
+        del online
     if rec is None:
         return None
     t.emit(("beep", "ok"))
     ui.screen(t, title, [t.s("resp_code", "00"), t.strings.response("00"), t.s("printing")])
-    yield from overlay.run("pos.flows.printing", "print_slips", t, rec, False, title)
+    with overlay.scope():
+        from pos.flows import printing
+
+        yield from printing.print_slips(t, rec, False, title)
+        del printing
     return rec
-
-
-def send_online(t, title, kind, msg, reversible=True, pin=None):
-    # Generator -> the center's reply when approved, else None (after the failure screen).
-    return (
-        yield from overlay.run("pos.flows.online", "send", t, title, kind, msg, reversible, pin)
-    )
 
 
 # -- helpers for transactions that refer to an original one --------------------
