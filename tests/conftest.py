@@ -6,6 +6,9 @@ from pathlib import Path
 _TESTS = str(Path(__file__).resolve().parent)
 if _TESTS not in sys.path:  # `mp` is tests/mp; make it importable under any --import-mode
     sys.path.insert(0, _TESTS)
+_CORE = str(Path(__file__).resolve().parent / "core")
+if _CORE not in sys.path:  # the core's helpers (refframes: the reference's frames) for all tests
+    sys.path.append(_CORE)
 
 from mp.plugin import (  # noqa: F401, E402 - pytest finds hooks by name in conftest modules
     pytest_addoption,

@@ -9,6 +9,7 @@ import pytest
 
 from posterm.host.server import start_in_thread
 from posterm import paths
+import refframes  # tests/core/refframes.py: the reference's frames, one copy
 
 POSTERM = [sys.executable, "-m", "posterm.cli"]
 
@@ -180,12 +181,7 @@ def test_a_second_terminal_on_the_same_data_dir_is_refused(tmp_path):
 
 
 def test_iso_decode_prints_fields_and_checks_the_mac():
-    frame = (
-        "008060000300006031000000000200702404C020C098111962121420000000000120000000000000010000"
-        "000002291202100012376212142000000000012D29122206899031006031323334353637383132333435"
-        "36373839303132333435313536"
-        "42171B9345064D93260000000000000000112200000100004137364235353934"
-    )
+    frame = refframes.F_0200
     r = subprocess.run(
         POSTERM + ["iso", "decode", frame, "--mak", "89ABCDEF01234567"],
         capture_output=True,

@@ -13,13 +13,10 @@ import sys
 import pytest
 
 from posterm import cli
+import refframes  # tests/core/refframes.py: the reference's frames, one copy
 
-FRAME = (  # a 0200 (tests/test_isotool.py)
-    "008060000300006031000000000200702404C020C09811196212142000000000012000000000000001"
-    "0000000002291202100012376212142000000000012D29122206899031006031323334353637383132"
-    "3334353637383930313233343531353642171B9345064D932600000000000000001122000001000041"
-    "37364235353934"
-)
+FRAME = refframes.F_0200  # a 0200 with its MAC under MAK_F
+
 
 # Sample positional arguments for commands that need them (a command not listed gets "x"
 # for each: it must refuse that with a message, which is also what is checked).

@@ -5,13 +5,10 @@ from hypothesis import strategies as st
 from pos import iso8583
 from pos.cupspec import FIELDS
 from pos.iso8583 import Iso8583Error
+import refframes  # tests/core/refframes.py: the reference's frames, one copy
 
-F_0200 = bytes.fromhex(
-    "0200702404C020C09811196212142000000000012000000000000001"
-    "0000000002291202100012376212142000000000012D29122206899031006031323334353637383132"
-    "3334353637383930313233343531353642171B9345064D932600000000000000001122000001000041"
-    "37364235353934"
-)
+F_0200 = bytes.fromhex(refframes.F_0200_BODY)
+
 
 AN = " 0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 ANS = "".join(chr(c) for c in range(0x20, 0x7F))

@@ -1,10 +1,11 @@
-"""The host against a scripted terminal over real TCP on 127.0.0.1 (port 0)."""
+"""The center's business rules against a scripted terminal, without sockets: whole frames into
+the processor and its replies back (test_host_support.Local); the wire itself (framing,
+caps, faults, timeouts) is tested in test_host_wire / test_host_units / test_host_guard."""
 
 import json
 import zlib
 
 import pytest
-from posterm.host.server import start_in_thread
 from test_host_support import (
     CARD,
     EXPIRED_CARD,
@@ -16,6 +17,7 @@ from test_host_support import (
     TID,
     TPDU,
     UNKNOWN_CARD,
+    Local,
     Terminal,
     unsign_keys,
 )
@@ -37,7 +39,7 @@ def menu_file(tmp_path):
 
 @pytest.fixture
 def host(tmp_path, menu_file):
-    h = start_in_thread(str(tmp_path / "host.db"), menu_path=str(menu_file), now=lambda: NOW)
+    h = Local(str(tmp_path / "host.db"), menu_path=str(menu_file), now=lambda: NOW)
     yield h
     h.stop()
 

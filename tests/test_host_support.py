@@ -1,5 +1,7 @@
 """Helpers for the host tests: a scripted terminal that builds requests with pos.iso8583,
-pos.mac and pos.pinblock directly and talks to a real host over TCP.  (No tests here.)"""
+pos.mac and pos.pinblock directly and talks to a real host over TCP, or to the center's
+processor in-process (`Local`: frames in and out, no sockets: the business rules' tests).
+(No tests here.)"""
 
 import socket
 from datetime import datetime
@@ -38,6 +40,34 @@ def read_frame(sock):
     return prefix + rest
 
 
+class Local:
+    """The center without sockets: its processor on a store of `db_path` (provisioned as
+    the embedded host is), whole frames in and out (posterm.host.server.reply_frame).
+    `address` is itself, so that Terminal(center.address) works as over TCP; `host.db_path`
+    as a HostThread's, for the store fixture."""
+
+    def __init__(self, db_path, menu_path=None, now=lambda: NOW):
+        from types import SimpleNamespace
+
+        from posterm.host.processor import Processor
+        from posterm.host.server import prepare
+        from posterm.host.store import Store
+
+        prepare(db_path, menu_path)
+        self.store = Store(db_path)
+        self.processor = Processor(self.store, now)
+        self.address = self
+        self.host = SimpleNamespace(db_path=db_path)
+
+    def exchange(self, frame, conn):
+        from posterm.host.server import reply_frame
+
+        return reply_frame(self.processor, frame, conn)
+
+    def stop(self):
+        self.store.close()
+
+
 def unsign_keys(f62, tmk=TMK):
     """(pik, mak) from an 003 field 62, checked with pos.des and kcv (not pos.keyload)."""
     assert len(f62) == 40
@@ -60,6 +90,7 @@ class Terminal:
         self.pik = None
         self.mak = None
         self.sock = None
+        self.conn = None  # the connection's state in-process (Local)
         self.bodies = {}
         self.algo = "ecb"
 
@@ -70,6 +101,18 @@ class Terminal:
     def exchange(self, msg, timeout=5.0, keep=False):
         """Send one request, return (tpdu, header, decoded reply)."""
         frame = iso8583.pack_frame(TPDU, HEADER, iso8583.encode(msg))
+        if isinstance(self.address, Local):  # in-process: `keep` keeps the connection state
+            if self.conn is None:
+                self.conn = {}
+            out = self.address.exchange(frame, self.conn)
+            if not keep:
+                self.conn = None
+            if out is None:
+                raise ConnectionError("no reply")
+            tpdu, header, body = iso8583.unpack_frame(out)
+            rep = iso8583.decode(body)
+            self.bodies[id(rep)] = body
+            return tpdu, header, rep
         if self.sock is None:
             self.sock = socket.create_connection(self.address, timeout=timeout)
         self.sock.settimeout(timeout)
@@ -87,6 +130,7 @@ class Terminal:
         return self.exchange(msg, **kw)[2]
 
     def close(self):
+        self.conn = None
         if self.sock is not None:
             self.sock.close()
             self.sock = None

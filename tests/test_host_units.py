@@ -10,7 +10,8 @@ import threading
 import time
 
 import pytest
-from posterm.host.processor import Processor
+from pos import mac
+from posterm.host.processor import Processor, encode
 from posterm.host.server import start_in_thread
 from posterm.host.store import Store
 from test_host_support import CARD, HEADER, NOW, TID, TPDU, Terminal, unsign_keys
@@ -307,3 +308,64 @@ def test_a_locked_database_costs_the_terminal_one_bounded_wait_not_more(tmp_path
         db.execute("ROLLBACK")
         db.close()
         d.close()
+
+
+# -- group commit (issue 16 item 6): one commit for many messages, each still all-or-nothing --
+def _signed_in_processor(tmp_path):
+    store = Store(str(tmp_path / "host.db"))
+    store.provision_defaults()
+    proc = Processor(store, lambda: NOW)
+    t = Terminal(None)
+    rep = proc.handle({"mti": "0800", 11: t.next_trace(), 41: TID, 42: t.mid, 60: "00000001003"})
+    t.pik, t.mak = unsign_keys(rep[62])
+    return store, proc, t
+
+
+def test_a_group_of_purchases_is_one_commit_and_every_answer_is_what_was_committed(tmp_path):
+    store, proc, t = _signed_in_processor(tmp_path)
+    commits = []
+    store.db.set_trace_callback(lambda sql: commits.append(sql) if sql == "COMMIT" else None)
+    reqs = [t.financial("0200", "000000", "22", amount=100 + i, pin=None) for i in range(20)]
+    reps = proc.handle_many([(r, None, None) for r in reqs])
+    store.db.set_trace_callback(None)
+    assert [r[39] for r in reps] == ["00"] * 20
+    assert len(commits) == 1
+    rows = store.db.execute(
+        "SELECT trace, rrn FROM transactions WHERE result = '00' AND mti = '0200' ORDER BY trace"
+    ).fetchall()
+    assert [(r[11], r[37]) for r in reps] == [tuple(row) for row in rows]
+    assert store.get_card(CARD)["balance_fen"] == START - sum(100 + i for i in range(20))
+    store.close()
+
+
+def test_a_database_failure_in_a_group_costs_only_its_own_message(tmp_path):
+    store, proc, t = _signed_in_processor(tmp_path)
+    reqs = [t.financial("0200", "000000", "22", amount=100, pin=None) for _ in range(6)]
+    bad = reqs[3][11]
+    # the storage refuses the row of one message (its trace) in the middle of the group
+    store.db.execute(
+        "CREATE TRIGGER fail_one BEFORE INSERT ON transactions WHEN NEW.trace = '%s'"
+        " BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END" % bad
+    )
+    reps = proc.handle_many([(r, None, None) for r in reqs])
+    assert [r[39] for r in reps] == ["00", "00", "00", "96", "00", "00"]
+    body = encode(reps[3])
+    assert mac.verify("ecb", t.mak, body[:-8], body[-8:])  # the 96 is MAC'd as any reply
+    assert store.get_card(CARD)["balance_fen"] == START - 500
+    traces = [r[0] for r in store.db.execute("SELECT trace FROM transactions WHERE mti = '0200'")]
+    assert sorted(traces) == sorted(r[11] for i, r in enumerate(reqs) if i != 3)
+    store.close()
+
+
+def test_keys_given_in_a_group_bind_the_connection_only_once_committed(tmp_path):
+    store, proc, t = _signed_in_processor(tmp_path)
+    conn = {}
+    sign_in = {"mti": "0800", 11: t.next_trace(), 41: TID, 42: t.mid, 60: "00000001003"}
+    fail_inserts(store.db, "transactions")
+    buy = t.financial("0200", "000000", "22", amount=1, pin=None)
+    reps = proc.handle_many([(buy, None, None), (sign_in, None, conn)])
+    # the purchase's failure rolled the group back; served again one by one, the sign-in
+    # commits on its own and binds the connection to the keys that were committed
+    assert [r[39] for r in reps] == ["96", "00"]
+    assert conn["keys"] == (TID, store.get_terminal(TID)["mak"])
+    store.close()

@@ -4,10 +4,13 @@ One connection may carry several request/reply pairs; malformed input closes onl
 connection (one log line with peer, field, offset, reason).  Faults armed in the store
 (timeout, respond CODE, badmac, drop, delay SECONDS) are applied per terminal here.
 
-The event loop never waits for SQLite: every database step runs on one worker thread
+The event loop never waits for the database: every database step runs on one worker thread
 (requests are served in arrival order), and each has a bounded wait (db_wait, default
 DB_WAIT seconds from its arrival): when the database is locked by another process or
 otherwise unavailable, the terminal gets 96 within that time and nothing has changed.
+Group commit: what queues up while the thread is busy is served as one group (at most
+max_group requests), each request as if in its own transaction, with one commit for the
+group and no reply sent before it (Processor.handle_many).
 
 Connections are capped: at most max_connections open in all (more wait in the listen
 backlog, BACKLOG deep, until one closes: the host never accepts more than its file
@@ -45,6 +48,7 @@ _FD_RESERVE = 64  # descriptors kept for the database, logs, the listener
 FOLLOW_WAIT = 1.0  # seconds the driver's settings follow-up may wait for a locked database
 CAP_QUIET = 1.0  # seconds below the caps that end a cap episode (its second log line)
 BACKLOG = 2048
+MAX_GROUP = 64  # requests served under one commit at most (group commit)
 _FINANCIAL_MTIS = ("0100", "0200", "0220", "0400")
 
 _PAN_RUN = re.compile(r"(?<!\d)(\d{6})(\d{3,9})(\d{4})(?!\d)")
@@ -82,6 +86,29 @@ def _corrupt(mac_value):
     return bytes(b ^ 0xFF for b in mac_value)
 
 
+def reply_frame(processor, frame, conn=None):
+    """A whole request frame (LEN + TPDU + header + body) in, the host's reply frame out (None:
+    nothing is answered): what the host sends back, without sockets or armed faults."""
+    tpdu, _header, body = iso8583.unpack_frame(frame)
+    out = processor.serve(body, conn)
+    if out is None:
+        return None
+    return iso8583.pack_frame(iso8583.swap_tpdu(tpdu), REPLY_HEADER, out)
+
+
+def prepare(db_path, menu_path=None):
+    """Provision the default terminal, cards and menu on a fresh database; on an existing
+    one, take a changed shipped menu as the next version (see start_in_thread)."""
+    store = Store(db_path)
+    try:
+        if store.fresh:
+            store.provision_defaults(menu_path)
+        elif menu_path is not None:
+            store.sync_menu(menu_path)
+    finally:
+        store.close()
+
+
 def fd_cap(wanted):
     """`wanted`, lowered so that the open connections never reach the process's
     file-descriptor limit (where accept() fails and every terminal's sign-in with it)."""
@@ -110,6 +137,7 @@ class Host:
         max_connections=MAX_CONNECTIONS,
         max_per_peer=MAX_PER_PEER,
         backlog=BACKLOG,
+        max_group=MAX_GROUP,
     ):
         self.db_path = db_path
         self.now = now or datetime.now
@@ -118,6 +146,10 @@ class Host:
         self.max_connections = fd_cap(max_connections)
         self.max_per_peer = max_per_peer
         self.backlog = backlog
+        self.max_group = max(1, max_group)
+        self._queue = []  # requests waiting for the database thread (group commit)
+        self._qlock = threading.Lock()
+        self._draining = False
         self.store = None
         self.processor = None
         self._listener = None  # (listening socket, its accept task)
@@ -195,18 +227,6 @@ class Host:
         self._db = None
 
     # -- the database, off the loop -------------------------------------------------------
-    async def _in_db(self, fn, *args):
-        """fn(left, *args) on the database thread; `left` is what remains of db_wait from
-        now when it starts (SQLite's own lock wait is bounded by it)."""
-        deadline = time.monotonic() + self.db_wait
-
-        def job():
-            left = deadline - time.monotonic()
-            self.store.set_wait(max(left, 0))
-            return fn(left, *args)
-
-        return await asyncio.get_running_loop().run_in_executor(self._db, job)
-
     # -- connections ----------------------------------------------------------------------
     def _cap(self, reason):
         """A cap was hit: one log line for the whole episode (a storm that keeps the host
@@ -354,11 +374,79 @@ class Host:
         if proc.is_response(req["mti"]):
             log.info("a response MTI %s was sent to the center: not answered", req["mti"])
             return None, True, False
-        step = await self._in_db(self._fault_step, req, body, conn)
+        step = await self._queued(req, body, conn, True)
         if step[0] == "delay":
             await asyncio.sleep(step[1])
-            step = await self._in_db(self._process_step, req, body, conn, None)
+            step = await self._queued(req, body, conn, False)
+        if isinstance(step[1], Exception):
+            raise step[1]
         return step[1:]
+
+    # -- group commit -----------------------------------------------------------------------
+    def _queued(self, req, body, conn, faults):
+        """Queue a request for the database thread; a future of its step.  The thread serves
+        what has queued up while it was busy as one group (one commit: Processor.handle_many),
+        so under load many requests share a commit and at rest each has its own."""
+        fut = asyncio.get_running_loop().create_future()
+        item = (req, body, conn, time.monotonic() + self.db_wait, faults, fut)
+        with self._qlock:
+            self._queue.append(item)
+            if self._draining:
+                return fut
+            self._draining = True
+        self._db.submit(self._drain, asyncio.get_running_loop())
+        return fut
+
+    def _drain(self, loop):
+        """On the database thread: serve queued groups until the queue is empty."""
+        while True:
+            with self._qlock:
+                if not self._queue:
+                    self._draining = False
+                    return
+                group = self._queue[: self.max_group]
+                del self._queue[: self.max_group]
+            try:
+                steps = self._serve_group(group)
+            except BaseException as e:  # noqa: BLE001 - never leave a request waiting
+                steps = [("done", e, False, False)] * len(group)
+            loop.call_soon_threadsafe(_deliver, group, steps)
+
+    def _serve_group(self, group):
+        now = time.monotonic()
+        steps = [None] * len(group)
+        todo = []
+        for i, (req, _body, _conn, deadline, _faults, _fut) in enumerate(group):
+            if deadline <= now:
+                steps[i] = self._late(req, f"not reached within {self.db_wait:g}s")
+            else:
+                todo.append(i)
+        if not todo:
+            return steps
+        left = min(group[i][3] for i in todo) - now
+        try:
+            self.store.set_wait(max(left, 0))
+            armed = any(group[i][4] for i in todo) and self.store.any_fault()
+        except sqlite3.Error as e:
+            for i in todo:
+                steps[i] = self._late(group[i][0], f"{type(e).__name__}: {e}")
+            return steps
+        if armed:  # faults are a test bench's: served one by one, as armed
+            for i in todo:
+                req, body, conn, deadline, faults, _fut = group[i]
+                left = deadline - time.monotonic()
+                try:
+                    if faults:
+                        steps[i] = self._fault_step(left, req, body, conn)
+                    else:
+                        steps[i] = self._process_step(left, req, body, conn, None)
+                except Exception as e:  # noqa: BLE001 - this request's connection only
+                    steps[i] = ("done", e, False, False)
+            return steps
+        reps = self.processor.handle_many([group[i][:3] for i in todo])
+        for i, rep in zip(todo, reps, strict=True):
+            steps[i] = ("done", rep, True, False)
+        return steps
 
     def _late(self, req, why):
         log.error(
@@ -401,6 +489,13 @@ class Host:
             except sqlite3.Error:
                 pass
         return "done", rep, True, bad
+
+
+def _deliver(group, steps):
+    for item, step in zip(group, steps, strict=True):
+        fut = item[5]
+        if not fut.done():
+            fut.set_result(step)
 
 
 class HostThread:
@@ -484,15 +579,8 @@ def start_in_thread(db_path, menu_path=None, host="127.0.0.1", port=0, now=None,
     The shipped menu (menus/menu.json) is only the first version: when it changed since,
     it becomes the next version only while no menu was published with `posterm host menus
     publish` (a published menu stays).  `options` go to Host (db_wait, max_connections ...)."""
-    store = Store(db_path)
-    try:
-        if store.fresh:
-            store.provision_defaults(menu_path)
-        elif menu_path is not None:
-            store.sync_menu(menu_path)
-    finally:
-        store.close()
+    prepare(db_path, menu_path)
     return HostThread(Host(db_path, now=now, **options)).start(host, port)
 
 
-__all__ = ["Host", "HostThread", "mask_pans", "start_in_thread"]
+__all__ = ["Host", "HostThread", "mask_pans", "prepare", "reply_frame", "start_in_thread"]

@@ -668,6 +668,10 @@ class Store:
         """The fault armed for `tid` (a Row) or None."""
         return self._one("SELECT * FROM faults WHERE tid = ?", (tid,))
 
+    def any_fault(self):
+        """True when a fault is armed for any terminal."""
+        return self._one("SELECT 1 FROM faults LIMIT 1") is not None
+
     def use_fault(self, tid):
         """The fault of `tid` was applied once: a counted one loses a use, gone at zero."""
         with self.unit():
