@@ -29,6 +29,7 @@ _EXTRA = (
     "posterm.bridge.cli",
     "posterm.center.cli",
     "posterm.boardsim.cli",
+    "posterm.replay.cli",
 )
 
 

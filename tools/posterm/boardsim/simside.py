@@ -337,13 +337,14 @@ class RTC:
     def __init__(self):
         self.base = _CFG["now"]  # (Y, M, D, h, m, s)
         self.at = 0
+        self.runs = 0 if _CFG.get("fixed_clock") else 1  # a replay: the clock stands still
 
     def datetime(self, dt=None):
         if dt is not None:
             self.base = (dt[0], dt[1], dt[2], dt[4], dt[5], dt[6])
             self.at = CLOCK.ticks_ms()
             return None
-        secs = SimTime.ticks_diff(CLOCK.ticks_ms(), self.at) // 1000
+        secs = SimTime.ticks_diff(CLOCK.ticks_ms(), self.at) // 1000 * self.runs
         b = self.base
         t = _rt.localtime(_rt.mktime((b[0], b[1], b[2], b[3], b[4], b[5], 0, 0)) + secs)
         return (t[0], t[1], t[2], t[6], t[3], t[4], t[5], 0)

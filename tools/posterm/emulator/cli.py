@@ -24,6 +24,13 @@ def register(subs, common_options):
         help='key remapping file (TOML, [keymap] id = "keys"); default: %s if it exists'
         % _default_keymap_text(),
     )
+    p.add_argument(
+        "--record",
+        metavar="FILE",
+        default=None,
+        help="record the session (keys, cards, the center's answers, the clock's ticks, "
+        "screens, frames, slips) to FILE when the emulator closes, for `posterm replay`",
+    )
     p.set_defaults(func=run)
 
 
@@ -52,10 +59,18 @@ def run(args):
     )
     from posterm.emulator.app import EmulatorApp
 
+    recording = None
+    if getattr(args, "record", None):
+        from posterm.replay.recorder import record_front
+
+        recording = record_front(driver, "emulator")
     try:
         EmulatorApp(driver, keymap=keymap).run()
     finally:
         driver.close()
+        if recording is not None:
+            recording.write(args.record)
+            print(f"posterm: session recorded in {args.record}")
     err = getattr(driver.terminal, "last_error", None)
     if err:
         print(f"posterm: internal error (logged in {driver.log_path})")

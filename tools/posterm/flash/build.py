@@ -89,7 +89,9 @@ def deploy_tree(board, mpy_version=6, firmware_dir=None, menus_dir=None, config=
         out["/main.py"] = f.read()
     for path in _tree(menus_dir):
         rel = os.path.relpath(path, menus_dir).replace(os.sep, "/")
-        if rel.endswith(".json"):
+        # the data the core reads: menus, strings, response texts, and the GBK table for text
+        # from the center (the issuer's name on the slip: pos.gbk reads menus/gbk.bin)
+        if rel.endswith(".json") or rel == "gbk.bin":
             with open(path, "rb") as f:
                 out["/menus/" + rel] = f.read()
     cfg = {"board": board}
