@@ -148,7 +148,9 @@ def build(machine, time, cfg, log=log_line, storage=None):
     resources = FileStorage(cfg.get("menus", "/menus"), readonly=True)
     # DES stays loaded from boot: every exchange needs it, and its tables loaded and dropped
     # around each one fragment the heap between the day's long-lived data
-    import pos.des  # noqa: F401
+    from pos import des
+
+    des.prepare()
 
     now = clock.now()
     t = Terminal(storage, resources, "lcd128x64", now, cfg.get("paper", "58mm"))

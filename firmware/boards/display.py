@@ -130,15 +130,19 @@ class CellDisplay:
                 span = (0, cols)
             else:
                 span = changed_span(old[2], cmap, self._align)
-            self._shown[r] = (line, inv, cmap)
             if span is None:
+                self._shown[r] = (line, inv, cmap)
                 continue
+            # unknown until written: a glyph read or a bus write that fails (an I/O error,
+            # out of heap) leaves the row to be sent whole by the next draw
+            self._shown[r] = None
             c0, c1 = span
             band = render_cells(self.font, cmap, inv, c0, c1)
             if c0 == 0:
                 self.panel.write_band(r * BAND, band, c1)
             else:
                 self.panel.write_band(r * BAND, band, c1 - c0, c0)
+            self._shown[r] = (line, inv, cmap)
             self.redrawn += 1
             self.cells_sent += c1 - c0
 

@@ -41,6 +41,8 @@ class Board:
         self.printed = 0  # receipts printed
         self.out_of_memory = 0  # MemoryErrors the drivers survived
         self.printer_state = None
+        self.draw_failures = 0  # frames the display could not draw (retried each pass)
+        self._redraw = None  # the frame to draw again: the last draw failed
 
     def start(self, now_ms=0):
         self.now_ms = now_ms
@@ -80,6 +82,8 @@ class Board:
             if ev is not None:
                 self.feed(ev)
                 fed = True
+        if self._redraw is not None and not fed:
+            self._draw(self._redraw)
         if fed and IS_MICROPYTHON:
             # the screen is drawn: collect now, between events, as `posterm bench` measures
             # the heap (an overlay's code just dropped is freed before the next allocation
@@ -94,6 +98,22 @@ class Board:
             if self.t.waiting_for() != "send":
                 self._check_printer()
 
+    def _draw(self, frame):
+        # A draw that fails (a font read error, the bus, out of heap) must neither stop the
+        # board nor leave the panel showing an older frame than the terminal's: the frame is
+        # drawn again on the next pass of the loop until it shows (the display resends the
+        # rows it could not write). The effects after it (a send) still run.
+        try:
+            self.display.draw(frame)
+            self._redraw = None
+        except (OSError, MemoryError):
+            first = self._redraw is None
+            self._redraw = frame
+            self.draw_failures += 1
+            gc.collect()
+            if first:
+                self._log("error", "display: the frame could not be drawn; retrying")
+
     def _check_printer(self):
         st = self.printer.status()
         if st is not None and st != self.printer_state:
@@ -104,7 +124,7 @@ class Board:
         for eff in effects:
             kind = eff[0]
             if kind == "show":
-                self.display.draw(eff[1])
+                self._draw(eff[1])
             elif kind == "send":
                 if self.link is None:
                     self.feed(("link_error", "no host link on this board", False))

@@ -53,6 +53,14 @@ def _build_sp():
         _crypt = des_mp.crypt
 
 
+def prepare():
+    # load the block function and its tables now (a board calls this at boot, so that the
+    # 2 KB of SP arrays sit with the long-lived data instead of being allocated by the first
+    # exchange between a flow's objects)
+    if _crypt is None:
+        _build_sp()
+
+
 # PC2 as nibble tables. PC2 takes the subkey's first 24 bits from C and the last 24 from
 # D; for each of the 7 nibbles of a 28-bit half (nibble j: bits 4j+1 .. 4j+4, 1-based
 # from the MSB) and each value 0..15, the 24-bit contribution, at 16 * j + value. A round's

@@ -20,6 +20,8 @@ from pos.compat import json
 from pos import crc
 
 _MAGIC = 0xA5
+# bytes read at a time when walking the file: a record of the day is 200-400 B
+_WINDOW = 512
 
 
 class JournalError(ValueError):
@@ -104,12 +106,18 @@ class Journal:
 
     def load(self):
         # -> [(seq, obj)] of every readable record (see the header for what is cut)
-        data = self.storage.read(self.name) or b""
-        good, end = scan(data)
-        if end < len(data):
-            # a torn tail or damage: pos.journalfix, loaded for this only
+        good = []
+        end = 0
+        for seq, obj, stop in self._walk(True):
+            good.append((seq, obj))
+            end = stop
+        size = self.storage.size(self.name)
+        if end < size:
+            # a torn tail or damage: pos.journalfix, loaded for this only (it needs the
+            # whole file, once)
             from pos import overlay
 
+            data = self.storage.read(self.name) or b""
             with overlay.scope():
                 from pos import journalfix
 
@@ -121,21 +129,51 @@ class Journal:
         self._last_seq = good[-1][0] if good else 0
         return good
 
+    def _walk(self, check):
+        # Generator: (seq, obj, stop) of the whole records from the start, read from the
+        # storage one record at a time (one read of _WINDOW bytes, a second one only for a
+        # longer record), up to the first bad byte: the heap holds one record, never the file
+        read_at = getattr(self.storage, "read_at", None)
+        if read_at is None:
+            data = self.storage.read(self.name) or b""
+            pos = 0
+            while True:
+                r = _record_at(data, pos, len(data), check)
+                if r is None:
+                    return
+                yield r
+                pos = r[2]
+        pos = 0
+        while True:
+            chunk = read_at(self.name, pos, _WINDOW)
+            if not chunk or len(chunk) < 11 or chunk[0] != _MAGIC:
+                return
+            size = 11 + ((chunk[1] << 8) | chunk[2])
+            if size > len(chunk):
+                chunk = read_at(self.name, pos, size)
+                if chunk is None or len(chunk) < size:
+                    return
+            r = _record_at(chunk, 0, size, check)
+            chunk = None
+            if r is None:
+                return
+            pos += size
+            yield (r[0], r[1], pos)
+
     def __len__(self):
         return self.count
 
     @property
     def records(self):
-        # [(seq, obj)], read from the file
-        data = self.storage.read(self.name) or b""
+        # [(seq, obj)], read from the file record by record
         if self.unreadable and not self.damaged_copy:
             from pos import overlay
 
             with overlay.scope():
                 from pos import journalfix
 
-                return journalfix.readable(data)
-        return scan(data, False)[0]
+                return journalfix.readable(self.storage.read(self.name) or b"")
+        return [(r[0], r[1]) for r in self._walk(False)]
 
     def next_seq(self):
         return self._last_seq + 1
@@ -226,11 +264,10 @@ class Journal:
             raise JournalWriteError(self.error)
 
     def entries(self):
-        # the records' objects, oldest first, read from the file
-        out = []
-        for r in self.records:
-            out.append(r[1])
-        return out
+        # the records' objects, oldest first, read from the file record by record
+        if self.unreadable and not self.damaged_copy:
+            return [r[1] for r in self.records]
+        return [r[1] for r in self._walk(False)]
 
     def clear(self):
         self.storage.remove(self.name)
