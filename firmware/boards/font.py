@@ -1,5 +1,7 @@
 # The CJK bitmap font, read from flash: the file is opened once and glyphs are
-# fetched with seek/read (a small cache keeps the last ones in RAM).
+# fetched with seek/readinto into a cache of fixed slots allocated once (a cache of
+# bytes objects and tuples made a long-lived allocation per new glyph, scattered
+# between a transaction's objects: the heap's free space ended up in small pieces).
 #
 # File layout (big-endian), written by `posterm font build` or pack():
 #   b"PTF1" | n_narrow u16 | n_wide u16 | height u8 | 0 u8
@@ -8,9 +10,12 @@
 # A glyph is rows top to bottom, each row MSB = leftmost pixel (1 byte narrow, 2 wide).
 import struct
 
+from pos.compat import const
+
 MAGIC = b"PTF1"
 _HEAD = 10
-_CACHE = 48
+_SLOTS = const(64)  # direct-mapped: slot = code point % 64 (ASCII and a screen of CJK)
+_EMPTY = const(0xFFFF)
 
 
 class FontError(ValueError):
@@ -31,8 +36,11 @@ class Font:
         self._wide_idx = _HEAD + 2 * self.n_narrow
         self._narrow_data = self._wide_idx + 2 * self.n_wide
         self._wide_data = self._narrow_data + 16 * self.n_narrow
-        self._cache = {}
-        self._order = []
+        self._cps = [_EMPTY] * _SLOTS  # the code point in each slot (small ints)
+        self._wid = bytearray(_SLOTS)  # its width in px (8 or 16)
+        self._bits = bytearray(32 * _SLOTS)  # its rows: 16 B (narrow) or 32 B (wide)
+        self._view = memoryview(self._bits)
+        self._idx = bytearray(2)  # a code point read from the index
 
     @classmethod
     def open(cls, path):
@@ -40,12 +48,14 @@ class Font:
 
     def _find(self, base, n, cp):
         f = self.f
+        b = self._idx
         lo = 0
         hi = n - 1
         while lo <= hi:
             mid = (lo + hi) >> 1
             f.seek(base + 2 * mid)
-            b = f.read(2)
+            if f.readinto(b) != 2:
+                raise OSError(5, "font index read short")
             v = (b[0] << 8) | b[1]
             if v < cp:
                 lo = mid + 1
@@ -56,28 +66,38 @@ class Font:
         return -1
 
     def glyph(self, ch):
-        # -> (width_px, bytes) or None when the font lacks the character
+        # -> (width_px, rows) or None when the font lacks the character. The rows are a
+        # view into the cache: valid until the next glyph() call.
         cp = ord(ch)
-        g = self._cache.get(cp)
-        if g is not None:
-            return g
         if cp > 0xFFFF:
             return None
+        slot = cp % _SLOTS
+        at = 32 * slot
+        if self._cps[slot] == cp:
+            w = self._wid[slot]
+            return (w, self._view[at : at + 2 * w])
         i = self._find(self._narrow_idx, self.n_narrow, cp)
         if i >= 0:
+            w = 8
             self.f.seek(self._narrow_data + 16 * i)
-            g = (8, self.f.read(16))
         else:
             i = self._find(self._wide_idx, self.n_wide, cp)
             if i < 0:
                 return None
+            w = 16
             self.f.seek(self._wide_data + 32 * i)
-            g = (16, self.f.read(32))
-        if len(self._order) >= _CACHE:
-            del self._cache[self._order.pop(0)]
-        self._cache[cp] = g
-        self._order.append(cp)
-        return g
+        self._cps[slot] = _EMPTY  # not valid until the read is whole
+        rows = self._view[at : at + 2 * w]
+        if self.f.readinto(rows) != 2 * w:
+            raise OSError(5, "font glyph read short")
+        self._cps[slot] = cp
+        self._wid[slot] = w
+        return (w, rows)
+
+    def forget(self):
+        # empty the cache (the next glyph of each character is read from the file again)
+        for i in range(_SLOTS):
+            self._cps[i] = _EMPTY
 
     def has(self, ch):
         return self.glyph(ch) is not None

@@ -38,12 +38,19 @@ class FlakyFile:
     def seek(self, *a):
         return self.f.seek(*a)
 
-    def read(self, n=-1):
+    def _fail(self):
         if self.armed:
             self.armed -= 1
             self.failed += 1
             raise self.error
+
+    def read(self, n=-1):
+        self._fail()
         return self.f.read(n)
+
+    def readinto(self, buf):
+        self._fail()
+        return self.f.readinto(buf)
 
     def close(self):
         self.f.close()
@@ -79,8 +86,7 @@ def _type_amount_with_failing_reads(error):
     true("0.00" in "".join(b.t.frame.text()), "the amount prompt: %r" % (b.t.frame.text(),))
     true(_on_panel(b), "the panel shows the amount prompt")
     for k in "123":
-        font._cache = {}  # the glyph cache has rolled over: each draw reads the file
-        font._order = []
+        font.forget()  # the glyph cache has rolled over: each draw reads the file
         font.f.armed = 3
         b.press(k)
     eq(font.f.failed > 0, True, "reads failed")
