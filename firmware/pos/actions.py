@@ -10,6 +10,7 @@ _TABLE = """
 sign_in_auto signin auto 0
 sign_in_manual signin manual 0
 menu_update menuupdate run 0
+ic_download icload menu 1
 purchase purchase run 0
 void void run 0
 refund refund run 0

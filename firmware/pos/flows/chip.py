@@ -162,9 +162,11 @@ def _run(t, title, ev, amount):
     msg = financial(t, "0200", "000000", "00", "22", card, amount, pin or None)
     rec = {"pan": pan, "exp": exp, "entry": entry, "amount": amount}
     _chip_rec(ctx, rec, contactless, no_cvm)
-    from pos.flows import txn
+    with overlay.scope():
+        from pos.flows import online
 
-    reply = yield from txn.send_online(t, title, "purchase", msg, True, pin or None)
+        reply = yield from online.send(t, title, "purchase", msg, True, pin or None)
+        del online
     if contactless:
         # qUICS: the card has left the field; the ARQC stands for the transaction
         if reply is None:
@@ -234,10 +236,18 @@ def _approved(t, title, msg, reply, rec, ctx):
     from pos.journal import JournalWriteError
 
     try:
-        overlay.call("pos.flows.online", "record_approval", t, "purchase", msg, reply, rec)
+        with overlay.scope():
+            from pos.flows import online
+
+            online.record_approval(t, "purchase", msg, reply, rec)
+            del online
     except JournalWriteError as e:
         t.emit(("log", "error", "%s; trace %s pending, reversal armed" % (e, msg[11])))
-        ok = yield from overlay.run("pos.flows.storagefail", "cannot_journal", t, title)
+        with overlay.scope():
+            from pos.flows import storagefail
+
+            ok = yield from storagefail.cannot_journal(t, title)
+            del storagefail
         if not ok:
             return None
     reversal.disarm(t)
@@ -252,9 +262,17 @@ def _approved(t, title, msg, reply, rec, ctx):
     if rec.get("ic") == "chip":
         body.append(t.s("chip_remove"))
     ui.screen(t, title, body)
-    yield from overlay.run("pos.flows.printing", "print_slips", t, rec, False, title)
+    with overlay.scope():
+        from pos.flows import printing
+
+        yield from printing.print_slips(t, rec, False, title)
+        del printing
     if t.state.extra.get("script_advice"):
-        yield from overlay.run("pos.flows.icload", "script_advice", t, title)
+        with overlay.scope():
+            from pos.flows import icload
+
+            yield from icload.script_advice(t, title)
+            del icload
     return rec
 
 

@@ -41,6 +41,16 @@ def check(t, title, journalled=True):
 
                 yield from paramload.due(t, title)
                 del paramload
+        if t.state.extra.get("ic_due") or t.state.extra.get("script_advice"):
+            # IC keys / AIDs the reply header asked for, a script advice not delivered yet
+            # (pos.flows.icload)
+            from pos import overlay
+
+            with overlay.scope():
+                from pos.flows import icload
+
+                yield from icload.pending(t, title)
+                del icload
         return True
     t.emit(("beep", "error"))
     yield from ui.notice(t, title, reason)

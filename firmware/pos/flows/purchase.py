@@ -32,7 +32,11 @@ def run(t, card=None):
     if card[0] in ("chip", "tap"):  # a reader event: the chip kernel reads the card
         from pos import overlay
 
-        yield from overlay.run("pos.flows.chip", "purchase", t, title, card, amount)
+        with overlay.scope():
+            from pos.flows import chip
+
+            yield from chip.purchase(t, title, card, amount)
+            del chip
         return
     yield from go_online(t, title, card, amount)
 

@@ -237,7 +237,20 @@ def aid_tlv(aid, no_cvm_limit=NO_CVM_LIMIT_FEN):
 # 0820 372 / 382 status query -> 62 = "1" + what the center has (9F06 RID 9F22 index DF05
 # expiry per CA key; 9F06 per AID), "0" when nothing; 0800 370 / 380 with 62 naming one (9F06
 # [+ 9F22]) -> 62 = "1" + that key's / AID's TLV ("0": not here); 0800 371 / 381: the end.
-IC_CODES = ("370", "371", "372", "380", "381", "382")
+# 0800 394 -> 62 "1" + the contactless parameters (DF21 the 双免 no-CVM limit, DF20 the
+# contactless transaction limit, DF19 the contactless offline floor limit, n12 fen); 395 end.
+IC_CODES = ("370", "371", "372", "380", "381", "382", "394", "395")
+CONTACTLESS_LIMIT_FEN = 99999999999
+
+
+def contactless_tlv(no_cvm_limit=NO_CVM_LIMIT_FEN):
+    return tlv.build(
+        [
+            (0xDF21, bytes.fromhex("%012d" % no_cvm_limit)),
+            (0xDF20, bytes.fromhex("%012d" % CONTACTLESS_LIMIT_FEN)),
+            (0xDF19, bytes(6)),
+        ]
+    )
 
 
 def _key_of(f62):
@@ -262,8 +275,10 @@ def ic_answer(code, f62):
     if code == "382":
         body = b"".join(tlv.build([(0x9F06, bytes.fromhex(a["aid"]))]) for a in AIDS)
         return "00", (b"1" + body) if body else b"0"
-    if code in ("371", "381"):
+    if code in ("371", "381", "395"):
         return "00", None
+    if code == "394":
+        return "00", b"1" + contactless_tlv()
     rid, idx = _key_of(f62)
     if rid is None:
         return "30", None

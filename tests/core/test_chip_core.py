@@ -1,0 +1,90 @@
+# A chip purchase through the whole terminal core (pos.flows.chip + pos.emv.kernel as
+# overlays) against the scripted center, on every interpreter: what the 0200 carries, the
+# TC journalled and printed, a card that refuses the center's approval (reversed at once),
+# the IC downloads a reply header asks for.
+import fakecenter
+from mptest import contains, eq, true
+from pos import iso8583, mac
+from pos.emv import card as emvcard
+from pos.emv import tlv
+from rig import Rig
+
+PAN = "6212142000000000012"
+
+
+def spec(**more):
+    s = {"pan": PAN, "seq": "01", "expiry": "3012", "pin": "123456",
+         "imk_ac": "0123456789ABCDEFFEDCBA9876543210", "label": "UnionPay Debit"}  # fmt: skip
+    for k in more:
+        s[k] = more[k]
+    return s
+
+
+class BadArpcCenter(fakecenter.Center):
+    # approves, with issuer authentication data the card cannot verify
+    def answer(self, frame, timeout):
+        ev = fakecenter.Center.answer(self, frame, timeout)
+        req = self.requests[-1]
+        if ev[0] != "reply" or req["mti"] != "0200":
+            return ev
+        tpdu, header, body = iso8583.unpack_frame(ev[1])
+        rep = iso8583.decode(body)
+        rep[55] = tlv.encode(0x91, bytes(8) + b"00")
+        rep[64] = b"\x00" * 8
+        rep[64] = mac.compute("ecb", self.mak, iso8583.mab(rep))
+        return ("reply", iso8583.pack_frame(tpdu, header, iso8583.encode(rep)))
+
+
+def test_an_inserted_card_is_read_by_the_kernel_and_the_tc_is_journalled_and_printed():
+    r = Rig().sign_in()
+    card = spec()
+    r.event(("chip", card))  # inserted at idle: the amount first
+    r.press("12345", "ENTER", "123456", "ENTER")
+    q = r.center.last("0200")
+    eq(q[22], "051")
+    eq(q[23], "001")
+    eq(q[60][-2:], "50")
+    eq(q[2], PAN)
+    got = tlv.flatten(q[55])
+    for tag in (0x9F26, 0x9F27, 0x9F10, 0x9F37, 0x9F36, 0x95, 0x9A, 0x9C, 0x9F02, 0x5F2A,
+                0x82, 0x9F1A, 0x9F03, 0x9F33, 0x9F34, 0x9F35, 0x9F1E, 0x84, 0x9F09, 0x9F41):
+        contains(got, tag)
+    eq(got[0x9F02], bytes.fromhex("000000012345"))
+    e = r.t.journal.entries()[-1]
+    eq(e["type"], "purchase")
+    eq(e["entry"], "05")
+    eq(e["ac_type"], "TC")
+    eq(e["aid"], emvcard.DEBIT)
+    slip = r.receipt_text(0)
+    contains(slip, "AID:" + emvcard.DEBIT)
+    contains(slip, "TC:" + e["ac"])
+    eq(card["atc"], 1)
+
+
+def test_a_card_that_refuses_the_approval_is_reversed_at_once_with_the_reversal_tags():
+    r = Rig(center=BadArpcCenter()).sign_in()
+    m = r.mark()
+    r.event(("chip", spec()))
+    r.press("5000", "ENTER", "123456", "ENTER")
+    true(r.seen("卡片拒绝,交易已冲正", m))
+    rev = r.center.last("0400")
+    true(rev is not None, "a reversal went out")
+    eq(rev[39], "06")
+    eq([t for t, _ in tlv.decode(rev[55])], [0x95, 0x9F1E, 0x9F10, 0x9F36])
+    eq(tlv.flatten(rev[55])[0x95][4] & 0x40, 0x40, "TVR: issuer authentication failed")
+    eq(r.t.state.reversal(), None)
+    eq([e for e in r.t.journal.entries() if e.get("type") == "purchase"], [])
+
+
+def test_a_reply_header_asking_for_ic_data_downloads_it_before_the_next_transaction():
+    r = Rig().sign_in()
+    r.center.then("need:4")
+    r.press("MENU", "1", "2", "100", "ENTER", "CARD=" + PAN, "123456", "ENTER", "ENTER")
+    eq(r.t.state.extra.get("ic_due"), 4)
+    r.press("CANCEL")
+    n = len(r.center.requests)
+    r.press("MENU", "1", "2", "100", "ENTER")
+    codes = [q.get(60, "")[8:11] for q in r.center.requests[n:]]
+    for code in ("372", "371", "382", "381", "394"):
+        contains(codes, code)
+    eq(r.t.state.extra.get("ic_due"), None)
