@@ -162,7 +162,7 @@ def _run(t, title, ev, amount):
     msg = financial(t, "0200", "000000", "00", "22", card, amount, pin or None)
     rec = {"pan": pan, "exp": exp, "entry": entry, "amount": amount}
     _chip_rec(ctx, rec, contactless, no_cvm)
-    with overlay.scope():
+    with overlay.scope():  # the exchange's code is dropped before the card is asked again
         from pos.flows import online
 
         reply = yield from online.send(t, title, "purchase", msg, True, pin or None)
