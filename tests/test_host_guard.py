@@ -388,3 +388,40 @@ h.stop()
     assert "Traceback" not in err and "out of system resource" not in err
     assert "accept failed" not in err  # the cap keeps it below the descriptor limit
     assert err.count("connection cap reached") == 1
+
+
+# -- issue 16 leftovers: the status upload is bound to the keys; every sign-in layout counts --
+def _state(store, tid=TID):
+    return store.db.execute(
+        "SELECT last_signin, last_report FROM center_terminal_state WHERE tid = ?", (tid,)
+    ).fetchone()
+
+
+def test_a_status_upload_is_taken_only_from_the_terminal_holding_the_keys(host, store):
+    victim = Terminal(host.address)
+    assert victim.sign_in()[39] == "00"
+    report = {"mti": "0820", 41: TID, 42: MID, 60: "00" + victim.batch + "362",
+              62: b"ver=1;paper=ok;n=0;amt=0;op=01;loc=1000"}
+    assert victim.send({**report, 11: victim.next_trace()})[39] == "00"
+    assert "1000" in _state(store)["last_report"]
+    attacker = Terminal(host.address)  # knows TID and MID, not the keys
+    forged = {**report, 62: b"ver=9;paper=out;n=0;amt=0;op=99;loc=2100"}
+    for trace in ("000900", "500000"):  # off the victim's sequence, on another connection
+        assert attacker.send({**forged, 11: trace})[39] == "22"
+        assert attacker.send({**forged, 11: trace, 60: "00" + victim.batch + "301"})[39] == "22"
+    bad = victim.signed({**forged, 11: "600000"})
+    bad[64] = bytes(8)
+    assert attacker.send(bad)[39] == "A0"
+    assert "2100" not in _state(store)["last_report"]  # what the victim said stands
+    # a plain echo test (no report) still needs no keys
+    assert attacker.send({"mti": "0820", 11: "000901", 41: TID, 42: MID,
+                          60: "00" + victim.batch + "301"})[39] == "00"
+
+
+@pytest.mark.parametrize("layout", ["001", "003", "004"])
+def test_every_sign_in_layout_counts_as_a_sign_in_for_the_back_office(host, store, layout):
+    t = Terminal(host.address)
+    rep = t.send({"mti": "0800", 11: t.next_trace(), 41: TID, 42: MID,
+                  60: "00000001" + layout})
+    assert rep[39] == "00"
+    assert _state(store)["last_signin"] is not None

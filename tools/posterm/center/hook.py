@@ -1,6 +1,8 @@
 """The processor's hook into the back office: after every request the host answers, note
-when the terminal was last seen, signed in, made a transaction, what it reported (a CUP
-status upload 0820 / 60.3 = 362 or an echo test 301 carrying field 62 as key=value pairs),
+when the terminal was last seen, signed in (any key layout), made a transaction, what it
+reported (a CUP status upload 0820 / 60.3 = 362 or an echo test 301 carrying field 62 as
+key=value pairs, recorded only when the center accepted it: 00 from the terminal holding
+the current keys),
 and for a financial request the merchant number it sent (field 42) and where it is.
 
 It writes through the host store's own connection: inside the host's transaction for the
@@ -11,6 +13,8 @@ Kept free of heavy imports: the host loads it for every center it runs.
 import json
 
 _SALE_MTIS = ("0100", "0200", "0220")
+# 60.3 of a sign-in: 001 single-length keys, 003 double, 004 with a track key, 005 / 006 SM
+_SIGN_INS = ("001", "003", "004", "005", "006")
 _READY = "_center_schema_ready"
 
 
@@ -51,11 +55,11 @@ def note(store, req, rep, now):
     code = rep.get(39)
     f60 = req.get(60, "") or ""
     sets = {"last_seen": at}
-    if mti == "0800" and f60[8:11] == "003" and code == "00":
+    if mti == "0800" and f60[8:11] in _SIGN_INS and code == "00":
         sets["last_signin"] = at
     if mti in _SALE_MTIS and code == "00":
         sets["last_tx"] = at
-    if mti == "0820" and f60[8:11] in ("362", "301") and 62 in req:
+    if mti == "0820" and f60[8:11] in ("362", "301") and 62 in req and code == "00":
         report = parse_report(req[62])
         if report is not None:
             sets["last_report"] = json.dumps(report, ensure_ascii=False, sort_keys=True)

@@ -617,9 +617,15 @@ class Processor:
         return self.answer(req, "00", now)
 
     def _echo_test(self, req, term, raw, now):
+        if 62 in req:  # it carries a report (posterm.center.hook records it): bound
+            self._bound(req, term, raw)
         return self.answer(req, "00", now)
 
-    _status_upload = _echo_test
+    def _status_upload(self, req, term, raw, now):
+        """What the terminal says of itself (0820 / 362): taken, as the other management
+        messages, only from the terminal holding the current keys (22 otherwise)."""
+        self._bound(req, term, raw)
+        return self.answer(req, "00", now)
 
     def _menu_download(self, req, term, raw, now):
         ask = req.get(62, b"")
