@@ -22,11 +22,18 @@ class MenuError(ValueError):
 def load(storage, resources):
     # a downloaded menu (written by menu update) first, then the shipped one
     for src in (storage, resources):
-        data = src.read(MENU_FILE)
-        if data:
+        load = getattr(src, "load_json", None)
+        try:
+            if load is not None:
+                tree = load(MENU_FILE)  # parsed as it is read (a board: no 4 KB block)
+            else:
+                data = src.read(MENU_FILE)
+                tree = json.loads(data) if data else None
+        except ValueError:
+            continue  # not JSON (a damaged download): the next source
+        if tree:
             try:
-                tree = parse(data)
-                return tree
+                return validate(tree)
             except MenuError:
                 continue
     raise MenuError("no usable menu.json")

@@ -8,6 +8,8 @@
 # FileStorage serves both a desktop data dir and a board's littlefs.
 import os
 
+from pos.compat import json
+
 
 class StorageError(OSError):
     pass
@@ -27,6 +29,11 @@ class MemoryStorage:
         # n bytes (fewer at the end) from offset, or None when there is no such file
         d = self.files.get(name)
         return None if d is None else d[offset : offset + n]
+
+    def load_json(self, name):
+        # the parsed JSON of a file, None when there is no such file (ValueError: bad JSON)
+        d = self.read(name)
+        return None if d is None else json.loads(d)
 
     def write(self, name, data, backup=None):
         if backup and name in self.files:
@@ -98,11 +105,31 @@ class FileStorage:
         return self.root + "/" + name
 
     def read(self, name):
+        # the whole file (a board: one read of its size; an unsized read grows its buffer
+        # step by step, each step a new block); None when it cannot be read
+        path = self._path(name)
         try:
-            with open(self._path(name), "rb") as f:
-                return f.read()
+            with open(path, "rb") as f:
+                data = f.read(os.stat(path)[6])
+                more = f.read()
+                return data + more if more else data
         except OSError:
             return None
+
+    def load_json(self, name):
+        # the parsed JSON of a file, read from the file as it is parsed (MicroPython's
+        # json.load reads the stream; no block of the file's size), None when it cannot be
+        # read (ValueError: bad JSON)
+        try:
+            f = open(self._path(name), "rb")
+        except OSError:
+            return None
+        try:
+            return json.load(f)
+        except OSError:
+            return None
+        finally:
+            f.close()
 
     def read_at(self, name, offset, n):
         # n bytes (fewer at the end) from offset, or None when there is no such file

@@ -86,3 +86,30 @@ def test_a_damaged_record_still_stops_the_walk_and_is_recovered():
     j2 = Journal(st)
     eq([e["trace"] for e in j2.entries()], ["000002", "000003"], "the readable records")
     eq(j2.unreadable, 1)
+
+
+def test_the_menu_is_parsed_as_its_file_is_read_not_read_whole():
+    from pos.storage import FileStorage
+    from rig import Rig, menus_dir
+
+    class Counting(FileStorage):
+        def __init__(self, root):
+            FileStorage.__init__(self, root, readonly=True)
+            self.whole = []
+
+        def read(self, name):
+            self.whole.append(name)
+            return FileStorage.read(self, name)
+
+    r = Rig()
+    res = Counting(menus_dir())
+    r.t.resources = res
+    r.t.reload_menu()
+    r.press("MENU")
+    true("金融服务" in r.screen_flat(), r.screen_flat())
+    eq([n for n in res.whole if n == "menu.json"], [], "menu.json read whole")
+    r.press("CANCEL")
+    r.t.storage.write("menu.json", b"{not json")  # a damaged download: the shipped menu
+    r.t.reload_menu()
+    r.press("MENU")
+    true("金融服务" in r.screen_flat(), r.screen_flat())

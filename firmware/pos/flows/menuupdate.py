@@ -36,7 +36,7 @@ def update(t, title, quiet=False):
     # sign-in), when the center has no menu download (it is said, the sign-in goes on).
     st = t.state
     offset = 0
-    parts = []
+    blob = None
     version = crc32 = total = None
     while True:
         msg = {"mti": "0800"}
@@ -63,17 +63,18 @@ def update(t, title, quiet=False):
                 return True
             if version is None:
                 version, crc32, total = v, c, n
+                blob = bytearray(n)  # the whole file, allocated once (no join of parts)
             if (v, c, n) != (version, crc32, total) or off != offset or not data:
                 raise MenuUpdateError("menu changed during download")
         except MenuUpdateError as e:
             t.emit(("log", "warn", "menu update: %s" % e))
             yield from ui.notice(t, title, [t.s("menu_update_failed"), str(e)])
             return False
-        parts.append(bytes(data))
+        blob[offset : offset + len(data)] = data
         offset += len(data)
+        res = data = None  # the answer is not kept through the next exchange
         if offset >= total:
             break
-    blob = b"".join(parts)
     problem = None
     if len(blob) != total or crc.crc32(blob) != crc32:
         problem = t.s("menu_crc_error")
