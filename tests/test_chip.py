@@ -179,3 +179,57 @@ def test_a_chip_purchase_whose_answer_is_lost_is_reversed_with_the_reversal_tag_
     assert rev[1][39] == "00" and rev[0][39] == "98"
     assert sorted(pyemv_tlv.decode(rev[0][55])) == sorted(["95", "9F1E", "9F10", "9F36"])
     assert day.t.state.reversal() is None
+
+
+def test_settlement_uploads_each_chip_transactions_tc_in_its_own_0320_203(day):
+    spec = deck_spec()
+    day.press("MENU", "1", "2", "2000", "ENTER").insert(spec).press("123456", "ENTER", "ENTER")
+    day.press("CANCEL")
+    day.purchase("1000")  # a swipe: its record is not a TC upload
+    chip = day.journal("purchase")[0]
+    day.settle()
+    assert day.seen("对账平")
+    ups = [w for w in day.wire if w[0]["mti"] == "0320"]
+    tcs = [w for w in ups if w[0][60][8:11] == "203"]
+    assert len(tcs) == 1
+    req, rep = tcs[0]
+    assert rep[39] == "00" and req[2] == CARD and req[22] == "050" and req[23] == "001"
+    assert req[61] == chip["batch"] + chip["trace"]
+    tags = pyemv_tlv.decode(req[55])
+    assert tags["9F27"] == b"\x40" and tags["9F26"].hex().upper() == chip["ac"]
+    # the TC is the card's (pyemv): the session key of its ATC over the CDOL2 data
+    mk = kd.derive_icc_mk_a(bytes.fromhex(emv.TEST_IMK_AC), CARD, "01")
+    sk = kd.derive_common_sk(mk, tags["9F36"] + bytes(6))
+    cdol2 = b"".join(tags[t] for t in ("8A", "9F02", "9F03", "9F1A", "95", "5F2A", "9A", "9C",
+                                        "9F37"))  # fmt: skip
+    assert ac.generate_ac(sk, cdol2 + tags["82"] + tags["9F36"] + tags["9F10"][3:7]) == tags[
+        "9F26"
+    ]
+    end = [w for w in ups if w[0][60][8:11] == "207"]
+    assert end and end[0][0][48] == "0001"
+    store = day.host()
+    try:
+        rows = [dict(r) for r in store.list_uploads(TID, chip["batch"])]
+    finally:
+        store.close()
+    assert [(r["code"], r["trace"]) for r in rows] == [("203", chip["trace"])]
+
+
+def test_an_issuer_script_unblocks_the_pin_and_its_result_goes_in_a_0620_advice(day, monkeypatch):
+    monkeypatch.setitem(emv.CHIPS, CARD, {"script": "pin_unblock"})
+    spec = deck_spec(pin_tries=1)
+    day.press("MENU", "1", "2", "4200", "ENTER").insert(spec).press("123456", "ENTER")
+    req, rep = day.financial()[-1]
+    day.press("ENTER")  # the cardholder's copy: then the advice goes
+    script = pyemv_tlv.decode(rep[55])["72"]
+    assert script["9F18"] == b"\x00\x00\x00\x01"
+    assert script["86"][:5] == bytes.fromhex("8424000004")  # PIN UNBLOCK with a 4-byte MAC
+    assert spec["pin_tries"] == 3  # the card took the script (its MAC verified)
+    adv = [w for w in day.wire if w[0]["mti"] == "0620"]
+    assert len(adv) == 1
+    req, rep = adv[0]
+    assert req[60][8:11] == "951" and rep[39] == "00"
+    assert pyemv_tlv.decode(req[55])["DF31"] == bytes.fromhex("2000000001")
+    assert day.t.state.extra.get("script_advice") is None
+    rec = day.journal("purchase")[-1]
+    assert req[61] == rec["batch"] + rec["trace"]

@@ -89,6 +89,8 @@ def upload_chunk(entries, k, pan_of=None):
     i = 0
     first = k * RECORDS_PER_UPLOAD
     for e in settled_entries(entries):
+        if e.get("tc55"):
+            continue  # a chip transaction: its TC goes in its own 0320 (pos.flows.tcupload)
         if first <= i < first + RECORDS_PER_UPLOAD:
             part.append(upload_record(e, pan_of))
         i += 1

@@ -90,15 +90,11 @@ def _terminal_data(t, amount, contactless):
 
 
 def _unpredictable(t):
-    # 9F37: four bytes nobody can guess in advance (os.urandom on both interpreters)
-    try:
-        import os
+    # 9F37: four bytes nobody can guess in advance (the terminal's random source, which a
+    # recording fixes for its replay)
+    from pos import vault
 
-        return os.urandom(4)
-    except (ImportError, AttributeError, NotImplementedError):
-        import random
-
-        return bytes([random.getrandbits(8) for _ in range(4)])
+    return vault.random_bytes(4)
 
 
 def _aids(t):

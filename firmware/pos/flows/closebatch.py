@@ -1,7 +1,7 @@
 # Settlement steps 1-4 with the center (see pos.flows.settle), run as an overlay:
 # the pending reversal, the 0500 with the totals, the batch upload when the center's
 # totals differ, the end of the upload, then the batch closed in one state write.
-from pos import center, ui, clock, settlement
+from pos import center, ui, clock, overlay, settlement
 from pos.flows import reversal
 from pos.flows.settle import STEP_REVERSAL, STEP_SETTLE, STEP_UPLOAD, STEP_CLOSE, STEP_FINISH
 from pos.flows.settle import save_job
@@ -96,7 +96,14 @@ def _upload(t, title, job):
         end = "202"
     else:
         end = "207"
-    count = job.get("sent", 0)
+    with overlay.scope():  # the chip transactions' TCs (203 / 205), pos.flows.tcupload
+        from pos.flows import tcupload
+
+        ok = yield from tcupload.upload(t, title, job, end == "207", save_job)
+        del tcupload
+    if not ok:
+        return False
+    count = job.get("sent", 0) + job.get("tc_sent", 0)
     f48 = ("0000" + str(count))[-4:]
     res = yield from center.exchange(t, _management(t, "0320", end, f48), title, False)
     if not _delivered(t, res):

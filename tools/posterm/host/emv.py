@@ -317,7 +317,30 @@ def reply_fields(chip, code, pan=None):
 
 
 def serves(mti, code):
-    return (mti == "0620" and code == "951") or (mti in ("0800", "0820") and code in IC_CODES)
+    return (
+        (mti == "0620" and code == "951")
+        or (mti in ("0800", "0820") and code in IC_CODES)
+        or (mti == "0320" and code in ("203", "205"))
+    )
+
+
+def check_tc(req, pan):
+    """A TC upload's cryptogram -> "TC" (it verifies), "bad" (it does not) or "none"."""
+    try:
+        tags = tlv.flatten(bytes(req.get(55) or b""))
+    except tlv.TlvError:
+        return "none"
+    if tags.get(0x9F27, b"\x00")[0] & 0xC0 != 0x40 or 0x9F26 not in tags or 0x9F36 not in tags:
+        return "none"
+    sk = session_key(pan, _seq(req), tags[0x9F36])
+    cdol2 = tlv.build_dol_data(emvcard.CDOL2, tags)
+    try:
+        want = crypto.cryptogram(
+            sk, crypto.ac_data(cdol2, tags.get(0x82, b""), tags[0x9F36], tags.get(0x9F10, b""))
+        )
+    except crypto.CryptoError:
+        return "bad"
+    return "TC" if crypto.same(want, tags[0x9F26]) else "bad"
 
 
 def serve(proc, req, raw, now):
@@ -325,6 +348,17 @@ def serve(proc, req, raw, now):
     term = proc._terminal(req)
     proc._bound(req, term, raw)
     code = str(req.get(60, ""))[8:11]
+    if req["mti"] == "0320":
+        # a TC upload: the transaction's trace is in 61 (11 is the upload's own)
+        f61 = str(req.get(61, ""))
+        pan = str(req.get(2, ""))
+        verdict = check_tc(req, pan)
+        log.info("TC upload from %s: trace %s, TC %s", term["tid"], f61[6:12], verdict)
+        batch = str(req.get(60, ""))[2:8]
+        amount = int(req.get(4, "0") or 0)
+        trace = f61[6:12] or req.get(11)
+        proc.store.record_upload(term["tid"], batch, code, 0, trace, pan, amount)
+        return proc.answer(req, "00", now)
     if req["mti"] == "0620":
         results = script_results(req)
         log.info("script advice from %s: %s trace %s: %s", term["tid"], req.get(2, ""),
