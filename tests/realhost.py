@@ -11,7 +11,10 @@ variants the terminal must accept (issue 12, reference §11), chosen per host:
     long60    field 60 of 19 digits in every financial reply
     balances  54 with two entries (ledger 01, then available 02)
     need      the processing requirement (low nibble of header byte 3) of every approval
-    layout    {60.3: length of field 62}: 001 -> 24, 003 -> 40 or 44, 004 -> 56 or 60
+    layout    {60.3: length of field 62}: 001 -> 24, 003 -> 40 or 44, 004 -> 56 or 60;
+              SM keys (国密): 005 -> 40, 006 -> 60 (SM4 under the TMK, SM4 check values; then
+              the SM MAC, the 16-byte SM4 PIN block in 52 and SM4 track encryption), or 84
+              (no public layout: the 60 one + 24 zero bytes, to see it refused)
     menu      the answer to our private menu download 0800/930 (12 on a real host)
     params    field 62 of a CUP parameter download 0800/360 (None: answered 12)
     upload    the answer to every 0320 (batch upload): 00, or 25 as some hosts do
@@ -27,7 +30,7 @@ import threading
 import warnings
 
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
-from cryptography.hazmat.primitives.ciphers import Cipher, modes
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 TMK = bytes.fromhex("11111111111111112222222222222222")
 ICBC = "中国工商银行".encode("gbk")
@@ -71,6 +74,51 @@ def ecb_mac(mak, mab):
     e1 = _des(mak, h[:8])
     t = bytes(a ^ b for a, b in zip(e1, h[8:], strict=True))
     return _des(mak, t)[:4].hex().upper().encode()
+
+
+# -- SM4 (cryptography): the SM (国密) key set -----------------------------------------------
+def _sm4(key, data, decrypt=False):
+    cipher = Cipher(algorithms.SM4(key), modes.ECB())
+    ctx = cipher.decryptor() if decrypt else cipher.encryptor()
+    return ctx.update(data) + ctx.finalize()
+
+
+def sm_kcv(key):
+    return _sm4(key, bytes(16))[:4]
+
+
+def sm_mac(mak, mab):
+    # the CUP SM MAC, from its description (PAX EMac.CUP with SM; CSDN qq_31143595): XOR the
+    # 16-byte blocks, 32 hex characters, SM4 the first 16, XOR the last 16, SM4, 8 hex chars
+    mab = mab + bytes(-len(mab) % 16)
+    r = bytes(16)
+    for i in range(0, len(mab), 16):
+        r = bytes(a ^ b for a, b in zip(r, mab[i : i + 16], strict=True))
+    h = r.hex().upper().encode()
+    e1 = _sm4(mak, h[:16])
+    e2 = _sm4(mak, bytes(a ^ b for a, b in zip(e1, h[16:], strict=True)))
+    return e2[:4].hex().upper().encode()
+
+
+def sm_pin_of(pik, block, pan):
+    clear = _sm4(pik, block, decrypt=True)
+    pan_block = bytes.fromhex("0" * 20 + pan[-13:-1])
+    x = bytes(a ^ b for a, b in zip(clear, pan_block, strict=True)).hex().upper()
+    if x[2 + int(x[1], 16) :] != "F" * (30 - int(x[1], 16)):
+        return "(bad filler)"
+    return x[2 : 2 + int(x[1], 16)]
+
+
+def sm_decrypt_track(tdk, nibbles):
+    # the 16 bytes before the last byte; a track that was shorter came FF-filled (PAX)
+    odd = len(nibbles) % 2
+    raw = bytearray.fromhex(nibbles + ("0" if odd else ""))
+    if len(raw) < 17:
+        return nibbles
+    raw[-17:-1] = _sm4(tdk, bytes(raw[-17:-1]), decrypt=True)
+    h = raw.hex().upper()
+    head = h[:-2].rstrip("F")  # no track digit is F: trailing Fs are the fill
+    return head + h[-2:][: 1 if odd else 2]
 
 
 def tdb_span(raw):
@@ -232,9 +280,29 @@ class RealHost:
         return buf
 
     # -- answering ------------------------------------------------------------------------
+    def _parse(self, body):
+        # a terminal signed in with SM keys sends the 16-byte SM4 PIN block in 52: read it
+        # as such when the 8-byte reading fails or names an SM terminal
+        try:
+            mti, req = parse(body)
+            if not (52 in req and self.keys.get(req.get(41, b"").decode(), {}).get("sm")):
+                return mti, req
+        except ValueError:
+            if not body[8] & 0x10:
+                raise
+        FORMATS[52] = ("b", 0, 16)
+        try:
+            return parse(body)
+        finally:
+            FORMATS[52] = ("b", 0, 8)
+
+    @staticmethod
+    def _mac(k, mab):
+        return sm_mac(k["mak"], mab) if k.get("sm") else ecb_mac(k["mak"], mab)
+
     def answer(self, data):
         tpdu, header, body = data[0:5], data[5:11], data[11:]
-        mti, req = parse(body)
+        mti, req = self._parse(body)
         self.requests.append((mti, req, body))
         rep = {f: req[f] for f in (3, 4, 11, 25, 41, 42, 49) if f in req}
         rmti = f"{int(mti) + 10:04d}"
@@ -267,12 +335,12 @@ class RealHost:
             rep[60] = req.get(60, "")
         rep[39] = code.encode()
         tid = req.get(41, b"").decode()
-        mak = self.keys.get(tid, {}).get("mak")
+        k = self.keys.get(tid, {})
         fpad = (2, 32, 60) if self.v["fpad"] else ()
-        if maced and code != "A0" and mak:
+        if maced and code != "A0" and k.get("mak"):
             rep[64] = bytes(8)
             out = bytearray(build(rmti, rep, fpad))
-            out[-8:] = ecb_mac(mak, bytes(out[:-8]))  # over the bytes as sent
+            out[-8:] = self._mac(k, bytes(out[:-8]))  # over the bytes as sent
             out = bytes(out)
         else:
             out = build(rmti, rep, fpad)
@@ -282,7 +350,7 @@ class RealHost:
     def _check(self, body, req):
         tid = req.get(41, b"").decode()
         k = self.keys.get(tid)
-        if k is None or 64 not in req or ecb_mac(k["mak"], body[:-8]) != req[64]:
+        if k is None or 64 not in req or self._mac(k, body[:-8]) != req[64]:
             self.problems.append(f"request MAC does not verify ({tid})")
             return "A0"
         return "00"
@@ -292,7 +360,10 @@ class RealHost:
         if 2 in req:
             return req[2]
         track = req.get(35, "")
-        if req.get(53, "000")[2] == "1":
+        if req.get(53, "000")[2] == "1" and self.keys[tid].get("sm"):
+            track = sm_decrypt_track(self.keys[tid]["tdk"], track.replace("=", "D"))
+            track = track.replace("D", "=")
+        elif req.get(53, "000")[2] == "1":
             track = decrypt_track(self.keys[tid]["tdk"], track.replace("=", "D"))
             track = track.replace("D", "=")
         pan = track.split("=")[0]
@@ -302,6 +373,8 @@ class RealHost:
 
     def _sign_in(self, req, net):
         tid = req[41].decode()
+        if net in ("005", "006"):
+            return self._sign_in_sm(req, net, tid)
         n = self.v["layout"].get(net) or {"001": 24, "003": 40, "004": 60}.get(net, 40)
         pik = os.urandom(8 if n == 24 else 16)
         mak = os.urandom(8)
@@ -323,10 +396,31 @@ class RealHost:
             60: "00" + req.get(60, "00000001")[2:8] + net, 62: f62,
         }  # fmt: skip
 
+    def _sign_in_sm(self, req, net, tid):
+        # SM (国密) keys, as bestpay's POSP answers 0800/006: SM4 under the (SM4) TMK, each
+        # key 16 bytes + the first 4 bytes of its SM4 check value; 005 without the TDK
+        n = self.v["layout"].get(net) or {"005": 40, "006": 60}[net]
+        pik, mak = os.urandom(16), os.urandom(16)
+        tdk = os.urandom(16) if n >= 60 else None
+        f62 = _sm4(TMK, pik) + sm_kcv(pik) + _sm4(TMK, mak) + sm_kcv(mak)
+        if tdk is not None:
+            f62 += _sm4(TMK, tdk) + sm_kcv(tdk)
+        f62 += bytes(n - len(f62))
+        self.keys[tid] = {"pik": pik, "mak": mak, "tdk": tdk, "layout": n, "sm": True}
+        self.rrn += 1
+        return {
+            12: "093000", 13: "1123", 32: "48020000", 37: f"{self.rrn:012d}".encode(),
+            60: "00" + req.get(60, "00000001")[2:8] + net, 62: f62,
+        }  # fmt: skip
+
     def _approve(self, req):
         tid = req[41].decode()
         pan = self._pan(req)
-        if 52 in req:
+        if 52 in req and self.keys[tid].get("sm"):
+            pin = sm_pin_of(self.keys[tid]["pik"], req[52], pan)
+            if len(req[52]) != 16 or pin != "123456":
+                self.problems.append(f"SM4 PIN block gives {pin!r}")
+        elif 52 in req:
             pin = pin_of(self.keys[tid]["pik"], req[52], pan)
             if pin != "123456":
                 self.problems.append(f"PIN block gives {pin!r}")

@@ -136,3 +136,56 @@ _CRC16 = crcmod.predefined.mkCrcFun("crc-ccitt-false")
 @given(st.binary(max_size=2000))
 def test_crc16_ccitt_false_equals_crcmod(data):
     assert crc.crc16_ccitt(data) == _CRC16(data)
+
+
+# -- SM4 (国密) against cryptography's SM4 ------------------------------------------------------
+def _sm4(key, data, decrypt=False):
+    from cryptography.hazmat.primitives.ciphers import algorithms
+
+    ctx = Cipher(algorithms.SM4(key), modes.ECB())
+    ctx = ctx.decryptor() if decrypt else ctx.encryptor()
+    return ctx.update(data) + ctx.finalize()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.binary(min_size=16, max_size=16), st.binary(min_size=0, max_size=6).map(len))
+def test_sm4_matches_cryptography(key, blocks):
+    from pos import sm4
+
+    data = bytes(range(16 * blocks))
+    assert sm4.encrypt(key, data) == _sm4(key, data)
+    assert sm4.decrypt(key, _sm4(key, data)) == data
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.binary(min_size=16, max_size=16), st.binary(max_size=300))
+def test_sm_mac_matches_its_description_over_cryptography_sm4(key, mab):
+    padded = mab + bytes(-len(mab) % 16)
+    r = bytes(16)
+    for i in range(0, len(padded), 16):
+        r = bytes(a ^ b for a, b in zip(r, padded[i : i + 16], strict=True))
+    h = r.hex().upper().encode()
+    e1 = _sm4(key, h[:16])
+    want = _sm4(key, bytes(a ^ b for a, b in zip(e1, h[16:], strict=True)))[:4].hex().upper()
+    assert mac.compute("sm4", key, mab) == want.encode()
+
+
+def test_sm4_pin_block_and_sm_keys_against_cryptography():
+    from pos import keyload, sm4
+
+    tmk = H("1234567890ABCDEFABCDEF0987654321")
+    pik, mak, tdk = H("00" * 8 + "11" * 8), H("22" * 16), H("33" * 8 + "44" * 8)
+    f62 = keyload.pack_signin_keys_sm(tmk, pik, mak, tdk)
+    kcv = lambda k: _sm4(k, bytes(16))[:4]  # noqa: E731
+    assert f62 == _sm4(tmk, pik) + kcv(pik) + _sm4(tmk, mak) + kcv(mak) + _sm4(tmk, tdk) + kcv(tdk)
+    assert sm4.kcv(pik) == kcv(pik)
+    pan = "6212142000000000012"
+    clear = bytes(
+        a ^ b
+        for a, b in zip(
+            bytes.fromhex("06123456" + "F" * 24),
+            bytes.fromhex("0" * 20 + pan[-13:-1]),
+            strict=True,
+        )
+    )
+    assert pinblock.encrypt_sm4(pik, "123456", pan) == _sm4(pik, clear)

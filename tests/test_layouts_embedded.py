@@ -1,6 +1,6 @@
-"""The terminal with each key layout it can ask for (60.3 = 001 / 003 / 004) against the
-embedded center: sign in, a swipe (its track TDK-encrypted under 004) is approved and never
-reversed."""
+"""The terminal with each key layout it can ask for (60.3 = 001 / 003 / 004, and the SM keys
+005 / 006) against the embedded center: sign in, a swipe (its track TDK-encrypted under 004 /
+006) is approved and never reversed."""
 
 import pytest
 
@@ -8,7 +8,10 @@ from pos.keys import parse_token
 from posterm.driver import Driver
 
 
-@pytest.mark.parametrize("layout, tdk", [("001", False), ("003", False), ("004", True)])
+@pytest.mark.parametrize(
+    "layout, tdk",
+    [("001", False), ("003", False), ("004", True), ("005", False), ("006", True)],
+)
 def test_each_key_layout_signs_in_and_buys_at_the_embedded_center(tmp_path, layout, tdk):
     d = Driver(str(tmp_path), date=(2026, 11, 23, 9, 0, 0))
     frames = []
@@ -24,5 +27,7 @@ def test_each_key_layout_signs_in_and_buys_at_the_embedded_center(tmp_path, layo
         assert bool(d.terminal.state.extra.get("tdk")) is tdk
         assert d.terminal.state.reversal() is None
         assert len(d.terminal.journal.entries()) == 1
+        sm = d.terminal.state.extra.get("keys") == "sm"
+        assert sm is (layout in ("005", "006")), "SM keys: the SM MAC, PIN block and track"
     finally:
         d.close()

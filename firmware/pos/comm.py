@@ -32,10 +32,19 @@ def header(t):
     return hex_bytes(t.state.params.get("header", "603100000000"))
 
 
+def sm_keys(t):
+    # the working keys are SM (国密) keys: SM MAC, SM4 PIN block, SM4 track key
+    return t.state.extra.get("keys") == "sm"
+
+
+def mac_algo(t):
+    return "sm4" if sm_keys(t) else t.state.params.get("mac_algo", "ecb")
+
+
 def add_mac(t, msg):
     mak = hex_bytes(t.state.mak)
     msg[64] = b"\x00" * 8
-    msg[64] = macmod.compute(t.state.params.get("mac_algo", "ecb"), mak, iso8583.mab(msg))
+    msg[64] = macmod.compute(mac_algo(t), mak, iso8583.mab(msg))
     return msg
 
 
@@ -54,7 +63,11 @@ def encode(t, msg, with_mac, pin=None):
         if pin:
             from pos import pinblock
 
-            msg[52] = pinblock.encrypt(hex_bytes(t.state.pik), pin, msg.get(2) or _pan(msg))
+            pan = msg.get(2) or _pan(msg)
+            if sm_keys(t):
+                msg[52] = pinblock.encrypt_sm4(hex_bytes(t.state.pik), pin, pan)
+            else:
+                msg[52] = pinblock.encrypt(hex_bytes(t.state.pik), pin, pan)
         tdk = t.state.extra.get("tdk")
         if tdk and (35 in msg or 36 in msg):
             from pos import keyload
@@ -66,7 +79,7 @@ def encode(t, msg, with_mac, pin=None):
                 msg[f] = clear[f]
             for f in (35, 36):
                 if f in msg:
-                    msg[f] = keyload.encrypt_track(key, msg[f])
+                    msg[f] = keyload.encrypt_track(key, msg[f], sm_keys(t))
         return build(t, msg, with_mac)
     except (ValueError, iso8583.Iso8583Error) as e:
         return str(e)
@@ -136,7 +149,7 @@ def _check(t, msg, frame, with_mac):
             return BAD_REPLY, reply, "field %d differs" % f, need
     if with_mac and (code == "00" or 64 in reply):
         got = reply.get(64)
-        algo = t.state.params.get("mac_algo", "ecb")
+        algo = mac_algo(t)
         # field 64 is the last field, 8 bytes: the MAB is everything before it
         mab = memoryview(body)[: len(body) - 8]
         if got is None or not macmod.verify(algo, hex_bytes(t.state.mak), mab, got):

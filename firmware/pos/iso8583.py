@@ -10,15 +10,33 @@ from pos.compat import IS_MICROPYTHON
 from pos.isobase import Iso8583Error
 
 if IS_MICROPYTHON:
-    from pos.iso8583_mp import decode, encode
+    from pos.iso8583_mp import decode as _decode, encode
 else:
-    from pos.iso8583_cp import decode, encode
+    from pos.iso8583_cp import decode as _decode, encode
 
 __all__ = ["Iso8583Error", "decode", "encode", "frame_length", "mab", "pack_frame", "swap_tpdu"]
 __all__ += ["unpack_frame"]
 
 _ZERO8 = bytes(8)
 _TPDU_ID = 0x60
+
+
+def decode(body):
+    # The body (MTI onwards) -> dict. A field 52 of 16 bytes (the SM4 PIN block, isobase
+    # WIDE) is read when the 8-byte reading does not parse and the 16-byte one does; the
+    # error of the 8-byte reading is the one raised when neither does.
+    try:
+        return _decode(body)
+    except Iso8583Error as e:
+        if not (isinstance(body, (bytes, bytearray, memoryview)) and len(body) > 10):
+            raise
+        if not body[8] & 0x10:  # bitmap byte 6, bit of field 52
+            raise
+        first = e
+    try:
+        return _decode(body, True)
+    except Iso8583Error:
+        raise first
 
 
 # --------------------------------------------------------------------------------------------

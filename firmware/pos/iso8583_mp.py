@@ -9,6 +9,7 @@ from pos.isobase import (
     AN,
     LONGER_IN,
     PAD_OK,
+    WIDE,
     as_text,
     NIBBLE_BITS,
     Iso8583Error,
@@ -85,7 +86,7 @@ def encode(msg):
             raise bad_key(k)
         bitmap[(k - 1) >> 3] |= 0x80 >> ((k - 1) & 7)
         s = 5 * k
-        maxlen = (_SPEC[s + 2] << 8) | _SPEC[s + 3]
+        maxlen = WIDE.get(k) or (_SPEC[s + 2] << 8) | _SPEC[s + 3]
         if _SPEC[s] == 1 or _SPEC[s] == 2:
             bound += ((maxlen + 1) >> 1) + _SPEC[s + 1]
         else:
@@ -148,7 +149,7 @@ def _put(out, p, f, v):
             )
         raw = text
     if lentype == 0:
-        if n != maxlen:
+        if n != maxlen and n != WIDE.get(f):
             raise Iso8583Error(f, None, f"length {n}, expected {maxlen}")
     else:
         if n > maxlen:
@@ -202,7 +203,8 @@ def _text(body, mv, a, b, table):
     return as_text(mv[a:b])
 
 
-def decode(body):
+def decode(body, wide=False):
+    # wide: read the WIDE fields (52) at their wide size
     body = check_body(body)
     end = len(body)
     hx = body.hex()
@@ -217,15 +219,15 @@ def decode(body):
         if x:
             base = i * 8 + 1
             for j in nb[x >> 4]:
-                pos = _field(body, hx, mv, end, pos, base + j, result)
+                pos = _field(body, hx, mv, end, pos, base + j, result, wide)
             for j in nb[x & 15]:
-                pos = _field(body, hx, mv, end, pos, base + 4 + j, result)
+                pos = _field(body, hx, mv, end, pos, base + 4 + j, result, wide)
     if pos != end:
         raise Iso8583Error("len", pos, f"{end - pos} trailing bytes after the last field")
     return result
 
 
-def _field(body, hx, mv, end, pos, f, result):
+def _field(body, hx, mv, end, pos, f, result, wide):
     # Decodes field f at body[pos:] into result; -> the offset after it.
     s = 5 * f
     kind = _KINDS[_SPEC[s]]
@@ -233,7 +235,7 @@ def _field(body, hx, mv, end, pos, f, result):
     maxlen = (_SPEC[s + 2] << 8) | _SPEC[s + 3]
     start = pos
     if lentype == 0:
-        n = maxlen
+        n = (wide and WIDE.get(f)) or maxlen
     else:
         if pos + lentype - 1 > end:
             raise Iso8583Error(f, pos, "truncated: length prefix missing")

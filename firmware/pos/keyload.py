@@ -6,13 +6,31 @@
 #   44: the 40 layout + 4 bytes the terminal does not use      (a PAX fork's 003)
 #   56: the 40 layout + TDK(16), no TDK check value            (004)
 #   60: the 40 layout + TDK(16) chk(4)                         (004)
-#   84: SM (国密) keys, asked for with 60.3 = 005 / 006: refused (no SM4 here)
 # Keys are encrypted under the TMK (3DES for a 16-byte TMK). Check values: the first 4 bytes
 # of the clear key encrypting 8 zero bytes (single DES for an 8-byte key, 3DES for 16).
 # A TDK encrypts the track data of a request (encrypt_track) as CUP terminals do.
+#
+# The 44 layout, from the public source of that PAX fork (github.com/adjo202/PAX_BJB_A_930_B,
+# TransOnline.posLogon, which checks "f62.length != 44 && != 60"): PIK at 0 (16) with its
+# check value at 16, the MAK at 20 (its first 8 bytes used, repeated as MAK||MAK), the MAK's
+# check value at 36, and a TDK read only when track encryption is on and the field is longer
+# than 40 (at 40..59, which a 44-byte field does not hold): bytes 40..43 are never read.
+#
+# SM (国密) keys, asked for with 60.3 = 005 (no TDK) / 006 (with TDK): every key is 16 bytes,
+# SM4-ECB under the (16-byte) TMK, check value = the first 4 bytes of SM4(key, 16 x 00):
+#   40: PIK(16) chk(4) MAK(16) chk(4)                          (005)
+#   60: PIK(16) chk(4) MAK(16) chk(4) TDK(16) chk(4)           (006)
+# Sources: the PAX fork above (posLogon with SUPPORT_SM: the MAK is taken whole, 16 bytes;
+# Device.writeTPK/TAK/TDK: SM4_TMK -> SM4_TPK/TAK/TDK, ECheckMode.KCV_SM4_ENCRYPT_0), the
+# Centerm C-POS app (com.centerm.epos.task.AsyncSignTask: SM4 keys as 3 x (16 + 4)) and a
+# host, bestpay's POSP (M_SignInChecker.createTpkAndTak: 0800/006 answered with 120 hex
+# chars = 60 bytes, key + first 8 hex of its check value, no zero filler for SM4). Field
+# 62 is 84 bytes in no public code found: a PAX comment lists "24/40/56/60/84" but its
+# parser takes 40 and 60 only; an 84-byte field is refused with that said.
 from pos.des import CryptoError, DesKey
 
 _ZERO8 = bytes(8)
+SM_LAYOUTS = ("005", "006")  # 60.3 of an SM (国密) sign-in: without / with a TDK
 
 
 class KeyCheckError(ValueError):
@@ -27,35 +45,51 @@ def _kcv(key):
     return DesKey(key).encrypt_block(_ZERO8)[:4]
 
 
+def _sm_kcv(key):
+    from pos import sm4
+
+    return sm4.kcv(key)
+
+
 def _take(tmk, name, enc, check):
     clear = tmk.decrypt(enc)
-    if _kcv(clear) != check:
+    kcv = _kcv if isinstance(tmk, DesKey) else _sm_kcv
+    if kcv(clear) != check:
         raise KeyCheckError(
             name,
             "check value mismatch (got %s, key gives %s)"
-            % (check.hex().upper(), _kcv(clear).hex().upper()),
+            % (check.hex().upper(), kcv(clear).hex().upper()),
         )
     return clear
 
 
-def _tmk_key(tmk):
+def _tmk_key(tmk, sm=False):
     try:
+        if sm:
+            from pos.sm4 import Sm4Key
+
+            return Sm4Key(tmk)
         return DesKey(tmk)
     except CryptoError as e:
-        raise KeyCheckError(None, "TMK: " + str(e))
+        raise KeyCheckError(None, ("SM4 TMK: " if sm else "TMK: ") + str(e))
 
 
 LAYOUTS = (24, 40, 44, 56, 60)
 
 
-def unpack_signin_keys_all(f62, tmk):
-    # -> (pik, mak, tdk or None)
+def unpack_signin_keys_all(f62, tmk, sm=False):
+    # -> (pik, mak, tdk or None). sm: the sign-in asked for SM keys (60.3 = 005 / 006).
     if not isinstance(f62, (bytes, bytearray)):
         raise KeyCheckError(None, "field 62 must be bytes")
     f62 = bytes(f62)
     n = len(f62)
     if n == 84:
-        raise KeyCheckError(None, "field 62 is 84 bytes: SM (国密) keys, not supported here")
+        raise KeyCheckError(
+            None,
+            "field 62 is 84 bytes: no known layout (SM keys come as 40 or 60, 60.3 = 005 / 006)",
+        )
+    if sm:
+        return _unpack_sm(f62, tmk)
     if n not in LAYOUTS:
         raise KeyCheckError(None, f"field 62 is {n} bytes; expected 24, 40, 44, 56 or 60")
     t = _tmk_key(tmk)
@@ -76,6 +110,31 @@ def unpack_signin_keys_all(f62, tmk):
     return pik, mak, tdk
 
 
+def _unpack_sm(f62, tmk):
+    n = len(f62)
+    if n not in (40, 60):
+        raise KeyCheckError(None, f"field 62 is {n} bytes; SM keys come as 40 or 60")
+    t = _tmk_key(tmk, True)
+    pik = _take(t, "PIK", f62[0:16], f62[16:20])
+    mak = _take(t, "MAK", f62[20:36], f62[36:40])
+    tdk = _take(t, "TDK", f62[40:56], f62[56:60]) if n == 60 else None
+    return pik, mak, tdk
+
+
+def pack_signin_keys_sm(tmk, pik, mak, tdk=None):
+    # Host side: the SM layout, 40 bytes (005) or 60 with a TDK (006).
+    from pos import sm4
+
+    for name, key in (("PIK", pik), ("MAK", mak), ("TDK", tdk)):
+        if key is not None and (not isinstance(key, (bytes, bytearray)) or len(key) != 16):
+            raise KeyCheckError(name, "must be 16 bytes")
+    t = _tmk_key(tmk, True)
+    out = t.encrypt(pik) + sm4.kcv(pik) + t.encrypt(mak) + sm4.kcv(mak)
+    if tdk is not None:
+        out += t.encrypt(tdk) + sm4.kcv(tdk)
+    return out
+
+
 def unpack_signin_keys(f62, tmk):
     # -> (pik, mak); a TDK in a 60-byte field is checked and dropped.
     keys = unpack_signin_keys_all(f62, tmk)
@@ -89,31 +148,58 @@ def _track_raw(track):
     return bytearray(bytes.fromhex(nib + ("0" if n & 1 else ""))), n
 
 
-def _tdb(raw):
-    # the 8 bytes encrypted: those before the last byte (reference: CUP track encryption)
+def _tdb(raw, size):
+    # the bytes encrypted: the size (8 / 16) before the last byte (CUP track encryption)
     end = len(raw) - 1
-    return end - 8, end
+    return end - size, end
 
 
-def encrypt_track(tdk, track):
-    # Track data under the TDK as CUP terminals send it: the 8 bytes that end before the
-    # track's last byte are 3DES-encrypted in place; a track shorter than 9 bytes goes as it
-    # is. -> the nibbles as uppercase hex ("=" is D), as many as the track had.
+def _cipher(tdk, sm):
+    if sm:
+        from pos.sm4 import Sm4Key
+
+        return Sm4Key(tdk)
+    return DesKey(tdk)
+
+
+def encrypt_track(tdk, track, sm=False):
+    # Track data under the TDK as CUP terminals send it: the 8 bytes (16 with an SM4 TDK)
+    # that end before the track's last byte are encrypted in place. -> the nibbles as
+    # uppercase hex ("=" is D), as many as the track had. A track too short for that block:
+    # under 3DES it goes as it is (no real track 2 is under 9 bytes); under SM4 (a track 2
+    # of a 16-digit PAN is often 16 bytes) its bytes before the last, FF-padded to 16, are
+    # encrypted and the last byte follows, as PAX's onEncTrack does: 34 nibbles (33 odd).
     raw, n = _track_raw(track)
-    a, b = _tdb(raw)
-    if a < 0:
+    size = 16 if sm else 8
+    a, b = _tdb(raw, size)
+    if a >= 0:
+        raw[a:b] = _cipher(tdk, sm).encrypt_block(bytes(raw[a:b]))
+        return raw.hex().upper()[:n]
+    if not sm:
         return track
-    raw[a:b] = DesKey(tdk).encrypt_block(bytes(raw[a:b]))
-    return raw.hex().upper()[:n]
+    block = bytearray(b"\xff" * 16)
+    block[0:b] = raw[0:b]
+    out = _cipher(tdk, True).encrypt_block(bytes(block)) + bytes(raw[b:])
+    return out.hex().upper()[: 34 - (n & 1)]
 
 
-def decrypt_track(tdk, track):
+def decrypt_track(tdk, track, sm=False):
     # encrypt_track undone (the center's side) -> the track with "=".
     raw, n = _track_raw(track)
-    a, b = _tdb(raw)
+    size = 16 if sm else 8
+    a, b = _tdb(raw, size)
     if a >= 0:
-        raw[a:b] = DesKey(tdk).decrypt_block(bytes(raw[a:b]))
-    return raw.hex().upper()[:n].replace("D", "=")
+        raw[a:b] = _cipher(tdk, sm).decrypt_block(bytes(raw[a:b]))
+        text = raw.hex().upper()[:n]
+        if sm and a == 0:
+            # a short track's FF fill: track data has no F nibble, so it is the padding
+            head = text[0:32]
+            while head.endswith("F"):
+                head = head[:-1]
+            text = head + text[32:]
+    else:
+        text = raw.hex().upper()[:n]
+    return text.replace("D", "=")
 
 
 def pack_signin_keys(tmk, pik, mak):

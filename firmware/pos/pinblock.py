@@ -1,4 +1,9 @@
-# ISO 9564 format 0 (ANSI X9.8) PIN blocks (reference 4.5).
+# ISO 9564 format 0 (ANSI X9.8) PIN blocks (reference 4.5), and the SM4 PIN block of a
+# terminal signed in with SM keys: format 0 widened to SM4's 16-byte block, PIN field
+# 0 L PIN F.. (32 nibbles) XOR PAN field 20 zeros + the 12 PAN digits before the check
+# digit, SM4-ECB under the PIK (PAX: ped.getPinBlockSM4 with ISO9564_0; the worked example
+# of https://blog.csdn.net/M_Kerry/article/details/104625499: PIN 123654, PAN
+# 6230606601007726888 -> 06123654FFFFFFFFFFFF99FEFF88D977 before encryption).
 from pos.des import DesKey
 
 
@@ -15,15 +20,16 @@ def _pan_field(pan):
     return bytes.fromhex("0000" + digits)
 
 
-def clear_block(pin, pan):
+def clear_block(pin, pan, size=8):
+    # size 8: ISO 9564 format 0; 16: the SM4 block (the PAN field right-aligned in it)
     if type(pin) is not str or not pin.isdigit() or not 4 <= len(pin) <= 12:
         raise PinBlockError("PIN must be 4..12 digits")
     text = "0" + "0123456789ABC"[len(pin)] + pin
-    text += "F" * (16 - len(text))
+    text += "F" * (2 * size - len(text))
     block = bytearray(bytes.fromhex(text))
     p = _pan_field(pan)
     for i in range(8):
-        block[i] ^= p[i]
+        block[size - 8 + i] ^= p[i]
     return bytes(block)
 
 
@@ -42,14 +48,28 @@ def encrypt(pik, pin, pan):
     return _key(pik).encrypt_block(clear_block(pin, pan))
 
 
+def encrypt_sm4(pik, pin, pan):
+    # the 16-byte SM4 PIN block (field 52 of a terminal signed in with SM keys)
+    from pos.sm4 import Sm4Key
+
+    return Sm4Key(pik).encrypt_block(clear_block(pin, pan, 16))
+
+
 def decrypt_pin(pik, block, pan):
-    # Host side: recover the PIN from an encrypted format-0 block.
-    if not isinstance(block, (bytes, bytearray)) or len(block) != 8:
-        raise PinBlockError("PIN block must be 8 bytes")
-    clear = bytearray(DesKey(pik).decrypt_block(block))
+    # Host side: recover the PIN from an encrypted format-0 block: 8 bytes under 3DES, or
+    # 16 under SM4 (the SM4 PIN block).
+    if not isinstance(block, (bytes, bytearray)) or len(block) not in (8, 16):
+        raise PinBlockError("PIN block must be 8 bytes (16 with SM keys)")
+    if len(block) == 16:
+        from pos.sm4 import Sm4Key
+
+        clear = bytearray(Sm4Key(pik).decrypt_block(block))
+    else:
+        clear = bytearray(DesKey(pik).decrypt_block(block))
+    size = len(block)
     p = _pan_field(pan)
     for i in range(8):
-        clear[i] ^= p[i]
+        clear[size - 8 + i] ^= p[i]
     text = clear.hex()
     if text[0] != "0":
         raise PinBlockError(f"not a format 0 PIN block (control nibble {text[0].upper()})")
@@ -59,6 +79,6 @@ def decrypt_pin(pik, block, pan):
     pin = text[2 : 2 + n]
     if not pin.isdigit():
         raise PinBlockError("PIN digits are not decimal")
-    if text[2 + n :] != "f" * (14 - n):
+    if text[2 + n :] != "f" * (2 * size - 2 - n):
         raise PinBlockError("PIN block filler is not all F")
     return pin

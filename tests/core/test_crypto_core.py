@@ -224,8 +224,11 @@ def test_track_encryption_under_the_tdk_round_trips_and_keeps_the_length():
     from pos import keyload
 
     tdk = bytes.fromhex("FEDCBA98765432100123456789ABCDEF")
-    for track in ("6212142000000000012=30121200000000", "6212142000000000012=3012120000000",
-                  "62121420000=30"):
+    for track in (
+        "6212142000000000012=30121200000000",
+        "6212142000000000012=3012120000000",
+        "62121420000=30",
+    ):
         enc = keyload.encrypt_track(tdk, track)
         eq(len(enc), len(track))
         if len(track) >= 18:
@@ -233,3 +236,142 @@ def test_track_encryption_under_the_tdk_round_trips_and_keeps_the_length():
             clear = 2 - len(track) % 2  # the last byte: two nibbles, or one and the pad
             eq(enc[-clear:], track.replace("=", "D")[-clear:], "the last byte stays clear")
         eq(keyload.decrypt_track(tdk, enc), track)
+
+
+# -- SM4 and the SM (国密) key set ------------------------------------------------------------
+SM_TMK = H("1234567890ABCDEFABCDEF0987654321")
+
+
+def test_sm4_gb_t_32907_example_encrypts_and_decrypts():
+    from pos import sm4
+
+    # GB/T 32907-2016 appendix A, example 1: key = plaintext = 0123456789ABCDEFFEDCBA9876543210
+    k = H("0123456789ABCDEFFEDCBA9876543210")
+    eq(sm4.encrypt(k, k), H("681EDF34D206965E86B3E94F536E4246"))
+    eq(sm4.decrypt(k, H("681EDF34D206965E86B3E94F536E4246")), k)
+    key = sm4.Sm4Key(k)
+    data = bytes(range(48))
+    eq(key.decrypt(key.encrypt(data)), data)
+    out = bytearray(16)
+    key.encrypt_into(k, 0, out, 0)
+    eq(bytes(out), H("681EDF34D206965E86B3E94F536E4246"), "encrypt_into")
+
+
+def test_sm4_refuses_bad_keys_and_lengths():
+    from pos import sm4
+
+    for bad in (bytes(8), bytes(24), "0" * 16):
+        with raises(des.CryptoError):
+            sm4.Sm4Key(bad)
+    with raises(des.CryptoError, match="multiple of 16"):
+        sm4.encrypt(bytes(16), bytes(8))
+    with raises(des.CryptoError):
+        sm4.Sm4Key(bytes(16)).encrypt_block(bytes(32))
+
+
+def test_sm_working_key_of_a_published_example_decrypts_and_checks():
+    # https://blog.csdn.net/M_Kerry/article/details/104625499: TMK 1234..4321, a sign-in's
+    # key 3D66..6A76 with check value 861E83E31FAEBF10 (SM4 of 16 zero bytes)
+    from pos import sm4
+
+    clear = sm4.decrypt(SM_TMK, H("3D66234C49E4296FF9C78D8BACBD6A76"))
+    eq(sm4.Sm4Key(clear).encrypt_block(bytes(16))[:8], H("861E83E31FAEBF10"))
+    eq(sm4.kcv(clear), H("861E83E3"))
+
+
+def test_sm_key_layouts_40_and_60_are_parsed_and_checked():
+    from pos import keyload, sm4
+
+    pik = H("00112233445566778899AABBCCDDEEFF")
+    mak = H("0F1E2D3C4B5A69788796A5B4C3D2E1F0")
+    tdk = H("FEDCBA98765432100123456789ABCDEF")
+    f62 = keyload.pack_signin_keys_sm(SM_TMK, pik, mak, tdk)
+    eq(len(f62), 60)
+    eq(f62[0:16], sm4.encrypt(SM_TMK, pik))
+    eq(f62[16:20], sm4.kcv(pik))
+    eq(f62[36:40], sm4.kcv(mak))
+    eq(keyload.unpack_signin_keys_all(f62, SM_TMK, True), (pik, mak, tdk))
+    eq(keyload.unpack_signin_keys_all(f62[:40], SM_TMK, True), (pik, mak, None))
+    for at, name in ((16, "PIK"), (36, "MAK"), (56, "TDK")):
+        bad = bytearray(f62)
+        bad[at] ^= 1
+        with raises(keyload.KeyCheckError, match=name):
+            keyload.unpack_signin_keys_all(bytes(bad), SM_TMK, True)
+    # the SM layouts are not the DES ones: 44 / 56 / 24 are refused when SM keys were asked
+    for n in (24, 44, 56):
+        with raises(keyload.KeyCheckError, match="40 or 60"):
+            keyload.unpack_signin_keys_all(bytes(n), SM_TMK, True)
+    with raises(keyload.KeyCheckError, match="84 bytes"):
+        keyload.unpack_signin_keys_all(f62 + bytes(24), SM_TMK, True)
+    with raises(keyload.KeyCheckError, match="SM4 TMK"):
+        keyload.unpack_signin_keys_all(f62, SM_TMK[:8], True)
+
+
+def test_sm_mac_xors_16_byte_blocks_then_sm4_twice_over_the_hex():
+    from pos import sm4
+
+    key = H("0123456789ABCDEFFEDCBA9876543210")
+    mab = bytes(range(37))
+    r = bytearray(16)
+    for i in range(len(mab)):
+        r[i % 16] ^= mab[i]
+    hx = r.hex().upper().encode()
+    e1 = sm4.encrypt(key, hx[:16])
+    e2 = sm4.encrypt(key, bytes([e1[i] ^ hx[16 + i] for i in range(16)]))
+    want = e2[:4].hex().upper().encode()
+    eq(mac.compute("sm4", key, mab), want)
+    true(mac.verify("sm4", key, mab, want))
+    true(not mac.verify("sm4", key, mab + b"\x01", want))
+    with raises(des.CryptoError, match="16 bytes"):
+        mac.compute("sm4", key[:8], mab)
+
+
+def test_sm4_pin_block_follows_the_published_example_and_round_trips():
+    # CSDN M_Kerry: PIN 123654, PAN 6230606601007726888 -> 06123654FFFFFFFFFFFF99FEFF88D977
+    from pos import sm4
+
+    pan = "6230606601007726888"
+    eq(pinblock.clear_block("123654", pan, 16), H("06123654FFFFFFFFFFFF99FEFF88D977"))
+    pik = H("F351D490994603795C6EBEE8FAEBB481")
+    block = pinblock.encrypt_sm4(pik, "123654", pan)
+    eq(block, sm4.encrypt(pik, H("06123654FFFFFFFFFFFF99FEFF88D977")))
+    eq(pinblock.decrypt_pin(pik, block, pan), "123654")
+    eq(len(pinblock.encrypt(PIK, "123654", pan)), 8, "the 3DES block stays 8 bytes")
+
+
+def test_sm4_track_encryption_covers_16_bytes_and_short_tracks_are_filled():
+    from pos import keyload
+
+    tdk = H("FEDCBA98765432100123456789ABCDEF")
+    for track in (
+        "6212142000000000012=30121200000000",
+        "6212142000000000012=3012120000000",
+        "6212142000000000=30121200000000",
+        "621214200000=3012120",
+    ):
+        enc = keyload.encrypt_track(tdk, track, True)
+        true(enc != track.replace("=", "D"), "encrypted")
+        nib = track.replace("=", "D")
+        if len(nib) >= 34:
+            eq(len(enc), len(nib), "a long track keeps its length")
+            eq(enc[: len(nib) - 34 + (len(nib) & 1)], nib[: len(nib) - 34 + (len(nib) & 1)])
+        else:
+            eq(len(enc), 34 - (len(nib) & 1), "a short track: 16 bytes + its last byte")
+        eq(keyload.decrypt_track(tdk, enc, True), track)
+        true(keyload.encrypt_track(tdk, track) != enc, "not the 3DES result")
+
+
+def test_field_52_of_16_bytes_is_encoded_and_decoded_beside_the_8_byte_one():
+    msg = {"mti": "0200", 3: "000000", 11: "000001", 41: "12345678", 53: "2600000000000000"}
+    for size in (8, 16):
+        m = dict(msg)
+        m[52] = bytes(range(size))
+        eq(iso8583.decode(iso8583.encode(m)), m, "52 of %d" % size)
+    m = dict(msg)
+    m[52] = bytes(12)
+    with raises(iso8583.Iso8583Error, match="field 52"):
+        iso8583.encode(m)
+    m[52] = bytes(16)
+    body = iso8583.encode(m)
+    with raises(iso8583.Iso8583Error, match="trailing bytes"):
+        iso8583.decode(body[:-3])  # neither reading parses: the 8-byte one's error

@@ -94,11 +94,11 @@ def test_comms_refuses_a_bad_ip_port_and_tpdu_then_saves_all_at_once():
     r.press("CLEAR", "CLEAR", "200", "ENTER")
     contains(r.screen_flat(), "超时须为5-120秒")
     r.press("ENTER", "CLEAR", "CLEAR", "CLEAR", "45", "ENTER", "CLEAR", "5", "ENTER")
-    contains(r.screen_flat(), "密钥类型(001/003/004)")
+    contains(r.screen_flat(), "密钥类型(001/003/004/005/006)")
     contains(r.screen_flat(), "003")
     _clear(r, 3)
     r.press("002", "ENTER")
-    contains(r.screen_flat(), "密钥类型只能是001单倍长、003双倍长或004带TDK")
+    contains(r.screen_flat(), "密钥类型只能是001/003/004/005/006")
     eq(r.t.state.params["host"], "127.0.0.1:5800", "nothing saved before every value is good")
     r.press("ENTER", "CLEAR", "1", "ENTER")
     contains(r.screen_flat(), "设置成功")
@@ -133,10 +133,29 @@ def test_key_layout_set_on_5_3_is_asked_for_at_the_next_sign_in_and_shown_on_5_1
         eq(lines[i + 1], shown)
 
 
+def test_sm_key_layout_006_on_5_3_asks_for_sm_keys_and_takes_no_des_keys_for_them():
+    # 006 (国密 + TDK) is asked for with 60.3 = 006 and shown on 5.1; this scripted center
+    # answers with 3DES keys (40 bytes), which do not check as SM4 keys: refused, not used
+    from pos.flows import settings
+
+    r = Rig()
+    _comms_to_key_layout(r)
+    _clear(r, 3)
+    r.press("006", "ENTER")
+    contains(r.screen_flat(), "设置成功")
+    r.press("ENTER", "CANCEL", "CANCEL")
+    lines = settings.param_lines(r.t)
+    eq(lines[lines.index("密钥类型:") + 1], "006 国密+TDK")
+    r.press("MENU", "4", "2", "ENTER")
+    eq(r.center.last("0800")[60][8:11], "006", "60.3 of the sign-in")
+    contains(r.screen_flat(), "密钥校验错")
+    true(r.t.state.extra.get("keys") != "sm", "no SM keys taken")
+
+
 def test_key_layout_refuses_every_other_value_and_cancel_keeps_the_old_one():
-    for bad in ("000", "002", "005", "999", "03", "1"):
+    for bad in ("000", "002", "007", "999", "03", "1"):
         eq(setup.check_key_layout(bad), "set_bad_key_layout", bad)
-    for good in ("001", "003", "004"):
+    for good in ("001", "003", "004", "005", "006"):
         eq(setup.check_key_layout(good), None, good)
     r = Rig()
     _comms_to_key_layout(r)

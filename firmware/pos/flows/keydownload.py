@@ -1,7 +1,9 @@
-# Key download (0800 / 60.3 = 001, 003 or 004: parameter key_layout, reference §11), the
-# second half of both sign-in paths: the center sends a new PIK and MAK (and with 004 a
-# TDK, which then encrypts the track data) under the TMK; their check values are verified
-# before they replace the old ones. Field 62 is parsed by its length (pos.keyload). Run
+# Key download (0800 / 60.3 = 001, 003, 004, or 005 / 006 for SM (国密) keys: parameter
+# key_layout, reference §2.1, §11), the second half of both sign-in paths: the center sends
+# a new PIK and MAK (and with 004 / 006 a TDK, which then encrypts the track data) under the
+# TMK; their check values are verified before they replace the old ones. Field 62 is parsed
+# by its length (pos.keyload); SM keys (SM4 under the TMK) make the terminal use the SM MAC,
+# the SM4 PIN block and SM4 track encryption until the next sign-in (state extra "keys"). Run
 # as an overlay by pos.flows.signin (and by settlement when it signs in again): it
 # returns what the screen says, and the screen is shown after the codec and the keys'
 # code are dropped.
@@ -13,7 +15,8 @@ def run(t, title):
     st = t.state
     msg = {"mti": "0800"}
     center.base_fields(t, msg, st.take_trace())
-    msg[60] = "00" + center.batch_str(t) + layout(t)
+    net = layout(t)
+    msg[60] = "00" + center.batch_str(t) + net
     msg[63] = st.operator + " "
     res = yield from center.exchange(t, msg, title, with_mac=False)
     if not res.approved():
@@ -22,9 +25,10 @@ def run(t, title):
     res = None
     from pos import keyload  # (and DES): only once the answer is in
 
+    sm = net in keyload.SM_LAYOUTS
     try:
         tmk = bytes.fromhex(st.params["tmk"])
-        pik, mak, tdk = keyload.unpack_signin_keys_all(reply.get(62) or b"", tmk)
+        pik, mak, tdk = keyload.unpack_signin_keys_all(reply.get(62) or b"", tmk, sm)
     except (keyload.KeyCheckError, ValueError) as e:
         # the old keys stay; the terminal is not signed in with bad keys
         t.emit(("log", "warn", "sign-in key check failed: %s" % e))
@@ -35,6 +39,10 @@ def run(t, title):
         st.extra["tdk"] = tdk.hex()
     else:
         st.extra.pop("tdk", None)
+    if sm:
+        st.extra["keys"] = "sm"
+    else:
+        st.extra.pop("keys", None)
     f60 = reply.get(60) or ""
     if len(f60) >= 8 and f60[2:8].isdigit() and int(f60[2:8]) > 0:
         st.batch = int(f60[2:8])
@@ -54,7 +62,8 @@ def run(t, title):
     return True, [t.s("resp_code", "00")]
 
 
-LAYOUTS = ("001", "003", "004")  # single DES keys / double length / double + TDK
+# single DES keys / double length / double + TDK / SM keys / SM keys + TDK
+LAYOUTS = ("001", "003", "004", "005", "006")
 
 
 def layout(t):

@@ -29,7 +29,7 @@ def param_lines(t):
 def key_layout_text(t, layout):
     # "003 双倍长"; a value the terminal does not know is shown as it is
     layout = str(layout)
-    if layout in ("001", "003", "004"):
+    if layout in ("001", "003", "004", "005", "006"):
         return t.s("key_layout_" + layout)
     return layout
 

@@ -84,7 +84,7 @@ check_timeout = _range(5, 120, "set_bad_timeout")
 check_retries = _range(0, 9, "set_bad_retries")
 check_max_tx = _range(1, 999, "set_bad_max_tx")
 check_heartbeat = _range(0, 1440, "set_bad_heartbeat")
-KEY_LAYOUTS = ("001", "003", "004")
+KEY_LAYOUTS = ("001", "003", "004", "005", "006")  # 005 / 006: SM (国密) keys
 LOCATION_DIGITS = 15
 
 

@@ -39,6 +39,8 @@ MANAGEMENT = {
     ("0800", "001"): "sign_in",  # single-length keys (62 = 24 bytes)
     ("0800", "003"): "sign_in",  # double-length PIK (62 = 40)
     ("0800", "004"): "sign_in",  # double-length keys + track key TDK (62 = 60)
+    ("0800", "005"): "sign_in",  # SM (国密) keys, SM4 (62 = 40)
+    ("0800", "006"): "sign_in",  # SM keys + an SM4 track key (62 = 60)
     ("0800", "930"): "menu_download",
     ("0820", "002"): "sign_out",
     ("0820", "301"): "echo_test",

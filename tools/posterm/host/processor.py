@@ -52,7 +52,12 @@ _ECHO = {
     "0320": (11, 41, 42, 60),
 }
 _MACED = ("0100", "0200", "0220", "0400")
-_SIGN_IN_LAYOUTS = ("001", "003", "004")
+_SIGN_IN_LAYOUTS = ("001", "003", "004") + keyload.SM_LAYOUTS
+
+
+def _mac_algo(term):
+    """A terminal signed in with SM (国密) keys (60.3 = 005 / 006) MACs with the SM MAC."""
+    return "sm4" if term["key_layout"] in keyload.SM_LAYOUTS else term["mac_algo"]
 
 
 class Decline(Exception):
@@ -119,7 +124,8 @@ def _clear_tracks(req, term):
         tdk = bytes.fromhex(term["tdk"])
         for f in (35, 36):
             if f in req:
-                req[f] = keyload.decrypt_track(tdk, req[f])
+                sm = term["key_layout"] in keyload.SM_LAYOUTS
+                req[f] = keyload.decrypt_track(tdk, req[f], sm)
 
 
 def _pan_of(req):
@@ -292,7 +298,7 @@ class Processor:
             term = self.store.get_terminal(req.get(41, ""))
             if term is not None and term["mak"]:
                 rep.mac_key = bytes.fromhex(term["mak"])
-                rep.mac_algo = term["mac_algo"]
+                rep.mac_algo = _mac_algo(term)
                 rep[64] = bytes(8)  # computed by encode() over the bytes sent
         return rep
 
@@ -332,7 +338,7 @@ class Processor:
             raise Decline("A0")
         mab = bytes(raw[:-8]) if raw is not None else iso8583.mab(req)
         try:
-            ok = mac.verify(term["mac_algo"], bytes.fromhex(term["mak"]), mab, req[64])
+            ok = mac.verify(_mac_algo(term), bytes.fromhex(term["mak"]), mab, req[64])
         except (iso8583.Iso8583Error, ValueError):
             ok = False
         if not ok:
@@ -577,13 +583,19 @@ class Processor:
         """Working keys in the layout the request asks for (60.3, reference §4.2, §11):
         001 = 24 bytes (single PIK, single MAK), 003 = 40 (double PIK, MAK, padding),
         004 = 60 (003 + a double track key TDK and its check value).  A terminal whose MAC
-        algorithm is X9.19 gets a double-length MAK in 003 / 004."""
+        algorithm is X9.19 gets a double-length MAK in 003 / 004.  005 / 006 = SM (国密)
+        keys, SM4 under the TMK: 40 bytes, or 60 with an SM4 TDK (pos.keyload); the terminal
+        then MACs with the SM MAC, sends the SM4 PIN block and SM4-encrypted tracks."""
         layout = _sub60(req)[2]
         tmk = DesKey(bytes.fromhex(term["tmk"]))
         double_mak = term["mac_algo"] == "x9.19" and layout != "001"
         mak = _odd_parity(os.urandom(16 if double_mak else 8))
         tdk = None
-        if layout == "001":
+        if layout in keyload.SM_LAYOUTS:  # SM keys: 40 bytes (005) or 60 with a TDK (006)
+            pik, mak = os.urandom(16), os.urandom(16)
+            tdk = os.urandom(16) if layout == "006" else None
+            f62 = keyload.pack_signin_keys_sm(bytes.fromhex(term["tmk"]), pik, mak, tdk)
+        elif layout == "001":
             pik = _odd_parity(os.urandom(8))
             f62 = tmk.encrypt(pik) + _kcv(pik) + tmk.encrypt(mak) + _kcv(mak)
         else:
