@@ -163,3 +163,22 @@ def test_the_readme_example_frame_decodes_as_shown_and_its_mac_verifies():
     for line in ("  63.1 card organisation .. CUP (China UnionPay 中国银联)",
                  "  60.4 read capability ... 2"):
         assert line in text.splitlines() and line in readme
+
+
+def test_the_readme_sm_example_verifies_with_the_sm_mac_only():
+    import pathlib
+
+    readme = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+    i = readme.index("$ posterm iso decode 007D")
+    j = readme.index(" --mak ", i)
+    hexs = readme[i + len("$ posterm iso decode ") : j].replace("\\\n    ", "")
+    mak = readme[j + len(" --mak ") :].split()[0]
+    r = _cli(hexs, "--mak", mak, "--algo", "sm4")
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.splitlines()
+    assert out[-1] == "MAC: OK"
+    for line in ("F052 PIN block ........... (16 bytes) SM4 PIN block",
+                 "F064 MAC ................. 3538343838383844 (5848888D)"):
+        assert line in out and line in readme
+    r = _cli(hexs, "--mak", mak)  # the 3DES "ECB" MAC does not verify an SM MAC
+    assert r.returncode == 1 and r.stdout.splitlines()[-1].startswith("MAC: MISMATCH")

@@ -91,7 +91,13 @@ def build_parser():
         "hex", metavar="HEX", help="the frame in hex (spaces allowed), or - for stdin"
     )
     dec.add_argument("--mak", metavar="KEY", default=None, help="MAC key in hex (16 or 32 digits)")
-    dec.add_argument("--algo", choices=("ecb", "x9.9", "x9.19"), default="ecb")
+    dec.add_argument(
+        "--algo",
+        choices=("ecb", "x9.9", "x9.19", "sm4"),
+        default="ecb",
+        help="MAC algorithm: CUP ECB (default), X9.9, X9.19, or sm4 (the CUP SM MAC of a "
+        "terminal signed in with SM keys: --mak of 32 hex digits)",
+    )
     dec.set_defaults(func=run_iso_decode)
 
     from posterm import menucmd

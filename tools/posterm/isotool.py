@@ -47,7 +47,7 @@ def _value_text(number, value):
     if number in (35, 36):
         return _mask_track(value)
     if number == 52:
-        return "(8 bytes)"
+        return f"({len(value)} bytes)" + (" SM4 PIN block" if len(value) == 16 else "")
     if number == 62 and isinstance(value, bytes):
         return f"({len(value)} bytes) {value.hex().upper()}"
     if isinstance(value, bytes):
@@ -129,6 +129,6 @@ def describe(frame, mak=None, algo="ecb"):
             if mac.verify(algo, mak, mab, got):
                 lines.append("MAC: OK")
             else:
-                shown = want.decode() if algo == "ecb" else want.hex().upper()
+                shown = want.decode() if algo in ("ecb", "sm4") else want.hex().upper()
                 lines.append(f"MAC: MISMATCH (expected {shown})")
     return "\n".join(lines)
