@@ -233,3 +233,31 @@ def test_an_issuer_script_unblocks_the_pin_and_its_result_goes_in_a_0620_advice(
     assert day.t.state.extra.get("script_advice") is None
     rec = day.journal("purchase")[-1]
     assert req[61] == rec["batch"] + rec["trace"]
+
+
+def test_a_card_with_two_applications_lets_the_cardholder_pick_one_on_screen(day):
+    apps = [{"aid": emvcard.DEBIT, "label": "UnionPay Debit", "priority": 1},
+            {"aid": emvcard.CREDIT, "label": "UnionPay Credit", "priority": 2}]  # fmt: skip
+    m = day.mark()
+    day.press("MENU", "1", "2", "3300", "ENTER").insert(deck_spec(apps=apps))
+    assert day.seen("请选择应用", m)
+    assert day.seen("1.UnionPay Debit", m) and day.seen("2.UnionPay Credi", m)  # 16 cells
+    day.press("2", "123456", "ENTER")
+    req, rep = day.financial()[-1]
+    assert pyemv_tlv.decode(req[55])["84"] == bytes.fromhex(emvcard.CREDIT)
+    assert rep[39] == "00"
+    assert "应用标签:UnionPay Credit" in day.slip()
+
+
+def test_a_card_asking_for_the_offline_pin_verifies_it_and_sends_no_pin_block(day):
+    spec = deck_spec(offline_pin=True)
+    m = day.mark()
+    day.press("MENU", "1", "2", "1500", "ENTER").insert(spec)
+    assert day.seen("请输入脱机密码", m)
+    day.press("111111", "ENTER")
+    assert day.seen("密码错,剩余2次", m)
+    day.press("ENTER", "123456", "ENTER")
+    req, rep = day.financial()[-1]
+    assert 52 not in req and req[22] == "052" and rep[39] == "00"
+    assert pyemv_tlv.decode(req[55])["9F34"] == bytes.fromhex("410302")
+    assert spec["pin_tries"] == 3

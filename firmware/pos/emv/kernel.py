@@ -353,9 +353,11 @@ def verify(icc, ctx, pin):
     raise ChipError("verify", sw)
 
 
-def cvm_done(ctx, method, cond, result):
-    # result: 0 unknown (online PIN, signature), 1 failed, 2 successful
-    ctx[0x9F34] = bytes((method, cond, result))
+def cvm_done(ctx, code, cond, result):
+    # code: the CVM rule's code byte as the card's list has it (0x40 = apply the next rule
+    # if this one fails); result: 0 unknown (online PIN, signature), 1 failed, 2 successful
+    ctx[0x9F34] = bytes((code, cond, result))
+    method = code & 0x3F
     set_tsi(ctx, 0x40)
     if result == 1:
         set_tvr(ctx, 2, 0x80)  # cardholder verification was not successful

@@ -288,7 +288,8 @@ def _choose(t, title, apps):
     # the cardholder picks the application: a digit picks, CANCEL stops -> aid or None
     rows = []
     for i in range(len(apps)):
-        rows.append("%d.%s" % (i + 1, apps[i][1] or apps[i][0].hex().upper()))
+        name = apps[i][1] or apps[i][0].hex().upper()
+        rows.append(("%d." % (i + 1) + name)[: t.cols])
     while True:
         ui.screen(t, t.s("chip_choose_app"), rows[: t.rows - 1])
         k = yield from ui.wait_key(t, ui.IDLE_TIMEOUT)
@@ -305,11 +306,12 @@ def _cvm(t, title, icc, ctx, amount, no_cvm):
     # -> the online PIN ("" none), or False when the cashier cancelled
     plan = kernel.cvm_plan(ctx, no_cvm)
     for method, next_if_fails, cond in plan:
+        code = method | (0x40 if next_if_fails else 0)  # 9F34 byte 1 as the card's rule
         if method == kernel.CVM_NONE:
-            kernel.cvm_done(ctx, method, cond, 2)
+            kernel.cvm_done(ctx, code, cond, 2)
             return ""
         if method == kernel.CVM_SIGNATURE:
-            kernel.cvm_done(ctx, method, cond, 0)
+            kernel.cvm_done(ctx, code, cond, 0)
             return ""
         if method == kernel.CVM_ONLINE_PIN:
             from pos.flows import purchase
@@ -318,20 +320,20 @@ def _cvm(t, title, icc, ctx, amount, no_cvm):
             if pin is None:
                 return False
             if pin:
-                kernel.cvm_done(ctx, method, cond, 0)
+                kernel.cvm_done(ctx, code, cond, 0)
             else:
                 kernel.pin_not_entered(ctx)
-                kernel.cvm_done(ctx, method, cond, 1)
+                kernel.cvm_done(ctx, code, cond, 1)
             return pin
         if method == kernel.CVM_OFFLINE_PIN:
             got = yield from _offline_pin(t, title, icc, ctx, amount)
             if got is None:
                 return False
             if got == "ok":
-                kernel.cvm_done(ctx, method, cond, 2)
+                kernel.cvm_done(ctx, code, cond, 2)
                 return ""
             if not next_if_fails:
-                kernel.cvm_done(ctx, method, cond, 1)
+                kernel.cvm_done(ctx, code, cond, 1)
                 return ""
             continue
     kernel.cvm_done(ctx, kernel.CVM_FAIL, 0, 1)
