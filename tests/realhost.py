@@ -19,6 +19,11 @@ variants the terminal must accept (issue 12, reference §11), chosen per host:
     params    field 62 of a CUP parameter download 0800/360 (None: answered 12)
     upload    the answer to every 0320 (batch upload): 00, or 25 as some hosts do
     unbalanced  the 0510 says the totals differ (so the terminal uploads its batch)
+    imk       the issuer master key of its chip cards (16 bytes): a chip request's (22 =
+              05x / 07x) ARQC is checked (card key option A from PAN + sequence number,
+              EMV common session key, ISO 9797-1 MAC alg. 3 over the CDOL1 data + AIP +
+              ATC + CVR) and the answer carries 55 = 91 (ARPC method 1 || ARC); a
+              cryptogram that does not verify is answered 05
 
 What it saw is kept in `requests` (MTI, fields, raw body) and `reversals`.
 """
@@ -35,6 +40,10 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 TMK = bytes.fromhex("11111111111111112222222222222222")
 ICBC = "中国工商银行".encode("gbk")
 ACQ = "银联商务".encode("gbk")
+TEST_IMK = bytes.fromhex("0123456789ABCDEFFEDCBA9876543210")
+# the CDOL1 of the test issuer's chip cards (what its ARQCs are computed over)
+CDOL1 = ((0x9F02, 6), (0x9F03, 6), (0x9F1A, 2), (0x95, 5), (0x5F2A, 2), (0x9A, 3), (0x9C, 1),
+         (0x9F37, 4))  # fmt: skip
 
 # field -> (kind, length type, max): kind "n" BCD digits (right-aligned when fixed and
 # odd, except "nl" left-aligned), "z" track (BCD, D separator), "a" characters (bytes),
@@ -142,6 +151,73 @@ def pin_of(pik, block, pan):
     return x[2 : 2 + int(x[1], 16)]
 
 
+# -- chip: BER-TLV and the EMV Book 2 keys and cryptograms, by hand ---------------------------
+def tlv_items(data):
+    """-> {tag int: value} of every primitive object (templates opened)."""
+    out = {}
+    i = 0
+    while i < len(data):
+        if data[i] in (0x00, 0xFF):
+            i += 1
+            continue
+        start = i
+        tag = data[i]
+        i += 1
+        if tag & 0x1F == 0x1F:
+            while True:
+                tag = (tag << 8) | data[i]
+                i += 1
+                if not data[i - 1] & 0x80:
+                    break
+        n = data[i]
+        i += 1
+        if n & 0x80:
+            k = n & 0x7F
+            n = int.from_bytes(data[i : i + k], "big")
+            i += k
+        value = bytes(data[i : i + n])
+        if len(value) != n:
+            raise ValueError(f"TLV at {start} runs past the end")
+        i += n
+        first = tag >> (8 * ((tag.bit_length() - 1) // 8))
+        if first & 0x20:
+            out.update(tlv_items(value))
+        else:
+            out.setdefault(tag, value)
+    return out
+
+
+def tlv(tag, value):
+    t = tag.to_bytes((tag.bit_length() + 7) // 8, "big")
+    return t + bytes((len(value),)) + value
+
+
+def _parity(key):
+    return bytes((b & 0xFE) | (1 - bin(b & 0xFE).count("1") % 2) for b in key)
+
+
+def card_key(imk, pan, seq):
+    y = bytes.fromhex((pan + seq)[-16:].rjust(16, "0"))
+    return _parity(_des(imk, y + bytes(b ^ 0xFF for b in y)))
+
+
+def session_key(mk, atc):
+    return _parity(_des(mk, atc + b"\xf0" + bytes(5) + atc + b"\x0f" + bytes(5)))
+
+
+def retail_mac(key, data):
+    data = data + b"\x80" + bytes(-(len(data) + 1) % 8)
+    c = bytes(8)
+    for i in range(0, len(data), 8):
+        block = bytes(a ^ b for a, b in zip(c, data[i : i + 8], strict=True))
+        c = _des(key[:8] if i + 8 < len(data) else key, block)
+    return c
+
+
+def arpc(sk, arqc, arc):
+    return _des(sk, bytes(a ^ b for a, b in zip(arqc, arc + bytes(6), strict=True)))
+
+
 # -- frames, by hand ----------------------------------------------------------------------------
 def _bcd_len(n, size):
     s = f"{n:0{2 * size}d}"
@@ -220,13 +296,14 @@ class RealHost:
         self.v = {
             "gbk63": False, "foreign": False, "fpad": False, "long60": False,
             "balances": False, "need": 0, "layout": {}, "menu": "12", "params": None,
-            "upload": "00", "unbalanced": False,
+            "upload": "00", "unbalanced": False, "imk": TEST_IMK,
         }  # fmt: skip
         self.v.update(variant)
         self.keys = {}
         self.requests = []
         self.reversals = []
         self.approved = []
+        self.chip = []  # (trace, {tag: value}) of the chip requests whose ARQC verified
         self.problems = []  # what the terminal sent wrong (a MAC, a PIN, a track)
         self.rrn = 0
         self._srv = socket.create_server(("127.0.0.1", 0))
@@ -321,8 +398,10 @@ class RealHost:
         elif mti == "0800":
             rep.update(self._sign_in(req, net))
         elif mti in ("0100", "0200", "0220") and code == "00":
-            rep.update(self._approve(req))
-            need = self.v["need"]
+            got = self._approve(req)
+            code = got.pop(39, b"00").decode()
+            rep.update(got)
+            need = self.v["need"] if code == "00" else 0
         elif mti == "0400" and code == "00":
             self.reversals.append(req)
             rep[60] = req.get(60, "")
@@ -413,9 +492,29 @@ class RealHost:
             60: "00" + req.get(60, "00000001")[2:8] + net, 62: f62,
         }  # fmt: skip
 
+    def _chip(self, req, pan):
+        """The issuer's check of a chip request's ARQC -> (session key, ARQC) or None when
+        the cryptogram is not the card's."""
+        tags = tlv_items(req[55])
+        atc = tags[0x9F36]
+        seq = req.get(23, "000")[-2:]
+        sk = session_key(card_key(self.v["imk"], pan, seq), atc)
+        cdol1 = b"".join(tags.get(t, bytes(n)) for t, n in CDOL1)
+        data = cdol1 + tags[0x82] + atc + tags[0x9F10][3:7]
+        if tags[0x9F27][0] & 0xC0 != 0x80 or retail_mac(sk, data) != tags[0x9F26]:
+            self.problems.append(f"ARQC does not verify ({pan})")
+            return None
+        self.chip.append((req.get(11), tags))
+        return sk, tags[0x9F26]
+
     def _approve(self, req):
         tid = req[41].decode()
         pan = self._pan(req)
+        chip = None
+        if req.get(22, "")[0:2] in ("05", "07") and 55 in req:
+            chip = self._chip(req, pan)
+            if chip is None:
+                return {39: b"05"}
         if 52 in req and self.keys[tid].get("sm"):
             pin = sm_pin_of(self.keys[tid]["pik"], req[52], pan)
             if len(req[52]) != 16 or pin != "123456":
@@ -443,6 +542,9 @@ class RealHost:
             out[54] = entries
         elif req.get(3) in ("000000", "030000"):
             self.approved.append((req.get(11), int(req.get(4, "0"))))
+        if chip is not None:
+            out[23] = req.get(23, "")
+            out[55] = tlv(0x91, arpc(chip[0], chip[1], b"00") + b"00")
         return out
 
     def _settle(self, req):

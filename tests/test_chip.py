@@ -261,3 +261,35 @@ def test_a_card_asking_for_the_offline_pin_verifies_it_and_sends_no_pin_block(da
     assert 52 not in req and req[22] == "052" and rep[39] == "00"
     assert pyemv_tlv.decode(req[55])["9F34"] == bytes.fromhex("410302")
     assert spec["pin_tries"] == 3
+
+
+def test_the_ic_download_stores_the_centers_keys_aids_and_the_no_pin_limit_taps_then_use(
+    day, monkeypatch
+):
+    monkeypatch.setattr(emv, "NO_CVM_LIMIT_FEN", 30000)  # this center's 双免 limit: 300.00
+    m = day.mark()
+    day.press("MENU", "4", "3", "ENTER")
+    assert day.seen("下载成功,3个应用", m)
+    codes = [w[0][60][8:11] for w in day.wire if w[0]["mti"] in ("0800", "0820")]
+    for code in ("372", "370", "371", "382", "380", "381", "394", "395"):
+        assert code in codes, code
+    stored = day.t.storage.read("capk.tlv")
+    assert pyemv_tlv.decode(stored)["FF01"]["9F06"] == bytes.fromhex("A000000333")
+    for key in emv.CA_KEYS:  # both keys, each whole
+        assert bytes.fromhex(key["modulus"]) in stored
+    assert day.t.state.extra["ic_aids"] == [a["aid"] for a in emv.AIDS]
+    assert day.t.state.params["qps_limit"] == 30000
+    day.press("CANCEL")
+    m = day.mark()
+    day.press("MENU", "1", "2", "50000", "ENTER").tap(deck_spec())
+    assert day.seen("请输入密码", m), "500.00 is over this center's limit"
+    day.press("123456", "ENTER")
+    assert day.financial()[-1][0][22] == "071"
+
+
+def test_a_terminal_whose_aid_list_lacks_the_cards_application_says_so(day):
+    day.t.state.extra["ic_aids"] = [emvcard.CREDIT]
+    m = day.mark()
+    day.press("MENU", "1", "2", "1000", "ENTER").insert(deck_spec())
+    assert day.seen("卡片无可用应用", m)
+    assert day.financial() == []

@@ -219,3 +219,36 @@ def test_the_double_shares_no_code_with_the_project():
     text = pathlib.Path(realhost.__file__).read_text(encoding="utf-8")
     for name in ("from pos", "import pos", "posterm"):
         assert name not in text
+
+
+def _chip_card(imk="0123456789ABCDEFFEDCBA9876543210"):
+    return {"pan": PAN, "seq": "01", "expiry": "3012", "pin": "123456", "imk_ac": imk,
+            "label": "UnionPay Debit"}  # fmt: skip
+
+
+def test_a_chip_purchase_is_approved_by_a_host_that_checks_the_arqc_and_the_card_its_arpc(run):
+    term, host = run()
+    term.auto_sign_in()
+    card = _chip_card()
+    term.press("MENU", "1", "2", "8800", "ENTER")
+    term.d.feed(("chip", card))
+    term.press("123456", "ENTER")
+    _approved_and_kept(term, host)
+    assert len(host.chip) == 1, "the host verified the ARQC"
+    e = [e for e in term.t.journal.entries() if e.get("type") == "purchase"][0]
+    assert e["ac_type"] == "TC" and e["entry"] == "05"
+    assert card["last_online_atc"] == 1, "the card verified the host's ARPC"
+    mti, req, _ = [r for r in host.requests if r[0] == "0200"][0]
+    assert req[22] == "051" and req[23] == "001" and req[60][11:13] == "50"
+
+
+def test_a_chip_card_of_another_issuer_is_declined_05_by_the_host(run):
+    term, host = run()
+    term.auto_sign_in()
+    m = len(term.frames)
+    term.press("MENU", "1", "2", "8800", "ENTER")
+    term.d.feed(("chip", _chip_card("00112233445566778899AABBCCDDEEFF")))
+    term.press("123456", "ENTER")
+    assert term.seen("应答码:05", m)
+    assert host.problems == [f"ARQC does not verify ({PAN})"]
+    assert term.t.state.reversal() is None

@@ -214,7 +214,9 @@ def capk_tlv(key):
     )
 
 
-def aid_tlv(aid, no_cvm_limit=NO_CVM_LIMIT_FEN):
+def aid_tlv(aid, no_cvm_limit=None):
+    if no_cvm_limit is None:
+        no_cvm_limit = NO_CVM_LIMIT_FEN
     return tlv.build(
         [
             (0x9F06, bytes.fromhex(aid["aid"])),
@@ -243,7 +245,9 @@ IC_CODES = ("370", "371", "372", "380", "381", "382", "394", "395")
 CONTACTLESS_LIMIT_FEN = 99999999999
 
 
-def contactless_tlv(no_cvm_limit=NO_CVM_LIMIT_FEN):
+def contactless_tlv(no_cvm_limit=None):
+    if no_cvm_limit is None:
+        no_cvm_limit = NO_CVM_LIMIT_FEN
     return tlv.build(
         [
             (0xDF21, bytes.fromhex("%012d" % no_cvm_limit)),
