@@ -28,6 +28,14 @@ ISSUE_KEYS = (
     "unix_min_heap_romfs_bytes",
     "unix_worst_largest_free_block_bytes",
     "unix_x64_factor",
+    # issue 14 item 5: key latency on the unix port, Pico and ESP32 estimates
+    "unix_key_p99_ms",
+    "unix_send_key_max_ms",
+    "unix_full_redraw_ms",
+    "pico_key_p99_ms",
+    "pico_send_key_ms",
+    "pico_full_redraw_ms",
+    "esp32_key_p99_ms",
 )
 
 

@@ -6,9 +6,22 @@
 # row when its inverse flag flips), widened to the panel's column alignment
 # (panel.x_align cells: 1 on the SSD1306, 2 on the ST7920, whose GDRAM is addressed
 # in 16-px words). A character missing from the font draws as a box.
+#
+# On MicroPython a panel that offers a `canvas` (a framebuf over its band buffer, as the
+# SSD1306 driver does) is drawn with framebuf, in C: each glyph is one blit into the
+# panel's own pixel layout (an inverse row: a filled band and glyphs blitted through an
+# inverting palette), then panel.put_band() sends what differs. CPython has no framebuf:
+# there the band is built row-major in Python and handed to panel.write_band(). Both
+# give the same pixels (tests/core/test_board_display.py).
 from pos import cells
 
+try:
+    import framebuf  # in C on every MicroPython port
+except ImportError:  # CPython
+    framebuf = None  # type: ignore[assignment]
+
 BAND = 16  # pixel rows per cell row
+_GLYPHS = 64  # glyph framebuffers kept (about 100 B each on a board)
 
 
 def _box(width):
@@ -113,6 +126,14 @@ class CellDisplay:
         self._shown = [None] * rows  # type: list
         self.redrawn = 0  # rows sent by the last draw (tests, logs)
         self.cells_sent = 0  # cells sent by the last draw
+        self._canvas = getattr(panel, "canvas", None) if framebuf is not None else None
+        self._glyphs = {}  # char -> framebuf of its glyph (the framebuf path)
+        self._invert = None
+        if self._canvas is not None:
+            pal = framebuf.FrameBuffer(bytearray(1), 2, 1, framebuf.MONO_HLSB)
+            pal.pixel(0, 0, 1)  # a 0 pixel of the glyph is drawn 1, a 1 pixel 0
+            pal.pixel(1, 0, 0)
+            self._invert = pal
 
     def draw(self, frame):
         self.redrawn = 0
@@ -137,14 +158,56 @@ class CellDisplay:
             # out of heap) leaves the row to be sent whole by the next draw
             self._shown[r] = None
             c0, c1 = span
-            band = render_cells(self.font, cmap, inv, c0, c1)
-            if c0 == 0:
-                self.panel.write_band(r * BAND, band, c1)
+            if self._canvas is not None:
+                self._blit_cells(cmap, inv, c0, c1)
+                self.panel.put_band(r * BAND, c0 * 8, c1 * 8)
             else:
-                self.panel.write_band(r * BAND, band, c1 - c0, c0)
+                band = render_cells(self.font, cmap, inv, c0, c1)
+                if c0 == 0:
+                    self.panel.write_band(r * BAND, band, c1)
+                else:
+                    self.panel.write_band(r * BAND, band, c1 - c0, c0)
             self._shown[r] = (line, inv, cmap)
             self.redrawn += 1
             self.cells_sent += c1 - c0
+
+    def _glyph_fb(self, ch, w):
+        # -> (width px, framebuf) of ch's glyph (the box when the font lacks it)
+        g = self.font.glyph(ch) if self.font is not None else None
+        if g is None:
+            gw, data = (16, _box(16)) if w == 2 else (8, _box(8))
+        else:
+            gw, data = g
+        fb = framebuf.FrameBuffer(bytearray(data), gw, BAND, framebuf.MONO_HLSB)
+        if len(self._glyphs) >= _GLYPHS:
+            self._glyphs.clear()
+        out = (gw, fb, data)
+        self._glyphs[ch] = out
+        return out
+
+    def _blit_cells(self, cmap, inverse, c0, c1):
+        # cells c0..c1-1 of a row into the panel's canvas, at their own columns
+        cv = self._canvas
+        cv.fill_rect(c0 * 8, 0, (c1 - c0) * 8, BAND, 1 if inverse else 0)
+        pal = self._invert if inverse else None
+        glyphs = self._glyphs
+        n = len(cmap)
+        for x in range(c0, c1):
+            ch = cmap[x]
+            if not ch:
+                continue  # right half of a wide glyph, or past the end (blank)
+            w = 2 if x + 1 < n and cmap[x + 1] == "" else 1
+            g = glyphs.get(ch)
+            if g is None:
+                g = self._glyph_fb(ch, w)
+            gw, fb = g[0], g[1]
+            if gw > (c1 - x if w > c1 - x else w) * 8:
+                # a 16-px glyph in a 1-cell slot (or at the span's end): its left half
+                fb = framebuf.FrameBuffer(bytearray(g[2]), 8, BAND, framebuf.MONO_HLSB, 16)
+            if pal is None:
+                cv.blit(fb, x * 8, 0)
+            else:
+                cv.blit(fb, x * 8, 0, -1, pal)
 
     def invalidate(self):
         self._shown = [None] * self.rows

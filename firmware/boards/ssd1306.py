@@ -68,6 +68,8 @@ class SSD1306:
         self._fb = None
         if framebuf is not None:
             self._fb = framebuf.FrameBuffer(self._cols, width, 16, framebuf.MONO_VLSB)
+        # CellDisplay draws glyphs straight into this band (framebuf), then put_band()
+        self.canvas = self._fb
         for c in init_sequence(width, height, external_vcc):
             self._cmd(c)
         self._send(0, self.pages - 1)
@@ -146,6 +148,34 @@ class SSD1306:
             self._window(x * 8 + a, x * 8 + b - 1, p0, p0 + pages - 1)
             self.i2c.writeto(self.addr, out)
             a = b
+
+    def put_band(self, y, x0, x1):
+        # Send columns x0..x1-1 of the canvas (a text row's two pages, drawn there by
+        # CellDisplay) where they differ from the panel: the changed columns from the first
+        # to the last, one window over both pages. Nothing is sent when nothing differs.
+        w = self.width
+        cols = self._cols
+        buf = self.buf
+        p0 = y >> 3
+        b0 = p0 * w
+        b1 = b0 + w
+        a = x0
+        while a < x1 and cols[a] == buf[b0 + a] and cols[w + a] == buf[b1 + a]:
+            a += 1
+        if a == x1:
+            return
+        b = x1
+        while cols[b - 1] == buf[b0 + b - 1] and cols[w + b - 1] == buf[b1 + b - 1]:
+            b -= 1
+        k = b - a
+        out = bytearray(1 + 2 * k)
+        out[0] = 0x40
+        out[1 : 1 + k] = cols[a:b]
+        out[1 + k :] = cols[w + a : w + b]
+        buf[b0 + a : b0 + b] = out[1 : 1 + k]
+        buf[b1 + a : b1 + b] = out[1 + k :]
+        self._window(a, b - 1, p0, p0 + 1)
+        self.i2c.writeto(self.addr, out)
 
     def _differs(self, cols, c, pages, n, base):
         # does column c of the band differ from the panel on any of its pages?

