@@ -245,6 +245,47 @@ def test_sign_in_answers_the_key_layout_asked_for(host, store, layout, size):
     assert t.sale()["39"] == "00" and t.reply_mac_ok()
 
 
+def _sm4(key, data, decrypt=False):
+    from cryptography.hazmat.primitives.ciphers import algorithms
+
+    c = Cipher(algorithms.SM4(key), modes.ECB())
+    c = c.decryptor() if decrypt else c.encryptor()
+    return c.update(data) + c.finalize()
+
+
+def _sm_mac(mak, mab):
+    # the CUP SM MAC (README Protocol), by cryptography's SM4
+    mab = mab + bytes(-len(mab) % 16)
+    r = bytearray(16)
+    for i, b in enumerate(mab):
+        r[i % 16] ^= b
+    h = bytes(r).hex().upper().encode()
+    e1 = _sm4(mak, h[:16])
+    e2 = _sm4(mak, bytes(a ^ b for a, b in zip(e1, h[16:], strict=True)))
+    return e2[:4].hex().upper().encode()
+
+
+@pytest.mark.parametrize("layout, size", [("005", 40), ("006", 60)])
+def test_sm_sign_in_is_answered_with_sm4_keys_and_an_sm_macd_sale_is_approved(
+    host, store, layout, size
+):
+    t = RealTerminal(host.address)
+    rep = t.send({"t": "0800", "11": t.next_trace(), "41": TID, "42": MID,
+                  "60": "00" + t.batch + layout, "63": "001"})  # fmt: skip
+    f62 = rep["62"]
+    assert rep["39"] == "00" and len(f62) == size and rep["60"][8:11] == layout
+    keys = [_sm4(TMK, f62[i : i + 16], decrypt=True) for i in range(0, size, 20)]
+    for i, key in enumerate(keys):  # each key's check value: SM4 of 16 zero bytes
+        assert _sm4(key, bytes(16))[:4] == f62[20 * i + 16 : 20 * i + 20]
+    row = store.get_terminal(TID)
+    assert row["mak"] == keys[1].hex().upper() and row["key_layout"] == layout
+    t.mak = keys[1]
+    t.mac = lambda mab: _sm_mac(t.mak, mab)
+    assert t.sale()["39"] == "00" and t.reply_mac_ok(), "the SM MAC both ways"
+    t.mac = lambda mab: ecb_mac(t.mak[:8], mab)
+    assert t.sale()["39"] == "A0", "a 3DES-style MAC from an SM terminal is refused"
+
+
 def test_an_unknown_terminal_gets_97_before_any_other_check(host):
     t = RealTerminal(host.address, tid="99999999")
     for layout in ("003", "005", "999"):  # even a sign-in type nobody serves

@@ -288,3 +288,15 @@ def test_decoding_takes_f_as_the_pad_nibble():
     body = bytearray(iso8583.encode({"mti": "0210", 2: "6212142000000000012", 11: "000001"}))
     body[11 + 9] |= 0x0F
     eq(iso8583.decode(bytes(body))[2], "6212142000000000012")
+
+
+def test_field_63_of_163_characters_decodes_and_164_is_refused():
+    # 63 up to 163 (reference §2, §11: 63.1 + the issuer's and acquirer's texts)
+    text = "CUP" + "X" * 160
+    body = iso8583.encode({"mti": "0210", 11: "000001", 39: "00", 63: text})
+    eq(iso8583.decode(body)[63], text)
+    long = bytearray(body)
+    long[-165:-163] = b"\x01\x64"  # a length of 164 ...
+    long += b"Y"  # ... and the byte it claims
+    with raises(Iso8583Error, match="field 63"):
+        iso8583.decode(bytes(long))

@@ -139,8 +139,12 @@ def test_sign_out_needs_a_new_sign_in():
     c = fakecenter.Center()
     r = rig(c)
     r.press("MENU", "1", "8", "ENTER")
-    eq(c.last()["mti"], "0820")
-    eq(c.last()[60][8:11], "002")
+    q = c.last()
+    eq(q["mti"], "0820")
+    # what CUP terminals send (reference §3.2): 11, 41, 42 and 60 = 00 + batch + 002; no
+    # operator, no MAC
+    eq(sorted([k for k in q if k != "mti"]), [11, 41, 42, 60])
+    eq(q[60], "00" + "%06d" % r.t.state.batch + "002")
     contains(r.screen_flat(), "签退成功")
     r.press("CANCEL", "MENU", "1", "2")
     contains(r.screen_flat(), "请做终端签到")
