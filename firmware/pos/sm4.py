@@ -60,12 +60,22 @@ def _schedule(key):
     return rk
 
 
+def _put(dst, i, h):
+    dst[i] = h >> 8
+    dst[i + 1] = h & 255
+
+
 def _crypt(rk, decrypt, src, so, dst, do):
+    # no tuple, no big int: a block allocates nothing (the halves are small ints)
     S = _S
-    ah, al = _halves(src, so)
-    bh, bl = _halves(src, so + 4)
-    ch, cl = _halves(src, so + 8)
-    dh, dl = _halves(src, so + 12)
+    ah = (src[so] << 8) | src[so + 1]
+    al = (src[so + 2] << 8) | src[so + 3]
+    bh = (src[so + 4] << 8) | src[so + 5]
+    bl = (src[so + 6] << 8) | src[so + 7]
+    ch = (src[so + 8] << 8) | src[so + 9]
+    cl = (src[so + 10] << 8) | src[so + 11]
+    dh = (src[so + 12] << 8) | src[so + 13]
+    dl = (src[so + 14] << 8) | src[so + 15]
     for r in range(32):
         i = 2 * (31 - r) if decrypt else 2 * r
         h = bh ^ ch ^ dh ^ rk[i]
@@ -87,11 +97,14 @@ def _crypt(rk, decrypt, src, so, dst, do):
         dh = nh
         dl = nl
     # output: X35 X34 X33 X32
-    i = do
-    for h in (dh, dl, ch, cl, bh, bl, ah, al):
-        dst[i] = h >> 8
-        dst[i + 1] = h & 255
-        i += 2
+    _put(dst, do, dh)
+    _put(dst, do + 2, dl)
+    _put(dst, do + 4, ch)
+    _put(dst, do + 6, cl)
+    _put(dst, do + 8, bh)
+    _put(dst, do + 10, bl)
+    _put(dst, do + 12, ah)
+    _put(dst, do + 14, al)
 
 
 class Sm4Key:
