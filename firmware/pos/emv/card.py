@@ -155,6 +155,9 @@ class Card:
         smi = _hex(smi, "imk_smi", 16, 16) if smi else self.imk
         self.mk_smi = crypto.icc_master_key(smi, self.pan, self.seq)
         self.reset()
+        txn = spec.pop("_txn", None)
+        if txn:
+            self._resume(txn)
 
     # --- the counters, kept in the spec dict -------------------------------------------
     def atc(self):
@@ -179,6 +182,27 @@ class Card:
         self._cvr = bytearray(3)
         self._ext_auth = None  # None not tried, True passed, False failed
         return ATR
+
+    def suspend(self):
+        # The transaction in progress into the spec dict (plain data), so that the terminal
+        # can drop this object, and this module, while it talks to the center; Card(spec)
+        # takes it back (a real card in the reader keeps its RAM the same way).
+        def h(b):
+            return b.hex() if b is not None else None
+
+        self.spec["_txn"] = [self._app, self._gpo, self._gac, h(self._sk), h(self._arqc),
+                             h(self._script_arqc), bytes(self._cvr).hex(), self._ext_auth,
+                             h(self._dir)]  # fmt: skip
+
+    def _resume(self, txn):
+        def b(v):
+            return bytes.fromhex(v) if v is not None else None
+
+        self._app, self._gpo, self._gac = txn[0], txn[1], txn[2]
+        self._sk, self._arqc, self._script_arqc = b(txn[3]), b(txn[4]), b(txn[5])
+        self._cvr = bytearray(bytes.fromhex(txn[6]))
+        self._ext_auth = txn[7]
+        self._dir = b(txn[8])
 
     # --- the data -----------------------------------------------------------------------
     def _directory_entries(self):

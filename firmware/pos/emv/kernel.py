@@ -410,6 +410,38 @@ def first_ac(icc, ctx):
     return got
 
 
+def record_fields(ctx, rec, contactless, no_cvm):
+    # what the slip, the TC upload and the script advice need, into the journal record
+    # (plain data, hex)
+    rec["aid"] = ctx.get("aid", "")
+    rec["app_label"] = ctx.get("label", "")
+    rec["ac"] = ctx.get(0x9F26, b"").hex().upper()
+    rec["ac_type"] = "ARQC" if contactless or "ac2" not in ctx else ctx["ac2"]
+    rec["atc"] = ctx.get(0x9F36, b"").hex().upper()
+    rec["tvr"] = ctx.get(0x95, b"").hex().upper()
+    rec["tsi"] = ctx.get(0x9B, b"").hex().upper()
+    rec["seq"] = pan_seq(ctx)
+    rec["ic"] = "tap" if contactless else "chip"
+    if no_cvm:
+        rec["no_cvm"] = True
+    rec["tc55"] = tc55(ctx).hex()
+    if 0xDF31 in ctx:
+        rec["script55"] = script55(ctx).hex()
+
+
+_KEEP = ("aid", "label", "cdol2", "ac1", 0x5F34, 0x9B, 0x8A)
+
+
+def trim(ctx):
+    # -> ctx without what the rest of the transaction does not need (the records' data):
+    # it waits in the heap while the center answers
+    out = {}
+    for key in ctx:
+        if key in _KEEP or key in F55_TAGS or key in TC_TAGS or key in SCRIPT_TAGS:
+            out[key] = ctx[key]
+    return out
+
+
 def build(ctx, tags):
     items = []
     for tag in tags:

@@ -518,8 +518,10 @@ class Sim:
             self.held = (pos[0], pos[1])
             self.phase = 1
             self.left = _HOLD_PASSES
-        elif ev[0] == "card":
-            self.board.feed(tuple(ev))  # ("card", pan, expiry[, track 2, track 3])
+        elif ev[0] in ("card", "chip", "tap"):
+            # ("card", pan, expiry[, track 2, track 3]); ("chip" | "tap", a virtual chip
+            # card's spec: pos.card's reader port)
+            self.board.feed(tuple(ev))
         elif ev[0] == "heap":
             gc.collect()
             free = gc.mem_free()

@@ -1,0 +1,176 @@
+# The chip read of a purchase (pos.flows.chip), an overlay of its own: the kernel
+# (pos.emv.kernel) selects the application (on screen when the card has two), reads the
+# card, verifies the cardholder (offline PIN by VERIFY where the card asks, else online PIN;
+# a tap at or under the 双免 limit none), and asks for the first cryptogram. What it returns
+# is plain data: the kernel and the card's code are dropped before the center is called.
+from pos import card as cardmod
+from pos import ui
+from pos import keys as K
+from pos.emv import kernel
+from pos.request import financial, z
+
+NO_CVM_LIMIT = 100000  # fen: CUP's usual 双免 limit (¥1,000) until the center sends one
+
+
+def read(t, title, ev, amount):
+    # Generator -> "failed" (the chip could not be read: the caller counts it), None (the
+    # transaction ended here, said on screen), or {"msg", "rec", "pin", "ctx"}: the request
+    # to send, the journal record, the online PIN, the kernel's data
+    contactless = ev[0] == "tap"
+    icc = cardmod.icc_of(ev)
+    if icc is None:
+        return "failed"
+    ui.screen(t, title, [t.s("chip_processing"), t.s("chip_keep_card")])
+    try:
+        apps = kernel.candidates(icc, _aids(t), contactless)
+        aid = apps[0][0]
+        if kernel.must_choose(apps):
+            aid = yield from _choose(t, title, apps)
+            if aid is None:
+                return None
+        ui.screen(t, title, [t.s("chip_processing"), t.s("chip_keep_card")])
+        ctx = kernel.start(icc, aid, _terminal_data(t, amount, contactless))
+    except kernel.ChipError as e:
+        t.emit(("log", "warn", "chip read failed: %s" % e))
+        return "failed"
+    except kernel.NoApplication as e:
+        t.emit(("beep", "error"))
+        return "chip_app_blocked" if str(e) == "blocked" else "chip_no_app"
+    pan = kernel.pan(ctx)
+    exp = kernel.expiry(ctx)
+    why = cardmod.expiry_problem(exp, t.now)
+    if why:
+        t.emit(("beep", "error"))
+        return why
+    limit = t.state.params.get("qps_limit", NO_CVM_LIMIT)
+    no_cvm = contactless and amount <= limit
+    try:
+        pin = yield from _cvm(t, title, icc, ctx, amount, no_cvm)
+        if pin is False:
+            return None
+        kernel.risk(ctx, 0)
+        ac = kernel.first_ac(icc, ctx)
+    except kernel.ChipError as e:
+        t.emit(("log", "warn", "chip failed: %s" % e))
+        return "failed"
+    if ac == "AAC":
+        t.emit(("beep", "error"))
+        return "chip_declined_offline"
+    entry = cardmod.CONTACTLESS if contactless else cardmod.CHIP
+    card = cardmod.chip_card(entry, pan, exp, kernel.track2(ctx), kernel.pan_seq(ctx),
+                             kernel.field55(ctx))  # fmt: skip
+    msg = financial(t, "0200", "000000", "00", "22", card, amount, pin or None)
+    rec = {"pan": pan, "exp": exp, "entry": entry, "amount": amount}
+    kernel.record_fields(ctx, rec, contactless, no_cvm)
+    suspend = getattr(icc, "suspend", None)
+    if suspend is not None and not contactless:
+        suspend()  # a virtual card keeps its transaction in its spec while it is dropped
+    icc = None
+    return {"msg": msg, "rec": rec, "pin": pin, "ctx": kernel.trim(ctx)}
+
+
+def _terminal_data(t, amount, contactless):
+    now = t.now
+    sn = t.state.params.get("tid", "00000000")
+    d = {
+        0x9F02: bytes.fromhex(z(amount, 12)),
+        0x9F03: bytes(6),
+        0x9A: bytes.fromhex(z(now[0] % 100, 2) + z(now[1], 2) + z(now[2], 2)),
+        0x9F21: bytes.fromhex(z(now[3], 2) + z(now[4], 2) + z(now[5], 2)),
+        0x9C: b"\x00",
+        0x9F37: _unpredictable(t),
+        0x9F1E: (sn + "        ")[:8].encode(),
+        0x9F41: bytes.fromhex(z(t.state.trace, 8)),
+        0x9F7A: b"\x00",
+    }
+    if contactless:
+        d[0x9F66] = b"\x26\x00\x00\x80"  # qPBOC TTQ: contactless, online PIN, signature
+    return d
+
+
+def _unpredictable(t):
+    # 9F37: four bytes nobody can guess in advance (the terminal's random source, which a
+    # recording fixes for its replay)
+    from pos import vault
+
+    return vault.random_bytes(4)
+
+
+def _aids(t):
+    got = t.state.extra.get("ic_aids")  # downloaded from the center (pos.flows.icload)
+    if got:
+        return [bytes.fromhex(a) for a in got]
+    return [bytes.fromhex("A000000333")]  # any UnionPay application until then
+
+
+def _choose(t, title, apps):
+    # the cardholder picks the application: a digit picks, CANCEL stops -> aid or None
+    rows = []
+    for i in range(len(apps)):
+        name = apps[i][1] or apps[i][0].hex().upper()
+        rows.append(("%d." % (i + 1) + name)[: t.cols])
+    while True:
+        ui.screen(t, t.s("chip_choose_app"), rows[: t.rows - 1])
+        k = yield from ui.wait_key(t, ui.IDLE_TIMEOUT)
+        if k is None or k == K.CANCEL:
+            return None
+        if k == K.ENTER:
+            return apps[0][0]
+        if k in K.DIGITS and 1 <= int(k) <= len(apps):
+            return apps[int(k) - 1][0]
+        t.emit(("beep", "error"))
+
+
+def _cvm(t, title, icc, ctx, amount, no_cvm):
+    # -> the online PIN ("" none), or False when the cashier cancelled
+    plan = kernel.cvm_plan(ctx, no_cvm)
+    for method, next_if_fails, cond in plan:
+        code = method | (0x40 if next_if_fails else 0)  # 9F34 byte 1 as the card's rule
+        if method == kernel.CVM_NONE:
+            kernel.cvm_done(ctx, code, cond, 2)
+            return ""
+        if method == kernel.CVM_SIGNATURE:
+            kernel.cvm_done(ctx, code, cond, 0)
+            return ""
+        if method == kernel.CVM_ONLINE_PIN:
+            from pos.flows import purchase
+
+            pin = yield from purchase.enter_pin(t, title, amount)
+            if pin is None:
+                return False
+            if pin:
+                kernel.cvm_done(ctx, code, cond, 0)
+            else:
+                kernel.pin_not_entered(ctx)
+                kernel.cvm_done(ctx, code, cond, 1)
+            return pin
+        if method == kernel.CVM_OFFLINE_PIN:
+            got = yield from _offline_pin(t, title, icc, ctx, amount)
+            if got is None:
+                return False
+            if got == "ok":
+                kernel.cvm_done(ctx, code, cond, 2)
+                return ""
+            if not next_if_fails:
+                kernel.cvm_done(ctx, code, cond, 1)
+                return ""
+            continue
+    kernel.cvm_done(ctx, kernel.CVM_FAIL, 0, 1)
+    return ""
+
+
+def _offline_pin(t, title, icc, ctx, amount):
+    # -> "ok", "blocked" or "bypassed" (no PIN entered), None on CANCEL
+    prompt = "\uffe5" + ui.format_amount(amount) + "\n" + t.s("chip_offline_pin")
+    while True:
+        pin = yield from ui.enter_digits(t, title, prompt, 4, 12, secret=True, allow_empty=True)
+        if pin is None:
+            return None
+        if not pin:
+            kernel.pin_not_entered(ctx)
+            return "bypassed"
+        got = kernel.verify(icc, ctx, pin)
+        if got != "wrong":
+            return got
+        t.emit(("beep", "error"))
+        yield from ui.notice(t, title, t.s("chip_pin_wrong", ctx.get("pin_tries", 0)), timeout=5)
