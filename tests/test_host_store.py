@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 from posterm.host.errors import NotFoundError, ValidationError
-from posterm.host.store import SCHEMA_VERSION, Store, next_batch
+from posterm.host.store import DECK, SCHEMA_VERSION, Store, next_batch
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ def test_provision_defaults_is_idempotent_and_seeds_the_menu(store, tmp_path):
     store.adjust_balance("6212142000000000012", -100)
     store.provision_defaults(str(menu))
     assert [t["tid"] for t in store.list_terminals()] == ["12345678", "87654321"]
-    assert len(store.list_cards()) == 10
+    assert len(store.list_cards()) == len(DECK)
     assert store.get_card("6212142000000000012")["balance_fen"] == 1000000 - 100
     version, data, crc = store.current_menu()
     assert (version, data) == (1, menu.read_bytes())

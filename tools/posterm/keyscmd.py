@@ -7,9 +7,10 @@ read the screen and press the next key."""
 import os
 import sys
 
-from pos.keys import KeyTokenError, parse_token
+from pos.keys import KeyTokenError
 
 from posterm import paths
+from posterm.host.deck import Deck
 
 RULE = "-" * 16
 
@@ -20,8 +21,10 @@ def register(subs, common_options):
         help="headless: feed keys, print every frame",
         description="Feed key tokens to the terminal and print every frame. Keys: 0-9, ., "
         "MENU, ENTER (确认), CANCEL (取消), CLEAR (退格), UP, DOWN, F1-F4; a run of digits "
-        "such as 123 is those keys in order; CARD=<PAN>[=YYMM] presents a test card. "
-        "Use - to read tokens from standard input.",
+        "such as 123 is those keys in order. Cards and codes as the cashier presents them: "
+        "CARD=<PAN>[=YYMM] swipes a card, CHIP=<PAN> inserts it, TAP=<PAN> taps a card or "
+        "phone, REMOVE pulls the inserted card out, SCAN=<code> scans a payment code (the "
+        "test deck: posterm host cards list). Use - to read tokens from standard input.",
     )
     common_options(p)
     p.add_argument("--paper", choices=("58mm", "80mm"), default="58mm", help="receipt width")
@@ -63,6 +66,11 @@ def run(args):
     from posterm.driver import open_from_args
 
     stdin_mode = args.tokens == ["-"]
+    data_dir = args.data or paths.default_data_dir()
+    # the test deck: CARD= swipes its tracks, CHIP=/TAP= present its chips, whose counters
+    # (ATC, PIN tries) carry on in the data dir from one run to the next
+    deck = Deck(data_dir)
+    parse_token = deck.parse_token
     events = []
     if not stdin_mode:
         for tok in args.tokens:
@@ -70,7 +78,6 @@ def run(args):
                 events.extend(parse_token(tok))
             except KeyTokenError as e:
                 raise CliError(str(e)) from None
-    data_dir = args.data or paths.default_data_dir()
     driver = open_from_args(args)
     out = sys.stdout
     printer = FramePrinter(out, driver)
@@ -97,6 +104,7 @@ def run(args):
         sys.stderr.close()
     finally:
         driver.close()
+        deck.save()
     err = getattr(driver.terminal, "last_error", None)
     if err:
         print(

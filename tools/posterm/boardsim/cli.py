@@ -102,9 +102,10 @@ def parse_heap(text):
 
 
 def _events(tokens):
-    from pos.keys import KeyTokenError, parse_token
+    from pos.keys import KeyTokenError
 
     from posterm.errors import CliError
+    from posterm.host.deck import parse_token
 
     out = []
     for tok in tokens:
@@ -116,7 +117,9 @@ def _events(tokens):
 
 
 def _stdin_events(s, err):
-    from pos.keys import KeyTokenError, parse_token
+    from pos.keys import KeyTokenError
+
+    from posterm.host.deck import parse_token
 
     for line in sys.stdin:
         for tok in line.split():

@@ -14,7 +14,7 @@ import unicodedata
 
 from posterm.host import validate
 from posterm.host.catalog import CARD_STATUSES, FAULT_KINDS, TX_TYPES
-from posterm.host.errors import HostError, ValidationError
+from posterm.host.errors import HostError, NotFoundError, ValidationError
 from posterm.host.store import Store
 
 DEFAULT_LISTEN = "127.0.0.1:5800"
@@ -152,9 +152,12 @@ def configure(p):
         "types", metavar="TYPES", help="'all' or a comma list of: " + ", ".join(TX_TYPES)
     )
 
-    cards = sub(cmds, "cards", "list or add test cards (no action: list)")
+    cards = sub(cmds, "cards", "list, show or add test cards (no action: list)")
     ca = cards.add_subparsers(dest="host_action", metavar="ACTION")
-    sub(ca, "list", "list the card deck")
+    sub(ca, "list", "list the card deck (how each card reads: stripe, chip, tap) and the "
+        "customers' payment codes")
+    q = sub(ca, "show", "print a test card's data and test keys, or a payment code's")
+    q.add_argument("pan", metavar="PAN", help="a card's PAN or a payment code")
     q = sub(ca, "add", "add a card, or replace one with the same PAN")
     q.add_argument("pan", metavar="PAN")
     q.add_argument("pin", metavar="PIN")
@@ -367,6 +370,8 @@ def _terminals(args, out):
 
 
 def _cards(args, out):
+    from posterm.host import deck
+
     action = args.host_action or "list"
     if action == "add":
         validate.pan(args.pan)
@@ -378,21 +383,47 @@ def _cards(args, out):
     store = _open(args)
     try:
         if action == "list":
-            rows = [
-                (
-                    c["pan"],
-                    c["status"],
-                    c["expiry"],
-                    _yuan(c["balance_fen"]),
-                    _yuan(c["limit_fen"]),
-                    c["holder"],
-                    _org(c["pan"]),
-                    c["track2"] or "-",
+            rows = []
+            for c in store.list_cards():
+                d = deck.card(c["pan"]) or {}
+                stripe = deck.STRIPE in deck.interfaces(d)
+                rows.append(
+                    (
+                        c["pan"],
+                        deck.kind(d),
+                        c["status"],
+                        c["expiry"],
+                        _yuan(c["balance_fen"]),
+                        _yuan(c["limit_fen"]),
+                        c["holder"],
+                        _org(c["pan"]),
+                        (c["track2"] if stripe else "") or "-",
+                    )
                 )
-                for c in store.list_cards()
-            ]
-            headers = ["PAN", "STATUS", "EXPIRY", "BALANCE", "LIMIT", "HOLDER", "CARD"]
+            headers = ["PAN", "READS", "STATUS", "EXPIRY", "BALANCE", "LIMIT", "HOLDER", "CARD"]
             print(_table(rows, headers + ["TRACK 2"]), file=out)
+            codes = [
+                (q["code"], deck.code_kind(q), q.get("holder", ""),
+                 "yes" if q.get("confirm") else "no")
+                for q in deck.CODES
+            ]
+            print("", file=out)
+            print(_table(codes, ["PAYMENT CODE", "SCHEME", "HOLDER", "CONFIRM ON PHONE"]),
+                  file=out)
+        elif action == "show":
+            lines = deck.describe(args.pan, store.get_card(args.pan))
+            if lines is None:
+                row = store.get_card(args.pan)
+                if row is None:
+                    raise NotFoundError("test card or payment code", args.pan)
+                # a card added with `cards add`: a stripe card the center knows
+                lines = [("PAN", row["pan"]), ("reads", "stripe"), ("holder", row["holder"]),
+                         ("expiry", row["expiry"]), ("PIN", row["pin"]),
+                         ("status", row["status"]), ("balance", _yuan(row["balance_fen"])),
+                         ("track 2", row["track2"] or "-"), ("script", "CARD=" + row["pan"])]
+            width = max(_width(k) for k, _v in lines)
+            for k, v in lines:
+                print(f"{_pad(k, width)}  {v}", file=out)
         else:
             store.add_card(
                 args.pan, args.pin, balance, args.expiry, args.status, args.holder, limit

@@ -17,7 +17,9 @@ import zlib
 from contextlib import contextmanager
 from datetime import datetime
 
-from posterm.host import validate
+from pos import card as cardmod
+
+from posterm.host import deck, validate
 from posterm.host.catalog import CREDIT_TYPES, DEBIT_TYPES
 from posterm.host.errors import NotFoundError, ValidationError
 
@@ -145,10 +147,11 @@ def _load(name, key):
         return json.load(f)[key]
 
 
-# The test card deck (deck.json): dicts with pan, pin, balance_fen, status, expiry, holder,
-# track2 and (domestic cards) track3.  DEFAULT_CARDS keeps the older tuple shape
-# (pan, pin, balance in fen, status, expiry YYMM, holder) for its callers.
-DECK = tuple(_load("deck.json", "cards"))
+# The test card deck (deck.json, read by posterm.host.deck): dicts with pan, pin, balance_fen,
+# status, expiry, holder, track2 and (domestic cards) track3, chip data on chip cards.
+# DEFAULT_CARDS keeps the older tuple shape (pan, pin, balance in fen, status, expiry YYMM,
+# holder) for its callers.
+DECK = deck.CARDS
 DEFAULT_CARDS = tuple(
     (c["pan"], c["pin"], c["balance_fen"], c["status"], c["expiry"], c["holder"]) for c in DECK
 )
@@ -414,7 +417,8 @@ class Store:
         track3=None,
     ):
         """Adds the card, or replaces it (PIN, balance, expiry, status; PIN tries reset).
-        Without `track2` the card gets one: PAN=YYMM + service code 120 + zeros."""
+        Without `track2` the card gets the one a script's CARD=<PAN> swipes for a card the
+        deck does not hold (pos.card.track_for: PAN=YYMM + service code 120 + zeros)."""
         pan = validate.pan(pan)
         pin = validate.pin(pin)
         expiry = validate.expiry(expiry)
@@ -422,7 +426,7 @@ class Store:
         if not isinstance(balance_fen, int) or balance_fen < 0:
             raise ValidationError("BALANCE", "must be a non-negative amount")
         if track2 is None:
-            track2 = (f"{pan}={expiry}120" + "0" * 13)[:37]
+            track2 = cardmod.track_for(pan, expiry)
         track2 = validate.track(track2, 2, pan, expiry)
         if track3 is not None:
             track3 = validate.track(track3, 3, pan)

@@ -12,9 +12,10 @@ import os
 import tomllib
 
 from pos import clock
-from pos.keys import KeyTokenError, parse_token
+from pos.keys import KeyTokenError
 
 from posterm import paths
+from posterm.host.deck import parse_token
 
 LANGS = ("zh", "en")
 FAULT_KINDS = ("timeout", "respond", "badmac", "drop", "delay")

@@ -563,7 +563,7 @@ class Session:
         if setup.signed_in:
             self._sign_in()
         for tok in setup.before:
-            from pos.keys import parse_token
+            from posterm.host.deck import parse_token
 
             for ev in parse_token(tok):
                 d.feed(ev)

@@ -1,0 +1,215 @@
+"""The test deck (deck.json): the cards a cashier presents and the payment codes she scans.
+
+It is the one source of test card data: the center's card table is seeded from it
+(posterm.host.store), scripts' and lessons' CARD= tokens swipe its tracks (parse_token), the
+emulator's card reader lists it and `posterm host cards` prints it. A chip card's entry is also
+what its virtual chip is built from (pos.emv.card.Card takes the card dict as it is)."""
+
+import json
+import os
+
+from pos import keys, paycode
+
+_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "deck.json")
+
+STRIPE = "stripe"
+CHIP = "chip"
+CONTACTLESS = "contactless"
+INTERFACES = (STRIPE, CHIP, CONTACTLESS)
+
+
+def _load():
+    with open(_PATH, encoding="utf-8") as f:
+        data = json.load(f)
+    return tuple(data["cards"]), tuple(data.get("codes", ()))
+
+
+CARDS, CODES = _load()
+BY_PAN = {c["pan"]: c for c in CARDS}
+BY_CODE = {c["code"]: c for c in CODES}
+
+
+def card(pan):
+    """The deck's card of `pan` (a dict), or None."""
+    return BY_PAN.get(pan)
+
+
+def code(value):
+    """The deck's payment code `value` (a dict), or None."""
+    return BY_CODE.get(value)
+
+
+def interfaces(c):
+    """How the card can be presented: a tuple of STRIPE, CHIP, CONTACTLESS (a card of the
+    older deck shape, or one added with `posterm host cards add`, is a stripe card)."""
+    return tuple(i for i in INTERFACES if i in c.get("interfaces", (STRIPE,)))
+
+
+def kind(c):
+    """A short word for the card's reader: 'stripe', 'chip', 'chip+tap', 'tap', 'phone',
+    'chip (broken)': what the card pickers and `cards list` show."""
+    ifs = interfaces(c)
+    if c.get("device") == "phone":
+        return "phone"
+    if CHIP in ifs:
+        word = "chip+tap" if CONTACTLESS in ifs else "chip"
+        return word + " (broken)" if c.get("broken") else word
+    return "tap" if CONTACTLESS in ifs else "stripe"
+
+
+def code_kind(c):
+    """'QR UnionPay' / 'QR WeChat' / 'QR Alipay' for a payment code."""
+    name = {paycode.UNIONPAY: "UnionPay", paycode.WECHAT: "WeChat", paycode.ALIPAY: "Alipay"}
+    return "QR " + name.get(paycode.scheme(c["code"]), "?")
+
+
+# what a virtual chip counts (pos.emv.card keeps them in its card dict)
+COUNTERS = ("atc", "pin_tries", "last_online_atc")
+STATE_FILE = "chipcards.json"
+
+
+class Deck:
+    """The deck as one front presents it. Each card is a copy of the deck's dict, so that what
+    its virtual chip counts (ATC, PIN tries left) goes on from one insert to the next, as on a
+    real card; with a data dir the counts also go on from one run to the next (kept in
+    chipcards.json there, written by save())."""
+
+    def __init__(self, data_dir=None):
+        self.path = os.path.join(data_dir, STATE_FILE) if data_dir else None
+        self.cards = {pan: dict(c) for pan, c in BY_PAN.items()}
+        self._saved = self._read()
+        for pan, counts in self._saved.items():
+            if pan in self.cards and isinstance(counts, dict):
+                for k in COUNTERS:
+                    if isinstance(counts.get(k), int) and counts[k] >= 0:
+                        self.cards[pan][k] = counts[k]
+
+    def _read(self):
+        if not self.path:
+            return {}
+        try:
+            with open(self.path, encoding="utf-8") as f:
+                data = json.load(f)
+        except (OSError, ValueError):
+            return {}  # none yet, or damaged: the cards start from the deck's counts
+        return data if isinstance(data, dict) else {}
+
+    def counts(self):
+        """{PAN: {counter: value}} of the cards whose chip has counted anything."""
+        out = {}
+        for pan, c in self.cards.items():
+            got = {k: c[k] for k in COUNTERS if k in c}
+            if got:
+                out[pan] = got
+        return out
+
+    def save(self):
+        """Write the chips' counts to the data dir (write, then rename); no-op without one or
+        when nothing changed."""
+        counts = self.counts()
+        if not self.path or counts == self._saved:
+            return
+        tmp = self.path + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(counts, f, indent=1, sort_keys=True)
+        os.replace(tmp, self.path)
+        self._saved = counts
+
+    def card(self, pan):
+        return self.cards.get(pan)
+
+    def parse_token(self, token):
+        """A script token -> the terminal's events (pos.keys.parse_token with this deck:
+        CARD= swipes a deck card's tracks, CHIP= and TAP= present its chip). Raises
+        pos.keys.KeyTokenError with what is wrong."""
+        return keys.parse_token(token, self.cards)
+
+
+_SHARED = Deck()
+
+
+def parse_token(token):
+    """parse_token of one deck shared by the process (no data dir)."""
+    return _SHARED.parse_token(token)
+
+
+def _kcv(key):
+    from pos.des import DesKey
+
+    return DesKey(key).encrypt(bytes(8))[:3].hex().upper()
+
+
+def card_keys(c):
+    """The test keys of a chip card as its virtual chip (pos.emv.card) and the center use them:
+    [(name, hex)]: the issuer master key (AC), the card's master key derived from it by PAN and
+    PAN sequence number (EMV option A), and the session key of its next ATC."""
+    from pos.emv import crypto
+
+    imk = bytes.fromhex(c["imk_ac"])
+    mk = crypto.icc_master_key(imk, c["pan"], c.get("seq", "00"))
+    atc = c.get("atc", 0) + 1
+    sk = crypto.session_key(mk, bytes(((atc >> 8) & 0xFF, atc & 0xFF)))
+    return [
+        ("IMK-AC (issuer master key, TEST)", imk.hex().upper() + "  KCV " + _kcv(imk)),
+        (
+            "MK-AC (card key: PAN + seq %s, option A)" % c.get("seq", "00"),
+            mk.hex().upper() + "  KCV " + _kcv(mk),
+        ),
+        ("SK-AC (session key, ATC %04X)" % atc, sk.hex().upper() + "  KCV " + _kcv(sk)),
+    ]
+
+
+def describe(value, row=None):
+    """The lines `posterm host cards show` prints for a deck card or payment code, or None
+    when the deck has neither. `row`: the center's card row (balance, status, PIN tries)."""
+    c = card(value)
+    if c is None:
+        q = code(value)
+        if q is None:
+            return None
+        return [
+            ("payment code", q["code"]),
+            ("scheme", code_kind(q)),
+            ("holder", q.get("holder", "")),
+            ("phone", "the customer confirms on the phone" if q.get("confirm") else
+             "paid at once"),
+            ("script", "SCAN=" + q["code"]),
+        ]
+    row = dict(row) if row is not None else {}
+    ifs = interfaces(c)
+    out = [
+        ("PAN", c["pan"]),
+        ("reads", kind(c)),
+        ("holder", c.get("holder", "")),
+        ("expiry", c["expiry"]),
+        ("PIN", c["pin"]),
+        ("status", row.get("status", c["status"])),
+        ("balance", _yuan(row.get("balance_fen", c["balance_fen"]))),
+    ]
+    if STRIPE in ifs:
+        out.append(("track 2", c["track2"]))
+        if c.get("track3"):
+            out.append(("track 3", c["track3"]))
+    if CHIP in ifs or CONTACTLESS in ifs:
+        apps = c.get("apps") or [{"aid": c["aid"], "label": c.get("label", "UnionPay")}]
+        for a in apps:
+            out.append(("AID", "%s  %s" % (a["aid"], a.get("label", c.get("label", "")))))
+        out.append(("PAN sequence", c.get("seq", "00")))
+        out.append(("service code", c.get("service_code", "220")))
+        out.append(("track 2 equivalent (57)", c["track2"]))
+        if c.get("broken"):
+            out.append(("chip", "broken: answers 6F00 to every command (fall back to the swipe)"))
+        out.extend(card_keys(c))
+    scripts = []
+    if STRIPE in ifs:
+        scripts.append("CARD=" + c["pan"])
+    if CHIP in ifs:
+        scripts.append("CHIP=" + c["pan"])
+    if CONTACTLESS in ifs:
+        scripts.append("TAP=" + c["pan"])
+    out.append(("script", " ".join(scripts)))
+    return out
+
+
+def _yuan(fen):
+    return f"{fen // 100}.{fen % 100:02d}"
