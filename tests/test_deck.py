@@ -16,7 +16,7 @@ from pos.emv import card as emvcard
 from pos.keys import KeyTokenError, parse_token
 from posterm.driver import Driver
 from posterm.host import cli as host_cli
-from posterm.host import deck
+from posterm.host import deck, emv
 from posterm.host.store import Store
 
 POSTERM = [sys.executable, "-m", "posterm.cli"]
@@ -28,10 +28,10 @@ def cards_where(pred):
 
 
 def test_the_deck_ships_a_card_of_every_kind_a_cashier_meets():
-    chip = cards_where(lambda c: deck.CHIP in deck.interfaces(c) and not c.get("broken"))
-    assert any(c["aid"] == "A000000333010101" for c in chip), "a chip debit card"
-    assert any(c["aid"] == "A000000333010102" for c in chip), "a chip credit card"
-    assert cards_where(lambda c: c.get("broken") and deck.CHIP in deck.interfaces(c)
+    chip = cards_where(lambda c: deck.CHIP in deck.interfaces(c) and not c["chip"].get("broken"))
+    assert any(c["chip"]["aid"] == "A000000333010101" for c in chip), "a chip debit card"
+    assert any(c["chip"]["aid"] == "A000000333010102" for c in chip), "a chip credit card"
+    assert cards_where(lambda c: deck.CHIP in deck.interfaces(c) and c["chip"].get("broken")
                        and deck.STRIPE in deck.interfaces(c)), "a chip that fails, to swipe"
     assert cards_where(lambda c: deck.CONTACTLESS in deck.interfaces(c)
                        and c.get("device") != "phone"), "a contactless card"
@@ -51,10 +51,10 @@ def test_every_chip_card_of_the_deck_builds_a_virtual_card_that_answers():
         ifs = deck.interfaces(c)
         if deck.CHIP not in ifs and deck.CONTACTLESS not in ifs:
             continue
-        icc = emvcard.Card(dict(c))
+        icc = emvcard.Card(emv.card_spec(c))
         assert icc.reset()[0] == 0x3B
         sw = icc.apdu(select_pse)[-2:]
-        assert sw == (b"\x6f\x00" if c.get("broken") else b"\x90\x00"), c["pan"]
+        assert sw == (b"\x6f\x00" if c["chip"].get("broken") else b"\x90\x00"), c["pan"]
         # a chip says chip on its track: a swipe of it is refused with 请插卡 (2xx)
         assert c["track2"].split("=")[1][4] in "26", c["pan"]
 
@@ -110,6 +110,7 @@ def test_chip_and_tap_tokens_present_the_decks_card_and_the_chip_counts_on(tmp_p
     dk = deck.Deck(str(tmp_path))
     (ev,) = dk.parse_token("CHIP=6212142000000001010")
     assert ev[0] == "chip" and ev[1]["aid"] == "A000000333010101"
+    assert ev[1] == emv.card_spec(deck.card("6212142000000001010"))
     assert dk.parse_token("TAP=6212142000000001051")[0][0] == "tap"
     assert dk.parse_token("REMOVE") == [("removed",)]
     assert dk.parse_token("SCAN=134567890000000029") == [("scan", "134567890000000029")]
@@ -122,7 +123,7 @@ def test_chip_and_tap_tokens_present_the_decks_card_and_the_chip_counts_on(tmp_p
     assert again["atc"] == 7
     assert deck.Deck().parse_token("CHIP=6212142000000001010")[0][1].get("atc", 0) == 0
     (tmp_path / deck.STATE_FILE).write_text("{not json")
-    assert deck.Deck(str(tmp_path)).card("6212142000000001010").get("atc", 0) == 0
+    assert deck.Deck(str(tmp_path)).icc("6212142000000001010").get("atc", 0) == 0
 
 
 @pytest.mark.parametrize(
@@ -181,12 +182,13 @@ def test_cards_show_prints_the_card_keys_pyemv_derives(tmp_path):
     assert code == 0
     shown = dict(line.split("  ", 1) for line in out.splitlines())
     shown = {k.strip(): v.strip() for k, v in shown.items()}
-    imk = bytes.fromhex(c["imk_ac"])
-    mk = kd.derive_icc_mk_a(imk, c["pan"], c["seq"])
+    imk = bytes.fromhex(c["chip"]["imk_ac"])
+    mk = kd.derive_icc_mk_a(imk, c["pan"], c["chip"]["seq"])
     sk = kd.derive_common_sk(mk, bytes.fromhex("0001") + bytes(6))
     assert shown["MK-AC (card key: PAN + seq 01, option A)"].startswith(mk.hex().upper())
     assert shown["SK-AC (session key, ATC 0001)"].startswith(sk.hex().upper())
-    assert shown["IMK-AC (issuer master key, TEST)"].startswith(c["imk_ac"])
+    assert shown["IMK-AC (issuer master key, TEST)"].startswith(c["chip"]["imk_ac"])
+    assert emv.imk_of(c["pan"]) == imk  # the key the center checks this card's ARQC with
     assert shown["AID"].startswith("A000000333010102")
     assert shown["script"] == "CARD=%s CHIP=%s" % (c["pan"], c["pan"])
     code, out, _ = host("cards", "show", "281234567890000029", "--db", str(tmp_path / "h.db"))

@@ -146,7 +146,7 @@ async def test_purchase_with_a_card_presented_from_the_deck_prints_the_slip(tmp_
             await pilot.pause()
             picker = app.screen
             assert picker.__class__.__name__ == "CardPicker"
-            assert [c[0] for c in picker.cards][0] == PAN
+            assert picker.rows[0][0] == PAN
             await pilot.press("enter")  # the highlighted (first) card
             await pilot.pause()
             assert "621214******0012" in lcd_flat(app)

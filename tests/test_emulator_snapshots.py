@@ -32,7 +32,7 @@ class TestEmulatorSnapshots:
                 "2026-11-23 09:00",
                 "    欢迎使用    ",
                 "   今日未签到   ",
-                "请刷卡或按菜单键",
+                "请插卡/刷卡/挥卡",
             ]
             assert app.lcd.inverse == 1  # the date bar
             rows = _screen_rows(app)
@@ -88,3 +88,36 @@ class TestEmulatorSnapshots:
             assert "POS签购单" in screen and "商户编号:898310048990001" in screen
 
         assert snap_compare(emulator, terminal_size=(80, 24), run_before=print_slip)
+
+    def test_card_reader_and_scanner(self, emulator, snap_compare):
+        """c: the card reader over the terminal: each card with how it reads (stripe, chip,
+        chip+tap, phone) in aligned columns, the payment codes below, the action buttons."""
+
+        async def open_reader(pilot):
+            await pilot.press("c")
+            await pilot.pause()
+            rows = _screen_rows(pilot.app)
+            text = "\n".join(rows)
+            assert "Card reader and scanner" in text
+            assert "PAN / code          reads         exp  holder     status   balance" in text
+            assert "6212142000000000012 stripe        3012 ZHANG SAN  ok      10000.00" in text
+            assert "4761340000000019    stripe        3012 JOHN SMITH ok      10000.00" in text
+            assert "Swipe s" in text and "Insert i" in text and "Tap t" in text
+            assert "Key in k" in text and "Scan" in text
+
+        assert snap_compare(emulator, terminal_size=(80, 24), run_before=open_reader)
+
+    def test_card_reader_scrolled_to_the_chip_cards_and_codes(self, emulator, snap_compare):
+        """The reader scrolled down: the chip, contactless, broken-chip and phone cards, then
+        the UnionPay QR, WeChat Pay and Alipay codes."""
+
+        async def scroll(pilot):
+            await pilot.press("c")
+            await pilot.pause()
+            await pilot.press("end")
+            await pilot.pause()
+            text = "\n".join(_screen_rows(pilot.app))
+            assert "6212142000000001069 chip+tap      3112 CHU SI     ok      10000.00" in text
+            assert "281234567890000029  QR Alipay     -    ZHOU BA    confirm" in text
+
+        assert snap_compare(emulator, terminal_size=(80, 24), run_before=scroll)

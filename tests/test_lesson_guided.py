@@ -163,7 +163,7 @@ async def test_the_lesson_screen_fits_80x24_with_keypad_status_and_footer(tmp_pa
             assert "第 3 步 / 共 5 步" in text
             assert "刷顾客的卡" in text and "按 c" in text and "6212142000000000012" in text
             lcd = app.lcd.grid_text()
-            assert "请刷卡或手输卡号" in "".join(lcd)
+            assert "请插卡/刷卡/挥卡" in "".join(lcd)
             # and c then Enter swipes the card the lesson wants (the first in the deck)
             await pilot.press("c")
             await pilot.pause()

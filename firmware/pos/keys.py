@@ -36,11 +36,13 @@ def parse_token(token, deck=None):
     # One script token -> a list of events (the card reader port's, pos.card): ("key",
     # name), ("card", pan, expiry, track2, track3) a swipe, ("chip", spec) an insert,
     # ("tap", spec) a tap, ("scan", code) a scan, ("removed",) the card pulled out.
-    # "123" is the keys 1, 2, 3. `deck` is {PAN: card} of the test deck (posterm.host.deck):
+    # "123" is the keys 1, 2, 3. `deck` is the test deck (posterm.host.deck.Deck) as {PAN:
+    # {"interfaces": ("stripe", "chip", "contactless"), "track2", "track3", "icc": the
+    # virtual chip's spec (pos.emv.card)}}:
     #   CARD=<PAN>[=YYMM]  swipes a card: a deck card's own tracks, else PAN=YYMM + service
     #                      code 120 + discretionary data (pos.card.track_for);
     #                      CARD=<PAN>=<YYMM><more digits> swipes that track 2 as written
-    #   CHIP=<PAN>         inserts a deck card with a chip (its dict is the virtual card)
+    #   CHIP=<PAN>         inserts a deck card with a chip (the event carries its "icc")
     #   TAP=<PAN>          taps a deck card or phone that has a contactless chip
     #   SCAN=<code>        scans a customer's payment code (pos.paycode)
     #   REMOVE             pulls the inserted card out
@@ -103,7 +105,7 @@ def _swipe(token, rest, deck):
 
 
 def _chip_card(token, pan, deck, interface, verb):
-    # the deck's card of `pan` for an insert or a tap: its dict is the virtual card's spec
+    # the virtual chip of the deck's card `pan` for an insert or a tap
     if not (12 <= len(pan) <= 19) or not _all_digits(pan):
         raise KeyTokenError(token, "a card is %s=<12-19 digit PAN>" % token.split("=")[0], _CARD)
     if not deck:
@@ -121,7 +123,7 @@ def _chip_card(token, pan, deck, interface, verb):
             how = "tap it: TAP="
         what = "contact chip" if interface == "chip" else "contactless chip"
         raise KeyTokenError(token, "card %s has no %s (%s%s)" % (pan, what, how, pan), _CARD)
-    return known
+    return known["icc"]
 
 
 def _all_digits(s):

@@ -172,7 +172,8 @@ def luhn_ok(pan):
 
 
 def read_card(t, title, amount=None, chip=False):
-    # Swipe (a presented card) or key the PAN in by hand.
+    # Swipe (a presented card) or key the PAN in by hand; with chip, also insert or tap
+    # (the screen then asks 请插卡/刷卡/挥卡 as real terminals do, 或手输卡号 below).
     # -> a card (pos.card: pan, expiry, entry "02" swiped / "01" keyed, track 2, track 3)
     # whose expiry may be used today, or None.
     from pos import card as cardmod
@@ -183,7 +184,8 @@ def read_card(t, title, amount=None, chip=False):
             f = layout(t.rows, t.cols, title, t.s("manual_pan"), reserve=1)
             f.put(t.rows - 1, cells.clip(digits[-t.cols:], t.cols), "right")
         else:
-            body = [t.s("swipe_or_key")]
+            body = [t.s("card_prompt"), t.s("card_prompt_keyed")] if chip else [
+                t.s("swipe_or_key")]
             f = layout(t.rows, t.cols, title, body, reserve=1 if amount is not None else 0)
             if amount is not None:
                 f.put(t.rows - 1, "\uffe5" + format_amount(amount), "right")

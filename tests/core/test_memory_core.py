@@ -53,7 +53,7 @@ def test_a_memory_error_in_a_flow_shows_out_of_memory_and_goes_back_to_idle():
     eq([n for n in reads if n.startswith("strings_")], [], "no strings read on the error path")
     true(("log", "error", "MemoryError") in r.logs, "logged")
     r.press("CANCEL")
-    contains(r.screen_flat(), "请刷卡或按菜单键")  # idle again
+    contains(r.screen_flat(), "请插卡/刷卡/挥卡")  # idle again
     r.press("MENU")
     contains(r.screen_flat(), "金融服务")  # and the menu works once memory is there
 
@@ -64,7 +64,7 @@ def test_out_of_memory_gives_way_to_idle_by_itself():
     r.press("MENU")
     contains(r.screen_flat(), "内存不足")
     r.tick((2026, 11, 23, 9, 0, 6))
-    contains(r.screen_flat(), "请刷卡或按菜单键")
+    contains(r.screen_flat(), "请插卡/刷卡/挥卡")
 
 
 def test_a_memory_error_on_the_answer_never_turns_into_repeated_reversals():

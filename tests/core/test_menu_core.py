@@ -24,7 +24,7 @@ def test_digit_picks_an_item_on_another_page_and_cancel_goes_back():
     r.press("CANCEL")
     contains(r.screen_flat(), "1.金融服务")
     r.press("CANCEL")
-    contains(r.screen_flat(), "请刷卡或按菜单键")
+    contains(r.screen_flat(), "请插卡/刷卡/挥卡")
 
 
 def test_menu_key_returns_to_the_main_menu_from_a_prompt():

@@ -135,7 +135,7 @@ def test_lock_and_unlock_with_the_operator_password():
     r.press("ENTER", "01", "ENTER", "0000", "ENTER")
     contains(r.screen_flat(), "锁定解除!")
     r.press("ENTER")
-    contains(r.screen_flat(), "请刷卡或按菜单键")
+    contains(r.screen_flat(), "请插卡/刷卡/挥卡")
 
 
 def test_the_lock_survives_a_restart_and_the_supervisor_unlocks_it():

@@ -89,7 +89,7 @@ def test_locking_and_unlocking_the_terminal_leaves_nothing_behind():
         true(r.seen("键盘锁定请解锁"))
         r.press("01", "ENTER", "0000", "ENTER", "ENTER")
         true(r.seen("锁定解除!"))
-        true(r.seen("请刷卡或按菜单键"))
+        true(r.seen("请插卡/刷卡/挥卡"))
         eq(sorted(overlay.loaded()), sorted(idle))
 
     _run_with_overlays(go)

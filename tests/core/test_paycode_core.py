@@ -4,11 +4,13 @@ from mptest import eq, raises, true
 from pos import paycode
 from pos.keys import KeyTokenError, parse_token
 
+ICC = {"pan": "6212142000000001010", "expiry": "3112", "pin": "123456", "seq": "01",
+       "imk_ac": "0123456789ABCDEFFEDCBA9876543210"}
 DECK = {
-    "6212142000000001010": {"pan": "6212142000000001010", "interfaces": ["stripe", "chip"],
-                            "track2": "6212142000000001010=311222001357246"},
-    "6212142000000001051": {"pan": "6212142000000001051", "interfaces": ["contactless"],
-                            "track2": "6212142000000001051=311222005791802"},
+    "6212142000000001010": {"interfaces": ("stripe", "chip"), "icc": ICC,
+                            "track2": "6212142000000001010=311222001357246", "track3": ""},
+    "6212142000000001051": {"interfaces": ("contactless",), "icc": {},
+                            "track2": "6212142000000001051=311222005791802", "track3": ""},
 }
 
 
@@ -43,7 +45,7 @@ def test_scan_gives_the_scanners_event_and_a_bad_code_says_what_a_code_is():
 def test_insert_and_tap_present_the_decks_card_and_remove_pulls_it_out():
     ev = parse_token("CHIP=6212142000000001010", DECK)
     eq(ev[0][0], "chip")
-    true(ev[0][1] is DECK["6212142000000001010"])
+    true(ev[0][1] is ICC)
     eq(parse_token("TAP=6212142000000001051", DECK)[0][0], "tap")
     eq(parse_token("remove"), [("removed",)])
 

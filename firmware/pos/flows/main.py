@@ -14,7 +14,13 @@ def idle_frame(t):
     else:
         f.put(1, t.s("welcome"), "center")
     f.put(2, t.s("signed_in_today") if t.signed_in_today() else t.s("not_signed_in"), "center")
-    f.put(t.rows - 1, t.s("idle_hint"), "center")
+    # what a real terminal asks at idle: 请插卡/刷卡/挥卡 (the menu key opens the menu); a
+    # screen with room says that too
+    if t.rows >= 6:
+        f.put(t.rows - 2, t.s("idle_hint"), "center")
+        f.put(t.rows - 1, t.s("idle_menu_hint"), "center")
+    else:
+        f.put(t.rows - 1, t.s("idle_hint"), "center")
     return f
 
 

@@ -121,6 +121,22 @@ def card_deck(data_dir):
     return [(pan, exp, holder, st, bal) for pan, _pin, bal, st, exp, holder in DEFAULT_CARDS]
 
 
+def reader_rows(data_dir):
+    """The card reader's rows: every card of the deck (how it reads, from deck.json; its
+    balance and status from the center's books) and every payment code:
+    [(value, kind, expiry, holder, status, balance_fen or None)]."""
+    from posterm.host import deck
+
+    rows = [
+        (pan, deck.kind(deck.card(pan) or {}), exp, holder, status, balance)
+        for pan, exp, holder, status, balance in card_deck(data_dir)
+    ]
+    for q in deck.CODES:
+        rows.append((q["code"], deck.code_kind(q), "-", q.get("holder", ""),
+                     "confirm" if q.get("confirm") else "", None))
+    return rows
+
+
 class EmulatorApp(App):
     """The terminal in a Textual app.
 
@@ -158,6 +174,11 @@ class EmulatorApp(App):
         self.status = StatusLine(id="status")
         self.too_small = Static("", id="too-small")
         self.layout_name = ""
+        from posterm.host.deck import Deck
+
+        # the test deck as this reader presents it (a chip's ATC goes on in the data dir)
+        self.deck = Deck(driver.data_dir)
+        self.inserted = None  # the PAN of the card in the contact reader
 
     # -- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -242,13 +263,43 @@ class EmulatorApp(App):
 
     def feed(self, event):
         self.driver.feed(event)
+        self.deck.save()  # what the chip counted (ATC, PIN tries) outlives the run
         self.refresh_status()
 
     # -- emulator actions -------------------------------------------------------------------
     def action_card(self):
-        cards = card_deck(self.driver.data_dir)
         note = "" if self.driver.embedded else "deck: the seed cards (host is external)"
-        self.push_screen(CardPicker(cards, note), self._card_presented)
+        self.push_screen(CardPicker(reader_rows(self.driver.data_dir), self.present, note),
+                         self._card_presented)
+
+    def present(self, action, value):
+        """The reader's choice -> the events to feed (pos.keys.KeyTokenError when the card
+        cannot be presented that way)."""
+        from pos import paycode
+        from pos.keys import KeyTokenError
+        from pos.ui import luhn_ok
+
+        from posterm.host import deck
+
+        if action == "typed":
+            text = value.strip()
+            up = text.upper()
+            if not text:
+                raise KeyTokenError("", "type a PAN[=YYMM] or a payment code", "nothing typed")
+            if up.startswith(("CARD=", "CHIP=", "TAP=", "SCAN=")):
+                return self.deck.parse_token(text)
+            if "=" in up or not up.isdigit():
+                token = "CARD=" + text
+            elif deck.code(text) or (paycode.scheme(text) and not luhn_ok(text)):
+                token = "SCAN=" + text
+            elif deck.card(text) is not None and deck.STRIPE not in deck.interfaces(
+                    deck.card(text)):
+                token = "TAP=" + text  # a phone: it only taps
+            else:
+                token = "CARD=" + text
+            return self.deck.parse_token(token)
+        prefix = {"swipe": "CARD=", "insert": "CHIP=", "tap": "TAP=", "scan": "SCAN="}[action]
+        return self.deck.parse_token(prefix + value)
 
     def _card_presented(self, card):
         if card is None:
@@ -262,7 +313,20 @@ class EmulatorApp(App):
                 self.feed(("key", ch))
             self.feed(("key", "ENTER"))
             return
-        self.feed(("card",) + tuple(card))  # a swipe: (pan, expiry[, track 2, track 3])
+        for ev in card:  # reader events: a swipe, an insert, a tap or a scan
+            if ev[0] in ("card", "chip", "tap") and self.inserted is not None:
+                self.action_remove()  # a card in the slot comes out before another is read
+            if ev[0] == "chip":
+                self.inserted = ev[1].get("pan", "?")
+            self.feed(ev)
+        self.refresh_status()
+
+    def action_remove(self):
+        """Pull the inserted card out of the contact reader (拔卡)."""
+        if self.inserted is None:
+            return
+        self.inserted = None
+        self.feed(("removed",))
 
     def action_paper(self):
         self.paper_out = not self.paper_out
@@ -391,5 +455,6 @@ class EmulatorApp(App):
             f"Batch {st.batch:06d}  Trace {st.trace:06d}  Paper {paper}\n"
             f"Host {link} {self._address()}\n"
             f"Data {data}"
+            + (f"\nIn the reader {self.inserted} (e)" if self.inserted else "")
             + ("\nKeypad hidden (small window): PC keys" if self.layout_name == "nopad" else "")
         )

@@ -79,7 +79,8 @@ BY_BINDING = {k.binding_id: k for k in PAD_KEYS}
 
 # Emulator actions: binding id -> (default keys, footer description)
 ACTIONS = {
-    "card": ("c", "Card"),
+    "card": ("c", "Card/QR"),
+    "remove": ("e", "Eject card"),
     "paper": ("p", "Paper out"),
     "tear": ("t", "Tear off"),
     "log": ("l", "Log"),

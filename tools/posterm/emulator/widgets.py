@@ -7,7 +7,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Vertical, VerticalScroll
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.strip import Strip
 from textual.widget import Widget
@@ -203,66 +203,135 @@ class LogScreen(ModalScreen):
         self.dismiss(None)
 
 
-class CardPicker(ModalScreen):
-    """The card reader: pick a card from the host's deck or type a PAN[=YYMM].
+class ReaderButton(Button):
+    """A button of the card reader: clicked, never focused (the list keeps the keys)."""
 
-    Dismisses with (pan, expiry[, track 2, track 3]) for a swipe, ("keyed", pan, expiry) for
-    the highlighted card keyed in by hand (k), or None."""
+    can_focus = False
+
+
+class CardPicker(ModalScreen):
+    """The card reader and the scanner: pick a card of the deck and swipe it (s), insert it (i),
+    tap it (t) or key it in (k), or pick a customer's payment code and scan it; or type a
+    PAN[=YYMM] (a swipe), a payment code (a scan) or a script token (CARD=, CHIP=, TAP=, SCAN=).
+    Enter does what a cashier does with the highlighted row: a chip card is inserted, a phone
+    tapped, a stripe card swiped, a code scanned. The buttons do the same with the mouse.
+
+    `rows` are the reader's rows: (value, kind, expiry, holder, status, balance_fen or None),
+    kind as posterm.host.deck.kind / code_kind says ("stripe", "chip", "chip+tap", "phone",
+    "chip (broken)", "QR WeChat" ...). `present(action, value)` turns a choice into the events
+    to feed (it raises pos.keys.KeyTokenError when the card cannot be presented so: the reader
+    says why and stays open). Dismisses with the events, ("keyed", pan, expiry) for a card
+    keyed in by hand, or None."""
 
     BINDINGS = [
         Binding("escape", "dismiss_none", "Close", id="card.close"),
+        Binding("s", "present('swipe')", "Swipe", id="card.swipe"),
+        Binding("i", "present('insert')", "Insert", id="card.insert"),
+        Binding("t", "present('tap')", "Tap", id="card.tap"),
         Binding("k", "key_in", "Key in", id="card.key_in"),
     ]
 
-    def __init__(self, cards, note=""):
+    # what Enter (or a click on the row) does with each kind of row; the rest are inserted
+    DEFAULT_ACTION = {"stripe": "swipe", "phone": "tap"}
+
+    def __init__(self, rows, present, note=""):
         super().__init__()
-        self.cards = cards  # [(pan, expiry, holder, status, balance_fen)]
+        self.rows = list(rows)
+        self.present = present
         self.note = note
+        self.width = max([19] + [len(r[0]) for r in self.rows])
+
+    def line(self, value, kind, expiry, holder, status, balance):
+        yuan = "" if balance is None else f"{balance // 100}.{balance % 100:02d}"
+        return (f"{value:<{self.width}} {kind:<13} {expiry:<4} {holder[:10]:<10} "
+                f"{status[:7]:<7}{yuan:>9}")
 
     def compose(self) -> ComposeResult:
         with Vertical(id="card-box"):
-            yield Label("Present a card (swipe)", id="card-title")
-            options = []
-            for pan, exp, holder, status, balance in self.cards:
-                yuan = f"{balance // 100}.{balance % 100:02d}"
-                text = f"{pan}  {exp}  {holder:<10} {status:<6} {yuan:>11}"
-                options.append(Option(text, id=pan))
+            yield Label("Card reader and scanner", id="card-title")
+            head = self.line("PAN / code", "reads", "exp", "holder", "status", None)
+            yield Label(head[:-9] + "  balance", id="card-head")
+            options = [Option(self.line(*r), id=r[0]) for r in self.rows]
             yield OptionList(*options, id="card-list")
             if self.note:
                 yield Label(self.note, id="card-note")
-            yield Input(placeholder="or type a PAN[=YYMM] and press Enter", id="card-pan")
-            yield Label("Enter swipes the card, k keys it in, Esc closes", id="card-help")
+            with Horizontal(id="card-actions"):
+                for action, text in (("swipe", "Swipe s"), ("insert", "Insert i"),
+                                     ("tap", "Tap t"), ("key_in", "Key in k"),
+                                     ("scan", "Scan")):
+                    yield ReaderButton(text, id="card-do-" + action)
+            yield Input(placeholder="or type a PAN[=YYMM], a payment code, CHIP=/TAP=<PAN>",
+                        id="card-pan")
+            yield Label("Enter: insert a chip card, tap a phone, swipe a card, scan a code",
+                        id="card-help")
 
     def on_mount(self):
-        self.query_one("#card-list" if self.cards else "#card-pan").focus()
+        self.query_one("#card-list" if self.rows else "#card-pan").focus()
+
+    def highlighted(self):
+        deck = self.query_one("#card-list", OptionList)
+        if not self.rows or deck.highlighted is None:
+            return None
+        return self.rows[deck.highlighted]
+
+    def _say(self, text):
+        self.query_one("#card-help", Label).update(text)
+
+    def _do(self, action, value):
+        from pos.keys import KeyTokenError
+
+        try:
+            events = self.present(action, value)
+        except KeyTokenError as e:
+            self._say(e.reason)
+            return
+        self.dismiss(events)
 
     @on(OptionList.OptionSelected)
     def _picked(self, event):
-        for pan, exp, *_rest in self.cards:
-            if pan == event.option.id:
-                self.dismiss((pan, exp))
+        for r in self.rows:
+            if r[0] == event.option.id:
+                if r[1].startswith("QR"):
+                    self._do("scan", r[0])
+                else:
+                    self._do(self.DEFAULT_ACTION.get(r[1], "insert"), r[0])
                 return
+
+    def action_present(self, action):
+        row = self.highlighted()
+        if row is None:
+            self._say("pick a card first")
+        elif row[1].startswith("QR"):
+            self._say("a payment code is scanned (Enter or Scan)")
+        else:
+            self._do(action, row[0])
+
+    @on(Button.Pressed, "#card-actions Button")
+    def _button(self, event):
+        action = event.button.id[len("card-do-"):]
+        if action == "key_in":
+            self.action_key_in()
+        elif action == "scan":
+            row = self.highlighted()
+            if row is None or not row[1].startswith("QR"):
+                self._say("pick a payment code to scan (or type one)")
+            else:
+                self._do("scan", row[0])
+        else:
+            self.action_present(action)
 
     @on(Input.Submitted)
     def _typed(self, event):
-        from pos.keys import KeyTokenError, parse_token
-
-        text = event.value.strip()
-        try:
-            events = parse_token("CARD=" + text)
-        except KeyTokenError as e:
-            self.query_one("#card-help", Label).update(e.reason)
-            return
-        if events:
-            # (pan, expiry, track 2, track 3): a swipe of that card
-            self.dismiss(tuple(events[0][1:]))
+        self._do("typed", event.value.strip())
 
     def action_key_in(self):
         # the highlighted deck card typed on the keypad (manual entry, 22 = 01x)
-        deck = self.query_one("#card-list", OptionList)
-        if self.cards and deck.has_focus and deck.highlighted is not None:
-            pan, exp = self.cards[deck.highlighted][0], self.cards[deck.highlighted][1]
-            self.dismiss(("keyed", pan, exp))
+        row = self.highlighted()
+        if row is None or row[1].startswith("QR"):
+            self._say("pick a card to key in")
+            return
+        self.dismiss(("keyed", row[0], row[2]))
 
     def action_dismiss_none(self):
         self.dismiss(None)
+        return True

@@ -40,21 +40,30 @@ def code(value):
 
 
 def interfaces(c):
-    """How the card can be presented: a tuple of STRIPE, CHIP, CONTACTLESS (a card of the
-    older deck shape, or one added with `posterm host cards add`, is a stripe card)."""
-    return tuple(i for i in INTERFACES if i in c.get("interfaces", (STRIPE,)))
+    """How the card can be presented: a tuple of STRIPE, CHIP, CONTACTLESS. A card has a
+    stripe (its tracks); one with a chip object has a contact chip, contactless too when the
+    chip says so; a phone (device "phone") only taps."""
+    chip = c.get("chip")
+    if c.get("device") == "phone":
+        return (CONTACTLESS,) if chip else ()
+    out = (STRIPE,)
+    if isinstance(chip, dict):
+        out += (CHIP,)
+        if chip.get("contactless"):
+            out += (CONTACTLESS,)
+    return out
 
 
 def kind(c):
-    """A short word for the card's reader: 'stripe', 'chip', 'chip+tap', 'tap', 'phone',
-    'chip (broken)': what the card pickers and `cards list` show."""
+    """A short word for how the card reads: 'stripe', 'chip', 'chip+tap', 'phone',
+    'chip (broken)': what the card reader and `cards list` show."""
     ifs = interfaces(c)
     if c.get("device") == "phone":
         return "phone"
     if CHIP in ifs:
         word = "chip+tap" if CONTACTLESS in ifs else "chip"
-        return word + " (broken)" if c.get("broken") else word
-    return "tap" if CONTACTLESS in ifs else "stripe"
+        return word + " (broken)" if c["chip"].get("broken") else word
+    return "stripe"
 
 
 def code_kind(c):
@@ -75,14 +84,24 @@ class Deck:
     chipcards.json there, written by save())."""
 
     def __init__(self, data_dir=None):
+        from posterm.host import emv
+
         self.path = os.path.join(data_dir, STATE_FILE) if data_dir else None
-        self.cards = {pan: dict(c) for pan, c in BY_PAN.items()}
+        # what pos.keys.parse_token presents: PAN -> how it reads, its tracks, its chip
+        self.cards = {}
+        for c in CARDS:
+            entry = {"interfaces": interfaces(c), "track2": c.get("track2", ""),
+                     "track3": c.get("track3", "")}
+            if CHIP in entry["interfaces"] or CONTACTLESS in entry["interfaces"]:
+                entry["icc"] = emv.card_spec(c)  # the virtual chip: counts in this dict
+            self.cards[c["pan"]] = entry
         self._saved = self._read()
         for pan, counts in self._saved.items():
-            if pan in self.cards and isinstance(counts, dict):
+            icc = self.cards.get(pan, {}).get("icc")
+            if icc is not None and isinstance(counts, dict):
                 for k in COUNTERS:
                     if isinstance(counts.get(k), int) and counts[k] >= 0:
-                        self.cards[pan][k] = counts[k]
+                        icc[k] = counts[k]
 
     def _read(self):
         if not self.path:
@@ -97,8 +116,9 @@ class Deck:
     def counts(self):
         """{PAN: {counter: value}} of the cards whose chip has counted anything."""
         out = {}
-        for pan, c in self.cards.items():
-            got = {k: c[k] for k in COUNTERS if k in c}
+        for pan, entry in self.cards.items():
+            icc = entry.get("icc") or {}
+            got = {k: icc[k] for k in COUNTERS if k in icc}
             if got:
                 out[pan] = got
         return out
@@ -115,8 +135,9 @@ class Deck:
         os.replace(tmp, self.path)
         self._saved = counts
 
-    def card(self, pan):
-        return self.cards.get(pan)
+    def icc(self, pan):
+        """The virtual chip (pos.emv.card spec) of a deck card with a chip, or None."""
+        return self.cards.get(pan, {}).get("icc")
 
     def parse_token(self, token):
         """A script token -> the terminal's events (pos.keys.parse_token with this deck:
@@ -125,12 +146,14 @@ class Deck:
         return keys.parse_token(token, self.cards)
 
 
-_SHARED = Deck()
+_SHARED = []
 
 
 def parse_token(token):
     """parse_token of one deck shared by the process (no data dir)."""
-    return _SHARED.parse_token(token)
+    if not _SHARED:
+        _SHARED.append(Deck())
+    return _SHARED[0].parse_token(token)
 
 
 def _kcv(key):
@@ -179,7 +202,7 @@ def describe(value, row=None):
     ifs = interfaces(c)
     out = [
         ("PAN", c["pan"]),
-        ("reads", kind(c)),
+        ("reads", kind(c) + ("" if STRIPE in ifs else ", no magnetic stripe")),
         ("holder", c.get("holder", "")),
         ("expiry", c["expiry"]),
         ("PIN", c["pin"]),
@@ -191,15 +214,19 @@ def describe(value, row=None):
         if c.get("track3"):
             out.append(("track 3", c["track3"]))
     if CHIP in ifs or CONTACTLESS in ifs:
-        apps = c.get("apps") or [{"aid": c["aid"], "label": c.get("label", "UnionPay")}]
+        from posterm.host import emv
+
+        spec = emv.card_spec(c)
+        apps = spec.get("apps") or [{"aid": spec.get("aid", emv.emvcard.DEBIT),
+                                     "label": spec.get("label", "UnionPay")}]
         for a in apps:
-            out.append(("AID", "%s  %s" % (a["aid"], a.get("label", c.get("label", "")))))
-        out.append(("PAN sequence", c.get("seq", "00")))
-        out.append(("service code", c.get("service_code", "220")))
-        out.append(("track 2 equivalent (57)", c["track2"]))
-        if c.get("broken"):
+            out.append(("AID", "%s  %s" % (a["aid"], a.get("label", spec.get("label", "")))))
+        out.append(("PAN sequence", spec.get("seq", "00")))
+        out.append(("service code", spec.get("service_code", "220")))
+        out.append(("track 2 equivalent (57)", spec.get("track2", "")))
+        if spec.get("broken"):
             out.append(("chip", "broken: answers 6F00 to every command (fall back to the swipe)"))
-        out.extend(card_keys(c))
+        out.extend(card_keys(spec))
     scripts = []
     if STRIPE in ifs:
         scripts.append("CARD=" + c["pan"])
