@@ -134,6 +134,24 @@ def build(machine, time, cfg, log=log_line, storage=None):
             )
         )
 
+    scanner = None  # type: Any
+    sc = prof.get("scanner")  # a GM65-style barcode scanner: on in board.json's profile
+    if sc:
+        busy = [p["uart"]] if p else []
+        if not on_wifi:
+            busy.append(lk["uart"])
+        if sc["uart"] in busy:
+            log("error", "scanner: UART%d is the printer's or the link's" % sc["uart"])
+        else:
+            from boards.scanner import Scanner
+
+            try:
+                scanner = Scanner(machine.UART(sc["uart"], sc.get("baudrate", 9600),
+                                               tx=Pin(sc["tx"]), rx=Pin(sc["rx"]),
+                                               rxbuf=256, timeout=0))
+            except (OSError, ValueError) as e:
+                log("error", "scanner: %s" % (e,))
+
     clock = RtcClock(machine.RTC())
     buzzer = None
     if prof.get("buzzer") is not None:
@@ -157,7 +175,9 @@ def build(machine, time, cfg, log=log_line, storage=None):
     t.link_address = wifi["host"] if on_wifi else "uart"
     if not clock.is_set():
         log("info", "the clock is not set: it will be set by the next sign-in")
-    return runner.Board(t, display, keypad, link, clock, printer, buzzer, log)
+    board = runner.Board(t, display, keypad, link, clock, printer, buzzer, log)
+    board.scanner = scanner
+    return board
 
 
 def cancel_held(board, time):

@@ -9,6 +9,10 @@
 #   link     "uart": frames to `posterm bridge` on the desktop;
 #            "wifi": TCP straight to the host (Pico W, ESP32)
 #   buzzer   a pin for a passive buzzer (PWM), or None
+#   scanner  a GM65-style barcode scanner on a UART of its own (boards.scanner), or None:
+#            off here, since the board's UARTs carry the link and the printer; board.json
+#            turns it on ("profile": {"scanner": SCANNER_WIFI[board]}) when the link is
+#            Wi-Fi and the link's UART is free (README: Run it on a board)
 
 # 5 rows x 4 columns, printed on the key caps as on a CUP terminal
 KEYMAP_5X4 = (
@@ -67,6 +71,14 @@ PROFILES = {
         "buzzer": 15,
         "storage": "/data",
     },
+}
+for _p in PROFILES.values():
+    _p["scanner"] = None
+# where the scanner goes on a board whose link is Wi-Fi: the link's UART, on its pins
+SCANNER_WIFI = {
+    "pico": {"uart": 0, "tx": 0, "rx": 1, "baudrate": 9600},
+    "pico_w": {"uart": 0, "tx": 0, "rx": 1, "baudrate": 9600},
+    "esp32": {"uart": 2, "tx": 17, "rx": 16, "baudrate": 9600},
 }
 # Pico W: the same wiring, and Wi-Fi can replace the UART link (board.json)
 PROFILES["pico_w"] = dict(PROFILES["pico"])

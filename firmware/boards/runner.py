@@ -41,6 +41,7 @@ class Board:
         self.printed = 0  # receipts printed
         self.out_of_memory = 0  # MemoryErrors the drivers survived
         self.printer_state = None
+        self.scanner = None  # a barcode scanner (boards.scanner), polled like the link
         self.draw_failures = 0  # frames the display could not draw (retried each pass)
         self._redraw = None  # the frame to draw again: the last draw failed
 
@@ -79,6 +80,11 @@ class Board:
         link = self.link
         if link is not None and link.busy():
             ev = link.poll(now_ms)
+            if ev is not None:
+                self.feed(ev)
+                fed = True
+        if self.scanner is not None:
+            ev = self.scanner.poll(now_ms)  # ("scan", code): a payment code was read
             if ev is not None:
                 self.feed(ev)
                 fed = True

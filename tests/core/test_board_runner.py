@@ -161,3 +161,35 @@ def test_a_link_that_runs_out_of_memory_ends_the_exchange_instead_of_hanging():
     eq(b.out_of_memory, 1, "the board survived one MemoryError")
     true(("error", "MemoryError in a driver") in logs, repr(logs))
     eq(b.t.waiting_for(), "input", "the sign-in ended: the terminal waits for keys again")
+
+
+def test_a_scanner_on_a_uart_of_its_own_feeds_each_code_it_reads():
+    m = fakes.Machine(printer_answer=fakes.printer_ok)
+    logs = []
+    cfg = {"board": "pico", "menus": menus_dir(),
+           "profile": {"scanner": {"uart": 5, "tx": 12, "rx": 13, "baudrate": 9600}}}
+    b = boot.build(m, _Time(), cfg, lambda lv, tx: logs.append((lv, tx)), MemoryStorage())
+    true(b.scanner is not None, logs)
+    seen = []
+    handle = b.t.handle
+
+    def spy(ev):
+        seen.append(ev)
+        return handle(ev)
+
+    b.t.handle = spy
+    b.start(0)
+    m.made["uart5"].push(b"134567890000000029\r")
+    b.step(10)
+    eq([e for e in seen if e[0] == "scan"], [("scan", "134567890000000029")])
+    eq(b.scanner.codes, 1)
+
+
+def test_a_scanner_on_the_links_uart_is_refused_with_a_clear_log_line():
+    m = fakes.Machine(printer_answer=fakes.printer_ok)
+    logs = []
+    cfg = {"board": "pico", "menus": menus_dir(),
+           "profile": {"scanner": {"uart": 0, "tx": 0, "rx": 1}}}
+    b = boot.build(m, _Time(), cfg, lambda lv, tx: logs.append((lv, tx)), MemoryStorage())
+    eq(b.scanner, None)
+    true(("error", "scanner: UART0 is the printer's or the link's") in logs, logs)

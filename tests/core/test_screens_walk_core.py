@@ -159,7 +159,8 @@ def test_enter_on_a_zero_amount_says_why():
     r.press("MENU", "1", "2", "ENTER")
     true("金额不能为0" in r.screen_flat(), r.screen())
     r.press("CLEAR", "100", "ENTER")
-    true("请插卡/刷卡/挥卡" in r.screen_flat(), "the entry goes on after the notice: " + r.screen())
+    true("请插卡/刷卡/挥卡" in r.screen_flat(),
+         "the entry goes on after the notice: " + r.screen())
 
 
 def test_a_too_short_password_says_how_many_digits():
