@@ -81,6 +81,7 @@ TABLE = (
     ("unix_full_redraw_ms", "ms", None, "unix port: a full-screen redraw (CPU; no I2C time)"),
     ("pico_factor", "x", None, "unix port pystones now / RP2040's (909)"),
     ("pico_key_p99_ms", "ms", ("<=", 50), "Pico estimate: p99 of the keys that do not send"),
+    ("pico_key_p99_ms_no_load", "ms", None, "the same, of the keys that load no overlay"),
     ("pico_send_key_ms", "ms", ("<=", 400), "Pico estimate: the key that sends, to the send"),
     ("pico_reply_ms", "ms", None, "Pico estimate: the answers to it (after the network)"),
     ("pico_full_redraw_ms", "ms", ("<=", 30), "Pico estimate: a full-screen redraw, CPU"),
@@ -233,7 +234,9 @@ _BOARD_KEYS = (
 
 
 _LATENCY_KEYS = tuple(
-    k for k, *_ in TABLE if k.startswith(("unix_key", "unix_send", "unix_reply", "unix_full"))
+    k
+    for k, *_ in TABLE
+    if k.startswith(("unix_key", "unix_send", "unix_reply", "unix_full"))
     or k.startswith(("pico_", "esp32_"))
 )
 

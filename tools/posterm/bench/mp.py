@@ -91,9 +91,7 @@ def figures(raw):
     rkeys = [s["us"] / 1000 for s in rsteps if s["key"]]
     out["key_latency_p99_ms_mp_resident"] = p99(rkeys)
     # every firmware module imported at once and kept (bytecode in RAM in this build)
-    out["mp_max_live_heap_bytes_all_resident"] = (
-        max(s["live"] for s in rsteps[1:]) - r["baseline"]
-    )
+    out["mp_max_live_heap_bytes_all_resident"] = max(s["live"] for s in rsteps[1:]) - r["baseline"]
     out["mp_live_heap_all_modules_bytes"] = raw["all_modules"]
     # what the day adds on top of the loaded modules: terminal, state, journal, buffers
     out["mp_max_live_heap_data_bytes"] = (

@@ -1,10 +1,10 @@
 # Key latency on the MicroPython unix port, as a board spends its CPU on a key: runs inside
 # `micropython` (never CPython) as
 #
-#   micropython -X heapsize=N unixkeys.py TREE DATA_DIR ROUNDS
+#   micropython -X heapsize=N unixkeys.py TREE ROUNDS
 #
 # TREE is the deploy tree `posterm flash` sends (pos/ and boards/ compiled by mpy-cross,
-# menus, the font), DATA_DIR an empty directory for the terminal's files. The cashier's day
+# menus, the font); the terminal's files are kept in memory (CPU only). The cashier's day
 # of the bench (walk.py, next to this file) runs on a Terminal with the board's display
 # driver (boards.display.CellDisplay on boards.ssd1306.SSD1306 over an I2C bus that only
 # takes the bytes) and the board's loop order: an event, its effects performed (each shown
@@ -14,6 +14,7 @@
 #   reply_us the center's answers to that event's sends, each handled and drawn (the network
 #            wait itself is not counted; the center answers outside the timing)
 #   gc_us    the collection the board loop runs after the event
+#   loads    modules the event imported (an overlay's code loaded from .mpy)
 # and a full-screen redraw (every cell of all four rows changed, two screens in turn), and a
 # calibration workload (a fixed mix of calls, attribute reads, small-int arithmetic, list and
 # string work) before and after, so that a slow machine shows in the figures.
@@ -59,6 +60,14 @@ def _calib_once(n):
 
 
 CALIB_LOOPS = 100000
+CALIB_SHORT = 3000  # a sample after every event: ~1.5 ms on a quiet run here
+_SAMPLES = []  # loops/s of each short sample (the quietest moment is their maximum)
+
+
+def calib_sample():
+    t0 = _us()
+    _calib_once(CALIB_SHORT)
+    _SAMPLES.append(CALIB_SHORT * 1000000 // _since(t0))
 
 
 def calibrate(tries=5):
@@ -115,11 +124,46 @@ def full_redraw_us(display, n=20):
 
 
 # --- the day ----------------------------------------------------------------------------------
-def run_day(tree, data_dir, display):
-    import walk
-    from pos.storage import FileStorage
+_LOADS = [0]  # modules imported (not found in sys.modules) since the bench started
 
-    w = walk.Walk(FileStorage(data_dir), FileStorage(tree + "/menus", readonly=True))
+
+def count_loads():
+    # the modules an event loads: those still there when it ends, and those an overlay
+    # scope loaded and dropped within it (pos.overlay.unload, wrapped to count them)
+    from pos import overlay
+
+    real = overlay.unload
+
+    def counting(before):
+        n = len(overlay.loaded()) - len(before)
+        if n > 0:
+            _LOADS[0] += n
+        real(before)
+
+    overlay.unload = counting
+
+
+def _pos_modules():
+    n = 0
+    for name in sys.modules:
+        if name.startswith("pos."):
+            n += 1
+    return n
+
+
+def run_day(tree, display):
+    import walk
+    from pos.storage import FileStorage, MemoryStorage
+
+    # as boards/boot.py builds the board: DES loaded once, with its tables, and kept
+    from pos import des
+
+    if hasattr(des, "prepare"):
+        des.prepare()
+
+    # the terminal's files in memory: the goals are CPU only, and this machine's file system
+    # calls (~4 ms a state file written, on a loaded disk) say nothing of a board's flash
+    w = walk.Walk(MemoryStorage(), FileStorage(tree + "/menus", readonly=True))
     t = w.t
 
     def perform(effects):
@@ -135,9 +179,13 @@ def run_day(tree, data_dir, display):
     frame = perform(t.start())
     gc.collect()
     for ev in walk.day_events(walk.has_action("settle")):
+        loads = _LOADS[0]
+        present = _pos_modules()
         t0 = _us()
         frame = perform(t.handle(ev))
         us = _since(t0)
+        grown = _pos_modules() - present
+        loads = _LOADS[0] - loads + (grown if grown > 0 else 0)
         sends = 0
         reply_us = []
         while frame is not None:
@@ -149,29 +197,34 @@ def run_day(tree, data_dir, display):
         t0 = _us()
         gc.collect()
         gc_us = _since(t0)
+        calib_sample()  # how fast the machine is just now (outside the timing)
         key = ev[1] if ev[0] == "key" else "CARD"
         # one line a step, written outside the timing (nothing of the day is kept)
         sys.stdout.write(
             "\x02S:"
             + json.dumps(
-                {"key": key, "us": us, "sends": sends, "reply_us": reply_us, "gc_us": gc_us}
+                {
+                    "key": key,
+                    "us": us,
+                    "sends": sends,
+                    "reply_us": reply_us,
+                    "gc_us": gc_us,
+                    "loads": loads,
+                }
             )
             + "\n"
         )
 
 
 def main(argv):
-    tree, data_dir, rounds = argv[1], argv[2], int(argv[3])
+    tree, rounds = argv[1], int(argv[2])
     here = argv[0][: argv[0].rfind("/")] if "/" in argv[0] else "."
     sys.path[:] = [here, tree, ".frozen"]
-    import os
-
     calib = [calibrate()]
     display = board_display(tree)
-    for i in range(rounds):
-        d = data_dir + "/round%d" % i
-        os.mkdir(d)
-        run_day(tree, d, display)
+    count_loads()
+    for _ in range(rounds):
+        run_day(tree, display)
         sys.stdout.write("\x02DAY:\n")
         gc.collect()
         display.invalidate()
@@ -182,6 +235,13 @@ def main(argv):
     out["full_redraw_us_max"] = worst
     calib.append(calibrate())
     out["calib"] = calib
+    _SAMPLES.sort()
+    out["calib_samples"] = {
+        "n": len(_SAMPLES),
+        "max": _SAMPLES[-1],
+        "median": _SAMPLES[len(_SAMPLES) // 2],
+        "min": _SAMPLES[0],
+    }
     out["calib_loops"] = CALIB_LOOPS
     impl = sys.implementation
     out["version"] = ".".join(str(v) for v in impl.version[:3])
