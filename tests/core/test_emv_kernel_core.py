@@ -107,6 +107,10 @@ def test_the_arqc_is_the_issuers_and_field_55_carries_the_cup_objects():
     eq(got[0x9F26], want)
     rev = tlv.decode(kernel.reversal_subset(f55))
     eq([t for t, _ in rev], [0x95, 0x9F1E, 0x9F10, 0x9F36])
+    from pos.flows import reversal
+
+    eq(reversal.chip_tags(f55), kernel.reversal_subset(f55), "the reversal's own scan")
+    eq(reversal.chip_tags(f55[:-3]), b"", "a 55 cut short gives no tag set")
 
 
 def _online(c, ctx, arc=b"00", good=True, scripts=()):

@@ -429,7 +429,7 @@ def record_fields(ctx, rec, contactless, no_cvm):
         rec["script55"] = script55(ctx).hex()
 
 
-_KEEP = ("aid", "label", "cdol2", "ac1", 0x5F34, 0x9B, 0x8A)
+_KEEP = ("aid", "label", "cdol2", "ac1", "no_cvm", 0x5F34, 0x9B, 0x8A)
 
 
 def trim(ctx):

@@ -82,9 +82,16 @@ def _run(t, title, ev, amount):
     if isinstance(got, str):  # why it ended: the string key of the screen
         yield from _remove(t, title, [t.s(got)])
         return None
-    msg, rec, ctx = got["msg"], got["rec"], got["ctx"]
-    pin = got["pin"] or None
+    card, pin, ctx = got
     got = None
+    pin = pin or None
+    from pos.request import financial
+
+    msg = financial(t, "0200", "000000", "00", "22", card, amount, pin)
+    rec = {"pan": card[0], "exp": card[1], "entry": card[2], "amount": amount}
+    if ctx.get("no_cvm"):
+        rec["no_cvm"] = True
+    card = None
     if ev[0] == "tap":
         ui.screen(t, title, [t.s("chip_remove_tap")])
     with overlay.scope():  # the exchange's code is dropped before the card is asked again

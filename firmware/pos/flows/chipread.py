@@ -7,15 +7,16 @@ from pos import card as cardmod
 from pos import ui
 from pos import keys as K
 from pos.emv import kernel
-from pos.request import financial, z
+from pos.request import z
 
 NO_CVM_LIMIT = 100000  # fen: CUP's usual 双免 limit (¥1,000) until the center sends one
 
 
 def read(t, title, ev, amount):
     # Generator -> "failed" (the chip could not be read: the caller counts it), None (the
-    # transaction ended here, said on screen), or {"msg", "rec", "pin", "ctx"}: the request
-    # to send, the journal record, the online PIN, the kernel's data
+    # cashier cancelled), the string key of why the card cannot pay (said by the caller), or
+    # (card, pin, ctx): the card read (pos.card's tuple, 55 in it), the online PIN, the
+    # kernel's data (small: what the rest of the transaction needs)
     contactless = ev[0] == "tap"
     icc = cardmod.icc_of(ev)
     if icc is None:
@@ -59,14 +60,13 @@ def read(t, title, ev, amount):
     entry = cardmod.CONTACTLESS if contactless else cardmod.CHIP
     card = cardmod.chip_card(entry, pan, exp, kernel.track2(ctx), kernel.pan_seq(ctx),
                              kernel.field55(ctx))  # fmt: skip
-    msg = financial(t, "0200", "000000", "00", "22", card, amount, pin or None)
-    rec = {"pan": pan, "exp": exp, "entry": entry, "amount": amount}
-    kernel.record_fields(ctx, rec, contactless, no_cvm)
+    if no_cvm:
+        ctx["no_cvm"] = True
     suspend = getattr(icc, "suspend", None)
     if suspend is not None and not contactless:
         suspend()  # a virtual card keeps its transaction in its spec while it is dropped
     icc = None
-    return {"msg": msg, "rec": rec, "pin": pin, "ctx": kernel.trim(ctx)}
+    return (card, pin, kernel.trim(ctx))
 
 
 def _terminal_data(t, amount, contactless):

@@ -13,6 +13,36 @@ REASON_OTHER = "06"
 UNCONFIRMED = "reversal_failed"  # the journal's record of a reversal never confirmed
 
 
+# a chip transaction's reversal carries these of its 55 (reference §12): TVR, IFD serial,
+# issuer application data, ATC, script results
+_CHIP_TAGS = (0x95, 0x9F1E, 0x9F10, 0x9F36, 0xDF31)
+
+
+def chip_tags(f55):
+    # the reversal tag set out of a request's field 55 (flat BER-TLV, tags of 1-2 bytes,
+    # short lengths, as the kernel builds it), in the order of _CHIP_TAGS
+    got = {}
+    i = 0
+    n = len(f55)
+    while i + 2 <= n:
+        tag = f55[i]
+        i += 1
+        if tag & 0x1F == 0x1F:
+            tag = (tag << 8) | f55[i]
+            i += 1
+        size = f55[i]
+        if size & 0x80 or i + 1 + size > n:
+            return b""  # not what the kernel builds: no tag set rather than a wrong one
+        got[tag] = bytes(f55[i : i + 1 + size])
+        i += 1 + size
+    out = bytearray()
+    for tag in _CHIP_TAGS:
+        if tag in got:
+            out.extend(bytes((tag >> 8, tag & 0xFF)) if tag > 0xFF else bytes((tag,)))
+            out.extend(got[tag])
+    return bytes(out)
+
+
 def to_record(msg, reason=REASON_TIMEOUT):
     rec = {"mti": "0400", "tries": 0}
     for k in msg:
@@ -20,10 +50,8 @@ def to_record(msg, reason=REASON_TIMEOUT):
             continue
         v = msg[k]
         rec[str(k)] = v.hex() if k in _BINARY else v
-    if msg.get(55):  # a chip read: the reversal tag set, not the request's objects (§12)
-        from pos.emv import kernel
-
-        rec["55"] = kernel.reversal_subset(msg[55]).hex()
+    if msg.get(55):  # a chip read: the reversal tag set, not the request's objects
+        rec["55"] = chip_tags(msg[55]).hex()
     if "2" not in rec and msg.get(35):
         # a swiped card: the reversal names the card by its PAN (the track is not kept)
         rec["2"] = msg[35].split("=")[0]
