@@ -59,10 +59,6 @@ def _drop(names):
             pass
 
 
-# the chip kernel's modules: a chip or tap transaction loads them as overlays
-_CHIP_ONLY = ("chip", "chipread", "chipdone", "icload", "tcupload")
-
-
 def _intern():
     # Import every core module once and drop it at once. What stays is the names their code
     # uses: MicroPython interns them for good (pools that are never freed), and here, before
@@ -86,8 +82,6 @@ def _intern():
             mod = name[:dot]
             if name[dot:] not in (".mpy", ".py") or mod.startswith("__") or mod.endswith("_cp"):
                 continue  # not a module, a package's own file, or a CPython-only half
-            if pkg == "pos.emv" or mod in _CHIP_ONLY:
-                continue  # loaded for a chip transaction only (its names then, not at boot)
             try:
                 __import__(pkg + "." + mod)
             except ImportError:

@@ -2,7 +2,7 @@
 # the read, CVM, the cryptograms, the issuer's answer (ARPC, scripts), field 55.
 from mptest import contains, eq, raises, true
 from pos.emv import card as emvcard
-from pos.emv import crypto, kernel, tlv
+from pos.emv import crypto, finish, kernel, tlv
 
 H = bytes.fromhex
 IMK = H("0123456789ABCDEFFEDCBA9876543210")
@@ -105,11 +105,11 @@ def test_the_arqc_is_the_issuers_and_field_55_carries_the_cup_objects():
     want = crypto.cryptogram(issuer_key(ctx), crypto.ac_data(cdol1, got[0x82], got[0x9F36],
                                                               got[0x9F10]))  # fmt: skip
     eq(got[0x9F26], want)
-    rev = tlv.decode(kernel.reversal_subset(f55))
+    rev = tlv.decode(finish.reversal_subset(f55))
     eq([t for t, _ in rev], [0x95, 0x9F1E, 0x9F10, 0x9F36])
     from pos.flows import reversal
 
-    eq(reversal.chip_tags(f55), kernel.reversal_subset(f55), "the reversal's own scan")
+    eq(reversal.chip_tags(f55), finish.reversal_subset(f55), "the reversal's own scan")
     eq(reversal.chip_tags(f55[:-3]), b"", "a 55 cut short gives no tag set")
 
 
@@ -128,13 +128,13 @@ def test_a_good_arpc_gives_a_tc_and_a_bad_one_an_aac():
     c = emvcard.Card(spec())
     ctx = read(c)
     kernel.first_ac(c, ctx)
-    eq(kernel.complete(c, ctx, _online(c, ctx), b"00", True), "TC")
+    eq(finish.complete(c, ctx, _online(c, ctx), b"00", True), "TC")
     eq(ctx[0x9B][0] & 0x10, 0x10, "issuer authentication performed")
     eq(ctx[0x95][4] & 0x40, 0, "issuer authentication passed")
     c2 = emvcard.Card(spec())
     ctx = read(c2)
     kernel.first_ac(c2, ctx)
-    eq(kernel.complete(c2, ctx, _online(c2, ctx, good=False), b"00", True), "AAC")
+    eq(finish.complete(c2, ctx, _online(c2, ctx, good=False), b"00", True), "AAC")
     eq(ctx[0x95][4] & 0x40, 0x40, "issuer authentication failed")
 
 
@@ -142,7 +142,7 @@ def test_a_decline_or_no_answer_ends_with_an_aac():
     c = emvcard.Card(spec())
     ctx = read(c)
     kernel.first_ac(c, ctx)
-    eq(kernel.complete(c, ctx, b"", b"Z3", False), "AAC")
+    eq(finish.complete(c, ctx, b"", b"Z3", False), "AAC")
     eq(ctx[0x8A], b"Z3")
 
 
@@ -168,11 +168,11 @@ def test_an_issuer_script_after_the_tc_unblocks_the_pin_and_its_result_is_in_df3
     ctx = read(c)
     kernel.first_ac(c, ctx)
     reply = _online(c, ctx, scripts=[_script(c, ctx, 0x24)])
-    eq(kernel.complete(c, ctx, reply, b"00", True), "TC")
+    eq(finish.complete(c, ctx, reply, b"00", True), "TC")
     eq(s["pin_tries"], 3)
     eq(ctx[0xDF31], H("2000000001"))
     eq(ctx[0x9B][0] & 0x04, 0x04, "script processing performed")
-    tlv.decode(kernel.script55(ctx))
+    tlv.decode(finish.script55(ctx))
 
 
 def test_a_script_with_a_bad_mac_is_refused_and_says_so():
@@ -181,7 +181,7 @@ def test_a_script_with_a_bad_mac_is_refused_and_says_so():
     ctx = read(c)
     kernel.first_ac(c, ctx)
     reply = _online(c, ctx, scripts=[_script(c, ctx, 0x1E, mac_ok=False)])
-    eq(kernel.complete(c, ctx, reply, b"00", True), "TC")
+    eq(finish.complete(c, ctx, reply, b"00", True), "TC")
     true(not s.get("blocked"))
     eq(ctx[0xDF31], H("1100000001"))
     eq(ctx[0x95][4] & 0x10, 0x10, "script failed after the final generate ac")
@@ -192,7 +192,7 @@ def test_an_application_blocked_by_a_script_is_refused_next_time():
     c = emvcard.Card(s)
     ctx = read(c)
     kernel.first_ac(c, ctx)
-    kernel.complete(c, ctx, _online(c, ctx, scripts=[_script(c, ctx, 0x1E)]), b"00", True)
+    finish.complete(c, ctx, _online(c, ctx, scripts=[_script(c, ctx, 0x1E)]), b"00", True)
     true(s.get("blocked"))
     c = emvcard.Card(s)
     apps = kernel.candidates(c, UNIONPAY)

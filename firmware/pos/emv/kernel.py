@@ -1,8 +1,10 @@
-# The terminal's EMV / PBOC kernel (sans-IO: it talks to the card through the reader port's
-# icc.apdu(), pos.card, and to nobody else; the chip flow does the screens and the center).
-# Run as an overlay for the transaction only. What it keeps between the steps is `ctx`, a
-# plain dict: int tags -> bytes (the card's and the terminal's data objects) and a few
-# str keys ("aid", "label", "cdol1", "cdol2", "cvm" ...). The steps, in order:
+# The terminal's EMV / PBOC kernel, first half: up to the first cryptogram (the second half,
+# after the center's answer, is pos.emv.finish; what both use is pos.emv.apdu). Sans-IO: it
+# talks to the card through the reader port's icc.apdu() (pos.card) and to nobody else; the
+# chip flow does the screens and the center. Run as an overlay for the transaction only.
+# What it keeps between the steps is `ctx`, a plain dict: int tags -> bytes (the card's and
+# the terminal's data objects) and a few str keys ("aid", "label", "cdol1", "cdol2" ...).
+# The steps, in order:
 #   candidates(icc, aids)      PSE (contact) or PPSE (contactless) directory, else the
 #                              terminal's AID list one by one -> [(aid, label, priority)]
 #   start(icc, aid, terminal)  SELECT the application, GET PROCESSING OPTIONS (PDOL),
@@ -12,13 +14,14 @@
 #   cvm_done / risk            9F34 CVM results, TVR (95) and TSI (9B) bits
 #   first_ac(icc, ctx)         1st GENERATE AC asking for an ARQC -> "ARQC" or "AAC"
 #   field55(ctx)               the objects a CUP terminal sends in field 55
-#   complete(icc, ctx, reply55, arc, approved)  issuer authentication (91, EXTERNAL
-#                              AUTHENTICATE), scripts 71, 2nd GENERATE AC (TC / AAC),
-#                              scripts 72 -> "TC" or "AAC"; DF31 the script results
-#   reversal55 / tc55 / script55  the tag sets of the reversal, the TC upload, the advice
+#   trim(ctx)                  what the rest of the transaction needs, no more
+# then pos.emv.finish.complete(icc, ctx, reply55, arc, approved): issuer authentication,
+# scripts, the second GENERATE AC.
 # A chip that answers nothing sensible (6F00, a broken template) raises ChipError: three of
 # those let the cashier swipe (fallback).
 from pos.emv import tlv
+from pos.emv.apdu import (SCRIPT_TAGS, TC_TAGS, ChipError, NoApplication, build, cmd,  # noqa: F401
+                          exchange, gac, ok, pan_seq, parse, set_tsi, set_tvr)  # fmt: skip
 
 PSE = b"1PAY.SYS.DDF01"
 PPSE = b"2PAY.SYS.DDF01"
@@ -37,12 +40,6 @@ TERMINAL = {
 # fmt: off
 F55_TAGS = (0x9F26, 0x9F27, 0x9F10, 0x9F37, 0x9F36, 0x95, 0x9A, 0x9C, 0x9F02, 0x5F2A, 0x82,
             0x9F1A, 0x9F03, 0x9F33, 0x9F34, 0x9F35, 0x9F1E, 0x84, 0x9F09, 0x9F41, 0x9F63)
-REVERSAL_TAGS = (0x95, 0x9F1E, 0x9F10, 0x9F36, 0xDF31)
-TC_TAGS = (0x9F26, 0x9F27, 0x9F10, 0x9F37, 0x9F36, 0x95, 0x9A, 0x9C, 0x9F02, 0x5F2A, 0x82,
-           0x9F1A, 0x9F03, 0x9F33, 0x9F34, 0x9F35, 0x9F1E, 0x84, 0x9F09, 0x9F41, 0x8A, 0x9B)
-# fmt: on
-SCRIPT_TAGS = (0x9F26, 0x9F36, 0x95, 0x9F10, 0x9F37, 0x82, 0x9F1A, 0x9A, 0xDF31)
-
 # CVM codes (EMV Book 3 C3), low 6 bits; 0x40 = apply the next rule if this one fails
 CVM_FAIL = 0x00
 CVM_OFFLINE_PIN = 0x01
@@ -52,58 +49,6 @@ CVM_NONE = 0x1F
 _SUPPORTED = (CVM_OFFLINE_PIN, CVM_ONLINE_PIN, CVM_SIGNATURE, CVM_NONE)
 
 
-class ChipError(Exception):
-    # the card did not answer as a card does (what and the status word, when there is one)
-    def __init__(self, what, sw=None):
-        super().__init__(what + ((" (SW %s)" % sw.hex()) if sw else ""))
-        self.sw = sw
-
-
-class NoApplication(Exception):
-    # the card answered but holds no application this terminal takes
-    pass
-
-
-def _cmd(cla, ins, p1, p2, data=None, le=True):
-    out = bytearray((cla, ins, p1, p2))
-    if data is not None:
-        out.append(len(data))
-        out.extend(data)
-    if le:
-        out.append(0)
-    return bytes(out)
-
-
-def exchange(icc, apdu):
-    # -> (data, sw) of one command; a reader that fails or a reply without a status word
-    # is a chip error
-    try:
-        r = icc.apdu(apdu)
-    except Exception as e:  # a real reader's I/O error: the chip read failed
-        raise ChipError("reader: %s" % e)
-    if not isinstance(r, (bytes, bytearray)) or len(r) < 2:
-        raise ChipError("no status word")
-    sw = bytes(r[-2:])
-    if sw == b"\x6f\x00":
-        raise ChipError("chip fault", sw)
-    return bytes(r[:-2]), sw
-
-
-def _ok(icc, apdu, what):
-    data, sw = exchange(icc, apdu)
-    if sw != b"\x90\x00":
-        raise ChipError(what, sw)
-    return data
-
-
-def _parse(data, what):
-    try:
-        return tlv.walk(data)
-    except tlv.TlvError as e:
-        raise ChipError("%s: %s" % (what, e))
-
-
-# --- application selection --------------------------------------------------------------
 def candidates(icc, aids, contactless=False):
     # -> [(aid bytes, label str, priority int)] the card and the terminal both have, in
     # priority order. aids: the terminal's AIDs (bytes; partial selection allowed).
@@ -112,9 +57,9 @@ def candidates(icc, aids, contactless=False):
     except Exception as e:
         raise ChipError("power on: %s" % e)
     found = []
-    data, sw = exchange(icc, _cmd(0x00, 0xA4, 0x04, 0x00, PPSE if contactless else PSE))
+    data, sw = exchange(icc, cmd(0x00, 0xA4, 0x04, 0x00, PPSE if contactless else PSE))
     if sw == b"\x90\x00":
-        items = _parse(data, "directory")
+        items = parse(data, "directory")
         if contactless:
             found = _entries(items)
         else:
@@ -124,10 +69,10 @@ def candidates(icc, aids, contactless=False):
                     sfi = value[0]
             rec = 1
             while sfi is not None and rec < 16:
-                d, s = exchange(icc, _cmd(0x00, 0xB2, rec, (sfi << 3) | 4))
+                d, s = exchange(icc, cmd(0x00, 0xB2, rec, (sfi << 3) | 4))
                 if s != b"\x90\x00":
                     break
-                found.extend(_entries(_parse(d, "directory record")))
+                found.extend(_entries(parse(d, "directory record")))
                 rec += 1
     elif contactless:
         raise NoApplication()
@@ -140,9 +85,9 @@ def candidates(icc, aids, contactless=False):
     if not found:
         # no directory: the terminal's list, each AID selected in turn
         for want in aids:
-            d, s = exchange(icc, _cmd(0x00, 0xA4, 0x04, 0x00, want))
+            d, s = exchange(icc, cmd(0x00, 0xA4, 0x04, 0x00, want))
             if s == b"\x90\x00":
-                _parse(d, "FCI")
+                parse(d, "FCI")
                 fci = tlv.flatten(d)
                 aid = fci.get(0x84, want)
                 out.append((aid, _text(fci.get(0x50, b"")), _prio(fci.get(0x87))))
@@ -193,12 +138,12 @@ def start(icc, aid, terminal):
     # SELECT, GPO, READ RECORD. terminal: {tag: bytes} the terminal's objects of this
     # transaction (9F02 amount, 9F03, 9A date, 9C type, 9F21 time, 9F37 unpredictable number,
     # 9F1E IFD serial, 9F41 sequence counter, 9F66 ...). -> ctx
-    data, sw = exchange(icc, _cmd(0x00, 0xA4, 0x04, 0x00, aid))
+    data, sw = exchange(icc, cmd(0x00, 0xA4, 0x04, 0x00, aid))
     if sw == b"\x62\x83":
         raise NoApplication("blocked")  # the issuer blocked the application
     if sw != b"\x90\x00":
         raise ChipError("select application", sw)
-    _parse(data, "FCI")
+    parse(data, "FCI")
     fci = tlv.flatten(data)
     ctx = {}
     for tag in TERMINAL:
@@ -212,8 +157,8 @@ def start(icc, aid, terminal):
     ctx[0x9B] = bytes(2)
     pdol = fci.get(0x9F38, b"")
     gpo = tlv.encode(0x83, tlv.build_dol_data(pdol, ctx) if pdol else b"")
-    data = _ok(icc, _cmd(0x80, 0xA8, 0x00, 0x00, gpo), "get processing options")
-    items = _parse(data, "GPO")
+    data = ok(icc, cmd(0x80, 0xA8, 0x00, 0x00, gpo), "get processing options")
+    items = parse(data, "GPO")
     if items and items[0][0] == 0x80:  # format 1: AIP (2) then the AFL
         v = items[0][1]
         if len(v) < 2:
@@ -229,8 +174,8 @@ def start(icc, aid, terminal):
     for i in range(0, len(afl), 4):
         sfi = afl[i] >> 3
         for rec in range(afl[i + 1], afl[i + 2] + 1):
-            d = _ok(icc, _cmd(0x00, 0xB2, rec, (sfi << 3) | 4), "read record")
-            for tag, value, _ in _parse(d, "record"):
+            d = ok(icc, cmd(0x00, 0xB2, rec, (sfi << 3) | 4), "read record")
+            for tag, value, _ in parse(d, "record"):
                 if not tlv.constructed(tag) and tag not in ctx:
                     ctx[tag] = value
     for tag in (0x5A, 0x8C, 0x57):
@@ -253,18 +198,6 @@ def _restrictions(ctx):
     set_tvr(ctx, 0, 0x80)  # offline data authentication was not performed (online only)
 
 
-def set_tvr(ctx, byte, bit):
-    v = bytearray(ctx.get(0x95) or bytes(5))
-    v[byte] |= bit
-    ctx[0x95] = bytes(v)
-
-
-def set_tsi(ctx, bit):
-    v = bytearray(ctx.get(0x9B) or bytes(2))
-    v[0] |= bit
-    ctx[0x9B] = bytes(v)
-
-
 def pan(ctx):
     return ctx[0x5A].hex().upper().rstrip("F")
 
@@ -281,11 +214,6 @@ def expiry(ctx):
         return v.hex()[0:4]
     t = track2(ctx)
     return t.split("=")[1][0:4] if "=" in t else ""
-
-
-def pan_seq(ctx):
-    v = ctx.get(0x5F34)
-    return "%02d" % (int(v.hex()) % 100) if v else ""
 
 
 def service_code(ctx):
@@ -338,7 +266,7 @@ def verify(icc, ctx, pin):
     block = bytearray(b"\xff" * 8)
     digits = "2" + "%X" % len(pin) + pin + "F" * (14 - len(pin))
     block[:] = bytes.fromhex(digits)
-    _, sw = exchange(icc, _cmd(0x00, 0x20, 0x00, 0x80, bytes(block), le=False))
+    _, sw = exchange(icc, cmd(0x00, 0x20, 0x00, 0x80, bytes(block), le=False))
     if sw == b"\x90\x00":
         return "ok"
     if sw[0] == 0x63 and sw[1] & 0xF0 == 0xC0:
@@ -377,56 +305,14 @@ def risk(ctx, floor_limit=0):
     set_tsi(ctx, 0x08)  # terminal risk management was performed
 
 
-def _gac(icc, ctx, p1, dol_hex, what):
-    data = tlv.build_dol_data(bytes.fromhex(dol_hex), ctx)
-    raw = _ok(icc, _cmd(0x80, 0xAE, p1, 0x00, data), what)
-    items = _parse(raw, what)
-    if items and items[0][0] == 0x80:  # format 1: CID, ATC, AC, IAD
-        v = items[0][1]
-        if len(v) < 11:
-            raise ChipError(what + ": format 1 too short")
-        got = {0x9F27: v[0:1], 0x9F36: v[1:3], 0x9F26: v[3:11]}
-        if len(v) > 11:
-            got[0x9F10] = v[11:]
-    else:
-        got = tlv.flatten(raw)
-    for tag in (0x9F27, 0x9F36, 0x9F26):
-        if tag not in got:
-            raise ChipError(what + ": %X missing" % tag)
-    for tag in got:
-        ctx[tag] = got[tag]
-    set_tsi(ctx, 0x20)  # card risk management was performed
-    cid = got[0x9F27][0] & 0xC0
-    return "TC" if cid == 0x40 else ("ARQC" if cid == 0x80 else "AAC")
-
-
 def first_ac(icc, ctx):
     # the terminal asks for an ARQC (it goes online): -> "ARQC" or "AAC" (the card declines
     # offline); a TC the card gives back to an ARQC request is not allowed (Book 3 9.3)
-    got = _gac(icc, ctx, 0x80, ctx["cdol1"], "first generate ac")
+    got = gac(icc, ctx, 0x80, ctx["cdol1"], "first generate ac")
     if got == "TC":
         raise ChipError("a TC to an ARQC request")
     ctx["ac1"] = got
     return got
-
-
-def record_fields(ctx, rec, contactless, no_cvm):
-    # what the slip, the TC upload and the script advice need, into the journal record
-    # (plain data, hex)
-    rec["aid"] = ctx.get("aid", "")
-    rec["app_label"] = ctx.get("label", "")
-    rec["ac"] = ctx.get(0x9F26, b"").hex().upper()
-    rec["ac_type"] = "ARQC" if contactless or "ac2" not in ctx else ctx["ac2"]
-    rec["atc"] = ctx.get(0x9F36, b"").hex().upper()
-    rec["tvr"] = ctx.get(0x95, b"").hex().upper()
-    rec["tsi"] = ctx.get(0x9B, b"").hex().upper()
-    rec["seq"] = pan_seq(ctx)
-    rec["ic"] = "tap" if contactless else "chip"
-    if no_cvm:
-        rec["no_cvm"] = True
-    rec["tc55"] = tc55(ctx).hex()
-    if 0xDF31 in ctx:
-        rec["script55"] = script55(ctx).hex()
 
 
 _KEEP = ("aid", "label", "cdol2", "ac1", "no_cvm", 0x5F34, 0x9B, 0x8A)
@@ -442,107 +328,7 @@ def trim(ctx):
     return out
 
 
-def build(ctx, tags):
-    items = []
-    for tag in tags:
-        v = ctx.get(tag)
-        if v is not None:
-            items.append((tag, v))
-    return tlv.build(items)
-
-
 def field55(ctx):
     return build(ctx, F55_TAGS)
 
 
-def reversal55(ctx):
-    return build(ctx, REVERSAL_TAGS)
-
-
-def tc55(ctx):
-    return build(ctx, TC_TAGS)
-
-
-def script55(ctx):
-    return build(ctx, SCRIPT_TAGS)
-
-
-def reversal_subset(f55):
-    # the reversal tag set out of a request's field 55 (bytes) -> bytes
-    try:
-        got = tlv.flatten(f55)
-    except tlv.TlvError:
-        return b""
-    return build(got, REVERSAL_TAGS)
-
-
-# --- after the center answered -------------------------------------------------------------
-def complete(icc, ctx, reply55, arc, approved):
-    # reply55: the answer's field 55 (bytes, may be empty), arc: its response code as 2
-    # ASCII bytes (b"00"), approved: the center approved. -> "TC" or "AAC".
-    # Unable to go online: arc = b"Z3", approved False.
-    try:
-        items = tlv.decode(reply55) if reply55 else []
-    except tlv.TlvError:
-        items = []
-        set_tvr(ctx, 4, 0x40)
-    iad = None
-    scripts = []
-    for tag, value in items:
-        if tag == 0x91:
-            iad = value
-        elif tag in (0x71, 0x72):
-            scripts.append((tag, value))
-    ctx[0x8A] = bytes(arc)
-    if iad is not None and ctx.get(0x82, b"\x00")[0] & 0x04:
-        set_tsi(ctx, 0x10)
-        data, sw = exchange(icc, _cmd(0x00, 0x82, 0x00, 0x00, iad, le=False))
-        if sw != b"\x90\x00":
-            set_tvr(ctx, 4, 0x40)  # issuer authentication failed
-    elif approved and ctx.get(0x82, b"\x00")[0] & 0x04:
-        set_tvr(ctx, 4, 0x40)  # an approval without the issuer's authentication data
-    results = bytearray()
-    _run_scripts(icc, ctx, scripts, 0x71, results)
-    p1 = 0x40 if approved else 0x00
-    if "cdol2" not in ctx:
-        raise ChipError("no CDOL2")
-    got = _gac(icc, ctx, p1, ctx["cdol2"], "second generate ac")
-    if got == "ARQC":
-        raise ChipError("an ARQC to the second generate ac")
-    _run_scripts(icc, ctx, scripts, 0x72, results)
-    if results:
-        ctx[0xDF31] = bytes(results)
-    ctx["ac2"] = got
-    return got
-
-
-def _run_scripts(icc, ctx, scripts, which, results):
-    for tag, value in scripts:
-        if tag != which:
-            continue
-        set_tsi(ctx, 0x04)
-        try:
-            inner = tlv.decode(value)
-        except tlv.TlvError:
-            inner = []
-        sid = b"\x00\x00\x00\x00"
-        n = 0
-        status = 0x20  # successful
-        for t2, v2 in inner:
-            if t2 == 0x9F18 and len(v2) == 4:
-                sid = v2
-            elif t2 == 0x86:
-                n += 1
-                try:
-                    _, sw = exchange(icc, v2)
-                except ChipError:
-                    sw = b"\x6f\x00"
-                if sw[0] not in (0x90, 0x62, 0x63):
-                    status = 0x10 | min(n, 15)  # failed at command n
-                    break
-        if n == 0:
-            status = 0x00  # not performed
-        if status & 0xF0 == 0x10:
-            set_tvr(ctx, 4, 0x20 if which == 0x71 else 0x10)
-        results.extend(bytes((status,)))
-        results.extend(sid)

@@ -3,7 +3,7 @@
 # and the kernel's data put where the journal, the reversal and the advice need it. Plain
 # function: no screen, no wait.
 from pos import card as cardmod
-from pos.emv import kernel
+from pos.emv import finish as emvend
 
 
 def finish(t, ev, ctx, reply, rec):
@@ -15,23 +15,23 @@ def finish(t, ev, ctx, reply, rec):
         icc = cardmod.icc_of(ev)
         try:
             if icc is None:
-                raise kernel.ChipError("the card is gone")
+                raise emvend.ChipError("the card is gone")
             if reply is None:
                 # declined, or no answer (Z3: unable to go online): the card ends with an AAC
-                kernel.complete(icc, ctx, b"", b"Z3", False)
+                emvend.complete(icc, ctx, b"", b"Z3", False)
             else:
                 code = reply.get(39, "00")
-                result = kernel.complete(icc, ctx, reply.get(55) or b"", code.encode(), True)
-        except kernel.ChipError as e:
+                result = emvend.complete(icc, ctx, reply.get(55) or b"", code.encode(), True)
+        except emvend.ChipError as e:
             t.emit(("log", "warn", "chip failed after the answer: %s" % e))
             result = "AAC" if reply is not None else None
         icc = None
     elif reply is not None:
         result = "TC"  # qUICS: the card has left the field; the ARQC stands for it
-    kernel.record_fields(ctx, rec, contactless, rec.get("no_cvm", False))
+    emvend.record_fields(ctx, rec, contactless, rec.get("no_cvm", False))
     # the armed reversal carries the reversal tag set as the card ends (TVR, DF31 ...)
     rev = t.state.reversal()
     if rev is not None and "55" in rev:
-        rev["55"] = kernel.reversal55(ctx).hex()
+        rev["55"] = emvend.reversal55(ctx).hex()
         t.state.set_reversal(rev)
     return result
