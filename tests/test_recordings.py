@@ -13,7 +13,7 @@ from posterm.replay import fmt, runtimes
 
 HERE = Path(__file__).resolve().parent
 RECORDINGS = sorted((HERE / "recordings").glob("*.jsonl"))
-SESSIONS = ("signin", "purchase", "void", "refund", "settlement", "reversal")
+SESSIONS = ("signin", "purchase", "void", "refund", "settlement", "reversal", "chip")
 # The board sim's heap for these replays: what they check is that the bytes are the same on
 # the board; whether a day fits the Pico's cap is the board-sim day's test (test_board_sim).
 BOARD_HEAP = 400 * 1024
@@ -42,6 +42,8 @@ def test_the_recorded_sessions_are_there():
     uploads = [m for m in sent["settlement"] if m["mti"] == "0320"]
     assert any(m[60][8:11] == "201" for m in uploads), "the settlement uploads records"
     assert "0500" in [m["mti"] for m in sent["settlement"]]
+    chip = [m for m in sent["chip"] if m["mti"] == "0200"]
+    assert chip and 55 in chip[0], "the chip purchase carries field 55 (its ARQC)"
 
 
 @pytest.mark.parametrize("runtime", runtimes.RUNTIMES)

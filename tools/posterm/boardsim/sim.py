@@ -158,6 +158,7 @@ class Sim:
         center=None,
         fixed_clock=False,
         data_files=None,
+        seed=None,
     ):
         if board not in BOARD_FREE_HEAP:
             raise SimError(f"unknown board {board!r} (pico, pico_w, esp32)")
@@ -178,6 +179,7 @@ class Sim:
         self.replay_center = center
         self.fixed_clock = fixed_clock
         self.data_files = data_files or {}
+        self.seed = seed  # the terminal's random bytes from this seed (a replay)
         self._tmp = None
         self.workdir = workdir
         self.records = []
@@ -260,6 +262,7 @@ class Sim:
             "trace": self.trace,
             "stop_on_memory_error": self.stop_on_memory_error,
             "fixed_clock": self.fixed_clock,
+            "seed": self.seed,
         }
         cfg_path = Path(self.workdir) / "sim.json"
         cfg_path.write_text(json.dumps(cfg))

@@ -570,6 +570,23 @@ class SimOs:
             os.chdir(cwd)
 
 
+class Seeded:
+    # `posterm replay --runtime board`: the terminal's random bytes (pos.vault.random_bytes:
+    # the chip's unpredictable number, IVs) from the recording's seed, the same stream as
+    # tools/posterm/replay/player.py's Seeded (the chip recording's board replay checks it)
+    def __init__(self, seed):
+        self.s = (seed * 7919 + 1) & 0xFFFFFF
+
+    def __call__(self, n):
+        out = bytearray(n)
+        s = self.s
+        for i in range(n):
+            s = (s * 1140671485 + 12820163) & 0xFFFFFF
+            out[i] = (s >> 16) & 0xFF
+        self.s = s
+        return bytes(out)
+
+
 def _wrap(boot, runner):
     start = boot.start
     step = runner.Board.step
@@ -661,6 +678,10 @@ def main():
     try:
         from boards import boot, runner
 
+        if _CFG.get("seed") is not None:
+            import pos
+
+            pos.random_source = Seeded(_CFG["seed"])
         _wrap(boot, runner)
         import main  # noqa: F401 - the board's main.py: commit, boot, loop
         emit({"ev": "stopped", "text": "the firmware's loop returned"})

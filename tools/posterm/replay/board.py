@@ -17,7 +17,7 @@ import threading
 
 from posterm.replay import player
 
-EXTERNAL = ("start", "key", "card")
+EXTERNAL = ("start", "key", "card", "chip", "tap")  # what the board sim can be given
 
 
 class BoardUnsupported(Exception):
@@ -144,7 +144,13 @@ def replay_board(path, board="pico", heap=None):
     player.install_random(None)
     try:
         sim = Sim(
-            board=board, heap=heap, now=now, center=center, fixed_clock=True, data_files=files
+            board=board,
+            heap=heap,
+            now=now,
+            center=center,
+            fixed_clock=True,
+            data_files=files,
+            seed=header.get("seed"),
         )
         with sim:
             writer = threading.Thread(target=_write_all, args=(sim, inputs), daemon=True)
@@ -193,9 +199,7 @@ def _compare(sim, steps, center, header):
         ev = rec.get("ev")
         if center.diff is not None:
             d = center.diff
-            return _diff(
-                max(k - 1, 0) if k else 0, steps, d["what"], d["line"], d["expected"], d["got"]
-            )
+            return _diff(k, steps, d["what"], d["line"], d["expected"], d["got"])
         if ev == "print":
             printed += binascii.hexlify(rec.data).decode().upper()
         elif ev == "settled":
@@ -239,7 +243,7 @@ def _compare(sim, steps, center, header):
             )
     if center.diff is not None:
         d = center.diff
-        return _diff(max(k - 1, 0), steps, d["what"], d["line"], d["expected"], d["got"])
+        return _diff(k, steps, d["what"], d["line"], d["expected"], d["got"])
     if k < len(steps):
         st = steps[k]
         return _diff(

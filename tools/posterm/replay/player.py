@@ -17,7 +17,17 @@ import json
 
 VERSION = 1
 OUTPUTS = ("show", "send", "print")
-EXTERNAL = ("start", "key", "card", "tick", "printer")  # inputs from outside the wire
+EXTERNAL = (
+    "start",
+    "key",
+    "card",
+    "chip",
+    "tap",
+    "scan",
+    "removed",
+    "tick",
+    "printer",
+)  # not the wire
 
 
 class Seeded:

@@ -69,7 +69,9 @@ class Recorder:
             if self.sends in self.lose:
                 # the center answered, the answer is lost on the way: the terminal times out
                 event = ("timeout",)
-        self.records.append({"in": player.from_event(event)})
+        # as JSON now: an event may carry a live object (a chip's card, whose counters the
+        # transaction moves on), and the recording needs it as it went in
+        self.records.append(json.loads(json.dumps({"in": player.from_event(event)})))
         return self._out(self._handle(event))
 
     def _out(self, effects):
