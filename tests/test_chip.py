@@ -293,3 +293,14 @@ def test_a_terminal_whose_aid_list_lacks_the_cards_application_says_so(day):
     day.press("MENU", "1", "2", "1000", "ENTER").insert(deck_spec())
     assert day.seen("卡片无可用应用", m)
     assert day.financial() == []
+
+
+def test_a_chip_purchase_is_voided_with_its_cards_stripe(day):
+    # the void reads the card by its stripe (or the keypad): a chip card is not refused there
+    day.press("MENU", "1", "2", "6600", "ENTER").insert(deck_spec()).press("123456", "ENTER")
+    day.press("ENTER", "CANCEL")
+    p = day.journal("purchase")[-1]
+    track = "3012220" + "0" * 8
+    day.press("MENU", "1", "3", "123456", "ENTER", p["trace"], "ENTER", "ENTER",
+              "CARD=" + CARD + "=" + track, "ENTER", "ENTER", "CANCEL")  # fmt: skip
+    assert day.journal("void")[0]["orig_trace"] == p["trace"]

@@ -200,7 +200,7 @@ def read_card(t, title, amount=None, chip=False):
             continue
         if ev[0] == "card":
             card = cardmod.from_event(ev)
-            ok = yield from cardmod.usable(t, title, card)
+            ok = yield from cardmod.usable(t, title, card, chip_ok=not chip)
             if ok:
                 return card
             continue
@@ -222,7 +222,7 @@ def read_card(t, title, amount=None, chip=False):
                 if exp is None:
                     return None
                 card = cardmod.keyed(digits, exp)
-                ok = yield from cardmod.usable(t, title, card)
+                ok = yield from cardmod.usable(t, title, card, chip_ok=not chip)
                 if ok:
                     return card
         else:
