@@ -88,3 +88,27 @@ def test_a_reply_header_asking_for_ic_data_downloads_it_before_the_next_transact
     for code in ("372", "371", "382", "381", "394"):
         contains(codes, code)
     eq(r.t.state.extra.get("ic_due"), None)
+
+
+def test_an_unbalanced_settlement_uploads_the_stripe_records_then_each_tc_with_205():
+    from txhelp import buy, rig, settle
+
+    c = fakecenter.Center()
+    r = rig(c)
+    buy(r, "1000")
+    buy(r, "2000")
+    r.event(("chip", spec()))
+    r.press("3000", "ENTER", "123456", "ENTER", "ENTER")
+    chip = r.t.journal.entries()[-1]
+    eq(chip["entry"], "05")
+    n = len(c.requests)
+    c.then("unbalanced")
+    settle(r)
+    got = [q["mti"] + "/" + q.get(60, "")[8:11] for q in c.requests[n:]]
+    eq(got, ["0500/201", "0320/201", "0320/205", "0320/202", "0820/002"])
+    eq(c.requests[n + 1][48][:2], "02", "the two swipes; the chip one is a TC upload")
+    tc = c.requests[n + 2]
+    eq(tc[61], chip["batch"] + chip["trace"])
+    eq(tlv.flatten(tc[55])[0x9F27], b"\x40")
+    eq(c.requests[n + 3][48], "0003")
+    eq(r.t.state.extra["last_settle"]["uploaded"], 3)

@@ -56,7 +56,7 @@ def run(t, title, job):
             "time": clock.hhmmss(t.now),
             "balanced": job.get("balanced", False),
             "flags": job.get("flags", ""),
-            "uploaded": job.get("sent", 0),
+            "uploaded": job.get("sent", 0) + job.get("tc_sent", 0),  # 201 records and TCs
             "settle_date": job.get("settle_date", ""),
             "op": st.operator,
             "totals": tot,
