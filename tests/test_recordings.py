@@ -260,3 +260,22 @@ async def test_an_emulator_session_records_and_replays(tmp_path):
     for runtime in ("cpython", "micropython-unix"):
         assert runtimes.replay(str(f), runtime) is None, runtime
     assert main(["record", "--update", str(f)]) == 2
+
+
+def test_the_board_and_the_desktop_record_the_same_session(tmp_path):
+    keys = ["MENU", "4", "2", "ENTER", "CANCEL", C, "3550", "ENTER", "123456", "ENTER", "ENTER"]
+    board, desk = tmp_path / "board.jsonl", tmp_path / "desk.jsonl"
+    date = ["--date", "2026-11-23T09:00"]
+    assert main(["record", "--board", "pico", "--heap", "400K"] + date + [str(board)] + keys) == 0
+    assert main(["record"] + date + [str(desk)] + keys) == 0
+
+    def outputs(path):
+        return [r for r in _lines(path) if "show" in r or "send" in r or "print" in r]
+
+    got, want = outputs(board), outputs(desk)
+    assert len(got) == len(want) and any("send" in r for r in got)
+    for i, (g, w) in enumerate(zip(got, want)):
+        assert g == w, f"output {i}: board {g} != desktop {w}"
+    h = _lines(board)[0]
+    assert h["source"] == "board" and h["board"] == "pico"
+    assert any(r.get("in", [""])[0] == "tick" for r in _lines(board)), "the board loop's ticks"

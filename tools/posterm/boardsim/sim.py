@@ -159,6 +159,7 @@ class Sim:
         fixed_clock=False,
         data_files=None,
         seed=None,
+        record=False,
     ):
         if board not in BOARD_FREE_HEAP:
             raise SimError(f"unknown board {board!r} (pico, pico_w, esp32)")
@@ -180,6 +181,7 @@ class Sim:
         self.fixed_clock = fixed_clock
         self.data_files = data_files or {}
         self.seed = seed  # the terminal's random bytes from this seed (a replay)
+        self.record = record  # "rec" records: every event in, every effect out (a recording)
         self._tmp = None
         self.workdir = workdir
         self.records = []
@@ -263,6 +265,7 @@ class Sim:
             "stop_on_memory_error": self.stop_on_memory_error,
             "fixed_clock": self.fixed_clock,
             "seed": self.seed,
+            "record": self.record,
         }
         cfg_path = Path(self.workdir) / "sim.json"
         cfg_path.write_text(json.dumps(cfg))

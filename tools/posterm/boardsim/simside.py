@@ -587,6 +587,49 @@ class Seeded:
         return bytes(out)
 
 
+def _record_json(event):
+    # a core event as `posterm record` writes it (tools/posterm/replay/FORMAT.md)
+    import binascii
+
+    kind = event[0]
+    if kind == "reply":
+        return ["reply", binascii.hexlify(bytes(event[1])).decode().upper()]
+    if kind == "tick":
+        return ["tick", list(event[1])]
+    return list(event)
+
+
+def _record_out(effects):
+    import binascii
+
+    for e in effects:
+        kind = e[0]
+        if kind == "show":
+            emit({"ev": "rec", "out": {"show": e[1].text(), "inv": e[1].inverse}})
+        elif kind == "send":
+            emit({"ev": "rec", "out": {"send": binascii.hexlify(bytes(e[1])).decode().upper()}})
+        elif kind == "print":
+            emit({"ev": "rec", "out": {"print": [[st, tx] for st, tx in e[1]]}})
+    return effects
+
+
+def _record(terminal_cls):
+    # `posterm record --board`: every event into the board's Terminal and every effect out
+    start = terminal_cls.start
+    handle = terminal_cls.handle
+
+    def rec_start(self):
+        emit({"ev": "rec", "in": "start"})
+        return _record_out(start(self))
+
+    def rec_handle(self, event):
+        emit({"ev": "rec", "in": _record_json(event)})
+        return _record_out(handle(self, event))
+
+    terminal_cls.start = rec_start
+    terminal_cls.handle = rec_handle
+
+
 def _wrap(boot, runner):
     start = boot.start
     step = runner.Board.step
@@ -682,6 +725,10 @@ def main():
             import pos
 
             pos.random_source = Seeded(_CFG["seed"])
+        if _CFG.get("record"):
+            from pos.terminal import Terminal
+
+            _record(Terminal)
         _wrap(boot, runner)
         import main  # noqa: F401 - the board's main.py: commit, boot, loop
         emit({"ev": "stopped", "text": "the firmware's loop returned"})

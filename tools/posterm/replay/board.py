@@ -14,6 +14,7 @@ import binascii
 import datetime
 import json
 import threading
+from pathlib import Path
 
 from posterm.replay import player
 
@@ -24,7 +25,7 @@ class BoardUnsupported(Exception):
     pass
 
 
-def plan(records):
+def plan(records, clock=None):
     """-> (inputs, wire, steps): the external inputs (as events), the center's script
     [(line, request hex, answer event)], and per step (start + each input) the expected
     last screen and ESC/POS bytes with the line numbers they come from."""
@@ -47,11 +48,15 @@ def plan(records):
                     ev = (ev[0], ev[1], bool(ev[2]) if len(ev) > 2 else False)
                 wire.append((pending_send[0], pending_send[1], ev))
                 pending_send = None
+            elif v[0] == "printer":
+                pass  # the board loop checks its printer itself
             elif v[0] == "tick":
-                raise BoardUnsupported(
-                    f"line {line}: the recording's clock runs (ticks); the board runtime "
-                    "replays recordings with a fixed clock (posterm record --date)"
-                )
+                if list(v[1]) != list(clock):
+                    raise BoardUnsupported(
+                        f"line {line}: the recording's clock runs (ticks); the board runtime "
+                        "replays recordings with a fixed clock (posterm record --date)"
+                    )
+                # the board loop ticks its own (fixed) clock
             else:
                 raise BoardUnsupported(f"line {line}: the board cannot be given {v[0]!r}")
         elif "show" in rec and steps:
@@ -132,7 +137,7 @@ def replay_board(path, board="pico", heap=None):
     if why:
         return _unsupported(why)
     try:
-        inputs, wire, steps = plan(records)
+        inputs, wire, steps = plan(records, header["clock"])
     except BoardUnsupported as e:
         return _unsupported(str(e))
     files = {}
@@ -253,3 +258,115 @@ def _compare(sim, steps, center, header):
         line, want, _ev = center.wire[center.i]
         return _diff(k - 1, steps, "missing", line, {"send": want}, None)
     return None
+
+
+def record_board(path, tokens, date, board="pico", seed=1, lose=(), heap=None, note=""):
+    """`posterm record --board BOARD`: the session on the board firmware in the board sim
+    (keys on the key matrix, cards and chips presented, the embedded center over the link
+    UART), recorded at the board's Terminal: every event in (the board loop's clock ticks
+    and printer checks too) and every effect out. -> the Recorder-like counts dict."""
+    import tempfile
+
+    from pos.keys import KeyTokenError
+
+    from posterm import paths
+    from posterm.boardsim.sim import Sim, SimError
+    from posterm.errors import CliError
+    from posterm.host.deck import Deck
+    from posterm.host.server import start_in_thread
+    from posterm.link import TcpLink
+    from posterm.replay import recorder
+    from posterm.replay.cli import seeded_center
+
+    parse_token = Deck().parse_token
+    events = []
+    for tok in tokens:
+        try:
+            events.extend(parse_token(tok))
+        except KeyTokenError as e:
+            raise CliError(str(e)) from None
+    now = datetime.datetime(*date)
+    records = []
+    log = []
+    with tempfile.TemporaryDirectory(prefix="posterm-record-board-") as tmp:
+        with seeded_center(seed):
+            center = start_in_thread(
+                str(Path(tmp) / "host.db"), paths.menu_file(), now=lambda: now
+            )
+            try:
+                link = TcpLink(tuple(center.address))
+                answers = {"n": 0}
+
+                def exchange(data, timeout):
+                    ev = link.exchange(data, timeout)
+                    answers["n"] += 1
+                    if answers["n"] in set(lose):
+                        return ("timeout",)  # the answer is lost on the way
+                    return ev
+
+                sim = Sim(
+                    board=board,
+                    heap=heap,
+                    now=now,
+                    center=exchange,
+                    fixed_clock=True,
+                    seed=seed,
+                    record=True,
+                )
+                with sim:
+                    writer = threading.Thread(target=_write_all, args=(sim, events), daemon=True)
+                    writer.start()
+                    for rec in sim.records_iter(log.append):
+                        if rec.get("ev") == "rec":
+                            records.append({k: rec[k] for k in ("in", "out") if k in rec})
+                        elif rec.get("ev") in ("memory_error", "stuck", "fatal", "stopped"):
+                            what = json.dumps(dict(rec), ensure_ascii=False)
+                            tail = "\n".join(log[-10:])
+                            raise CliError(f"the board sim: {what}\n{tail}".rstrip())
+                    writer.join(timeout=5)
+            except SimError as e:
+                raise CliError(str(e)) from None
+            finally:
+                center.stop()
+    enc = recorder.escpos_encoder(32)
+    lines = []
+    n_in = 0
+    for r in records:
+        if "in" in r:
+            n_in += 1
+            lines.append({"in": r["in"]})
+        else:
+            out = r["out"]
+            if "print" in out:
+                out["escpos"] = binascii.hexlify(enc([tuple(x) for x in out["print"]])).decode()
+                out["escpos"] = out["escpos"].upper()
+            lines.append(out)
+    header = {
+        "posterm_recording": player.VERSION,
+        "source": "board",
+        "board": board,
+        "firmware": recorder.firmware_version(),
+        "recorded": datetime.datetime.now().isoformat(timespec="seconds"),
+        "profile": "lcd128x64",
+        "lang": "zh",
+        "paper": "58mm",
+        "clock": list(date),
+        "seed": seed,
+        "link_kind": "",
+        "link_address": "uart",
+        "keys": list(tokens),
+    }
+    if lose:
+        header["lose_reply"] = sorted(lose)
+    if note:
+        header["note"] = note
+    out_lines = [header] + lines + [{"end": {"inputs": n_in, "outputs": len(lines) - n_in}}]
+    recorder.write_lines(
+        path, [json.dumps(x, ensure_ascii=False, separators=(",", ":")) for x in out_lines]
+    )
+    counts = {"in": n_in, "show": 0, "send": 0, "print": 0}
+    for x in lines:
+        for k in ("show", "send", "print"):
+            if k in x:
+                counts[k] += 1
+    return counts

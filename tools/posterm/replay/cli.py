@@ -43,6 +43,19 @@ def register(subs, common_options):
         help="the embedded center drops the transaction with this trace number from its "
         "books before the settlement (0500): the batch does not balance and is uploaded",
     )
+    r.add_argument(
+        "--board",
+        choices=("pico", "pico_w", "esp32"),
+        default=None,
+        help="record on the board firmware in the board sim (keys on the key matrix, the "
+        "embedded center over the link UART) instead of the desktop driver",
+    )
+    r.add_argument(
+        "--heap",
+        metavar="BYTES",
+        default=None,
+        help="--board: the heap cap on the unix port instead of the board's (e.g. 400K)",
+    )
     r.add_argument("--note", default="", help="a line saying what the session is, for the file")
     r.add_argument("--update", action="store_true", help="re-record the FILEs given (no KEYs)")
     r.add_argument("file", metavar="FILE", help="the recording to write")
@@ -199,6 +212,12 @@ def _forget_before_settlement(driver, data_dir, traces):
     driver.exchange = exchange
 
 
+def _record_on_board(path, tokens, date, board, seed, lose, heap, note):
+    from posterm.replay.board import record_board
+
+    return record_board(path, tokens, date, board, seed, lose, heap, note)
+
+
 def rerecord(path):
     from posterm.errors import CliError
     from posterm.replay import fmt
@@ -207,6 +226,17 @@ def rerecord(path):
         h = fmt.read_header(path)
     except fmt.RecordingError as e:
         raise CliError(str(e)) from None
+    if h.get("source") == "board":
+        return _record_on_board(
+            path,
+            h.get("keys") or [],
+            tuple(h["clock"]),
+            h.get("board", "pico"),
+            h.get("seed", 1),
+            h.get("lose_reply", ()),
+            400 * 1024,
+            h.get("note", ""),
+        )
     if h.get("source") != "keys":
         raise CliError(
             f"{path}: recorded by {h.get('source')!r} (its clock ran): record it again there, "
@@ -248,6 +278,28 @@ def run_record(args):
             raise CliError(f"--date: {e}") from None
     if not args.tokens:
         raise CliError("no keys: give the session's key tokens (as posterm keys)")
+    if args.board:
+        if args.center_forgets or args.data or args.host:
+            raise CliError(
+                "--board records against a fresh embedded center: "
+                "no --center-forgets, --data or --host"
+            )
+        heap = None
+        if args.heap:
+            from posterm.boardsim.cli import parse_heap
+
+            try:
+                heap = parse_heap(args.heap)
+            except ValueError as e:
+                raise CliError(str(e)) from None
+        if date is None:
+            n = datetime.datetime.now()
+            date = (n.year, n.month, n.day, n.hour, n.minute, 0)
+        counts = _record_on_board(
+            args.file, args.tokens, date, args.board, args.seed, args.lose_reply, heap, args.note
+        )
+        print(f"{args.file}: " + _counts_text(counts))
+        return 0
     rec = record(
         args.file,
         args.tokens,
@@ -267,11 +319,17 @@ def run_record(args):
 
 
 def _counts(rec):
+    if isinstance(rec, dict):
+        return _counts_text(rec)
     n = {"in": 0, "show": 0, "send": 0, "print": 0}
     for r in rec.records:
         for k in n:
             if k in r:
                 n[k] += 1
+    return _counts_text(n)
+
+
+def _counts_text(n):
     return "%d inputs, %d screens, %d frames sent, %d slips" % (
         n["in"],
         n["show"],
