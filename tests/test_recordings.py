@@ -274,7 +274,7 @@ def test_the_board_and_the_desktop_record_the_same_session(tmp_path):
 
     got, want = outputs(board), outputs(desk)
     assert len(got) == len(want) and any("send" in r for r in got)
-    for i, (g, w) in enumerate(zip(got, want)):
+    for i, (g, w) in enumerate(zip(got, want, strict=True)):
         assert g == w, f"output {i}: board {g} != desktop {w}"
     h = _lines(board)[0]
     assert h["source"] == "board" and h["board"] == "pico"
