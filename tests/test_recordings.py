@@ -110,7 +110,7 @@ def test_a_changed_frame_on_the_wire_says_which_byte(tmp_path, runtime):
     assert d is not None and d["what"] == "send", d
     text = fmt.describe(d, str(f))
     assert "the frame sent to the center differs from byte" in text
-    assert "MTI 0200" in text
+    assert "MTI 0200" in text and "field 64: expected" in text, text  # the MAC's bytes
 
 
 def test_a_changed_slip_byte_is_found_on_the_board_too(tmp_path):

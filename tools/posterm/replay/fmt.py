@@ -88,6 +88,36 @@ def _frame_words(hexstr):
     return text
 
 
+def _field_words(e, g):
+    # the first ISO 8583 field that differs, in words ("field 11: expected '000002', got
+    # '000003'"), or "" when the frames do not decode
+    try:
+        from pos import iso8583
+
+        me = iso8583.decode(iso8583.unpack_frame(bytes.fromhex(e))[2])
+        mg = iso8583.decode(iso8583.unpack_frame(bytes.fromhex(g))[2])
+    except Exception:  # noqa: BLE001 - the bytes are shown anyway
+        return ""
+    keys = ["mti"] + sorted(k for k in set(me) | set(mg) if isinstance(k, int))
+    for k in keys:
+        a, b = me.get(k), mg.get(k)
+        if a != b:
+            name = "the MTI" if k == "mti" else f"field {k}"
+            if a is None:
+                return f"; {name} is new: {_short(b)}"
+            if b is None:
+                return f"; {name} is missing (expected {_short(a)})"
+            return f"; {name}: expected {_short(a)}, got {_short(b)}"
+    return ""
+
+
+def _short(v):
+    if isinstance(v, (bytes, bytearray)):
+        v = bytes(v).hex().upper()
+    text = repr(v) if not isinstance(v, str) else f"'{v}'"
+    return text if len(text) <= 60 else text[:57] + "...'"
+
+
 def _first_byte_diff(a, b):
     for i in range(min(len(a), len(b)) // 2):
         if a[2 * i : 2 * i + 2] != b[2 * i : 2 * i + 2]:
@@ -137,7 +167,7 @@ def describe(d, path=None):
         i = _first_byte_diff(e, g)
         return (
             f"{where}: the frame sent to the center differs from byte {i} "
-            f"(expected {_frame_words(e)}, got {_frame_words(g)})\n"
+            f"(expected {_frame_words(e)}, got {_frame_words(g)}{_field_words(e, g)})\n"
             f"  expected: ...{e[max(0, 2 * i - 16) : 2 * i + 32]}\n"
             f"  got:      ...{g[max(0, 2 * i - 16) : 2 * i + 32]}" + hint
         )
