@@ -23,7 +23,7 @@ _TPDU_ID = 0x60
 
 def decode(body):
     # The body (MTI onwards) -> dict. A field 52 of 16 bytes (the SM4 PIN block, isobase
-    # WIDE) is read when the 8-byte reading does not parse and the 16-byte one does; the
+    # WIDE_SIZE) is read when the 8-byte reading does not parse and the 16-byte one does; the
     # error of the 8-byte reading is the one raised when neither does.
     try:
         return _decode(body)

@@ -4,7 +4,7 @@
 # field specs unpacked into a table (no call per field).
 from pos.cupspec import FIELDS
 from pos.isobase import ANS, AN, Iso8583Error, bad_key, check_body, check_head, check_mti
-from pos.isobase import ANS_IN, LONGER_IN, PAD_OK, WIDE, as_text, first_bad
+from pos.isobase import ANS_IN, LONGER_IN, PAD_OK, WIDE_FIELD, WIDE_SIZE, as_text, first_bad
 
 _B = 0
 _N = 1
@@ -91,7 +91,7 @@ def encode(msg):
                 v = v.replace("=", "D")
             raw = None
         if lentype == 0:
-            if n != maxlen and n != WIDE.get(f):
+            if n != maxlen and not (f == WIDE_FIELD and n == WIDE_SIZE):
                 raise Iso8583Error(f, None, f"length {n}, expected {maxlen}")
         elif n > maxlen:
             raise Iso8583Error(f, None, f"length {n} exceeds max {maxlen}")
@@ -111,7 +111,7 @@ def encode(msg):
 
 
 def decode(body, wide=False):
-    # wide: read the WIDE fields (52) at their wide size
+    # wide: read field 52 as the 16-byte SM4 PIN block (isobase WIDE_SIZE)
     body = check_body(body)
     end = len(body)
     hx = body.hex()
@@ -127,8 +127,8 @@ def decode(body, wide=False):
         for f in _BYTE_FIELDS[i][x]:
             kind, lentype, n, lpad, table, delete, kname = spec[f]
             start = pos
-            if wide and not lentype:
-                n = WIDE.get(f) or n
+            if wide and f == WIDE_FIELD:
+                n = WIDE_SIZE
             if lentype:
                 maxlen = n
                 if pos + lentype - 1 > end:

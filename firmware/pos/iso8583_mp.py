@@ -9,7 +9,8 @@ from pos.isobase import (
     AN,
     LONGER_IN,
     PAD_OK,
-    WIDE,
+    WIDE_FIELD,
+    WIDE_SIZE,
     as_text,
     NIBBLE_BITS,
     Iso8583Error,
@@ -86,7 +87,7 @@ def encode(msg):
             raise bad_key(k)
         bitmap[(k - 1) >> 3] |= 0x80 >> ((k - 1) & 7)
         s = 5 * k
-        maxlen = WIDE.get(k) or (_SPEC[s + 2] << 8) | _SPEC[s + 3]
+        maxlen = WIDE_SIZE if k == WIDE_FIELD else (_SPEC[s + 2] << 8) | _SPEC[s + 3]
         if _SPEC[s] == 1 or _SPEC[s] == 2:
             bound += ((maxlen + 1) >> 1) + _SPEC[s + 1]
         else:
@@ -149,7 +150,7 @@ def _put(out, p, f, v):
             )
         raw = text
     if lentype == 0:
-        if n != maxlen and n != WIDE.get(f):
+        if n != maxlen and not (f == WIDE_FIELD and n == WIDE_SIZE):
             raise Iso8583Error(f, None, f"length {n}, expected {maxlen}")
     else:
         if n > maxlen:
@@ -203,8 +204,13 @@ def _text(body, mv, a, b, table):
     return as_text(mv[a:b])
 
 
+_wide = [False]  # the decode under way reads field 52 as the 16-byte SM4 PIN block
+
+
 def decode(body, wide=False):
-    # wide: read the WIDE fields (52) at their wide size
+    # wide: read field 52 as the 16-byte SM4 PIN block (isobase WIDE_SIZE); a flag, not an
+    # argument of _field, so that a field's decoding costs what it did without it
+    _wide[0] = wide
     body = check_body(body)
     end = len(body)
     hx = body.hex()
@@ -219,15 +225,15 @@ def decode(body, wide=False):
         if x:
             base = i * 8 + 1
             for j in nb[x >> 4]:
-                pos = _field(body, hx, mv, end, pos, base + j, result, wide)
+                pos = _field(body, hx, mv, end, pos, base + j, result)
             for j in nb[x & 15]:
-                pos = _field(body, hx, mv, end, pos, base + 4 + j, result, wide)
+                pos = _field(body, hx, mv, end, pos, base + 4 + j, result)
     if pos != end:
         raise Iso8583Error("len", pos, f"{end - pos} trailing bytes after the last field")
     return result
 
 
-def _field(body, hx, mv, end, pos, f, result, wide):
+def _field(body, hx, mv, end, pos, f, result):
     # Decodes field f at body[pos:] into result; -> the offset after it.
     s = 5 * f
     kind = _KINDS[_SPEC[s]]
@@ -235,7 +241,7 @@ def _field(body, hx, mv, end, pos, f, result, wide):
     maxlen = (_SPEC[s + 2] << 8) | _SPEC[s + 3]
     start = pos
     if lentype == 0:
-        n = (wide and WIDE.get(f)) or maxlen
+        n = WIDE_SIZE if f == WIDE_FIELD and _wide[0] else maxlen
     else:
         if pos + lentype - 1 > end:
             raise Iso8583Error(f, pos, "truncated: length prefix missing")

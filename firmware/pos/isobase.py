@@ -55,11 +55,11 @@ def as_text(raw):
 LONGER_IN = {60: 999}
 
 
-# Fixed fields that also come wider: field 52 is the 8-byte PIN block, or the 16-byte SM4
-# PIN block of a terminal signed in with SM (国密) keys. Encoding takes either size;
-# decoding reads the dialect's size and, when that does not parse, the wide one
-# (pos.iso8583.decode).
-WIDE = {52: 16}
+# Field 52 is the 8-byte PIN block, or the 16-byte SM4 PIN block of a terminal signed in
+# with SM (国密) keys. Encoding takes either size; decoding reads 8 and, when that does not
+# parse, 16 (pos.iso8583.decode). (Two ints, not a table: nothing allocated.)
+WIDE_FIELD = 52
+WIDE_SIZE = 16
 
 
 # A pad nibble of an odd-length BCD field: 0 here, F from many real terminals and hosts.

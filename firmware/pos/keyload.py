@@ -16,21 +16,13 @@
 # check value at 36, and a TDK read only when track encryption is on and the field is longer
 # than 40 (at 40..59, which a 44-byte field does not hold): bytes 40..43 are never read.
 #
-# SM (国密) keys, asked for with 60.3 = 005 (no TDK) / 006 (with TDK): every key is 16 bytes,
-# SM4-ECB under the (16-byte) TMK, check value = the first 4 bytes of SM4(key, 16 x 00):
-#   40: PIK(16) chk(4) MAK(16) chk(4)                          (005)
-#   60: PIK(16) chk(4) MAK(16) chk(4) TDK(16) chk(4)           (006)
-# Sources: the PAX fork above (posLogon with SUPPORT_SM: the MAK is taken whole, 16 bytes;
-# Device.writeTPK/TAK/TDK: SM4_TMK -> SM4_TPK/TAK/TDK, ECheckMode.KCV_SM4_ENCRYPT_0), the
-# Centerm C-POS app (com.centerm.epos.task.AsyncSignTask: SM4 keys as 3 x (16 + 4)) and a
-# host, bestpay's POSP (M_SignInChecker.createTpkAndTak: 0800/006 answered with 120 hex
-# chars = 60 bytes, key + first 8 hex of its check value, no zero filler for SM4). Field
-# 62 is 84 bytes in no public code found: a PAX comment lists "24/40/56/60/84" but its
-# parser takes 40 and 60 only; an 84-byte field is refused with that said.
+# SM (国密) keys, asked for with 60.3 = 005 / 006, come as 40 / 60 bytes of SM4 keys: parsed
+# by pos.smkeys (its sources there). An 84-byte field is in no public code found (a PAX
+# comment lists "24/40/56/60/84" but its parser takes 40 and 60 only): refused, not guessed.
 from pos.des import CryptoError, DesKey
 
 _ZERO8 = bytes(8)
-SM_LAYOUTS = ("005", "006")  # 60.3 of an SM (国密) sign-in: without / with a TDK
+SM_LAYOUTS = ("005", "006")  # 60.3 of an SM sign-in: without / with a TDK
 
 
 class KeyCheckError(ValueError):
@@ -45,33 +37,22 @@ def _kcv(key):
     return DesKey(key).encrypt_block(_ZERO8)[:4]
 
 
-def _sm_kcv(key):
-    from pos import sm4
-
-    return sm4.kcv(key)
-
-
 def _take(tmk, name, enc, check):
     clear = tmk.decrypt(enc)
-    kcv = _kcv if isinstance(tmk, DesKey) else _sm_kcv
-    if kcv(clear) != check:
+    if _kcv(clear) != check:
         raise KeyCheckError(
             name,
             "check value mismatch (got %s, key gives %s)"
-            % (check.hex().upper(), kcv(clear).hex().upper()),
+            % (check.hex().upper(), _kcv(clear).hex().upper()),
         )
     return clear
 
 
-def _tmk_key(tmk, sm=False):
+def _tmk_key(tmk):
     try:
-        if sm:
-            from pos.sm4 import Sm4Key
-
-            return Sm4Key(tmk)
         return DesKey(tmk)
     except CryptoError as e:
-        raise KeyCheckError(None, ("SM4 TMK: " if sm else "TMK: ") + str(e))
+        raise KeyCheckError(None, "TMK: " + str(e))
 
 
 LAYOUTS = (24, 40, 44, 56, 60)
@@ -84,12 +65,11 @@ def unpack_signin_keys_all(f62, tmk, sm=False):
     f62 = bytes(f62)
     n = len(f62)
     if n == 84:
-        raise KeyCheckError(
-            None,
-            "field 62 is 84 bytes: no known layout (SM keys come as 40 or 60, 60.3 = 005 / 006)",
-        )
+        raise KeyCheckError(None, "field 62 is 84 bytes: no known layout (SM keys: 40 / 60)")
     if sm:
-        return _unpack_sm(f62, tmk)
+        from pos import smkeys
+
+        return smkeys.unpack(f62, tmk)
     if n not in LAYOUTS:
         raise KeyCheckError(None, f"field 62 is {n} bytes; expected 24, 40, 44, 56 or 60")
     t = _tmk_key(tmk)
@@ -110,31 +90,6 @@ def unpack_signin_keys_all(f62, tmk, sm=False):
     return pik, mak, tdk
 
 
-def _unpack_sm(f62, tmk):
-    n = len(f62)
-    if n not in (40, 60):
-        raise KeyCheckError(None, f"field 62 is {n} bytes; SM keys come as 40 or 60")
-    t = _tmk_key(tmk, True)
-    pik = _take(t, "PIK", f62[0:16], f62[16:20])
-    mak = _take(t, "MAK", f62[20:36], f62[36:40])
-    tdk = _take(t, "TDK", f62[40:56], f62[56:60]) if n == 60 else None
-    return pik, mak, tdk
-
-
-def pack_signin_keys_sm(tmk, pik, mak, tdk=None):
-    # Host side: the SM layout, 40 bytes (005) or 60 with a TDK (006).
-    from pos import sm4
-
-    for name, key in (("PIK", pik), ("MAK", mak), ("TDK", tdk)):
-        if key is not None and (not isinstance(key, (bytes, bytearray)) or len(key) != 16):
-            raise KeyCheckError(name, "must be 16 bytes")
-    t = _tmk_key(tmk, True)
-    out = t.encrypt(pik) + sm4.kcv(pik) + t.encrypt(mak) + sm4.kcv(mak)
-    if tdk is not None:
-        out += t.encrypt(tdk) + sm4.kcv(tdk)
-    return out
-
-
 def unpack_signin_keys(f62, tmk):
     # -> (pik, mak); a TDK in a 60-byte field is checked and dropped.
     keys = unpack_signin_keys_all(f62, tmk)
@@ -148,58 +103,40 @@ def _track_raw(track):
     return bytearray(bytes.fromhex(nib + ("0" if n & 1 else ""))), n
 
 
-def _tdb(raw, size):
-    # the bytes encrypted: the size (8 / 16) before the last byte (CUP track encryption)
+def _tdb(raw):
+    # the 8 bytes encrypted: those before the last byte (reference: CUP track encryption)
     end = len(raw) - 1
-    return end - size, end
-
-
-def _cipher(tdk, sm):
-    if sm:
-        from pos.sm4 import Sm4Key
-
-        return Sm4Key(tdk)
-    return DesKey(tdk)
+    return end - 8, end
 
 
 def encrypt_track(tdk, track, sm=False):
-    # Track data under the TDK as CUP terminals send it: the 8 bytes (16 with an SM4 TDK)
-    # that end before the track's last byte are encrypted in place. -> the nibbles as
-    # uppercase hex ("=" is D), as many as the track had. A track too short for that block:
-    # under 3DES it goes as it is (no real track 2 is under 9 bytes); under SM4 (a track 2
-    # of a 16-digit PAN is often 16 bytes) its bytes before the last, FF-padded to 16, are
-    # encrypted and the last byte follows, as PAX's onEncTrack does: 34 nibbles (33 odd).
+    # Track data under the TDK as CUP terminals send it: the 8 bytes that end before the
+    # track's last byte are 3DES-encrypted in place; a track shorter than 9 bytes goes as it
+    # is. -> the nibbles as uppercase hex ("=" is D), as many as the track had. sm: an SM4
+    # TDK (pos.smkeys: 16 bytes, a short track FF-filled).
     raw, n = _track_raw(track)
-    size = 16 if sm else 8
-    a, b = _tdb(raw, size)
-    if a >= 0:
-        raw[a:b] = _cipher(tdk, sm).encrypt_block(bytes(raw[a:b]))
-        return raw.hex().upper()[:n]
-    if not sm:
+    if sm:
+        from pos import smkeys
+
+        return smkeys.encrypt_track(tdk, raw, n)
+    a, b = _tdb(raw)
+    if a < 0:
         return track
-    block = bytearray(b"\xff" * 16)
-    block[0:b] = raw[0:b]
-    out = _cipher(tdk, True).encrypt_block(bytes(block)) + bytes(raw[b:])
-    return out.hex().upper()[: 34 - (n & 1)]
+    raw[a:b] = DesKey(tdk).encrypt_block(bytes(raw[a:b]))
+    return raw.hex().upper()[:n]
 
 
 def decrypt_track(tdk, track, sm=False):
     # encrypt_track undone (the center's side) -> the track with "=".
     raw, n = _track_raw(track)
-    size = 16 if sm else 8
-    a, b = _tdb(raw, size)
+    if sm:
+        from pos import smkeys
+
+        return smkeys.decrypt_track(tdk, raw, n).replace("D", "=")
+    a, b = _tdb(raw)
     if a >= 0:
-        raw[a:b] = _cipher(tdk, sm).decrypt_block(bytes(raw[a:b]))
-        text = raw.hex().upper()[:n]
-        if sm and a == 0:
-            # a short track's FF fill: track data has no F nibble, so it is the padding
-            head = text[0:32]
-            while head.endswith("F"):
-                head = head[:-1]
-            text = head + text[32:]
-    else:
-        text = raw.hex().upper()[:n]
-    return text.replace("D", "=")
+        raw[a:b] = DesKey(tdk).decrypt_block(bytes(raw[a:b]))
+    return raw.hex().upper()[:n].replace("D", "=")
 
 
 def pack_signin_keys(tmk, pik, mak):
@@ -210,3 +147,10 @@ def pack_signin_keys(tmk, pik, mak):
         raise KeyCheckError("MAK", "must be 8 bytes")
     t = _tmk_key(tmk)
     return t.encrypt(pik) + _kcv(pik) + t.encrypt(mak) + _ZERO8 + _kcv(mak)
+
+
+def pack_signin_keys_sm(tmk, pik, mak, tdk=None):
+    # Host side: SM keys, 40 bytes (005) or 60 with a TDK (006).
+    from pos import smkeys
+
+    return smkeys.pack(tmk, pik, mak, tdk)

@@ -1,6 +1,6 @@
-# MACs over an ISO 8583 MAC block (reference 4.4): CUP "ECB", ANSI X9.9 and X9.19, and the
-# CUP SM MAC ("sm4") of terminals signed in with SM keys. Each returns the 8-byte value for
-# field 64.
+# MACs over an ISO 8583 MAC block (reference 4.4): CUP "ECB", ANSI X9.9 and X9.19, and
+# "sm4", the CUP SM MAC of a terminal signed in with SM keys (pos.smkeys). Each returns the
+# 8-byte value for field 64.
 from pos.des import CryptoError, DesKey
 
 ALGOS = ("ecb", "x9.9", "x9.19", "sm4")
@@ -51,43 +51,6 @@ def ecb_mac(mak, mab):
     return bytes(_hex_upper(e, 4))
 
 
-def sm4_mac(mak, mab):
-    # The CUP "ECB" MAC on SM4's 16-byte blocks, as CUP SM (国密二期) terminals compute it
-    # (PAX's EMac.CUP with SUPPORT_SM: XOR of 16-byte blocks, then Device.calcMac =
-    # ped.getMacSM with a zero IV over the 32 hex characters; the same steps written out in
-    # https://blog.csdn.net/qq_31143595/article/details/97785248):
-    # 1. XOR every 16-byte block (00-padded)  2. R -> 32 hex chars H
-    # 3. E1 = SM4(H[0:16])  4. E2 = SM4(E1 ^ H[16:32])  5. hex of E2[0:4] = 8 ASCII chars
-    _check(mab)
-    from pos.sm4 import Sm4Key
-
-    key = mak if isinstance(mak, Sm4Key) else _sm_key(mak)
-    r = bytearray(16)
-    for i in range(len(mab)):
-        r[i & 15] ^= mab[i]
-    h = _hex_upper(r, 16)
-    e = bytearray(16)
-    key.encrypt_into(h, 0, e, 0)
-    for i in range(16):
-        e[i] ^= h[16 + i]
-    key.encrypt_into(e, 0, e, 0)
-    return bytes(_hex_upper(e, 4))
-
-
-_last_sm = [None, None]  # one-entry cache: (MAK bytes, Sm4Key)
-
-
-def _sm_key(k):
-    if not isinstance(k, (bytes, bytearray)) or len(k) != 16:
-        raise CryptoError("an SM MAK is 16 bytes")
-    if _last_sm[0] != k:
-        from pos.sm4 import Sm4Key
-
-        _last_sm[1] = Sm4Key(k)
-        _last_sm[0] = bytes(k)
-    return _last_sm[1]
-
-
 def _cbc(key, mab):
     # CBC-MAC with 00 padding (an empty block counts as one zero block); returns a bytearray.
     n = len(mab)
@@ -133,7 +96,9 @@ def compute(algo, mak, mab):
             mak = bytes(mak) + bytes(mak)
         return x919_mac(mak, mab)
     if algo == "sm4":
-        return sm4_mac(mak, mab)
+        from pos import smkeys
+
+        return smkeys.mac(mak, mab)
     raise CryptoError(f"unknown MAC algorithm {algo!r} (use one of ecb, x9.9, x9.19, sm4)")
 
 

@@ -1,9 +1,5 @@
-# ISO 9564 format 0 (ANSI X9.8) PIN blocks (reference 4.5), and the SM4 PIN block of a
-# terminal signed in with SM keys: format 0 widened to SM4's 16-byte block, PIN field
-# 0 L PIN F.. (32 nibbles) XOR PAN field 20 zeros + the 12 PAN digits before the check
-# digit, SM4-ECB under the PIK (PAX: ped.getPinBlockSM4 with ISO9564_0; the worked example
-# of https://blog.csdn.net/M_Kerry/article/details/104625499: PIN 123654, PAN
-# 6230606601007726888 -> 06123654FFFFFFFFFFFF99FEFF88D977 before encryption).
+# ISO 9564 format 0 (ANSI X9.8) PIN blocks (reference 4.5); the 16-byte SM4 PIN block of a
+# terminal signed in with SM keys is pos.smkeys' (encrypt_sm4, decrypt_pin dispatch there).
 from pos.des import DesKey
 
 
@@ -20,16 +16,15 @@ def _pan_field(pan):
     return bytes.fromhex("0000" + digits)
 
 
-def clear_block(pin, pan, size=8):
-    # size 8: ISO 9564 format 0; 16: the SM4 block (the PAN field right-aligned in it)
+def clear_block(pin, pan):
     if type(pin) is not str or not pin.isdigit() or not 4 <= len(pin) <= 12:
         raise PinBlockError("PIN must be 4..12 digits")
     text = "0" + "0123456789ABC"[len(pin)] + pin
-    text += "F" * (2 * size - len(text))
+    text += "F" * (16 - len(text))
     block = bytearray(bytes.fromhex(text))
     p = _pan_field(pan)
     for i in range(8):
-        block[size - 8 + i] ^= p[i]
+        block[i] ^= p[i]
     return bytes(block)
 
 
@@ -50,26 +45,26 @@ def encrypt(pik, pin, pan):
 
 def encrypt_sm4(pik, pin, pan):
     # the 16-byte SM4 PIN block (field 52 of a terminal signed in with SM keys)
-    from pos.sm4 import Sm4Key
+    from pos import smkeys
 
-    return Sm4Key(pik).encrypt_block(clear_block(pin, pan, 16))
+    return smkeys.pin_block(pik, pin, pan)
 
 
 def decrypt_pin(pik, block, pan):
     # Host side: recover the PIN from an encrypted format-0 block: 8 bytes under 3DES, or
-    # 16 under SM4 (the SM4 PIN block).
+    # the 16-byte SM4 PIN block.
     if not isinstance(block, (bytes, bytearray)) or len(block) not in (8, 16):
         raise PinBlockError("PIN block must be 8 bytes (16 with SM keys)")
     if len(block) == 16:
-        from pos.sm4 import Sm4Key
+        from pos import smkeys
 
-        clear = bytearray(Sm4Key(pik).decrypt_block(block))
+        clear = smkeys.clear_of_pin_block(pik, block, pan)
     else:
         clear = bytearray(DesKey(pik).decrypt_block(block))
+        p = _pan_field(pan)
+        for i in range(8):
+            clear[i] ^= p[i]
     size = len(block)
-    p = _pan_field(pan)
-    for i in range(8):
-        clear[size - 8 + i] ^= p[i]
     text = clear.hex()
     if text[0] != "0":
         raise PinBlockError(f"not a format 0 PIN block (control nibble {text[0].upper()})")
