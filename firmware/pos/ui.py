@@ -200,6 +200,18 @@ def read_card(t, title, amount=None, chip=False):
             continue
         if ev[0] == "card":
             card = cardmod.from_event(ev)
+            if chip and card is not None and cardmod.needs_chip(card) and (
+                    cardmod.expiry_problem(card[1], t.now) is None):
+                # a chip card swiped: 请插卡, and the insert (or a tap) is taken right there
+                t.emit(("beep", "error"))
+                screen(t, title, t.s("chip_insert_card"))
+                ev = yield from wait_input(t, 10, card=True)
+                if ev[0] in ("chip", "tap"):
+                    return ev
+                if ev[0] == "key" and ev[1] == K.CANCEL:
+                    return None
+                continue
+            # a transaction that does not read chips takes a chip card's stripe
             ok = yield from cardmod.usable(t, title, card, chip_ok=not chip)
             if ok:
                 return card

@@ -8,6 +8,25 @@ import fakecenter
 
 PAN = "6212142000000000012"
 SUP = "123456"
+# the deck's chip cards as their virtual chips (pos.emv.card specs): a debit card that can be
+# tapped too, one with two applications, one whose chip fails; a chip card's stripe says 220
+CHIP_PAN = "6212142000000001036"
+CHIP_TRACK = "CARD=" + CHIP_PAN + "=311222003579024"
+_IMK = "0123456789ABCDEFFEDCBA9876543210"
+
+
+def icc(**more):
+    spec = {"pan": CHIP_PAN, "expiry": "3112", "pin": "123456", "seq": "01",
+            "label": "UnionPay Debit", "imk_ac": _IMK, "track2": CHIP_TRACK[5:],
+            "contactless": True}
+    for k in more:
+        spec[k] = more[k]
+    return spec
+
+
+def two_apps():
+    return icc(apps=[{"aid": "A000000333010101", "label": "UnionPay Debit", "priority": 1},
+                     {"aid": "A000000333010102", "label": "UnionPay Credit", "priority": 2}])
 ADMIN = "12345678"
 
 
@@ -25,7 +44,11 @@ class Walk:
             self.r.press("CANCEL")
             n += 1
         self.steps.append((name, len(self.r.frames)))
-        self.r.press(*tokens)
+        for tok in tokens:
+            if isinstance(tok, tuple):
+                self.r.event(tok)  # a card reader event: ("chip", spec), ("tap", spec) ...
+            else:
+                self.r.press(tok)
 
     def at_idle(self):
         from pos.flows.main import idle_frame
@@ -75,6 +98,28 @@ class Walk:
         small = self.trace_of("purchase")
         self.step("swipe in a menu", "MENU", "2", "CARD=" + PAN, "100", E, E, E, E)
         self.expect("交易成功", "Approved")
+        self.step("chip purchase", "MENU", "1", "2", "100", E, ("chip", icc()), "123456", E,
+                  ("removed",), E)
+        self.expect("请勿拔卡", "Processing")
+        self.step("idle insert", ("chip", icc()), "200", E, "123456", E, E, ("removed",))
+        self.expect("交易成功", "Approved")
+        self.step("tap no pin", "MENU", "1", "2", "300", E, ("tap", icc()), E)
+        self.expect("请移开卡片", "Remove card")
+        self.step("tap over the limit", "MENU", "1", "2", "150000", E, ("tap", icc()),
+                  "123456", E, E)
+        self.expect("请输入密码", "Enter PIN")
+        self.step("two applications", "MENU", "1", "2", "400", E, ("chip", two_apps()), "1",
+                  "123456", E, E, ("removed",))
+        self.expect("请选择应用", "Select app")
+        self.step("swiped chip card", "MENU", "1", "2", "500", E, CHIP_TRACK, "CANCEL")
+        self.expect("请插卡", "Insert card")
+        broken = icc(broken=True)
+        self.step("chip fallback", "MENU", "1", "2", "600", E, ("chip", broken), ("chip", broken),
+                  ("chip", broken), CHIP_TRACK, "123456", E, E)
+        self.expect("IC卡读卡失败,请刷卡", "Chip failed")
+        self.step("refund on a chip card's stripe", "MENU", "1", "4", SUP, E, CHIP_TRACK,
+                  "CANCEL")
+        self.expect("原参考号", "Original ref")
         self.step("1.3 void", "MENU", "1", "3", SUP, E, small["trace"], E, E, "CARD=" + PAN,
                   E, E, E)
         self.expect("交易成功", "Approved")

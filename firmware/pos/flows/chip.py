@@ -155,6 +155,10 @@ def _approved(t, title, msg, reply, rec):
     body = [t.s("resp_code", "00"), t.strings.response("00"), t.s("printing")]
     if rec.get("ic") == "chip":
         body.append(t.s("chip_remove"))
+        from pos.screen import layout
+
+        if layout(t.rows, t.cols, title, body).cut:
+            body.pop(2)  # no room for both (4x16, en): 请拔卡 matters more than 正在打印
     ui.screen(t, title, body)
     with overlay.scope():
         from pos.flows import printing

@@ -6,6 +6,7 @@ import html
 from pos import cells
 
 from posterm.lessons import runner
+from posterm.lessons.model import token_events
 from posterm.lessons.session import key_label
 from posterm.lessons import strings
 
@@ -26,8 +27,9 @@ def _keys(step, lang):
             out.append(SLIP_LABELS[lang].get(tok[1:-1], tok))
         elif tok.upper() == "PAPER":
             out.append("装纸" if lang == "zh" else "load-paper")
-        elif tok.upper().startswith("CARD="):
-            out.append(("刷卡 " if lang == "zh" else "card ") + tok[5:].split("=")[0])
+        elif tok.upper().startswith(("CARD=", "CHIP=", "TAP=", "SCAN=")) or (
+                tok.upper() == "REMOVE"):
+            out.append(key_label(token_events(tok)[0], lang))  # 刷卡/插卡/挥卡/扫码 ..., 拔卡
         elif tok.upper() == tok and not tok.isdigit():
             out.append(key_label(("key", tok.upper()), lang))
         else:

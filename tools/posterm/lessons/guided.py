@@ -17,7 +17,7 @@ from posterm.emulator.app import EmulatorApp
 from posterm.emulator.frontdriver import EmulatorDriver
 from posterm.emulator.widgets import PadButton
 from posterm.lessons import results
-from posterm.lessons.session import ASSESS, GUIDED, Session
+from posterm.lessons.session import ASSESS, GUIDED, READER, Session, presented
 from posterm.lessons import strings
 
 HIGHLIGHT = "-lesson-next"
@@ -151,8 +151,10 @@ class LessonPanel(Vertical):
         want = s.expected()
         if s.mode == ASSESS or want is None:
             return ""
-        if want[0] == "card":
-            return self.words["how_card"] % want[1]
+        if want[0] == "removed":
+            return self.words["how_removed"]
+        if want[0] in READER:
+            return self.words["how_" + want[0]] % presented(want)
         if want[0] == "printer":
             return self.words["how_paper"]
         return ""
@@ -220,7 +222,9 @@ class LessonApp(EmulatorApp):
     def feed(self, event):
         if event[0] == "printer" and self.session.expected() == event:
             pass  # loading paper is what the step asks: judged by the lesson
-        elif event[0] not in ("key", "card"):
+        elif event[0] == "removed" and self.session.expected() != event:
+            return super().feed(event)  # a card pulled out is never a wrong key
+        elif event[0] != "key" and event[0] not in READER:
             return super().feed(event)
         self._outcome(self.session.feed(event))
         self.refresh_status()

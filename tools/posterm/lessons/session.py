@@ -43,13 +43,33 @@ def frame_flat(frame):
     return flat("".join(frame.text()))
 
 
+# the card reader's events (pos.card): a swipe, an insert, a tap, a scan, the card pulled out
+READER = ("card", "chip", "tap", "scan", "removed")
+# how each is named in hints and results: [keys] card, chip, tap, scan, removed
+_READER_WORDS = {"card": "swipe", "chip": "insert", "tap": "tap", "scan": "scan",
+                 "removed": "remove"}
+
+
+def presented(event):
+    """The PAN (swipe, insert, tap) or the payment code (scan) of a reader event; ''."""
+    if event[0] in ("chip", "tap"):
+        spec = event[1] if len(event) > 1 else None
+        return spec.get("pan", "") if isinstance(spec, dict) else ""
+    if event[0] in ("card", "scan"):
+        return event[1]
+    return ""
+
+
 def key_label(event, lang="zh"):
+    names = KEY_NAMES.get(lang, KEY_NAMES["zh"])
     if event[0] == "printer":
         return "装纸" if lang == "zh" else "load paper"
-    if event[0] == "card":
-        return ("刷卡 " if lang == "zh" else "card ") + event[1]
+    if event[0] in READER:
+        word = names[_READER_WORDS[event[0]]]
+        value = presented(event)
+        return word + " " + value if value else word
     name = event[1]
-    return KEY_NAMES.get(lang, KEY_NAMES["zh"]).get(name, name)
+    return names.get(name, name)
 
 
 def event_matches(got, want):
@@ -57,8 +77,11 @@ def event_matches(got, want):
         return False
     if got[0] in ("key", "printer"):
         return got[1] == want[1]
-    # a card: the PAN must match; the expiry only when the lesson names one
-    return got[1] == want[1] and (not want[2] or got[2] == want[2])
+    if got[0] == "card":
+        # a swipe: the PAN must match; the expiry only when the lesson names one
+        return got[1] == want[1] and (not want[2] or got[2] == want[2])
+    # an insert or a tap: the same card; a scan: the same code; a removal
+    return presented(got) == presented(want)
 
 
 class StepResult:
@@ -346,11 +369,12 @@ class Session:
         self.misses += 1
         if self.extra:
             kind, expected = "uncorrected", key_label(("key", "CLEAR"), self.lang)
-        elif want[0] == "card" and event[0] == "card":
+        elif want[0] in READER and event[0] in READER:
+            # the wrong card or code, or the right card presented the wrong way
             kind, expected = "wrong_card", key_label(want, self.lang)
-        elif event[0] == "card":
+        elif event[0] in READER:
             kind, expected = "not_a_card", key_label(want, self.lang)
-        elif want[0] == "card":
+        elif want[0] in READER:
             kind, expected = "card_needed", key_label(want, self.lang)
         else:
             kind, expected = "wrong_key", key_label(want, self.lang)
@@ -368,7 +392,8 @@ class Session:
         elif kind == "uncorrected":
             hint = self._msg("fix_first")
         elif kind == "wrong_card":
-            hint = self._msg("wrong_card") % want[1]
+            same = presented(event) == presented(want)  # inserted where a swipe was due ...
+            hint = self._msg("wrong_way" if same else "wrong_card") % key_label(want, self.lang)
         elif kind == "not_a_card":
             hint = self._msg("not_a_card")
         else:
@@ -445,11 +470,11 @@ class Session:
         if want[0] == "printer":
             return msgs["family_paper"]
         if self.misses == 2:
-            if want[0] == "card":
+            if want[0] in READER:
                 return msgs["family_card"]
             return msgs["family_digit"] if want[1] in "0123456789." else msgs["family_fn"]
-        if want[0] == "card":
-            return msgs["show_card"] % want[1]
+        if want[0] in READER:
+            return msgs["show_card"] % key_label(want, self.lang)
         text = msgs["show"] % key_label(want, self.lang)
         typed = self._digit_run()
         if typed:
