@@ -107,6 +107,19 @@ def configure(p):
         f"seconds a request may wait for the database before 96 (default {server.DB_WAIT:g})",
     )
     limit("--backlog", server.BACKLOG, int, f"listen backlog (default {server.BACKLOG})")
+    limit(
+        "--max-group",
+        server.MAX_GROUP,
+        int,
+        f"requests served under one database commit at most (group commit; default "
+        f"{server.MAX_GROUP}; 1: a commit per request)",
+    )
+    p.add_argument(
+        "--reuse-port",
+        action="store_true",
+        help="listen with SO_REUSEPORT: several `posterm host` processes on the same address "
+        "share the connections (on PostgreSQL, a fleet of centers on one database)",
+    )
     _db_options(p, suppress=False)
     cmds = p.add_subparsers(dest="host_cmd", metavar="COMMAND")
 
@@ -260,6 +273,9 @@ def _parse_listen(text):
 
 
 # -- commands ---------------------------------------------------------------------------------
+SWITCH_INTERVAL = 0.0005  # seconds (sys.setswitchinterval) in a `posterm host` process
+
+
 def _serve(args, out):
     from posterm.host.server import Host
 
@@ -267,12 +283,16 @@ def _serve(args, out):
     _open(args).close()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
 
-    for name in ("max_connections", "max_per_peer", "backlog"):
+    for name in ("max_connections", "max_per_peer", "backlog", "max_group"):
         if getattr(args, name) < 1:
             raise ValidationError("--" + name.replace("_", "-"), "must be at least 1")
     for name in ("idle_timeout", "db_wait"):
         if not getattr(args, name) > 0:
             raise ValidationError("--" + name.replace("_", "-"), "must be more than 0 seconds")
+
+    # The event loop and the database thread share the GIL: hand it over often, so that a
+    # busy loop never holds the database thread up for the default 5 ms at each statement.
+    sys.setswitchinterval(SWITCH_INTERVAL)
 
     async def main():
         host = Host(
@@ -282,6 +302,8 @@ def _serve(args, out):
             max_connections=args.max_connections,
             max_per_peer=args.max_per_peer,
             backlog=args.backlog,
+            max_group=args.max_group,
+            reuse_port=args.reuse_port,
         )
         addr = await host.start(bind, port)
         print(

@@ -23,11 +23,12 @@ import logging
 import os
 import sqlite3
 from datetime import datetime
+from functools import lru_cache
 
-from pos import iso8583, keyload, mac, pinblock
-from pos.des import DesKey
+from pos import iso8583, keyload, pinblock
 
 from posterm.host import emv
+from posterm.host import hostcrypto as crypto
 from posterm.host.catalog import FINANCIAL, KINDS, MANAGEMENT
 from posterm.host.store import card_bin
 
@@ -101,7 +102,7 @@ def encode(rep):
         end = len(body) - (8 if 64 in msg else 0)
         body[end - len(raw63) : end] = raw63
     if key is not None:
-        body[-8:] = mac.compute(rep.mac_algo, key, bytes(body[:-8]))
+        body[-8:] = crypto.compute(rep.mac_algo, key, bytes(body[:-8]))
     return bytes(body)
 
 
@@ -114,7 +115,13 @@ def _odd_parity(key):
 
 
 def _kcv(key):
-    return DesKey(key).encrypt_block(bytes(8))[:4]
+    return crypto.kcv(key)
+
+
+@lru_cache(maxsize=8192)
+def _key(hex_text):
+    """Key bytes of the hex text the store keeps (cached: the same MAK serves many)."""
+    return bytes.fromhex(hex_text)
 
 
 def _clear_tracks(req, term):
@@ -338,7 +345,7 @@ class Processor:
             raise Decline("A0")
         mab = bytes(raw[:-8]) if raw is not None else iso8583.mab(req)
         try:
-            ok = mac.verify(_mac_algo(term), bytes.fromhex(term["mak"]), mab, req[64])
+            ok = crypto.verify(_mac_algo(term), _key(term["mak"]), mab, req[64])
         except (iso8583.Iso8583Error, ValueError):
             ok = False
         if not ok:
@@ -394,7 +401,7 @@ class Processor:
         if tries >= PIN_TRIES:
             raise Decline("38")
         try:
-            pin = pinblock.decrypt_pin(bytes.fromhex(term["pik"]), block, card["pan"])
+            pin = crypto.decrypt_pin(_key(term["pik"]), block, card["pan"])
         except pinblock.PinBlockError:
             raise Decline("99") from None
         if pin != card["pin"]:
@@ -587,7 +594,7 @@ class Processor:
         keys, SM4 under the TMK: 40 bytes, or 60 with an SM4 TDK (pos.keyload); the terminal
         then MACs with the SM MAC, sends the SM4 PIN block and SM4-encrypted tracks."""
         layout = _sub60(req)[2]
-        tmk = DesKey(bytes.fromhex(term["tmk"]))
+        tmk = _key(term["tmk"])
         double_mak = term["mac_algo"] == "x9.19" and layout != "001"
         mak = _odd_parity(os.urandom(16 if double_mak else 8))
         tdk = None
@@ -597,16 +604,16 @@ class Processor:
             f62 = keyload.pack_signin_keys_sm(bytes.fromhex(term["tmk"]), pik, mak, tdk)
         elif layout == "001":
             pik = _odd_parity(os.urandom(8))
-            f62 = tmk.encrypt(pik) + _kcv(pik) + tmk.encrypt(mak) + _kcv(mak)
+            f62 = crypto.encrypt(tmk, pik) + _kcv(pik) + crypto.encrypt(tmk, mak) + _kcv(mak)
         else:
             pik = _odd_parity(os.urandom(16))
             if double_mak:
-                f62 = tmk.encrypt(pik) + _kcv(pik) + tmk.encrypt(mak) + _kcv(mak)
+                f62 = crypto.encrypt(tmk, pik) + _kcv(pik) + crypto.encrypt(tmk, mak) + _kcv(mak)
             else:
-                f62 = keyload.pack_signin_keys(bytes.fromhex(term["tmk"]), pik, mak)
+                f62 = crypto.signin_keys(tmk, pik, mak)
             if layout == "004":
                 tdk = _odd_parity(os.urandom(16))
-                f62 += tmk.encrypt(tdk) + _kcv(tdk)
+                f62 += crypto.encrypt(tmk, tdk) + _kcv(tdk)
         self.store.set_working_keys(term["tid"], pik, mak, now, layout, tdk)
         self._trust(term, req.get(11, ""))
         self._bind = (term["tid"], mak.hex().upper())

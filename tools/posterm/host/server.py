@@ -138,6 +138,7 @@ class Host:
         max_per_peer=MAX_PER_PEER,
         backlog=BACKLOG,
         max_group=MAX_GROUP,
+        reuse_port=False,
     ):
         self.db_path = db_path
         self.now = now or datetime.now
@@ -147,17 +148,20 @@ class Host:
         self.max_per_peer = max_per_peer
         self.backlog = backlog
         self.max_group = max(1, max_group)
+        self.reuse_port = reuse_port
         self._queue = []  # requests waiting for the database thread (group commit)
         self._qlock = threading.Lock()
         self._draining = False
         self.store = None
         self.processor = None
-        self._listener = None  # (listening socket, its accept task)
-        self._tasks = set()
+        self._listener = None  # the listening socket
+        self._watched = set()  # listening sockets whose readiness we watch
+        self._conns = set()  # open connections' transports
+        self._adopting = {}  # accepted sockets not yet given their transport: task -> socket
+        self._retry = None  # the pending re-watch after a failed accept
         self._db = None
         self._open = 0
         self._per_peer = {}
-        self._room = None  # set while the total cap leaves room
         self._capped = None  # the log line's reason while capped, else None
         self._refused = 0
         self._accept_failed = False
@@ -166,8 +170,6 @@ class Host:
 
     async def start(self, host="127.0.0.1", port=0):
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="posterm-host-db")
-        self._room = asyncio.Event()
-        self._room.set()
         loop = asyncio.get_running_loop()
         try:
             self.store = await loop.run_in_executor(
@@ -181,34 +183,52 @@ class Host:
         return self.address
 
     def _listen(self, host, port):
-        """Listen on host:port with our own accept loop: one connection accepted at a time,
-        none while the total cap is reached (they wait in the kernel's backlog), so the
-        host never runs out of file descriptors however hard a storm comes."""
+        """Listen on host:port with our own accept loop: connections accepted while the total
+        cap leaves room, none while it is reached (they wait in the kernel's backlog), so the
+        host never runs out of file descriptors however hard a storm comes.  `reuse_port`:
+        several center processes may listen on the same address (SO_REUSEPORT; the kernel
+        spreads the connections over them)."""
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.create_server((host, port), family=family, backlog=self.backlog)
+        sock = socket.create_server((host, port), family=family, backlog=self.backlog,
+                                    reuse_port=self.reuse_port)
         sock.setblocking(False)
-        task = asyncio.get_running_loop().create_task(self._accept(sock))
-        old, self._listener = self._listener, (sock, task)
+        old, self._listener = self._listener, sock
         self.address = sock.getsockname()[:2]
+        self._watch(sock)
         if old is not None:
-            old[1].cancel()
-            old[0].close()
+            self._unwatch(old)
+            old.close()
+
+    def _watch(self, sock):
+        if sock not in self._watched:
+            asyncio.get_running_loop().add_reader(sock.fileno(), self._acceptable, sock)
+            self._watched.add(sock)
+
+    def _unwatch(self, sock):
+        if sock in self._watched:
+            self._watched.discard(sock)
+            try:
+                asyncio.get_running_loop().remove_reader(sock.fileno())
+            except (ValueError, OSError):
+                pass
 
     async def stop(self):
         if self._clear is not None:
             self._clear.cancel()
             self._clear = None
+        if self._retry is not None:
+            self._retry.cancel()
+            self._retry = None
         if self._listener is not None:
-            sock, accept = self._listener
-            self._listener = None
-            accept.cancel()
-            await asyncio.gather(accept, return_exceptions=True)
+            sock, self._listener = self._listener, None
+            self._unwatch(sock)
             sock.close()
-            await asyncio.sleep(0)  # let just-accepted connections register their task
-            while self._tasks:
-                for task in list(self._tasks):
-                    task.cancel()
-                await asyncio.gather(*self._tasks, return_exceptions=True)
+            for task in list(self._adopting):
+                task.cancel()
+            await asyncio.gather(*self._adopting, return_exceptions=True)
+            for conn in list(self._conns):
+                conn.abort()
+            await asyncio.sleep(0)  # their connection_lost callbacks run
         await self._close_store()
 
     async def relisten(self, host, port):
@@ -255,27 +275,28 @@ class Host:
         )
         self._capped = None
 
-    async def _accept(self, sock):
+    def _acceptable(self, sock):
+        """The listening socket is readable: accept what waits, as far as the caps allow."""
         loop = asyncio.get_running_loop()
-        while True:
+        for _ in range(self.backlog):
             if self._open >= self.max_connections:
                 self._cap(
                     f"{self._open} connections open (cap {self.max_connections});"
                     " new ones wait in the listen backlog"
                 )
-                self._room.clear()
-                await self._room.wait()
-                continue
+                self._unwatch(sock)  # watched again when one closes (_release)
+                return
             try:
-                conn, addr = await loop.sock_accept(sock)
+                conn, addr = sock.accept()
             except (BlockingIOError, InterruptedError, ConnectionAbortedError):
-                continue
+                return
             except OSError as e:  # out of descriptors or buffers: wait, say it once
                 if not self._accept_failed:
                     self._accept_failed = True
                     log.error("accept failed (%s); retrying every 0.5 s", e.strerror or e)
-                await asyncio.sleep(0.5)
-                continue
+                self._unwatch(sock)
+                self._retry = loop.call_later(0.5, self._rewatch, sock)
+                return
             if self._accept_failed:
                 self._accept_failed = False
                 log.warning("accepting connections again")
@@ -290,8 +311,27 @@ class Host:
                 continue
             self._open += 1
             self._per_peer[ip] = self._per_peer.get(ip, 0) + 1
-            task = loop.create_task(self._client(conn, ip, "{}:{}".format(*addr[:2])))
-            self._tasks.add(task)
+            conn.setblocking(False)
+            task = loop.create_task(self._adopt(conn, ip, addr))
+            self._adopting[task] = conn
+
+    async def _adopt(self, conn, ip, addr):
+        proto = _Conn(self, ip, addr)
+        try:
+            await asyncio.get_running_loop().connect_accepted_socket(lambda: proto, sock=conn)
+        except (OSError, RuntimeError, asyncio.CancelledError) as e:  # gone, or stopping
+            log.info("%s:%s lost before it was served: %s", addr[0], addr[1], e or "stopped")
+            conn.close()
+            if not proto.released:
+                proto.released = True
+                self._release(ip)
+        finally:
+            self._adopting.pop(asyncio.current_task(), None)
+
+    def _rewatch(self, sock):
+        self._retry = None
+        if sock is self._listener:
+            self._watch(sock)
 
     def _release(self, ip):
         self._open -= 1
@@ -301,86 +341,9 @@ class Host:
         else:
             self._per_peer.pop(ip, None)
         if self._open < self.max_connections:
-            self._room.set()
+            if self._listener is not None and self._retry is None:
+                self._watch(self._listener)
             self._uncap()
-
-    async def _client(self, conn, ip, peer):
-        task = asyncio.current_task()
-        writer = None
-        try:
-            reader, writer = await asyncio.open_connection(sock=conn)
-            state = {}
-            while await self._exchange(reader, writer, peer, state):
-                pass
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
-        except asyncio.CancelledError:
-            pass  # the host is stopping; ending normally keeps asyncio's stream callback quiet
-        except TimeoutError:
-            log.info("%s closed: no request within %gs", peer, self.read_timeout)
-        except iso8583.Iso8583Error as e:
-            log.warning(
-                "%s malformed: field=%s offset=%s reason=%s", peer, e.field, e.offset, e.reason
-            )
-        except Exception as e:  # noqa: BLE001 - one bad message must never take the host down
-            log.error("%s internal error, connection closed: %s: %s", peer, type(e).__name__, e)
-        finally:
-            self._tasks.discard(task)
-            try:
-                if writer is not None:
-                    writer.close()
-                    await writer.wait_closed()  # the descriptor is free before the slot is
-                else:
-                    conn.close()
-            except (OSError, asyncio.CancelledError):
-                pass
-            finally:
-                self._release(ip)
-
-    async def _exchange(self, reader, writer, peer, conn):
-        """Serve one request; False when the connection should close."""
-        try:
-            prefix = await asyncio.wait_for(reader.readexactly(2), self.read_timeout)
-        except asyncio.IncompleteReadError as e:
-            if e.partial:
-                raise iso8583.Iso8583Error("len", 0, "connection closed inside the length")
-            return False
-        n = iso8583.frame_length(prefix)
-        if n < 11 or n > MAX_BODY:
-            raise iso8583.Iso8583Error("len", 0, f"frame length {n} out of range 11..{MAX_BODY}")
-        try:
-            rest = await asyncio.wait_for(reader.readexactly(n), self.read_timeout)
-        except asyncio.IncompleteReadError as e:
-            raise iso8583.Iso8583Error(
-                "len",
-                2 + len(e.partial),
-                f"truncated: length says {n}, got {len(e.partial)}",
-            ) from None
-        started = time.monotonic()
-        tpdu, _header, body = iso8583.unpack_frame(prefix + rest)
-        req = iso8583.decode(body)
-        rep, keep, bad_mac = await self._answer(req, body, conn)
-        log.info("%s %s", peer, _summary(req, rep, started))
-        if rep is not None:
-            out = proc.encode(rep)
-            if bad_mac and 64 in rep:
-                out = out[:-8] + _corrupt(out[-8:])
-            writer.write(iso8583.pack_frame(iso8583.swap_tpdu(tpdu), REPLY_HEADER, out))
-            await writer.drain()
-        return keep
-
-    async def _answer(self, req, body, conn):
-        """(reply or None, keep the connection, corrupt its MAC) after any armed fault."""
-        if proc.is_response(req["mti"]):
-            log.info("a response MTI %s was sent to the center: not answered", req["mti"])
-            return None, True, False
-        step = await self._queued(req, body, conn, True)
-        if step[0] == "delay":
-            await asyncio.sleep(step[1])
-            step = await self._queued(req, body, conn, False)
-        if isinstance(step[1], Exception):
-            raise step[1]
-        return step[1:]
 
     # -- group commit -----------------------------------------------------------------------
     def _queued(self, req, body, conn, faults):
@@ -489,6 +452,153 @@ class Host:
             except sqlite3.Error:
                 pass
         return "done", rep, True, bad
+
+
+class _Conn(asyncio.Protocol):
+    """One terminal's connection: frames read as they come (LEN + TPDU + header + body), one
+    request served at a time, in order (what arrives meanwhile waits in the buffer).  The
+    connection closes when no whole request has come within the idle timeout, on a malformed
+    frame (one log line with peer, field, offset, reason), or after a fault that sends
+    nothing back."""
+
+    def __init__(self, host, ip, addr):
+        self.host = host
+        self.ip = ip
+        self.peer = "{}:{}".format(*addr[:2])
+        self.transport = None
+        self.buf = bytearray()
+        self.busy = False
+        self.closed = False
+        self.released = False
+        self.state = {}  # what the processor keeps per connection (which keys it got)
+        self.timer = None
+        self.current = None  # (req, body, tpdu, started) of the request being served
+
+    # -- asyncio's callbacks --------------------------------------------------------------
+    def connection_made(self, transport):
+        self.transport = transport
+        self.host._conns.add(transport)
+        self._arm()
+
+    def data_received(self, data):
+        self.buf += data
+        if not self.busy:
+            self._next()
+
+    def eof_received(self):
+        return False  # close our side too
+
+    def connection_lost(self, exc):
+        self.closed = True
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        self.host._conns.discard(self.transport)
+        if self.buf and not self.busy:
+            n = len(self.buf)
+            if n < 2:
+                err = iso8583.Iso8583Error("len", 0, "connection closed inside the length")
+            else:
+                want = iso8583.frame_length(bytes(self.buf[:2]))
+                err = iso8583.Iso8583Error(
+                    "len", n, f"truncated: length says {want}, got {n - 2}")
+            self._malformed(err)
+        if not self.released:
+            self.released = True
+            self.host._release(self.ip)
+
+    # -- serving --------------------------------------------------------------------------
+    def _arm(self):
+        """Wait for the next request: at most the idle timeout."""
+        if self.timer is not None:
+            self.timer.cancel()
+        self.timer = asyncio.get_running_loop().call_later(self.host.read_timeout, self._idle)
+
+    def _idle(self):
+        self.timer = None
+        if not self.closed and not self.busy:
+            log.info("%s closed: no request within %gs", self.peer, self.host.read_timeout)
+            self.transport.close()
+
+    def _malformed(self, e):
+        log.warning("%s malformed: field=%s offset=%s reason=%s", self.peer, e.field, e.offset,
+                    e.reason)
+
+    def _next(self):
+        """Serve the next whole frame of the buffer, if there is one."""
+        while not self.busy and not self.closed and len(self.buf) >= 2:
+            n = iso8583.frame_length(bytes(self.buf[:2]))
+            if n < 11 or n > MAX_BODY:
+                self._malformed(iso8583.Iso8583Error(
+                    "len", 0, f"frame length {n} out of range 11..{MAX_BODY}"))
+                self.buf.clear()
+                self.transport.close()
+                return
+            if len(self.buf) < 2 + n:
+                return
+            frame = bytes(self.buf[: 2 + n])
+            del self.buf[: 2 + n]
+            started = time.monotonic()
+            try:
+                tpdu, _header, body = iso8583.unpack_frame(frame)
+                req = iso8583.decode(body)
+            except iso8583.Iso8583Error as e:
+                self._malformed(e)
+                self.buf.clear()
+                self.transport.close()
+                return
+            if proc.is_response(req.get("mti", "")):
+                log.info("a response MTI %s was sent to the center: not answered", req["mti"])
+                continue
+            self.busy = True
+            if self.timer is not None:
+                self.timer.cancel()
+                self.timer = None
+            self.current = (req, body, tpdu, started)
+            self._queue(True)
+
+    def _queue(self, faults):
+        req, body = self.current[0], self.current[1]
+        self.host._queued(req, body, self.state, faults).add_done_callback(self._stepped)
+
+    def _stepped(self, fut):
+        step = fut.result()
+        if step[0] == "delay":
+            asyncio.get_running_loop().call_later(step[1], self._queue, False)
+            return
+        req, _body, tpdu, started = self.current
+        self.current = None
+        rep, keep, bad_mac = step[1:]
+        if isinstance(rep, Exception):
+            log.error("%s internal error, connection closed: %s: %s", self.peer,
+                      type(rep).__name__, rep)
+            self.busy = False
+            self.buf.clear()
+            if not self.closed:
+                self.transport.close()
+            return
+        if log.isEnabledFor(logging.INFO):
+            log.info("%s %s", self.peer, _summary(req, rep, started))
+        if self.closed:
+            return
+        if rep is not None:
+            try:
+                out = proc.encode(rep)
+            except Exception as e:  # noqa: BLE001 - one bad reply must never take the host down
+                log.error("%s internal error, connection closed: %s: %s", self.peer,
+                          type(e).__name__, e)
+                self.transport.close()
+                return
+            if bad_mac and 64 in rep:
+                out = out[:-8] + _corrupt(out[-8:])
+            self.transport.write(iso8583.pack_frame(iso8583.swap_tpdu(tpdu), REPLY_HEADER, out))
+        self.busy = False
+        if not keep:
+            self.buf.clear()
+            self.transport.close()
+            return
+        self._arm()
+        self._next()
 
 
 def _deliver(group, steps):
