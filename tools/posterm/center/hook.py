@@ -6,7 +6,8 @@ the current keys),
 and for a financial request the merchant number it sent (field 42) and where it is.
 
 It writes through the host store's own connection: inside the host's transaction for the
-message when one is open (the note commits with the message), else as one of its own.
+message when one is open (queued, and written by flush() before the commit: the note commits
+with the message; the processor flushes once per group of messages), else as one of its own.
 Kept free of heavy imports: the host loads it for every center it runs.
 """
 
@@ -16,6 +17,14 @@ _SALE_MTIS = ("0100", "0200", "0220")
 # 60.3 of a sign-in: 001 single-length keys, 003 double, 004 with a track key, 005 / 006 SM
 _SIGN_INS = ("001", "003", "004", "005", "006")
 _READY = "_center_schema_ready"
+_PENDING = "_center_notes"  # notes queued in the open transaction: ([(sql, args)], [meta])
+_META = (
+    "INSERT INTO center_tx_meta (tid, batch, trace, mid, location)"
+    " SELECT ?, ?, ?, ?, (SELECT location FROM center_terminal_state WHERE tid = ?)"
+    " WHERE EXISTS (SELECT 1 FROM terminals WHERE tid = ?)"
+    " ON CONFLICT (tid, batch, trace) DO UPDATE SET mid = excluded.mid,"
+    " location = excluded.location"
+)
 
 
 def parse_report(value):
@@ -76,27 +85,54 @@ def note(store, req, rep, now):
     args = (tid, *sets.values(), tid)
     meta = None
     if mti in _SALE_MTIS and req.get(11) and len(f60) >= 8:
-        meta = (
-            "INSERT OR REPLACE INTO center_tx_meta (tid, batch, trace, mid, location)"
-            " SELECT ?, ?, ?, ?, (SELECT location FROM center_terminal_state WHERE tid = ?)"
-            " WHERE EXISTS (SELECT 1 FROM terminals WHERE tid = ?)",
-            (tid, f60[2:8], req[11], req.get(42), tid, tid),
-        )
+        meta = (tid, f60[2:8], req[11], req.get(42), tid, tid)
     if db.in_transaction:
-        # inside the message's transaction: a failing note must not spoil it (PostgreSQL
-        # aborts a whole transaction on an error), so it gets a savepoint of its own
-        db.execute("SAVEPOINT center_note")
-        try:
-            db.execute(sql, args)
-            if meta:
-                db.execute(*meta)
-        except BaseException:
-            db.execute("ROLLBACK TO SAVEPOINT center_note")
-            db.execute("RELEASE SAVEPOINT center_note")
-            raise
+        # inside the message's transaction: queued, written by flush() before the commit
+        # (the processor calls it once for a group of messages: two statements for all)
+        pending = store.__dict__.setdefault(_PENDING, ([], []))
+        pending[0].append((sql, args))
+        if meta:
+            pending[1].append(meta)
+        return
+    with db:
+        db.execute(sql, args)
+        if meta:
+            db.execute(_META, meta)
+
+
+def flush(store):
+    """Write the notes queued in the open transaction.  A failing note must not spoil the
+    messages (PostgreSQL aborts a whole transaction on an error), so the notes get a
+    savepoint of their own: on an error they are rolled back and the error is raised (the
+    processor logs it), the messages commit without them."""
+    pending = store.__dict__.pop(_PENDING, None)
+    if not pending or not (pending[0] or pending[1]):
+        return
+    db = store.db
+    db.execute("SAVEPOINT center_note")
+    try:
+        run, args = None, []
+        for sql, a in pending[0]:  # in order; one executemany per run of the same statement
+            if sql != run and args:
+                db.executemany(run, args)
+                args = []
+            run = sql
+            args.append(a)
+        if args:
+            db.executemany(run, args)
+        if pending[1]:
+            db.executemany(_META, pending[1])
+    except BaseException:
+        db.execute("ROLLBACK TO SAVEPOINT center_note")
         db.execute("RELEASE SAVEPOINT center_note")
-    else:
-        with db:
-            db.execute(sql, args)
-            if meta:
-                db.execute(*meta)
+        raise
+    db.execute("RELEASE SAVEPOINT center_note")
+
+
+def discard(store):
+    """Forget the queued notes (their transaction was rolled back)."""
+    store.__dict__.pop(_PENDING, None)
+
+
+note.flush = flush
+note.discard = discard

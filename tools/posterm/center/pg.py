@@ -100,7 +100,11 @@ _ROW_CLASSES = {}
 
 
 def _row_factory(cursor):
-    names = tuple(c.name for c in (cursor.description or ()))
+    res = cursor.pgresult  # the names straight from the result (no Column objects)
+    if res is None or not res.nfields:
+        names = ()
+    else:
+        names = tuple(res.fname(i).decode() for i in range(res.nfields))
     cls = _ROW_CLASSES.get(names)
     if cls is None:
         cls = _ROW_CLASSES[names] = type("Row", (Row,), {"__slots__": (), "_cols": names})
@@ -131,6 +135,32 @@ def _wrap(e):
     if isinstance(e, (psycopg.errors.IntegrityError, psycopg.errors.RaiseException)):
         return sqlite3.IntegrityError(text)
     return sqlite3.OperationalError(text)
+
+
+_PLANS = {}  # SQL text -> (kind, translated text, the same with %s parameters)
+
+
+def _plan(sql):
+    """How a statement runs here, worked out once per SQL text: (kind, text, text_with_args)
+    with kind pragma / begin (text: take the write lock) / replace / serial / plain."""
+    head = sql.lstrip()[:16].upper()
+    if head.startswith("PRAGMA"):
+        return "pragma", sql, sql
+    if head.startswith("BEGIN"):
+        up = sql.upper()
+        return "begin", "IMMEDIATE" in up or "EXCLUSIVE" in up, None
+    if head.startswith("CREATE") and "TABLE" in sql.upper()[:40]:
+        sql = translate_ddl(sql)
+    sql = _fix(sql)
+    if _REPLACE.match(sql):
+        return "replace", sql, None
+    if _IGNORE.match(sql):
+        sql = _IGNORE.sub("INSERT INTO", sql) + " ON CONFLICT DO NOTHING"
+    m = _INSERT_INTO.match(sql)
+    if m and m.group(1) in SERIAL and "RETURNING" not in sql.upper():
+        sql += " RETURNING id"
+        return "serial", sql, _params(sql)
+    return "plain", sql, _params(sql)
 
 
 class Connection:
@@ -218,30 +248,24 @@ class Connection:
         return rows, cur.rowcount
 
     def _execute(self, sql, args):
-        head = sql.lstrip()[:16].upper()
-        if head.startswith("PRAGMA"):
+        plan = _PLANS.get(sql)
+        if plan is None:
+            plan = _plan(sql)
+            if len(_PLANS) < 4096:
+                _PLANS[sql] = plan
+        kind, text, with_args = plan
+        if kind == "pragma":
             return self._pragma(sql)
-        if head.startswith("BEGIN"):
+        if kind == "begin":
             self._run("BEGIN", None)
-            if "IMMEDIATE" in sql.upper() or "EXCLUSIVE" in sql.upper():
+            if text:
                 self._run(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})", None)
             return Cursor()
-        if head.startswith("CREATE") and "TABLE" in sql.upper()[:40]:
-            sql = translate_ddl(sql)
-        sql = _fix(sql)
-        m = _REPLACE.match(sql)
-        if m:
-            return self._replace(m, args)
-        if _IGNORE.match(sql):
-            sql = _IGNORE.sub("INSERT INTO", sql) + " ON CONFLICT DO NOTHING"
-        lastrowid = None
-        m = _INSERT_INTO.match(sql)
-        if m and m.group(1) in SERIAL and "RETURNING" not in sql.upper():
-            sql += " RETURNING id"
-            rows, count = self._run(_params(sql) if args else sql, args)
-            lastrowid = rows[0][0] if rows else None
-            return Cursor(lastrowid=lastrowid, rowcount=count)
-        rows, count = self._run(_params(sql) if args else sql, args)
+        if kind == "replace":
+            return self._replace(_REPLACE.match(text), args)
+        rows, count = self._run(with_args if args else text, args)
+        if kind == "serial":
+            return Cursor(lastrowid=rows[0][0] if rows else None, rowcount=count)
         return Cursor(rows, rowcount=count)
 
     def _replace(self, m, args):

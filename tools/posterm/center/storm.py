@@ -18,7 +18,9 @@ import sys
 import tempfile
 import time
 
-from pos import des, iso8583, mac
+from pos import iso8583
+
+from posterm.host import hostcrypto
 
 TPDU = bytes.fromhex("6000030000")
 HEADER = bytes.fromhex("603100000000")
@@ -84,68 +86,129 @@ def _ms(s):
     return None if s is None else round(s * 1000, 1)
 
 
+def _cpu_of(pids):
+    """CPU seconds (user + system) the processes `pids` used so far (Linux /proc), or None."""
+    total = 0
+    try:
+        tick = os.sysconf("SC_CLK_TCK")
+        for pid in pids:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    except (OSError, ValueError, IndexError):
+        return None
+    return total / tick
+
+
+class _Link(asyncio.Protocol):
+    """A terminal's TCP connection: write a frame, wait for the reply frame's body."""
+
+    def __init__(self):
+        self.transport = None
+        self.buf = bytearray()
+        self.waiter = None
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def data_received(self, data):
+        self.buf += data
+        if len(self.buf) >= 2:
+            n = iso8583.frame_length(bytes(self.buf[:2]))
+            if len(self.buf) >= 2 + n and self.waiter is not None and not self.waiter.done():
+                frame = bytes(self.buf[: 2 + n])
+                del self.buf[: 2 + n]
+                self.waiter.set_result(iso8583.unpack_frame(frame)[2])
+
+    def connection_lost(self, exc):
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(ConnectionError("closed by the center"))
+
+
 class Term:
+    """One simulated terminal.  Its frames are built before a phase's clock starts (the
+    storm measures the center, not its own encoding)."""
+
     def __init__(self, tid, index):
         self.tid = tid
         self.source = f"127.0.0.{2 + index // PER_SOURCE}"
         self.trace = 0
         self.batch = "000001"
         self.mak = None
-        self.reader = self.writer = None
+        self.link = None
 
     def next_trace(self):
         self.trace = self.trace % 999999 + 1
         return f"{self.trace:06d}"
 
     async def connect(self, host, port):
-        self.reader, self.writer = await asyncio.open_connection(
-            host, port, local_addr=(self.source, 0))
+        self.link = _Link()
+        await asyncio.get_running_loop().create_connection(
+            lambda: self.link, host, port, local_addr=(self.source, 0))
 
-    async def exchange(self, msg):
-        self.writer.write(iso8583.pack_frame(TPDU, HEADER, iso8583.encode(msg)))
-        prefix = await self.reader.readexactly(2)
-        rest = await self.reader.readexactly(iso8583.frame_length(prefix))
-        _, _, body = iso8583.unpack_frame(prefix + rest)
-        return iso8583.decode(body)
+    async def send(self, frame):
+        """The reply body to one request frame."""
+        link = self.link
+        link.waiter = asyncio.get_running_loop().create_future()
+        link.transport.write(frame)
+        return await link.waiter
 
     def close(self):
-        if self.writer is not None:
-            self.writer.close()
+        if self.link is not None and self.link.transport is not None:
+            self.link.transport.close()
 
-    async def sign_in(self):
-        rep = await self.exchange({"mti": "0800", 11: self.next_trace(), 41: self.tid,
-                                   42: MID, 60: "00" + self.batch + "003", 63: "01 "})
+    @staticmethod
+    def frame(msg):
+        return iso8583.pack_frame(TPDU, HEADER, iso8583.encode(msg))
+
+    def sign_in_frame(self):
+        return self.frame({"mti": "0800", 11: self.next_trace(), 41: self.tid, 42: MID,
+                           60: "00" + self.batch + "003", 63: "01 "})
+
+    def signed_in(self, body):
+        rep = iso8583.decode(body)
         if rep.get(39) == "00":
-            f62 = rep[62]
-            self.mak = des.decrypt(TMK, f62[20:28])
+            self.mak = hostcrypto.decrypt(TMK, rep[62][20:28])
             self.batch = rep[60][2:8]
         return rep
 
-    async def heartbeat(self):
-        return await self.exchange({
+    def heartbeat_frame(self):
+        return self.frame({
             "mti": "0820", 11: self.next_trace(), 41: self.tid, 42: MID,
             60: "00" + self.batch + "362", 62: b"ver=storm;paper=ok;n=0;amt=0;op=01"})
 
-    async def purchase(self, amount=100):
+    def purchase_frame(self, amount=100):
         msg = {"mti": "0200", 2: CARD, 3: "000000", 4: f"{amount:012d}",
                11: self.next_trace(), 22: "022", 25: "00", 41: self.tid, 42: MID, 49: "156",
                60: "22" + self.batch + "000", 64: bytes(8)}
-        msg[64] = mac.compute("ecb", self.mak, iso8583.mab(msg))
-        return await self.exchange(msg)
+        msg[64] = hostcrypto.compute("ecb", self.mak, iso8583.mab(msg))
+        return self.frame(msg)
+
+
+    # one exchange each, decoded (for scripts and tests; the phases send pre-built frames)
+    async def sign_in(self):
+        return self.signed_in(await self.send(self.sign_in_frame()))
+
+    async def heartbeat(self):
+        return iso8583.decode(await self.send(self.heartbeat_frame()))
+
+    async def purchase(self, amount=100):
+        return iso8583.decode(await self.send(self.purchase_frame(amount)))
 
 
 async def _timed(coro):
     started = time.perf_counter()
     try:
-        rep = await coro
-        return time.perf_counter() - started, rep.get(39, "-"), None
+        body = await coro
+        seconds = time.perf_counter() - started
+        return seconds, iso8583.decode(body).get(39, "-"), None, body
     except (OSError, asyncio.IncompleteReadError, iso8583.Iso8583Error) as e:
-        return time.perf_counter() - started, None, f"{type(e).__name__}: {e}"
+        return time.perf_counter() - started, None, f"{type(e).__name__}: {e}", None
 
 
 def _tally(results):
     lat, codes, errors = [], {}, []
-    for seconds, code, err in results:
+    for seconds, code, err, _body in results:
         lat.append(seconds)
         if err is not None:
             errors.append(err)
@@ -154,53 +217,96 @@ def _tally(results):
     return lat, codes, errors
 
 
-async def run_storm(host, port, n, purchases, concurrency, heartbeat=True):
+class _Clock:
+    """A phase's wall time and the CPU seconds the storm itself and the center used in it."""
+
+    def __init__(self, center_pids):
+        self.pids = center_pids
+        self.wall = time.perf_counter()
+        self.mine = time.process_time()
+        self.theirs = _cpu_of(center_pids) if center_pids else None
+
+    def row(self, name, results):
+        elapsed = time.perf_counter() - self.wall
+        mine = time.process_time() - self.mine
+        lat, codes, errors = _tally(results)
+        out = summary(name, lat, codes, len(errors), elapsed)
+        n = max(1, len(results))
+        out["client_cpu_ms_per_msg"] = round(mine * 1000 / n, 3)
+        if self.theirs is not None:
+            theirs = _cpu_of(self.pids)
+            if theirs is not None:
+                out["center_cpu_ms_per_msg"] = round((theirs - self.theirs) * 1000 / n, 3)
+        if errors:
+            out["first_errors"] = sorted(set(errors))[:3]
+        return out
+
+
+async def run_storm(host, port, n, purchases, concurrency, heartbeat=True, center_pids=()):
     terms = [Term(tid, i) for i, tid in enumerate(tids(n))]
     out = []
+    frames = [t.sign_in_frame() for t in terms]
 
-    async def connect_and_sign_in(t):
+    async def connect_and_sign_in(t, frame):
         await t.connect(host, port)
-        return await t.sign_in()
+        return await t.send(frame)
 
-    started = time.perf_counter()
-    results = await asyncio.gather(*(_timed(connect_and_sign_in(t)) for t in terms))
-    lat, codes, errors = _tally(results)
-    out.append(summary("sign-in", lat, codes, len(errors), time.perf_counter() - started))
+    clock = _Clock(center_pids)
+    results = await asyncio.gather(*(_timed(connect_and_sign_in(t, f))
+                                     for t, f in zip(terms, frames, strict=True)))
+    out.append(clock.row("sign-in", results))
     ready = [t for t, r in zip(terms, results, strict=True) if r[1] == "00"]
+    for t, r in zip(terms, results, strict=True):
+        if r[1] == "00":
+            t.signed_in(r[3])  # its keys and batch (after the clock: the storm's own work)
     if heartbeat and ready:
-        started = time.perf_counter()
-        lat, codes, errors = _tally(await asyncio.gather(*(_timed(t.heartbeat())
-                                                           for t in ready)))
-        out.append(summary("heartbeat", lat, codes, len(errors),
-                           time.perf_counter() - started))
+        frames = [t.heartbeat_frame() for t in ready]
+        clock = _Clock(center_pids)
+        results = await asyncio.gather(*(_timed(t.send(f))
+                                         for t, f in zip(ready, frames, strict=True)))
+        out.append(clock.row("heartbeat", results))
     if purchases and ready:
         workers = ready[: max(1, min(concurrency, len(ready)))]
-        left = [purchases]
+        share = [purchases // len(workers) + (i < purchases % len(workers))
+                 for i in range(len(workers))]
+        queues = [[t.purchase_frame() for _ in range(k)] for t, k in zip(workers, share,
+                                                                       strict=True)]
         results = []
 
-        async def loop(t):
-            while left[0] > 0:
-                left[0] -= 1
-                results.append(await _timed(t.purchase()))
+        async def loop(t, queue):
+            for frame in queue:
+                r = await _timed(t.send(frame))
+                results.append(r)
+                if r[1] not in ("00", None) and len(others) < 5:
+                    others.append({"tid": t.tid, "code": r[1],
+                                   "trace": iso8583.decode(frame[13:])[11]})
 
-        started = time.perf_counter()
-        await asyncio.gather(*(loop(t) for t in workers))
-        elapsed = time.perf_counter() - started
-        lat, codes, errors = _tally(results)
-        row = summary("purchase", lat, codes, len(errors), elapsed)
+        others = []
+
+        clock = _Clock(center_pids)
+        await asyncio.gather(*(loop(t, q) for t, q in zip(workers, queues, strict=True)))
+        row = clock.row("purchase", results)
         row["concurrency"] = len(workers)
+        if others:
+            row["first_others"] = others  # which terminal and trace, to look up in the log
         out.append(row)
     for t in terms:
         t.close()
     return out
 
 
-def start_center(db_path, extra=()):
-    """`posterm host` in a process of its own on a free loopback port -> (proc, (host, port))."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "posterm.cli", "host", "--db", db_path, "--listen",
-         "127.0.0.1:0", *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+def start_center(db_path, extra=(), port=0, log_path=None):
+    """`posterm host` in a process of its own on loopback (a free port unless `port`) ->
+    (proc, (host, port)).  Its log goes to `log_path` (default: nowhere)."""
+    log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "posterm.cli", "host", "--db", db_path, "--listen",
+             f"127.0.0.1:{port}", *extra],
+            stdout=subprocess.PIPE, stderr=log, text=True)
+    finally:
+        if log_path:
+            log.close()
     line = proc.stdout.readline()
     if "listening on" not in line:
         proc.kill()
@@ -210,26 +316,54 @@ def start_center(db_path, extra=()):
     return proc, (host, int(port))
 
 
-def storm(n, purchases=2000, concurrency=32, db_path=None, connect=None, heartbeat=True):
-    """Provision, start a center unless `connect` (HOST, PORT) names one, run the phases."""
+def start_centers(db_path, workers=1, log_path=None):
+    """`workers` center processes on one loopback address (SO_REUSEPORT when more than one)
+    -> ([procs], (host, port))."""
+    extra = ("--reuse-port",) if workers > 1 else ()
+    if not log_path:
+        extra += ("--quiet",)  # no log to keep: no line per message to format
+    procs = []
+    try:
+        proc, addr = start_center(db_path, extra, 0, log_path)
+        procs.append(proc)
+        for _ in range(workers - 1):
+            procs.append(start_center(db_path, extra, addr[1], log_path)[0])
+    except BaseException:
+        _stop(procs)
+        raise
+    return procs, addr
+
+
+def _stop(procs):
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def storm(n, purchases=2000, concurrency=32, db_path=None, connect=None, heartbeat=True,
+          workers=1, log_path=None):
+    """Provision, start `workers` centers unless `connect` (HOST, PORT) names one, run the
+    phases.  Rows per phase; the CPU figures of the center only when the storm started it."""
     tmp = None
     if db_path is None:
         tmp = tempfile.TemporaryDirectory(prefix="posterm-storm-")
         db_path = os.path.join(tmp.name, "host.db")
     provision(db_path, n, purchases)
-    proc = None
+    procs = []
     try:
         if connect is None:
-            proc, connect = start_center(db_path)
-        return asyncio.run(run_storm(connect[0], connect[1], n, purchases, concurrency,
-                                     heartbeat))
+            procs, connect = start_centers(db_path, workers, log_path)
+        from posterm.host.server import loop_factory
+
+        with asyncio.Runner(loop_factory=loop_factory()) as runner:
+            return runner.run(run_storm(connect[0], connect[1], n, purchases, concurrency,
+                                        heartbeat, [p.pid for p in procs]))
     finally:
-        if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        _stop(procs)
         if tmp is not None:
             tmp.cleanup()
 
@@ -248,6 +382,10 @@ def configure(p):
                    "without --db/--data on a scratch database)")
     p.add_argument("--no-heartbeat", dest="heartbeat", action="store_false",
                    help="skip the status-upload phase")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="center processes to start on one address (SO_REUSEPORT; default 1)")
+    p.add_argument("--center-log", metavar="FILE", default=None,
+                   help="append the started centers' log (a line per message) to FILE")
     p.add_argument("--format", choices=("table", "json"), default="table")
 
 
@@ -255,7 +393,7 @@ def run_cli(args, out):
     from posterm.host.errors import ValidationError
 
     for what, v, lo in (("--terminals", args.terminals, 1), ("--purchases", args.purchases, 0),
-                        ("--concurrency", args.concurrency, 1)):
+                        ("--concurrency", args.concurrency, 1), ("--workers", args.workers, 1)):
         if v < lo:
             raise ValidationError(what, f"must be at least {lo}")
     if args.terminals > PER_SOURCE * 250:
@@ -276,7 +414,7 @@ def run_cli(args, out):
                               "provisions its terminals there)")
     try:
         rows = storm(args.terminals, args.purchases, args.concurrency, db, connect,
-                     args.heartbeat)
+                     args.heartbeat, args.workers, args.center_log)
     except (OSError, RuntimeError) as e:
         from posterm.host.errors import HostError
 
@@ -290,6 +428,13 @@ def run_cli(args, out):
 
     for r in rows:
         r["other"] = ",".join(f"{k}:{v}" for k, v in r["other"].items()) or "-"
+    for r in rows:
+        r.setdefault("center_cpu_ms_per_msg", "-")
     print(export.table(rows, ["phase", "ok", "other", "errors", "p50_ms", "p99_ms", "max_ms",
-                              "seconds", "per_second"]), file=out)
+                              "seconds", "per_second", "client_cpu_ms_per_msg",
+                              "center_cpu_ms_per_msg"]), file=out)
+    for r in rows:
+        for key in ("first_errors", "first_others"):
+            if r.get(key):
+                print(f"{r['phase']} {key.replace('_', ' ')}: {r[key]}", file=out)
     return 0 if all(r["errors"] == 0 for r in rows) else 1

@@ -115,6 +115,11 @@ def configure(p):
         f"{server.MAX_GROUP}; 1: a commit per request)",
     )
     p.add_argument(
+        "--quiet",
+        action="store_true",
+        help="log only warnings and errors (no line per message)",
+    )
+    p.add_argument(
         "--reuse-port",
         action="store_true",
         help="listen with SO_REUSEPORT: several `posterm host` processes on the same address "
@@ -277,11 +282,13 @@ SWITCH_INTERVAL = 0.0005  # seconds (sys.setswitchinterval) in a `posterm host` 
 
 
 def _serve(args, out):
+    from posterm.host import server
     from posterm.host.server import Host
 
     bind, port = _parse_listen(args.listen)
     _open(args).close()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
+                        format="%(asctime)s %(message)s", stream=sys.stderr)
 
     for name in ("max_connections", "max_per_peer", "backlog", "max_group"):
         if getattr(args, name) < 1:
@@ -317,7 +324,8 @@ def _serve(args, out):
             await host.stop()
 
     try:
-        asyncio.run(main())
+        with asyncio.Runner(loop_factory=server.loop_factory()) as runner:
+            runner.run(main())
     except KeyboardInterrupt:
         pass
     except OSError as e:

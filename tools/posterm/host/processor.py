@@ -174,7 +174,8 @@ class Processor:
         self.store = store
         self.now = now or datetime.now
         # called (store, req, reply, now) after every request, inside its unit of work (a
-        # note commits with the message); default: the back office's record of what each
+        # note commits with the message; a hook's `flush(store)`, when it has one, is called
+        # once per group before the commit); default: the back office's record of what each
         # terminal did (posterm.center.hook)
         if hooks is None:
             from posterm.center import hook
@@ -182,7 +183,7 @@ class Processor:
             hooks = [hook.note]
         self.hooks = list(hooks)
         self._served = 0  # requests of the current group begun (handle_many)
-        self._conn = self._bind = None
+        self._conn = self._bind = self._term = None
 
     # -- entry points ---------------------------------------------------------------------
     def serve(self, body, conn=None):
@@ -244,15 +245,32 @@ class Processor:
     def _group(self, items):
         """Serve `items` in one unit of work; raises (everything rolled back) on failure."""
         reps, binds = [], []
+        try:
+            self._unit(items, reps, binds)
+        except BaseException:
+            for hook in self.hooks:  # what they queued was rolled back with the group
+                discard = getattr(hook, "discard", None)
+                if discard is not None:
+                    discard(self.store)
+            raise
+        for conn, bind in binds:
+            conn["keys"] = bind  # committed: this connection holds the current keys
+        return reps
+
+    def _unit(self, items, reps, binds):
         with self.store.unit():
             for req, raw, conn in items:
                 self._served += 1
                 reps.append(self._serve_one(req, raw, conn))
                 if conn is not None and self._bind is not None:
                     binds.append((conn, self._bind))
-        for conn, bind in binds:
-            conn["keys"] = bind  # committed: this connection holds the current keys
-        return reps
+            for hook in self.hooks:  # what the hooks queued for the group, before the commit
+                flush = getattr(hook, "flush", None)
+                if flush is not None:
+                    try:
+                        flush(self.store)
+                    except Exception as e:  # noqa: BLE001 - a note never costs the replies
+                        log.error("hook %s failed: %s", getattr(hook, "__name__", hook), e)
 
     def _serve_one(self, req, raw, conn):
         mti = req.get("mti", "")
@@ -261,10 +279,13 @@ class Processor:
         now = self.now()
         self._conn = conn
         self._bind = None
+        self._term = None
         try:
             rep = self._dispatch(req, raw, conn, now)
         except Decline as d:
             rep = self.answer(req, d.code, now)
+        finally:
+            self._term = None  # read for this message only (a sign-in changes its keys)
         for hook in self.hooks:
             try:
                 hook(self.store, req, rep, now)
@@ -302,7 +323,9 @@ class Processor:
             rep.update(extra)
         rep[39] = code
         if req["mti"] in _MACED and code != "A0":
-            term = self.store.get_terminal(req.get(41, ""))
+            term = self._term
+            if term is None or term["tid"] != req.get(41, ""):
+                term = self.store.get_terminal(req.get(41, ""))
             if term is not None and term["mak"]:
                 rep.mac_key = bytes.fromhex(term["mak"])
                 rep.mac_algo = _mac_algo(term)
@@ -333,6 +356,7 @@ class Processor:
         term = self.store.get_terminal(tid)
         if term is None:
             raise Decline("97")
+        self._term = term  # the reply's MAC key, without reading the row again
         if term["status"] == "frozen":
             raise Decline(term["freeze_code"] or "97")
         if req.get(42) != term["mid"]:
@@ -615,6 +639,7 @@ class Processor:
                 tdk = _odd_parity(os.urandom(16))
                 f62 += crypto.encrypt(tmk, tdk) + _kcv(tdk)
         self.store.set_working_keys(term["tid"], pik, mak, now, layout, tdk)
+        self._term = None  # its keys changed
         self._trust(term, req.get(11, ""))
         self._bind = (term["tid"], mak.hex().upper())
         return self.answer(

@@ -86,6 +86,16 @@ def _corrupt(mac_value):
     return bytes(b ^ 0xFF for b in mac_value)
 
 
+def loop_factory():
+    """The event loop of a `posterm host` process: uvloop's (libuv, a pinned dependency) when
+    it imports, else asyncio's own."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
 def reply_frame(processor, frame, conn=None):
     """A whole request frame (LEN + TPDU + header + body) in, the host's reply frame out (None:
     nothing is answered): what the host sends back, without sockets or armed faults."""

@@ -698,13 +698,15 @@ class Store:
 
     # -- counters -------------------------------------------------------------------------
     def next_counter(self, name, modulo):
-        with self.unit():
-            row = self.db.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
-            value = 1 if row is None else row[0] % modulo + 1
-            self.db.execute(
-                "INSERT OR REPLACE INTO counters (name, value) VALUES (?, ?)", (name, value)
-            )
-        return value
+        with self.unit():  # one statement when the counter exists (the usual case)
+            rows = self.db.execute(
+                "UPDATE counters SET value = value % ? + 1 WHERE name = ? RETURNING value",
+                (modulo, name),
+            ).fetchall()
+            if rows:
+                return rows[0][0]
+            self.db.execute("INSERT INTO counters (name, value) VALUES (?, 1)", (name,))
+        return 1
 
     def new_rrn(self, now):
         """12 digits: MMDD + hh + a 6-digit sequence of the day, one sequence for everything
