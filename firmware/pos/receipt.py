@@ -143,6 +143,26 @@ def _type_lines(t, tot, out, w):
             out.append(("", line))
 
 
+def mode_lines(t, tot):
+    # (label, amount) of the debits by how they were read: 其中插卡 / 挥卡 / 扫码, N笔 each
+    # (pos.settlement.MODES; a summary stored before they were counted has none)
+    modes = tot.get("modes")
+    if not modes:
+        return []
+    out = []
+    for key in ("chip", "contactless", "qr"):
+        row = modes.get(key, [0, 0])
+        out.append((t.s("totals_" + key) + " " + str(row[0]) + t.s("print_count_unit"),
+                    _money(row[1])))
+    return out
+
+
+def _mode_lines(t, tot, out, w):
+    for left, right in mode_lines(t, tot):
+        for line in _pair(left, right, w):
+            out.append(("", line))
+
+
 def settlement_slip(t, summary, reprint=False):
     # 结算单: merchant, batch, date, 对账平 / 对账不平, totals per type and per side
     s = t.s
@@ -167,6 +187,7 @@ def settlement_slip(t, summary, reprint=False):
         left = s(key) + " " + str(row[0]) + s("print_count_unit")
         for line in _pair(left, _money(row[1], side == "credit"), w):
             out.append(("", line))
+    _mode_lines(t, tot, out, w)
     row = tot.get("unconfirmed")
     if row:
         left = s("settle_unconfirmed") + " " + str(row[0]) + s("print_count_unit")
@@ -196,6 +217,7 @@ def totals_slip(t, tot, batch):
         for line in _pair(s(key) + " " + str(row[0]) + s("print_count_unit"),
                           _money(row[1], side == "credit"), w):
             out.append(("", line))
+    _mode_lines(t, tot, out, w)
     out.append(("-", ""))
     out.append(("C", s("slip_footer")))
     return out

@@ -9,6 +9,9 @@ CREDIT = ("void", "refund", "completion_void")
 # the order of the per-type lines on screens and slips
 ORDER = ("purchase", "void", "refund", "preauth", "preauth_void", "completion", "completion_void")
 RECORDS_PER_UPLOAD = 8
+# how the debits were presented (the journal's entry mode, field 22's first two digits):
+# the totals count chip, contactless and QR sales apart (screens and slips show them)
+MODES = (("05", "chip"), ("07", "contactless"), ("03", "qr"))
 
 
 def settled_entries(entries):
@@ -20,7 +23,9 @@ def totals(entries):
     # -> {"debit": [count, fen], "credit": [count, fen], "types": {type: [count, fen]}}
     # "unconfirmed": reversals never confirmed (pos.flows.reversalsend.give_up): not in the
     # totals sent (the center decides whether the original stands), on the slip
-    out = {"debit": [0, 0], "credit": [0, 0], "types": {}}
+    # "modes": {"chip" | "contactless" | "qr": [count, fen]} of the debits read so
+    out = {"debit": [0, 0], "credit": [0, 0], "types": {},
+           "modes": {"chip": [0, 0], "contactless": [0, 0], "qr": [0, 0]}}
     for e in entries:
         kind = e.get("type")
         if kind == "reversal_failed" and not e.get("training"):
@@ -41,6 +46,11 @@ def totals(entries):
         if side is not None:
             out[side][0] += 1
             out[side][1] += amount
+            if side == "debit":
+                for code, mode in MODES:
+                    if e.get("entry") == code:
+                        out["modes"][mode][0] += 1
+                        out["modes"][mode][1] += amount
             if e.get("foreign"):
                 # foreign cards (63.1 not CUP): the 0500 totals them apart
                 key = "foreign_" + side

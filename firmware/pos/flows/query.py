@@ -6,6 +6,9 @@ from pos import keys as K
 from pos.flows import txn
 
 
+_READ = ("01", "02", "03", "05", "07")  # the journal's entry modes (field 22's first two)
+
+
 def entry_blocks(t, e):
     # a record as blocks of rows (ui.pair: a label and its value together, both whole)
     kind = e.get("type", "")
@@ -18,6 +21,9 @@ def entry_blocks(t, e):
         [(ui.screen_pan(e.get("pan", ""), c), "left")],
         ui.pair(t.s("slip_trace") + e.get("trace", ""), tm[0:2] + ":" + tm[2:4], c),
     ]
+    entry = e.get("entry", "")
+    if entry in _READ:  # how the card or code was read: 刷卡, 插卡, 挥卡, 扫码, 手输
+        blocks.append(ui.pair(t.s("query_read"), t.s("read_" + entry), c))
     if txn.is_voided(t, e.get("trace")):
         blocks.append([(t.s("tx_query_voided"), "left")])
     if e.get("rrn"):

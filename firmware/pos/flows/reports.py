@@ -46,7 +46,8 @@ def reprint_settlement(t):
 
 
 def total_lines(t):
-    # the 统计 screen's (label, value) pairs: one per type with a count, then debit and credit
+    # the 统计 screen's (label, value) pairs: one per type with a count, then debit and
+    # credit, then the debits read by chip, by tap and from a QR code
     tot = settlement.totals(t.journal.entries())
     lines = []
     for kind in settlement.ORDER:
@@ -60,6 +61,7 @@ def total_lines(t):
         row = tot[side]
         lines.append((t.s(key) + " " + str(row[0]) + t.s("print_count_unit"),
                       ui.format_amount(row[1])))
+    lines.extend(receipt.mode_lines(t, tot))  # of the debits: 插卡, 挥卡, 扫码
     return lines
 
 
