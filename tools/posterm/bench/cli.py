@@ -96,6 +96,11 @@ TABLE = (
     ("storm_purchase_p99_ms_sqlite", "ms", ("<=", 50), "storm: purchase p99, SQLite"),
     ("storm_purchases_per_s_postgresql", "tx/s", (">=", 1000), "the same on PostgreSQL"),
     ("storm_purchase_p99_ms_postgresql", "ms", ("<=", 50), "purchase p99, PostgreSQL"),
+    ("storm_center_cpu_ms_per_signin", "ms", None, "storm: the center's CPU per sign-in"),
+    ("storm_center_cpu_ms_per_purchase_sqlite", "ms", None, "the center's CPU per purchase"),
+    ("storm_center_cpu_ms_per_purchase_postgresql", "ms", None, "the same, PostgreSQL"),
+    ("storm_client_cpu_ms_per_signin", "ms", None, "the storm's own CPU per sign-in"),
+    ("storm_client_cpu_ms_per_purchase", "ms", None, "the storm's own CPU per purchase"),
 )
 
 

@@ -8,7 +8,8 @@
   own string form (parsed with its compiled MTI and bitmap code); the faster one counts.  Its
   round trips are checked to give the values back.
 - the storm (posterm.center.storm): 1,000 terminals signing in at once, then purchases, on
-  SQLite; and on PostgreSQL when POSTERM_BENCH_PG names a database URL.
+  SQLite and on PostgreSQL (POSTERM_BENCH_PG, else a private server when its binaries are
+  installed), with the CPU per message of the center and of the storm itself.
 """
 
 import logging
@@ -87,28 +88,55 @@ def codec_vs_iso8583sim(n, repeat):
 
 
 def storm_figures(quick):
-    """Sign-in and purchase figures of a storm on SQLite (and PostgreSQL if configured)."""
-    from posterm.center import storm
+    """Sign-in and purchase figures of a storm on SQLite and on PostgreSQL (the server named
+    by POSTERM_BENCH_PG, else a private one when Debian's postgresql binaries are installed),
+    with the CPU each message cost the center and the storm itself (the load-independent
+    part: on a machine shared with other work the wall-clock figures are what was left)."""
+    from posterm.center import pglocal, storm
 
     n = 200 if quick else 1000
     purchases = 300 if quick else 5000
-    fig = {}
+    fig, notes = {}, {}
     runs = [("sqlite", None)]
     url = os.environ.get("POSTERM_BENCH_PG")
+    server = None
+    if not url and pglocal.bindir() is not None:
+        try:
+            server = pglocal.Server()
+            url = server.new_database()
+        except (OSError, RuntimeError) as e:
+            notes["storm_purchases_per_s_postgresql"] = f"no private PostgreSQL server: {e}"
     if url:
         runs.append(("postgresql", url))
-    for name, db in runs:
-        rows = {r["phase"]: r for r in storm.storm(n, purchases, 32, db_path=db)}
-        sign, buy = rows["sign-in"], rows["purchase"]
-        if name == "sqlite":
-            fig["storm_terminals"] = n
-            fig["storm_signin_p99_ms"] = sign["p99_ms"]
-            fig["storm_signin_errors"] = sign["errors"] + sum(sign["other"].values())
-        fig[f"storm_purchases_per_s_{name}"] = buy["per_second"]
-        fig[f"storm_purchase_p99_ms_{name}"] = buy["p99_ms"]
+    try:
+        for name, db in runs:
+            rows = {r["phase"]: r for r in storm.storm(n, purchases, 32, db_path=db)}
+            sign, buy = rows["sign-in"], rows["purchase"]
+            if name == "sqlite":
+                fig["storm_terminals"] = n
+                fig["storm_signin_p99_ms"] = sign["p99_ms"]
+                fig["storm_signin_errors"] = sign["errors"] + sum(sign["other"].values())
+                fig["storm_center_cpu_ms_per_signin"] = sign.get("center_cpu_ms_per_msg")
+                fig["storm_client_cpu_ms_per_signin"] = sign.get("client_cpu_ms_per_msg")
+                fig["storm_client_cpu_ms_per_purchase"] = buy.get("client_cpu_ms_per_msg")
+            fig[f"storm_purchases_per_s_{name}"] = buy["per_second"]
+            fig[f"storm_purchase_p99_ms_{name}"] = buy["p99_ms"]
+            fig[f"storm_center_cpu_ms_per_purchase_{name}"] = buy.get("center_cpu_ms_per_msg")
+            others = sum(buy["other"].values()) + buy["errors"]
+            if others:
+                notes[f"storm_purchases_per_s_{name}"] = (
+                    f"{others} purchase(s) not answered 00: {buy['other']} "
+                    f"{buy.get('first_others') or buy.get('first_errors')}")
+    finally:
+        if server is not None:
+            server.stop()
     if not url:
-        fig["storm_purchases_per_s_postgresql"] = None
-        fig["storm_purchase_p99_ms_postgresql"] = None
-        fig["_note_storm_purchases_per_s_postgresql"] = (
-            "set POSTERM_BENCH_PG=postgresql://... to measure the center on PostgreSQL")
+        for key in ("storm_purchases_per_s_postgresql", "storm_purchase_p99_ms_postgresql",
+                    "storm_center_cpu_ms_per_purchase_postgresql"):
+            fig[key] = None
+        notes.setdefault("storm_purchases_per_s_postgresql",
+                         "no PostgreSQL: set POSTERM_BENCH_PG=postgresql://... or install "
+                         "Debian's postgresql for a private server")
+    for key, text in notes.items():
+        fig["_note_" + key] = text
     return fig
