@@ -24,21 +24,41 @@ def loaded():
 
 def unload(before):
     # Forget the pos.* modules imported since `before` (sys.modules and the parent
-    # package's attribute), so that the garbage collector can free them.
-    keep = {}
-    for name in before:
-        keep[name] = True
-    for name in loaded():
-        if name in keep:
-            continue
+    # package's attribute), so that the garbage collector can free them. Allocates
+    # nothing (no list, no sliced name): it runs when an overlay ends, often because the
+    # heap ran out, and a MemoryError here would leave the overlay's modules loaded.
+    while True:
+        name = None
+        for n in sys.modules:
+            if n.startswith("pos.") and n not in before:
+                name = n
+                break
+        if name is None:
+            return
         del sys.modules[name]
-        dot = name.rfind(".")
-        parent = sys.modules.get(name[:dot])
-        if parent is not None:
+        _forget_attr(name)
+
+
+def _forget_attr(name):
+    # delete the module's attribute from its parent package (pos.flows.online: "online"
+    # from pos.flows), finding both names among the existing strings
+    dot = name.rfind(".")
+    parent = None
+    for n in sys.modules:
+        if len(n) == dot and name.startswith(n):
+            parent = sys.modules[n]
+            break
+    if parent is None:
+        return
+    tail = len(name) - dot - 1
+    d = parent.__dict__
+    for a in d:
+        if type(a) is str and len(a) == tail and name.endswith(a):
             try:
-                delattr(parent, name[dot + 1 :])
+                delattr(parent, a)
             except AttributeError:
                 pass
+            return
 
 
 class scope:

@@ -2,7 +2,7 @@
 # the modules it imported when it ends, so the heap holds one stage's code at a time.
 # CPython keeps every module; these tests switch overlays on there too, so that both
 # interpreters check the same thing (on MicroPython they are on anyway).
-from mptest import eq, true
+from mptest import eq, true, on_micropython
 from pos import overlay
 import fakecenter
 import txhelp
@@ -93,3 +93,30 @@ def test_locking_and_unlocking_the_terminal_leaves_nothing_behind():
         eq(sorted(overlay.loaded()), sorted(idle))
 
     _run_with_overlays(go)
+
+
+def test_leaving_an_overlay_allocates_nothing():
+    # an overlay often ends because the heap ran out: forgetting its modules must not need
+    # the heap (MicroPython: the heap locked, any allocation raises MemoryError)
+    import sys
+
+    before = overlay.loaded()
+    from pos.flows import reversal  # noqa: F401 - a module and the one it imports
+
+    del reversal
+    true("pos.flows.reversal" in sys.modules)
+    locked = False
+    if on_micropython():
+        import micropython
+
+        micropython.heap_lock()
+        locked = True
+    try:
+        overlay.unload(before)
+    finally:
+        if locked:
+            micropython.heap_unlock()
+    eq([n for n in overlay.loaded() if n not in before], [], "every module forgotten")
+    import pos.flows
+
+    true(not hasattr(pos.flows, "reversal"), "and the package's attribute")
