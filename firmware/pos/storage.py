@@ -4,7 +4,8 @@
 #   static data   menus, strings, response texts (read-only).
 # State files keep their previous copy (write(name, data, backup)) so that a damaged
 # one can fall back to it (pos.state).
-# Drivers pass an object with these methods; MemoryStorage is the test one,
+# Drivers pass an object with these methods (read, read_at, load_json, write, append, size,
+# truncate, remove, rename, names); MemoryStorage is the test one,
 # FileStorage serves both a desktop data dir and a board's littlefs.
 import os
 
@@ -55,6 +56,10 @@ class MemoryStorage:
     def remove(self, name):
         if name in self.files:
             del self.files[name]
+
+    def rename(self, src, dst):
+        # src takes the name dst (replacing it), atomically
+        self.files[dst] = self.files.pop(src)
 
     def names(self):
         return sorted(self.files)
@@ -197,6 +202,11 @@ class FileStorage:
             os.remove(self._path(name))
         except OSError:
             pass
+
+    def rename(self, src, dst):
+        # src takes the name dst (replacing it): atomic on littlefs and on CPython
+        self._check_rw()
+        _rename(self._path(src), self._path(dst))
 
     def names(self):
         try:

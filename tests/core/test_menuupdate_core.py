@@ -55,3 +55,50 @@ def test_up_to_date_menu_says_so():
     r = Rig()
     r.press("MENU", "4", "1")
     contains(r.screen_flat(), "菜单已是最新")
+
+
+class _Watched:
+    # the terminal's storage, recording what the menu download writes (and failing it on
+    # request: a full disk while the chunks come in)
+    def __init__(self, port):
+        self.port = port
+        self.parts = []  # the size of each append of the download
+        self.fail_part = 0  # the append number (1-based) of the download that fails
+
+    def append(self, name, data):
+        if name == "menu.json.dl":
+            self.parts.append(len(data))
+            if len(self.parts) == self.fail_part:
+                raise OSError(28, "No space left on device")
+        return self.port.append(name, data)
+
+    def __getattr__(self, name):
+        return getattr(self.port, name)
+
+
+def test_the_downloaded_menu_goes_to_storage_chunk_by_chunk_never_whole_in_the_heap():
+    big = _menu_v2() + b" " * 900  # three chunks of at most 400 B
+    c = fakecenter.Center(menu_json=big, menu_version=2)
+    r = Rig(center=c)
+    w = _Watched(r.t.storage)
+    r.t.storage = w
+    r.press("MENU", "4", "1")
+    contains(r.screen_flat(), "菜单更新成功")
+    true(len(w.parts) >= 3 and max(w.parts) <= 400, "appended chunk by chunk: %r" % (w.parts,))
+    eq(w.port.read("menu.json"), big)
+    eq(w.port.size("menu.json.dl"), -1, "the partial file is gone")
+
+
+def test_a_menu_download_that_cannot_be_stored_keeps_the_old_menu():
+    c = fakecenter.Center(menu_json=_menu_v2() + b" " * 900, menu_version=2)
+    r = Rig(center=c)
+    w = _Watched(r.t.storage)
+    w.fail_part = 2
+    r.t.storage = w
+    r.press("MENU", "4", "1")
+    contains(r.screen_flat(), "菜单更新失败")
+    eq(r.t.state.menu_version, 0)
+    eq(w.port.read("menu.json"), None)
+    eq(w.port.size("menu.json.dl"), -1, "the partial file is gone")
+    r.press("CANCEL", "MENU")
+    contains(r.screen_flat(), "金融服务")  # the shipped menu

@@ -4,11 +4,13 @@
 # center's version (4), the CRC-32 of the whole file (8 hex), its length (6),
 # the offset (6) and up to 400 bytes of the file. Length 0 = up to date.
 # The file is checked (CRC, JSON, menu structure), written atomically, and
-# used from the next screen on.
+# used from the next screen on. Each chunk goes to storage as it comes (menu.json.dl), so
+# the heap never holds the whole file; it takes the name menu.json once checked.
 from pos import center, ui, crc, menu
 from pos.request import z as _z
 
 MENU_CODE = "930"
+PART = menu.MENU_FILE + ".dl"  # the download so far
 NOT_SERVED = ("12", "30", "40")
 _HEAD = 24
 
@@ -36,7 +38,7 @@ def update(t, title, quiet=False):
     # sign-in), when the center has no menu download (it is said, the sign-in goes on).
     st = t.state
     offset = 0
-    blob = None
+    got = 0  # the CRC-32 of the bytes so far
     version = crc32 = total = None
     while True:
         msg = {"mti": "0800"}
@@ -53,6 +55,8 @@ def update(t, title, quiet=False):
             yield from ui.notice(t, title, t.s("menu_not_served"))
             return False
         if not res.approved():
+            if offset:
+                t.storage.remove(PART)
             yield from center.show_failure(t, title, res)
             return False
         try:
@@ -63,31 +67,47 @@ def update(t, title, quiet=False):
                 return True
             if version is None:
                 version, crc32, total = v, c, n
-                blob = bytearray(n)  # the whole file, allocated once (no join of parts)
+                t.storage.remove(PART)
             if (v, c, n) != (version, crc32, total) or off != offset or not data:
                 raise MenuUpdateError("menu changed during download")
         except MenuUpdateError as e:
+            t.storage.remove(PART)
             t.emit(("log", "warn", "menu update: %s" % e))
             yield from ui.notice(t, title, [t.s("menu_update_failed"), str(e)])
             return False
-        blob[offset : offset + len(data)] = data
+        try:
+            t.storage.append(PART, data)
+        except OSError as e:
+            t.storage.remove(PART)
+            t.emit(("log", "warn", "menu update: cannot store the file: %s" % (e,)))
+            yield from ui.notice(t, title, [t.s("menu_update_failed"), str(e)])
+            return False
+        got = crc.crc32(data, got)
         offset += len(data)
         res = data = None  # the answer is not kept through the next exchange
         if offset >= total:
             break
     problem = None
-    if len(blob) != total or crc.crc32(blob) != crc32:
+    if offset != total or got != crc32 or t.storage.size(PART) != total:
         problem = t.s("menu_crc_error")
     else:
         try:
-            menu.parse(blob)
-        except menu.MenuError as e:
-            problem = str(e)
+            # parsed from storage as it is read (pos.storage.load_json): no block of the
+            # file's size in the heap
+            menu.validate(t.storage.load_json(PART))
+        except ValueError as e:  # MenuError is one; so is a file that is not JSON
+            problem = str(e) if isinstance(e, menu.MenuError) else "menu is not valid JSON"
     if problem:
+        t.storage.remove(PART)
         t.emit(("log", "warn", "menu update rejected: %s" % problem))
         yield from ui.notice(t, title, [t.s("menu_update_failed"), problem])
         return False
-    t.storage.write(menu.MENU_FILE, blob)
+    try:
+        t.storage.rename(PART, menu.MENU_FILE)
+    except OSError as e:
+        t.storage.remove(PART)
+        yield from ui.notice(t, title, [t.s("menu_update_failed"), str(e)])
+        return False
     st.menu_version = version
     st.save()
     t.reload_menu()
