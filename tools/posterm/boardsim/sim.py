@@ -160,6 +160,7 @@ class Sim:
         data_files=None,
         seed=None,
         record=False,
+        leave_out=(),
     ):
         if board not in BOARD_FREE_HEAP:
             raise SimError(f"unknown board {board!r} (pico, pico_w, esp32)")
@@ -174,6 +175,9 @@ class Sim:
         self.paper_out = paper_out
         self.trace = trace
         self.stop_on_memory_error = stop_on_memory_error
+        # deploy-tree paths (prefixes) left out of the firmware: the bench measures the heap
+        # without a part (the EMV kernel) that the day does not run
+        self.leave_out = tuple(leave_out)
         # for `posterm replay --runtime board`: the center's answers come from a function
         # ((request, timeout) -> event), the RTC stays at `now` (the recording's fixed clock),
         # the board's /data starts with these files ({name: bytes})
@@ -198,6 +202,8 @@ class Sim:
             self.workdir = self._tmp
         root = Path(self.workdir) / "board"
         tree = build.deploy_tree(self.board)
+        if self.leave_out:
+            tree = {p: d for p, d in tree.items() if not p.startswith(self.leave_out)}
         self.romfs_image = None
         if self.romfs:
             from posterm.flash import romfs
