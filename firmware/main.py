@@ -59,44 +59,6 @@ def _drop(names):
             pass
 
 
-def _intern():
-    # Import every core module once and drop it at once. What stays is the names their code
-    # uses: MicroPython interns them for good (pools that are never freed), and here, before
-    # the terminal's long-lived data, they go to the bottom of the heap instead of landing
-    # between the day's data at each overlay's first load (on the board sim a 16 KB pool
-    # was allocated in the middle of the first sale).
-    import os
-    import gc
-    import pos
-    from pos import overlay
-
-    before = overlay.loaded()
-
-    def walk(pkg, path):
-        for name in sorted(os.listdir(path)):
-            dot = name.rfind(".")
-            if dot < 0:
-                if name != "__pycache__":
-                    walk(pkg + "." + name, path + "/" + name)
-                continue
-            mod = name[:dot]
-            if name[dot:] not in (".mpy", ".py") or mod.startswith("__") or mod.endswith("_cp"):
-                continue  # not a module, a package's own file, or a CPython-only half
-            try:
-                __import__(pkg + "." + mod)
-            except ImportError:
-                pass
-            overlay.unload(before)
-            gc.collect()
-
-    try:
-        walk("pos", pos.__path__)
-    except (OSError, MemoryError):
-        overlay.unload(before)  # a board that cannot list or load them all boots as before
-    gc.collect()
-
-
-_intern()
 board, _time = _boot()
 _drop(("boot", "profiles"))  # the drivers are built: the boot code and the pin tables go
 if board is not None:

@@ -44,39 +44,50 @@ _GAP_PASSES = 4  # and released before the next
 _HELD = []
 _STUCK_MS = 300000  # a firmware not ready for the next key for 5 simulated minutes is stuck
 _RESERVE = 8192
-_reserve = None  # the sim's own heap: freed while it writes a record, taken back after
+_reserve = None  # the sim's own heap, outside the cap: used only when the firmware's is full
+_SPENT = [0]  # times the sim's work needed its reserve
 
 
-def _free_reserve():
+def sim_work(fn, *args):
+    # The sim's own work (a record, the link's bytes, an event read) uses the heap in
+    # passing: it allocates from the firmware's free heap and has dropped everything when it
+    # returns, so the firmware finds its free space as it left it. (Freeing a reserve for
+    # the work and taking it back after would move it: a first-fit allocation puts it in a
+    # hole of the firmware's heap and leaves its old place free, cutting the firmware's free
+    # space up differently at every record.) Only when the firmware's heap is too full for
+    # the work is the reserve given up for it, and taken back after.
     global _reserve
+    try:
+        return fn(*args)
+    except MemoryError:
+        pass
+    _SPENT[0] += 1
     _reserve = None
     gc.collect()
-
-
-def _take_reserve():
-    global _reserve
-    gc.collect()
-    _reserve = bytearray(_RESERVE)
+    try:
+        return fn(*args)
+    finally:
+        gc.collect()
+        _reserve = bytearray(_RESERVE)
 
 
 def emit(rec, data=None):
     # The records cost heap (json, the screen text); they must neither fail nor take the
-    # firmware's heap: the sim holds a reserve outside the cap and writes from it.
-    _free_reserve()
-    try:
-        if data is not None:
-            rec["n"] = len(data)
-        frame = rec.get("frame")
-        if frame is not None:
-            rec["frame"] = None
-            rec["screen"] = "|".join(frame.text())
-            frame = None
-        sys.stdout.write(_MARK + json.dumps(rec) + "\n")
-        if data is not None:
-            sys.stdout.buffer.write(data)
-    finally:
-        rec = None
-        _take_reserve()
+    # firmware's heap for good (sim_work)
+    sim_work(_emit, rec, data)
+
+
+def _emit(rec, data):
+    if data is not None:
+        rec["n"] = len(data)
+    frame = rec.get("frame")
+    if frame is not None:
+        rec["frame"] = None
+        rec["screen"] = "|".join(frame.text())
+        frame = None
+    sys.stdout.write(_MARK + json.dumps(rec) + "\n")
+    if data is not None:
+        sys.stdout.buffer.write(data)
 
 
 class SimDone(BaseException):
@@ -198,7 +209,7 @@ class _Fifo:
         return self.tail - self.head
 
     def put(self, data, n):
-        # data[:n] in (the sim calls this from its reserve)
+        # data[:n] in (the sim calls this from its own work: sim_work)
         if self.head == self.tail:
             self.head = self.tail = 0
         room = len(self.buf) - self.tail
@@ -282,23 +293,22 @@ class LinkUart:
             ready = True
         if not ready:
             return
-        _free_reserve()  # the copying below is the sim's work, not the firmware's
-        try:
-            while True:
-                try:
-                    k = self.sock.readinto(self.chunk)
-                except OSError:
-                    break
-                if not k:
-                    break
-                room = len(self.pend) - self.np
-                if k > room:
-                    k = room
-                self.pend[self.np : self.np + k] = self.chunk[:k]
-                self.np += k
-            self._frames()
-        finally:
-            _take_reserve()
+        sim_work(self._take_in)  # the copying is the sim's work, not the firmware's
+
+    def _take_in(self):
+        while True:
+            try:
+                k = self.sock.readinto(self.chunk)
+            except OSError:
+                break
+            if not k:
+                break
+            room = len(self.pend) - self.np
+            if k > room:
+                k = room
+            self.pend[self.np : self.np + k] = memoryview(self.chunk)[:k]
+            self.np += k
+        self._frames()
 
     def _frames(self):
         p = self.pend
@@ -416,18 +426,19 @@ class Sim:
                 ready = True
             if not ready:
                 return None
-            _free_reserve()  # reading and parsing the line is the sim's work
-            try:
-                line = sys.stdin.readline()
-                if not line:
-                    self.eof = True
-                    return None
-                if line.strip():
-                    return json.loads(line)
-            finally:
-                line = None
-                _take_reserve()
+            ev = sim_work(self._read_event)  # reading and parsing the line: the sim's work
+            if ev is not None or self.eof:
+                return ev
             wait_ms = 0
+        return None
+
+    def _read_event(self):
+        line = sys.stdin.readline()
+        if not line:
+            self.eof = True
+            return None
+        if line.strip():
+            return json.loads(line)
         return None
 
     def settled(self):
@@ -445,7 +456,7 @@ class Sim:
             largest = largest_free()
         rec = {"ev": "settled", "key": self.key, "n_keys": self.keys, "free": free}
         rec["largest"] = largest
-        rec["frame"] = b.t.frame  # turned into text by emit(), from the reserve
+        rec["frame"] = b.t.frame  # turned into text by emit()
         if buf is not None and buf != self.lastbuf:
             self.lastbuf[:] = buf
             emit(rec, buf)
@@ -733,7 +744,7 @@ def main():
         import main  # noqa: F401 - the board's main.py: commit, boot, loop
         emit({"ev": "stopped", "text": "the firmware's loop returned"})
     except SimDone:
-        emit({"ev": "done", "n_keys": SIM.keys})
+        emit({"ev": "done", "n_keys": SIM.keys, "reserve_used": _SPENT[0]})
     except MemoryError as e:
         sys.print_exception(e)  # where the boot ran out (shown with --log)
         emit({"ev": "memory_error", "key": SIM.key, "n_keys": SIM.keys, "where": "boot"})
