@@ -66,3 +66,61 @@ def test_the_bridge_and_the_board_agree_on_frames_and_nak_a_damaged_one():
     assert calls == [b"abc"]
     lost = Bridge(lambda data, timeout: ("link_error", "connect refused", False))
     assert framing.Parser().feed(lost.feed(f))[1] == (framing.ERROR, 1, b"0connect refused")
+
+
+def test_the_bridge_presents_a_deck_chip_card_and_the_board_pays_with_it(host):
+    # `posterm bridge --cards`: CHIP=<PAN> typed at the bridge reaches the board's terminal
+    # as an insert; the chip purchase goes through the same bridge to the host
+    from posterm.host import deck
+
+    m = fakes.Machine(printer_answer=fakes.printer_ok)
+    m.rtc.datetime((2026, 11, 23, 0, 8, 59, 0, 0))
+    b = boot.build(
+        m, _Time(), {"board": "pico", "menus": paths.MENUS_DIR}, lambda *a: None, MemoryStorage()
+    )
+    bridge = Bridge(TcpLink(tuple(host.address)).exchange)
+    uart = m.made["uart0"]
+    uart.answer = bridge.feed
+    b.start(0)
+    now = [0]
+
+    def run(ms=600):
+        for _ in range(ms // 10):
+            now[0] += 10
+            b.step(now[0])
+
+    for key in ("MENU", "4", "2", "ENTER"):
+        b.press(key)
+    run()
+    b.press("CANCEL")
+    for key in ("MENU", "1", "2", "1", "0", "0", "0", "0", "ENTER"):
+        b.press(key)
+    run(100)
+    (insert,) = deck.Deck().parse_token("CHIP=6212142000000001010")
+    uart.push(bridge.present(insert))
+    run(100)
+    for key in ("1", "2", "3", "4", "5", "6", "ENTER"):
+        b.press(key)
+    run()
+    sale = [e for e in b.t.journal.entries() if e.get("type") == "purchase"]
+    assert sale and sale[-1]["entry"] == "05" and sale[-1]["amount"] == 10000
+    assert bridge.presented == 1 and bridge.requests >= 2
+
+
+def test_bridge_cards_reads_the_decks_tokens_and_refuses_keys_and_bad_cards():
+    import io
+    import queue
+
+    from posterm.bridge.cli import _read_tokens
+
+    q, err = queue.Queue(), io.StringIO()
+    _read_tokens(io.StringIO("CHIP=6212142000000001010 SCAN=134567890000000029\nENTER\n"
+                             "TAP=6212142000000000012 REMOVE\n"), q, err)
+    got = [q.get() for _ in range(q.qsize())]
+    assert [e[0] for e in got] == ["chip", "scan", "removed"]
+    assert got[0][1]["pan"] == "6212142000000001010"
+    assert "not a card token 'ENTER'" in err.getvalue()
+    assert "has no contactless chip" in err.getvalue()
+    frame = Bridge(lambda *a: None).present(got[1])
+    assert framing.Parser().feed(frame) == [
+        (framing.CARD, 1, b'["scan","134567890000000029"]')]

@@ -5,6 +5,8 @@
 #   A  ack of the frame with that seq        N  nak (bad CRC): send it again
 #   E  the bridge could not get an answer: payload = b"T" (host timeout) or
 #      b"0"/b"1" (request not sent / sent) + reason text; ACKed like D
+#   C  the bridge presents a card or a code from its deck (`posterm bridge --cards`): payload
+#      = the card reader's event as JSON (["chip", {spec}], ["scan", "1345..."]); ACKed
 # A receiver resynchronises on the next STX after garbage or a bad frame.
 from pos.crc import crc16_ccitt
 
@@ -13,6 +15,7 @@ DATA = 0x44  # "D"
 ACK = 0x41  # "A"
 NAK = 0x4E  # "N"
 ERROR = 0x45  # "E"
+CARD = 0x43  # "C"
 BAD = -1  # what Parser.feed reports for a frame with a bad CRC
 MAX_PAYLOAD = 4096
 
@@ -45,7 +48,7 @@ class Parser:
                 break
             kind = buf[1]
             n = (buf[3] << 8) | buf[4]
-            if kind not in (DATA, ACK, NAK, ERROR) or n > MAX_PAYLOAD:
+            if kind not in (DATA, ACK, NAK, ERROR, CARD) or n > MAX_PAYLOAD:
                 buf[:] = buf[1:]
                 continue
             end = 5 + n + 2

@@ -78,7 +78,8 @@ class Board:
                 self.feed(("key", name))
                 fed = True
         link = self.link
-        if link is not None and link.busy():
+        # a UART link is polled while idle too: the bridge may present a card from its deck
+        if link is not None and (link.busy() or getattr(link, "listens", False)):
             ev = link.poll(now_ms)
             if ev is not None:
                 self.feed(ev)

@@ -14,7 +14,26 @@ def _diff(a, b):
     return d - 0x40000000 if d & 0x20000000 else d
 
 
+_READER = ("card", "chip", "tap", "scan", "removed")
+
+
+def reader_event(payload):
+    # a C frame's payload -> the card reader's event (pos.card), or None when it is none
+    from pos.compat import json
+
+    try:
+        ev = json.loads(payload.decode())
+    except (ValueError, UnicodeError):
+        return None
+    if not isinstance(ev, list) or not ev or ev[0] not in _READER:
+        return None
+    return tuple(ev)
+
+
 class UartLink:
+    # polled by the board loop while idle too: the bridge may present a card (a C frame)
+    listens = True
+
     def __init__(self, uart, ack_ms=_ACK_MS, retries=_RETRIES):
         self.uart = uart
         self.ack_ms = ack_ms
@@ -28,6 +47,7 @@ class UartLink:
         self.deadline = 0
         self.last_rx_seq = -1
         self.resent = 0  # frames sent again (NAK or no ACK), for the log
+        self.presented = []  # reader events of C frames not fed yet
 
     def busy(self):
         return self.state is not None
@@ -49,10 +69,13 @@ class UartLink:
 
     def poll(self, now_ms):
         if self.state is None:
-            return None
+            return self._listen()
         n = self.uart.any()
         frames = self.parser.feed(self.uart.read(n)) if n else ()
         for kind, seq, payload in frames:
+            if kind == framing.CARD:  # a card while a request is out: ACKed, not read
+                self.uart.write(framing.encode(framing.ACK, seq))
+                continue
             if kind == framing.BAD:
                 self.uart.write(framing.encode(framing.NAK, seq))
             elif kind == framing.NAK and seq == self.seq and self.state == "ack":
@@ -85,6 +108,18 @@ class UartLink:
                 else ("link_error", "no answer from the bridge", False)
             )
         return None
+
+    def _listen(self):
+        # idle: the bridge's C frames -> the reader's events, one a pass
+        n = self.uart.any()
+        if n:
+            for kind, seq, payload in self.parser.feed(self.uart.read(n)):
+                if kind == framing.CARD:
+                    self.uart.write(framing.encode(framing.ACK, seq))
+                    ev = reader_event(payload)
+                    if ev is not None:
+                        self.presented.append(ev)
+        return self.presented.pop(0) if self.presented else None
 
     def _resend(self, now_ms):
         if self.tries > self.retries:

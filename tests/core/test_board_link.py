@@ -11,7 +11,7 @@ if _fw not in sys.path:
 from boards import fakes, framing  # noqa: E402
 from boards.uartlink import UartLink  # noqa: E402
 from pos.crc import crc16_ccitt  # noqa: E402
-from mptest import eq  # noqa: E402
+from mptest import eq, true  # noqa: E402
 
 MSG = b"\x00\x05hello"
 
@@ -116,3 +116,31 @@ def test_no_reply_within_the_timeout_is_a_timeout_event():
     eq(link.poll(1), None)
     eq(link.poll(1999), None)
     eq(link.poll(2000), ("timeout",))
+
+
+def test_an_idle_link_reads_the_cards_the_bridge_presents_and_acks_them():
+    from boards.uartlink import reader_event
+
+    u = fakes.UART(0, 115200)
+    link = UartLink(u)
+    eq(link.poll(0), None)
+    u.push(framing.encode(framing.CARD, 1, b'["scan","134567890000000029"]')
+           + framing.encode(framing.CARD, 2, b'["chip",{"pan":"6212142000000001010"}]'))
+    eq(link.poll(1), ("scan", "134567890000000029"))
+    eq(link.poll(2), ("chip", {"pan": "6212142000000001010"}))
+    eq(link.poll(3), None)
+    got = framing.Parser().feed(bytes(u.tx))
+    eq(got, [(framing.ACK, 1, b""), (framing.ACK, 2, b"")])
+    for bad in (b"not json", b'{"chip": 1}', b'["key","1"]', b"[]", b"\xff"):
+        eq(reader_event(bad), None, bad)
+
+
+def test_a_card_presented_while_a_request_is_out_is_acked_and_the_request_goes_on():
+    u = fakes.UART(0, 115200)
+    link = UartLink(u)
+    link.start(MSG, 30, 0)
+    u.tx[:] = b""
+    u.push(framing.encode(framing.CARD, 9, b'["scan","134567890000000029"]'))
+    eq(link.poll(10), None)
+    true(link.busy())
+    eq(framing.Parser().feed(bytes(u.tx)), [(framing.ACK, 9, b"")])

@@ -6,7 +6,10 @@ def register(subparsers, common_options):
         "bridge",
         help="carry a board's serial host link to a host over TCP",
         description="Reads framed ISO 8583 requests from a board's UART (pyserial), sends "
-        "each to the host over TCP and returns the reply, with ACK/NAK and retransmission.",
+        "each to the host over TCP and returns the reply, with ACK/NAK and retransmission. "
+        "With --cards it also presents the test deck's cards and codes to the board: type "
+        "CARD=<PAN> (swipe), CHIP=<PAN> (insert), TAP=<PAN> (tap), REMOVE or SCAN=<code>, "
+        "one or more a line, on standard input.",
     )
     p.add_argument(
         "--serial",
@@ -16,10 +19,36 @@ def register(subparsers, common_options):
     )
     p.add_argument("--host", required=True, metavar="HOST:PORT", help="the host (posterm host)")
     p.add_argument("--baud", type=int, default=115200)
+    p.add_argument("--cards", action="store_true",
+                   help="present cards and codes typed on standard input to the board "
+                   "(posterm host cards list)")
     p.set_defaults(func=run)
 
 
+def _read_tokens(stream, queue, err):
+    # a thread: each token typed -> the reader events it presents, onto the queue
+    from pos.keys import KeyTokenError
+
+    from posterm.host.deck import Deck
+
+    deck = Deck()
+    for line in stream:
+        for tok in line.split():
+            try:
+                for ev in deck.parse_token(tok):
+                    if ev[0] == "key":
+                        raise KeyTokenError(tok, "the bridge presents cards and codes, the "
+                                            "board's keypad types keys", "not a card token")
+                    queue.put(ev)
+            except KeyTokenError as e:
+                print(f"posterm bridge: {e}", file=err, flush=True)
+
+
 def run(args):
+    import queue
+    import sys
+    import threading
+
     import serial
 
     from posterm.bridge.core import Bridge
@@ -40,6 +69,11 @@ def run(args):
     link = TcpLink(address)
     bridge = Bridge(link.exchange)
     print(f"bridge: {args.serial} <-> {address[0]}:{address[1]} (Ctrl-C stops)")
+    cards = queue.Queue()
+    if args.cards:
+        threading.Thread(target=_read_tokens, args=(sys.stdin, cards, sys.stderr),
+                         name="posterm-bridge-cards", daemon=True).start()
+        print("bridge: type CARD= / CHIP= / TAP= <PAN>, REMOVE or SCAN=<code> to present them")
     try:
         while True:
             data = port.read(256)
@@ -47,6 +81,10 @@ def run(args):
                 out = bridge.feed(data)
                 if out:
                     port.write(out)
+            while not cards.empty():
+                ev = cards.get()
+                port.write(bridge.present(ev))
+                print(f"bridge: presented {ev[0]}", flush=True)
     except serial.SerialException as e:
         raise CliError(f"lost {args.serial}: {e}") from None
     finally:

@@ -2,13 +2,16 @@
 send back. Frames (firmware/boards/framing.py): STX | kind | seq | len u16 | payload |
 CRC-16/CCITT-FALSE (pos.crc.crc16_ccitt). A data frame is ACKed, sent to the host over TCP,
 and the host's reply goes back as a data frame (or an E frame: b"T" timeout, b"0"/b"1" +
-reason). A repeated request (our ACK was lost) gets the cached reply again; a NAK resends."""
+reason). A repeated request (our ACK was lost) gets the cached reply again; a NAK resends.
+present() builds a C frame: a card or a code from the test deck for the board's terminal, as
+its card reader would give it (the board ACKs it)."""
 
+import json
 import struct
 
 from pos.crc import crc16_ccitt
 
-STX, DATA, ACK, NAK, ERROR = 0x02, 0x44, 0x41, 0x4E, 0x45
+STX, DATA, ACK, NAK, ERROR, CARD = 0x02, 0x44, 0x41, 0x4E, 0x45, 0x43
 
 
 def encode(kind, seq, payload=b""):
@@ -24,6 +27,16 @@ class Bridge:
         self.last_req = None  # seq of the last request answered
         self.last_reply = b""  # the frame sent for it
         self.requests = 0
+        self.card_seq = 0  # the C frames' own numbering (the board reads each once)
+        self.presented = 0
+
+    def present(self, event):
+        """A card reader event (posterm.host.deck's CARD= / CHIP= / TAP= / SCAN= / REMOVE)
+        -> the C frame that presents it to the board."""
+        self.card_seq = (self.card_seq + 1) & 0xFF
+        self.presented += 1
+        payload = json.dumps(list(event), separators=(",", ":")).encode()
+        return encode(CARD, self.card_seq, payload)
 
     def feed(self, data):
         self.buf.extend(data)
