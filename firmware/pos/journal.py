@@ -187,8 +187,19 @@ class Journal:
         # fails: the file is cut back, obj stays pending and JournalWriteError is raised.
         disk = self._disk(obj)  # as the file keeps it (the PAN sealed)
         encode_record(0, disk)  # too large: refused before it is pending
+        before = self._last_seq
         self.pending.append(disk)
-        self.flush()
+        try:
+            self.flush()
+        except MemoryError:
+            if self._last_seq != before and disk not in self.pending:
+                return self._last_seq  # written and counted: only the bookkeeping after failed
+            # the heap ran out on the way (not the storage): the record is neither written
+            # (a partly written one is cut back by the next write) nor pending, so that the
+            # caller can try again without writing it twice
+            if self.pending and self.pending[-1] is disk:
+                self.pending.pop()
+            raise
         return self._last_seq
 
     def flush(self):

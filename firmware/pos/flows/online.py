@@ -15,7 +15,16 @@ def approve(t, title, kind, msg, rec, reversible=True, pin=None):
     if reply is None:
         return None
     try:
-        record_approval(t, kind, msg, reply, rec)
+        try:
+            record_approval(t, kind, msg, reply, rec)
+        except MemoryError:
+            # short of heap with the center's approval in hand: what the failed try loaded
+            # is gone now (its overlays ended), so collect and journal it once more; a second
+            # MemoryError leaves the reversal armed (the sale is reversed, never half-kept)
+            import gc
+
+            gc.collect()
+            record_approval(t, kind, msg, reply, rec)
     except JournalWriteError as e:
         # the storage failed (disk full): no slip until the record is written; it stays
         # pending and its reversal stays armed (pos.flows.storagefail)
