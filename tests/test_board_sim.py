@@ -98,9 +98,11 @@ def test_the_cashiers_day_under_the_esp32_cap_is_short_of_memory_but_safe():
     # --romfs` deploys it, at an ESP32's free heap (110 KB, x1.41 on the unix port). The
     # day does not fit there yet (README, Performance: N is above the ESP32 cap), so this
     # checks what must hold whatever the heap: every key is handled, a MemoryError shows
-    # 内存不足 and the terminal goes back to idle and on, nothing is sent twice, no
-    # reversal is made of it, every approved sale is kept (settlement balances), and what
-    # went out is what a board with room sends, in the same order.
+    # 内存不足 and the terminal goes back to idle and on, nothing is sent twice, at most one
+    # reversal per MemoryError, no approved sale half-kept (settlement balances), and the
+    # money messages are a board with room's, in the same order. (Where the heap runs out
+    # moves a little from run to run: the collector is conservative and the stack's stale
+    # words depend on how long the center took.)
     from posterm.bench import boardheap
 
     events = boardheap.day_events()
@@ -120,7 +122,9 @@ def test_the_cashiers_day_under_the_esp32_cap_is_short_of_memory_but_safe():
     sent = [data for way, data in frames if way == "out"]
     roomy_sent = [data[13:15].hex() for way, data in roomy_frames if way == "out"]
     mtis = [data[13:15].hex() for data in sent]
-    assert "0400" not in mtis, "no reversal"
+    # a reversal only for a sale whose approval could not be journalled even after a
+    # collection (pos.flows.online), one each: never a storm, never sent twice
+    assert mtis.count("0400") <= len(errors), (mtis, errors)
     assert len(set(sent)) == len(sent), "no message sent twice"
     # the money messages are those of the roomy day, in order, less the ones that ran out of
     # memory before they left (the script's keys after a 内存不足 may open other screens)
