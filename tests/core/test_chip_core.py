@@ -112,3 +112,29 @@ def test_an_unbalanced_settlement_uploads_the_stripe_records_then_each_tc_with_2
     eq(tlv.flatten(tc[55])[0x9F27], b"\x40")
     eq(c.requests[n + 3][48], "0003")
     eq(r.t.state.extra["last_settle"]["uploaded"], 3)
+
+
+class BrokenIcCenter(fakecenter.Center):
+    # answers the IC status query with a field 62 that is not TLV
+    def answer(self, frame, timeout):
+        ev = fakecenter.Center.answer(self, frame, timeout)
+        req = self.requests[-1]
+        if ev[0] != "reply" or req.get(60, "")[8:11] != "372":
+            return ev
+        tpdu, header, body = iso8583.unpack_frame(ev[1])
+        rep = iso8583.decode(body)
+        rep[62] = b"1\x9f\x06\x7f\x01"
+        return ("reply", iso8583.pack_frame(tpdu, header, iso8583.encode(rep)))
+
+
+def test_an_ic_download_answered_with_broken_tlv_says_so_and_stores_nothing():
+    r = Rig(center=BrokenIcCenter()).sign_in()
+    m = r.mark()
+    r.press("MENU", "4", "3", "ENTER")
+    true(r.seen("应答报文错误", m))
+    eq(r.t.storage.read("capk.tlv"), None)
+    eq(r.t.state.extra.get("ic_aids"), None)
+    r.press("CANCEL", "CANCEL", "CANCEL")  # the notice, then out of the menus
+    r.event(("chip", spec()))  # the terminal goes on: a chip purchase still works
+    r.press("100", "ENTER", "123456", "ENTER", "ENTER")
+    eq(r.t.journal.entries()[-1]["ac_type"], "TC")

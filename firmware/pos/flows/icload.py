@@ -54,17 +54,29 @@ def _list(f62):
 
 
 def run(t, title=None):
-    # Generator -> "done", "not_served" or the failure screen's lines (a list)
+    # Generator -> "done", "not_served" or the failure screen's lines (a list). A field 62
+    # that is not the TLV it should be stops the download with 应答报文错误 (nothing of it
+    # is stored; what was stored before stays).
     title = title or t.s("ic_download")
     ui.show_progress(t, title, t.s("ic_downloading"))
+    try:
+        got = yield from _all(t, title)
+    except tlv.TlvError as e:
+        t.emit(("log", "warn", "IC download: bad field 62: %s" % e))
+        t.emit(("beep", "error"))
+        return [t.s("bad_reply")]
+    if got in ("done", "not_served"):
+        t.state.extra.pop("ic_due", None)
+        t.state.save()
+    return got
+
+
+def _all(t, title):
     got = yield from _capks(t, title)
     if got == "done":
         got = yield from _aids(t, title)
     if got == "done":
         got = yield from _contactless(t, title)
-    if got in ("done", "not_served"):
-        t.state.extra.pop("ic_due", None)
-        t.state.save()
     return got
 
 
