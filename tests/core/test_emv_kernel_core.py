@@ -198,3 +198,38 @@ def test_an_application_blocked_by_a_script_is_refused_next_time():
     apps = kernel.candidates(c, UNIONPAY)
     with raises(kernel.NoApplication):
         kernel.start(c, apps[0][0], TERM)
+
+
+class NoPse:
+    # a card without the payment system directory: the terminal selects its AIDs in turn
+    def __init__(self, card):
+        self.card = card
+
+    def reset(self):
+        return self.card.reset()
+
+    def apdu(self, cmd):
+        if cmd[1] == 0xA4 and b"1PAY.SYS.DDF01" in cmd:
+            return b"\x6a\x82"
+        return self.card.apdu(cmd)
+
+
+def test_a_card_without_a_directory_is_found_through_the_terminals_aid_list():
+    c = NoPse(emvcard.Card(spec()))
+    got = kernel.candidates(c, [H(emvcard.CREDIT), H(emvcard.DEBIT)])
+    eq([a[0] for a in got], [H(emvcard.DEBIT)])
+    eq(got[0][1], "UnionPay Debit")
+    ctx = kernel.start(c, got[0][0], TERM)
+    eq(kernel.pan(ctx), PAN)
+
+
+def test_a_reader_that_fails_is_a_chip_error_not_a_crash():
+    class Dead:
+        def reset(self):
+            return b"\x3b"
+
+        def apdu(self, cmd):
+            raise OSError("reader unplugged")
+
+    with raises(kernel.ChipError):
+        kernel.candidates(Dead(), UNIONPAY)
