@@ -61,7 +61,7 @@ def pack(tmk, pik, mak, tdk=None):
 
 # -- the SM MAC --------------------------------------------------------------------------------
 _HEX = b"0123456789ABCDEF"
-_last = [None, None]  # one-entry cache: (MAK bytes, Sm4Key)
+_last = [None, None]  # type: list  # one-entry cache: (MAK bytes, Sm4Key)
 
 
 def _hex_upper(raw, n):
