@@ -304,3 +304,16 @@ def test_a_chip_purchase_is_voided_with_its_cards_stripe(day):
     day.press("MENU", "1", "3", "123456", "ENTER", p["trace"], "ENTER", "ENTER",
               "CARD=" + CARD + "=" + track, "ENTER", "ENTER", "CANCEL")  # fmt: skip
     assert day.journal("void")[0]["orig_trace"] == p["trace"]
+
+
+def test_a_chip_purchase_the_issuer_declines_gives_the_card_its_arc_and_arpc(day):
+    spec = deck_spec(pan="6212142000000000020")  # 5.00 yuan on the account
+    m = day.mark()
+    day.press("MENU", "1", "2", "10000", "ENTER").insert(spec).press("123456", "ENTER")
+    req, rep = day.financial()[-1]
+    assert rep[39] == "51" and pyemv_tlv.decode(rep[55])["91"][8:] == b"51"
+    assert day.seen("应答码:51", m)
+    day.press("CANCEL")
+    assert day.seen("请拔卡", m)
+    assert spec["last_online_atc"] == 1, "the card authenticated the issuer's decline"
+    assert day.journal("purchase") == [] and day.t.state.reversal() is None

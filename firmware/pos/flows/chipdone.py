@@ -16,8 +16,13 @@ def finish(t, ev, ctx, reply, rec):
         try:
             if icc is None:
                 raise emvend.ChipError("the card is gone")
-            if reply is None:
-                # declined, or no answer (Z3: unable to go online): the card ends with an AAC
+            declined = getattr(t, "declined", None)
+            t.declined = None
+            if reply is None and declined:
+                # the issuer declined: its ARC (and 91, so the card authenticates it)
+                emvend.complete(icc, ctx, declined[1], declined[0].encode(), False)
+            elif reply is None:
+                # no answer (Z3: unable to go online): the card ends with an AAC
                 emvend.complete(icc, ctx, b"", b"Z3", False)
             else:
                 code = reply.get(39, "00")

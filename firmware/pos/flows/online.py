@@ -79,6 +79,8 @@ def send(t, title, kind, msg, reversible=True, pin=None):
         if reversible:
             reversal.disarm(t)  # the center declined: nothing to undo
         _after_decline(t, code)
+        if 55 in msg:  # a chip card is told the issuer's answer (pos.flows.chipdone)
+            t.declined = (code, res.reply.get(55) or b"")
         yield from center.show_failure(t, title, res)
         return None
     return res.reply
