@@ -134,6 +134,12 @@ def must_choose(apps):
 
 
 # --- from SELECT to the last record -------------------------------------------------------
+# what the terminal keeps of the card's records (the rest is read and let go: a board's heap)
+# track 2 equivalent, PAN, expiry, effective date, PAN sequence, service code, CDOL1, CDOL2,
+# CVM list
+_RECORD_TAGS = (0x57, 0x5A, 0x5F24, 0x5F25, 0x5F34, 0x5F30, 0x8C, 0x8D, 0x8E)
+
+
 def start(icc, aid, terminal):
     # SELECT, GPO, READ RECORD. terminal: {tag: bytes} the terminal's objects of this
     # transaction (9F02 amount, 9F03, 9A date, 9C type, 9F21 time, 9F37 unpredictable number,
@@ -176,7 +182,7 @@ def start(icc, aid, terminal):
         for rec in range(afl[i + 1], afl[i + 2] + 1):
             d = ok(icc, cmd(0x00, 0xB2, rec, (sfi << 3) | 4), "read record")
             for tag, value, _ in parse(d, "record"):
-                if not tlv.constructed(tag) and tag not in ctx:
+                if tag in _RECORD_TAGS and tag not in ctx:
                     ctx[tag] = value
     for tag in (0x5A, 0x8C, 0x57):
         if tag not in ctx:
