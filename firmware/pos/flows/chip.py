@@ -11,7 +11,7 @@
 # A chip that cannot be read is retried; the third failure lets the cashier swipe
 # (fallback: 60.5 = 2).
 # Stages, each an overlay: the read (pos.flows.chipread, with the kernel), the exchange
-# (pos.flows.online), the card's end (pos.flows.chipdone, with the kernel again), the slips:
+# (pos.flows.online), the card's end (pos.flows.chipdone, with pos.emv.finish), the slips:
 # the kernel's and the virtual card's code are not in the heap while the center is called.
 from pos import card as cardmod
 from pos import overlay, ui
