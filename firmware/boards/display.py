@@ -14,6 +14,10 @@
 # there the band is built row-major in Python and handed to panel.write_band(). Both
 # give the same pixels (tests/core/test_board_display.py).
 from pos import cells
+from pos.compat import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any  # noqa: F401 - type comments only (no typing on the board)
 
 try:
     import framebuf  # in C on every MicroPython port
@@ -187,7 +191,7 @@ class CellDisplay:
 
     def _blit_cells(self, cmap, inverse, c0, c1):
         # cells c0..c1-1 of a row into the panel's canvas, at their own columns
-        cv = self._canvas
+        cv = self._canvas  # type: Any
         cv.fill_rect(c0 * 8, 0, (c1 - c0) * 8, BAND, 1 if inverse else 0)
         pal = self._invert if inverse else None
         glyphs = self._glyphs
