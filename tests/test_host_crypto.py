@@ -76,7 +76,7 @@ def test_the_centers_macs_stay_right_with_two_threads_at_once():
     keys = [bytes([i + 1]) * 8 for i in range(4)]
     mab = iso8583.mab(iso8583.decode(H(R.F_0200_BODY)))
     good = {k: mac.compute("ecb", k, mab) for k in keys}
-    wrong = []
+    wrong, done = [], []
 
     def replies():
         for i in range(6000):
@@ -90,14 +90,43 @@ def test_the_centers_macs_stay_right_with_two_threads_at_once():
     def requests():
         for i in range(6000):
             k = keys[2 + i % 2]
-            term = {"mak": k.hex().upper(), "mac_algo": "ecb"}
+            term = {"mak": k.hex().upper(), "mac_algo": "ecb", "key_layout": "003"}
             try:
                 Processor._check_mac({64: good[k]}, term, mab + good[k])
             except Decline:
                 wrong.append("A0")
+            done.append(i)
 
     try:
         threads = [threading.Thread(target=replies), threading.Thread(target=requests)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(old)
+    assert wrong == [] and len(done) == 6000
+
+
+def test_the_sm_mac_the_center_leaves_to_the_core_stays_right_with_two_threads():
+    import sys
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    keys = [bytes([i + 7]) * 16 for i in range(4)]
+    mab = bytes(range(40))
+    good = {k: mac.compute("sm4", k, mab) for k in keys}
+    wrong = []
+
+    def run(mine):
+        for i in range(1500):
+            k = mine[i % 2]
+            if hostcrypto.compute("sm4", k, mab) != good[k]:
+                wrong.append(k)
+
+    try:
+        threads = [threading.Thread(target=run, args=(keys[2 * j : 2 * j + 2],))
+                   for j in range(2)]
         for t in threads:
             t.start()
         for t in threads:

@@ -8,6 +8,7 @@ Keys are bytes of 8 (single DES), 16 or 24 (triple DES, K1 K2 [K3]).
 """
 
 import hmac
+import threading
 import warnings
 from functools import lru_cache
 
@@ -19,6 +20,10 @@ from cryptography.hazmat.primitives.ciphers import Cipher, modes
 from pos.pinblock import PinBlockError
 
 _ZERO8 = bytes(8)
+# What the center still leaves to the core (the SM MAC and PIN block) goes through this lock:
+# the core caches its last key in a module global, which two threads (the event loop MACing
+# replies, the database thread checking requests) must not interleave on.
+_CORE = threading.Lock()
 _HEX = b"0123456789ABCDEF"
 
 
@@ -132,7 +137,8 @@ def compute(algo, mak, mab):
         return x919_mac(mak, mab)
     from pos import mac  # the SM MAC (国密, SM4) and whatever else the core defines
 
-    return mac.compute(algo, mak, mab)
+    with _CORE:  # the core keeps a one-entry key cache: one thread at a time
+        return mac.compute(algo, mak, mab)
 
 
 def verify(algo, mak, mab, mac):
@@ -154,7 +160,8 @@ def decrypt_pin(pik, block, pan):
     if isinstance(block, (bytes, bytearray)) and len(block) == 16:
         from pos import pinblock  # the SM4 PIN block (SM keys)
 
-        return pinblock.decrypt_pin(pik, block, pan)
+        with _CORE:
+            return pinblock.decrypt_pin(pik, block, pan)
     if not isinstance(block, (bytes, bytearray)) or len(block) != 8:
         raise PinBlockError("PIN block must be 8 bytes (16 with SM keys)")
     if type(pan) is not str or not pan.isdigit() or not 2 <= len(pan) <= 19:
