@@ -63,3 +63,21 @@ def test_the_codec_bench_case_against_iso8583sim_checks_its_round_trip_and_measu
     assert [m.mti for m in theirs] == [m["mti"] for m in ours] == ["0200", "0810"]
     assert sorted(theirs[0].fields) == sorted([0] + [k for k in ours[0] if k != "mti"])
     assert theirs[0].fields[64] == ours[0][64].hex().upper()
+
+
+def test_the_bench_storms_both_backends_and_reports_what_each_message_cost(monkeypatch):
+    import pgserver
+    from posterm.center import benchcases
+
+    pgserver.need()  # the bench's private PostgreSQL server needs Debian's binaries
+    monkeypatch.delenv("POSTERM_BENCH_PG", raising=False)
+    fig = benchcases.storm_figures(True)
+    assert fig["storm_signin_errors"] == 0
+    for key in ("storm_signin_p99_ms", "storm_center_cpu_ms_per_signin",
+                "storm_client_cpu_ms_per_signin", "storm_client_cpu_ms_per_purchase",
+                "storm_purchases_per_s_sqlite", "storm_purchase_p99_ms_sqlite",
+                "storm_center_cpu_ms_per_purchase_sqlite", "storm_purchases_per_s_postgresql",
+                "storm_purchase_p99_ms_postgresql",
+                "storm_center_cpu_ms_per_purchase_postgresql"):
+        assert isinstance(fig[key], (int, float)) and fig[key] > 0, (key, fig)
+    assert not [k for k in fig if k.startswith("_note_")], fig  # every purchase got 00
