@@ -21,7 +21,8 @@ def register(subparsers, common_options):
             "Run the board firmware (firmware/main.py and firmware/boards, the files `posterm "
             "flash` sends, compiled by mpy-cross) on the MicroPython unix port with simulated "
             "peripherals: the key matrix fed from the tokens (as `posterm keys`: 0-9 . MENU "
-            "ENTER CANCEL CLEAR UP DOWN F1-F3, a run of digits, CARD=PAN[=YYMM]; - reads "
+            "ENTER CANCEL CLEAR UP DOWN F1-F3, a run of digits, CARD=PAN[=YYMM], CHIP=PAN, "
+            "TAP=PAN, REMOVE, SCAN=code from the test deck; - reads "
             "them from standard input, on the real clock), the 128x64 display drawn from the "
             "driver's framebuffer, the ESC/POS printer bytes decoded to the slip, the link "
             "carried through the bridge to a center on loopback. The heap is capped at the "
@@ -138,6 +139,13 @@ def _key_name(ev):
         return "boot"
     if ev[0] == "card":
         return "CARD=" + ev[1]
+    if ev[0] in ("chip", "tap"):  # an insert or a tap: the virtual chip's spec
+        spec = ev[1] if isinstance(ev[1], dict) else {}
+        return ev[0].upper() + "=" + spec.get("pan", "?")
+    if ev[0] == "removed":
+        return "REMOVE"
+    if ev[0] == "scan":
+        return "SCAN=" + ev[1]
     return ev[1]
 
 

@@ -9,8 +9,10 @@ def register(subs, common_options):
         help="the terminal in a Textual app (the default command)",
         description="The terminal on the desktop: screen, keypad, printer, card reader and a "
         "host log, with an embedded host on loopback unless --host is given. Keys: digits, "
-        "'.', Enter=确认, Esc=取消, Backspace=退格, Up/Down, F1-F4, m=菜单; c card, p paper "
-        "out, t tear off, l host log, q quit. Remap them in the keymap file (--keymap).",
+        "'.', Enter=确认, Esc=取消, Backspace=退格, Up/Down, F1-F4, m=菜单; c the card reader "
+        "and scanner (swipe, insert, tap, key in a deck card; scan a payment code), e eject the "
+        "inserted card, p paper out, t tear off, l host log, q quit. Remap them in the keymap "
+        "file (--keymap).",
     )
     common_options(p)
     for action in p._actions:
