@@ -3,7 +3,7 @@
 # "C" centered, "-" a rule, "" plain. Width in cells from the paper (58 mm: 32).
 from pos import cells
 from pos.ui import mask_pan, format_amount
-from pos.kinds import TYPE_KEYS, NEGATIVE  # noqa: F401 (journal kinds: pos.kinds)
+from pos import catalog
 
 ENTRY_LETTER = {"02": "S", "01": "M", "05": "C", "07": "I", "80": "F"}
 
@@ -54,7 +54,7 @@ def build(t, rec, copy="merchant", reprint=False):
     add("", s("slip_card"))
     add("B", mask_pan(rec.get("pan", "")) + " " + ENTRY_LETTER.get(rec.get("entry", ""), ""))
     add("", s("slip_type"))
-    add("B", s(TYPE_KEYS.get(rec.get("type"), "tx_" + str(rec.get("type")))))
+    add("B", s(catalog.title_key(str(rec.get("type")))))
     exp = rec.get("exp") or ""
     if len(exp) == 4:
         add("", s("slip_expiry") + "20" + exp[0:2] + "/" + exp[2:4])
@@ -69,7 +69,7 @@ def build(t, rec, copy="merchant", reprint=False):
         add("", s("slip_auth") + rec["auth"])
     if rec.get("rrn"):
         add("", s("slip_rrn") + rec["rrn"])
-    sign = "-" if rec.get("type") in NEGATIVE else ""
+    sign = "-" if catalog.negative(rec.get("type")) else ""
     add("B", s("slip_amount") + "RMB " + sign + format_amount(rec.get("amount", 0)))
     remarks = []
     if rec.get("orig_trace"):
@@ -130,16 +130,14 @@ def _head(t, title, out, w):
 
 def _type_lines(t, tot, out, w):
     # one line per transaction type: name, count, amount
-    from pos.settlement import ORDER
-
     types = tot.get("types", {})
-    for kind in ORDER:
+    for kind in catalog.journal_kinds():
         row = types.get(kind)
         if not row:
             continue
-        name = t.s(TYPE_KEYS.get(kind, "tx_" + kind))
+        name = t.s(catalog.title_key(kind))
         left = name + " " + str(row[0]) + t.s("print_count_unit")
-        for line in _pair(left, _money(row[1], kind in NEGATIVE), w):
+        for line in _pair(left, _money(row[1], catalog.negative(kind)), w):
             out.append(("", line))
 
 
@@ -233,9 +231,9 @@ def detail_slip(t, entries, batch):
     out.append(("-", ""))
     for e in entries:
         kind = e.get("type", "")
-        name = s(TYPE_KEYS.get(kind, "tx_" + kind))
+        name = s(catalog.title_key(kind))
         for line in _pair(e.get("trace", "") + " " + name,
-                          _money(e.get("amount", 0), kind in NEGATIVE), w):
+                          _money(e.get("amount", 0), catalog.negative(kind)), w):
             out.append(("", line))
         for line in _pair(mask_pan(e.get("pan", "")), e.get("auth", ""), w):
             out.append(("", line))

@@ -21,12 +21,15 @@ def base_fields(t, msg, trace=None):
     return msg
 
 
-def financial(t, mti, proc, cond, tx_type, card, amount, pin, net="000"):
-    # -> the request without its PIN block (52): pass the PIN itself to
+def financial(t, kind, card, amount, pin, net="000"):
+    # -> the request of a transaction of the catalog's type `kind` (MTI, 3, 25 and 60.1
+    # from pos.catalog) without its PIN block (52): pass the PIN itself to
     # pos.flows.txn.run_online / pos.flows.online.send, which encrypt it as they send.
     # card: pos.card's tuple (a swipe sends its tracks, a keyed card its PAN).
     from pos import card as cardmod
+    from pos import catalog
 
+    mti, proc, cond, tx_type = catalog.request_codes(kind)
     msg = {"mti": mti, 3: proc}
     if amount is not None:
         msg[4] = z(amount, 12)

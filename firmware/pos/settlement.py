@@ -1,13 +1,11 @@
 # Batch totals for settlement (reference §3.4) and the records of the batch
-# upload (§3.5), computed from the journal. Debit = purchases and pre-auth
-# completions; credit = voids, completion voids and refunds. Pre-auths and
-# their voids only hold money and are not settled.
+# upload (§3.5), computed from the journal. Each type's side is the catalog's
+# (pos.catalog): debit = purchases and pre-auth completions; credit = voids,
+# completion voids and refunds; pre-auths and their voids only hold money and are
+# not settled.
+from pos import catalog
 from pos.request import z as _z
 
-DEBIT = ("purchase", "completion")
-CREDIT = ("void", "refund", "completion_void")
-# the order of the per-type lines on screens and slips
-ORDER = ("purchase", "void", "refund", "preauth", "preauth_void", "completion", "completion_void")
 RECORDS_PER_UPLOAD = 8
 # how the debits were presented (the journal's entry mode, field 22's first two digits):
 # the totals count chip, contactless and QR sales apart (screens and slips show them)
@@ -16,7 +14,7 @@ MODES = (("05", "chip"), ("07", "contactless"), ("03", "qr"))
 
 def settled_entries(entries):
     # the journal records that count in the totals (training ones never reach the center)
-    return [e for e in entries if e.get("type") in DEBIT + CREDIT and not e.get("training")]
+    return [e for e in entries if catalog.settled(e.get("type")) and not e.get("training")]
 
 
 def totals(entries):
@@ -26,6 +24,7 @@ def totals(entries):
     # "modes": {"chip" | "contactless" | "qr": [count, fen]} of the debits read so
     out = {"debit": [0, 0], "credit": [0, 0], "types": {},
            "modes": {"chip": [0, 0], "contactless": [0, 0], "qr": [0, 0]}}
+    kinds = catalog.journal_kinds()
     for e in entries:
         kind = e.get("type")
         if kind == "reversal_failed" and not e.get("training"):
@@ -34,7 +33,7 @@ def totals(entries):
             row[1] += e.get("amount", 0)
             out["unconfirmed"] = row
             continue
-        if kind not in ORDER or e.get("training"):
+        if kind not in kinds or e.get("training"):
             continue
         amount = e.get("amount", 0)
         row = out["types"].get(kind)
@@ -42,7 +41,7 @@ def totals(entries):
             row = out["types"][kind] = [0, 0]
         row[0] += 1
         row[1] += amount
-        side = "debit" if kind in DEBIT else ("credit" if kind in CREDIT else None)
+        side = catalog.side(kind)
         if side is not None:
             out[side][0] += 1
             out[side][1] += amount

@@ -22,7 +22,7 @@ class WatchingCenter(fakecenter.Center):
 def _resident_only():
     # what a board has loaded at idle: drop the flows CPython preloads (all but main)
     keep = [n for n in overlay.loaded() if not n.startswith("pos.flows.") or n == "pos.flows.main"]
-    for n in ("pos.receipt", "pos.operators", "pos.settlement", "pos.kinds"):
+    for n in ("pos.receipt", "pos.operators", "pos.settlement", "pos.catalog"):
         if n in keep:
             keep.remove(n)
     overlay.unload(keep)

@@ -3,7 +3,7 @@
 # type 2, currency 3, sign C/D, amount 12). Not reversed, not journalled.
 from pos import ui, overlay
 from pos.request import financial
-from pos.flows import gates
+from pos.flows import txn
 
 
 def parse_balance(f54):
@@ -26,7 +26,7 @@ def parse_balance(f54):
 
 def run(t):
     title = t.s("tx_balance")
-    ok = yield from gates.check(t, title, journalled=False)
+    ok = yield from txn.begin(t, title, "balance")
     if not ok:
         return None
     card = yield from ui.read_card(t, title)
@@ -36,11 +36,11 @@ def run(t):
     pin = yield from ui.enter_digits(t, title, t.s("enter_pin"), 4, 12, secret=True)
     if pin is None:
         return None
-    msg = financial(t, "0200", "310000", "00", "01", card, None, pin)
+    msg = financial(t, "balance", card, None, pin)
     with overlay.scope():  # the exchange's code is dropped before the balance is shown
         from pos.flows import online
 
-        reply = yield from online.send(t, title, "balance", msg, reversible=False, pin=pin)
+        reply = yield from online.send(t, title, "balance", msg, pin)
         del online
     if reply is None:
         return None

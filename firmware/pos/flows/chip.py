@@ -87,7 +87,7 @@ def _run(t, title, ev, amount):
     pin = pin or None
     from pos.request import financial
 
-    msg = financial(t, "0200", "000000", "00", "22", card, amount, pin)
+    msg = financial(t, "purchase", card, amount, pin)
     rec = {"pan": card[0], "exp": card[1], "entry": card[2], "amount": amount}
     if ctx.get("no_cvm"):
         rec["no_cvm"] = True
@@ -97,7 +97,7 @@ def _run(t, title, ev, amount):
     with overlay.scope():  # the exchange's code is dropped before the card is asked again
         from pos.flows import online
 
-        reply = yield from online.send(t, title, "purchase", msg, True, pin)
+        reply = yield from online.send(t, title, "purchase", msg, pin)
         del online
     with overlay.scope():
         from pos.flows import chipdone

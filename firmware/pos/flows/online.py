@@ -3,15 +3,15 @@
 # armed as the request leaves, the answer judged; an approval is journalled (durable
 # before any receipt) and its reversal disarmed. The codec and the keys' code are loaded
 # only to encode the request and to check the answer (pos.center), not while waiting.
-from pos import center, clock
+from pos import catalog, center, clock
 from pos.request import z
 from pos.flows import reversal
 from pos.journal import JournalWriteError
 
 
-def approve(t, title, kind, msg, rec, reversible=True, pin=None):
+def approve(t, title, kind, msg, rec, pin=None):
     # Generator -> the journal record when approved, else None.
-    reply = yield from send(t, title, kind, msg, reversible, pin)
+    reply = yield from send(t, title, kind, msg, pin)
     if reply is None:
         return None
     try:
@@ -38,16 +38,17 @@ def approve(t, title, kind, msg, rec, reversible=True, pin=None):
             del storagefail
         if not ok:
             return None
-    if reversible:
+    if catalog.reversible(kind):
         reversal.disarm(t)
     return rec
 
 
-def send(t, title, kind, msg, reversible=True, pin=None):
-    # Generator: pending reversal first, a fresh trace, send (arming the
-    # reversal), judge the answer. -> the reply when approved (a reversal of a
-    # reversible request is still armed: the caller journals, then disarms),
-    # else None after the failure screen.
+def send(t, title, kind, msg, pin=None):
+    # Generator: pending reversal first, a fresh trace, send (arming the reversal of a
+    # type the catalog says is reversible), judge the answer. -> the reply when approved
+    # (a reversal of a reversible request is still armed: the caller journals, then
+    # disarms), else None after the failure screen.
+    reversible = catalog.reversible(kind)
     ok = yield from reversal.send_pending(t)
     if not ok:
         return None

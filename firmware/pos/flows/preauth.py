@@ -1,18 +1,19 @@
-# The pre-authorisation family, reference §3.1 (25 = 06 for all four):
+# The pre-authorisation family, reference §3.1 (25 = 06 for all four; the codes, the
+# supervisor and how the original is found are the catalog's, pos.catalog):
 #   预授权         0100 / 030000 / 60.1=10  amount, card, PIN
 #   预授权撤销     0100 / 200000 / 60.1=11  supervisor; original auth code (38),
 #                                            date (61 = 12 zeros + MMDD), amount
 #   预授权完成     0200 / 000000 / 60.1=20  original auth code, date, amount
 #   预授权完成撤销 0200 / 200000 / 60.1=21  supervisor; the completion's trace
 # Every one of them is reversible.
-from pos import ui
+from pos import catalog, ui
 from pos.request import financial
-from pos.flows import gates, txn, purchase, void
+from pos.flows import txn, purchase, void
 
 
 def preauth(t):
     title = t.s("tx_preauth")
-    ok = yield from gates.check(t, title)
+    ok = yield from txn.begin(t, title, "preauth")
     if not ok:
         return None
     amount = yield from ui.enter_amount(t, title)
@@ -25,30 +26,28 @@ def preauth(t):
     pin = yield from purchase.enter_pin(t, title, amount)
     if pin is None:
         return None
-    msg = financial(t, "0100", "030000", "06", "10", card, amount, pin)
+    msg = financial(t, "preauth", card, amount, pin)
     rec = {"pan": pan, "exp": exp, "entry": entry, "amount": amount}
     return (yield from txn.run_online(t, title, "preauth", msg, rec, pin=pin))
 
 
 def preauth_void(t):
-    title = t.s("tx_preauth_void")
-    return (yield from _by_auth_code(t, title, "preauth_void", "0100", "200000", "11", True))
+    return (yield from _by_auth_code(t, "preauth_void"))
 
 
 def completion(t):
-    title = t.s("tx_completion")
-    return (yield from _by_auth_code(t, title, "completion", "0200", "000000", "20", False))
+    return (yield from _by_auth_code(t, "completion"))
 
 
 def completion_void(t):
-    title = t.s("tx_completion_void")
-    return (yield from void.void_of(t, title, "completion", "completion_void", "06", "21"))
+    return (yield from void.void_of(t, "completion_void"))
 
 
-def _by_auth_code(t, title, kind, mti, proc, tx_type, supervisor):
+def _by_auth_code(t, kind):
     # A pre-auth void or a completion: the pre-auth may be from an earlier
     # batch, so it is named by its auth code and date, as on the slip.
-    ok = yield from txn.begin(t, title, supervisor)
+    title = t.s(catalog.title_key(kind))
+    ok = yield from txn.begin(t, title, kind)
     if not ok:
         return None
     card = yield from ui.read_card(t, title)
@@ -68,7 +67,7 @@ def _by_auth_code(t, title, kind, mti, proc, tx_type, supervisor):
     pin = yield from purchase.enter_pin(t, title, amount)
     if pin is None:
         return None
-    msg = financial(t, mti, proc, "06", tx_type, card, amount, pin)
+    msg = financial(t, kind, card, amount, pin)
     msg[38] = code
     msg[61] = "000000000000" + mmdd
     rec = {

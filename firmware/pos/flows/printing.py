@@ -2,7 +2,7 @@
 # lines are built by pos.receipt as an overlay (pos.overlay): its code is not held while
 # the terminal waits for the cashier (the tear-off prompt).
 from pos import ui, overlay
-from pos.kinds import TYPE_KEYS
+from pos import catalog
 from pos import keys as K
 
 
@@ -36,7 +36,8 @@ def print_slips(t, rec, reprint=False, title=None):
     # Merchant copy, then the cardholder copy when the cashier confirms. The prompt keeps
     # the transaction's title row (the display redraws only the rows that change).
     if title is None:
-        title = t.s(TYPE_KEYS.get(rec.get("type"), "print_title"))
+        kind = rec.get("type")
+        title = t.s(catalog.title_key(kind) if catalog.journalled(kind) else "print_title")
     with overlay.scope():  # the slip's code is not held at the tear-off prompt
         from pos import receipt
 
@@ -65,8 +66,9 @@ def print_settlement(t, summary, reprint=False):
 
 
 def last_record(t):
+    kinds = catalog.journal_kinds()
     for e in reversed(t.journal.entries()):
-        if e.get("type") in TYPE_KEYS:
+        if e.get("type") in kinds:
             return e
     return None
 

@@ -1,12 +1,12 @@
 # Purchase (消费): amount, card, PIN, 0200 with the MAC, the answer, the slip.
 from pos import ui
 from pos.request import financial
-from pos.flows import gates, txn
+from pos.flows import txn
 
 
 def run(t, card=None):
     title = t.s("tx_purchase")
-    ok = yield from gates.check(t, title)
+    ok = yield from txn.begin(t, title, "purchase")
     if not ok:
         return
     if card is None:
@@ -46,7 +46,7 @@ def go_online(t, title, card, amount):
     pin = yield from enter_pin(t, title, amount)
     if pin is None:
         return
-    msg = financial(t, "0200", "000000", "00", "22", card, amount, pin)
+    msg = financial(t, "purchase", card, amount, pin)
     rec = {"pan": pan, "exp": exp, "entry": entry, "amount": amount}
     yield from txn.run_online(t, title, "purchase", msg, rec, pin=pin)
 

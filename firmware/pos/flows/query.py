@@ -1,7 +1,7 @@
 # Journal query (交易查询): browse the current batch, newest first, with
 # UP/DOWN; ENTER asks for a trace and jumps to it; CANCEL leaves.
 from pos import ui
-from pos import kinds
+from pos import catalog
 from pos import keys as K
 from pos.flows import txn
 
@@ -12,11 +12,11 @@ _READ = ("01", "02", "03", "05", "07")  # the journal's entry modes (field 22's 
 def entry_blocks(t, e):
     # a record as blocks of rows (ui.pair: a label and its value together, both whole)
     kind = e.get("type", "")
-    sign = "-" if kind in kinds.NEGATIVE else ""
+    sign = "-" if catalog.negative(kind) else ""
     tm = e.get("time", "")
     c = t.cols
     blocks = [
-        ui.pair(t.s(kinds.TYPE_KEYS.get(kind, "tx_" + kind)), sign
+        ui.pair(t.s(catalog.title_key(kind)), sign
                 + ui.format_amount(e.get("amount", 0)), c),
         [(ui.screen_pan(e.get("pan", ""), c), "left")],
         ui.pair(t.s("slip_trace") + e.get("trace", ""), tm[0:2] + ":" + tm[2:4], c),
@@ -37,7 +37,8 @@ def browse(t):
     # DOWN: the rest of the record when it takes more than one page, then the next older
     # one; UP goes back the same way. The title counts the records (n/N).
     title = t.s("journal_query")
-    entries = [e for e in t.journal.entries() if e.get("type") in kinds.TYPE_KEYS]
+    kinds = catalog.journal_kinds()
+    entries = [e for e in t.journal.entries() if e.get("type") in kinds]
     if not entries:
         yield from ui.notice(t, title, t.s("no_transactions"), timeout=10)
         return

@@ -1,15 +1,15 @@
 # Refund (退货), reference §3.1: supervisor password, card, the original's
 # reference number (37) and date (MMDD), the amount (not more than the
-# original), PIN optional. 0220 / 200000 / 25=00 / 60.1=25, 61 = twelve zeros +
-# MMDD, 63 = "000". An advice: never reversed.
-from pos import ui
+# original), PIN optional. 0220 / 200000 / 25=00 / 60.1=25 (pos.catalog), 61 = twelve
+# zeros + MMDD, 63 = "000". An advice: never reversed.
+from pos import catalog, ui
 from pos.request import financial
 from pos.flows import txn, purchase
 
 
 def run(t):
     title = t.s("tx_refund")
-    ok = yield from txn.begin(t, title, supervisor=True)
+    ok = yield from txn.begin(t, title, "refund")
     if not ok:
         return None
     card = yield from ui.read_card(t, title)
@@ -33,7 +33,7 @@ def run(t):
     pin = yield from purchase.enter_pin(t, title, amount)
     if pin is None:
         return None
-    msg = financial(t, "0220", "200000", "00", "25", card, amount, pin)
+    msg = financial(t, "refund", card, amount, pin)
     msg[37] = rrn
     msg[61] = "000000000000" + mmdd
     msg[63] = "000"
@@ -45,15 +45,16 @@ def run(t):
         "orig_rrn": rrn,
         "orig_date": mmdd,
     }
-    return (yield from txn.run_online(t, title, "refund", msg, rec, reversible=False, pin=pin))
+    return (yield from txn.run_online(t, title, "refund", msg, rec, pin=pin))
 
 
 def _refundable(t, rrn, pan):
     # what is left to refund of an original in this batch's journal, else None
     orig = None
     done = 0
+    kinds = catalog.original("refund")[1]
     for e in t.journal.entries():
-        if e.get("rrn") == rrn and e.get("type") in ("purchase", "completion"):
+        if e.get("rrn") == rrn and e.get("type") in kinds:
             orig = e
         elif e.get("type") == "refund" and e.get("orig_rrn") == rrn:
             done += e.get("amount", 0)

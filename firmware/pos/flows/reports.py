@@ -1,7 +1,7 @@
 # 2.打印 and the batch views of 3.管理: reprint any slip by trace, the
 # transaction detail and totals on paper, the totals on screen (统计), and
 # deleting a stuck reversal (删除冲正, supervisor only).
-from pos import ui, receipt, settlement, center
+from pos import catalog, ui, receipt, settlement, center
 from pos.flows import printing, txn, reversal
 
 
@@ -10,7 +10,7 @@ def reprint_any(t):
     trace = yield from txn.enter_trace(t, title, "print_enter_trace")
     if trace is None:
         return
-    rec = txn.find_entry(t, trace, receipt.TYPE_KEYS)
+    rec = txn.find_entry(t, trace, catalog.journal_kinds())
     if rec is None:
         yield from ui.notice(t, title, t.s("tx_no_original"), timeout=10)
         return
@@ -19,7 +19,8 @@ def reprint_any(t):
 
 
 def _entries(t):
-    return [e for e in t.journal.entries() if e.get("type") in receipt.TYPE_KEYS]
+    kinds = catalog.journal_kinds()
+    return [e for e in t.journal.entries() if e.get("type") in kinds]
 
 
 def print_detail(t):
@@ -50,11 +51,11 @@ def total_lines(t):
     # credit, then the debits read by chip, by tap and from a QR code
     tot = settlement.totals(t.journal.entries())
     lines = []
-    for kind in settlement.ORDER:
+    for kind in catalog.journal_kinds():
         row = tot["types"].get(kind)
         if row:
-            sign = "-" if kind in receipt.NEGATIVE and row[1] else ""
-            name = t.s(receipt.TYPE_KEYS[kind])
+            sign = "-" if catalog.negative(kind) and row[1] else ""
+            name = t.s(catalog.title_key(kind))
             lines.append((name + " " + str(row[0]) + t.s("print_count_unit"),
                           sign + ui.format_amount(row[1])))
     for key, side in (("settle_debit", "debit"), ("settle_credit", "credit")):

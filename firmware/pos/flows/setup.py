@@ -308,13 +308,14 @@ def tmk(t):
 # -- 5.7 -------------------------------------------------------------------------
 def unsettled(t):
     # the batch still holds transactions, or a settlement is under way
-    from pos import settlement
+    from pos import catalog
     from pos.flows import settle
 
     if settle.pending(t):
         return True
+    kinds = catalog.journal_kinds()
     for e in t.journal.entries():
-        if e.get("type") in settlement.ORDER:
+        if e.get("type") in kinds:
             return True
     return False
 

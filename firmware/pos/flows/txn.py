@@ -4,17 +4,18 @@
 # the reversal armed when sending, the answer judged, an approval journalled), then the
 # receipts (pos.flows.printing). Also the helpers of transactions that refer to an
 # original one (the journal look-ups, the prompts).
-from pos import ui, overlay
+from pos import catalog, ui, overlay
 from pos.request import z
 
 
-def begin(t, title, supervisor=False, journalled=True):
-    # Generator -> True when a transaction may start: the gates (sign-in, settlement,
-    # full batch), then the supervisor's password where the transaction needs it.
+def begin(t, title, kind):
+    # Generator -> True when a transaction of the catalog's type `kind` may start: the
+    # gates (sign-in, settlement, room in the batch for a journalled one), then the
+    # supervisor's password where the catalog says the type needs it.
     from pos.flows import gates
 
-    ok = yield from gates.check(t, title, journalled)
-    if ok and supervisor:
+    ok = yield from gates.check(t, title, catalog.journalled(kind))
+    if ok and catalog.supervisor(kind):
         with overlay.scope():
             from pos.flows import auth
 
@@ -23,13 +24,13 @@ def begin(t, title, supervisor=False, journalled=True):
     return ok
 
 
-def run_online(t, title, kind, msg, rec, reversible=True, pin=None):
+def run_online(t, title, kind, msg, rec, pin=None):
     # Generator -> the journal record when approved (its slips printed), else None.
     # pin: the PIN the cardholder entered (its block is made as the request is sent).
     with overlay.scope():
         from pos.flows import online
 
-        rec = yield from online.approve(t, title, kind, msg, rec, reversible, pin)
+        rec = yield from online.approve(t, title, kind, msg, rec, pin)
         del online
     if rec is None:
         return None
@@ -53,8 +54,9 @@ def find_entry(t, trace, kinds=None):
 
 
 def is_voided(t, trace):
+    # a void (a type whose original is found by trace: 消费撤销, 完成撤销) names it
     for e in t.journal.entries():
-        if e.get("orig_trace") == trace and e.get("type") in ("void", "completion_void"):
+        if e.get("orig_trace") == trace and catalog.is_void(e.get("type")):
             return True
     return False
 
@@ -96,9 +98,9 @@ def refuse(t, title, key):
 
 def show_original(t, title, e):
     # The original's type, card and amount; ENTER goes on, CANCEL stops.
-    sign = "-" if e.get("type") in ("void", "refund", "preauth_void", "completion_void") else ""
+    sign = "-" if catalog.negative(e.get("type")) else ""
     body = [
-        t.s("tx_" + e.get("type", "")) + " " + e.get("trace", ""),
+        t.s(catalog.title_key(e.get("type", ""))) + " " + e.get("trace", ""),
         "\uffe5" + sign + ui.format_amount(e.get("amount", 0)),
     ]
     return (yield from ui.confirm(t, title, body, t.s("tx_confirm_original")))

@@ -1,27 +1,28 @@
-# Purchase void (消费撤销), reference §3.1: supervisor password, the original's
-# trace, the same card, PIN optional. 0200 / 200000 / 25=00 / 60.1=23 with the
-# original amount, its RRN (37), auth code (38) and batch + trace (61).
-# Reversible; the slip prints the amount negative.
-from pos import ui
+# Purchase void (消费撤销) and completion void (预授权完成撤销), reference §3.1: the
+# supervisor's password, the original's trace, the same card, PIN optional. The request's
+# codes, the original's types and the supervisor come from the catalog (pos.catalog);
+# the request carries the original amount, its RRN (37), auth code (38) and batch + trace
+# (61; a completion void adds the original's date). Reversible; the slip prints the
+# amount negative.
+from pos import catalog, ui
 from pos.request import financial
 from pos.flows import txn, purchase
 
 
 def run(t):
-    title = t.s("tx_void")
-    yield from void_of(t, title, "purchase", "void", "00", "23")
+    return (yield from void_of(t, "void"))
 
 
-def void_of(t, title, orig_kind, kind, cond, tx_type):
-    # The void of a purchase (or of a pre-auth completion): both are found by
-    # trace in the current batch's journal.
-    ok = yield from txn.begin(t, title, supervisor=True)
+def void_of(t, kind):
+    # The void of an original of this batch, found by its trace in the journal.
+    title = t.s(catalog.title_key(kind))
+    ok = yield from txn.begin(t, title, kind)
     if not ok:
         return None
     trace = yield from txn.enter_trace(t, title)
     if trace is None:
         return None
-    orig = txn.find_entry(t, trace, (orig_kind,))
+    orig = txn.find_entry(t, trace, catalog.original(kind)[1])
     if orig is None:
         yield from txn.refuse(t, title, "tx_no_original")
         return None
@@ -42,12 +43,12 @@ def void_of(t, title, orig_kind, kind, cond, tx_type):
     pin = yield from purchase.enter_pin(t, title, amount)
     if pin is None:
         return None
-    msg = financial(t, "0200", "200000", cond, tx_type, card, amount, pin)
+    msg = financial(t, kind, card, amount, pin)
     msg[37] = orig.get("rrn", "")
     if orig.get("auth"):
         msg[38] = orig["auth"]
     f61 = orig.get("batch", "") + orig.get("trace", "")
-    if kind == "completion_void":
+    if msg[25] == "06":  # the pre-authorisation family: 61 adds the original's date
         f61 += orig.get("date", "00000000")[4:8]
     msg[61] = f61
     rec = {

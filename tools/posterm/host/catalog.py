@@ -1,38 +1,34 @@
-"""The host's transaction matrix as data (reference cup8583.md §3.1, §3.2).
+"""The host's transaction matrix (reference cup8583.md §3.1, §3.2), derived from the terminal's
+catalog of transaction types (firmware/pos/catalog.py), never written again here.
 
-A financial request is classified by (MTI, processing code F3, 60.1 transaction type code).
-Each kind lists how it moves money: 'debit' takes from the card, 'credit' gives back,
-'none' only looks.  Settlement counts 'settle' = 'debit' | 'credit' kinds (§3.4).
+A financial request is classified by (MTI, processing code F3, 60.1 transaction type code) and,
+for types that share those (a card purchase and a QR sale), by the entry mode of field 22.
+Each kind lists how it moves money: 'debit' takes from the card, 'credit' gives back, None only
+looks or holds.  Settlement counts the 'debit' and 'credit' kinds (§3.4).
 """
 
-# (mti, f3, 60.1) -> transaction type name
-FINANCIAL = {
-    ("0200", "310000", "01"): "balance",
-    ("0200", "000000", "22"): "purchase",
-    ("0200", "200000", "23"): "void",
-    ("0220", "200000", "25"): "refund",
-    ("0100", "030000", "10"): "preauth",
-    ("0100", "200000", "11"): "preauth_void",
-    ("0200", "000000", "20"): "completion",
-    ("0200", "200000", "21"): "completion_void",
-}
+from pos import catalog as _core
+
+# (mti, f3, 60.1) -> transaction type name (the first type of the catalog with those codes;
+# classify() also looks at field 22)
+FINANCIAL = {}
+for _name in _core.names():
+    _mti, _proc, _cond, _f601 = _core.request_codes(_name)
+    FINANCIAL.setdefault((_mti, _proc, _f601), _name)
 
 # type -> (settlement side: "debit" | "credit" | None, reversible by an 0400)
-KINDS = {
-    "balance": (None, False),
-    "purchase": ("debit", True),
-    "void": ("credit", True),
-    "refund": ("credit", False),
-    "preauth": (None, True),
-    "preauth_void": (None, True),
-    "completion": ("debit", True),
-    "completion_void": ("credit", True),
-}
+KINDS = {n: (_core.side(n), _core.reversible(n)) for n in _core.names()}
 
 TX_TYPES = tuple(sorted(KINDS))
 
 DEBIT_TYPES = tuple(t for t in TX_TYPES if KINDS[t][0] == "debit")
 CREDIT_TYPES = tuple(t for t in TX_TYPES if KINDS[t][0] == "credit")
+
+
+def classify(mti, proc, f601, f22=""):
+    """A request's type by its codes and entry mode, or None (the center answers 12)."""
+    return _core.classify(mti, proc, f601, f22)
+
 
 # 60.3 network management codes the host answers (MTI, 60.3) -> name
 MANAGEMENT = {

@@ -29,7 +29,7 @@ from pos import iso8583, keyload, pinblock
 
 from posterm.host import emv
 from posterm.host import hostcrypto as crypto
-from posterm.host.catalog import FINANCIAL, KINDS, MANAGEMENT
+from posterm.host.catalog import KINDS, MANAGEMENT, classify
 from posterm.host.store import card_bin
 
 log = logging.getLogger("posterm.host")
@@ -447,7 +447,7 @@ class Processor:
 
     # -- financial ------------------------------------------------------------------------
     def _financial(self, req, raw, now):
-        tx_type = FINANCIAL.get((req["mti"], req.get(3, ""), _sub60(req)[0]))
+        tx_type = classify(req["mti"], req.get(3, ""), _sub60(req)[0], req.get(22, ""))
         term = self._terminal(req)
         if tx_type is None:
             raise Decline("12")

@@ -1,0 +1,63 @@
+# The catalog of transaction types (pos.catalog) as the core reads it, on CPython and
+# MicroPython: its rows, the request codes the flows send, the sides settlement counts, the
+# center's classification by codes and entry mode; and the requests a day sends follow it.
+from mptest import eq, true
+from pos import catalog
+import fakecenter
+from txhelp import rig, buy, void, last_of
+
+
+def test_the_catalog_rows_give_the_codes_and_the_rules_of_each_type():
+    eq(catalog.request_codes("purchase"), ("0200", "000000", "00", "22"))
+    eq(catalog.request_codes("refund"), ("0220", "200000", "00", "25"))
+    eq(catalog.request_codes("preauth"), ("0100", "030000", "06", "10"))
+    eq(catalog.side("purchase"), "debit")
+    eq(catalog.side("refund"), "credit")
+    eq(catalog.side("preauth"), None)
+    true(catalog.reversible("void") and not catalog.reversible("refund"))
+    true(catalog.negative("completion_void") and not catalog.negative("completion"))
+    true(catalog.supervisor("void") and not catalog.supervisor("purchase"))
+    true(not catalog.journalled("balance"))
+    eq(catalog.original("void"), ("trace", ("purchase",)))
+    eq(catalog.original("refund"), ("rrn", ("purchase", "completion")))
+    eq(catalog.original("purchase"), None)
+    true(catalog.is_void("completion_void") and not catalog.is_void("refund"))
+
+
+def test_an_unknown_type_is_none_of_anything_and_never_raises():
+    for name in ("", "nope", "reversal_failed", None, "purchase x"):
+        eq(catalog.row(name), None, repr(name))
+        eq(catalog.side(name), None)
+        true(not catalog.reversible(name) and not catalog.journalled(name))
+        true(not catalog.negative(name) and not catalog.settled(name))
+
+
+def test_the_journal_kinds_are_the_journalled_rows_in_table_order():
+    kinds = catalog.journal_kinds()
+    eq(kinds[0], "purchase")
+    true("balance" not in kinds)
+    for name in catalog.names():
+        eq(name in kinds, catalog.journalled(name), name)
+
+
+def test_the_center_classifies_a_request_by_its_codes_and_entry_mode():
+    eq(catalog.classify("0200", "000000", "22", "021"), "purchase")
+    eq(catalog.classify("0200", "200000", "23", "051"), "void")
+    eq(catalog.classify("0220", "200000", "25"), "refund")
+    eq(catalog.classify("0200", "999999", "22", "021"), None)
+    eq(catalog.entry_mode("071"), "t")
+    eq(catalog.entry_mode("012"), "k")
+    eq(catalog.entry_mode(""), "")
+    true(catalog.allows("purchase", "022") and not catalog.allows("purchase", "999"))
+
+
+def test_the_requests_of_a_day_carry_the_catalog_codes():
+    c = fakecenter.Center()
+    r = rig(c)
+    buy(r, "10000")
+    void(r, last_of(r, "purchase")["trace"])
+    sent = [q for q in c.requests if q["mti"] in ("0200", "0220", "0100")]
+    eq(len(sent), 2)
+    for q, kind in ((sent[0], "purchase"), (sent[1], "void")):
+        mti, proc, cond, f601 = catalog.request_codes(kind)
+        eq((q["mti"], q[3], q[25], q[60][:2]), (mti, proc, cond, f601), kind)
