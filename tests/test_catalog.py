@@ -17,6 +17,7 @@ from posterm.host.processor import Processor
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NAMES = catalog.names()
+COL = {c: i for i, c in enumerate(catalog.COLUMNS.split())}
 
 
 def _strings(lang):
@@ -49,24 +50,24 @@ def test_the_catalog_has_the_transaction_types_of_the_reference():
 
 @pytest.mark.parametrize("name", NAMES)
 def test_every_row_is_well_formed(name):
-    r = catalog.row(name)
-    assert len(r) == catalog.ACTION + 1, f"{name}: {len(r)} columns"
-    assert re.fullmatch(r"0[1-9][0-9]0", r[catalog.MTI]), r
-    assert re.fullmatch(r"[0-9]{6}", r[catalog.PROC]), r
-    assert re.fullmatch(r"[0-9]{2}", r[catalog.COND]), r
-    assert re.fullmatch(r"[0-9]{2}", r[catalog.F601]), r
-    assert r[catalog.SIDE] in ("D", "C", "-"), f"{name}: a settlement side D, C or -"
-    assert r[catalog.REV] in ("0", "1") and r[catalog.JRNL] in ("0", "1")
-    assert r[catalog.SUP] in ("0", "1") and r[catalog.SIGN] in ("+", "-")
-    assert r[catalog.ORIG] in ("-", "trace", "rrn", "auth")
-    if r[catalog.ORIG] == "-":
-        assert r[catalog.OF] == "-"
+    r = {c: v for c, v in zip(catalog.COLUMNS.split(), catalog.row(name), strict=False)}
+    assert len(catalog.row(name)) == len(COL), f"{name}: {len(catalog.row(name))} columns"
+    assert re.fullmatch(r"0[1-9][0-9]0", r["mti"]), r
+    assert re.fullmatch(r"[0-9]{6}", r["proc"]), r
+    assert re.fullmatch(r"[0-9]{2}", r["cond"]), r
+    assert re.fullmatch(r"[0-9]{2}", r["f601"]), r
+    assert r["side"] in ("D", "C", "-"), f"{name}: a settlement side D, C or -"
+    assert r["rev"] in ("0", "1") and r["jrnl"] in ("0", "1")
+    assert r["sup"] in ("0", "1") and r["sign"] in ("+", "-")
+    assert r["orig"] in ("-", "trace", "rrn", "auth")
+    if r["orig"] == "-":
+        assert r["of"] == "-"
     else:
-        for of in r[catalog.OF].split(","):
+        for of in r["of"].split(","):
             assert of in NAMES, f"{name}: original type {of!r} is not in the catalog"
-            assert catalog.journalled(of) or r[catalog.ORIG] != "trace"
-    assert r[catalog.ENTRY] and set(r[catalog.ENTRY]) <= set("skctq"), r
-    if catalog.settled(name):
+            assert catalog.journalled(of) or r["orig"] != "trace"
+    assert r["entry"] and set(r["entry"]) <= set("skctq"), r
+    if catalog.side(name) is not None:
         assert catalog.journalled(name), f"{name}: settled but not journalled"
     # money going back to the card prints negative
     if catalog.side(name) == "credit":
@@ -82,7 +83,7 @@ def test_every_type_has_its_name_in_both_languages(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_every_type_has_a_menu_item_or_a_documented_reason(name):
-    action = catalog.row(name)[catalog.ACTION]
+    action = catalog.row(name)[COL["action"]]
     if action == "-":
         assert f"\n# {name}: " in catalog._TABLE, (
             f"{name} has no menu item: say why in a '# {name}: ...' line of the table"
@@ -95,7 +96,7 @@ def test_every_type_has_a_menu_item_or_a_documented_reason(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_every_type_has_a_center_entry(name):
     mti, proc, _cond, f601 = catalog.request_codes(name)
-    modes = catalog.entry_modes(name)
+    modes = catalog.row(name)[COL["entry"]]
     f22 = {"s": "021", "k": "012", "c": "051", "t": "071", "q": "031"}[modes[0]]
     assert host_catalog.classify(mti, proc, f601, f22) == name
     assert name in host_catalog.KINDS
@@ -114,7 +115,7 @@ def test_no_two_types_share_their_codes_and_an_entry_mode():
     seen = {}
     for name in NAMES:
         mti, proc, _cond, f601 = catalog.request_codes(name)
-        for mode in catalog.entry_modes(name):
+        for mode in catalog.row(name)[COL["entry"]]:
             key = (mti, proc, f601, mode)
             assert key not in seen, f"{name} and {seen.get(key)} share {key}"
             seen[key] = name
@@ -126,6 +127,15 @@ def test_the_center_catalog_is_derived_not_written_again():
     for code in ("310000", "030000", '"22"', '"25"'):
         assert code not in src, f"the host catalog spells {code} itself"
     assert host_catalog.TX_TYPES == tuple(sorted(NAMES))
+
+
+def test_the_center_classifies_a_request_by_its_codes_and_entry_mode():
+    c = host_catalog.classify
+    assert c("0200", "000000", "22", "021") == "purchase"
+    assert c("0200", "200000", "23", "051") == "void"
+    assert c("0220", "200000", "25") == "refund"
+    assert c("0200", "999999", "22", "021") is None
+    assert host_catalog.entry_mode("071") == "t" and host_catalog.entry_mode("") == ""
 
 
 def _kind_arguments():

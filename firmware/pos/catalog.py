@@ -26,6 +26,8 @@
 #   entry     entry modes allowed: s swipe, k keyed, c chip, t tap, q scanned code
 #   action    the pos.actions action (menu item) that starts it; - none (reason in a
 #             comment line "# <name>: ..." of the table)
+from pos.compat import const
+
 _TABLE = """
 balance 0200 310000 00 01 - 0 + 0 0 - - skct balance
 purchase 0200 000000 00 22 D 1 + 1 0 - - skct purchase
@@ -37,24 +39,21 @@ completion 0200 000000 06 20 D 1 + 1 0 auth preauth skct preauth_complete
 completion_void 0200 200000 06 21 C 1 - 1 1 trace completion skct complete_void
 """
 
-NAME = 0
-MTI = 1
-PROC = 2
-COND = 3
-F601 = 4
-SIDE = 5
-REV = 6
-SIGN = 7
-JRNL = 8
-SUP = 9
-ORIG = 10
-OF = 11
-ENTRY = 12
-ACTION = 13
-
-# field 22's first two digits -> the entry mode letter (reference §2, §11, §12)
-_ENTRY_OF_22 = {"01": "k", "02": "s", "80": "s", "90": "s", "05": "c", "95": "c", "07": "t",
-                "91": "t", "03": "q"}  # fmt: skip
+# the columns (const: no names held in a board's RAM; the desktop tests index by them too)
+_NAME = const(0)
+_MTI = const(1)
+_PROC = const(2)
+_COND = const(3)
+_F601 = const(4)
+_SIDE = const(5)
+_REV = const(6)
+_SIGN = const(7)
+_JRNL = const(8)
+_SUP = const(9)
+_ORIG = const(10)
+_OF = const(11)
+_ENTRY = const(12)
+COLUMNS = "name mti proc cond f601 side rev sign jrnl sup orig of entry action"
 
 
 def row(name):
@@ -76,67 +75,45 @@ def names():
     return out
 
 
-def _col(name, col, default=""):
+def _col(name, col):
     r = row(name)
-    return r[col] if r is not None else default
+    return r[col] if r is not None else ""
 
 
 def side(name):
-    # "debit" | "credit" | None
-    s = _col(name, SIDE, "-")
+    # "debit" | "credit" | None (not settled)
+    s = _col(name, _SIDE)
     return "debit" if s == "D" else ("credit" if s == "C" else None)
 
 
 def reversible(name):
-    return _col(name, REV) == "1"
+    return _col(name, _REV) == "1"
 
 
 def negative(name):
-    return _col(name, SIGN) == "-"
+    return _col(name, _SIGN) == "-"
 
 
 def journalled(name):
-    return _col(name, JRNL) == "1"
+    return _col(name, _JRNL) == "1"
 
 
 def supervisor(name):
-    return _col(name, SUP) == "1"
+    return _col(name, _SUP) == "1"
 
 
 def original(name):
-    # -> (how: "trace" | "rrn" | "auth", (types ...)) or None when it has no original
+    # -> (how: "trace" | "rrn" | "auth", (types ...)) or None when it has no original; a
+    # type whose original is found by trace is a void (消费撤销, 完成撤销)
     r = row(name)
-    if r is None or r[ORIG] == "-":
+    if r is None or r[_ORIG] == "-":
         return None
-    return (r[ORIG], tuple(r[OF].split(",")))
-
-
-def is_void(name):
-    # a void undoes an original of this batch found by its trace (消费撤销, 完成撤销)
-    return _col(name, ORIG) == "trace"
-
-
-def entry_modes(name):
-    return _col(name, ENTRY)
-
-
-def entry_mode(f22):
-    # field 22 -> the entry mode letter, "" when unknown
-    return _ENTRY_OF_22.get((f22 or "")[:2], "")
-
-
-def allows(name, f22):
-    m = entry_mode(f22)
-    return bool(m) and m in entry_modes(name)
+    return (r[_ORIG], tuple(r[_OF].split(",")))
 
 
 def journal_kinds():
     # the types that a batch's journal holds, in the order screens and slips list them
     return tuple(n for n in names() if journalled(n))
-
-
-def settled(name):
-    return side(name) is not None
 
 
 def title_key(name):
@@ -147,21 +124,4 @@ def title_key(name):
 def request_codes(name):
     # -> (mti, 3, 25, 60.1)
     r = row(name)
-    return (r[MTI], r[PROC], r[COND], r[F601])
-
-
-def classify(mti, proc, f601, f22=""):
-    # the center's side: a request's (MTI, 3, 60.1) and 22 -> the type, or None. Types
-    # that share their codes (a card purchase and a QR sale) differ by the entry mode.
-    mode = entry_mode(f22)
-    found = None
-    for line in _TABLE.split("\n"):
-        if not line or line[0] == "#":
-            continue
-        r = line.split()
-        if r[MTI] == mti and r[PROC] == proc and r[F601] == f601:
-            if not mode or mode in r[ENTRY]:
-                return r[NAME]
-            if found is None:
-                found = r[NAME]
-    return found
+    return (r[_MTI], r[_PROC], r[_COND], r[_F601])

@@ -27,9 +27,13 @@ def financial(t, kind, card, amount, pin, net="000"):
     # pos.flows.txn.run_online / pos.flows.online.send, which encrypt it as they send.
     # card: pos.card's tuple (a swipe sends its tracks, a keyed card its PAN).
     from pos import card as cardmod
-    from pos import catalog
+    from pos import overlay
 
-    mti, proc, cond, tx_type = catalog.request_codes(kind)
+    with overlay.scope():  # the catalog is read, not held while the center answers
+        from pos import catalog
+
+        mti, proc, cond, tx_type = catalog.request_codes(kind)
+        del catalog
     msg = {"mti": mti, 3: proc}
     if amount is not None:
         msg[4] = z(amount, 12)

@@ -3,7 +3,7 @@
 # (pos.catalog): debit = purchases and pre-auth completions; credit = voids,
 # completion voids and refunds; pre-auths and their voids only hold money and are
 # not settled.
-from pos import catalog
+from pos import overlay
 from pos.request import z as _z
 
 RECORDS_PER_UPLOAD = 8
@@ -12,9 +12,22 @@ RECORDS_PER_UPLOAD = 8
 MODES = (("05", "chip"), ("07", "contactless"), ("03", "qr"))
 
 
+def sides():
+    # {type: "debit" | "credit" | None} of the journalled types, in the catalog's order
+    # (read, not held while settlement talks to the center)
+    with overlay.scope():
+        from pos import catalog
+
+        out = {}
+        for kind in catalog.journal_kinds():
+            out[kind] = catalog.side(kind)
+        return out
+
+
 def settled_entries(entries):
     # the journal records that count in the totals (training ones never reach the center)
-    return [e for e in entries if catalog.settled(e.get("type")) and not e.get("training")]
+    side = sides()
+    return [e for e in entries if side.get(e.get("type")) and not e.get("training")]
 
 
 def totals(entries):
@@ -24,7 +37,7 @@ def totals(entries):
     # "modes": {"chip" | "contactless" | "qr": [count, fen]} of the debits read so
     out = {"debit": [0, 0], "credit": [0, 0], "types": {},
            "modes": {"chip": [0, 0], "contactless": [0, 0], "qr": [0, 0]}}
-    kinds = catalog.journal_kinds()
+    kinds = sides()
     for e in entries:
         kind = e.get("type")
         if kind == "reversal_failed" and not e.get("training"):
@@ -41,7 +54,7 @@ def totals(entries):
             row = out["types"][kind] = [0, 0]
         row[0] += 1
         row[1] += amount
-        side = catalog.side(kind)
+        side = kinds[kind]
         if side is not None:
             out[side][0] += 1
             out[side][1] += amount

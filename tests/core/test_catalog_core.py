@@ -1,6 +1,6 @@
 # The catalog of transaction types (pos.catalog) as the core reads it, on CPython and
-# MicroPython: its rows, the request codes the flows send, the sides settlement counts, the
-# center's classification by codes and entry mode; and the requests a day sends follow it.
+# MicroPython: its rows, the request codes the flows send, the sides settlement counts; and
+# the requests a day sends follow it.
 from mptest import eq, true
 from pos import catalog
 import fakecenter
@@ -21,7 +21,7 @@ def test_the_catalog_rows_give_the_codes_and_the_rules_of_each_type():
     eq(catalog.original("void"), ("trace", ("purchase",)))
     eq(catalog.original("refund"), ("rrn", ("purchase", "completion")))
     eq(catalog.original("purchase"), None)
-    true(catalog.is_void("completion_void") and not catalog.is_void("refund"))
+    eq(catalog.original("completion_void"), ("trace", ("completion",)))
 
 
 def test_an_unknown_type_is_none_of_anything_and_never_raises():
@@ -29,7 +29,8 @@ def test_an_unknown_type_is_none_of_anything_and_never_raises():
         eq(catalog.row(name), None, repr(name))
         eq(catalog.side(name), None)
         true(not catalog.reversible(name) and not catalog.journalled(name))
-        true(not catalog.negative(name) and not catalog.settled(name))
+        true(not catalog.negative(name) and not catalog.supervisor(name))
+        eq(catalog.original(name), None)
 
 
 def test_the_journal_kinds_are_the_journalled_rows_in_table_order():
@@ -38,17 +39,6 @@ def test_the_journal_kinds_are_the_journalled_rows_in_table_order():
     true("balance" not in kinds)
     for name in catalog.names():
         eq(name in kinds, catalog.journalled(name), name)
-
-
-def test_the_center_classifies_a_request_by_its_codes_and_entry_mode():
-    eq(catalog.classify("0200", "000000", "22", "021"), "purchase")
-    eq(catalog.classify("0200", "200000", "23", "051"), "void")
-    eq(catalog.classify("0220", "200000", "25"), "refund")
-    eq(catalog.classify("0200", "999999", "22", "021"), None)
-    eq(catalog.entry_mode("071"), "t")
-    eq(catalog.entry_mode("012"), "k")
-    eq(catalog.entry_mode(""), "")
-    true(catalog.allows("purchase", "022") and not catalog.allows("purchase", "999"))
 
 
 def test_the_requests_of_a_day_carry_the_catalog_codes():

@@ -3,7 +3,7 @@
 # type 2, currency 3, sign C/D, amount 12). Not reversed, not journalled.
 from pos import ui, overlay
 from pos.request import financial
-from pos.flows import txn
+from pos.flows import gates
 
 
 def parse_balance(f54):
@@ -26,7 +26,7 @@ def parse_balance(f54):
 
 def run(t):
     title = t.s("tx_balance")
-    ok = yield from txn.begin(t, title, "balance")
+    ok = yield from gates.begin(t, title, "balance")
     if not ok:
         return None
     card = yield from ui.read_card(t, title)

@@ -1,7 +1,7 @@
 # Checks made before any transaction (reference §6.1). A journal that cannot be written
 # (disk full) stops every transaction until the record waiting for it is written
 # (pos.flows.storagefail).
-from pos import ui
+from pos import overlay, ui
 
 
 def settlement_pending(t):
@@ -11,6 +11,25 @@ def settlement_pending(t):
 def batch_full(t):
     limit = int(t.state.params.get("max_tx", 300) or 300)
     return t.journal.count >= limit
+
+
+def begin(t, title, kind):
+    # Generator -> True when a transaction of the catalog's type `kind` may start: the
+    # gates (sign-in, settlement, room in the batch for a journalled one), then the
+    # supervisor's password where the catalog says the type needs it.
+    with overlay.scope():  # the catalog is read, not held (the heap at the prompts)
+        from pos import catalog
+
+        journalled, supervisor = catalog.journalled(kind), catalog.supervisor(kind)
+        del catalog
+    ok = yield from check(t, title, journalled)
+    if ok and supervisor:
+        with overlay.scope():
+            from pos.flows import auth
+
+            ok = yield from auth.require_supervisor(t, title)
+            del auth
+    return ok
 
 
 def check(t, title, journalled=True):
@@ -34,8 +53,6 @@ def check(t, title, journalled=True):
         if t.state.extra.get("param_due") and not t.journal.count:
             # the center asked for a parameter download (reply header) and no batch is
             # open: it goes first (pos.flows.paramload)
-            from pos import overlay
-
             with overlay.scope():
                 from pos.flows import paramload
 
@@ -44,8 +61,6 @@ def check(t, title, journalled=True):
         if t.state.extra.get("ic_due") or t.state.extra.get("script_advice"):
             # IC keys / AIDs the reply header asked for, a script advice not delivered yet
             # (pos.flows.icload)
-            from pos import overlay
-
             with overlay.scope():
                 from pos.flows import icload
 
@@ -62,8 +77,6 @@ def storage_ok(t, title):
     # pending by a failed write are tried first (pos.flows.storagefail).
     if t.journal.ready():
         return True
-    from pos import overlay
-
     with overlay.scope():
         from pos.flows import storagefail
 

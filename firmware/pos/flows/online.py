@@ -3,7 +3,7 @@
 # armed as the request leaves, the answer judged; an approval is journalled (durable
 # before any receipt) and its reversal disarmed. The codec and the keys' code are loaded
 # only to encode the request and to check the answer (pos.center), not while waiting.
-from pos import catalog, center, clock
+from pos import center, clock, overlay
 from pos.request import z
 from pos.flows import reversal
 from pos.journal import JournalWriteError
@@ -38,7 +38,7 @@ def approve(t, title, kind, msg, rec, pin=None):
             del storagefail
         if not ok:
             return None
-    if catalog.reversible(kind):
+    if reversible(kind):
         reversal.disarm(t)
     return rec
 
@@ -48,15 +48,15 @@ def send(t, title, kind, msg, pin=None):
     # type the catalog says is reversible), judge the answer. -> the reply when approved
     # (a reversal of a reversible request is still armed: the caller journals, then
     # disarms), else None after the failure screen.
-    reversible = catalog.reversible(kind)
+    rev = reversible(kind)
     ok = yield from reversal.send_pending(t)
     if not ok:
         return None
     msg[11] = z(t.state.take_trace(), 6)
-    arm = (lambda tt: reversal.arm(tt, msg, kind)) if reversible else None
+    arm = (lambda tt: reversal.arm(tt, msg, kind)) if rev else None
     res = yield from center.exchange(t, msg, title, True, before_send=arm, pin=pin)
     if res.status in (center.LINK,):
-        if reversible:
+        if rev:
             reversal.disarm(t)  # nothing left the terminal
         yield from center.show_failure(t, title, res)
         return None
@@ -65,19 +65,19 @@ def send(t, title, kind, msg, pin=None):
         yield from center.show_failure(t, title, res)
         return None
     if res.status == center.BAD_MAC:
-        if reversible:
+        if rev:
             reversal.set_reason(t, reversal.REASON_MAC, res.reply.get(38))
         yield from center.show_failure(t, title, res)
         return None
     if res.status == center.BAD_REPLY:
-        if reversible:
+        if rev:
             reversal.set_reason(t, reversal.REASON_INCOMPLETE)
         t.emit(("log", "warn", "bad reply: %s" % res.detail))
         yield from center.show_failure(t, title, res)
         return None
     code = res.code()
     if code != "00":
-        if reversible:
+        if rev:
             reversal.disarm(t)  # the center declined: nothing to undo
         _after_decline(t, code)
         if 55 in msg:  # a chip card is told the issuer's answer (pos.flows.chipdone)
@@ -85,6 +85,14 @@ def send(t, title, kind, msg, pin=None):
         yield from center.show_failure(t, title, res)
         return None
     return res.reply
+
+
+def reversible(kind):
+    # the catalog's word, read and not held while the center answers
+    with overlay.scope():
+        from pos import catalog
+
+        return catalog.reversible(kind)
 
 
 def record_approval(t, kind, msg, reply, rec):

@@ -6,14 +6,14 @@
 #   预授权完成     0200 / 000000 / 60.1=20  original auth code, date, amount
 #   预授权完成撤销 0200 / 200000 / 60.1=21  supervisor; the completion's trace
 # Every one of them is reversible.
-from pos import catalog, ui
+from pos import ui
 from pos.request import financial
-from pos.flows import txn, purchase, void
+from pos.flows import gates, txn, purchase, void
 
 
 def preauth(t):
     title = t.s("tx_preauth")
-    ok = yield from txn.begin(t, title, "preauth")
+    ok = yield from gates.begin(t, title, "preauth")
     if not ok:
         return None
     amount = yield from ui.enter_amount(t, title)
@@ -46,8 +46,8 @@ def completion_void(t):
 def _by_auth_code(t, kind):
     # A pre-auth void or a completion: the pre-auth may be from an earlier
     # batch, so it is named by its auth code and date, as on the slip.
-    title = t.s(catalog.title_key(kind))
-    ok = yield from txn.begin(t, title, kind)
+    title = t.s("tx_" + kind)  # the type's name (pos.catalog.title_key)
+    ok = yield from gates.begin(t, title, kind)
     if not ok:
         return None
     card = yield from ui.read_card(t, title)

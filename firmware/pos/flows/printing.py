@@ -2,7 +2,6 @@
 # lines are built by pos.receipt as an overlay (pos.overlay): its code is not held while
 # the terminal waits for the cashier (the tear-off prompt).
 from pos import ui, overlay
-from pos import catalog
 from pos import keys as K
 
 
@@ -37,7 +36,11 @@ def print_slips(t, rec, reprint=False, title=None):
     # the transaction's title row (the display redraws only the rows that change).
     if title is None:
         kind = rec.get("type")
-        title = t.s(catalog.title_key(kind) if catalog.journalled(kind) else "print_title")
+        with overlay.scope():  # read, not held at the tear-off prompt
+            from pos import catalog
+
+            title = t.s(catalog.title_key(kind) if catalog.journalled(kind) else "print_title")
+            del catalog
     with overlay.scope():  # the slip's code is not held at the tear-off prompt
         from pos import receipt
 
@@ -66,7 +69,11 @@ def print_settlement(t, summary, reprint=False):
 
 
 def last_record(t):
-    kinds = catalog.journal_kinds()
+    with overlay.scope():
+        from pos import catalog
+
+        kinds = catalog.journal_kinds()
+        del catalog
     for e in reversed(t.journal.entries()):
         if e.get("type") in kinds:
             return e

@@ -1,12 +1,12 @@
 # Purchase (消费): amount, card, PIN, 0200 with the MAC, the answer, the slip.
 from pos import ui
 from pos.request import financial
-from pos.flows import txn
+from pos.flows import gates, txn
 
 
 def run(t, card=None):
     title = t.s("tx_purchase")
-    ok = yield from txn.begin(t, title, "purchase")
+    ok = yield from gates.begin(t, title, "purchase")
     if not ok:
         return
     if card is None:

@@ -2,14 +2,14 @@
 # reference number (37) and date (MMDD), the amount (not more than the
 # original), PIN optional. 0220 / 200000 / 25=00 / 60.1=25 (pos.catalog), 61 = twelve
 # zeros + MMDD, 63 = "000". An advice: never reversed.
-from pos import catalog, ui
+from pos import overlay, ui
 from pos.request import financial
-from pos.flows import txn, purchase
+from pos.flows import gates, txn, purchase
 
 
 def run(t):
     title = t.s("tx_refund")
-    ok = yield from txn.begin(t, title, "refund")
+    ok = yield from gates.begin(t, title, "refund")
     if not ok:
         return None
     card = yield from ui.read_card(t, title)
@@ -52,7 +52,11 @@ def _refundable(t, rrn, pan):
     # what is left to refund of an original in this batch's journal, else None
     orig = None
     done = 0
-    kinds = catalog.original("refund")[1]
+    with overlay.scope():
+        from pos import catalog
+
+        kinds = catalog.original("refund")[1]
+        del catalog
     for e in t.journal.entries():
         if e.get("rrn") == rrn and e.get("type") in kinds:
             orig = e

@@ -4,24 +4,8 @@
 # the reversal armed when sending, the answer judged, an approval journalled), then the
 # receipts (pos.flows.printing). Also the helpers of transactions that refer to an
 # original one (the journal look-ups, the prompts).
-from pos import catalog, ui, overlay
+from pos import ui, overlay
 from pos.request import z
-
-
-def begin(t, title, kind):
-    # Generator -> True when a transaction of the catalog's type `kind` may start: the
-    # gates (sign-in, settlement, room in the batch for a journalled one), then the
-    # supervisor's password where the catalog says the type needs it.
-    from pos.flows import gates
-
-    ok = yield from gates.check(t, title, catalog.journalled(kind))
-    if ok and catalog.supervisor(kind):
-        with overlay.scope():
-            from pos.flows import auth
-
-            ok = yield from auth.require_supervisor(t, title)
-            del auth
-    return ok
 
 
 def run_online(t, title, kind, msg, rec, pin=None):
@@ -55,10 +39,15 @@ def find_entry(t, trace, kinds=None):
 
 def is_voided(t, trace):
     # a void (a type whose original is found by trace: 消费撤销, 完成撤销) names it
-    for e in t.journal.entries():
-        if e.get("orig_trace") == trace and catalog.is_void(e.get("type")):
-            return True
-    return False
+    with overlay.scope():
+        from pos import catalog
+
+        for e in t.journal.entries():
+            if e.get("orig_trace") == trace:
+                how = catalog.original(e.get("type"))
+                if how is not None and how[0] == "trace":
+                    return True
+        return False
 
 
 def enter_trace(t, title, prompt_key="tx_enter_orig_trace"):
@@ -98,9 +87,14 @@ def refuse(t, title, key):
 
 def show_original(t, title, e):
     # The original's type, card and amount; ENTER goes on, CANCEL stops.
-    sign = "-" if catalog.negative(e.get("type")) else ""
+    with overlay.scope():
+        from pos import catalog
+
+        sign = "-" if catalog.negative(e.get("type")) else ""
+        name = t.s(catalog.title_key(e.get("type", "")))
+        del catalog
     body = [
-        t.s(catalog.title_key(e.get("type", ""))) + " " + e.get("trace", ""),
+        name + " " + e.get("trace", ""),
         "\uffe5" + sign + ui.format_amount(e.get("amount", 0)),
     ]
     return (yield from ui.confirm(t, title, body, t.s("tx_confirm_original")))

@@ -4,9 +4,9 @@
 # the request carries the original amount, its RRN (37), auth code (38) and batch + trace
 # (61; a completion void adds the original's date). Reversible; the slip prints the
 # amount negative.
-from pos import catalog, ui
+from pos import overlay, ui
 from pos.request import financial
-from pos.flows import txn, purchase
+from pos.flows import gates, txn, purchase
 
 
 def run(t):
@@ -15,14 +15,19 @@ def run(t):
 
 def void_of(t, kind):
     # The void of an original of this batch, found by its trace in the journal.
-    title = t.s(catalog.title_key(kind))
-    ok = yield from txn.begin(t, title, kind)
+    with overlay.scope():  # the catalog is read, not held (the heap at the prompts)
+        from pos import catalog
+
+        title = t.s(catalog.title_key(kind))
+        kinds = catalog.original(kind)[1]
+        del catalog
+    ok = yield from gates.begin(t, title, kind)
     if not ok:
         return None
     trace = yield from txn.enter_trace(t, title)
     if trace is None:
         return None
-    orig = txn.find_entry(t, trace, catalog.original(kind)[1])
+    orig = txn.find_entry(t, trace, kinds)
     if orig is None:
         yield from txn.refuse(t, title, "tx_no_original")
         return None

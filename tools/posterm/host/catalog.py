@@ -25,9 +25,33 @@ DEBIT_TYPES = tuple(t for t in TX_TYPES if KINDS[t][0] == "debit")
 CREDIT_TYPES = tuple(t for t in TX_TYPES if KINDS[t][0] == "credit")
 
 
+# field 22's first two digits -> the entry mode letter of the catalog's entry column
+# (reference §2, §11, §12: 01 keyed, 02 swiped (80/90 fallback), 05 chip, 07 tap, 03 scanned)
+ENTRY_OF_22 = {"01": "k", "02": "s", "80": "s", "90": "s", "05": "c", "95": "c", "07": "t",
+               "91": "t", "03": "q"}  # fmt: skip
+
+_ROWS = [_core.row(n) for n in _core.names()]
+_ENTRY = _core.COLUMNS.split().index("entry")
+
+
+def entry_mode(f22):
+    """Field 22 -> the entry mode letter ("" when unknown)."""
+    return ENTRY_OF_22.get((f22 or "")[:2], "")
+
+
 def classify(mti, proc, f601, f22=""):
-    """A request's type by its codes and entry mode, or None (the center answers 12)."""
-    return _core.classify(mti, proc, f601, f22)
+    """A request's type by its codes (MTI, 3, 60.1) and, for types that share them (a card
+    purchase and a QR sale), the entry mode of 22; None when no type has the codes (the
+    center answers 12)."""
+    mode = entry_mode(f22)
+    found = None
+    for r in _ROWS:
+        if (r[1], r[2], r[4]) == (mti, proc, f601):
+            if mode and mode in r[_ENTRY]:
+                return r[0]
+            if found is None:
+                found = r[0]
+    return found
 
 
 # 60.3 network management codes the host answers (MTI, 60.3) -> name
