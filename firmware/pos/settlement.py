@@ -4,9 +4,8 @@
 # completion voids and refunds; pre-auths and their voids only hold money and are
 # not settled.
 from pos import overlay
-from pos.request import z as _z
 
-RECORDS_PER_UPLOAD = 8
+RECORDS_PER_UPLOAD = 8  # pos.field48.RECORDS_PER_MESSAGE
 # how the debits were presented (the journal's entry mode, field 22's first two digits):
 # the totals count chip, contactless and QR sales apart (screens and slips show them)
 MODES = (("05", "chip"), ("07", "contactless"), ("03", "qr"))
@@ -73,40 +72,33 @@ def totals(entries):
     return out
 
 
-def _half(debit, credit):
-    return (_z(debit[1], 12) + _z(debit[0] % 1000, 3) + _z(credit[1], 12)
-            + _z(credit[0] % 1000, 3) + "0")
-
-
 def field48(tot):
-    # 0500 request (reference §3.4): domestic (内卡) debit amount/count, credit
-    # amount/count, flag 0; then the same for foreign cards (外卡, 63.1 not CUP).
+    # 0500 request (reference §3.4, pos.field48): domestic (内卡) debit amount/count,
+    # credit amount/count, flag 0; then the same for foreign cards (外卡, 63.1 not CUP).
     fd = tot.get("foreign_debit") or [0, 0]
     fc = tot.get("foreign_credit") or [0, 0]
     d, c = tot["debit"], tot["credit"]
-    domestic = _half([d[0] - fd[0], d[1] - fd[1]], [c[0] - fc[0], c[1] - fc[1]])
-    return domestic + _half(fd, fc)
+    domestic = (d[0] - fd[0], d[1] - fd[1], c[0] - fc[0], c[1] - fc[1])
+    with overlay.scope():  # the field's code is not held while the center answers
+        from pos import field48 as f48
+
+        return f48.totals(domestic, (fd[0], fd[1], fc[0], fc[1]))
 
 
 def balance_flags(f48):
     # 0510 field 48 -> (domestic flag, foreign flag): "1" balanced, "2" not, "3" error
-    if len(f48) < 62:
-        return ("3", "3")
-    return (f48[30], f48[61])
+    with overlay.scope():
+        from pos import field48 as fmt
 
-
-def upload_record(e, pan_of=None):
-    # 00 domestic / 01 foreign + trace 6 + PAN right-aligned in 20 + amount 12 = 40 digits
-    # pan_of(e): the record's whole PAN (the journal keeps it sealed: Journal.pan)
-    pan = pan_of(e) if pan_of is not None else e.get("pan", "")
-    flag = "01" if e.get("foreign") else "00"
-    return flag + e.get("trace", "000000") + _z(pan, 20) + _z(e.get("amount", 0), 12)
+        return fmt.flags(f48)
 
 
 def upload_chunk(entries, k, pan_of=None):
     # field 48 of the k-th 0320/201 (records 8k .. 8k+7 of the settled ones), or None
     # past the last: a terminal builds one at a time, so that the batch is not held in
     # RAM while it waits for the center
+    # (pos.field48: one record of 40 digits each; pan_of(e): the record's whole PAN, the
+    # journal keeps it sealed: Journal.pan)
     part = []
     i = 0
     first = k * RECORDS_PER_UPLOAD
@@ -114,8 +106,16 @@ def upload_chunk(entries, k, pan_of=None):
         if e.get("tc55"):
             continue  # a chip transaction: its TC goes in its own 0320 (pos.flows.tcupload)
         if first <= i < first + RECORDS_PER_UPLOAD:
-            part.append(upload_record(e, pan_of))
+            part.append(e)
         i += 1
     if not part:
         return None
-    return _z(len(part), 2) + "".join(part)
+    with overlay.scope():  # the field's code is not held while the center answers
+        from pos import field48
+
+        recs = []
+        for e in part:
+            pan = pan_of(e) if pan_of is not None else e.get("pan", "")
+            recs.append(field48.record(e.get("foreign"), e.get("trace", "000000"), pan,
+                                       e.get("amount", 0)))  # fmt: skip
+        return field48.records(recs)

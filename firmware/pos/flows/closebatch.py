@@ -81,7 +81,7 @@ def _upload(t, title, job):
             if f48 is None:
                 break
             k += 1
-            n = int(f48[:2])
+            n = int(f48[:2])  # the record count (pos.field48.records)
             if done >= i + n:  # acknowledged before an interruption
                 i += n
                 continue
@@ -104,7 +104,11 @@ def _upload(t, title, job):
     if not ok:
         return False
     count = job.get("sent", 0) + job.get("tc_sent", 0)
-    f48 = ("0000" + str(count))[-4:]
+    with overlay.scope():
+        from pos import field48
+
+        f48 = field48.end(count)
+        del field48
     res = yield from center.exchange(t, _management(t, "0320", end, f48), title, False)
     if not _delivered(t, res):
         yield from center.show_failure(t, title, res)

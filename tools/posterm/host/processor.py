@@ -25,7 +25,7 @@ import sqlite3
 from datetime import datetime
 from functools import lru_cache
 
-from pos import iso8583, keyload, pinblock
+from pos import field48, iso8583, keyload, pinblock
 
 from posterm.host import emv
 from posterm.host import hostcrypto as crypto
@@ -688,26 +688,20 @@ class Processor:
 
     def _settlement(self, req, term, raw, now):
         f48 = req.get(48, "")
-        if len(f48) < 62 or not f48.isdigit():
-            raise Decline("30")
+        try:
+            field48.parse_totals(f48)
+        except field48.Field48Error:
+            raise Decline("30") from None
         self._bound(req, term, raw)
         batch = _sub60(req)[1]
         domestic, foreign = self.store.batch_totals_split(term["tid"], batch, _is_foreign)
-
-        def text(t):
-            d_amt, d_cnt, c_amt, c_cnt = t
-            return f"{d_amt:012d}{d_cnt % 1000:03d}{c_amt:012d}{c_cnt % 1000:03d}"
-
-        host = text(domestic) + text(foreign)
-        domestic_ok = f48[0:30] == host[0:30]
-        foreign_ok = f48[31:61] == host[30:60]
-        reply48 = (
-            f48[0:30]
-            + ("1" if domestic_ok else "2")
-            + f48[31:61]
-            + ("1" if foreign_ok else "2")
-            + f48[62:]
-        )
+        # the store's (debit fen, debit count, credit fen, credit count) -> pos.field48's order
+        domestic = (domestic[1], domestic[0], domestic[3], domestic[2])
+        foreign = (foreign[1], foreign[0], foreign[3], foreign[2])
+        domestic_ok = field48.same_half(f48, 0, domestic)
+        foreign_ok = field48.same_half(f48, 1, foreign)
+        reply48 = field48.answer(f48, domestic_ok, foreign_ok)
+        host = field48.totals(domestic, foreign)
         self.store.record_settlement(
             term["tid"], batch, f48, host[0:30], domestic_ok and foreign_ok
         )
@@ -725,25 +719,14 @@ class Processor:
         )
 
     def _batch_upload(self, req, term, raw, now):
-        f48 = req.get(48, "")
-        if len(f48) < 2 or not f48.isdigit():
-            raise Decline("30")
-        count = int(f48[:2])
-        if len(f48) != 2 + 40 * count:
-            raise Decline("30")
+        try:
+            records = field48.parse_records(req.get(48, ""))
+        except field48.Field48Error:
+            raise Decline("30") from None
         self._bound(req, term, raw)
         batch = _sub60(req)[1]
-        for i in range(count):
-            rec = f48[2 + 40 * i : 42 + 40 * i]
-            self.store.record_upload(
-                term["tid"],
-                batch,
-                "201",
-                int(rec[0:2] == "01"),
-                rec[2:8],
-                rec[8:28].lstrip("0"),
-                int(rec[28:40]),
-            )
+        for foreign_card, trace, pan, fen in records:
+            self.store.record_upload(term["tid"], batch, "201", int(foreign_card), trace, pan, fen)
         return self.answer(req, "00", now)
 
     def _batch_upload_ic(self, req, term, raw, now):
