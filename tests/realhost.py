@@ -24,6 +24,11 @@ variants the terminal must accept (issue 12, reference §11), chosen per host:
               EMV common session key, ISO 9797-1 MAC alg. 3 over the CDOL1 data + AIP +
               ATC + CVR) and the answer carries 55 = 91 (ARPC method 1 || ARC); a
               cryptogram that does not verify is answered 05
+    qr_confirm  QR payments (22 = 03x, the payment code in 59 as tag A3 + n3 length):
+              0 pays at once; N > 0: the sale is answered 09 (in progress: the customer
+              confirms on the phone) and the result query (3 = 330000, 61 = the sale's
+              batch + trace) is answered 09 until its Nth asking, then 00; None: 09 for
+              ever (the terminal must cancel by reversal)
 
 What it saw is kept in `requests` (MTI, fields, raw body) and `reversals`.
 """
@@ -54,7 +59,8 @@ FORMATS = {
     25: ("n", 0, 2), 26: ("n", 0, 2), 32: ("n", 2, 11), 35: ("z", 2, 37), 36: ("z", 3, 104),
     37: ("a", 0, 12), 38: ("a", 0, 6), 39: ("a", 0, 2), 41: ("a", 0, 8), 42: ("a", 0, 15),
     44: ("a", 2, 25), 48: ("n", 3, 322), 49: ("a", 0, 3), 52: ("b", 0, 8), 53: ("n", 0, 16),
-    54: ("a", 3, 40), 55: ("b", 3, 255), 60: ("n", 3, 999), 61: ("n", 3, 29),
+    54: ("a", 3, 40), 55: ("b", 3, 255), 59: ("a", 3, 999), 60: ("n", 3, 999),
+    61: ("n", 3, 29),
     62: ("b", 3, 512), 63: ("a", 3, 163), 64: ("b", 0, 8),
 }  # fmt: skip
 
@@ -296,7 +302,7 @@ class RealHost:
         self.v = {
             "gbk63": False, "foreign": False, "fpad": False, "long60": False,
             "balances": False, "need": 0, "layout": {}, "menu": "12", "params": None,
-            "upload": "00", "unbalanced": False, "imk": TEST_IMK,
+            "upload": "00", "unbalanced": False, "imk": TEST_IMK, "qr_confirm": 0,
         }  # fmt: skip
         self.v.update(variant)
         self.keys = {}
@@ -304,6 +310,7 @@ class RealHost:
         self.reversals = []
         self.approved = []
         self.chip = []  # (trace, {tag: value}) of the chip requests whose ARQC verified
+        self.qr = {}  # sale trace -> {"code", "rrn", "asked"} of the QR payments seen
         self.problems = []  # what the terminal sent wrong (a MAC, a PIN, a track)
         self.rrn = 0
         self._srv = socket.create_server(("127.0.0.1", 0))
@@ -507,8 +514,49 @@ class RealHost:
         self.chip.append((req.get(11), tags))
         return sk, tags[0x9F26]
 
+    def _qr(self, req):
+        """A QR request: the payment code read out of 59 by hand (tag, n3 length, value)."""
+        f59 = req.get(59, b"").decode("ascii", "replace")
+        code = ""
+        i = 0
+        while i + 5 <= len(f59):
+            n = int(f59[i + 2 : i + 5])
+            if f59[i : i + 2] == "A3":
+                code = f59[i + 5 : i + 5 + n]
+            i += 5 + n
+        if not (16 <= len(code) <= 24 and code.isdigit()):
+            self.problems.append(f"no payment code in 59: {f59!r}")
+            return {39: b"14"}
+        if 2 in req or 35 in req or 52 in req:
+            self.problems.append("a QR request carries a card field")
+        confirm = self.v["qr_confirm"]
+        proc = req.get(3)
+        self.rrn += 1
+        approved = {15: "1123", 37: f"{self.rrn:012d}".encode(), 38: b"Q1R2C3",
+                    60: req.get(60, "")}  # fmt: skip
+        if proc == "000000":  # the sale
+            order = {"code": code, "rrn": approved[37], "asked": 0}
+            self.qr[req.get(11)] = order
+            if confirm == 0:
+                self.approved.append((req.get(11), int(req.get(4, "0"))))
+                return approved
+            return {39: b"09", 15: "1123", 37: order["rrn"], 60: req.get(60, "")}
+        if proc == "330000":  # the result query
+            order = self.qr.get(req.get(61, "")[6:12])
+            if order is None or order["code"] != code:
+                self.problems.append(f"a query of no sale: 61 = {req.get(61)!r}")
+                return {39: b"25"}
+            order["asked"] += 1
+            if confirm is None or order["asked"] < confirm:
+                return {39: b"09", 37: order["rrn"], 60: req.get(60, "")}
+            approved[37] = order["rrn"]
+            return approved
+        return approved  # a void or a refund of a QR payment
+
     def _approve(self, req):
         tid = req[41].decode()
+        if req.get(22, "")[0:2] == "03":
+            return self._qr(req)
         pan = self._pan(req)
         chip = None
         if req.get(22, "")[0:2] in ("05", "07") and 55 in req:

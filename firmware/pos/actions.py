@@ -21,6 +21,7 @@ preauth_complete preauth completion 0
 complete_void preauth completion_void 0
 settle settle run 0
 sign_out signout run 0
+qr_sale qr sale 0
 reprint_any reports reprint_any 1
 print_detail reports print_detail 1
 print_totals reports print_totals 1

@@ -37,6 +37,13 @@ preauth 0100 030000 06 10 - 1 + 1 0 - - skct preauth
 preauth_void 0100 200000 06 11 - 1 - 1 1 auth preauth skct preauth_void
 completion 0200 000000 06 20 D 1 + 1 0 auth preauth skct preauth_complete
 completion_void 0200 200000 06 21 C 1 - 1 1 trace completion skct complete_void
+qr_sale 0200 000000 00 22 D 1 + 1 0 - - q qr_sale
+qr_void 0200 200000 00 23 C 1 - 1 1 trace qr_sale q -
+# qr_void: the void's item, for a QR original
+qr_refund 0220 200000 00 25 C 0 - 1 1 rrn qr_sale q -
+# qr_refund: the refund's item, with a code scanned
+qr_query 0200 330000 00 36 - 0 + 0 0 - - q -
+# qr_query: sent by the QR sale while it waits
 """
 
 # the columns (const: no names held in a board's RAM; the desktop tests index by them too)

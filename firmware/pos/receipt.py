@@ -51,8 +51,16 @@ def build(t, rec, copy="merchant", reprint=False):
         # the names the center gave in 63.2, else the institution codes of 44
         add("", s("slip_issuer") + issuer)
         add("", s("slip_acquirer") + acquirer)
-    add("", s("slip_card"))
-    add("B", mask_pan(rec.get("pan", "")) + " " + ENTRY_LETTER.get(rec.get("entry", ""), ""))
+    if rec.get("entry") == "03":
+        # a QR payment: the customer's payment code (masked as a card number) and the
+        # wallet it was paid with
+        add("", s("slip_qr_code"))
+        add("B", mask_pan(rec.get("pan", "")) + " Q")
+        if rec.get("scheme"):
+            add("", s("slip_qr_scheme") + s("qr_" + rec["scheme"]))
+    else:
+        add("", s("slip_card"))
+        add("B", mask_pan(rec.get("pan", "")) + " " + ENTRY_LETTER.get(rec.get("entry", ""), ""))
     add("", s("slip_type"))
     add("B", s(catalog.title_key(str(rec.get("type")))))
     exp = rec.get("exp") or ""

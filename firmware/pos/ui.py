@@ -17,10 +17,13 @@ def screen(t, title=None, body=None, footer=None):
     return f
 
 
-def wait_input(t, timeout=None, card=False, menu_key=False):
+def wait_input(t, timeout=None, card=False, menu_key=False, scan=False):
     # -> ("key", name) | ("card", pan, expiry) | ("timeout",); with card, also an insert
-    # or a tap: ("chip", icc) | ("tap", icc) (pos.card's reader port)
+    # or a tap: ("chip", icc) | ("tap", icc) (pos.card's reader port); with scan, a
+    # scanned payment code ("scan", code)
     kinds = ("key", "card", "chip", "tap") if card else ("key",)
+    if scan:
+        kinds = kinds + ("scan",)
     while True:
         ev = yield ("input", kinds, timeout)
         if ev[0] == "key" and ev[1] == K.MENU and not menu_key:
@@ -171,9 +174,10 @@ def luhn_ok(pan):
     return total % 10 == 0
 
 
-def read_card(t, title, amount=None, chip=False):
+def read_card(t, title, amount=None, chip=False, scan=False):
     # Swipe (a presented card) or key the PAN in by hand; with chip, also insert or tap
-    # (the screen then asks 请插卡/刷卡/挥卡 as real terminals do, 或手输卡号 below).
+    # (the screen then asks 请插卡/刷卡/挥卡 as real terminals do, 或手输卡号 below); with
+    # scan, also a scanned payment code (a QR refund): -> ("<code>", "", "03", "", "").
     # -> a card (pos.card: pan, expiry, entry "02" swiped / "01" keyed, track 2, track 3)
     # whose expiry may be used today, or None.
     from pos import card as cardmod
@@ -185,14 +189,23 @@ def read_card(t, title, amount=None, chip=False):
             f.put(t.rows - 1, cells.clip(digits[-t.cols:], t.cols), "right")
         else:
             body = [t.s("card_prompt"), t.s("card_prompt_keyed")] if chip else [
-                t.s("swipe_or_key")]
+                t.s("swipe_key_or_scan" if scan else "swipe_or_key")]
             f = layout(t.rows, t.cols, title, body, reserve=1 if amount is not None else 0)
             if amount is not None:
                 f.put(t.rows - 1, "\uffe5" + format_amount(amount), "right")
         t.show(f)
-        ev = yield from wait_input(t, IDLE_TIMEOUT, card=True)
+        ev = yield from wait_input(t, IDLE_TIMEOUT, card=True, scan=scan)
         if ev[0] == "timeout":
             return None
+        if ev[0] == "scan":
+            from pos import paycode
+
+            code = cardmod.scan_code(ev)
+            if code is not None and paycode.scheme(code) is not None:
+                return (code, "", cardmod.QR, "", "")
+            t.emit(("beep", "error"))
+            yield from notice(t, title, t.s("qr_bad_code"), timeout=5)
+            continue
         if ev[0] in ("chip", "tap"):
             if chip:
                 return ev  # the chip kernel reads it (pos.flows.chip)

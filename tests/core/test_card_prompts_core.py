@@ -46,6 +46,6 @@ def test_cancel_at_insert_the_card_ends_the_sale():
 def test_a_refund_takes_a_chip_cards_stripe():
     r = Rig(profile="lcd128x64").sign_in()
     r.press("MENU", "1", "4", "123456", "ENTER")
-    contains(r.screen_flat(), "请刷卡或手输卡号")
+    contains(r.screen_flat(), "请刷卡/手输卡号或扫码")  # a QR refund scans the code here
     r.press(TRACK)
     contains(r.screen_flat(), "原参考号")

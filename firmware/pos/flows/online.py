@@ -14,6 +14,12 @@ def approve(t, title, kind, msg, rec, pin=None):
     reply = yield from send(t, title, kind, msg, pin)
     if reply is None:
         return None
+    return (yield from journal(t, title, kind, msg, reply, rec))
+
+
+def journal(t, title, kind, msg, reply, rec):
+    # Generator: an approval journalled (durable before any slip), then its reversal
+    # disarmed. -> rec, or None when the storage failed and the cashier gave up.
     try:
         try:
             record_approval(t, kind, msg, reply, rec)
@@ -29,8 +35,6 @@ def approve(t, title, kind, msg, rec, pin=None):
         # the storage failed (disk full): no slip until the record is written; it stays
         # pending and its reversal stays armed (pos.flows.storagefail)
         t.emit(("log", "error", "%s; trace %s pending, reversal armed" % (e, msg[11])))
-        from pos import overlay
-
         with overlay.scope():
             from pos.flows import storagefail
 
@@ -43,11 +47,13 @@ def approve(t, title, kind, msg, rec, pin=None):
     return rec
 
 
-def send(t, title, kind, msg, pin=None):
+def send(t, title, kind, msg, pin=None, pending=None):
     # Generator: pending reversal first, a fresh trace, send (arming the reversal of a
     # type the catalog says is reversible), judge the answer. -> the reply when approved
     # (a reversal of a reversible request is still armed: the caller journals, then
-    # disarms), else None after the failure screen.
+    # disarms), else None after the failure screen. pending: a response code that means
+    # "not decided yet" (a QR payment the customer still has to confirm, pos.flows.qrpay):
+    # its reply comes back too, the reversal still armed.
     rev = reversible(kind)
     ok = yield from reversal.send_pending(t)
     if not ok:
@@ -76,7 +82,7 @@ def send(t, title, kind, msg, pin=None):
         yield from center.show_failure(t, title, res)
         return None
     code = res.code()
-    if code != "00":
+    if code != "00" and (pending is None or code != pending):
         if rev:
             reversal.disarm(t)  # the center declined: nothing to undo
         _after_decline(t, code)

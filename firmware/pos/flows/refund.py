@@ -3,6 +3,7 @@
 # original), PIN optional. 0220 / 200000 / 25=00 / 60.1=25 (pos.catalog), 61 = twelve
 # zeros + MMDD, 63 = "000". An advice: never reversed.
 from pos import overlay, ui
+from pos import card as cardmod
 from pos.request import financial
 from pos.flows import gates, txn, purchase
 
@@ -12,17 +13,19 @@ def run(t):
     ok = yield from gates.begin(t, title, "refund")
     if not ok:
         return None
-    card = yield from ui.read_card(t, title)
+    # a card, or the customer's payment code scanned: the refund of a QR payment
+    card = yield from ui.read_card(t, title, scan=True)
     if card is None:
         return None
     pan, exp, entry = card[0], card[1], card[2]
+    kind = "qr_refund" if entry == cardmod.QR else "refund"
     rrn = yield from ui.enter_digits(t, title, t.s("tx_enter_orig_rrn"), 12, 12)
     if rrn is None:
         return None
     mmdd = yield from txn.enter_mmdd(t, title)
     if mmdd is None:
         return None
-    limit = _refundable(t, rrn, pan)
+    limit = _refundable(t, kind, rrn, pan)
     amount = yield from ui.enter_amount(t, title, t.s("tx_enter_refund_amount"))
     if amount is None:
         return None
@@ -30,10 +33,12 @@ def run(t):
         # the original is in this batch: the terminal knows the ceiling itself
         yield from txn.refuse(t, title, "tx_refund_too_much")
         return None
-    pin = yield from purchase.enter_pin(t, title, amount)
-    if pin is None:
-        return None
-    msg = financial(t, "refund", card, amount, pin)
+    pin = None
+    if kind == "refund":
+        pin = yield from purchase.enter_pin(t, title, amount)
+        if pin is None:
+            return None
+    msg = financial(t, kind, card, amount, pin)
     msg[37] = rrn
     msg[61] = "000000000000" + mmdd
     msg[63] = "000"
@@ -45,23 +50,29 @@ def run(t):
         "orig_rrn": rrn,
         "orig_date": mmdd,
     }
-    return (yield from txn.run_online(t, title, "refund", msg, rec, pin=pin))
+    if kind == "qr_refund":
+        from pos import paycode
+
+        rec["scheme"] = paycode.scheme(pan)
+    return (yield from txn.run_online(t, title, kind, msg, rec, pin=pin))
 
 
-def _refundable(t, rrn, pan):
-    # what is left to refund of an original in this batch's journal, else None
+def _refundable(t, kind, rrn, pan):
+    # what is left to refund of an original in this batch's journal, else None (a QR
+    # payment: the customer's code changes every minute, the original is found by its
+    # reference number alone)
     orig = None
     done = 0
     with overlay.scope():
         from pos import catalog
 
-        kinds = catalog.original("refund")[1]
+        kinds = catalog.original(kind)[1]
         del catalog
     for e in t.journal.entries():
         if e.get("rrn") == rrn and e.get("type") in kinds:
             orig = e
-        elif e.get("type") == "refund" and e.get("orig_rrn") == rrn:
+        elif e.get("type") == kind and e.get("orig_rrn") == rrn:
             done += e.get("amount", 0)
-    if orig is None or t.journal.pan(orig) != pan:
+    if orig is None or (kind == "refund" and t.journal.pan(orig) != pan):
         return None
     return orig.get("amount", 0) - done

@@ -18,6 +18,12 @@ def run_online(t, title, kind, msg, rec, pin=None):
         del online
     if rec is None:
         return None
+    yield from approved(t, title, rec)
+    return rec
+
+
+def approved(t, title, rec):
+    # Generator: the approval's screen, then its slips (an overlay: pos.flows.printing)
     t.emit(("beep", "ok"))
     ui.screen(t, title, [t.s("resp_code", "00"), t.strings.response("00"), t.s("printing")])
     with overlay.scope():
@@ -25,7 +31,6 @@ def run_online(t, title, kind, msg, rec, pin=None):
 
         yield from printing.print_slips(t, rec, False, title)
         del printing
-    return rec
 
 
 # -- helpers for transactions that refer to an original one --------------------

@@ -5,21 +5,24 @@
 # (61; a completion void adds the original's date). Reversible; the slip prints the
 # amount negative.
 from pos import overlay, ui
-from pos.request import financial
+from pos.request import financial, qr_card
 from pos.flows import gates, txn, purchase
 
 
 def run(t):
-    return (yield from void_of(t, "void"))
+    # 消费撤销 voids a card purchase, or a QR payment (qr_void: no card, the payment code
+    # in 59): the original's type decides
+    return (yield from void_of(t, "void", "qr_void"))
 
 
-def void_of(t, kind):
+def void_of(t, kind, qr_kind=None):
     # The void of an original of this batch, found by its trace in the journal.
     with overlay.scope():  # the catalog is read, not held (the heap at the prompts)
         from pos import catalog
 
         title = t.s(catalog.title_key(kind))
         kinds = catalog.original(kind)[1]
+        qr_of = catalog.original(qr_kind)[1] if qr_kind else ()
         del catalog
     ok = yield from gates.begin(t, title, kind)
     if not ok:
@@ -27,7 +30,7 @@ def void_of(t, kind):
     trace = yield from txn.enter_trace(t, title)
     if trace is None:
         return None
-    orig = txn.find_entry(t, trace, kinds)
+    orig = txn.find_entry(t, trace, kinds + qr_of)
     if orig is None:
         yield from txn.refuse(t, title, "tx_no_original")
         return None
@@ -38,16 +41,22 @@ def void_of(t, kind):
     if not go:
         return None
     amount = orig.get("amount", 0)
-    card = yield from ui.read_card(t, title, amount)
-    if card is None:
-        return None
-    ok = yield from txn.check_card(t, title, card, t.journal.pan(orig))
-    if not ok:
-        return None
+    if orig.get("type") in qr_of:
+        # a QR payment: the customer's code is the original's (no card, no PIN)
+        kind = qr_kind
+        card = qr_card(t.journal.pan(orig))
+        pin = None
+    else:
+        card = yield from ui.read_card(t, title, amount)
+        if card is None:
+            return None
+        ok = yield from txn.check_card(t, title, card, t.journal.pan(orig))
+        if not ok:
+            return None
+        pin = yield from purchase.enter_pin(t, title, amount)
+        if pin is None:
+            return None
     pan, exp, entry = card[0], card[1], card[2]
-    pin = yield from purchase.enter_pin(t, title, amount)
-    if pin is None:
-        return None
     msg = financial(t, kind, card, amount, pin)
     msg[37] = orig.get("rrn", "")
     if orig.get("auth"):
@@ -67,4 +76,6 @@ def void_of(t, kind):
     }
     if orig.get("foreign"):
         rec["foreign"] = True  # totalled with the foreign cards, as its original
+    if orig.get("scheme"):
+        rec["scheme"] = orig["scheme"]  # a QR payment's wallet, for the slip
     return (yield from txn.run_online(t, title, kind, msg, rec, pin=pin))

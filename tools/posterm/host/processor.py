@@ -27,7 +27,7 @@ from functools import lru_cache
 
 from pos import field48, iso8583, keyload, pinblock
 
-from posterm.host import emv
+from posterm.host import emv, qr
 from posterm.host import hostcrypto as crypto
 from posterm.host.catalog import KINDS, MANAGEMENT, classify
 from posterm.host.store import card_bin
@@ -474,6 +474,8 @@ class Processor:
             "date": now.strftime("%Y-%m-%d"),
             "time": now.strftime("%H:%M:%S"),
         }
+        if qr.serves(tx_type):  # a scanned payment code: the wallet's side (host/qr.py)
+            return qr.serve(self, req, term, record, now)
         extra = {}
         chip = None
         try:
@@ -586,6 +588,8 @@ class Processor:
         term = self._terminal(req)
         self._check_mac(req, term, raw)
         orig = self.store.find_transaction(term["tid"], _sub60(req)[1], req.get(11, ""))
+        if orig is not None and qr.serves(orig["type"]):  # a QR order: cancelled (host/qr.py)
+            return qr.reverse(self, req, orig, now)
         if orig is None or orig["result"] != "00" or not KINDS[orig["type"]][1]:
             raise Decline("25")
         if orig["status"] == "reversed":

@@ -512,6 +512,13 @@ class Store:
         self._exec("DELETE FROM transactions WHERE id = ?", (row["id"],))
         return row
 
+    def complete_pending(self, tx_id, auth):
+        """A QR payment its customer confirmed on the phone (posterm.host.qr): approved."""
+        self._exec(
+            "UPDATE transactions SET result = '00', status = 'approved', auth = ? WHERE id = ?",
+            (auth, tx_id),
+        )
+
     def set_status(self, tx_id, status):
         self._exec("UPDATE transactions SET status = ? WHERE id = ?", (status, tx_id))
 
