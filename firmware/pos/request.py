@@ -26,7 +26,7 @@ def financial(t, kind, card, amount, pin, net="000"):
     # from pos.catalog) without its PIN block (52): pass the PIN itself to
     # pos.flows.txn.run_online / pos.flows.online.send, which encrypt it as they send.
     # card: pos.card's tuple (a swipe sends its tracks, a keyed card its PAN, a scanned
-    # payment code, entry "03", goes in 59: qr_fields).
+    # payment code, entry "03", goes in 59: pos.qrfields).
     from pos import card as cardmod
     from pos import overlay
 
@@ -39,7 +39,9 @@ def financial(t, kind, card, amount, pin, net="000"):
     if amount is not None:
         msg[4] = z(amount, 12)
     if card[2] == cardmod.QR:
-        qr_fields(msg, card[0])
+        from pos import qrfields  # loaded for a QR payment only
+
+        qrfields.fields(msg, card[0])
     else:
         cardmod.fields(msg, card, pin)
     msg[25] = cond
@@ -54,33 +56,6 @@ def financial(t, kind, card, amount, pin, net="000"):
     msg[60] = tx_type + batch_str(t) + net + cardmod.f60_read(card)
     base_fields(t, msg)
     return msg
-
-
-def qr_card(code):
-    # a scanned payment code (付款码) as the card tuple of pos.card: entry "03"
-    return (code, "", "03", "", "")
-
-
-def qr_fields(msg, code):
-    # The payment code's fields (reference §12, the public CUP-dialect QR code): 22 = 032
-    # (a scanned code, no PIN), 59 = tag A3, its length (n3) and the code; no 2, 14 or 35.
-    msg[22] = "032"
-    msg[59] = "A3" + z(len(code), 3) + code
-    return msg
-
-
-def qr_code_of(f59):
-    # the payment code in a 59 (tag A3 among tag + n3 length + value entries), or ""
-    i = 0
-    while i + 5 <= len(f59):
-        tag, n = f59[i : i + 2], f59[i + 2 : i + 5]
-        if not n.isdigit():
-            return ""
-        value = f59[i + 5 : i + 5 + int(n)]
-        if tag == "A3":
-            return value
-        i += 5 + int(n)
-    return ""
 
 
 def security_control(t, pin, swiped):

@@ -4,7 +4,7 @@
 # or on CANCEL; QR void and refund from the card items; settlement counts them.
 from mptest import eq, true, contains
 from pos import clock
-from pos.request import qr_code_of
+from pos.qrfields import code_of as qr_code_of
 import fakecenter
 from txhelp import rig, buy, settle, last_of, SUPERVISOR
 

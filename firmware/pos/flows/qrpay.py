@@ -10,7 +10,8 @@
 # through stays armed and goes before the next transaction, as every reversal does).
 from pos import center, clock, overlay, ui
 from pos import keys as K
-from pos.request import financial, qr_card, z
+from pos.request import financial, z
+from pos.qrfields import card as qr_card, code_of
 from pos.flows import reversal
 
 PENDING = "09"
@@ -85,9 +86,7 @@ def wait(t, title, msg, first):
 
 def _query(t, title, sale, rrn):
     # Generator -> the center's Result for the sale's result query (qr_query)
-    from pos.request import qr_code_of
-
-    q = financial(t, "qr_query", qr_card(qr_code_of(sale[59])), int(sale[4]), None)
+    q = financial(t, "qr_query", qr_card(code_of(sale[59])), int(sale[4]), None)
     q[11] = z(t.state.take_trace(), 6)
     q[61] = sale[60][2:8] + sale[11]
     if rrn:

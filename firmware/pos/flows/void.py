@@ -5,7 +5,7 @@
 # (61; a completion void adds the original's date). Reversible; the slip prints the
 # amount negative.
 from pos import overlay, ui
-from pos.request import financial, qr_card
+from pos.request import financial
 from pos.flows import gates, txn, purchase
 
 
@@ -44,7 +44,9 @@ def void_of(t, kind, qr_kind=None):
     if orig.get("type") in qr_of:
         # a QR payment: the customer's code is the original's (no card, no PIN)
         kind = qr_kind
-        card = qr_card(t.journal.pan(orig))
+        from pos import qrfields
+
+        card = qrfields.card(t.journal.pan(orig))
         pin = None
     else:
         card = yield from ui.read_card(t, title, amount)

@@ -17,7 +17,7 @@ the answer that approves it later carries the same one.
 """
 
 from pos import paycode
-from pos.request import qr_code_of
+from pos.qrfields import code_of as qr_code_of
 
 from posterm.host import deck
 
