@@ -41,8 +41,8 @@ def test_the_deck_ships_a_card_of_every_kind_a_cashier_meets():
     assert {q["scheme"] for q in deck.CODES} == schemes  # the declared scheme is the code's
     for q in deck.CODES:
         assert paycode.scheme(q["code"]) == q["scheme"], q["code"]
-    for confirm in (True, False):
-        assert any(bool(q.get("confirm")) == confirm for q in deck.CODES)
+    for confirm in (True, False, "never"):
+        assert any(q.get("confirm", False) == confirm for q in deck.CODES), confirm
 
 
 def test_every_chip_card_of_the_deck_builds_a_virtual_card_that_answers():
@@ -193,6 +193,8 @@ def test_cards_show_prints_the_card_keys_pyemv_derives(tmp_path):
     assert shown["script"] == "CARD=%s CHIP=%s" % (c["pan"], c["pan"])
     code, out, _ = host("cards", "show", "281234567890000029", "--db", str(tmp_path / "h.db"))
     assert code == 0 and "QR Alipay" in out and "confirms on the phone" in out
+    code, out, _ = host("cards", "show", "281234567890000037", "--db", str(tmp_path / "h.db"))
+    assert code == 0 and "never confirms" in out
 
 
 def test_cards_show_of_an_unknown_number_is_a_clear_error(tmp_path):

@@ -119,5 +119,6 @@ class TestEmulatorSnapshots:
             text = "\n".join(_screen_rows(pilot.app))
             assert "6212142000000001069 chip+tap      3112 CHU SI     ok      10000.00" in text
             assert "281234567890000029  QR Alipay     -    ZHOU BA    confirm" in text
+            assert "281234567890000037  QR Alipay     -    WU JIU     never" in text
 
         assert snap_compare(emulator, terminal_size=(80, 24), run_before=scroll)

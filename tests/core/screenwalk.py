@@ -1,5 +1,6 @@
 # A merchant's whole day on a Rig, walking every screen a cashier and a manager meet:
-# sign-in, purchases, void, refund, preauth and its completion, balance, the query pages,
+# sign-in, purchases (swiped, inserted, tapped, the fallback), QR payments (confirmed on the
+# phone) and a QR refund, void, refund, preauth and its completion, balance, the query pages,
 # the statistics pages, the reports, settings, paper out, cashiers, the lock, settlement.
 # Used by test_screens_walk_core.py on every display profile and in both languages.
 # Not a test module.
@@ -13,6 +14,8 @@ SUP = "123456"
 CHIP_PAN = "6212142000000001036"
 CHIP_TRACK = "CARD=" + CHIP_PAN + "=311222003579024"
 _IMK = "0123456789ABCDEFFEDCBA9876543210"
+QR_NOW = "134567890000000011"  # payment codes of the deck: paid at once / confirmed
+QR_CONFIRM = "6288880000000000029"
 
 
 def icc(**more):
@@ -120,6 +123,17 @@ class Walk:
         self.step("refund on a chip card's stripe", "MENU", "1", "4", SUP, E, CHIP_TRACK,
                   "CANCEL")
         self.expect("原参考号", "Original ref")
+        self.step("1.9 qr sale", "MENU", "1", "9", "700", E, "SCAN=" + QR_NOW, E, E)
+        self.expect("请扫描顾客付款码", "Scan the")
+        qr = self.trace_of("qr_sale")
+        r.center.then("code:09")
+        self.step("1.9 qr sale confirmed on the phone", "MENU", "1", "9", "800", E,
+                  "SCAN=" + QR_CONFIRM, E, E, E)
+        self.expect("请顾客在手机上确认", "phone")
+        self.step("1.9 qr bad code", "MENU", "1", "9", "900", E, "1234567890", E, "CANCEL")
+        self.step("qr refund", "MENU", "1", "4", SUP, E, "SCAN=" + QR_NOW, qr["rrn"], E,
+                  "1123", E, "300", E, E, E)
+        self.expect("交易成功", "Approved")
         self.step("1.3 void", "MENU", "1", "3", SUP, E, small["trace"], E, E, "CARD=" + PAN,
                   E, E, E)
         self.expect("交易成功", "Approved")

@@ -132,8 +132,8 @@ def reader_rows(data_dir):
         for pan, exp, holder, status, balance in card_deck(data_dir)
     ]
     for q in deck.CODES:
-        rows.append((q["code"], deck.code_kind(q), "-", q.get("holder", ""),
-                     "confirm" if q.get("confirm") else "", None))
+        word = {"yes": "confirm", "never": "never", "no": ""}[deck.confirm_word(q)]
+        rows.append((q["code"], deck.code_kind(q), "-", q.get("holder", ""), word, None))
     return rows
 
 

@@ -433,8 +433,7 @@ def _cards(args, out):
             headers = ["PAN", "READS", "STATUS", "EXPIRY", "BALANCE", "LIMIT", "HOLDER", "CARD"]
             print(_table(rows, headers + ["TRACK 2"]), file=out)
             codes = [
-                (q["code"], deck.code_kind(q), q.get("holder", ""),
-                 "yes" if q.get("confirm") else "no")
+                (q["code"], deck.code_kind(q), q.get("holder", ""), deck.confirm_word(q))
                 for q in deck.CODES
             ]
             print("", file=out)

@@ -194,8 +194,7 @@ def describe(value, row=None):
             ("payment code", q["code"]),
             ("scheme", code_kind(q)),
             ("holder", q.get("holder", "")),
-            ("phone", "the customer confirms on the phone" if q.get("confirm") else
-             "paid at once"),
+            ("phone", _CONFIRM_WORDS.get(q.get("confirm", False), "paid at once")),
             ("script", "SCAN=" + q["code"]),
         ]
     row = dict(row) if row is not None else {}
@@ -236,6 +235,19 @@ def describe(value, row=None):
         scripts.append("TAP=" + c["pan"])
     out.append(("script", " ".join(scripts)))
     return out
+
+
+_CONFIRM_WORDS = {
+    True: "the customer confirms on the phone",
+    "never": "the customer never confirms: the terminal times out and cancels",
+    False: "paid at once",
+}
+
+
+def confirm_word(q):
+    """'yes', 'no' or 'never': whether the customer of a payment code confirms on the phone."""
+    c = q.get("confirm", False)
+    return "never" if c == "never" else ("yes" if c else "no")
 
 
 def _yuan(fen):
