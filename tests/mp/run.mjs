@@ -155,7 +155,7 @@ class Vm {
 function hostTraceback(text, opts, file) {
   const toHost = (vmPath) => {
     if (vmPath === "/tests/extra/" + path.basename(file)) return file;
-    for (const dir of ["/firmware/", "/tests/core/", "/menus/"]) {
+    for (const dir of ["/firmware/", "/tests/core/", "/menus/", "/tools/posterm/bench/"]) {
       if (vmPath.startsWith(dir)) return path.join(opts.root, vmPath.slice(1));
     }
     return null;

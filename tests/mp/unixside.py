@@ -49,6 +49,8 @@ def main(argv):
     cut = modpath.rfind("/")
     moddir, modname = modpath[:cut], modpath[cut + 1 : -3]
     sys.path[:] = [moddir, root + "/tests/core", root + "/firmware", root + "/tests/mp", ".frozen"]
+    # last: the scripted center the core tests share with the bench (tests/core/fakecenter.py)
+    sys.path.append(root + "/tools/posterm/bench")
     try:
         import mptest
 

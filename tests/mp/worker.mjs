@@ -59,6 +59,12 @@ if (fs.existsSync(coreDir)) {
     if (isPy(name)) mp.FS.writeFile("/tests/core/" + name, fs.readFileSync(path.join(coreDir, name)));
   }
 }
+// the scripted center the core tests share with the bench (tests/core/fakecenter.py)
+mp.FS.mkdirTree("/tools/posterm/bench");
+mp.FS.writeFile(
+  "/tools/posterm/bench/scriptcenter.py",
+  fs.readFileSync(path.join(root, "tools", "posterm", "bench", "scriptcenter.py")),
+);
 mp.FS.mkdirTree("/tests/mp");
 mp.FS.writeFile("/tests/mp/mpside.py", fs.readFileSync(path.join(root, "tests", "mp", "mpside.py")));
 mp.FS.mkdirTree("/tests/extra");
@@ -68,7 +74,8 @@ for (const file of extraModules) {
 
 mp.runPython(
   "import sys, os\n" +
-    "sys.path[:] = ['/tests/extra', '/tests/core', '/firmware', '/tests/mp', '.frozen', '/lib']\n" +
+    "sys.path[:] = ['/tests/extra', '/tests/core', '/firmware', '/tests/mp', '.frozen', '/lib',\n" +
+    "  '/tools/posterm/bench']\n" +
     "os.chdir('/')\n" +
     "import mpside\n",
 );

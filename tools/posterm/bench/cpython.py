@@ -7,7 +7,7 @@ import sys
 import tempfile
 import time
 
-from posterm.bench import display, frames, walk
+from posterm.bench import display, frames, scriptcenter, walk
 
 _FIRMWARE = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "firmware"))
 _MENUS = os.path.normpath(os.path.join(_FIRMWARE, "..", "menus"))
@@ -66,7 +66,7 @@ def codec(n, repeat):
 
 
 # -- DES -----------------------------------------------------------------------------------
-KEY16 = bytes.fromhex(walk.PIK)
+KEY16 = scriptcenter.PIK
 BLOCK = bytes.fromhex("0612142000000001")
 
 

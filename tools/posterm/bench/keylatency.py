@@ -51,7 +51,8 @@ def run(rounds=3):
             dest = tree / path.lstrip("/")
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_bytes(data)
-        shutil.copy(HERE / "walk.py", tree / "walk.py")
+        for name in ("walk.py", "scriptcenter.py"):
+            shutil.copy(HERE / name, tree / name)
         cmd = [binary, "-X", f"heapsize={HEAP}", str(HERE / "unixkeys.py"), str(tree)]
         cmd += [str(rounds)]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=tmp)

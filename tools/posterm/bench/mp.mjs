@@ -5,7 +5,8 @@
 //   node tools/posterm/bench/mp.mjs [--quick] [--root DIR] [--settle] [--mpy DIR] [--rounds N]
 //        [--f0200 HEX --f0810 HEX]
 //
-// Copies firmware/pos, menus and the bench's walk.py + mpcases.py into the VM's filesystem
+// Copies firmware/pos, menus and the bench's walk.py, scriptcenter.py and mpcases.py into the
+// VM's filesystem
 // and calls mpcases.* one top-level call at a time (the wasm port collects garbage only
 // when a top-level call returns, so gc.mem_alloc() at the start of a call is the live heap).
 // Prints one JSON object on stdout:
@@ -72,7 +73,7 @@ async function freshVm() {
   copyTree(path.join(root, "menus"), "/menus");
   mp.registerJsModule("benchclock", { now: () => performance.now() });
   mp.FS.mkdirTree("/bench");
-  for (const f of ["walk.py", "mpcases.py"]) {
+  for (const f of ["walk.py", "scriptcenter.py", "mpcases.py"]) {
     mp.FS.writeFile("/bench/" + f, fs.readFileSync(path.join(here, f)));
   }
   mp.FS.mkdirTree("/data");

@@ -1,14 +1,17 @@
-# The bench's recorded walkthrough: a scripted center and the key script of a
-# cashier's day (sign-in, ten purchases, a void, a refund, a balance inquiry, a reprint,
-# a journal look-up, settlement), driven one event at a time.
+# The bench's recorded walkthrough: the key script of a cashier's day (sign-in, ten
+# purchases, a void, a refund, a balance inquiry, a reprint, a journal look-up, settlement),
+# driven one event at a time and answered by the scripted center (scriptcenter.DayCenter:
+# the core tests' center, set up for the day).
 # Runs unchanged on CPython and MicroPython (tools/posterm/bench/mp.mjs copies it
 # into the wasm VM), so it follows the firmware's rules: no typing, no f-string
 # tricks, and it imports pos.* lazily so that the MicroPython figures can take
 # their baseline before any firmware module is loaded.
 
-TMK = "11111111111111112222222222222222"
-PIK = "0123456789ABCDEFFEDCBA9876543210"
-MAK = "89ABCDEF01234567"
+try:
+    from posterm.bench.scriptcenter import DayCenter
+except ImportError:  # in a MicroPython VM: the bench copies scriptcenter.py next to this file
+    from scriptcenter import DayCenter
+
 PAN = "6212142000000000012"
 NOW = (2026, 11, 23, 9, 0, 0)
 
@@ -139,64 +142,6 @@ def _keys(evs):
     return n
 
 
-class Center:
-    # Answers every request the way tests/core/fakecenter.py does, for the bench:
-    # it keeps nothing but counters (its own objects must not inflate the heap figure).
-    def __init__(self):
-        self.rrn = 0
-        self.count = 0
-        self.tmk = bytes.fromhex(TMK)
-        self.pik = bytes.fromhex(PIK)
-        self.mak = bytes.fromhex(MAK)
-
-    def answer(self, frame):
-        # The center is another machine: on MicroPython the modules it imports here are
-        # dropped again, so that they never count in the terminal's heap (pos.overlay).
-        from pos import overlay
-
-        before = overlay.loaded() if overlay.ENABLED else None
-        try:
-            return self._answer(frame)
-        finally:
-            if before is not None:
-                overlay.unload(before)
-
-    def _answer(self, frame):
-        from pos import iso8583, mac, keyload
-
-        tpdu, header, body = iso8583.unpack_frame(frame)
-        req = iso8583.decode(body)
-        self.count += 1
-        mti = req["mti"]
-        rep = {"mti": mti[:2] + str(int(mti[2]) + 1) + mti[3]}
-        for f in (2, 3, 4, 11, 25, 41, 42, 48, 49, 60, 63):
-            if f in req:
-                rep[f] = req[f]
-        rep[39] = "00"
-        f60 = req.get(60, "")
-        if mti == "0800" and f60[8:11] == "930":
-            rep[62] = b"0001" + b"0" * 20  # menu version 1, no chunk: nothing newer
-        elif mti == "0800":
-            rep[62] = keyload.pack_signin_keys(self.tmk, self.pik, self.mak)
-            rep[12] = "093000"
-            rep[13] = "1123"
-        elif mti in ("0200", "0100", "0220"):
-            self.rrn += 1
-            rep[37] = "11230000" + ("0000" + str(self.rrn))[-4:]
-            rep[38] = "654321"
-            rep[15] = "1123"
-            if req.get(3) == "310000":  # balance inquiry: ¥1,234.56
-                rep[54] = "1001156C000000123456"
-        elif mti == "0500":  # settlement: the center's totals agree (flag 1)
-            f48 = req.get(48, "0" * 62)
-            rep[48] = f48[0:30] + "1" + f48[31:61] + "1"
-            rep[15] = "1123"
-        if mti not in ("0800", "0500", "0320", "0820"):
-            rep[64] = bytes(8)
-            rep[64] = mac.compute("ecb", self.mak, iso8583.mab(rep))
-        return ("reply", iso8583.pack_frame(iso8583.swap_tpdu(tpdu), header, iso8583.encode(rep)))
-
-
 class Walk:
     # A terminal on `storage` with the shipped menus, stepped one event at a time.
     # step(ev) -> (effects, shows): the effects of the event itself (its latency is what
@@ -205,7 +150,7 @@ class Walk:
     def __init__(self, storage, resources, profile="lcd128x64"):
         from pos.terminal import Terminal
 
-        self.center = Center()
+        self.center = DayCenter()
         self.t = Terminal(storage, resources, profile, NOW)
         self.sends = 0
 
