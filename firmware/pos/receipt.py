@@ -95,13 +95,15 @@ def build(t, rec, copy="merchant", reprint=False):
 
         slip.lines(t, rec, add)
         no_sign = slip.no_signature(rec)
+    qr = rec.get("entry") == "03"  # paid from a wallet: confirmed on the phone, no signature
     if no_sign:
         add("B", s("slip_no_pin_no_sign"))
-    elif copy == "merchant":
+    elif copy == "merchant" and not qr:
         add("", s("slip_signature"))
         add("", "")
         add("", "")
-    add("", s("slip_consent"))
+    if not qr:
+        add("", s("slip_consent"))
     add("-", "")
     add("C", s("slip_footer"))
     return out

@@ -46,6 +46,7 @@ def test_a_qr_sale_the_center_approves_at_once_prints_the_wallet_and_the_code():
     contains(text, "扫码支付")
     contains(text, "付款码:")
     contains(text, "支付方式:微信支付")
+    true("持卡人签名" not in text and "记入本卡账户" not in text, "a wallet payment is not signed")
     eq(r.t.state.reversal(), None, "the approval disarmed the sale's reversal")
 
 

@@ -22,7 +22,7 @@ header p { margin: 1mm 0 0; font-size: 11pt; }
   break-inside: avoid; }
 .card h2 { margin: 0 0 1mm; font-size: 13pt; color: #b71c1c; }
 .row { display: flex; justify-content: space-between; align-items: center; gap: 2mm;
-  padding: .35mm 0; border-bottom: 1px dotted #bbb; font-size: 10pt; }
+  padding: .2mm 0; border-bottom: 1px dotted #bbb; font-size: 10pt; }
 .row:last-child { border-bottom: none; }
 .keys { white-space: nowrap; }
 kbd { display: inline-block; min-width: 6mm; text-align: center; font-family: inherit;
