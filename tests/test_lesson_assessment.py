@@ -48,7 +48,8 @@ def run_text(data, lines, name="04_purchase", mode=ASSESS, trainee="张三", bef
 
 
 def from_slip(tokens):
-    """A line that types {auth} / {date} as read off the last slip the text front printed."""
+    """A line that types {auth} / {date} / {rrn} / {trace} as read off the last slip the text
+    front printed."""
     import re
 
     def line(out):
@@ -56,6 +57,8 @@ def from_slip(tokens):
         values = {
             "{auth}": re.search(r"授权号:(\d{6})", slip).group(1),
             "{date}": "".join(re.search(r"日期/时间:\d{4}/(\d\d)/(\d\d)", slip).groups()),
+            "{rrn}": re.search(r"参考号:(\d{12})", slip).group(1),
+            "{trace}": re.search(r"凭证号:(\d{6})", slip).group(1),
         }
         return " ".join(values.get(t, t) for t in tokens)
 

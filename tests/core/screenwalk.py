@@ -130,6 +130,8 @@ class Walk:
         self.step("1.9 qr sale confirmed on the phone", "MENU", "1", "9", "800", E,
                   "SCAN=" + QR_CONFIRM, E, E, E)
         self.expect("请顾客在手机上确认", "phone")
+        self.step("idle scan", ("scan", QR_NOW), "600", E, E, E)
+        self.expect("扫码支付", "QR payment")
         self.step("1.9 qr bad code", "MENU", "1", "9", "900", E, "1234567890", E, "CANCEL")
         self.step("qr refund", "MENU", "1", "4", SUP, E, "SCAN=" + QR_NOW, qr["rrn"], E,
                   "1123", E, "300", E, E, E)

@@ -49,3 +49,15 @@ def test_a_refund_takes_a_chip_cards_stripe():
     contains(r.screen_flat(), "请刷卡/手输卡号或扫码")  # a QR refund scans the code here
     r.press(TRACK)
     contains(r.screen_flat(), "原参考号")
+
+
+def test_a_payment_code_scanned_at_idle_starts_a_qr_sale_with_the_amount_first():
+    r = Rig(profile="lcd128x64").sign_in()
+    r.event(("scan", "134567890000000011"))
+    contains(r.screen_flat(), "扫码支付")
+    contains(r.screen_flat(), "请输入金额")
+    mark = r.mark()
+    r.press("100", "ENTER")
+    true(not r.seen("请扫描顾客付款码", mark), "the code scanned at idle is the sale's")
+    true(r.seen("交易成功", mark), r.screen())
+    eq(r.t.journal.entries()[-1]["type"], "qr_sale")

@@ -25,15 +25,16 @@ def idle_frame(t):
 
 
 def idle(t):
-    # -> ("menu",), ("card", pan, expiry) or ("heartbeat",) (time to report in)
+    # -> ("menu",), a reader event (("card", pan, expiry ...) a swipe, ("chip", icc) /
+    # ("tap", icc), ("scan", code)) or ("heartbeat",) (time to report in)
     last = None
     while True:
         f = idle_frame(t)
         if f != last:
             t.show(f)
             last = f
-        ev = yield ("input", ("key", "card", "chip", "tap", "tick"), 0)
-        if ev[0] in ("card", "chip", "tap"):
+        ev = yield ("input", ("key", "card", "chip", "tap", "scan", "tick"), 0)
+        if ev[0] in ("card", "chip", "tap", "scan"):
             return ev
         if ev[0] == "tick" and t.heartbeat_due():
             return ("heartbeat",)
@@ -84,6 +85,10 @@ def main_loop(t):
                 from pos import actions
 
                 yield from actions.run(t, "purchase", ev)
+            elif ev[0] == "scan":  # a payment code scanned at idle: a QR sale, amount first
+                from pos import actions
+
+                yield from actions.run(t, "qr_sale", ev[1] if len(ev) > 1 else None)
             elif ev[0] == "heartbeat":
                 from pos import overlay
 
