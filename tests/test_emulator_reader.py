@@ -186,3 +186,21 @@ async def test_a_code_is_scanned_by_enter_by_the_button_or_typed(tmp_path):
             assert fed[-1][0] == "chip" and app.inserted == CHIP
     finally:
         driver.close()
+
+
+async def test_a_qr_payment_with_a_code_picked_in_the_scanner(tmp_path):
+    app, driver = make_app(tmp_path)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await sign_in(pilot)
+            await pilot.press("m", "1", "9", "1", "0", "0", "enter")
+            await pilot.pause()
+            assert "请扫描顾客付款码" in lcd_flat(app)
+            await open_reader(pilot, "134567890000000011")
+            await pilot.press("enter")
+            await settle(pilot)
+            e = driver.terminal.journal.entries()[-1]
+            assert e["type"] == "qr_sale" and e["entry"] == "03" and e["amount"] == 100
+            assert "请撕下商户存根" in lcd_flat(app)
+    finally:
+        driver.close()
