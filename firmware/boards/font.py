@@ -67,7 +67,8 @@ class Font:
 
     def glyph(self, ch):
         # -> (width_px, rows) or None when the font lacks the character. The rows are a
-        # view into the cache: valid until the next glyph() call.
+        # copy (the caller may keep them: the display keeps its own glyph cache), the slot
+        # stays the font's.
         cp = ord(ch)
         if cp > 0xFFFF:
             return None
@@ -75,7 +76,7 @@ class Font:
         at = 32 * slot
         if self._cps[slot] == cp:
             w = self._wid[slot]
-            return (w, self._view[at : at + 2 * w])
+            return (w, bytes(self._view[at : at + 2 * w]))
         i = self._find(self._narrow_idx, self.n_narrow, cp)
         if i >= 0:
             w = 8
@@ -92,7 +93,7 @@ class Font:
             raise OSError(5, "font glyph read short")
         self._cps[slot] = cp
         self._wid[slot] = w
-        return (w, rows)
+        return (w, bytes(rows))
 
     def forget(self):
         # empty the cache (the next glyph of each character is read from the file again)

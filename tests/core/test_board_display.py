@@ -340,3 +340,16 @@ def test_the_framebuf_path_draws_what_the_python_transpose_draws():
         whole._fb = None
         CellDisplay(whole, font).draw(f)
         eq(bytes(a.buf), bytes(whole.buf), "the same pixels as a full Python redraw")
+
+
+def test_a_glyph_stays_itself_after_other_glyphs_share_its_cache_slot():
+    # the font's cache is fixed slots (code point % 64): a glyph handed out must not change
+    # when another character takes its slot (the display keeps glyphs of its own)
+    wide = {0x4E2D: _bits(_ZHONG), 0x4E2D + 64: bytes(range(32)), 0x4E2D + 128: bytes(32)}
+    font = Font(io.BytesIO(pack({0x41: bytes(16)}, wide)))
+    w, zhong = font.glyph("中")
+    eq((w, bytes(zhong)), (16, _bits(_ZHONG)))
+    font.glyph(chr(0x4E2D + 64))
+    font.glyph(chr(0x4E2D + 128))
+    eq(bytes(zhong), _bits(_ZHONG), "the first glyph's rows")
+    eq(font.glyph("中"), (16, _bits(_ZHONG)), "and read again from the file")

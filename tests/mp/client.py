@@ -202,7 +202,10 @@ class _UnixProcess:
 
     def _read(self):
         while True:
-            chunk = os.read(self.proc.stdout.fileno(), 65536)
+            try:
+                chunk = os.read(self.proc.stdout.fileno(), 65536)
+            except (OSError, ValueError):
+                chunk = b""  # the pipe was closed under us (the runner stopped the VM)
             with self.cond:
                 if not chunk:
                     self.eof = True
