@@ -15,7 +15,11 @@
 #     magic byte whose frame has a good CRC), keeps every readable record, writes a
 #     copy of the damaged file beside it (journal.log.damaged-N) before it rewrites
 #     the journal with the readable records, and counts the unreadable ones
-#     (`unreadable`, from the gap in the sequence numbers) for the start-up notice.
+#     (`unreadable`, from the gap in the sequence numbers) for the start-up notice;
+#   a journal that exists but cannot be read now (an I/O error at boot): `blind` is
+#     set and nothing is written, cut back or cleared until a read succeeds (each
+#     write and each read of the records tries again): a file that only looked empty
+#     is never cut back to nothing; records approved meanwhile stay pending.
 from pos.compat import json
 from pos import crc
 
@@ -102,22 +106,36 @@ class Journal:
         self.damaged_copy = ""  # the name of the copy of the damaged file
         self.pending = []  # approved records not written yet (the storage failed)
         self.error = ""  # why the last write failed ("" when the journal is fine)
+        self.blind = False  # the file exists but could not be read (see the header)
+        self._read_failed = False
         self.load()
 
     def load(self):
         # -> [(seq, obj)] of every readable record (see the header for what is cut)
         good = []
         end = 0
+        self._read_failed = False
         for seq, obj, stop in self._walk(True):
             good.append((seq, obj))
             end = stop
         size = self.storage.size(self.name)
+        data = None
+        if end < size and not self._read_failed:
+            data = self.storage.read(self.name)
+        if self._read_failed or (end < size and data is None) or (size < 0 and self._exists()):
+            # the file is there but its bytes cannot be read now: what it holds is not
+            # known, so nothing may be written behind it, cut back or cleared
+            self.blind = True
+            self.error = "journal cannot be read"
+            return []
+        if self.blind:
+            self.blind = False
+            self.error = ""
         if end < size:
             # a torn tail or damage: pos.journalfix, loaded for this only (it needs the
             # whole file, once)
             from pos import overlay
 
-            data = self.storage.read(self.name) or b""
             with overlay.scope():
                 from pos import journalfix
 
@@ -129,13 +147,29 @@ class Journal:
         self._last_seq = good[-1][0] if good else 0
         return good
 
+    def _exists(self):
+        try:
+            return self.name in self.storage.names()
+        except OSError:
+            return True  # the directory cannot be listed either: assume the worst
+
+    def _see(self):
+        # a blind journal tries to read its file again -> True once it can
+        if self.blind:
+            self.load()
+        if self.blind:
+            raise JournalWriteError(self.error)
+
     def _walk(self, check):
         # Generator: (seq, obj, stop) of the whole records from the start, read from the
         # storage one record at a time (one read of _WINDOW bytes, a second one only for a
         # longer record), up to the first bad byte: the heap holds one record, never the file
         read_at = getattr(self.storage, "read_at", None)
         if read_at is None:
-            data = self.storage.read(self.name) or b""
+            data = self.storage.read(self.name)
+            if data is None:
+                self._read_failed = self.storage.size(self.name) >= 0
+                data = b""
             pos = 0
             while True:
                 r = _record_at(data, pos, len(data), check)
@@ -146,12 +180,18 @@ class Journal:
         pos = 0
         while True:
             chunk = read_at(self.name, pos, _WINDOW)
+            if chunk is None and (pos > 0 or self.storage.size(self.name) >= 0):
+                self._read_failed = True  # an I/O error, not the end of the file
+                return
             if not chunk or len(chunk) < 11 or chunk[0] != _MAGIC:
                 return
             size = 11 + ((chunk[1] << 8) | chunk[2])
             if size > len(chunk):
                 chunk = read_at(self.name, pos, size)
-                if chunk is None or len(chunk) < size:
+                if chunk is None:
+                    self._read_failed = True
+                    return
+                if len(chunk) < size:
                     return
             r = _record_at(chunk, 0, size, check)
             chunk = None
@@ -165,7 +205,9 @@ class Journal:
 
     @property
     def records(self):
-        # [(seq, obj)], read from the file record by record
+        # [(seq, obj)], read from the file record by record (JournalWriteError while the
+        # file cannot be read: an empty list would read as an empty batch)
+        self._see()
         if self.unreadable and not self.damaged_copy:
             from pos import overlay
 
@@ -173,7 +215,14 @@ class Journal:
                 from pos import journalfix
 
                 return journalfix.readable(self.storage.read(self.name) or b"")
-        return [(r[0], r[1]) for r in self._walk(False)]
+        return self._checked(self._walk(False), True)
+
+    def _checked(self, walk, pairs):
+        self._read_failed = False
+        out = [(r[0], r[1]) if pairs else r[1] for r in walk]
+        if self._read_failed:  # an I/O error, not the end of the batch
+            raise JournalWriteError("journal cannot be read")
+        return out
 
     def next_seq(self):
         return self._last_seq + 1
@@ -207,6 +256,7 @@ class Journal:
         # keeps them: the PAN masked). Raises JournalWriteError (what is not written
         # stays pending) when the storage fails.
         done = []
+        self._see()
         self._repair()
         while self.pending:
             obj = self.pending[0]
@@ -276,11 +326,13 @@ class Journal:
 
     def entries(self):
         # the records' objects, oldest first, read from the file record by record
+        self._see()
         if self.unreadable and not self.damaged_copy:
             return [r[1] for r in self.records]
-        return [r[1] for r in self._walk(False)]
+        return self._checked(self._walk(False), False)
 
     def clear(self):
+        self._see()  # a batch that cannot be read is never thrown away unseen
         self.storage.remove(self.name)
         self.count = 0
         self._last_seq = 0

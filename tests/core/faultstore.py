@@ -31,3 +31,27 @@ class FullDisk(MemoryStorage):
             self.truncate_fails -= 1
             raise OSError(ENOSPC, "No space left on device")
         MemoryStorage.truncate(self, name, size)
+
+
+class BlindDisk(MemoryStorage):
+    # A storage whose reads of the journal fail (an I/O error: None, as the file storage
+    # gives) while `blind` is set; with `no_size` its size cannot be read either.
+    def __init__(self, files=None):
+        MemoryStorage.__init__(self, files)
+        self.blind = False
+        self.no_size = False
+
+    def read(self, name):
+        if self.blind and name == "journal.log":
+            return None
+        return MemoryStorage.read(self, name)
+
+    def read_at(self, name, offset, n):
+        if self.blind and name == "journal.log":
+            return None
+        return MemoryStorage.read_at(self, name, offset, n)
+
+    def size(self, name):
+        if self.blind and self.no_size and name == "journal.log":
+            return -1
+        return MemoryStorage.size(self, name)

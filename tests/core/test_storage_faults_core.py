@@ -13,6 +13,68 @@ def _rec(i):
     return {"type": "purchase", "trace": "%06d" % i, "amount": i}
 
 
+# -- a journal that cannot be read at start-up --------------------------------------
+def _blind_after_three(no_size):
+    s = faultstore.BlindDisk()
+    j = Journal(s)
+    for i in range(1, 4):
+        j.append(_rec(i))
+    s.blind = True
+    s.no_size = no_size
+    return s
+
+
+def test_a_journal_unreadable_at_start_up_is_never_cut_back_or_cleared():
+    for no_size in (False, True):
+        s = _blind_after_three(no_size)
+        before = s.files["journal.log"]
+        j = Journal(s)
+        true(j.blind, "the journal knows it could not read its file")
+        true(not j.ready(), "no record is taken while the file cannot be read")
+        failed = False
+        try:
+            j.append(_rec(4))
+        except JournalWriteError:
+            failed = True
+        true(failed, "the append reports that the journal cannot be read")
+        eq(len(j.pending), 1, "the approved record stays pending")
+        for what in (j.entries, j.clear):
+            failed = False
+            try:
+                what()
+            except JournalWriteError:
+                failed = True
+            true(failed, "an unreadable batch is neither read as empty nor cleared")
+        eq(s.files["journal.log"], before, "the file is exactly as it was")
+        s.blind = False
+        eq(len(j.flush()), 1, "once it reads again the pending record is written")
+        eq([e["trace"] for e in Journal(s).entries()], ["000001", "000002", "000003", "000004"])
+
+
+def test_a_journal_read_error_in_the_middle_is_not_an_end_of_batch():
+    s = faultstore.BlindDisk()
+    j = Journal(s)
+    for i in range(1, 4):
+        j.append(_rec(i))
+    real = s.read_at
+    calls = [0]
+
+    def flaky(name, offset, n):
+        calls[0] += 1
+        if offset > 0 and calls[0] == 2:
+            return None
+        return real(name, offset, n)
+
+    s.read_at = flaky
+    failed = False
+    try:
+        j.entries()
+    except JournalWriteError:
+        failed = True
+    true(failed, "a read error after the first record is told, not a shorter batch")
+    eq(len(j.entries()), 3, "the next read sees every record")
+
+
 # -- item 2: a torn append ---------------------------------------------------------
 def test_a_failed_append_leaves_the_journal_file_exactly_as_it_was():
     s = faultstore.FullDisk()
