@@ -130,9 +130,25 @@ def browser():
     return webdriver.Chrome(service=Service(chromium_pages.driver_binary()), options=opts)
 
 
+def _gone(element):
+    # True once the page holding element has been replaced. Chromium reports an element of
+    # a page being replaced either as stale or, mid-navigation, as "Node with given id does
+    # not belong to the document" (a plain WebDriverException): both mean it is gone.
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as e:
+        if "does not belong to the document" in str(e):
+            return True
+        raise
+    return False
+
+
 def join(driver, base, code, name, lesson="01_daily_signin"):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
     driver.get(base + "/join")
@@ -142,7 +158,7 @@ def join(driver, base, code, name, lesson="01_daily_signin"):
     form = driver.find_element(By.ID, "join")
     driver.find_element(By.ID, "go").click()
     # the answer is a new page: the join page again (with the error) or the terminal's
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(form))
+    WebDriverWait(driver, 30).until(lambda d: _gone(form))
     WebDriverWait(driver, 30).until(
         lambda d: d.execute_script("return document.readyState") == "complete"
     )
