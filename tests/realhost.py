@@ -6,6 +6,7 @@ sent and checked over the bytes as received. It answers the way real hosts do, i
 variants the terminal must accept (issue 12, reference §11), chosen per host:
 
     gbk63     approvals carry 63 = "CUP" + the issuer's and acquirer's names in GBK
+    issuer    the issuer's name in 63.2 (str; GBK on the wire, 20 bytes space-padded)
     foreign   63.1 = "VIS" (a foreign card)
     fpad      F as the pad nibble of the odd-length fields it sends (2, 32, 60)
     long60    field 60 of 19 digits in every financial reply
@@ -43,7 +44,6 @@ from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 TMK = bytes.fromhex("11111111111111112222222222222222")
-ICBC = "中国工商银行".encode("gbk")
 ACQ = "银联商务".encode("gbk")
 TEST_IMK = bytes.fromhex("0123456789ABCDEFFEDCBA9876543210")
 # the CDOL1 of the test issuer's chip cards (what its ARQCs are computed over)
@@ -303,6 +303,7 @@ class RealHost:
             "gbk63": False, "foreign": False, "fpad": False, "long60": False,
             "balances": False, "need": 0, "layout": {}, "menu": "12", "params": None,
             "upload": "00", "unbalanced": False, "imk": TEST_IMK, "qr_confirm": 0,
+            "issuer": "中国工商银行",
         }  # fmt: skip
         self.v.update(variant)
         self.keys = {}
@@ -580,7 +581,8 @@ class RealHost:
         if self.v["long60"]:
             out[60] = (req.get(60, "") + "0" * 19)[:19]
         if self.v["gbk63"]:
-            out[63] = b"CUP" + ICBC + b" " * (20 - len(ICBC)) + ACQ + b" " * (20 - len(ACQ))
+            name = self.v["issuer"].encode("gbk")
+            out[63] = b"CUP" + name + b" " * (20 - len(name)) + ACQ + b" " * (20 - len(ACQ))
         elif self.v["foreign"]:
             out[63] = b"VIS"
         if req.get(3) == "310000":

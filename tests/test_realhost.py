@@ -162,6 +162,86 @@ def test_approvals_in_every_variant_are_never_reversed(run, variant):
     assert [r[0] for r in host.requests].count("0400") == 0
 
 
+def _query_issuer_frame(term):
+    # 交易查询 of the newest record, paged DOWN to the frame that names the issuer
+    frames = []
+    term.d.frame_listeners.append(frames.append)
+    term.press("MENU", "3", "1")
+    for _ in range(3):
+        if any(line.startswith("发卡行:") for line in frames[-1].text()):
+            break
+        term.press("DOWN")
+    term.d.frame_listeners.remove(frames.append)
+    return frames[-1]
+
+
+def _board_cells(frame):
+    # the frame drawn by the board's display driver with the font `posterm flash` deploys:
+    # -> {row: [(character, its glyph's pixel columns)]} of the rows that name the issuer
+    from posterm.bench.display import BoardDisplay
+
+    board = BoardDisplay(frame.rows, frame.cols)
+    try:
+        board.show(frame)
+        buf = board.panel.buf
+        out = {}
+        for r, line in enumerate(frame.text()):
+            x = 0
+            cells = []
+            for ch in line:
+                w = 16 if ord(ch) > 0x7F else 8
+                cols = bytes(buf[(2 * r + p) * 128 + x + i] for p in (0, 1) for i in range(w))
+                cells.append((ch, cols, board.font.has(ch)))
+                x += w
+            out[r] = cells
+        return out
+    finally:
+        board.close()
+
+
+@pytest.mark.parametrize("name", ["中国工商银行", "中国邮政储蓄银行", "招商银行"])
+def test_the_issuer_a_real_host_names_in_gbk_is_on_the_query_screen_in_the_board_font(run, name):
+    # issue 12.3: 63.2 (GBK) in Chinese on a screen, 交易查询; every character of a common
+    # issuer's name is in the board's font (no box)
+    term, host = run(gbk63=True, issuer=name)
+    term.auto_sign_in()
+    term.buy()
+    term.press("ENTER", "CANCEL")
+    _approved_and_kept(term, host)
+    frame = _query_issuer_frame(term)
+    text = "".join(line.replace(" ", "") for line in frame.text())
+    assert "发卡行:" + name in text, frame.text()
+    assert frame.cut is None
+    drawn = _board_cells(frame)
+    for r, line in enumerate(frame.text()):
+        if "发卡行" in line or name[-2:] in line:
+            assert all(has for ch, _, has in drawn[r] if ch != " "), (line, "a glyph is missing")
+
+
+def test_an_issuer_character_the_board_font_lacks_draws_as_the_box_and_nothing_breaks(run):
+    # 攀 and 枝 are in no name the font is built for: they draw as the driver's box (the same
+    # picture as any other missing character), the rest of the name as itself
+    term, host = run(gbk63=True, issuer="攀枝花商业银行")
+    term.auto_sign_in()
+    term.buy()
+    term.press("ENTER", "CANCEL")
+    _approved_and_kept(term, host)
+    frame = _query_issuer_frame(term)
+    assert "攀枝花商业银行" in "".join(line.strip() for line in frame.text())
+    cells = [c for row in _board_cells(frame).values() for c in row]
+    missing = {ch: cols for ch, cols, has in cells if not has and ch != " "}
+    assert sorted(missing) == ["攀", "枝"]
+    pics = set(missing.values())
+    assert len(pics) == 1, "every missing glyph draws the same picture"
+    from pos.screen import Frame
+
+    other = Frame(frame.rows, frame.cols)
+    other.put(1, "\u9fa5")  # a character no font build has
+    assert _board_cells(other)[1][0][1] in pics, "the driver's box for a missing glyph"
+    assert any(pics.pop()), "a box, not a blank"
+    assert all(any(cols) for ch, cols, has in cells if has and ch not in " :"), "others drawn"
+
+
 def test_two_balance_entries_show_the_available_one(run):
     term, host = run(balances=True)
     term.auto_sign_in()

@@ -1,4 +1,5 @@
 from mptest import eq, true, contains
+from pos import cells
 import fakecenter
 from txhelp import rig, buy, void, last_of, SUPERVISOR
 
@@ -93,3 +94,60 @@ def test_training_terminal_prints_the_banner_on_report_and_settlement_slips():
     lines = receipt.settlement_slip(r.t, summary)
     texts = [text for _style, text in lines]
     contains(texts, r.t.s("training_banner"))
+
+
+def _query_pages(r, n):
+    # 交易查询 of the newest record: the rows of its n pages (DOWN pages on), each frame whole
+    r.press("MENU", "3", "1")
+    pages = []
+    for i in range(n):
+        f = r.t.frame
+        eq(f.cut, None, "nothing cut on page %d" % i)
+        pages.append(f.text()[1:])
+        r.press("DOWN")
+    r.press("CANCEL")
+    return pages
+
+
+def _issuer_rows(pages):
+    # the rows from 发卡行: to the end of its block
+    rows = [row for page in pages for row in page]
+    for i in range(len(rows)):
+        if rows[i].startswith("发卡行:"):
+            return rows[i:]
+    return []
+
+
+def test_journal_query_shows_the_issuer_the_host_named_in_gbk():
+    # 63.2 in GBK (the issuer's name, reference §11) on 交易查询: 发卡行: and the name beside it
+    # when both fit the 16 cells, else the name on its own rows, right-aligned, 8 CJK a row
+    cases = (
+        ("d5d0c9ccd2f8d0d0", ["发卡行: 招商银行"]),  # 招商银行: one row
+        ("d6d0b9fab9a4c9ccd2f8d0d0", ["发卡行:", "    中国工商银行"]),
+        ("d6d0b9fad3cad5feb4a2d0eed2f8d0d0", ["发卡行:", "中国邮政储蓄银行"]),
+        # 10 characters (63.2 holds 20 bytes): wrapped, never cut
+        ("d6d8c7ecc5a9b4e5c9ccd2b5d2f8d0d0b9c9b7dd",
+         ["发卡行:", "重庆农村商业银行", "            股份"]),
+        # space padding to 20 bytes (then the acquirer's name) is dropped; a GBK character
+        # outside GB2312 shows as ?
+        ("b2e2cad4d2f8d0d0" + "20" * 12 + "d2f8c1aac9ccceef", ["发卡行: 测试银行"]),
+        ("8140d2f8d0d0", ["发卡行:    ?银行"]),
+    )
+    for gbk_hex, want in cases:
+        c = fakecenter.Center()
+        c.issuer_gbk = bytes.fromhex(gbk_hex)
+        r = rig(c)
+        c.then("gbk63")
+        buy(r)
+        rec = last_of(r, "purchase")
+        true(r.t.state.reversal() is None, "approved and kept")
+        rows = _issuer_rows(_query_pages(r, 3))
+        eq(rows[: len(want)], want, gbk_hex)
+        for row in rows:
+            true(cells.width(row) <= 16, row)
+        eq(rec["issuer_name"], "".join(want).replace(" ", "")[4:], "the journal keeps the name")
+
+
+def test_journal_query_without_an_issuer_name_has_no_issuer_row():
+    r = buy(rig())
+    true(_issuer_rows(_query_pages(r, 3)) == [], "no 63.2: no 发卡行 row")

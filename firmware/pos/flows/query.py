@@ -24,6 +24,11 @@ def entry_blocks(t, e):
     entry = e.get("entry", "")
     if entry in _READ:  # how the card or code was read: 刷卡, 插卡, 挥卡, 扫码, 手输
         blocks.append(ui.pair(t.s("query_read"), t.s("read_" + entry), c))
+    if e.get("issuer_name"):
+        # the issuer's name the host gave in 63.2 (GBK, at most 10 characters: pos.flows.online):
+        # 发卡行: and the name beside it when both fit, else the name on its own rows (wrapped
+        # at 8 CJK characters a row); a character the board's font lacks draws as a box
+        blocks.append(ui.pair(t.s("slip_issuer"), e["issuer_name"], c))
     if txn.is_voided(t, e.get("trace")):
         blocks.append([(t.s("tx_query_voided"), "left")])
     if e.get("rrn"):

@@ -36,6 +36,7 @@ class Center:
     available = None  # fen: 54 carries two entries, ledger (01) then available (02)
     params_f62 = None  # field 62 of a parameter download (360); None: answered 12
     no_menu = None  # "12" / "30" / "40": the answer to a menu download (930)
+    issuer_gbk = ICBC_GBK  # 63.2 of a "gbk63" reply (the issuer's name, GBK bytes)
     mode = ()
     requests = ()
     replies = ()
@@ -148,7 +149,7 @@ class Center:
                 rep[63] = m[4:7]  # 63.1 only: a foreign card organisation
                 rep[64] = mac.compute("ecb", self.mak, iso8583.mab(rep))
         if "gbk63" in modes and 64 in rep:
-            rep[63] = "CUP" + "X" * len(ICBC_GBK)  # a placeholder, GBK bytes patched in below
+            rep[63] = "CUP" + "X" * len(self.issuer_gbk)  # a placeholder, GBK patched in below
         if 64 not in rep or ("fpad" not in modes and "gbk63" not in modes):
             body = iso8583.encode(rep)
         else:
@@ -160,8 +161,9 @@ class Center:
                 end = 11 + (len(rep[2]) + 1) // 2 - 1
                 body[end] |= 0x0F
             if "gbk63" in modes:
-                at = bytes(body).find(b"CUP" + b"X" * len(ICBC_GBK)) + 3
-                body[at : at + len(ICBC_GBK)] = ICBC_GBK
+                name = self.issuer_gbk
+                at = bytes(body).find(b"CUP" + b"X" * len(name)) + 3
+                body[at : at + len(name)] = name
             if "badmac" not in modes:
                 body[-8:] = mac.compute("ecb", self.mak, bytes(body[:-8]))
             body = bytes(body)

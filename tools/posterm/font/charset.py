@@ -1,6 +1,7 @@
 """Every character the terminal can show or print: printable ASCII, every string in the
-menus/ JSON files (menus, strings, response codes, params, lessons) and the non-ASCII string
-literals of the firmware's own source."""
+menus/ JSON files (menus, strings, response codes, params, lessons), the non-ASCII string
+literals of the firmware's own source, and the issuers' names a host sends in 63.2 (the
+common ones, issuers.json here, and those of the center's own BINs, host/bins.json)."""
 
 import ast
 import json
@@ -21,6 +22,20 @@ def _strings(obj):
     elif isinstance(obj, list):
         for v in obj:
             yield from _strings(v)
+
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+ISSUERS = os.path.join(_HERE, "issuers.json")
+BINS = os.path.join(os.path.dirname(_HERE), "host", "bins.json")
+
+
+def issuer_names():
+    """-> the issuers' names the font must have (issuers.json, then the center's BINs')."""
+    with open(ISSUERS, encoding="utf-8") as f:
+        names = list(json.load(f)["names"])
+    with open(BINS, encoding="utf-8") as f:
+        names += [b["issuer"] for b in json.load(f)["bins"] if b.get("issuer")]
+    return names
 
 
 def sources(menus_dir=None, firmware_dir=None):
@@ -46,6 +61,7 @@ def sources(menus_dir=None, firmware_dir=None):
                     if isinstance(node, ast.Constant) and isinstance(node.value, str):
                         chars.update(ch for ch in node.value if ord(ch) > 0x7E)
                 out[p] = chars
+    out[ISSUERS] = {ch for name in issuer_names() for ch in name}
     return out
 
 
