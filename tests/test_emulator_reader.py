@@ -204,3 +204,44 @@ async def test_a_qr_payment_with_a_code_picked_in_the_scanner(tmp_path):
             assert "请撕下商户存根" in lcd_flat(app)
     finally:
         driver.close()
+
+
+async def test_typing_in_the_card_list_goes_into_the_box_not_to_the_rows_bindings(tmp_path):
+    # a cashier who types a token with the list focused: `chip=...` has an i (insert) in it,
+    # a PAN typed is digits; each character goes into the box, the highlighted row is not
+    # presented, nothing reaches the terminal behind the reader
+    app, driver = make_app(tmp_path)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            fed = recording(app)
+            reader = await open_reader(pilot, PAN)
+            await pilot.press(*("chip=" + CHIP))
+            await pilot.pause()
+            assert app.screen is reader and fed == []
+            assert reader.query_one("#card-pan").value == "chip=" + CHIP
+            assert reader.focused is reader.query_one("#card-pan")
+            await pilot.press("enter")
+            await pilot.pause()
+            assert fed[0][0] == "chip" and fed[0][1]["pan"] == CHIP
+            reader = await open_reader(pilot, PHONE)
+            await pilot.press(*"6222020000000000018")
+            await pilot.pause()
+            assert reader.query_one("#card-pan").value == "6222020000000000018"
+            await pilot.press("enter")
+            await pilot.pause()
+            assert fed[-1] == deck.parse_token("CARD=6222020000000000018")[-1]
+            # capitals (as tmux send-keys types CHIP=) and = go into the box too
+            reader = await open_reader(pilot, PAN)
+            await pilot.press(*("TAP=" + DUAL))
+            await pilot.pause()
+            assert reader.query_one("#card-pan").value == "TAP=" + DUAL
+            await pilot.press("escape")
+            await pilot.pause()
+            # the one-key actions stay on the list: s swipes the highlighted card
+            await open_reader(pilot, "6222020000000000018")
+            n = len(fed)
+            await pilot.press("s")
+            await pilot.pause()
+            assert fed[n:] == deck.parse_token("CARD=6222020000000000018")
+    finally:
+        driver.close()

@@ -261,12 +261,27 @@ class CardPicker(ModalScreen):
                                      ("scan", "Scan")):
                     yield ReaderButton(text, id="card-do-" + action)
             yield Input(placeholder="or type a PAN[=YYMM], a payment code, CHIP=/TAP=<PAN>",
-                        id="card-pan")
+                        id="card-pan", select_on_focus=False)
             yield Label("Enter: insert a chip card, tap a phone, swipe a card, scan a code",
                         id="card-help")
 
     def on_mount(self):
         self.query_one("#card-list" if self.rows else "#card-pan").focus()
+
+    # the one-key actions of the list (s i t k); any other character typed there is the
+    # start of a PAN, a code or a token: it goes into the box, and so does the rest
+    ROW_KEYS = ("s", "i", "t", "k")
+
+    def on_key(self, event):
+        box = self.query_one("#card-pan", Input)
+        if self.focused is box or not event.is_printable or event.character is None:
+            return
+        if event.character in self.ROW_KEYS:
+            return
+        event.stop()
+        event.prevent_default()
+        box.focus()
+        box.insert_text_at_cursor(event.character)
 
     def highlighted(self):
         deck = self.query_one("#card-list", OptionList)
