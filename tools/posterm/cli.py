@@ -67,7 +67,9 @@ def common_options(p, date=True, host=True):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(
+    from posterm.cliparse import Parser
+
+    parser = Parser(
         prog="posterm",
         description="A text-mode clone of a bank card POS terminal (CUP-style ISO 8583).",
     )

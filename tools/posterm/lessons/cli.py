@@ -40,7 +40,9 @@ def _common(p, common_options):
 
 
 def _sub(name, common_options, description):
-    p = argparse.ArgumentParser(prog=f"posterm lesson {name}", description=description)
+    from posterm.cliparse import Parser
+
+    p = Parser(prog=f"posterm lesson {name}", description=description)
     _common(p, common_options)
     return p
 

@@ -1,0 +1,80 @@
+"""Options anywhere on the command line, as users type them (`posterm keys MENU --data D 1 1`,
+`posterm record bug.jsonl --date ... MENU ...`), and a wrong option said by the sub-command
+that was given it, with its own usage, never a traceback."""
+
+import subprocess
+import sys
+
+import pytest
+
+from posterm import cli
+
+POSTERM = [sys.executable, "-m", "posterm.cli"]
+
+
+def parse(*argv):
+    return cli.build_parser().parse_args(list(argv))
+
+
+def test_keys_takes_its_options_among_the_key_tokens():
+    a = parse("keys", "MENU", "--data", "D", "1", "--date", "2026-11-23T09:00", "1", "ENTER")
+    assert a.tokens == ["MENU", "1", "1", "ENTER"]
+    assert a.data == "D" and a.date == "2026-11-23T09:00"
+    a = parse("keys", "-", "--lang", "en")
+    assert a.tokens == ["-"] and a.lang == "en"
+
+
+def test_record_takes_its_options_after_the_file_and_among_the_keys():
+    a = parse("record", "bug.jsonl", "--date", "2026-11-23T09:00", "MENU", "4", "--seed", "7",
+              "2", "ENTER", "--lose-reply", "1")
+    assert a.file == "bug.jsonl" and a.tokens == ["MENU", "4", "2", "ENTER"]
+    assert a.seed == 7 and a.lose_reply == [1] and a.date == "2026-11-23T09:00"
+
+
+def test_replay_takes_its_options_between_the_files():
+    a = parse("replay", "a.jsonl", "--runtime", "micropython", "b.jsonl")
+    assert a.files == ["a.jsonl", "b.jsonl"] and a.runtime == "micropython"
+
+
+@pytest.mark.parametrize("argv,sub", [
+    (["keys", "MENU", "--bogus"], "posterm keys"),
+    (["record", "x.jsonl", "MENU", "--no-such"], "posterm record"),
+    (["menu", "tree", "--bogus"], "posterm menu tree"),
+])
+def test_a_wrong_option_is_said_by_its_sub_command(argv, sub, capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main(argv)
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    bad = argv[-1]
+    assert f"{sub}: error: unknown option {bad}" in err, err
+    assert f"{sub} --help" in err
+    assert err.splitlines()[0].startswith("usage: " + sub)
+
+
+def test_a_stray_argument_is_said_by_its_sub_command(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["menu", "tree", "extra"])
+    err = capsys.readouterr().err
+    assert "posterm menu tree: error: unexpected argument: extra" in err, err
+
+
+def test_keys_with_options_after_the_tokens_runs_as_with_them_before(tmp_path):
+    first = subprocess.run(
+        POSTERM + ["keys", "--data", str(tmp_path / "a"), "--date", "2026-11-23T09:00",
+                   "MENU", "1"], capture_output=True, text=True, timeout=60)
+    mixed = subprocess.run(
+        POSTERM + ["keys", "MENU", "--data", str(tmp_path / "b"), "1", "--date",
+                   "2026-11-23T09:00"], capture_output=True, text=True, timeout=60)
+    assert first.returncode == 0 and mixed.returncode == 0, mixed.stderr
+    assert mixed.stdout == first.stdout and "金融服务" in mixed.stdout
+
+
+def test_lesson_commands_take_options_anywhere_and_say_a_wrong_one(tmp_path, capsys):
+    assert cli.main(["lesson", "list", "--lang", "en", "--data", str(tmp_path)]) == 0
+    assert "The daily sign-in" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        cli.main(["lesson", "export", "04", "--bogus", "--data", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert "posterm lesson export: error: unknown option --bogus" in err, err
