@@ -9,7 +9,6 @@ posterm iso decode HEX       pretty-print an ISO 8583 frame
 posterm menu tree|map|validate
 """
 
-import argparse
 import importlib
 import os
 import sqlite3
