@@ -241,7 +241,7 @@ def test_a_card_with_two_applications_lets_the_cardholder_pick_one_on_screen(day
     m = day.mark()
     day.press("MENU", "1", "2", "3300", "ENTER").insert(deck_spec(apps=apps))
     assert day.seen("请选择应用", m)
-    assert day.seen("1.UnionPay Debit", m) and day.seen("2.UnionPay Credi", m)  # 16 cells
+    assert day.seen("1.UnionPay Debit", m) and day.seen("2.UnionPayCredit", m)  # wrapped, whole
     day.press("2", "123456", "ENTER")
     req, rep = day.financial()[-1]
     assert pyemv_tlv.decode(req[55])["84"] == bytes.fromhex(emvcard.CREDIT)

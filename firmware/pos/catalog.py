@@ -23,20 +23,23 @@
 #             rrn (reference number + date, may be of an earlier batch); auth (auth code
 #             + date)
 #   of        the types the original may be (comma list), - none
-#   entry     entry modes allowed: s swipe, k keyed, c chip, t tap, q scanned code
+#   entry     entry modes allowed: s swipe, k keyed, c chip, t tap, q scanned code; the
+#             card prompt asks for these only and refuses the others (pos.flows.present);
+#             c and t only where the flow runs the chip kernel (a purchase: pos.flows.chip),
+#             the others take a chip card's stripe
 #   action    the pos.actions action (menu item) that starts it; - none (reason in a
 #             comment line "# <name>: ..." of the table)
 from pos.compat import const
 
 _TABLE = """
-balance 0200 310000 00 01 - 0 + 0 0 - - skct balance
+balance 0200 310000 00 01 - 0 + 0 0 - - sk balance
 purchase 0200 000000 00 22 D 1 + 1 0 - - skct purchase
-void 0200 200000 00 23 C 1 - 1 1 trace purchase skct void
-refund 0220 200000 00 25 C 0 - 1 1 rrn purchase,completion skct refund
-preauth 0100 030000 06 10 - 1 + 1 0 - - skct preauth
-preauth_void 0100 200000 06 11 - 1 - 1 1 auth preauth skct preauth_void
-completion 0200 000000 06 20 D 1 + 1 0 auth preauth skct preauth_complete
-completion_void 0200 200000 06 21 C 1 - 1 1 trace completion skct complete_void
+void 0200 200000 00 23 C 1 - 1 1 trace purchase sk void
+refund 0220 200000 00 25 C 0 - 1 1 rrn purchase,completion sk refund
+preauth 0100 030000 06 10 - 1 + 1 0 - - sk preauth
+preauth_void 0100 200000 06 11 - 1 - 1 1 auth preauth sk preauth_void
+completion 0200 000000 06 20 D 1 + 1 0 auth preauth sk preauth_complete
+completion_void 0200 200000 06 21 C 1 - 1 1 trace completion sk complete_void
 qr_sale 0200 000000 00 22 D 1 + 1 0 - - q qr_sale
 qr_void 0200 200000 00 23 C 1 - 1 1 trace qr_sale q -
 # qr_void: the void's item, for a QR original
@@ -132,3 +135,8 @@ def request_codes(name):
     # -> (mti, 3, 25, 60.1)
     r = row(name)
     return (r[_MTI], r[_PROC], r[_COND], r[_F601])
+
+
+def entry_modes(name):
+    # the entry modes the type allows (letters of "skctq"; "" for a type not in the catalog)
+    return _col(name, _ENTRY)

@@ -61,3 +61,69 @@ def test_a_payment_code_scanned_at_idle_starts_a_qr_sale_with_the_amount_first()
     true(not r.seen("请扫描顾客付款码", mark), "the code scanned at idle is the sale's")
     true(r.seen("交易成功", mark), r.screen())
     eq(r.t.journal.entries()[-1]["type"], "qr_sale")
+
+
+def test_a_chip_card_swiped_at_idle_asks_for_the_chip_and_the_insert_goes_on_with_the_sale():
+    r = Rig(profile="lcd128x64").sign_in()
+    sent = len(r.center.requests)
+    r.press(TRACK)
+    contains(r.screen_flat(), "请插卡")
+    eq(len(r.center.requests), sent, "nothing sent for the swipe")
+    r.event(("chip", dict(ICC)))  # the same sale: the amount, then the chip's PIN
+    contains(r.screen_flat(), "请输入金额")
+    r.press("2345", "ENTER", "123456", "ENTER")
+    q = r.center.last("0200")
+    eq((q[22], q[4]), ("051", "000000002345"))
+    eq(r.t.journal.entries()[-1]["entry"], "05")
+
+
+def test_a_chip_card_swiped_in_a_sale_goes_on_inserted_with_its_amount():
+    r = Rig(profile="lcd128x64").sign_in()
+    r.press("MENU", "1", "2", "6789", "ENTER", TRACK)
+    contains(r.screen_flat(), "请插卡")
+    contains(r.screen_flat(), "67.89")  # the amount kept on screen
+    r.event(("chip", dict(ICC)))
+    r.press("123456", "ENTER")
+    q = r.center.last("0200")
+    eq((q[22], q[4]), ("051", "000000006789"))
+
+
+def _two_apps():
+    icc = dict(ICC)
+    icc["apps"] = [{"aid": "A000000333010101", "label": "UnionPay Debit", "priority": 1},
+                   {"aid": "A000000333010102", "label": "UnionPay Credit", "priority": 2}]
+    return icc
+
+
+def test_application_labels_wider_than_the_screen_wrap_and_are_never_cut():
+    for lang in ("en", "zh"):
+        r = Rig(profile="lcd128x64").sign_in()
+        r.t.strings.set_lang(lang)
+        r.press("MENU", "1", "2", "100", "ENTER")
+        r.event(("chip", _two_apps()))
+        rows = r.t.frame.text()
+        for row in rows:
+            true(len(row.rstrip()) <= 16, row)
+        flat = r.screen_flat()
+        contains(flat, "1.UnionPay Debit")
+        contains(flat, "2.UnionPayCredit")  # "2.UnionPay" then "  Credit" under it
+        true("Credi" + "\n" not in r.screen() + "\n", r.screen())
+        r.press("2", "123456", "ENTER")
+        q = r.center.last("0200")
+        contains(q[55], bytes.fromhex("8408A000000333010102"))
+
+
+def test_a_list_of_applications_taller_than_the_screen_pages_with_down():
+    r = Rig(profile="lcd128x64").sign_in()
+    icc = _two_apps()
+    icc["apps"].append({"aid": "A000000333010103", "label": "UnionPay Quasi",
+                        "priority": 3})
+    r.press("MENU", "1", "2", "100", "ENTER")
+    r.event(("chip", icc))
+    true("3.UnionPay" not in r.screen_flat(), r.screen())
+    r.press("DOWN")
+    contains(r.screen_flat(), "3.UnionPay Quasi")
+    r.press("UP")
+    contains(r.screen_flat(), "1.UnionPay Debit")
+    r.press("3", "123456", "ENTER")
+    contains(r.center.last("0200")[55], bytes.fromhex("8408A000000333010103"))

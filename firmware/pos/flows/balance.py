@@ -3,7 +3,7 @@
 # type 2, currency 3, sign C/D, amount 12). Not reversed, not journalled.
 from pos import ui, overlay
 from pos.request import financial
-from pos.flows import gates
+from pos.flows import gates, txn
 
 
 def parse_balance(f54):
@@ -29,9 +29,10 @@ def run(t):
     ok = yield from gates.begin(t, title, "balance")
     if not ok:
         return None
-    card = yield from ui.read_card(t, title)
-    if card is None:
+    got = yield from txn.read_card(t, title, ("balance",))
+    if got is None:
         return None
+    card = got[1]
     pan = card[0]
     pin = yield from ui.enter_digits(t, title, t.s("enter_pin"), 4, 12, secret=True)
     if pin is None:

@@ -104,13 +104,25 @@ def _aids(t):
 
 
 def _choose(t, title, apps):
-    # the cardholder picks the application: a digit picks, CANCEL stops -> aid or None
-    rows = []
+    # the cardholder picks the application: a digit picks, ENTER takes the first, CANCEL
+    # stops -> aid or None. A label wider than the screen wraps under its number (never cut:
+    # "UnionPay Credit" is 17 cells with "2."), and a list taller than the screen is paged
+    # with UP / DOWN (the pages' blocks never split an application).
+    from pos import cells
+
+    blocks = []
     for i in range(len(apps)):
         name = apps[i][1] or apps[i][0].hex().upper()
-        rows.append(("%d." % (i + 1) + name)[: t.cols])
+        head = "%d." % (i + 1)
+        lines = cells.wrap(name, t.cols - len(head), dense=True) or [""]
+        block = [(head + lines[0], "left")]
+        for line in lines[1:]:
+            block.append((" " * len(head) + line, "left"))
+        blocks.append(block)
+    pages = ui.paginate(blocks, t.rows - 1)
+    page = 0
     while True:
-        ui.screen(t, t.s("chip_choose_app"), rows[: t.rows - 1])
+        ui.screen(t, t.s("chip_choose_app"), [text for text, _ in pages[page]])
         k = yield from ui.wait_key(t, ui.IDLE_TIMEOUT)
         if k is None or k == K.CANCEL:
             return None
@@ -118,6 +130,9 @@ def _choose(t, title, apps):
             return apps[0][0]
         if k in K.DIGITS and 1 <= int(k) <= len(apps):
             return apps[int(k) - 1][0]
+        if k in (K.DOWN, K.UP) and len(pages) > 1:
+            page = (page + (1 if k == K.DOWN else len(pages) - 1)) % len(pages)
+            continue
         t.emit(("beep", "error"))
 
 

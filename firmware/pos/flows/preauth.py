@@ -19,9 +19,10 @@ def preauth(t):
     amount = yield from ui.enter_amount(t, title)
     if amount is None:
         return None
-    card = yield from ui.read_card(t, title, amount)
-    if card is None:
+    got = yield from txn.read_card(t, title, ("preauth",), amount)
+    if got is None:
         return None
+    card = got[1]
     pan, exp, entry = card[0], card[1], card[2]
     pin = yield from purchase.enter_pin(t, title, amount)
     if pin is None:
@@ -50,9 +51,10 @@ def _by_auth_code(t, kind):
     ok = yield from gates.begin(t, title, kind)
     if not ok:
         return None
-    card = yield from ui.read_card(t, title)
-    if card is None:
+    got = yield from txn.read_card(t, title, (kind,))
+    if got is None:
         return None
+    card = got[1]
     pan, exp, entry = card[0], card[1], card[2]
     code = yield from ui.enter_digits(t, title, t.s("tx_enter_orig_auth"), 6, 6)
     if code is None:

@@ -5,30 +5,27 @@ from pos.flows import gates, txn
 
 
 def run(t, card=None):
+    # card: what was presented at the idle screen: the reader's insert or tap event, or the
+    # card a swipe read (() when its track could not be read); None from the menu
     title = t.s("tx_purchase")
     ok = yield from gates.begin(t, title, "purchase")
     if not ok:
         return
+    amount = None
     if card is None:
         amount = yield from ui.enter_amount(t, title)
         if amount is None:
             return
-        card = yield from ui.read_card(t, title, amount, chip=True)
-        if card is None:
-            return
-    elif card[0] in ("chip", "tap"):
-        amount = None  # inserted or tapped at idle: the amount first (pos.flows.chip)
+        got = yield from txn.read_card(t, title, ("purchase",), amount)
+    elif card and card[0] in ("chip", "tap"):
+        # inserted or tapped at idle (as the row allows): the amount first (pos.flows.chip)
+        got = yield from txn.read_card(t, title, ("purchase",), first=card)
     else:
-        # swiped at idle (an empty card: the track could not be read)
-        from pos import card as cardmod
-
-        ok = yield from cardmod.usable(t, title, card or None)
-        if not ok:
-            return
-        prompt = ui.screen_pan(card[0], t.cols) + "\n" + t.s("enter_amount")
-        amount = yield from ui.enter_amount(t, title, prompt)
-        if amount is None:
-            return
+        # swiped at idle: a chip card is asked for its chip (请插卡) and goes on inserted
+        got = yield from txn.read_card(t, title, ("purchase",), swiped=card)
+    if got is None:
+        return
+    card = got[1]
     if card[0] in ("chip", "tap"):  # a reader event: the chip kernel reads the card
         from pos import overlay
 
@@ -38,6 +35,11 @@ def run(t, card=None):
             yield from chip.purchase(t, title, card, amount)
             del chip
         return
+    if amount is None:
+        prompt = ui.screen_pan(card[0], t.cols) + "\n" + t.s("enter_amount")
+        amount = yield from ui.enter_amount(t, title, prompt)
+        if amount is None:
+            return
     yield from go_online(t, title, card, amount)
 
 

@@ -6,9 +6,6 @@
 # the card items: pos.flows.void finds the original's type, the refund takes a scan at its
 # card prompt (the catalog's qr_void / qr_refund).
 from pos import overlay, paycode, ui
-from pos import card as cardmod
-from pos import keys as K
-from pos.screen import layout
 from pos.flows import gates
 
 
@@ -43,40 +40,11 @@ def sale(t, code=None):
 def scan(t, title, amount=None):
     # Generator -> the customer's payment code, scanned (the reader port's ("scan", code))
     # or typed on the keypad (a terminal without a scanner, or a code the scanner cannot
-    # read); None on CANCEL or after the idle timeout. A code of no scheme is refused.
-    digits = ""
-    while True:
-        if digits:
-            f = layout(t.rows, t.cols, title, t.s("qr_scan"), reserve=1)
-            f.put(t.rows - 1, digits[-t.cols :], "right")
-        else:
-            f = layout(t.rows, t.cols, title, t.s("qr_scan"),
-                          reserve=1 if amount is not None else 0)  # fmt: skip
-            if amount is not None:
-                f.put(t.rows - 1, "\uffe5" + ui.format_amount(amount), "right")
-        t.show(f)
-        ev = yield ("input", ("key", cardmod.SCAN_EVENT), ui.IDLE_TIMEOUT)
-        if ev[0] == "timeout":
-            return None
-        if ev[0] == cardmod.SCAN_EVENT:
-            code = cardmod.scan_code(ev)
-        else:
-            k = ev[1]
-            if k == K.MENU:
-                raise ui.GotoMenu()
-            if k == K.CANCEL:
-                return None
-            if k == K.CLEAR:
-                digits = digits[:-1]
-                continue
-            if k in K.DIGITS and len(digits) < 24:
-                digits += k
-                continue
-            if k != K.ENTER or not digits:
-                t.emit(("beep", "error"))
-                continue
-            code, digits = digits, ""
-        if code is not None and paycode.scheme(code) is not None:
-            return code
-        t.emit(("beep", "error"))
-        yield from ui.notice(t, title, t.s("qr_bad_code"), timeout=5)
+    # read); None on CANCEL or after the idle timeout. The prompt is the catalog row's (a
+    # code only: a card presented here is refused, pos.flows.present); a code of no scheme
+    # is refused.
+    from pos.flows import txn
+
+    got = yield from txn.read_card(t, title, ("qr_sale",), amount)
+    del txn
+    return got[1][0] if got is not None else None

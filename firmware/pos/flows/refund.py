@@ -3,7 +3,6 @@
 # original), PIN optional. 0220 / 200000 / 25=00 / 60.1=25 (pos.catalog), 61 = twelve
 # zeros + MMDD, 63 = "000". An advice: never reversed.
 from pos import overlay, ui
-from pos import card as cardmod
 from pos.request import financial
 from pos.flows import gates, txn, purchase
 
@@ -14,11 +13,11 @@ def run(t):
     if not ok:
         return None
     # a card, or the customer's payment code scanned: the refund of a QR payment
-    card = yield from ui.read_card(t, title, scan=True)
-    if card is None:
+    got = yield from txn.read_card(t, title, ("refund", "qr_refund"))
+    if got is None:
         return None
+    kind, card = got
     pan, exp, entry = card[0], card[1], card[2]
-    kind = "qr_refund" if entry == cardmod.QR else "refund"
     rrn = yield from ui.enter_digits(t, title, t.s("tx_enter_orig_rrn"), 12, 12)
     if rrn is None:
         return None

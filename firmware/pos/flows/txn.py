@@ -33,6 +33,17 @@ def approved(t, title, rec):
         del printing
 
 
+def read_card(t, title, kinds, amount=None, first=None, swiped=None):
+    # Generator -> (kind, card or the reader's insert / tap event) or None: the card prompt
+    # of these types, as their catalog rows allow (pos.flows.present, an overlay)
+    with overlay.scope():
+        from pos.flows import present
+
+        got = yield from present.read(t, title, kinds, amount, first, swiped)
+        del present
+    return got
+
+
 # -- helpers for transactions that refer to an original one --------------------
 def find_entry(t, trace, kinds=None):
     # the current batch's journal record with this trace (of one of kinds), or None

@@ -4,7 +4,7 @@
 # the request carries the original amount, its RRN (37), auth code (38) and batch + trace
 # (61; a completion void adds the original's date). Reversible; the slip prints the
 # amount negative.
-from pos import overlay, ui
+from pos import overlay
 from pos.request import financial
 from pos.flows import gates, txn, purchase
 
@@ -49,9 +49,10 @@ def void_of(t, kind, qr_kind=None):
         card = qrfields.card(t.journal.pan(orig))
         pin = None
     else:
-        card = yield from ui.read_card(t, title, amount)
-        if card is None:
+        got = yield from txn.read_card(t, title, (kind,), amount)
+        if got is None:
             return None
+        card = got[1]
         ok = yield from txn.check_card(t, title, card, t.journal.pan(orig))
         if not ok:
             return None
