@@ -13,9 +13,13 @@ variants the terminal must accept (issue 12, reference §11), chosen per host:
     balances  54 with two entries (ledger 01, then available 02)
     need      the processing requirement (low nibble of header byte 3) of every approval
     layout    {60.3: length of field 62}: 001 -> 24, 003 -> 40 or 44, 004 -> 56 or 60;
+              triple length (3-key 3DES, 24-byte keys): "56x3" (PIK, MAK) or 84 (PIK, MAK,
+              TDK), each key + its check value, the MAK 8 bytes zero-filled to its slot
+              (mak24: 24 bytes);
               SM keys (国密): 005 -> 40, 006 -> 60 (SM4 under the TMK, SM4 check values; then
               the SM MAC, the 16-byte SM4 PIN block in 52 and SM4 track encryption), or 84
               (no public layout: the 60 one + 24 zero bytes, to see it refused)
+    mak24     a 24-byte MAK in the triple-length layouts
     menu      the answer to our private menu download 0800/930 (12 on a real host)
     params    field 62 of a CUP parameter download 0800/360 (None: answered 12)
     upload    the answer to every 0320 (batch upload): 00, or 25 as some hosts do
@@ -67,7 +71,7 @@ FORMATS = {
 
 # -- DES (cryptography) ---------------------------------------------------------------------
 def _des(key, data, decrypt=False):
-    full = key * 3 if len(key) == 8 else key + key[:8]
+    full = {8: key * 3, 16: key + key[:8]}.get(len(key), key)  # 24: 3-key as it is
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cipher = Cipher(TripleDES(full), modes.ECB())
@@ -303,7 +307,7 @@ class RealHost:
             "gbk63": False, "foreign": False, "fpad": False, "long60": False,
             "balances": False, "need": 0, "layout": {}, "menu": "12", "params": None,
             "upload": "00", "unbalanced": False, "imk": TEST_IMK, "qr_confirm": 0,
-            "issuer": "中国工商银行",
+            "issuer": "中国工商银行", "mak24": False,
         }  # fmt: skip
         self.v.update(variant)
         self.keys = {}
@@ -463,6 +467,8 @@ class RealHost:
         if net in ("005", "006"):
             return self._sign_in_sm(req, net, tid)
         n = self.v["layout"].get(net) or {"001": 24, "003": 40, "004": 60}.get(net, 40)
+        if n in ("56x3", 84):
+            return self._sign_in_triple(req, net, tid, n)
         pik = os.urandom(8 if n == 24 else 16)
         mak = os.urandom(8)
         tdk = os.urandom(16) if n in (56, 60) else None
@@ -477,6 +483,21 @@ class RealHost:
             elif n == 60:
                 f62 += _des(TMK, tdk) + kcv(tdk)
         self.keys[tid] = {"pik": pik, "mak": mak, "tdk": tdk, "layout": n}
+        self.rrn += 1
+        return {
+            12: "093000", 13: "1123", 32: "48020000", 37: f"{self.rrn:012d}".encode(),
+            60: "00" + req.get(60, "00000001")[2:8] + net, 62: f62,
+        }  # fmt: skip
+
+    def _sign_in_triple(self, req, net, tid, n):
+        # triple-length keys: PIK(24) kcv, MAK slot(24) kcv[, TDK(24) kcv] (56 / 84 bytes)
+        pik = os.urandom(24)
+        mak = os.urandom(24 if self.v["mak24"] else 8)
+        tdk = os.urandom(24) if n == 84 else None
+        f62 = _des(TMK, pik) + kcv(pik) + _des(TMK, mak) + bytes(24 - len(mak)) + kcv(mak)
+        if tdk is not None:
+            f62 += _des(TMK, tdk) + kcv(tdk)
+        self.keys[tid] = {"pik": pik, "mak": mak, "tdk": tdk, "layout": len(f62)}
         self.rrn += 1
         return {
             12: "093000", 13: "1123", 32: "48020000", 37: f"{self.rrn:012d}".encode(),

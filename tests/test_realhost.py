@@ -81,11 +81,24 @@ def _approved_and_kept(term, host, n=1):
 
 
 @pytest.mark.parametrize(
-    "layout, n62",
-    [("001", 24), ("003", 40), ("003", 44), ("004", 56), ("004", 60)],
+    "layout, n62, mak24",
+    [
+        ("001", 24, False),
+        ("003", 40, False),
+        ("003", 44, False),
+        ("004", 56, False),
+        ("004", 60, False),
+        ("003", "56x3", False),
+        ("003", "56x3", True),
+        ("004", 84, False),
+        ("004", 84, True),
+    ],
 )
-def test_sign_in_completes_in_every_key_layout_and_the_keys_work(run, layout, n62):
-    term, host = run(layout, layout={layout: n62})
+def test_sign_in_completes_in_every_key_layout_and_the_keys_work(run, layout, n62, mak24):
+    # 56x3 / 84: triple-length (3-key 3DES) keys, 2 or 3 x (24 + 4); the PIN block under the
+    # 24-byte PIK, the MAC under the MAK and the track under the 24-byte TDK are checked by
+    # the double with `cryptography` (host.problems)
+    term, host = run(layout, layout={layout: n62}, mak24=mak24)
     term.auto_sign_in()
     assert term.seen("本中心无菜单更新"), "the host has no menu download: said, and on"
     signin = [r for r in host.requests if r[0] == "0800" and r[1][60][8:11] == layout]
@@ -94,10 +107,16 @@ def test_sign_in_completes_in_every_key_layout_and_the_keys_work(run, layout, n6
     assert term.seen("请撕下商户存根")
     req = [r[1] for r in host.requests if r[0] == "0200"][-1]
     assert 2 not in req and 35 in req, "a swipe sends its track"
-    tdk = n62 in (56, 60)
+    tdk = n62 in (56, 60, 84)
     assert req[53][:3] == ("20" if n62 == 24 else "26") + ("1" if tdk else "0")
     if tdk:
         assert not req[35].startswith(PAN + "="), "the track goes encrypted under the TDK"
+    keys = host.keys[term.t.state.params["tid"]]
+    if n62 in ("56x3", 84):
+        assert len(keys["pik"]) == 24 and len(keys["mak"]) == (24 if mak24 else 8)
+        assert len(keys["tdk"] or bytes(24)) == 24
+        assert realhost.pin_of(keys["pik"], req[52], PAN) == "123456"
+        assert bytes.fromhex(term.t.state.pik) == keys["pik"]
     _approved_and_kept(term, host)
 
 

@@ -4,10 +4,18 @@
 #   40: PIK(16) chk(4) MAK(8) 00x8 chk(4)                      double length (003); a
 #       double-length MAK(16) chk(4) when bytes 28..35 are not zero
 #   44: the 40 layout + 4 bytes the terminal does not use      (a PAX fork's 003)
-#   56: the 40 layout + TDK(16), no TDK check value            (004)
+#   56: the 40 layout + TDK(16), no TDK check value            (004), or
+#       PIK(24) chk(4) MAK(24) chk(4)                          triple length (3-key 3DES)
 #   60: the 40 layout + TDK(16) chk(4)                         (004)
+#   84: PIK(24) chk(4) MAK(24) chk(4) TDK(24) chk(4)           triple length with a TDK
+# A MAK slot wider than the MAK is zero-filled after it (as in the 40 layout): a 24-byte
+# slot holds an 8-byte MAK (16 zero bytes after it), a 16-byte one (8 zero bytes) or 24.
+# Where a length has two layouts (56) the one whose check values all verify is taken (a
+# 4-byte check value matches by chance once in 2**32: two of them never do), and a field
+# that verifies as neither, or as both, is refused with the reason.
 # Keys are encrypted under the TMK (3DES for a 16-byte TMK). Check values: the first 4 bytes
-# of the clear key encrypting 8 zero bytes (single DES for an 8-byte key, 3DES for 16).
+# of the clear key encrypting 8 zero bytes (single DES for an 8-byte key, 3DES for 16 and
+# 24: pos.des runs 3-key EDE for a 24-byte key, in the PIN block, the MAC and the TDK too).
 # A TDK encrypts the track data of a request (encrypt_track) as CUP terminals do.
 #
 # The 44 layout, from the public source of that PAX fork (github.com/adjo202/PAX_BJB_A_930_B,
@@ -15,10 +23,15 @@
 # check value at 16, the MAK at 20 (its first 8 bytes used, repeated as MAK||MAK), the MAK's
 # check value at 36, and a TDK read only when track encryption is on and the field is longer
 # than 40 (at 40..59, which a 44-byte field does not hold): bytes 40..43 are never read.
+# 56 and 84: no public parser of either was found; PAX's comment lists "24/40/56/60/84"
+# ("工作密钥，若长度域不为24或40或56或60或84,格式有误", over a check for 40 / 60 only), a
+# PIN-pad wrapper takes "24或40或56或60或84个字节" and hands them on unparsed, and the
+# reference's source [ECOM62] names 56 and 84 as valid. The triple-length reading is the
+# arithmetic of the others: 24 = 2 x (8 + 4), 40 = 2 x (16 + 4), 60 = 3 x (16 + 4), so
+# 56 = 2 x (24 + 4) and 84 = 3 x (24 + 4).
 #
 # SM (国密) keys, asked for with 60.3 = 005 / 006, come as 40 / 60 bytes of SM4 keys: parsed
-# by pos.smkeys (its sources there). An 84-byte field is in no public code found (a PAX
-# comment lists "24/40/56/60/84" but its parser takes 40 and 60 only): refused, not guessed.
+# by pos.smkeys (its sources there); 84 bytes there are refused.
 from pos.des import CryptoError, DesKey
 
 _ZERO8 = bytes(8)
@@ -55,7 +68,35 @@ def _tmk_key(tmk):
         raise KeyCheckError(None, "TMK: " + str(e))
 
 
-LAYOUTS = (24, 40, 44, 56, 60)
+LAYOUTS = (24, 40, 44, 56, 60, 84)
+
+
+def _mak_slot(t, f62, at, width, check):
+    # the MAK of a slot of `width` bytes at `at`: the key, then zero bytes to the width
+    n = width
+    while n > 8 and f62[at + n - 8 : at + n] == _ZERO8:
+        n -= 8
+    return _take(t, "MAK", f62[at : at + n], check)
+
+
+def _double(t, f62, n):
+    # the 40 / 44 / 56 / 60 layouts: PIK(16) chk, MAK slot(16) chk[, TDK(16)[ chk]]
+    pik = _take(t, "PIK", f62[0:16], f62[16:20])
+    mak = _mak_slot(t, f62, 20, 16, f62[36:40])
+    tdk = None
+    if n == 60:
+        tdk = _take(t, "TDK", f62[40:56], f62[56:60])
+    elif n == 56:
+        tdk = t.decrypt(f62[40:56])  # this layout has no check value for the TDK
+    return pik, mak, tdk
+
+
+def _triple(t, f62, n):
+    # the 56 / 84 layouts: PIK(24) chk, MAK slot(24) chk[, TDK(24) chk]
+    pik = _take(t, "PIK", f62[0:24], f62[24:28])
+    mak = _mak_slot(t, f62, 28, 24, f62[52:56])
+    tdk = _take(t, "TDK", f62[56:80], f62[80:84]) if n == 84 else None
+    return pik, mak, tdk
 
 
 def unpack_signin_keys_all(f62, tmk, sm=False):
@@ -64,30 +105,35 @@ def unpack_signin_keys_all(f62, tmk, sm=False):
         raise KeyCheckError(None, "field 62 must be bytes")
     f62 = bytes(f62)
     n = len(f62)
-    if n == 84:
-        raise KeyCheckError(None, "field 62 is 84 bytes: no known layout (SM keys: 40 / 60)")
     if sm:
         from pos import smkeys
 
         return smkeys.unpack(f62, tmk)
     if n not in LAYOUTS:
-        raise KeyCheckError(None, f"field 62 is {n} bytes; expected 24, 40, 44, 56 or 60")
+        raise KeyCheckError(None, f"field 62 is {n} bytes; expected 24, 40, 44, 56, 60 or 84")
     t = _tmk_key(tmk)
     if n == 24:
         pik = _take(t, "PIK", f62[0:8], f62[8:12])
         mak = _take(t, "MAK", f62[12:20], f62[20:24])
         return pik, mak, None
-    pik = _take(t, "PIK", f62[0:16], f62[16:20])
-    if f62[28:36] == _ZERO8:
-        mak = _take(t, "MAK", f62[20:28], f62[36:40])
-    else:
-        mak = _take(t, "MAK", f62[20:36], f62[36:40])
-    tdk = None
-    if n == 60:
-        tdk = _take(t, "TDK", f62[40:56], f62[56:60])
-    elif n == 56:
-        tdk = t.decrypt(f62[40:56])  # this layout has no check value for the TDK
-    return pik, mak, tdk
+    if n == 84:
+        return _triple(t, f62, n)
+    if n != 56:
+        return _double(t, f62, n)
+    # 56: double length + a TDK without check value, or triple length without a TDK
+    found = []
+    why = []
+    for name, parse in (("double+TDK", _double), ("triple", _triple)):
+        try:
+            found.append(parse(t, f62, n))
+        except KeyCheckError as e:
+            why.append(name + " " + str(e))
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise KeyCheckError(None, "field 62 is 56 bytes: both layouts verify, refused")
+    why = "; ".join(why)
+    raise KeyCheckError(None, "field 62 is 56 bytes and no layout verifies (" + why + ")")
 
 
 def unpack_signin_keys(f62, tmk):

@@ -5,6 +5,16 @@
 from pos import iso8583, mac, keyload, crc, des  # noqa: F401
 
 try:
-    from posterm.bench.scriptcenter import Center, TMK, PIK, MAK, TDK, ICBC_GBK  # noqa: F401
+    from posterm.bench.scriptcenter import (  # noqa: F401
+        Center,
+        TMK,
+        PIK,
+        MAK,
+        TDK,
+        ICBC_GBK,
+        PIK3,
+        TDK3,
+        MAK3,
+    )
 except ImportError:  # MicroPython
-    from scriptcenter import Center, TMK, PIK, MAK, TDK, ICBC_GBK  # noqa: F401
+    from scriptcenter import Center, TMK, PIK, MAK, TDK, ICBC_GBK, PIK3, TDK3, MAK3  # noqa: F401

@@ -214,7 +214,7 @@ def test_every_real_layout_of_field_62_is_parsed_by_length_and_checked():
         bad[8 if n == 24 else 16] ^= 1  # the PIK's check value
         with raises(keyload.KeyCheckError, match="PIK"):
             keyload.unpack_signin_keys_all(bytes(bad), TMK)
-    with raises(keyload.KeyCheckError, match="SM"):
+    with raises(keyload.KeyCheckError, match="PIK: check value"):  # read as triple length
         keyload.unpack_signin_keys_all(bytes(84), TMK)
     with raises(keyload.KeyCheckError, match="expected 24"):
         keyload.unpack_signin_keys_all(bytes(50), TMK)

@@ -1,8 +1,8 @@
 # The seed's two sign-in paths, end to end against a scripted center.
-from mptest import eq, true, contains
+from mptest import eq, true, contains, raises
 from rig import Rig
 import fakecenter
-from pos import keyload
+from pos import des, keyload, pinblock
 
 PAN = "6212142000000000012"
 CLEAR_TRACK = PAN + "=301212000000000"
@@ -119,12 +119,19 @@ def test_a_board_with_an_unset_clock_takes_the_centers_date_at_sign_in():
 
 
 def test_sign_in_asks_for_the_configured_key_layout_and_takes_every_real_one():
-    for layout, mode, n, tdk in (
-        ("001", "ok", 24, False),
-        ("003", "ok", 40, False),
-        ("003", "layout:44", 44, False),
-        ("004", "layout:56", 56, True),
-        ("004", "ok", 60, True),
+    P3 = fakecenter.PIK3
+    for layout, mode, n, tdk, pik, mak in (
+        ("001", "ok", 24, None, fakecenter.PIK[:8], fakecenter.MAK),
+        ("003", "ok", 40, None, fakecenter.PIK, fakecenter.MAK),
+        ("003", "layout:44", 44, None, fakecenter.PIK, fakecenter.MAK),
+        ("004", "layout:56", 56, fakecenter.TDK, fakecenter.PIK, fakecenter.MAK),
+        ("004", "ok", 60, fakecenter.TDK, fakecenter.PIK, fakecenter.MAK),
+        # triple length (3-key 3DES): 56 = 2 x (24 + 4), 84 = 3 x (24 + 4); the MAK 8 bytes
+        # zero-filled to its 24-byte slot, or 24 bytes
+        ("003", "layout:56x3", 56, None, P3, fakecenter.MAK),
+        ("003", "layout:56x3+mak24", 56, None, P3, fakecenter.MAK3),
+        ("004", "layout:84", 84, fakecenter.TDK3, P3, fakecenter.MAK),
+        ("004", "layout:84+mak24", 84, fakecenter.TDK3, P3, fakecenter.MAK3),
     ):
         c = fakecenter.Center()
         r = Rig(center=c)
@@ -133,31 +140,73 @@ def test_sign_in_asks_for_the_configured_key_layout_and_takes_every_real_one():
         r.press("MENU", "4", "2", "ENTER")
         eq(c.last("0800")[60][8:11], layout)
         eq(len(c.replies[-1][62]), n)
-        contains(r.screen_flat(), "签到成功", "layout %d" % n)
-        eq(r.t.state.pik, c.pik.hex())
-        eq(bool(r.t.state.extra.get("tdk")), tdk, "TDK of layout %d" % n)
+        contains(r.screen_flat(), "签到成功", mode)
+        eq(r.t.state.pik, pik.hex(), mode)
+        eq(r.t.state.mak, mak.hex(), mode)
+        eq(r.t.state.extra.get("tdk"), tdk.hex() if tdk else None, "TDK of " + mode)
         r.press("CANCEL")
         r.press("MENU", "1", "2", "100", "ENTER", "CARD=" + PAN, "123456", "ENTER")
         q = c.last("0200")
-        eq(q[53][0:3], ("26" if n > 24 else "20") + ("1" if tdk else "0"), "53 of %d" % n)
+        eq(q[53][0:3], ("26" if n > 24 else "20") + ("1" if tdk else "0"), "53 of " + mode)
+        # the PIN block under the PIK the center sent (3-key 3DES for a 24-byte one)
+        eq(des.DesKey(pik).decrypt(q[52]), pinblock.clear_block("123456", PAN), mode)
         eq(c.replies[-1][39], "00")
-        contains(r.screen_flat(), "请撕下商户存根")
+        contains(r.screen_flat(), "请撕下商户存根", mode)
+        true(r.t.state.reversal() is None, "the approval's MAC verified: " + mode)
         if tdk:
             true(q[35] != CLEAR_TRACK, "track encrypted")
-            eq(keyload.decrypt_track(fakecenter.TDK, q[35]), CLEAR_TRACK)
+            eq(keyload.decrypt_track(tdk, q[35]), CLEAR_TRACK)
         else:
             eq(q[35], CLEAR_TRACK)
 
 
-def test_an_84_byte_field_62_is_refused_with_a_clear_screen_and_the_old_keys_kept():
-    # 84 is in no public parser (SM keys come as 40 / 60 after 005 / 006): not guessed
-    c = fakecenter.Center()
-    r = Rig(center=c).sign_in()
-    mak = r.t.state.mak
-    c.then("layout:84")
-    r.press("MENU", "4", "2", "ENTER")
-    contains(r.screen_flat(), "密钥校验错")
-    eq(r.t.state.mak, mak)
+def test_a_field_62_no_layout_verifies_is_refused_with_its_reason_and_the_old_keys_kept():
+    # a length no host sends, a 56 that verifies as neither of its layouts, a triple-length
+    # field whose MAK check value is wrong: 密钥校验错 and why, never a guess
+    for mode, why in (
+        ("layout:72", "62域72字节无效"),
+        ("badkcv+layout:56", "62域56字节无效"),
+        ("badkcv+layout:56x3", "62域56字节无效"),
+        ("badkcv+layout:84", "MAK校验值不符"),
+        ("badkcv", "MAK校验值不符"),
+    ):
+        c = fakecenter.Center()
+        r = Rig(center=c).sign_in()
+        mak = r.t.state.mak
+        pik = r.t.state.pik
+        c.then(mode)
+        r.press("MENU", "4", "2", "ENTER")
+        for text in ("密钥校验错", why, "签到失败"):
+            contains(r.screen_flat(), text, mode)
+        eq(r.t.frame.cut, None, "nothing cut: " + mode)
+        eq((r.t.state.mak, r.t.state.pik), (mak, pik), "old keys kept: " + mode)
+
+
+def test_field_62_of_56_bytes_takes_the_layout_whose_check_values_verify():
+    # both readings of one field: double + TDK (no TDK check value) and triple length
+    tmk = fakecenter.TMK
+    t = des.DesKey(tmk)
+    p16, m8, d16 = fakecenter.PIK, fakecenter.MAK, fakecenter.TDK
+    double = keyload.pack_signin_keys(tmk, p16, m8) + t.encrypt(d16)
+    eq(keyload.unpack_signin_keys_all(double, tmk), (p16, m8, d16))
+    p24 = fakecenter.PIK3
+    triple = t.encrypt(p24) + des.kcv(p24) + t.encrypt(m8) + bytes(16) + des.kcv(m8)
+    eq(len(triple), 56)
+    eq(keyload.unpack_signin_keys_all(triple, tmk), (p24, m8, None))
+    m24 = fakecenter.MAK3
+    triple = t.encrypt(p24) + des.kcv(p24) + t.encrypt(m24) + des.kcv(m24)
+    eq(keyload.unpack_signin_keys_all(triple, tmk), (p24, m24, None))
+    with raises(keyload.KeyCheckError, match="no layout verifies"):
+        keyload.unpack_signin_keys_all(triple[:24] + bytes(4) + triple[28:], tmk)
+    d24 = fakecenter.TDK3
+    f84 = t.encrypt(p24) + des.kcv(p24) + t.encrypt(m8) + bytes(16) + des.kcv(m8)
+    f84 += t.encrypt(d24) + des.kcv(d24)
+    eq(keyload.unpack_signin_keys_all(f84, tmk), (p24, m8, d24))
+    for at, name in ((24, "PIK"), (52, "MAK"), (80, "TDK")):
+        bad = bytearray(f84)
+        bad[at] ^= 1
+        with raises(keyload.KeyCheckError, match=name):
+            keyload.unpack_signin_keys_all(bytes(bad), tmk)
 
 
 def test_auto_sign_in_goes_on_to_the_keys_when_the_center_has_no_menu_update():

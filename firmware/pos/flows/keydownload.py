@@ -26,13 +26,24 @@ def run(t, title):
     from pos import keyload  # (and DES): only once the answer is in
 
     sm = net in keyload.SM_LAYOUTS
+    f62 = reply.get(62) or b""
     try:
         tmk = bytes.fromhex(st.params["tmk"])
-        pik, mak, tdk = keyload.unpack_signin_keys_all(reply.get(62) or b"", tmk, sm)
-    except (keyload.KeyCheckError, ValueError) as e:
-        # the old keys stay; the terminal is not signed in with bad keys
+    except (KeyError, ValueError):
+        tmk = b""  # refused below as a TMK of 0 bytes
+    try:
+        pik, mak, tdk = keyload.unpack_signin_keys_all(f62, tmk, sm)
+    except keyload.KeyCheckError as e:
+        # the old keys stay; the terminal is not signed in with bad keys. The screen says
+        # why: a key whose check value is wrong, the TMK, or a field 62 of no layout
         t.emit(("log", "warn", "sign-in key check failed: %s" % e))
-        return False, [t.s("key_check_failed"), t.s("signin_failed")]
+        if e.key:
+            why = t.s("key_check_key", e.key)
+        elif "TMK" in e.reason:
+            why = t.s("key_check_tmk")
+        else:
+            why = t.s("key_check_f62", str(len(f62)))
+        return False, [t.s("key_check_failed"), why, t.s("signin_failed")]
     st.pik = pik.hex()
     st.mak = mak.hex()
     if tdk is not None:

@@ -14,6 +14,10 @@ TMK = bytes.fromhex(TMK_HEX)
 PIK = bytes.fromhex(PIK_HEX)
 MAK = bytes.fromhex(MAK_HEX)
 TDK = bytes.fromhex("FEDCBA98765432100123456789ABCDEF")
+# triple-length (3-key) keys of the 56 / 84 layouts (layout:56x3, layout:84; mak24: the MAK too)
+PIK3 = bytes.fromhex(PIK_HEX + "1032547698BADCFE")
+TDK3 = bytes.fromhex("FEDCBA98765432100123456789ABCDEF" + "0246813579ACE0BD")
+MAK3 = bytes.fromhex(MAK_HEX + "FEDCBA9876543210" + "0F1E2D3C4B5A6978")
 ICBC_GBK = bytes.fromhex("d6d0b9fab9a4c9ccd2f8d0d0")  # 中国工商银行 in GBK
 
 
@@ -110,8 +114,11 @@ class Center:
             rep[62] = self._menu_chunk(req.get(62, b""))
         elif mti == "0800":
             f62 = self._keys(keyload, net, modes)
-            if mode == "badkcv":
-                f62 = f62[:36] + b"\x00\x00\x00\x00"
+            if mode == "badkcv":  # the MAK's check value zeroed
+                at = {24: 20, 84: 52}.get(len(f62), 36)
+                if "layout:56x3" in modes:
+                    at = 52
+                f62 = f62[:at] + b"\x00\x00\x00\x00" + f62[at + 4 :]
             rep[62] = f62
             rep[12] = "093000"
             rep[13] = "1123"
@@ -171,11 +178,16 @@ class Center:
 
     def _keys(self, keyload, net, modes):
         # field 62 in the layout asked for (001 single, 003 double, 004 + TDK), or the one a
-        # "layout:N" mode names (24, 40, 44, 56, 60, 84)
+        # "layout:N" mode names (24, 40, 44, 56, 60; 56x3 and 84 triple length, with "mak24"
+        # a 24-byte MAK in them, else an 8-byte one zero-filled to its 24-byte slot)
         n = {"001": 24, "004": 60}.get(net, 40)
+        triple = False
         for m in modes:
             if m.startswith("layout:"):
-                n = int(m[7:])
+                triple = m in ("layout:56x3", "layout:84")
+                n = int(m[7:9])
+        if len(self.mak) != 8:
+            self.mak = MAK  # after a sign-in with a 24-byte MAK
         if n == 40:
             if self.pik != PIK:  # after a single-length sign-in
                 self.pik = PIK
@@ -190,6 +202,15 @@ class Center:
         if n == 24:
             self.pik = PIK[:8]
             return t.encrypt(self.pik) + kcv(self.pik) + t.encrypt(self.mak) + kcv(self.mak)
+        if triple:
+            self.pik = PIK3
+            if "mak24" in modes:
+                self.mak = MAK3
+            mak = t.encrypt(self.mak) + bytes(24 - len(self.mak))
+            f62 = t.encrypt(PIK3) + kcv(PIK3) + mak + kcv(self.mak)
+            if n == 84:
+                f62 += t.encrypt(TDK3) + kcv(TDK3)
+            return f62
         self.pik = PIK
         f62 = keyload.pack_signin_keys(self.tmk, self.pik, self.mak)
         if n == 44:
@@ -198,8 +219,8 @@ class Center:
             f62 += t.encrypt(TDK)
         elif n == 60:
             f62 += t.encrypt(TDK) + kcv(TDK)
-        elif n == 84:
-            f62 += bytes(44)
+        elif n > 40:
+            f62 += bytes(n - 40)  # a length no layout has: the 40 one zero-filled to it
         return f62
 
     def _menu_chunk(self, f62):
