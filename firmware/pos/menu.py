@@ -162,8 +162,15 @@ def _run(t):
             return
         if ev[0] == "card":
             # a card swiped while a menu is open starts the sale, as at the idle screen
+            # (read with its tracks: a chip card's service code asks for the chip)
+            from pos import card
+
             node = None
-            yield from actions.run(t, "purchase", (ev[1], ev[2], "02"))
+            yield from actions.run(t, "purchase", card.from_event(ev) or ())
+            return
+        if ev[0] in ("chip", "tap"):  # inserted or tapped: a purchase, as at idle
+            node = None
+            yield from actions.run(t, "purchase", ev)
             return
         k = ev[1]
         if k == K.MENU:

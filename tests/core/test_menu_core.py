@@ -60,3 +60,22 @@ def test_english_screens():
     r.press("MENU")
     contains(r.screen_flat(), "1.Financial")
     true(True)
+
+
+def test_a_card_inserted_tapped_or_swiped_while_a_menu_is_open_starts_a_sale_as_at_idle():
+    from pos import card as cardmod
+
+    chip = {"pan": "6212142000000000012", "seq": "01", "expiry": "3012", "pin": "123456",
+            "imk_ac": "0123456789ABCDEFFEDCBA9876543210", "label": "UnionPay Debit"}  # fmt: skip
+    for ev in (("chip", chip), ("tap", chip)):
+        r = Rig().sign_in()
+        r.press("MENU", "1")
+        r.event(ev)
+        eq(getattr(r.t, "last_error", None), None, ev[0])
+        contains(r.screen_flat(), "请输入金额", ev[0])
+    # a chip card swiped at the menu is read with its track (service code 2xx): 请插卡, as
+    # at idle, not taken as a stripe card without its track
+    r = Rig().sign_in()
+    r.press("MENU")
+    r.event(cardmod.swipe("6222020000000000018", "", "6222020000000000018=30122010000000000"))
+    contains(r.screen_flat(), "请插卡")
