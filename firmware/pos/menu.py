@@ -13,6 +13,7 @@ from pos.compat import IS_MICROPYTHON
 _UNLOAD = IS_MICROPYTHON
 
 MENU_FILE = "menu.json"
+BIN_FILE = "menu.bin"  # the shipped menu compiled by the deploy builder (pos.menubin)
 
 
 class MenuError(ValueError):
@@ -212,7 +213,12 @@ def _run(t):
 def _view(t, path):
     # A shallow copy of the node at `path` ({"label", "items": [{"label", "items": True
     # or None, "action"}]}), or None when the tree changed under the path; the parsed tree
-    # itself is dropped.
+    # itself is dropped. The shipped menu compiled (menu.bin, pos.menubin) is read straight
+    # from the file, nothing parsed; a downloaded menu (menu update) is menu.json.
+    if t.storage.size(MENU_FILE) < 0:
+        view = bin_view(t.resources, path)
+        if view is not False:
+            return view
     node = _node(t, path)
     view = None
     if node is not None:
@@ -241,3 +247,76 @@ def _node(t, path):
             return None
         node = items[i]
     return node
+
+
+def bin_view(res, path):
+    # The node at `path` of the compiled menu (pos.menubin) as _view gives it, None when
+    # the path is not a submenu there, False when there is no usable menu.bin. Three reads
+    # of the file: the node table, the node's label, its children's labels and actions.
+    read_at = getattr(res, "read_at", None)
+    if read_at is None:
+        return False
+    tab = read_at(BIN_FILE, 0, 512)
+    if not tab or len(tab) < 8 or tab[:4] != b"PMB1":
+        return False
+    n = tab[4] | (tab[5] << 8)
+    end = 8 + 8 * n
+    if len(tab) < end:
+        tab = read_at(BIN_FILE, 0, end)
+        if tab is None or len(tab) < end:
+            return False
+    i = 0
+    for p in path:
+        r = 8 + 8 * i
+        if p >= tab[r + 5]:
+            return None
+        i = (tab[r + 6] | (tab[r + 7] << 8)) + p
+        if i >= n or not tab[8 + 8 * i + 5]:
+            return None
+    r = 8 + 8 * i
+    count = tab[r + 5]
+    if not count:
+        return None
+    own = _bin_strings(read_at, tab, r, 0)
+    if own is None:
+        return False
+    c0 = tab[r + 6] | (tab[r + 7] << 8)
+    if c0 + count > n:
+        return False
+    a = 8 + 8 * c0
+    z = 8 + 8 * (c0 + count - 1)
+    start = tab[a] | (tab[a + 1] << 8)
+    stop = (tab[z] | (tab[z + 1] << 8)) + tab[z + 2] + tab[z + 3] + tab[z + 4]
+    data = read_at(BIN_FILE, start, stop - start)
+    if data is None or len(data) != stop - start:
+        return False
+    items = []
+    for k in range(count):
+        q = a + 8 * k
+        it = _bin_strings(None, tab, q, start, data)
+        if it is None:
+            return False
+        items.append({"label": it[0], "items": True if tab[q + 5] else None, "action": it[1]})
+    return {"label": own[0], "items": items}
+
+
+def _bin_strings(read_at, tab, r, base, data=None):
+    # -> ({"zh", "en"} label, action or None) of the node record at tab[r], its strings
+    # read from the file (read_at) or taken from data (which starts at offset base)
+    off = tab[r] | (tab[r + 1] << 8)
+    zl = tab[r + 2]
+    el = tab[r + 3]
+    al = tab[r + 4]
+    if data is None:
+        data = read_at(BIN_FILE, off, zl + el + al)
+        base = off
+    o = off - base
+    if data is None or o < 0 or o + zl + el + al > len(data):
+        return None
+    try:
+        zh = str(data[o : o + zl], "utf-8")
+        en = str(data[o + zl : o + zl + el], "utf-8")
+        act = str(data[o + zl + el : o + zl + el + al], "utf-8") if al else None
+    except UnicodeError:
+        return None
+    return ({"zh": zh, "en": en}, act)
