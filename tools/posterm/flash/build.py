@@ -94,6 +94,15 @@ def deploy_tree(board, mpy_version=6, firmware_dir=None, menus_dir=None, config=
         if rel.endswith(".json") or rel == "gbk.bin":
             with open(path, "rb") as f:
                 out["/menus/" + rel] = f.read()
+    # the shipped menu compiled (pos.menubin): a board looks a node up without parsing
+    # menu.json at every move in the menu
+    if "/menus/menu.json" in out:
+        from pos import menubin
+
+        try:
+            out["/menus/menu.bin"] = menubin.compile(json.loads(out["/menus/menu.json"]))
+        except ValueError as e:
+            raise BuildError(f"menus/menu.json: {e}") from e
     cfg = {"board": board}
     cfg.update(config or {})
     out["/board.json"] = json.dumps(cfg, sort_keys=True).encode()
