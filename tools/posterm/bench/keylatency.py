@@ -37,7 +37,7 @@ class Unavailable(Exception):
     pass
 
 
-def run(rounds=3):
+def run(rounds=3, profile=False):
     from posterm.boardsim.sim import micropython_binary
     from posterm.flash import build
 
@@ -51,10 +51,12 @@ def run(rounds=3):
             dest = tree / path.lstrip("/")
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_bytes(data)
-        for name in ("walk.py", "scriptcenter.py"):
+        for name in ("walk.py", "scriptcenter.py", "unixprof.py"):
             shutil.copy(HERE / name, tree / name)
-        cmd = [binary, "-X", f"heapsize={HEAP}", str(HERE / "unixkeys.py"), str(tree)]
-        cmd += [str(rounds)]
+        # profiling: the timers' own allocations get room (the figures are not heap ones)
+        heap = HEAP * 4 if profile else HEAP
+        cmd = [binary, "-X", f"heapsize={heap}", str(HERE / "unixkeys.py"), str(tree)]
+        cmd += [str(rounds)] + (["profile"] if profile else [])
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -98,6 +100,8 @@ def figures(raw):
                 "loads": best.get("loads", 0),
             }
         )
+        if "phases" in best:
+            steps[-1]["phases"] = best["phases"]
     quiet = [s["us"] / 1000 for s in steps if s["sends"] == 0]
     resident = [s["us"] / 1000 for s in steps if s["sends"] == 0 and not s["loads"]]
     loading = [s for s in steps if s["sends"] == 0 and s["loads"]]
@@ -161,11 +165,52 @@ def figures(raw):
     return out
 
 
+PHASE_ORDER = ("flow", "menu", "strings", "layout", "draw", "storage", "state", "journal",
+               "seal", "crypto", "codec", "receipt", "clock", "overlay", "import")
+
+
+def profile_table(fig, top=12):
+    # -> text: where the time of the slowest keys goes (unix us per phase, see unixprof.py),
+    # the key that sends, and the phases summed over all the keys that do not send
+    steps = fig["_steps"]
+    for i, s in enumerate(steps):
+        s["n"] = i
+        ph = dict(s.get("phases") or {})
+        ph["flow"] = max(0, s["us"] - sum(ph.values()))
+        s["ph"] = ph
+    quiet = [s for s in steps if s["sends"] == 0]
+    slow = sorted(quiet, key=lambda s: s["us"], reverse=True)[:top]
+    sends = sorted([s for s in steps if s["sends"]], key=lambda s: s["us"], reverse=True)[:3]
+    cols = [p for p in PHASE_ORDER if any(s["ph"].get(p) for s in steps)]
+    head = "%-5s %-7s %6s " % ("step", "key", "us") + " ".join("%7s" % p[:7] for p in cols)
+    lines = [head]
+
+    def row(s, what=None):
+        key = what or s["key"]
+        return "%-5d %-7s %6d " % (s["n"], key[:7], s["us"]) + " ".join(
+            "%7d" % s["ph"].get(p, 0) for p in cols)
+
+    lines += [row(s) for s in slow]
+    lines.append("the keys that send (until the frame leaves):")
+    lines += [row(s) for s in sends]
+    total = {p: sum(s["ph"].get(p, 0) for s in quiet) for p in cols}
+    lines.append("all %d keys that do not send, summed:" % len(quiet))
+    lines.append("%-5s %-7s %6d " % ("", "sum", sum(s["us"] for s in quiet)) + " ".join(
+        "%7d" % total[p] for p in cols))
+    return "\n".join(lines)
+
+
 def main():
-    # `python -m posterm.bench.keylatency [ROUNDS]`: the figures alone, as JSON
+    # `python -m posterm.bench.keylatency [ROUNDS]`: the figures alone, as JSON;
+    # `--profile [ROUNDS]`: where the slowest keys' time goes (unixprof.py), as a table
     import sys
 
-    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+    args = sys.argv[1:]
+    if args and args[0] == "--profile":
+        rounds = int(args[1]) if len(args) > 1 else 3
+        print(profile_table(figures(run(rounds, profile=True))))
+        return
+    rounds = int(args[0]) if args else 3
     fig = figures(run(rounds))
     fig.pop("_steps")
     print(json.dumps(fig, indent=2, ensure_ascii=False))

@@ -151,6 +151,9 @@ def _pos_modules():
     return n
 
 
+_PROF = [None]  # unixprof when profiling (argv[3] == "profile")
+
+
 def run_day(tree, display):
     import walk
     from pos.storage import FileStorage, MemoryStorage
@@ -181,9 +184,13 @@ def run_day(tree, display):
     for ev in walk.day_events(walk.has_action("settle")):
         loads = _LOADS[0]
         present = _pos_modules()
+        prof = _PROF[0]
+        if prof is not None:
+            prof.take()
         t0 = _us()
         frame = perform(t.handle(ev))
         us = _since(t0)
+        phases = prof.take() if prof is not None else None
         grown = _pos_modules() - present
         loads = _LOADS[0] - loads + (grown if grown > 0 else 0)
         sends = 0
@@ -199,27 +206,29 @@ def run_day(tree, display):
         gc_us = _since(t0)
         calib_sample()  # how fast the machine is just now (outside the timing)
         key = ev[1] if ev[0] == "key" else "CARD"
+        step = {
+            "key": key,
+            "us": us,
+            "sends": sends,
+            "reply_us": reply_us,
+            "gc_us": gc_us,
+            "loads": loads,
+        }
+        if phases is not None:
+            step["phases"] = phases
         # one line a step, written outside the timing (nothing of the day is kept)
-        sys.stdout.write(
-            "\x02S:"
-            + json.dumps(
-                {
-                    "key": key,
-                    "us": us,
-                    "sends": sends,
-                    "reply_us": reply_us,
-                    "gc_us": gc_us,
-                    "loads": loads,
-                }
-            )
-            + "\n"
-        )
+        sys.stdout.write("\x02S:" + json.dumps(step) + "\n")
 
 
 def main(argv):
     tree, rounds = argv[1], int(argv[2])
     here = argv[0][: argv[0].rfind("/")] if "/" in argv[0] else "."
     sys.path[:] = [here, tree, ".frozen"]
+    if len(argv) > 3 and argv[3] == "profile":
+        import unixprof
+
+        unixprof.install()
+        _PROF[0] = unixprof
     calib = [calibrate()]
     display = board_display(tree)
     count_loads()
