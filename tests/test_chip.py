@@ -153,6 +153,61 @@ def test_a_tap_under_the_limit_asks_no_pin_and_the_slip_says_no_pin_no_signature
     assert "非接" in slip
 
 
+class _Reader:
+    """A contactless reader holding a virtual card: what the terminal sends it (INS bytes)."""
+
+    def __init__(self, spec):
+        self.card = emvcard.Card(spec)
+        self.ins = []
+
+    def reset(self):
+        return self.card.reset()
+
+    def apdu(self, cmd):
+        self.ins.append(cmd[1])
+        return self.card.apdu(cmd)
+
+
+def _issuer_arqc(tags):
+    # pyemv's ARQC over the CDOL1 objects field 55 carries (the issuer's check)
+    mk = kd.derive_icc_mk_a(bytes.fromhex(emv.TEST_IMK_AC), CARD, "01")
+    sk = kd.derive_common_sk(mk, tags["9F36"] + bytes(6))
+    cdol1 = b"".join(tags[t] for t in ("9F02", "9F03", "9F1A", "95", "5F2A", "9A", "9C", "9F37"))
+    return ac.generate_ac(sk, cdol1 + tags["82"] + tags["9F36"] + tags["9F10"][3:7])
+
+
+def test_a_qpboc_tap_takes_the_cryptogram_from_the_gpo_and_goes_online_without_generate_ac(day):
+    for amount, f22 in (("50000", "072"), ("100001", "071")):  # both sides of the 双免 limit
+        reader = _Reader(deck_spec())
+        day.press("MENU", "1", "2", amount, "ENTER").tap(reader)
+        if f22 == "071":
+            day.press("123456", "ENTER")
+        req, rep = day.financial()[-1]
+        assert 0xA8 in reader.ins and 0xAE not in reader.ins, reader.ins  # GPO, no GENERATE AC
+        assert reader.ins.count(0xB2) == 1, "only the record the terminal needs (PAN, expiry)"
+        assert req[22] == f22 and req[60][-2:] == "60" and (52 in req) == (f22 == "071")
+        tags = pyemv_tlv.decode(req[55])
+        for tag in F55_TAGS + ["9F66"]:
+            assert tag in tags, tag
+        assert tags["9F66"][0] & 0x20, "the TTQ says qPBOC"
+        assert tags["9F27"] == b"\x80" and tags["9F26"] == _issuer_arqc(tags)
+        assert rep[39] == "00"
+        rec = day.journal("purchase")[-1]
+        assert rec["entry"] == "07" and rec["ac_type"] == "ARQC" and rec["ac"] == tags[
+            "9F26"].hex().upper()
+        assert ("免密免签" in day.slip()) == (f22 == "072")
+        day.press("ENTER", "CANCEL")
+
+
+def test_a_contactless_card_without_qpboc_is_read_by_the_full_flow_and_approved(day):
+    reader = _Reader(deck_spec(qpboc=False))
+    day.press("MENU", "1", "2", "3000", "ENTER").tap(reader)
+    req, rep = day.financial()[-1]
+    assert reader.ins.count(0xAE) == 1, "the first GENERATE AC gave the ARQC"
+    tags = pyemv_tlv.decode(req[55])
+    assert req[22] == "072" and tags["9F26"] == _issuer_arqc(tags) and rep[39] == "00"
+
+
 def test_a_tap_over_the_limit_asks_for_the_online_pin(day):
     m = day.mark()
     day.press("MENU", "1", "2", "100001", "ENTER").tap(deck_spec())

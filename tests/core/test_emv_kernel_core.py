@@ -99,7 +99,7 @@ def test_the_arqc_is_the_issuers_and_field_55_carries_the_cup_objects():
     f55 = kernel.field55(ctx)
     got = tlv.flatten(f55)
     for tag in kernel.F55_TAGS:
-        if tag != 0x9F63:
+        if tag not in (0x9F63, 0x9F66):  # 9F66: a tap's
             contains(got, tag)
     cdol1 = tlv.build_dol_data(emvcard.CDOL1, got)
     want = crypto.cryptogram(issuer_key(ctx), crypto.ac_data(cdol1, got[0x82], got[0x9F36],
@@ -233,3 +233,69 @@ def test_a_reader_that_fails_is_a_chip_error_not_a_crash():
 
     with raises(kernel.ChipError):
         kernel.candidates(Dead(), UNIONPAY)
+
+
+TTQ = H("26000080")  # qPBOC, online PIN, signature
+
+
+class Tracing:
+    # the card behind a reader that records the commands (INS) it is sent
+    def __init__(self, card):
+        self.card = card
+        self.ins = []
+
+    def reset(self):
+        return self.card.reset()
+
+    def apdu(self, cmd):
+        self.ins.append(cmd[1])
+        return self.card.apdu(cmd)
+
+
+def _tap(c, ttq=TTQ):
+    term = dict(TERM)
+    term[0x9F66] = ttq
+    apps = kernel.candidates(c, UNIONPAY, True)
+    return kernel.start(c, apps[0][0], term)
+
+
+def test_a_qpboc_card_answers_the_tap_gpo_with_the_arqc_and_no_generate_ac_follows():
+    card = emvcard.Card(spec())
+    c = Tracing(card)
+    ctx = _tap(c)
+    eq(kernel.pan(ctx), PAN)
+    eq(kernel.expiry(ctx), "3012")
+    eq(kernel.pan_seq(ctx), "01")
+    eq(kernel.cvm_plan(ctx), [(kernel.CVM_ONLINE_PIN, False, 0)], "no offline PIN on a tap")
+    kernel.cvm_done(ctx, kernel.CVM_ONLINE_PIN, 0, 0)
+    kernel.risk(ctx, 0)
+    eq(kernel.first_ac(c, ctx), "ARQC")
+    true(0xAE not in c.ins, "no GENERATE AC")
+    eq(c.ins.count(0xA8), 1)
+    eq(card.spec["atc"], 1)
+    got = tlv.flatten(kernel.field55(ctx))
+    eq(got[0x9F66], TTQ)
+    eq(got[0x9F27], b"\x80")
+    # the cryptogram covers the TVR the GPO sent (what field 55 carries), over CDOL1's objects
+    cdol1 = tlv.build_dol_data(emvcard.CDOL1, got)
+    want = crypto.cryptogram(issuer_key(ctx), crypto.ac_data(cdol1, got[0x82], got[0x9F36],
+                                                              got[0x9F10]))  # fmt: skip
+    eq(got[0x9F26], want)
+    # the card's transaction is over: a GENERATE AC now is out of order
+    eq(card.apdu(H("80AE800000")), emvcard.SW_OUT_OF_ORDER)
+
+
+def test_the_kernel_takes_the_full_flow_when_the_cards_tap_gpo_carries_no_cryptogram():
+    for more, ttq in (({"qpboc": False}, TTQ), ({}, H("86000080"))):  # no qPBOC card / TTQ
+        c = Tracing(emvcard.Card(spec(**more)))
+        ctx = _tap(c, ttq)
+        true("qpboc" not in ctx)
+        kernel.risk(ctx, 0)
+        eq(kernel.first_ac(c, ctx), "ARQC")
+        eq(c.ins.count(0xAE), 1, "the first GENERATE AC")
+
+
+def test_a_qpboc_card_that_declines_gives_an_aac_in_its_gpo_answer():
+    c = emvcard.Card(spec(decline_offline=True))
+    ctx = _tap(c)
+    eq(kernel.first_ac(c, ctx), "AAC")

@@ -8,7 +8,8 @@
 #   {aid, label, priority} for a card with more than one application), broken (the chip
 #   answers 6F00 to everything: the terminal falls back to the swipe), decline_offline
 #   (its card risk management declines: every GENERATE AC gives an AAC), blocked (set by
-#   an APPLICATION BLOCK script).
+#   an APPLICATION BLOCK script), qpboc (default true: through the PPSE the card answers a
+#   qPBOC terminal's GPO with its ARQC; false: the full flow there too, as over contact).
 # Commands: SELECT by name (PSE 1PAY.SYS.DDF01, PPSE 2PAY.SYS.DDF01, an AID or a prefix
 # of one, P2 00 first / 02 next), READ RECORD, GET PROCESSING OPTIONS, GET DATA (9F36 ATC,
 # 9F17 PIN try counter, 9F13 last online ATC), VERIFY (plaintext PIN), GENERATE AC (first:
@@ -51,6 +52,14 @@ ARQC = 0x80
 AIP = b"\x1c\x00"  # cardholder verification, terminal risk management, issuer authentication
 AFL = bytes.fromhex("08010100" "10010200")  # SFI 1 record 1; SFI 2 records 1-2
 PDOL = bytes.fromhex("9F7A01" "9F0206" "5F2A02")
+# qPBOC (QuickPass, PBOC 3.0 part 12): selected through the PPSE, the card asks for the
+# terminal's TTQ and the transaction data in its PDOL; a terminal whose TTQ says qPBOC
+# (byte 1 bit 6) gets the online cryptogram in the GPO's answer, over the same data a
+# contact card's first GENERATE AC covers (CDOL1's objects), and no GENERATE AC follows
+QPDOL = bytes.fromhex("9F6604" "9F0206" "9F0306" "9F1A02" "9505" "5F2A02" "9A03" "9C01"
+                      "9F3704")  # fmt: skip
+QAFL = bytes.fromhex("10010100")  # SFI 2 record 1: PAN, expiry, sequence number
+CTQ = b"\x80\x00"  # card transaction qualifiers: online PIN above the no-CVM limit
 CDOL1 = bytes.fromhex("9F0206" "9F0306" "9F1A02" "9505" "5F2A02" "9A03" "9C01" "9F3704")
 CDOL2 = bytes.fromhex("8A02" "9F0206" "9F0306" "9F1A02" "9505" "5F2A02" "9A03" "9C01" "9F3704")
 _DKI = 0x01  # derivation key index
@@ -169,6 +178,7 @@ class Card:
     def reset(self):
         # power on (insertion): the answer to reset; selection and transaction forgotten
         self._dir = None  # PSE or PPSE when a directory is selected
+        self._cl = False  # the card is in the contactless field (the terminal read the PPSE)
         self._app = None  # index into self.apps of the selected application
         self._gpo = False
         self._gac = 0  # GENERATE ACs done in this transaction
@@ -275,7 +285,9 @@ class Card:
         if p2 not in (0x00, 0x02) or not name:
             return SW_BAD_P1P2 if name else SW_WRONG_LENGTH
         prev = self._app
+        cl = self._cl or name == PPSE
         self.reset()
+        self._cl = cl  # the contactless interface (the PPSE was selected) until power off
         if name in (PSE, PPSE):
             self._dir = name
             if name == PSE:
@@ -296,12 +308,15 @@ class Card:
                 prop = [
                     (0x50, label),
                     (0x87, bytes((prio,))),
-                    (0x9F38, PDOL),
+                    (0x9F38, self._pdol()),
                     (0x5F2D, b"zhen"),
                     (0x9F11, b"\x01"),
                 ]
                 return tlv.build([(0x6F, [(0x84, aid), (0xA5, prop)])]) + OK
         return SW_NOT_FOUND
+
+    def _pdol(self):
+        return QPDOL if self._cl and self.spec.get("qpboc", True) else PDOL
 
     def _read_record(self, p1, p2, data):
         if p2 & 7 != 4 or p1 == 0:
@@ -331,10 +346,34 @@ class Card:
             return SW_BAD_DATA
         if len(items) != 1 or items[0][0] != 0x83:
             return SW_BAD_DATA
-        if len(items[0][1]) != tlv.dol_length(PDOL):
+        pdol = self._pdol()
+        if len(items[0][1]) != tlv.dol_length(pdol):
             return SW_WRONG_LENGTH
         self._gpo = True
+        if pdol is QPDOL and items[0][1][0] & 0x20:
+            return self._qpboc(tlv.split_dol_data(QPDOL, items[0][1]))
         return tlv.build([(0x77, [(0x82, AIP), (0x94, AFL)])]) + OK
+
+    def _qpboc(self, values):
+        # the qPBOC answer: the ARQC (or an AAC when the card declines) over CDOL1's objects
+        # taken from the PDOL data, with what the terminal needs to go online; the
+        # transaction ends here for the card (it may leave the field)
+        want = AAC if (self.spec.get("blocked") or self.spec.get("decline_offline")) else ARQC
+        atc = self.atc()
+        if atc >= 0xFFFF:
+            return SW_OUT_OF_ORDER
+        self.spec["atc"] = atc + 1
+        atc = self._atc_bytes()
+        self._sk = crypto.session_key(self.mk, atc)
+        self._cvr[0] = 0x80 | (0x20 if want == ARQC else 0)
+        iad = self._iad()
+        data = tlv.build_dol_data(CDOL1, values)
+        ac = crypto.cryptogram(self._sk, crypto.ac_data(data, AIP, atc, iad))
+        self._gac = 2  # no GENERATE AC in this transaction
+        body = [(0x82, AIP), (0x94, QAFL), (0x9F36, atc), (0x9F26, ac),
+                (0x9F27, bytes((want,))), (0x9F10, iad), (0x57, self.track2),
+                (0x5F34, bytes.fromhex(self.seq)), (0x9F6C, CTQ)]  # fmt: skip
+        return tlv.build([(0x77, body)]) + OK
 
     def _get_data(self, p1, p2, data):
         tag = (p1 << 8) | p2

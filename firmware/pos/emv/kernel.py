@@ -39,7 +39,8 @@ TERMINAL = {
 # field 55 of an online request (reference §12), in the order CUP terminals send it
 # fmt: off
 F55_TAGS = (0x9F26, 0x9F27, 0x9F10, 0x9F37, 0x9F36, 0x95, 0x9A, 0x9C, 0x9F02, 0x5F2A, 0x82,
-            0x9F1A, 0x9F03, 0x9F33, 0x9F34, 0x9F35, 0x9F1E, 0x84, 0x9F09, 0x9F41, 0x9F63)
+            0x9F1A, 0x9F03, 0x9F33, 0x9F34, 0x9F35, 0x9F1E, 0x84, 0x9F09, 0x9F41, 0x9F63,
+            0x9F66)  # 9F66: a tap's TTQ
 # CVM codes (EMV Book 3 C3), low 6 bits; 0x40 = apply the next rule if this one fails
 CVM_FAIL = 0x00
 CVM_OFFLINE_PIN = 0x01
@@ -138,6 +139,10 @@ def must_choose(apps):
 # track 2 equivalent, PAN, expiry, effective date, PAN sequence, service code, CDOL1, CDOL2,
 # CVM list
 _RECORD_TAGS = (0x57, 0x5A, 0x5F24, 0x5F25, 0x5F34, 0x5F30, 0x8C, 0x8D, 0x8E)
+# what a qPBOC card's GPO answer carries beyond the AIP and the AFL: the cryptogram, its CID,
+# the ATC, the issuer application data, the track 2 equivalent, the PAN sequence number,
+# the card transaction qualifiers
+_QPBOC_TAGS = (0x9F26, 0x9F27, 0x9F36, 0x9F10, 0x57, 0x5F34, 0x9F6C)
 
 
 def start(icc, aid, terminal):
@@ -161,6 +166,7 @@ def start(icc, aid, terminal):
     ctx["label"] = _text(fci.get(0x9F12) or fci.get(0x50) or b"")
     ctx[0x95] = bytes(5)
     ctx[0x9B] = bytes(2)
+    set_tvr(ctx, 0, 0x80)  # offline data authentication not performed (online only)
     pdol = fci.get(0x9F38, b"")
     gpo = tlv.encode(0x83, tlv.build_dol_data(pdol, ctx) if pdol else b"")
     data = ok(icc, cmd(0x80, 0xA8, 0x00, 0x00, gpo), "get processing options")
@@ -175,6 +181,15 @@ def start(icc, aid, terminal):
         if 0x82 not in got or 0x94 not in got:
             raise ChipError("GPO without AIP or AFL")
         ctx[0x82], afl = got[0x82], got[0x94]
+        if 0x9F26 in got and 0x9F66 in ctx:
+            # qPBOC: the card answered a contactless GPO with its cryptogram (no GENERATE
+            # AC follows); the TVR it covers is the one field 55 carries
+            for tag in _QPBOC_TAGS:
+                if tag in got:
+                    ctx[tag] = got[tag]
+            if 0x9F27 not in ctx or 0x9F36 not in ctx:
+                raise ChipError("qPBOC GPO without CID or ATC")
+            ctx["qpboc"] = ctx[0x95]
     if len(afl) % 4:
         raise ChipError("AFL length")
     for i in range(0, len(afl), 4):
@@ -184,10 +199,11 @@ def start(icc, aid, terminal):
             for tag, value, _ in parse(d, "record"):
                 if tag in _RECORD_TAGS and tag not in ctx:
                     ctx[tag] = value
-    for tag in (0x5A, 0x8C, 0x57):
+    for tag in (0x5A, 0x57) if "qpboc" in ctx else (0x5A, 0x8C, 0x57):
         if tag not in ctx:
             raise ChipError("mandatory object %X missing" % tag)
-    ctx["cdol1"] = ctx.pop(0x8C).hex()
+    if 0x8C in ctx:
+        ctx["cdol1"] = ctx.pop(0x8C).hex()
     if 0x8D in ctx:
         ctx["cdol2"] = ctx.pop(0x8D).hex()
     _restrictions(ctx)
@@ -234,6 +250,8 @@ def cvm_plan(ctx, no_cvm=False):
     # gets online PIN (what CUP terminals do).
     if no_cvm:
         return [(CVM_NONE, False, 0)]
+    if "qpboc" in ctx:
+        return [(CVM_ONLINE_PIN, False, 0)]  # the card has left the field: no offline PIN
     lst = ctx.get(0x8E, b"")
     amount = int(ctx.get(0x9F02, b"\x00").hex() or "0")
     x = int.from_bytes(lst[0:4], "big") if len(lst) >= 8 else 0
@@ -313,8 +331,15 @@ def risk(ctx, floor_limit=0):
 
 def first_ac(icc, ctx):
     # the terminal asks for an ARQC (it goes online): -> "ARQC" or "AAC" (the card declines
-    # offline); a TC the card gives back to an ARQC request is not allowed (Book 3 9.3)
-    got = gac(icc, ctx, 0x80, ctx["cdol1"], "first generate ac")
+    # offline); a TC the card gives back to an ARQC request is not allowed (Book 3 9.3). A
+    # qPBOC card gave it in its GPO answer: that one, with the TVR it covers
+    if "qpboc" in ctx:
+        ctx[0x95] = ctx.pop("qpboc")
+        cid = ctx[0x9F27][0] & 0xC0
+        got = "TC" if cid == 0x40 else ("ARQC" if cid == 0x80 else "AAC")
+        set_tsi(ctx, 0x20)
+    else:
+        got = gac(icc, ctx, 0x80, ctx["cdol1"], "first generate ac")
     if got == "TC":
         raise ChipError("a TC to an ARQC request")
     ctx["ac1"] = got

@@ -11,7 +11,8 @@ ARPC (method 1) over the ARQC and the response code.  The test issuer's key is
 
 Deck.  A card of deck.json with a ``chip`` object is a chip card: the object holds what
 pos.emv.card.Card needs beyond the card's own pan, expiry, pin, holder and track2 (``seq``,
-``aid`` or ``apps``, ``label``, ``imk_ac``, ``offline_pin``, ``broken``, ``contactless``)
+``aid`` or ``apps``, ``label``, ``imk_ac``, ``offline_pin``, ``broken``, ``contactless``,
+``qpboc``: false for a contactless card that runs the full flow, not qPBOC)
 and, for the center, ``script``: an issuer script sent with the next approval of that card
 (``pin_unblock``, ``block`` or ``unblock``; 72, after the final GENERATE AC).
 ``card_spec(deck_card)`` is the virtual card a front inserts for it.
