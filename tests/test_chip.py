@@ -290,6 +290,40 @@ def test_an_issuer_script_unblocks_the_pin_and_its_result_goes_in_a_0620_advice(
     assert req[61] == rec["batch"] + rec["trace"]
 
 
+def test_a_script_71_runs_before_the_final_generate_ac_and_both_results_go_in_the_advice(
+        day, monkeypatch):  # fmt: skip
+    monkeypatch.setitem(emv.CHIPS, CARD, {"script71": "pin_unblock", "script": "unblock"})
+    spec = deck_spec(pin_tries=1)
+    day.press("MENU", "1", "2", "4300", "ENTER").insert(spec).press("123456", "ENTER")
+    req, rep = day.financial()[-1]
+    day.press("ENTER")
+    items = pyemv_tlv.decode(rep[55])
+    assert list(items)[:3] == ["91", "71", "72"], list(items)
+    assert items["71"]["9F18"] == bytes.fromhex("00000071")
+    assert items["71"]["86"][:5] == bytes.fromhex("8424000004")  # PIN UNBLOCK, its MAC
+    assert items["72"]["86"][:5] == bytes.fromhex("8418000004")  # APPLICATION UNBLOCK
+    assert spec["pin_tries"] == 3 and day.journal("purchase")[-1]["ac_type"] == "TC"
+    adv = [w for w in day.wire if w[0]["mti"] == "0620"]
+    assert len(adv) == 1 and adv[0][1][39] == "00"
+    assert pyemv_tlv.decode(adv[0][0][55])["DF31"] == bytes.fromhex("2000000071" "2000000001")
+
+
+def test_an_application_block_in_script_71_makes_the_card_refuse_the_approval_reversed(
+        day, monkeypatch):  # fmt: skip
+    # before the final GENERATE AC: the card, blocked, answers it with an AAC (a block in
+    # 72 comes after the TC: the sale stands); the reversal carries the script's result
+    monkeypatch.setitem(emv.CHIPS, CARD, {"script71": "block"})
+    spec = deck_spec()
+    m = day.mark()
+    day.press("MENU", "1", "2", "4400", "ENTER").insert(spec).press("123456", "ENTER")
+    assert day.seen("卡片拒绝,交易已冲正", m), day.screen()
+    assert spec.get("blocked") is True
+    rev = [w for w in day.financial() if w[0]["mti"] == "0400"]
+    assert rev and rev[-1][1][39] == "00"
+    assert pyemv_tlv.decode(rev[-1][0][55])["DF31"] == bytes.fromhex("2000000071")
+    assert day.journal("purchase") == []
+
+
 def test_a_card_with_two_applications_lets_the_cardholder_pick_one_on_screen(day):
     apps = [{"aid": emvcard.DEBIT, "label": "UnionPay Debit", "priority": 1},
             {"aid": emvcard.CREDIT, "label": "UnionPay Credit", "priority": 2}]  # fmt: skip

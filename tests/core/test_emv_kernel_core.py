@@ -299,3 +299,21 @@ def test_a_qpboc_card_that_declines_gives_an_aac_in_its_gpo_answer():
     c = emvcard.Card(spec(decline_offline=True))
     ctx = _tap(c)
     eq(kernel.first_ac(c, ctx), "AAC")
+
+
+def test_a_script_71_runs_before_the_final_generate_ac_and_a_failed_one_says_so():
+    s = spec()
+    c = emvcard.Card(s)
+    ctx = read(c)
+    kernel.first_ac(c, ctx)
+    block = _script(c, ctx, 0x1E)
+    reply = _online(c, ctx, scripts=[(0x71, block[1])])
+    eq(finish.complete(c, ctx, reply, b"00", True), "AAC", "blocked before it: no TC")
+    eq(ctx[0xDF31], H("2000000001"))
+    c = emvcard.Card(spec())
+    ctx = read(c)
+    kernel.first_ac(c, ctx)
+    bad = _script(c, ctx, 0x24, mac_ok=False)
+    eq(finish.complete(c, ctx, _online(c, ctx, scripts=[(0x71, bad[1])]), b"00", True), "TC")
+    eq(ctx[0xDF31], H("1100000001"))
+    eq(ctx[0x95][4] & 0x20, 0x20, "script failed before the final generate ac")

@@ -14,7 +14,10 @@ pos.emv.card.Card needs beyond the card's own pan, expiry, pin, holder and track
 ``aid`` or ``apps``, ``label``, ``imk_ac``, ``offline_pin``, ``broken``, ``contactless``,
 ``qpboc``: false for a contactless card that runs the full flow, not qPBOC)
 and, for the center, ``script``: an issuer script sent with the next approval of that card
-(``pin_unblock``, ``block`` or ``unblock``; 72, after the final GENERATE AC).
+(``pin_unblock``, ``block`` or ``unblock``; 72, run after the final GENERATE AC), and
+``script71``: one of those sent as script 71, run before the final GENERATE AC (a ``block``
+there makes the card refuse the approval: its AAC is reversed).  Both may be configured;
+71 goes first in field 55, each with its own script identifier (9F18: 00000071 / 00000001).
 ``card_spec(deck_card)`` is the virtual card a front inserts for it.
 """
 
@@ -31,6 +34,7 @@ TEST_IMK_AC = "0123456789ABCDEFFEDCBA9876543210"
 CHIP_ENTRY = ("05", "07")  # field 22's first two digits of a chip and a contactless read
 SCRIPT_COMMANDS = {"block": 0x1E, "unblock": 0x18, "pin_unblock": 0x24}
 _SCRIPT_ID = b"\x00\x00\x00\x01"
+_SCRIPT71_ID = b"\x00\x00\x00\x71"
 
 # CA public keys (9F06 RID, 9F22 index, DF05 expiry, DF06 hash algorithm, DF07 key
 # algorithm, DF02 modulus, DF04 exponent, DF03 check sum) and AID parameters (9F06 AID,
@@ -109,6 +113,7 @@ def card_spec(deck_card, chip=None):
         spec["track2"] = track2
         spec["service_code"] = track2.split("=")[1][4:7]
     chip.pop("script", None)
+    chip.pop("script71", None)
     spec.update(chip)
     return spec
 
@@ -163,15 +168,17 @@ def check_arqc(req, pan):
 
 
 def answer55(chk, code, pan=None):
-    """The reply's field 55: 91 = ARPC || ARC for the response code; an issuer script for
-    an approval when the card has one configured (72: after the final GENERATE AC)."""
+    """The reply's field 55: 91 = ARPC || ARC for the response code; for an approval, the
+    issuer scripts the card has configured (71: run before the final GENERATE AC, 72: after
+    it)."""
     sk, arqc, atc = chk
     arc = code.encode("ascii")[:2]
     items = [(0x91, crypto.arpc1(sk, arqc, arc) + arc)]
-    script = (CHIPS.get(pan) or {}).get("script") if pan else None
-    if code == "00" and script in SCRIPT_COMMANDS:
-        items.append((0x72, [(0x9F18, _SCRIPT_ID), (0x86, script_command(pan, atc, arqc,
-                                                                            script))]))
+    chip = (CHIPS.get(pan) or {}) if pan and code == "00" else {}
+    for tag, key, sid in ((0x71, "script71", _SCRIPT71_ID), (0x72, "script", _SCRIPT_ID)):
+        script = chip.get(key)
+        if script in SCRIPT_COMMANDS:
+            items.append((tag, [(0x9F18, sid), (0x86, script_command(pan, atc, arqc, script))]))
     return tlv.build(items)
 
 
