@@ -85,13 +85,24 @@ def build_parser():
         "decode",
         help="pretty-print a frame (TPDU, header, MTI, fields); verify the MAC with --mak",
         description="Pretty-print a frame (TPDU, header, MTI, fields, PANs masked); with --mak "
-        "the MAC is verified. Exit status: 0 decoded (and the MAC matches), 1 the MAC does not "
-        "match or is absent, 2 the input is not a frame.",
+        "the MAC is verified; with --tmk the working keys of a sign-in reply's field 62 are "
+        "decrypted and their check values verified, as the terminal reads them. Exit status: "
+        "0 decoded (and the MAC matches, the keys verify), 1 the MAC does not match or is "
+        "absent, or the keys are refused, 2 the input is not a frame.",
     )
     dec.add_argument(
         "hex", metavar="HEX", help="the frame in hex (spaces allowed), or - for stdin"
     )
-    dec.add_argument("--mak", metavar="KEY", default=None, help="MAC key in hex (16 or 32 digits)")
+    dec.add_argument(
+        "--mak", metavar="KEY", default=None, help="MAC key in hex (16, 32 or 48 digits)"
+    )
+    dec.add_argument(
+        "--tmk",
+        metavar="KEY",
+        default=None,
+        help="the terminal master key in hex (16, 32 or 48 digits): show the working keys of "
+        "field 62 (24, 40, 44, 56, 60 or 84 bytes; SM keys after 60.3 = 005 / 006)",
+    )
     dec.add_argument(
         "--algo",
         choices=("ecb", "x9.9", "x9.19", "sm4"),
@@ -130,21 +141,30 @@ def run_iso_decode(args):
         data = bytes.fromhex(text)
     except ValueError:
         raise CliError("HEX must be hexadecimal digits (spaces allowed)") from None
-    mak = None
-    if args.mak:
+    keys = {}
+    for name in ("mak", "tmk"):
+        value = getattr(args, name)
+        if not value:
+            continue
         try:
-            mak = bytes.fromhex(args.mak)
+            keys[name] = bytes.fromhex(value)
         except ValueError:
-            raise CliError("--mak must be hex") from None
-        if len(mak) not in (8, 16):
-            raise CliError("--mak must be 16 or 32 hex digits")
+            raise CliError(f"--{name} must be hex") from None
+        if len(keys[name]) not in (8, 16, 24):
+            raise CliError(f"--{name} must be 16, 32 or 48 hex digits")
+    mak = keys.get("mak")
     try:
-        text = isotool.describe(data, mak=mak, algo=args.algo)
+        text = isotool.describe(data, mak=mak, algo=args.algo, tmk=keys.get("tmk"))
     except iso8583.Iso8583Error as e:
         raise CliError(f"cannot decode: {e}") from None
+    except ValueError as e:  # a key the algorithm cannot take (pos.des.CryptoError)
+        raise CliError(str(e)) from None
     print(text)
-    if mak is not None and not text.endswith("MAC: OK"):
+    lines = text.splitlines()
+    if mak is not None and lines[-1] != "MAC: OK":
         return 1  # a MAC mismatch (or none at all) is what a script checking frames must see
+    if "tmk" in keys and not any(line.startswith("KEYS: OK") for line in lines):
+        return 1  # keys refused
     return 0
 
 
