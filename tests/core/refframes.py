@@ -3,7 +3,8 @@
 # tests, isotool, the CLI tests) imports them from here.  Hex text, as the reference prints
 # them.  MicroPython-safe: constants only.
 #
-# B: [CSDN-MAC] TMK, its TAK ciphertext and clear TAK; the full XOR of its MAB.
+# B: [CSDN-MAC] TMK, its TAK ciphertext and clear TAK; its MAB (blog.csdn.net/zhu244912654/
+#    article/details/80005341) and the full XOR of it.
 # C: standard DES/3DES check values.
 # E: a real sign-in request [AFC:EC20Lx_HTTPS.c] (60 = 00000001004, 63 = 001).
 # F: the synthesized fixture (TMK, PIK, MAK, field 62 of an 003 sign-in, an 0800, its 0810,
@@ -14,6 +15,14 @@ TAK_B_CIPHER = "96D605EA176B7E9E"
 TAK_B = "C24A8FB57AA20123"
 XOR_B = "4D08F434464FE7BF"  # the full XOR of vector B's MAB
 MAC_B = b"8A9E91B8"
+KCV_B = "0547DB3E"  # of the clear TAK
+# B's MAB whole, as the page prints its "源数据" (the reference elides its middle; its full XOR
+# is XOR_B): a 0200 from the MTI to field 60, bit 64 set (field 64 is what is computed)
+MAB_B = (
+    "0200302004C020C0981100000000000000005100183402100006324392260009942820D13121011200843931"
+    "36363838303134303030303030303030303030303031313536ACF46E73838A82F92600000000000000000822"
+    "000001"
+)
 
 DES_C = "0123456789ABCDEF"
 DES_C_ZERO = "D5D44FF720683D0D"  # DES_K(0^16)

@@ -66,8 +66,40 @@ def _is_frame(data):
     return len(data) >= 13 and ((data[0] << 8) | data[1]) == len(data) - 2 and data[2] == 0x60
 
 
-def describe(frame, mak=None, algo="ecb"):
-    """Describe a full frame (with LEN) or a bare body (MTI onwards), one line per part."""
+def _keys_lines(msg, tmk):
+    """The working keys of a sign-in reply's field 62 under the TMK, as the terminal reads
+    them (pos.keyload: by the field's length, every check value verified; SM keys after a
+    60.3 of 005 / 006): "KEYS: OK ..." and a line per key, or "KEYS: REFUSED (why)"."""
+    from pos import keyload
+
+    f62 = msg.get(62)
+    if not isinstance(f62, (bytes, bytearray)):
+        return ["KEYS: REFUSED (no field 62 of keys)"]
+    sm = msg.get(60, "")[8:11] in keyload.SM_LAYOUTS
+    try:
+        keys = keyload.unpack_signin_keys_all(f62, tmk, sm)
+    except keyload.KeyCheckError as e:
+        return [f"KEYS: REFUSED ({e})"]
+    if sm:
+        from pos.sm4 import kcv
+    else:
+        from pos.des import kcv
+    size = {8: "single", 16: "double", 24: "triple"}[len(keys[0])]
+    what = "SM4" if sm else size + " length"
+    lines = [f"KEYS: OK (field 62 of {len(f62)} bytes: {what}, check values verified)"]
+    for name, key in zip(("PIK", "MAK", "TDK"), keys, strict=True):
+        if key is None:
+            continue
+        check = kcv(key).hex().upper()
+        if name == "TDK" and len(f62) == 56 and not sm and len(keys[0]) == 16:
+            check += ", not in this layout"
+        lines.append(_line(f"  {name}", f"{key.hex().upper()} (check value {check})"))
+    return lines
+
+
+def describe(frame, mak=None, algo="ecb", tmk=None):
+    """Describe a full frame (with LEN) or a bare body (MTI onwards), one line per part;
+    tmk: the working keys of field 62 (a sign-in reply) decrypted and checked under it."""
     if isinstance(frame, str):
         try:
             frame = bytes.fromhex("".join(frame.split()))
@@ -118,6 +150,8 @@ def describe(frame, mak=None, algo="ecb"):
             lines.append(_line("  63.1 card organisation", f"{value[0:3]} ({name})"))
             if len(value) > 3:
                 lines.append(_line("  63.2 issuer/acquirer", _text(value[3:]).strip()))
+    if tmk is not None:
+        lines.extend(_keys_lines(msg, tmk))
     if mak is not None:
         got = msg.get(64)
         if got is None:
