@@ -7,8 +7,21 @@ name and number, `with conn:`, in_transaction, close), translating their SQL as 
 - `?` parameters -> `%s`; `INSERT OR IGNORE` -> `ON CONFLICT DO NOTHING`; `INSERT OR REPLACE
   ... VALUES` -> delete the row with that key, then insert (a whole new row, as SQLite does);
   `INSERT OR REPLACE ... SELECT` -> `ON CONFLICT (key) DO UPDATE`;
-- `BEGIN IMMEDIATE` -> `BEGIN` + a transaction-scoped advisory lock: writers are serialised by
-  the database, whichever center process they come from, as SQLite's write lock does;
+- `BEGIN IMMEDIATE` -> `BEGIN` + a transaction-scoped advisory lock: the back office's
+  actions, provisioning and schema changes are serialised by the database, whichever process
+  they come from, as SQLite's write lock does;
+- the host's messages do not take that lock: a group of messages (`begin_group`, one
+  transaction) locks the rows it works on, its terminals' and cards' (FOR NO KEY UPDATE, in key
+  order), so writers are serialised per terminal and per card and several center processes
+  run side by side.  The group runs in psycopg's pipeline mode: BEGIN, the row locks, the
+  transaction keys already taken and a block of reference numbers are one round trip; the
+  rows it read are kept for the transaction (they are locked: nobody else can change them;
+  every write of the group patches or drops them), and writes are sent without waiting, so a
+  purchase costs no round trip of its own: a group costs three (prefetch, the notes, COMMIT);
+- reference numbers come from a sequence (`posterm_rrn`, 1..999999, cycling), not the
+  counters table: a counter row would be one lock every message of every process waits for;
+- a COMMIT whose connection died cannot say whether it happened: `CommitUnknown` (the host
+  then answers nothing, so the terminal reverses what may have been stored);
 - `PRAGMA user_version` lives in a table; `PRAGMA busy_timeout` is `lock_timeout`; the other
   pragmas mean nothing here;
 - in CREATE TABLE, `INTEGER PRIMARY KEY` is a BIGSERIAL and INTEGER a BIGINT; the audit log's
@@ -21,7 +34,22 @@ import re
 import sqlite3
 import threading
 
-WRITE_LOCK = 5800016  # pg_advisory_xact_lock key: the center's one write lock
+WRITE_LOCK = 5800016  # pg_advisory_xact_lock key: the back office's write lock
+RRN_SEQUENCE = "posterm_rrn"
+RRN_MAX = 999999
+
+# the store's reads and writes that a group's kept rows serve or follow (posterm.host.store)
+LOCK = " FOR NO KEY UPDATE"
+TERMINAL_READ = "SELECT * FROM terminals WHERE tid = ?"
+CARD_READ = "SELECT * FROM cards WHERE pan = ?"
+TX_FIND = "SELECT * FROM transactions WHERE tid = ? AND batch = ? AND trace = ?"
+SEQ_SET = "UPDATE terminals SET seq_trace = ? WHERE tid = ?"
+BALANCE_ADD = "UPDATE cards SET balance_fen = balance_fen + ? WHERE pan = ?"
+PIN_TRIES_SET = "UPDATE cards SET pin_tries = ?, pin_tries_day = ? WHERE pan = ?"
+_READS = {TERMINAL_READ: "terminals", TERMINAL_READ + LOCK: "terminals", CARD_READ: "cards",
+          CARD_READ + LOCK: "cards"}
+_WRITE = re.compile(r"^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+(\w+)", re.I)
+_HEAD = re.compile(r"^\s*(\w+)")
 SCHEMES = ("postgresql://", "postgres://")
 
 # primary keys of the tables written with INSERT OR REPLACE
@@ -44,6 +72,7 @@ _REPLACE = re.compile(r"^\s*INSERT\s+OR\s+REPLACE\s+INTO\s+(\w+)\s*\(([^)]*)\)\s
                       re.S | re.I)
 _IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO", re.I)
 _INSERT_INTO = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)", re.I)
+_INSERT_COLS = re.compile(r"^\s*INSERT\s+INTO\s+\w+\s*\(([^)]*)\)\s*VALUES", re.I)
 _PRAGMA = re.compile(r"^\s*PRAGMA\s+(\w+)\s*(?:=\s*(\S+))?\s*$", re.I)
 
 
@@ -96,6 +125,14 @@ class Row(tuple):
         return list(self._cols)
 
 
+def _patched(row, **changes):
+    """`row` with some columns changed (a kept row following the group's own write)."""
+    values = list(row)
+    for k, v in changes.items():
+        values[row._cols.index(k)] = v
+    return type(row)(values)
+
+
 _ROW_CLASSES = {}
 
 
@@ -109,6 +146,11 @@ def _row_factory(cursor):
     if cls is None:
         cls = _ROW_CLASSES[names] = type("Row", (Row,), {"__slots__": (), "_cols": names})
     return cls
+
+
+class CommitUnknown(sqlite3.OperationalError):
+    """COMMIT was sent and the connection died before its answer: it may or may not have
+    happened."""
 
 
 class Cursor:
@@ -126,6 +168,46 @@ class Cursor:
 
     def __iter__(self):
         return iter(self.fetchall())
+
+
+class _Lazy:
+    """A statement's result in pipeline mode, fetched from the server when first read."""
+
+    __slots__ = ("_conn", "_cur", "_serial", "_rows", "_count")
+
+    def __init__(self, conn, cur, serial):
+        self._conn, self._cur, self._serial = conn, cur, serial
+        self._rows = None
+        self._count = -1
+
+    def _load(self):
+        if self._rows is None:
+            self._rows, self._count = self._conn._result(self._cur, True)
+        return self._rows
+
+    def fetchone(self):
+        rows = self._load()
+        return rows.pop(0) if rows else None
+
+    def fetchall(self):
+        rows = self._load()
+        out, self._rows = list(rows), []
+        return out
+
+    def __iter__(self):
+        return iter(self.fetchall())
+
+    @property
+    def rowcount(self):
+        self._load()
+        return self._count
+
+    @property
+    def lastrowid(self):
+        if not self._serial:
+            return None
+        rows = self._load()
+        return rows[0][0] if rows else None
 
 
 def _wrap(e):
@@ -167,29 +249,250 @@ class Connection:
     dialect = "postgresql"
 
     def __init__(self, url, timeout=10.0):
+        self.url, self.timeout = url, timeout
+        self.lock = threading.RLock()
+        self._stale = False
+        self._pipe = self._pipe_cm = None  # psycopg's pipeline while a group is open
+        self._clear_kept()
+        self._open()
+        self.row_factory = None  # accepted and ignored (rows are always Row)
+
+    def _open(self):
         import psycopg
 
         try:
-            self.pg = psycopg.connect(url, autocommit=True, connect_timeout=max(1, int(timeout)))
+            self.pg = psycopg.connect(self.url, autocommit=True,
+                                      connect_timeout=max(1, int(self.timeout)))
         except psycopg.Error as e:
-            raise _wrap(e) from None
+            raise self._failed(e) from None
         self.pg.row_factory = _row_factory
-        self.lock = threading.RLock()
         self._run("BEGIN", None)  # several processes may open a new database at once
         self._run(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})", None)
         self._run("CREATE TABLE IF NOT EXISTS posterm_meta (key TEXT PRIMARY KEY,"
                   " value BIGINT NOT NULL)", None)
+        self._run(f"CREATE SEQUENCE IF NOT EXISTS {RRN_SEQUENCE} MINVALUE 1 MAXVALUE {RRN_MAX}"
+                  " CYCLE", None)
         self._run("COMMIT", None)
-        self.row_factory = None  # accepted and ignored (rows are always Row)
+
+    @property
+    def broken(self):
+        """The connection is gone (the server ended it, the network ...), or a group failed
+        on it (after an error in pipeline mode psycopg's prepared statements may not match
+        the server's any more: the next unit starts on a new connection)."""
+        return self._stale or self.pg.closed or self.pg.broken
+
+    def _failed(self, e):
+        """A psycopg error as the sqlite3 error callers expect (see _wrap); in a group it
+        also retires the connection."""
+        if self._pipe is not None:
+            self._stale = True
+            self._pending = 0
+            try:  # out of the pipeline's aborted state: what follows (ROLLBACK TO ...) runs
+                self._pipe.sync()
+            except Exception:  # noqa: BLE001 - the error that counts is `e`
+                pass
+        return _wrap(e)
+
+    def reopen(self):
+        """A new connection in place of a broken one (what was not committed is gone)."""
+        self._end_pipeline()
+        try:
+            self.pg.close()
+        except Exception:  # noqa: BLE001 - it is broken already
+            pass
+        self._stale = False
+        self._open()
+
+    # -- a group of the host's messages: row locks, pipeline mode, kept rows ---------------
+    def _clear_kept(self):
+        self._kept = {"terminals": {}, "cards": {}}
+        self._absent = set()  # (tid, batch, trace) known not to be in transactions
+        self._rrns = []
+        self._pending = 0  # statements sent in pipeline mode since the last sync
+
+    def begin_group(self, tids=(), pans=(), keys=(), rrns=0):
+        """BEGIN a transaction for a group of messages in pipeline mode: lock the rows of
+        the terminals `tids` and cards `pans` (FOR NO KEY UPDATE, in key order: two groups
+        never wait for each other in a cycle over them), keep them, note which transaction
+        keys (tid, batch, trace) `keys` are free, take `rrns` reference numbers: one round
+        trip.  COMMIT or ROLLBACK ends it."""
+        import psycopg
+
+        with self.lock:
+            self._clear_kept()
+            self._pipe_cm = self.pg.pipeline()
+            self._pipe = self._pipe_cm.__enter__()
+            try:
+                self.pg.execute("BEGIN")
+                curs = {}
+                if tids:
+                    curs["terminals"] = ("tid", self.pg.execute(
+                        "SELECT * FROM terminals WHERE tid = ANY(%s) ORDER BY tid" + LOCK,
+                        (sorted(set(tids)),)))
+                if pans:
+                    curs["cards"] = ("pan", self.pg.execute(
+                        "SELECT * FROM cards WHERE pan = ANY(%s) ORDER BY pan" + LOCK,
+                        (sorted(set(pans)),)))
+                keys = sorted(set(keys))
+                taken = None
+                if keys:
+                    taken = self.pg.execute(
+                        "SELECT tid, batch, trace FROM transactions WHERE (tid, batch, trace)"
+                        " IN (SELECT * FROM unnest(%s::text[], %s::text[], %s::text[]))",
+                        ([k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]))
+                numbers = None
+                if rrns:
+                    numbers = self.pg.execute(
+                        f"SELECT nextval('{RRN_SEQUENCE}') FROM generate_series(1, %s)",
+                        (int(rrns),))
+                self._pipe.sync()
+                for table, (col, cur) in curs.items():
+                    kept = self._kept[table]
+                    for row in cur.fetchall():
+                        kept[row[col]] = row
+                if taken is not None:
+                    self._absent = set(keys) - {tuple(r) for r in taken.fetchall()}
+                if numbers is not None:
+                    self._rrns = [r[0] for r in numbers.fetchall()]
+            except psycopg.Error as e:
+                raise self._failed(e) from None
+
+    @property
+    def in_group(self):
+        return self._pipe is not None
+
+    def next_rrn(self):
+        """The next reference number's sequence value (1..999999)."""
+        if self._rrns:
+            return self._rrns.pop(0)
+        rows, _ = self._run(f"SELECT nextval('{RRN_SEQUENCE}')", None)
+        return rows[0][0]
+
+    def _end_pipeline(self):
+        cm, self._pipe, self._pipe_cm = self._pipe_cm, None, None
+        self._clear_kept()
+        if cm is not None:
+            try:
+                cm.__exit__(None, None, None)
+            except Exception:  # noqa: BLE001 - its errors were raised where they belong
+                pass
+
+    def _finish(self, sql):
+        """COMMIT or ROLLBACK the group's transaction and leave pipeline mode."""
+        import psycopg
+
+        from psycopg.pq import TransactionStatus
+
+        if sql == "COMMIT":
+            try:  # what was sent before: its errors mean nothing was committed
+                self._sync()
+                status = self.pg.info.transaction_status
+                if self.pg.closed or self.pg.broken or status != TransactionStatus.INTRANS:
+                    # COMMIT not sent: nothing can have been committed
+                    raise sqlite3.OperationalError(
+                        "the connection was lost" if self.pg.closed or self.pg.broken
+                        else "a statement of the transaction failed")
+            except BaseException:
+                self._stale = True
+                self._end_pipeline()
+                raise
+        try:
+            cur = self.pg.execute(sql)
+            self._pipe.sync()
+            tag = cur.statusmessage
+        except psycopg.Error as e:
+            broken = self.pg.closed or self.pg.broken
+            self._stale = True
+            self._end_pipeline()
+            if sql == "COMMIT" and broken:
+                raise CommitUnknown(f"the connection was lost during COMMIT: {e}") from None
+            if sql == "ROLLBACK" and broken:
+                return Cursor()  # the server rolled it back when the connection died
+            raise self._failed(e) from None
+        self._end_pipeline()
+        if sql == "ROLLBACK":
+            self._stale = True  # a group that failed: see broken
+        if sql == "COMMIT" and tag != "COMMIT":  # PostgreSQL ends a failed one with ROLLBACK
+            self._stale = True
+            raise sqlite3.OperationalError(f"COMMIT answered {tag}: nothing was committed")
+        return Cursor()
+
+    def _sync(self):
+        """Wait for what the pipeline has sent (its first error is raised here)."""
+        import psycopg
+
+        if self._pending:
+            self._pending = 0
+            try:
+                self._pipe.sync()
+            except psycopg.Error as e:
+                raise self._failed(e) from None
+
+    def _kept_read(self, sql, args):
+        table = _READS.get(sql)
+        if table is not None:
+            row = self._kept[table].get(args[0]) if len(args) == 1 else None
+            return None if row is None else Cursor([row])
+        if sql == TX_FIND and tuple(args) in self._absent:
+            return Cursor()
+        return None
+
+    def _follow_write(self, sql, args):
+        """Keep the kept rows true to a write of the group (patch them, or drop them)."""
+        m = _WRITE.match(sql)
+        if m is None:
+            head = _HEAD.match(sql)
+            if head is None or head.group(1).upper() not in ("SELECT", "SAVEPOINT", "RELEASE",
+                                                             "ROLLBACK", "WITH"):
+                self._kept = {"terminals": {}, "cards": {}}
+                self._absent = set()
+            elif head.group(1).upper() == "ROLLBACK":  # to a savepoint: forget all
+                self._kept = {"terminals": {}, "cards": {}}
+                self._absent = set()
+            return
+        table = m.group(1).lower()
+        if table == "terminals":
+            kept = self._kept["terminals"]
+            if sql == SEQ_SET and args[1] in kept:
+                kept[args[1]] = _patched(kept[args[1]], seq_trace=args[0])
+            else:
+                kept.clear()
+        elif table == "cards":
+            kept = self._kept["cards"]
+            if sql == BALANCE_ADD and args[1] in kept:
+                row = kept[args[1]]
+                kept[args[1]] = _patched(row, balance_fen=row["balance_fen"] + args[0])
+            elif sql == PIN_TRIES_SET and args[2] in kept:
+                kept[args[2]] = _patched(kept[args[2]], pin_tries=args[0],
+                                         pin_tries_day=args[1])
+            else:
+                kept.clear()
+        elif table == "transactions" and self._absent:
+            ins = _INSERT_COLS.match(sql)
+            if ins is not None:
+                cols = _quote_ident(ins.group(1))
+                try:
+                    key = tuple(args[cols.index(c)] for c in ("tid", "batch", "trace"))
+                except (ValueError, IndexError):
+                    self._absent = set()
+                else:
+                    self._absent.discard(key)
+            elif not sql.lstrip().upper().startswith("DELETE"):
+                sets = sql.upper().split(" SET ", 1)[-1].split(" WHERE ", 1)[0]
+                if re.search(r"\b(TID|BATCH|TRACE)\b", sets):
+                    self._absent = set()
 
     # -- sqlite3's surface ----------------------------------------------------------------
     @property
     def in_transaction(self):
         from psycopg.pq import TransactionStatus
 
+        if self._pipe is not None:
+            return True
         return self.pg.info.transaction_status != TransactionStatus.IDLE
 
     def close(self):
+        self._end_pipeline()
         self.pg.close()
 
     def __enter__(self):
@@ -224,11 +527,16 @@ class Connection:
             plain = _fix(sql)
             if _INSERT_INTO.match(plain) and not _REPLACE.match(plain):
                 rows = [tuple(a) for a in seq]
+                if self._pipe is not None:
+                    self._follow_write(sql, ())
                 try:
                     with self.pg.cursor() as cur:
                         cur.executemany(_params(plain), rows)  # pipelined: one round trip
+                    if self._pipe is not None:
+                        self._pending = 0
+                        self._pipe.sync()  # its errors here, where the caller expects them
                 except psycopg.Error as e:
-                    raise _wrap(e) from None
+                    raise self._failed(e) from None
                 return Cursor(rowcount=len(rows))
             n = 0
             for args in seq:
@@ -243,9 +551,24 @@ class Connection:
         try:
             cur = self.pg.execute(sql, args if args else None)
         except psycopg.Error as e:
-            raise _wrap(e) from None
-        rows = cur.fetchall() if cur.description else []
-        return rows, cur.rowcount
+            raise self._failed(e) from None
+        return self._result(cur, self._pipe is not None)
+
+    def _result(self, cur, sync):
+        """(rows, rowcount) of an executed statement; `sync`: in pipeline mode, wait for it
+        first (an error of any statement sent before it is raised here)."""
+        import psycopg
+
+        with self.lock:
+            try:
+                if sync and cur.pgresult is None and self._pipe is not None:
+                    self._pending = 0
+                    self._pipe.sync()
+                res = cur.pgresult
+                rows = cur.fetchall() if res is not None and res.nfields else []
+            except psycopg.Error as e:
+                raise self._failed(e) from None
+            return rows, cur.rowcount
 
     def _execute(self, sql, args):
         plan = _PLANS.get(sql)
@@ -254,6 +577,8 @@ class Connection:
             if len(_PLANS) < 4096:
                 _PLANS[sql] = plan
         kind, text, with_args = plan
+        if self._pipe is not None:
+            return self._group_execute(sql, args, kind, text, with_args)
         if kind == "pragma":
             return self._pragma(sql)
         if kind == "begin":
@@ -267,6 +592,34 @@ class Connection:
         if kind == "serial":
             return Cursor(lastrowid=rows[0][0] if rows else None, rowcount=count)
         return Cursor(rows, rowcount=count)
+
+    def _group_execute(self, sql, args, kind, text, with_args):
+        import psycopg
+
+        head = sql.lstrip()[:10].upper()
+        if head.startswith(("COMMIT", "END")):
+            return self._finish("COMMIT")
+        if head.startswith("ROLLBACK") and "SAVEPOINT" not in sql.upper():
+            return self._finish("ROLLBACK")
+        if kind == "begin":
+            raise sqlite3.OperationalError("cannot start a transaction within a transaction")
+        if args:
+            hit = self._kept_read(sql, args)
+            if hit is not None:
+                return hit
+        self._follow_write(sql, args)
+        if kind == "pragma":
+            return self._pragma(sql)
+        if kind == "replace":
+            return self._replace(_REPLACE.match(text), args)
+        if head.startswith("SAVEPOINT"):
+            self._sync()  # the messages' own errors are theirs, not the savepoint's block's
+        try:
+            cur = self.pg.execute(with_args if args else text, args if args else None)
+        except psycopg.Error as e:
+            raise self._failed(e) from None
+        self._pending += 1
+        return _Lazy(self, cur, kind == "serial")
 
     def _replace(self, m, args):
         table, cols, rest = m.group(1), _quote_ident(m.group(2)), m.group(3)

@@ -6,7 +6,9 @@
    until `purchases` have been answered.
 Each phase reports how many got 00, any other answer or error, and the latency p50 / p99 /
 max; the purchase phase also its rate.  The terminals are provisioned into the center's
-database first (TIDs S0000001.., the test TMK, one card with room for every purchase).
+database first (TIDs S0000001.., the test TMK, and a card each with room for every purchase:
+customers' cards, not one card every purchase of the storm would queue for; CARD, one more
+card, is there for tests that want many terminals to spend from one).
 Connections come from several loopback addresses (127.0.0.2, .3, ...), at most 200 a
 source, as terminals behind different networks do (the center caps connections per peer).
 """
@@ -44,6 +46,12 @@ def tids(n):
     return [f"S{i + 1:07d}" for i in range(n)]
 
 
+def card_of(index):
+    """The storm card of terminal number `index` (19 digits, Luhn-valid)."""
+    head = f"621214{index + 1:012d}"
+    return next(head + d for d in "0123456789" if luhn_ok(head + d))
+
+
 def provision(db_path, n, purchases):
     """Terminals S0000001.. and the storm card, into the center's database."""
     from posterm.host.store import Store
@@ -54,11 +62,13 @@ def provision(db_path, n, purchases):
             from posterm import paths
 
             store.provision_defaults(paths.menu_file())
-        for tid in tids(n):
-            if store.get_terminal(tid) is None:
-                store.add_terminal(tid, MID, TMK.hex().upper())
         need = 100 * (purchases + 1) * 10
-        store.add_card(CARD, "123456", need, "3012", "ok", "STORM", None)
+        with store.unit():
+            for i, tid in enumerate(tids(n)):
+                if store.get_terminal(tid) is None:
+                    store.add_terminal(tid, MID, TMK.hex().upper())
+                store.add_card(card_of(i), "123456", need, "3012", "ok", "STORM", None)
+            store.add_card(CARD, "123456", need, "3012", "ok", "STORM", None)
     finally:
         store.close()
 
@@ -129,8 +139,9 @@ class Term:
     """One simulated terminal.  Its frames are built before a phase's clock starts (the
     storm measures the center, not its own encoding)."""
 
-    def __init__(self, tid, index):
+    def __init__(self, tid, index, card=CARD):
         self.tid = tid
+        self.card = card
         self.source = f"127.0.0.{2 + index // PER_SOURCE}"
         self.trace = 0
         self.batch = "000001"
@@ -178,7 +189,7 @@ class Term:
             60: "00" + self.batch + "362", 62: b"ver=storm;paper=ok;n=0;amt=0;op=01"})
 
     def purchase_frame(self, amount=100):
-        msg = {"mti": "0200", 2: CARD, 3: "000000", 4: f"{amount:012d}",
+        msg = {"mti": "0200", 2: self.card, 3: "000000", 4: f"{amount:012d}",
                11: self.next_trace(), 22: "022", 25: "00", 41: self.tid, 42: MID, 49: "156",
                60: "22" + self.batch + "000", 64: bytes(8)}
         msg[64] = hostcrypto.compute("ecb", self.mak, iso8583.mab(msg))
@@ -243,7 +254,7 @@ class _Clock:
 
 
 async def run_storm(host, port, n, purchases, concurrency, heartbeat=True, center_pids=()):
-    terms = [Term(tid, i) for i, tid in enumerate(tids(n))]
+    terms = [Term(tid, i, card_of(i)) for i, tid in enumerate(tids(n))]
     out = []
     frames = [t.sign_in_frame() for t in terms]
 

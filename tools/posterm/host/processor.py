@@ -32,6 +32,8 @@ from posterm.host import hostcrypto as crypto
 from posterm.host.catalog import KINDS, MANAGEMENT, classify
 from posterm.host.store import card_bin
 
+from posterm.center.pg import CommitUnknown as _CommitUnknown
+
 log = logging.getLogger("posterm.host")
 
 ACQUIRER_ID = "48020000"
@@ -219,6 +221,8 @@ class Processor:
             self._served = 0
             try:
                 return self._group(items)
+            except _CommitUnknown as e:
+                return self._unknown(items, e)
             except sqlite3.Error as e:
                 if not self._served:  # the database refused the unit itself (locked ...)
                     log.error("database error, %d answered 96: %s: %s", len(items),
@@ -233,6 +237,8 @@ class Processor:
         for req, raw, conn in items:
             try:
                 out.append(self._group([(req, raw, conn)])[0])
+            except _CommitUnknown as e:
+                out.extend(self._unknown([(req, raw, conn)], e))
             except sqlite3.Error as e:
                 log.error("database error, answered 96: %s: %s", type(e).__name__, e)
                 out.append(self.unavailable(req))
@@ -241,6 +247,15 @@ class Processor:
                           type(e).__name__, e)
                 out.append(e)
         return out
+
+    @staticmethod
+    def _unknown(items, e):
+        """The database lost the connection during COMMIT: whether the group was stored is
+        unknown, so nothing is answered (each connection is closed): the terminal reverses
+        what it had asked, as after any lost reply, and the reversal finds what was stored."""
+        log.error("database connection lost during COMMIT, %d request(s) not answered: %s",
+                  len(items), e)
+        return [e] * len(items)
 
     def _group(self, items):
         """Serve `items` in one unit of work; raises (everything rolled back) on failure."""
@@ -258,7 +273,7 @@ class Processor:
         return reps
 
     def _unit(self, items, reps, binds):
-        with self.store.unit():
+        with self.store.group(*_group_keys(items)):
             for req, raw, conn in items:
                 self._served += 1
                 reps.append(self._serve_one(req, raw, conn))
@@ -753,6 +768,26 @@ class Processor:
         self._bound(req, term, raw)
         self.store.close_batch(term["tid"], batch)
         return self.answer(req, "00", now)
+
+
+def _group_keys(items):
+    """What a group of requests will lock and look up (Store.group): the terminals, the
+    cards, the (tid, batch, trace) of the financial requests, how many reference numbers."""
+    tids, pans, keys, rrns = set(), set(), [], 0
+    for req, _raw, _conn in items:
+        mti = req.get("mti", "")
+        tid = req.get(41)
+        if tid:
+            tids.add(tid)
+        if mti in ("0100", "0200", "0220", "0400"):
+            pan = _pan_of(req)
+            if pan and pan.isdigit():
+                pans.add(pan)
+            if mti != "0400" and tid and req.get(11):
+                keys.append((tid, _sub60(req)[1], req[11]))
+        if mti in ("0100", "0200", "0220", "0800", "0500"):
+            rrns += 1
+    return sorted(tids), sorted(pans), keys, rrns
 
 
 def _is_foreign(pan):

@@ -194,10 +194,14 @@ class Store:
     def __init__(self, path, timeout=10.0):
         self.path = str(path)
         self._depth = 0
+        self._pg = None  # posterm.center.pg on PostgreSQL
+        self._lock = ""  # what a read of a row the unit will change adds (PostgreSQL)
         if self.path.startswith(("postgresql://", "postgres://")):
             from posterm.center import pg  # the same SQL, translated (posterm.center.pg)
 
             self.db = pg.connect(self.path, timeout)
+            self._pg = pg
+            self._lock = pg.LOCK
         else:
             parent = os.path.dirname(os.path.abspath(self.path))
             os.makedirs(parent, exist_ok=True)
@@ -251,6 +255,7 @@ class Store:
             finally:
                 self._depth -= 1
             return
+        self._reconnect()
         self.db.execute("BEGIN IMMEDIATE")
         self._depth = 1
         try:
@@ -266,15 +271,56 @@ class Store:
             self._rollback()
             raise
 
+    @contextmanager
+    def group(self, tids=(), pans=(), keys=(), rrns=0):
+        """The unit of work of a group of the host's messages (group commit).  On SQLite a
+        unit (the write lock).  On PostgreSQL no global lock: the rows of the terminals `tids`
+        and cards `pans` are locked (writers serialised per terminal and per card, so several
+        center processes work side by side), the transaction keys (tid, batch, trace) `keys`
+        already taken are looked up and `rrns` reference numbers taken, in one round trip;
+        the rest of the group's writes are pipelined (posterm.center.pg)."""
+        if self._pg is None or self._depth:
+            with self.unit():
+                yield self
+            return
+        self._reconnect()
+        try:
+            self.db.begin_group(tids, pans, keys, rrns)
+        except BaseException:
+            self._rollback()
+            raise
+        self._depth = 1
+        try:
+            yield self
+        except BaseException:
+            self._depth = 0
+            self._rollback()
+            raise
+        self._depth = 0
+        try:
+            self.db.execute("COMMIT")
+        except BaseException:
+            self._rollback()
+            raise
+
+    def _reconnect(self):
+        """On PostgreSQL, a connection the server ended is opened again before the next unit
+        (whatever it had not committed was rolled back by the server)."""
+        if self._pg is not None and self.db.broken:
+            self.db.reopen()
+
     def _rollback(self):
         try:
             if self.db.in_transaction:
                 self.db.execute("ROLLBACK")
         except sqlite3.Error:
-            pass  # SQLite rolled back itself (e.g. after a full disk)
+            pass  # SQLite rolled back itself (e.g. after a full disk); a PostgreSQL
+            # connection that died took its transaction with it
 
     def set_wait(self, seconds):
-        """How long the next statements wait for another connection's lock."""
+        """How long the next statements wait for another connection's lock (the host says
+        it before each group: a PostgreSQL connection that died is opened again here)."""
+        self._reconnect()
         self.db.execute(f"PRAGMA busy_timeout={max(0, int(seconds * 1000))}")
 
     def _one(self, sql, args=()):
@@ -333,7 +379,10 @@ class Store:
         return tmk
 
     def get_terminal(self, tid):
-        return self._one("SELECT * FROM terminals WHERE tid = ?", (tid,))
+        """The terminal's row; within a unit on PostgreSQL locked until its end (the unit
+        will change it: the trace sequence, the keys ...)."""
+        sql = "SELECT * FROM terminals WHERE tid = ?"
+        return self._one(sql + self._lock if self._depth else sql, (tid,))
 
     def require_terminal(self, tid):
         row = self.get_terminal(validate.tid(tid))
@@ -437,7 +486,10 @@ class Store:
         )
 
     def get_card(self, pan):
-        return self._one("SELECT * FROM cards WHERE pan = ?", (pan,))
+        """The card's row; within a unit on PostgreSQL locked until its end (its balance is
+        checked, then changed: two processes never spend the same money)."""
+        sql = "SELECT * FROM cards WHERE pan = ?"
+        return self._one(sql + self._lock if self._depth else sql, (pan,))
 
     def list_cards(self):
         """The deck in the order it was provisioned (cards added later after it)."""
@@ -449,7 +501,7 @@ class Store:
         )
 
     def pin_tries(self, pan, day):
-        row = self._one("SELECT pin_tries, pin_tries_day FROM cards WHERE pan = ?", (pan,))
+        row = self.get_card(pan)
         if row is None or row["pin_tries_day"] != day:
             return 0
         return row["pin_tries"]
@@ -462,7 +514,8 @@ class Store:
     # -- transactions ---------------------------------------------------------------------
     def record_transaction(self, **tx):
         """tid, batch, trace, mti, type, pan, amount_fen, rrn, auth, date, time, result,
-        status [, orig_id]; returns the new row id."""
+        status [, orig_id]; returns the new row id, except within a group on PostgreSQL
+        (None: the insert is pipelined, nothing waits for its answer)."""
         cols = sorted(tx)
         cur = self._exec(
             "INSERT INTO transactions ({}) VALUES ({})".format(
@@ -470,6 +523,8 @@ class Store:
             ),
             [tx[c] for c in cols],
         )
+        if self._pg is not None and self.db.in_group:
+            return None
         return cur.lastrowid
 
     def find_transaction(self, tid, batch, trace):
@@ -719,8 +774,13 @@ class Store:
         """12 digits: MMDD + hh + a 6-digit sequence of the day, one sequence for everything
         the center numbers (purchases, sign-ins, settlements ...): unique per center per day
         up to 999,999 numbers a day (the sequence never restarts within a day, a clock set
-        back continues that day's sequence)."""
-        seq = self.next_counter("rrn:" + now.strftime("%Y%m%d"), 999999)
+        back continues that day's sequence).  On PostgreSQL the sequence is one database
+        sequence cycling through 1..999999 (shared by every center process, never waited
+        for): as unique within a day, and numbers a rolled-back group took are skipped."""
+        if self._pg is not None:  # a sequence: no row every process's messages wait for
+            seq = self.db.next_rrn()
+        else:
+            seq = self.next_counter("rrn:" + now.strftime("%Y%m%d"), 999999)
         return now.strftime("%m%d%H") + f"{seq:06d}"
 
     @staticmethod
