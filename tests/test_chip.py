@@ -199,6 +199,17 @@ def test_a_qpboc_tap_takes_the_cryptogram_from_the_gpo_and_goes_online_without_g
         day.press("ENTER", "CANCEL")
 
 
+def test_a_qpboc_card_whose_ctq_asks_a_signature_gets_no_pin_over_the_limit(day):
+    m = day.mark()
+    day.press("MENU", "1", "2", "150000", "ENTER").tap(deck_spec(ctq="4000"))
+    assert not day.seen("请输入密码", m)
+    req, rep = day.financial()[-1]
+    assert req[22] == "072" and 52 not in req and rep[39] == "00"
+    assert pyemv_tlv.decode(req[55])["9F34"][0] & 0x3F == 0x1E  # signature
+    slip = day.slip()
+    assert "持卡人签名" in slip and "免密免签" not in slip
+
+
 def test_a_contactless_card_without_qpboc_is_read_by_the_full_flow_and_approved(day):
     reader = _Reader(deck_spec(qpboc=False))
     day.press("MENU", "1", "2", "3000", "ENTER").tap(reader)
@@ -306,6 +317,13 @@ def test_a_script_71_runs_before_the_final_generate_ac_and_both_results_go_in_th
     adv = [w for w in day.wire if w[0]["mti"] == "0620"]
     assert len(adv) == 1 and adv[0][1][39] == "00"
     assert pyemv_tlv.decode(adv[0][0][55])["DF31"] == bytes.fromhex("2000000071" "2000000001")
+    day.press("CANCEL")
+    day.settle()  # the TC upload carries the results too
+    tc = [w for w in day.wire if w[0]["mti"] == "0320" and w[0][60][8:11] == "203"]
+    assert len(tc) == 1 and tc[0][1][39] == "00"
+    got = pyemv_tlv.decode(tc[0][0][55])
+    assert got["9F27"] == b"\x40" and got["DF31"] == bytes.fromhex("2000000071" "2000000001")
+    assert emv.script_results(tc[0][0]) == [("00000071", "done"), ("00000001", "done")]
 
 
 def test_an_application_block_in_script_71_makes_the_card_refuse_the_approval_reversed(

@@ -317,3 +317,9 @@ def test_a_script_71_runs_before_the_final_generate_ac_and_a_failed_one_says_so(
     eq(finish.complete(c, ctx, _online(c, ctx, scripts=[(0x71, bad[1])]), b"00", True), "TC")
     eq(ctx[0xDF31], H("1100000001"))
     eq(ctx[0x95][4] & 0x20, 0x20, "script failed before the final generate ac")
+
+
+def test_a_qpboc_cards_ctq_says_which_cvm_above_the_limit():
+    eq(kernel.cvm_plan(_tap(emvcard.Card(spec())))[0][0], kernel.CVM_ONLINE_PIN)
+    eq(kernel.cvm_plan(_tap(emvcard.Card(spec(ctq="4000"))))[0][0], kernel.CVM_SIGNATURE)
+    eq(kernel.cvm_plan(_tap(emvcard.Card(spec(ctq="4000"))), True)[0][0], kernel.CVM_NONE)

@@ -9,7 +9,9 @@
 #   answers 6F00 to everything: the terminal falls back to the swipe), decline_offline
 #   (its card risk management declines: every GENERATE AC gives an AAC), blocked (set by
 #   an APPLICATION BLOCK script), qpboc (default true: through the PPSE the card answers a
-#   qPBOC terminal's GPO with its ARQC; false: the full flow there too, as over contact).
+#   qPBOC terminal's GPO with its ARQC; false: the full flow there too, as over contact),
+#   ctq (its qPBOC card transaction qualifiers, 4 hex: "8000" online PIN above the no-CVM
+#   limit, "4000" a signature).
 # Commands: SELECT by name (PSE 1PAY.SYS.DDF01, PPSE 2PAY.SYS.DDF01, an AID or a prefix
 # of one, P2 00 first / 02 next), READ RECORD, GET PROCESSING OPTIONS, GET DATA (9F36 ATC,
 # 9F17 PIN try counter, 9F13 last online ATC), VERIFY (plaintext PIN), GENERATE AC (first:
@@ -159,6 +161,7 @@ class Card:
             self.track2 = _bcd(t2)
         except ValueError:
             raise CardSpecError("track2", "must be digits with one '='")
+        self.ctq = _hex(spec.get("ctq", CTQ.hex()), "ctq", 2, 2)
         self.mk = crypto.icc_master_key(self.imk, self.pan, self.seq)
         smi = spec.get("imk_smi")
         smi = _hex(smi, "imk_smi", 16, 16) if smi else self.imk
@@ -372,7 +375,7 @@ class Card:
         self._gac = 2  # no GENERATE AC in this transaction
         body = [(0x82, AIP), (0x94, QAFL), (0x9F36, atc), (0x9F26, ac),
                 (0x9F27, bytes((want,))), (0x9F10, iad), (0x57, self.track2),
-                (0x5F34, bytes.fromhex(self.seq)), (0x9F6C, CTQ)]  # fmt: skip
+                (0x5F34, bytes.fromhex(self.seq)), (0x9F6C, self.ctq)]  # fmt: skip
         return tlv.build([(0x77, body)]) + OK
 
     def _get_data(self, p1, p2, data):

@@ -251,7 +251,11 @@ def cvm_plan(ctx, no_cvm=False):
     if no_cvm:
         return [(CVM_NONE, False, 0)]
     if "qpboc" in ctx:
-        return [(CVM_ONLINE_PIN, False, 0)]  # the card has left the field: no offline PIN
+        # the card has left the field (no offline PIN): its CTQ says online PIN (byte 1 bit
+        # 8) or a signature (bit 7); online PIN when it says neither
+        ctq = ctx.get(0x9F6C) or b"\x80"
+        sig = not ctq[0] & 0x80 and ctq[0] & 0x40
+        return [(CVM_SIGNATURE if sig else CVM_ONLINE_PIN, False, 0)]
     lst = ctx.get(0x8E, b"")
     amount = int(ctx.get(0x9F02, b"\x00").hex() or "0")
     x = int.from_bytes(lst[0:4], "big") if len(lst) >= 8 else 0

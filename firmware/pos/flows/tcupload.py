@@ -1,7 +1,8 @@
 # The TC upload of settlement's batch upload (IC online transactions, reference §3.5, §12):
 # one 0320 per chip or contactless transaction of the batch, 60.3 = 203 when the totals
 # balanced, 205 when not; 2, 3, 4, 11, 22 (05x / 07x, 0 for no PIN), 23, 41, 42, 55 (the
-# TC tag set the kernel kept: 9F26 the TC, 9F27 ... 8A 9B), 61 the transaction's batch and
+# TC tag set the kernel kept: 9F26 the TC, 9F27 ... 8A 9B, DF31 the issuer scripts' results
+# when the card ran any), 61 the transaction's batch and
 # trace (11 is a fresh trace). Any answer counts as delivered (as the magstripe records:
 # pos.flows.closebatch); how many went is kept in the settlement job, so an interrupted
 # settlement goes on from the next one.

@@ -365,7 +365,8 @@ def serve(proc, req, raw, now):
         f61 = str(req.get(61, ""))
         pan = str(req.get(2, ""))
         verdict = check_tc(req, pan)
-        log.info("TC upload from %s: trace %s, TC %s", term["tid"], f61[6:12], verdict)
+        log.info("TC upload from %s: trace %s, TC %s, scripts %s", term["tid"], f61[6:12],
+                 verdict, script_results(req) or "-")  # fmt: skip
         batch = str(req.get(60, ""))[2:8]
         amount = int(req.get(4, "0") or 0)
         trace = f61[6:12] or req.get(11)
