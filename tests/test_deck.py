@@ -214,3 +214,15 @@ def test_the_shipped_deck_file_is_the_one_the_store_seeds(tmp_path):
         assert [r["pan"] for r in store.list_cards()] == pans
     finally:
         store.close()
+
+
+def test_cards_show_says_how_a_contactless_card_taps_and_its_issuer_scripts(tmp_path, monkeypatch):
+    pan = "6212142000000001036"
+    monkeypatch.setitem(emv.CHIPS, pan, {"script71": "pin_unblock", "script": "block"})
+    code, out, _ = host("cards", "show", pan, "--db", str(tmp_path / "h.db"))
+    assert code == 0
+    shown = {k.strip(): v.strip() for k, v in (line.split("  ", 1) for line in out.splitlines())}
+    assert shown["tap"].startswith("qPBOC") and "CTQ 8000: online PIN" in shown["tap"]
+    assert shown["issuer script 71"] == "pin_unblock" and shown["issuer script 72"] == "block"
+    code, out, _ = host("cards", "show", "6212142000000001028", "--db", str(tmp_path / "h.db"))
+    assert "qPBOC" not in out  # a contact-only card: no tap line

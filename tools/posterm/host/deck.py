@@ -225,6 +225,18 @@ def describe(value, row=None):
         out.append(("track 2 equivalent (57)", spec.get("track2", "")))
         if spec.get("broken"):
             out.append(("chip", "broken: answers 6F00 to every command (fall back to the swipe)"))
+        if CONTACTLESS in ifs:
+            if spec.get("qpboc", True):
+                ctq = spec.get("ctq", "8000")
+                cvm = "a signature" if ctq == "4000" else "online PIN"
+                out.append(("tap", "qPBOC: the ARQC in the GPO answer (CTQ %s: %s over the "
+                                   "双免 limit)" % (ctq, cvm)))  # fmt: skip
+            else:
+                out.append(("tap", "full flow: records and GENERATE AC, as inserted"))
+        script = (emv.CHIPS.get(c["pan"]) or {})
+        for key, tag in (("script71", "71"), ("script", "72")):
+            if script.get(key):
+                out.append(("issuer script " + tag, script[key]))
         out.extend(card_keys(spec))
     scripts = []
     if STRIPE in ifs:
