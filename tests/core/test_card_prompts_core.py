@@ -127,3 +127,11 @@ def test_a_list_of_applications_taller_than_the_screen_pages_with_down():
     contains(r.screen_flat(), "1.UnionPay Debit")
     r.press("3", "123456", "ENTER")
     contains(r.center.last("0200")[55], bytes.fromhex("8408A000000333010103"))
+
+
+def test_a_card_swiped_at_idle_that_cannot_pay_is_told_and_the_terminal_is_idle_again():
+    r = Rig(profile="lcd128x64").sign_in()
+    r.press("CARD=6212142000000000038=2001")  # an expired card
+    contains(r.screen_flat(), "过期")
+    r.press("ENTER")
+    contains(r.screen_flat(), "欢迎使用")

@@ -114,7 +114,8 @@ def read(t, title, kinds, amount=None, first=None, swiped=None):
                 yield from _bad_code(t, title)
                 continue
             return (by["q"], got)
-        card = (swiped or None) if ev[0] == "swiped" else cardmod.from_event(ev)
+        at_idle = ev[0] == "swiped"
+        card = (swiped or None) if at_idle else cardmod.from_event(ev)
         ev = swiped = None
         if "c" in modes and card is not None and cardmod.needs_chip(card) and (
                 cardmod.expiry_problem(card[1], t.now) is None):  # fmt: skip
@@ -128,6 +129,8 @@ def read(t, title, kinds, amount=None, first=None, swiped=None):
         ok = yield from cardmod.usable(t, title, card, chip_ok="c" not in modes)
         if ok:
             return (by["s"], card)
+        if at_idle:
+            return None  # a card swiped at the idle screen that cannot pay: idle again
 
 
 def _insert_instead(t, title, modes, amount):
