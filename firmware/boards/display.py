@@ -40,6 +40,11 @@ def _box(width):
 def cell_map(text, cols):
     # -> list of `cols` entries, one per cell: the character starting there, "" for
     # the right half of a wide character, None past the end of the text.
+    if text and max(text) < cells._FIRST_WIDE:  # narrow only: a cell a character (in C)
+        out = list(text[:cols])
+        while len(out) < cols:
+            out.append(None)
+        return out
     out = []
     n = 0
     for ch in text:

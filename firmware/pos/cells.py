@@ -24,10 +24,18 @@ _WIDE = (
 _NO_START = ",.!?;:)]}%，。！？；：）、」』"
 
 
+# Every character below this one is narrow: a text whose largest character (max(), a loop in
+# C) is below it is as many cells as characters, with no loop in Python (a key's screen is
+# laid out and drawn through these functions: on a board they were much of a key's time).
+_FIRST_WIDE = "\u1100"
+
+
 def char_width(ch):
     cp = ord(ch)
     if cp < 0x1100:
         return 1
+    if 0x4E00 <= cp <= 0x9FFF:  # CJK ideographs: most wide characters on the screens
+        return 2
     lo = 0
     hi = len(_WIDE) - 1
     while lo <= hi:
@@ -43,14 +51,20 @@ def char_width(ch):
 
 
 def width(text):
+    if not text or max(text) < _FIRST_WIDE:
+        return len(text)
     n = 0
     for ch in text:
-        n += 2 if ord(ch) >= 0x1100 and char_width(ch) == 2 else 1
+        n += 1 if ch < _FIRST_WIDE else char_width(ch)
     return n
 
 
 def clip(text, cells):
     # Longest prefix of text that fits in cells.
+    if len(text) <= cells >> 1 or not text:
+        return text  # fits even if every character is wide
+    if max(text) < _FIRST_WIDE:
+        return text[:cells]
     n = 0
     i = 0
     for ch in text:

@@ -44,6 +44,15 @@ class Frame:
         else:
             self.inverse &= ~(1 << row)
 
+    def copy(self):
+        # a frame to change without changing this one (an input screen laid out once, its
+        # field row put anew at each key)
+        f = Frame(self.rows, self.cols)
+        f.lines = list(self.lines)
+        f.inverse = self.inverse
+        f.cut = list(self.cut) if self.cut is not None else None
+        return f
+
     def is_inverse(self, row):
         return bool(self.inverse & (1 << row))
 

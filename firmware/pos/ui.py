@@ -78,9 +78,10 @@ def enter_amount(t, title, prompt=None, max_fen=99999999):
     # CLEAR deletes the last digit; CANCEL gives None; ENTER on zero says the amount is 0.
     digits = ""
     prompt = prompt or t.s("enter_amount")
+    base = layout(t.rows, t.cols, title, prompt, reserve=1)  # laid out once, not per key
     while True:
         fen = int(digits) if digits else 0
-        f = layout(t.rows, t.cols, title, prompt, reserve=1)
+        f = base.copy()
         f.put(t.rows - 1, "\uffe5" + format_amount(fen), "right")
         t.show(f)
         k = yield from wait_key(t, IDLE_TIMEOUT)
@@ -109,8 +110,9 @@ def enter_digits(t, title, prompt, min_len=1, max_len=19, secret=False, allow_em
     # -> the string, "" if allow_empty and ENTER on nothing, None on CANCEL. ENTER on too
     # few digits says how many are needed.
     digits = initial
+    base = layout(t.rows, t.cols, title, prompt, reserve=1)  # laid out once, not per key
     while True:
-        f = layout(t.rows, t.cols, title, prompt, reserve=1)
+        f = base.copy()
         shown = ("*" * len(digits)) if secret else digits
         f.put(t.rows - 1, cells.clip(shown[-t.cols:], t.cols), "right")
         t.show(f)
