@@ -9,6 +9,7 @@
 from pos.compat import json, IS_MICROPYTHON
 
 _QUOTE = 0x22
+_CACHED = 8  # strings kept by Strings.get (a few hundred bytes)
 _BACKSLASH = 0x5C
 
 
@@ -134,10 +135,12 @@ class Strings:
         self._index = None
         self._dict = None  # CPython
         self._name = None
+        self._cache = {}
 
     def set_lang(self, lang):
         if lang != self.lang:
             self.lang = lang
+            self._cache = {}
             self._data = None
             self._index = None
             self._dict = None
@@ -188,9 +191,15 @@ class Strings:
         return None
 
     def get(self, key, *args):
-        s = self._lookup(key)
+        c = self._cache  # the last few keys asked for: a screen redrawn at each key asks again
+        s = c.get(key)
         if s is None:
-            return key
+            s = self._lookup(key)
+            if s is None:
+                return key
+            if len(c) >= _CACHED:
+                c.clear()
+            c[key] = s
         if args:
             return s % args
         return s
