@@ -162,7 +162,7 @@ def test_a_string_asked_for_again_is_not_read_from_the_file_again():
     body = ", ".join('"%s": "v%s"' % (k, k) for k in keys)
     s = Strings(CountingStrings({"strings_zh.json": ("{" + body + "}").encode()}), "zh",
                 indexed=True)
-    for r in range(3):
+    for _round in range(3):
         for k in keys:
             eq(s.get(k), "v" + k, "more keys than the cache holds")
 
