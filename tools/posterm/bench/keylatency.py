@@ -37,7 +37,9 @@ class Unavailable(Exception):
     pass
 
 
-def run(rounds=3, profile=False):
+def run(rounds=3, profile=False, romfs=False):
+    # romfs: the firmware from a ROMFS image (`posterm flash --romfs`: the bytecode runs from
+    # flash, mounted with vfs.VfsRom at /rom), else from files (the plain deploy)
     from posterm.boardsim.sim import micropython_binary
     from posterm.flash import build
 
@@ -47,16 +49,27 @@ def run(rounds=3, profile=False):
     tmp = tempfile.mkdtemp(prefix="posterm-keys-")
     try:
         tree = Path(tmp) / "tree"
-        for path, data in build.deploy_tree("pico").items():
+        files = build.deploy_tree("pico")
+        extra = []
+        if romfs:
+            from posterm.flash import romfs as romfsmod
+
+            image, files = romfsmod.romfs_deploy(files)
+            (Path(tmp) / "romfs.img").write_bytes(image)
+            extra = ["romfs=" + str(Path(tmp) / "romfs.img")]
+        for path, data in files.items():
             dest = tree / path.lstrip("/")
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_bytes(data)
         for name in ("walk.py", "scriptcenter.py", "unixprof.py"):
             shutil.copy(HERE / name, tree / name)
-        # profiling: the timers' own allocations get room (the figures are not heap ones)
+        # profiling: the timers' own allocations get room (the figures are not heap ones);
+        # ROMFS: the image's bytes are in the VM's heap (flash on a board), room for them
         heap = HEAP * 4 if profile else HEAP
+        if romfs:
+            heap += len(image) + 64 * 1024
         cmd = [binary, "-X", f"heapsize={heap}", str(HERE / "unixkeys.py"), str(tree)]
-        cmd += [str(rounds)] + (["profile"] if profile else [])
+        cmd += [str(rounds)] + (["profile"] if profile else []) + extra
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -201,17 +214,20 @@ def profile_table(fig, top=12):
 
 
 def main():
-    # `python -m posterm.bench.keylatency [ROUNDS]`: the figures alone, as JSON;
-    # `--profile [ROUNDS]`: where the slowest keys' time goes (unixprof.py), as a table
+    # `python -m posterm.bench.keylatency [--romfs] [ROUNDS]`: the figures alone, as JSON;
+    # `--profile [ROUNDS]`: where the slowest keys' time goes (unixprof.py), as a table;
+    # --romfs: the firmware run from a ROMFS image instead of files
     import sys
 
     args = sys.argv[1:]
+    romfs = "--romfs" in args
+    args = [a for a in args if a != "--romfs"]
     if args and args[0] == "--profile":
         rounds = int(args[1]) if len(args) > 1 else 3
-        print(profile_table(figures(run(rounds, profile=True))))
+        print(profile_table(figures(run(rounds, profile=True, romfs=romfs))))
         return
     rounds = int(args[0]) if args else 3
-    fig = figures(run(rounds))
+    fig = figures(run(rounds, romfs=romfs))
     fig.pop("_steps")
     print(json.dumps(fig, indent=2, ensure_ascii=False))
 

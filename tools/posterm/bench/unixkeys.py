@@ -1,7 +1,7 @@
 # Key latency on the MicroPython unix port, as a board spends its CPU on a key: runs inside
 # `micropython` (never CPython) as
 #
-#   micropython -X heapsize=N unixkeys.py TREE ROUNDS
+#   micropython -X heapsize=N unixkeys.py TREE ROUNDS [profile] [romfs=IMAGE]
 #
 # TREE is the deploy tree `posterm flash` sends (pos/ and boards/ compiled by mpy-cross,
 # menus, the font); the terminal's files are kept in memory (CPU only). The cashier's day
@@ -151,7 +151,8 @@ def _pos_modules():
     return n
 
 
-_PROF = [None]  # unixprof when profiling (argv[3] == "profile")
+_PROF = [None]  # unixprof when profiling ("profile" after ROUNDS)
+_ROM = []  # the ROMFS image's bytes, held while it is mounted
 
 
 def run_day(tree, display):
@@ -224,7 +225,19 @@ def main(argv):
     tree, rounds = argv[1], int(argv[2])
     here = argv[0][: argv[0].rfind("/")] if "/" in argv[0] else "."
     sys.path[:] = [here, tree, ".frozen"]
-    if len(argv) > 3 and argv[3] == "profile":
+    for opt in argv[3:]:
+        if opt.startswith("romfs="):
+            # the firmware from a ROMFS image, as `posterm flash --romfs` deploys it: mounted
+            # at /rom (vfs.VfsRom over the image's bytes, flash on a board), .mpy imported in
+            # place; the menus and the font read from there too
+            import vfs
+
+            with open(opt[6:], "rb") as f:
+                _ROM.append(f.read())
+            vfs.mount(vfs.VfsRom(memoryview(_ROM[0])), "/rom")
+            tree = "/rom"
+            sys.path[:] = [here, "/rom", ".frozen"]
+    if "profile" in argv[3:]:
         import unixprof
 
         unixprof.install()

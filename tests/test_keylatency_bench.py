@@ -1,0 +1,43 @@
+# The key latency bench (python -m posterm.bench.keylatency): the day runs on the unix port
+# from files and from a ROMFS image, and --profile charges each key's time to the phases
+# that took it. Nothing here checks a time (the machine is shared): only that every event
+# is there, that the phases add up within the key's time, and that each phase shows where
+# the day must spend it.
+import pytest
+
+from posterm.bench import keylatency
+
+
+def _figures(**kw):
+    try:
+        return keylatency.figures(keylatency.run(1, **kw))
+    except keylatency.Unavailable as e:
+        pytest.fail(str(e))
+
+
+def test_the_profile_charges_each_key_to_its_phases_within_its_time():
+    fig = _figures(profile=True)
+    steps = fig["_steps"]
+    assert fig["unix_key_events"] == 254
+    for s in steps:
+        ph = s["phases"]
+        assert all(v >= 0 for v in ph.values()), s
+        assert sum(ph.values()) <= s["us"] + 5, s
+    sends = [s for s in steps if s["sends"]]
+    # the ten purchases' PIN blocks and MACs (the sign-in has neither)
+    assert len([s for s in sends if s["phases"].get("crypto", 0) > 0]) >= 10, sends
+    assert all(s["phases"].get("codec", 0) > 0 for s in sends), "the request encoded"
+    menus = [s for s in steps if s["key"] == "MENU"]
+    assert menus and all(s["phases"].get("menu", 0) > 0 for s in menus)
+    assert all(s["phases"].get("draw", 0) > 0 for s in menus), "the menu drawn on the panel"
+    assert any(s["phases"].get("import", 0) > 0 for s in steps), "an overlay loaded"
+    table = keylatency.profile_table(fig)
+    assert "the keys that send" in table and "menu" in table.splitlines()[0]
+
+
+def test_the_day_runs_from_a_romfs_image_with_the_same_keys_as_from_files():
+    files = _figures()
+    rom = _figures(romfs=True)
+    assert [s["key"] for s in rom["_steps"]] == [s["key"] for s in files["_steps"]]
+    assert [s["sends"] for s in rom["_steps"]] == [s["sends"] for s in files["_steps"]]
+    assert rom["unix_key_events"] == 254 and rom["pico_send_key_ms"] > 0
