@@ -211,3 +211,63 @@ def test_posterm_help_lists_the_commands():
     for cmd in ("keys", "host", "iso", "menu"):
         assert cmd in r.stdout
     assert os.path.exists(paths.menu_file())
+
+
+def test_stdin_mode_answers_every_line_a_refused_key_shows_the_screen_again_and_why(tmp_path):
+    # a program that reads the screen after each line it sends must always get a screen: a
+    # key the terminal refuses (a beep, nothing changes) and an unknown token print the
+    # screen again, with the reason on stderr; from # on a line is a comment
+    import queue
+    import threading
+
+    cmd = POSTERM + ["keys", "--data", str(tmp_path), "--date", "2026-11-23T09:00", "-"]
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, bufsize=1)
+    lines = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(x) for x in p.stdout], daemon=True).start()
+    rule = "-" * 16 + "\n"
+
+    def screen_after(line):
+        p.stdin.write(line + "\n")
+        p.stdin.flush()
+        got = ""
+        while True:  # a rule, then the 4 rows of a frame
+            try:
+                got += lines.get(timeout=15)
+            except queue.Empty:
+                raise AssertionError(f"no screen after {line!r} (got {got!r})") from None
+            rows = got.split(rule)[-1]
+            if got.count(rule) and len(rows.splitlines()) == 4:
+                return rows
+
+    try:
+        for _ in range(4):
+            lines.get(timeout=30)  # the idle screen
+        menu = screen_after("MENU")
+        assert "1.金融服务" in menu
+        assert screen_after("9") == menu  # 9: no such item (the menu has five)
+        assert screen_after("BOGUS") == menu
+        assert "4.终端更新" in screen_after("# a comment line, then a key, a comment\nDOWN # p2")
+        assert "1.金融服务" in screen_after("UP")
+    finally:
+        p.stdin.close()
+        p.wait(timeout=30)
+    err = p.stderr.read()
+    assert "key 9 refused on this screen" in err, err
+    assert "unknown key 'BOGUS'" in err
+    assert p.returncode == 2
+
+
+def test_a_file_of_key_tokens_is_run_as_the_keys_written_in_it(tmp_path):
+    walk = tmp_path / "walk.txt"
+    walk.write_text("# sign in\nMENU 1 1  # 签到\nENTER\n\nENTER\n", encoding="utf-8")
+    data = tmp_path / "d"
+    r = subprocess.run(POSTERM + ["keys", str(walk), "--data", str(data), "--date",
+                                  "2026-11-23T09:00", "MENU"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "签到成功" in r.stdout and r.stdout.rstrip().endswith("3.管理")
+    walk.write_text("MENU\nENTRE\n", encoding="utf-8")
+    r = subprocess.run(POSTERM + ["keys", str(walk), "--data", str(data)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and f"{walk}:2: unknown key 'ENTRE'" in r.stderr, r.stderr

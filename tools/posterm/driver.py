@@ -194,6 +194,7 @@ class Driver:
         self._followed_host = None  # the terminal's host setting it last followed
         self.frame_listeners = []
         self.print_listeners = []
+        self.beep_listeners = []  # ("error" a key refused, "ok")
         self.send_listeners = []  # (request_bytes, event, ms) for log panes
         self.log_path = os.path.join(self.data_dir, "posterm.log")
         _private_files(self.data_dir)  # host.db, the log: 0600 (the dir is 0700)
@@ -267,7 +268,9 @@ class Driver:
                 self.log(eff[1], eff[2])
             elif kind == "clock":
                 self.log("info", "center time %s" % (eff[1],))
-            # "beep": no sound on the desktop driver
+            elif kind == "beep":  # no sound on the desktop driver; fronts may show it
+                for cb in self.beep_listeners:
+                    cb(eff[1])
 
     def exchange(self, data, timeout):
         started = time.monotonic()

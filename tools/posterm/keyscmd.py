@@ -24,11 +24,17 @@ def register(subs, common_options):
         "such as 123 is those keys in order. Cards and codes as the cashier presents them: "
         "CARD=<PAN>[=YYMM] swipes a card, CHIP=<PAN> inserts it, TAP=<PAN> taps a card or "
         "phone, REMOVE pulls the inserted card out, SCAN=<code> scans a payment code (the "
-        "test deck: posterm host cards list). Use - to read tokens from standard input.",
+        "test deck: posterm host cards list). A FILE of tokens (`posterm keys walk.txt`) runs the "
+        "tokens written in it, # to the end of a line a comment. Use - to read tokens from "
+        "standard input, one or more a line: each frame is printed as it is shown, and a line "
+        "that changes nothing on the screen (a key refused, an unknown token) prints the "
+        "screen again, the reason on standard error. Options may come before or after the "
+        "keys.",
     )
     common_options(p)
     p.add_argument("--paper", choices=("58mm", "80mm"), default="58mm", help="receipt width")
-    p.add_argument("tokens", nargs="*", metavar="KEY", help="key tokens, or - for stdin")
+    p.add_argument("tokens", nargs="*", metavar="KEY",
+                   help="key tokens or files of them, or - for stdin")
     p.set_defaults(func=run)
 
 
@@ -48,6 +54,14 @@ class FramePrinter:
         self.out.write("\n".join(rows) + "\n")
         self.out.flush()
 
+    def again(self):
+        """The screen on show printed once more (a line of input that changed nothing)."""
+        rows, self.last = self.last, None
+        if rows is None and self.driver.terminal.frame is not None:
+            rows = self.driver.terminal.frame.text()
+        if rows is not None:
+            self.frame(_Rows(rows))
+
     def receipt(self, lines):
         self._sep()
         self.out.write("# receipt\n")
@@ -59,6 +73,33 @@ class FramePrinter:
         if self.count:
             self.out.write(RULE + "\n")
         self.count += 1
+
+
+def expand(tokens, parse_token):
+    """[(where, token)]: the tokens as given, a file of tokens (an argument that is no key
+    token but a file: `posterm keys walk.txt`) read in its place, `#` to the end of its
+    lines a comment; where is "FILE:LINE: " for a token read from a file, else ""."""
+    out = []
+    for tok in tokens:
+        try:
+            parse_token(tok)
+        except KeyTokenError:
+            if os.path.isfile(tok):
+                with open(tok, encoding="utf-8") as f:
+                    for n, line in enumerate(f, 1):
+                        for t in line.split("#", 1)[0].split():
+                            out.append((f"{tok}:{n}: ", t))
+                continue
+        out.append(("", tok))
+    return out
+
+
+class _Rows:
+    def __init__(self, rows):
+        self.rows = rows
+
+    def text(self):
+        return self.rows
 
 
 def run(args):
@@ -73,11 +114,11 @@ def run(args):
     parse_token = deck.parse_token
     events = []
     if not stdin_mode:
-        for tok in args.tokens:
+        for where, tok in expand(args.tokens, parse_token):
             try:
                 events.extend(parse_token(tok))
             except KeyTokenError as e:
-                raise CliError(str(e)) from None
+                raise CliError(where + str(e)) from None
     driver = open_from_args(args)
     out = sys.stdout
     printer = FramePrinter(out, driver)
@@ -87,16 +128,31 @@ def run(args):
     try:
         driver.start()
         if stdin_mode:
+            refused = []
+            driver.beep_listeners.append(lambda kind: kind == "error" and refused.append(1))
             for line in sys.stdin:
-                for tok in line.split():
+                # every line of tokens gets a screen: what it showed, or, when it showed
+                # nothing new (a key refused, an unknown token), the screen again; from # on
+                # a line is a comment
+                tokens = line.split("#", 1)[0].split()
+                if not tokens:
+                    continue
+                shown = printer.count
+                for tok in tokens:
                     try:
                         evs = parse_token(tok)
                     except KeyTokenError as e:
                         print(f"posterm: error: {e}", file=sys.stderr)
                         status = 2
                         continue
+                    del refused[:]
                     for ev in evs:
                         driver.feed(ev)
+                    if refused:
+                        print(f"posterm: key {tok} refused on this screen", file=sys.stderr)
+                        sys.stderr.flush()
+                if printer.count == shown:
+                    printer.again()
         else:
             for ev in events:
                 driver.feed(ev)
