@@ -161,6 +161,7 @@ class Sim:
         seed=None,
         record=False,
         leave_out=(),
+        measure=False,
     ):
         if board not in BOARD_FREE_HEAP:
             raise SimError(f"unknown board {board!r} (pico, pico_w, esp32)")
@@ -178,6 +179,9 @@ class Sim:
         # deploy-tree paths (prefixes) left out of the firmware: the bench measures the heap
         # without a part (the EMV kernel) that the day does not run
         self.leave_out = tuple(leave_out)
+        # the heap's block map and interned names after boot and every event, the heap each
+        # import keeps (posterm.bench.boardheap_breakdown): collections that move the figures
+        self.measure = measure
         # for `posterm replay --runtime board`: the center's answers come from a function
         # ((request, timeout) -> event), the RTC stays at `now` (the recording's fixed clock),
         # the board's /data starts with these files ({name: bytes})
@@ -272,6 +276,7 @@ class Sim:
             "fixed_clock": self.fixed_clock,
             "seed": self.seed,
             "record": self.record,
+            "measure": self.measure,
         }
         cfg_path = Path(self.workdir) / "sim.json"
         cfg_path.write_text(json.dumps(cfg))

@@ -33,10 +33,12 @@ import sys
 import time as _rt
 import vfs
 import os
+import micropython
 
 gc.collect()
 _CFG = None
-_MARK = "\x02SIM:"
+# built at run time, not an interned name: qstr_info(1) (--measure) prints every interned name
+_MARK = "".join(("\x02", "SIM:"))
 _HOLD_PASSES = 4  # board loop passes a key is held down (10 ms each: 40 ms)
 _GAP_PASSES = 4  # and released before the next
 
@@ -462,6 +464,8 @@ class Sim:
             emit(rec, buf)
         else:
             emit(rec)
+        if _CFG.get("measure"):
+            meminfo("key %d" % self.keys)
 
     def idle(self, ms):
         # the firmware's sleep_ms: move the hardware on by `ms`
@@ -559,6 +563,52 @@ def largest_free():
 SIM = None
 
 
+def meminfo(tag):
+    # --measure: the heap's block map and the interned names, printed by MicroPython itself
+    # (the parent reads the lines between the two records: posterm.bench.boardheap_breakdown)
+    import uctypes
+
+    gc.collect()
+    held = _HELD[-1]  # the heap above the cap: the firmware's heap is above this block
+    emit({"ev": "meminfo", "tag": tag, "free": gc.mem_free(), "alloc": gc.mem_alloc(),
+          "held_end": uctypes.addressof(held) + len(held),
+          "modules": [m for m in sys.modules if m.startswith(("pos", "boards"))]})
+    micropython.mem_info(1)
+    micropython.qstr_info(1)
+    emit({"ev": "meminfo_end", "tag": tag})
+
+
+_IMPORT_DEPTH = [0]
+
+
+def _trace_imports():
+    # --measure: the heap each import keeps (gc.mem_alloc after a collection, before and
+    # after; nested imports are counted in their parent too, with their depth)
+    import builtins
+
+    real = builtins.__import__
+
+    def traced(name, globs=None, locs=None, fromlist=(), level=0):
+        if name in sys.modules and not fromlist:
+            return real(name, globs, locs, fromlist, level)
+        had = list(sys.modules)
+        gc.collect()
+        before = gc.mem_alloc()
+        _IMPORT_DEPTH[0] += 1
+        try:
+            return real(name, globs, locs, fromlist, level)
+        finally:
+            _IMPORT_DEPTH[0] -= 1
+            if len(sys.modules) != len(had):
+                gc.collect()
+                kept = gc.mem_alloc() - before
+                new = [m for m in sys.modules if m not in had]
+                emit({"ev": "import", "name": name, "depth": _IMPORT_DEPTH[0], "kept": kept,
+                      "key": SIM.keys if SIM else 0, "modules": new})
+
+    builtins.__import__ = traced
+
+
 class SimOs:
     # the firmware's `os`: the unix port's, except rename. VfsPosix mounted with a root
     # directory builds both paths of a rename in one buffer (MicroPython 1.29), so an
@@ -642,7 +692,9 @@ def _record(terminal_cls):
 
 
 def _wrap(boot, runner):
-    start = boot.start
+    # boot.start runs once; the sim must not keep it (nor the boot module through it) once
+    # it has: main.py drops boards.boot and boards.profiles after the boot, as a board does
+    start = [boot.start]
     step = runner.Board.step
 
     def log(level, text):
@@ -654,12 +706,16 @@ def _wrap(boot, runner):
         emit({"ev": "log", "level": level, "text": text})
 
     def sim_start(machine, time, cfg=None, log_=None, storage=None):
-        b = start(machine, time, cfg, log, storage)
+        boot_start = start.pop()
+        b = boot_start(machine, time, cfg, log, storage)
+        boot_start = None
         SIM.board = b
         gc.collect()
         free = gc.mem_free()
         where = getattr(sys.modules.get("pos.terminal"), "__file__", None)
         emit({"ev": "booted", "free": free, "largest": largest_free(), "terminal": where})
+        if _CFG.get("measure"):
+            meminfo("boot")
         return b
 
     def sim_step(self, now_ms):
@@ -729,7 +785,19 @@ def main():
         _HELD.append(bytearray(hold - short))
         gc.collect()
     emit({"ev": "heap_start", "free": gc.mem_free(), "cap": cap})
+    if _CFG.get("measure"):
+        _trace_imports()
+        meminfo("start")
     try:
+        # main.py interns every name first (/qnames.mpy, see firmware/main.py); the sim
+        # imports boards.boot and boards.runner before main.py runs (to wrap them), so it
+        # does that first too, as the board would
+        try:
+            import qnames  # noqa: F401
+
+            del sys.modules["qnames"]
+        except ImportError:
+            pass
         from boards import boot, runner
 
         if _CFG.get("seed") is not None:
@@ -741,6 +809,7 @@ def main():
 
             _record(Terminal)
         _wrap(boot, runner)
+        boot = runner = None  # main.py imports them itself (and drops boot after the boot)
         import main  # noqa: F401 - the board's main.py: commit, boot, loop
         emit({"ev": "stopped", "text": "the firmware's loop returned"})
     except SimDone:
