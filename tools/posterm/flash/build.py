@@ -54,6 +54,109 @@ def compile_mpy(source, name, args, cache_dir):
         return f.read()
 
 
+# Interned names (qstrs) are never freed, and MicroPython keeps them in pools that double in
+# size: the 7th pool a firmware's names need is one block of 1,280 entries (14 KB on the x64
+# unix port, ~9 KB on a 32-bit board), taken when the 1,269th name is interned. With the
+# modules loaded as overlays through the day, that happened mid-transaction (a chip card
+# read), between the day's other objects, when no 14 KB block was left. main.py therefore
+# imports /qnames.mpy first, while the heap is empty: a module that does nothing, whose qstr
+# table lists every name of every module deployed, so that all the pools are made at boot,
+# at the bottom of the heap, and no later load interns anything. From ROMFS the names' bytes
+# stay in the image (MicroPython 1.25+ interns a ROM .mpy's names in place); only the pools'
+# entries are heap.
+NAMES_PATH = "/qnames.mpy"
+NAMES_SKIP = ("_cp.mpy",)  # modules MicroPython never imports (CPython halves)
+
+
+def _vuint(b, i):
+    v = 0
+    while True:
+        c = b[i]
+        i += 1
+        v = (v << 7) | (c & 0x7F)
+        if not c & 0x80:
+            return v, i
+
+
+def _put_vuint(v):
+    out = [v & 0x7F]
+    v >>= 7
+    while v:
+        out.append(0x80 | (v & 0x7F))
+        v >>= 7
+    return bytes(reversed(out))
+
+
+def mpy_names(mpy):
+    """The names an .mpy (version 6) interns when it is loaded: its qstr table, less the
+    static ones (the firmware's own). -> [bytes] or None for another .mpy version."""
+    if len(mpy) < 4 or mpy[0] != ord("M") or mpy[1] != 6:
+        return None
+    n, i = _vuint(mpy, 4)
+    _, i = _vuint(mpy, i)
+    out = []
+    for _ in range(n):
+        v, i = _vuint(mpy, i)
+        if v & 1:
+            continue  # a static qstr: in the firmware, never interned
+        k = v >> 1
+        out.append(bytes(mpy[i : i + k]))
+        i += k + 1
+    return out
+
+
+def names_module(tree, args, cache_dir, file_prefix=""):
+    """-> the .mpy of an empty module whose qstr table also holds every name the deployed
+    modules intern (see NAMES_PATH), or None (an .mpy version without a qstr table).
+    file_prefix: where the modules are imported from, for their __file__ names ("": the
+    filesystem, "pos/ui.mpy"; "/rom/": a ROMFS image)."""
+    seen = {}
+    for path in sorted(tree):
+        if not path.endswith(".mpy") or path.endswith(NAMES_SKIP) or path == NAMES_PATH:
+            continue
+        names = mpy_names(tree[path])
+        if names is None:
+            return None
+        for name in names:
+            seen.setdefault(name, None)
+        # interned when the module is imported: its dotted name, its name in its package,
+        # its __file__
+        dotted = path[1:-4].replace("/", ".")
+        if dotted.endswith(".__init__"):
+            dotted = dotted[:-9]
+        seen.setdefault(dotted.encode(), None)
+        seen.setdefault(dotted[dotted.rfind(".") + 1 :].encode(), None)
+        seen.setdefault((file_prefix + path[1:]).encode(), None)
+    empty = compile_mpy(b"", "qnames.py", args, cache_dir)
+    if mpy_names(empty) is None:
+        return None
+    n, i = _vuint(empty, 4)
+    start = i  # the qstr count is followed by the object count, then the qstrs
+    _, i = _vuint(empty, i)
+    for _ in range(n):
+        v, i = _vuint(empty, i)
+        if not v & 1:
+            i += (v >> 1) + 1
+    own = set(mpy_names(empty))
+    extra = [name for name in seen if name not in own]
+    table = b"".join(_put_vuint(len(name) << 1) + name + b"\0" for name in extra)
+    head = empty[:4] + _put_vuint(n + len(extra)) + empty[start:i]
+    return head + table + empty[i:]
+
+
+def names_for_romfs(tree):
+    """The deploy tree's names module remade for modules imported from a ROMFS image."""
+    if NAMES_PATH not in tree:
+        return tree
+    cache = os.path.join(tempfile.gettempdir(), "posterm-mpy-cache")
+    os.makedirs(cache, exist_ok=True)
+    out = dict(tree)
+    names = names_module(tree, mpy_cross_args(6), cache, "/rom/")
+    if names is not None:
+        out[NAMES_PATH] = names
+    return out
+
+
 def _tree(root):
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d != "__pycache__" and not d.startswith("."))
@@ -85,6 +188,9 @@ def deploy_tree(board, mpy_version=6, firmware_dir=None, menus_dir=None, config=
                 out["/" + rel[:-3] + ".mpy"] = compile_mpy(data, rel, args, cache)
             else:
                 out["/" + rel] = data
+    names = names_module(out, args, cache)
+    if names is not None:
+        out[NAMES_PATH] = names
     with open(os.path.join(firmware_dir, "main.py"), "rb") as f:
         out["/main.py"] = f.read()
     for path in _tree(menus_dir):
@@ -94,6 +200,11 @@ def deploy_tree(board, mpy_version=6, firmware_dir=None, menus_dir=None, config=
         if rel.endswith(".json") or rel == "gbk.bin":
             with open(path, "rb") as f:
                 out["/menus/" + rel] = f.read()
+            if rel.startswith("strings_") and "/" not in rel:
+                # the strings file's index, built here instead of at every boot (pos.text)
+                from pos.text import pack_index
+
+                out["/menus/" + rel[:-5] + ".idx"] = pack_index(out["/menus/" + rel])
     # the shipped menu compiled (pos.menubin): a board looks a node up without parsing
     # menu.json at every move in the menu
     if "/menus/menu.json" in out:

@@ -59,5 +59,7 @@ def build_image(files):
 
 def romfs_deploy(tree):
     """deploy tree -> (ROMFS image bytes, the files for the filesystem)."""
-    image, fs = split(tree)
+    from posterm.flash.build import names_for_romfs
+
+    image, fs = split(names_for_romfs(tree))
     return build_image(image), fs

@@ -1,0 +1,73 @@
+"""The deploy's /qnames.mpy (tools/posterm/flash/build.py, imported first by main.py): every
+name the firmware's modules intern is interned by it, so that MicroPython's name pools are
+all made at boot, while the heap is empty, and a module loaded later in the day interns
+nothing (a pool of 1,280 names, one 14 KB block on the unix port, was otherwise taken in
+the middle of a chip card's read, and did not fit at the ESP32 cap)."""
+
+import re
+import subprocess
+
+import pytest
+
+from posterm.boardsim import sim
+from posterm.flash import build
+from posterm.flash import romfs
+
+POOL = re.compile(r"n_pool=(\d+), n_qstr=(\d+)")
+
+
+def test_the_names_module_holds_every_name_of_every_module_and_each_module_name():
+    tree = build.deploy_tree("esp32")
+    names = set(build.mpy_names(tree[build.NAMES_PATH]))
+    for path, data in tree.items():
+        if path.endswith(".mpy") and not path.endswith(build.NAMES_SKIP):
+            missing = set(build.mpy_names(data)) - names
+            assert not missing, (path, sorted(missing)[:5])
+    assert b"pos.flows.online" in names and b"pos.emv.kernel" in names and b"pos" in names
+
+
+PROBE = r"""
+import sys, vfs, micropython
+img = open(sys.argv[1], "rb").read()
+vfs.mount(vfs.VfsRom(memoryview(img)), "/rom")
+sys.path[:] = ["/rom"]
+def pools():
+    micropython.qstr_info()
+print("START")
+pools()
+import qnames
+del sys.modules["qnames"]
+print("NAMES")
+pools()
+import pos.terminal, boards.runner, boards.display, pos.flows.chipread, pos.emv.card
+import pos.comm, pos.flows.online, pos.flows.purchase, pos.flows.chipdone, pos.receipt
+print("LOADED")
+pools()
+"""
+
+
+def test_after_the_names_module_the_firmware_s_imports_intern_nothing(tmp_path):
+    binary = sim.micropython_binary()
+    if binary is None:
+        pytest.fail("needs the unix port: pip install -e '.[test]'")
+    tree = build.deploy_tree("esp32")
+    image, _ = romfs.romfs_deploy(tree)
+    (tmp_path / "rom.img").write_bytes(image)
+    (tmp_path / "probe.py").write_text(PROBE)
+    out = subprocess.run(
+        [binary, str(tmp_path / "probe.py"), str(tmp_path / "rom.img")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    got = {}
+    tag = None
+    for line in out.splitlines():
+        if line in ("START", "NAMES", "LOADED"):
+            tag = line
+        m = POOL.search(line)
+        if m and tag:
+            got[tag] = (int(m.group(1)), int(m.group(2)))
+    assert set(got) == {"START", "NAMES", "LOADED"}, out
+    assert got["NAMES"][1] - got["START"][1] > 1500  # the firmware's names
+    assert got["LOADED"] == got["NAMES"], "an import interned a name: no pool made after boot"
