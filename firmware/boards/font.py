@@ -2,6 +2,7 @@
 # fetched with seek/readinto into a cache of fixed slots allocated once (a cache of
 # bytes objects and tuples made a long-lived allocation per new glyph, scattered
 # between a transaction's objects: the heap's free space ended up in small pieces).
+# From a ROMFS image the file is read in place (memory-mapped flash) and there is no cache.
 #
 # File layout (big-endian), written by `posterm font build` or pack():
 #   b"PTF1" | n_narrow u16 | n_wide u16 | height u8 | 0 u8
@@ -25,9 +26,17 @@ class FontError(ValueError):
 
 class Font:
     def __init__(self, f):
-        # f: a binary file object (or io.BytesIO) that stays open
+        # f: a binary file object (or io.BytesIO) that stays open. A file of a ROMFS image
+        # (posterm flash --romfs) is read in place: memory-mapped flash, no cache at all
         self.f = f
-        head = f.read(_HEAD)
+        try:
+            self._map = memoryview(f)
+        except TypeError:
+            self._map = None  # a filesystem's file: seek and read into the cache's slots
+        if self._map is not None:
+            head = bytes(self._map[:_HEAD])
+        else:
+            head = f.read(_HEAD)
         if len(head) != _HEAD or head[:4] != MAGIC:
             raise FontError("not a posterm font (magic %r)" % (head[:4],))
         self.n_narrow, self.n_wide, self.height, _ = struct.unpack(">HHBB", head[4:])
@@ -37,6 +46,10 @@ class Font:
         self._wide_idx = _HEAD + 2 * self.n_narrow
         self._narrow_data = self._wide_idx + 2 * self.n_wide
         self._wide_data = self._narrow_data + 16 * self.n_narrow
+        if self._map is not None:
+            if len(self._map) < self._wide_data + 32 * self.n_wide:
+                raise FontError("font file cut short")
+            return
         self._cps = [_EMPTY] * _SLOTS  # the code point in each slot (small ints)
         self._wid = bytearray(_SLOTS)  # its width in px (8 or 16)
         self._bits = bytearray(32 * _SLOTS)  # its rows: 16 B (narrow) or 32 B (wide)
@@ -96,6 +109,33 @@ class Font:
                 return -1
         return -1
 
+    def _find_mapped(self, base, n, cp):
+        m = self._map
+        lo = 0
+        hi = n - 1
+        while lo <= hi:
+            mid = (lo + hi) >> 1
+            at = base + 2 * mid
+            v = (m[at] << 8) | m[at + 1]
+            if v < cp:
+                lo = mid + 1
+            elif v > cp:
+                hi = mid - 1
+            else:
+                return mid
+        return -1
+
+    def _glyph_mapped(self, cp):
+        i = self._find_mapped(self._narrow_idx, self.n_narrow, cp)
+        if i >= 0:
+            at = self._narrow_data + 16 * i
+            return (8, bytes(self._map[at : at + 16]))
+        i = self._find_mapped(self._wide_idx, self.n_wide, cp)
+        if i < 0:
+            return None
+        at = self._wide_data + 32 * i
+        return (16, bytes(self._map[at : at + 32]))
+
     def glyph(self, ch):
         # -> (width_px, rows) or None when the font lacks the character. The rows are a
         # copy (the caller may keep them: the display keeps its own glyph cache), the slot
@@ -103,6 +143,8 @@ class Font:
         cp = ord(ch)
         if cp > 0xFFFF:
             return None
+        if self._map is not None:
+            return self._glyph_mapped(cp)
         slot = cp % _SLOTS
         at = 32 * slot
         if self._cps[slot] == cp:
@@ -128,6 +170,8 @@ class Font:
 
     def forget(self):
         # empty the cache (the next glyph of each character is read from the file again)
+        if self._map is not None:
+            return
         for i in range(_SLOTS):
             self._cps[i] = _EMPTY
 

@@ -136,6 +136,20 @@ class FileStorage:
         finally:
             f.close()
 
+    def map(self, name):
+        # the file's bytes in place, as a read-only buffer, when its filesystem holds them in
+        # addressable memory (ROMFS: the image is memory-mapped flash, and MicroPython 1.25+
+        # gives a ROMFS file the buffer protocol), else None (read it instead)
+        try:
+            f = open(self._path(name), "rb")
+        except OSError:
+            return None
+        try:
+            return memoryview(f)
+        except TypeError:
+            f.close()
+            return None
+
     def read_at(self, name, offset, n):
         # n bytes (fewer at the end) from offset, or None when there is no such file
         try:

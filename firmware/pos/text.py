@@ -6,6 +6,8 @@
 # on MicroPython, its raw bytes 9 KB. Response-code texts (a 14 KB dict parsed)
 # are looked up in the file on demand and not kept: they are shown once per
 # transaction.
+import struct
+
 from pos.compat import json, IS_MICROPYTHON
 
 _QUOTE = 0x22
@@ -121,6 +123,69 @@ def _sort3(a, b, c):
         gap //= 3
 
 
+# The index as a file (`posterm flash` writes strings_<lang>.idx beside each strings file,
+# pack_index): b"PSX1" | the strings file's size u32 | n u16 | 0 u16 | hashes u32 * n |
+# offsets u32 * n | lengths u16 * n, big-endian, sorted as build_index sorts. A board reads
+# it in place from ROMFS (no heap at all) or as one bytes object from a filesystem (10 B a
+# key, instead of arrays grown key by key and the whole strings file read to build them).
+_IDX_MAGIC = b"PSX1"
+_IDX_HEAD = 12
+
+
+def pack_index(data):
+    # -> the .idx file's bytes for the strings file `data`
+    hashes, offsets, lengths = build_index(data)
+    n = len(hashes)
+    out = [_IDX_MAGIC, struct.pack(">IHH", len(data), n, 0)]
+    for i in range(n):
+        out.append(struct.pack(">I", hashes[i]))
+    for i in range(n):
+        out.append(struct.pack(">I", offsets[i]))
+    for i in range(n):
+        out.append(struct.pack(">H", lengths[i]))
+    return b"".join(out)
+
+
+def _packed_index(resources, name):
+    # -> (index buffer, n) from name's .idx when it is there and made for this strings
+    # file (same size), else None
+    idx_name = name[: name.rfind(".")] + ".idx"
+    idx = None
+    if hasattr(resources, "map"):
+        idx = resources.map(idx_name)
+    if idx is None:
+        idx = resources.read(idx_name)
+    if idx is None or len(idx) < _IDX_HEAD or bytes(idx[:4]) != _IDX_MAGIC:
+        return None
+    size, n, _ = struct.unpack_from(">IHH", idx, 4)
+    if len(idx) != _IDX_HEAD + 10 * n:
+        return None
+    if hasattr(resources, "size") and resources.size(name) != size:
+        return None  # not this file's index
+    return idx, n, _views(idx, n)
+
+
+def _views(idx, n):
+    # -> (hashes, offsets, lengths) read in place from the index's bytes (uctypes arrays over
+    # its address: no copy; the index buffer is kept beside them, as the views do not hold
+    # it), or None where there is no uctypes (its values are then unpacked one by one)
+    try:
+        import uctypes
+    except ImportError:
+        return None
+    try:
+        at = uctypes.addressof(idx)
+    except (TypeError, ValueError):
+        return None
+    layout = {
+        "h": (uctypes.ARRAY | _IDX_HEAD, uctypes.UINT32 | n),
+        "o": (uctypes.ARRAY | (_IDX_HEAD + 4 * n), uctypes.UINT32 | n),
+        "n": (uctypes.ARRAY | (_IDX_HEAD + 8 * n), uctypes.UINT16 | n),
+    }
+    v = uctypes.struct(at, layout, uctypes.BIG_ENDIAN)
+    return v.h, v.o, v.n
+
+
 class Strings:
     # RAM: with a resources port that reads byte ranges (read_at), only an index is kept
     # (per key: a 24-bit hash, the offset and the length of its "key": "value" pair, sorted
@@ -136,6 +201,8 @@ class Strings:
         self._dict = None  # CPython
         self._name = None
         self._cache = {}
+        self._packed = None  # (the .idx buffer, n): the index as `posterm flash` wrote it
+        self._mapped = None  # the strings file in place (ROMFS), when the port can map it
 
     def set_lang(self, lang):
         if lang != self.lang:
@@ -144,9 +211,19 @@ class Strings:
             self._data = None
             self._index = None
             self._dict = None
+            self._packed = None
+            self._mapped = None
 
     def _load(self):
         name = "strings_" + self.lang + ".json"
+        res = self.resources
+        if self.indexed and hasattr(res, "read_at"):
+            packed = _packed_index(res, name)
+            if packed is not None:
+                self._name = name
+                self._packed = packed
+                self._mapped = res.map(name) if hasattr(res, "map") else None
+                return
         data = self.resources.read(name)
         if data is None:
             name = "strings_zh.json"
@@ -164,7 +241,10 @@ class Strings:
 
     def _lookup(self, key):
         if self._index is None and self._data is None and self._dict is None:
-            self._load()
+            if self._packed is None:
+                self._load()
+        if self._packed is not None:
+            return self._lookup_packed(key)
         if self._dict is not None:
             s = self._dict.get(key)
             return s if type(s) is str else None
@@ -187,6 +267,57 @@ class Strings:
                 s = _find_value(pair, key)
                 if s is not None:
                     return s
+            lo += 1
+        return None
+
+    def _lookup_packed(self, key):
+        # (`struct` is imported once, at the top: an import in a function searches sys.path
+        # for struct.py first, ~60 us on the unix port, ~10 ms on a Pico)
+        idx, n, views = self._packed
+        if views is None:
+            return self._lookup_unpacked(key, idx, n)
+        hashes, offsets, lengths = views
+        h = _hash(key.encode())
+        lo = 0
+        hi = n
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if hashes[mid] < h:
+                lo = mid + 1
+            else:
+                hi = mid
+        while lo < n and hashes[lo] == h:
+            s = self._pair_value(key, offsets[lo], lengths[lo])
+            if s is not None:
+                return s
+            lo += 1
+        return None
+
+    def _pair_value(self, key, off, ln):
+        if self._mapped is not None:
+            pair = bytes(self._mapped[off : off + ln])
+        else:
+            pair = self.resources.read_at(self._name, off, ln)
+        return _find_value(pair, key) if pair is not None else None
+
+    def _lookup_unpacked(self, key, idx, n):
+        h = _hash(key.encode())
+        lo = 0
+        hi = n
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if struct.unpack_from(">I", idx, _IDX_HEAD + 4 * mid)[0] < h:
+                lo = mid + 1
+            else:
+                hi = mid
+        offs = _IDX_HEAD + 4 * n
+        lens = offs + 4 * n
+        while lo < n and struct.unpack_from(">I", idx, _IDX_HEAD + 4 * lo)[0] == h:
+            off = struct.unpack_from(">I", idx, offs + 4 * lo)[0]
+            ln = struct.unpack_from(">H", idx, lens + 2 * lo)[0]
+            s = self._pair_value(key, off, ln)
+            if s is not None:
+                return s
             lo += 1
         return None
 

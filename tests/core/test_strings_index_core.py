@@ -93,3 +93,48 @@ def test_an_unknown_response_code_is_tx_failed_and_a_code_inside_a_text_is_not_a
     eq(s.response("99"), "F")
     eq(s.response("77"), "F")
     eq(Strings(res, "en", indexed=True).response("05"), "Do not honor")
+
+
+class _Counted(MemoryStorage):
+    def __init__(self, files):
+        MemoryStorage.__init__(self, files)
+        self.reads = []
+
+    def read(self, name):
+        self.reads.append(name)
+        return MemoryStorage.read(self, name)
+
+
+def test_the_index_file_flash_writes_answers_every_string_without_reading_the_strings_file():
+    # `posterm flash` writes strings_<lang>.idx (pos.text.pack_index): the board reads it (in
+    # place from ROMFS) instead of reading the whole strings file at boot to build arrays
+    from pos.text import pack_index
+
+    res = FileStorage(menus_dir(), readonly=True)
+    for lang in ("zh", "en"):
+        data = res.read("strings_" + lang + ".json")
+        files = {"strings_" + lang + ".json": data, "strings_" + lang + ".idx": pack_index(data)}
+        res2 = _Counted(files)
+        reads = res2.reads
+        s = Strings(res2, lang, indexed=True)
+        expected = json.loads(data)
+        for key in sorted(expected):
+            eq(s.get(key), expected[key], key)
+        eq(s.get("no_such_key"), "no_such_key")
+        eq(s._index, None, "no index built")
+        eq([n for n in reads if n.endswith(".json")], [], "the strings file is never read whole")
+
+
+def test_an_index_file_of_another_strings_file_is_not_used():
+    from pos.text import pack_index
+
+    old = b'{"a": "one", "b": "two"}'
+    new = b'{"a": "uno", "bb": "dos", "b": "tres"}'
+    res = MemoryStorage({"strings_zh.json": new, "strings_zh.idx": pack_index(old)})
+    s = Strings(res, "zh", indexed=True)
+    eq(s.get("a"), "uno")
+    eq(s.get("b"), "tres")
+    eq(s.get("bb"), "dos")
+    eq(s._packed, None, "the stale index is left alone")
+    bad = MemoryStorage({"strings_zh.json": new, "strings_zh.idx": b"PSX1junk"})
+    eq(Strings(bad, "zh", indexed=True).get("bb"), "dos")
