@@ -10,7 +10,9 @@
 # script advice (0620, 60.3 = 951) after the transaction.
 # A chip that cannot be read is retried; the third failure lets the cashier swipe
 # (fallback: 60.5 = 2).
-# Stages, each an overlay: the read (pos.flows.chipread, with the kernel), the exchange
+# Stages, each an overlay: the read (pos.flows.chipread, with the kernel; when the card asks
+# for the online PIN, the read stops before the first GENERATE AC and the PIN is entered
+# between two overlays of it, chipread.read and chipread.after_pin), the exchange
 # (pos.flows.online), the card's end (pos.flows.chipdone, with pos.emv.finish), the slips:
 # the kernel's and the virtual card's code are not in the heap while the center is called.
 from pos import card as cardmod
@@ -77,6 +79,19 @@ def _run(t, title, ev, amount):
 
         got = yield from chipread.read(t, title, ev, amount)
         del chipread
+    if type(got) is tuple and got[0] == "pin":
+        # the online PIN, entered with the kernel's and the virtual card's code out of the
+        # heap (a board has room for them or for the exchange after, not for both at once)
+        from pos.flows import purchase
+
+        pin = yield from purchase.enter_pin(t, title, amount)
+        if pin is None:
+            return None
+        with overlay.scope():
+            from pos.flows import chipread
+
+            got = chipread.after_pin(t, ev, got, pin)
+            del chipread
     if got is None or got == "failed":
         return got
     if isinstance(got, str):  # why it ended: the string key of the screen

@@ -37,9 +37,7 @@ def read(t, title, ev, amount):
     except kernel.NoApplication as e:
         t.emit(("beep", "error"))
         return "chip_app_blocked" if str(e) == "blocked" else "chip_no_app"
-    pan = kernel.pan(ctx)
-    exp = kernel.expiry(ctx)
-    why = cardmod.expiry_problem(exp, t.now)
+    why = cardmod.expiry_problem(kernel.expiry(ctx), t.now)
     if why:
         t.emit(("beep", "error"))
         return why
@@ -47,8 +45,39 @@ def read(t, title, ev, amount):
     no_cvm = contactless and amount <= limit
     try:
         pin = yield from _cvm(t, title, icc, ctx, amount, no_cvm)
-        if pin is False:
-            return None
+    except kernel.ChipError as e:
+        t.emit(("log", "warn", "chip failed: %s" % e))
+        return "failed"
+    if pin is False:
+        return None
+    if type(pin) is tuple:
+        # the online PIN: entered by pos.flows.chip with this stage's code (the kernel, the
+        # virtual card) out of the heap; the card keeps its transaction in its spec
+        suspend = getattr(icc, "suspend", None)
+        if suspend is not None:
+            suspend()
+        icc = None
+        return ("pin", ctx, pin[1], pin[2], no_cvm)
+    return _first_ac(t, icc, ctx, pin, contactless, no_cvm)
+
+
+def after_pin(t, ev, got, pin):
+    # The read's end once the online PIN is entered (or bypassed, pin ""): got is read()'s
+    # ("pin", ctx, rule code, condition, no_cvm). -> as read()
+    ctx, code, cond, no_cvm = got[1], got[2], got[3], got[4]
+    icc = cardmod.icc_of(ev)
+    if icc is None:
+        return "failed"
+    if pin:
+        kernel.cvm_done(ctx, code, cond, 0)
+    else:
+        kernel.pin_not_entered(ctx)
+        kernel.cvm_done(ctx, code, cond, 1)
+    return _first_ac(t, icc, ctx, pin, ev[0] == "tap", no_cvm)
+
+
+def _first_ac(t, icc, ctx, pin, contactless, no_cvm):
+    try:
         kernel.risk(ctx, 0)
         ac = kernel.first_ac(icc, ctx)
     except kernel.ChipError as e:
@@ -58,6 +87,8 @@ def read(t, title, ev, amount):
         t.emit(("beep", "error"))
         return "chip_declined_offline"
     entry = cardmod.CONTACTLESS if contactless else cardmod.CHIP
+    pan = kernel.pan(ctx)
+    exp = kernel.expiry(ctx)
     card = cardmod.chip_card(entry, pan, exp, kernel.track2(ctx), kernel.pan_seq(ctx),
                              kernel.field55(ctx))  # fmt: skip
     if no_cvm:
@@ -137,7 +168,8 @@ def _choose(t, title, apps):
 
 
 def _cvm(t, title, icc, ctx, amount, no_cvm):
-    # -> the online PIN ("" none), or False when the cashier cancelled
+    # -> "" (no PIN goes online), ("online", rule code, condition): the online PIN is to be
+    # entered, or False when the cashier cancelled
     plan = kernel.cvm_plan(ctx, no_cvm)
     for method, next_if_fails, cond in plan:
         code = method | (0x40 if next_if_fails else 0)  # 9F34 byte 1 as the card's rule
@@ -148,17 +180,7 @@ def _cvm(t, title, icc, ctx, amount, no_cvm):
             kernel.cvm_done(ctx, code, cond, 0)
             return ""
         if method == kernel.CVM_ONLINE_PIN:
-            from pos.flows import purchase
-
-            pin = yield from purchase.enter_pin(t, title, amount)
-            if pin is None:
-                return False
-            if pin:
-                kernel.cvm_done(ctx, code, cond, 0)
-            else:
-                kernel.pin_not_entered(ctx)
-                kernel.cvm_done(ctx, code, cond, 1)
-            return pin
+            return ("online", code, cond)  # the caller asks for it (after_pin)
         if method == kernel.CVM_OFFLINE_PIN:
             got = yield from _offline_pin(t, title, icc, ctx, amount)
             if got is None:
