@@ -42,6 +42,28 @@ def test_adding_spellings_never_makes_a_second_trainee(tmp_path, capsys):
     assert [t["name"] for t in roster.load(data).trainees] == ["张三", "zhang"]
 
 
+def test_one_bad_name_among_several_adds_nobody_and_says_so(tmp_path, capsys):
+    # `class add 张三 李四 ""`: it must not say 张三 and 李四 were added when nobody was
+    data = str(tmp_path)
+    assert main(["class", "add", "张三", "李四", "", "--data", data]) == 2
+    out, err = capsys.readouterr()
+    assert "added" not in out
+    assert "cannot be empty" in err and "nobody was added" in err
+    assert roster.load(data).trainees == []
+    assert main(["class", "add", "张三", "李四", "--data", data]) == 0
+    assert "added 张三" in capsys.readouterr().out
+    assert [t["name"] for t in roster.load(data).trainees] == ["张三", "李四"]
+
+
+def test_an_xapi_home_page_that_is_no_address_is_refused(tmp_path, capsys):
+    out = tmp_path / "x.json"
+    for bad in ("notaurl", "lms.example.com", "ftp://lms.example.com"):
+        assert main(["class", "export", "--format", "xapi", "--home-page", bad, "-o",
+                     str(out), "--data", str(tmp_path)]) == 2
+        assert "give the LMS's address" in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_two_chinese_names_that_sound_alike_are_two_people(tmp_path):
     r = roster.load(str(tmp_path))
     r.add("张三")

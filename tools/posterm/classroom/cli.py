@@ -129,11 +129,20 @@ def _write(text, output):
 
 
 def cmd_add(args):
+    from posterm.classroom.roster import RosterError
+
     r = _roster(args)
-    for name in args.names:
-        t, note = r.add(name, cohort=args.cohort, new=args.new)
-        print(note or f"added {t['name']}" + (f" to class {t['cohort']}" if t["cohort"] else ""))
+    said = []
+    for name in args.names:  # every name first: one refused adds nobody
+        try:
+            t, note = r.add(name, cohort=args.cohort, new=args.new)
+        except RosterError as e:
+            raise CliError(f"{e}; nobody was added" if len(args.names) > 1 else str(e)) from None
+        said.append(note or f"added {t['name']}"
+                    + (f" to class {t['cohort']}" if t["cohort"] else ""))
     r.save()
+    for line in said:
+        print(line)
     return 0
 
 
@@ -255,6 +264,13 @@ def cmd_certificate(args):
 def cmd_export(args):
     from posterm.classroom import xapi
 
+    from urllib.parse import urlsplit
+
+    page = urlsplit(args.home_page or "")
+    if args.home_page and (page.scheme not in ("http", "https") or not page.netloc):
+        # xAPI: an account's homePage is an IRL (the LMS's address); an LRS refuses others
+        raise CliError(f"--home-page {args.home_page!r}: give the LMS's address, "
+                       "e.g. https://lms.example.com")
     r = _roster(args)
     names = [t["name"] for t in _members(args, r)]
     text = xapi.to_json(data_dir(args), names, home_page=args.home_page)
