@@ -129,12 +129,14 @@ def test_a_truncated_recording_is_reported_as_truncated(tmp_path, capsys):
     f = tmp_path / "cut.jsonl"
     lines = _purchase().read_text(encoding="utf-8").splitlines()
     f.write_text("\n".join(lines[:30]) + "\n" + lines[30][:17], encoding="utf-8")
-    assert main(["replay", str(f)]) == 1
-    out = capsys.readouterr().out
-    assert "bad recording at line 31" in out and "JSON" in out
+    # exit status 2, a file that is not (whole) a recording, as README says: 1 would say
+    # the firmware differs from what was recorded
+    assert main(["replay", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert "bad recording at line 31" in err and "JSON" in err and "posterm: error:" in err
     f.write_text("\n".join(lines[:30]) + "\n", encoding="utf-8")
-    assert main(["replay", "--runtime", "micropython-unix", str(f)]) == 1
-    assert "truncated (no end line)" in capsys.readouterr().out
+    assert main(["replay", "--runtime", "micropython-unix", str(f)]) == 2
+    assert "truncated (no end line)" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

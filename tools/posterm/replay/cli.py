@@ -4,6 +4,7 @@ import contextlib
 import datetime
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -365,7 +366,11 @@ def run_replay(args):
                 raise CliError(str(e)) from None
             if d is None:
                 print(f"{path}: {rt}: every output matched")
+            elif d["what"] == "format":  # not (whole) a recording: not a difference
+                status = 2
+                print(f"posterm: error: {path}: " + fmt.describe(d, path), file=sys.stderr)
+                break
             else:
-                status = 1
+                status = max(status, 1)
                 print(f"{path}: {rt}: " + fmt.describe(d, path))
     return status
