@@ -78,3 +78,25 @@ def test_lesson_commands_take_options_anywhere_and_say_a_wrong_one(tmp_path, cap
         cli.main(["lesson", "export", "04", "--bogus", "--data", str(tmp_path)])
     err = capsys.readouterr().err
     assert "posterm lesson export: error: unknown option --bogus" in err, err
+
+
+def test_record_says_at_once_that_it_cannot_write_its_file(tmp_path, capsys):
+    import time
+
+    started = time.monotonic()
+    assert cli.main(["record", str(tmp_path / "no" / "x.jsonl"), "MENU", "4", "2",
+                     "ENTER"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot write the recording" in err and ".tmp" not in err, err
+    assert time.monotonic() - started < 1.0  # before any session is run
+
+
+def test_record_takes_a_file_of_tokens_as_keys_does(tmp_path, capsys):
+    walk = tmp_path / "walk.txt"
+    walk.write_text("MENU 4 2  # manual sign-in\nENTER\n", encoding="utf-8")
+    rec = tmp_path / "r.jsonl"
+    assert cli.main(["record", str(rec), str(walk), "--date", "2026-11-23T09:00"]) == 0
+    import json
+
+    header = json.loads(rec.read_text(encoding="utf-8").splitlines()[0])
+    assert header["keys"] == ["MENU", "4", "2", "ENTER"]

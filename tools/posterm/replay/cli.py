@@ -279,6 +279,16 @@ def run_record(args):
             raise CliError(f"--date: {e}") from None
     if not args.tokens:
         raise CliError("no keys: give the session's key tokens (as posterm keys)")
+    from posterm.host.deck import Deck
+    from posterm.keyscmd import expand
+
+    # a file of tokens as an argument, as for posterm keys (posterm record bug.jsonl walk.txt)
+    args.tokens = [tok for _where, tok in expand(args.tokens, Deck().parse_token)]
+    where = os.path.dirname(os.path.abspath(args.file))
+    if not os.path.isdir(where) or os.path.isdir(args.file):
+        # said before the session runs, not after
+        why = "is a directory" if os.path.isdir(args.file) else f"no directory {where}"
+        raise CliError(f"cannot write the recording {args.file}: {why}")
     if args.board:
         if args.center_forgets or args.data or args.host:
             raise CliError(
