@@ -267,3 +267,22 @@ def test_header_asking_for_parameters_waits_for_settlement_when_a_batch_is_open(
     nets = [q["mti"] + "/" + q.get(60, "")[8:11] for q in c.requests[-3:]]
     eq(nets, ["0320/207", "0800/360", "0820/002"], "after settlement, before signing out")
     eq(r.t.state.params["timeout"], 50)
+
+
+def test_header_asking_for_ic_public_keys_or_parameters_downloads_them_first():
+    # processing requirement 4 (IC public keys) and 5 (IC parameters): the IC downloads go
+    # out before the next transaction, then the transaction itself
+    for need in ("need:4", "need:5"):
+        c = fakecenter.Center()
+        r = Rig(center=c).sign_in()
+        c.then(need)
+        r.press("MENU", "1", "5", "CARD=" + PAN, "123456", "ENTER")  # a balance inquiry
+        eq(r.t.state.extra.get("ic_due"), int(need[5:]), need)
+        n = len(c.requests)
+        r.press("CANCEL", "MENU", "1", "2", "100", "ENTER", "CARD=" + PAN, "123456", "ENTER")
+        nets = [q["mti"] + "/" + q.get(60, "")[8:11] for q in c.requests[n:]]
+        for code in ("0820/372", "0800/371", "0820/382", "0800/381"):  # status, download
+            contains(nets, code, need)
+        eq(nets[-1], "0200/000", need + ": the purchase after the downloads")
+        eq(r.t.state.extra.get("ic_due"), None, need)
+        contains(r.screen_flat(), "请撕下商户存根", need)
