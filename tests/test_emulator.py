@@ -395,6 +395,13 @@ def test_keymap_file_is_read_and_checked(tmp_path):
     broken.write_text("[keymap\n")
     with pytest.raises(KeymapError, match="not valid TOML"):
         load_keymap(str(broken))
+    # one PC key for two bindings: one of them could never be pressed
+    clash = tmp_path / "clash.toml"
+    clash.write_text('[keymap]\n"key.enter" = "m"\n')
+    with pytest.raises(KeymapError, match="'m' is bound to both key.menu and key.enter"):
+        load_keymap(str(clash))
+    clash.write_text('[keymap]\n"key.enter" = "m"\n"key.menu" = "f5"\n')
+    assert load_keymap(str(clash)) == {"key.enter": "m", "key.menu": "f5"}
 
 
 def test_every_terminal_key_has_a_button_and_a_binding():

@@ -122,4 +122,22 @@ def load_keymap(path, required=False):
         if not isinstance(keys, str) or not keys.strip():
             raise KeymapError(path, f'{bid}: keys must be a string such as "enter,space"')
         out[bid] = ",".join(k.strip() for k in keys.split(",") if k.strip())
+    _check_conflicts(path, out)
     return out
+
+
+def _check_conflicts(path, overrides):
+    # one PC key for two bindings leaves one of them unreachable: said, not let through
+    keys = {k.binding_id: k.pc_keys for k in PAD_KEYS}
+    keys.update({bid: default for bid, (default, _text) in ACTIONS.items()})
+    keys.update(overrides)
+    owner = {}
+    for bid in BINDING_IDS:
+        for key in keys[bid].split(","):
+            if key in owner and owner[key] != bid:
+                other = owner[key]
+                which = bid if bid in overrides else other
+                raise KeymapError(
+                    path, f"{key!r} is bound to both {other} and {bid}: give {which} "
+                    "another key (or rebind the other one too)")
+            owner[key] = bid
