@@ -81,3 +81,24 @@ def test_the_bench_storms_both_backends_and_reports_what_each_message_cost(monke
                 "storm_center_cpu_ms_per_purchase_postgresql"):
         assert isinstance(fig[key], (int, float)) and fig[key] > 0, (key, fig)
     assert not [k for k in fig if k.startswith("_note_")], fig  # every purchase got 00
+
+
+def test_faulty_connections_during_the_purchases_cost_no_purchase_and_hang_nothing(tmp_path):
+    """Frames cut off mid-frame, a length alone, lengths out of range, purchases with bytes
+    changed, purchases whose connection closes before the answer, all the time the purchases
+    run: every purchase is answered 00, no faulty connection is left hanging, the center
+    process is alive and signs a terminal in after it all."""
+    db = str(tmp_path / "host.db")
+    code, out, err = run("storm", "--db", db, "--terminals", "60", "--purchases", "600",
+                         "--concurrency", "8", "--faults", "6", "--no-heartbeat",
+                         "--format", "json")
+    assert code == 0, (out, err)
+    buy = {r["phase"]: r for r in json.loads(out)}["purchase"]
+    assert (buy["ok"], buy["errors"], buy["other"]) == (600, 0, {})
+    assert buy["faulty_connections"] >= 5 * 3  # every kind, several times
+    assert buy["fault_stalls"] == 0 and buy["signin_after_faults"] == "00"
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT COUNT(*) FROM transactions WHERE tid LIKE 'S%' AND"
+                       " result = '00' AND tid <= 'S0000008'").fetchone()[0] == 600
+    code, _, err = run("storm", "--faults", "-1")
+    assert code == 2 and "--faults: must be at least 0" in err

@@ -3,7 +3,11 @@
 1. sign-in: all N terminals connect and send their 0800 at once (one connection each, kept);
 2. heartbeat: each sends one status upload 0820 / 362;
 3. purchases: `concurrency` of them send purchases back to back (closed loop, MAC'd, no PIN)
-   until `purchases` have been answered.
+   until `purchases` have been answered; with `faults`, that many faulty connections at a
+   time meanwhile (from 127.0.1.x): frames cut off mid-frame, a length prefix alone, a length
+   out of range, purchase frames with bytes changed, a purchase whose connection closes before
+   the answer: the purchases must all still be answered, and each faulty connection either
+   answered or closed by the center within FAULT_WAIT seconds (else it counts as a stall).
 Each phase reports how many got 00, any other answer or error, and the latency p50 / p99 /
 max; the purchase phase also its rate.  The terminals are provisioned into the center's
 database first (TIDs S0000001.., the test TMK, and a card each with room for every purchase:
@@ -30,6 +34,10 @@ TMK = bytes.fromhex("11111111111111112222222222222222")
 MID = "898310048990001"
 CARD = "6212140000000000014"
 PER_SOURCE = 200
+FAULT_PAUSE = 0.05  # seconds between two faulty connections of one faulty peer
+FAULT_WAIT = 5.0  # seconds a faulty connection waits for the center to answer or close it
+FAULT_KINDS = ("cut mid-frame", "length alone", "length out of range", "bytes changed",
+               "closed before the answer")
 
 
 def luhn_ok(digits):
@@ -253,7 +261,64 @@ class _Clock:
         return out
 
 
-async def run_storm(host, port, n, purchases, concurrency, heartbeat=True, center_pids=()):
+async def _faulty(host, port, k, term, stop, tally):
+    """One faulty connection after another until `stop` is set (kinds in turn)."""
+    import random
+
+    rng = random.Random(k)
+    i = k
+    while not stop.is_set():
+        kind = i % len(FAULT_KINDS)
+        i += 1
+        frame = term.purchase_frame(100) if term.mak is not None else term.sign_in_frame()
+        if kind == 0:
+            data, wait = frame[: rng.randrange(1, len(frame) - 1)], False
+        elif kind == 1:
+            data, wait = frame[:2], False
+        elif kind == 2:
+            data, wait = b"\xff\xff" + bytes(rng.randrange(256) for _ in range(40)), True
+        elif kind == 3:
+            body = bytearray(frame)
+            for _ in range(rng.randrange(1, 6)):
+                pos = rng.randrange(2, len(body))
+                body[pos] = rng.randrange(256)
+            data, wait = bytes(body), True
+            try:  # changed into an answer (0210 ...): the center answers no answer
+                mti = iso8583.decode(iso8583.unpack_frame(data)[2]).get("mti", "")
+                wait = not (len(mti) == 4 and mti.isdigit() and int(mti[2]) % 2 == 1)
+            except (iso8583.Iso8583Error, ValueError, KeyError, IndexError):
+                pass
+        else:
+            data, wait = frame, False
+        try:
+            reader, writer = await asyncio.open_connection(
+                host, port, local_addr=(f"127.0.1.{2 + k % 250}", 0))
+        except OSError:
+            tally["connect_errors"] += 1
+            continue
+        tally["sent"] += 1
+        try:
+            writer.write(data)
+            await writer.drain()
+            if wait:  # the center answers (a decline) or closes: it must not sit on it
+                try:
+                    await asyncio.wait_for(reader.read(4096), FAULT_WAIT)
+                except asyncio.TimeoutError:
+                    tally["stalls"] += 1
+                    tally.setdefault("stalled", []).append(data.hex())
+        except OSError:
+            pass
+        finally:
+            writer.close()
+            try:
+                await writer.wait_closed()
+            except OSError:
+                pass
+        await asyncio.sleep(FAULT_PAUSE)
+
+
+async def run_storm(host, port, n, purchases, concurrency, heartbeat=True, center_pids=(),
+                    faults=0):
     terms = [Term(tid, i, card_of(i)) for i, tid in enumerate(tids(n))]
     out = []
     frames = [t.sign_in_frame() for t in terms]
@@ -294,10 +359,34 @@ async def run_storm(host, port, n, purchases, concurrency, heartbeat=True, cente
 
         others = []
 
+        stop = asyncio.Event()
+        tally = {"sent": 0, "stalls": 0, "connect_errors": 0}
+        # the faulty connections use a signed-in terminal that buys nothing, else none
+        spare = ready[len(workers)] if len(ready) > len(workers) else Term("V0000001", 0)
+        vandals = [asyncio.ensure_future(_faulty(host, port, k, spare, stop, tally))
+                   for k in range(faults)]
         clock = _Clock(center_pids)
         await asyncio.gather(*(loop(t, q) for t, q in zip(workers, queues, strict=True)))
         row = clock.row("purchase", results)
+        stop.set()
+        await asyncio.gather(*vandals)
         row["concurrency"] = len(workers)
+        if faults:
+            row["faulty_connections"] = tally["sent"]
+            row["fault_stalls"] = tally["stalls"]
+            if tally.get("stalled"):
+                row["first_stalled"] = tally["stalled"][:3]
+            # the center still signs a terminal in after all that
+            probe = Term(spare.tid, 0)
+            try:
+                await probe.connect(host, port)
+                row["signin_after_faults"] = iso8583.decode(
+                    await asyncio.wait_for(probe.send(probe.sign_in_frame()), FAULT_WAIT)
+                ).get(39)
+            except (OSError, asyncio.TimeoutError, ConnectionError) as e:
+                row["signin_after_faults"] = f"{type(e).__name__}: {e}"
+            finally:
+                probe.close()
         if others:
             row["first_others"] = others  # which terminal and trace, to look up in the log
         out.append(row)
@@ -356,7 +445,7 @@ def _stop(procs):
 
 
 def storm(n, purchases=2000, concurrency=32, db_path=None, connect=None, heartbeat=True,
-          workers=1, log_path=None):
+          workers=1, log_path=None, faults=0):
     """Provision, start `workers` centers unless `connect` (HOST, PORT) names one, run the
     phases.  Rows per phase; the CPU figures of the center only when the storm started it."""
     tmp = None
@@ -371,8 +460,13 @@ def storm(n, purchases=2000, concurrency=32, db_path=None, connect=None, heartbe
         from posterm.host.server import loop_factory
 
         with asyncio.Runner(loop_factory=loop_factory()) as runner:
-            return runner.run(run_storm(connect[0], connect[1], n, purchases, concurrency,
-                                        heartbeat, [p.pid for p in procs]))
+            rows = runner.run(run_storm(connect[0], connect[1], n, purchases, concurrency,
+                                        heartbeat, [p.pid for p in procs], faults))
+        for proc in procs:  # a center that died in the storm is an error of the storm
+            if proc.poll() is not None:
+                raise RuntimeError(f"a center process exited during the storm "
+                                   f"(code {proc.returncode})")
+        return rows
     finally:
         _stop(procs)
         if tmp is not None:
@@ -395,6 +489,10 @@ def configure(p):
                    help="skip the status-upload phase")
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="center processes to start on one address (SO_REUSEPORT; default 1)")
+    p.add_argument("--faults", type=int, default=0, metavar="N",
+                   help="N faulty connections at a time during the purchases: frames cut "
+                   "off mid-frame, bad lengths, bytes changed, closed before the answer "
+                   "(default 0)")
     p.add_argument("--center-log", metavar="FILE", default=None,
                    help="append the started centers' log (a line per message) to FILE")
     p.add_argument("--format", choices=("table", "json"), default="table")
@@ -404,7 +502,8 @@ def run_cli(args, out):
     from posterm.host.errors import ValidationError
 
     for what, v, lo in (("--terminals", args.terminals, 1), ("--purchases", args.purchases, 0),
-                        ("--concurrency", args.concurrency, 1), ("--workers", args.workers, 1)):
+                        ("--concurrency", args.concurrency, 1), ("--workers", args.workers, 1),
+                        ("--faults", args.faults, 0)):
         if v < lo:
             raise ValidationError(what, f"must be at least {lo}")
     if args.terminals > PER_SOURCE * 250:
@@ -425,7 +524,7 @@ def run_cli(args, out):
                               "provisions its terminals there)")
     try:
         rows = storm(args.terminals, args.purchases, args.concurrency, db, connect,
-                     args.heartbeat, args.workers, args.center_log)
+                     args.heartbeat, args.workers, args.center_log, args.faults)
     except (OSError, RuntimeError) as e:
         from posterm.host.errors import HostError
 
@@ -434,7 +533,7 @@ def run_cli(args, out):
         import json
 
         print(json.dumps(rows, indent=1), file=out)
-        return 0 if all(r["errors"] == 0 for r in rows) else 1
+        return 0 if _clean(rows) else 1
     from posterm.center import export
 
     for r in rows:
@@ -448,4 +547,14 @@ def run_cli(args, out):
         for key in ("first_errors", "first_others"):
             if r.get(key):
                 print(f"{r['phase']} {key.replace('_', ' ')}: {r[key]}", file=out)
-    return 0 if all(r["errors"] == 0 for r in rows) else 1
+        if "faulty_connections" in r:
+            print(f"{r['phase']}: {r['faulty_connections']} faulty connection(s) meanwhile, "
+                  f"{r['fault_stalls']} left hanging by the center; a sign-in after them: "
+                  f"{r['signin_after_faults']}", file=out)
+    return 0 if _clean(rows) else 1
+
+
+def _clean(rows):
+    """No errors, and the faulty connections (if any) neither hung nor stopped the center."""
+    return all(r["errors"] == 0 and not r.get("fault_stalls")
+               and r.get("signin_after_faults", "00") == "00" for r in rows)

@@ -195,6 +195,7 @@ class Store:
         self.path = str(path)
         self._depth = 0
         self._pg = None  # posterm.center.pg on PostgreSQL
+        self._counters = None  # a SQLite group's counters: name -> (value, stored)
         self._lock = ""  # what a read of a row the unit will change adds (PostgreSQL)
         if self.path.startswith(("postgresql://", "postgres://")):
             from posterm.center import pg  # the same SQL, translated (posterm.center.pg)
@@ -239,6 +240,18 @@ class Store:
                     version += 1
             self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
+    @property
+    def dialect(self):
+        return "sqlite" if self._pg is None else "postgresql"
+
+    def set_autocheckpoint(self, on):
+        """SQLite: whether a commit that fills the write-ahead log past 1,000 pages copies it
+        back into the database itself (SQLite's default).  The host turns it off while its
+        own Checkpointer does that from a thread of its own (posterm.host.server); other
+        connections keep the default."""
+        if self._pg is None:
+            self.db.execute(f"PRAGMA wal_autocheckpoint={1000 if on else 0}")
+
     def close(self):
         self.db.close()
 
@@ -279,9 +292,18 @@ class Store:
         center processes work side by side), the transaction keys (tid, batch, trace) `keys`
         already taken are looked up and `rrns` reference numbers taken, in one round trip;
         the rest of the group's writes are pipelined (posterm.center.pg)."""
-        if self._pg is None or self._depth:
+        if self._depth:
             with self.unit():
                 yield self
+            return
+        if self._pg is None:  # the write lock is ours until COMMIT: counters kept in memory
+            with self.unit():
+                self._counters = {}
+                try:
+                    yield self
+                    self._write_counters()
+                finally:
+                    self._counters = None
             return
         self._reconnect()
         try:
@@ -759,7 +781,27 @@ class Store:
         self._exec("DELETE FROM faults WHERE tid = ?", (tid,))
 
     # -- counters -------------------------------------------------------------------------
+    def _write_counters(self):
+        for name, (value, stored) in self._counters.items():
+            if stored:
+                self.db.execute("UPDATE counters SET value = ? WHERE name = ?", (value, name))
+            else:
+                self.db.execute("INSERT INTO counters (name, value) VALUES (?, ?)",
+                                (name, value))
+
     def next_counter(self, name, modulo):
+        """value % modulo + 1 of counter `name` (1 for a new one), stored.  Within a group
+        on SQLite the group holds the write lock to its end, so its counters are read once,
+        counted in memory and written once before the commit (Store.group)."""
+        kept = self._counters
+        if kept is not None:
+            value, stored = kept.get(name, (None, None))
+            if stored is None:
+                row = self._one("SELECT value FROM counters WHERE name = ?", (name,))
+                value, stored = (row[0], True) if row is not None else (0, False)
+            value = value % modulo + 1
+            kept[name] = (value, stored)
+            return value
         with self.unit():  # one statement when the counter exists (the usual case)
             rows = self.db.execute(
                 "UPDATE counters SET value = value % ? + 1 WHERE name = ? RETURNING value",
