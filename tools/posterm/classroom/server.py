@@ -69,7 +69,8 @@ def register(subs, common_options):
         help="the address to listen on (default 127.0.0.1: this machine only; "
         "0.0.0.0 opens it to the room's network)",
     )
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--port", type=int, default=8000,
+                   help="the port to listen on (default 8000)")
     p.add_argument(
         "--code",
         metavar="CODE",
@@ -89,7 +90,8 @@ def register(subs, common_options):
     p.add_argument(
         "--cohort", metavar="CLASS", default=None, help="only this class's trainees may join"
     )
-    p.add_argument("--lang", choices=("zh", "en"), default="zh")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh",
+                   help="the language of the pages and of the trainees' terminals (zh)")
     p.set_defaults(func=cmd_classroom)
 
 
