@@ -100,3 +100,28 @@ def test_record_takes_a_file_of_tokens_as_keys_does(tmp_path, capsys):
 
     header = json.loads(rec.read_text(encoding="utf-8").splitlines()[0])
     assert header["keys"] == ["MENU", "4", "2", "ENTER"]
+
+
+def _parsers(parser=None, path=("posterm",)):
+    import argparse
+
+    parser = parser or cli.build_parser()
+    yield path, parser
+    for a in parser._actions:
+        if isinstance(a, argparse._SubParsersAction):
+            for name, sub in a.choices.items():
+                yield from _parsers(sub, path + (name,))
+
+
+def test_every_option_of_the_front_commands_says_what_it_is_and_no_default_is_none():
+    import argparse
+
+    front = {"keys", "record", "replay", "emulator", "class", "classroom", "menu", "lesson"}
+    for path, parser in _parsers():
+        for a in parser._actions:
+            if isinstance(a, (argparse._HelpAction, argparse._SubParsersAction)):
+                continue
+            text = (a.help or "") % {"default": a.default} if a.help else ""
+            assert "default: None" not in text, (path, a.option_strings)
+            if a.option_strings and len(path) > 1 and path[1] in front:
+                assert a.help, f"{' '.join(path)} {a.option_strings[0]} has no help"

@@ -19,6 +19,12 @@ posterm class export [--cohort C] --format xapi [-o FILE]   results as xAPI stat
 """
 
 
+def _default_home_page():
+    from posterm.classroom import xapi
+
+    return xapi.DEFAULT_HOME_PAGE
+
+
 def register(subs, common_options):
     p = subs.add_parser(
         "class",
@@ -37,7 +43,8 @@ def register(subs, common_options):
             default=argparse.SUPPRESS,
             help="the data dir (default: %s)" % paths.default_data_dir(),
         )
-        sp.add_argument("--lang", choices=("zh", "en"), default=argparse.SUPPRESS)
+        sp.add_argument("--lang", choices=("zh", "en"), default=argparse.SUPPRESS,
+                        help="the language of the output (zh)")
         return sp
 
     a = sub("add", "put trainees on the roster")
@@ -50,41 +57,47 @@ def register(subs, common_options):
     )
     a.set_defaults(class_func=cmd_add)
     li = sub("list", "the roster")
-    li.add_argument("--cohort", metavar="CLASS", default=None)
+    li.add_argument("--cohort", metavar="CLASS", default=None, help="only this class")
     li.set_defaults(class_func=cmd_list)
     rm = sub("remove", "take a trainee off the roster (the results stay on file)")
     rm.add_argument("name", metavar="NAME")
     rm.set_defaults(class_func=cmd_remove)
     co = sub("cohort", "make or change a class (cohort): its date and trainer")
     co.add_argument("name", metavar="CLASS")
-    co.add_argument("--date", metavar="YYYY-MM-DD", default=None)
-    co.add_argument("--trainer", metavar="NAME", default=None)
+    co.add_argument("--date", metavar="YYYY-MM-DD", default=None, help="the class's date")
+    co.add_argument("--trainer", metavar="NAME", default=None, help="the class's trainer")
     co.set_defaults(class_func=cmd_cohort)
     pr = sub("progress", "per trainee and lesson: attempts, best, last, passed, time trend")
-    pr.add_argument("--cohort", metavar="CLASS", default=None)
-    pr.add_argument("--trainee", metavar="NAME", default=None)
+    pr.add_argument("--cohort", metavar="CLASS", default=None, help="only this class")
+    pr.add_argument("--trainee", metavar="NAME", default=None, help="only this trainee")
     pr.add_argument("--lessons", metavar="L1,L2", default=None, help="only these lessons")
-    pr.add_argument("--format", choices=("table", "csv", "html"), default="table")
-    pr.add_argument("-o", "--output", metavar="FILE", default=None)
+    pr.add_argument("--format", choices=("table", "csv", "html"), default="table",
+                    help="a table (default), CSV, or a printable HTML report with charts")
+    pr.add_argument("-o", "--output", metavar="FILE", default=None,
+                    help="write it to FILE (default: standard output)")
     pr.set_defaults(class_func=cmd_progress)
     ce = sub("certificate", "a printable certificate for a trainee who passed the lessons")
     ce.add_argument("name", metavar="NAME")
-    ce.add_argument("--lessons", metavar="L1,L2", required=True)
+    ce.add_argument("--lessons", metavar="L1,L2", required=True,
+                    help="the lessons it certifies (every one passed)")
     ce.add_argument("--trainer", metavar="NAME", default=None, help="(default: the class's)")
     ce.add_argument("--date", metavar="YYYY-MM-DD", default=None, help="(default: today)")
-    ce.add_argument("-o", "--output", metavar="FILE", default=None)
+    ce.add_argument("-o", "--output", metavar="FILE", default=None,
+                    help="write it to FILE (default: standard output)")
     ce.set_defaults(class_func=cmd_certificate)
     ex = sub("export", "the results as xAPI statements (JSON) for an LMS")
-    ex.add_argument("--cohort", metavar="CLASS", default=None)
-    ex.add_argument("--trainee", metavar="NAME", default=None)
-    ex.add_argument("--format", choices=("xapi",), default="xapi")
+    ex.add_argument("--cohort", metavar="CLASS", default=None, help="only this class")
+    ex.add_argument("--trainee", metavar="NAME", default=None, help="only this trainee")
+    ex.add_argument("--format", choices=("xapi",), default="xapi", help="xAPI statements")
     ex.add_argument(
         "--home-page",
         metavar="URL",
         default=None,
-        help="the actor accounts' home page (default: %(default)s)",
+        help="the actor accounts' home page, the LMS's address (default: %s)"
+        % _default_home_page(),
     )
-    ex.add_argument("-o", "--output", metavar="FILE", default=None)
+    ex.add_argument("-o", "--output", metavar="FILE", default=None,
+                    help="write it to FILE (default: standard output)")
     ex.set_defaults(class_func=cmd_export)
     p.set_defaults(func=dispatch)
 
