@@ -6,6 +6,7 @@ import csv
 import datetime
 import io
 import json
+import os
 
 import pytest
 
@@ -186,6 +187,33 @@ def class_data(tmp_path):
     scripted_attempt(data, "李四", "04_purchase", [8, 12, 6, 15, 4], leave_at=2)
     scripted_attempt(data, "李四", "01_daily_signin", [5, 3, 3, 6, 2], day=2)
     return data
+
+
+def test_a_damaged_results_file_is_named_never_hidden_nor_overwritten(class_data, capsys):
+    path = results.path_for(class_data, "张三")
+    with open(path, "rb") as f:
+        whole = f.read()
+    with open(path, "wb") as f:
+        f.write(whole[:200])  # cut short
+    # the results list, the progress table: both say which file and what to do, exit 2
+    for argv in (["lesson", "results"], ["class", "progress"]):
+        assert main(argv + ["--data", class_data]) == 2, argv
+        err = capsys.readouterr().err
+        assert "cannot read the results of 张三" in err and path in err, err
+        assert "move it aside" in err
+    # a new attempt does not replace it
+    with pytest.raises(results.ResultsError):
+        results.Attempt(class_data, "张三", "04_purchase", "text").begin()
+    with open(path, "rb") as f:
+        assert f.read() == whole[:200]
+
+
+def test_the_roster_and_results_are_their_owners_only(class_data):
+    import stat
+
+    for p in (results.path_for(class_data, "张三"), roster.load(class_data).path):
+        assert stat.S_IMODE(os.stat(p).st_mode) == 0o600, p
+        assert stat.S_IMODE(os.stat(os.path.dirname(p)).st_mode) == 0o700, p
 
 
 def test_progress_per_trainee_and_lesson_with_best_last_and_time_trend(class_data):

@@ -103,14 +103,10 @@ class Roster:
 
     def save(self):
         data = {"trainees": self.trainees, "cohorts": self.cohorts}
+        from posterm.lessons.results import write_private
+
         try:
-            os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            tmp = self.path + ".tmp"
-            with open(tmp, "w", encoding="utf-8") as f:
-                json.dump(data, f, ensure_ascii=False, indent=1)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
+            write_private(self.path, json.dumps(data, ensure_ascii=False, indent=1))
         except OSError as e:
             raise RosterError(f"cannot save the roster {self.path}: {e.strerror or e}") from None
 

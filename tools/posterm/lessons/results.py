@@ -58,22 +58,40 @@ def load(data_dir, trainee):
     except FileNotFoundError:
         return {"trainee": trainee, "attempts": []}
     except (OSError, ValueError) as e:
-        raise ResultsError(f"cannot read the results of {trainee}: {e}") from None
+        raise ResultsError(
+            f"cannot read the results of {trainee} ({path_for(data_dir, trainee)}: {e}); "
+            "nothing was changed: restore the file, or move it aside to start a new one"
+        ) from None
     if not isinstance(data, dict) or not isinstance(data.get("attempts"), list):
-        raise ResultsError(f"the results file of {trainee} is not a results file")
+        raise ResultsError(
+            f"the results file of {trainee} ({path_for(data_dir, trainee)}) is not a results "
+            "file; nothing was changed: restore it, or move it aside to start a new one"
+        )
     return data
+
+
+def write_private(path, text):
+    """Write text to path by write-then-rename, readable by its owner only (0600 in a 0700
+    dir: trainees' names and results, as the terminal's own data dir)."""
+    d = os.path.dirname(path)
+    os.makedirs(d, mode=0o700, exist_ok=True)
+    try:
+        os.chmod(d, 0o700)
+    except OSError:
+        pass
+    tmp = path + ".tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with open(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
 
 
 def _store(data_dir, trainee, data):
     path = path_for(data_dir, trainee)
     try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = path + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(data, f, ensure_ascii=False, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        write_private(path, json.dumps(data, ensure_ascii=False, indent=1))
     except OSError as e:
         raise ResultsError(
             f"cannot save the result of {trainee} in {os.path.dirname(path)}: {e.strerror or e}"
@@ -156,7 +174,7 @@ def trainees(data_dir):
             with open(os.path.join(d, f), encoding="utf-8") as fh:
                 out.append(json.load(fh).get("trainee") or f[:-5])
         except (OSError, ValueError, AttributeError):
-            continue
+            out.append(f[:-5])  # a damaged file is not hidden: reading it says what is wrong
     return out
 
 
