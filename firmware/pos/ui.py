@@ -73,25 +73,35 @@ def format_amount(fen):
     return str(yuan) + "." + ("0" + str(cents) if cents < 10 else str(cents))
 
 
+def _notice_key(t, title, why):
+    # A notice of what was wrong with an entry, until a key (or 5 s): -> the key when it is
+    # one to type (a digit, CLEAR, CANCEL), so that the cashier who reads it and types on
+    # loses no key; None for ENTER (it only ends the notice) or the timeout.
+    k = yield from notice(t, title, why, timeout=5)
+    return None if k == K.ENTER else k
+
+
 def enter_amount(t, title, prompt=None, max_fen=99999999):
     # Digits typed in fen, as on a real terminal: 1 0 0 0 0 -> 100.00.
     # CLEAR deletes the last digit; CANCEL gives None; ENTER on zero says the amount is 0.
     digits = ""
     prompt = prompt or t.s("enter_amount")
     base = layout(t.rows, t.cols, title, prompt, reserve=1)  # laid out once, not per key
+    typed = None  # a key that ended a notice: handled as typed here
     while True:
         fen = int(digits) if digits else 0
         f = base.copy()
         f.put(t.rows - 1, "\uffe5" + format_amount(fen), "right")
         t.show(f)
-        k = yield from wait_key(t, IDLE_TIMEOUT)
+        k = typed if typed is not None else (yield from wait_key(t, IDLE_TIMEOUT))
+        typed = None
         if k is None or k == K.CANCEL:
             return None
         if k == K.ENTER:
             if fen > 0:
                 return fen
             t.emit(("beep", "error"))
-            yield from notice(t, title, t.s("amount_zero"), timeout=5)
+            typed = yield from _notice_key(t, title, t.s("amount_zero"))
         elif k == K.CLEAR:
             digits = digits[:-1]
         elif k in K.DIGITS:
@@ -111,12 +121,14 @@ def enter_digits(t, title, prompt, min_len=1, max_len=19, secret=False, allow_em
     # few digits says how many are needed.
     digits = initial
     base = layout(t.rows, t.cols, title, prompt, reserve=1)  # laid out once, not per key
+    typed = None  # a key that ended a notice: handled as typed here
     while True:
         f = base.copy()
         shown = ("*" * len(digits)) if secret else digits
         f.put(t.rows - 1, cells.clip(shown[-t.cols:], t.cols), "right")
         t.show(f)
-        k = yield from wait_key(t, IDLE_TIMEOUT)
+        k = typed if typed is not None else (yield from wait_key(t, IDLE_TIMEOUT))
+        typed = None
         if k is None or k == K.CANCEL:
             return None
         if k == K.ENTER:
@@ -132,7 +144,7 @@ def enter_digits(t, title, prompt, min_len=1, max_len=19, secret=False, allow_em
                 why = t.s("input_digits", min_len)
             else:
                 why = t.s("input_digits_range", min_len, max_len)
-            yield from notice(t, title, why, timeout=5)
+            typed = yield from _notice_key(t, title, why)
             if secret:
                 digits = ""
         elif k == K.CLEAR:

@@ -261,6 +261,34 @@ def test_amount_entry_clear_and_cancel():
     eq(len([q for q in r.center.requests if q["mti"] == "0200"]), 0)
 
 
+def test_a_key_typed_on_the_amount_is_0_notice_is_typed_not_swallowed():
+    # the cashier reads 金额不能为0 and types the amount: 10000 is ¥100.00, not ¥0.00 (the
+    # first 1 only ending the notice) nor ¥1,000 later
+    r = Rig().sign_in()
+    r.press("MENU", "1", "2", "0", "ENTER")
+    contains(r.screen_flat(), "金额不能为0")
+    r.press("12345")
+    contains(r.screen_flat(), "123.45")
+    r.press("ENTER", "CARD=" + PAN, "123456", "ENTER")
+    eq(r.center.last("0200")[4], "000000012345")
+    # ENTER only ends the notice; CANCEL there leaves the amount entry
+    r = Rig().sign_in()
+    r.press("MENU", "1", "2", "ENTER", "ENTER")
+    contains(r.screen_flat(), "0.00")
+    r.press("ENTER", "CANCEL")
+    eq(len([q for q in r.center.requests if q["mti"] == "0200"]), 0)
+    true("金额" not in r.screen_flat(), r.screen_flat())
+
+
+def test_a_digit_typed_on_a_too_short_password_notice_starts_the_password_again():
+    r = Rig()
+    r.press("MENU", "3", "4", "1", "0000", "ENTER")
+    contains(r.screen_flat(), "密码为6位数字")
+    r.press("123456", "ENTER")  # the supervisor's: all six digits count
+    true("密码为6位数字" not in r.screen_flat() and "主管密码错" not in r.screen_flat(),
+         r.screen_flat())
+
+
 def test_manual_pan_entry_checks_luhn():
     r = Rig().sign_in()
     r.press("MENU", "1", "2", "100", "ENTER", "6212142000000000013", "ENTER")
