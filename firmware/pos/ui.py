@@ -73,7 +73,7 @@ def format_amount(fen):
     return str(yuan) + "." + ("0" + str(cents) if cents < 10 else str(cents))
 
 
-def _notice_key(t, title, why):
+def notice_key(t, title, why):
     # A notice of what was wrong with an entry, until a key (or 5 s): -> the key when it is
     # one to type (a digit, CLEAR, CANCEL), so that the cashier who reads it and types on
     # loses no key; None for ENTER (it only ends the notice) or the timeout.
@@ -101,7 +101,7 @@ def enter_amount(t, title, prompt=None, max_fen=99999999):
             if fen > 0:
                 return fen
             t.emit(("beep", "error"))
-            typed = yield from _notice_key(t, title, t.s("amount_zero"))
+            typed = yield from notice_key(t, title, t.s("amount_zero"))
         elif k == K.CLEAR:
             digits = digits[:-1]
         elif k in K.DIGITS:
@@ -115,13 +115,13 @@ def enter_amount(t, title, prompt=None, max_fen=99999999):
 
 
 def enter_digits(t, title, prompt, min_len=1, max_len=19, secret=False, allow_empty=False,
-                 initial=""):
+                 initial="", typed=None):
     # A run of digits (trace number, operator number, PIN, PAN ...).
     # -> the string, "" if allow_empty and ENTER on nothing, None on CANCEL. ENTER on too
-    # few digits says how many are needed.
+    # few digits says how many are needed. typed: a key already pressed (the one that ended
+    # the notice before this prompt, notice_key), handled first.
     digits = initial
     base = layout(t.rows, t.cols, title, prompt, reserve=1)  # laid out once, not per key
-    typed = None  # a key that ended a notice: handled as typed here
     while True:
         f = base.copy()
         shown = ("*" * len(digits)) if secret else digits
@@ -144,7 +144,7 @@ def enter_digits(t, title, prompt, min_len=1, max_len=19, secret=False, allow_em
                 why = t.s("input_digits", min_len)
             else:
                 why = t.s("input_digits_range", min_len, max_len)
-            typed = yield from _notice_key(t, title, why)
+            typed = yield from notice_key(t, title, why)
             if secret:
                 digits = ""
         elif k == K.CLEAR:

@@ -289,6 +289,14 @@ def test_a_digit_typed_on_a_too_short_password_notice_starts_the_password_again(
          r.screen_flat())
 
 
+def test_a_wrong_supervisor_password_retyped_at_once_counts_every_digit():
+    r = Rig()
+    r.press("MENU", "3", "4", "1", "654321", "ENTER")
+    contains(r.screen_flat(), "还可输入2次")
+    r.press("123456", "ENTER")  # typed on the notice: the first 1 is the password's
+    contains(r.screen_flat(), "请输入操作员号")
+
+
 def test_manual_pan_entry_checks_luhn():
     r = Rig().sign_in()
     r.press("MENU", "1", "2", "100", "ENTER", "6212142000000000013", "ENTER")

@@ -46,12 +46,13 @@ def ask_password(t, title, code, prompt, wrong_text):
     if ops.ensure(st):
         st.save()
     n = ops.password_length(code)
+    typed = None  # the key that ended the wrong-password notice: the retype's first digit
     while True:
         left = ops.locked_for(st, code, clock.to_seconds(t.now))
         if left > 0:
             yield from show_locked(t, title, left)
             return False
-        pw = yield from ui.enter_digits(t, title, prompt, n, n, secret=True)
+        pw = yield from ui.enter_digits(t, title, prompt, n, n, secret=True, typed=typed)
         if pw is None:
             return False
         ok, tries, locked = ops.attempt(st, code, pw, clock.to_seconds(t.now))
@@ -62,7 +63,7 @@ def ask_password(t, title, code, prompt, wrong_text):
             yield from show_locked(t, title, locked, wrong_text)
             return False
         t.emit(("beep", "error"))
-        yield from ui.notice(t, title, [wrong_text, t.s("auth_tries_left", tries)], timeout=5)
+        typed = yield from ui.notice_key(t, title, [wrong_text, t.s("auth_tries_left", tries)])
 
 
 def new_password(t, title, code):
