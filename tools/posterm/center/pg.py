@@ -13,11 +13,14 @@ name and number, `with conn:`, in_transaction, close), translating their SQL as 
 - the host's messages do not take that lock: a group of messages (`begin_group`, one
   transaction) locks the rows it works on, its terminals' and cards' (FOR NO KEY UPDATE, in key
   order), so writers are serialised per terminal and per card and several center processes
-  run side by side.  The group runs in psycopg's pipeline mode: BEGIN, the row locks, the
-  transaction keys already taken and a block of reference numbers are one round trip; the
-  rows it read are kept for the transaction (they are locked: nobody else can change them;
-  every write of the group patches or drops them), and writes are sent without waiting, so a
-  purchase costs no round trip of its own: a group costs three (prefetch, the notes, COMMIT);
+  run side by side.  BEGIN, the row locks, the transaction keys already taken and a block of
+  reference numbers are one round trip; the rows it read are kept for the transaction (they
+  are locked: nobody else can change them; every write of the group patches or drops them);
+  the group's writes are queued as SQL text (bound by psycopg's ClientCursor.mogrify) and
+  sent together, several statements in one simple query, with the next read, savepoint or
+  COMMIT: a purchase costs no round trip of its own, a group four (the locks, its
+  messages' writes, the back office's notes, COMMIT), and psycopg's work per statement is a
+  fraction of an execute's;
 - reference numbers come from a sequence (`posterm_rrn`, 1..999999, cycling), not the
   counters table: a counter row would be one lock every message of every process waits for;
 - a COMMIT whose connection died cannot say whether it happened: `CommitUnknown` (the host
@@ -170,19 +173,19 @@ class Cursor:
         return iter(self.fetchall())
 
 
-class _Lazy:
-    """A statement's result in pipeline mode, fetched from the server when first read."""
+class _Deferred:
+    """A statement's result in a group: known once the statements queued with it ran (it
+    is sent with the next read, savepoint or COMMIT of the group)."""
 
-    __slots__ = ("_conn", "_cur", "_serial", "_rows", "_count")
+    __slots__ = ("_conn", "_serial", "_rows", "_count", "tag", "done")
 
-    def __init__(self, conn, cur, serial):
-        self._conn, self._cur, self._serial = conn, cur, serial
-        self._rows = None
-        self._count = -1
+    def __init__(self, conn, serial):
+        self._conn, self._serial = conn, serial
+        self._rows, self._count, self.tag, self.done = [], -1, None, False
 
     def _load(self):
-        if self._rows is None:
-            self._rows, self._count = self._conn._result(self._cur, True)
+        if not self.done:
+            self._conn._flush()
         return self._rows
 
     def fetchone(self):
@@ -252,7 +255,8 @@ class Connection:
         self.url, self.timeout = url, timeout
         self.lock = threading.RLock()
         self._stale = False
-        self._pipe = self._pipe_cm = None  # psycopg's pipeline while a group is open
+        self._group = False  # a group's transaction is open (begin_group)
+        self._queue = []  # its statements not sent yet: (SQL text, _Deferred)
         self._clear_kept()
         self._open()
         self.row_factory = None  # accepted and ignored (rows are always Row)
@@ -266,6 +270,7 @@ class Connection:
         except psycopg.Error as e:
             raise self._failed(e) from None
         self.pg.row_factory = _row_factory
+        self._cc = psycopg.ClientCursor(self.pg)  # binds a group's statements (mogrify)
         self._run("BEGIN", None)  # several processes may open a new database at once
         self._run(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})", None)
         self._run("CREATE TABLE IF NOT EXISTS posterm_meta (key TEXT PRIMARY KEY,"
@@ -276,26 +281,17 @@ class Connection:
 
     @property
     def broken(self):
-        """The connection is gone (the server ended it, the network ...), or a group failed
-        on it (after an error in pipeline mode psycopg's prepared statements may not match
-        the server's any more: the next unit starts on a new connection)."""
+        """The connection is gone (the server ended it, the network ...): the next unit
+        starts on a new one (Store._reconnect)."""
         return self._stale or self.pg.closed or self.pg.broken
 
     def _failed(self, e):
-        """A psycopg error as the sqlite3 error callers expect (see _wrap); in a group it
-        also retires the connection."""
-        if self._pipe is not None:
-            self._stale = True
-            self._pending = 0
-            try:  # out of the pipeline's aborted state: what follows (ROLLBACK TO ...) runs
-                self._pipe.sync()
-            except Exception:  # noqa: BLE001 - the error that counts is `e`
-                pass
+        """A psycopg error as the sqlite3 error callers expect (see _wrap)."""
         return _wrap(e)
 
     def reopen(self):
         """A new connection in place of a broken one (what was not committed is gone)."""
-        self._end_pipeline()
+        self._end_group()
         try:
             self.pg.close()
         except Exception:  # noqa: BLE001 - it is broken already
@@ -308,58 +304,90 @@ class Connection:
         self._kept = {"terminals": {}, "cards": {}}
         self._absent = set()  # (tid, batch, trace) known not to be in transactions
         self._rrns = []
-        self._pending = 0  # statements sent in pipeline mode since the last sync
 
     def begin_group(self, tids=(), pans=(), keys=(), rrns=0):
-        """BEGIN a transaction for a group of messages in pipeline mode: lock the rows of
-        the terminals `tids` and cards `pans` (FOR NO KEY UPDATE, in key order: two groups
-        never wait for each other in a cycle over them), keep them, note which transaction
-        keys (tid, batch, trace) `keys` are free, take `rrns` reference numbers: one round
-        trip.  COMMIT or ROLLBACK ends it."""
-        import psycopg
-
+        """BEGIN a transaction for a group of messages: lock the rows of the terminals
+        `tids` and cards `pans` (FOR NO KEY UPDATE, in key order: two groups never wait for
+        each other in a cycle over them), keep them, note which transaction keys (tid,
+        batch, trace) `keys` are free, take `rrns` reference numbers: one round trip.
+        COMMIT or ROLLBACK ends it."""
         with self.lock:
             self._clear_kept()
-            self._pipe_cm = self.pg.pipeline()
-            self._pipe = self._pipe_cm.__enter__()
-            try:
-                self.pg.execute("BEGIN")
-                curs = {}
-                if tids:
-                    curs["terminals"] = ("tid", self.pg.execute(
-                        "SELECT * FROM terminals WHERE tid = ANY(%s) ORDER BY tid" + LOCK,
-                        (sorted(set(tids)),)))
-                if pans:
-                    curs["cards"] = ("pan", self.pg.execute(
-                        "SELECT * FROM cards WHERE pan = ANY(%s) ORDER BY pan" + LOCK,
-                        (sorted(set(pans)),)))
-                keys = sorted(set(keys))
-                taken = None
-                if keys:
-                    taken = self.pg.execute(
-                        "SELECT tid, batch, trace FROM transactions WHERE (tid, batch, trace)"
-                        " IN (SELECT * FROM unnest(%s::text[], %s::text[], %s::text[]))",
-                        ([k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]))
-                numbers = None
-                if rrns:
-                    numbers = self.pg.execute(
-                        f"SELECT nextval('{RRN_SEQUENCE}') FROM generate_series(1, %s)",
-                        (int(rrns),))
-                self._pipe.sync()
-                for table, (col, cur) in curs.items():
+            self._queue = []
+            self._group = True
+            self._queue_sql("BEGIN")
+            terms = cards = taken = numbers = None
+            if tids:
+                terms = self._queue_sql(
+                    "SELECT * FROM terminals WHERE tid = ANY(%s) ORDER BY tid" + LOCK,
+                    (sorted(set(tids)),))
+            if pans:
+                cards = self._queue_sql(
+                    "SELECT * FROM cards WHERE pan = ANY(%s) ORDER BY pan" + LOCK,
+                    (sorted(set(pans)),))
+            keys = sorted(set(keys))
+            if keys:
+                taken = self._queue_sql(
+                    "SELECT tid, batch, trace FROM transactions WHERE (tid, batch, trace)"
+                    " IN (SELECT * FROM unnest(%s::text[], %s::text[], %s::text[]))",
+                    ([k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]))
+            if rrns:
+                numbers = self._queue_sql(
+                    f"SELECT nextval('{RRN_SEQUENCE}') FROM generate_series(1, %s)",
+                    (int(rrns),))
+            self._flush()
+            for table, col, res in (("terminals", "tid", terms), ("cards", "pan", cards)):
+                if res is not None:
                     kept = self._kept[table]
-                    for row in cur.fetchall():
+                    for row in res.fetchall():
                         kept[row[col]] = row
-                if taken is not None:
-                    self._absent = set(keys) - {tuple(r) for r in taken.fetchall()}
-                if numbers is not None:
-                    self._rrns = [r[0] for r in numbers.fetchall()]
+            if taken is not None:
+                self._absent = set(keys) - {tuple(r) for r in taken.fetchall()}
+            if numbers is not None:
+                self._rrns = [r[0] for r in numbers.fetchall()]
+
+    def _queue_sql(self, sql, args=None, serial=False):
+        """Queue one statement of the group (`sql` with %s parameters bound here)."""
+        d = _Deferred(self, serial)
+        if args:
+            import psycopg
+
+            try:
+                sql = self._cc.mogrify(sql, args)
             except psycopg.Error as e:
                 raise self._failed(e) from None
+        self._queue.append((sql, d))
+        return d
+
+    def _flush(self):
+        """Send the queued statements as one simple query (one round trip); each one's
+        result to its _Deferred.  The first error is raised (the rest were not run, and
+        the transaction is aborted until ROLLBACK [TO SAVEPOINT])."""
+        import psycopg
+
+        queue, self._queue = self._queue, []
+        if not queue:
+            return
+        with self.lock:
+            try:
+                cur = self.pg.execute(";\n".join(q[0] for q in queue))
+                for i, (_sql, d) in enumerate(queue):
+                    if i and not cur.nextset():
+                        break
+                    res = cur.pgresult
+                    d._rows = cur.fetchall() if res is not None and res.nfields else []
+                    d._count = cur.rowcount
+                    d.tag = cur.statusmessage
+                    d.done = True
+            except psycopg.Error as e:
+                raise self._failed(e) from None
+            for _sql, d in queue:
+                if not d.done:
+                    raise sqlite3.OperationalError("a statement of the group got no result")
 
     @property
     def in_group(self):
-        return self._pipe is not None
+        return self._group
 
     def next_rrn(self):
         """The next reference number's sequence value (1..999999)."""
@@ -368,65 +396,48 @@ class Connection:
         rows, _ = self._run(f"SELECT nextval('{RRN_SEQUENCE}')", None)
         return rows[0][0]
 
-    def _end_pipeline(self):
-        cm, self._pipe, self._pipe_cm = self._pipe_cm, None, None
+    def _end_group(self):
+        self._group = False
+        self._queue = []
         self._clear_kept()
-        if cm is not None:
-            try:
-                cm.__exit__(None, None, None)
-            except Exception:  # noqa: BLE001 - its errors were raised where they belong
-                pass
 
     def _finish(self, sql):
-        """COMMIT or ROLLBACK the group's transaction and leave pipeline mode."""
+        """COMMIT or ROLLBACK the group's transaction (with what is still queued)."""
         import psycopg
 
         from psycopg.pq import TransactionStatus
 
-        if sql == "COMMIT":
-            try:  # what was sent before: its errors mean nothing was committed
-                self._sync()
-                status = self.pg.info.transaction_status
-                if self.pg.closed or self.pg.broken or status != TransactionStatus.INTRANS:
-                    # COMMIT not sent: nothing can have been committed
-                    raise sqlite3.OperationalError(
-                        "the connection was lost" if self.pg.closed or self.pg.broken
-                        else "a statement of the transaction failed")
-            except BaseException:
-                self._stale = True
-                self._end_pipeline()
-                raise
-        try:
-            cur = self.pg.execute(sql)
-            self._pipe.sync()
-            tag = cur.statusmessage
-        except psycopg.Error as e:
-            broken = self.pg.closed or self.pg.broken
-            self._stale = True
-            self._end_pipeline()
-            if sql == "COMMIT" and broken:
-                raise CommitUnknown(f"the connection was lost during COMMIT: {e}") from None
-            if sql == "ROLLBACK" and broken:
-                return Cursor()  # the server rolled it back when the connection died
-            raise self._failed(e) from None
-        self._end_pipeline()
         if sql == "ROLLBACK":
-            self._stale = True  # a group that failed: see broken
-        if sql == "COMMIT" and tag != "COMMIT":  # PostgreSQL ends a failed one with ROLLBACK
-            self._stale = True
-            raise sqlite3.OperationalError(f"COMMIT answered {tag}: nothing was committed")
-        return Cursor()
-
-    def _sync(self):
-        """Wait for what the pipeline has sent (its first error is raised here)."""
-        import psycopg
-
-        if self._pending:
-            self._pending = 0
+            self._queue = []
             try:
-                self._pipe.sync()
+                if not (self.pg.closed or self.pg.broken):
+                    self.pg.execute("ROLLBACK")
             except psycopg.Error as e:
-                raise self._failed(e) from None
+                if not (self.pg.closed or self.pg.broken):
+                    self._end_group()
+                    raise self._failed(e) from None
+            self._end_group()  # a connection that died took the transaction with it
+            return Cursor()
+        if self.pg.closed or self.pg.broken or (
+                not self._queue
+                and self.pg.info.transaction_status != TransactionStatus.INTRANS):
+            self._end_group()  # COMMIT not sent: nothing can have been committed
+            raise sqlite3.OperationalError(
+                "the connection was lost" if self.pg.closed or self.pg.broken
+                else "a statement of the transaction failed")
+        done = self._queue_sql("COMMIT")
+        try:
+            self._flush()
+        except sqlite3.Error as e:
+            broken = self.pg.closed or self.pg.broken
+            self._end_group()
+            if broken:  # COMMIT was sent with the rest: it may have happened
+                raise CommitUnknown(f"the connection was lost during COMMIT: {e}") from None
+            raise
+        self._end_group()
+        if done.tag != "COMMIT":  # PostgreSQL ends a failed transaction with ROLLBACK
+            raise sqlite3.OperationalError(f"COMMIT answered {done.tag}: nothing was committed")
+        return Cursor()
 
     def _kept_read(self, sql, args):
         table = _READS.get(sql)
@@ -487,12 +498,12 @@ class Connection:
     def in_transaction(self):
         from psycopg.pq import TransactionStatus
 
-        if self._pipe is not None:
+        if self._group:
             return True
         return self.pg.info.transaction_status != TransactionStatus.IDLE
 
     def close(self):
-        self._end_pipeline()
+        self._end_group()
         self.pg.close()
 
     def __enter__(self):
@@ -527,14 +538,15 @@ class Connection:
             plain = _fix(sql)
             if _INSERT_INTO.match(plain) and not _REPLACE.match(plain):
                 rows = [tuple(a) for a in seq]
-                if self._pipe is not None:
+                if self._group:  # queued after what is queued, sent now: its errors here
                     self._follow_write(sql, ())
+                    for a in rows:
+                        self._queue_sql(_params(plain), a)
+                    self._flush()
+                    return Cursor(rowcount=len(rows))
                 try:
                     with self.pg.cursor() as cur:
                         cur.executemany(_params(plain), rows)  # pipelined: one round trip
-                    if self._pipe is not None:
-                        self._pending = 0
-                        self._pipe.sync()  # its errors here, where the caller expects them
                 except psycopg.Error as e:
                     raise self._failed(e) from None
                 return Cursor(rowcount=len(rows))
@@ -548,27 +560,17 @@ class Connection:
     def _run(self, sql, args):
         import psycopg
 
+        if self._group:  # with what the group has queued, now
+            d = self._queue_sql(sql, args)
+            self._flush()
+            return d._rows, d._count
         try:
             cur = self.pg.execute(sql, args if args else None)
+            res = cur.pgresult  # the names straight from the result (no Column objects)
+            rows = cur.fetchall() if res is not None and res.nfields else []
         except psycopg.Error as e:
             raise self._failed(e) from None
-        return self._result(cur, self._pipe is not None)
-
-    def _result(self, cur, sync):
-        """(rows, rowcount) of an executed statement; `sync`: in pipeline mode, wait for it
-        first (an error of any statement sent before it is raised here)."""
-        import psycopg
-
-        with self.lock:
-            try:
-                if sync and cur.pgresult is None and self._pipe is not None:
-                    self._pending = 0
-                    self._pipe.sync()
-                res = cur.pgresult
-                rows = cur.fetchall() if res is not None and res.nfields else []
-            except psycopg.Error as e:
-                raise self._failed(e) from None
-            return rows, cur.rowcount
+        return rows, cur.rowcount
 
     def _execute(self, sql, args):
         plan = _PLANS.get(sql)
@@ -577,7 +579,7 @@ class Connection:
             if len(_PLANS) < 4096:
                 _PLANS[sql] = plan
         kind, text, with_args = plan
-        if self._pipe is not None:
+        if self._group:
             return self._group_execute(sql, args, kind, text, with_args)
         if kind == "pragma":
             return self._pragma(sql)
@@ -594,8 +596,6 @@ class Connection:
         return Cursor(rows, rowcount=count)
 
     def _group_execute(self, sql, args, kind, text, with_args):
-        import psycopg
-
         head = sql.lstrip()[:10].upper()
         if head.startswith(("COMMIT", "END")):
             return self._finish("COMMIT")
@@ -613,13 +613,8 @@ class Connection:
         if kind == "replace":
             return self._replace(_REPLACE.match(text), args)
         if head.startswith("SAVEPOINT"):
-            self._sync()  # the messages' own errors are theirs, not the savepoint's block's
-        try:
-            cur = self.pg.execute(with_args if args else text, args if args else None)
-        except psycopg.Error as e:
-            raise self._failed(e) from None
-        self._pending += 1
-        return _Lazy(self, cur, kind == "serial")
+            self._flush()  # the messages' own errors are theirs, not the savepoint's block's
+        return self._queue_sql(with_args if args else text, args, kind == "serial")
 
     def _replace(self, m, args):
         table, cols, rest = m.group(1), _quote_ident(m.group(2)), m.group(3)

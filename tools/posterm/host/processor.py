@@ -108,12 +108,21 @@ def encode(rep):
     return bytes(body)
 
 
+_ODD = bytes(b ^ 1 if b.bit_count() % 2 == 0 else b for b in range(256))
+
+
 def _odd_parity(key):
-    out = bytearray(key)
-    for i, b in enumerate(out):
-        if (b).bit_count() % 2 == 0:
-            out[i] = b ^ 1
-    return bytes(out)
+    """Each byte of `key` with odd parity (its lowest bit set as needed)."""
+    return bytes(key).translate(_ODD)
+
+
+# datetime.strftime costs ~8 us a call here, these ~2 (a purchase formats ten times)
+def _hms(now):
+    return f"{now.hour:02d}{now.minute:02d}{now.second:02d}"
+
+
+def _mmdd(now):
+    return f"{now.month:02d}{now.day:02d}"
 
 
 def _kcv(key):
@@ -331,8 +340,8 @@ class Processor:
         if len(rep.get(60, "")) > 17:
             rep[60] = rep[60][:17]  # a longer 60 (PAX: 20 digits) echoed as far as we send it
         if req["mti"] in _MACED:
-            rep[12] = now.strftime("%H%M%S")
-            rep[13] = now.strftime("%m%d")
+            rep[12] = _hms(now)
+            rep[13] = _mmdd(now)
             rep[32] = ACQUIRER_ID
         if extra:
             rep.update(extra)
@@ -418,7 +427,7 @@ class Processor:
             raise Decline("41")
         if card["status"] == "stolen":
             raise Decline("43")
-        today = now.strftime("%y%m")
+        today = f"{now.year % 100:02d}{now.month:02d}"
         exp = _expiry_of(req)
         if card["expiry"] < today:
             raise Decline("54")
@@ -435,7 +444,7 @@ class Processor:
         return card
 
     def _check_pin(self, block, card, term, now):
-        day = now.strftime("%Y%m%d")
+        day = f"{now.year:04d}{now.month:02d}{now.day:02d}"
         tries = self.store.pin_tries(card["pan"], day)
         if tries >= PIN_TRIES:
             raise Decline("38")
@@ -486,8 +495,8 @@ class Processor:
             "type": tx_type,
             "pan": pan,
             "amount_fen": int(req.get(4, "0") or 0),
-            "date": now.strftime("%Y-%m-%d"),
-            "time": now.strftime("%H:%M:%S"),
+            "date": f"{now.year:04d}-{now.month:02d}-{now.day:02d}",
+            "time": f"{now.hour:02d}:{now.minute:02d}:{now.second:02d}",
         }
         if qr.serves(tx_type):  # a scanned payment code: the wallet's side (host/qr.py)
             return qr.serve(self, req, term, record, now)
@@ -504,12 +513,12 @@ class Processor:
             info = self._card_info(pan)
             info.pop(44, None)
             info.update(emv.reply_fields(chip, d.code, pan))
-            return self.answer(req, d.code, now, {15: now.strftime("%m%d"), **info})
+            return self.answer(req, d.code, now, {15: _mmdd(now), **info})
         rrn = self.store.new_rrn(now)
         auth = self.store.new_auth_code()
         record.update(rrn=rrn, auth=auth, result="00", status="approved", orig_id=orig_id)
         self.store.record_transaction(**record)
-        extra.update({2: card["pan"], 15: now.strftime("%m%d"), 37: rrn, 38: auth})
+        extra.update({2: card["pan"], 15: _mmdd(now), 37: rrn, 38: auth})
         extra.update(self._card_info(card["pan"]))
         extra.update(emv.reply_fields(chip, "00", card["pan"]))
         return self.answer(req, "00", now, extra)
@@ -666,8 +675,8 @@ class Processor:
             "00",
             now,
             {
-                12: now.strftime("%H%M%S"),
-                13: now.strftime("%m%d"),
+                12: _hms(now),
+                13: _mmdd(now),
                 32: ACQUIRER_ID,
                 37: self.store.new_rrn(now),
                 60: "00" + term["host_batch"] + layout,
@@ -729,9 +738,9 @@ class Processor:
             "00",
             now,
             {
-                12: now.strftime("%H%M%S"),
-                13: now.strftime("%m%d"),
-                15: now.strftime("%m%d"),
+                12: _hms(now),
+                13: _mmdd(now),
+                15: _mmdd(now),
                 37: self.store.new_rrn(now),
                 48: reply48,
             },

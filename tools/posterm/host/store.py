@@ -822,8 +822,8 @@ class Store:
         if self._pg is not None:  # a sequence: no row every process's messages wait for
             seq = self.db.next_rrn()
         else:
-            seq = self.next_counter("rrn:" + now.strftime("%Y%m%d"), 999999)
-        return now.strftime("%m%d%H") + f"{seq:06d}"
+            seq = self.next_counter(f"rrn:{now.year:04d}{now.month:02d}{now.day:02d}", 999999)
+        return f"{now.month:02d}{now.day:02d}{now.hour:02d}{seq:06d}"
 
     @staticmethod
     def new_auth_code():
