@@ -196,3 +196,43 @@ async def test_paper_out_in_a_lesson_is_shown_and_p_loads_paper(tmp_path):
             assert "商户存根" in app.screen_text()  # on the paper strip
     finally:
         session.close()
+
+
+async def test_the_panel_wraps_chinese_as_chinese_no_line_starts_with_a_stop(tmp_path):
+    # at 80x24 the panel is 35 columns: Rich broke at the spaces and left 。 and ) at the
+    # start of a line (请顾客输入密码( / 测试卡是 / 123456)并按…); every line now fits and no
+    # line starts with closing punctuation
+    from textual.geometry import Region
+
+    from pos import cells
+
+    session, app = make_app(tmp_path, "04_purchase")
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            await pilot.press("m", "1", "2", *"10000", "enter")
+            await pilot.pause()
+            await pilot.press("c")
+            await pilot.pause()
+            await pilot.press(*"6212142000000000012", "enter")
+            await until(pilot, lambda: "第 4 步" in app.panel.text())
+            await pilot.pause()
+            def shown(wid):
+                w = app.panel.query_one(wid)
+                lines = [s.text.rstrip() for s in w.render_lines(Region(0, 0, *w.size))]
+                lines = [x for x in lines if x]
+                assert len(lines) >= 2, lines
+                for line in lines:
+                    assert line[0] not in "。，、）」,.)", lines
+                    assert cells.width(line) <= w.size.width, lines
+                return lines
+
+            assert any("测试卡是 123456" in x for x in shown("#lesson-do"))
+            await pilot.press(*"123456", "enter")
+            await until(pilot, lambda: "第 5 步" in app.panel.text())
+            await pilot.press("enter")
+            await until(pilot, lambda: "本课完成" in app.panel.text())
+            await pilot.pause()
+            shown("#lesson-do")
+    finally:
+        app.driver.close()

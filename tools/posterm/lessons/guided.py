@@ -10,6 +10,7 @@ import os
 
 from textual.binding import Binding
 from textual.containers import Vertical
+from rich.text import Text
 from textual.widgets import Static
 
 from posterm.emulator import app as emulator_app
@@ -111,6 +112,7 @@ class LessonPanel(Vertical):
         self.hint = ""
         self.why = ""
         self.finished = ""
+        self.raw = {}  # the texts as written, before wrapping
 
     def compose(self):
         yield Static(id="lesson-do")
@@ -132,16 +134,35 @@ class LessonPanel(Vertical):
         step = self.words["step"] % (n, m)
         # step N of M first: a narrow panel cuts the title's end, never the progress
         self.border_title = f"{kind} {step}: {s.lesson.title.get(s.lang)}"
-        self.query_one("#lesson-do", Static).update(self.finished or s.prompt_text())
+        self._set("#lesson-do", self.finished or s.prompt_text(), always=True)
         how = "" if self.finished else self.how()
         for wid, text in (
             ("#lesson-how", how),
             ("#lesson-hint", self.hint),
             ("#lesson-why", self.why),
         ):
-            w = self.query_one(wid, Static)
-            w.update(text)
+            self._set(wid, text)
+
+    def _set(self, wid, text, always=False):
+        self.raw[wid] = text
+        w = self.query_one(wid, Static)
+        w.update(Text(self._wrapped(text)))
+        if not always:
             w.display = bool(text)
+
+    def _wrapped(self, text):
+        # wrapped here as a Chinese text is: between characters, never a line that starts
+        # with 。,、)」 nor a number or a word cut in two (pos.cells.wrap); Rich would break
+        # at the spaces and leave 。 at a line's start
+        from pos import cells
+
+        width = self.scrollable_content_region.width
+        if width < 8:  # not laid out yet: on_resize wraps it
+            return text
+        return "\n".join(cells.wrap(text, width))
+
+    def on_resize(self, _event):
+        self.refresh_text()
 
     def how(self):
         """How to do on the emulator what the step needs that is not a key: present a card
@@ -165,7 +186,7 @@ class LessonPanel(Vertical):
         for wid in ("#lesson-do", "#lesson-how", "#lesson-hint", "#lesson-why"):
             w = self.query_one(wid, Static)
             if w.display:
-                parts.append(str(w.render()))
+                parts.append(self.raw.get(wid, ""))
         return "\n".join(p for p in parts if p)
 
 
