@@ -359,3 +359,13 @@ def test_the_training_texts_have_every_key_in_both_languages():
         for lang in ("zh", "en"):
             for key, text in by_lang[lang].items():
                 assert text, (name, lang, key)
+
+
+def test_the_text_front_says_an_unknown_token_in_the_lessons_language(tmp_path):
+    lesson = model.load("01_daily_signin")
+    for lang, words in (("zh", "没有「foo」这个键"), ("en", "There is no key 'foo'")):
+        out = io.StringIO()
+        textfront.run(lesson, str(tmp_path / lang), GUIDED, None, lang=lang,
+                      stdin=io.StringIO("foo\n"), stdout=out)
+        assert words in out.getvalue(), out.getvalue()
+        assert "unknown key" not in out.getvalue()

@@ -131,7 +131,10 @@ def run(lesson, data_dir, mode, trainee=None, lang=None, profile=None, stdin=Non
                 try:
                     events = token_events(tok)
                 except KeyTokenError as e:
-                    out.write(f"{e}\n")
+                    # a token that is no key, in the lesson's language; a card the deck
+                    # cannot present that way keeps its own reason
+                    unknown = str(e).startswith("unknown key")
+                    out.write((w["unknown_token"] % tok if unknown else str(e)) + "\n")
                     continue
                 for ev in events:
                     o = session.feed(ev)
