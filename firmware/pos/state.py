@@ -158,6 +158,18 @@ class State:
                 del vault
         return rec
 
+    def update_reversal(self, key, value):
+        # One field of the pending reversal replaced on the disk as it is there, its PAN left
+        # sealed (reversal() + set_reversal() open and seal it again: two 3DES schedules,
+        # ~6 KB of x64 heap at the chip's end, where a board has the least). Only a field the
+        # reversal has: -> True when it was replaced.
+        rec, ok = self._read(REVERSAL_FILE, _valid_reversal)
+        if rec is None or key not in rec:
+            return False
+        rec[key] = value
+        self.storage.write(REVERSAL_FILE, json.dumps(rec).encode(), REVERSAL_FILE + BACKUP)
+        return True
+
     def set_reversal(self, rec):
         if rec is None:
             # the backup first: a cut between the two leaves the reversal pending

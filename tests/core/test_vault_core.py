@@ -73,3 +73,25 @@ def test_a_journal_written_before_sealing_still_gives_its_pans():
     j.append({"type": "purchase", "trace": "000002", "pan": PAN, "amount": 2})
     eq([j.pan(e) for e in j.entries()], [PAN, PAN])
     eq(j.entries()[1]["pan"], "621214*********0012")
+
+
+def test_a_field_of_the_pending_reversal_is_replaced_with_its_pan_left_sealed():
+    # the chip's end replaces 55 of the armed reversal (pos.flows.chipdone): the record on
+    # the disk keeps its PAN sealed, nothing is opened, and the reversal reads back whole
+    r = txhelp.rig()
+    t = r.t
+    t.state.set_reversal({"mti": "0400", "tries": 0, "2": PAN, "4": "000000001000",
+                          "11": "000001", "55": "9F2608"})  # fmt: skip
+    before = r.storage.read("reversal.json")
+    sealed = t.state.reversal()
+    eq(sealed["2"], PAN)
+    true(t.state.update_reversal("55", "9F2701"), "replaced")
+    after = r.storage.read("reversal.json")
+    true(after != before and PAN.encode() not in after, "the PAN still sealed on the disk")
+    rev = t.state.reversal()
+    eq((rev["2"], rev["55"], rev["11"]), (PAN, "9F2701", "000001"))
+    eq(t.state.update_reversal("60", "x"), False, "a field it does not have is not added")
+    t.state.set_reversal(None)
+    eq(t.state.update_reversal("55", "x"), False, "no reversal pending")
+    eq(t.state.reversal(), None)
+    _no_pan_in(r.storage, "after the update")
