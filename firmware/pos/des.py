@@ -156,10 +156,21 @@ def _pairs(rounds):
     return tuple(tuple(rounds[i] + rounds[i + 1]) for i in range(0, 16, 2))
 
 
+def _stages(key8, reverse):
+    # the 16 round keys of key8 as _crypt takes them (8 tuples of two rounds' 16 S-box
+    # inputs), in decryption order when reverse
+    r = _schedule(key8)
+    if reverse:
+        r.reverse()
+    return _pairs(r)
+
+
 class DesKey:
     # A DES (8-byte) or 3DES EDE (16 or 24-byte) key with pre-computed round keys.
-    # RAM: the decryption schedule is built on the first decryption (a terminal mostly
-    # encrypts: PIN blocks, MACs), and a 16-byte key's K1 stages are one object used twice.
+    # RAM: each direction's schedule is built on its first use (a key used one way only,
+    # as X9.19's K2 or a sealed PAN opened, builds one: a 3DES schedule is ~2.7 KB on the
+    # x64 unix port, ~3 KB more while it is built), and a 16-byte key's K1 stages are one
+    # object used twice.
     def __init__(self, key):
         if not isinstance(key, (bytes, bytearray)):
             raise CryptoError("key must be bytes")
@@ -169,34 +180,41 @@ class DesKey:
         if _crypt is None:
             _build_sp()
         self._key = bytes(key)
+        self._enc = None
         self._dec = None
-        p1 = _pairs(_schedule(key[0:8]))
-        if n == 8:
-            self._enc = (p1,)
-        else:
-            k2 = _schedule(key[8:16])
-            p3 = _pairs(_schedule(key[16:24])) if n == 24 else p1
-            # EDE: E(k1) D(k2) E(k3)
-            self._enc = (p1, _pairs(k2[::-1]), p3)
         self.size = n
+
+    def _encs(self):
+        # encryption: E(k1) D(k2) E(k3)
+        e = self._enc
+        if e is None:
+            key = self._key
+            p1 = _stages(key[0:8], False)
+            if len(key) == 8:
+                e = (p1,)
+            else:
+                p3 = _stages(key[16:24], False) if len(key) == 24 else p1
+                e = (p1, _stages(key[8:16], True), p3)
+            self._enc = e
+        return e
 
     def _decs(self):
         # decryption: D(k3) E(k2) D(k1)
         d = self._dec
         if d is None:
             key = self._key
-            q1 = _pairs(_schedule(key[0:8])[::-1])
+            q1 = _stages(key[0:8], True)
             if len(key) == 8:
                 d = (q1,)
             else:
-                q3 = _pairs(_schedule(key[16:24])[::-1]) if len(key) == 24 else q1
-                d = (q3, _pairs(_schedule(key[8:16])), q1)
+                q3 = _stages(key[16:24], True) if len(key) == 24 else q1
+                d = (q3, _stages(key[8:16], False), q1)
             self._dec = d
         return d
 
     def encrypt_block(self, block):
         out = bytearray(8)
-        _crypt(self._enc, block, 0, out, 0)
+        _crypt(self._encs(), block, 0, out, 0)
         return bytes(out)
 
     def decrypt_block(self, block):
@@ -206,13 +224,13 @@ class DesKey:
 
     def encrypt_into(self, src, src_off, dst, dst_off):
         # Encrypt src[src_off:src_off+8] into the bytearray dst at dst_off (no allocation).
-        _crypt(self._enc, src, src_off, dst, dst_off)
+        _crypt(self._encs(), src, src_off, dst, dst_off)
 
     def decrypt_into(self, src, src_off, dst, dst_off):
         _crypt(self._decs(), src, src_off, dst, dst_off)
 
     def encrypt(self, data):
-        return _ecb(self._enc, data)
+        return _ecb(self._encs(), data)
 
     def decrypt(self, data):
         return _ecb(self._decs(), data)
