@@ -38,6 +38,8 @@ def exchange(icc, apdu):
     # is a chip error
     try:
         r = icc.apdu(apdu)
+    except MemoryError:
+        raise  # the terminal's heap, not the chip: 内存不足, never a chip that failed
     except Exception as e:  # a real reader's I/O error: the chip read failed
         raise ChipError("reader: %s" % e)
     if not isinstance(r, (bytes, bytearray)) or len(r) < 2:

@@ -162,10 +162,15 @@ class Card:
         except ValueError:
             raise CardSpecError("track2", "must be digits with one '='")
         self.ctq = _hex(spec.get("ctq", CTQ.hex()), "ctq", 2, 2)
-        self.mk = crypto.icc_master_key(self.imk, self.pan, self.seq)
-        smi = spec.get("imk_smi")
-        smi = _hex(smi, "imk_smi", 16, 16) if smi else self.imk
-        self.mk_smi = crypto.icc_master_key(smi, self.pan, self.seq)
+        keys = spec.pop("_keys", None)  # its own keys, kept by suspend() (no 3DES again)
+        if keys and "_txn" in spec:
+            self.mk = bytes.fromhex(keys[0])
+            self.mk_smi = bytes.fromhex(keys[1])
+        else:
+            self.mk = crypto.icc_master_key(self.imk, self.pan, self.seq)
+            smi = spec.get("imk_smi")
+            smi = _hex(smi, "imk_smi", 16, 16) if smi else self.imk
+            self.mk_smi = crypto.icc_master_key(smi, self.pan, self.seq)
         self.reset()
         txn = spec.pop("_txn", None)
         if txn:
@@ -203,6 +208,7 @@ class Card:
         def h(b):
             return b.hex() if b is not None else None
 
+        self.spec["_keys"] = [self.mk.hex(), self.mk_smi.hex()]
         self.spec["_txn"] = [self._app, self._gpo, self._gac, h(self._sk), h(self._arqc),
                              h(self._script_arqc), bytes(self._cvr).hex(), self._ext_auth,
                              h(self._dir)]  # fmt: skip

@@ -35,8 +35,6 @@ def finish(t, ev, ctx, reply, rec):
         result = "TC"  # qUICS: the card has left the field; the ARQC stands for it
     emvend.record_fields(ctx, rec, contactless, rec.get("no_cvm", False))
     # the armed reversal carries the reversal tag set as the card ends (TVR, DF31 ...)
-    rev = t.state.reversal()
-    if rev is not None and "55" in rev:
-        rev["55"] = emvend.reversal55(ctx).hex()
-        t.state.set_reversal(rev)
+    # (its PAN stays sealed: no 3DES while the card's code is loaded)
+    t.state.update_reversal("55", emvend.reversal55(ctx).hex())
     return result
