@@ -54,6 +54,20 @@ def _names():
 _names()
 
 
+def _collect_often():
+    # The boot's garbage (each module's loading, the profile tables, the files read) is
+    # collected as it is made, every 4 KB, so that what the boot keeps lies low and together
+    # instead of being spread over the whole heap between garbage collected only when the
+    # heap is full (board sim, ESP32 ROMFS: largest free block after boot 4.5 -> ~45 KB).
+    import gc
+
+    gc.collect()
+    gc.threshold(4096)
+
+
+_collect_often()
+
+
 def _boot():
     import machine
     import time

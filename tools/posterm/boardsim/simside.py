@@ -604,7 +604,7 @@ def _trace_imports():
                 kept = gc.mem_alloc() - before
                 new = [m for m in sys.modules if m not in had]
                 emit({"ev": "import", "name": name, "depth": _IMPORT_DEPTH[0], "kept": kept,
-                      "key": SIM.keys if SIM else 0, "modules": new})
+                      "before": before, "key": SIM.keys if SIM else 0, "modules": new})
 
     builtins.__import__ = traced
 
