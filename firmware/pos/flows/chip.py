@@ -87,7 +87,7 @@ def _run(t, title, ev, amount):
         pin = yield from purchase.enter_pin(t, title, amount)
         if pin is None:
             return None
-        with overlay.scope():
+        with overlay.scope(collect=True):
             from pos.flows import chipread
 
             got = chipread.after_pin(t, ev, got, pin)
@@ -114,7 +114,7 @@ def _run(t, title, ev, amount):
 
         reply = yield from online.send(t, title, "purchase", msg, pin)
         del online
-    with overlay.scope():
+    with overlay.scope(collect=True):  # the card's code again, after the exchange's
         from pos.flows import chipdone
 
         result = chipdone.finish(t, ev, ctx, reply, rec)
