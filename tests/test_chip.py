@@ -210,6 +210,15 @@ def test_a_qpboc_card_whose_ctq_asks_a_signature_gets_no_pin_over_the_limit(day)
     assert "持卡人签名" in slip and "免密免签" not in slip
 
 
+def test_a_qpboc_card_that_declines_is_told_and_asked_away_from_the_reader_nothing_sent(day):
+    sent = len(day.financial())
+    m = day.mark()
+    day.press("MENU", "1", "2", "3000", "ENTER").tap(deck_spec(decline_offline=True))
+    assert day.seen("卡片拒绝交易", m) and day.seen("请移开卡片", m), day.screen()
+    assert not day.seen("请拔卡", m), "a tapped card is not pulled out of a slot"
+    assert len(day.financial()) == sent and day.journal("purchase") == []
+
+
 def test_a_contactless_card_without_qpboc_is_read_by_the_full_flow_and_approved(day):
     reader = _Reader(deck_spec(qpboc=False))
     day.press("MENU", "1", "2", "3000", "ENTER").tap(reader)

@@ -95,7 +95,7 @@ def _run(t, title, ev, amount):
     if got is None or got == "failed":
         return got
     if isinstance(got, str):  # why it ended: the string key of the screen
-        yield from _remove(t, title, [t.s(got)])
+        yield from _remove(t, title, [t.s(got)], tap=ev[0] == "tap")
         return None
     card, pin, ctx = got
     got = None
@@ -189,9 +189,10 @@ def _approved(t, title, msg, reply, rec):
     return rec
 
 
-def _remove(t, title, body, wait=True):
-    # the outcome, then 请拔卡 until the card leaves (or a key, or a few seconds)
-    lines = list(body or []) + [t.s("chip_remove")]
+def _remove(t, title, body, wait=True, tap=False):
+    # the outcome, then 请拔卡 until the card leaves (or a key, or a few seconds); a tapped
+    # card is not in a slot: 请移开卡片
+    lines = list(body or []) + [t.s("chip_remove_tap" if tap else "chip_remove")]
     ui.screen(t, title, lines)
     if not wait:
         return
