@@ -125,3 +125,18 @@ def test_each_allowed_mode_is_taken_at_the_prompt():
             true(not r.seen(r.t.s("entry_refused", r.t.s("entry_name_" + mode)), m), kind)
             true(r.screen_flat() != prompt, kind + " " + mode + ": taken: " + r.screen())
             _idle(r)
+
+
+def test_the_prompts_and_the_refusal_in_english():
+    r = rig()
+    r.t.strings.set_lang("en")
+    r.press("MENU", "1", "5")
+    contains(r.screen(), "Swipe or key")
+    r.event(("tap", CHIP))
+    contains(r.screen_flat(), "Tap not allowed")
+    r.press("ENTER", "CANCEL", "MENU", "1", "2", "100", "ENTER")
+    contains(r.screen_flat(), "Insert/swipe/tap")
+    r.event(("scan", CODE))
+    contains(r.screen_flat(), "Scan not allowed")
+    for row in r.t.frame.text():
+        true(len(row.rstrip()) <= 16, row)
