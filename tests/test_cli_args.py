@@ -125,3 +125,17 @@ def test_every_option_of_the_front_commands_says_what_it_is_and_no_default_is_no
             assert "default: None" not in text, (path, a.option_strings)
             if a.option_strings and len(path) > 1 and path[1] in front:
                 assert a.help, f"{' '.join(path)} {a.option_strings[0]} has no help"
+
+
+def test_the_emulator_without_a_terminal_says_so_at_once_instead_of_drawing_into_a_pipe(
+        tmp_path):
+    r = subprocess.run(POSTERM + ["--data", str(tmp_path)], stdin=subprocess.DEVNULL,
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2 and "the emulator needs a terminal" in r.stderr, r.stderr
+    assert "posterm keys" in r.stderr and "\x1b[" not in r.stdout
+
+
+def test_a_guided_lesson_without_a_terminal_points_to_text(tmp_path):
+    r = subprocess.run(POSTERM + ["lesson", "04", "--data", str(tmp_path)],
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2 and "--text" in r.stderr and "needs a terminal" in r.stderr

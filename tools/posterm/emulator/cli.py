@@ -56,9 +56,19 @@ def run(args):
             keymap = load_keymap(default_keymap_path())
     except KeymapError as e:
         raise CliError(f"keymap {e}") from None
+    import sys
+
     driver = open_from_args(
         args, EmulatorDriver, clock_running=True  # --date sets where the clock starts; it runs
     )
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        # a full-screen app on a pipe draws escape codes nobody sees and waits forever (the
+        # data dir's problems, said by open_from_args, come first)
+        driver.close()
+        raise CliError(
+            "the emulator needs a terminal (its input or output is not one); for a script, "
+            "posterm keys [options] KEY... or posterm keys -"
+        )
     from posterm.emulator.app import EmulatorApp
 
     recording = None

@@ -353,6 +353,14 @@ def run_app(lesson, data_dir, mode, trainee=None, lang=None, profile=None):
         session.start()
     except DataDirLocked as e:
         raise CliError(str(e)) from None
+    import sys
+
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        # the emulator on a pipe would draw escape codes nobody sees and wait forever (the
+        # data dir's problems, met by the session's start, come first)
+        session.close()
+        raise CliError("the lesson's emulator needs a terminal (its input or output is not "
+                       "one); --text runs the lesson on a plain terminal or from a script")
     app = LessonApp(session, trainee=trainee, data_dir=data_dir)
 
     def closed(signum, frame):
