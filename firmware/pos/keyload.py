@@ -11,8 +11,8 @@
 # A MAK slot wider than the MAK is zero-filled after it (as in the 40 layout): a 24-byte
 # slot holds an 8-byte MAK (16 zero bytes after it), a 16-byte one (8 zero bytes) or 24.
 # Where a length has two layouts (56) the one whose check values all verify is taken (a
-# 4-byte check value matches by chance once in 2**32: two of them never do), and a field
-# that verifies as neither, or as both, is refused with the reason.
+# 4-byte check value matches by chance once in 2**32, both of a layout's once in 2**64),
+# and a field that verifies as neither, or as both, is refused with the reason.
 # Keys are encrypted under the TMK (3DES for a 16-byte TMK). Check values: the first 4 bytes
 # of the clear key encrypting 8 zero bytes (single DES for an 8-byte key, 3DES for 16 and
 # 24: pos.des runs 3-key EDE for a 24-byte key, in the PIN block, the MAC and the TDK too).
