@@ -37,11 +37,12 @@ _commit()
 
 
 def _names():
-    # Intern every name the firmware uses now, while the heap is empty: /qnames.mpy (made by
-    # `posterm flash`, tools/posterm/flash/build.py) is an empty module whose qstr table holds
-    # them all. MicroPython never frees a name and keeps them in pools that double in size;
-    # interned by the overlays through the day, a pool of 1,280 names (~9 KB on a 32-bit
-    # board) was needed in the middle of a transaction, where no such block was left.
+    # Intern every name the firmware uses now, while the heap is empty: /rom/qnames.mpy (in
+    # the ROMFS image `posterm flash --romfs` writes: tools/posterm/flash/build.py) is an empty
+    # module whose qstr table holds them all, their bytes left in flash. MicroPython never
+    # frees a name and keeps them in pools that double in size; interned by the overlays
+    # through the day, a pool of 1,280 names (~9 KB on a 32-bit board) was needed in the
+    # middle of a transaction, where no such block was left. (A files deploy has none.)
     import sys
 
     try:

@@ -18,12 +18,15 @@ POOL = re.compile(r"n_pool=(\d+), n_qstr=(\d+)")
 
 def test_the_names_module_holds_every_name_of_every_module_and_each_module_name():
     tree = build.deploy_tree("esp32")
+    assert build.NAMES_PATH not in tree, "the files deploy has none (names copied to the heap)"
+    tree = build.names_for_romfs(tree)
     names = set(build.mpy_names(tree[build.NAMES_PATH]))
     for path, data in tree.items():
         if path.endswith(".mpy") and not path.endswith(build.NAMES_SKIP):
             missing = set(build.mpy_names(data)) - names
             assert not missing, (path, sorted(missing)[:5])
     assert b"pos.flows.online" in names and b"pos.emv.kernel" in names and b"pos" in names
+    assert b"/rom/pos/terminal.mpy" in names  # the modules' __file__ in the image
 
 
 PROBE = r"""

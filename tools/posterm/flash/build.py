@@ -58,12 +58,12 @@ def compile_mpy(source, name, args, cache_dir):
 # size: the 7th pool a firmware's names need is one block of 1,280 entries (14 KB on the x64
 # unix port, ~9 KB on a 32-bit board), taken when the 1,269th name is interned. With the
 # modules loaded as overlays through the day, that happened mid-transaction (a chip card
-# read), between the day's other objects, when no 14 KB block was left. main.py therefore
-# imports /qnames.mpy first, while the heap is empty: a module that does nothing, whose qstr
-# table lists every name of every module deployed, so that all the pools are made at boot,
-# at the bottom of the heap, and no later load interns anything. From ROMFS the names' bytes
-# stay in the image (MicroPython 1.25+ interns a ROM .mpy's names in place); only the pools'
-# entries are heap.
+# read), between the day's other objects, when no 14 KB block was left. The ROMFS image
+# therefore holds /qnames.mpy, which main.py imports first, while the heap is empty: a module
+# that does nothing, whose qstr table lists every name of every module deployed, so that all
+# the pools are made at boot, at the bottom of the heap, and no later load interns anything.
+# From ROMFS the names' bytes stay in the image (MicroPython 1.25+ interns a ROM .mpy's names
+# in place); only the pools' entries are heap. (Not in the files deploy: see names_for_romfs.)
 NAMES_PATH = "/qnames.mpy"
 NAMES_SKIP = ("_cp.mpy",)  # modules MicroPython never imports (CPython halves)
 
@@ -145,9 +145,10 @@ def names_module(tree, args, cache_dir, file_prefix=""):
 
 
 def names_for_romfs(tree):
-    """The deploy tree's names module remade for modules imported from a ROMFS image."""
-    if NAMES_PATH not in tree:
-        return tree
+    """The deploy tree with the names module for modules imported from a ROMFS image (only
+    there: from a ROMFS image the names' bytes stay in flash, and the pools are made at
+    boot; on a filesystem every name of every module, used that day or not, would be copied
+    into the heap at boot: the files deploy needed ~10 KB more, board sim, x64)."""
     cache = os.path.join(tempfile.gettempdir(), "posterm-mpy-cache")
     os.makedirs(cache, exist_ok=True)
     out = dict(tree)
@@ -188,9 +189,6 @@ def deploy_tree(board, mpy_version=6, firmware_dir=None, menus_dir=None, config=
                 out["/" + rel[:-3] + ".mpy"] = compile_mpy(data, rel, args, cache)
             else:
                 out["/" + rel] = data
-    names = names_module(out, args, cache)
-    if names is not None:
-        out[NAMES_PATH] = names
     with open(os.path.join(firmware_dir, "main.py"), "rb") as f:
         out["/main.py"] = f.read()
     for path in _tree(menus_dir):
