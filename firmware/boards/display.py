@@ -47,8 +47,16 @@ def cell_map(text, cols):
         return out
     out = []
     n = 0
+    narrow = cells._FIRST_WIDE
+    cjk0 = cells._CJK_FIRST
+    cjk1 = cells._CJK_LAST
     for ch in text:
-        w = cells.char_width(ch)
+        if ch < narrow:
+            w = 1
+        elif cjk0 <= ch <= cjk1:
+            w = 2
+        else:
+            w = cells.char_width(ch)
         if n + w > cols:
             break
         out.append(ch)

@@ -28,6 +28,8 @@ _NO_START = ",.!?;:)]}%，。！？；：）、」』"
 # C) is below it is as many cells as characters, with no loop in Python (a key's screen is
 # laid out and drawn through these functions: on a board they were much of a key's time).
 _FIRST_WIDE = chr(0x1100)  # chr(): the font check reads string literals as text to draw
+_CJK_FIRST = chr(0x4E00)  # the CJK ideographs, wide: tested before the table (no call)
+_CJK_LAST = chr(0x9FFF)
 
 
 def char_width(ch):
@@ -53,9 +55,17 @@ def char_width(ch):
 def width(text):
     if not text or max(text) < _FIRST_WIDE:
         return len(text)
+    narrow = _FIRST_WIDE
+    cjk0 = _CJK_FIRST
+    cjk1 = _CJK_LAST
     n = 0
     for ch in text:
-        n += 1 if ch < _FIRST_WIDE else char_width(ch)
+        if ch < narrow:
+            n += 1
+        elif cjk0 <= ch <= cjk1:
+            n += 2
+        else:
+            n += char_width(ch)
     return n
 
 
@@ -65,10 +75,18 @@ def clip(text, cells):
         return text  # fits even if every character is wide
     if max(text) < _FIRST_WIDE:
         return text[:cells]
+    narrow = _FIRST_WIDE
+    cjk0 = _CJK_FIRST
+    cjk1 = _CJK_LAST
     n = 0
     i = 0
     for ch in text:
-        w = char_width(ch)
+        if ch < narrow:
+            w = 1
+        elif cjk0 <= ch <= cjk1:
+            w = 2
+        else:
+            w = char_width(ch)
         if n + w > cells:
             return text[:i]
         n += w
