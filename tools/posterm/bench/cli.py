@@ -101,6 +101,7 @@ TABLE = (
     ("pico_key_p99_ms", "ms", ("<=", 50), "Pico estimate: p99 of the keys that do not send"),
     ("pico_key_p99_ms_no_load", "ms", None, "the same, of the keys that load no overlay"),
     ("pico_send_key_ms", "ms", ("<=", 400), "Pico estimate: the key that sends, to the send"),
+    ("pico_send_key_p50_ms", "ms", None, "the same, the median of the keys that send"),
     ("pico_reply_ms", "ms", None, "Pico estimate: the answers to it (after the network)"),
     ("pico_full_redraw_ms", "ms", ("<=", 30), "Pico estimate: a full-screen redraw, CPU"),
     ("esp32_key_p99_ms", "ms", None, "ESP32 estimate: p99 of the keys that do not send"),
