@@ -195,10 +195,11 @@ class CellDisplay:
             gw, data = (16, _box(16)) if w == 2 else (8, _box(8))
         else:
             gw, data = g
-        fb = framebuf.FrameBuffer(bytearray(data), gw, BAND, framebuf.MONO_HLSB)
+        buf = bytearray(data)
+        fb = framebuf.FrameBuffer(buf, gw, BAND, framebuf.MONO_HLSB)
         if len(self._glyphs) >= _GLYPHS:
             self._glyphs.clear()
-        out = (gw, fb, data)
+        out = (gw, fb, buf)  # the framebuf's own bytes (the font's copy is not kept too)
         self._glyphs[ch] = out
         return out
 
@@ -220,7 +221,7 @@ class CellDisplay:
             gw, fb = g[0], g[1]
             if gw > (c1 - x if w > c1 - x else w) * 8:
                 # a 16-px glyph in a 1-cell slot (or at the span's end): its left half
-                fb = framebuf.FrameBuffer(bytearray(g[2]), 8, BAND, framebuf.MONO_HLSB, 16)
+                fb = framebuf.FrameBuffer(g[2], 8, BAND, framebuf.MONO_HLSB, 16)
             if pal is None:
                 cv.blit(fb, x * 8, 0)
             else:
