@@ -75,6 +75,22 @@ def calib_sample():
         _SAMPLES[1] = n + 1
 
 
+def _sort(a, n):
+    # shell sort of a[:n] in place
+    gap = 1
+    while gap < n // 3:
+        gap = gap * 3 + 1
+    while gap > 0:
+        for i in range(gap, n):
+            v = a[i]
+            j = i
+            while j >= gap and a[j - gap] > v:
+                a[j] = a[j - gap]
+                j -= gap
+            a[j] = v
+        gap //= 3
+
+
 def calibrate(tries=5):
     # -> loops per second (the best of `tries`: the least disturbed run)
     best = None
@@ -267,12 +283,13 @@ def main(argv):
     out["full_redraw_us_max"] = worst
     calib.append(calibrate())
     out["calib"] = calib
-    samples = sorted(_SAMPLES[0][: _SAMPLES[1]])
+    arr, n = _SAMPLES
+    _sort(arr, n)  # in place: no list of thousands of ints at the end of a long run
     out["calib_samples"] = {
-        "n": len(samples),
-        "max": samples[-1],
-        "median": samples[len(samples) // 2],
-        "min": samples[0],
+        "n": n,
+        "max": arr[n - 1],
+        "median": arr[n // 2],
+        "min": arr[0],
     }
     out["calib_loops"] = CALIB_LOOPS
     impl = sys.implementation
