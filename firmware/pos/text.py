@@ -47,7 +47,7 @@ def _find_value(data, key):
     return None
 
 
-def _pair_value(pair, k):
+def _split_pair(pair, k):
     # -> the value of a pair as the index has it (`"key": "value"`, from the key's quote to
     # the value's closing one) when its key is k, found with bytes methods (in C), or None
     n = len(k)
@@ -278,7 +278,7 @@ class Strings:
         while lo < len(hashes) and hashes[lo] == h:
             pair = self.resources.read_at(self._name, offsets[lo], lengths[lo])
             if pair is not None:
-                s = _pair_value(pair, k)
+                s = _split_pair(pair, k)
                 if s is None:
                     s = _find_value(pair, key)
                 if s is not None:
@@ -314,7 +314,10 @@ class Strings:
             pair = bytes(self._mapped[off : off + ln])
         else:
             pair = self.resources.read_at(self._name, off, ln)
-        return _find_value(pair, key) if pair is not None else None
+        if pair is None:
+            return None
+        s = _split_pair(pair, key.encode())
+        return s if s is not None else _find_value(pair, key)
 
     def _lookup_unpacked(self, key, idx, n):
         h = _hash(key.encode())
