@@ -1,7 +1,12 @@
 """Key latency on the MicroPython unix port and the estimates for a Pico and an ESP32
 (issue 14 item 5): runs unixkeys.py in the unix port on the firmware as `posterm flash`
-deploys it (pos/ and boards/ compiled by mpy-cross), the board's display driver drawing
-every screen, the board loop's gc.collect() after each event.
+deploys it (pos/ and boards/ compiled by mpy-cross, the compiled menu; with romfs=True from
+the ROMFS image of `posterm flash --romfs`, mounted at /rom), the board's display driver
+drawing every screen, the board loop's gc.collect() after each event. profile=True also
+charges each event's time to the phases that took it (unixprof.py, profile_table()).
+
+    python -m posterm.bench.keylatency [--romfs] [ROUNDS]     the figures, as JSON
+    python -m posterm.bench.keylatency --profile [--romfs] [ROUNDS]   where the time goes
 
 The estimate: a board's time = the unix port's time x (the unix port's speed / the board's),
 the speeds being Pystone 1.2 scores (pystones/s) of MicroPython:
