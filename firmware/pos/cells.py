@@ -27,9 +27,11 @@ _NO_START = ",.!?;:)]}%，。！？；：）、」』"
 # Every character below this one is narrow: a text whose largest character (max(), a loop in
 # C) is below it is as many cells as characters, with no loop in Python (a key's screen is
 # laid out and drawn through these functions: on a board they were much of a key's time).
-_FIRST_WIDE = chr(0x1100)  # chr(): the font check reads string literals as text to draw
-_CJK_FIRST = chr(0x4E00)  # the CJK ideographs, wide: tested before the table (no call)
-_CJK_LAST = chr(0x9FFF)
+_FIRST_WIDE = b"\xe1\x84\x80".decode()  # U+1100 (see _CJK_FIRST on literals)
+# the CJK ideographs, wide: tested before the table (no call); decoded from their UTF-8 (a
+# literal is read as text to draw by the font check, chr() interns a name on MicroPython)
+_CJK_FIRST = b"\xe4\xb8\x80".decode()  # U+4E00
+_CJK_LAST = b"\xe9\xbf\xbf".decode()  # U+9FFF
 
 
 def char_width(ch):
