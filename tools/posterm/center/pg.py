@@ -454,7 +454,7 @@ class Connection:
         if m is None:
             head = _HEAD.match(sql)
             if head is None or head.group(1).upper() not in ("SELECT", "SAVEPOINT", "RELEASE",
-                                                             "ROLLBACK", "WITH"):
+                                                             "ROLLBACK"):
                 self._kept = {"terminals": {}, "cards": {}}
                 self._absent = set()
             elif head.group(1).upper() == "ROLLBACK":  # to a savepoint: forget all
