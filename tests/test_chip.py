@@ -433,3 +433,91 @@ def test_a_chip_purchase_the_issuer_declines_gives_the_card_its_arc_and_arpc(day
     assert day.seen("请拔卡", m)
     assert spec["last_online_atc"] == 1, "the card authenticated the issuer's decline"
     assert day.journal("purchase") == [] and day.t.state.reversal() is None
+
+
+def _issuer_checks(req, rep, pan=CARD, seq="01", arc=b"00"):
+    # the ARQC and the center's ARPC recomputed by pyemv (as for a purchase) -> the tags
+    tags = pyemv_tlv.decode(req[55])
+    for tag in F55_TAGS:
+        assert tag in tags, tag
+    mk = kd.derive_icc_mk_a(bytes.fromhex(emv.TEST_IMK_AC), pan, seq)
+    sk = kd.derive_common_sk(mk, tags["9F36"] + bytes(6))
+    cdol1 = b"".join(tags[t] for t in ("9F02", "9F03", "9F1A", "95", "5F2A", "9A", "9C", "9F37"))
+    data = cdol1 + tags["82"] + tags["9F36"] + tags["9F10"][3:7]
+    assert ac.generate_ac(sk, data) == tags["9F26"]
+    assert pyemv_tlv.decode(rep[55])["91"] == ac.generate_arpc_1(sk, tags["9F26"], arc) + arc
+    return tags
+
+
+def test_a_chip_balance_inquiry_sends_9c_31_and_the_center_checks_the_arqc(day):
+    spec = deck_spec()
+    m = day.mark()
+    day.press("MENU", "1", "5").insert(spec).press("123456", "ENTER")
+    req, rep = day.wire[-1]
+    assert req["mti"] == "0200" and req[3] == "310000" and 4 not in req
+    assert req[22] == "051" and req[23] == "001" and req[60][:2] == "01"
+    assert req[60][-2:] == "50" and 52 in req
+    tags = _issuer_checks(req, rep)
+    assert tags["9C"] == b"\x31" and tags["9F02"] == bytes(6) and tags["9F27"] == b"\x80"
+    assert rep[39] == "00" and rep[54][7:8] == "C"
+    assert day.seen("余额", m) and day.seen(CARD[:6], m)
+    balance = int(rep[54][8:20])
+    assert day.seen("\uffe5%d.%02d" % (balance // 100, balance % 100), m)
+    assert spec["atc"] == 1 and spec["last_online_atc"] == 1  # the card took the ARPC
+    day.press("ENTER")
+    assert day.seen("请拔卡", m)
+    assert day.journal("balance") == [] and day.t.state.reversal() is None
+
+
+def test_a_chip_balance_inquiry_refuses_a_tap(day):
+    m = day.mark()
+    day.press("MENU", "1", "5").tap(deck_spec())
+    assert day.seen("该交易不支持挥卡", m)
+    assert day.wire == [] or all(w[0]["mti"] != "0200" for w in day.wire)
+
+
+def test_a_chip_preauth_sends_9c_03_the_center_checks_the_arqc_and_it_is_journalled(day):
+    spec = deck_spec()
+    day.press("MENU", "1", "6", "1", "30000", "ENTER").insert(spec).press("123456", "ENTER")
+    req, rep = [w for w in day.wire if w[0]["mti"] == "0100"][-1]
+    assert req[3] == "030000" and req[25] == "06" and req[4] == "000000030000"
+    assert req[22] == "051" and req[23] == "001" and req[60][:2] == "10"
+    assert req[60][-2:] == "50"
+    tags = _issuer_checks(req, rep)
+    assert tags["9C"] == b"\x03" and tags["9F02"] == bytes.fromhex("000000030000")
+    assert rep[39] == "00"
+    rec = day.journal("preauth")[-1]
+    assert rec["entry"] == "05" and rec["ac_type"] == "TC" and rec["auth"] == rep[38]
+    assert spec["atc"] == 1 and spec["last_online_atc"] == 1
+    assert "AID:A000000333010101" in day.slip() and "TC:" + rec["ac"] in day.slip()
+    assert day.t.state.reversal() is None
+
+
+def test_a_chip_preauth_tapped_goes_online_with_22_07x_and_60_4_6(day):
+    day.press("MENU", "1", "6", "1", "20000", "ENTER").tap(deck_spec())
+    req, rep = [w for w in day.wire if w[0]["mti"] == "0100"][-1]
+    assert req[22][:2] == "07" and req[60][-2:] == "60" and 55 in req
+    assert pyemv_tlv.decode(req[55])["9C"] == b"\x03"
+    assert rep[39] == "00" and day.journal("preauth")[-1]["entry"] == "07"
+
+
+def test_a_chip_preauth_that_fails_three_times_falls_back_to_the_stripe_as_a_preauth(day):
+    broken = deck_spec(broken=True)
+    m = day.mark()
+    day.press("MENU", "1", "6", "1", "2000", "ENTER").insert(broken).insert(broken).insert(broken)
+    assert day.seen("IC卡读卡失败,请刷卡", m)
+    day.press("CARD=" + CARD + "=3012220" + "0" * 8, "123456", "ENTER")
+    req, rep = [w for w in day.wire if w[0]["mti"] == "0100"][-1]
+    assert req[3] == "030000" and req[22] == "021" and req[60][-2:] == "52" and 55 not in req
+    assert rep[39] == "00" and day.journal("preauth")[-1]["entry"] == "02"
+
+
+def test_a_chip_balance_that_fails_three_times_falls_back_to_the_stripe(day):
+    broken = deck_spec(broken=True)
+    m = day.mark()
+    day.press("MENU", "1", "5").insert(broken).insert(broken).insert(broken)
+    assert day.seen("IC卡读卡失败,请刷卡", m)
+    day.press("CARD=" + CARD + "=3012220" + "0" * 8, "123456", "ENTER")
+    req, rep = day.wire[-1]
+    assert req[3] == "310000" and req[22] == "021" and req[60][-2:] == "52" and 55 not in req
+    assert rep[39] == "00" and day.seen("余额", m)

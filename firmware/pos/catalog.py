@@ -25,18 +25,20 @@
 #   of        the types the original may be (comma list), - none
 #   entry     entry modes allowed: s swipe, k keyed, c chip, t tap, q scanned code; the
 #             card prompt asks for these only and refuses the others (pos.flows.present);
-#             c and t only where the flow runs the chip kernel (a purchase: pos.flows.chip),
-#             the others take a chip card's stripe
+#             c and t only where the flow runs the chip kernel (pos.flows.chip: a purchase,
+#             a pre-authorisation; a balance inquiry c only: at 9F02 = 0 a tap would be
+#             under the 双免 limit, an inquiry without a PIN), the others take a chip
+#             card's stripe
 #   action    the pos.actions action (menu item) that starts it; - none (reason in a
 #             comment line "# <name>: ..." of the table)
 from pos.compat import const
 
 _TABLE = """
-balance 0200 310000 00 01 - 0 + 0 0 - - sk balance
+balance 0200 310000 00 01 - 0 + 0 0 - - skc balance
 purchase 0200 000000 00 22 D 1 + 1 0 - - skct purchase
 void 0200 200000 00 23 C 1 - 1 1 trace purchase sk void
 refund 0220 200000 00 25 C 0 - 1 1 rrn purchase,completion sk refund
-preauth 0100 030000 06 10 - 1 + 1 0 - - sk preauth
+preauth 0100 030000 06 10 - 1 + 1 0 - - skct preauth
 preauth_void 0100 200000 06 11 - 1 - 1 1 auth preauth sk preauth_void
 completion 0200 000000 06 20 D 1 + 1 0 auth preauth sk preauth_complete
 completion_void 0200 200000 06 21 C 1 - 1 1 trace completion sk complete_void
@@ -135,6 +137,12 @@ def request_codes(name):
     # -> (mti, 3, 25, 60.1)
     r = row(name)
     return (r[_MTI], r[_PROC], r[_COND], r[_F601])
+
+
+def emv_type(name):
+    # 9C, the EMV transaction type a chip read of the type gives its card: the processing
+    # code's first two digits (00 a purchase, 03 a pre-authorisation, 31 a balance inquiry)
+    return _col(name, _PROC)[:2]
 
 
 def entry_modes(name):

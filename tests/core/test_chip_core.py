@@ -138,3 +138,61 @@ def test_an_ic_download_answered_with_broken_tlv_says_so_and_stores_nothing():
     r.event(("chip", spec()))  # the terminal goes on: a chip purchase still works
     r.press("100", "ENTER", "123456", "ENTER", "ENTER")
     eq(r.t.journal.entries()[-1]["ac_type"], "TC")
+
+
+def test_a_chip_balance_inquiry_is_read_by_the_kernel_with_9c_31_and_shows_the_balance():
+    r = Rig().sign_in()
+    card = spec()
+    m = r.mark()
+    r.press("MENU", "1", "5")
+    r.event(("chip", card))
+    r.press("123456", "ENTER")
+    q = r.center.last("0200")
+    eq(q[3], "310000")
+    eq(q[22], "051")
+    eq(q[23], "001")
+    eq(q[60][-2:], "50")
+    true(4 not in q, "an inquiry sends no amount")
+    got = tlv.flatten(q[55])
+    eq(got[0x9C], b"\x31")
+    eq(got[0x9F02], bytes(6))
+    eq(got[0x9F27], b"\x80")
+    true(r.seen("\uffe51234.56", m), r.screen())
+    eq(card["atc"], 1)
+    r.press("ENTER")
+    true(r.seen("请拔卡", m), r.screen())
+    eq([e for e in r.t.journal.entries() if e.get("type") == "balance"], [])
+    eq(r.t.state.reversal(), None)
+
+
+def test_a_chip_balance_the_card_refuses_after_the_answer_sends_no_reversal():
+    r = Rig(center=BadArpcCenter()).sign_in()
+    m = r.mark()
+    r.press("MENU", "1", "5")
+    r.event(("chip", spec()))
+    r.press("123456", "ENTER")
+    true(r.seen("卡片拒绝交易", m), r.screen())
+    true(not r.seen("冲正", m), "an inquiry is not reversed: " + r.screen())
+    eq(r.center.last("0400"), None)
+    eq(r.t.state.reversal(), None)
+
+
+def test_a_chip_preauth_is_read_by_the_kernel_with_9c_03_and_journalled_with_its_tc():
+    r = Rig().sign_in()
+    card = spec()
+    r.press("MENU", "1", "6", "1", "30000", "ENTER")
+    r.event(("chip", card))
+    r.press("123456", "ENTER")
+    q = r.center.last("0100")
+    eq(q[3], "030000")
+    eq(q[22], "051")
+    eq(q[60][-2:], "50")
+    got = tlv.flatten(q[55])
+    eq(got[0x9C], b"\x03")
+    eq(got[0x9F02], bytes.fromhex("000000030000"))
+    e = r.t.journal.entries()[-1]
+    eq(e["type"], "preauth")
+    eq(e["entry"], "05")
+    eq(e["ac_type"], "TC")
+    contains(r.receipt_text(0), "TC:" + e["ac"])
+    eq(r.t.state.reversal(), None)

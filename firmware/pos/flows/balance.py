@@ -1,6 +1,7 @@
 # Balance inquiry (余额查询), reference §3.1: card, PIN, 0200 / 310000 /
 # 25=00 / 60.1=01; the balance comes back in field 54 (account type 2, amount
-# type 2, currency 3, sign C/D, amount 12). Not reversed, not journalled.
+# type 2, currency 3, sign C/D, amount 12). Not reversed, not journalled. A chip card
+# inserted is read by the kernel (pos.flows.chip, 9C = 31: 22, 23, 55, 60.4 as a purchase).
 from pos import ui, overlay
 from pos.request import financial
 from pos.flows import gates, txn
@@ -33,7 +34,30 @@ def run(t):
     if got is None:
         return None
     card = got[1]
-    pan = card[0]
+    if card[0] in ("chip", "tap"):  # a reader event: the chip kernel reads it, 9C = 31
+        with overlay.scope():
+            from pos import catalog
+
+            ttype = catalog.emv_type("balance")
+            del catalog
+        with overlay.scope():
+            from pos.flows import chip
+
+            got = yield from chip.run(t, title, card, 0, "balance", ttype)
+            del chip
+        if type(got) is not tuple:  # cancelled, declined, or a fallback's balance (fen)
+            return got
+        fen = yield from show(t, title, got[1], got[0])
+        ui.screen(t, title, [t.s("chip_remove")])
+        while True:  # 请拔卡 until the card leaves (or a key, or a few seconds)
+            ev = yield ("input", ("key", "removed"), 10)
+            if ev[0] in ("timeout", "removed", "key"):
+                return fen
+    return (yield from go_online(t, title, card))
+
+
+def go_online(t, title, card, amount=None):
+    # a card read from its stripe (or keyed): the PIN, the 0200, the balance shown
     pin = yield from ui.enter_digits(t, title, t.s("enter_pin"), 4, 12, secret=True)
     if pin is None:
         return None
@@ -45,6 +69,11 @@ def run(t):
         del online
     if reply is None:
         return None
+    return (yield from show(t, title, card[0], reply))
+
+
+def show(t, title, pan, reply):
+    # the center's answer (field 54) on screen -> the balance in fen, None when unreadable
     fen = parse_balance(reply.get(54) or "")
     if fen is None:
         yield from ui.notice(t, title, t.s("bad_reply"))

@@ -1,4 +1,5 @@
-# A purchase read from a chip (插卡) or a contactless tap (挥卡/闪付), run as an overlay with
+# A purchase (a pre-authorisation 预授权, a balance inquiry 余额查询: run() is given the
+# catalog's type) read from a chip (插卡) or a contactless tap (挥卡/闪付), as an overlay with
 # the kernel (pos.emv.kernel) for this transaction only: the application chosen (on screen
 # when the card has two), the card read, the cardholder verified (offline PIN by VERIFY
 # where the card asks, else online PIN; a tap at or under the 双免 limit none), the first
@@ -22,21 +23,24 @@ from pos import keys as K
 FAIL_LIMIT = 3
 
 
-def purchase(t, title, ev, amount=None):
-    # Generator. ev: the reader's insert or tap event (pos.card).
+def run(t, title, ev, amount=None, kind="purchase", ttype="00"):
+    # Generator. ev: the reader's insert or tap event (pos.card); kind: the catalog's type,
+    # ttype its 9C (the processing code's first two digits: 00, 03, 31); amount 0: none
+    # (an inquiry: 9F02 = 0, no field 4). An inquiry (not reversible) -> the center's answer
+    # and the PAN for its caller to show (the card still inserted), else the record or None.
     fails = 0
     while True:
         if amount is None:
             amount = yield from ui.enter_amount(t, title)
             if amount is None:
                 return None
-        got = yield from _run(t, title, ev, amount)
+        got = yield from _run(t, title, ev, amount, kind, ttype)
         if got != "failed":
             return got
         fails += 1
         t.emit(("beep", "error"))
         if fails >= FAIL_LIMIT:
-            return (yield from _fallback(t, title, amount))
+            return (yield from _fallback(t, title, amount, kind))
         ev = yield from _wait_reader(t, title, t.s("chip_read_again"), ("chip", "tap"))
         if ev is None:
             return None
@@ -58,7 +62,7 @@ def _wait_reader(t, title, text, kinds):
         t.emit(("beep", "error"))
 
 
-def _fallback(t, title, amount):
+def _fallback(t, title, amount, kind):
     # the chip failed three times: the stripe, with 60.5 = 2
     while True:
         ev = yield from _wait_reader(t, title, t.s("chip_fallback_swipe"), ("card",))
@@ -66,18 +70,17 @@ def _fallback(t, title, amount):
             return None
         card = cardmod.from_event(ev)
         ok = yield from cardmod.usable(t, title, card, chip_ok=True)
-        if ok:
-            from pos.flows import purchase
+        if ok:  # the type's own flow: pos.flows.<kind>.go_online
+            flow = __import__("pos.flows." + kind, None, None, ("go_online",))
+            return (yield from flow.go_online(t, title, cardmod.as_fallback(card), amount))
 
-            return (yield from purchase.go_online(t, title, cardmod.as_fallback(card), amount))
 
-
-def _run(t, title, ev, amount):
+def _run(t, title, ev, amount, kind, ttype):
     # -> "failed" (the chip could not be read), or None / the journal record
     with overlay.scope():
         from pos.flows import chipread
 
-        got = yield from chipread.read(t, title, ev, amount)
+        got = yield from chipread.read(t, title, ev, amount, ttype)
         del chipread
     if type(got) is tuple and got[0] == "pin":
         # the online PIN, entered with the kernel's and the virtual card's code out of the
@@ -102,7 +105,7 @@ def _run(t, title, ev, amount):
     pin = pin or None
     from pos.request import financial
 
-    msg = financial(t, "purchase", card, amount, pin)
+    msg = financial(t, kind, card, amount or None, pin)
     rec = {"pan": card[0], "exp": card[1], "entry": card[2], "amount": amount}
     if ctx.get("no_cvm"):
         rec["no_cvm"] = True
@@ -112,12 +115,13 @@ def _run(t, title, ev, amount):
     with overlay.scope():  # the exchange's code is dropped before the card is asked again
         from pos.flows import online
 
-        reply = yield from online.send(t, title, "purchase", msg, pin)
+        rev = online.reversible(kind)
+        reply = yield from online.send(t, title, kind, msg, pin)
         del online
     with overlay.scope(collect=True):  # the card's code again, after the exchange's
         from pos.flows import chipdone
 
-        result = chipdone.finish(t, ev, ctx, reply, rec)
+        result = chipdone.finish(t, ev, ctx, reply, rec, rev)
         del chipdone
     if reply is None:
         if ev[0] != "tap":
@@ -125,22 +129,26 @@ def _run(t, title, ev, amount):
         return None
     if result != "TC":
         # the center approved, the card did not: undo it at the center now
-        yield from _card_refused(t, title)
+        # (an inquiry moved no money: nothing to undo)
+        yield from _card_refused(t, title, rev)
         return None
-    return (yield from _approved(t, title, msg, reply, rec))
+    if not rev:
+        return (reply, rec["pan"])  # an inquiry: the caller shows it (pos.flows.balance)
+    return (yield from _approved(t, title, kind, msg, reply, rec))
 
 
-def _card_refused(t, title):
-    from pos.flows import reversal
-
-    reversal.set_reason(t, reversal.REASON_OTHER)
+def _card_refused(t, title, rev):
     t.emit(("beep", "error"))
-    yield from _remove(t, title, [t.s("chip_card_refused")], wait=False)
-    yield from reversal.send_pending(t)
-    yield from _remove(t, title, [t.s("chip_card_refused")])
+    if rev:
+        from pos.flows import reversal
+
+        reversal.set_reason(t, reversal.REASON_OTHER)
+        yield from _remove(t, title, [t.s("chip_card_refused")], wait=False)
+        yield from reversal.send_pending(t)
+    yield from _remove(t, title, [t.s("chip_card_refused" if rev else "chip_declined_offline")])
 
 
-def _approved(t, title, msg, reply, rec):
+def _approved(t, title, kind, msg, reply, rec):
     from pos.flows import reversal
     from pos.journal import JournalWriteError
 
@@ -148,7 +156,7 @@ def _approved(t, title, msg, reply, rec):
         with overlay.scope():
             from pos.flows import online
 
-            online.record_approval(t, "purchase", msg, reply, rec)
+            online.record_approval(t, kind, msg, reply, rec)
             del online
     except JournalWriteError as e:
         t.emit(("log", "error", "%s; trace %s pending, reversal armed" % (e, msg[11])))

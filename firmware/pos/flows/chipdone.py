@@ -6,9 +6,10 @@ from pos import card as cardmod
 from pos.emv import finish as emvend
 
 
-def finish(t, ev, ctx, reply, rec):
+def finish(t, ev, ctx, reply, rec, rev=True):
     # -> "TC" (the card accepts the approval), "AAC" (it refuses it), or None (declined or no
-    # answer: the card was closed with an AAC). reply: the center's approval, or None.
+    # answer: the card was closed with an AAC). reply: the center's approval, or None. rev:
+    # the type is reversible (an inquiry arms no reversal: none is updated)
     contactless = ev[0] == "tap"
     result = None
     if not contactless:
@@ -36,5 +37,6 @@ def finish(t, ev, ctx, reply, rec):
     emvend.record_fields(ctx, rec, contactless, rec.get("no_cvm", False))
     # the armed reversal carries the reversal tag set as the card ends (TVR, DF31 ...)
     # (its PAN stays sealed: no 3DES while the card's code is loaded)
-    t.state.update_reversal("55", emvend.reversal55(ctx).hex())
+    if rev:
+        t.state.update_reversal("55", emvend.reversal55(ctx).hex())
     return result

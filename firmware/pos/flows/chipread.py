@@ -12,11 +12,12 @@ from pos.request import z
 NO_CVM_LIMIT = 100000  # fen: CUP's usual 双免 limit (¥1,000) until the center sends one
 
 
-def read(t, title, ev, amount):
+def read(t, title, ev, amount, ttype="00"):
     # Generator -> "failed" (the chip could not be read: the caller counts it), None (the
     # cashier cancelled), the string key of why the card cannot pay (said by the caller), or
     # (card, pin, ctx): the card read (pos.card's tuple, 55 in it), the online PIN, the
-    # kernel's data (small: what the rest of the transaction needs)
+    # kernel's data (small: what the rest of the transaction needs). ttype: 9C, the EMV
+    # transaction type (00 a purchase, 03 a pre-authorisation, 31 a balance inquiry)
     contactless = ev[0] == "tap"
     icc = cardmod.icc_of(ev)
     if icc is None:
@@ -30,7 +31,7 @@ def read(t, title, ev, amount):
             if aid is None:
                 return None
         ui.screen(t, title, [t.s("chip_processing"), t.s("chip_keep_card")])
-        ctx = kernel.start(icc, aid, _terminal_data(t, amount, contactless))
+        ctx = kernel.start(icc, aid, _terminal_data(t, amount, contactless, ttype))
     except kernel.ChipError as e:
         t.emit(("log", "warn", "chip read failed: %s" % e))
         return "failed"
@@ -100,7 +101,7 @@ def _first_ac(t, icc, ctx, pin, contactless, no_cvm):
     return (card, pin, kernel.trim(ctx))
 
 
-def _terminal_data(t, amount, contactless):
+def _terminal_data(t, amount, contactless, ttype):
     now = t.now
     sn = t.state.params.get("tid", "00000000")
     d = {
@@ -108,7 +109,7 @@ def _terminal_data(t, amount, contactless):
         0x9F03: bytes(6),
         0x9A: bytes.fromhex(z(now[0] % 100, 2) + z(now[1], 2) + z(now[2], 2)),
         0x9F21: bytes.fromhex(z(now[3], 2) + z(now[4], 2) + z(now[5], 2)),
-        0x9C: b"\x00",
+        0x9C: bytes.fromhex(ttype),
         0x9F37: _unpredictable(t),
         0x9F1E: (sn + "        ")[:8].encode(),
         0x9F41: bytes.fromhex(z(t.state.trace, 8)),

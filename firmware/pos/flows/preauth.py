@@ -1,6 +1,7 @@
 # The pre-authorisation family, reference §3.1 (25 = 06 for all four; the codes, the
 # supervisor and how the original is found are the catalog's, pos.catalog):
-#   预授权         0100 / 030000 / 60.1=10  amount, card, PIN
+#   预授权         0100 / 030000 / 60.1=10  amount, card, PIN (a chip inserted or tapped:
+#                                            the kernel, pos.flows.chip, 9C = 03)
 #   预授权撤销     0100 / 200000 / 60.1=11  supervisor; original auth code (38),
 #                                            date (61 = 12 zeros + MMDD), amount
 #   预授权完成     0200 / 000000 / 60.1=20  original auth code, date, amount
@@ -23,6 +24,25 @@ def preauth(t):
     if got is None:
         return None
     card = got[1]
+    if card[0] in ("chip", "tap"):  # a reader event: the chip kernel reads it, 9C = 03
+        from pos import overlay
+
+        with overlay.scope():
+            from pos import catalog
+
+            ttype = catalog.emv_type("preauth")
+            del catalog
+        with overlay.scope():
+            from pos.flows import chip
+
+            rec = yield from chip.run(t, title, card, amount, "preauth", ttype)
+            del chip
+        return rec
+    return (yield from go_online(t, title, card, amount))
+
+
+def go_online(t, title, card, amount):
+    # a card read from its stripe (or keyed, or a chip's fallback): the PIN, the 0100
     pan, exp, entry = card[0], card[1], card[2]
     pin = yield from purchase.enter_pin(t, title, amount)
     if pin is None:

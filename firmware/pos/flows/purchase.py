@@ -32,7 +32,7 @@ def run(t, card=None):
         with overlay.scope():
             from pos.flows import chip
 
-            yield from chip.purchase(t, title, card, amount)
+            yield from chip.run(t, title, card, amount)
             del chip
         return
     if amount is None:
