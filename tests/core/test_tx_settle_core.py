@@ -120,7 +120,7 @@ def test_full_batch_asks_for_settlement():
     r.press("MENU", "1", "2")
     contains(r.screen_flat(), "交易满请结算")
     r.press("CANCEL", "MENU", "1", "5")
-    contains(r.screen_flat(), "请刷卡", "a balance inquiry adds nothing to the journal")
+    contains(r.screen_flat(), "刷卡", "a balance inquiry adds nothing to the journal")
 
 
 def test_without_auto_signout_settlement_signs_in_again():
