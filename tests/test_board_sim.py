@@ -198,6 +198,8 @@ def test_a_memory_error_shows_with_the_key_that_caused_it():
         cap += 8 * 1024
         records, frames, _ = _run(script, board="pico", heap=cap)
         errors = [r for r in records if r["ev"] == "memory_error"]
+        if any(r["ev"] == "sim_short" for r in records):
+            continue  # the sim itself had no room at this cap: no verdict on the firmware
         if errors and not any(e["key"] is None for e in errors):
             break
     assert errors, f"no MemoryError at a cap of {cap} B"

@@ -248,6 +248,9 @@ def run_sim(args):
                     file=err,
                 )
                 status = 1
+            elif ev == "sim_short":
+                print(f"posterm: {rec['text']}; give it a larger --heap", file=err)
+                status = 1
             elif ev in ("stopped", "fatal"):
                 print(f"posterm: the firmware stopped: {rec['text']}", file=err)
                 status = 1

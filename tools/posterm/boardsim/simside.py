@@ -48,6 +48,7 @@ _STUCK_MS = 300000  # a firmware not ready for the next key for 5 simulated minu
 _RESERVE = 8192
 _reserve = None  # the sim's own heap, outside the cap: used only when the firmware's is full
 _SPENT = [0]  # times the sim's work needed its reserve
+_SHORT = [0]  # times the reserve could not be taken back after it (no block of its size)
 
 
 def sim_work(fn, *args):
@@ -59,6 +60,10 @@ def sim_work(fn, *args):
     # space up differently at every record.) Only when the firmware's heap is too full for
     # the work is the reserve given up for it, and taken back after.
     global _reserve
+    if _reserve is not None and _reserved(_reserve) < _RESERVE:
+        # the reserve came back short last time: topped up as soon as the firmware's heap
+        # has room again (between its events), before the sim may need it
+        _reserve.extend(_take_reserve(_RESERVE - _reserved(_reserve)))
     try:
         return fn(*args)
     except MemoryError:
@@ -68,9 +73,41 @@ def sim_work(fn, *args):
     gc.collect()
     try:
         return fn(*args)
+    except MemoryError:
+        # not even the reserve gave the sim room (the firmware holds the whole heap, the
+        # reserve came back short): the sim itself cannot go on at this cap. Said as the
+        # sim's, not as the firmware's: it must not reach the firmware's loop as an error
+        raise SimShort()
     finally:
         gc.collect()
-        _reserve = bytearray(_RESERVE)
+        _reserve = _take_reserve()
+
+
+def _reserved(pieces):
+    n = 0
+    for p in pieces:
+        n += len(p)
+    return n
+
+
+def _take_reserve(want=_RESERVE):
+    # the reserve back, in one block when the firmware's heap has one that large, else in
+    # smaller pieces (down to 256 B) adding up to the same: a sim that could not take its
+    # reserve back raised its own MemoryError into the firmware's loop (which stopped the
+    # board there), or went on with no heap of its own for the next record; `done` says how
+    # often the reserve was short by any bytes
+    pieces = []
+    need = want
+    size = want
+    while need > 0 and size >= 256:
+        try:
+            pieces.append(bytearray(size if size < need else need))
+            need -= len(pieces[-1])
+        except MemoryError:
+            size //= 2
+    if need > 0:
+        _SHORT[0] += 1
+    return pieces
 
 
 def emit(rec, data=None):
@@ -90,6 +127,11 @@ def _emit(rec, data):
     sys.stdout.write(_MARK + json.dumps(rec) + "\n")
     if data is not None:
         sys.stdout.buffer.write(data)
+
+
+class SimShort(BaseException):
+    # the sim's own work found no heap even with its reserve given up (see sim_work)
+    pass
 
 
 class SimDone(BaseException):
@@ -773,7 +815,7 @@ def main():
         emit({"ev": "fatal", "text": "the sim itself left only %d B for a cap of %d B"
               % (gc.mem_free(), cap)})
         return
-    _reserve = bytearray(_RESERVE)
+    _reserve = _take_reserve()
     gc.collect()
     hold = gc.mem_free() - cap
     _HELD.append(bytearray(hold))  # the heap beyond the board's, held for good
@@ -812,8 +854,13 @@ def main():
         boot = runner = None  # main.py imports them itself (and drops boot after the boot)
         import main  # noqa: F401 - the board's main.py: commit, boot, loop
         emit({"ev": "stopped", "text": "the firmware's loop returned"})
+    except SimShort:
+        gc.collect()
+        emit({"ev": "sim_short", "n_keys": SIM.keys,
+              "text": "the board sim itself ran out of heap at this cap (not the firmware)"})
     except SimDone:
-        emit({"ev": "done", "n_keys": SIM.keys, "reserve_used": _SPENT[0]})
+        emit({"ev": "done", "n_keys": SIM.keys, "reserve_used": _SPENT[0],
+              "reserve_short": _SHORT[0]})
     except MemoryError as e:
         sys.print_exception(e)  # where the boot ran out (shown with --log)
         emit({"ev": "memory_error", "key": SIM.key, "n_keys": SIM.keys, "where": "boot"})
