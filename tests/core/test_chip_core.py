@@ -146,6 +146,7 @@ def test_a_chip_balance_inquiry_is_read_by_the_kernel_with_9c_31_and_shows_the_b
     m = r.mark()
     r.press("MENU", "1", "5")
     r.event(("chip", card))
+    true("\uffe5" not in r.screen(), r.screen())  # the PIN prompt: an inquiry has no amount
     r.press("123456", "ENTER")
     q = r.center.last("0200")
     eq(q[3], "310000")

@@ -87,7 +87,8 @@ def _run(t, title, ev, amount, kind, ttype):
         # heap (a board has room for them or for the exchange after, not for both at once)
         from pos.flows import purchase
 
-        pin = yield from purchase.enter_pin(t, title, amount)
+        # an inquiry has no amount: its PIN prompt shows none (not ￥0.00)
+        pin = yield from purchase.enter_pin(t, title, amount or None)
         if pin is None:
             return None
         with overlay.scope(collect=True):
