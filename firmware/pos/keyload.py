@@ -108,7 +108,18 @@ def unpack_signin_keys_all(f62, tmk, sm=False):
     if sm:
         from pos import smkeys
 
-        return smkeys.unpack(f62, tmk)
+        try:
+            return smkeys.unpack(f62, tmk)
+        except KeyCheckError:
+            raise
+        except ValueError as e:
+            # pos.smkeys kept from an earlier load of this module (an overlay drops and
+            # loads pos.keyload again; smkeys may stay) raises that load's KeyCheckError, a
+            # class the caller's `except keyload.KeyCheckError` does not know: it showed
+            # 系统错误 for a refused SM field 62. Given again as this module's
+            if not hasattr(e, "reason"):
+                raise
+            raise KeyCheckError(e.key, e.reason)
     if n not in LAYOUTS:
         raise KeyCheckError(None, f"field 62 is {n} bytes; expected 24, 40, 44, 56, 60 or 84")
     t = _tmk_key(tmk)
