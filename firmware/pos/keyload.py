@@ -119,7 +119,7 @@ def unpack_signin_keys_all(f62, tmk, sm=False):
             # 系统错误 for a refused SM field 62. Given again as this module's
             if not hasattr(e, "reason"):
                 raise
-            raise KeyCheckError(e.key, e.reason)
+            raise KeyCheckError(getattr(e, "key", None), getattr(e, "reason", str(e)))
     if n not in LAYOUTS:
         raise KeyCheckError(None, f"field 62 is {n} bytes; expected 24, 40, 44, 56, 60 or 84")
     t = _tmk_key(tmk)
