@@ -156,7 +156,8 @@ class Center:
                 rep[63] = m[4:7]  # 63.1 only: a foreign card organisation
                 rep[64] = mac.compute("ecb", self.mak, iso8583.mab(rep))
         if "gbk63" in modes and 64 in rep:
-            rep[63] = "CUP" + "X" * len(self.issuer_gbk)  # a marker of the name's length: the GBK bytes replace it in the body below
+            # a marker as long as the name: its GBK bytes replace it in the body below
+            rep[63] = "CUP" + "X" * len(self.issuer_gbk)
         if 64 not in rep or ("fpad" not in modes and "gbk63" not in modes):
             body = iso8583.encode(rep)
         else:
