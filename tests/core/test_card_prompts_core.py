@@ -135,3 +135,37 @@ def test_a_card_swiped_at_idle_that_cannot_pay_is_told_and_the_terminal_is_idle_
     contains(r.screen_flat(), "过期")
     r.press("ENTER")
     contains(r.screen_flat(), "欢迎使用")
+
+
+def test_a_number_retyped_at_once_after_a_bad_keyed_pan_keeps_its_first_digit():
+    # a cashier (or a bot reading the screen) sees 卡号错误 and types the right number: the
+    # key that ends the notice is the number's first digit, not lost
+    good = "6212142000000000012"
+    r = Rig(profile="lcd128x64").sign_in()
+    r.press("MENU", "1", "2", "100", "ENTER", "6212142000000000013", "ENTER")
+    contains(r.screen_flat(), "卡号错误")
+    r.press(good, "ENTER")  # all 19 digits: the Luhn check passes, the expiry is asked
+    contains(r.screen_flat(), "有效期")
+    # ENTER only ends the notice: the number typed after it is whole too
+    r = Rig(profile="lcd128x64").sign_in()
+    r.press("MENU", "1", "2", "100", "ENTER", "6212142000000000013", "ENTER", "ENTER")
+    contains(r.screen_flat(), "请插卡/刷卡/挥卡")
+    r.press(good, "ENTER")
+    contains(r.screen_flat(), "有效期")
+    # CANCEL on the notice leaves the sale (as at the prompt): nothing sent
+    r = Rig(profile="lcd128x64").sign_in()
+    sent = len(r.center.requests)
+    r.press("MENU", "1", "2", "100", "ENTER", "6212142000000000013", "ENTER", "CANCEL")
+    contains(r.screen_flat(), "欢迎使用")
+    eq(len(r.center.requests), sent)
+
+
+def test_a_number_typed_on_a_refused_tap_notice_keeps_every_digit():
+    # 余额查询 takes no tap: 该交易不支持挥卡; the cashier then keys the number in
+    good = "6212142000000000012"
+    r = Rig(profile="lcd128x64").sign_in()
+    r.press("MENU", "1", "5")
+    r.event(("tap", dict(ICC)))
+    contains(r.screen_flat(), "不支持挥卡")
+    r.press(good, "ENTER")
+    contains(r.screen_flat(), "有效期")

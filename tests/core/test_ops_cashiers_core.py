@@ -160,3 +160,21 @@ def test_the_signed_in_operator_is_on_the_purchase_slip():
     r.press("MENU", "1", "2", "10000", "ENTER", "CARD=6212142000000000012", "123456", "ENTER")
     true(r.seen("应答码:00"))
     contains(r.receipt_text(), "操作员:04")
+
+
+def test_keys_typed_on_the_lock_and_unlock_notices_are_not_lost():
+    # 密码错误 / 只有操作员01或主管可以解锁 read, the cashier types on at once: the key
+    # that ends the notice is the next entry's first
+    r = Rig()
+    r.press("MENU", "3", "5", "ENTER", "1111", "ENTER")
+    contains(r.screen_flat(), "密码错误")
+    r.press("0000", "ENTER")
+    contains(r.screen_flat(), "键盘已锁定")
+    r.press("ENTER", "03", "ENTER")
+    contains(r.screen_flat(), "只有操作员01或主管可以解锁")
+    r.press("01", "ENTER")
+    contains(r.screen_flat(), "请输入操作员密码")
+    r.press("1111", "ENTER")
+    contains(r.screen_flat(), "密码错误")
+    r.press("01", "ENTER", "0000", "ENTER")
+    contains(r.screen_flat(), "锁定解除!")

@@ -363,3 +363,28 @@ def test_checks_refuse_wrong_length_non_hex_and_out_of_range():
     for check, value in good:
         eq(check(value), None, value)
     eq(K.F1, "F1")
+
+
+def test_a_value_corrected_at_once_after_a_refusal_keeps_the_key_that_ended_the_notice():
+    # 商户号须为15位数字 read, the cashier types the missing digits at once: the first one
+    # typed is the value's, not swallowed by the notice
+    r = Rig()
+    r.press("MENU", "5", "2", *ADMIN, "ENTER")
+    _clear(r, 15)
+    r.press("12345", "ENTER")
+    contains(r.screen_flat(), "商户号须为15位数字")
+    r.press("6789012345", "ENTER")
+    contains(r.screen_flat(), "终端号(8位)")
+    r.press("ENTER")  # the TID kept: saved
+    contains(r.screen_flat(), "设置成功")
+    eq(r.t.state.params["mid"], "123456789012345")
+    # the IP's: 10.0.0.256 refused, CLEAR typed on the notice deletes its last character
+    r = Rig()
+    r.press("MENU", "5", "3", *ADMIN)
+    _clear(r, 9)
+    r.press("10.0.0.256", "ENTER")
+    contains(r.screen_flat(), "IP地址格式错")
+    r.press("CLEAR", "CLEAR", "CLEAR", "9")
+    contains(r.screen_flat(), "10.0.0.9")
+    r.press("ENTER")
+    contains(r.screen_flat(), "中心端口")

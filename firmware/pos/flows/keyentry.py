@@ -5,7 +5,8 @@
 #                C, 2; another key starts the next character; DOWN ends a character
 #                so that two letters of one key can follow each other (A, DOWN, A)
 #   choose       pick one of a few options by its digit
-# CLEAR deletes the last character, CANCEL gives None, ENTER gives the text.
+# CLEAR deletes the last character, CANCEL gives None, ENTER gives the text. typed: a key
+# already pressed (the one that ended the notice before the prompt, ui.notice_key), taken first.
 from pos import cells, ui
 from pos import keys as K
 from pos.screen import layout, Frame
@@ -62,11 +63,12 @@ def _draw(t, title, prompt, hint, value):
     t.show(f)
 
 
-def enter_chars(t, title, prompt, keymap, max_len, initial="", hint=None):
+def enter_chars(t, title, prompt, keymap, max_len, initial="", hint=None, typed=None):
     text = initial
     while True:
         _draw(t, title, prompt, hint, text)
-        k = yield from ui.wait_key(t, ui.IDLE_TIMEOUT)
+        k = typed if typed is not None else (yield from ui.wait_key(t, ui.IDLE_TIMEOUT))
+        typed = None
         if k is None or k == K.CANCEL:
             return None
         if k == K.ENTER:
@@ -79,13 +81,14 @@ def enter_chars(t, title, prompt, keymap, max_len, initial="", hint=None):
             t.emit(("beep", "error"))
 
 
-def enter_name(t, title, prompt, max_cells, initial="", hint=None):
+def enter_name(t, title, prompt, max_cells, initial="", hint=None, typed=None):
     text = initial
     last = None  # the key whose letter is still being chosen
     turn = 0
     while True:
         _draw(t, title, prompt, hint, text)
-        k = yield from ui.wait_key(t, ui.IDLE_TIMEOUT)
+        k = typed if typed is not None else (yield from ui.wait_key(t, ui.IDLE_TIMEOUT))
+        typed = None
         if k is None or k == K.CANCEL:
             return None
         if k == K.ENTER:

@@ -22,8 +22,11 @@ def lock(t):
     st = t.state
     if ops.ensure(st):
         st.save()
+    typed = None  # the key that ended a notice (ui.notice_key): the retype's first
     while True:
-        pw = yield from ui.enter_digits(t, title, t.s("lock_enter_pw"), 4, 6, secret=True)
+        pw = yield from ui.enter_digits(t, title, t.s("lock_enter_pw"), 4, 6, secret=True,
+                                        typed=typed)  # fmt: skip
+        typed = None
         if pw is None:
             return
         if len(pw) == 4:
@@ -32,9 +35,9 @@ def lock(t):
             code = ops.SUPERVISOR
         else:
             t.emit(("beep", "error"))
-            yield from ui.notice(t, title, t.s("lock_pw_length"), timeout=5)
+            typed = yield from ui.notice_key(t, title, t.s("lock_pw_length"))
             continue
-        ok = yield from _try(t, title, code, pw)
+        ok, typed = yield from _try(t, title, code, pw)
         if ok is None:
             return
         if ok:
@@ -46,31 +49,34 @@ def lock(t):
 
 
 def _try(t, title, code, pw):
-    # one try with the lockout rule -> True / False (try again) / None (locked out)
+    # one try with the lockout rule -> (True / False (try again) / None (locked out), the
+    # key that ended the wrong-password notice when it is one to type: ui.notice_key)
     st = t.state
     ok, tries, locked = ops.attempt(st, code, pw, clock.to_seconds(t.now))
     st.save()
     if ok:
-        return True
+        return True, None
     if locked > 0:
         yield from auth.show_locked(t, title, locked, t.s("auth_wrong"))
-        return None
+        return None, None
     t.emit(("beep", "error"))
-    yield from ui.notice(t, title, [t.s("auth_wrong"), t.s("auth_tries_left", tries)], timeout=5)
-    return False
+    typed = yield from ui.notice_key(t, title, [t.s("auth_wrong"), t.s("auth_tries_left", tries)])
+    return False, typed
 
 
 def unlock(t):
     # Runs until the terminal is unlocked; MENU and CANCEL only start it over.
     title = t.s("lock_locked_title")
     st = t.state
+    typed = None  # the key that ended a notice (ui.notice_key): the operator number's first
     while True:
-        code = yield from ui.enter_digits(t, title, t.s("op_enter_number"), 2, 2)
+        code = yield from ui.enter_digits(t, title, t.s("op_enter_number"), 2, 2, typed=typed)
+        typed = None
         if code is None:
             continue
         if code != st.operator and code != ops.SUPERVISOR:
             t.emit(("beep", "error"))
-            yield from ui.notice(t, title, t.s("lock_not_this_operator", st.operator), timeout=5)
+            typed = yield from ui.notice_key(t, title, t.s("lock_not_this_operator", st.operator))
             continue
         left = ops.locked_for(st, code, clock.to_seconds(t.now))
         if left > 0:
@@ -80,7 +86,7 @@ def unlock(t):
         pw = yield from ui.enter_digits(t, title, t.s("auth_operator_pw"), n, n, secret=True)
         if pw is None:
             continue
-        ok = yield from _try(t, title, code, pw)
+        ok, typed = yield from _try(t, title, code, pw)
         if ok:
             break
     if _FLAG in st.extra:

@@ -80,7 +80,7 @@ def read(t, title, kinds, amount=None, first=None, swiped=None):
             mode = "q" if typed_code else "k"
             if k in K.DIGITS:
                 if mode not in modes:
-                    yield from refuse(t, title, mode)
+                    ev = _typed((yield from refuse(t, title, mode)))
                 elif len(digits) < (24 if typed_code else 19):
                     digits += k
                 continue
@@ -91,19 +91,22 @@ def read(t, title, kinds, amount=None, first=None, swiped=None):
             if typed_code:
                 got = _code(text)
                 if got is None:
-                    yield from _bad_code(t, title)
+                    ev = _typed((yield from _bad_code(t, title)))
                     continue
                 return (by["q"], got)
+            if len(text) < 13 or not ui.luhn_ok(text):
+                # 卡号错误: the key that ends the notice is typed (the next number's first
+                # digit, CLEAR, CANCEL), ENTER only ends it
+                ev = _typed((yield from ui.notice_key(t, title, t.s("bad_pan"))))
+                continue
             card = yield from _keyed(t, title, text, "c" not in modes)
-            if card is False:
+            if card is None:
                 return None
-            if card is not None:
-                return (by["k"], card)
-            continue
+            return (by["k"], card)
         mode = "s" if ev[0] == "swiped" else mode_of(ev)
         if mode not in modes:
-            ev = swiped = None
-            yield from refuse(t, title, mode)
+            swiped = None
+            ev = _typed((yield from refuse(t, title, mode)))
             continue
         if mode in ("c", "t"):
             return (by[mode], ev)
@@ -111,7 +114,7 @@ def read(t, title, kinds, amount=None, first=None, swiped=None):
             got = _code(cardmod.scan_code(ev))
             ev = None
             if got is None:
-                yield from _bad_code(t, title)
+                ev = _typed((yield from _bad_code(t, title)))
                 continue
             return (by["q"], got)
         at_idle = ev[0] == "swiped"
@@ -169,10 +172,16 @@ def _prompt(t, title, modes, amount, digits, typed_code):
     t.show(f)
 
 
+def _typed(k):
+    # the key that ended a notice (ui.notice_key) as the prompt's next event, or None
+    return None if k is None else ("key", k)
+
+
 def refuse(t, title, mode):
     # a card presented in a mode the transaction does not take: 该交易不支持挥卡
+    # -> the key that ended the notice when it is one to type (ui.notice_key)
     t.emit(("beep", "error"))
-    yield from ui.notice(t, title, t.s("entry_refused", t.s("entry_name_" + mode)), timeout=5)
+    return (yield from ui.notice_key(t, title, t.s("entry_refused", t.s("entry_name_" + mode))))
 
 
 def _code(code):
@@ -186,18 +195,15 @@ def _code(code):
 
 def _bad_code(t, title):
     t.emit(("beep", "error"))
-    yield from ui.notice(t, title, t.s("qr_bad_code"), timeout=5)
+    return (yield from ui.notice_key(t, title, t.s("qr_bad_code")))
 
 
 def _keyed(t, title, digits, chip_ok):
-    # -> the keyed card, None (a bad number: the prompt again), False (CANCEL)
-    if len(digits) < 13 or not ui.luhn_ok(digits):
-        yield from ui.notice(t, title, t.s("bad_pan"), timeout=5)
-        return None
+    # a PAN keyed that passed the Luhn check: its expiry -> the keyed card, None (CANCEL)
     while True:
         exp = yield from ui.enter_digits(t, title, t.s("enter_expiry"), 4, 4, allow_empty=True)
         if exp is None:
-            return False
+            return None
         card = cardmod.keyed(digits, exp)
         ok = yield from cardmod.usable(t, title, card, chip_ok=chip_ok)
         if ok:

@@ -99,24 +99,27 @@ def check_location(s):
 
 # -- helpers ----------------------------------------------------------------------
 def _field(t, title, ask, check, initial):
-    # ask(text) -> a generator giving the typed text or None; asked again (with the
-    # refused text, to correct it) until check passes
+    # ask(text, typed) -> a generator giving the typed text or None; asked again (with the
+    # refused text, to correct it) until check passes; the key that ends the refusal's
+    # notice (a digit, CLEAR, CANCEL: ui.notice_key) is the correction's first
     v = initial
+    typed = None
     while True:
-        v = yield from ask(v)
+        v = yield from ask(v, typed)
         if v is None:
             return None
         problem = check(v)
         if problem is None:
             return v
         t.emit(("beep", "error"))
-        yield from ui.notice(t, title, t.s(problem), timeout=5)
+        typed = yield from ui.notice_key(t, title, t.s(problem))
 
 
 def _digits_field(t, title, prompt_key, max_len, current, check, allow_empty=False):
-    def ask(text):
+    def ask(text, typed):
         return ui.enter_digits(
-            t, title, t.s(prompt_key), 1, max_len, allow_empty=allow_empty, initial=text
+            t, title, t.s(prompt_key), 1, max_len, allow_empty=allow_empty, initial=text,
+            typed=typed,
         )
 
     return (yield from _field(t, title, ask, check, str(current)))
@@ -139,9 +142,9 @@ def merchant(t):
         return
     p = t.state.params
 
-    def ask_name(text):
+    def ask_name(text, typed):
         return ke.enter_name(
-            t, title, t.s("set_name_prompt"), NAME_CELLS, text, t.s("set_name_hint")
+            t, title, t.s("set_name_prompt"), NAME_CELLS, text, t.s("set_name_hint"), typed
         )
 
     name = yield from _field(t, title, ask_name, check_name, p.get("merchant_name", ""))
@@ -179,8 +182,8 @@ def comms(t):
     if ":" in host:
         ip, port = host.rsplit(":", 1)
 
-    def ask_ip(text):
-        return ke.enter_chars(t, title, t.s("set_ip_prompt"), ke.IP_KEYS, 15, text)
+    def ask_ip(text, typed):
+        return ke.enter_chars(t, title, t.s("set_ip_prompt"), ke.IP_KEYS, 15, text, None, typed)
 
     ip = yield from _field(t, title, ask_ip, check_ip, ip)
     if ip is None:
@@ -189,9 +192,9 @@ def comms(t):
     if port is None:
         return
 
-    def ask_tpdu(text):
+    def ask_tpdu(text, typed):
         return ke.enter_chars(
-            t, title, t.s("set_tpdu_prompt"), ke.HEX_KEYS, 10, text, t.s("set_hex_hint")
+            t, title, t.s("set_tpdu_prompt"), ke.HEX_KEYS, 10, text, t.s("set_hex_hint"), typed
         )
 
     tpdu = yield from _field(t, title, ask_tpdu, check_tpdu, p.get("tpdu", ""))
@@ -281,9 +284,9 @@ def tmk(t):
     halves = []
     for prompt in ("set_tmk_first", "set_tmk_second"):
 
-        def ask(text, prompt=prompt):
+        def ask(text, typed, prompt=prompt):
             return ke.enter_chars(
-                t, title, t.s(prompt), ke.HEX_KEYS, 16, text, t.s("set_hex_hint")
+                t, title, t.s(prompt), ke.HEX_KEYS, 16, text, t.s("set_hex_hint"), typed
             )
 
         half = yield from _field(t, title, ask, check_key_half, "")
