@@ -12,14 +12,17 @@ class CryptoError(ValueError):
     pass
 
 
-# FIPS 46-3 tables, 1-based bit numbers (PC2, P and the S-boxes, which only build the
-# precomputed tables below and des_mp's, are in pos.des_cp).
+# FIPS 46-3's PC1 (1-based bit numbers) and the rotations of C and D before each round,
+# summed (round r rotates the halves PC1 made by _ROT[r] bits): bytes constants, used in
+# place from a ROMFS image or frozen firmware (a tuple of 56 ints is built in the heap at
+# every import: ~0.5 KB on the x64 unix port). PC2, P and the S-boxes, which only build the
+# precomputed tables below and des_mp's, are in pos.des_cp.
 _PC1 = (
-    57, 49, 41, 33, 25, 17, 9, 1, 58, 50, 42, 34, 26, 18, 10, 2, 59, 51, 43, 35, 27,
-    19, 11, 3, 60, 52, 44, 36, 63, 55, 47, 39, 31, 23, 15, 7, 62, 54, 46, 38, 30, 22,
-    14, 6, 61, 53, 45, 37, 29, 21, 13, 5, 28, 20, 12, 4,
+    b"\x39\x31\x29\x21\x19\x11\x09\x01\x3a\x32\x2a\x22\x1a\x12\x0a\x02\x3b\x33\x2b\x23"
+    b"\x1b\x13\x0b\x03\x3c\x34\x2c\x24\x3f\x37\x2f\x27\x1f\x17\x0f\x07\x3e\x36\x2e\x26"
+    b"\x1e\x16\x0e\x06\x3d\x35\x2d\x25\x1d\x15\x0d\x05\x1c\x14\x0c\x04"
 )  # fmt: skip
-_SHIFTS = (1, 1, 2, 2, 2, 2, 2, 2, 1, 2, 2, 2, 2, 2, 2, 1)
+_ROT = b"\x01\x02\x04\x06\x08\x0a\x0c\x0e\x0f\x11\x13\x15\x17\x19\x1b\x1c"
 # The block function and its tables live in pos.des_mp (MicroPython: 16-bit words) or
 # pos.des_cp (CPython: 32-bit halves); _build_sp() loads the one this interpreter runs.
 _crypt = None
@@ -63,48 +66,52 @@ def prepare():
 
 # PC2 as nibble tables. PC2 takes the subkey's first 24 bits from C and the last 24 from
 # D; for each of the 7 nibbles of a 28-bit half (nibble j: bits 4j+1 .. 4j+4, 1-based
-# from the MSB) and each value 0..15, the 24-bit contribution, at 16 * j + value. A round's
-# subkey is then 14 lookups instead of 48 bit moves (a terminal builds its keys for every
-# transaction). Precomputed from PC2 (pos.des_cp; tests/core/test_crypto_core.py rebuilds them).
-_PC2C = (
-    0x000000, 0x000100, 0x020000, 0x020100, 0x000001, 0x000101, 0x020001, 0x020101,
-    0x080000, 0x080100, 0x0A0000, 0x0A0100, 0x080001, 0x080101, 0x0A0001, 0x0A0101,
-    0x000000, 0x000040, 0x000010, 0x000050, 0x004000, 0x004040, 0x004010, 0x004050,
-    0x040000, 0x040040, 0x040010, 0x040050, 0x044000, 0x044040, 0x044010, 0x044050,
-    0x000000, 0x000200, 0x200000, 0x200200, 0x001000, 0x001200, 0x201000, 0x201200,
-    0x000000, 0x000200, 0x200000, 0x200200, 0x001000, 0x001200, 0x201000, 0x201200,
-    0x000000, 0x000020, 0x008000, 0x008020, 0x800000, 0x800020, 0x808000, 0x808020,
-    0x000002, 0x000022, 0x008002, 0x008022, 0x800002, 0x800022, 0x808002, 0x808022,
-    0x000000, 0x000004, 0x000400, 0x000404, 0x000000, 0x000004, 0x000400, 0x000404,
-    0x400000, 0x400004, 0x400400, 0x400404, 0x400000, 0x400004, 0x400400, 0x400404,
-    0x000000, 0x100000, 0x000800, 0x100800, 0x000000, 0x100000, 0x000800, 0x100800,
-    0x002000, 0x102000, 0x002800, 0x102800, 0x002000, 0x102000, 0x002800, 0x102800,
-    0x000000, 0x010000, 0x000008, 0x010008, 0x000080, 0x010080, 0x000088, 0x010088,
-    0x000000, 0x010000, 0x000008, 0x010008, 0x000080, 0x010080, 0x000088, 0x010088,
+# from the MSB) and each value 0..15, the 24-bit contribution, at 16 * j + value, as three
+# bytes constants (its high, middle and low byte: _PC2C2, _PC2C1, _PC2C0 for C, _PC2D* for
+# D; bytes are read in place, where a tuple of 112 ints cost ~0.9 KB of heap). A round's
+# subkey is then 42 byte lookups instead of 48 bit moves (a terminal builds its keys for
+# every transaction). Precomputed from PC2 (pos.des_cp; tests/core/test_crypto_core.py
+# rebuilds them).
+_PC2C2 = (
+    b"\x00\x00\x02\x02\x00\x00\x02\x02\x08\x08\x0a\x0a\x08\x08\x0a\x0a\x00\x00\x00\x00\x00\x00\x00\x00\x04\x04\x04\x04"
+    b"\x04\x04\x04\x04\x00\x00\x20\x20\x00\x00\x20\x20\x00\x00\x20\x20\x00\x00\x20\x20\x00\x00\x00\x00\x80\x80\x80\x80"
+    b"\x00\x00\x00\x00\x80\x80\x80\x80\x00\x00\x00\x00\x00\x00\x00\x00\x40\x40\x40\x40\x40\x40\x40\x40\x00\x10\x00\x10"
+    b"\x00\x10\x00\x10\x00\x10\x00\x10\x00\x10\x00\x10\x00\x01\x00\x01\x00\x01\x00\x01\x00\x01\x00\x01\x00\x01\x00\x01"
 )  # fmt: skip
-_PC2D = (
-    0x000000, 0x000001, 0x200000, 0x200001, 0x020000, 0x020001, 0x220000, 0x220001,
-    0x000002, 0x000003, 0x200002, 0x200003, 0x020002, 0x020003, 0x220002, 0x220003,
-    0x000000, 0x000004, 0x000000, 0x000004, 0x000080, 0x000084, 0x000080, 0x000084,
-    0x002000, 0x002004, 0x002000, 0x002004, 0x002080, 0x002084, 0x002080, 0x002084,
-    0x000000, 0x010000, 0x000200, 0x010200, 0x000000, 0x010000, 0x000200, 0x010200,
-    0x100000, 0x110000, 0x100200, 0x110200, 0x100000, 0x110000, 0x100200, 0x110200,
-    0x000000, 0x000800, 0x000000, 0x000800, 0x000010, 0x000810, 0x000010, 0x000810,
-    0x800000, 0x800800, 0x800000, 0x800800, 0x800010, 0x800810, 0x800010, 0x800810,
-    0x000000, 0x001000, 0x080000, 0x081000, 0x000020, 0x001020, 0x080020, 0x081020,
-    0x004000, 0x005000, 0x084000, 0x085000, 0x004020, 0x005020, 0x084020, 0x085020,
-    0x000000, 0x400000, 0x008000, 0x408000, 0x000008, 0x400008, 0x008008, 0x408008,
-    0x000400, 0x400400, 0x008400, 0x408400, 0x000408, 0x400408, 0x008408, 0x408408,
-    0x000000, 0x000100, 0x040000, 0x040100, 0x000000, 0x000100, 0x040000, 0x040100,
-    0x000040, 0x000140, 0x040040, 0x040140, 0x000040, 0x000140, 0x040040, 0x040140,
+_PC2C1 = (
+    b"\x00\x01\x00\x01\x00\x01\x00\x01\x00\x01\x00\x01\x00\x01\x00\x01\x00\x00\x00\x00\x40\x40\x40\x40\x00\x00\x00\x00"
+    b"\x40\x40\x40\x40\x00\x02\x00\x02\x10\x12\x10\x12\x00\x02\x00\x02\x10\x12\x10\x12\x00\x00\x80\x80\x00\x00\x80\x80"
+    b"\x00\x00\x80\x80\x00\x00\x80\x80\x00\x00\x04\x04\x00\x00\x04\x04\x00\x00\x04\x04\x00\x00\x04\x04\x00\x00\x08\x08"
+    b"\x00\x00\x08\x08\x20\x20\x28\x28\x20\x20\x28\x28\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+)  # fmt: skip
+_PC2C0 = (
+    b"\x00\x00\x00\x00\x01\x01\x01\x01\x00\x00\x00\x00\x01\x01\x01\x01\x00\x40\x10\x50\x00\x40\x10\x50\x00\x40\x10\x50"
+    b"\x00\x40\x10\x50\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x20\x00\x20\x00\x20\x00\x20"
+    b"\x02\x22\x02\x22\x02\x22\x02\x22\x00\x04\x00\x04\x00\x04\x00\x04\x00\x04\x00\x04\x00\x04\x00\x04\x00\x00\x00\x00"
+    b"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x08\x08\x80\x80\x88\x88\x00\x00\x08\x08\x80\x80\x88\x88"
+)  # fmt: skip
+_PC2D2 = (
+    b"\x00\x00\x20\x20\x02\x02\x22\x22\x00\x00\x20\x20\x02\x02\x22\x22\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+    b"\x00\x00\x00\x00\x00\x01\x00\x01\x00\x01\x00\x01\x10\x11\x10\x11\x10\x11\x10\x11\x00\x00\x00\x00\x00\x00\x00\x00"
+    b"\x80\x80\x80\x80\x80\x80\x80\x80\x00\x00\x08\x08\x00\x00\x08\x08\x00\x00\x08\x08\x00\x00\x08\x08\x00\x40\x00\x40"
+    b"\x00\x40\x00\x40\x00\x40\x00\x40\x00\x40\x00\x40\x00\x00\x04\x04\x00\x00\x04\x04\x00\x00\x04\x04\x00\x00\x04\x04"
+)  # fmt: skip
+_PC2D1 = (
+    b"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x20\x20\x20\x20"
+    b"\x20\x20\x20\x20\x00\x00\x02\x02\x00\x00\x02\x02\x00\x00\x02\x02\x00\x00\x02\x02\x00\x08\x00\x08\x00\x08\x00\x08"
+    b"\x00\x08\x00\x08\x00\x08\x00\x08\x00\x10\x00\x10\x00\x10\x00\x10\x40\x50\x40\x50\x40\x50\x40\x50\x00\x00\x80\x80"
+    b"\x00\x00\x80\x80\x04\x04\x84\x84\x04\x04\x84\x84\x00\x01\x00\x01\x00\x01\x00\x01\x00\x01\x00\x01\x00\x01\x00\x01"
+)  # fmt: skip
+_PC2D0 = (
+    b"\x00\x01\x00\x01\x00\x01\x00\x01\x02\x03\x02\x03\x02\x03\x02\x03\x00\x04\x00\x04\x80\x84\x80\x84\x00\x04\x00\x04"
+    b"\x80\x84\x80\x84\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x10\x10\x10\x10"
+    b"\x00\x00\x00\x00\x10\x10\x10\x10\x00\x00\x00\x00\x20\x20\x20\x20\x00\x00\x00\x00\x20\x20\x20\x20\x00\x00\x00\x00"
+    b"\x08\x08\x08\x08\x00\x00\x00\x00\x08\x08\x08\x08\x00\x00\x00\x00\x00\x00\x00\x00\x40\x40\x40\x40\x40\x40\x40\x40"
 )  # fmt: skip
 
 
-def _schedule(key8):
-    # 16 round keys, each as 8 S-box inputs pre-offset by 64*s into the flat SP tables.
-    # C and D are 28-bit ints (small ints on MicroPython: shifts stay below 2**30).
-    tc = _PC2C
-    td = _PC2D
+def _halves(key8):
+    # PC1: the key's 56 bits as the 28-bit halves C and D (small ints on MicroPython)
     c = 0
     d = 0
     for i in range(56):
@@ -114,55 +121,65 @@ def _schedule(key8):
             c = (c << 1) | bit
         else:
             d = (d << 1) | bit
-    rounds = []
-    for r in range(16):
-        n = _SHIFTS[r]
-        c = ((c << n) | (c >> (28 - n))) & 0xFFFFFFF
-        d = ((d << n) | (d >> (28 - n))) & 0xFFFFFFF
-        h = (
-            tc[c >> 24]
-            | tc[16 + ((c >> 20) & 15)]
-            | tc[32 + ((c >> 16) & 15)]
-            | tc[48 + ((c >> 12) & 15)]
-            | tc[64 + ((c >> 8) & 15)]
-            | tc[80 + ((c >> 4) & 15)]
-            | tc[96 + (c & 15)]
-        )
-        lo = (
-            td[d >> 24]
-            | td[16 + ((d >> 20) & 15)]
-            | td[32 + ((d >> 16) & 15)]
-            | td[48 + ((d >> 12) & 15)]
-            | td[64 + ((d >> 8) & 15)]
-            | td[80 + ((d >> 4) & 15)]
-            | td[96 + (d & 15)]
-        )
-        rounds.append(
-            [
-                h >> 18,
-                ((h >> 12) & 63) | 64,
-                ((h >> 6) & 63) | 128,
-                (h & 63) | 192,
-                (lo >> 18) | 256,
-                ((lo >> 12) & 63) | 320,
-                ((lo >> 6) & 63) | 384,
-                (lo & 63) | 448,
-            ]
-        )
-    return rounds
+    return c, d
 
 
-def _pairs(rounds):
-    return tuple(tuple(rounds[i] + rounds[i + 1]) for i in range(0, 16, 2))
+def _round(c, d, n):
+    # round key of the round whose halves are C, D rotated left by n: its 8 S-box inputs,
+    # pre-offset by 64*s into the flat SP tables (a tuple: nothing else is allocated)
+    c = ((c << n) | (c >> (28 - n))) & 0xFFFFFFF
+    d = ((d << n) | (d >> (28 - n))) & 0xFFFFFFF
+    i0 = c >> 24
+    i1 = 16 + ((c >> 20) & 15)
+    i2 = 32 + ((c >> 16) & 15)
+    i3 = 48 + ((c >> 12) & 15)
+    i4 = 64 + ((c >> 8) & 15)
+    i5 = 80 + ((c >> 4) & 15)
+    i6 = 96 + (c & 15)
+    t = _PC2C2
+    h2 = t[i0] | t[i1] | t[i2] | t[i3] | t[i4] | t[i5] | t[i6]
+    t = _PC2C1
+    h1 = t[i0] | t[i1] | t[i2] | t[i3] | t[i4] | t[i5] | t[i6]
+    t = _PC2C0
+    h0 = t[i0] | t[i1] | t[i2] | t[i3] | t[i4] | t[i5] | t[i6]
+    i0 = d >> 24
+    i1 = 16 + ((d >> 20) & 15)
+    i2 = 32 + ((d >> 16) & 15)
+    i3 = 48 + ((d >> 12) & 15)
+    i4 = 64 + ((d >> 8) & 15)
+    i5 = 80 + ((d >> 4) & 15)
+    i6 = 96 + (d & 15)
+    t = _PC2D2
+    l2 = t[i0] | t[i1] | t[i2] | t[i3] | t[i4] | t[i5] | t[i6]
+    t = _PC2D1
+    l1 = t[i0] | t[i1] | t[i2] | t[i3] | t[i4] | t[i5] | t[i6]
+    t = _PC2D0
+    l0 = t[i0] | t[i1] | t[i2] | t[i3] | t[i4] | t[i5] | t[i6]
+    return (
+        h2 >> 2,
+        (((h2 & 3) << 4) | (h1 >> 4)) | 64,
+        (((h1 & 15) << 2) | (h0 >> 6)) | 128,
+        (h0 & 63) | 192,
+        (l2 >> 2) | 256,
+        (((l2 & 3) << 4) | (l1 >> 4)) | 320,
+        (((l1 & 15) << 2) | (l0 >> 6)) | 384,
+        (l0 & 63) | 448,
+    )
 
 
 def _stages(key8, reverse):
     # the 16 round keys of key8 as _crypt takes them (8 tuples of two rounds' 16 S-box
-    # inputs), in decryption order when reverse
-    r = _schedule(key8)
-    if reverse:
-        r.reverse()
-    return _pairs(r)
+    # inputs), in decryption order when reverse. Each pair is built straight from C and D
+    # (round r rotated by _ROT[r]): no list of rounds is built and reordered (~1.5 KB on
+    # the x64 unix port, in the middle of an exchange).
+    c, d = _halves(key8)
+    rot = _ROT
+    out = []
+    for j in range(8):
+        r = 15 - 2 * j if reverse else 2 * j
+        s = -1 if reverse else 1
+        out.append(_round(c, d, rot[r]) + _round(c, d, rot[r + s]))
+    return tuple(out)
 
 
 class DesKey:

@@ -7,17 +7,12 @@ ALGOS = ("ecb", "x9.9", "x9.19", "sm4")
 _HEX = b"0123456789ABCDEF"
 
 
-_last = [None, None]  # one-entry cache: (key bytes, DesKey); sign-in changes the MAK rarely
-
-
 def _key(k):
-    # A DesKey, from bytes (cached) or as given.
+    # A DesKey, from bytes or as given (not cached: a board loads this module for one MAC,
+    # pos.comm, and a kept schedule is ~3 KB of heap)
     if isinstance(k, DesKey):
         return k
-    if _last[0] != k:
-        _last[1] = DesKey(k)
-        _last[0] = bytes(k)
-    return _last[1]
+    return DesKey(k)
 
 
 def _check(mab):

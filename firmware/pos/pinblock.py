@@ -28,19 +28,11 @@ def clear_block(pin, pan):
     return bytes(block)
 
 
-_last = [None, None]  # one-entry cache: (PIK bytes, DesKey); the PIK changes at sign-in
-
-
-def _key(pik):
-    # the PIK's DesKey: its key schedule (two on MicroPython: ~2 ms) once per PIK
-    if _last[0] != pik:
-        _last[1] = DesKey(pik)
-        _last[0] = bytes(pik)
-    return _last[1]
-
-
 def encrypt(pik, pin, pan):
-    return _key(pik).encrypt_block(clear_block(pin, pan))
+    # no cache of the PIK's DesKey: on a board this module is loaded for one request's
+    # encoding (pos.comm) and its key schedule (~3 KB on the x64 unix port) would stay in
+    # the heap while the MAC is computed, the peak of the exchange
+    return DesKey(pik).encrypt_block(clear_block(pin, pan))
 
 
 def encrypt_sm4(pik, pin, pan):

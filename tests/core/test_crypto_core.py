@@ -178,8 +178,19 @@ def test_pc2_nibble_tables_are_pc2():
         for v in range(16):
             if (v >> (3 - (b & 3))) & 1:
                 tab[(b >> 2) * 16 + v] |= 1 << (23 - o)
-    eq(list(des._PC2C), tc)
-    eq(list(des._PC2D), td)
+    # as three bytes constants per half: the high, middle and low byte of each entry
+    for tab, name in ((tc, "C"), (td, "D")):
+        for k in (2, 1, 0):
+            eq(list(getattr(des, "_PC2" + name + str(k))), [(x >> (8 * k)) & 255 for x in tab])
+
+
+def test_pc1_and_rotations_are_fips_46_3():
+    pc1 = [57, 49, 41, 33, 25, 17, 9, 1, 58, 50, 42, 34, 26, 18, 10, 2, 59, 51, 43, 35, 27]
+    pc1 += [19, 11, 3, 60, 52, 44, 36, 63, 55, 47, 39, 31, 23, 15, 7, 62, 54, 46, 38, 30, 22]
+    pc1 += [14, 6, 61, 53, 45, 37, 29, 21, 13, 5, 28, 20, 12, 4]
+    eq(list(des._PC1), pc1)
+    shifts = [1, 1, 2, 2, 2, 2, 2, 2, 1, 2, 2, 2, 2, 2, 2, 1]
+    eq(list(des._ROT), [sum(shifts[: r + 1]) for r in range(16)])
 
 
 def test_every_real_layout_of_field_62_is_parsed_by_length_and_checked():
