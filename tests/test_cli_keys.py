@@ -271,3 +271,20 @@ def test_a_file_of_key_tokens_is_run_as_the_keys_written_in_it(tmp_path):
     r = subprocess.run(POSTERM + ["keys", str(walk), "--data", str(data)],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and f"{walk}:2: unknown key 'ENTRE'" in r.stderr, r.stderr
+
+
+def test_a_refused_key_in_the_arguments_is_said_on_stderr_by_name_and_file_line(tmp_path):
+    # the screen does not change on a refused key (the terminal only beeps, as a CUP
+    # terminal does): a program reading the frames is told which key was not taken
+    r = keys(tmp_path, "2026-11-23T09:00", "MENU", "90", "ENTER", "1")
+    assert r.returncode == 0, r.stderr
+    err = r.stderr.splitlines()
+    assert err == ["posterm: key 9 refused on this screen", "posterm: key 0 refused on this "
+                   "screen", "posterm: key ENTER refused on this screen"], err
+    assert "1.签到" in r.stdout
+    walk = tmp_path / "walk.txt"
+    walk.write_text("MENU\n1 9\n", encoding="utf-8")
+    r = subprocess.run(POSTERM + ["keys", str(walk), "--data", str(tmp_path / "d"), "--date",
+                                  "2026-11-23T09:00"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == f"posterm: {walk}:2: key 9 refused on this screen\n", r.stderr

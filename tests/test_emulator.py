@@ -326,6 +326,31 @@ async def test_quitting_mid_transaction_leaves_the_reversal_for_the_next_start(t
 # -- keys -----------------------------------------------------------------------------------
 
 
+async def test_a_refused_key_beeps_and_the_status_line_says_so_until_the_next_key(tmp_path):
+    # the terminal's screen does not change on a key it refuses (9 in a menu of five): the
+    # emulator rings the bell and says it in text, which a screen reader reads
+    app, driver = make_app(tmp_path)
+    bells = []
+    app.bell = lambda: bells.append(1)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("m")
+            menu = lcd_text(app)
+            assert "Beep" not in str(app.status.render())
+            await pilot.press("9")
+            await pilot.pause()
+            assert lcd_text(app) == menu
+            assert "Beep: key 9 refused" in str(app.status.render())
+            assert "Beep: key 9 refused" in app.screen_text()  # shown whole at 80x24
+            assert bells == [1]
+            await pilot.press("1")
+            await pilot.pause()
+            assert "Beep" not in str(app.status.render())
+            assert bells == [1]
+    finally:
+        driver.close()
+
+
 async def test_a_fast_burst_of_pc_keys_reaches_the_terminal_in_order(tmp_path):
     app, driver = make_app(tmp_path)
     try:

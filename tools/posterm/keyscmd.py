@@ -28,7 +28,8 @@ def register(subs, common_options):
         "tokens written in it, # to the end of a line a comment. Use - to read tokens from "
         "standard input, one or more a line: each frame is printed as it is shown, and a line "
         "that changes nothing on the screen (a key refused, an unknown token) prints the "
-        "screen again, the reason on standard error. Options may come before or after the "
+        "screen again, the reason on standard error. A key the terminal refuses (it only "
+        "beeps) is said on standard error in either mode. Options may come before or after the "
         "keys.",
     )
     common_options(p)
@@ -112,11 +113,11 @@ def run(args):
     # (ATC, PIN tries) carry on in the data dir from one run to the next
     deck = Deck(data_dir)
     parse_token = deck.parse_token
-    events = []
+    events = []  # [(where, token, its events)]
     if not stdin_mode:
         for where, tok in expand(args.tokens, parse_token):
             try:
-                events.extend(parse_token(tok))
+                events.append((where, tok, parse_token(tok)))
             except KeyTokenError as e:
                 raise CliError(where + str(e)) from None
     driver = open_from_args(args)
@@ -125,11 +126,24 @@ def run(args):
     driver.frame_listeners.append(printer.frame)
     driver.print_listeners.append(printer.receipt)
     status = 0
+    # a key the terminal refuses (its beep: a digit no menu item has, ENTER on nothing) is
+    # said on standard error, as the screen does not change: a program reading the screens
+    # knows its key was not taken
+    refused = []
+    driver.beep_listeners.append(lambda kind: kind == "error" and refused.append(1))
+
+    def feed(where, tok, evs):
+        for ev in evs:
+            del refused[:]
+            driver.feed(ev)
+            if refused:  # the key of a run of digits (123) that was refused, by name
+                name = ev[1] if ev[0] == "key" and len(evs) > 1 else tok
+                print(f"posterm: {where}key {name} refused on this screen", file=sys.stderr)
+                sys.stderr.flush()
+
     try:
         driver.start()
         if stdin_mode:
-            refused = []
-            driver.beep_listeners.append(lambda kind: kind == "error" and refused.append(1))
             for line in sys.stdin:
                 # every line of tokens gets a screen: what it showed, or, when it showed
                 # nothing new (a key refused, an unknown token), the screen again; from # on
@@ -145,17 +159,12 @@ def run(args):
                         print(f"posterm: error: {e}", file=sys.stderr)
                         status = 2
                         continue
-                    del refused[:]
-                    for ev in evs:
-                        driver.feed(ev)
-                    if refused:
-                        print(f"posterm: key {tok} refused on this screen", file=sys.stderr)
-                        sys.stderr.flush()
+                    feed("", tok, evs)
                 if printer.count == shown:
                     printer.again()
         else:
-            for ev in events:
-                driver.feed(ev)
+            for where, tok, evs in events:
+                feed(where, tok, evs)
     except BrokenPipeError:
         sys.stderr.close()
     finally:

@@ -165,6 +165,9 @@ class EmulatorApp(App):
         self.driver.frame_listeners.append(self._on_frame)
         self.driver.print_listeners.append(self._on_print)
         self.driver.send_listeners.append(self._on_exchanged)
+        self.driver.beep_listeners.append(self._on_beep)
+        self.beeped = False  # an error beep since the last key fed
+        self.beep_note = ""  # what the status line says of it (a screen reader reads it)
         t = driver.terminal
         self.lcd = Lcd(t.rows, t.cols, id="lcd")
         self.paper = PaperStrip(driver.paper_cells, id="paper")
@@ -239,6 +242,15 @@ class EmulatorApp(App):
     def _on_print(self, lines):
         self.paper.add_receipt(self.driver.receipt_text(lines))
 
+    def _on_beep(self, kind):
+        # the terminal's error beep (a key refused: 9 in a menu of five, ENTER on nothing;
+        # a decline): the bell, and the status line says it until the next key, as the
+        # terminal's own screen does not change
+        if kind == "error":
+            self.beeped = True
+            self.beep_note = "Beep"
+            self.bell()
+
     def _tick(self):
         self.driver.tick()
         self.refresh_status()
@@ -262,7 +274,11 @@ class EmulatorApp(App):
         self.feed(("key", event.button.key.name))
 
     def feed(self, event):
+        self.beeped = False
+        self.beep_note = ""
         self.driver.feed(event)
+        if self.beeped and event[0] == "key":
+            self.beep_note = f"Beep: key {event[1]} refused"
         self.deck.save()  # what the chip counted (ATC, PIN tries) outlives the run
         self.refresh_status()
 
@@ -454,7 +470,9 @@ class EmulatorApp(App):
             f"Signed in today: {signed:<3}  Operator {st.operator}\n"
             f"Batch {st.batch:06d}  Trace {st.trace:06d}  Paper {paper}\n"
             f"Host {link} {self._address()}\n"
-            f"Data {data}"
+            # a beep's note takes the data dir's row until the next key: a row every layout
+            # shows (the status line is four rows high at 80x24)
+            + (self.beep_note or f"Data {data}")
             + (f"\nIn the reader {self.inserted} (e)" if self.inserted else "")
             + ("\nKeypad hidden (small window): PC keys" if self.layout_name == "nopad" else "")
         )
