@@ -73,7 +73,8 @@ def test_after_the_names_module_the_firmware_s_imports_intern_nothing(tmp_path):
         if tag in names and line.strip().startswith("Q(") and line.strip().endswith(")"):
             names[tag].add(line.strip()[2:-1])
     assert set(got) == {"START", "NAMES", "LOADED"}, out
-    assert got["NAMES"][1] - got["START"][1] > 1500  # the firmware's names
+    # the firmware's names (~1,450 once posterm.flash.minify has shared them out; ~2,100 before)
+    assert got["NAMES"][1] - got["START"][1] > 1000
     assert got["LOADED"][0] == got["NAMES"][0], "no pool made after boot"
     # nothing interned by the imports but single characters (a character taken from a str
     # or made by chr() is interned as it is made: not a name of the code)

@@ -38,7 +38,7 @@ def mpy_cross_args(mpy_version):
 
 
 def compile_mpy(source, name, args, cache_dir):
-    key = sha256(source + repr(args).encode())[:24]
+    key = sha256(source + repr((args, name)).encode())[:24]
     out = os.path.join(cache_dir, key + ".mpy")
     if os.path.exists(out):
         with open(out, "rb") as f:
@@ -167,14 +167,105 @@ def _tree(root):
             yield os.path.join(dirpath, name)
 
 
-def deploy_tree(board, mpy_version=6, firmware_dir=None, menus_dir=None, config=None):
-    """-> {board path: bytes}. board: a profile name (pico, pico_w, esp32)."""
+def source_name(rel):
+    """The source name a module's .mpy carries (tracebacks' File "..."): its dotted module
+    name ("pos/ui.py" -> "pos.ui"), a name the import interns anyway; the file's path would
+    be one more name per module (~110)."""
+    dotted = rel[:-3].replace("/", ".")
+    return dotted[: -len(".__init__")] if dotted.endswith(".__init__") else dotted
+
+
+# code that runs next to a deployed firmware without being renamed, and says firmware names
+# (posterm.flash.minify pins every word of it): the board's main.py, the fake machine, the
+# board sim's VM side, the flash tools' REPL snippets, the benches and board tests that drive
+# a deployed firmware (paths relative to the repository)
+BESIDE = (
+    "firmware/main.py",
+    "firmware/boards/fakes.py",
+    "tools/posterm/boardsim/*.py",
+    "tools/posterm/flash/*.py",
+    "tools/posterm/flash/*.mjs",
+    "tools/posterm/bench/*.py",
+    "tests/test_board*.py",
+    "tests/test_chip_board.py",
+    "tests/test_flash*.py",
+    "tests/test_keylatency_bench.py",
+    "tests/test_recordings.py",
+)
+BESIDE_SKIP = ("minify.py",)
+
+
+def _beside_texts(firmware_dir):
+    import glob
+
+    root = os.path.dirname(os.path.abspath(firmware_dir))
+    out = []
+    for pattern in BESIDE:
+        for path in sorted(glob.glob(os.path.join(root, pattern))):
+            if os.path.basename(path) in BESIDE_SKIP:
+                continue
+            with open(path, encoding="utf-8", errors="replace") as f:
+                out.append((os.path.basename(path), f.read()))
+    return out
+
+
+def _data_words(menus_dir):
+    # the data files' strings that are names (a name the firmware could look up by them)
+    import re
+
+    words = set()
+    for path in _tree(menus_dir):
+        if path.endswith(".json"):
+            with open(path, encoding="utf-8", errors="replace") as f:
+                words.update(re.findall(r'"([A-Za-z_][A-Za-z0-9_]*)"', f.read()))
+    return words
+
+
+_RENAMED = {}  # one renaming per set of sources in a process (the bench builds ~80 trees)
+
+
+def renamed_sources(sources, firmware_dir, menus_dir, args, cache):
+    """{rel: source} -> posterm.flash.minify.Result for the firmware as it is now."""
+    from posterm.flash import minify
+
+    key = sha256(b"".join(rel.encode() + b"\0" + src for rel, src in sorted(sources.items())))
+    key += repr(args)
+    if key not in _RENAMED:
+        qstrs = {}
+        for rel, src in sources.items():
+            names = mpy_names(compile_mpy(src, source_name(rel), args, cache))
+            qstrs[rel] = None if names is None else {n.decode() for n in names}
+        try:
+            _RENAMED[key] = minify.minify(
+                sources,
+                beside=_beside_texts(firmware_dir),
+                data_words=_data_words(menus_dir),
+                qstrs=qstrs,
+            )
+        except (SyntaxError, minify.MinifyError) as e:
+            raise BuildError(f"renaming the firmware's names: {e}") from e
+    return _RENAMED[key]
+
+
+def deploy_tree(
+    board,
+    mpy_version=6,
+    firmware_dir=None,
+    menus_dir=None,
+    config=None,
+    rename=True,
+    names_map=None,
+):
+    """-> {board path: bytes}. board: a profile name (pico, pico_w, esp32).
+    rename: the firmware's names shortened and shared (posterm.flash.minify); names_map: a
+    dict that gets {module rel: {new name: source name}} of the renaming."""
     firmware_dir = firmware_dir or paths.FIRMWARE_DIR
     menus_dir = menus_dir or paths.MENUS_DIR
     args = mpy_cross_args(mpy_version)
     cache = os.path.join(tempfile.gettempdir(), "posterm-mpy-cache")
     os.makedirs(cache, exist_ok=True)
     out = {}
+    sources = {}
     for pkg in ("pos", "boards"):
         base = os.path.join(firmware_dir, pkg)
         if not os.path.isdir(base):
@@ -186,9 +277,16 @@ def deploy_tree(board, mpy_version=6, firmware_dir=None, menus_dir=None, config=
             with open(path, "rb") as f:
                 data = f.read()
             if rel.endswith(".py"):
-                out["/" + rel[:-3] + ".mpy"] = compile_mpy(data, rel, args, cache)
+                sources[rel] = data
             else:
                 out["/" + rel] = data
+    if rename:
+        res = renamed_sources(sources, firmware_dir, menus_dir, args, cache)
+        sources = res.sources
+        if names_map is not None:
+            names_map.update(res.modules)
+    for rel, data in sources.items():
+        out["/" + rel[:-3] + ".mpy"] = compile_mpy(data, source_name(rel), args, cache)
     with open(os.path.join(firmware_dir, "main.py"), "rb") as f:
         out["/main.py"] = f.read()
     for path in _tree(menus_dir):

@@ -1,0 +1,258 @@
+"""posterm.flash.minify: the build's renamer (a compiler pass: a bug in it is a bricked board).
+
+Small firmwares are renamed and then run, renamed and not, on CPython: they must print the
+same; and each way a name can be reached from outside the renamed sources keeps it."""
+
+import subprocess
+import sys
+import textwrap
+
+from posterm.flash import build, minify
+
+RUNTIME = (
+    {"print", "len", "getattr", "hasattr", "super", "const", "range", "str"},
+    {"append", "join", "items", "write", "read"},
+)
+
+
+def _src(text):
+    return textwrap.dedent(text).lstrip().encode()
+
+
+FIRMWARE = {
+    "pkg/__init__.py": b"",
+    "pkg/base.py": _src(
+        """
+        from micropython import const
+
+        LIMIT = const(40)
+        _OLD = const(2)
+
+
+        def helper_total(values, scale=1):
+            out = 0
+            for v in values:
+                out += v * scale
+            return out + LIMIT - _OLD
+
+
+        class Shape:
+            def __init__(self, label):
+                self.label = label
+                self.corner_count = 0
+
+            def describe(self):
+                return self.label + ":" + str(self.corner_count) + ":" + self.extra_text()
+
+            def extra_text(self):
+                return "-"
+
+            def looked_up(self):
+                return "by name"
+        """
+    ),
+    "pkg/shapes.py": _src(
+        """
+        from pkg.base import Shape, helper_total
+
+
+        class Square(Shape):
+            def __init__(self, label):
+                super().__init__(label)
+                self.corner_count = 4
+                self.side_length = 3
+
+            def extra_text(self):
+                return "side " + str(self.side_length)
+
+
+        def _private_area(square):
+            return square.side_length * square.side_length
+
+
+        def report(items):
+            parts = []
+            for s in items:
+                parts.append(s.describe())
+            kept = getattr(items[0], "looked_up")()
+            parts.append(kept)
+            parts.append(str(helper_total([_private_area(s) for s in items], scale=2)))
+            return "|".join(parts)
+        """
+    ),
+    "pkg/main.py": _src(
+        """
+        from pkg import shapes
+        from pkg.base import Shape
+
+
+        def run_all():
+            items = [shapes.Square("sq"), shapes.Square("sq2")]
+            items[0].side_length = 5
+            print(shapes.report(items))
+            print(Shape("plain").describe())
+            print(outside_name())
+
+
+        def outside_name():
+            return "beside"
+        """
+    ),
+}
+BESIDE = [("runner.py", "from pkg.main import run_all\nrun_all()\n")]
+
+
+def _run(tmp_path, sources, tag):
+    root = tmp_path / tag
+    for rel, src in sources.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(src)
+    (root / "micropython.py").write_text("def const(x):\n    return x\n")
+    return subprocess.run(
+        [sys.executable, "-c", "from pkg.main import run_all\nrun_all()"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+def test_the_renamed_firmware_prints_what_the_sources_print(tmp_path):
+    res = minify.minify(FIRMWARE, beside=BESIDE, runtime=RUNTIME)
+    assert _run(tmp_path, res.sources, "renamed") == _run(tmp_path, FIRMWARE, "plain")
+    r = res.renames
+    # private and public alike are renamed where nothing outside can name them: the same
+    # new name in every module that says it (a subclass elsewhere, an import, a keyword)
+    for name in (
+        "helper_total",
+        "Square",
+        "_private_area",
+        "side_length",
+        "corner_count",
+        "extra_text",
+        "describe",
+        "scale",
+        "values",
+    ):
+        assert name in r, name
+    for rel in ("pkg/base.py", "pkg/shapes.py"):
+        text = res.sources[rel].decode()
+        assert "helper_total" not in text and r["helper_total"] in text
+        assert "extra_text" not in text
+    assert "scale=" not in res.sources["pkg/shapes.py"].decode()
+
+
+def test_what_outside_code_can_name_keeps_its_name():
+    res = minify.minify(FIRMWARE, beside=BESIDE, runtime=RUNTIME)
+    r = res.renames
+    assert "looked_up" not in r  # getattr by a literal name
+    assert "run_all" not in r  # imported by the code beside
+    assert "append" not in r and "join" not in r  # the runtime's attributes
+    for name in ("pkg", "base", "shapes", "main", "const", "micropython", "print"):
+        assert name not in r, name  # module names, the beside's imports, builtins
+    assert "__init__" not in r and "super" not in r
+    assert "looked_up" in res.sources["pkg/base.py"].decode()
+
+
+def test_a_private_integer_const_gets_a_folded_name():
+    res = minify.minify(FIRMWARE, beside=BESIDE, runtime=RUNTIME)
+    assert res.renames["LIMIT"].startswith("_") and res.renames["_OLD"].startswith("_")
+    text = res.sources["pkg/base.py"].decode()
+    assert f"{res.renames['LIMIT']} = const(40)" in text
+
+
+def test_a_const_read_above_its_definition_stays_a_global():
+    src = {
+        "m.py": _src("""
+        def f():
+            return LATE
+
+        LATE = const(3)
+        """)
+    }
+    res = minify.minify(src, runtime=RUNTIME)
+    assert not res.renames["LATE"].startswith("_")
+
+
+def test_a_computed_lookup_keeps_the_module_s_names_and_every_attribute():
+    src = dict(FIRMWARE)
+    src["pkg/dyn.py"] = _src("""
+        def pick(obj, which):
+            return getattr(obj, which)
+        """)
+    res = minify.minify(src, beside=BESIDE, runtime=RUNTIME)
+    assert "pick" not in res.renames and "which" not in res.renames
+    for attr in ("side_length", "describe", "corner_count"):
+        assert attr not in res.renames
+    assert any("pkg/dyn.py" in n for n in res.notes)
+
+
+def test_names_in_an_f_string_are_kept():
+    src = {
+        "m.py": _src("""
+        def shown(amount_due):
+            return f"{amount_due:>5}"
+        """)
+    }
+    res = minify.minify(src, runtime=RUNTIME)
+    assert "amount_due" not in res.renames
+    assert "shown" in res.renames
+
+
+def test_no_module_uses_one_new_name_for_two_names():
+    res = minify.minify(FIRMWARE, beside=BESIDE, runtime=RUNTIME)
+    for rel, names in res.modules.items():
+        assert len(set(names.values())) == len(names), rel
+
+
+def test_a_traceback_is_shown_with_the_sources_names():
+    res = minify.minify(FIRMWARE, beside=BESIDE, runtime=RUNTIME)
+    by_module = minify.parse_map(res.names_map())
+    new = res.renames["_private_area"]
+    attr = res.renames["side_length"]
+    tb = (
+        "Traceback (most recent call last):\n"
+        f'  File "pkg.shapes", line 16, in {new}\n'
+        f"AttributeError: 'Square' object has no attribute '{attr}'\n"
+    )
+    out = minify.translate(tb, by_module)
+    assert 'File "pkg.shapes", line 16, in _private_area' in out
+    assert "has no attribute 'side_length'" in out
+
+
+def test_the_deploy_is_renamed_and_the_files_keep_their_lines():
+    names = {}
+    tree = build.deploy_tree("pico", names_map=names)
+    plain = build.deploy_tree("pico", rename=False)
+    assert set(tree) == set(plain)
+    assert names["pos/terminal.py"]  # the map of what each module's names became
+
+    def count(t):
+        out = set()
+        for p, d in t.items():
+            if p.endswith(".mpy"):
+                out |= set(build.mpy_names(d))
+        return len(out)
+
+    assert count(tree) < count(plain) - 400
+    # the module names, __file__ and what the board sim wraps stay
+    assert b"Terminal" in build.mpy_names(tree["/pos/terminal.mpy"])
+    src = build.paths.FIRMWARE_DIR + "/pos/terminal.py"
+    res = list(build._RENAMED.values())[-1]
+    with open(src, encoding="utf-8") as f:
+        lines = f.read().count("\n")
+    assert res.sources["pos/terminal.py"].decode().count("\n") == lines
+
+
+def test_the_runtime_names_file_lists_the_board_stubs_names():
+    import importlib.metadata
+    from pathlib import Path
+
+    _, everything = minify.runtime_names()
+    d = importlib.metadata.distribution("micropython-rp2-rpi-pico-stubs")
+    machine = [f for f in d.files if str(f) == "machine.pyi"][0]
+    words = set(minify.WORD.findall(Path(d.locate_file(machine)).read_text()))
+    missing = {w for w in words if len(w) > 1} - everything - minify.runtime_names()[0]
+    assert not missing, sorted(missing)[:10]
+    assert {"writeto", "readfrom_mem", "duty_u16", "irq"} <= everything

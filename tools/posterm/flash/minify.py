@@ -1,0 +1,590 @@
+"""The build's renamer: shorter and fewer names (qstrs) in the firmware `posterm flash` deploys.
+
+MicroPython interns every name a module's bytecode uses (functions, classes, globals,
+attributes, argument names) and never frees one; the pools that hold them double in size, so
+that past ~1,260 names in all a 1,280-entry pool (one 14 KB block on the x64 unix port) is
+needed, and from a files deploy every name's bytes are copied into the heap too. This pass
+renames identifiers of the firmware's sources, before mpy-cross compiles them, to short names
+drawn from one pool shared by all modules (`a`, `b`, ... `_a`, ...), so that different modules
+reuse the same names. The desktop (CPython, the emulator, the core tests on CPython and both
+MicroPythons) keeps running the sources as they are; only the deploy is transformed.
+
+It is a consistent renaming of an identifier's text: every token X of the whole firmware
+(every module that mentions X, in every role: global, attribute, argument, keyword, local)
+becomes the same Y, so that the program means what it meant, as a refactoring tool's rename
+would. An identifier is renamed only if nothing outside the renamed sources can name it
+(`_pinned`):
+  - a word of any string or bytes literal in the firmware, or of the data files it reads
+    (menus/*.json): getattr/hasattr by a literal name, the action table's functions,
+    `__import__` fromlists, dict keys that could meet `**` (none in the firmware), json;
+  - an identifier or word of the code that runs next to the deploy but is not renamed:
+    firmware/main.py (stays source), boards/fakes.py, the board sim's simside.py, the flash
+    tools and the board tests that drive a deployed firmware (BESIDE);
+  - a module or package name (imports, sys.modules, __file__);
+  - a dunder;
+  - a name of MicroPython or its libraries (RUNTIME_FILE: the builtins, every identifier of
+    the rp2, esp32 and stdlib stubs, every word of the unix port's binary) when it is used as
+    an attribute or a keyword anywhere in the firmware (it could be looked up on, or passed
+    to, a runtime object); other identifiers (locals, arguments, globals used by name) only
+    need not be builtins;
+  - any identifier of a module with a dynamic lookup the pass cannot follow (getattr with a
+    computed name, globals(), vars(), `__dict__`...), unless the site is one audited below
+    (AUDITED), and then also every attribute name of the firmware.
+Argument names are renamed with the function (a keyword argument at a call is the same
+token X as the parameter, so both change); a `**kwargs` parameter pins every keyword name.
+
+The new names: identifiers used as attributes (or keywords) anywhere get names of their own,
+one per identifier across the whole firmware (objects travel between modules); the others
+(module globals, functions and classes used by name, arguments, imported names) are colored:
+two identifiers get the same new name only if no module mentions both, so each module's
+namespace stays one to one. A `NAME = const(int)` renamed at module level gets a name with a
+leading underscore when nothing reads it before its definition: MicroPython then folds it
+into the code and keeps neither the global nor the name.
+
+The map of every rename is written beside the build (`names_map`) and the board sim and
+`posterm flash --names-map` use it to show tracebacks with the sources' names (`translate`).
+"""
+
+import ast
+import io
+import keyword
+import re
+import tokenize
+from pathlib import Path
+
+WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+HERE = Path(__file__).resolve().parent
+RUNTIME_FILE = HERE / "runtime_names.txt"
+
+# dynamic lookups read and found safe: (module, what): actions.flow/run/preload getattr a
+# flow's function by the name in its own _TABLE string (whose words are pinned); overlay
+# walks a package's __dict__ for a submodule's name and deletes it (module names are pinned)
+AUDITED = {
+    ("pos/actions.py", "getattr"),
+    ("pos/overlay.py", "__dict__"),
+    ("pos/overlay.py", "delattr"),
+}
+DYNAMIC_CALLS = ("getattr", "setattr", "hasattr", "delattr", "globals", "locals", "vars", "dir")
+DYNAMIC_ATTRS = ("__dict__", "__class__", "__globals__")
+
+# names MicroPython's compiler gives a meaning (viper and inline assembler types, const)
+COMPILER = {
+    "const",
+    "micropython",
+    "native",
+    "viper",
+    "asm_thumb",
+    "asm_xtensa",
+    "ptr",
+    "ptr8",
+    "ptr16",
+    "ptr32",
+    "uint",
+    "self",
+    "cls",
+}
+
+
+class MinifyError(Exception):
+    pass
+
+
+# -- the runtime's names ----------------------------------------------------------------
+def runtime_names():
+    """-> (builtins, every name of the runtime and its libraries) from RUNTIME_FILE."""
+    builtins_, everything = set(), set()
+    section = None
+    for line in RUNTIME_FILE.read_text().splitlines():
+        if line.startswith("["):
+            section = line.strip("[]")
+            continue
+        if line and not line.startswith("#"):
+            (builtins_ if section == "builtins" else everything).add(line)
+    everything |= builtins_
+    return builtins_, everything
+
+
+def refresh_runtime_names(binary=None):
+    """Regenerate RUNTIME_FILE from the installed board stubs, the unix port's binary and
+    CPython's builtins (`python -m posterm.flash.minify --refresh`)."""
+    import builtins
+    import importlib.metadata
+    import subprocess
+
+    everything = set()
+    for dist in (
+        "micropython-rp2-rpi-pico-stubs",
+        "micropython-esp32-stubs",
+        "micropython-stdlib-stubs",
+    ):
+        d = importlib.metadata.distribution(dist)
+        for f in d.files or ():
+            if str(f).endswith((".pyi", ".py")):
+                everything |= set(
+                    WORD.findall(Path(d.locate_file(f)).read_text("utf-8", "replace"))
+                )
+    mp_builtins = set()
+    if binary:
+        data = Path(binary).read_bytes()
+        everything |= {w.decode() for w in re.findall(rb"[A-Za-z_][A-Za-z0-9_]*", data)}
+        out = subprocess.run(
+            [binary, "-c", "import builtins;print(' '.join(dir(builtins)))"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        mp_builtins = set(out.split())
+    for t in (
+        str,
+        bytes,
+        bytearray,
+        list,
+        dict,
+        tuple,
+        set,
+        frozenset,
+        int,
+        float,
+        object,
+        memoryview,
+        BaseException,
+        type,
+        range,
+        slice,
+        property,
+        io.BytesIO,
+    ):
+        everything |= set(dir(t))
+    bnames = set(dir(builtins)) | mp_builtins | COMPILER
+    everything = {w for w in everything if len(w) > 1} - bnames
+    head = (
+        "# Names of MicroPython and its libraries (posterm.flash.minify: never renamed when\n"
+        "# used as an attribute or keyword). Made by `python -m posterm.flash.minify --refresh`\n"
+        "# from the rp2/esp32/stdlib stubs, the unix port's binary and the builtins.\n"
+    )
+    text = head + "[builtins]\n" + "\n".join(sorted(bnames)) + "\n[runtime]\n"
+    text += "\n".join(sorted(everything)) + "\n"
+    RUNTIME_FILE.write_text(text)
+    return len(bnames), len(everything)
+
+
+# -- reading a module -------------------------------------------------------------------
+class Module:
+    """One source: its NAME tokens, its strings' words, and the roles of its identifiers."""
+
+    def __init__(self, rel, source):
+        self.rel = rel
+        self.text = source.decode("utf-8") if isinstance(source, bytes) else source
+        self.idents = set()
+        self.allwords = set()  # every word of every string literal (f-strings' fields too)
+        self.strwords = set()  # the strings that could name an identifier (see _scan_ast)
+        self.exposed = set()  # used as an attribute or a keyword (or defined in a class body)
+        self.pinned = set()  # must keep their names (imports' module names, f-strings...)
+        self.dynamic = []  # dynamic lookups: (what, line)
+        self.consts = {}  # module-level NAME = const(int) -> its line
+        self.kwargs_defs = False
+        self._scan_tokens()
+        self._scan_ast()
+
+    def _tokens(self):
+        return tokenize.generate_tokens(io.StringIO(self.text).readline)
+
+    def _scan_tokens(self):
+        depth = 0  # inside an f-string (Python 3.12+ tokenizes its fields)
+        for tok in self._tokens():
+            name = tokenize.tok_name[tok.type]
+            if name == "FSTRING_START":
+                depth += 1
+            elif name == "FSTRING_END":
+                depth -= 1
+            elif tok.type == tokenize.STRING or name == "FSTRING_MIDDLE":
+                self.allwords.update(WORD.findall(tok.string))
+            elif tok.type == tokenize.NAME and not keyword.iskeyword(tok.string):
+                self.idents.add(tok.string)
+                if depth:
+                    self.pinned.add(tok.string)
+
+    def _scan_ast(self):
+        tree = ast.parse(self.text, self.rel)
+        audited = any(rel == self.rel for rel, _ in AUDITED)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)):
+                text = node.value if isinstance(node.value, str) else node.value.decode("latin-1")
+                if audited:
+                    # a module that looks names up by its strings' words (the action table)
+                    self.strwords.update(WORD.findall(text))
+                elif WORD.fullmatch(text):
+                    self.strwords.add(text)  # a string that is a name: it may be looked up
+            if isinstance(node, ast.JoinedStr):
+                # an f-string's fields are code: their names stay (Python 3.11 tokenizes an
+                # f-string as one string, so the rewrite would not see them)
+                for sub in ast.walk(node):
+                    if isinstance(sub, ast.Name):
+                        self.pinned.add(sub.id)
+                    elif isinstance(sub, ast.Attribute):
+                        self.pinned.add(sub.attr)
+            if isinstance(node, ast.Attribute):
+                self.exposed.add(node.attr)
+                if node.attr in DYNAMIC_ATTRS:
+                    self.dynamic.append((node.attr, node.lineno))
+                elif node.attr in ("__name__", "__qualname__") and not (
+                    isinstance(node.value, ast.Call)
+                    and isinstance(node.value.func, ast.Name)
+                    and node.value.func.id == "type"
+                ):
+                    # a function's or class's name as data would change with the rename
+                    # (type(x).__name__ of the error messages names a builtin type)
+                    self.dynamic.append((node.attr, node.lineno))
+            elif isinstance(node, ast.keyword):
+                if node.arg is None:
+                    self.dynamic.append(("**", node.lineno))
+                else:
+                    self.exposed.add(node.arg)
+            elif isinstance(node, ast.ClassDef):
+                for item in node.body:
+                    if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                        self.exposed.add(item.name)
+                    for t in _targets(item):
+                        self.exposed.add(t)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                if isinstance(node, ast.ImportFrom) and node.module:
+                    self.pinned.update(node.module.split("."))
+                for a in node.names:
+                    # `from pos import ui`: ui may be a module; `from pos.ui import show`:
+                    # show is a global of pos.ui, renamed with it (kept if a module name)
+                    if isinstance(node, ast.Import):
+                        self.pinned.update(a.name.split("."))
+                    if a.asname:
+                        self.pinned.add(a.asname)
+                    if a.name == "*":
+                        self.dynamic.append(("import *", node.lineno))
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                if node.func.id in DYNAMIC_CALLS or node.func.id == "__import__":
+                    # the words of every string given to a lookup by name
+                    for a in node.args:
+                        for sub in ast.walk(a):
+                            if isinstance(sub, ast.Constant) and isinstance(sub.value, str):
+                                self.strwords.update(WORD.findall(sub.value))
+                if node.func.id in DYNAMIC_CALLS:
+                    literal = (
+                        node.func.id in ("getattr", "setattr", "hasattr", "delattr")
+                        and len(node.args) >= 2
+                        and isinstance(node.args[1], ast.Constant)
+                        and isinstance(node.args[1].value, str)
+                    )
+                    if not literal:
+                        self.dynamic.append((node.func.id, node.lineno))
+                elif node.func.id in ("__import__", "exec", "eval", "compile"):
+                    if node.func.id != "__import__":
+                        self.dynamic.append((node.func.id, node.lineno))
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                if node.args.kwarg is not None:
+                    self.kwargs_defs = True
+        for item in tree.body:
+            if (
+                isinstance(item, ast.Assign)
+                and len(item.targets) == 1
+                and isinstance(item.targets[0], ast.Name)
+                and isinstance(item.value, ast.Call)
+                and isinstance(item.value.func, ast.Name)
+                and item.value.func.id == "const"
+            ):
+                self.consts[item.targets[0].id] = item.lineno
+
+    def unaudited(self):
+        return [d for d in self.dynamic if (self.rel, d[0]) not in AUDITED]
+
+    def rewrite(self, renames):
+        """-> the source with every NAME token in `renames` replaced (lines unchanged)."""
+        lines = self.text.splitlines(keepends=True)
+        edits = {}
+        for tok in self._tokens():
+            if tok.type == tokenize.NAME and tok.string in renames:
+                (row, col) = tok.start
+                edits.setdefault(row, []).append((col, tok.string, renames[tok.string]))
+        for row, items in edits.items():
+            line = lines[row - 1]
+            for col, old, new in sorted(items, reverse=True):
+                assert line[col : col + len(old)] == old
+                line = line[:col] + new + line[col + len(old) :]
+            lines[row - 1] = line
+        return "".join(lines)
+
+    def reads_before(self, name, line):
+        """True if `name` is mentioned above its const definition at `line`."""
+        for tok in self._tokens():
+            if tok.start[0] >= line:
+                return False
+            if tok.type == tokenize.NAME and tok.string == name:
+                return True
+        return False
+
+
+def _targets(stmt):
+    if isinstance(stmt, ast.Assign):
+        for t in stmt.targets:
+            yield from _names_of(t)
+    elif isinstance(stmt, (ast.AnnAssign, ast.AugAssign)):
+        yield from _names_of(stmt.target)
+
+
+def _names_of(t):
+    if isinstance(t, ast.Name):
+        yield t.id
+    elif isinstance(t, (ast.Tuple, ast.List)):
+        for e in t.elts:
+            yield from _names_of(e)
+    elif isinstance(t, ast.Starred):
+        yield from _names_of(t.value)
+
+
+def beside_names(name, text):
+    """The names code that is not renamed can reach the firmware by: a Python file's
+    attributes, keywords, imported names and every word of its strings (REPL snippets); any
+    other file's words."""
+    if not name.endswith(".py"):
+        return set(WORD.findall(text))
+    try:
+        tree = ast.parse(text, name)
+    except SyntaxError:
+        return set(WORD.findall(text))
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            out.add(node.attr)
+        elif isinstance(node, ast.keyword) and node.arg:
+            out.add(node.arg)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                out.update(node.module.split("."))
+            for a in node.names:
+                out.update(a.name.split("."))
+                if a.asname:
+                    out.add(a.asname)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            out.update(WORD.findall(node.value))
+        elif isinstance(node, ast.Global):
+            out.update(node.names)
+    return out
+
+
+# -- the pool of new names --------------------------------------------------------------
+def _pool(reserved, underscore=False):
+    """Short names in order (a..z, A..Z, then two letters...), none of them reserved."""
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    rest = letters + "0123456789_"
+    size = 1
+    while True:
+        for i in range(len(letters) * len(rest) ** (size - 1)):
+            name, j = letters[i % len(letters)], i // len(letters)
+            for _ in range(size - 1):
+                name += rest[j % len(rest)]
+                j //= len(rest)
+            if underscore:
+                name = "_" + name
+            if name not in reserved and not keyword.iskeyword(name) and not name.startswith("__"):
+                yield name
+        size += 1
+
+
+# -- the whole firmware -----------------------------------------------------------------
+class Result:
+    def __init__(self):
+        self.sources = {}  # rel -> bytes (renamed)
+        self.renames = {}  # old -> new (the whole firmware)
+        self.modules = {}  # rel -> {new: old} (the names that module uses)
+        self.kept = set()  # identifiers of qstr worth that keep their names
+        self.notes = []  # what the pass left alone and why (unaudited dynamic lookups)
+
+    def names_map(self):
+        """The map as text: one `module new old` line per renamed name a module uses."""
+        out = ["# posterm flash names map: module new-name source-name"]
+        for rel in sorted(self.modules):
+            for new, old in sorted(self.modules[rel].items()):
+                out.append(f"{rel} {new} {old}")
+        return "\n".join(out) + "\n"
+
+
+def minify(sources, beside=(), data_words=(), qstrs=None, runtime=None):
+    """sources: {rel path: bytes} of the modules to rename (pos/..., boards/...);
+    beside: [(file name, text)] of code that runs with them unrenamed (beside_names);
+    data_words: words of the data files the firmware reads;
+    qstrs: {rel: set of names its .mpy interns} (only those are worth renaming; None: all).
+    -> Result."""
+    builtins_, everything = runtime or runtime_names()
+    mods = {rel: Module(rel, src) for rel, src in sources.items()}
+    res = Result()
+    # pinned words: strings anywhere, the code beside, module names, data
+    pinned = set(data_words)
+    for name, text in beside:
+        pinned |= beside_names(name, text)
+    for rel, m in mods.items():
+        pinned |= m.strwords | m.pinned
+        parts = rel[:-3].split("/")
+        pinned.update(parts)
+        if parts[-1] == "__init__":
+            pinned.update(parts[:-1])
+    exposed = set()
+    for m in mods.values():
+        exposed |= m.exposed
+    all_attrs_pinned = False
+    for rel, m in mods.items():
+        bad = m.unaudited()
+        if bad:
+            pinned |= m.idents
+            all_attrs_pinned = True
+            res.notes.append(f"{rel}: dynamic lookups {bad}: its names and every attribute kept")
+        if m.kwargs_defs:
+            # a **kwargs parameter receives keyword names as strings: keep every keyword
+            pinned |= {k for k in exposed if k in m.idents}
+            res.notes.append(f"{rel}: a **kwargs parameter: keyword names kept")
+    if all_attrs_pinned:
+        pinned |= exposed
+
+    def renamable(x):
+        if x in pinned or x.startswith("__") or keyword.iskeyword(x):
+            return False
+        if x in builtins_ or x in COMPILER:
+            return False
+        return not (x in exposed and x in everything)
+
+    idents = set()
+    where = {}
+    for rel, m in mods.items():
+        idents |= m.idents
+        for x in m.idents:
+            where.setdefault(x, set()).add(rel)
+    worth = set()
+    for rel, m in mods.items():
+        q = qstrs.get(rel) if qstrs is not None else None
+        worth |= m.idents if q is None else (m.idents & q)
+    chosen = {x for x in worth if renamable(x)}
+    res.kept = worth - chosen
+    reserved = idents | pinned | everything | builtins_ | COMPILER
+    # attributes (and keywords): one new name per identifier, the most used first
+    attr = sorted((x for x in chosen if x in exposed), key=lambda x: (-len(where[x]), x))
+    names = _pool(reserved)
+    renames = {}
+    for x in attr:
+        renames[x] = next(names)
+    # the others: colored; two share a name only if no module mentions both
+    taken_attr = set(renames.values())
+    plain = [x for x in chosen if x not in exposed]
+    plain.sort(key=lambda x: (-len(where[x]), x))
+    used_in = {rel: set() for rel in mods}  # new names already used by each module
+    for rel in mods:
+        for x in mods[rel].idents:
+            if x in renames:
+                used_in[rel].add(renames[x])
+    order = list(_take(_pool(reserved | taken_attr), len(plain) + 64))
+    under = list(_take(_pool(reserved | taken_attr, underscore=True), len(plain) + 64))
+    for x in plain:
+        mods_x = where[x]
+        # a private integer const with nothing reading it above: an underscore name, folded
+        const = (
+            all(
+                x in mods[r].consts and not mods[r].reads_before(x, mods[r].consts[x])
+                for r in mods_x
+            )
+            and len(mods_x) == 1
+        )
+        for y in under if const else order:
+            if all(y not in used_in[r] for r in mods_x):
+                break
+        else:  # pragma: no cover - the lists are longer than the names
+            raise MinifyError("ran out of new names")
+        renames[x] = y
+        for r in mods_x:
+            used_in[r].add(y)
+    res.renames = renames
+    for rel, m in mods.items():
+        mine = {x: renames[x] for x in m.idents if x in renames}
+        res.modules[rel] = {new: old for old, new in mine.items()}
+        res.sources[rel] = m.rewrite(mine).encode("utf-8")
+    return res
+
+
+def _take(it, n):
+    for _ in range(n):
+        yield next(it)
+
+
+# -- tracebacks back to the sources' names -----------------------------------------------
+def parse_map(text):
+    """names.map text -> {module rel: {new: old}}."""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        rel, new, old = line.split()
+        out.setdefault(rel, {})[new] = old
+    return out
+
+
+_FRAME = re.compile(r'File "([^"]+)", line (\d+), in (\S+)')
+
+
+def _module_of(source_name, by_module):
+    # the source name is the dotted module name (build.source_name) or a path
+    for rel in by_module:
+        dotted = rel[:-3].replace("/", ".")
+        if dotted.endswith(".__init__"):
+            dotted = dotted[: -len(".__init__")]
+        if source_name in (dotted, rel) or source_name.endswith("/" + rel[:-3] + ".mpy"):
+            return rel
+    return None
+
+
+def translate(text, by_module):
+    """A board traceback (or any firmware output) with the sources' names: a frame's
+    function by its module's map; other names by the map of the last frame's module, then
+    by any module's (attribute names are the same in every module)."""
+    if not by_module:
+        return text
+    union = {}
+    for m in by_module.values():
+        for new, old in m.items():
+            union.setdefault(new, old)
+    last = [None]
+
+    def frame(mt):
+        rel = _module_of(mt.group(1), by_module)
+        last[0] = rel
+        fn = mt.group(3)
+        if rel is not None:
+            fn = by_module[rel].get(fn, fn)
+        return f'File "{mt.group(1)}", line {mt.group(2)}, in {fn}'
+
+    out = []
+    for line in text.split("\n"):
+        if _FRAME.search(line):
+            out.append(_FRAME.sub(frame, line))
+            continue
+        local = by_module.get(last[0], {}) if last[0] else {}
+
+        def word(mw, local=local):
+            w = mw.group(0)
+            return local.get(w) or union.get(w) or w
+
+        # only names in quotes ('x'): a message's names (NameError, AttributeError)
+        out.append(re.sub(r"(?<=')[A-Za-z_][A-Za-z0-9_]*(?=')", word, line))
+    return "\n".join(out)
+
+
+def main(argv=None):
+    import argparse
+
+    p = argparse.ArgumentParser(
+        prog="python -m posterm.flash.minify", description=__doc__.split("\n")[0]
+    )
+    p.add_argument("--refresh", action="store_true", help="rewrite runtime_names.txt")
+    args = p.parse_args(argv)
+    if args.refresh:
+        from posterm.boardsim.sim import micropython_binary
+
+        print(refresh_runtime_names(micropython_binary()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
