@@ -331,6 +331,22 @@ class Journal:
             return [r[1] for r in self.records]
         return self._checked(self._walk(False), False)
 
+    def each(self):
+        # Generator: the records' objects, oldest first, each read from the file as it is
+        # walked: the heap holds one record, where entries() holds the whole batch (~1 KB a
+        # record on the x64 unix port). For a walk that looks for one record or sums them.
+        # JournalWriteError when the file cannot be read (raised at the end of what could).
+        self._see()
+        if self.unreadable and not self.damaged_copy:
+            for r in self.records:
+                yield r[1]
+            return
+        self._read_failed = False
+        for r in self._walk(False):
+            yield r[1]
+        if self._read_failed:
+            raise JournalWriteError("journal cannot be read")
+
     def clear(self):
         self._see()  # a batch that cannot be read is never thrown away unseen
         self.storage.remove(self.name)

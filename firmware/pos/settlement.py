@@ -25,8 +25,11 @@ def sides():
 
 def settled_entries(entries):
     # the journal records that count in the totals (training ones never reach the center)
+    # (a generator: walked with Journal.each(), the batch is never held whole)
     side = sides()
-    return [e for e in entries if side.get(e.get("type")) and not e.get("training")]
+    for e in entries:
+        if side.get(e.get("type")) and not e.get("training"):
+            yield e
 
 
 def totals(entries):

@@ -75,6 +75,31 @@ def test_the_journal_is_read_record_by_record_never_whole():
     true(st.largest < 2000, "reads of one record at most (largest %d B)" % st.largest)
 
 
+def test_each_reads_a_record_only_when_the_walk_gets_there():
+    # Journal.each() (a void's, a refund's, a query's look-up, the totals): one record in
+    # the heap at a time, where entries() holds the whole batch
+    st = Reads()
+    j = Journal(st)
+    for i in range(20):
+        j.append({"type": "purchase", "trace": "%06d" % (i + 1), "amount": i, "pad": "x" * 300})
+    offsets = []
+    real = st.read_at
+
+    def read_at(name, offset, n):
+        offsets.append(offset)
+        return real(name, offset, n)
+
+    st.read_at = read_at
+    walk = j.each()
+    first = next(walk)
+    eq(first["trace"], "000001")
+    eq(offsets, [0], "only the first record read")
+    eq(next(walk)["trace"], "000002")
+    eq(len(offsets), 2)
+    eq([e["trace"] for e in walk][-1], "000020")
+    eq([e["trace"] for e in j.each()], [e["trace"] for e in j.entries()])
+
+
 def test_a_damaged_record_still_stops_the_walk_and_is_recovered():
     st = MemoryStorage()
     j = Journal(st)

@@ -73,6 +73,17 @@ def test_a_journal_read_error_in_the_middle_is_not_an_end_of_batch():
         failed = True
     true(failed, "a read error after the first record is told, not a shorter batch")
     eq(len(j.entries()), 3, "the next read sees every record")
+    calls[0] = 0
+    s.read_at = flaky
+    seen = []
+    failed = False
+    try:
+        for e in j.each():
+            seen.append(e["trace"])
+    except JournalWriteError:
+        failed = True
+    true(failed, "each(): the read error is told too, not taken for the batch's end")
+    eq(len(seen), 1)
 
 
 # -- item 2: a torn append ---------------------------------------------------------

@@ -25,7 +25,7 @@ def run(t, title, job):
             return None
         job["step"] = STEP_SETTLE
         save_job(t, job)
-    tot = settlement.totals(t.journal.entries())
+    tot = settlement.totals(t.journal.each())
     if job["step"] == STEP_SETTLE:
         msg = _management(t, "0500", "201", settlement.field48(tot))
         msg[49] = "156"
@@ -77,7 +77,7 @@ def _upload(t, title, job):
         while True:
             # one message's records at a time, read from the journal (the batch is not
             # held in RAM while the terminal waits for the center)
-            f48 = settlement.upload_chunk(t.journal.entries(), k, t.journal.pan)
+            f48 = settlement.upload_chunk(t.journal.each(), k, t.journal.pan)
             if f48 is None:
                 break
             k += 1

@@ -17,7 +17,7 @@ def report(t):
     today = t.today()
     count = 0
     amount = 0
-    for e in t.journal.entries():
+    for e in t.journal.each():
         if e.get("type") in SALES and e.get("date") == today and not e.get("training"):
             count += 1
             amount += e.get("amount", 0)

@@ -6,7 +6,7 @@ from pos.flows.reversal import REASON_OTHER, UNCONFIRMED, disarm, to_message
 
 def _already_journalled(t, rec):
     # a power cut between journalling an approval and clearing its reversal
-    for e in t.journal.entries():
+    for e in t.journal.each():
         if e.get("trace") == rec.get("11") and e.get("batch") == rec.get("60", "")[2:8]:
             return True
     return False

@@ -317,7 +317,7 @@ def unsettled(t):
     if settle.pending(t):
         return True
     kinds = catalog.journal_kinds()
-    for e in t.journal.entries():
+    for e in t.journal.each():
         if e.get("type") in kinds:
             return True
     return False

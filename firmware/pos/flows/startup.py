@@ -79,7 +79,7 @@ def _resume_counters(t):
     rev = st.reversal()
     if rev is not None and _digits(rev.get("11", "")):
         top = int(rev["11"])
-    for e in t.journal.entries():
+    for e in t.journal.each():
         try:
             n = int(e.get("trace", "0"))
             b = int(e.get("batch", "0"))

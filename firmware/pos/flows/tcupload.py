@@ -31,7 +31,7 @@ def upload(t, title, job, balanced, save_job):
     code = "203" if balanced else "205"
     done = job.get("tc_sent", 0)
     i = 0
-    for e in records(t.journal.entries()):
+    for e in records(t.journal.each()):
         if i < done:
             i += 1
             continue

@@ -47,7 +47,7 @@ def read_card(t, title, kinds, amount=None, first=None, swiped=None):
 # -- helpers for transactions that refer to an original one --------------------
 def find_entry(t, trace, kinds=None):
     # the current batch's journal record with this trace (of one of kinds), or None
-    for e in t.journal.entries():
+    for e in t.journal.each():
         if e.get("trace") == trace and (kinds is None or e.get("type") in kinds):
             return e
     return None
@@ -58,7 +58,7 @@ def is_voided(t, trace):
     with overlay.scope():
         from pos import catalog
 
-        for e in t.journal.entries():
+        for e in t.journal.each():
             if e.get("orig_trace") == trace:
                 how = catalog.original(e.get("type"))
                 if how is not None and how[0] == "trace":
