@@ -102,6 +102,7 @@ class Journal:
         self._last_seq = 0
         self._end = 0  # the length of the file's good records
         self.recovered_bytes = 0  # a torn tail cut off on open
+        self.torn = None  # what its bytes still said: {"type", "trace", "amount"} (journalfix)
         self.unreadable = 0  # records lost to damage found on open
         self.damaged_copy = ""  # the name of the copy of the damaged file
         self.pending = []  # approved records not written yet (the storage failed)

@@ -71,6 +71,30 @@ def _lost(records, spans):
     return total
 
 
+def torn_fields(part):
+    # the fields a torn record's bytes still hold whole -> {"type", "trace", "amount"} of
+    # those legible (the start-up notice names the transaction that was cut)
+    out = {}
+    for key in ("type", "trace", "amount"):
+        at = part.find(b'"' + key.encode() + b'":')
+        if at < 0:
+            continue
+        at += len(key) + 3
+        while at < len(part) and part[at] == 32:
+            at += 1
+        quoted = at < len(part) and part[at] == 34
+        if quoted:
+            at += 1
+        stop = at
+        while stop < len(part) and part[stop] not in (34, 44, 125):  # " , }
+            stop += 1
+        if stop >= len(part) or stop == at or (quoted and part[stop] != 34):
+            continue  # cut in the middle of the value: not legible
+        value = part[at:stop].decode()
+        out[key] = value if quoted else int(value) if value.isdigit() else value
+    return out
+
+
 def readable(data):
     # -> [(seq, obj)] of every readable record (a file the copy of which failed)
     out = []
@@ -93,6 +117,7 @@ def recover_file(j, data):
         # a torn tail: keep what is whole, drop the rest (before the next write at the
         # latest, if the storage refuses now)
         j.recovered_bytes = len(data) - torn
+        j.torn = torn_fields(data[torn:])
         j._end = torn
         try:
             j._repair()
