@@ -55,3 +55,29 @@ class BlindDisk(MemoryStorage):
         if self.blind and self.no_size and name == "journal.log":
             return -1
         return MemoryStorage.size(self, name)
+
+
+class PowerLost(BaseException):
+    # the power went: nothing after it runs (not an error the terminal could handle)
+    pass
+
+
+class PowerCut(MemoryStorage):
+    # A storage that loses the power in the middle of a journal append: append number
+    # `cut_at` (1-based) writes `keep` of its bytes (half by default; a negative keep: all
+    # but that many), then PowerLost is raised; the files are what a restart finds.
+    def __init__(self, files=None):
+        MemoryStorage.__init__(self, files)
+        self.appends = 0
+        self.cut_at = 0
+        self.keep = None
+
+    def append(self, name, data):
+        self.appends += 1
+        if self.appends == self.cut_at:
+            n = len(data) // 2 if self.keep is None else self.keep
+            if n < 0:
+                n += len(data)
+            MemoryStorage.append(self, name, bytes(data)[:n])
+            raise PowerLost()
+        MemoryStorage.append(self, name, data)

@@ -25,6 +25,8 @@ def at_start(t):
         if j.damaged_copy:
             body.append(t.s("journal_copy_kept"))
         yield from ui.notice(t, t.s("journal_damaged"), body)
+    if j.recovered_bytes:
+        yield from _torn(t, j)
     st = t.state
     for name, copy in st.damaged_copies:
         t.emit(("log", "error", "%s damaged, kept as %s" % (name, copy or "(no copy)")))
@@ -38,6 +40,31 @@ def at_start(t):
     while st.unreadable:
         name = st.unreadable[0]
         yield from _acknowledge(t, name)
+
+
+def _torn(t, j):
+    # a record cut short at the end of the journal (the power lost mid-append) was cut
+    # off: said on screen and in the log, with the transaction its bytes still name. An
+    # approval is journalled before its reversal is disarmed: the reversal pending for it
+    # gives the money back before the next transaction; any other record is missing from
+    # 交易查询 and the totals until settlement compares them with the center's (对账不平,
+    # the batch upload)
+    torn = j.torn or {}
+    trace = torn.get("trace", "")
+    rev = t.state.reversal()
+    reversed_ = rev is not None and (not trace or rev.get("11") == trace)
+    t.emit(("log", "error", "journal: the last record was cut short (power lost mid-append): "
+            "%d bytes cut off (type %s, trace %s, amount %s); %s" % (
+                j.recovered_bytes, torn.get("type", "?"), trace or "?",
+                torn.get("amount", "?"), "its reversal is pending (trace %s)" % rev.get("11")
+                if reversed_ else "not in the journal: settlement compares the totals with "
+                "the center")))  # fmt: skip
+    t.emit(("beep", "error"))
+    body = [t.s("journal_torn")]
+    if trace:
+        body.append(t.s("journal_torn_trace", trace))
+    body.append(t.s("journal_torn_reversal" if reversed_ else "journal_torn_settle"))
+    yield from ui.notice(t, t.s("journal_torn_title"), body)
 
 
 def _acknowledge(t, name):
