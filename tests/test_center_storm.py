@@ -78,8 +78,12 @@ def test_the_bench_storms_both_backends_and_reports_what_each_message_cost(monke
                 "storm_purchases_per_s_sqlite", "storm_purchase_p99_ms_sqlite",
                 "storm_center_cpu_ms_per_purchase_sqlite", "storm_purchases_per_s_postgresql",
                 "storm_purchase_p99_ms_postgresql",
-                "storm_center_cpu_ms_per_purchase_postgresql"):
+                "storm_center_cpu_ms_per_purchase_postgresql",
+                "storm_db_cpu_ms_per_purchase_postgresql"):
         assert isinstance(fig[key], (int, float)) and fig[key] > 0, (key, fig)
+    for name in ("sqlite", "postgresql"):  # the load average the figures were taken at
+        before, after = fig[f"storm_load_{name}"].split(" -> ")
+        assert float(before) >= 0 and float(after) >= 0
     assert not [k for k in fig if k.startswith("_note_")], fig  # every purchase got 00
 
 

@@ -120,6 +120,10 @@ TABLE = (
     ("storm_center_cpu_ms_per_purchase_postgresql", "ms", None, "the same, PostgreSQL"),
     ("storm_client_cpu_ms_per_signin", "ms", None, "the storm's own CPU per sign-in"),
     ("storm_client_cpu_ms_per_purchase", "ms", None, "the storm's own CPU per purchase"),
+    ("storm_db_cpu_ms_per_purchase_postgresql", "ms", None,
+     "the private PostgreSQL server's CPU per purchase"),
+    ("storm_load_sqlite", "", None, "load average (1 min) before -> after the SQLite storm"),
+    ("storm_load_postgresql", "", None, "the same, the PostgreSQL storm"),
 )
 
 

@@ -110,8 +110,11 @@ def storm_figures(quick):
         runs.append(("postgresql", url))
     try:
         for name, db in runs:
-            rows = {r["phase"]: r for r in storm.storm(n, purchases, 32, db_path=db)}
+            db_pid = server.proc.pid if server is not None and name == "postgresql" else None
+            rows = {r["phase"]: r for r in storm.storm(n, purchases, 32, db_path=db,
+                                                       db_pid=db_pid)}
             sign, buy = rows["sign-in"], rows["purchase"]
+            fig[f"storm_load_{name}"] = f"{sign['load_before']} -> {buy['load_after']}"
             if name == "sqlite":
                 fig["storm_terminals"] = n
                 fig["storm_signin_p99_ms"] = sign["p99_ms"]
@@ -122,6 +125,8 @@ def storm_figures(quick):
             fig[f"storm_purchases_per_s_{name}"] = buy["per_second"]
             fig[f"storm_purchase_p99_ms_{name}"] = buy["p99_ms"]
             fig[f"storm_center_cpu_ms_per_purchase_{name}"] = buy.get("center_cpu_ms_per_msg")
+            if name == "postgresql":  # the server's backends: None for a server not ours
+                fig["storm_db_cpu_ms_per_purchase_postgresql"] = buy.get("db_cpu_ms_per_msg")
             others = sum(buy["other"].values()) + buy["errors"]
             if others:
                 notes[f"storm_purchases_per_s_{name}"] = (
@@ -132,7 +137,8 @@ def storm_figures(quick):
             server.stop()
     if not url:
         for key in ("storm_purchases_per_s_postgresql", "storm_purchase_p99_ms_postgresql",
-                    "storm_center_cpu_ms_per_purchase_postgresql"):
+                    "storm_center_cpu_ms_per_purchase_postgresql",
+                    "storm_db_cpu_ms_per_purchase_postgresql", "storm_load_postgresql"):
             fig[key] = None
         notes.setdefault("storm_purchases_per_s_postgresql",
                          "no PostgreSQL: set POSTERM_BENCH_PG=postgresql://... or install "

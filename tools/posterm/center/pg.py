@@ -136,6 +136,27 @@ def _patched(row, **changes):
     return type(row)(values)
 
 
+_ROW_SETS = {}
+_SET_BY_KEY = re.compile(r"^UPDATE (terminals|cards) SET ((?:\w+ = \?, )*\w+ = \?)"
+                         r" WHERE (tid|pan) = \?$")
+
+
+def _row_sets(sql):
+    """(table, [columns]) of `UPDATE table SET a = ?, b = ? ... WHERE <its key> = ?` (one
+    row, every column set to a parameter), else None; worked out once per SQL text."""
+    try:
+        return _ROW_SETS[sql]
+    except KeyError:
+        pass
+    m = _SET_BY_KEY.match(sql)
+    out = None
+    if m is not None and m.group(3) == {"terminals": "tid", "cards": "pan"}[m.group(1)]:
+        out = (m.group(1), [part.split(" = ")[0] for part in m.group(2).split(", ")])
+    if len(_ROW_SETS) < 1024:
+        _ROW_SETS[sql] = out
+    return out
+
+
 _ROW_CLASSES = {}
 
 
@@ -462,20 +483,16 @@ class Connection:
                 self._absent = set()
             return
         table = m.group(1).lower()
-        if table == "terminals":
-            kept = self._kept["terminals"]
-            if sql == SEQ_SET and args[1] in kept:
-                kept[args[1]] = _patched(kept[args[1]], seq_trace=args[0])
-            else:
-                kept.clear()
-        elif table == "cards":
-            kept = self._kept["cards"]
-            if sql == BALANCE_ADD and args[1] in kept:
+        if table in ("terminals", "cards"):
+            kept = self._kept[table]
+            sets = _row_sets(sql)
+            if sets is not None and sets[0] == table and args[-1] in kept:
+                # UPDATE <table> SET a = ?, b = ? WHERE <key> = ?: the kept row patched
+                new = dict(zip(sets[1], args[:-1], strict=True))
+                kept[args[-1]] = _patched(kept[args[-1]], **new)
+            elif table == "cards" and sql == BALANCE_ADD and args[1] in kept:
                 row = kept[args[1]]
                 kept[args[1]] = _patched(row, balance_fen=row["balance_fen"] + args[0])
-            elif sql == PIN_TRIES_SET and args[2] in kept:
-                kept[args[2]] = _patched(kept[args[2]], pin_tries=args[0],
-                                         pin_tries_day=args[1])
             else:
                 kept.clear()
         elif table == "transactions" and self._absent:

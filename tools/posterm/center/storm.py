@@ -124,6 +124,43 @@ def _cpu_of(pids):
     return total / tick
 
 
+def _tree_cpu(root):
+    """CPU seconds (user + system) of process `root` and all its descendants alive now (a
+    database server's backends: its part of each message), or None (no /proc)."""
+    try:
+        tick = os.sysconf("SC_CLK_TCK")
+        stats = {}
+        for name in os.listdir("/proc"):
+            if name.isdigit():
+                try:
+                    with open(f"/proc/{name}/stat") as f:
+                        fields = f.read().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue  # gone meanwhile
+                stats[int(name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    except (OSError, ValueError, IndexError):
+        return None
+    if root not in stats:
+        return None
+    keep, total, grew = {root}, 0, True
+    while grew:
+        grew = False
+        for pid, (ppid, _ticks) in stats.items():
+            if ppid in keep and pid not in keep:
+                keep.add(pid)
+                grew = True
+    for pid in keep:
+        total += stats[pid][1]
+    return total / tick
+
+
+def _load():
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
+
+
 class _Link(asyncio.Protocol):
     """A terminal's TCP connection: write a frame, wait for the reply frame's body."""
 
@@ -255,10 +292,15 @@ def _tally(results):
 
 
 class _Clock:
-    """A phase's wall time and the CPU seconds the storm itself and the center used in it."""
+    """A phase's wall time, the CPU seconds the storm itself, the center and the database
+    server (`db_pid`: its root process, whose descendants are its backends) used in it, and
+    the load average (1 minute) before and after."""
 
-    def __init__(self, center_pids):
+    def __init__(self, center_pids, db_pid=None):
         self.pids = center_pids
+        self.db_pid = db_pid
+        self.load = _load()
+        self.db = _tree_cpu(db_pid) if db_pid else None  # before the storm's own clock
         self.wall = time.perf_counter()
         self.mine = time.process_time()
         self.theirs = _cpu_of(center_pids) if center_pids else None
@@ -274,6 +316,11 @@ class _Clock:
             theirs = _cpu_of(self.pids)
             if theirs is not None:
                 out["center_cpu_ms_per_msg"] = round((theirs - self.theirs) * 1000 / n, 3)
+        if self.db is not None:
+            db = _tree_cpu(self.db_pid)
+            if db is not None:
+                out["db_cpu_ms_per_msg"] = round((db - self.db) * 1000 / n, 3)
+        out["load_before"], out["load_after"] = self.load, _load()
         if errors:
             out["first_errors"] = sorted(set(errors))[:3]
         return out
@@ -336,7 +383,7 @@ async def _faulty(host, port, k, term, stop, tally):
 
 
 async def run_storm(host, port, n, purchases, concurrency, heartbeat=True, center_pids=(),
-                    faults=0):
+                    faults=0, db_pid=None):
     terms = [Term(tid, i, card_of(i)) for i, tid in enumerate(tids(n))]
     out = []
     frames = [t.sign_in_frame() for t in terms]
@@ -345,7 +392,7 @@ async def run_storm(host, port, n, purchases, concurrency, heartbeat=True, cente
         await t.connect(host, port)
         return await t.send(frame)
 
-    clock = _Clock(center_pids)
+    clock = _Clock(center_pids, db_pid)
     results = await asyncio.gather(*(_timed(connect_and_sign_in(t, f))
                                      for t, f in zip(terms, frames, strict=True)))
     out.append(clock.row("sign-in", results))
@@ -355,7 +402,7 @@ async def run_storm(host, port, n, purchases, concurrency, heartbeat=True, cente
             t.signed_in(r[3])  # its keys and batch (after the clock: the storm's own work)
     if heartbeat and ready:
         frames = [t.heartbeat_frame() for t in ready]
-        clock = _Clock(center_pids)
+        clock = _Clock(center_pids, db_pid)
         results = await asyncio.gather(*(_timed(t.send(f))
                                          for t, f in zip(ready, frames, strict=True)))
         out.append(clock.row("heartbeat", results))
@@ -381,7 +428,7 @@ async def run_storm(host, port, n, purchases, concurrency, heartbeat=True, cente
         spare = ready[len(workers)] if len(ready) > len(workers) else Term("V0000001", 0)
         vandals = [asyncio.ensure_future(_faulty(host, port, k, spare, stop, tally))
                    for k in range(faults)]
-        clock = _Clock(center_pids)
+        clock = _Clock(center_pids, db_pid)
         await asyncio.gather(*(loop(t, q) for t, q in zip(workers, queues, strict=True)))
         row = clock.row("purchase", results)
         others = [{"tid": tid, "code": r[1], "trace": iso8583.decode(frame[13:])[11]}
@@ -464,9 +511,10 @@ def _stop(procs):
 
 
 def storm(n, purchases=2000, concurrency=32, db_path=None, connect=None, heartbeat=True,
-          workers=1, log_path=None, faults=0):
+          workers=1, log_path=None, faults=0, db_pid=None):
     """Provision, start `workers` centers unless `connect` (HOST, PORT) names one, run the
-    phases.  Rows per phase; the CPU figures of the center only when the storm started it."""
+    phases.  Rows per phase; the CPU figures of the center only when the storm started it,
+    of the database server when `db_pid` names its root process (a private server's)."""
     tmp = None
     if db_path is None:
         tmp = tempfile.TemporaryDirectory(prefix="posterm-storm-")
@@ -480,7 +528,8 @@ def storm(n, purchases=2000, concurrency=32, db_path=None, connect=None, heartbe
 
         with asyncio.Runner(loop_factory=loop_factory()) as runner:
             rows = runner.run(run_storm(connect[0], connect[1], n, purchases, concurrency,
-                                        heartbeat, [p.pid for p in procs], faults))
+                                        heartbeat, [p.pid for p in procs], faults,
+                                        db_pid))
         for proc in procs:  # a center that died in the storm is an error of the storm
             if proc.poll() is not None:
                 raise RuntimeError(f"a center process exited during the storm "
@@ -559,9 +608,12 @@ def run_cli(args, out):
         r["other"] = ",".join(f"{k}:{v}" for k, v in r["other"].items()) or "-"
     for r in rows:
         r.setdefault("center_cpu_ms_per_msg", "-")
-    print(export.table(rows, ["phase", "ok", "other", "errors", "p50_ms", "p99_ms", "max_ms",
-                              "seconds", "per_second", "client_cpu_ms_per_msg",
-                              "center_cpu_ms_per_msg"]), file=out)
+        r["load"] = f"{r['load_before']} -> {r['load_after']}"
+    cols = ["phase", "ok", "other", "errors", "p50_ms", "p99_ms", "max_ms", "seconds",
+            "per_second", "client_cpu_ms_per_msg", "center_cpu_ms_per_msg"]
+    if any("db_cpu_ms_per_msg" in r for r in rows):
+        cols.append("db_cpu_ms_per_msg")
+    print(export.table(rows, cols + ["load"]), file=out)
     for r in rows:
         for key in ("first_errors", "first_others"):
             if r.get(key):
