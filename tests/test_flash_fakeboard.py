@@ -208,9 +208,7 @@ def test_flash_romfs_on_a_micropython_without_romfs_says_so_and_changes_nothing(
     assert _board_state(board_url) == before
 
 
-def test_flash_romfs_deploys_the_image_and_keeps_only_main_and_board_json(
-    board_url, monkeypatch
-):
+def test_flash_romfs_deploys_the_image_and_keeps_only_main_and_board_json(board_url, monkeypatch):
     from mpremote.romfs import VfsRomWriter
 
     _run(board_url, _board_tree(), full=True)  # a files deploy first: /pos/app.mpy on the fs
@@ -229,3 +227,37 @@ def test_flash_romfs_deploys_the_image_and_keeps_only_main_and_board_json(
     assert actual == manifest
     assert "/pos/app.mpy" in res.removed  # or it would shadow /rom/pos/app.mpy on sys.path
     assert b"app.mpy" in images[0] and b"util.py" in images[0]
+
+
+def test_a_dry_run_writes_the_names_map_of_the_renamed_firmware(board_url, tmp_path):
+    from posterm.flash import minify
+
+    path = tmp_path / "names.map"
+    res = flash(
+        board_url,
+        "pico",
+        dry_run=True,
+        progress=False,
+        out=lambda s: None,
+        reset=False,
+        names_map=str(path),
+    )
+    assert res.changed
+    by_module = minify.parse_map(path.read_text())
+    # (no firmware name said here: this file runs next to a deployed firmware, so a name it
+    # said would be kept by the renamer)
+    source = (Path(build.paths.FIRMWARE_DIR) / "pos" / "terminal.py").read_text()
+    assert by_module["pos/terminal.py"]
+    assert all(old in source for old in by_module["pos/terminal.py"].values())
+    plain = tmp_path / "plain.map"
+    flash(
+        board_url,
+        "pico",
+        dry_run=True,
+        progress=False,
+        out=lambda s: None,
+        reset=False,
+        names_map=str(plain),
+        rename=False,
+    )
+    assert minify.parse_map(plain.read_text()) == {}

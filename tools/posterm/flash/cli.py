@@ -54,6 +54,19 @@ def register(subparsers, common_options):
         default=None,
         help="the host the board reaches over Wi-Fi (with --wifi)",
     )
+    p.add_argument(
+        "--names-map",
+        metavar="FILE",
+        default=None,
+        help="write the map of the firmware's renamed names (the build shortens them: "
+        "posterm.flash.minify) to FILE; `python -m posterm.flash.minify --map FILE` turns "
+        "a board's traceback on stdin back into the sources' names",
+    )
+    p.add_argument(
+        "--no-rename",
+        action="store_true",
+        help="deploy the firmware with its sources' names (more heap: names are interned)",
+    )
     p.set_defaults(func=run)
 
 
@@ -92,6 +105,8 @@ def run(args):
             reset=not args.no_reset,
             config=config,
             romfs=args.romfs,
+            rename=not args.no_rename,
+            names_map=args.names_map,
         )
     except FlashError as e:
         raise CliError(str(e)) from None

@@ -123,6 +123,14 @@ def deploy_romfs_image(port, image):
         )
 
 
+def write_names_map(path, text):
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+    except OSError as e:
+        raise FlashError(f"cannot write the names map {path}: {e.strerror}") from None
+
+
 def flash(
     port,
     board="pico",
@@ -137,13 +145,17 @@ def flash(
     config=None,
     romfs=False,
     romfs_deploy=None,
+    rename=True,
+    names_map=None,
 ):
     """Flash the board on port. romfs: the firmware's .mpy, font, menus and strings go to
     the board's ROM partition as a ROMFS image (`mpremote romfs deploy`, MicroPython 1.25+),
     the filesystem keeps main.py and board.json (romfs_deploy(port, image): tests).
     board None: the profile the board's own answer names (rp2 ->
     pico / pico_w, esp32 -> esp32). tree_fn(mpy_version) -> deploy tree (tests); on_file(path)
-    is called after each uploaded file (tests interrupt a flash there)."""
+    is called after each uploaded file (tests interrupt a flash there). rename: the firmware's
+    names shortened by the build (posterm.flash.minify); names_map: a file to write the map
+    of the renamed names to (for the board's tracebacks)."""
     if board is not None and board not in BOARDS:
         raise FlashError(f"unknown board {board!r}", "use --board " + " or ".join(BOARDS))
     started = time.monotonic()
@@ -159,7 +171,14 @@ def flash(
             if tree_fn:
                 tree = tree_fn(res.mpy)
             else:
-                tree = build.deploy_tree(board, res.mpy, config=config)
+                names = {}
+                tree = build.deploy_tree(
+                    board, res.mpy, config=config, rename=rename, names_map=names
+                )
+                if names_map:
+                    from posterm.flash import minify
+
+                    write_names_map(names_map, minify.format_map(names))
         except build.BuildError as e:
             raise FlashError(str(e)) from None
         version = ".".join(str(v) for v in info["version"][:3])

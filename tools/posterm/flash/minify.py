@@ -398,11 +398,16 @@ class Result:
 
     def names_map(self):
         """The map as text: one `module new old` line per renamed name a module uses."""
-        out = ["# posterm flash names map: module new-name source-name"]
-        for rel in sorted(self.modules):
-            for new, old in sorted(self.modules[rel].items()):
-                out.append(f"{rel} {new} {old}")
-        return "\n".join(out) + "\n"
+        return format_map(self.modules)
+
+
+def format_map(by_module):
+    """{module rel: {new: old}} -> the names map's text (parse_map reads it)."""
+    out = ["# posterm flash names map: module new-name source-name"]
+    for rel in sorted(by_module):
+        for new, old in sorted(by_module[rel].items()):
+            out.append(f"{rel} {new} {old}")
+    return "\n".join(out) + "\n"
 
 
 def minify(sources, beside=(), data_words=(), qstrs=None, runtime=None):
@@ -537,14 +542,16 @@ def _module_of(source_name, by_module):
 
 def translate(text, by_module):
     """A board traceback (or any firmware output) with the sources' names: a frame's
-    function by its module's map; other names by the map of the last frame's module, then
-    by any module's (attribute names are the same in every module)."""
+    function by its module's map; a quoted name in a message ('x': NameError,
+    AttributeError) by the map of the traceback's last frame, else only where every module
+    that has that new name has it for the same source name (an attribute's is the same in
+    every module; a module's own names may be another's elsewhere)."""
     if not by_module:
         return text
     union = {}
     for m in by_module.values():
         for new, old in m.items():
-            union.setdefault(new, old)
+            union.setdefault(new, set()).add(old)
     last = [None]
 
     def frame(mt):
@@ -557,6 +564,8 @@ def translate(text, by_module):
 
     out = []
     for line in text.split("\n"):
+        if line.startswith("Traceback"):
+            last[0] = None
         if _FRAME.search(line):
             out.append(_FRAME.sub(frame, line))
             continue
@@ -564,9 +573,11 @@ def translate(text, by_module):
 
         def word(mw, local=local):
             w = mw.group(0)
-            return local.get(w) or union.get(w) or w
+            if w in local:
+                return local[w]
+            olds = union.get(w, ())
+            return next(iter(olds)) if len(olds) == 1 else w
 
-        # only names in quotes ('x'): a message's names (NameError, AttributeError)
         out.append(re.sub(r"(?<=')[A-Za-z_][A-Za-z0-9_]*(?=')", word, line))
     return "\n".join(out)
 
@@ -578,7 +589,23 @@ def main(argv=None):
         prog="python -m posterm.flash.minify", description=__doc__.split("\n")[0]
     )
     p.add_argument("--refresh", action="store_true", help="rewrite runtime_names.txt")
+    p.add_argument(
+        "--map",
+        metavar="FILE",
+        help="a names map (posterm flash --names-map): translate standard input with it",
+    )
     args = p.parse_args(argv)
+    if args.map:
+        import sys
+
+        try:
+            with open(args.map, encoding="utf-8") as f:
+                by_module = parse_map(f.read())
+        except (OSError, ValueError) as e:
+            print(f"posterm: cannot read the names map {args.map}: {e}", file=sys.stderr)
+            return 2
+        sys.stdout.write(translate(sys.stdin.read(), by_module))
+        return 0
     if args.refresh:
         from posterm.boardsim.sim import micropython_binary
 
