@@ -80,7 +80,17 @@ def register(subparsers, common_options):
         action="store_true",
         help="after each key: free heap and the largest free block",
     )
-    s.add_argument("--log", action="store_true", help="show the firmware's log lines")
+    s.add_argument(
+        "--log",
+        action="store_true",
+        help="show the firmware's log lines (tracebacks with the sources' names)",
+    )
+    s.add_argument(
+        "--no-rename",
+        action="store_true",
+        help="run the firmware with its sources' names (the deploy renames them: "
+        "posterm.flash.minify)",
+    )
     s.add_argument("tokens", nargs="*", metavar="KEY", help="key tokens, or - for stdin")
     s.set_defaults(func=run_sim)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
@@ -176,15 +186,21 @@ def run_sim(args):
             now=now,
             realtime=stdin_mode,
             heap_report=args.heap_report,
+            rename=not args.no_rename,
         )
         board_sim.start()
     except sim.SimError as e:
         raise CliError(str(e)) from None
     cap = board_sim.cap
-    how = "--heap" if heap else "%s, %d KB x %.2f" % (
-        args.board,
-        sim.BOARD_FREE_HEAP[args.board] // 1024,
-        sim.X64_FACTOR,
+    how = (
+        "--heap"
+        if heap
+        else "%s, %d KB x %.2f"
+        % (
+            args.board,
+            sim.BOARD_FREE_HEAP[args.board] // 1024,
+            sim.X64_FACTOR,
+        )
     )
     print(f"# board sim: {args.board}, heap cap {cap:,} B on the unix port ({how})", file=out)
     if stdin_mode:
@@ -201,7 +217,7 @@ def run_sim(args):
 
     def text(line):
         if args.log:
-            print("# fw: " + line, file=err)
+            print("# fw: " + board_sim.translate(line), file=err)
 
     try:
         for rec in board_sim.records_iter(text):
@@ -235,7 +251,8 @@ def run_sim(args):
                     file=err,
                 )
             elif ev == "log" and args.log:
-                print("# log %s: %s" % (rec["level"], rec["text"].rstrip()), file=err)
+                line = board_sim.translate(rec["text"].rstrip())
+                print("# log %s: %s" % (rec["level"], line), file=err)
             elif ev == "booted":
                 print(
                     "# booted: %d B free, largest block %d B" % (rec["free"], rec["largest"]),
@@ -252,7 +269,8 @@ def run_sim(args):
                 print(f"posterm: {rec['text']}; give it a larger --heap", file=err)
                 status = 1
             elif ev in ("stopped", "fatal"):
-                print(f"posterm: the firmware stopped: {rec['text']}", file=err)
+                why = board_sim.translate(rec["text"])
+                print(f"posterm: the firmware stopped: {why}", file=err)
                 status = 1
             elif ev == "error":
                 print(f"posterm: error: {rec['text']}", file=err)

@@ -162,6 +162,7 @@ class Sim:
         record=False,
         leave_out=(),
         measure=False,
+        rename=True,
     ):
         if board not in BOARD_FREE_HEAP:
             raise SimError(f"unknown board {board!r} (pico, pico_w, esp32)")
@@ -182,6 +183,10 @@ class Sim:
         # the heap's block map and interned names after boot and every event, the heap each
         # import keeps (posterm.bench.boardheap_breakdown): collections that move the figures
         self.measure = measure
+        # the firmware as `posterm flash` deploys it: names renamed by the build
+        # (posterm.flash.minify); self.names: {module: {new: source name}} for translate()
+        self.rename = rename
+        self.names = {}
         # for `posterm replay --runtime board`: the center's answers come from a function
         # ((request, timeout) -> event), the RTC stays at `now` (the recording's fixed clock),
         # the board's /data starts with these files ({name: bytes})
@@ -205,7 +210,7 @@ class Sim:
             self._tmp = tempfile.mkdtemp(prefix="posterm-boardsim-")
             self.workdir = self._tmp
         root = Path(self.workdir) / "board"
-        tree = build.deploy_tree(self.board)
+        tree = build.deploy_tree(self.board, rename=self.rename, names_map=self.names)
         if self.leave_out:
             tree = {p: d for p, d in tree.items() if not p.startswith(self.leave_out)}
         self.romfs_image = None
@@ -295,6 +300,12 @@ class Sim:
 
     def __exit__(self, *exc):
         self.close()
+
+    def translate(self, text):
+        """The firmware's output (a traceback, a log line) with the sources' names."""
+        from posterm.flash import minify
+
+        return minify.translate(text, self.names)
 
     # -- running ----------------------------------------------------------------------
     def feed(self, event):

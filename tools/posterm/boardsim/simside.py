@@ -612,9 +612,16 @@ def meminfo(tag):
 
     gc.collect()
     held = _HELD[-1]  # the heap above the cap: the firmware's heap is above this block
-    emit({"ev": "meminfo", "tag": tag, "free": gc.mem_free(), "alloc": gc.mem_alloc(),
-          "held_end": uctypes.addressof(held) + len(held),
-          "modules": [m for m in sys.modules if m.startswith(("pos", "boards"))]})
+    emit(
+        {
+            "ev": "meminfo",
+            "tag": tag,
+            "free": gc.mem_free(),
+            "alloc": gc.mem_alloc(),
+            "held_end": uctypes.addressof(held) + len(held),
+            "modules": [m for m in sys.modules if m.startswith(("pos", "boards"))],
+        }
+    )
     micropython.mem_info(1)
     micropython.qstr_info(1)
     emit({"ev": "meminfo_end", "tag": tag})
@@ -645,8 +652,17 @@ def _trace_imports():
                 gc.collect()
                 kept = gc.mem_alloc() - before
                 new = [m for m in sys.modules if m not in had]
-                emit({"ev": "import", "name": name, "depth": _IMPORT_DEPTH[0], "kept": kept,
-                      "before": before, "key": SIM.keys if SIM else 0, "modules": new})
+                emit(
+                    {
+                        "ev": "import",
+                        "name": name,
+                        "depth": _IMPORT_DEPTH[0],
+                        "kept": kept,
+                        "before": before,
+                        "key": SIM.keys if SIM else 0,
+                        "modules": new,
+                    }
+                )
 
     builtins.__import__ = traced
 
@@ -812,8 +828,12 @@ def main():
     cap = _CFG["cap"]
     hold = gc.mem_free() - cap
     if hold < 0:
-        emit({"ev": "fatal", "text": "the sim itself left only %d B for a cap of %d B"
-              % (gc.mem_free(), cap)})
+        emit(
+            {
+                "ev": "fatal",
+                "text": "the sim itself left only %d B for a cap of %d B" % (gc.mem_free(), cap),
+            }
+        )
         return
     _reserve = _take_reserve()
     gc.collect()
@@ -853,14 +873,26 @@ def main():
         _wrap(boot, runner)
         boot = runner = None  # main.py imports them itself (and drops boot after the boot)
         import main  # noqa: F401 - the board's main.py: commit, boot, loop
+
         emit({"ev": "stopped", "text": "the firmware's loop returned"})
     except SimShort:
         gc.collect()
-        emit({"ev": "sim_short", "n_keys": SIM.keys,
-              "text": "the board sim itself ran out of heap at this cap (not the firmware)"})
+        emit(
+            {
+                "ev": "sim_short",
+                "n_keys": SIM.keys,
+                "text": "the board sim itself ran out of heap at this cap (not the firmware)",
+            }
+        )
     except SimDone:
-        emit({"ev": "done", "n_keys": SIM.keys, "reserve_used": _SPENT[0],
-              "reserve_short": _SHORT[0]})
+        emit(
+            {
+                "ev": "done",
+                "n_keys": SIM.keys,
+                "reserve_used": _SPENT[0],
+                "reserve_short": _SHORT[0],
+            }
+        )
     except MemoryError as e:
         sys.print_exception(e)  # where the boot ran out (shown with --log)
         emit({"ev": "memory_error", "key": SIM.key, "n_keys": SIM.keys, "where": "boot"})
