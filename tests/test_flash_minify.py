@@ -326,3 +326,80 @@ def test_a_message_s_name_is_translated_only_where_it_is_not_ambiguous():
     assert 'File "b", line 3, in beta' in out and "name 'beta'" in out
     # outside the firmware: 'y' is one name everywhere, 'x' is two: left as it is
     assert "attribute 'shared_attr' ('x')" in out
+
+
+def test_the_board_sim_shows_the_firmware_s_output_with_the_sources_names(tmp_path):
+    from posterm.boardsim import sim
+
+    s = sim.Sim(board="pico", workdir=str(tmp_path))
+    s._deploy()
+    new = {old: n for n, old in s.names["pos/crc.py"].items()}["crc16_ccitt"]
+    line = f'  File "/rom/pos/crc.mpy", line 7, in {new}'
+    assert s.translate(line) == '  File "/rom/pos/crc.mpy", line 7, in crc16_ccitt'
+    plain = sim.Sim(board="pico", workdir=str(tmp_path / "plain"), rename=False)
+    plain._deploy()
+    assert plain.names == {} and plain.translate(line) == line
+
+
+HIERARCHY = {
+    "pkg/__init__.py": b"",
+    "pkg/base.py": _src(
+        """
+        class Base:
+            def __init__(self):
+                self.alpha_only = 1
+                self.gamma = 0
+        """
+    ),
+    "pkg/sub.py": _src(
+        """
+        from pkg.base import Base
+
+
+        class Sub(Base):
+            def more(self):
+                self.beta_only = 2
+                return (self.alpha_only, self.beta_only)
+        """
+    ),
+    "pkg/thing.py": _src(
+        """
+        class Thing:
+            def __init__(self):
+                self.own_value = 10
+                self.other = 1
+        """
+    ),
+    "pkg/tag.py": _src(
+        """
+        def tag(thing, first_arg=0, second_arg=0):
+            thing.zz_mark = 5 + first_arg + second_arg
+            return thing.zz_mark
+        """
+    ),
+    "pkg/main.py": _src(
+        """
+        from pkg.sub import Sub
+        from pkg.thing import Thing
+        from pkg.tag import tag
+
+
+        def run_all():
+            s = Sub()
+            t = Thing()
+            print(s.more(), s.gamma, tag(t), t.own_value, t.other)
+        """
+    ),
+}
+
+
+def test_a_subclass_elsewhere_and_an_attribute_set_from_outside_keep_apart(tmp_path):
+    res = minify.minify(HIERARCHY, beside=BESIDE, runtime=RUNTIME)
+    r = res.renames
+    # no module says both, yet one object has both: they must not share a new name
+    assert r["gamma"] != r["beta_only"]
+    assert r["zz_mark"] != r["own_value"] and r["zz_mark"] != r["other"]
+    assert r["zz_mark"] not in {v for k, v in r.items() if k != "zz_mark"}
+    assert _run(tmp_path, res.sources, "renamed") == _run(tmp_path, HIERARCHY, "plain")
+    # names of different modules that never meet do share (that is what saves names)
+    assert len(set(r.values())) < len(r)

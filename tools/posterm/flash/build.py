@@ -175,13 +175,22 @@ def source_name(rel):
     return dotted[: -len(".__init__")] if dotted.endswith(".__init__") else dotted
 
 
-# code that runs next to a deployed firmware without being renamed, and says firmware names
-# (posterm.flash.minify pins every word of it): the board's main.py, the fake machine, the
-# board sim's VM side, the flash tools' REPL snippets, the benches and board tests that drive
-# a deployed firmware (paths relative to the repository)
-BESIDE = (
+# code that runs next to a deployed firmware without being renamed (posterm.flash.minify
+# pins the names it can reach the firmware by). VM_SIDE runs in the same MicroPython as the
+# firmware (the board's main.py, the fake machine, the board sim's VM side, the key-latency
+# bench's scripts): its attributes, keywords, imports and strings are pinned. BESIDE drives a
+# deployed firmware from the desktop: only through strings (REPL snippets, scripts), whose
+# words are pinned. Paths relative to the repository.
+VM_SIDE = (
     "firmware/main.py",
     "firmware/boards/fakes.py",
+    "tools/posterm/boardsim/simside.py",
+    "tools/posterm/bench/unixkeys.py",
+    "tools/posterm/bench/walk.py",
+    "tools/posterm/bench/scriptcenter.py",
+    "tools/posterm/bench/unixprof.py",
+)
+BESIDE = (
     "tools/posterm/boardsim/*.py",
     "tools/posterm/flash/*.py",
     "tools/posterm/flash/*.mjs",
@@ -196,16 +205,20 @@ BESIDE_SKIP = ("minify.py", "test_flash_minify.py")  # the renamer and its tests
 
 
 def _beside_texts(firmware_dir):
+    """-> [(file name, text, vm side)]."""
     import glob
 
     root = os.path.dirname(os.path.abspath(firmware_dir))
     out = []
-    for pattern in BESIDE:
-        for path in sorted(glob.glob(os.path.join(root, pattern))):
-            if os.path.basename(path) in BESIDE_SKIP:
-                continue
-            with open(path, encoding="utf-8", errors="replace") as f:
-                out.append((os.path.basename(path), f.read()))
+    seen = set()
+    for patterns, vm in ((VM_SIDE, True), (BESIDE, False)):
+        for pattern in patterns:
+            for path in sorted(glob.glob(os.path.join(root, pattern))):
+                if os.path.basename(path) in BESIDE_SKIP or path in seen:
+                    continue
+                seen.add(path)
+                with open(path, encoding="utf-8", errors="replace") as f:
+                    out.append((os.path.basename(path), f.read(), vm))
     return out
 
 

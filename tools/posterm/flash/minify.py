@@ -183,6 +183,10 @@ class Module:
         self.dynamic = []  # dynamic lookups: (what, line)
         self.consts = {}  # module-level NAME = const(int) -> its line
         self.kwargs_defs = False
+        # classes: (name, [base names], {attributes it owns: its body's names and every
+        # self.X its methods say}); attributes stored on anything but self (unique names)
+        self.classes = []
+        self.adhoc = set()
         self._scan_tokens()
         self._scan_ast()
 
@@ -280,6 +284,7 @@ class Module:
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
                 if node.args.kwarg is not None:
                     self.kwargs_defs = True
+        self._scan_classes(tree)
         for item in tree.body:
             if (
                 isinstance(item, ast.Assign)
@@ -288,8 +293,64 @@ class Module:
                 and isinstance(item.value, ast.Call)
                 and isinstance(item.value.func, ast.Name)
                 and item.value.func.id == "const"
+                and len(item.value.args) == 1
+                and _int_expr(item.value.args[0])
             ):
                 self.consts[item.targets[0].id] = item.lineno
+        assigned = set()  # names assigned more than once, or declared global: no folding
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Global):
+                assigned.update(node.names)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+                if node.id in self.consts and node.lineno != self.consts[node.id]:
+                    assigned.add(node.id)
+        for name in assigned:
+            self.consts.pop(name, None)
+
+    def _scan_classes(self, tree):
+        owned_stores = set()  # id() of the Attribute nodes that are self.X
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ClassDef):
+                continue
+            bases = []
+            for b in node.bases:
+                if isinstance(b, ast.Name):
+                    bases.append(b.id)
+                elif isinstance(b, ast.Attribute):
+                    bases.append(b.attr)
+            owned = set()
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    owned.add(item.name)
+                owned.update(_targets(item))
+                if not isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    continue
+                static = any(
+                    isinstance(d, ast.Name) and d.id == "staticmethod" for d in item.decorator_list
+                )
+                args = item.args.posonlyargs + item.args.args
+                if static or not args:
+                    continue
+                me = args[0].arg  # self (cls in a classmethod)
+                for sub in ast.walk(item):
+                    if (
+                        isinstance(sub, ast.Attribute)
+                        and isinstance(sub.value, ast.Name)
+                        and sub.value.id == me
+                    ):
+                        owned.add(sub.attr)
+                        owned_stores.add(id(sub))
+            self.classes.append((node.name, bases, owned))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.ctx, (ast.Store, ast.Del))
+                and id(node) not in owned_stores
+            ):
+                self.adhoc.add(node.attr)
+            elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Attribute):
+                if id(node.target) not in owned_stores:
+                    self.adhoc.add(node.target.attr)
 
     def unaudited(self):
         return [d for d in self.dynamic if (self.rel, d[0]) not in AUDITED]
@@ -320,6 +381,17 @@ class Module:
         return False
 
 
+def _int_expr(node):
+    """An expression of int literals only (what MicroPython folds as a const)."""
+    if isinstance(node, ast.Constant):
+        return type(node.value) is int
+    if isinstance(node, ast.UnaryOp):
+        return _int_expr(node.operand)
+    if isinstance(node, ast.BinOp):
+        return _int_expr(node.left) and _int_expr(node.right)
+    return False
+
+
 def _targets(stmt):
     if isinstance(stmt, ast.Assign):
         for t in stmt.targets:
@@ -338,12 +410,23 @@ def _names_of(t):
         yield from _names_of(t.value)
 
 
-def beside_names(name, text):
+def beside_names(name, text, vm=True):
     """The names code that is not renamed can reach the firmware by: a Python file's
-    attributes, keywords, imported names and every word of its strings (REPL snippets); any
-    other file's words."""
+    attributes, keywords, imported names and every word of its strings (REPL snippets) if it
+    runs in the firmware's VM (vm), else only its strings' words; any other file's words."""
     if not name.endswith(".py"):
         return set(WORD.findall(text))
+    if not vm:
+        try:
+            tree = ast.parse(text, name)
+        except SyntaxError:
+            return set(WORD.findall(text))
+        return {
+            w
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)
+            for w in WORD.findall(node.value)
+        }
     try:
         tree = ast.parse(text, name)
     except SyntaxError:
@@ -412,7 +495,8 @@ def format_map(by_module):
 
 def minify(sources, beside=(), data_words=(), qstrs=None, runtime=None):
     """sources: {rel path: bytes} of the modules to rename (pos/..., boards/...);
-    beside: [(file name, text)] of code that runs with them unrenamed (beside_names);
+    beside: [(file name, text[, vm side])] of code that runs with them unrenamed
+    (beside_names);
     data_words: words of the data files the firmware reads;
     qstrs: {rel: set of names its .mpy interns} (only those are worth renaming; None: all).
     -> Result."""
@@ -421,8 +505,8 @@ def minify(sources, beside=(), data_words=(), qstrs=None, runtime=None):
     res = Result()
     # pinned words: strings anywhere, the code beside, module names, data
     pinned = set(data_words)
-    for name, text in beside:
-        pinned |= beside_names(name, text)
+    for name, text, *vm in beside:
+        pinned |= beside_names(name, text, vm[0] if vm else True)
     for rel, m in mods.items():
         pinned |= m.strwords | m.pinned
         parts = rel[:-3].split("/")
@@ -466,47 +550,89 @@ def minify(sources, beside=(), data_words=(), qstrs=None, runtime=None):
     chosen = {x for x in worth if renamable(x)}
     res.kept = worth - chosen
     reserved = idents | pinned | everything | builtins_ | COMPILER
-    # attributes (and keywords): one new name per identifier, the most used first
-    attr = sorted((x for x in chosen if x in exposed), key=lambda x: (-len(where[x]), x))
-    names = _pool(reserved)
-    renames = {}
-    for x in attr:
-        renames[x] = next(names)
-    # the others: colored; two share a name only if no module mentions both
-    taken_attr = set(renames.values())
-    plain = [x for x in chosen if x not in exposed]
-    plain.sort(key=lambda x: (-len(where[x]), x))
-    used_in = {rel: set() for rel in mods}  # new names already used by each module
-    for rel in mods:
-        for x in mods[rel].idents:
-            if x in renames:
-                used_in[rel].add(renames[x])
-    order = list(_take(_pool(reserved | taken_attr), len(plain) + 64))
-    under = list(_take(_pool(reserved | taken_attr, underscore=True), len(plain) + 64))
-    for x in plain:
-        mods_x = where[x]
-        # a private integer const with nothing reading it above: an underscore name, folded
-        const = (
-            all(
-                x in mods[r].consts and not mods[r].reads_before(x, mods[r].consts[x])
-                for r in mods_x
-            )
-            and len(mods_x) == 1
-        )
-        for y in under if const else order:
-            if all(y not in used_in[r] for r in mods_x):
-                break
-        else:  # pragma: no cover - the lists are longer than the names
-            raise MinifyError("ran out of new names")
-        renames[x] = y
-        for r in mods_x:
-            used_in[r].add(y)
+    renames = _color(mods, chosen, exposed, where, reserved)
     res.renames = renames
     for rel, m in mods.items():
         mine = {x: renames[x] for x in m.idents if x in renames}
         res.modules[rel] = {new: old for old, new in mine.items()}
         res.sources[rel] = m.rewrite(mine).encode("utf-8")
     return res
+
+
+def _components(mods):
+    """-> {identifier: set of class-hierarchy components whose classes own it}: classes are
+    joined with their bases (by name: a renamed name is the same in every module), so that
+    a subclass's attributes and its base's, wherever they are defined, are told apart."""
+    parent = {}
+
+    def find(x):
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for m in mods.values():
+        for name, bases, _ in m.classes:
+            for b in bases:
+                parent[find(name)] = find(b)
+    owners = {}
+    for m in mods.values():
+        for name, _, owned in m.classes:
+            for x in owned:
+                owners.setdefault(x, set()).add(find(name))
+    return owners
+
+
+def _color(mods, chosen, exposed, where, reserved):
+    """-> {old: new} for the chosen identifiers. Two identifiers share a new name only if
+    no module mentions both (each module's names stay one to one), no class hierarchy owns
+    both (an object's attributes stay apart), and neither is stored as an attribute on
+    something other than self (an ad hoc attribute could be on any object: a name of its
+    own)."""
+    adhoc = set()
+    for m in mods.values():
+        adhoc |= m.adhoc
+    owners = _components(mods)
+    used_mod = {rel: set() for rel in mods}
+    used_comp = {}
+    solo = set()  # new names given to one identifier for good
+    order = sorted(chosen, key=lambda x: (-len(where[x]), x))
+    plain = list(_take(_pool(reserved), len(chosen) + 64))
+    under = list(_take(_pool(reserved, underscore=True), len(chosen) + 64))
+    renames = {}
+    for x in order:
+        mods_x = where[x]
+        comps = owners.get(x, ()) if x in exposed else ()
+        # a private integer const with nothing reading it above: an underscore name, folded
+        const = (
+            x not in exposed
+            and len(mods_x) == 1
+            and all(
+                x in mods[r].consts and not mods[r].reads_before(x, mods[r].consts[x])
+                for r in mods_x
+            )
+        )
+        alone = x in exposed and x in adhoc
+        for y in under if const else plain:
+            if y in solo:
+                continue
+            if any(y in used_mod[r] for r in mods_x):
+                continue
+            if any(y in used_comp.get(c, ()) for c in comps):
+                continue
+            if alone and any(y in u for u in used_mod.values()):
+                continue
+            break
+        else:  # pragma: no cover - the lists are longer than the names
+            raise MinifyError("ran out of new names")
+        renames[x] = y
+        if alone:
+            solo.add(y)
+        for r in mods_x:
+            used_mod[r].add(y)
+        for c in comps:
+            used_comp.setdefault(c, set()).add(y)
+    return renames
 
 
 def _take(it, n):
