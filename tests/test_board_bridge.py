@@ -14,7 +14,7 @@ from posterm.link import TcpLink
 sys.path.append(paths.FIRMWARE_DIR)
 
 from boards import boot, fakes, framing  # noqa: E402
-from pos.storage import MemoryStorage  # noqa: E402
+from pos.memstorage import MemoryStorage  # noqa: E402
 
 
 class _Time:

@@ -151,7 +151,8 @@ def test_the_real_firmware_tree_imports_on_the_board(board_url):
     try:
         b.enter()
         out = b.exec(
-            "from pos.storage import MemoryStorage, FileStorage\n"
+            "from pos.memstorage import MemoryStorage\n"
+            "from pos.storage import FileStorage\n"
             "from pos.terminal import Terminal\n"
             "t = Terminal(MemoryStorage(), FileStorage('/menus', readonly=True), "
             "'lcd128x64', (2026, 11, 23, 9, 0, 0))\n"

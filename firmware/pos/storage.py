@@ -5,7 +5,8 @@
 # State files keep their previous copy (write(name, data, backup)) so that a damaged
 # one can fall back to it (pos.state).
 # Drivers pass an object with these methods (read, read_at, load_json, write, append, size,
-# truncate, remove, rename, names); MemoryStorage is the test one,
+# truncate, remove, rename, names); pos.memstorage.MemoryStorage is the test one (its own
+# module: a board never loads it, and each function of a resident module costs heap),
 # FileStorage serves both a desktop data dir and a board's littlefs.
 import os
 
@@ -14,55 +15,6 @@ from pos.compat import json
 
 class StorageError(OSError):
     pass
-
-
-class MemoryStorage:
-    def __init__(self, files=None):
-        self.files = {}
-        if files:
-            for k in files:
-                self.files[k] = bytes(files[k])
-
-    def read(self, name):
-        return self.files.get(name)
-
-    def read_at(self, name, offset, n):
-        # n bytes (fewer at the end) from offset, or None when there is no such file
-        d = self.files.get(name)
-        return None if d is None else d[offset : offset + n]
-
-    def load_json(self, name):
-        # the parsed JSON of a file, None when there is no such file (ValueError: bad JSON)
-        d = self.read(name)
-        return None if d is None else json.loads(d)
-
-    def write(self, name, data, backup=None):
-        if backup and name in self.files:
-            self.files[backup] = self.files[name]
-        self.files[name] = bytes(data)
-
-    def append(self, name, data):
-        self.files[name] = self.files.get(name, b"") + bytes(data)
-
-    def size(self, name):
-        d = self.files.get(name)
-        return -1 if d is None else len(d)
-
-    def truncate(self, name, size):
-        d = self.files.get(name)
-        if d is not None:
-            self.files[name] = d[:size]
-
-    def remove(self, name):
-        if name in self.files:
-            del self.files[name]
-
-    def rename(self, src, dst):
-        # src takes the name dst (replacing it), atomically
-        self.files[dst] = self.files.pop(src)
-
-    def names(self):
-        return sorted(self.files)
 
 
 def _exists(path):

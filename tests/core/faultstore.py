@@ -1,7 +1,7 @@
 # A storage that fails the way a full disk does, for the core's storage tests: the
 # n-th append to the journal writes only part of its bytes, then raises ENOSPC (as a
 # write cut short by a full file system). Not a test module.
-from pos.storage import MemoryStorage
+from pos.memstorage import MemoryStorage
 
 ENOSPC = 28
 

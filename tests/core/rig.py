@@ -1,7 +1,8 @@
 # A test rig for the core: a Terminal on MemoryStorage, the shipped menus as
 # resources, and a scripted center (fakecenter) answering every "send".
 # Runs on CPython and on MicroPython (no sockets, no threads).
-from pos.storage import MemoryStorage, FileStorage
+from pos.memstorage import MemoryStorage
+from pos.storage import FileStorage
 from pos.terminal import Terminal
 from pos.keys import parse_token
 import fakecenter

@@ -14,7 +14,7 @@ if _fw not in sys.path:
 from boards import boot, fakes  # noqa: E402
 from boards.display import CellDisplay  # noqa: E402
 from boards.ssd1306 import SSD1306  # noqa: E402
-from pos.storage import MemoryStorage  # noqa: E402
+from pos.memstorage import MemoryStorage  # noqa: E402
 from rig import menus_dir  # noqa: E402
 from mptest import eq, true  # noqa: E402
 

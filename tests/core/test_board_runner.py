@@ -11,7 +11,7 @@ if _fw not in sys.path:
 
 import fakecenter  # noqa: E402
 from boards import boot, fakes, framing  # noqa: E402
-from pos.storage import MemoryStorage  # noqa: E402
+from pos.memstorage import MemoryStorage  # noqa: E402
 from rig import menus_dir  # noqa: E402
 from mptest import eq, true  # noqa: E402
 

@@ -5,7 +5,7 @@
 from mptest import eq, true
 from pos import crc
 from pos.journal import Journal
-from pos.storage import MemoryStorage
+from pos.memstorage import MemoryStorage
 
 
 def _table(data):

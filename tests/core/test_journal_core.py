@@ -1,6 +1,6 @@
 from mptest import eq, true
 from pos.journal import Journal, encode_record, scan
-from pos.storage import MemoryStorage
+from pos.memstorage import MemoryStorage
 
 
 def _three():

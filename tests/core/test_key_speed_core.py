@@ -16,7 +16,8 @@ from rig import menus_dir  # noqa: E402
 from pos import cells  # noqa: E402
 from pos.compat import json  # noqa: E402
 from pos.screen import Frame  # noqa: E402
-from pos.storage import FileStorage, MemoryStorage  # noqa: E402
+from pos.memstorage import MemoryStorage  # noqa: E402
+from pos.storage import FileStorage  # noqa: E402
 from pos.text import Strings  # noqa: E402
 from boards.display import cell_map  # noqa: E402
 from boards.font import Font, pack  # noqa: E402

@@ -3,7 +3,7 @@
 # strings file or building a screen, and the terminal goes back to idle and works on.
 from mptest import eq, true, contains
 from rig import Rig
-from pos.storage import MemoryStorage
+from pos.memstorage import MemoryStorage
 
 PAN = "6212142000000000012"
 

@@ -6,7 +6,8 @@ import fakecenter
 from pos import menu, menubin
 from pos.compat import json
 from pos.keys import parse_token
-from pos.storage import MemoryStorage, FileStorage
+from pos.memstorage import MemoryStorage
+from pos.storage import FileStorage
 from pos.terminal import Terminal
 
 NOW = (2026, 11, 23, 9, 0, 0)

@@ -1,7 +1,7 @@
 from mptest import eq, true, raises
 from pos import clock, keys
 from pos.keys import parse_token, KeyTokenError
-from pos.storage import MemoryStorage
+from pos.memstorage import MemoryStorage
 from pos.state import State
 
 

@@ -8,7 +8,7 @@ from rig import Rig
 from pos import operators as ops
 from pos.flows import auth
 from pos.state import State
-from pos.storage import MemoryStorage
+from pos.memstorage import MemoryStorage
 
 
 def _state():

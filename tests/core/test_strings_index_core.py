@@ -4,7 +4,7 @@
 import mptest
 from mptest import eq
 from pos.compat import json
-from pos.storage import MemoryStorage
+from pos.memstorage import MemoryStorage
 from pos.text import Strings, build_index, _hash
 from rig import menus_dir
 from pos.storage import FileStorage

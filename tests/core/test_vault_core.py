@@ -3,7 +3,7 @@
 # whole number (void, refund, the batch upload) still get it.
 from mptest import eq, true
 from pos.journal import Journal
-from pos.storage import MemoryStorage
+from pos.memstorage import MemoryStorage
 from pos import vault
 from pos.vault import KEY_FILE
 import txhelp

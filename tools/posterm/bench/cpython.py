@@ -135,7 +135,8 @@ def walkthrough(settle, rounds):
     # Key latency p99 over `rounds` runs of the cashier's day (walk.parts), a fresh terminal
     # each: the time of Terminal.handle() for each key event (the center answers outside
     # the timed part).
-    from pos.storage import FileStorage, MemoryStorage
+    from pos.memstorage import MemoryStorage
+    from pos.storage import FileStorage
 
     lat = []
     perf = time.perf_counter_ns
@@ -165,7 +166,8 @@ def display_ratio(settle):
     # Bytes the board's display driver writes to the panel's bus per key press (frames
     # caused by the key and by the center's answers to it), over the bytes of a full frame,
     # over the same cashier's day as the latency (every key counts).
-    from pos.storage import FileStorage, MemoryStorage
+    from pos.memstorage import MemoryStorage
+    from pos.storage import FileStorage
 
     w = walk.Walk(MemoryStorage(), FileStorage(_MENUS, readonly=True))
     disp = display.BoardDisplay(w.t.rows, w.t.cols)

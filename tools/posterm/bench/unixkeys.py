@@ -178,7 +178,8 @@ _ROM = []  # the ROMFS image's bytes, held while it is mounted
 
 def run_day(tree, display):
     import walk
-    from pos.storage import FileStorage, MemoryStorage
+    from pos.memstorage import MemoryStorage
+    from pos.storage import FileStorage
 
     # as boards/boot.py builds the board: DES loaded once, with its tables, and kept
     from pos import des

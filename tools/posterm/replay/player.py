@@ -233,7 +233,7 @@ class Session:
                 return p.diff("format", None, why)
             self.header = rec
             install_random(rec.get("seed"))
-            from pos.storage import MemoryStorage
+            from pos.memstorage import MemoryStorage
 
             try:
                 p.t = new_terminal(rec, p.resources, MemoryStorage(storage_files(rec)))
