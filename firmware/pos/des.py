@@ -124,9 +124,11 @@ def _halves(key8):
     return c, d
 
 
-def _round(c, d, n):
-    # round key of the round whose halves are C, D rotated left by n: its 8 S-box inputs,
-    # pre-offset by 64*s into the flat SP tables (a tuple: nothing else is allocated)
+def _round(c, d, n, out, o):
+    # the round key of the round whose halves are C, D rotated left by n, written at
+    # out[o:o + 8]: its 8 S-box inputs, each ORed with its S-box's offset in the SP table
+    # of its half (64 * (s % 4): S-boxes 1-4 and 5-8 have tables of their own, so that the
+    # offsets fit in a byte)
     c = ((c << n) | (c >> (28 - n))) & 0xFFFFFFF
     d = ((d << n) | (d >> (28 - n))) & 0xFFFFFFF
     i0 = c >> 24
@@ -142,6 +144,10 @@ def _round(c, d, n):
     h1 = t[i0] | t[i1] | t[i2] | t[i3] | t[i4] | t[i5] | t[i6]
     t = _PC2C0
     h0 = t[i0] | t[i1] | t[i2] | t[i3] | t[i4] | t[i5] | t[i6]
+    out[o] = h2 >> 2
+    out[o + 1] = (((h2 & 3) << 4) | (h1 >> 4)) | 64
+    out[o + 2] = (((h1 & 15) << 2) | (h0 >> 6)) | 128
+    out[o + 3] = (h0 & 63) | 192
     i0 = d >> 24
     i1 = 16 + ((d >> 20) & 15)
     i2 = 32 + ((d >> 16) & 15)
@@ -150,44 +156,37 @@ def _round(c, d, n):
     i5 = 80 + ((d >> 4) & 15)
     i6 = 96 + (d & 15)
     t = _PC2D2
-    l2 = t[i0] | t[i1] | t[i2] | t[i3] | t[i4] | t[i5] | t[i6]
+    h2 = t[i0] | t[i1] | t[i2] | t[i3] | t[i4] | t[i5] | t[i6]
     t = _PC2D1
-    l1 = t[i0] | t[i1] | t[i2] | t[i3] | t[i4] | t[i5] | t[i6]
+    h1 = t[i0] | t[i1] | t[i2] | t[i3] | t[i4] | t[i5] | t[i6]
     t = _PC2D0
-    l0 = t[i0] | t[i1] | t[i2] | t[i3] | t[i4] | t[i5] | t[i6]
-    return (
-        h2 >> 2,
-        (((h2 & 3) << 4) | (h1 >> 4)) | 64,
-        (((h1 & 15) << 2) | (h0 >> 6)) | 128,
-        (h0 & 63) | 192,
-        (l2 >> 2) | 256,
-        (((l2 & 3) << 4) | (l1 >> 4)) | 320,
-        (((l1 & 15) << 2) | (l0 >> 6)) | 384,
-        (l0 & 63) | 448,
-    )
+    h0 = t[i0] | t[i1] | t[i2] | t[i3] | t[i4] | t[i5] | t[i6]
+    out[o + 4] = h2 >> 2
+    out[o + 5] = (((h2 & 3) << 4) | (h1 >> 4)) | 64
+    out[o + 6] = (((h1 & 15) << 2) | (h0 >> 6)) | 128
+    out[o + 7] = (h0 & 63) | 192
 
 
 def _stages(key8, reverse):
-    # the 16 round keys of key8 as _crypt takes them (8 tuples of two rounds' 16 S-box
-    # inputs), in decryption order when reverse. Each pair is built straight from C and D
-    # (round r rotated by _ROT[r]): no list of rounds is built and reordered (~1.5 KB on
-    # the x64 unix port, in the middle of an exchange).
+    # the 16 round keys of key8 as _crypt takes them: a bytearray of 128, round after round (in
+    # decryption order when reverse), 8 S-box inputs each (see _round). RAM: one bytearray
+    # object (~190 B on the x64 unix port), where 8 tuples of 16 ints took ~1.4 KB, a 3DES
+    # key's two ~2.8 KB, in the middle of an exchange; _crypt reads it by index (~+30 %
+    # a block on the unix port).
     c, d = _halves(key8)
     rot = _ROT
-    out = []
-    for j in range(8):
-        r = 15 - 2 * j if reverse else 2 * j
-        s = -1 if reverse else 1
-        out.append(_round(c, d, rot[r]) + _round(c, d, rot[r + s]))
-    return tuple(out)
+    out = bytearray(128)
+    for r in range(16):
+        _round(c, d, rot[r], out, 8 * (15 - r) if reverse else 8 * r)
+    return out
 
 
 class DesKey:
     # A DES (8-byte) or 3DES EDE (16 or 24-byte) key with pre-computed round keys.
     # RAM: each direction's schedule is built on its first use (a key used one way only,
-    # as X9.19's K2 or a sealed PAN opened, builds one: a 3DES schedule is ~2.7 KB on the
-    # x64 unix port, ~3 KB more while it is built), and a 16-byte key's K1 stages are one
-    # object used twice.
+    # as X9.19's K2 or a sealed PAN opened, builds one: a 3DES schedule is two or three
+    # 128-byte round-key strings, _stages), and a 16-byte key's K1 stages are one object
+    # used twice.
     def __init__(self, key):
         if not isinstance(key, (bytes, bytearray)):
             raise CryptoError("key must be bytes")

@@ -2,7 +2,8 @@
 # algorithm on 32-bit halves, with the S-box + P tables joined into one 32-bit table.
 from pos.des import CryptoError
 
-SP = None  # 512 entries: P(S_i(x)) for S-box i at 64*i + x
+SPA = None  # 256 entries: P(S_i(x)) for S-boxes 1-4 at 64*(i % 4) + x
+SPB = None  # S-boxes 5-8
 
 # FIPS 46-3 tables the SP boxes and PC2's nibble tables (pos.des) are made from, 1-based bit
 # numbers. A board never loads them: pos.des_mp carries the SP boxes precomputed.
@@ -55,15 +56,17 @@ def sp_tables():
 
 
 def init(hi, lo):
-    global SP
-    SP = tuple((hi[i] << 16) | lo[i] for i in range(512))
+    global SPA, SPB
+    SPA = tuple((hi[i] << 16) | lo[i] for i in range(256))
+    SPB = tuple((hi[i] << 16) | lo[i] for i in range(256, 512))
 
 
 def crypt(stages, src, i, dst, o):
     # CPython path: the same algorithm on 32-bit halves (fewer lookups, same tables).
     if len(src) < i + 8:
         raise CryptoError("block must be 8 bytes")
-    sp = SP
+    spa = SPA
+    spb = SPB
     a = (src[i] << 24) | (src[i + 1] << 16) | (src[i + 2] << 8) | src[i + 3]
     b = (src[i + 4] << 24) | (src[i + 5] << 16) | (src[i + 6] << 8) | src[i + 7]
     w = ((a >> 4) ^ b) & 0x0F0F0F0F
@@ -83,26 +86,26 @@ def crypt(stages, src, i, dst, o):
     b ^= w >> 1
     b &= 0xFFFFFFFF
     for ks in stages:
-        for k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15 in ks:
+        for j in range(0, 128, 16):  # two rounds: their 16 S-box inputs at ks[j:j + 16]
             a ^= (
-                sp[(((b << 5) | (b >> 27)) & 0x3F) ^ k0]
-                ^ sp[((b >> 23) & 0x3F) ^ k1]
-                ^ sp[((b >> 19) & 0x3F) ^ k2]
-                ^ sp[((b >> 15) & 0x3F) ^ k3]
-                ^ sp[((b >> 11) & 0x3F) ^ k4]
-                ^ sp[((b >> 7) & 0x3F) ^ k5]
-                ^ sp[((b >> 3) & 0x3F) ^ k6]
-                ^ sp[(((b << 1) | (b >> 31)) & 0x3F) ^ k7]
+                spa[(((b << 5) | (b >> 27)) & 0x3F) ^ ks[j]]
+                ^ spa[((b >> 23) & 0x3F) ^ ks[j + 1]]
+                ^ spa[((b >> 19) & 0x3F) ^ ks[j + 2]]
+                ^ spa[((b >> 15) & 0x3F) ^ ks[j + 3]]
+                ^ spb[((b >> 11) & 0x3F) ^ ks[j + 4]]
+                ^ spb[((b >> 7) & 0x3F) ^ ks[j + 5]]
+                ^ spb[((b >> 3) & 0x3F) ^ ks[j + 6]]
+                ^ spb[(((b << 1) | (b >> 31)) & 0x3F) ^ ks[j + 7]]
             )
             b ^= (
-                sp[(((a << 5) | (a >> 27)) & 0x3F) ^ k8]
-                ^ sp[((a >> 23) & 0x3F) ^ k9]
-                ^ sp[((a >> 19) & 0x3F) ^ k10]
-                ^ sp[((a >> 15) & 0x3F) ^ k11]
-                ^ sp[((a >> 11) & 0x3F) ^ k12]
-                ^ sp[((a >> 7) & 0x3F) ^ k13]
-                ^ sp[((a >> 3) & 0x3F) ^ k14]
-                ^ sp[(((a << 1) | (a >> 31)) & 0x3F) ^ k15]
+                spa[(((a << 5) | (a >> 27)) & 0x3F) ^ ks[j + 8]]
+                ^ spa[((a >> 23) & 0x3F) ^ ks[j + 9]]
+                ^ spa[((a >> 19) & 0x3F) ^ ks[j + 10]]
+                ^ spa[((a >> 15) & 0x3F) ^ ks[j + 11]]
+                ^ spb[((a >> 11) & 0x3F) ^ ks[j + 12]]
+                ^ spb[((a >> 7) & 0x3F) ^ ks[j + 13]]
+                ^ spb[((a >> 3) & 0x3F) ^ ks[j + 14]]
+                ^ spb[(((a << 1) | (a >> 31)) & 0x3F) ^ ks[j + 15]]
             )
         a, b = b, a
     w = ((b << 1) ^ a) & 0xAAAAAAAA

@@ -5,8 +5,13 @@ from array import array
 
 from pos.des import CryptoError
 
-SPH = None  # 512 entries: high 16 bits of P(S_i(x)) at 64*i + x
-SPL = None  # low 16 bits
+# the SP tables, 16-bit words: high (SPH*) and low (SPL*) 16 bits of P(S_i(x)), S-boxes
+# 1-4 in the *A tables and 5-8 in the *B ones (256 entries each: S-box i's input x at
+# 64 * (i % 4) + x, an offset that fits in a round key's byte: pos.des._stages)
+SPHA = None
+SPHB = None
+SPLA = None
+SPLB = None
 
 
 # The SP tables as made by pos.des_cp.sp_tables(), precomputed: SPH then SPL, 16-bit words
@@ -105,29 +110,35 @@ _SP = (
 def load():
     # -> True when the precomputed tables are in use (False: a big-endian machine, where
     # pos.des builds them with init()).
-    global SPH, SPL
+    global SPHA, SPHB, SPLA, SPLB
     import sys
 
     if sys.byteorder != "little":
         return False
-    SPH = array("H", _SP[:1024])
-    SPL = array("H", _SP[1024:])
+    SPHA = array("H", _SP[0:512])
+    SPHB = array("H", _SP[512:1024])
+    SPLA = array("H", _SP[1024:1536])
+    SPLB = array("H", _SP[1536:2048])
     return True
 
 
 def init(hi, lo):
     # 16-bit arrays: 1 KB each on MicroPython where a tuple of 512 small ints takes 2 KB
-    global SPH, SPL
-    SPH = array("H", hi)
-    SPL = array("H", lo)
+    global SPHA, SPHB, SPLA, SPLB
+    SPHA = array("H", hi[0:256])
+    SPHB = array("H", hi[256:512])
+    SPLA = array("H", lo[0:256])
+    SPLB = array("H", lo[256:512])
 
 
 def crypt(stages, src, i, dst, o):
     # MicroPython path: every intermediate value stays below 2**16 (no big ints).
     if len(src) < i + 8:
         raise CryptoError("block must be 8 bytes")
-    sph = SPH
-    spl = SPL
+    sha = SPHA
+    shb = SPHB
+    sla = SPLA
+    slb = SPLB
     ah = (src[i] << 8) | src[i + 1]
     al = (src[i + 2] << 8) | src[i + 3]
     bh = (src[i + 4] << 8) | src[i + 5]
@@ -159,29 +170,29 @@ def crypt(stages, src, i, dst, o):
     al ^= w
     bl ^= w >> 1
     for ks in stages:
-        for k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15 in ks:
+        for j in range(0, 128, 16):  # two rounds: their 16 S-box inputs at ks[j:j + 16]
             # A ^= f(B, k)
-            i1 = (((bl & 1) << 5) | (bh >> 11)) ^ k0
-            i2 = ((bh >> 7) & 0x3F) ^ k1
-            i3 = ((bh >> 3) & 0x3F) ^ k2
-            i4 = (((bh & 0x1F) << 1) | (bl >> 15)) ^ k3
-            i5 = (((bh & 1) << 5) | (bl >> 11)) ^ k4
-            i6 = ((bl >> 7) & 0x3F) ^ k5
-            i7 = ((bl >> 3) & 0x3F) ^ k6
-            i8 = (((bl & 0x1F) << 1) | (bh >> 15)) ^ k7
-            ah ^= sph[i1] ^ sph[i2] ^ sph[i3] ^ sph[i4] ^ sph[i5] ^ sph[i6] ^ sph[i7] ^ sph[i8]
-            al ^= spl[i1] ^ spl[i2] ^ spl[i3] ^ spl[i4] ^ spl[i5] ^ spl[i6] ^ spl[i7] ^ spl[i8]
+            i1 = (((bl & 1) << 5) | (bh >> 11)) ^ ks[j]
+            i2 = ((bh >> 7) & 0x3F) ^ ks[j + 1]
+            i3 = ((bh >> 3) & 0x3F) ^ ks[j + 2]
+            i4 = (((bh & 0x1F) << 1) | (bl >> 15)) ^ ks[j + 3]
+            i5 = (((bh & 1) << 5) | (bl >> 11)) ^ ks[j + 4]
+            i6 = ((bl >> 7) & 0x3F) ^ ks[j + 5]
+            i7 = ((bl >> 3) & 0x3F) ^ ks[j + 6]
+            i8 = (((bl & 0x1F) << 1) | (bh >> 15)) ^ ks[j + 7]
+            ah ^= sha[i1] ^ sha[i2] ^ sha[i3] ^ sha[i4] ^ shb[i5] ^ shb[i6] ^ shb[i7] ^ shb[i8]
+            al ^= sla[i1] ^ sla[i2] ^ sla[i3] ^ sla[i4] ^ slb[i5] ^ slb[i6] ^ slb[i7] ^ slb[i8]
             # B ^= f(A, k')
-            i1 = (((al & 1) << 5) | (ah >> 11)) ^ k8
-            i2 = ((ah >> 7) & 0x3F) ^ k9
-            i3 = ((ah >> 3) & 0x3F) ^ k10
-            i4 = (((ah & 0x1F) << 1) | (al >> 15)) ^ k11
-            i5 = (((ah & 1) << 5) | (al >> 11)) ^ k12
-            i6 = ((al >> 7) & 0x3F) ^ k13
-            i7 = ((al >> 3) & 0x3F) ^ k14
-            i8 = (((al & 0x1F) << 1) | (ah >> 15)) ^ k15
-            bh ^= sph[i1] ^ sph[i2] ^ sph[i3] ^ sph[i4] ^ sph[i5] ^ sph[i6] ^ sph[i7] ^ sph[i8]
-            bl ^= spl[i1] ^ spl[i2] ^ spl[i3] ^ spl[i4] ^ spl[i5] ^ spl[i6] ^ spl[i7] ^ spl[i8]
+            i1 = (((al & 1) << 5) | (ah >> 11)) ^ ks[j + 8]
+            i2 = ((ah >> 7) & 0x3F) ^ ks[j + 9]
+            i3 = ((ah >> 3) & 0x3F) ^ ks[j + 10]
+            i4 = (((ah & 0x1F) << 1) | (al >> 15)) ^ ks[j + 11]
+            i5 = (((ah & 1) << 5) | (al >> 11)) ^ ks[j + 12]
+            i6 = ((al >> 7) & 0x3F) ^ ks[j + 13]
+            i7 = ((al >> 3) & 0x3F) ^ ks[j + 14]
+            i8 = (((al & 0x1F) << 1) | (ah >> 15)) ^ ks[j + 15]
+            bh ^= sha[i1] ^ sha[i2] ^ sha[i3] ^ sha[i4] ^ shb[i5] ^ shb[i6] ^ shb[i7] ^ shb[i8]
+            bl ^= sla[i1] ^ sla[i2] ^ sla[i3] ^ sla[i4] ^ slb[i5] ^ slb[i6] ^ slb[i7] ^ slb[i8]
         # undo the last Feistel swap: pre-output is R16 || L16; the next stage starts there
         ah, bh = bh, ah
         al, bl = bl, al

@@ -67,6 +67,7 @@ def seal(key, iv, pan):
             blk[j] = p[i + j] ^ prev[j]
         k.encrypt_into(blk, 0, out, 8 + i)
         prev = out[8 + i : 16 + i]
+    k = None  # its key schedule is garbage before the MAC key's is built
     out[24:28] = _mac(key, out[0:24])
     return bytes(out).hex()
 

@@ -159,8 +159,8 @@ def test_precomputed_sp_tables_are_the_ones_built_from_the_sboxes():
     eq(list(struct.unpack("<512H", des_mp._SP[:1024])), hi)
     eq(list(struct.unpack("<512H", des_mp._SP[1024:])), lo)
     true(des_mp.load())
-    eq(list(des_mp.SPH), hi)
-    eq(list(des_mp.SPL), lo)
+    eq(list(des_mp.SPHA) + list(des_mp.SPHB), hi)
+    eq(list(des_mp.SPLA) + list(des_mp.SPLB), lo)
 
 
 def test_pc2_nibble_tables_are_pc2():
@@ -182,6 +182,23 @@ def test_pc2_nibble_tables_are_pc2():
     for tab, name in ((tc, "C"), (td, "D")):
         for k in (2, 1, 0):
             eq(list(getattr(des, "_PC2" + name + str(k))), [(x >> (8 * k)) & 255 for x in tab])
+
+
+def test_a_key_schedule_is_one_string_of_128_round_key_bytes():
+    # 16 rounds of 8 S-box inputs, each with its S-box's offset in its half's SP table (64 *
+    # (s % 4)); decryption's is encryption's, round by round, in reverse order
+    key = bytes.fromhex("133457799BBCDFF1")  # FIPS 46-3's worked example
+    enc = des._stages(key, False)
+    eq(len(enc), 128)
+    dec = des._stages(key, True)
+    for r in range(16):
+        eq(bytes(dec[8 * r : 8 * r + 8]), bytes(enc[8 * (15 - r) : 8 * (16 - r)]))
+        for s in range(8):
+            eq(enc[8 * r + s] >> 6, s % 4)
+    # K1 of the worked example: 000110 110000 001011 101111 111111 000111 000001 110010
+    k1 = [0b000110, 0b110000, 0b001011, 0b101111, 0b111111, 0b000111, 0b000001, 0b110010]
+    eq([enc[s] & 63 for s in range(8)], k1)
+    eq(des.DesKey(key).encrypt_block(bytes.fromhex("0123456789ABCDEF")).hex(), "85e813540f0ab405")
 
 
 def test_pc1_and_rotations_are_fips_46_3():
