@@ -7,15 +7,13 @@
 # encode/decode come from pos.iso8583_mp on MicroPython (no per-field temporaries) and
 # from pos.iso8583_cp on CPython (C-speed bytes methods): a board loads only its half.
 from pos.compat import IS_MICROPYTHON
-from pos.isobase import Iso8583Error
+from pos.isobase import Iso8583Error  # noqa: F401
 
+# (Iso8583Error and encode are this module's too: no __all__, a list built at every load)
 if IS_MICROPYTHON:
-    from pos.iso8583_mp import decode as _decode, encode
+    from pos.iso8583_mp import decode as _decode, encode  # noqa: F401
 else:
-    from pos.iso8583_cp import decode as _decode, encode
-
-__all__ = ["Iso8583Error", "decode", "encode", "frame_length", "mab", "pack_frame", "swap_tpdu"]
-__all__ += ["unpack_frame"]
+    from pos.iso8583_cp import decode as _decode, encode  # noqa: F401
 
 _ZERO8 = bytes(8)
 _TPDU_ID = 0x60

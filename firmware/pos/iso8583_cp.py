@@ -4,7 +4,7 @@
 # field specs unpacked into a table (no call per field).
 from pos.cupspec import FIELDS
 from pos.isobase import ANS, AN, Iso8583Error, bad_key, check_body, check_head, check_mti
-from pos.isobase import ANS_IN, LONGER_IN, PAD_OK, WIDE_FIELD, WIDE_SIZE, as_text, first_bad
+from pos.isobase import ANS_IN, WIDE_FIELD, WIDE_SIZE, as_text, first_bad, longest_in, pad_ok
 
 _B = 0
 _N = 1
@@ -150,7 +150,7 @@ def decode(body, wide=False):
                     if x2 > 9 or hi > 9 or lo > 9:
                         raise Iso8583Error(f, start, f"bad BCD length {x2:02X}{y:02X}")
                     n = x2 * 100 + hi * 10 + lo
-                if n > maxlen and n > LONGER_IN.get(f, 0):
+                if n > longest_in(f, maxlen):
                     raise Iso8583Error(f, start, f"length {n} exceeds max {maxlen}")
             size = (n + 1) >> 1 if kind == _N or kind == _Z else n
             stop = pos + size
@@ -180,7 +180,7 @@ def decode(body, wide=False):
                         a += 1
                     else:
                         pad = hx[a + n]
-                    if pad not in PAD_OK:
+                    if not pad_ok(pad):
                         raise Iso8583Error(f, pos, f"pad nibble is {pad.upper()}, expected 0")
                 value = hx[a : a + n]
                 if value and not value.isdigit():

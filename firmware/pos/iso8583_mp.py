@@ -7,15 +7,14 @@ from pos.isobase import (
     ANS,
     ANS_IN,
     AN,
-    LONGER_IN,
-    PAD_OK,
     WIDE_FIELD,
     WIDE_SIZE,
     as_text,
-    NIBBLE_BITS,
     Iso8583Error,
     bad_key,
     bcd_ok,
+    longest_in,
+    pad_ok,
     check_body,
     check_head,
     check_mti,
@@ -98,15 +97,15 @@ def encode(msg):
     out[1] = ((d[2] - 48) << 4) | (d[3] - 48)
     out[2:10] = bitmap
     p = 10
-    nb = NIBBLE_BITS
     for i in range(8):
         x = bitmap[i]
         if x:
-            base = i * 8 + 1
-            for j in nb[x >> 4]:
-                p = _put(out, p, base + j, msg[base + j])
-            for j in nb[x & 15]:
-                p = _put(out, p, base + 4 + j, msg[base + 4 + j])
+            f = i * 8 + 1
+            while x:
+                if x & 0x80:
+                    p = _put(out, p, f, msg[f])
+                x = (x << 1) & 0xFF
+                f += 1
     if p == bound:
         return bytes(out)
     return bytes(memoryview(out)[:p])
@@ -219,15 +218,15 @@ def decode(body, wide=False):
     mv = memoryview(body)
     result = {"mti": mti}
     pos = 10
-    nb = NIBBLE_BITS
     for i in range(8):
         x = body[2 + i]
         if x:
-            base = i * 8 + 1
-            for j in nb[x >> 4]:
-                pos = _field(body, hx, mv, end, pos, base + j, result)
-            for j in nb[x & 15]:
-                pos = _field(body, hx, mv, end, pos, base + 4 + j, result)
+            f = i * 8 + 1
+            while x:
+                if x & 0x80:
+                    pos = _field(body, hx, mv, end, pos, f, result)
+                x = (x << 1) & 0xFF
+                f += 1
     if pos != end:
         raise Iso8583Error("len", pos, f"{end - pos} trailing bytes after the last field")
     return result
@@ -262,7 +261,7 @@ def _field(body, hx, mv, end, pos, f, result):
             if x > 9 or hi > 9 or lo > 9:
                 raise Iso8583Error(f, start, f"bad BCD length {x:02X}{y:02X}")
             n = x * 100 + hi * 10 + lo
-        if n > maxlen and n > LONGER_IN.get(f, 0):
+        if n > longest_in(f, maxlen):
             raise Iso8583Error(f, start, f"length {n} exceeds max {maxlen}")
     if kind == "n" or kind == "z":
         size = (n + 1) >> 1
@@ -284,7 +283,7 @@ def _field(body, hx, mv, end, pos, f, result):
                 a += 1
             else:
                 pad = hx[a + n]
-            if pad not in PAD_OK:
+            if not pad_ok(pad):
                 raise Iso8583Error(f, pos, f"pad nibble is {pad.upper()}, expected 0")
         value = hx[a : a + n] if n else ""
         if kind == "n":
