@@ -18,13 +18,6 @@ _SALE_MTIS = ("0100", "0200", "0220")
 _SIGN_INS = ("001", "003", "004", "005", "006")
 _READY = "_center_schema_ready"
 _PENDING = "_center_notes"  # notes queued in the open transaction: ([(sql, args)], [meta])
-_META = (
-    "INSERT INTO center_tx_meta (tid, batch, trace, mid, location)"
-    " SELECT ?, ?, ?, ?, (SELECT location FROM center_terminal_state WHERE tid = ?)"
-    " WHERE EXISTS (SELECT 1 FROM terminals WHERE tid = ?)"
-    " ON CONFLICT (tid, batch, trace) DO UPDATE SET mid = excluded.mid,"
-    " location = excluded.location"
-)
 
 
 def parse_report(value):
@@ -74,54 +67,92 @@ def note(store, req, rep, now):
             sets["last_report"] = json.dumps(report, ensure_ascii=False, sort_keys=True)
             if report.get("loc"):
                 sets["location"] = report["loc"]
-    sql = (
-        "INSERT INTO center_terminal_state (tid, {}) SELECT ?, {} WHERE EXISTS"
-        " (SELECT 1 FROM terminals WHERE tid = ?) ON CONFLICT (tid) DO UPDATE SET {}".format(
-            ", ".join(sets),
-            ", ".join("?" * len(sets)),
-            ", ".join(f"{k} = excluded.{k}" for k in sets),
-        )
-    )
-    args = (tid, *sets.values(), tid)
     meta = None
     if mti in _SALE_MTIS and req.get(11) and len(f60) >= 8:
-        meta = (tid, f60[2:8], req[11], req.get(42), tid, tid)
+        meta = (tid, f60[2:8], req[11], req.get(42))
     if db.in_transaction:
         # inside the message's transaction: queued, written by flush() before the commit
-        # (the processor calls it once for a group of messages: two statements for all)
+        # (the processor calls it once for a group of messages: a statement or two for all)
         pending = store.__dict__.setdefault(_PENDING, ([], []))
-        pending[0].append((sql, args))
+        pending[0].append((tid, sets))
         if meta:
             pending[1].append(meta)
         return
     with db:
-        db.execute(sql, args)
-        if meta:
-            db.execute(_META, meta)
+        for sql, args in _statements([(tid, sets)], [meta] if meta else []):
+            db.execute(sql, args)
+
+
+_ROWS = 200  # rows per statement at most (SQLite takes up to 32,766 parameters in one)
+
+
+def _statements(states, metas):
+    """The statements that write the notes [(tid, {column: value})] and the transactions'
+    merchant numbers [(tid, batch, trace, mid)], in order, as a few multi-row statements
+    [(sql, args)] (the same on SQLite and PostgreSQL).  The notes of one terminal are merged
+    first (a later one's columns win), as the upserts one after the other would leave the
+    row; a transaction key noted twice keeps its last note."""
+    merged = {}
+    for tid, sets in states:
+        merged.setdefault(tid, {}).update(sets)
+    by_cols = {}
+    for tid, sets in merged.items():
+        by_cols.setdefault(tuple(sets), []).append((tid, *sets.values()))
+    out = []
+    for cols, rows in by_cols.items():
+        names = ("tid", *cols)
+        update = ", ".join(f"{c} = excluded.{c}" for c in cols)
+        for i in range(0, len(rows), _ROWS):
+            part = rows[i : i + _ROWS]
+            values = ", ".join(["(" + ", ".join("?" * len(names)) + ")"] * len(part))
+            out.append((
+                f"WITH v ({', '.join(names)}) AS (VALUES {values})"
+                f" INSERT INTO center_terminal_state ({', '.join(names)})"
+                f" SELECT {', '.join('v.' + c for c in names)} FROM v"
+                " WHERE EXISTS (SELECT 1 FROM terminals t WHERE t.tid = v.tid)"
+                f" ON CONFLICT (tid) DO UPDATE SET {update}",
+                [x for row in part for x in row]))
+    last = {}
+    for m in metas:
+        last.pop(m[:3], None)  # noted again: at the end, as the later upsert would win
+        last[m[:3]] = m
+    rows = list(last.values())
+    for i in range(0, len(rows), _ROWS):
+        part = rows[i : i + _ROWS]
+        values = ", ".join(["(?, ?, ?, ?)"] * len(part))
+        out.append((
+            f"WITH v (tid, batch, trace, mid) AS (VALUES {values})"
+            " INSERT INTO center_tx_meta (tid, batch, trace, mid, location)"
+            " SELECT v.tid, v.batch, v.trace, v.mid,"
+            " (SELECT s.location FROM center_terminal_state s WHERE s.tid = v.tid) FROM v"
+            " WHERE EXISTS (SELECT 1 FROM terminals t WHERE t.tid = v.tid)"
+            " ON CONFLICT (tid, batch, trace) DO UPDATE SET mid = excluded.mid,"
+            " location = excluded.location",
+            [x for row in part for x in row]))
+    return out
 
 
 def flush(store):
     """Write the notes queued in the open transaction.  A failing note must not spoil the
     messages (PostgreSQL aborts a whole transaction on an error), so the notes get a
     savepoint of their own: on an error they are rolled back and the error is raised (the
-    processor logs it), the messages commit without them."""
+    processor logs it), the messages commit without them.  On PostgreSQL, in a group, they
+    are queued to go with the group's COMMIT in one subtransaction on the server
+    (posterm.center.pg: queue_guarded; its error is logged there): no round trip of their
+    own."""
     pending = store.__dict__.pop(_PENDING, None)
     if not pending or not (pending[0] or pending[1]):
         return
     db = store.db
+    statements = _statements(*pending)
+    guarded = getattr(db, "queue_guarded", None)
+    if guarded is not None and db.in_group:
+        guarded(statements)
+        return
     db.execute("SAVEPOINT center_note")
     try:
-        run, args = None, []
-        for sql, a in pending[0]:  # in order; one executemany per run of the same statement
-            if sql != run and args:
-                db.executemany(run, args)
-                args = []
-            run = sql
-            args.append(a)
-        if args:
-            db.executemany(run, args)
-        if pending[1]:
-            db.executemany(_META, pending[1])
+        for sql, args in statements:
+            db.execute(sql, args)
     except BaseException:
         db.execute("ROLLBACK TO SAVEPOINT center_note")
         db.execute("RELEASE SAVEPOINT center_note")

@@ -33,11 +33,28 @@ name and number, `with conn:`, in_transaction, close), translating their SQL as 
   `except sqlite3.Error` (answer 96, one line on the CLI) holds on both backends.
 """
 
+import logging
 import re
 import sqlite3
 import threading
 
+log = logging.getLogger("posterm.host")
+
 WRITE_LOCK = 5800016  # pg_advisory_xact_lock key: the back office's write lock
+# Statements run in one subtransaction of their own (the function's exception block): an
+# error in them rolls back only them and is returned as text, never aborting the
+# transaction around them (the back office's notes of a group: queue_guarded)
+GUARDED_FUNCTION = """CREATE OR REPLACE FUNCTION posterm_guarded(stmts text[]) RETURNS text
+LANGUAGE plpgsql AS $f$
+DECLARE s text;
+BEGIN
+    FOREACH s IN ARRAY stmts LOOP
+        EXECUTE s;
+    END LOOP;
+    RETURN NULL;
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE || ' ' || SQLERRM;
+END $f$"""
 RRN_SEQUENCE = "posterm_rrn"
 RRN_MAX = 999999
 
@@ -115,12 +132,13 @@ class Row(tuple):
 
     __slots__ = ()
     _cols = ()
+    _index = {}  # column name -> position
 
     def __getitem__(self, key):
-        if isinstance(key, str):
+        if key.__class__ is str:
             try:
-                return tuple.__getitem__(self, self._cols.index(key))
-            except ValueError:
+                return tuple.__getitem__(self, self._index[key])
+            except KeyError:
                 raise IndexError(f"no such column: {key}") from None
         return tuple.__getitem__(self, key)
 
@@ -131,8 +149,9 @@ class Row(tuple):
 def _patched(row, **changes):
     """`row` with some columns changed (a kept row following the group's own write)."""
     values = list(row)
+    index = row._index
     for k, v in changes.items():
-        values[row._cols.index(k)] = v
+        values[index[k]] = v
     return type(row)(values)
 
 
@@ -157,6 +176,118 @@ def _row_sets(sql):
     return out
 
 
+_PIECES = {}  # SQL text with %s parameters -> its text between them
+_PARAM = re.compile(r"(%%|%s)")
+
+
+def _pieces(sql):
+    out = _PIECES.get(sql)
+    if out is None:
+        out, text = [], []
+        for part in _PARAM.split(sql):
+            if part == "%s":
+                out.append("".join(text))
+                text = []
+            else:
+                text.append("%" if part == "%%" else part)
+        out.append("".join(text))
+        if len(_PIECES) < 4096:
+            _PIECES[sql] = out
+    return out
+
+
+def _literal(v):
+    """An SQL literal of `v` (str, int, None, a list of str: text[]), or None to leave it to
+    psycopg.  A string with a backslash or a NUL is left to it: without them a quoted
+    string reads the same whatever standard_conforming_strings says."""
+    t = v.__class__
+    if t is str:
+        if "\\" in v or "\x00" in v:
+            return None
+        return "'" + v.replace("'", "''") + "'"
+    if t is int:
+        return str(v) if v >= 0 else f"({v})"
+    if v is None:
+        return "NULL"
+    if t is list and v and all(x.__class__ is str for x in v):
+        parts = [_literal(x) for x in v]
+        if None in parts:
+            return None
+        return "ARRAY[" + ", ".join(parts) + "]"
+    return None
+
+
+def _literal_sql(sql, args):
+    """`sql` with its %s parameters replaced by `args` as literals, or None when one of them
+    is not a kind _literal writes (or the count does not match): psycopg's mogrify does it."""
+    pieces = _pieces(sql)
+    if len(pieces) != len(args) + 1:
+        return None
+    out = [pieces[0]]
+    for piece, v in zip(pieces[1:], args, strict=True):
+        lit = _literal(v)
+        if lit is None:
+            return None
+        out.append(lit)
+        out.append(piece)
+    return "".join(out)
+
+
+_BATCHES = {}  # the store's SQL text -> its batch kind (_batch_kind), or () for none
+_BATCH_ROWS = 500  # rows in one batched statement at most
+_TX_INSERT = re.compile(r"^INSERT INTO transactions \((\w+(?:, \w+)*)\) VALUES \(\?(?:, \?)*\)$")
+
+
+def _batch_kind(sql):
+    """The kind of a group's write sent with the others of its kind in one statement
+    (Connection._batched): ("seq",) / ("balance",) / ("tx", columns), else ()."""
+    if sql == SEQ_SET:
+        return ("seq",)
+    if sql == BALANCE_ADD:
+        return ("balance",)
+    m = _TX_INSERT.match(sql)
+    if m is not None and m.group(1).count(",") + 1 == sql.count("?"):
+        return ("tx", m.group(1))
+    return ()
+
+
+_WRITES = {}  # SQL text -> what a write of it does to a group's kept rows (_write_kind)
+
+
+def _write_kind(sql):
+    """How a statement of a group changes what the group keeps (Connection._follow_write):
+    none / forget (everything) / rows (table, columns: patch the row by key) / balance /
+    clear (table) / tx_insert (where tid, batch and trace are in its arguments) / tx_keys
+    (an UPDATE of transactions that may change their keys: the free keys are forgotten)."""
+    m = _WRITE.match(sql)
+    if m is None:
+        head = _HEAD.match(sql)
+        word = head.group(1).upper() if head is not None else ""
+        return ("none",) if word in ("SELECT", "SAVEPOINT", "RELEASE") else ("forget",)
+    table = m.group(1).lower()
+    if table in ("terminals", "cards"):
+        sets = _row_sets(sql)
+        if sets is not None and sets[0] == table:
+            return ("rows", table, tuple(sets[1]))
+        if table == "cards" and sql == BALANCE_ADD:
+            return ("balance",)
+        return ("clear", table)
+    if table == "transactions":
+        ins = _INSERT_COLS.match(sql)
+        if ins is not None:
+            cols = _quote_ident(ins.group(1))
+            try:
+                return ("tx_insert", tuple(cols.index(c) for c in ("tid", "batch", "trace")))
+            except ValueError:
+                return ("tx_insert", None)
+        if sql.lstrip().upper().startswith("DELETE"):
+            return ("none",)
+        sets = sql.upper().split(" SET ", 1)[-1].split(" WHERE ", 1)[0]
+        if re.search(r"\b(TID|BATCH|TRACE)\b", sets):
+            return ("tx_keys",)
+    return ("none",)
+
+
 _ROW_CLASSES = {}
 
 
@@ -168,7 +299,9 @@ def _row_factory(cursor):
         names = tuple(res.fname(i).decode() for i in range(res.nfields))
     cls = _ROW_CLASSES.get(names)
     if cls is None:
-        cls = _ROW_CLASSES[names] = type("Row", (Row,), {"__slots__": (), "_cols": names})
+        cls = _ROW_CLASSES[names] = type("Row", (Row,), {
+            "__slots__": (), "_cols": names,
+            "_index": {n: i for i, n in reversed(list(enumerate(names)))}})  # first wins
     return cls
 
 
@@ -277,7 +410,8 @@ class Connection:
         self.lock = threading.RLock()
         self._stale = False
         self._group = False  # a group's transaction is open (begin_group)
-        self._queue = []  # its statements not sent yet: (SQL text, _Deferred)
+        self._queue = []  # its statements not sent yet: (SQL text, _Deferred, members)
+        self._batches = {}  # its writes sent as one statement each kind (_batched)
         self._clear_kept()
         self._open()
         self.row_factory = None  # accepted and ignored (rows are always Row)
@@ -298,6 +432,7 @@ class Connection:
                   " value BIGINT NOT NULL)", None)
         self._run(f"CREATE SEQUENCE IF NOT EXISTS {RRN_SEQUENCE} MINVALUE 1 MAXVALUE {RRN_MAX}"
                   " CYCLE", None)
+        self._run(GUARDED_FUNCTION, None)
         self._run("COMMIT", None)
 
     @property
@@ -322,6 +457,7 @@ class Connection:
 
     # -- a group of the host's messages: row locks, pipeline mode, kept rows ---------------
     def _clear_kept(self):
+        self._guarded = []  # the group's queue_guarded results, checked after its COMMIT
         self._kept = {"terminals": {}, "cards": {}}
         self._absent = set()  # (tid, batch, trace) known not to be in transactions
         self._rrns = []
@@ -335,6 +471,7 @@ class Connection:
         with self.lock:
             self._clear_kept()
             self._queue = []
+            self._batches = {}
             self._group = True
             self._queue_sql("BEGIN")
             terms = cards = taken = numbers = None
@@ -367,18 +504,97 @@ class Connection:
             if numbers is not None:
                 self._rrns = [r[0] for r in numbers.fetchall()]
 
+    def queue_guarded(self, statements):
+        """Queue `statements` [(sql, args)] (the store's spelling) to run after what the group
+        queued, together, in one subtransaction on the server (posterm_guarded): they go
+        with the group's COMMIT, and an error in any of them rolls back only them (the
+        group commits without them; the error is logged once the COMMIT is answered)."""
+        texts = []
+        for sql, args in statements:
+            plan = _PLANS.get(sql) or _plan(sql)
+            if plan[0] not in ("plain", "serial"):
+                raise sqlite3.OperationalError(f"not a statement to guard: {sql[:40]}")
+            texts.append(self._bind(plan[2], tuple(args)) if args else plan[1])
+        with self.lock:
+            self._guarded.append(self._queue_sql("SELECT posterm_guarded(%s::text[])",
+                                                 (texts,)))
+
+    def _bind(self, sql, args):
+        """`sql` (%s parameters) with `args` bound as literals: strings, integers and None
+        here (_literal_sql), anything else by psycopg's ClientCursor.mogrify."""
+        import psycopg
+
+        out = _literal_sql(sql, args)
+        if out is not None:
+            return out
+        try:
+            return self._cc.mogrify(sql, args)
+        except psycopg.Error as e:
+            raise self._failed(e) from None
+
     def _queue_sql(self, sql, args=None, serial=False):
         """Queue one statement of the group (`sql` with %s parameters bound here)."""
         d = _Deferred(self, serial)
         if args:
-            import psycopg
-
-            try:
-                sql = self._cc.mogrify(sql, args)
-            except psycopg.Error as e:
-                raise self._failed(e) from None
-        self._queue.append((sql, d))
+            sql = self._bind(sql, args)
+        if self._batches:  # the batched writes keep their place before this one
+            self._emit_batches()
+        self._queue.append((sql, d, None))
         return d
+
+    def _batched(self, sql, args):
+        """A write of the group that is sent as part of one statement with the others of
+        its kind (its _Deferred, done when that statement is), or None when it is not of a
+        kind that is: the trace sequence of a terminal (the last one wins), a card's balance
+        change (summed per card), a transaction's row (one multi-row INSERT).  The kinds
+        touch different tables and are only ever written so in a group (no statement
+        between reads what they change), so they may go in any order among themselves; any
+        other statement of the group sends them first, in place."""
+        key = _BATCHES.get(sql)
+        if key is None:
+            key = _batch_kind(sql)
+            if len(_BATCHES) < 1024:
+                _BATCHES[sql] = key
+        if not key:
+            return None
+        d = _Deferred(self, False)
+        batch = self._batches.get(sql)
+        if batch is None:
+            batch = self._batches[sql] = (key, [])
+        batch[1].append((args, d))
+        return d
+
+    def _emit_batches(self):
+        batches, self._batches = self._batches, {}
+        for key, members in batches.values():
+            for i in range(0, len(members), _BATCH_ROWS):
+                part = members[i : i + _BATCH_ROWS]
+                sql = self._batch_sql(key, [args for args, _d in part])
+                self._queue.append((sql, _Deferred(self, False), [d for _a, d in part]))
+
+    def _batch_sql(self, key, rows):
+        kind = key[0]
+        if kind == "seq":  # (trace, tid): the last trace of each terminal
+            last = {}
+            for trace, tid in rows:
+                last[tid] = trace
+            values = ", ".join(f"({self._lit(v)}, {self._lit(t)})" for t, v in last.items())
+            return ("UPDATE terminals AS t SET seq_trace = v.s FROM (VALUES "
+                    f"{values}) AS v (s, tid) WHERE t.tid = v.tid")
+        if kind == "balance":  # (delta, pan): summed per card
+            total = {}
+            for delta, pan in rows:
+                total[pan] = total.get(pan, 0) + delta
+            values = ", ".join(f"({self._lit(d)}::bigint, {self._lit(p)})"
+                               for p, d in total.items())
+            return ("UPDATE cards AS c SET balance_fen = c.balance_fen + v.d FROM (VALUES "
+                    f"{values}) AS v (d, pan) WHERE c.pan = v.pan")
+        values = ", ".join("(" + ", ".join(self._lit(v) for v in row) + ")" for row in rows)
+        return f"INSERT INTO transactions ({key[1]}) VALUES {values}"
+
+    def _lit(self, v):
+        out = _literal(v)
+        return out if out is not None else self._bind("%s", (v,))
 
     def _flush(self):
         """Send the queued statements as one simple query (one round trip); each one's
@@ -386,13 +602,15 @@ class Connection:
         the transaction is aborted until ROLLBACK [TO SAVEPOINT])."""
         import psycopg
 
+        if self._batches:
+            self._emit_batches()
         queue, self._queue = self._queue, []
         if not queue:
             return
         with self.lock:
             try:
                 cur = self.pg.execute(";\n".join(q[0] for q in queue))
-                for i, (_sql, d) in enumerate(queue):
+                for i, (_sql, d, members) in enumerate(queue):
                     if i and not cur.nextset():
                         break
                     res = cur.pgresult
@@ -400,9 +618,11 @@ class Connection:
                     d._count = cur.rowcount
                     d.tag = cur.statusmessage
                     d.done = True
+                    for m in members or ():  # a batched write: its statement's outcome
+                        m._count, m.tag, m.done = d._count, d.tag, True
             except psycopg.Error as e:
                 raise self._failed(e) from None
-            for _sql, d in queue:
+            for _sql, d, _members in queue:
                 if not d.done:
                     raise sqlite3.OperationalError("a statement of the group got no result")
 
@@ -420,6 +640,7 @@ class Connection:
     def _end_group(self):
         self._group = False
         self._queue = []
+        self._batches = {}
         self._clear_kept()
 
     def _finish(self, sql):
@@ -430,6 +651,7 @@ class Connection:
 
         if sql == "ROLLBACK":
             self._queue = []
+            self._batches = {}
             try:
                 if not (self.pg.closed or self.pg.broken):
                     self.pg.execute("ROLLBACK")
@@ -440,12 +662,18 @@ class Connection:
             self._end_group()  # a connection that died took the transaction with it
             return Cursor()
         if self.pg.closed or self.pg.broken or (
-                not self._queue
+                not self._queue and not self._batches
                 and self.pg.info.transaction_status != TransactionStatus.INTRANS):
             self._end_group()  # COMMIT not sent: nothing can have been committed
             raise sqlite3.OperationalError(
                 "the connection was lost" if self.pg.closed or self.pg.broken
                 else "a statement of the transaction failed")
+        if self._queue or self._batches:  # the writes first: a failure there (the
+            try:  # connection too) is known to be before COMMIT, so the group is served again
+                self._flush()
+            except sqlite3.Error:
+                self._end_group()
+                raise
         done = self._queue_sql("COMMIT")
         try:
             self._flush()
@@ -455,9 +683,15 @@ class Connection:
             if broken:  # COMMIT was sent with the rest: it may have happened
                 raise CommitUnknown(f"the connection was lost during COMMIT: {e}") from None
             raise
+        guarded = self._guarded
         self._end_group()
         if done.tag != "COMMIT":  # PostgreSQL ends a failed transaction with ROLLBACK
             raise sqlite3.OperationalError(f"COMMIT answered {done.tag}: nothing was committed")
+        for d in guarded:
+            rows = d._rows
+            if rows and rows[0][0] is not None:
+                log.error("statements of the group rolled back on their own (the group "
+                          "committed without them): %s", rows[0][0])
         return Cursor()
 
     def _kept_read(self, sql, args):
@@ -471,44 +705,42 @@ class Connection:
 
     def _follow_write(self, sql, args):
         """Keep the kept rows true to a write of the group (patch them, or drop them)."""
-        m = _WRITE.match(sql)
-        if m is None:
-            head = _HEAD.match(sql)
-            if head is None or head.group(1).upper() not in ("SELECT", "SAVEPOINT", "RELEASE",
-                                                             "ROLLBACK"):
-                self._kept = {"terminals": {}, "cards": {}}
-                self._absent = set()
-            elif head.group(1).upper() == "ROLLBACK":  # to a savepoint: forget all
-                self._kept = {"terminals": {}, "cards": {}}
-                self._absent = set()
+        kind = _WRITES.get(sql)
+        if kind is None:
+            kind = _write_kind(sql)
+            if len(_WRITES) < 4096:
+                _WRITES[sql] = kind
+        what = kind[0]
+        if what == "none":
             return
-        table = m.group(1).lower()
-        if table in ("terminals", "cards"):
-            kept = self._kept[table]
-            sets = _row_sets(sql)
-            if sets is not None and sets[0] == table and args[-1] in kept:
-                # UPDATE <table> SET a = ?, b = ? WHERE <key> = ?: the kept row patched
-                new = dict(zip(sets[1], args[:-1], strict=True))
-                kept[args[-1]] = _patched(kept[args[-1]], **new)
-            elif table == "cards" and sql == BALANCE_ADD and args[1] in kept:
-                row = kept[args[1]]
-                kept[args[1]] = _patched(row, balance_fen=row["balance_fen"] + args[0])
-            else:
+        if what == "forget":
+            self._kept = {"terminals": {}, "cards": {}}
+            self._absent = set()
+        elif what == "rows":  # UPDATE <table> SET a = ?, b = ? WHERE <key> = ?: patched
+            kept = self._kept[kind[1]]
+            row = kept.get(args[-1]) if args else None
+            if row is None:
                 kept.clear()
-        elif table == "transactions" and self._absent:
-            ins = _INSERT_COLS.match(sql)
-            if ins is not None:
-                cols = _quote_ident(ins.group(1))
-                try:
-                    key = tuple(args[cols.index(c)] for c in ("tid", "batch", "trace"))
-                except (ValueError, IndexError):
-                    self._absent = set()
-                else:
-                    self._absent.discard(key)
-            elif not sql.lstrip().upper().startswith("DELETE"):
-                sets = sql.upper().split(" SET ", 1)[-1].split(" WHERE ", 1)[0]
-                if re.search(r"\b(TID|BATCH|TRACE)\b", sets):
-                    self._absent = set()
+            else:
+                kept[args[-1]] = _patched(row, **dict(zip(kind[2], args[:-1], strict=True)))
+        elif what == "balance":
+            kept = self._kept["cards"]
+            row = kept.get(args[1]) if len(args) == 2 else None
+            if row is None:
+                kept.clear()
+            else:
+                kept[args[1]] = _patched(row, balance_fen=row["balance_fen"] + args[0])
+        elif what == "clear":
+            self._kept[kind[1]].clear()
+        elif what == "tx_insert" and self._absent:
+            try:
+                key = tuple(args[i] for i in kind[1])
+            except (TypeError, IndexError):  # no key columns named, or too few arguments
+                self._absent = set()
+            else:
+                self._absent.discard(key)
+        elif what == "tx_keys":
+            self._absent = set()
 
     # -- sqlite3's surface ----------------------------------------------------------------
     @property
@@ -631,6 +863,10 @@ class Connection:
             return self._replace(_REPLACE.match(text), args)
         if head.startswith("SAVEPOINT"):
             self._flush()  # the messages' own errors are theirs, not the savepoint's block's
+        if args:
+            d = self._batched(sql, args)
+            if d is not None:
+                return d
         return self._queue_sql(with_args if args else text, args, kind == "serial")
 
     def _replace(self, m, args):

@@ -1,6 +1,8 @@
 """A private PostgreSQL server for tests and the bench: Debian's `postgresql` binaries, a
 cluster made in a temporary directory, listening only on a unix socket there (no port is
-shared with anything else on the machine), fsync off (scratch data).  As root the server
+shared with anything else on the machine), fsync, synchronous_commit and full_page_writes
+off (scratch data: a crash of the machine may lose it; what a commit answered stays
+consistent while the server runs).  As root the server
 runs as the `postgres` user.  tests/pgserver.py wraps it for pytest."""
 
 import glob
@@ -42,6 +44,7 @@ class Server:
         self.proc = subprocess.Popen(
             self._cmd([os.path.join(self.bin, "postgres"), "-D", self.data, "-k", self.dir,
                        "-p", str(self.port), "-c", "listen_addresses=", "-c", "fsync=off",
+                       "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
                        "-c", "max_connections=200"]),
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.admin = self.url("postgres")
