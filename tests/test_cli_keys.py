@@ -283,8 +283,13 @@ def test_a_refused_key_in_the_arguments_is_said_on_stderr_by_name_and_file_line(
                    "screen", "posterm: key ENTER refused on this screen"], err
     assert "1.签到" in r.stdout
     walk = tmp_path / "walk.txt"
-    walk.write_text("MENU\n1 9\n", encoding="utf-8")
+    walk.write_text("MENU\n1 0\n", encoding="utf-8")  # 0: no item has it
     r = subprocess.run(POSTERM + ["keys", str(walk), "--data", str(tmp_path / "d"), "--date",
                                   "2026-11-23T09:00"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
-    assert r.stderr == f"posterm: {walk}:2: key 9 refused on this screen\n", r.stderr
+    assert r.stderr == f"posterm: {walk}:2: key 0 refused on this screen\n", r.stderr
+    # an error beep with a new screen (金额不能为0) is not a refused key: the screen says why
+    r = keys(tmp_path / "d", "2026-11-23T09:00", "MENU", "1", "1", "ENTER", "ENTER", "MENU",
+             "1", "2", "ENTER")  # fmt: skip
+    assert "金额不能为0" in r.stdout
+    assert "refused" not in r.stderr, r.stderr

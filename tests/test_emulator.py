@@ -347,6 +347,12 @@ async def test_a_refused_key_beeps_and_the_status_line_says_so_until_the_next_ke
             await pilot.pause()
             assert "Beep" not in str(app.status.render())
             assert bells == [1]
+            # an error beep with a new screen (密码为6位数字): "Beep", the screen says why
+            await pilot.press("escape", "3", "4", "1", "enter")
+            await pilot.pause()
+            assert "密码为6位数字" in lcd_flat(app)
+            assert "Beep" in str(app.status.render())
+            assert "refused" not in str(app.status.render())
     finally:
         driver.close()
 

@@ -13,6 +13,7 @@ class FullDisk(MemoryStorage):
         self.fail_at = ()  # the append numbers (1-based) that fail
         self.full = False  # every write fails while set (the disk stays full)
         self.truncate_fails = 0  # the next n truncates fail too
+        self.errno = ENOSPC  # what a refused write raises (5, EIO: a write error)
 
     def append(self, name, data):
         self.appends += 1
@@ -23,7 +24,8 @@ class FullDisk(MemoryStorage):
 
     def write(self, name, data, backup=None):
         if self.full:
-            raise OSError(ENOSPC, "No space left on device")
+            raise OSError(self.errno, "No space left on device" if self.errno == ENOSPC
+                          else "Input/output error")  # fmt: skip
         MemoryStorage.write(self, name, data, backup)
 
     def truncate(self, name, size):

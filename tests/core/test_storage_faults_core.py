@@ -446,7 +446,7 @@ def test_a_state_file_the_full_disk_refuses_stops_the_sale_before_anything_is_se
     s.full = True  # the trace cannot be saved: the request must not leave
     sent = len(r.center.requests)
     r.press("MENU", "1", "2", "1000", "ENTER", "CARD=" + txhelp.PAN, "123456", "ENTER")
-    contains(r.screen_flat(), "存储失败")
+    contains(r.screen_flat(), "存储空间不足")  # ENOSPC: the disk is full, said so
     contains(r.screen_flat(), "请联系维护")
     eq(len(r.center.requests), sent, "nothing sent")
     true(r.t.state.reversal() is None, "nothing to reverse")
@@ -455,6 +455,12 @@ def test_a_state_file_the_full_disk_refuses_stops_the_sale_before_anything_is_se
     r.press("ENTER")
     txhelp.buy(r, "1000")
     eq(len(r.t.journal.entries()), 1, "business as usual once there is room")
+    # another write error (EIO) is 存储失败: the terminal does not say the disk is full
+    s.errno = 5
+    s.full = True
+    r.press("MENU", "1", "2", "1000", "ENTER", "CARD=" + txhelp.PAN, "123456", "ENTER")
+    contains(r.screen_flat(), "存储失败")
+    true("存储空间不足" not in r.screen_flat(), r.screen())
 
 
 # -- a record torn by a power cut mid-append ------------------------------------------

@@ -194,9 +194,10 @@ class Driver:
         self._followed_host = None  # the terminal's host setting it last followed
         self.frame_listeners = []
         self.print_listeners = []
-        self.beep_listeners = []  # ("error" a key refused, "ok")
+        self.beep_listeners = []  # ("error": a key refused, an error shown; "ok")
         self.send_listeners = []  # (request_bytes, event, ms) for log panes
         self.log_path = os.path.join(self.data_dir, "posterm.log")
+        self.log_failed = ""  # why the last line could not be written to the log ("" ok)
         _private_files(self.data_dir)  # host.db, the log: 0600 (the dir is 0700)
         self.paper_cells = self.terminal.paper_cells
 
@@ -286,8 +287,9 @@ class Driver:
             fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             with open(fd, "a", encoding="utf-8") as f:
                 f.write(f"{stamp} {level} {text.rstrip()}\n")
-        except OSError:
-            pass
+            self.log_failed = ""
+        except OSError as e:
+            self.log_failed = str(e)  # a full disk: the front says it instead
 
     def receipt_text(self, lines):
         return render_text(lines, self.paper_cells)
@@ -332,3 +334,25 @@ def open_from_args(args, cls=None, **kwargs):
         raise CliError(str(e)) from None
     except OSError as e:
         raise CliError(f"cannot use the data dir {data_dir}: {e.strerror or e}") from None
+
+
+def failure_note(driver):
+    """What a front says when the terminal reported an error (None when it did not): a
+    storage the terminal could not write (a full disk: its screen said 存储空间不足 or
+    存储失败) is not an internal error; and the log named only when its line got there."""
+    t = driver.terminal
+    err = getattr(t, "last_error", None)
+    if not err:
+        return None
+    where = (
+        f"logged in {driver.log_path}"
+        if not driver.log_failed
+        else f"not logged: {driver.log_failed}; {err.strip().splitlines()[-1]}"
+    )
+    storage = getattr(t, "storage_error", "")
+    if storage:
+        return (
+            f"posterm: the terminal could not write its files in {driver.data_dir}: "
+            f"{storage} (its screen said so; free some space, then run it again)"
+        )
+    return f"posterm: internal error ({where})"

@@ -105,7 +105,7 @@ class _Rows:
 
 def run(args):
     from posterm.errors import CliError
-    from posterm.driver import open_from_args
+    from posterm.driver import failure_note, open_from_args
 
     stdin_mode = args.tokens == ["-"]
     data_dir = args.data or paths.default_data_dir()
@@ -126,17 +126,19 @@ def run(args):
     driver.frame_listeners.append(printer.frame)
     driver.print_listeners.append(printer.receipt)
     status = 0
-    # a key the terminal refuses (its beep: a digit no menu item has, ENTER on nothing) is
-    # said on standard error, as the screen does not change: a program reading the screens
-    # knows its key was not taken
+    # a key the terminal refuses (its error beep and no new screen: a digit no menu item
+    # has) is said on standard error: a program reading the screens knows it was not taken
     refused = []
     driver.beep_listeners.append(lambda kind: kind == "error" and refused.append(1))
 
     def feed(where, tok, evs):
         for ev in evs:
             del refused[:]
+            shown = printer.count
             driver.feed(ev)
-            if refused:  # the key of a run of digits (123) that was refused, by name
+            if refused and printer.count == shown:
+                # an error beep and no new screen: refused (with a new screen, such as
+                # 金额不能为0, the screen says it); a run of digits (123) names the key
                 name = ev[1] if ev[0] == "key" and len(evs) > 1 else tok
                 print(f"posterm: {where}key {name} refused on this screen", file=sys.stderr)
                 sys.stderr.flush()
@@ -170,11 +172,8 @@ def run(args):
     finally:
         driver.close()
         deck.save()
-    err = getattr(driver.terminal, "last_error", None)
-    if err:
-        print(
-            f"posterm: internal error (logged in {os.path.join(data_dir, 'posterm.log')})",
-            file=sys.stderr,
-        )
+    note = failure_note(driver)
+    if note:
+        print(note, file=sys.stderr)
         status = 1
     return status

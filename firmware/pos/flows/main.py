@@ -114,6 +114,20 @@ def main_loop(t):
                 yield ("input", ("key",), ui.IDLE_TIMEOUT)
 
 
+def _no_space(e):
+    # an OSError of a full file system (ENOSPC: 28 on Linux and littlefs, another number
+    # on WASI)
+    n = e.args[0] if e.args else None
+    try:
+        import errno
+
+        if n == getattr(errno, "ENOSPC", 28):
+            return True
+    except ImportError:
+        pass
+    return n == 28
+
+
 def _report(t, e):
     # The screen says what happened; the traceback goes to the driver's log.
     import io
@@ -128,7 +142,9 @@ def _report(t, e):
     t.last_error = buf.getvalue()
     t.emit(("log", "error", t.last_error))
     if isinstance(e, OSError):  # the storage refused a write (disk full, I/O error)
+        t.storage_error = str(e)  # the desktop's front says it (not an internal error)
         t.emit(("beep", "error"))
-        ui.screen(t, t.s("system_error"), [t.s("storage_failed"), t.s("storage_call")])
+        why = "storage_full" if _no_space(e) else "storage_failed"
+        ui.screen(t, t.s("system_error"), [t.s(why), t.s("storage_call")])
         return
     ui.screen(t, t.s("notice_title"), [t.s("system_error"), str(e)[: t.cols * 2]])

@@ -242,6 +242,10 @@ class EmulatorApp(App):
     def _on_print(self, lines):
         self.paper.add_receipt(self.driver.receipt_text(lines))
 
+    def _lcd_rows(self):
+        frame = self.driver.terminal.frame
+        return frame.text() if frame is not None else None
+
     def _on_beep(self, kind):
         # the terminal's error beep (a key refused: 9 in a menu of five, ENTER on nothing;
         # a decline): the bell, and the status line says it until the next key, as the
@@ -276,8 +280,11 @@ class EmulatorApp(App):
     def feed(self, event):
         self.beeped = False
         self.beep_note = ""
+        before = self._lcd_rows()
         self.driver.feed(event)
-        if self.beeped and event[0] == "key":
+        if self.beeped and event[0] == "key" and self._lcd_rows() == before:
+            # refused: the terminal beeped and its screen stayed (with a new screen, such
+            # as 金额不能为0, the note is only "Beep": the screen says why)
             self.beep_note = f"Beep: key {event[1]} refused"
         self.deck.save()  # what the chip counted (ATC, PIN tries) outlives the run
         self.refresh_status()

@@ -83,8 +83,10 @@ def run(args):
         if recording is not None:
             recording.write(args.record)
             print(f"posterm: session recorded in {args.record}")
-    err = getattr(driver.terminal, "last_error", None)
-    if err:
-        print(f"posterm: internal error (logged in {driver.log_path})")
+    from posterm.driver import failure_note
+
+    note = failure_note(driver)
+    if note:
+        print(note)
         return 1
     return 0
