@@ -118,13 +118,22 @@ class FileStorage:
         self._check_rw()
         path = self._path(name)
         tmp = path + ".tmp"
-        with open(tmp, "wb") as f:
-            _private(tmp)
-            f.write(data)
-            _fsync(f)
-        if backup and _exists(path):
-            _rename(path, self._path(backup))
-        _rename(tmp, path)
+        try:
+            with open(tmp, "wb") as f:
+                _private(tmp)
+                f.write(data)
+                _fsync(f)
+            if backup and _exists(path):
+                _rename(path, self._path(backup))
+            _rename(tmp, path)
+        except OSError:
+            # a full disk (or a write error): the part written is removed, nothing left
+            # behind; the file (or its previous copy under backup) is as it was
+            try:
+                os.remove(tmp)
+            except OSError:
+                pass
+            raise
 
     def append(self, name, data):
         self._check_rw()

@@ -1,0 +1,74 @@
+"""The terminal's files on a disk that refuses writes: a real refusal by the OS (a child
+process whose file-size limit, RLIMIT_FSIZE, is below what the write needs: the write fails
+with EFBIG as it would with ENOSPC on a full disk), never a mocked function. Nothing is left
+behind (no .tmp file), the file keeps its previous contents, and the user is told."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from posterm import paths
+from posterm.host.server import start_in_thread
+
+resource = pytest.importorskip("resource")  # POSIX
+
+POSTERM = [sys.executable, "-m", "posterm.cli"]
+
+
+def _limited(limit):
+    def pre():
+        import signal
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of the signal
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return pre
+
+
+def test_a_write_the_disk_refuses_leaves_no_tmp_file_and_the_old_file_whole(tmp_path):
+    code = textwrap.dedent(
+        """
+        import os, sys
+        from pos.storage import FileStorage
+        s = FileStorage(sys.argv[1])
+        s.write("state.json", b"old" * 10, backup="state.json.bak")
+        for backup in (None, "state.json.bak"):
+            try:
+                s.write("state.json", b"x" * 5000, backup=backup)
+            except OSError as e:
+                print("refused", e.errno)
+            else:
+                print("written")
+        """
+    )
+    r = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
+                       text=True, timeout=60, preexec_fn=_limited(1000))  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["refused", "27", "refused", "27"], r.stdout  # EFBIG
+    assert sorted(os.listdir(tmp_path)) == ["state.json"], os.listdir(tmp_path)
+    assert (tmp_path / "state.json").read_bytes() == b"old" * 10
+
+
+def test_posterm_keys_on_a_disk_that_refuses_says_so_and_leaves_nothing_behind(tmp_path):
+    host = start_in_thread(str(tmp_path / "center.db"), paths.menu_file())
+    data = tmp_path / "t"
+    try:
+        addr = "%s:%d" % tuple(host.address)
+        cmd = POSTERM + ["keys", "--data", str(data), "--date", "2026-11-23T09:00",
+                         "--host", addr, "MENU", "1", "1", "ENTER"]  # fmt: skip
+        # state.json is ~500 bytes: a 400-byte limit refuses it (the first write at start
+        # is smaller: a factory state)
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=120,
+                           preexec_fn=_limited(400))  # fmt: skip
+    finally:
+        host.stop()
+    assert "Traceback" not in r.stderr
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    assert "存储失败" in r.stdout or "存储空间不足" in r.stdout, r.stdout[-300:]
+    assert "could not write its files" in r.stderr and "internal error" not in r.stderr
+    assert "refused on this screen" not in r.stderr, r.stderr  # the screen changed
+    left = [n for n in os.listdir(data / "terminal") if n.endswith(".tmp")]
+    assert left == [], left
