@@ -593,6 +593,16 @@ class RealHost:
             pin = pin_of(self.keys[tid]["pik"], req[52], pan)
             if pin != "123456":
                 self.problems.append(f"PIN block gives {pin!r}")
+        if 52 in req and not self.keys[tid].get("sm"):
+            # 53 (reference §2, §11): d1 2 (X9.8 with the PAN), d2 the keys in use: 0 single
+            # DES, 6 3DES (double- and triple-length alike: the reference has no other value)
+            f53 = req.get(53, "")
+            want = "0" if len(self.keys[tid]["pik"]) == 8 else "6"
+            if len(f53) != 16 or f53[0] != "2" or f53[1] != want:
+                self.problems.append(
+                    f"field 53 {f53!r} for a {len(self.keys[tid]['pik'])}-byte PIK: "
+                    f"digit 2 must be {want}"
+                )
         self.rrn += 1
         out = {
             2: pan, 12: "100000", 13: "1123", 15: "1123", 32: "48020000000",

@@ -122,6 +122,25 @@ def test_sign_in_completes_in_every_key_layout_and_the_keys_work(run, layout, n6
     _approved_and_kept(term, host)
 
 
+@pytest.mark.parametrize("n62, want", [(24, "0"), (40, "6"), ("56x3", "6")])
+def test_the_double_checks_field_53_says_the_keys_in_use(run, n62, want):
+    # 53 digit 2: 0 single DES, 6 3DES, for 3-key (triple-length) keys too (reference §2,
+    # §11 define no other value); the double checks it on every PIN request (host.problems)
+    layout = "001" if n62 == 24 else "003"
+    term, host = run(layout, layout={layout: n62})
+    term.auto_sign_in()
+    term.buy()
+    assert term.seen("请撕下商户存根")
+    req = [r[1] for r in host.requests if r[0] == "0200"][-1]
+    assert req[53][1] == want
+    assert not host.problems, host.problems
+    # a 53 that says other keys than those in use is found (the request as decoded)
+    wrong = dict(req)
+    wrong[53] = "2" + ("6" if want == "0" else "0") + req[53][2:]
+    host._approve(wrong)
+    assert [p for p in host.problems if "field 53" in p], host.problems
+
+
 @pytest.mark.parametrize("layout, n62", [("005", 40), ("006", 60)])
 def test_sm_keys_sign_in_and_a_purchase_goes_with_the_sm_mac_pin_block_and_track(run, layout, n62):
     # 国密: the real-host double answers 005 / 006 with SM4 keys (SM4 by `cryptography`),
