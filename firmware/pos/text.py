@@ -61,80 +61,12 @@ def _split_pair(pair, k):
     return json.loads(pair[i:])
 
 
-def _end_quote(data, i):
-    # -> index of the quote closing the JSON string whose text starts at data[i]
-    n = len(data)
-    while i < n:
-        c = data[i]
-        if c == _BACKSLASH:
-            i += 2
-            continue
-        if c == _QUOTE:
-            return i
-        i += 1
-    return -1
-
-
 def _hash(key):
     # 24-bit hash of a key's bytes (small ints on MicroPython)
     h = 0
     for c in key:
         h = (h * 31 + c) & 0xFFFFFF
     return h
-
-
-def build_index(data):
-    # -> (hashes, offsets, lengths): for each top-level "key": "value" pair of a flat JSON
-    # object of strings, sorted by the key's hash: where the pair starts and its length.
-    # Built straight into arrays (no list of tuples: at boot on a board that list was the
-    # biggest allocation), then sorted together in place.
-    from array import array
-
-    hashes = array("I")
-    offsets = array("I")
-    lengths = array("H")
-    n = len(data)
-    i = data.find(b"{") + 1
-    while 0 < i < n:
-        i = data.find(b'"', i)
-        if i < 0:
-            break
-        j = _end_quote(data, i + 1)
-        if j < 0:
-            break
-        k = data.find(b'"', j + 1)  # the value's opening quote (after the colon)
-        if k < 0:
-            break
-        end = _end_quote(data, k + 1)
-        if end < 0:
-            break
-        hashes.append(_hash(data[i + 1 : j]))
-        offsets.append(i)
-        lengths.append(end + 1 - i)
-        i = end + 1
-    _sort3(hashes, offsets, lengths)
-    return hashes, offsets, lengths
-
-
-def _sort3(a, b, c):
-    # shell sort of a (ties by b), moving b and c along: in place, no allocation
-    n = len(a)
-    gap = 1
-    while gap < n // 3:
-        gap = gap * 3 + 1
-    while gap > 0:
-        for i in range(gap, n):
-            ka, kb, kc = a[i], b[i], c[i]
-            j = i
-            while j >= gap and (a[j - gap] > ka or (a[j - gap] == ka and b[j - gap] > kb)):
-                a[j] = a[j - gap]
-                b[j] = b[j - gap]
-                c[j] = c[j - gap]
-                j -= gap
-            a[j] = ka
-            b[j] = kb
-            c[j] = kc
-        gap //= 3
 
 
 # The index as a file (`posterm flash` writes strings_<lang>.idx beside each strings file,
@@ -147,17 +79,11 @@ _IDX_HEAD = 12
 
 
 def pack_index(data):
-    # -> the .idx file's bytes for the strings file `data`
-    hashes, offsets, lengths = build_index(data)
-    n = len(hashes)
-    out = [_IDX_MAGIC, struct.pack(">IHH", len(data), n, 0)]
-    for i in range(n):
-        out.append(struct.pack(">I", hashes[i]))
-    for i in range(n):
-        out.append(struct.pack(">I", offsets[i]))
-    for i in range(n):
-        out.append(struct.pack(">H", lengths[i]))
-    return b"".join(out)
+    # -> the .idx file's bytes for the strings file `data` (pos.textindex: `posterm flash`
+    # runs it, a board never does)
+    from pos import textindex
+
+    return textindex.pack_index(data)
 
 
 def _packed_index(resources, name):
@@ -248,8 +174,12 @@ class Strings:
             self._dict = json.loads(data)
             return
         if data != b"{}" and hasattr(self.resources, "read_at"):
+            # no .idx beside the file (a files deploy of an older flash, the tests): built
+            # now, by pos.textindex
+            from pos import textindex
+
             self._name = name
-            self._index = build_index(data)
+            self._index = textindex.build_index(data)
         else:
             self._data = data
 

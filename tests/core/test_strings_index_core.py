@@ -5,7 +5,8 @@ import mptest
 from mptest import eq
 from pos.compat import json
 from pos.memstorage import MemoryStorage
-from pos.text import Strings, build_index, _hash
+from pos.text import Strings, _hash
+from pos.textindex import build_index
 from rig import menus_dir
 from pos.storage import FileStorage
 
