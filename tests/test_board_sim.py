@@ -144,6 +144,63 @@ def test_the_cashiers_day_fits_the_esp32_cap_from_romfs_and_is_safe_short_of_mem
     assert len(_slips(roomy)) == 21
 
 
+def _unsafe(events, records, frames, roomy_sent):
+    # what item 6 of issue 14 forbids in a day run short of memory: the board stopping, a
+    # key not handled, a MemoryError not shown as 内存不足 (or a driver's), 系统错误, more
+    # reversals than MemoryErrors, a message sent twice, money messages not the roomy day's
+    # (in order), a settlement that does not balance
+    out = []
+    settled = _settled(records)
+    errors = [r for r in records if r["ev"] == "memory_error"]
+    if records[-1]["ev"] != "done":
+        out.append("stopped: %r" % records[-3:])
+    if len(settled) != 1 + len(events):
+        out.append("%d of %d events handled" % (len(settled) - 1, len(events)))
+    for e in errors:
+        nxt = next((r for r in records[records.index(e) :] if r["ev"] == "settled"), None)
+        if e["where"] != "flow" or nxt is None or "内存不足" not in nxt["screen"]:
+            out.append("MemoryError %r, then %r" % (e, nxt and nxt["screen"]))
+    out += ["系统错误: %r" % r["screen"] for r in settled if "系统错误" in r["screen"]]
+    sent = [data for way, data in frames if way == "out"]
+    mtis = [data[13:15].hex() for data in sent]
+    if mtis.count("0400") > len(errors):
+        out.append("%d reversals for %d MemoryErrors" % (mtis.count("0400"), len(errors)))
+    if len(set(sent)) != len(sent):
+        out.append("a message sent twice")
+    money = ("0200", "0220", "0500", "0320")
+    it = iter([m for m in roomy_sent if m in money])
+    if not all(m in it for m in mtis if m in money):
+        out.append("money messages %r, with room %r" % (mtis, roomy_sent))
+    checked = [r for r in settled if "对账" in r["screen"]]
+    if "0500" in mtis and checked and "对账平" not in checked[-1]["screen"]:
+        out.append("settlement: %r" % checked[-1]["screen"])
+    return out, errors
+
+
+def test_short_of_memory_the_day_stays_safe_at_caps_below_the_romfs_n():
+    # Item 6 at caps where the day does run out (the ESP32 cap no longer does: N is below
+    # it): from 104 KB (x64) up in 6 KB steps, the first two caps where the board sim itself
+    # has room and the firmware meets MemoryErrors; each must keep the rules of _unsafe.
+    from posterm.bench import boardheap
+
+    events = boardheap.day_events()
+    _, roomy_frames, _ = _run(events, board="esp32", romfs=True, heap=512 * 1024)
+    roomy_sent = [data[13:15].hex() for way, data in roomy_frames if way == "out"]
+    cap = 104 * 1024
+    tried = []
+    while len(tried) < 2 and cap < sim.x64_cap("esp32"):
+        records, frames, _ = _run(events, board="esp32", romfs=True, heap=cap)
+        cap += 6 * 1024
+        if any(r["ev"] == "sim_short" for r in records):
+            continue  # the sim itself had no room at this cap: no verdict on the firmware
+        problems, errors = _unsafe(events, records, frames, roomy_sent)
+        if not errors:
+            continue
+        assert problems == [], (cap - 6 * 1024, problems)
+        tried.append((cap - 6 * 1024, len(errors)))
+    assert len(tried) == 2, "no two caps with MemoryErrors below the ESP32 cap: %r" % tried
+
+
 def test_from_romfs_the_firmware_imports_from_the_image_and_a_purchase_completes():
     records, frames, tree = _run(SIGN_IN + PURCHASE, board="pico", romfs=True)
     booted = next(r for r in records if r["ev"] == "booted")
