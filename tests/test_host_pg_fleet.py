@@ -112,8 +112,12 @@ def test_the_server_killing_the_connection_mid_group_loses_nothing_answered(pg):
     store.close()
 
 
-def test_a_connection_lost_during_commit_is_answered_nothing_and_reversed_after(pg):
+def test_a_connection_lost_during_commit_is_answered_nothing_and_reversed_after(pg, caplog):
+    import logging
+
     from posterm.host.server import start_in_thread
+
+    caplog.set_level(logging.INFO)
     from test_host_support import NOW, Terminal
 
     url = pg.new_database()
@@ -135,6 +139,11 @@ def test_a_connection_lost_during_commit_is_answered_nothing_and_reversed_after(
         assert t.purchase(amount=1234)[39] == "00"
     finally:
         host.stop()
+    # the log says what happened to that request, not "internal error" (it is no bug)
+    said = [r.getMessage() for r in caplog.records]
+    assert not [m for m in said if "internal error" in m], said
+    lost = [m for m in said if "lost during COMMIT" in m and "not answered" in m]
+    assert [m for m in lost if "0200 trace " + req[11] in m], said
 
 
 def test_centers_on_one_database_lose_no_purchase_and_reuse_no_trace_or_rrn(pg):

@@ -34,6 +34,8 @@ from posterm.host.store import card_bin
 
 from posterm.center.pg import CommitUnknown as _CommitUnknown
 
+CommitUnknown = _CommitUnknown  # the server says what it is (not an internal error)
+
 log = logging.getLogger("posterm.host")
 
 ACQUIRER_ID = "48020000"

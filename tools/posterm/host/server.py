@@ -632,9 +632,17 @@ class _Conn(asyncio.Protocol):
         req, _body, tpdu, started = self.current
         self.current = None
         rep, keep, bad_mac = step[1:]
-        if isinstance(rep, Exception):
+        if isinstance(rep, proc.CommitUnknown):
+            # not a bug: the database connection died during COMMIT (stored or not is
+            # unknown), so nothing is answered; the terminal reverses, the reversal finds out
+            log.error("%s %s trace %s not answered, connection closed: the database "
+                      "connection was lost during COMMIT (whether it was stored is unknown; "
+                      "the terminal's reversal finds out): %s", self.peer, req.get("mti"),
+                      req.get(11, "?"), rep)  # fmt: skip
+        elif isinstance(rep, Exception):
             log.error("%s internal error, connection closed: %s: %s", self.peer,
                       type(rep).__name__, rep)
+        if isinstance(rep, Exception):
             self.busy = False
             self.buf.clear()
             if not self.closed:
