@@ -113,17 +113,19 @@ def _snapshot(db_path, group):
     import datetime
 
     now = datetime.datetime(2026, 11, 24, 10, 15, 30)
-    storm.provision(db_path, 3, 20)
+    storm.provision(db_path, 4, 20)
     store = Store(db_path)
+    store.add_card(storm.card_of(50), "123456", 300, "3012", "ok", "STORM", None)
     processor = Processor(store, now=lambda: now)
     a, b, c = (storm.Term(t, i) for i, t in enumerate(storm.tids(3)))  # a and b: one card
-    reps = processor.handle_many(_items([a.sign_in_frame(), b.sign_in_frame(),
-                                         c.sign_in_frame()]))
-    for t, rep in zip((a, b, c), reps, strict=True):
+    d = storm.Term(storm.tids(4)[3], 3, storm.card_of(50))  # a card with 3.00 on it
+    reps = processor.handle_many(_items([t.sign_in_frame() for t in (a, b, c, d)]))
+    for t, rep in zip((a, b, c, d), reps, strict=True):
         t.signed_in(hproc.encode(rep))
-    frames = [a.purchase_frame(100), b.purchase_frame(250), a.purchase_frame(300),
+    again = a.purchase_frame(300)
+    frames = [a.purchase_frame(100), b.purchase_frame(250), again, d.purchase_frame(200),
               b.heartbeat_frame(), c.sign_in_frame(), a.purchase_frame(40),
-              c.heartbeat_frame()]
+              d.purchase_frame(200), again, c.heartbeat_frame()]
     items = _items(frames)
     reps = (processor.handle_many(items) if group
             else [processor.handle_many([item])[0] for item in items])
@@ -153,13 +155,16 @@ def _snapshot(db_path, group):
 def test_a_group_leaves_the_books_as_its_messages_one_by_one_would(pg, tmp_path):
     # a card spent from twice and a terminal's trace set three times in one group (one
     # statement per kind on PostgreSQL: summed, the last trace), notes of one terminal
-    # merged, on both backends
+    # merged; the rows the group read at its start followed by its own writes (a balance
+    # spent, a trace now taken), on both backends
     for backend, paths in (("sqlite", (tmp_path / "g.db", tmp_path / "o.db")),
                            ("postgresql", (pg.new_database(), pg.new_database()))):
         grouped = _snapshot(str(paths[0]), True)
         alone = _snapshot(str(paths[1]), False)
         assert grouped == alone, backend
-        assert grouped["codes"] == ["00"] * 7
-        spent = dict(grouped["cards"])[storm.CARD]
-        assert spent == 100 * 21 * 10 - (100 + 250 + 300 + 40), backend
-        assert len(grouped["meta"]) == 4 and len(grouped["state"]) == 3
+        # the second 2.00 from a card with 3.00 on it: 51; the same purchase sent again: 94
+        assert grouped["codes"] == ["00"] * 7 + ["51", "94", "00"], backend
+        cards = dict(grouped["cards"])
+        assert cards[storm.CARD] == 100 * 21 * 10 - (100 + 250 + 300 + 40), backend
+        assert cards[storm.card_of(50)] == 100
+        assert len(grouped["meta"]) == 6 and len(grouped["state"]) == 4

@@ -668,9 +668,10 @@ class Processor:
             if layout == "004":
                 tdk = _odd_parity(os.urandom(16))
                 f62 += crypto.encrypt(tmk, tdk) + _kcv(tdk)
-        self.store.set_working_keys(term["tid"], pik, mak, now, layout, tdk)
+        trace = req.get(11, "")  # a trace that continues the sequence is trusted with it
+        seq = trace if trace and trace.isdigit() and _follows(term["seq_trace"], trace) else None
+        self.store.set_working_keys(term["tid"], pik, mak, now, layout, tdk, seq)
         self._term = None  # its keys changed
-        self._trust(term, req.get(11, ""))
         self._bind = (term["tid"], mak.hex().upper())
         return self.answer(
             req,

@@ -196,6 +196,7 @@ class Store:
         self._depth = 0
         self._pg = None  # posterm.center.pg on PostgreSQL
         self._counters = None  # a SQLite group's counters: name -> (value, stored)
+        self._kept = None  # a SQLite group's rows read at its start (_read_kept)
         self._lock = ""  # what a read of a row the unit will change adds (PostgreSQL)
         if self.path.startswith(("postgresql://", "postgres://")):
             from posterm.center import pg  # the same SQL, translated (posterm.center.pg)
@@ -300,10 +301,12 @@ class Store:
             with self.unit():
                 self._counters = {}
                 try:
+                    self._kept = self._read_kept(tids, pans, keys)
                     yield self
                     self._write_counters()
                 finally:
                     self._counters = None
+                    self._kept = None
             return
         self._reconnect()
         try:
@@ -324,6 +327,52 @@ class Store:
         except BaseException:
             self._rollback()
             raise
+
+    _CHUNK = 300  # keys in one look-up of _read_kept at most
+
+    def _read_kept(self, tids, pans, keys):
+        """A SQLite group's terminals, cards and free transaction keys, read in a statement
+        each at its start: the group holds the write lock, so nobody else changes them; the
+        store's own writes drop what they change (_forget), so a read after a write of the
+        group reads the database again."""
+        kept = {"terminals": {}, "cards": {}, "absent": set()}
+        for table, col, values in (("terminals", "tid", sorted(set(tids))),
+                                   ("cards", "pan", sorted(set(pans)))):
+            rows = kept[table]
+            for i in range(0, len(values), self._CHUNK):
+                part = values[i : i + self._CHUNK]
+                rows.update(dict.fromkeys(part))  # None: not in the database
+                for row in self.db.execute(
+                        f"SELECT * FROM {table} WHERE {col} IN ({', '.join('?' * len(part))})",
+                        part):
+                    rows[row[col]] = row
+        keys = sorted(set(keys))
+        absent = kept["absent"]
+        for i in range(0, len(keys), self._CHUNK):
+            part = keys[i : i + self._CHUNK]
+            absent.update(part)
+            values = ", ".join(["(?, ?, ?)"] * len(part))
+            for row in self.db.execute(  # each key looked up in the index (CROSS JOIN)
+                    f"SELECT t.tid, t.batch, t.trace FROM (VALUES {values}) AS v CROSS JOIN"
+                    " transactions t ON t.tid = v.column1 AND t.batch = v.column2"
+                    " AND t.trace = v.column3", [x for k in part for x in k]):
+                absent.discard(tuple(row))
+        return kept
+
+    def _forget(self, sql, args):
+        """A write of the store in a SQLite group: the kept rows it may change are dropped
+        (the terminal or card named by its first or last argument; every kept row of the
+        table when it names none)."""
+        kept = self._kept
+        for table in ("terminals", "cards"):
+            if table in sql:
+                rows = kept[table]
+                keys = [a for a in (args[0], args[-1]) if a in rows] if args else []
+                if keys:
+                    for k in keys:
+                        rows.pop(k, None)
+                elif not sql.lstrip().upper().startswith("SELECT"):
+                    rows.clear()
 
     def _reconnect(self):
         """On PostgreSQL, a connection the server ended is opened again before the next unit
@@ -350,7 +399,10 @@ class Store:
 
     def _exec(self, sql, args=()):
         with self.unit():
-            return self.db.execute(sql, args)
+            cur = self.db.execute(sql, args)
+            if self._kept is not None:
+                self._forget(sql, args)
+            return cur
 
     # -- provisioning ---------------------------------------------------------------------
     def provision_defaults(self, menu_path=None):
@@ -403,6 +455,9 @@ class Store:
     def get_terminal(self, tid):
         """The terminal's row; within a unit on PostgreSQL locked until its end (the unit
         will change it: the trace sequence, the keys ...)."""
+        kept = self._kept
+        if kept is not None and tid in kept["terminals"]:
+            return kept["terminals"][tid]
         sql = "SELECT * FROM terminals WHERE tid = ?"
         return self._one(sql + self._lock if self._depth else sql, (tid,))
 
@@ -453,19 +508,22 @@ class Store:
         if sets:
             self._exec(f"UPDATE terminals SET {', '.join(sets)} WHERE tid = ?", (*args, tid))
 
-    def set_working_keys(self, tid, pik, mak, when, layout="003", tdk=None):
-        self._exec(
-            "UPDATE terminals SET pik = ?, mak = ?, tdk = ?, key_layout = ?, signed_in = ?"
-            " WHERE tid = ?",
-            (
-                pik.hex().upper(),
-                mak.hex().upper(),
-                tdk.hex().upper() if tdk else None,
-                layout,
-                when.isoformat(timespec="seconds"),
-                tid,
-            ),
+    def set_working_keys(self, tid, pik, mak, when, layout="003", tdk=None, seq=None):
+        """The keys of a sign-in; `seq`: its trace, trusted (set_sequence) in the same
+        statement."""
+        args = (
+            pik.hex().upper(),
+            mak.hex().upper(),
+            tdk.hex().upper() if tdk else None,
+            layout,
+            when.isoformat(timespec="seconds"),
         )
+        if seq is None:
+            self._exec("UPDATE terminals SET pik = ?, mak = ?, tdk = ?, key_layout = ?,"
+                       " signed_in = ? WHERE tid = ?", (*args, tid))
+        else:
+            self._exec("UPDATE terminals SET pik = ?, mak = ?, tdk = ?, key_layout = ?,"
+                       " signed_in = ?, seq_trace = ? WHERE tid = ?", (*args, seq, tid))
 
     def set_sequence(self, tid, trace):
         """The last trace number of `tid` that the center trusts (see Processor)."""
@@ -510,6 +568,9 @@ class Store:
     def get_card(self, pan):
         """The card's row; within a unit on PostgreSQL locked until its end (its balance is
         checked, then changed: two processes never spend the same money)."""
+        kept = self._kept
+        if kept is not None and pan in kept["cards"]:
+            return kept["cards"][pan]
         sql = "SELECT * FROM cards WHERE pan = ?"
         return self._one(sql + self._lock if self._depth else sql, (pan,))
 
@@ -545,11 +606,15 @@ class Store:
             ),
             [tx[c] for c in cols],
         )
+        if self._kept is not None:
+            self._kept["absent"].discard((tx.get("tid"), tx.get("batch"), tx.get("trace")))
         if self._pg is not None and self.db.in_group:
             return None
         return cur.lastrowid
 
     def find_transaction(self, tid, batch, trace):
+        if self._kept is not None and (tid, batch, trace) in self._kept["absent"]:
+            return None
         return self._one(
             "SELECT * FROM transactions WHERE tid = ? AND batch = ? AND trace = ?",
             (tid, batch, trace),
@@ -683,6 +748,8 @@ class Store:
             self.db.execute(
                 "UPDATE terminals SET host_batch = ? WHERE tid = ?", (next_batch(batch), tid)
             )
+            if self._kept is not None:
+                self._kept["terminals"].pop(tid, None)
 
     # -- menus ----------------------------------------------------------------------------
     def publish_menu(self, data, source="published"):
