@@ -252,10 +252,26 @@ def test_the_runtime_names_file_lists_the_board_stubs_names():
     _, everything = minify.runtime_names()
     d = importlib.metadata.distribution("micropython-rp2-rpi-pico-stubs")
     machine = [f for f in d.files if str(f) == "machine.pyi"][0]
-    words = set(minify.WORD.findall(Path(d.locate_file(machine)).read_text()))
+    words = minify._code_names(Path(d.locate_file(machine)).read_text())
     missing = {w for w in words if len(w) > 1} - everything - minify.runtime_names()[0]
     assert not missing, sorted(missing)[:10]
     assert {"writeto", "readfrom_mem", "duty_u16", "irq"} <= everything
+    # and the unix port's own (dir() of its modules, their classes, the builtin objects)
+    assert {"VfsRom", "ticks_ms", "print_exception", "readinto", "throw"} <= everything
+
+
+def test_desktop_code_pins_the_names_it_can_send_to_the_board_not_its_prose():
+    text = (
+        'HELP = "the key matrix (rows and columns) and the display"\n'
+        'SNIPPET = "from pos.terminal import Terminal\\nt = Terminal()"\n'
+        'CALL = "t.start_the_day()"\n'
+        'x.desktop_only_attribute = 1\n'
+    )
+    pins = minify.beside_names("test_x.py", text, vm=False)
+    assert {"Terminal", "start_the_day", "pos", "terminal"} <= pins
+    assert "matrix" not in pins and "desktop_only_attribute" not in pins
+    vm = minify.beside_names("simside.py", text, vm=True)
+    assert "desktop_only_attribute" in vm and "matrix" in vm
 
 
 PROBE = """

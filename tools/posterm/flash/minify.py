@@ -120,13 +120,17 @@ def refresh_runtime_names(binary=None):
         d = importlib.metadata.distribution(dist)
         for f in d.files or ():
             if str(f).endswith((".pyi", ".py")):
-                everything |= set(
-                    WORD.findall(Path(d.locate_file(f)).read_text("utf-8", "replace"))
-                )
+                # the stubs' code names (modules, classes, functions, their parameters and
+                # constants), not the words of their docstrings
+                text = Path(d.locate_file(f)).read_text("utf-8", "replace")
+                everything |= _code_names(text)
     mp_builtins = set()
     if binary:
+        # the names compiled into the unix port: its C strings that are a whole name (its
+        # qstrs), not the words of its messages
         data = Path(binary).read_bytes()
-        everything |= {w.decode() for w in re.findall(rb"[A-Za-z_][A-Za-z0-9_]*", data)}
+        found = re.findall(rb"(?<![A-Za-z0-9_ ])([A-Za-z_][A-Za-z0-9_]*)\x00", data)
+        everything |= {w.decode() for w in found}
         out = subprocess.run(
             [binary, "-c", "import builtins;print(' '.join(dir(builtins)))"],
             capture_output=True,
@@ -134,6 +138,10 @@ def refresh_runtime_names(binary=None):
             check=True,
         ).stdout
         mp_builtins = set(out.split())
+        out = subprocess.run(
+            [binary, str(HERE / "runtime_dir.py")], capture_output=True, text=True, check=True
+        ).stdout
+        everything |= set(out.split())
     for t in (
         str,
         bytes,
@@ -166,6 +174,17 @@ def refresh_runtime_names(binary=None):
     text += "\n".join(sorted(everything)) + "\n"
     RUNTIME_FILE.write_text(text)
     return len(bnames), len(everything)
+
+
+def _code_names(text):
+    out = set()
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type == tokenize.NAME:
+                out.add(tok.string)
+    except (tokenize.TokenError, SyntaxError):
+        out |= set(WORD.findall(text))
+    return out
 
 
 # -- reading a module -------------------------------------------------------------------
@@ -410,27 +429,41 @@ def _names_of(t):
         yield from _names_of(t.value)
 
 
+_CALL = re.compile(r"[A-Za-z0-9_\]\)]\(")
+_JS_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|`(?:[^`\\]|\\.)*`')
+
+
+def _code_like(s):
+    """A string that may be code or a name sent to the firmware's VM (a REPL snippet, a
+    script, a name, a dotted name, a path), not prose (a help text, a message)."""
+    if not s.split() or len(s.split()) == 1:
+        return True
+    return "\n" in s or "import " in s or "=" in s or bool(_CALL.search(s))
+
+
 def beside_names(name, text, vm=True):
-    """The names code that is not renamed can reach the firmware by: a Python file's
-    attributes, keywords, imported names and every word of its strings (REPL snippets) if it
-    runs in the firmware's VM (vm), else only its strings' words; any other file's words."""
+    """The names code that is not renamed can reach the firmware by. A Python file that
+    runs in the firmware's VM (vm): its attributes, keywords, imported names and every word
+    of its strings. A desktop file: the words of its strings that may be code or names
+    (_code_like: what it can send to the VM). Another file (JavaScript): the same of its
+    string literals."""
     if not name.endswith(".py"):
-        return set(WORD.findall(text))
-    if not vm:
-        try:
-            tree = ast.parse(text, name)
-        except SyntaxError:
-            return set(WORD.findall(text))
         return {
-            w
-            for node in ast.walk(tree)
-            if isinstance(node, ast.Constant) and isinstance(node.value, str)
-            for w in WORD.findall(node.value)
+            w for m in _JS_STRING.findall(text) if _code_like(m[1:-1]) for w in WORD.findall(m)
         }
     try:
         tree = ast.parse(text, name)
     except SyntaxError:
         return set(WORD.findall(text))
+    if not vm:
+        return {
+            w
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and _code_like(node.value)
+            for w in WORD.findall(node.value)
+        }
     out = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute):
