@@ -265,7 +265,7 @@ def test_desktop_code_pins_the_names_it_can_send_to_the_board_not_its_prose():
         'HELP = "the key matrix (rows and columns) and the display"\n'
         'SNIPPET = "from pos.terminal import Terminal\\nt = Terminal()"\n'
         'CALL = "t.start_the_day()"\n'
-        'x.desktop_only_attribute = 1\n'
+        "x.desktop_only_attribute = 1\n"
     )
     pins = minify.beside_names("test_x.py", text, vm=False)
     assert {"Terminal", "start_the_day", "pos", "terminal"} <= pins
@@ -350,11 +350,29 @@ def test_the_board_sim_shows_the_firmware_s_output_with_the_sources_names(tmp_pa
     s = sim.Sim(board="pico", workdir=str(tmp_path))
     s._deploy()
     new = {old: n for n, old in s.names["pos/crc.py"].items()}["crc16_ccitt"]
-    line = f'  File "/rom/pos/crc.mpy", line 7, in {new}'
-    assert s.translate(line) == '  File "/rom/pos/crc.mpy", line 7, in crc16_ccitt'
+    line = f'  File "pos.crc", line 1, in {new}'
+    # a files deploy has no line numbers (MicroPython says line 1): not shown
+    assert s.translate(line) == '  File "pos.crc", in crc16_ccitt'
+    kept = sim.Sim(board="pico", workdir=str(tmp_path / "lines"), lines=True)
+    kept._deploy()
+    assert kept.translate(line) == '  File "pos.crc", line 1, in crc16_ccitt'
     plain = sim.Sim(board="pico", workdir=str(tmp_path / "plain"), rename=False)
     plain._deploy()
     assert plain.names == {} and plain.translate(line) == line
+
+
+def test_the_files_deploy_can_leave_the_line_numbers_out():
+    with_lines = build.deploy_tree("pico")
+    without = build.deploy_tree("pico", lines=False)
+    size = sum(len(d) for p, d in with_lines.items() if p.endswith(".mpy"))
+    smaller = sum(len(d) for p, d in without.items() if p.endswith(".mpy"))
+    assert smaller < size * 0.97, (smaller, size)
+    # the same names (the renaming does not depend on it)
+    for p in with_lines:
+        if p.endswith(".mpy"):
+            assert build.mpy_names(with_lines[p]) == build.mpy_names(without[p]), p
+    text = minify.format_map({"pos/crc.py": {"a": "b"}}, lines=False)
+    assert minify.NO_LINES_MARK in text and minify.parse_map(text) == {"pos/crc.py": {"a": "b"}}
 
 
 HIERARCHY = {

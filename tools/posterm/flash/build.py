@@ -167,6 +167,15 @@ def _tree(root):
             yield os.path.join(dirpath, name)
 
 
+# mpy-cross -O3: no line numbers in the bytecode (-O1 and up also drop asserts; the firmware
+# has none, and no docstring is ever kept). From files a module's bytecode is in the heap
+# while it is loaded: the line tables are ~6 % of the firmware's .mpy (192 -> 181 KB), ~3 KB
+# of heap at the day's worst key (board sim, pico cap, files). From ROMFS they cost flash
+# only, so the ROMFS deploy keeps them. A traceback then shows a function (by its source
+# name with the names map) without its line.
+NO_LINES = ["-O3"]
+
+
 def source_name(rel):
     """The source name a module's .mpy carries (tracebacks' File "..."): its dotted module
     name ("pos/ui.py" -> "pos.ui"), a name the import interns anyway; the file's path would
@@ -268,13 +277,17 @@ def deploy_tree(
     config=None,
     rename=True,
     names_map=None,
+    lines=True,
 ):
     """-> {board path: bytes}. board: a profile name (pico, pico_w, esp32).
     rename: the firmware's names shortened and shared (posterm.flash.minify); names_map: a
-    dict that gets {module rel: {new name: source name}} of the renaming."""
+    dict that gets {module rel: {new name: source name}} of the renaming; lines: keep the
+    line numbers in the bytecode (NO_LINES)."""
     firmware_dir = firmware_dir or paths.FIRMWARE_DIR
     menus_dir = menus_dir or paths.MENUS_DIR
     args = mpy_cross_args(mpy_version)
+    if not lines:
+        args = args + NO_LINES
     cache = os.path.join(tempfile.gettempdir(), "posterm-mpy-cache")
     os.makedirs(cache, exist_ok=True)
     out = {}

@@ -67,6 +67,12 @@ def register(subparsers, common_options):
         action="store_true",
         help="deploy the firmware with its sources' names (more heap: names are interned)",
     )
+    p.add_argument(
+        "--lines",
+        action="store_true",
+        help="keep the line numbers in the bytecode of a files deploy (tracebacks with "
+        "lines; ~3 KB more heap: a ROMFS deploy always keeps them, in flash)",
+    )
     p.set_defaults(func=run)
 
 
@@ -107,6 +113,7 @@ def run(args):
             romfs=args.romfs,
             rename=not args.no_rename,
             names_map=args.names_map,
+            lines=args.lines,
         )
     except FlashError as e:
         raise CliError(str(e)) from None

@@ -147,6 +147,7 @@ def flash(
     romfs_deploy=None,
     rename=True,
     names_map=None,
+    lines=False,
 ):
     """Flash the board on port. romfs: the firmware's .mpy, font, menus and strings go to
     the board's ROM partition as a ROMFS image (`mpremote romfs deploy`, MicroPython 1.25+),
@@ -155,7 +156,8 @@ def flash(
     pico / pico_w, esp32 -> esp32). tree_fn(mpy_version) -> deploy tree (tests); on_file(path)
     is called after each uploaded file (tests interrupt a flash there). rename: the firmware's
     names shortened by the build (posterm.flash.minify); names_map: a file to write the map
-    of the renamed names to (for the board's tracebacks)."""
+    of the renamed names to (for the board's tracebacks); lines: keep the bytecode's line
+    numbers in a files deploy (a ROMFS deploy keeps them: they are in flash there)."""
     if board is not None and board not in BOARDS:
         raise FlashError(f"unknown board {board!r}", "use --board " + " or ".join(BOARDS))
     started = time.monotonic()
@@ -173,12 +175,17 @@ def flash(
             else:
                 names = {}
                 tree = build.deploy_tree(
-                    board, res.mpy, config=config, rename=rename, names_map=names
+                    board,
+                    res.mpy,
+                    config=config,
+                    rename=rename,
+                    names_map=names,
+                    lines=lines or romfs,
                 )
                 if names_map:
                     from posterm.flash import minify
 
-                    write_names_map(names_map, minify.format_map(names))
+                    write_names_map(names_map, minify.format_map(names, lines or romfs))
         except build.BuildError as e:
             raise FlashError(str(e)) from None
         version = ".".join(str(v) for v in info["version"][:3])

@@ -517,9 +517,15 @@ class Result:
         return format_map(self.modules)
 
 
-def format_map(by_module):
-    """{module rel: {new: old}} -> the names map's text (parse_map reads it)."""
+NO_LINES_MARK = "# no line numbers"
+
+
+def format_map(by_module, lines=True):
+    """{module rel: {new: old}} -> the names map's text (parse_map reads it); lines False:
+    the deploy's bytecode has no line numbers (said in the map for translate)."""
     out = ["# posterm flash names map: module new-name source-name"]
+    if not lines:
+        out.append(NO_LINES_MARK + " (posterm flash without --lines): a frame's line is not known")
     for rel in sorted(by_module):
         for new, old in sorted(by_module[rel].items()):
             out.append(f"{rel} {new} {old}")
@@ -699,12 +705,14 @@ def _module_of(source_name, by_module):
     return None
 
 
-def translate(text, by_module):
+def translate(text, by_module, lines=True):
     """A board traceback (or any firmware output) with the sources' names: a frame's
     function by its module's map; a quoted name in a message ('x': NameError,
     AttributeError) by the map of the traceback's last frame, else only where every module
     that has that new name has it for the same source name (an attribute's is the same in
-    every module; a module's own names may be another's elsewhere)."""
+    every module; a module's own names may be another's elsewhere). lines False: the
+    bytecode had no line numbers (MicroPython then says line 1): a firmware frame's line
+    is left out."""
     if not by_module:
         return text
     union = {}
@@ -719,6 +727,8 @@ def translate(text, by_module):
         fn = mt.group(3)
         if rel is not None:
             fn = by_module[rel].get(fn, fn)
+            if not lines:
+                return f'File "{mt.group(1)}", in {fn}'
         return f'File "{mt.group(1)}", line {mt.group(2)}, in {fn}'
 
     out = []
@@ -759,11 +769,13 @@ def main(argv=None):
 
         try:
             with open(args.map, encoding="utf-8") as f:
-                by_module = parse_map(f.read())
+                text = f.read()
+            by_module = parse_map(text)
         except (OSError, ValueError) as e:
             print(f"posterm: cannot read the names map {args.map}: {e}", file=sys.stderr)
             return 2
-        sys.stdout.write(translate(sys.stdin.read(), by_module))
+        lines = NO_LINES_MARK not in text
+        sys.stdout.write(translate(sys.stdin.read(), by_module, lines))
         return 0
     if args.refresh:
         from posterm.boardsim.sim import micropython_binary
