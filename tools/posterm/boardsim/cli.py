@@ -86,6 +86,11 @@ def register(subparsers, common_options):
         help="show the firmware's log lines (tracebacks with the sources' names)",
     )
     s.add_argument(
+        "--lines",
+        action="store_true",
+        help="keep the bytecode's line numbers in the files deploy (posterm flash --lines)",
+    )
+    s.add_argument(
         "--no-rename",
         action="store_true",
         help="run the firmware with its sources' names (the deploy renames them: "
@@ -187,6 +192,7 @@ def run_sim(args):
             realtime=stdin_mode,
             heap_report=args.heap_report,
             rename=not args.no_rename,
+            lines=args.lines,
         )
         board_sim.start()
     except sim.SimError as e:

@@ -163,6 +163,7 @@ class Sim:
         leave_out=(),
         measure=False,
         rename=True,
+        lines=False,
     ):
         if board not in BOARD_FREE_HEAP:
             raise SimError(f"unknown board {board!r} (pico, pico_w, esp32)")
@@ -187,6 +188,9 @@ class Sim:
         # (posterm.flash.minify); self.names: {module: {new: source name}} for translate()
         self.rename = rename
         self.names = {}
+        # line numbers in a files deploy's bytecode (posterm flash drops them unless --lines;
+        # a ROMFS deploy keeps them)
+        self.lines = lines
         # for `posterm replay --runtime board`: the center's answers come from a function
         # ((request, timeout) -> event), the RTC stays at `now` (the recording's fixed clock),
         # the board's /data starts with these files ({name: bytes})
@@ -210,7 +214,12 @@ class Sim:
             self._tmp = tempfile.mkdtemp(prefix="posterm-boardsim-")
             self.workdir = self._tmp
         root = Path(self.workdir) / "board"
-        tree = build.deploy_tree(self.board, rename=self.rename, names_map=self.names)
+        tree = build.deploy_tree(
+            self.board,
+            rename=self.rename,
+            names_map=self.names,
+            lines=self.lines or self.romfs,
+        )
         if self.leave_out:
             tree = {p: d for p, d in tree.items() if not p.startswith(self.leave_out)}
         self.romfs_image = None
@@ -305,7 +314,7 @@ class Sim:
         """The firmware's output (a traceback, a log line) with the sources' names."""
         from posterm.flash import minify
 
-        return minify.translate(text, self.names)
+        return minify.translate(text, self.names, self.lines or self.romfs)
 
     # -- running ----------------------------------------------------------------------
     def feed(self, event):
