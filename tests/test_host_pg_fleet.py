@@ -251,3 +251,20 @@ def test_a_lock_on_one_terminals_row_holds_that_terminal_only(pg):
     finally:
         for h in hosts:
             h.stop()
+
+
+def test_a_center_makes_the_back_offices_tables_before_it_serves(pg):
+    # Center processes starting together made them inside their first groups of messages:
+    # two CREATE OR REPLACE TRIGGER at once fail on PostgreSQL, and a sign-in of a storm
+    # on two fresh centers was answered 96.  Now each makes them (when missing) before it
+    # listens, under the back office's lock, in a transaction of its own.
+    from posterm.host.server import start_in_thread
+
+    url = pg.new_database()
+    host = start_in_thread(url)
+    try:
+        with psycopg.connect(url) as c:
+            assert c.execute("SELECT to_regclass('center_terminal_state') IS NOT NULL"
+                             ).fetchone()[0]
+    finally:
+        host.stop()

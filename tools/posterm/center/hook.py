@@ -38,6 +38,21 @@ def parse_report(value):
     return out or None
 
 
+def prepare(store):
+    """Make the back office's tables (when missing) before the first message, in a
+    transaction of their own under the store's write lock (BEGIN IMMEDIATE: on PostgreSQL
+    the back office's advisory lock), so that center processes starting together on one
+    database never make them at once inside their groups of messages (two CREATE OR
+    REPLACE TRIGGER at once fail on PostgreSQL: a sign-in answered 96)."""
+    if getattr(store, _READY, False):
+        return
+    from posterm.center.db import ensure_schema
+
+    with store.unit():
+        ensure_schema(store.db)
+    setattr(store, _READY, True)
+
+
 def note(store, req, rep, now):
     tid = req.get(41)
     if not tid or rep is None:
@@ -47,6 +62,10 @@ def note(store, req, rep, now):
         from posterm.center.db import ensure_schema
 
         if db.in_transaction:
+            if getattr(db, "dialect", "sqlite") == "postgresql":  # as prepare() does
+                from posterm.center.pg import WRITE_LOCK
+
+                db.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
             ensure_schema(db)
         else:
             with db:
@@ -167,3 +186,4 @@ def discard(store):
 
 note.flush = flush
 note.discard = discard
+note.prepare = prepare

@@ -191,6 +191,10 @@ class Host:
                 self._checkpointer = Checkpointer(self.db_path)
                 await loop.run_in_executor(self._db, self.store.set_autocheckpoint, False)
             self.processor = Processor(self.store, self.now)
+            for hook in self.processor.hooks:  # tables a hook writes, made before serving
+                prepare_hook = getattr(hook, "prepare", None)
+                if prepare_hook is not None:
+                    await loop.run_in_executor(self._db, prepare_hook, self.store)
             self._listen(host, port)
         except BaseException:
             await self._close_store()
