@@ -357,6 +357,30 @@ async def test_a_refused_key_beeps_and_the_status_line_says_so_until_the_next_ke
         driver.close()
 
 
+async def test_a_disk_that_refuses_the_chip_counts_is_said_on_the_status_line(tmp_path):
+    # the counts' file cannot be written (its temporary name is taken by a directory, as a
+    # full disk refuses it): the status line says so at each key, the emulator runs on
+    (tmp_path / "chipcards.json.tmp").mkdir()
+    app, driver = make_app(tmp_path)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            app.deck.icc("6212142000000001010")["atc"] = 9  # what a chip counted
+            await pilot.press("m")
+            await pilot.pause()
+            assert "Chip counts not saved" in str(app.status.render())
+            assert "1.金融服务" in lcd_flat(app)
+            await pilot.press("1")
+            await pilot.pause()
+            assert "1.签到" in lcd_flat(app)
+            (tmp_path / "chipcards.json.tmp").rmdir()
+            await pilot.press("escape")
+            await pilot.pause()
+            assert "Chip counts" not in str(app.status.render())
+    finally:
+        driver.close()
+    assert '"atc": 9' in (tmp_path / "chipcards.json").read_text()
+
+
 async def test_a_fast_burst_of_pc_keys_reaches_the_terminal_in_order(tmp_path):
     app, driver = make_app(tmp_path)
     try:

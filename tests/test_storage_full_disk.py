@@ -72,3 +72,46 @@ def test_posterm_keys_on_a_disk_that_refuses_says_so_and_leaves_nothing_behind(t
     assert "refused on this screen" not in r.stderr, r.stderr  # the screen changed
     left = [n for n in os.listdir(data / "terminal") if n.endswith(".tmp")]
     assert left == [], left
+
+
+def test_the_chip_counts_on_a_disk_that_refuses_leave_no_tmp_file_and_keep_the_old(tmp_path):
+    code = textwrap.dedent(
+        """
+        import sys
+        from posterm.host.deck import Deck
+        d = Deck(sys.argv[1])
+        icc = d.icc("6212142000000001010")
+        icc["atc"] = 7
+        d.save()
+        icc["atc"] = 12345  # a longer file than the limit lets through
+        try:
+            d.save()
+        except OSError as e:
+            print("refused", e.errno)
+        """
+    )
+    import json
+
+    size = len(json.dumps({"6212142000000001010": {"atc": 7}}, indent=1))
+    r = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
+                       text=True, timeout=60, preexec_fn=_limited(size + 2))  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["refused", "27"], (r.stdout, r.stderr)
+    assert sorted(os.listdir(tmp_path)) == ["chipcards.json"]
+    assert '"atc": 7' in (tmp_path / "chipcards.json").read_text()
+
+
+def test_posterm_keys_says_when_the_chip_counts_cannot_be_saved(tmp_path):
+    # the counts' file cannot be made (its temporary name is taken by a directory): said,
+    # exit status 1, no traceback; the sale itself went through
+    data = tmp_path / "d"
+    data.mkdir()
+    (data / "chipcards.json.tmp").mkdir()
+    cmd = POSTERM + ["keys", "--data", str(data), "--date", "2026-11-23T09:00", "MENU", "1",
+                     "1", "ENTER", "ENTER", "MENU", "1", "2", "100", "ENTER",
+                     "CHIP=6212142000000001010", "123456", "ENTER"]  # fmt: skip
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in r.stderr, r.stderr
+    assert r.returncode == 1
+    assert "counts (ATC, PIN tries) could not be saved" in r.stderr, r.stderr
+    assert "请撕下商户存根" in r.stdout  # approved and printed

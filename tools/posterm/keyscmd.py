@@ -171,7 +171,12 @@ def run(args):
         sys.stderr.close()
     finally:
         driver.close()
-        deck.save()
+        try:
+            deck.save()
+        except OSError as e:  # a full disk: said, the previous counts kept
+            print(f"posterm: the chips' counts (ATC, PIN tries) could not be saved in "
+                  f"{data_dir}: {e}", file=sys.stderr)  # fmt: skip
+            status = 1
     note = failure_note(driver)
     if note:
         print(note, file=sys.stderr)

@@ -286,8 +286,16 @@ class EmulatorApp(App):
             # refused: the terminal beeped and its screen stayed (with a new screen, such
             # as 金额不能为0, the note is only "Beep": the screen says why)
             self.beep_note = f"Beep: key {event[1]} refused"
-        self.deck.save()  # what the chip counted (ATC, PIN tries) outlives the run
+        self.save_deck()
         self.refresh_status()
+
+    def save_deck(self):
+        # what the chip counted (ATC, PIN tries) outlives the run; a disk that refuses it
+        # (full) is said on the status line, tried again at the next key, never a crash
+        try:
+            self.deck.save()
+        except OSError as e:
+            self.beep_note = f"Chip counts not saved: {e.strerror or e}"
 
     # -- emulator actions -------------------------------------------------------------------
     def action_card(self):

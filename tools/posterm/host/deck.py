@@ -125,14 +125,23 @@ class Deck:
 
     def save(self):
         """Write the chips' counts to the data dir (write, then rename); no-op without one or
-        when nothing changed."""
+        when nothing changed. Raises OSError (nothing left behind) when the disk refuses."""
         counts = self.counts()
         if not self.path or counts == self._saved:
             return
         tmp = self.path + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(counts, f, indent=1, sort_keys=True)
-        os.replace(tmp, self.path)
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump(counts, f, indent=1, sort_keys=True)
+            os.replace(tmp, self.path)
+        except OSError:
+            # a full disk: nothing left behind, the previous counts kept; the caller says
+            # it (and a later save tries again: _saved is unchanged)
+            try:
+                os.remove(tmp)
+            except OSError:
+                pass
+            raise
         self._saved = counts
 
     def icc(self, pan):
