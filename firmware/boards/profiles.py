@@ -13,6 +13,12 @@
 #            off here, since the board's UARTs carry the link and the printer; board.json
 #            turns it on ("profile": {"scanner": SCANNER_WIFI[board]}) when the link is
 #            Wi-Fi and the link's UART is free (README: Run it on a board)
+#   memory   the memory policy (pos.overlay.configure, applied by boot after the idle
+#            screen): "overlay_cache" "flash" keeps the overlays' modules loaded when the
+#            bytecode is in flash (ROMFS or frozen), as long as the free heap after a
+#            collection stays above "keep_free" bytes; "preload": the day's flows loaded
+#            at boot (pos.preload) while more than these bytes are free. None: every
+#            overlay's code is dropped when it ends (the ESP32: no heap to spare)
 
 # 5 rows x 4 columns, printed on the key caps as on a CUP terminal
 KEYMAP_5X4 = (
@@ -74,6 +80,15 @@ PROFILES = {
 }
 for _p in PROFILES.values():
     _p["scanner"] = None
+# A Pico has ~190 KB free, ~123 KB at the idle screen from ROMFS: the whole day's code (~37
+# KB of its objects) stays loaded, with more free than the ESP32 runs the day on (~33 KB at
+# its idle screen, loading each stage's code as it goes). Bytes of a 32-bit board's heap.
+PROFILES["pico"]["memory"] = {
+    "overlay_cache": "flash",
+    "keep_free": 40 * 1024,
+    "preload": 64 * 1024,
+}
+PROFILES["esp32"]["memory"] = None
 # where the scanner goes on a board whose link is Wi-Fi: the link's UART, on its pins
 SCANNER_WIFI = {
     "pico": {"uart": 0, "tx": 0, "rx": 1, "baudrate": 9600},

@@ -42,10 +42,10 @@ class Unavailable(Exception):
     pass
 
 
-def run(rounds=3, profile=False, romfs=False):
+def run(rounds=3, profile=False, romfs=False, board="pico"):
     # romfs: the firmware from a ROMFS image (`posterm flash --romfs`: the bytecode runs from
     # flash, mounted with vfs.VfsRom at /rom), else from files (the plain deploy)
-    from posterm.boardsim.sim import micropython_binary
+    from posterm.boardsim.sim import micropython_binary, x64_cap
     from posterm.flash import build
 
     binary = micropython_binary()
@@ -54,7 +54,7 @@ def run(rounds=3, profile=False, romfs=False):
     tmp = tempfile.mkdtemp(prefix="posterm-keys-")
     try:
         tree = Path(tmp) / "tree"
-        files = build.deploy_tree("pico")
+        files = build.deploy_tree(board)
         extra = []
         if romfs:
             from posterm.flash import romfs as romfsmod
@@ -74,21 +74,27 @@ def run(rounds=3, profile=False, romfs=False):
         if romfs:
             heap += len(image) + 64 * 1024
         cmd = [binary, "-X", f"heapsize={heap}", str(HERE / "unixkeys.py"), str(tree)]
+        # the board's memory policy (boards/profiles.py "memory") at its free heap, as boot
+        # applies it
+        extra.append("board=%s:%d" % (board, x64_cap(board)))
         cmd += [str(rounds)] + (["profile"] if profile else []) + extra
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     days = []
+    ends = []  # each day's end: the overlay cache's modules, the free heap
     day = []
     for line in proc.stdout.splitlines():
         if line.startswith("\x02S:"):
             day.append(json.loads(line[3:]))
         elif line.startswith("\x02DAY:"):
             days.append(day)
+            ends.append(json.loads(line[5:]))
             day = []
         elif line.startswith("\x02KEYS:") and days:
             out = json.loads(line[6:])
             out["days"] = days
+            out["day_ends"] = ends
             return out
     raise Unavailable("unixkeys.py failed: " + (proc.stderr or proc.stdout)[-1500:])
 
@@ -155,6 +161,15 @@ def figures(raw):
         "pico_factor": round(pico, 1),
         "esp32_factor": round(esp, 1),
     }
+    ends = raw.get("day_ends") or []
+    if ends:
+        # the board's memory policy (boards/profiles.py "memory"): the overlays' modules
+        # kept at the end of the last day, and the times the cache gave way (at the top: all
+        # of it; a scope's own modules) over the days
+        out["overlay_cache"] = bool(ends[-1].get("cache"))
+        out["overlay_cache_modules"] = ends[-1].get("cached", 0)
+        out["overlay_cache_evictions"] = [sum(e.get("evicted", [0, 0])[i] for e in ends)
+                                          for i in (0, 1)]
     for name, f in (("pico", pico), ("esp32", esp)):
         out[f"{name}_key_p99_ms"] = out["unix_key_p99_ms"] * f
         out[f"{name}_key_p99_ms_no_load"] = out["unix_key_p99_ms_no_load"] * f

@@ -174,6 +174,29 @@ def _pos_modules():
 
 _PROF = [None]  # unixprof when profiling ("profile" after ROUNDS)
 _ROM = []  # the ROMFS image's bytes, held while it is mounted
+_BOARD = [None, None]  # the board's profile name and free heap on the unix port (board=NAME:N)
+
+
+def memory_policy():
+    # as boards/boot.py does after the idle screen: the board profile's memory policy
+    # (pos.overlay.configure: the overlay cache, the day's flows preloaded). Each day is a
+    # boot: what the last day cached is dropped first. The VM's heap beyond the board's (the
+    # bench's own room, the ROMFS image's bytes: flash on a board) is the offset, so the
+    # cache sees the board's free heap (less the bench's center and day: conservative).
+    from pos import overlay
+
+    overlay.evict()
+    overlay.KEEP = False
+    overlay.EVICTED[0] = overlay.EVICTED[1] = 0
+    name, heap = _BOARD
+    if name is None:
+        return
+    from boards import profiles
+
+    gc.collect()
+    total = gc.mem_free() + gc.mem_alloc()
+    offset = total - heap - (len(_ROM[0]) if _ROM else 0)
+    overlay.configure(profiles.get(name).get("memory"), offset)
 
 
 def run_day(tree, display):
@@ -203,6 +226,7 @@ def run_day(tree, display):
         return out
 
     frame = perform(t.start())
+    memory_policy()
     gc.collect()
     for ev in walk.day_events(walk.has_action("settle")):
         loads = _LOADS[0]
@@ -248,6 +272,10 @@ def main(argv):
     here = argv[0][: argv[0].rfind("/")] if "/" in argv[0] else "."
     sys.path[:] = [here, tree, ".frozen"]
     for opt in argv[3:]:
+        if opt.startswith("board="):
+            name, heap = opt[6:].split(":")
+            _BOARD[0] = name
+            _BOARD[1] = int(heap)
         if opt.startswith("romfs="):
             # the firmware from a ROMFS image, as `posterm flash --romfs` deploys it: mounted
             # at /rom (vfs.VfsRom over the image's bytes, flash on a board), .mpy imported in
@@ -274,7 +302,12 @@ def main(argv):
     count_loads()
     for _ in range(rounds):
         run_day(tree, display)
-        sys.stdout.write("\x02DAY:\n")
+        from pos import overlay
+
+        gc.collect()
+        day = {"cached": len(overlay.CACHED), "cache": overlay.KEEP,
+               "evicted": list(overlay.EVICTED)}
+        sys.stdout.write("\x02DAY:" + json.dumps(day) + "\n")
         gc.collect()
         display.invalidate()
         calib.append(calibrate())

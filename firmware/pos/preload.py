@@ -1,0 +1,43 @@
+# The day's flows, in the order a cashier's day needs them most, for a board whose memory
+# policy loads them at boot (boards/profiles.py "memory", pos.overlay.configure): each is
+# imported while the heap has room, so that no key of the day waits for its code (the
+# modules they import come with them). Full names, written out (never built), so that
+# build-time tools can follow them (tests/test_overlay_cache.py: each one exists).
+ORDER = (
+    # a purchase: the card at idle, the amount, the PIN, the exchange, the slips
+    "pos.flows.purchase",
+    "pos.flows.txn",
+    "pos.flows.gates",
+    "pos.flows.auth",
+    "pos.flows.present",
+    "pos.operators",
+    "pos.catalog",
+    "pos.flows.online",
+    "pos.flows.reversal",
+    "pos.center",
+    "pos.request",
+    "pos.iso8583",
+    "pos.mac",
+    "pos.pinblock",
+    "pos.panseal",
+    "pos.comm",
+    "pos.flows.printing",
+    "pos.receipt",
+    "pos.gbk",
+    # the back office of the day
+    "pos.flows.void",
+    "pos.flows.refund",
+    "pos.flows.balance",
+    "pos.flows.query",
+    "pos.flows.reports",
+    "pos.flows.settle",
+    "pos.flows.closebatch",
+    "pos.settlement",
+    # the sign-in (once a day: last)
+    "pos.flows.signin",
+    "pos.flows.keydownload",
+    "pos.keyload",
+    "pos.flows.paramload",
+    "pos.flows.menuupdate",
+    "pos.flows.signout",
+)
