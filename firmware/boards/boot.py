@@ -177,6 +177,7 @@ def build(machine, time, cfg, log=log_line, storage=None):
         log("info", "the clock is not set: it will be set by the next sign-in")
     board = runner.Board(t, display, keypad, link, clock, printer, buzzer, log)
     board.scanner = scanner
+    board.memory = prof.get("memory")  # applied once the idle screen shows (start)
     return board
 
 
@@ -198,6 +199,12 @@ def start(machine, time, cfg=None, log=log_line, storage=None):
         print("posterm: CANCEL held at power-up; staying in the REPL")
         return None
     board.start(time.ticks_ms())
+    # the board's memory policy (profiles "memory": the overlay cache, the day's flows
+    # preloaded), measured against the heap free at the idle screen
+    from pos import overlay
+
+    overlay.configure(board.memory)
+    board.memory = None
     return board
 
 
