@@ -500,6 +500,10 @@ class Sim:
             largest = largest_free()
         rec = {"ev": "settled", "key": self.key, "n_keys": self.keys, "free": free}
         rec["largest"] = largest
+        ov = sys.modules.get("pos.overlay")  # the overlay cache (a board's memory policy)
+        if ov is not None and ov.KEEP:
+            rec["cached"] = len(ov.CACHED)
+            rec["evicted"] = ov.EVICTED[0] + ov.EVICTED[1]
         rec["frame"] = b.t.frame  # turned into text by emit()
         if buf is not None and buf != self.lastbuf:
             self.lastbuf[:] = buf
