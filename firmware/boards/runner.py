@@ -28,6 +28,9 @@ class Board:
         log=None,
     ):
         self.t = terminal
+        # a slip is built and printed as the next step of the loop, once the screen before it
+        # is drawn (pos.terminal: ("work",) steps, run by feed)
+        terminal.defer_work = True
         self.display = display
         self.keypad = keypad
         self.link = link
@@ -54,6 +57,8 @@ class Board:
     def feed(self, event):
         try:
             self.perform(self.t.handle(event))
+            while self.t.waiting_for() == "work":
+                self.perform(self.t.work())
         except MemoryError:
             # a driver (display, printer, link) ran out of heap: the loop goes on, the next
             # event redraws; nothing here may allocate much

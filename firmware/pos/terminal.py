@@ -10,6 +10,9 @@
 #   ("link_error", reason, sent)    the link failed; sent: whether the request left
 #   ("tick", (Y, M, D, h, m, s))    the wall clock, at least once a second when idle
 #   ("printer", "ok" | "paper_out") printer status changes
+# With defer_work on (a board's loop), a flow's ("work",) step (a slip built and printed once
+# the screen before it shows) waits for the driver's work() call, made as soon as the
+# effects so far are performed; any other event runs it first. Off: it runs at once.
 # Effects out:
 #   ("show", frame)                 draw this Frame
 #   ("send", frame_bytes, timeout_s) send to the host, answer with reply/timeout/link_error
@@ -56,6 +59,7 @@ class Terminal:
         self._wait = None  # the request the flow is blocked on
         self._deadline = None
         self._sending = None  # (title, text, timeout) while a send is outstanding
+        self.defer_work = False  # a flow's ("work",) steps wait for work() (a board's loop)
         self.last_talk = clock.to_seconds(self.now)  # when a request last went to the center
         self.oom_frame = None  # 内存不足, built at start: showing it reads and allocates nothing
 
@@ -94,6 +98,9 @@ class Terminal:
         self._effects.append(("log", "error", "MemoryError"))
 
     def handle(self, event):
+        w = self._wait
+        if w is not None and w[0] == "work":
+            self._resume(None)  # the pending work step first: the event waits its turn
         kind = event[0]
         if kind == "tick":
             self.now = tuple(event[1])
@@ -115,8 +122,16 @@ class Terminal:
                 self._resume(event)
         return self._take()
 
+    def work(self):
+        # the flow's pending ("work",) step (defer_work: after the driver drew the screen
+        # before it) -> its effects
+        w = self._wait
+        if w is not None and w[0] == "work":
+            self._resume(None)
+        return self._take()
+
     def waiting_for(self):
-        # "input" (keys/card), "send" (a host reply) or None
+        # "input" (keys/card), "send" (a host reply), "work" (a step for work()) or None
         return self._wait[0] if self._wait is not None else None
 
     def lang(self):
@@ -177,6 +192,8 @@ class Terminal:
         self._deadline = None
         try:
             req = gen.send(value)
+            while req[0] == "work" and not self.defer_work:
+                req = gen.send(None)
         except StopIteration:
             self._gen = None
             return
