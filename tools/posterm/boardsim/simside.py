@@ -749,8 +749,16 @@ def _record(terminal_cls):
         emit({"ev": "rec", "in": _record_json(event)})
         return _record_out(handle(self, event))
 
+    work = terminal_cls.work
+
+    def rec_work(self):
+        # the flow's work step the board's loop runs after an event (a slip built once the
+        # screen before it is drawn): its effects are that event's, as on the desktop
+        return _record_out(work(self))
+
     terminal_cls.start = rec_start
     terminal_cls.handle = rec_handle
+    terminal_cls.work = rec_work
 
 
 def _wrap(boot, runner):
