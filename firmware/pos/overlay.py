@@ -31,6 +31,7 @@ LOW = 0  # gc.mem_free() below which the cache gives way
 CACHED = []  # the modules kept by the scopes that ended (and preloaded), in load order
 _DEPTH = [0]  # scopes running
 EVICTED = [0, 0]  # times the cache gave way: at the top (all), a scope's own modules
+_FORGOT = [0]  # modules forgotten so far (a scope's exit: was anything loaded inside it?)
 
 
 def free():
@@ -92,6 +93,7 @@ def forget(name):
     if name in sys.modules:
         del sys.modules[name]
         _forget_attr(name)
+        _FORGOT[0] += 1
 
 
 def evict():
@@ -139,6 +141,7 @@ def unload(before):
             return
         del sys.modules[name]
         _forget_attr(name)
+        _FORGOT[0] += 1
 
 
 def _forget_attr(name):
@@ -191,6 +194,8 @@ class scope:
         if KEEP and _DEPTH[0] == 0 and CACHED and low():
             evict()  # short of heap at the top: the cache goes before anything loads
         self.before = loaded()
+        self.n = len(sys.modules)  # the same at the exit, and nothing forgotten: no load
+        self.forgot = _FORGOT[0]
         _DEPTH[0] += 1
         if self.collect:
             gc.collect()
@@ -202,7 +207,10 @@ class scope:
             return False
         self.before = None
         _DEPTH[0] -= 1
-        if KEEP and (kind is None or not issubclass(kind, MemoryError)) and not low():
+        ok = kind is None or not issubclass(kind, MemoryError)
+        if KEEP and ok and len(sys.modules) == self.n and _FORGOT[0] == self.forgot:
+            return False  # nothing loaded inside: nothing to keep or to forget
+        if KEEP and ok and not low():
             try:
                 _keep(before)
                 return False
