@@ -34,6 +34,11 @@ def print_lines(t, lines):
 def print_slips(t, rec, reprint=False, title=None):
     # Merchant copy, then the cardholder copy when the cashier confirms. The prompt keeps
     # the transaction's title row (the display redraws only the rows that change).
+    # The slips are built as a step of their own, after the caller's screen (正在打印...)
+    # is drawn (pos.terminal: a ("work",) step). With the overlay cache on (a board with heap
+    # to spare: pos.overlay.KEEP) the cardholder copy is built with the merchant's, so that
+    # the ENTER that prints it only hands it to the printer.
+    yield ("work",)
     if title is None:
         kind = rec.get("type")
         with overlay.scope():  # read, not held at the tear-off prompt
@@ -41,25 +46,32 @@ def print_slips(t, rec, reprint=False, title=None):
 
             title = t.s(catalog.title_key(kind) if catalog.journalled(kind) else "print_title")
             del catalog
+    ahead = None
     with overlay.scope():  # the slip's code is not held at the tear-off prompt
         from pos import receipt
 
         lines = receipt.build(t, rec, "merchant", reprint)
+        if overlay.KEEP:
+            ahead = receipt.build(t, rec, "cardholder", reprint)
         del receipt
     yield from print_lines(t, lines)
+    lines = None
     ui.screen(t, title, [t.s("tear_merchant_copy")], t.s("enter_print_cardholder"))
     k = yield from ui.wait_key(t, 30)
     if k == K.ENTER:
-        with overlay.scope():
-            from pos import receipt
+        if ahead is None:
+            with overlay.scope():
+                from pos import receipt
 
-            lines = receipt.build(t, rec, "cardholder", reprint)
-            del receipt
-        yield from print_lines(t, lines)
+                ahead = receipt.build(t, rec, "cardholder", reprint)
+                del receipt
+        yield from print_lines(t, ahead)
 
 
 def print_settlement(t, summary, reprint=False):
-    # Generator: the settlement slip (结算单) -> True when printed.
+    # Generator: the settlement slip (结算单) -> True when printed; built as a step of its
+    # own after the caller's screen (正在打印...) is drawn, as print_slips
+    yield ("work",)
     with overlay.scope():
         from pos import receipt
 

@@ -114,12 +114,15 @@ def figures(raw):
         per = [d[i] for d in days]
         best = min(per, key=lambda s: s["us"])
         replies = [min(d[i]["reply_us"][j] for d in days) for j in range(len(best["reply_us"]))]
+        works = [min(d[i]["work_us"][j] for d in days)
+                 for j in range(len(best.get("work_us") or ()))]
         steps.append(
             {
                 "key": best["key"],
                 "sends": best["sends"],
                 "us": best["us"],
                 "reply_us": replies,
+                "work_us": works,
                 "gc_us": min(s["gc_us"] for s in per),
                 "loads": best.get("loads", 0),
             }
@@ -133,6 +136,9 @@ def figures(raw):
     send_ms = [s["us"] / 1000 for s in sending]
     reply_ms = [sum(s["reply_us"]) / 1000 for s in sending]
     gc_ms = [s["gc_us"] / 1000 for s in steps]
+    # the print jobs: each work step, after a key or an answer (the slips built, handed to
+    # the printer, the flow on until it waits again); the printer's own time not counted
+    work_ms = [w / 1000 for s in steps for w in s["work_us"]]
     # the machine's speed at its quietest moment of the run, as each event's time is its
     # least disturbed round: the short samples after every event, or the long runs
     samples = raw.get("calib_samples") or {}
@@ -154,6 +160,9 @@ def figures(raw):
         "unix_send_key_p50_ms": _pct(send_ms, 0.50),
         "unix_reply_max_ms": max(reply_ms) if reply_ms else None,
         "unix_gc_p99_ms": _pct(gc_ms, 0.99),
+        "unix_print_jobs": len(work_ms),
+        "unix_print_job_p50_ms": _pct(work_ms, 0.50),
+        "unix_print_job_max_ms": max(work_ms) if work_ms else None,
         "unix_full_redraw_ms": raw["full_redraw_us"] / 1000,
         "unix_calib_loops_per_s": calib,
         "unix_calib_spread": round(calib / min(raw["calib"] + [samples.get("min", calib)]), 2),
@@ -178,6 +187,7 @@ def figures(raw):
         out[f"{name}_reply_ms"] = out["unix_reply_max_ms"] * f if reply_ms else None
         out[f"{name}_full_redraw_ms"] = out["unix_full_redraw_ms"] * f
         out[f"{name}_gc_p99_ms"] = out["unix_gc_p99_ms"] * f
+        out[f"{name}_print_job_max_ms"] = max(work_ms) * f if work_ms else None
     notes = {
         "pico_key_p99_ms": (
             f"unix port x{pico:.0f} (its pystones now ~{unix_pystones:,.0f}: calibration "
@@ -190,6 +200,12 @@ def figures(raw):
             "the keys that load no module (the overlays' code already in RAM or not needed)"
         ),
         "esp32_key_p99_ms": f"unix port x{esp:.0f} (ESP32 {ESP32_PYSTONES} pystones/s)",
+        "pico_print_job_max_ms": (
+            "the slowest of the print jobs: a slip built and handed to the printer as the "
+            "board loop's next step once the screen before it (正在打印...) is drawn, and the "
+            "flow on until it waits again; not in any key's time (the keys' time ends with "
+            "their screen drawn); the printer's own time not counted"
+        ),
     }
     if worst_send is not None:
         notes["pico_send_key_ms"] = (

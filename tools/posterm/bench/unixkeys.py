@@ -13,6 +13,9 @@
 #            screens it shows drawn): what the cashier waits for, CPU only
 #   reply_us the center's answers to that event's sends, each handled and drawn (the network
 #            wait itself is not counted; the center answers outside the timing)
+#   work_us  the flow's work steps after the event or an answer (pos.terminal "work": a slip
+#            built and handed to the printer once the screen before it is drawn, and what the
+#            flow does after it until it waits again), as the board's loop runs them next
 #   gc_us    the collection the board loop runs after the event
 #   loads    modules the event imported (an overlay's code loaded from .mpy)
 # and a full-screen redraw (every cell of all four rows changed, two screens in turn), and a
@@ -214,6 +217,7 @@ def run_day(tree, display):
     # calls (~4 ms a state file written, on a loaded disk) say nothing of a board's flash
     w = walk.Walk(MemoryStorage(), FileStorage(tree + "/menus", readonly=True))
     t = w.t
+    t.defer_work = True  # as boards.runner.Board: work steps after the screen is drawn
 
     def perform(effects):
         # the board's perform(): draw what is shown; -> the frame to send, or None
@@ -242,12 +246,23 @@ def run_day(tree, display):
         loads = _LOADS[0] - loads + (grown if grown > 0 else 0)
         sends = 0
         reply_us = []
-        while frame is not None:
+        work_us = []
+        while True:
+            # the flow's work steps (a slip built and printed once the screen before it is
+            # drawn), each run as the board's loop runs it, right after: timed on their own
+            while frame is None and t.waiting_for() == "work":
+                t0 = _us()
+                frame = perform(t.work())
+                work_us.append(_since(t0))
+            if frame is None:
+                break
             sends += 1
             reply = w.center.answer(frame)  # the center: another machine, not timed
             t0 = _us()
             frame = perform(t.handle(reply))
             reply_us.append(_since(t0))
+        if prof is not None:
+            prof.take()  # the work steps' phases are not the key's
         t0 = _us()
         gc.collect()
         gc_us = _since(t0)
@@ -258,6 +273,7 @@ def run_day(tree, display):
             "us": us,
             "sends": sends,
             "reply_us": reply_us,
+            "work_us": work_us,
             "gc_us": gc_us,
             "loads": loads,
         }
