@@ -9,8 +9,9 @@ from pos.flows import txn
 _READ = ("01", "02", "03", "05", "07")  # the journal's entry modes (field 22's first two)
 
 
-def entry_blocks(t, e):
-    # a record as blocks of rows (ui.pair: a label and its value together, both whole)
+def entry_blocks(t, e, voided=None):
+    # a record as blocks of rows (ui.pair: a label and its value together, both whole);
+    # voided: the traces the batch's voids name (voided_traces), else looked up here
     kind = e.get("type", "")
     sign = "-" if catalog.negative(kind) else ""
     tm = e.get("time", "")
@@ -29,7 +30,8 @@ def entry_blocks(t, e):
         # 发卡行: and the name beside it when both fit, else the name on its own rows (wrapped
         # at 8 CJK characters a row); a character the board's font lacks draws as a box
         blocks.append(ui.pair(t.s("slip_issuer"), e["issuer_name"], c))
-    if txn.is_voided(t, e.get("trace")):
+    trace = e.get("trace")
+    if trace in voided if voided is not None else txn.is_voided(t, trace):
         blocks.append([(t.s("tx_query_voided"), "left")])
     if e.get("rrn"):
         blocks.append(ui.pair(t.s("slip_rrn"), e["rrn"], c))
@@ -38,12 +40,29 @@ def entry_blocks(t, e):
     return blocks
 
 
+def voided_traces(entries):
+    # the traces named by the voids among these records (types whose original is found by
+    # trace: 消费撤销, 完成撤销), as txn.is_voided finds them one by one
+    out = []
+    for e in entries:
+        tr = e.get("orig_trace")
+        if tr is not None and tr not in out:
+            how = catalog.original(e.get("type"))
+            if how is not None and how[0] == "trace":
+                out.append(tr)
+    return out
+
+
 def browse(t):
     # DOWN: the rest of the record when it takes more than one page, then the next older
-    # one; UP goes back the same way. The title counts the records (n/N).
+    # one; UP goes back the same way. The title counts the records (n/N). The batch is
+    # read once (each record decoded once), not at every page.
     title = t.s("journal_query")
     kinds = catalog.journal_kinds()
-    entries = [e for e in t.journal.entries() if e.get("type") in kinds]
+    every = t.journal.entries()
+    voided = voided_traces(every)
+    entries = [e for e in every if e.get("type") in kinds]
+    every = None
     if not entries:
         yield from ui.notice(t, title, t.s("no_transactions"), timeout=10)
         return
@@ -51,7 +70,7 @@ def browse(t):
     i = n - 1
     page = 0
     while True:
-        pages = ui.paginate(entry_blocks(t, entries[i]), t.rows - 1)
+        pages = ui.paginate(entry_blocks(t, entries[i], voided), t.rows - 1)
         if page < 0:
             page = len(pages) - 1
         head = title + " " + str(n - i) + "/" + str(n)

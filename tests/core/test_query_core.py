@@ -1,0 +1,59 @@
+# 交易查询 (pos.flows.query): the batch is read once when the look-up opens (each record
+# decoded once, not again at every page), and a sale its void names shows 已撤销 on its
+# pages, the others not.
+from mptest import eq, true
+import txhelp
+
+
+def _records(r, pages):
+    # MENU 3 1, then DOWN through `pages` pages: {"1/3": the text of that record's pages}
+    r.press("MENU", "3", "1")
+    out = {}
+    for _ in range(pages):
+        rows = r.t.frame.text()
+        head = rows[0].strip()
+        key = head[head.rfind(" ") + 1 :]
+        out[key] = out.get(key, "") + "|".join(x.strip() for x in rows[1:]) + "|"
+        r.press("DOWN")
+    r.press("CANCEL")
+    return out
+
+
+def test_the_look_up_shows_the_voided_sale_as_voided_and_the_others_not():
+    r = txhelp.rig()
+    txhelp.buy(r, "1000")
+    first = txhelp.last_of(r, "purchase")["trace"]
+    txhelp.buy(r, "2000")
+    second = txhelp.last_of(r, "purchase")["trace"]
+    txhelp.void(r, first)
+    r.press("CANCEL")
+    true(txhelp.last_of(r, "void") is not None, "the void is journalled")
+    recs = _records(r, 10)
+    eq(sorted(recs), ["1/3", "2/3", "3/3"])
+    true("消费撤销" in recs["1/3"] and "已撤销" not in recs["1/3"], recs["1/3"])
+    true("凭证号:" + second in recs["2/3"] and "已撤销" not in recs["2/3"], recs["2/3"])
+    true("凭证号:" + first in recs["3/3"] and "已撤销" in recs["3/3"], recs["3/3"])
+
+
+def test_paging_the_look_up_reads_the_journal_no_more():
+    r = txhelp.rig()
+    txhelp.buy(r, "1000")
+    txhelp.buy(r, "2000")
+    journal = r.t.journal
+    real = journal.entries
+    reads = []
+
+    def counting():
+        reads.append(1)
+        return real()
+
+    journal.entries = counting
+    try:
+        r.press("MENU", "3", "1")
+        opened = len(reads)
+        r.press("DOWN", "DOWN", "DOWN", "UP", "DOWN")
+        eq(len(reads), opened, "no page move reads the batch again")
+        true(opened <= 1, "read once when the look-up opens")
+        r.press("CANCEL")
+    finally:
+        journal.entries = real
