@@ -13,7 +13,7 @@
 #            off here, since the board's UARTs carry the link and the printer; board.json
 #            turns it on ("profile": {"scanner": SCANNER_WIFI[board]}) when the link is
 #            Wi-Fi and the link's UART is free (README: Run it on a board)
-#   memory   the memory policy (pos.overlay.configure, applied by boot after the idle
+#   memory   the memory policy (pos.overlaycache.configure, applied by boot after the idle
 #            screen): "overlay_cache" "flash" keeps the overlays' modules loaded when the
 #            bytecode is in flash (ROMFS or frozen), as long as the free heap after a
 #            collection stays above "keep_free" bytes; "preload": the day's flows loaded

@@ -1,5 +1,5 @@
 # The day's flows, in the order a cashier's day needs them most, for a board whose memory
-# policy loads them at boot (boards/profiles.py "memory", pos.overlay.configure): each is
+# policy loads them at boot (boards/profiles.py "memory", pos.overlaycache.configure): each is
 # imported while the heap has room, so that no key of the day waits for its code (the
 # modules they import come with them). Full names, written out (never built), so that
 # build-time tools can follow them (tests/test_overlay_cache.py: each one exists).

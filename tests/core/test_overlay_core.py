@@ -122,20 +122,22 @@ def test_leaving_an_overlay_allocates_nothing():
     true(not hasattr(pos.flows, "reversal"), "and the package's attribute")
 
 
-# The overlay cache (pos.overlay.configure: a board's memory policy, boards/profiles.py
+# The overlay cache (pos.overlaycache: a board's memory policy, boards/profiles.py
 # "memory"): on a board with heap to spare, what a scope loaded stays loaded until the free
-# heap falls below overlay.LOW; then the scope forgets what it loaded, and at the top the
-# whole cache goes. Here LOW is set to 0 (never short) or beyond any heap (always short).
+# heap falls below LOW; then the scope forgets what it loaded, and at the top the whole
+# cache goes. Here LOW is set to 0 (never short) or beyond any heap (always short).
 def _with_cache(low, fn):
-    old = (overlay.ENABLED, overlay.KEEP, overlay.LOW)
+    from pos import overlaycache as oc
+
+    old = overlay.ENABLED
     overlay.ENABLED = True
-    overlay.KEEP = True
-    overlay.LOW = low
+    true(oc.configure({"overlay_cache": "always"}), "the cache is on")
+    oc.LOW = low
     try:
         return fn()
     finally:
-        overlay.evict()
-        overlay.ENABLED, overlay.KEEP, overlay.LOW = old
+        oc.off()
+        overlay.ENABLED = old
 
 
 NEVER_SHORT = 0
@@ -147,26 +149,30 @@ def _new_since(before):
 
 
 def test_with_the_cache_a_purchases_stages_stay_loaded_and_the_next_one_loads_nothing():
+    from pos import overlaycache as oc
+
     def go():
         r = txhelp.rig()
         idle = _resident_only()
-        del overlay.CACHED[:]  # a board at idle after boot: nothing cached yet
+        del oc.CACHED[:]  # a board at idle after boot: nothing cached yet
         txhelp.buy(r)
         true(r.seen("请插卡/刷卡/挥卡"))
         kept = _new_since(idle)
         for name in ("pos.flows.purchase", "pos.flows.online", "pos.receipt"):
             true(name in kept, name)
-        eq(sorted(overlay.CACHED), kept, "what stays is what the cache holds")
+        eq(sorted(oc.CACHED), kept, "what stays is what the cache holds")
         after_one = overlay.loaded()
         txhelp.buy(r, "2000")
         eq(len(r.receipts), 4, "both copies of both sales printed")
         eq(_new_since(after_one), [], "the second purchase loaded no module")
-        eq(overlay.EVICTED, [0, 0])
+        eq(oc.EVICTED, [0, 0])
 
     _with_cache(NEVER_SHORT, go)
 
 
 def test_short_of_heap_the_cache_gives_way_as_the_overlays_do_without_it():
+    from pos import overlaycache as oc
+
     def go():
         r = txhelp.rig()
         idle = _resident_only()
@@ -174,12 +180,14 @@ def test_short_of_heap_the_cache_gives_way_as_the_overlays_do_without_it():
         eq(len(r.receipts), 2)
         true(r.seen("请插卡/刷卡/挥卡"))
         eq(sorted(overlay.loaded()), sorted(idle), "back at idle, as before the purchase")
-        eq(overlay.CACHED, [])
+        eq(oc.CACHED, [])
 
     _with_cache(ALWAYS_SHORT, go)
 
 
 def test_the_cache_goes_at_the_top_when_the_heap_runs_short_or_an_overlay_runs_out():
+    from pos import overlaycache as oc
+
     def go():
         before = overlay.loaded()
         with overlay.scope():
@@ -187,7 +195,7 @@ def test_the_cache_goes_at_the_top_when_the_heap_runs_short_or_an_overlay_runs_o
                 from pos.flows import reversal  # noqa: F401
 
                 del reversal
-            true("pos.flows.reversal" in overlay.CACHED, "kept when the inner block ends")
+            true("pos.flows.reversal" in oc.CACHED, "kept when the inner block ends")
         true("pos.flows.reversal" in overlay.loaded())
         # a MemoryError ending an inner block: that block's modules go, the cache stays
         with overlay.scope():
@@ -208,35 +216,39 @@ def test_the_cache_goes_at_the_top_when_the_heap_runs_short_or_an_overlay_runs_o
         except MemoryError:
             pass
         eq(_new_since(before), [], "nothing cached is left")
-        eq(overlay.CACHED, [])
-        eq(overlay.EVICTED[0] >= 1, True)
+        eq(oc.CACHED, [])
+        eq(oc.EVICTED[0] >= 1, True)
         # and short of heap when the next block starts at the top: the cache goes first
         with overlay.scope():
             from pos.flows import reversal  # noqa: F401
 
             del reversal
-        true("pos.flows.reversal" in overlay.CACHED)
-        overlay.LOW = ALWAYS_SHORT
+        true("pos.flows.reversal" in oc.CACHED)
+        oc.LOW = ALWAYS_SHORT
         with overlay.scope():
             true("pos.flows.reversal" not in overlay.loaded(), "dropped before the block")
-        overlay.LOW = NEVER_SHORT
+        oc.LOW = NEVER_SHORT
 
-    overlay.EVICTED[0] = overlay.EVICTED[1] = 0
+    oc.EVICTED[0] = oc.EVICTED[1] = 0
     _with_cache(NEVER_SHORT, go)
 
 
 def test_without_a_memory_policy_or_on_a_board_without_heap_to_spare_the_cache_stays_off():
-    old = (overlay.ENABLED, overlay.KEEP, overlay.LOW)
+    from pos import overlaycache as oc
+
+    old = overlay.ENABLED
     overlay.ENABLED = True
     try:
-        overlay.KEEP = False
-        eq(overlay.configure(None), False)
-        eq(overlay.configure({"overlay_cache": None}), False)
-        eq(overlay.KEEP, False)
+        eq(oc.configure(None), False)
+        eq(oc.configure({"overlay_cache": None}), False)
+        eq((oc.KEEP, overlay.CACHE), (False, None))
         # "flash": only when the bytecode is in flash (ROMFS at /rom, or frozen)
-        in_flash = overlay.__file__.startswith("/rom") or overlay.__file__.startswith(".frozen")
-        eq(overlay.configure({"overlay_cache": "flash", "keep_free": 25}), in_flash)
-        eq(overlay.KEEP, in_flash)
+        f = overlay.__file__
+        in_flash = f.startswith("/rom") or f.startswith(".frozen")
+        eq(oc.configure({"overlay_cache": "flash", "keep_free": 25}), in_flash)
+        eq(oc.KEEP, in_flash)
+        eq(overlay.CACHE is not None, in_flash)
     finally:
-        overlay.evict()
-        overlay.ENABLED, overlay.KEEP, overlay.LOW = old
+        oc.off()
+        overlay.ENABLED = old
+    eq(overlay.CACHE, None)

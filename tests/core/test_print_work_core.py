@@ -67,10 +67,11 @@ def test_with_the_overlay_cache_the_cardholder_copy_is_built_with_the_merchants(
     plain = txhelp.rig()
     _approved(plain)
     plain.press("ENTER")
-    old = (overlay.ENABLED, overlay.KEEP, overlay.LOW)
+    from pos import overlaycache
+
+    old = overlay.ENABLED
     overlay.ENABLED = True
-    overlay.KEEP = True
-    overlay.LOW = 0
+    true(overlaycache.configure({"overlay_cache": "always"}), "the cache is on")
     try:
         r = txhelp.rig()
         r.t.defer_work = True
@@ -93,6 +94,6 @@ def test_with_the_overlay_cache_the_cardholder_copy_is_built_with_the_merchants(
         finally:
             receipt.build = real
     finally:
-        overlay.evict()
-        overlay.ENABLED, overlay.KEEP, overlay.LOW = old
+        overlaycache.off()
+        overlay.ENABLED = old
     eq(r.receipts[-2:], plain.receipts[-2:], "the same slips")

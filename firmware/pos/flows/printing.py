@@ -36,7 +36,7 @@ def print_slips(t, rec, reprint=False, title=None):
     # the transaction's title row (the display redraws only the rows that change).
     # The slips are built as a step of their own, after the caller's screen (正在打印...)
     # is drawn (pos.terminal: a ("work",) step). With the overlay cache on (a board with heap
-    # to spare: pos.overlay.KEEP) the cardholder copy is built with the merchant's, so that
+    # to spare: pos.overlaycache) the cardholder copy is built with the merchant's, so that
     # the ENTER that prints it only hands it to the printer.
     yield ("work",)
     if title is None:
@@ -51,7 +51,7 @@ def print_slips(t, rec, reprint=False, title=None):
         from pos import receipt
 
         lines = receipt.build(t, rec, "merchant", reprint)
-        if overlay.KEEP:
+        if overlay.CACHE is not None:
             ahead = receipt.build(t, rec, "cardholder", reprint)
         del receipt
     yield from print_lines(t, lines)

@@ -182,15 +182,14 @@ _BOARD = [None, None]  # the board's profile name and free heap on the unix port
 
 def memory_policy():
     # as boards/boot.py does after the idle screen: the board profile's memory policy
-    # (pos.overlay.configure: the overlay cache, the day's flows preloaded). Each day is a
+    # (pos.overlaycache.configure: the overlay cache, the day's flows preloaded). Each day is a
     # boot: what the last day cached is dropped first. The VM's heap beyond the board's (the
     # bench's own room, the ROMFS image's bytes: flash on a board) is the offset, so the
     # cache sees the board's free heap (less the bench's center and day: conservative).
-    from pos import overlay
+    from pos import overlaycache
 
-    overlay.evict()
-    overlay.KEEP = False
-    overlay.EVICTED[0] = overlay.EVICTED[1] = 0
+    overlaycache.off()
+    overlaycache.EVICTED[0] = overlaycache.EVICTED[1] = 0
     name, heap = _BOARD
     if name is None:
         return
@@ -199,7 +198,7 @@ def memory_policy():
     gc.collect()
     total = gc.mem_free() + gc.mem_alloc()
     offset = total - heap - (len(_ROM[0]) if _ROM else 0)
-    overlay.configure(profiles.get(name).get("memory"), offset)
+    overlaycache.configure(profiles.get(name).get("memory"), offset)
 
 
 def run_day(tree, display):
@@ -318,11 +317,10 @@ def main(argv):
     count_loads()
     for _ in range(rounds):
         run_day(tree, display)
-        from pos import overlay
+        from pos import overlaycache as oc
 
         gc.collect()
-        day = {"cached": len(overlay.CACHED), "cache": overlay.KEEP,
-               "evicted": list(overlay.EVICTED)}
+        day = {"cached": len(oc.CACHED), "cache": oc.KEEP, "evicted": list(oc.EVICTED)}
         sys.stdout.write("\x02DAY:" + json.dumps(day) + "\n")
         gc.collect()
         display.invalidate()

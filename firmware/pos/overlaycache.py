@@ -1,0 +1,159 @@
+# The overlay cache: a board's memory policy (boards/profiles.py "memory", applied at boot by
+# configure()) for a board with heap to spare (a Pico running from ROMFS, where a module's
+# bytecode stays in flash and only its objects take heap). The modules an overlay scope
+# (pos.overlay.scope) loaded stay loaded when it ends (CACHED), so the next key that needs
+# them loads nothing. The cache gives way whenever the free heap, after a collection, is
+# below LOW: a scope that loaded something and ends then forgets what it loaded (as without
+# the cache), and at the top (no overlay running, their modules in nobody's hands) every
+# cached module is forgotten; a MemoryError ending a scope does the same. This module is
+# loaded only when a policy keeps a cache (the ESP32's keeps none: not even this code).
+import gc
+import sys
+from pos import overlay
+
+KEEP = False  # the cache is on (configure())
+LOW = 0  # gc.mem_free() below which the cache gives way
+CACHED = []  # the modules kept by the scopes that ended (and preloaded), in load order
+EVICTED = [0, 0]  # times the cache gave way since configure(): at the top (all), a scope's
+_DEPTH = [0]  # scopes running
+_FORGOT = [0]  # modules forgotten by the cache (a scope's exit: was anything loaded?)
+
+
+def free():
+    # the free heap (MicroPython; CPython has no such figure: plenty)
+    f = getattr(gc, "mem_free", None)
+    return f() if f is not None else 1 << 30
+
+
+def low():
+    # the free heap is below LOW even after a collection
+    if free() >= LOW:
+        return False
+    gc.collect()
+    return free() < LOW
+
+
+def configure(policy, offset=0):
+    # A board's memory policy (boards/profiles.py "memory") -> True when the cache is on:
+    #   "overlay_cache": "flash"  on when the firmware's bytecode is in flash (ROMFS at /rom,
+    #                             or frozen), off when it is loaded from files into the heap
+    #                    "always" on;  None: off (no heap to spare)
+    #   "keep_free":     LOW, bytes of a 32-bit board's heap (x1.41 on a 64-bit port, whose
+    #                    objects are that much larger: posterm.boardsim.sim.X64_FACTOR)
+    #   "preload":       bytes (the same way): the day's flows (pos.preload.ORDER) loaded
+    #                    now, each while the free heap is above this
+    # offset: heap this VM has beyond the board's (a bench's own room): added to both
+    global KEEP, LOW
+    mode = policy.get("overlay_cache") if policy else None
+    if not overlay.ENABLED or not mode:
+        return off()
+    f = overlay.__file__
+    if mode == "flash" and not (f.startswith("/rom") or f.startswith(".frozen")):
+        return off()
+    wide = sys.maxsize > 0xFFFFFFFF
+    EVICTED[0] = EVICTED[1] = 0
+    LOW = offset + _scaled(policy.get("keep_free", 0), wide)
+    KEEP = True
+    overlay.CACHE = sys.modules[__name__]
+    stop = offset + _scaled(policy.get("preload") or 0, wide)
+    if stop > offset:
+        from pos import preload
+
+        names = preload.ORDER
+        del preload
+        forget("pos.preload")
+        for name in names:
+            if free() < stop:
+                gc.collect()
+                if free() < stop:
+                    break
+            with overlay.scope():
+                __import__(name)
+    return True
+
+
+def off():
+    # no cache (what it kept is forgotten) -> False
+    global KEEP
+    evict()
+    KEEP = False
+    overlay.CACHE = None
+    return False
+
+
+def _scaled(n, wide):
+    return n * 141 // 100 if wide else n
+
+
+def forget(name):
+    # forget one module (sys.modules and its parent package's attribute)
+    if name in sys.modules:
+        del sys.modules[name]
+        overlay._forget_attr(name)
+        _FORGOT[0] += 1
+
+
+def evict():
+    # forget every cached module (at the top: no overlay is running)
+    if CACHED:
+        EVICTED[0] += 1
+    for name in CACHED:
+        forget(name)
+    del CACHED[:]
+
+
+def _keep(before):
+    # the modules loaded since `before` join the cache
+    for n in sys.modules:
+        if n.startswith("pos.") and n not in before and n not in CACHED:
+            CACHED.append(n)
+
+
+def _prune():
+    # cached names whose module a scope forgot (in place: allocates nothing)
+    i = 0
+    while i < len(CACHED):
+        if CACHED[i] in sys.modules:
+            i += 1
+        else:
+            CACHED.pop(i)
+
+
+def enter(sc):
+    # overlay.scope's __enter__ with the cache on
+    if _DEPTH[0] == 0 and CACHED and low():
+        evict()  # short of heap at the top: the cache goes before anything loads
+    sc.before = overlay.loaded()
+    sc.n = len(sys.modules)  # the same at the exit, and nothing forgotten: nothing loaded
+    sc.forgot = _FORGOT[0]
+    _DEPTH[0] += 1
+    if sc.collect:
+        gc.collect()
+    return sc
+
+
+def exit(sc, kind):
+    # overlay.scope's __exit__ with the cache on -> False (the exception goes on)
+    before = sc.before
+    if before is None:
+        return False
+    sc.before = None
+    _DEPTH[0] -= 1
+    ok = kind is None or not issubclass(kind, MemoryError)
+    if ok and len(sys.modules) == sc.n and _FORGOT[0] == sc.forgot:
+        return False  # nothing loaded inside: nothing to keep or to forget
+    if ok and not low():
+        try:
+            _keep(before)
+            return False
+        except MemoryError:
+            pass
+    n = len(sys.modules)
+    overlay.unload(before)
+    _FORGOT[0] += n - len(sys.modules)
+    EVICTED[1] += 1
+    if _DEPTH[0] == 0:
+        evict()
+    else:
+        _prune()
+    return False
