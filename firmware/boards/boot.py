@@ -200,10 +200,11 @@ def start(machine, time, cfg=None, log=log_line, storage=None):
         return None
     board.start(time.ticks_ms())
     # the board's memory policy (profiles "memory": the overlay cache, the day's flows
-    # preloaded), measured against the heap free at the idle screen
-    from pos import overlay
+    # preloaded), once the idle screen shows; none (the ESP32): not even its code is loaded
+    if board.memory:
+        from pos import overlaycache
 
-    overlay.configure(board.memory)
+        overlaycache.configure(board.memory)
     board.memory = None
     return board
 
