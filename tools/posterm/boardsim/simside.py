@@ -500,7 +500,7 @@ class Sim:
             largest = largest_free()
         rec = {"ev": "settled", "key": self.key, "n_keys": self.keys, "free": free}
         rec["largest"] = largest
-        ov = sys.modules.get("pos.overlay")  # the overlay cache (a board's memory policy)
+        ov = sys.modules.get("pos.overlaycache")  # a board's memory policy keeps a cache
         if ov is not None and ov.KEEP:
             rec["cached"] = len(ov.CACHED)
             rec["evicted"] = ov.EVICTED[0] + ov.EVICTED[1]
