@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from typing import Any  # noqa: F401 - type comments only (no typing on the board)
 
 CONFIG = "/board.json"
+_MEMORY = [None]  # the profile's memory policy, from build() to start()
 
 
 def _here():
@@ -177,7 +178,7 @@ def build(machine, time, cfg, log=log_line, storage=None):
         log("info", "the clock is not set: it will be set by the next sign-in")
     board = runner.Board(t, display, keypad, link, clock, printer, buzzer, log)
     board.scanner = scanner
-    board.memory = prof.get("memory")  # applied once the idle screen shows (start)
+    _MEMORY[0] = prof.get("memory")  # the memory policy: applied once the idle screen shows
     return board
 
 
@@ -201,11 +202,12 @@ def start(machine, time, cfg=None, log=log_line, storage=None):
     board.start(time.ticks_ms())
     # the board's memory policy (profiles "memory": the overlay cache, the day's flows
     # preloaded), once the idle screen shows; none (the ESP32): not even its code is loaded
-    if board.memory:
+    policy = _MEMORY[0]
+    _MEMORY[0] = None
+    if policy:
         from pos import overlaycache
 
-        overlaycache.configure(board.memory)
-    board.memory = None
+        overlaycache.configure(policy)
     return board
 
 
