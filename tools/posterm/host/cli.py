@@ -313,6 +313,7 @@ def _serve(args, out):
             reuse_port=args.reuse_port,
         )
         addr = await host.start(bind, port)
+        server.tune_gc()  # started: what it made stays out of the collections
         print(
             f"posterm host listening on {addr[0]}:{addr[1]}, db {db_path(args)}",
             file=out,
