@@ -178,3 +178,44 @@ def test_keys_typed_on_the_lock_and_unlock_notices_are_not_lost():
     contains(r.screen_flat(), "密码错误")
     r.press("01", "ENTER", "0000", "ENTER")
     contains(r.screen_flat(), "锁定解除!")
+
+
+def test_a_number_retyped_at_once_after_a_cashier_refusal_keeps_its_first_digit():
+    # 无此操作员 / 操作员已存在 read, the supervisor types the right number at once
+    r = Rig()
+    r.press("MENU", "3", "3", "07", "ENTER")
+    contains(r.screen_flat(), "无此操作员:07")
+    r.press("02", "ENTER")
+    contains(r.screen_flat(), "请输入操作员密码")
+    r = Rig()
+    r.press("MENU", "3", "4", "1", "123456", "ENTER", "02", "ENTER")
+    contains(r.screen_flat(), "操作员02已存在")
+    r.press("07", "ENTER")
+    contains(r.screen_flat(), "输入新密码")
+    r = Rig()
+    r.press("MENU", "3", "4", "2", "123456", "ENTER", "07", "ENTER")
+    contains(r.screen_flat(), "无此操作员:07")
+    r.press("03", "ENTER")
+    contains(r.screen_flat(), "03")
+    true("无此操作员" not in r.screen_flat(), r.screen())
+    # 修改密码 offers the current operator; after a refusal dismissed with ENTER it is
+    # offered again, a digit typed on it starts the number anew
+    r = Rig()
+    r.press("MENU", "3", "4", "3")
+    contains(r.screen_flat(), "01")
+    r.press("CLEAR", "CLEAR", "07", "ENTER")
+    contains(r.screen_flat(), "无此操作员:07")
+    r.press("ENTER")
+    contains(r.screen_flat(), "01")
+    r.press("CLEAR", "CLEAR", "07", "ENTER", "02", "ENTER")
+    contains(r.screen_flat(), "请输入原密码")
+
+
+def test_a_new_password_retyped_at_once_after_a_mismatch_keeps_its_first_digit():
+    r = Rig()
+    r.press("MENU", "3", "4", "1", "123456", "ENTER", "07", "ENTER", "1111", "ENTER", "2222",
+            "ENTER")  # fmt: skip
+    contains(r.screen_flat(), "两次密码不一致")
+    r.press("3333", "ENTER", "3333", "ENTER")
+    contains(r.screen_flat(), "07")
+    true(ops.check(r.t.state, "07", "3333"), "the password typed at once after the notice")

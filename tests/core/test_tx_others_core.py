@@ -178,3 +178,16 @@ def test_58_and_97_keep_the_seed_wording():
         r.press("MENU", "1", "2", "100", "ENTER", "CARD=" + PAN, "123456", "ENTER")
         contains(r.screen_flat(), text)
         r.press("CANCEL")
+
+
+def test_a_date_retyped_at_once_after_a_bad_date_keeps_its_first_digit():
+    # 日期错误,请重新输入 read, the cashier types the date again at once: 1123 is whole
+    r = buy(rig())
+    orig = last_of(r, "purchase")
+    r.press("MENU", "1", "4", SUPERVISOR, "ENTER", "CARD=" + PAN, orig["rrn"], "ENTER", "1399",
+            "ENTER")  # fmt: skip
+    contains(r.screen_flat(), "日期错误")
+    r.press("1123", "ENTER")
+    contains(r.screen_flat(), "金额")
+    r.press("3000", "ENTER", "ENTER")
+    eq(r.center.last("0220")[4], "000000003000")

@@ -69,8 +69,10 @@ def ask_password(t, title, code, prompt, wrong_text):
 def new_password(t, title, code):
     # A new password for `code`, typed twice. -> the password, or None (CANCEL / timeout).
     n = ops.password_length(code)
+    typed = None  # the key that ended 两次密码不一致 (ui.notice_key): the new one's first
     while True:
-        first = yield from ui.enter_digits(t, title, t.s("auth_new_pw", n), n, n, secret=True)
+        first = yield from ui.enter_digits(t, title, t.s("auth_new_pw", n), n, n, secret=True,
+                                           typed=typed)  # fmt: skip
         if first is None:
             return None
         again = yield from ui.enter_digits(t, title, t.s("auth_new_pw_again"), n, n, secret=True)
@@ -79,4 +81,4 @@ def new_password(t, title, code):
         if again == first:
             return first
         t.emit(("beep", "error"))
-        yield from ui.notice(t, title, t.s("auth_pw_mismatch"), timeout=5)
+        typed = yield from ui.notice_key(t, title, t.s("auth_pw_mismatch"))

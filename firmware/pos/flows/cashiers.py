@@ -9,8 +9,10 @@ from pos import operators as ops
 from pos.flows import auth
 
 
-def _ask_number(t, title, initial=""):
-    return (yield from ui.enter_digits(t, title, t.s("op_enter_number"), 2, 2, initial=initial))
+def _ask_number(t, title, initial="", typed=None):
+    # typed: the key that ended the refusal before (ui.notice_key), the number's first
+    return (yield from ui.enter_digits(t, title, t.s("op_enter_number"), 2, 2, initial=initial,
+                                       typed=typed))  # fmt: skip
 
 
 def _done(t, title, text):
@@ -19,24 +21,26 @@ def _done(t, title, text):
 
 
 def _refuse(t, title, text):
+    # -> the key that ended the notice when it is one to type (ui.notice_key)
     t.emit(("beep", "error"))
-    yield from ui.notice(t, title, text, timeout=5)
+    return (yield from ui.notice_key(t, title, text))
 
 
 def sign_in(t):
     # 3.3 柜员签到
     title = t.s("op_signin_title")
     st = t.state
+    typed = None
     while True:
-        code = yield from _ask_number(t, title)
+        code = yield from _ask_number(t, title, typed=typed)
         if code is None:
             return
         if code == ops.SUPERVISOR:
-            yield from _refuse(t, title, t.s("op_supervisor_no_tx"))
+            typed = yield from _refuse(t, title, t.s("op_supervisor_no_tx"))
         elif code == ops.ADMIN:
-            yield from _refuse(t, title, t.s("op_admin_no_tx"))
+            typed = yield from _refuse(t, title, t.s("op_admin_no_tx"))
         elif not ops.exists(st, code):
-            yield from _refuse(t, title, t.s("op_not_found", code))
+            typed = yield from _refuse(t, title, t.s("op_not_found", code))
         else:
             break
     ok = yield from auth.require_operator(t, title, code)
@@ -53,14 +57,15 @@ def add(t):
     if not (yield from auth.require_supervisor(t, title)):
         return
     st = t.state
+    typed = None
     while True:
-        code = yield from _ask_number(t, title)
+        code = yield from _ask_number(t, title, typed=typed)
         if code is None:
             return
         problem = _add_problem(t, code)
         if problem is None:
             break
-        yield from _refuse(t, title, problem)
+        typed = yield from _refuse(t, title, problem)
     pw = yield from auth.new_password(t, title, code)
     if pw is None:
         return
@@ -86,16 +91,17 @@ def delete(t):
     if not (yield from auth.require_supervisor(t, title)):
         return
     st = t.state
+    typed = None
     while True:
-        code = yield from _ask_number(t, title)
+        code = yield from _ask_number(t, title, typed=typed)
         if code is None:
             return
         if code in (ops.SUPERVISOR, ops.ADMIN):
-            yield from _refuse(t, title, t.s("op_reserved"))
+            typed = yield from _refuse(t, title, t.s("op_reserved"))
         elif not ops.exists(st, code):
-            yield from _refuse(t, title, t.s("op_not_found", code))
+            typed = yield from _refuse(t, title, t.s("op_not_found", code))
         elif code == st.operator:
-            yield from _refuse(t, title, t.s("op_is_current", code))
+            typed = yield from _refuse(t, title, t.s("op_is_current", code))
         else:
             break
     if not (yield from ui.confirm(t, title, t.s("op_delete_confirm", code))):
@@ -109,14 +115,17 @@ def change_password(t):
     # 3.4.3 修改密码: an operator's own (the current operator's number is offered)
     title = t.s("op_password_title")
     st = t.state
+    typed = None
     while True:
-        code = yield from _ask_number(t, title, st.operator)
+        # the current operator offered; a digit typed on a refusal starts the number anew
+        initial = "" if typed is not None and typed.isdigit() else st.operator
+        code = yield from _ask_number(t, title, initial, typed)
         if code is None:
             return
         if code in (ops.SUPERVISOR, ops.ADMIN):
-            yield from _refuse(t, title, t.s("op_use_own_menu"))
+            typed = yield from _refuse(t, title, t.s("op_use_own_menu"))
         elif not ops.exists(st, code):
-            yield from _refuse(t, title, t.s("op_not_found", code))
+            typed = yield from _refuse(t, title, t.s("op_not_found", code))
         else:
             break
     ok = yield from auth.ask_password(t, title, code, t.s("auth_old_pw"), t.s("auth_wrong"))

@@ -76,15 +76,16 @@ def enter_trace(t, title, prompt_key="tx_enter_orig_trace"):
 
 def enter_mmdd(t, title, prompt_key="tx_enter_orig_date"):
     # -> "MMDD" (a plausible month and day), or None on CANCEL
+    typed = None  # the key that ended 日期错误 (ui.notice_key): the date's first digit
     while True:
-        text = yield from ui.enter_digits(t, title, t.s(prompt_key), 4, 4)
+        text = yield from ui.enter_digits(t, title, t.s(prompt_key), 4, 4, typed=typed)
         if text is None:
             return None
         m, d = int(text[:2]), int(text[2:])
         if 1 <= m <= 12 and 1 <= d <= 31:
             return text
         t.emit(("beep", "error"))
-        yield from ui.notice(t, title, t.s("tx_bad_date"), timeout=5)
+        typed = yield from ui.notice_key(t, title, t.s("tx_bad_date"))
 
 
 def check_card(t, title, card, pan):
