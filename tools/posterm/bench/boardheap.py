@@ -68,10 +68,18 @@ def run_day(cap, romfs=False, heap_report=False, events=None, leave_out=()):
 
 
 def min_heap(
-    romfs=False, lo=48 * KB, hi=512 * KB, margin=64 * KB, step=KB, log=None, leave_out=()
+    romfs=False,
+    lo=48 * KB,
+    hi=512 * KB,
+    margin=64 * KB,
+    step=KB,
+    log=None,
+    leave_out=(),
+    events=None,
 ):
-    """-> (N, runs): every cap from N to N + margin (in `step`s) completes the day."""
-    events = day_events()
+    """-> (N, runs): every cap from N to N + margin (in `step`s) completes the day (or the
+    given events: boardheap_breakdown.chip_events() for a chip purchase)."""
+    events = day_events() if events is None else events
     runs = 0
 
     def ok(cap):
