@@ -11,7 +11,18 @@ from pos.isobase import Iso8583Error  # noqa: F401
 
 # (Iso8583Error and encode are this module's too: no __all__, a list built at every load)
 if IS_MICROPYTHON:
-    from pos.iso8583_mp import decode as _decode, encode  # noqa: F401
+    # each half loaded when it is first used (pos.comm encodes and checks in overlays of
+    # their own: each holds one half)
+    def encode(msg):
+        from pos import iso8583_mp
+
+        return iso8583_mp.encode(msg)
+
+    def _decode(body, wide=False):
+        from pos import iso8583_mpd
+
+        return iso8583_mpd.decode(body, wide)
+
 else:
     from pos.iso8583_cp import decode as _decode, encode  # noqa: F401
 

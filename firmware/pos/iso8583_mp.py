@@ -1,49 +1,22 @@
-# The MicroPython half of the ISO 8583 codec (pos.iso8583 picks it on MicroPython):
-# encode packs the fields straight into one bytearray sized for the largest values the
-# present fields allow (BCD digits nibble by nibble from the str's UTF-8 buffer, text and
-# binary copied in): no per-field temporaries. decode takes digits as slices of one hex
-# string of the body and text from a memoryview of it.
+# The MicroPython half of the ISO 8583 codec (pos.iso8583 picks it on MicroPython), its
+# encoding; the decoding is pos.iso8583_mpd (an exchange loads the codec to encode the
+# request, and again to check the answer, each time with one half). encode packs the
+# fields straight into one bytearray sized for the largest values the present fields allow
+# (BCD digits nibble by nibble from the str's UTF-8 buffer, text and binary copied in): no
+# per-field temporaries. decode takes digits as slices of one hex string of the body and
+# text from a memoryview of it.
 from pos.isobase import (
     ANS,
-    ANS_IN,
     AN,
+    KINDS as _KINDS,
+    SPEC as _SPEC,
     WIDE_FIELD,
     WIDE_SIZE,
-    as_text,
     Iso8583Error,
     bad_key,
-    bcd_ok,
-    longest_in,
-    pad_ok,
-    check_body,
-    check_head,
     check_mti,
     first_bad,
 )
-
-# pos.cupspec.FIELDS as bytes, 5 per field (the names left out; a core test checks that
-# the two agree): kind (_KINDS index), lentype, maxlen (2 bytes, big-endian), 1 if the
-# pad nibble of an odd fixed n field leads ('r'). Fields 0 and 1: zeros.
-_KINDS = ("b", "n", "z", "an", "ans")
-_SPEC = (
-    b"\x00\x00\x00\x00\x00" b"\x00\x00\x00\x00\x00" b"\x01\x02\x00\x13\x00" b"\x01\x00\x00\x06\x01"
-    b"\x01\x00\x00\x0c\x01" b"\x01\x00\x00\x0c\x01" b"\x01\x00\x00\x0c\x01" b"\x01\x00\x00\x0a\x01"
-    b"\x01\x00\x00\x08\x01" b"\x01\x00\x00\x08\x01" b"\x01\x00\x00\x08\x01" b"\x01\x00\x00\x06\x01"
-    b"\x01\x00\x00\x06\x01" b"\x01\x00\x00\x04\x01" b"\x01\x00\x00\x04\x01" b"\x01\x00\x00\x04\x01"
-    b"\x01\x00\x00\x04\x01" b"\x01\x00\x00\x04\x01" b"\x01\x00\x00\x04\x01" b"\x01\x00\x00\x03\x01"
-    b"\x01\x00\x00\x03\x01" b"\x01\x00\x00\x03\x01" b"\x01\x00\x00\x03\x00" b"\x01\x00\x00\x03\x01"
-    b"\x01\x00\x00\x03\x01" b"\x01\x00\x00\x02\x01" b"\x01\x00\x00\x02\x01" b"\x01\x00\x00\x01\x01"
-    b"\x03\x00\x00\x09\x01" b"\x03\x00\x00\x09\x01" b"\x03\x00\x00\x09\x01" b"\x03\x00\x00\x09\x01"
-    b"\x01\x02\x00\x0b\x00" b"\x01\x02\x00\x0b\x00" b"\x04\x02\x00\x1c\x00" b"\x02\x02\x00\x25\x00"
-    b"\x02\x03\x00\x68\x00" b"\x03\x00\x00\x0c\x01" b"\x03\x00\x00\x06\x01" b"\x03\x00\x00\x02\x01"
-    b"\x03\x00\x00\x03\x01" b"\x04\x00\x00\x08\x01" b"\x04\x00\x00\x0f\x01" b"\x04\x00\x00\x28\x01"
-    b"\x04\x02\x00\x19\x00" b"\x04\x02\x00\x4c\x00" b"\x04\x03\x03\xe7\x00" b"\x04\x03\x03\xe7\x00"
-    b"\x01\x03\x01\x42\x00" b"\x03\x00\x00\x03\x01" b"\x03\x00\x00\x03\x01" b"\x03\x00\x00\x03\x01"
-    b"\x00\x00\x00\x08\x01" b"\x01\x00\x00\x10\x01" b"\x03\x03\x00\x28\x00" b"\x00\x03\x00\xff\x00"
-    b"\x04\x03\x03\xe7\x00" b"\x04\x03\x03\xe7\x00" b"\x04\x03\x03\xe7\x00" b"\x04\x03\x03\xe7\x00"
-    b"\x01\x03\x00\x11\x00" b"\x01\x03\x00\x1d\x00" b"\x00\x03\x02\x00\x00" b"\x04\x03\x00\xa3\x00"
-    b"\x00\x00\x00\x08\x01"
-)  # fmt: skip
 
 
 def _chars_ok(raw, table):
@@ -193,111 +166,3 @@ def _put(out, p, f, v):
         out[p] = _nib(a) << 4
         p += 1
     return p
-
-
-def _text(body, mv, a, b, table):
-    # -> the field as str, or None when a byte is not allowed
-    for i in range(a, b):
-        if not table[body[i]]:
-            return None
-    return as_text(mv[a:b])
-
-
-_wide = [False]  # the decode under way reads field 52 as the 16-byte SM4 PIN block
-
-
-def decode(body, wide=False):
-    # wide: read field 52 as the 16-byte SM4 PIN block (isobase WIDE_SIZE); a flag, not an
-    # argument of _field, so that a field's decoding costs what it did without it
-    _wide[0] = wide
-    body = check_body(body)
-    end = len(body)
-    hx = body.hex()
-    mti = hx[0:4]
-    check_head(body, mti, end)
-    mv = memoryview(body)
-    result = {"mti": mti}
-    pos = 10
-    for i in range(8):
-        x = body[2 + i]
-        if x:
-            f = i * 8 + 1
-            while x:
-                if x & 0x80:
-                    pos = _field(body, hx, mv, end, pos, f, result)
-                x = (x << 1) & 0xFF
-                f += 1
-    if pos != end:
-        raise Iso8583Error("len", pos, f"{end - pos} trailing bytes after the last field")
-    return result
-
-
-def _field(body, hx, mv, end, pos, f, result):
-    # Decodes field f at body[pos:] into result; -> the offset after it.
-    s = 5 * f
-    kind = _KINDS[_SPEC[s]]
-    lentype = _SPEC[s + 1]
-    maxlen = (_SPEC[s + 2] << 8) | _SPEC[s + 3]
-    start = pos
-    if lentype == 0:
-        n = WIDE_SIZE if f == WIDE_FIELD and _wide[0] else maxlen
-    else:
-        if pos + lentype - 1 > end:
-            raise Iso8583Error(f, pos, "truncated: length prefix missing")
-        if lentype == 2:
-            x = body[pos]
-            pos += 1
-            hi = x >> 4
-            lo = x & 15
-            if hi > 9 or lo > 9:
-                raise Iso8583Error(f, start, f"bad BCD length {x:02X}")
-            n = hi * 10 + lo
-        else:
-            x = body[pos]
-            y = body[pos + 1]
-            pos += 2
-            hi = y >> 4
-            lo = y & 15
-            if x > 9 or hi > 9 or lo > 9:
-                raise Iso8583Error(f, start, f"bad BCD length {x:02X}{y:02X}")
-            n = x * 100 + hi * 10 + lo
-        if n > longest_in(f, maxlen):
-            raise Iso8583Error(f, start, f"length {n} exceeds max {maxlen}")
-    if kind == "n" or kind == "z":
-        size = (n + 1) >> 1
-    else:
-        size = n
-    if pos + size > end:
-        raise Iso8583Error(
-            f,
-            pos,
-            f"truncated: need {size} bytes, have {end - pos if end > pos else 0}",
-        )
-    if kind == "b":
-        value = body[pos : pos + size]
-    elif kind == "n" or kind == "z":
-        a = 2 * pos
-        if n & 1:
-            if lentype == 0 and _SPEC[s + 4]:
-                pad = hx[a]
-                a += 1
-            else:
-                pad = hx[a + n]
-            if not pad_ok(pad):
-                raise Iso8583Error(f, pos, f"pad nibble is {pad.upper()}, expected 0")
-        value = hx[a : a + n] if n else ""
-        if kind == "n":
-            if not bcd_ok(value):
-                raise Iso8583Error(f, pos, f"bad BCD digits {value.upper()}")
-        elif not bcd_ok(value):
-            # track data: D is the separator; other letters are encrypted data
-            value = value.replace("d", "=").upper()
-    else:
-        table = AN if kind == "an" else ANS_IN
-        value = _text(body, mv, pos, pos + size, table)
-        if value is None:
-            raw = body[pos : pos + size]
-            i = first_bad(raw, table)
-            raise Iso8583Error(f, pos + i, f"byte {raw[i]:02X} is not allowed in an {kind} field")
-    result[f] = value
-    return pos + size
