@@ -106,3 +106,24 @@ def test_faulty_connections_during_the_purchases_cost_no_purchase_and_hang_nothi
                        " result = '00' AND tid <= 'S0000008'").fetchone()[0] == 600
     code, _, err = run("storm", "--faults", "-1")
     assert code == 2 and "--faults: must be at least 0" in err
+
+
+def test_a_serving_process_collects_rarely_and_the_storm_puts_the_collector_back(tmp_path):
+    # Python's defaults (700, 10, 10) collected a storm's ~20,000 young objects ~50 times,
+    # up to 15-18 ms each: the purchases' p99.  A serving process freezes what startup made
+    # and collects every 20,000 new objects; the storm does so for its phases only.
+    import gc
+
+    from posterm.host import server
+
+    before, frozen = gc.get_threshold(), gc.get_freeze_count()
+    old = server.tune_gc()
+    try:
+        assert gc.get_threshold() == server.GC_THRESHOLDS and gc.get_freeze_count() > 0
+    finally:
+        server.untune_gc(old)
+    assert gc.get_threshold() == before and gc.get_freeze_count() <= frozen
+    code, _out, err = run("storm", "--db", str(tmp_path / "h.db"), "--terminals", "20",
+                          "--purchases", "20", "--format", "json")
+    assert code == 0, err
+    assert gc.get_threshold() == before
