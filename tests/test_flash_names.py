@@ -27,6 +27,11 @@ def test_the_names_module_holds_every_name_of_every_module_and_each_module_name(
             assert not missing, (path, sorted(missing)[:5])
     assert b"pos.flows.online" in names and b"pos.emv.kernel" in names and b"pos" in names
     assert b"/rom/pos/terminal.mpy" in names  # the modules' __file__ in the image
+    # and every character the screens can take from the data (interned as names when taken
+    # one at a time: at boot, not mid-day)
+    text = tree["/menus/strings_zh.json"].decode()
+    assert {ch.encode() for ch in text if ch >= " "} <= names
+    assert {chr(c).encode() for c in range(0x20, 0x7F)} <= names
 
 
 PROBE = r"""

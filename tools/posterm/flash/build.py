@@ -127,6 +127,8 @@ def names_module(tree, args, cache_dir, file_prefix=""):
         seen.setdefault(dotted.encode(), None)
         seen.setdefault(dotted[dotted.rfind(".") + 1 :].encode(), None)
         seen.setdefault((file_prefix + path[1:]).encode(), None)
+    for ch in screen_chars(tree):
+        seen.setdefault(ch.encode(), None)
     empty = compile_mpy(b"", "qnames.py", args, cache_dir)
     if mpy_names(empty) is None:
         return None
@@ -142,6 +144,22 @@ def names_module(tree, args, cache_dir, file_prefix=""):
     table = b"".join(_put_vuint(len(name) << 1) + name + b"\0" for name in extra)
     head = empty[:4] + _put_vuint(n + len(extra)) + empty[start:i]
     return head + table + empty[i:]
+
+
+def screen_chars(tree):
+    """Every character the terminal can show or print from its data (the deployed menus,
+    strings, response texts) and printable ASCII, in order. A character taken from a str
+    (s[i], `for ch in s`, chr()) is interned as a name: through the day the screens did so
+    for ~140 of them, each a name made in the heap (and taking the pools past the 6th's
+    1,260 names mid-day once the renamer had made the firmware's own fewer). In the names
+    module they are interned at boot, their bytes in the image."""
+    chars = {chr(c): None for c in range(0x20, 0x7F)}
+    for path in sorted(tree):
+        if path.startswith("/menus/") and path.endswith(".json"):
+            for ch in tree[path].decode("utf-8", "replace"):
+                if ch >= " " and ch != "\ufffd":
+                    chars.setdefault(ch, None)
+    return list(chars)
 
 
 def names_for_romfs(tree):
