@@ -110,7 +110,13 @@ def _run(tmp_path, sources, tag):
         p.write_bytes(src)
     (root / "micropython.py").write_text("def const(x):\n    return x\n")
     return subprocess.run(
-        [sys.executable, "-c", "from pkg.main import run_all\nrun_all()"],
+        [
+            sys.executable,
+            "-c",
+            # MicroPython's parser knows const() without an import; CPython is given one
+            "import builtins\nbuiltins.const = lambda x: x\n"
+            "from pkg.main import run_all\nrun_all()",
+        ],
         cwd=root,
         capture_output=True,
         text=True,
@@ -437,3 +443,46 @@ def test_a_subclass_elsewhere_and_an_attribute_set_from_outside_keep_apart(tmp_p
     assert _run(tmp_path, res.sources, "renamed") == _run(tmp_path, HIERARCHY, "plain")
     # names of different modules that never meet do share (that is what saves names)
     assert len(set(r.values())) < len(r)
+
+
+FOLD = {
+    "pkg/__init__.py": b"",
+    "pkg/main.py": _src(
+        """
+        WIDTH = 16
+        SHADOWED = 3
+        LATER = 5
+        MUTATED = 1
+
+
+        def area(rows):
+            return rows * WIDTH + LATER
+
+
+        def shadow(SHADOWED=2):
+            return SHADOWED
+
+
+        def bump():
+            global MUTATED
+            MUTATED += 1
+            return MUTATED
+
+
+        def run_all():
+            print(area(2), shadow(), bump(), SHADOWED)
+        """
+    ),
+}
+
+
+def test_a_module_s_own_int_global_becomes_a_folded_const(tmp_path):
+    res = minify.minify(FOLD, beside=BESIDE, runtime=RUNTIME)
+    text = res.sources["pkg/main.py"].decode()
+    r = res.renames
+    assert r["WIDTH"].startswith("_") and f"{r['WIDTH']} = const(16)" in text
+    assert f"{r['LATER']} = const(5)" in text
+    # bound elsewhere (a parameter of the same name, a global statement): left a global
+    assert not r["SHADOWED"].startswith("_") and "const(3)" not in text
+    assert not r["MUTATED"].startswith("_") and "const(1)" not in text
+    assert _run(tmp_path, res.sources, "renamed") == _run(tmp_path, FOLD, "plain")

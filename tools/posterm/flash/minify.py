@@ -37,9 +37,9 @@ The new names: identifiers used as attributes (or keywords) anywhere get names o
 one per identifier across the whole firmware (objects travel between modules); the others
 (module globals, functions and classes used by name, arguments, imported names) are colored:
 two identifiers get the same new name only if no module mentions both, so each module's
-namespace stays one to one. A `NAME = const(int)` renamed at module level gets a name with a
-leading underscore when nothing reads it before its definition: MicroPython then folds it
-into the code and keeps neither the global nor the name.
+namespace stays one to one. A module's own `NAME = const(int)` or `NAME = <int literal>`
+(assigned once, bound nowhere else, read only below it) becomes `_x = const(...)`: MicroPython
+folds it into the code and keeps neither the global nor the name.
 
 The map of every rename is written beside the build (`names_map`) and the board sim and
 `posterm flash --names-map` use it to show tracebacks with the sources' names (`translate`).
@@ -200,7 +200,8 @@ class Module:
         self.exposed = set()  # used as an attribute or a keyword (or defined in a class body)
         self.pinned = set()  # must keep their names (imports' module names, f-strings...)
         self.dynamic = []  # dynamic lookups: (what, line)
-        self.consts = {}  # module-level NAME = const(int) -> its line
+        self.consts = {}  # module-level NAME = const(int) (or = int) -> its line
+        self.wrap = {}  # module-level NAME = int -> (line, value's columns): const() added
         self.kwargs_defs = False
         # classes: (name, [base names], {attributes it owns: its body's names and every
         # self.X its methods say}); attributes stored on anything but self (unique names)
@@ -316,15 +317,37 @@ class Module:
                 and _int_expr(item.value.args[0])
             ):
                 self.consts[item.targets[0].id] = item.lineno
-        assigned = set()  # names assigned more than once, or declared global: no folding
+            elif (
+                isinstance(item, ast.Assign)
+                and len(item.targets) == 1
+                and isinstance(item.targets[0], ast.Name)
+                and _int_expr(item.value)
+                and item.value.lineno == item.value.end_lineno
+            ):
+                # a plain int global: made a const by the rewrite when it is folded
+                name = item.targets[0].id
+                self.consts[name] = item.lineno
+                self.wrap[name] = (item.lineno, item.value.col_offset, item.value.end_col_offset)
+        # names bound anywhere else (MicroPython folds a const's name wherever it is said:
+        # a local, a parameter, a def of the same name would become a literal), or global
+        bound = set()
         for node in ast.walk(tree):
-            if isinstance(node, ast.Global):
-                assigned.update(node.names)
+            if isinstance(node, (ast.Global, ast.Nonlocal)):
+                bound.update(node.names)
             elif isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-                if node.id in self.consts and node.lineno != self.consts[node.id]:
-                    assigned.add(node.id)
-        for name in assigned:
+                if node.lineno != self.consts.get(node.id):
+                    bound.add(node.id)
+            elif isinstance(node, ast.arg):
+                bound.add(node.arg)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                bound.add(node.name)
+            elif isinstance(node, ast.ExceptHandler) and node.name:
+                bound.add(node.name)
+            elif isinstance(node, ast.alias):
+                bound.add(node.asname or node.name.split(".")[0])
+        for name in bound:
             self.consts.pop(name, None)
+            self.wrap.pop(name, None)
 
     def _scan_classes(self, tree):
         owned_stores = set()  # id() of the Attribute nodes that are self.X
@@ -374,11 +397,19 @@ class Module:
     def unaudited(self):
         return [d for d in self.dynamic if (self.rel, d[0]) not in AUDITED]
 
-    def rewrite(self, renames):
-        """-> the source with every NAME token in `renames` replaced (lines unchanged)."""
+    def rewrite(self, renames, fold=()):
+        """-> the source with every NAME token in `renames` replaced (lines unchanged), and
+        the int globals in `fold` made consts (`X = 3` -> `X = const(3)`)."""
         lines = self.text.splitlines(keepends=True)
+        for name in fold:
+            row, col, end = self.wrap[name]
+            raw = lines[row - 1].encode("utf-8")  # ast's columns are UTF-8 offsets
+            raw = raw[:col] + b"const(" + raw[col:end] + b")" + raw[end:]
+            lines[row - 1] = raw.decode("utf-8")
+        text = "".join(lines)
+        lines = text.splitlines(keepends=True)
         edits = {}
-        for tok in self._tokens():
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
             if tok.type == tokenize.NAME and tok.string in renames:
                 (row, col) = tok.start
                 edits.setdefault(row, []).append((col, tok.string, renames[tok.string]))
@@ -511,6 +542,7 @@ class Result:
         self.modules = {}  # rel -> {new: old} (the names that module uses)
         self.kept = set()  # identifiers of qstr worth that keep their names
         self.notes = []  # what the pass left alone and why (unaudited dynamic lookups)
+        self.folded = set()  # module-level int names made `_x = const(...)`
 
     def names_map(self):
         """The map as text: one `module new old` line per renamed name a module uses."""
@@ -589,12 +621,14 @@ def minify(sources, beside=(), data_words=(), qstrs=None, runtime=None):
     chosen = {x for x in worth if renamable(x)}
     res.kept = worth - chosen
     reserved = idents | pinned | everything | builtins_ | COMPILER
-    renames = _color(mods, chosen, exposed, where, reserved)
+    renames, folded = _color(mods, chosen, exposed, where, reserved)
+    res.folded = folded
     res.renames = renames
     for rel, m in mods.items():
         mine = {x: renames[x] for x in m.idents if x in renames}
         res.modules[rel] = {new: old for old, new in mine.items()}
-        res.sources[rel] = m.rewrite(mine).encode("utf-8")
+        fold = sorted(x for x in folded if x in m.wrap)
+        res.sources[rel] = m.rewrite(mine, fold).encode("utf-8")
     return res
 
 
@@ -639,6 +673,7 @@ def _color(mods, chosen, exposed, where, reserved):
     plain = list(_take(_pool(reserved), len(chosen) + 64))
     under = list(_take(_pool(reserved, underscore=True), len(chosen) + 64))
     renames = {}
+    folded = set()  # the consts given an underscore name (folded by MicroPython)
     for x in order:
         mods_x = where[x]
         comps = owners.get(x, ()) if x in exposed else ()
@@ -665,13 +700,15 @@ def _color(mods, chosen, exposed, where, reserved):
         else:  # pragma: no cover - the lists are longer than the names
             raise MinifyError("ran out of new names")
         renames[x] = y
+        if const:
+            folded.add(x)
         if alone:
             solo.add(y)
         for r in mods_x:
             used_mod[r].add(y)
         for c in comps:
             used_comp.setdefault(c, set()).add(y)
-    return renames
+    return renames, folded
 
 
 def _take(it, n):
