@@ -601,8 +601,8 @@ def _fill_holes():
     # 126 KB cap: 73.6 KB of it was in 167 holes, the largest 6.5 KB). Filled with tuples
     # (one allocation each, any number of blocks) from large to one block, first fit.
     gc.collect()
+    slots = [None] * 1024  # (before the top is held: the holes may have no 8 KB piece)
     top = bytearray(largest_free() - 64)  # the top region, held while the holes are filled
-    slots = [None] * 1024
     n = 0
     k = 8192  # items: a tuple of k is 16 + 8k bytes on the x64 unix port (4 + 4k on 32-bit)
     while n < len(slots) and k >= 1:
