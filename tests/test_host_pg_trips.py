@@ -168,3 +168,38 @@ def test_a_group_leaves_the_books_as_its_messages_one_by_one_would(pg, tmp_path)
         assert cards[storm.CARD] == 100 * 21 * 10 - (100 + 250 + 300 + 40), backend
         assert cards[storm.card_of(50)] == 100
         assert len(grouped["meta"]) == 6 and len(grouped["state"]) == 4
+
+
+def test_the_groups_bounded_wait_goes_with_its_begin_and_still_bounds_a_lock(pg):
+    # set_wait before every group was a round trip of its own (SET lock_timeout): now it is
+    # SET LOCAL in the group's first round trip, and a row held elsewhere still answers 96
+    # within the wait
+    import time
+
+    import psycopg
+
+    url = pg.new_database()
+    storm.provision(url, 2, 5)
+    store = Store(url)
+    processor = Processor(store)
+    terms = [storm.Term(t, i, storm.card_of(i)) for i, t in enumerate(storm.tids(2))]
+    for t, rep in zip(terms, processor.handle_many(_items([t.sign_in_frame() for t in terms])),
+                      strict=True):
+        t.signed_in(hproc.encode(rep))
+    count = _Counting(store)
+    store.set_wait(2.0)
+    reps = processor.handle_many(_items([t.purchase_frame() for t in terms]))
+    assert [r[39] for r in reps] == ["00", "00"] and count.sent == 3
+    holder = psycopg.connect(url)
+    holder.execute("SELECT 1 FROM terminals WHERE tid = %s FOR UPDATE", (terms[0].tid,))
+    try:
+        store.set_wait(0.3)
+        started = time.monotonic()
+        reps = processor.handle_many(_items([terms[0].purchase_frame()]))
+        assert reps[0][39] == "96" and time.monotonic() - started < 2.0
+    finally:
+        holder.rollback()
+        holder.close()
+    store.set_wait(2.0)
+    assert processor.handle_many(_items([terms[0].purchase_frame()]))[0][39] == "00"
+    store.close()

@@ -408,6 +408,8 @@ class Connection:
     def __init__(self, url, timeout=10.0):
         self.url, self.timeout = url, timeout
         self.lock = threading.RLock()
+        self._wait_ms = None  # PRAGMA busy_timeout's lock_timeout (ms), sent when needed
+        self._wait_sent = None  # the session's lock_timeout as last SET
         self._stale = False
         self._group = False  # a group's transaction is open (begin_group)
         self._queue = []  # its statements not sent yet: (SQL text, _Deferred, members)
@@ -418,6 +420,8 @@ class Connection:
 
     def _open(self):
         import psycopg
+
+        self._wait_sent = None  # a new session: lock_timeout at the server's default
 
         try:
             self.pg = psycopg.connect(self.url, autocommit=True,
@@ -474,6 +478,8 @@ class Connection:
             self._batches = {}
             self._group = True
             self._queue_sql("BEGIN")
+            if self._wait_ms is not None:  # this group's bounded wait for a lock
+                self._queue_sql(f"SET LOCAL lock_timeout = {self._wait_ms}")
             terms = cards = taken = numbers = None
             if tids:
                 terms = self._queue_sql(
@@ -813,6 +819,17 @@ class Connection:
             d = self._queue_sql(sql, args)
             self._flush()
             return d._rows, d._count
+        if self._wait_ms != self._wait_sent and self._wait_ms is not None:
+            from psycopg.pq import TransactionStatus
+
+            wait, self._wait_sent = self._wait_ms, None
+            idle = self.pg.info.transaction_status == TransactionStatus.IDLE
+            try:
+                self.pg.execute(f"SET lock_timeout = {wait}")
+            except psycopg.Error as e:
+                raise self._failed(e) from None
+            if idle:  # a SET inside a transaction goes with it when it rolls back
+                self._wait_sent = wait
         try:
             cur = self.pg.execute(sql, args if args else None)
             res = cur.pgresult  # the names straight from the result (no Column objects)
@@ -914,7 +931,9 @@ class Connection:
                       " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", (int(value),))
             return Cursor()
         if name == "busy_timeout" and value is not None:
-            self._run(f"SET lock_timeout = {int(value)}", None)
+            # sent with the next group's BEGIN (SET LOCAL: no round trip of its own), or
+            # before the next statement outside a group (_run)
+            self._wait_ms = int(value)
         return Cursor()
 
 
