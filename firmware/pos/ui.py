@@ -75,10 +75,11 @@ def format_amount(fen):
 
 def notice_key(t, title, why):
     # A notice of what was wrong with an entry, until a key (or 5 s): -> the key when it is
-    # one to type (a digit, CLEAR, CANCEL), so that the cashier who reads it and types on
-    # loses no key; None for ENTER (it only ends the notice) or the timeout.
+    # one to type (a digit, CLEAR ...), so that the cashier who reads it and types on loses
+    # no key; None for ENTER or CANCEL (either only ends the notice: the entry is asked
+    # again, a second CANCEL leaves it) or the timeout.
     k = yield from notice(t, title, why, timeout=5)
-    return None if k == K.ENTER else k
+    return None if k == K.ENTER or k == K.CANCEL else k
 
 
 def enter_amount(t, title, prompt=None, max_fen=99999999):

@@ -152,10 +152,15 @@ def test_a_number_retyped_at_once_after_a_bad_keyed_pan_keeps_its_first_digit():
     contains(r.screen_flat(), "请插卡/刷卡/挥卡")
     r.press(good, "ENTER")
     contains(r.screen_flat(), "有效期")
-    # CANCEL on the notice leaves the sale (as at the prompt): nothing sent
+    # CANCEL only ends the notice too (a bot that dismisses it with CANCEL and types on
+    # loses nothing); a second CANCEL, at the prompt, leaves the sale: nothing sent
     r = Rig(profile="lcd128x64").sign_in()
     sent = len(r.center.requests)
     r.press("MENU", "1", "2", "100", "ENTER", "6212142000000000013", "ENTER", "CANCEL")
+    contains(r.screen_flat(), "请插卡/刷卡/挥卡")
+    r.press(good, "ENTER")
+    contains(r.screen_flat(), "有效期")
+    r.press("CANCEL", "CANCEL")
     contains(r.screen_flat(), "欢迎使用")
     eq(len(r.center.requests), sent)
 

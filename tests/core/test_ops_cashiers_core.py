@@ -219,3 +219,14 @@ def test_a_new_password_retyped_at_once_after_a_mismatch_keeps_its_first_digit()
     r.press("3333", "ENTER", "3333", "ENTER")
     contains(r.screen_flat(), "07")
     true(ops.check(r.t.state, "07", "3333"), "the password typed at once after the notice")
+
+
+def test_cancel_on_a_wrong_password_notice_only_ends_it_and_the_retype_counts():
+    # a bot that dismisses 密码错误 with CANCEL and types the password loses no key
+    r = Rig()
+    r.press("MENU", "3", "5", "ENTER", "1111", "ENTER")
+    contains(r.screen_flat(), "密码错误")
+    r.press("CANCEL", "0000", "ENTER")
+    contains(r.screen_flat(), "键盘已锁定")
+    r.press("ENTER", "01", "ENTER", "1111", "ENTER", "CANCEL", "01", "ENTER", "0000", "ENTER")
+    contains(r.screen_flat(), "锁定解除!")

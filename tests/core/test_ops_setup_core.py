@@ -388,3 +388,14 @@ def test_a_value_corrected_at_once_after_a_refusal_keeps_the_key_that_ended_the_
     contains(r.screen_flat(), "10.0.0.9")
     r.press("ENTER")
     contains(r.screen_flat(), "中心端口")
+
+
+def test_cancel_on_a_refused_settings_value_only_ends_the_notice():
+    r = Rig()
+    r.press("MENU", "5", "2", *ADMIN, "ENTER")
+    _clear(r, 15)
+    r.press("12345", "ENTER", "CANCEL")  # 商户号须为15位数字, dismissed with CANCEL
+    contains(r.screen_flat(), "商户号(15位)")
+    r.press("6789012345", "ENTER", "ENTER")
+    contains(r.screen_flat(), "设置成功")
+    eq(r.t.state.params["mid"], "123456789012345")
