@@ -486,3 +486,23 @@ def test_a_module_s_own_int_global_becomes_a_folded_const(tmp_path):
     assert not r["SHADOWED"].startswith("_") and "const(3)" not in text
     assert not r["MUTATED"].startswith("_") and "const(1)" not in text
     assert _run(tmp_path, res.sources, "renamed") == _run(tmp_path, FOLD, "plain")
+
+
+def test_a_name_said_only_by_name_may_become_one_of_the_firmware_s_own(tmp_path):
+    # the builtins' and core types' names are in every port's firmware: a global or an
+    # argument renamed to one costs no pool entry, in a module that never says it
+    core = ["len", "join", "split", "items"]
+    runtime = (RUNTIME[0], RUNTIME[1] | set(core), core)
+    res = minify.minify(FIRMWARE, beside=BESIDE, runtime=runtime)
+    r = res.renames
+    took = {x: y for x, y in r.items() if y in core}
+    assert took, r
+    for x, y in took.items():
+        for rel, names in res.modules.items():
+            if x in names.values():
+                # never in a module that says that name itself
+                assert y not in minify.WORD.findall(FIRMWARE[rel].decode()), (x, y, rel)
+    # never an attribute or a keyword (a runtime object could be asked for it)
+    for attr in ("side_length", "corner_count", "describe", "extra_text", "scale"):
+        assert r[attr] not in core
+    assert _run(tmp_path, res.sources, "renamed") == _run(tmp_path, FIRMWARE, "plain")

@@ -90,18 +90,31 @@ class MinifyError(Exception):
 
 
 # -- the runtime's names ----------------------------------------------------------------
-def runtime_names():
-    """-> (builtins, every name of the runtime and its libraries) from RUNTIME_FILE."""
-    builtins_, everything = set(), set()
+def _sections():
+    out = {}
     section = None
     for line in RUNTIME_FILE.read_text().splitlines():
         if line.startswith("["):
-            section = line.strip("[]")
+            section = out.setdefault(line.strip("[]"), [])
             continue
-        if line and not line.startswith("#"):
-            (builtins_ if section == "builtins" else everything).add(line)
-    everything |= builtins_
+        if line and not line.startswith("#") and section is not None:
+            section.append(line)
+    return out
+
+
+def runtime_names():
+    """-> (builtins, every name of the runtime and its libraries) from RUNTIME_FILE."""
+    sections = _sections()
+    builtins_ = set(sections.get("builtins", ()))
+    everything = set(sections.get("runtime", ())) | builtins_ | set(sections.get("core", ()))
     return builtins_, everything
+
+
+def core_names():
+    """Names every MicroPython port has in its firmware (its ROM names: the builtins and the
+    methods of the core types), shortest first: a module-level or local name renamed to one
+    of them costs no entry in the name pools (RUNTIME_FILE's [core], from the unix port)."""
+    return sorted(_sections().get("core", ()), key=lambda n: (len(n), n))
 
 
 def refresh_runtime_names(binary=None):
@@ -170,10 +183,29 @@ def refresh_runtime_names(binary=None):
         "# used as an attribute or keyword). Made by `python -m posterm.flash.minify --refresh`\n"
         "# from the rp2/esp32/stdlib stubs, the unix port's binary and the builtins.\n"
     )
+    core = set()
+    if binary:
+        out = subprocess.run(
+            [binary, "-c", _CORE_SCRIPT], capture_output=True, text=True, check=True
+        ).stdout
+        core = {n for n in out.split() if WORD.fullmatch(n) and not n.startswith("__")}
     text = head + "[builtins]\n" + "\n".join(sorted(bnames)) + "\n[runtime]\n"
-    text += "\n".join(sorted(everything)) + "\n"
+    text += "\n".join(sorted(everything - core)) + "\n"
+    text += "[core]\n" + "\n".join(sorted(core)) + "\n"
     RUNTIME_FILE.write_text(text)
     return len(bnames), len(everything)
+
+
+# the builtins and the core types' methods, in every port's firmware
+_CORE_SCRIPT = (
+    "import builtins\n"
+    "def g():\n    yield 1\n"
+    "n = set(dir(builtins))\n"
+    "for o in ('', b'', bytearray(), [], {}, (), set(), frozenset(), 1, 1.0, memoryview(b''),"
+    " object(), g(), Exception(), OSError(), {}.keys(), {}.items(), iter([]), range(1)):\n"
+    "    n.update(dir(o))\n"
+    "print(' '.join(sorted(n)))\n"
+)
 
 
 def _code_names(text):
@@ -571,7 +603,7 @@ def minify(sources, beside=(), data_words=(), qstrs=None, runtime=None):
     data_words: words of the data files the firmware reads;
     qstrs: {rel: set of names its .mpy interns} (only those are worth renaming; None: all).
     -> Result."""
-    builtins_, everything = runtime or runtime_names()
+    builtins_, everything = (runtime or runtime_names())[:2]
     mods = {rel: Module(rel, src) for rel, src in sources.items()}
     res = Result()
     # pinned words: strings anywhere, the code beside, module names, data
@@ -621,7 +653,8 @@ def minify(sources, beside=(), data_words=(), qstrs=None, runtime=None):
     chosen = {x for x in worth if renamable(x)}
     res.kept = worth - chosen
     reserved = idents | pinned | everything | builtins_ | COMPILER
-    renames, folded = _color(mods, chosen, exposed, where, reserved)
+    core = core_names() if runtime is None else sorted(runtime[2] if len(runtime) > 2 else ())
+    renames, folded = _color(mods, chosen, exposed, where, reserved, core, pinned)
     res.folded = folded
     res.renames = renames
     for rel, m in mods.items():
@@ -656,7 +689,7 @@ def _components(mods):
     return owners
 
 
-def _color(mods, chosen, exposed, where, reserved):
+def _color(mods, chosen, exposed, where, reserved, core=(), pinned=frozenset()):
     """-> {old: new} for the chosen identifiers. Two identifiers share a new name only if
     no module mentions both (each module's names stay one to one), no class hierarchy owns
     both (an object's attributes stay apart), and neither is stored as an attribute on
@@ -672,6 +705,12 @@ def _color(mods, chosen, exposed, where, reserved):
     order = sorted(chosen, key=lambda x: (-len(where[x]), x))
     plain = list(_take(_pool(reserved), len(chosen) + 64))
     under = list(_take(_pool(reserved, underscore=True), len(chosen) + 64))
+    # a name of the firmware itself for an identifier that is only ever said by name (a
+    # global, a function, a class, an argument: never an attribute nor a keyword), in the
+    # modules that do not say it (a global that would shadow a builtin they never use)
+    # (not the exception classes: the compiler says some of them itself, AssertionError)
+    rom = [y for y in core if y not in pinned and not keyword.iskeyword(y) and y[0].islower()]
+    core_set = set(core)
     renames = {}
     folded = set()  # the consts given an underscore name (folded by MicroPython)
     for x in order:
@@ -687,8 +726,16 @@ def _color(mods, chosen, exposed, where, reserved):
             )
         )
         alone = x in exposed and x in adhoc
-        for y in under if const else plain:
+        if const:
+            candidates = under
+        elif x in exposed:
+            candidates = plain
+        else:
+            candidates = rom + plain
+        for y in candidates:
             if y in solo:
+                continue
+            if y in core_set and any(y in mods[r].idents for r in mods_x):
                 continue
             if any(y in used_mod[r] for r in mods_x):
                 continue
