@@ -132,6 +132,8 @@ def changed_span(old, new, align=1):
 
 
 class CellDisplay:
+    glyph_cap = _GLYPHS  # glyphs kept: a board's memory policy may keep more (a day's ~150)
+
     def __init__(self, panel, font, rows=4, cols=16):
         # panel: width, height, write_band(y, band, stride, x=0) with x in cells of 8 px,
         # optional x_align (cells)
@@ -197,7 +199,7 @@ class CellDisplay:
             gw, data = g
         buf = bytearray(data)
         fb = framebuf.FrameBuffer(buf, gw, BAND, framebuf.MONO_HLSB)
-        if len(self._glyphs) >= _GLYPHS:
+        if len(self._glyphs) >= self.glyph_cap:
             self._glyphs.clear()
         out = (gw, fb, buf)  # the framebuf's own bytes (the font's copy is not kept too)
         self._glyphs[ch] = out

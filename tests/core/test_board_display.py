@@ -353,3 +353,59 @@ def test_a_glyph_stays_itself_after_other_glyphs_share_its_cache_slot():
     font.glyph(chr(0x4E2D + 128))
     eq(bytes(zhong), _bits(_ZHONG), "the first glyph's rows")
     eq(font.glyph("中"), (16, _bits(_ZHONG)), "and read again from the file")
+
+
+def test_a_display_with_room_keeps_a_days_glyphs_and_reads_each_from_the_font_once():
+    # the display keeps 64 glyphs and starts again when full (a day draws ~150 different
+    # characters: ~1,000 font reads); a board's memory policy with heap to spare keeps more
+    # (pos.overlaycache.configure "glyphs"), so each is read once and then drawn from RAM
+    font = _font()
+    reads = []
+    real = font.glyph
+
+    def counting(ch):
+        reads.append(ch)
+        return real(ch)
+
+    font.glyph = counting
+    texts = []
+    chars = [chr(c) for c in range(0x21, 0x7F)]  # 94 characters, six screens of 16
+    for i in range(0, len(chars), 16):
+        texts.append("".join(chars[i : i + 16]))
+    counts = []
+    for cap in (None, 128):
+        d = CellDisplay(SSD1306(fakes.I2C()), font, rows=4)
+        if cap is not None:
+            d.glyph_cap = cap
+        del reads[:]
+        for _ in range(2):  # the same screens twice, as a day's menus and prompts come back
+            for text in texts:
+                f = Frame(4, 16)
+                f.put(1, text)
+                d.draw(f)
+        counts.append(len(reads))
+    if d._canvas is not None:  # framebuf (every board): the display's own glyph cache
+        true(counts[0] > len(chars) + 64, "64 kept: read again (%d reads)" % counts[0])
+        eq(counts[1], len(chars) + 1, "128 kept: each read once (and the space)")
+    else:  # CPython: no framebuf, the font read at every draw whatever the cap
+        eq(counts[0], counts[1])
+
+
+def test_the_memory_policy_raises_the_glyph_cap_only_with_room_for_it():
+    from pos import overlay
+    from pos import overlaycache as oc
+
+    old = overlay.ENABLED
+    overlay.ENABLED = True
+    try:
+        for need, cap in ((1024, 160), (1 << 62, 64)):
+            d = CellDisplay(SSD1306(fakes.I2C()), _font(), rows=4)
+            true(oc.configure({"overlay_cache": "always", "glyphs": (160, need)}, 0, d))
+            eq(d.glyph_cap, cap, "needing %d B free" % need)
+            oc.off()
+        d = CellDisplay(SSD1306(fakes.I2C()), _font(), rows=4)
+        eq(oc.configure(None, 0, d), False)
+        eq(d.glyph_cap, 64, "no policy (the ESP32): the display's own")
+    finally:
+        oc.off()
+        overlay.ENABLED = old
