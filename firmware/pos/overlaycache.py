@@ -5,7 +5,9 @@
 # them loads nothing. The cache gives way whenever the free heap, after a collection, is
 # below LOW: a scope that loaded something and ends then forgets what it loaded (as without
 # the cache), and at the top (no overlay running, their modules in nobody's hands) every
-# cached module is forgotten; a MemoryError ending a scope does the same. This module is
+# cached module is forgotten; a MemoryError ending a scope does the same. The heap is looked
+# at (gc.mem_free() walks it) only where something was loaded and after the board loop's
+# collection (collected()), never at every scope. This module is
 # loaded only when a policy keeps a cache (the ESP32's keeps none: not even this code).
 import gc
 import sys
@@ -16,6 +18,7 @@ LOW = 0  # gc.mem_free() below which the cache gives way
 CACHED = []  # the modules kept by the scopes that ended (and preloaded), in load order
 EVICTED = [0, 0]  # times the cache gave way since configure(): at the top (all), a scope's
 _DEPTH = [0]  # scopes running
+_SHORT = [False]  # the heap was short at the board loop's last collection (collected())
 _FORGOT = [0]  # modules forgotten by the cache (a scope's exit: was anything loaded?)
 
 
@@ -33,7 +36,7 @@ def low():
     return free() < LOW
 
 
-def configure(policy, offset=0):
+def configure(policy, offset=0, display=None):
     # A board's memory policy (boards/profiles.py "memory") -> True when the cache is on:
     #   "overlay_cache": "flash"  on when the firmware's bytecode is in flash (ROMFS at /rom,
     #                             or frozen), off when it is loaded from files into the heap
@@ -42,7 +45,10 @@ def configure(policy, offset=0):
     #                    objects are that much larger: posterm.boardsim.sim.X64_FACTOR)
     #   "preload":       bytes (the same way): the day's flows (pos.preload.ORDER) loaded
     #                    now, each while the free heap is above this
-    # offset: heap this VM has beyond the board's (a bench's own room): added to both
+    #   "glyphs":        (n, bytes): the display keeps n glyphs (a day draws ~150 different
+    #                    characters; boards.display keeps 64 and reads them again from the
+    #                    font, ~1,000 reads a day) when this much is free now
+    # offset: heap this VM has beyond the board's (a bench's own room): added to all of them
     global KEEP, LOW
     mode = policy.get("overlay_cache") if policy else None
     if not overlay.ENABLED or not mode:
@@ -52,6 +58,11 @@ def configure(policy, offset=0):
         return off()
     wide = sys.maxsize > 0xFFFFFFFF
     EVICTED[0] = EVICTED[1] = 0
+    _SHORT[0] = False
+    gc.collect()
+    g = policy.get("glyphs")
+    if display is not None and g and free() >= offset + _scaled(g[1], wide):
+        display.glyph_cap = g[0]
     LOW = offset + _scaled(policy.get("keep_free", 0), wide)
     KEEP = True
     overlay.CACHE = sys.modules[__name__]
@@ -70,6 +81,13 @@ def configure(policy, offset=0):
             with overlay.scope():
                 __import__(name)
     return True
+
+
+def collected():
+    # the board loop collected after an event (boards.runner): is the heap short now? (a
+    # single look at the free heap, outside any key's time; the next action at the top
+    # gives the cache up then)
+    _SHORT[0] = free() < LOW
 
 
 def off():
@@ -121,8 +139,10 @@ def _prune():
 
 def enter(sc):
     # overlay.scope's __enter__ with the cache on
-    if _DEPTH[0] == 0 and CACHED and low():
-        evict()  # short of heap at the top: the cache goes before anything loads
+    if _DEPTH[0] == 0 and _SHORT[0]:
+        _SHORT[0] = False
+        if CACHED and low():
+            evict()  # short of heap at the top: the cache goes before anything loads
     sc.before = overlay.loaded()
     sc.n = len(sys.modules)  # the same at the exit, and nothing forgotten: nothing loaded
     sc.forgot = _FORGOT[0]

@@ -226,6 +226,9 @@ def test_the_cache_goes_at_the_top_when_the_heap_runs_short_or_an_overlay_runs_o
         true("pos.flows.reversal" in oc.CACHED)
         oc.LOW = ALWAYS_SHORT
         with overlay.scope():
+            true("pos.flows.reversal" in overlay.loaded(), "no look at the heap at a scope")
+        oc.collected()  # the board loop's collection after an event found the heap short
+        with overlay.scope():
             true("pos.flows.reversal" not in overlay.loaded(), "dropped before the block")
         oc.LOW = NEVER_SHORT
 
