@@ -207,7 +207,7 @@ def start(machine, time, cfg=None, log=log_line, storage=None):
     if policy:
         from pos import overlaycache
 
-        overlaycache.configure(policy)
+        overlaycache.configure(policy, 0, board.display)
     return board
 
 

@@ -4,6 +4,7 @@
 # sans-IO: this module performs its effects (show, send, print, beep, clock, log).
 import gc
 
+from pos import overlay
 from pos.compat import IS_MICROPYTHON, const
 
 _TICK_MS = const(1000)
@@ -101,6 +102,9 @@ class Board:
             # the heap (an overlay's code just dropped is freed before the next allocation
             # needs it, and the free heap stays in few large blocks)
             gc.collect()
+            ov = overlay.CACHE
+            if ov is not None:
+                ov.collected()  # a board's memory policy keeps a cache: is the heap short?
         if _diff(now_ms, self._next_tick) >= 0:
             self._next_tick = now_ms + _TICK_MS
             if self.clock is not None:
