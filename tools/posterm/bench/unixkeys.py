@@ -180,7 +180,7 @@ _ROM = []  # the ROMFS image's bytes, held while it is mounted
 _BOARD = [None, None]  # the board's profile name and free heap on the unix port (board=NAME:N)
 
 
-def memory_policy():
+def memory_policy(display):
     # as boards/boot.py does after the idle screen: the board profile's memory policy
     # (pos.overlaycache.configure: the overlay cache, the day's flows preloaded). Each day is a
     # boot: what the last day cached is dropped first. The VM's heap beyond the board's (the
@@ -189,7 +189,8 @@ def memory_policy():
     from pos import overlaycache
 
     overlaycache.off()
-    overlaycache.EVICTED[0] = overlaycache.EVICTED[1] = 0
+    display.glyph_cap = 64
+    display._glyphs.clear()  # a boot: the glyphs are read from the font again
     name, heap = _BOARD
     if name is None:
         return
@@ -198,11 +199,12 @@ def memory_policy():
     gc.collect()
     total = gc.mem_free() + gc.mem_alloc()
     offset = total - heap - (len(_ROM[0]) if _ROM else 0)
-    overlaycache.configure(profiles.get(name).get("memory"), offset)
+    overlaycache.configure(profiles.get(name).get("memory"), offset, display)
 
 
 def run_day(tree, display):
     import walk
+    from pos import overlay
     from pos.memstorage import MemoryStorage
     from pos.storage import FileStorage
 
@@ -229,7 +231,7 @@ def run_day(tree, display):
         return out
 
     frame = perform(t.start())
-    memory_policy()
+    memory_policy(display)
     gc.collect()
     for ev in walk.day_events(walk.has_action("settle")):
         loads = _LOADS[0]
@@ -264,6 +266,9 @@ def run_day(tree, display):
             prof.take()  # the work steps' phases are not the key's
         t0 = _us()
         gc.collect()
+        ov = overlay.CACHE
+        if ov is not None:
+            ov.collected()  # as boards.runner does after its collection (in gc_us)
         gc_us = _since(t0)
         calib_sample()  # how fast the machine is just now (outside the timing)
         key = ev[1] if ev[0] == "key" else "CARD"

@@ -5,7 +5,8 @@
 # phases it calls (a strings lookup inside a screen layout counts as strings, not layout).
 # What no wrapped function takes is "flow": the flows' own generator code (input handling,
 # the decisions between screens). Imports are timed by a hook on builtins.__import__ (an
-# overlay's .mpy loaded and its module body run). The wrappers cost ~1-2 us a call, so the
+# overlay's .mpy loaded and its module body run; an import of a module already loaded is the
+# phase's that ran it). The wrappers cost ~1-2 us a call, so the
 # phases add up to more than the plain run's time: compare phases with each other, and
 # take the latency itself from the plain run.
 import builtins
@@ -42,6 +43,7 @@ _MODULES = (
     ("pos.request", "codec"),
     ("pos.receipt", "receipt"),
     ("pos.clock", "clock"),
+    ("pos.catalog", "catalog"),
     ("pos.overlay", "overlay"),
 )
 _FUNCS = {
@@ -132,15 +134,10 @@ _depth = [0]  # imports running (one inside another)
 
 
 def _import(name, *args):
-    fresh = name not in sys.modules
-    if not fresh and len(args) >= 3 and args[2]:
-        # `from pkg import mod`: fresh when a name is a submodule not loaded yet
-        pkg = sys.modules[name]
-        for x in args[2]:
-            if not hasattr(pkg, x) and (name + "." + x) not in sys.modules:
-                fresh = True
-    if not fresh:
-        return _real_import(name, *args)
+    # an import statement: charged to "import" when it loaded a module (sys.modules grew:
+    # an overlay's .mpy read and its body run), else to the phase that ran it (a module
+    # already loaded, or a built-in one: gc, sys, micropython are never in sys.modules)
+    n = len(sys.modules)
     now = _ticks()
     if _stack:
         top = _stack[-1]
@@ -152,11 +149,16 @@ def _import(name, *args):
         return _real_import(name, *args)
     finally:
         _depth[0] -= 1
-        if not _depth[0]:
+        grown = len(sys.modules) > n
+        if grown and not _depth[0]:
             _patch_all()  # the modules whole (not while one is half run, inside another)
         now = _ticks()
-        _charge("import", _diff(now, ent[1]))
         _stack.pop()
+        if grown:
+            _charge("import", _diff(now, ent[1]))
+        elif _stack:
+            _charge(_stack[-1][0], _diff(now, ent[1]))
+        # (else: the flow's own code, what no phase takes)
         if _stack:
             _stack[-1][1] = now
 
