@@ -203,3 +203,26 @@ def test_the_groups_bounded_wait_goes_with_its_begin_and_still_bounds_a_lock(pg)
     store.set_wait(2.0)
     assert processor.handle_many(_items([terms[0].purchase_frame()]))[0][39] == "00"
     store.close()
+
+
+def test_a_message_through_the_host_costs_three_round_trips_and_faults_still_apply(pg):
+    # before: the bounded wait (SET lock_timeout) and "is any fault armed?" were two more
+    # round trips before every group; now both go with its BEGIN
+    from posterm.host.server import start_in_thread
+    from test_host_support import NOW, Terminal
+
+    url = pg.new_database()
+    host = start_in_thread(url, now=lambda: NOW)
+    try:
+        t = Terminal(host.address)
+        assert t.sign_in()[39] == "00"
+        count = _Counting(host.host.store)
+        assert t.purchase(amount=101)[39] == "00"
+        assert count.sent == 3, count.sent
+        other = Store(url)
+        other.set_fault(t.tid, "respond", "05", remaining=1)  # armed from outside
+        other.close()
+        assert t.purchase(amount=102)[39] == "05"  # the very next message
+        assert t.purchase(amount=103)[39] == "00"
+    finally:
+        host.stop()

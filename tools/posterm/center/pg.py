@@ -466,7 +466,7 @@ class Connection:
         self._absent = set()  # (tid, batch, trace) known not to be in transactions
         self._rrns = []
 
-    def begin_group(self, tids=(), pans=(), keys=(), rrns=0):
+    def begin_group(self, tids=(), pans=(), keys=(), rrns=0, faults=False):
         """BEGIN a transaction for a group of messages: lock the rows of the terminals
         `tids` and cards `pans` (FOR NO KEY UPDATE, in key order: two groups never wait for
         each other in a cycle over them), keep them, note which transaction keys (tid,
@@ -499,6 +499,7 @@ class Connection:
                 numbers = self._queue_sql(
                     f"SELECT nextval('{RRN_SEQUENCE}') FROM generate_series(1, %s)",
                     (int(rrns),))
+            armed = self._queue_sql("SELECT EXISTS (SELECT 1 FROM faults)") if faults else None
             self._flush()
             for table, col, res in (("terminals", "tid", terms), ("cards", "pan", cards)):
                 if res is not None:
@@ -509,6 +510,7 @@ class Connection:
                 self._absent = set(keys) - {tuple(r) for r in taken.fetchall()}
             if numbers is not None:
                 self._rrns = [r[0] for r in numbers.fetchall()]
+            return bool(armed.fetchall()[0][0]) if armed is not None else False
 
     def queue_guarded(self, statements):
         """Queue `statements` [(sql, args)] (the store's spelling) to run after what the group

@@ -30,6 +30,7 @@ from pos import field48, iso8583, keyload, pinblock
 from posterm.host import emv, qr
 from posterm.host import hostcrypto as crypto
 from posterm.host.catalog import KINDS, MANAGEMENT, classify
+from posterm.host.store import FaultsArmed as _FaultsArmed
 from posterm.host.store import card_bin
 
 from posterm.center.pg import CommitUnknown as _CommitUnknown
@@ -217,7 +218,7 @@ class Processor:
             raise rep
         return rep
 
-    def handle_many(self, items):
+    def handle_many(self, items, check_faults=False):
         """The replies to several requests [(req, raw, conn), ...], in order (group commit).
 
         Each request is served as if in a transaction of its own, one after the other, but
@@ -227,11 +228,15 @@ class Processor:
         a unit of its own, so the failure costs only the request it belongs to (96, nothing
         moved) and every other request's answer matches what is committed.  An entry of the
         result is an Exception when serving that request raised one (a bug: the caller
-        closes its connection)."""
+        closes its connection).  `check_faults`: when faults are armed in the store (asked
+        with the group's BEGIN: no round trip of its own), nothing is served and
+        store.FaultsArmed is raised (the host then serves the group as the faults say)."""
         if len(items) > 1:
             self._served = 0
             try:
-                return self._group(items)
+                return self._group(items, check_faults)
+            except _FaultsArmed:
+                raise
             except _CommitUnknown as e:
                 return self._unknown(items, e)
             except sqlite3.Error as e:
@@ -247,7 +252,9 @@ class Processor:
         out = []
         for req, raw, conn in items:
             try:
-                out.append(self._group([(req, raw, conn)])[0])
+                out.append(self._group([(req, raw, conn)], check_faults)[0])
+            except _FaultsArmed:
+                raise
             except _CommitUnknown as e:
                 out.extend(self._unknown([(req, raw, conn)], e))
             except sqlite3.Error as e:
@@ -268,11 +275,12 @@ class Processor:
                   len(items), e)
         return [e] * len(items)
 
-    def _group(self, items):
-        """Serve `items` in one unit of work; raises (everything rolled back) on failure."""
+    def _group(self, items, check_faults=False):
+        """Serve `items` in one unit of work; raises (everything rolled back) on failure.
+        `check_faults`: raise store.FaultsArmed, serving nothing, when faults are armed."""
         reps, binds = [], []
         try:
-            self._unit(items, reps, binds)
+            self._unit(items, reps, binds, check_faults)
         except BaseException:
             for hook in self.hooks:  # what they queued was rolled back with the group
                 discard = getattr(hook, "discard", None)
@@ -283,8 +291,8 @@ class Processor:
             conn["keys"] = bind  # committed: this connection holds the current keys
         return reps
 
-    def _unit(self, items, reps, binds):
-        with self.store.group(*_group_keys(items)):
+    def _unit(self, items, reps, binds, check_faults=False):
+        with self.store.group(*_group_keys(items), check_faults=check_faults):
             for req, raw, conn in items:
                 self._served += 1
                 reps.append(self._serve_one(req, raw, conn))

@@ -186,6 +186,11 @@ def next_batch(batch):
     return f"{1 if n > 999999 else n:06d}"
 
 
+class FaultsArmed(Exception):  # noqa: N818 - a state, not an error
+    """A group asked to check for armed faults (Store.group(check_faults=True)) found some:
+    nothing was served, the host serves the group one by one as the faults say."""
+
+
 class Store:
     """Open (creating or upgrading if needed) the host database at `path`.  `fresh` tells
     whether this call created it, so the caller can provision defaults exactly once.
@@ -286,7 +291,7 @@ class Store:
             raise
 
     @contextmanager
-    def group(self, tids=(), pans=(), keys=(), rrns=0):
+    def group(self, tids=(), pans=(), keys=(), rrns=0, check_faults=False):
         """The unit of work of a group of the host's messages (group commit).  On SQLite a
         unit (the write lock).  On PostgreSQL no global lock: the rows of the terminals `tids`
         and cards `pans` are locked (writers serialised per terminal and per card, so several
@@ -298,6 +303,8 @@ class Store:
                 yield self
             return
         if self._pg is None:  # the write lock is ours until COMMIT: counters kept in memory
+            if check_faults and self.any_fault():
+                raise FaultsArmed()
             with self.unit():
                 self._counters = {}
                 try:
@@ -310,10 +317,13 @@ class Store:
             return
         self._reconnect()
         try:
-            self.db.begin_group(tids, pans, keys, rrns)
+            armed = self.db.begin_group(tids, pans, keys, rrns, check_faults)
         except BaseException:
             self._rollback()
             raise
+        if armed:  # asked with the BEGIN, in the same round trip
+            self._rollback()
+            raise FaultsArmed()
         self._depth = 1
         try:
             yield self
