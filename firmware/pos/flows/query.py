@@ -11,7 +11,7 @@ _READ = ("01", "02", "03", "05", "07")  # the journal's entry modes (field 22's 
 
 def entry_blocks(t, e, voided=None):
     # a record as blocks of rows (ui.pair: a label and its value together, both whole);
-    # voided: the traces the batch's voids name (voided_traces), else looked up here
+    # voided: the traces the batch's voids name (as browse finds them), else looked up here
     kind = e.get("type", "")
     sign = "-" if catalog.negative(kind) else ""
     tm = e.get("time", "")
@@ -40,29 +40,22 @@ def entry_blocks(t, e, voided=None):
     return blocks
 
 
-def voided_traces(entries):
-    # the traces named by the voids among these records (types whose original is found by
-    # trace: 消费撤销, 完成撤销), as txn.is_voided finds them one by one
-    out = []
-    for e in entries:
-        tr = e.get("orig_trace")
-        if tr is not None and tr not in out:
-            how = catalog.original(e.get("type"))
-            if how is not None and how[0] == "trace":
-                out.append(tr)
-    return out
-
-
 def browse(t):
     # DOWN: the rest of the record when it takes more than one page, then the next older
     # one; UP goes back the same way. The title counts the records (n/N). The batch is
     # read once (each record decoded once), not at every page.
     title = t.s("journal_query")
     kinds = catalog.journal_kinds()
-    every = t.journal.entries()
-    voided = voided_traces(every)
-    entries = [e for e in every if e.get("type") in kinds]
-    every = None
+    entries = []
+    voided = []  # the traces the batch's voids name (types whose original is found by trace)
+    for e in t.journal.each():
+        tr = e.get("orig_trace")
+        if tr is not None and tr not in voided:
+            how = catalog.original(e.get("type"))
+            if how is not None and how[0] == "trace":
+                voided.append(tr)
+        if e.get("type") in kinds:
+            entries.append(e)
     if not entries:
         yield from ui.notice(t, title, t.s("no_transactions"), timeout=10)
         return

@@ -53,6 +53,24 @@ def find_entry(t, trace, kinds=None):
     return None
 
 
+def find_unvoided(t, trace, kinds):
+    # -> (the record with this trace of one of kinds or None, whether a void names it):
+    # find_entry and is_voided in one walk of the journal (each record decoded once)
+    found = None
+    voided = False
+    with overlay.scope():
+        from pos import catalog
+
+        for e in t.journal.each():
+            if found is None and e.get("trace") == trace and e.get("type") in kinds:
+                found = e
+            elif not voided and e.get("orig_trace") == trace:
+                how = catalog.original(e.get("type"))
+                voided = how is not None and how[0] == "trace"
+        del catalog
+    return found, voided
+
+
 def is_voided(t, trace):
     # a void (a type whose original is found by trace: 消费撤销, 完成撤销) names it
     with overlay.scope():

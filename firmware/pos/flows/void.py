@@ -30,11 +30,11 @@ def void_of(t, kind, qr_kind=None):
     trace = yield from txn.enter_trace(t, title)
     if trace is None:
         return None
-    orig = txn.find_entry(t, trace, kinds + qr_of)
+    orig, voided = txn.find_unvoided(t, trace, kinds + qr_of)
     if orig is None:
         yield from txn.refuse(t, title, "tx_no_original")
         return None
-    if txn.is_voided(t, trace):
+    if voided:
         yield from txn.refuse(t, title, "tx_already_voided")
         return None
     go = yield from txn.show_original(t, title, orig)
