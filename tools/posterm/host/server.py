@@ -49,6 +49,7 @@ FOLLOW_WAIT = 1.0  # seconds the driver's settings follow-up may wait for a lock
 CAP_QUIET = 1.0  # seconds below the caps that end a cap episode (its second log line)
 BACKLOG = 2048
 MAX_GROUP = 64  # requests served under one commit at most (group commit)
+PREPARE_WAIT = 1.0  # seconds the host's start waits for the write lock to make tables
 CHECKPOINT_EVERY = 0.25  # seconds between two WAL checkpoints (SQLite, Checkpointer)
 _FINANCIAL_MTIS = ("0100", "0200", "0220", "0400")
 
@@ -220,12 +221,23 @@ class Host:
             for hook in self.processor.hooks:  # tables a hook writes, made before serving
                 prepare_hook = getattr(hook, "prepare", None)
                 if prepare_hook is not None:
-                    await loop.run_in_executor(self._db, prepare_hook, self.store)
+                    await loop.run_in_executor(self._db, self._prepare_hook, prepare_hook)
             self._listen(host, port)
         except BaseException:
             await self._close_store()
             raise
         return self.address
+
+    def _prepare_hook(self, prepare_hook):
+        """A hook's tables made before serving, waiting at most PREPARE_WAIT for the write
+        lock: a database locked elsewhere leaves them to the first message (which makes
+        them, or answers 96 within its own bounded wait), the host starts all the same."""
+        try:
+            self.store.set_wait(min(PREPARE_WAIT, self.db_wait))
+            prepare_hook(self.store)
+        except sqlite3.Error as e:
+            log.info("back office tables not made before serving (%s); the first message "
+                     "makes them", e)
 
     def _listen(self, host, port):
         """Listen on host:port with our own accept loop: connections accepted while the total
