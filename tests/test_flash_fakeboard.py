@@ -262,3 +262,23 @@ def test_a_dry_run_writes_the_names_map_of_the_renamed_firmware(board_url, tmp_p
         rename=False,
     )
     assert minify.parse_map(plain.read_text()) == {}
+
+
+def test_the_cli_writes_the_names_map_and_refuses_a_place_it_cannot_write(
+    board_url, tmp_path, capsys
+):
+    from posterm.cli import main
+    from posterm.flash import minify
+
+    path = tmp_path / "names.map"
+    args = ["flash", "--port", board_url, "--board", "pico", "--dry-run", "--no-reset"]
+    assert main([*args, "--names-map", str(path)]) == 0
+    text = path.read_text()
+    assert minify.parse_map(text)["pos/terminal.py"]
+    assert minify.NO_LINES_MARK in text  # a files deploy: no line numbers unless --lines
+    assert main([*args, "--lines", "--names-map", str(path)]) == 0
+    assert minify.NO_LINES_MARK not in path.read_text()
+    capsys.readouterr()
+    assert main([*args, "--names-map", str(tmp_path / "no" / "such" / "dir" / "m")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot write the names map" in err and "Traceback" not in err
