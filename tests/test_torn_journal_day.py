@@ -37,7 +37,7 @@ def test_a_refund_torn_from_the_journal_is_said_and_settlement_finds_the_center_
     journal.write_bytes(with_refund[: len(whole) + (len(with_refund) - len(whole)) // 2])
     out = keys(data, "ENTER", "MENU", "1", "7", "ENTER")
     first = out.split("-" * 16)[0]
-    assert "流水不完整" in first and "结算时与中心对账" in "".join(first.split()), first
+    assert "流水缺失" in first and "结算时与中心对账" in "".join(first.split()), first
     assert "对账不平" in out, out[-800:]
     log = (data / "posterm.log").read_text(encoding="utf-8")
     assert "the last record was cut short" in log

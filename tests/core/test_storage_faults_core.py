@@ -490,8 +490,8 @@ def test_a_record_torn_by_a_power_cut_is_said_at_start_up_with_its_trace():
     # in whatever order the interpreter's dict wrote them
     s, center, trace = _cut_mid_append("purchase", keep=-5)
     r = Rig(storage=s, center=center)
-    eq(r.t.frame.text()[0].strip(), "流水不完整")
-    contains(r.screen_flat(), "末笔记录不完整")
+    eq(r.t.frame.text()[0].strip(), "流水缺失")
+    contains(r.screen_flat(), "最后一笔记录缺失")
     contains(r.screen_flat(), "凭证号:%06d" % trace)
     contains(r.screen_flat(), "该笔将自动冲正")  # the approval's reversal is still armed
     logs = [e[2] for e in r.logs if "cut short" in e[2]]
@@ -512,7 +512,7 @@ def test_a_record_torn_by_a_power_cut_is_said_at_start_up_with_its_trace():
 def test_a_torn_record_with_no_reversal_says_settlement_checks_it_with_the_center():
     s, center, trace = _cut_mid_append("refund")
     r = Rig(storage=s, center=center)
-    eq(r.t.frame.text()[0].strip(), "流水不完整")
+    eq(r.t.frame.text()[0].strip(), "流水缺失")
     true(r.t.state.reversal() is None, "a refund is not reversed")
     contains(r.screen_flat(), "结算时与中心对账")
     contains([e[2] for e in r.logs if "cut short" in e[2]][0], "settlement compares")
@@ -524,6 +524,6 @@ def test_a_torn_record_with_no_reversal_says_settlement_checks_it_with_the_cente
 def test_a_record_torn_before_its_trace_is_still_said():
     s, center, _trace = _cut_mid_append("purchase", keep=9)
     r = Rig(storage=s, center=center)
-    eq(r.t.frame.text()[0].strip(), "流水不完整")
+    eq(r.t.frame.text()[0].strip(), "流水缺失")
     true("凭证号" not in r.screen_flat(), r.screen())
     contains(r.screen_flat(), "该笔将自动冲正")
