@@ -41,3 +41,22 @@ def test_the_day_runs_from_a_romfs_image_with_the_same_keys_as_from_files():
     assert [s["key"] for s in rom["_steps"]] == [s["key"] for s in files["_steps"]]
     assert [s["sends"] for s in rom["_steps"]] == [s["sends"] for s in files["_steps"]]
     assert rom["unix_key_events"] == 254 and rom["pico_send_key_ms"] > 0
+
+
+def test_the_board_option_names_a_known_board(monkeypatch):
+    import sys
+
+    monkeypatch.setattr(sys, "argv", ["keylatency", "--board", "esp8266", "1"])
+    with pytest.raises(SystemExit) as e:
+        keylatency.main()
+    assert "pico, pico_w or esp32" in str(e.value)
+
+
+def test_the_esp32_keeps_no_overlay_cache_and_a_pico_from_romfs_keeps_the_days_code():
+    esp = _figures(romfs=True, board="esp32")
+    pico = _figures(romfs=True)
+    assert esp["overlay_cache"] is False and esp["unix_key_loading"] > 0
+    assert pico["overlay_cache"] is True and pico["overlay_cache_modules"] >= 30
+    assert pico["unix_key_loading"] == 0, "the day's code preloaded at boot"
+    # the slips are print jobs of their own, reported beside the keys
+    assert pico["unix_print_jobs"] >= 13 and pico["pico_print_job_max_ms"] > 0

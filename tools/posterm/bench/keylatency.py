@@ -5,8 +5,10 @@ the ROMFS image of `posterm flash --romfs`, mounted at /rom), the board's displa
 drawing every screen, the board loop's gc.collect() after each event. profile=True also
 charges each event's time to the phases that took it (unixprof.py, profile_table()).
 
-    python -m posterm.bench.keylatency [--romfs] [ROUNDS]     the figures, as JSON
+    python -m posterm.bench.keylatency [--romfs] [--board B] [ROUNDS]   the figures, as JSON
     python -m posterm.bench.keylatency --profile [--romfs] [ROUNDS]   where the time goes
+(--board pico | pico_w | esp32: the board profile's memory policy at its free heap; pico by
+default: on an ESP32 nothing is cached, so its estimate is of an --board esp32 run)
 
 The estimate: a board's time = the unix port's time x (the unix port's speed / the board's),
 the speeds being Pystone 1.2 scores (pystones/s) of MicroPython:
@@ -256,20 +258,28 @@ def profile_table(fig, top=12):
 
 
 def main():
-    # `python -m posterm.bench.keylatency [--romfs] [ROUNDS]`: the figures alone, as JSON;
-    # `--profile [ROUNDS]`: where the slowest keys' time goes (unixprof.py), as a table;
-    # --romfs: the firmware run from a ROMFS image instead of files
+    # `python -m posterm.bench.keylatency [--romfs] [--board B] [ROUNDS]`: the figures alone,
+    # as JSON; `--profile [ROUNDS]`: where the slowest keys' time goes (unixprof.py), as a
+    # table; --romfs: the firmware run from a ROMFS image instead of files; --board: the
+    # board profile whose memory policy runs (pico by default)
     import sys
 
     args = sys.argv[1:]
     romfs = "--romfs" in args
     args = [a for a in args if a != "--romfs"]
+    board = "pico"
+    if "--board" in args:  # the board whose profile (memory policy) and heap the day runs on
+        i = args.index("--board")
+        board = args[i + 1] if i + 1 < len(args) else ""
+        del args[i : i + 2]
+        if board not in ("pico", "pico_w", "esp32"):
+            sys.exit("--board: pico, pico_w or esp32")
     if args and args[0] == "--profile":
         rounds = int(args[1]) if len(args) > 1 else 3
-        print(profile_table(figures(run(rounds, profile=True, romfs=romfs))))
+        print(profile_table(figures(run(rounds, profile=True, romfs=romfs, board=board))))
         return
     rounds = int(args[0]) if args else 3
-    fig = figures(run(rounds, romfs=romfs))
+    fig = figures(run(rounds, romfs=romfs, board=board))
     fig.pop("_steps")
     print(json.dumps(fig, indent=2, ensure_ascii=False))
 
