@@ -82,6 +82,9 @@ COMPILER = {
     "uint",
     "self",
     "cls",
+    # a call super() is compiled as the method's super(__class__, self): a function renamed
+    # to it (a ROM name) fails with NameError '__class__' (board sim, every key)
+    "super",
 }
 
 
@@ -709,7 +712,8 @@ def _color(mods, chosen, exposed, where, reserved, core=(), pinned=frozenset()):
     # global, a function, a class, an argument: never an attribute nor a keyword), in the
     # modules that do not say it (a global that would shadow a builtin they never use)
     # (not the exception classes: the compiler says some of them itself, AssertionError)
-    rom = [y for y in core if y not in pinned and not keyword.iskeyword(y) and y[0].islower()]
+    rom = [y for y in core if y not in pinned and not keyword.iskeyword(y) and y[0].islower()
+           and y not in COMPILER]
     core_set = set(core)
     renames = {}
     folded = set()  # the consts given an underscore name (folded by MicroPython)
