@@ -131,40 +131,26 @@ def _round(c, d, n, out, o):
     # offsets fit in a byte)
     c = ((c << n) | (c >> (28 - n))) & 0xFFFFFFF
     d = ((d << n) | (d >> (28 - n))) & 0xFFFFFFF
-    i0 = c >> 24
-    i1 = 16 + ((c >> 20) & 15)
-    i2 = 32 + ((c >> 16) & 15)
-    i3 = 48 + ((c >> 12) & 15)
-    i4 = 64 + ((c >> 8) & 15)
-    i5 = 80 + ((c >> 4) & 15)
-    i6 = 96 + (c & 15)
-    t = _PC2C2
-    h2 = t[i0] | t[i1] | t[i2] | t[i3] | t[i4] | t[i5] | t[i6]
-    t = _PC2C1
-    h1 = t[i0] | t[i1] | t[i2] | t[i3] | t[i4] | t[i5] | t[i6]
-    t = _PC2C0
-    h0 = t[i0] | t[i1] | t[i2] | t[i3] | t[i4] | t[i5] | t[i6]
+    _half(c, _PC2C2, _PC2C1, _PC2C0, out, o)
+    _half(d, _PC2D2, _PC2D1, _PC2D0, out, o + 4)
+
+
+def _half(x, t2, t1, t0, out, o):
+    # the 4 S-box inputs a rotated half (C or D) gives, through its PC2 tables, at out[o:o + 4]
+    i0 = x >> 24
+    i1 = 16 + ((x >> 20) & 15)
+    i2 = 32 + ((x >> 16) & 15)
+    i3 = 48 + ((x >> 12) & 15)
+    i4 = 64 + ((x >> 8) & 15)
+    i5 = 80 + ((x >> 4) & 15)
+    i6 = 96 + (x & 15)
+    h2 = t2[i0] | t2[i1] | t2[i2] | t2[i3] | t2[i4] | t2[i5] | t2[i6]
+    h1 = t1[i0] | t1[i1] | t1[i2] | t1[i3] | t1[i4] | t1[i5] | t1[i6]
+    h0 = t0[i0] | t0[i1] | t0[i2] | t0[i3] | t0[i4] | t0[i5] | t0[i6]
     out[o] = h2 >> 2
     out[o + 1] = (((h2 & 3) << 4) | (h1 >> 4)) | 64
     out[o + 2] = (((h1 & 15) << 2) | (h0 >> 6)) | 128
     out[o + 3] = (h0 & 63) | 192
-    i0 = d >> 24
-    i1 = 16 + ((d >> 20) & 15)
-    i2 = 32 + ((d >> 16) & 15)
-    i3 = 48 + ((d >> 12) & 15)
-    i4 = 64 + ((d >> 8) & 15)
-    i5 = 80 + ((d >> 4) & 15)
-    i6 = 96 + (d & 15)
-    t = _PC2D2
-    h2 = t[i0] | t[i1] | t[i2] | t[i3] | t[i4] | t[i5] | t[i6]
-    t = _PC2D1
-    h1 = t[i0] | t[i1] | t[i2] | t[i3] | t[i4] | t[i5] | t[i6]
-    t = _PC2D0
-    h0 = t[i0] | t[i1] | t[i2] | t[i3] | t[i4] | t[i5] | t[i6]
-    out[o + 4] = h2 >> 2
-    out[o + 5] = (((h2 & 3) << 4) | (h1 >> 4)) | 64
-    out[o + 6] = (((h1 & 15) << 2) | (h0 >> 6)) | 128
-    out[o + 7] = (h0 & 63) | 192
 
 
 def _stages(key8, reverse):
