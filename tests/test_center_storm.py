@@ -127,3 +127,46 @@ def test_a_serving_process_collects_rarely_and_the_storm_puts_the_collector_back
                           "--purchases", "20", "--format", "json")
     assert code == 0, err
     assert gc.get_threshold() == before
+
+
+def test_the_sign_in_burst_names_a_silent_a_closing_and_a_missing_center_never_hangs():
+    # the sign-in phase's own loop (plain sockets and epoll): every way a center fails a
+    # terminal is that terminal's error, counted from its connect(), and the phase ends
+    import socket
+    import threading
+
+    terms = [storm.Term(t, i) for i, t in enumerate(storm.tids(3))]
+    frames = [t.sign_in_frame() for t in terms]
+
+    def burst(addr, wait=0.3):
+        return storm._burst(addr[0], addr[1], storm._bound_sockets(terms), frames, wait)
+
+    silent = socket.create_server(("127.0.0.1", 0), backlog=8)  # the kernel connects, no one reads
+    with silent:
+        res = burst(silent.getsockname())
+    assert [r[2] for r in res] == ["TimeoutError: no answer within 0.3 s"] * 3
+    assert all(0.3 <= r[0] < 5 for r in res)
+
+    closing = socket.create_server(("127.0.0.1", 0), backlog=8)
+
+    def close_each():
+        for _ in range(3):
+            conn, _addr = closing.accept()
+            conn.recv(100)
+            conn.close()
+
+    with closing:
+        t = threading.Thread(target=close_each, daemon=True)
+        t.start()
+        res = burst(closing.getsockname(), wait=5)
+        t.join(5)
+    assert {r[2] for r in res} <= {"ConnectionError: closed by the center",
+                                   "ConnectionResetError: [Errno 104] Connection reset by peer"}
+    assert all(r[3] is None for r in res)
+    gone = socket.create_server(("127.0.0.1", 0))
+    addr = gone.getsockname()
+    gone.close()  # nothing listens there any more
+    res = burst(addr, wait=5)
+    assert all(r[2] and "refused" in r[2] for r in res), res
+    lat, codes, errors = storm._tally(res)
+    assert codes == {} and len(errors) == 3

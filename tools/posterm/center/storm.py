@@ -18,7 +18,10 @@ source, as terminals behind different networks do (the center caps connections p
 """
 
 import asyncio
+import errno
 import os
+import select
+import socket
 import subprocess
 import sys
 import tempfile
@@ -36,6 +39,8 @@ CARD = "6212140000000000014"
 PER_SOURCE = 200
 FAULT_PAUSE = 0.05  # seconds between two faulty connections of one faulty peer
 FAULT_WAIT = 5.0  # seconds a faulty connection waits for the center to answer or close it
+SIGNIN_WAIT = 30.0  # seconds without any answer after which a sign-in counts as an error
+_BIND_NO_PORT = getattr(socket, "IP_BIND_ADDRESS_NO_PORT", 24)  # Linux's, since 4.2
 FAULT_KINDS = ("cut mid-frame", "length alone", "length out of range", "bytes changed",
                "closed before the answer")
 
@@ -397,16 +402,171 @@ async def run_storm(host, port, n, purchases, concurrency, heartbeat=True, cente
         untune_gc(gc_before)
 
 
+def _bound_sockets(terms):
+    """Each terminal's socket, made and bound to its source address before the sign-in's
+    clock (no port chosen yet: IP_BIND_ADDRESS_NO_PORT lets connect() pick it, where a
+    bind to port 0 searched past every TIME_WAIT port of the address, slower the more
+    storms had run in the last minute)."""
+    socks = []
+    try:
+        for t in terms:
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            socks.append(s)
+            s.setblocking(False)
+            try:
+                s.setsockopt(socket.IPPROTO_IP, _BIND_NO_PORT, 1)
+            except OSError:
+                pass  # not Linux: bind chooses the port
+            s.bind((t.source, 0))
+    except BaseException:
+        for s in socks:
+            s.close()
+        raise
+    return socks
+
+
+def _burst(host, port, socks, frames, wait=SIGNIN_WAIT):
+    """Every terminal connects and sends its frame at once; -> [seconds, None, error, reply
+    body] each (as _timed), from the terminal's connect() to the arrival of its whole reply.
+    Plain non-blocking sockets and epoll, no coroutine, future or transport a terminal: the
+    storm measures the center, and its own CPU per terminal is what the center does not get
+    of the two cores.  An arrival is stamped when epoll reports it, before anything is read;
+    the replies are checked after the phase (_decoded).  A terminal not answered within
+    `wait` seconds of the last event is an error."""
+    n = len(socks)
+    results = [None] * n
+    ep = _Poller()
+    clock = time.perf_counter
+    started = [0.0] * n
+    rest = {}  # fd -> frame bytes still to send
+    index = {}
+    bufs = {}
+    errno_pending = (0, errno.EINPROGRESS, errno.EAGAIN, errno.EALREADY)
+    try:
+        left = n
+        for i, s in enumerate(socks):
+            started[i] = clock()
+            err = s.connect_ex((host, port))
+            fd = s.fileno()
+            index[fd] = i
+            if err not in errno_pending:
+                results[i] = [clock() - started[i], None, f"connect: {os.strerror(err)}", None]
+                left -= 1
+                continue
+            try:
+                sent = s.send(frames[i])
+            except BlockingIOError:  # still connecting: sent once writable
+                sent = 0
+            except OSError as e:
+                results[i] = [clock() - started[i], None, f"{type(e).__name__}: {e}", None]
+                left -= 1
+                continue
+            if sent < len(frames[i]):
+                rest[fd] = frames[i][sent:]
+                ep.register(fd, select.POLLOUT)
+            else:
+                ep.register(fd, select.POLLIN)
+        while left:
+            events = ep.wait(wait)
+            now = clock()
+            if not events:
+                break
+            for fd, ev in events:
+                i = index[fd]
+                s = socks[i]
+                if fd in rest and ev & select.POLLOUT and not ev & select.POLLERR:
+                    try:
+                        sent = s.send(rest[fd])
+                    except BlockingIOError:
+                        continue
+                    except OSError as e:
+                        ep.unregister(fd)
+                        results[i] = [now - started[i], None, f"{type(e).__name__}: {e}",
+                                      None]
+                        left -= 1
+                        continue
+                    rest[fd] = rest[fd][sent:]
+                    if not rest[fd]:
+                        del rest[fd]
+                        ep.modify(fd, select.POLLIN)
+                    continue
+                try:
+                    data = s.recv(4096)
+                except BlockingIOError:
+                    continue
+                except OSError as e:
+                    data, why = None, f"{type(e).__name__}: {e}"
+                else:
+                    why = "ConnectionError: closed by the center"
+                if not data:
+                    if ev & select.POLLERR:
+                        code = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                        why = f"OSError: {os.strerror(code)}" if code else why
+                    ep.unregister(fd)
+                    results[i] = [now - started[i], None, why, None]
+                    left -= 1
+                    continue
+                buf = bufs[fd] = bufs.get(fd, b"") + data
+                if len(buf) >= 2 and len(buf) >= 2 + int.from_bytes(buf[:2], "big"):
+                    ep.unregister(fd)
+                    del bufs[fd]
+                    results[i] = [now - started[i], None, None, buf]
+                    left -= 1
+    finally:
+        ep.close()
+    now = clock()
+    for i, r in enumerate(results):
+        if r is None:
+            results[i] = [now - started[i], None, f"TimeoutError: no answer within {wait:g} s",
+                          None]
+        elif r[3] is not None:
+            frame = r[3]
+            size = iso8583.frame_length(frame[:2])
+            try:
+                r[3] = iso8583.unpack_frame(frame[: 2 + size])[2]
+            except iso8583.Iso8583Error as e:
+                r[2], r[3] = f"{type(e).__name__}: {e}", None
+    return results
+
+
+class _Poller:
+    """epoll where there is one (Linux), else poll(): register / modify / unregister / wait
+    (seconds) / close."""
+
+    def __init__(self):
+        self.p = select.epoll() if hasattr(select, "epoll") else select.poll()
+        self.register, self.modify, self.unregister = (self.p.register, self.p.modify,
+                                                       self.p.unregister)
+        self.ms = not hasattr(select, "epoll")
+
+    def wait(self, seconds):
+        return self.p.poll(seconds * 1000 if self.ms else seconds)
+
+    def close(self):
+        if not self.ms:
+            self.p.close()
+
+
 async def _phases(host, port, n, purchases, concurrency, heartbeat, center_pids, faults,
                   db_pid, terms, out, frames):
-    async def connect_and_sign_in(t, frame):
-        await t.connect(host, port)
-        return await t.send(frame)
-
-    clock = _Clock(center_pids, db_pid)
-    results = await asyncio.gather(*(_timed(connect_and_sign_in(t, f))
-                                     for t, f in zip(terms, frames, strict=True)))
-    out.append(clock.row("sign-in", results))
+    socks = _bound_sockets(terms)
+    try:
+        addr = socket.getaddrinfo(host, port, socket.AF_INET, socket.SOCK_STREAM)[0][4]
+        clock = _Clock(center_pids, db_pid)
+        results = _burst(addr[0], addr[1], socks, frames)
+        out.append(clock.row("sign-in", results))
+        loop = asyncio.get_running_loop()
+        for t, s, r in zip(terms, socks, results, strict=True):
+            if r[1] == "00":  # its connection, for the phases after (asyncio's)
+                t.link = _Link()
+                link = t.link
+                await loop.create_connection(lambda link=link: link, sock=s)
+            else:
+                s.close()
+    except BaseException:
+        for s in socks:
+            s.close()
+        raise
     ready = [t for t, r in zip(terms, results, strict=True) if r[1] == "00"]
     for t, r in zip(terms, results, strict=True):
         if r[1] == "00":
