@@ -62,3 +62,15 @@ def test_paging_the_look_up_reads_the_journal_no_more():
         r.press("CANCEL")
     finally:
         journal.entries, journal.each = real
+
+
+def test_a_trace_the_batch_does_not_hold_says_no_such_transaction_not_the_void_wording():
+    # 交易查询 ENTER, a trace no record has: 无此交易 (a query's wording), not 原交易不存在
+    # (what a void or a refund says of its original); the look-up stays open
+    r = txhelp.rig()
+    txhelp.buy(r, "1000")
+    r.press("MENU", "3", "1", "ENTER", "999", "ENTER")
+    text = r.screen_flat()
+    true("无此交易" in text and "原交易不存在" not in text, text)
+    r.press("ENTER")
+    true("交易查询 1/1" in r.screen_flat(), r.screen_flat())

@@ -89,7 +89,7 @@ def browse(t):
                 if entries[j].get("trace") == trace:
                     found = j
             if found is None:
-                yield from ui.notice(t, title, t.s("tx_no_original"), timeout=10)
+                yield from ui.notice(t, title, t.s("tx_query_not_found"), timeout=10)
             else:
                 i = found
                 page = 0
