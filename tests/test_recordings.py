@@ -133,10 +133,27 @@ def test_a_truncated_recording_is_reported_as_truncated(tmp_path, capsys):
     # the firmware differs from what was recorded
     assert main(["replay", str(f)]) == 2
     err = capsys.readouterr().err
-    assert "bad recording at line 31" in err and "JSON" in err and "posterm: error:" in err
+    # one line that says which line and what is wrong: cut off mid-JSON, the file cut there
+    assert err.startswith("posterm: error:") and err.strip().count("\n") == 0, err
+    assert "line 31 is cut off mid-JSON (" in err and "column 18" in err and "cut short" in err
     f.write_text("\n".join(lines[:30]) + "\n", encoding="utf-8")
     assert main(["replay", "--runtime", "micropython-unix", str(f)]) == 2
     assert "truncated (no end line)" in capsys.readouterr().err
+
+
+def test_a_line_mangled_inside_a_recording_is_named_with_its_column(tmp_path, capsys):
+    # a line in the middle that is not JSON (a cut, an editor's slip) is not a difference
+    # nor a cut file: its line and column, one line, exit status 2; a JSON line that is no
+    # object likewise
+    f = tmp_path / "bad.jsonl"
+    lines = _purchase().read_text(encoding="utf-8").splitlines()
+    for n, bad, words in ((12, lines[11][:25], "line 12 is not JSON (Unterminated string"),
+                          (9, "[1, 2]", "line 9 is JSON but not an object (list)")):
+        f.write_text("\n".join(lines[: n - 1] + [bad] + lines[n:]) + "\n", encoding="utf-8")
+        assert main(["replay", str(f)]) == 2
+        err = capsys.readouterr().err
+        assert words in err and "column" in err or "object" in err, err
+        assert err.strip().count("\n") == 0 and "Traceback" not in err, err
 
 
 @pytest.mark.parametrize(

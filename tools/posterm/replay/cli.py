@@ -367,6 +367,7 @@ def run_replay(args):
     for path in args.files:
         try:
             fmt.read_header(path)
+            fmt.check_lines(path)  # a line cut or mangled: said with its line, one line
         except fmt.RecordingError as e:
             raise CliError(str(e)) from None
         for rt in names:

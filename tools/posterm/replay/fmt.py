@@ -31,6 +31,45 @@ def read_header(path):
     return h
 
 
+def check_lines(path):
+    """Every line of the file is one JSON object (FORMAT.md): else RecordingError, one line
+    that names the line, the column and what is wrong (a line cut off mid-JSON, the file's
+    last, is a recording cut short)."""
+    lines = []
+    try:
+        with open(path, encoding="utf-8") as f:
+            for n, text in enumerate(f, 1):
+                if text.strip():
+                    lines.append((n, text))
+    except UnicodeDecodeError:
+        raise RecordingError(
+            f"{path}: line {len(lines) + 1} is not UTF-8 text: not a posterm recording"
+        ) from None
+    except OSError as e:
+        raise RecordingError(f"{path}: {e.strerror or e}") from None
+    for i, (n, text) in enumerate(lines):
+        try:
+            rec = json.loads(text)
+        except ValueError as e:
+            msg = str(getattr(e, "msg", e))
+            msg = msg[:-3] if msg.endswith(" at") else msg  # "Unterminated string starting at"
+            why = f"{msg} at column {getattr(e, 'colno', '?')}"
+            if i == len(lines) - 1:
+                raise RecordingError(
+                    f"{path}: line {n} is cut off mid-JSON ({why}): the file was cut short "
+                    "there (a recording ends with its end line); record the session again"
+                ) from None
+            raise RecordingError(
+                f"{path}: line {n} is not JSON ({why}): a recording is one JSON object a line "
+                "(FORMAT.md)"
+            ) from None
+        if not isinstance(rec, dict):
+            raise RecordingError(
+                f"{path}: line {n} is JSON but not an object ({type(rec).__name__}): a "
+                "recording is one JSON object a line (FORMAT.md)"
+            )
+
+
 def _event_words(v):
     if v is None:
         return "before the first input"
