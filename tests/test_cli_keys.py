@@ -293,3 +293,80 @@ def test_a_refused_key_in_the_arguments_is_said_on_stderr_by_name_and_file_line(
              "1", "2", "ENTER")  # fmt: skip
     assert "金额不能为0" in r.stdout
     assert "refused" not in r.stderr, r.stderr
+
+
+def test_a_bot_reads_each_screen_up_to_the_ready_marker_and_answers_what_it_asks(tmp_path):
+    # `posterm keys --ready -`: a program that knows no key path in advance, only what a
+    # cashier answers (amount, PIN, supervisor password, the original's trace, confirm),
+    # drives a sign-in, a sale and its void by reading each screen up to `# ready`
+    import queue
+    import threading
+
+    cmd = POSTERM + ["keys", "--data", str(tmp_path), "--date", "2026-11-23T09:00",
+                     "--ready", "-"]
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, bufsize=1)
+    lines = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(x) for x in p.stdout], daemon=True).start()
+
+    def until_ready():
+        got = []
+        while True:
+            try:
+                line = lines.get(timeout=20)
+            except queue.Empty:
+                raise AssertionError(f"no '# ready' (got {got!r})") from None
+            if line == "# ready\n":
+                return "".join(got)
+            got.append(line)
+
+    def screen(out):  # the rows of the last frame before the marker
+        return flat(out.split("-" * 16 + "\n")[-1])
+
+    goals = ["MENU 1 1", "MENU 1 2", "MENU 1 3"]  # 签到, 消费, 消费撤销
+    trace, done, log = None, [], []
+    try:
+        out = until_ready()
+        for _ in range(40):
+            s = screen(out)
+            log.append(s)
+            if "凭证号:" in out and trace is None:
+                trace = out.split("凭证号:", 1)[1][:6]  # read off the slip
+            if "今日已签到" in s or "今日未签到" in s:  # idle
+                if not goals:
+                    break
+                done.append(goals[0])
+                reply = goals.pop(0)
+            elif "请输入金额" in s:
+                reply = "1234 ENTER"
+            elif "主管密码" in s or "请输入密码" in s:
+                reply = "123456 ENTER"
+            elif "原凭证号" in s or "凭证号" in s and "请输入" in s:
+                reply = trace + " ENTER"
+            elif "请刷卡" in s or "请插卡" in s:
+                reply = "CARD=6212142000000000012"
+            elif "成功" in s and "请撕下" not in s:
+                reply = "CANCEL"  # the outcome read: back to idle
+            elif "确认" in s:
+                reply = "ENTER"
+            else:
+                raise AssertionError(f"the bot cannot answer {s!r} (so far: {log})")
+            p.stdin.write(reply + "\n")
+            p.stdin.flush()
+            out = until_ready()
+    finally:
+        p.stdin.close()
+        p.wait(timeout=30)
+    assert done == ["MENU 1 1", "MENU 1 2", "MENU 1 3"] and not goals, log
+    assert p.returncode == 0, p.stderr.read()
+    # the void approved: its slip printed (a bot reads the screen it waits on, not the
+    # approval shown while printing)
+    assert "消费撤销请撕下商户存根按确认键打印持卡人存根" in log, "\n".join(log)
+
+
+def test_ready_is_for_the_interactive_mode_only(tmp_path, capsys):
+    from posterm.cli import main
+
+    assert main(["keys", "--data", str(tmp_path), "--ready", "MENU"]) == 2
+    err = capsys.readouterr().err
+    assert "posterm keys --ready -" in err and "Traceback" not in err, err

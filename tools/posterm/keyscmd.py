@@ -13,6 +13,7 @@ from posterm import paths
 from posterm.host.deck import Deck
 
 RULE = "-" * 16
+READY = "# ready"  # --ready: the terminal waits for input (stable: programs read it)
 
 
 def register(subs, common_options):
@@ -34,6 +35,11 @@ def register(subs, common_options):
     )
     common_options(p)
     p.add_argument("--paper", choices=("58mm", "80mm"), default="58mm", help="receipt width")
+    p.add_argument("--ready", action="store_true",
+                   help="with -: after the first screen and after what each line of input "
+                   f"showed (an empty or comment line too), print the line {READY!r}: the "
+                   "terminal now waits for the next key or card (a program reads up to it, "
+                   "then answers the screen before it)")
     p.add_argument("tokens", nargs="*", metavar="KEY",
                    help="key tokens or files of them, or - for stdin")
     p.set_defaults(func=run)
@@ -108,6 +114,9 @@ def run(args):
     from posterm.driver import failure_note, open_from_args
 
     stdin_mode = args.tokens == ["-"]
+    if args.ready and not stdin_mode:
+        raise CliError("--ready is for the interactive mode: posterm keys --ready - "
+                       "(tokens on standard input)")
     data_dir = args.data or paths.default_data_dir()
     # the test deck: CARD= swipes its tracks, CHIP=/TAP= present its chips, whose counters
     # (ATC, PIN tries) carry on in the data dir from one run to the next
@@ -143,15 +152,22 @@ def run(args):
                 print(f"posterm: {where}key {name} refused on this screen", file=sys.stderr)
                 sys.stderr.flush()
 
+    def ready(on):
+        if on:
+            out.write(READY + "\n")
+            out.flush()
+
     try:
         driver.start()
         if stdin_mode:
+            ready(args.ready)
             for line in sys.stdin:
                 # every line of tokens gets a screen: what it showed, or, when it showed
                 # nothing new (a key refused, an unknown token), the screen again; from # on
-                # a line is a comment
+                # a line is a comment; --ready: then the marker, the terminal waits
                 tokens = line.split("#", 1)[0].split()
                 if not tokens:
+                    ready(args.ready)
                     continue
                 shown = printer.count
                 for tok in tokens:
@@ -164,6 +180,7 @@ def run(args):
                     feed("", tok, evs)
                 if printer.count == shown:
                     printer.again()
+                ready(args.ready)
         else:
             for where, tok, evs in events:
                 feed(where, tok, evs)
