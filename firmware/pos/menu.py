@@ -20,10 +20,14 @@ class MenuError(ValueError):
     pass
 
 
-def load(storage, resources):
-    # a downloaded menu (written by menu update) first, then the shipped one
+def load(storage, resources, damaged=None):
+    # a downloaded menu (written by menu update) first, then the shipped one. A downloaded
+    # one that cannot be used (not JSON, not a menu) is never read again in silence: it is
+    # renamed menu.json.damaged-N (kept for inspection) and damaged, a list, gets
+    # (why, the copy's name or "") for the caller to say (pos.flows.startup)
     for src in (storage, resources):
         load = getattr(src, "load_json", None)
+        why = None
         try:
             if load is not None:
                 tree = load(MENU_FILE)  # parsed as it is read (a board: no 4 KB block)
@@ -31,13 +35,31 @@ def load(storage, resources):
                 data = src.read(MENU_FILE)
                 tree = json.loads(data) if data else None
         except ValueError:
-            continue  # not JSON (a damaged download): the next source
+            tree = None
+            why = "not JSON"  # a damaged download: the next source
         if tree:
             try:
                 return validate(tree)
-            except MenuError:
-                continue
+            except MenuError as e:
+                why = str(e)
+        elif why is None and src is storage and storage.size(MENU_FILE) >= 0:
+            why = "unreadable or empty"
+        if why is not None and src is storage:
+            _set_aside(storage, why, damaged)
     raise MenuError("no usable menu.json")
+
+
+def _set_aside(storage, why, damaged):
+    n = 1
+    while storage.size(MENU_FILE + ".damaged-" + str(n)) >= 0:
+        n += 1
+    copy = MENU_FILE + ".damaged-" + str(n)
+    try:
+        storage.rename(MENU_FILE, copy)
+    except OSError:
+        copy = ""
+    if damaged is not None:
+        damaged.append((why, copy))
 
 
 def parse(data):
@@ -63,7 +85,7 @@ def _check(node, path, known):
     if not isinstance(node, dict):
         raise MenuError(path + ": a node must be an object")
     lab = node.get("label")
-    if not isinstance(lab, dict) or not lab.get("zh"):
+    if not isinstance(lab, dict) or not lab.get("zh") or not isinstance(lab["zh"], str):
         raise MenuError(path + ": needs a label with 'zh'")
     items = node.get("items")
     action = node.get("action")
