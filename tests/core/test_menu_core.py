@@ -79,3 +79,32 @@ def test_a_card_inserted_tapped_or_swiped_while_a_menu_is_open_starts_a_sale_as_
     r.press("MENU")
     r.event(cardmod.swipe("6222020000000000018", "", "6222020000000000018=30122010000000000"))
     contains(r.screen_flat(), "请插卡")
+
+
+def test_a_damaged_downloaded_menu_is_said_set_aside_and_the_shipped_one_used():
+    # a menu.json a menu update wrote, then damaged on the terminal's storage (cut in two;
+    # JSON that is no menu): start-up says it (菜单损坏 / 下载菜单已损坏 / 已使用原装菜单) and
+    # logs it, the file is kept as menu.json.damaged-N and never read again; a key ends the
+    # notice and the shipped menu works
+    from pos.memstorage import MemoryStorage
+
+    shipped = Rig().resources.read("menu.json")
+    for n, bad in ((1, shipped[: len(shipped) // 2]), (2, b'{"root": 5, "version": 3}')):
+        st = MemoryStorage()
+        if n == 2:  # a copy kept at an earlier start stays: the next number
+            st.files["menu.json.damaged-1"] = b"kept from before"
+        st.files["menu.json"] = bad
+        r = Rig(storage=st)
+        text = r.screen_flat()
+        true("菜单损坏" in text and "下载菜单已损坏" in text and "已使用原装菜单" in text, text)
+        logs = " ".join(e[2] for e in r.logs if e[1] == "error")
+        contains(logs, "menu.json (downloaded) unusable")
+        contains(logs, "menu.json.damaged-%d" % n)
+        eq(st.files.get("menu.json.damaged-%d" % n), bad, "the damaged file kept as it was")
+        true("menu.json" not in st.files, "set aside: not read again")
+        r.press("ENTER")
+        contains(r.screen_flat(), "欢迎使用")
+        r.press("MENU")
+        contains(r.screen_flat(), "1.金融服务")
+        r2 = Rig(storage=st)  # the next start: nothing more to say
+        contains(r2.screen_flat(), "欢迎使用")

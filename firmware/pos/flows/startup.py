@@ -40,6 +40,28 @@ def at_start(t):
     while st.unreadable:
         name = st.unreadable[0]
         yield from _acknowledge(t, name)
+    yield from _check_menu(t)
+
+
+def _check_menu(t):
+    # a downloaded menu (menu update) that cannot be used is set aside (menu.json.damaged-N)
+    # and the shipped one used: said on screen and in the log, the terminal usable
+    from pos import menu
+
+    if t.storage.size(menu.MENU_FILE) < 0:
+        return
+    damaged = []
+    try:
+        menu.load(t.storage, t.resources, damaged)
+    except menu.MenuError:
+        pass  # the shipped one failed too: the menu key says so
+    t.reload_menu()  # parsed again when the menu opens (a board keeps no tree)
+    for why, copy in damaged:
+        t.emit(("log", "error", "menu.json (downloaded) unusable: %s; kept as %s; the shipped "
+                "menu is used until a menu update" % (why, copy or "(no copy)")))  # fmt: skip
+        t.emit(("beep", "error"))
+        body = [t.s("menu_damaged"), t.s("menu_shipped_used"), t.s("menu_update_again")]
+        yield from ui.notice(t, t.s("menu_damaged_title"), body)
 
 
 def _torn(t, j):
