@@ -46,10 +46,10 @@ def at_start(t):
 def _check_menu(t):
     # a downloaded menu (menu update) that cannot be used is set aside (menu.json.damaged-N)
     # and the shipped one used: said on screen and in the log, the terminal usable
+    if t.storage.size("menu.json") < 0:  # none downloaded: pos.menu not even imported
+        return
     from pos import menu
 
-    if t.storage.size(menu.MENU_FILE) < 0:
-        return
     damaged = []
     try:
         menu.load(t.storage, t.resources, damaged)
