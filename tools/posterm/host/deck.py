@@ -75,6 +75,9 @@ def code_kind(c):
 # what a virtual chip counts (pos.emv.card keeps them in its card dict)
 COUNTERS = ("atc", "pin_tries", "last_online_atc")
 STATE_FILE = "chipcards.json"
+# a chip whose count a damaged chipcards.json lost goes on this far past the deck's, so that
+# its ATC (the card's transaction counter, in every cryptogram) is not used twice
+ATC_JUMP = 1000
 
 
 class Deck:
@@ -95,6 +98,10 @@ class Deck:
             if CHIP in entry["interfaces"] or CONTACTLESS in entry["interfaces"]:
                 entry["icc"] = emv.card_spec(c)  # the virtual chip: counts in this dict
             self.cards[c["pan"]] = entry
+        # what a front says of a damaged chipcards.json (None: nothing to say); it also goes
+        # to the data dir's log
+        self.notice = None
+        self._unsaved = False
         self._saved = self._read()
         for pan, counts in self._saved.items():
             icc = self.cards.get(pan, {}).get("icc")
@@ -102,16 +109,75 @@ class Deck:
                 for k in COUNTERS:
                     if isinstance(counts.get(k), int) and counts[k] >= 0:
                         icc[k] = counts[k]
+        if self._unsaved:
+            self._saved = {}  # save() writes them
 
     def _read(self):
         if not self.path:
             return {}
         try:
-            with open(self.path, encoding="utf-8") as f:
-                data = json.load(f)
-        except (OSError, ValueError):
-            return {}  # none yet, or damaged: the cards start from the deck's counts
-        return data if isinstance(data, dict) else {}
+            with open(self.path, "rb") as f:
+                raw = f.read()
+        except FileNotFoundError:
+            return {}  # none yet: the cards start from the deck's counts
+        except OSError as e:  # there but unreadable: its counts are not known
+            return self._damaged(b"", f"cannot be read ({e.strerror or e})")
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except ValueError as e:
+            return self._damaged(raw, f"is not JSON ({e})")
+        if not isinstance(data, dict) or not all(
+            isinstance(v, dict) and all(isinstance(v.get(k, 0), int) for k in COUNTERS)
+            for v in data.values()
+        ):
+            return self._damaged(raw, "is not a table of chip counts")
+        return data
+
+    def _damaged(self, raw, why):
+        """A chipcards.json that cannot be used: kept as chipcards.json.damaged-N, the counts
+        its text still holds read back, every other chip's ATC moved on by ATC_JUMP (never
+        back to one it may have used), the new counts written at once (a crash before the
+        run's end must not start them from the deck's again) and said (self.notice)."""
+        import re
+
+        n = 1
+        while os.path.lexists(f"{self.path}.damaged-{n}"):
+            n += 1
+        copy = f"{self.path}.damaged-{n}"
+        try:
+            os.rename(self.path, copy)
+        except OSError:
+            copy = ""
+        found = {}
+        text = raw.decode("utf-8", "replace")
+        for m in re.finditer(r'"(\d{12,19})"\s*:\s*\{([^{}]*)', text):
+            got = {k: int(v) for k, v in
+                   re.findall(r'"(' + "|".join(COUNTERS) + r')"\s*:\s*(\d+)', m.group(2))}
+            if got:
+                found[m.group(1)] = got
+        out, moved = {}, 0
+        for pan, entry in self.cards.items():
+            icc = entry.get("icc")
+            if icc is None:
+                continue
+            counts = dict(found.get(pan, {}))
+            if "atc" not in counts:
+                counts["atc"] = icc.get("atc", 0) + ATC_JUMP
+                moved += 1
+            out[pan] = counts
+        name = os.path.basename(self.path)
+        self.notice = (
+            f"{name} in {os.path.dirname(self.path)} {why}: "
+            + (f"kept as {os.path.basename(copy)}; " if copy else "")
+            + f"the counts of {len(out) - moved} chip(s) read back from it, the ATC of "
+            f"{moved} other(s) moved on by {ATC_JUMP} so that none is used twice"
+        )
+        try:
+            self._write(out)
+        except OSError as e:  # written by save() once the disk takes it
+            self.notice += f"; the new counts could not be written yet ({e.strerror or e})"
+            self._unsaved = True
+        return out
 
     def counts(self):
         """{PAN: {counter: value}} of the cards whose chip has counted anything."""
@@ -129,6 +195,10 @@ class Deck:
         counts = self.counts()
         if not self.path or counts == self._saved:
             return
+        self._write(counts)
+        self._saved = counts
+
+    def _write(self, counts):
         tmp = self.path + ".tmp"
         try:
             with open(tmp, "w", encoding="utf-8") as f:
@@ -142,7 +212,6 @@ class Deck:
             except OSError:
                 pass
             raise
-        self._saved = counts
 
     def icc(self, pan):
         """The virtual chip (pos.emv.card spec) of a deck card with a chip, or None."""
