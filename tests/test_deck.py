@@ -122,8 +122,40 @@ def test_chip_and_tap_tokens_present_the_decks_card_and_the_chip_counts_on(tmp_p
     again = deck.Deck(str(tmp_path)).parse_token("CHIP=6212142000000001010")[0][1]
     assert again["atc"] == 7
     assert deck.Deck().parse_token("CHIP=6212142000000001010")[0][1].get("atc", 0) == 0
-    (tmp_path / deck.STATE_FILE).write_text("{not json")
-    assert deck.Deck(str(tmp_path)).icc("6212142000000001010").get("atc", 0) == 0
+    (tmp_path / deck.STATE_FILE).write_text("{not json")  # damaged: never back to 0
+    damaged = deck.Deck(str(tmp_path))
+    assert damaged.icc("6212142000000001010")["atc"] == deck.ATC_JUMP and damaged.notice
+
+
+def test_a_damaged_chip_counts_file_is_said_kept_and_no_atc_is_used_again(tmp_path, capsys):
+    # chipcards.json cut in the middle on disk: the damaged bytes kept as
+    # chipcards.json.damaged-1, the count its text still holds read back, every other chip's
+    # ATC moved on by ATC_JUMP (an ATC in a cryptogram twice is a cloned card to an issuer),
+    # the new counts written at once; said by posterm keys (stderr, the log), no traceback
+    from posterm.cli import main
+
+    dk = deck.Deck(str(tmp_path))
+    dk.icc("6212142000000001010")["atc"] = 7
+    dk.icc("6212142000000001028")["atc"] = 40
+    dk.save()
+    path = tmp_path / deck.STATE_FILE
+    raw = path.read_bytes()
+    cut = raw[: raw.index(b"6212142000000001028") + 30]  # the second card's count cut off
+    path.write_bytes(cut)
+    assert main(["keys", "--data", str(tmp_path), "--date", "2026-11-23T09:00", "MENU"]) == 0
+    err = capsys.readouterr().err
+    assert "chipcards.json in" in err and "is not JSON" in err and "Traceback" not in err, err
+    assert "kept as chipcards.json.damaged-1" in err and "moved on by 1000" in err, err
+    assert (tmp_path / "chipcards.json.damaged-1").read_bytes() == cut
+    assert "chipcards.json" in (tmp_path / "posterm.log").read_text()
+    again = deck.Deck(str(tmp_path))  # what that run wrote: the next one says nothing
+    assert again.notice is None
+    assert again.icc("6212142000000001010")["atc"] == 7  # read back from the damaged text
+    assert again.icc("6212142000000001028")["atc"] == 0 + deck.ATC_JUMP  # lost: moved on
+    assert again.icc("6212142000000001028")["atc"] > 40
+    path.write_text('{"6212142000000001010": {"atc": "7"}}')  # JSON, but no count table
+    assert "is not a table of chip counts" in deck.Deck(str(tmp_path)).notice
+    assert (tmp_path / "chipcards.json.damaged-2").exists()
 
 
 @pytest.mark.parametrize(

@@ -130,6 +130,9 @@ def run(args):
             except KeyTokenError as e:
                 raise CliError(where + str(e)) from None
     driver = open_from_args(args)
+    if deck.notice:  # a damaged chipcards.json: said (stderr and the log), kept, no ATC reused
+        print(f"posterm: {deck.notice}", file=sys.stderr)
+        driver.log("error", deck.notice)
     out = sys.stdout
     printer = FramePrinter(out, driver)
     driver.frame_listeners.append(printer.frame)

@@ -181,6 +181,9 @@ class EmulatorApp(App):
 
         # the test deck as this reader presents it (a chip's ATC goes on in the data dir)
         self.deck = Deck(driver.data_dir)
+        if self.deck.notice:  # a damaged chipcards.json: the status line and the log say it
+            driver.log("error", self.deck.notice)
+            self.beep_note = "Chip counts file damaged: kept, ATC moved on (see posterm.log)"
         self.inserted = None  # the PAN of the card in the contact reader
 
     # -- layout ---------------------------------------------------------------------------
