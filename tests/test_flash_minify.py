@@ -506,3 +506,73 @@ def test_a_name_said_only_by_name_may_become_one_of_the_firmware_s_own(tmp_path)
     for attr in ("side_length", "corner_count", "describe", "extra_text", "scale"):
         assert r[attr] not in core
     assert _run(tmp_path, res.sources, "renamed") == _run(tmp_path, FIRMWARE, "plain")
+
+
+DEAD = dict(FIRMWARE)
+DEAD["pkg/extra.py"] = _src(
+    """
+    def only_desktop(x):
+        return _helper_of_it(x) + 1
+
+
+    def _helper_of_it(x):
+        return x * 2
+
+
+    def by_string():
+        return "kept: named in a string"
+
+
+    class Holder:
+        def unused_method(self):
+            return 1
+
+        def other_unused(self):
+            return 2
+
+
+    def read(n):
+        return n  # a runtime name (the runtime may call it): kept
+
+
+    HOLDER = Holder
+    LOOKED_UP = ("by_string",)
+    """
+)
+DEAD["pkg/main.py"] = DEAD["pkg/main.py"] + _src(
+    """
+    def _name_it():
+        return "never called"
+    """
+)
+
+
+def test_a_function_nothing_calls_is_left_out_and_the_lines_stay(tmp_path):
+    out, dropped = minify.drop_unused(DEAD, beside=BESIDE, runtime=RUNTIME)
+    names = {n for _, n in dropped}
+    # never said elsewhere; its helper goes with it (said only by the dropped one)
+    assert {"only_desktop", "_helper_of_it", "_name_it"} <= names, dropped
+    # named by a string, a runtime name, a class's last method, what the code beside says,
+    # what another module calls: kept
+    for kept in ("by_string", "read", "run_all", "report", "helper_total", "describe"):
+        assert kept not in names, kept
+    assert len([n for n in names if n in ("unused_method", "other_unused")]) == 1
+    text = out["pkg/extra.py"].decode()
+    assert "only_desktop" not in text and "by_string" in text
+    assert text.count("\n") == DEAD["pkg/extra.py"].decode().count("\n")  # lines kept
+    compile(text, "extra.py", "exec")
+    # and the firmware still prints what it printed, renamed too
+    res = minify.minify(out, beside=BESIDE, runtime=RUNTIME)
+    assert _run(tmp_path, res.sources, "dropped") == _run(tmp_path, FIRMWARE, "plain")
+
+
+def test_the_deploy_leaves_out_what_a_board_never_calls():
+    tree = build.deploy_tree("esp32")
+    res = list(build._RENAMED.values())[-1]
+    dropped = set(res.dropped)
+    # the center's and the tests' parsers of field 48, the slip as text: desktop only
+    assert ("pos/field48.py", "parse_totals") in dropped
+    assert ("pos/receipt.py", "render_text") in dropped
+    # what the board calls stays (the slip's bytes, the display's draw)
+    assert not any(n in ("receipt_parts", "draw", "encode") for _, n in dropped)
+    assert "/pos/field48.mpy" in tree

@@ -27,6 +27,8 @@ def test_the_names_module_holds_every_name_of_every_module_and_each_module_name(
             assert not missing, (path, sorted(missing)[:5])
     assert b"pos.flows.online" in names and b"pos.emv.kernel" in names and b"pos" in names
     assert b"/rom/pos/terminal.mpy" in names  # the modules' __file__ in the image
+    # not the names of the modules a board never imports (build.NAMES_SKIP)
+    assert b"pos.keytokens" not in names and b"/rom/pos/memstorage.mpy" not in names
     # and every character the screens can take from the data (interned as names when taken
     # one at a time: at boot, not mid-day)
     text = tree["/menus/strings_zh.json"].decode()

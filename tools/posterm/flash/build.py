@@ -65,7 +65,21 @@ def compile_mpy(source, name, args, cache_dir):
 # From ROMFS the names' bytes stay in the image (MicroPython 1.25+ interns a ROM .mpy's names
 # in place); only the pools' entries are heap. (Not in the files deploy: see names_for_romfs.)
 NAMES_PATH = "/qnames.mpy"
-NAMES_SKIP = ("_cp.mpy",)  # modules MicroPython never imports (CPython halves)
+# modules a board never imports: their names would only fill the pools. The CPython halves;
+# the desktop's storage (pos.memstorage: tests, replays, benches), the script-token parser
+# (pos.keytokens: a board's keys come from its keypad), the strings index's builder
+# (pos.textindex: posterm flash writes the .idx), the CPython codec's field table
+# (pos.cupspec) and the menu's compiler (pos.menubin: the flash compiles menu.bin). They are
+# still deployed: a desktop tool running the deploy (the key-latency bench) may import them,
+# and then interns their names as it does.
+NAMES_SKIP = (
+    "_cp.mpy",
+    "/pos/memstorage.mpy",
+    "/pos/keytokens.mpy",
+    "/pos/textindex.mpy",
+    "/pos/cupspec.mpy",
+    "/pos/menubin.mpy",
+)
 
 
 def _vuint(b, i):
@@ -271,17 +285,17 @@ def renamed_sources(sources, firmware_dir, menus_dir, args, cache):
     key = sha256(b"".join(rel.encode() + b"\0" + src for rel, src in sorted(sources.items())))
     key += repr(args)
     if key not in _RENAMED:
-        qstrs = {}
-        for rel, src in sources.items():
-            names = mpy_names(compile_mpy(src, source_name(rel), args, cache))
-            qstrs[rel] = None if names is None else {n.decode() for n in names}
+        beside = _beside_texts(firmware_dir)
+        data = _data_words(menus_dir)
         try:
-            _RENAMED[key] = minify.minify(
-                sources,
-                beside=_beside_texts(firmware_dir),
-                data_words=_data_words(menus_dir),
-                qstrs=qstrs,
-            )
+            # the functions nothing on a board calls are left out first (minify.drop_unused)
+            sources, dropped = minify.drop_unused(sources, beside, data)
+            qstrs = {}
+            for rel, src in sources.items():
+                names = mpy_names(compile_mpy(src, source_name(rel), args, cache))
+                qstrs[rel] = None if names is None else {n.decode() for n in names}
+            _RENAMED[key] = minify.minify(sources, beside=beside, data_words=data, qstrs=qstrs)
+            _RENAMED[key].dropped = dropped
         except (SyntaxError, minify.MinifyError) as e:
             raise BuildError(f"renaming the firmware's names: {e}") from e
     return _RENAMED[key]

@@ -550,6 +550,70 @@ def beside_names(name, text, vm=True):
     return out
 
 
+# -- functions nothing calls -------------------------------------------------------------
+def unused_defs(sources, beside=(), data_words=(), runtime=None):
+    """sources: {rel: bytes} -> {rel: [(name, first line, last line)]}: the functions and
+    classes (a module's own, or a class's methods) whose name no module says anywhere else
+    and nothing outside the renamed sources can reach them by (the pinned words of the
+    renamer: strings, the code beside, data files; a runtime name, which the runtime could
+    call as a method, or a dunder). Kept in the sources for the desktop (the center and the
+    tests use some: field48's parsers, receipt's text); a board never calls them, and each
+    costs its bytecode and a raw code record (and its names) when its module is loaded."""
+    builtins_, everything = (runtime or runtime_names())[:2]
+    mods = {rel: Module(rel, src) for rel, src in sources.items()}
+    pinned = set(data_words)
+    for name, text, *vm in beside:
+        pinned |= beside_names(name, text, vm[0] if vm else True)
+    counts = {}
+    for m in mods.values():
+        pinned |= m.allwords | m.pinned
+        for tok in m._tokens():
+            if tok.type == tokenize.NAME:
+                counts[tok.string] = counts.get(tok.string, 0) + 1
+    out = {}
+    for rel, m in mods.items():
+        tree = ast.parse(m.text, rel)
+        found = []
+        bodies = [tree.body] + [c.body for c in tree.body if isinstance(c, ast.ClassDef)]
+        for body in bodies:
+            mine = []
+            for item in body:
+                if not isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    continue
+                x = item.name
+                if x.startswith("__") or x in pinned or x in everything or x in builtins_:
+                    continue
+                if counts.get(x, 0) != 1:
+                    continue
+                first = min([item.lineno] + [d.lineno for d in item.decorator_list])
+                mine.append((x, first, item.end_lineno))
+            if body is not tree.body and len(mine) == len(body):
+                mine = mine[1:]  # a class body cannot be empty: its first stays
+            found.extend(mine)
+        if found:
+            out[rel] = found
+    return out
+
+
+def drop_unused(sources, beside=(), data_words=(), runtime=None):
+    """-> ({rel: bytes} with the unused_defs blanked, [(rel, name)] dropped), repeated
+    until no more (a function only a dropped one called goes too). The lines stay (blank):
+    a traceback's line is the source's."""
+    sources = dict(sources)
+    dropped = []
+    while True:
+        found = unused_defs(sources, beside, data_words, runtime)
+        if not found:
+            return sources, dropped
+        for rel, defs in found.items():
+            lines = sources[rel].decode("utf-8").splitlines(keepends=True)
+            for name, first, last in defs:
+                for i in range(first - 1, last):
+                    lines[i] = "\n"
+                dropped.append((rel, name))
+            sources[rel] = "".join(lines).encode("utf-8")
+
+
 # -- the pool of new names --------------------------------------------------------------
 def _pool(reserved, underscore=False):
     """Short names in order (a..z, A..Z, then two letters...), none of them reserved."""
@@ -578,6 +642,7 @@ class Result:
         self.kept = set()  # identifiers of qstr worth that keep their names
         self.notes = []  # what the pass left alone and why (unaudited dynamic lookups)
         self.folded = set()  # module-level int names made `_x = const(...)`
+        self.dropped = []  # (rel, name): functions left out (drop_unused)
 
     def names_map(self):
         """The map as text: one `module new old` line per renamed name a module uses."""
