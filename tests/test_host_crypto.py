@@ -44,7 +44,12 @@ def test_macs_equal_the_cores(key, mab, algo):
 def test_des_and_3des_equal_the_cores(key, data):
     assert hostcrypto.encrypt(key, data) == des.encrypt(key, data)
     assert hostcrypto.decrypt(key, data) == des.decrypt(key, data)
-    assert hostcrypto.kcv(key) == des.kcv(key)
+    assert hostcrypto.kcv(key) == des.kcv(key) == hostcrypto.kcv_once(key)
+    # the contexts made by cryptography's own constructors, and by its public API
+    full = hostcrypto._full(key)
+    assert (hostcrypto._new_enc(full).update(data) == hostcrypto._public_enc(full).update(data)
+            == des.encrypt(key, data))
+    assert hostcrypto._new_dec(full).update(data) == hostcrypto._public_dec(full).update(data)
 
 
 @settings(max_examples=100, deadline=None)

@@ -369,3 +369,52 @@ def test_keys_given_in_a_group_bind_the_connection_only_once_committed(tmp_path)
     assert [r[39] for r in reps] == ["96", "00"]
     assert conn["keys"] == (TID, store.get_terminal(TID)["mak"])
     store.close()
+
+
+def test_a_group_gets_the_write_lock_soon_after_another_process_frees_it(tmp_path):
+    # A fleet of centers on one SQLite file (--reuse-port) take turns at the write lock.
+    # SQLite's own busy handler sleeps 1, 2, 5, 10, 15, 20, 25 ... ms between its tries
+    # (one BEGIN statement that waits inside SQLite); the host asks again itself, at most
+    # 1 ms apart, until its bounded wait ends.
+    path = str(tmp_path / "host.db")
+    store = Store(path, timeout=5)
+    other = sqlite3.connect(path, isolation_level=None, timeout=5, check_same_thread=False)
+    tries = []
+    store.db.set_trace_callback(lambda sql: tries.append(sql) if "BEGIN" in sql else None)
+    freed = []
+
+    def hold(seconds):
+        other.execute("BEGIN IMMEDIATE")
+        ready.set()
+        time.sleep(seconds)
+        freed.append(time.monotonic())
+        other.execute("COMMIT")
+
+    try:
+        ready = threading.Event()
+        t = threading.Thread(target=hold, args=(0.12,))
+        t.start()
+        ready.wait(5)
+        store.set_wait(2.0)
+        with store.unit():
+            got = time.monotonic()
+        t.join(5)
+        assert len(tries) > 10  # asked again and again, not one BEGIN asleep in SQLite
+        assert got - freed[0] < 0.05
+        # the bounded wait still ends it: a lock held longer is 'database is locked' in time
+        ready = threading.Event()
+        t = threading.Thread(target=hold, args=(0.4,))
+        t.start()
+        ready.wait(5)
+        store.set_wait(0.2)
+        started = time.monotonic()
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            with store.unit():
+                pass
+        assert 0.15 < time.monotonic() - started < 0.38
+        t.join(5)
+        # and the statements after the BEGIN wait as the store was told (busy_timeout back)
+        assert store.db.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
+    finally:
+        other.close()
+        store.close()

@@ -46,15 +46,50 @@ def _full(key):
     return key
 
 
+_ECB = modes.ECB()
+
+
+def _public_enc(key24):
+    return Cipher(TripleDES(key24), _ECB).encryptor()
+
+
+def _public_dec(key24):
+    return Cipher(TripleDES(key24), _ECB).decryptor()
+
+
+def _fast_contexts():
+    """cryptography's own constructors of a cipher context (what Cipher.encryptor() calls
+    after ~6 us of checks in Python that a TripleDES key and ECB never need: a sign-in makes
+    three contexts for keys it has just drawn), when this version has them and they give the
+    public API's results; else the public API's."""
+    try:
+        from cryptography.hazmat.bindings._rust import openssl as rust_openssl
+
+        new_enc = rust_openssl.ciphers.create_encryption_ctx
+        new_dec = rust_openssl.ciphers.create_decryption_ctx
+        key, block = bytes(range(1, 25)), bytes(range(8))
+        ok = (new_enc(TripleDES(key), _ECB).update(block) == _public_enc(key).update(block)
+              and new_dec(TripleDES(key), _ECB).update(block) == _public_dec(key).update(block))
+    except Exception:  # noqa: BLE001 - any surprise: the public API
+        ok = False
+    if not ok:
+        return _public_enc, _public_dec
+    return (lambda key24: new_enc(TripleDES(key24), _ECB),
+            lambda key24: new_dec(TripleDES(key24), _ECB))
+
+
+_new_enc, _new_dec = _fast_contexts()
+
+
 @lru_cache(maxsize=8192)
 def _enc(key):
     """An ECB encryptor under `key`, reused: ECB keeps no state between blocks."""
-    return Cipher(TripleDES(_full(key)), modes.ECB()).encryptor()
+    return _new_enc(_full(key))
 
 
 @lru_cache(maxsize=8192)
 def _dec(key):
-    return Cipher(TripleDES(_full(key)), modes.ECB()).decryptor()
+    return _new_dec(_full(key))
 
 
 def encrypt(key, data):
@@ -73,6 +108,12 @@ def decrypt(key, data):
 def kcv(key):
     """The key check value: the first 4 bytes of the key's encryption of 8 zero bytes."""
     return encrypt(key, _ZERO8)[:4]
+
+
+def kcv_once(key):
+    """kcv() of a key whose encryptor will not be wanted again (a sign-in's new PIK and
+    TDK: the center decrypts under them), so it is not kept among the reused ones."""
+    return _new_enc(_full(_checked(key))).update(_ZERO8)[:4]
 
 
 def _xor_blocks(mab):
@@ -152,7 +193,7 @@ def verify(algo, mak, mab, mac):
 def signin_keys(tmk, pik, mak):
     """Field 62 of an 003 sign-in (40 bytes): E(PIK) kcv, E(MAK) 00*8 kcv (as
     pos.keyload.pack_signin_keys)."""
-    return encrypt(tmk, pik) + kcv(pik) + encrypt(tmk, mak) + _ZERO8 + kcv(mak)
+    return encrypt(tmk, pik) + kcv_once(pik) + encrypt(tmk, mak) + _ZERO8 + kcv(mak)
 
 
 def decrypt_pin(pik, block, pan):

@@ -666,16 +666,18 @@ class Processor:
             f62 = keyload.pack_signin_keys_sm(bytes.fromhex(term["tmk"]), pik, mak, tdk)
         elif layout == "001":
             pik = _odd_parity(os.urandom(8))
-            f62 = crypto.encrypt(tmk, pik) + _kcv(pik) + crypto.encrypt(tmk, mak) + _kcv(mak)
+            f62 = (crypto.encrypt(tmk, pik) + crypto.kcv_once(pik) + crypto.encrypt(tmk, mak)
+                   + _kcv(mak))
         else:
             pik = _odd_parity(os.urandom(16))
             if double_mak:
-                f62 = crypto.encrypt(tmk, pik) + _kcv(pik) + crypto.encrypt(tmk, mak) + _kcv(mak)
+                f62 = (crypto.encrypt(tmk, pik) + crypto.kcv_once(pik)
+                       + crypto.encrypt(tmk, mak) + _kcv(mak))
             else:
                 f62 = crypto.signin_keys(tmk, pik, mak)
             if layout == "004":
                 tdk = _odd_parity(os.urandom(16))
-                f62 += crypto.encrypt(tmk, tdk) + _kcv(tdk)
+                f62 += crypto.encrypt(tmk, tdk) + crypto.kcv_once(tdk)
         trace = req.get(11, "")  # a trace that continues the sequence is trusted with it
         seq = trace if trace and trace.isdigit() and _follows(term["seq_trace"], trace) else None
         self.store.set_working_keys(term["tid"], pik, mak, now, layout, tdk, seq)
