@@ -37,35 +37,56 @@ def _box(width):
     return b"\x00\x7e" + b"\x42" * 12 + b"\x7e\x00"
 
 
+_HALF = -1  # a cell map's right half of a wide character
+_END = -2  # ... a cell past the end of the text (blank)
+
+
 def cell_map(text, cols):
-    # -> list of `cols` entries, one per cell: the character starting there, "" for
-    # the right half of a wide character, None past the end of the text.
-    if text and max(text) < cells._FIRST_WIDE:  # narrow only: a cell a character (in C)
-        out = list(text[:cols])
+    # -> list of `cols` ints, one per cell: the code point of the character starting there,
+    # _HALF for the right half of a wide character, _END past the end of the text. Read from
+    # the text's UTF-8 bytes (str.encode(), in C): on MicroPython each character taken out
+    # of a str is a str made, first looked for among the interned names (~1.4 us each on the
+    # unix port with the firmware's ~1,500 names: most of a screen's draw); a byte is an int.
+    b = text.encode()
+    n = len(b)
+    if n == len(text):  # ASCII: a cell a byte (the list made in C)
+        out = list(b[:cols]) if n > cols else list(b)
         while len(out) < cols:
-            out.append(None)
+            out.append(_END)
         return out
     out = []
-    n = 0
-    narrow = cells._FIRST_WIDE
-    cjk0 = cells._CJK_FIRST
-    cjk1 = cells._CJK_LAST
-    for ch in text:
-        if ch < narrow:
+    used = 0
+    i = 0
+    while i < n:
+        c = b[i]
+        if c < 0x80:
+            cp = c
+            i += 1
+        elif c < 0xE0:
+            cp = ((c & 0x1F) << 6) | (b[i + 1] & 0x3F)
+            i += 2
+        elif c < 0xF0:
+            cp = ((c & 0x0F) << 12) | ((b[i + 1] & 0x3F) << 6) | (b[i + 2] & 0x3F)
+            i += 3
+        else:
+            cp = ((c & 0x07) << 18) | ((b[i + 1] & 0x3F) << 12) | ((b[i + 2] & 0x3F) << 6)
+            cp |= b[i + 3] & 0x3F
+            i += 4
+        if cp < 0x1100:
             w = 1
-        elif cjk0 <= ch <= cjk1:
+        elif 0x4E00 <= cp <= 0x9FFF:
             w = 2
         else:
-            w = cells.char_width(ch)
-        if n + w > cols:
+            w = cells.cp_width(cp)
+        if used + w > cols:
             break
-        out.append(ch)
+        out.append(cp)
         if w == 2:
-            out.append("")
-        n += w
-    while n < cols:
-        out.append(None)
-        n += 1
+            out.append(_HALF)
+        used += w
+    while used < cols:
+        out.append(_END)
+        used += 1
     return out
 
 
@@ -75,11 +96,11 @@ def render_cells(font, cmap, inverse, c0, c1):
     stride = c1 - c0
     band = bytearray(BAND * stride)
     for x in range(c0, c1):
-        ch = cmap[x]
-        if not ch:
+        cp = cmap[x]
+        if cp < 0:
             continue  # right half of a wide glyph, or past the end (blank)
-        w = 2 if x + 1 < len(cmap) and cmap[x + 1] == "" else 1
-        g = font.glyph(ch) if font is not None else None
+        w = 2 if x + 1 < len(cmap) and cmap[x + 1] == _HALF else 1
+        g = font.glyph_cp(cp) if font is not None else None
         if g is None:
             gw, data = (16, _box(16)) if w == 2 else (8, _box(8))
         else:
@@ -119,9 +140,9 @@ def changed_span(old, new, align=1):
     while old[c1 - 1] == new[c1 - 1]:
         c1 -= 1
     # never split a wide glyph, old or new
-    if c0 > 0 and (new[c0] == "" or old[c0] == ""):
+    if c0 > 0 and (new[c0] == _HALF or old[c0] == _HALF):
         c0 -= 1
-    if c1 < n and (new[c1] == "" or old[c1] == ""):
+    if c1 < n and (new[c1] == _HALF or old[c1] == _HALF):
         c1 += 1
     if align > 1:
         c0 -= c0 % align
@@ -146,7 +167,7 @@ class CellDisplay:
         self.redrawn = 0  # rows sent by the last draw (tests, logs)
         self.cells_sent = 0  # cells sent by the last draw
         self._canvas = getattr(panel, "canvas", None) if framebuf is not None else None
-        self._glyphs = {}  # char -> framebuf of its glyph (the framebuf path)
+        self._glyphs = {}  # code point -> framebuf of its glyph (the framebuf path)
         self._invert = None
         if self._canvas is not None:
             pal = framebuf.FrameBuffer(bytearray(1), 2, 1, framebuf.MONO_HLSB)
@@ -190,9 +211,9 @@ class CellDisplay:
             self.redrawn += 1
             self.cells_sent += c1 - c0
 
-    def _glyph_fb(self, ch, w):
-        # -> (width px, framebuf) of ch's glyph (the box when the font lacks it)
-        g = self.font.glyph(ch) if self.font is not None else None
+    def _glyph_fb(self, cp, w):
+        # -> (width px, framebuf) of code point cp's glyph (the box when the font lacks it)
+        g = self.font.glyph_cp(cp) if self.font is not None else None
         if g is None:
             gw, data = (16, _box(16)) if w == 2 else (8, _box(8))
         else:
@@ -202,7 +223,7 @@ class CellDisplay:
         if len(self._glyphs) >= self.glyph_cap:
             self._glyphs.clear()
         out = (gw, fb, buf)  # the framebuf's own bytes (the font's copy is not kept too)
-        self._glyphs[ch] = out
+        self._glyphs[cp] = out
         return out
 
     def _blit_cells(self, cmap, inverse, c0, c1):
@@ -213,13 +234,13 @@ class CellDisplay:
         glyphs = self._glyphs
         n = len(cmap)
         for x in range(c0, c1):
-            ch = cmap[x]
-            if not ch:
+            cp = cmap[x]
+            if cp < 0:
                 continue  # right half of a wide glyph, or past the end (blank)
-            w = 2 if x + 1 < n and cmap[x + 1] == "" else 1
-            g = glyphs.get(ch)
+            w = 2 if x + 1 < n and cmap[x + 1] == _HALF else 1
+            g = glyphs.get(cp)
             if g is None:
-                g = self._glyph_fb(ch, w)
+                g = self._glyph_fb(cp, w)
             gw, fb = g[0], g[1]
             if gw > (c1 - x if w > c1 - x else w) * 8:
                 # a 16-px glyph in a 1-cell slot (or at the span's end): its left half

@@ -143,7 +143,10 @@ class Font:
         # -> (width_px, rows) or None when the font lacks the character. The rows are a
         # copy (the caller may keep them: the display keeps its own glyph cache), the slot
         # stays the font's.
-        cp = ord(ch)
+        return self.glyph_cp(ord(ch))
+
+    def glyph_cp(self, cp):
+        # glyph() by code point (the display walks a row's UTF-8 bytes: no str a character)
         if cp > 0xFFFF:
             return None
         if self._map is not None:

@@ -24,18 +24,20 @@ _WIDE = (
 _NO_START = ",.!?;:)]}%，。！？；：）、」』"
 
 
-# Every character below this one is narrow: a text whose largest character (max(), a loop in
-# C) is below it is as many cells as characters, with no loop in Python (a key's screen is
-# laid out and drawn through these functions: on a board they were much of a key's time).
-_FIRST_WIDE = b"\xe1\x84\x80".decode()  # U+1100 (see _CJK_FIRST on literals)
-# the CJK ideographs, wide: tested before the table (no call); decoded from their UTF-8 (a
-# literal is read as text to draw by the font check, chr() interns a name on MicroPython)
+# Every character below this one is narrow (kept for the display's CPython path).
+_FIRST_WIDE = b"\xe1\x84\x80".decode()  # U+1100
 _CJK_FIRST = b"\xe4\xb8\x80".decode()  # U+4E00
 _CJK_LAST = b"\xe9\xbf\xbf".decode()  # U+9FFF
 
+# The widths are measured on the text's UTF-8 bytes (str.encode(), in C), never by taking
+# its characters out one by one: on MicroPython every str made, a one-character one too,
+# is first looked for among the interned names (a scan of the firmware's ~1,500 names:
+# ~1.4 us a character on the unix port, most of a key's screen; max(text) did it once a
+# character as well). A byte is a small int: no object made.
 
-def char_width(ch):
-    cp = ord(ch)
+
+def cp_width(cp):
+    # cells of code point cp
     if cp < 0x1100:
         return 1
     if 0x4E00 <= cp <= 0x9FFF:  # CJK ideographs: most wide characters on the screens
@@ -54,63 +56,91 @@ def char_width(ch):
     return 1
 
 
-def width(text):
-    if not text or max(text) < _FIRST_WIDE:
-        return len(text)
-    narrow = _FIRST_WIDE
-    cjk0 = _CJK_FIRST
-    cjk1 = _CJK_LAST
-    n = 0
-    for ch in text:
-        if ch < narrow:
-            n += 1
-        elif cjk0 <= ch <= cjk1:
-            n += 2
+def char_width(ch):
+    return cp_width(ord(ch))
+
+
+def measure(b, cells):
+    # b: UTF-8 bytes. -> (cells, characters) of its longest prefix that fits in `cells`
+    # (cells < 0: all of it)
+    n = len(b)
+    i = 0
+    w = 0
+    k = 0
+    while i < n:
+        c = b[i]
+        if c < 0x80:
+            cw = 1
+            i += 1
+        elif c < 0xE0:  # U+0080..U+07FF: narrow
+            cw = 1
+            i += 2
+        elif c < 0xF0:
+            cp = ((c & 0x0F) << 12) | ((b[i + 1] & 0x3F) << 6) | (b[i + 2] & 0x3F)
+            i += 3
+            if 0x4E00 <= cp <= 0x9FFF:
+                cw = 2
+            elif cp < 0x1100:
+                cw = 1
+            else:
+                cw = cp_width(cp)
         else:
-            n += char_width(ch)
-    return n
+            cp = ((c & 0x07) << 18) | ((b[i + 1] & 0x3F) << 12) | ((b[i + 2] & 0x3F) << 6)
+            cw = cp_width(cp | (b[i + 3] & 0x3F))
+            i += 4
+        if cells >= 0 and w + cw > cells:
+            return w, k
+        w += cw
+        k += 1
+    return w, k
+
+
+def width(text):
+    b = text.encode()
+    if len(b) == len(text):  # ASCII: a cell a character
+        return len(b)
+    return measure(b, -1)[0]
 
 
 def clip(text, cells):
     # Longest prefix of text that fits in cells.
-    if len(text) <= cells >> 1 or not text:
+    n = len(text)
+    if n <= cells >> 1 or not text:
         return text  # fits even if every character is wide
-    if max(text) < _FIRST_WIDE:
-        return text[:cells]
-    narrow = _FIRST_WIDE
-    cjk0 = _CJK_FIRST
-    cjk1 = _CJK_LAST
-    n = 0
-    i = 0
-    for ch in text:
-        if ch < narrow:
-            w = 1
-        elif cjk0 <= ch <= cjk1:
-            w = 2
-        else:
-            w = char_width(ch)
-        if n + w > cells:
-            return text[:i]
-        n += w
-        i += 1
-    return text
+    b = text.encode()
+    if len(b) == n:
+        return text[:cells] if n > cells else text
+    k = measure(b, cells)[1]
+    return text if k == n else text[:k]
+
+
+def fit(text, cells):
+    # -> (the longest prefix of text that fits in cells, its width)
+    b = text.encode()
+    n = len(text)
+    if len(b) == n:
+        if n > cells:
+            return text[:cells], cells
+        return text, n
+    w, k = measure(b, cells)
+    return (text if k == n else text[:k]), w
 
 
 def pad(text, cells):
-    text = clip(text, cells)
-    return text + " " * (cells - width(text))
+    text, w = fit(text, cells)
+    return text + " " * (cells - w) if w < cells else text
 
 
 def center(text, cells):
-    text = clip(text, cells)
-    room = cells - width(text)
+    text, w = fit(text, cells)
+    room = cells - w
     left = room // 2
     return " " * left + text + " " * (room - left)
 
 
 def right(text, cells):
-    text = clip(text, cells)
-    return " " * (cells - width(text)) + text
+    text, w = fit(text, cells)
+    return " " * (cells - w) + text if w < cells else text
 
 
 def wrap(text, cells, dense=False):

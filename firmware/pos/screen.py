@@ -30,14 +30,18 @@ class Frame:
             if text.strip():
                 self._lost(text)
             return
-        if len(cells.clip(text, self.cols)) < len(text.rstrip()):
+        line, w = cells.fit(text, self.cols)  # measured once (cells.fit: no str a character)
+        if len(line) < len(text) and text[len(line) :].strip():
             self._lost(text)
-        if align == "center":
-            line = cells.center(text, self.cols)
-        elif align == "right":
-            line = cells.right(text, self.cols)
-        else:
-            line = cells.pad(text, self.cols)
+        room = self.cols - w
+        if room:
+            if align == "center":
+                left = room >> 1
+                line = " " * left + line + " " * (room - left)
+            elif align == "right":
+                line = " " * room + line
+            else:
+                line = line + " " * room
         self.lines[row] = line
         if inverse:
             self.inverse |= 1 << row

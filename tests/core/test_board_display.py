@@ -361,13 +361,13 @@ def test_a_display_with_room_keeps_a_days_glyphs_and_reads_each_from_the_font_on
     # (pos.overlaycache.configure "glyphs"), so each is read once and then drawn from RAM
     font = _font()
     reads = []
-    real = font.glyph
+    real = font.glyph_cp
 
-    def counting(ch):
-        reads.append(ch)
-        return real(ch)
+    def counting(cp):
+        reads.append(cp)
+        return real(cp)
 
-    font.glyph = counting
+    font.glyph_cp = counting
     texts = []
     chars = [chr(c) for c in range(0x21, 0x7F)]  # 94 characters, six screens of 16
     for i in range(0, len(chars), 16):

@@ -111,12 +111,12 @@ def _cell_map_slow(text, cols):
         w = cells.char_width(ch)
         if n + w > cols:
             break
-        out.append(ch)
+        out.append(ord(ch))
         if w == 2:
-            out.append("")
+            out.append(-1)  # the right half of a wide character
         n += w
     while n < cols:
-        out.append(None)
+        out.append(-2)  # past the end
         n += 1
     return out
 
@@ -130,6 +130,9 @@ def test_the_fast_width_paths_agree_with_the_per_character_rule():
             eq(cells.clip(text, n), _clip_slow(text, n), repr((text, n)))
         for fit in (cells.pad, cells.center, cells.right):
             eq(_width_slow(fit(text, 16)), 16, repr(text))
+        for n in (1, 7, 16):
+            eq(cells.fit(text, n), (_clip_slow(text, n), _width_slow(_clip_slow(text, n))),
+               repr((text, n)))
         eq(cell_map(text, 16), _cell_map_slow(text, 16), repr(text))
         eq(cell_map(cells.pad(text, 16), 16), _cell_map_slow(cells.pad(text, 16), 16))
 
