@@ -90,6 +90,35 @@ async def test_an_idle_connection_is_closed_after_the_read_timeout(tmp_path):
         await host.stop()
 
 
+def test_the_idle_timeout_counts_from_the_last_reply_never_cuts_a_request_in_service(tmp_path):
+    # one sweep for all connections (not a timer per request): a request the center serves
+    # for longer than the idle timeout (a delay fault) is answered, and the connection is
+    # closed an idle timeout after that answer, not after the request came
+    from posterm.host.store import Store
+
+    h = start_in_thread(str(tmp_path / "host.db"), read_timeout=0.2)
+    try:
+        t = Terminal(h.address)
+
+        def sign_in_msg():
+            return {"mti": "0800", 11: t.next_trace(), 41: TID, 42: MID,
+                    60: "00" + t.batch + "003", 63: "01 "}
+
+        assert t.send(sign_in_msg(), keep=True)[39] == "00"
+        s = Store(h.host.db_path)
+        s.set_fault(TID, "delay", "0.5", remaining=1)
+        s.close()
+        started = time.monotonic()
+        assert t.send(sign_in_msg(), keep=True)[39] == "00"  # 0.5 s in service
+        answered = time.monotonic()
+        assert answered - started >= 0.5
+        assert closed_by_host(t.sock, 3)
+        assert 0.15 <= time.monotonic() - answered < 1.5
+        t.close()
+    finally:
+        h.stop()
+
+
 def test_embedded_host_starts_fast_and_stops(tmp_path):
     started = time.monotonic()
     h = start_in_thread(str(tmp_path / "host.db"))
