@@ -122,6 +122,9 @@ TABLE = (
     ("storm_client_cpu_ms_per_purchase", "ms", None, "the storm's own CPU per purchase"),
     ("storm_db_cpu_ms_per_purchase_postgresql", "ms", None,
      "the private PostgreSQL server's CPU per purchase"),
+    ("storm_center_processes_sqlite", "", None,
+     "center processes of the SQLite storm (one a core, on one address)"),
+    ("storm_center_processes_postgresql", "", None, "the same, the PostgreSQL storm"),
     ("storm_load_sqlite", "", None, "load average (1 min) before -> after the SQLite storm"),
     ("storm_load_postgresql", "", None, "the same, the PostgreSQL storm"),
 )
