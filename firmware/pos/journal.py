@@ -90,6 +90,32 @@ def scan(data, check=True):
         pos = r[2]
 
 
+def peek(data, start, end, pat):
+    # -> the string value of the key whose quoted name is pat (b'"type"') in the JSON object
+    # data[start:end], read from its bytes, or None when it is not there as a plain string
+    # (escapes, another type) and the record must be decoded to know
+    i = data.find(pat, start, end)
+    while i >= 0:
+        j = i + len(pat)
+        while j < end and data[j] == 32:
+            j += 1
+        k = i - 1
+        while k >= start and data[k] == 32:
+            k -= 1
+        if j < end and data[j] == 58 and k >= start and data[k] in (123, 44):  # : after, { or ,
+            j += 1
+            while j < end and data[j] == 32:
+                j += 1
+            if j >= end or data[j] != 34:
+                return None
+            q = data.find(b'"', j + 1, end)
+            if q < 0 or data.find(b"\\", j + 1, q) >= 0:
+                return None
+            return bytes(data[j + 1 : q]).decode()
+        i = data.find(pat, i + 1, end)
+    return None
+
+
 class Journal:
     # RAM: only the record count and the last sequence number are kept; the records stay
     # in the file and entries() reads them when a flow needs them (void, refund, query,
@@ -161,23 +187,41 @@ class Journal:
         if self.blind:
             raise JournalWriteError(self.error)
 
-    def _walk(self, check):
+    def _walk(self, check, having=None):
         # Generator: (seq, obj, stop) of the whole records from the start, read from the
         # storage one record at a time (one read of _WINDOW bytes, a second one only for a
-        # longer record), up to the first bad byte: the heap holds one record, never the file
+        # longer record), up to the first bad byte: the heap holds one record, never the file.
+        # having: bytes a record's JSON must hold to be decoded (bytes.find, in C); the others
+        # are passed over unread (obj None, never yielded)
+        for data, pos, stop in self._frames():
+            if having is not None and data.find(having, pos + 7, stop - 4) < 0:
+                continue
+            r = _record_at(data, pos, stop, check)
+            if r is None:
+                return
+            yield (r[0], r[1], self._at + stop - pos)
+
+    def _frames(self):
+        # Generator: (data, pos, stop): a whole record's frame at data[pos:stop] (its length
+        # read, nothing checked or decoded), from the start; self._at: where it starts in the
+        # file. An I/O error sets _read_failed and ends the walk.
         read_at = getattr(self.storage, "read_at", None)
+        self._at = 0
         if read_at is None:
             data = self.storage.read(self.name)
             if data is None:
                 self._read_failed = self.storage.size(self.name) >= 0
                 data = b""
             pos = 0
-            while True:
-                r = _record_at(data, pos, len(data), check)
-                if r is None:
+            end = len(data)
+            while pos + 11 <= end and data[pos] == _MAGIC:
+                stop = pos + 11 + ((data[pos + 1] << 8) | data[pos + 2])
+                if stop > end:
                     return
-                yield r
-                pos = r[2]
+                self._at = pos
+                yield (data, pos, stop)
+                pos = stop
+            return
         pos = 0
         while True:
             chunk = read_at(self.name, pos, _WINDOW)
@@ -194,12 +238,54 @@ class Journal:
                     return
                 if len(chunk) < size:
                     return
-            r = _record_at(chunk, 0, size, check)
+            self._at = pos
+            yield (chunk, 0, size)
             chunk = None
-            if r is None:
-                return
             pos += size
-            yield (r[0], r[1], pos)
+
+    def heads(self, key, having=None):
+        # Generator: (ref, value, obj) of each record, oldest first, decoding only the ones it
+        # must: value is the record's string field `key` read from its JSON bytes (peek());
+        # obj the record decoded when its bytes hold `having`, or when the field could not be
+        # read from them, else None; at(ref) decodes it later. (On MicroPython each str a
+        # record's JSON makes is first looked for among the interned names: ~40 us a record on
+        # the unix port; the journal look-up and a reprint need one record, not the batch.)
+        self._see()
+        if self.unreadable and not self.damaged_copy:
+            for r in self.records:
+                yield (r[1], r[1].get(key), r[1])
+            return
+        self._read_failed = False
+        pat = b'"' + key.encode() + b'"'
+        for data, pos, stop in self._frames():
+            obj = None
+            v = peek(data, pos + 7, stop - 4, pat)
+            if v is None or (having is not None and data.find(having, pos + 7, stop - 4) >= 0):
+                r = _record_at(data, pos, stop, False)
+                if r is None:
+                    break
+                obj = r[1]
+                v = obj.get(key)
+            yield (self._at, v, obj)
+        if self._read_failed:
+            raise JournalWriteError("journal cannot be read")
+
+    def at(self, ref):
+        # -> the object of the record heads() gave as ref
+        if isinstance(ref, dict):
+            return ref
+        read_at = getattr(self.storage, "read_at", None)
+        if read_at is None:
+            data = self.storage.read(self.name) or b""
+            r = _record_at(data, ref, len(data), False)
+        else:
+            chunk = read_at(self.name, ref, _WINDOW) or b""
+            if len(chunk) >= 3 and 11 + ((chunk[1] << 8) | chunk[2]) > len(chunk):
+                chunk = read_at(self.name, ref, 11 + ((chunk[1] << 8) | chunk[2])) or b""
+            r = _record_at(chunk, 0, len(chunk), False)
+        if r is None:
+            raise JournalWriteError("journal cannot be read")
+        return r[1]
 
     def __len__(self):
         return self.count
@@ -332,18 +418,21 @@ class Journal:
             return [r[1] for r in self.records]
         return self._checked(self._walk(False), False)
 
-    def each(self):
+    def each(self, having=None):
         # Generator: the records' objects, oldest first, each read from the file as it is
         # walked: the heap holds one record, where entries() holds the whole batch (~1 KB a
         # record on the x64 unix port). For a walk that looks for one record or sums them.
-        # JournalWriteError when the file cannot be read (raised at the end of what could).
+        # having: bytes that a record's JSON must hold for it to be decoded and yielded (a
+        # walk for one trace or RRN decodes the records that name it; the caller still
+        # checks the fields: the others may be yielded too). JournalWriteError when the file
+        # cannot be read (raised at the end of what could).
         self._see()
         if self.unreadable and not self.damaged_copy:
             for r in self.records:
                 yield r[1]
             return
         self._read_failed = False
-        for r in self._walk(False):
+        for r in self._walk(False, having):
             yield r[1]
         if self._read_failed:
             raise JournalWriteError("journal cannot be read")

@@ -53,3 +53,90 @@ def test_a_flipped_byte_stops_the_scan_there():
     recs, good = scan(bytes(full))
     eq(len(recs), 0)
     true(good == 0)
+
+
+def _records_day():
+    # a batch as the flows write it (the PAN sealed), with fields that look like others'
+    s = MemoryStorage()
+    j = Journal(s, seal=True)
+    recs = [
+        {"type": "purchase", "trace": "000001", "batch": "000001", "amount": 100,
+         "pan": "6212142000000000012", "rrn": "112300000001", "issuer_name": "中国银行"},
+        {"type": "purchase", "trace": "000002", "batch": "000001", "amount": 200,
+         "pan": "6212142000000000012", "why": "type", "note": "\"type\": \"void\""},
+        {"type": "void", "trace": "000003", "orig_trace": "000002", "amount": 200,
+         "pan": "6212142000000000012"},
+        {"trace": "000004", "type": "refund", "orig_rrn": "112300000001", "amount": 50},
+        {"amount": 1, "type": "reversal_unconfirmed", "of": "purchase", "trace": "000005"},
+    ]
+    for e in recs:
+        j.append(e)
+    return s, j
+
+
+def test_the_records_type_read_from_its_bytes_is_the_decoded_one_and_at_gives_the_record():
+    from pos import journal
+
+    s, j = _records_day()
+    full = j.entries()
+    decoded = []
+    real = journal._record_at
+
+    def counting(*a):
+        decoded.append(1)
+        return real(*a)
+
+    journal._record_at = counting
+    try:
+        heads = list(j.heads("type"))
+        eq(len(decoded), 0, "no record decoded to read the types")
+        eq([h[1] for h in heads], [e["type"] for e in full])
+        eq([h[2] for h in heads], [None] * len(full))
+        with_orig = list(j.heads("type", b'"orig_trace"'))
+        eq(len(decoded), 1, "only the record that holds orig_trace decoded")
+        eq([h[2] is not None for h in with_orig], [False, False, True, False, False])
+        eq(with_orig[2][2], full[2])
+        del decoded[:]
+        eq(j.at(heads[3][0]), full[3])
+        eq(j.at(heads[0][0]), full[0])
+        eq(len(decoded), 2, "at() decodes the one record")
+        del decoded[:]
+        got = [e["trace"] for e in j.each(b'"000002"')]
+        eq(got, ["000002", "000003"], "the sale and the void that names it")
+        eq(len(decoded), 2, "each(having) decodes only the records that hold it")
+        eq(j.entries(), full, "a walk with having leaves the journal as it was")
+    finally:
+        journal._record_at = real
+    eq(journal.peek(b'{"a": 1, "type" : "x"}', 0, 22, b'"type"'), "x")
+    eq(journal.peek(b'{"a": "type", "b": 2}', 0, 21, b'"type"'), None, "a value, not a key")
+    eq(journal.peek(b'{"type": 7}', 0, 11, b'"type"'), None, "not a string: decode to know")
+    eq(journal.peek(b'{"type": "a\\"b"}', 0, 16, b'"type"'), None, "an escape: decode")
+    eq(journal.peek(b'{"x": 1}', 0, 8, b'"type"'), None)
+
+
+def test_a_journal_that_cannot_be_read_is_said_by_heads_and_at():
+    from pos.journal import JournalWriteError
+
+    s, j = _records_day()
+    refs = [h[0] for h in j.heads("type")]
+    size = s.size("journal.log")
+    real = s.read_at
+
+    def failing(name, offset, n):
+        if offset >= size // 2:
+            return None  # an I/O error past the middle of the file
+        return real(name, offset, n)
+
+    s.read_at = failing
+    caught = None
+    try:
+        list(j.heads("type"))
+    except JournalWriteError as e:
+        caught = e
+    true(caught is not None, "heads() says the journal cannot be read")
+    caught = None
+    try:
+        j.at(refs[-1])
+    except JournalWriteError as e:
+        caught = e
+    true(caught is not None, "at() says it too, never a record of nothing")

@@ -86,10 +86,13 @@ def last_record(t):
 
         kinds = catalog.journal_kinds()
         del catalog
-    for e in reversed(t.journal.entries()):
-        if e.get("type") in kinds:
-            return e
-    return None
+    # the newest record of those types: each record's type read from its bytes
+    # (journal.heads), only that record decoded (not the batch)
+    last = None
+    for ref, kind, _e in t.journal.heads("type"):
+        if kind in kinds:
+            last = ref
+    return t.journal.at(last) if last is not None else None
 
 
 def reprint_last(t):

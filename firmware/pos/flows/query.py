@@ -43,26 +43,31 @@ def entry_blocks(t, e, voided=None):
 def browse(t):
     # DOWN: the rest of the record when it takes more than one page, then the next older
     # one; UP goes back the same way. The title counts the records (n/N). The batch is
-    # read once (each record decoded once), not at every page.
+    # walked once when the look-up opens, each record's type read from its bytes
+    # (journal.heads): only the voids (for the traces they name) are decoded then, and a
+    # record when its page is first shown (decoded records are kept while the look-up runs).
     title = t.s("journal_query")
     kinds = catalog.journal_kinds()
-    entries = []
+    refs = []
     voided = []  # the traces the batch's voids name (types whose original is found by trace)
-    for e in t.journal.each():
-        tr = e.get("orig_trace")
+    for ref, kind, e in t.journal.heads("type", b'"orig_trace"'):
+        tr = e.get("orig_trace") if e is not None else None
         if tr is not None and tr not in voided:
-            how = catalog.original(e.get("type"))
+            how = catalog.original(kind)
             if how is not None and how[0] == "trace":
                 voided.append(tr)
-        if e.get("type") in kinds:
-            entries.append(e)
-    if not entries:
+        if kind in kinds:
+            refs.append(ref)
+    if not refs:
         yield from ui.notice(t, title, t.s("no_transactions"), timeout=10)
         return
+    entries = [None] * len(refs)  # decoded when first shown
     n = len(entries)
     i = n - 1
     page = 0
     while True:
+        if entries[i] is None:
+            entries[i] = t.journal.at(refs[i])
         pages = ui.paginate(entry_blocks(t, entries[i], voided), t.rows - 1)
         if page < 0:
             page = len(pages) - 1
@@ -86,6 +91,8 @@ def browse(t):
                 continue
             found = None
             for j in range(n):
+                if entries[j] is None:
+                    entries[j] = t.journal.at(refs[j])
                 if entries[j].get("trace") == trace:
                     found = j
             if found is None:

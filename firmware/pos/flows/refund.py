@@ -67,7 +67,7 @@ def _refundable(t, kind, rrn, pan):
 
         kinds = catalog.original(kind)[1]
         del catalog
-    for e in t.journal.each():
+    for e in t.journal.each(txn._quoted(rrn)):  # the records that name the RRN, decoded
         if e.get("rrn") == rrn and e.get("type") in kinds:
             orig = e
         elif e.get("type") == kind and e.get("orig_rrn") == rrn:

@@ -47,10 +47,16 @@ def read_card(t, title, kinds, amount=None, first=None, swiped=None):
 # -- helpers for transactions that refer to an original one --------------------
 def find_entry(t, trace, kinds=None):
     # the current batch's journal record with this trace (of one of kinds), or None
-    for e in t.journal.each():
+    for e in t.journal.each(_quoted(trace)):
         if e.get("trace") == trace and (kinds is None or e.get("type") in kinds):
             return e
     return None
+
+
+def _quoted(value):
+    # the bytes a record's JSON holds when one of its fields is the string value (the
+    # journal decodes only the records that hold them: pos.journal each(having))
+    return b'"' + str(value).encode() + b'"'
 
 
 def find_unvoided(t, trace, kinds):
@@ -61,7 +67,7 @@ def find_unvoided(t, trace, kinds):
     with overlay.scope():
         from pos import catalog
 
-        for e in t.journal.each():
+        for e in t.journal.each(_quoted(trace)):  # only the records that name it decoded
             if found is None and e.get("trace") == trace and e.get("type") in kinds:
                 found = e
             elif not voided and e.get("orig_trace") == trace:
@@ -76,7 +82,7 @@ def is_voided(t, trace):
     with overlay.scope():
         from pos import catalog
 
-        for e in t.journal.each():
+        for e in t.journal.each(_quoted(trace)):
             if e.get("orig_trace") == trace:
                 how = catalog.original(e.get("type"))
                 if how is not None and how[0] == "trace":
