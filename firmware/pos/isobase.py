@@ -88,7 +88,16 @@ def as_text(raw):
     try:
         return str(raw, "utf-8")
     except UnicodeError:
-        return "".join([chr(c) for c in raw])
+        # one character per byte (U+0000..U+00FF), made from their UTF-8 at once: chr()
+        # would intern each as a name on MicroPython (never freed)
+        out = bytearray()
+        for c in raw:
+            if c < 0x80:
+                out.append(c)
+            else:
+                out.append(0xC0 | (c >> 6))
+                out.append(0x80 | (c & 0x3F))
+        return str(out, "utf-8")
 
 
 # Decoding takes the longest that real dialects send where it is longer than what we send
