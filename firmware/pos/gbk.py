@@ -6,27 +6,65 @@
 TABLE = "gbk.bin"
 
 
+# Characters are never taken out of a str here (a character taken from a str, or made by
+# chr(), is interned as a name on MicroPython, never freed): the text's UTF-8 is read as
+# bytes, and a str is made from UTF-8 bytes once.
+
+
+def _latin1(b):
+    # b: UTF-8 of a text -> its bytes when every character is below U+0100 (one per byte,
+    # as the codec hands a non-UTF-8 field over), else None
+    out = bytearray()
+    i = 0
+    n = len(b)
+    while i < n:
+        c = b[i]
+        if c < 0x80:
+            out.append(c)
+            i += 1
+        elif c < 0xC4:  # U+0080..U+00FF: two bytes
+            out.append(((c & 0x03) << 6) | (b[i + 1] & 0x3F))
+            i += 2
+        else:
+            return None
+    return bytes(out)
+
+
 def raw(text):
     # the bytes of a field the codec decoded one character per byte, else its UTF-8
-    for ch in text:
-        if ord(ch) > 0xFF:
-            return text.encode()
-    return bytes([ord(ch) for ch in text])
+    b = text.encode()
+    if len(b) == len(text):
+        return b
+    got = _latin1(b)
+    return b if got is None else got
+
+
+def _put(out, cp):
+    # cp as UTF-8 onto the bytearray out
+    if cp < 0x80:
+        out.append(cp)
+    elif cp < 0x800:
+        out.append(0xC0 | (cp >> 6))
+        out.append(0x80 | (cp & 0x3F))
+    else:
+        out.append(0xE0 | (cp >> 12))
+        out.append(0x80 | ((cp >> 6) & 0x3F))
+        out.append(0x80 | (cp & 0x3F))
 
 
 def decode(data, resources):
     # GBK bytes -> str (ASCII as it is)
-    out = []
+    out = bytearray()
     n = len(data)
     i = 0
     while i < n:
         c = data[i]
         if c < 0x80:
-            out.append(chr(c))
+            out.append(c)
             i += 1
             continue
         if i + 1 >= n:
-            out.append("?")
+            out.append(0x3F)  # ?
             break
         d = data[i + 1]
         cp = 0
@@ -34,18 +72,17 @@ def decode(data, resources):
             b = resources.read_at(TABLE, ((c - 0xA1) * 94 + d - 0xA1) * 2, 2)
             if b and len(b) == 2:
                 cp = (b[0] << 8) | b[1]
-        out.append(chr(cp) if cp else "?")
+        _put(out, cp if cp else 0x3F)
         i += 2
-    return "".join(out)
+    return str(out, "utf-8")
 
 
 def text(value, resources):
     # A decoded ans field as the center meant it: UTF-8 and ASCII as they are, GBK read
-    for ch in value:
-        if ord(ch) > 0xFF:
-            return value  # it was UTF-8
-    data = raw(value)
-    for c in data:
-        if c >= 0x80:
-            return decode(data, resources)
-    return value
+    b = value.encode()
+    if len(b) == len(value):
+        return value  # ASCII
+    data = _latin1(b)
+    if data is None:
+        return value  # it was UTF-8
+    return decode(data, resources)
