@@ -36,12 +36,29 @@ class GbTable:
         return -1
 
     def encode(self, text, missing=b"?"):
+        # code points decoded from the text's UTF-8, never its characters taken out (on
+        # MicroPython each would be interned as a name, and never freed)
+        b = text.encode()
+        if len(b) == len(text):
+            return b  # ASCII as it is
         out = bytearray()
-        for ch in text:
-            cp = ord(ch)
-            if cp < 0x80:
-                out.append(cp)
+        i = 0
+        n = len(b)
+        while i < n:
+            c = b[i]
+            if c < 0x80:
+                out.append(c)
+                i += 1
                 continue
+            if c < 0xE0:
+                cp = ((c & 0x1F) << 6) | (b[i + 1] & 0x3F)
+                i += 2
+            elif c < 0xF0:
+                cp = ((c & 0x0F) << 12) | ((b[i + 1] & 0x3F) << 6) | (b[i + 2] & 0x3F)
+                i += 3
+            else:
+                cp = 0x10000  # beyond the table
+                i += 4
             gb = self.lookup(cp)
             if gb < 0:
                 out.extend(missing)
