@@ -158,6 +158,8 @@ def wrap(text, cells, dense=False):
 
 
 def _wrap_para(text, cells, out, dense=False):
+    # a character is looked at as a slice (text[i : i + 1]), never taken out (text[i]): on
+    # MicroPython that interns it as a name, never freed (every character a day wraps)
     if text == "":
         out.append("")
         return
@@ -171,27 +173,39 @@ def _wrap_para(text, cells, out, dense=False):
         best = -1
         i = 0 if dense else cut
         while i > cut // 2:
-            ch = text[i - 1]
-            inside = i < len(text) and _is_word(text[i]) and i > 1 and _is_word(text[i - 2])
+            ch = text[i - 1 : i]
+            inside = (
+                i < len(text)
+                and _is_word(text[i : i + 1])
+                and i > 1
+                and _is_word(text[i - 2 : i - 1])
+            )
             if ch == " " or (ch in _NO_START and not inside):  # not inside 12.34 or 1.2.3.4
                 best = i
                 break
             i -= 1
         # an ASCII word (digits, latin) is not split when it can move down whole
-        if best < 0 and _is_word(text[cut - 1]) and cut < len(text) and _is_word(text[cut]):
+        if (
+            best < 0
+            and _is_word(text[cut - 1 : cut])
+            and cut < len(text)
+            and _is_word(text[cut : cut + 1])
+        ):
             j = cut - 1
-            while j > 0 and _is_word(text[j - 1]):
+            while j > 0 and _is_word(text[j - 1 : j]):
                 j -= 1
             if j > 0:
                 best = j
         if best < 0:
             best = cut
             # kinsoku: the next line must not start with closing punctuation
-            while best > 1 and best < len(text) and text[best] in _NO_START:
+            while best > 1 and best < len(text) and text[best : best + 1] in _NO_START:
                 best -= 1
             # ... and that must not split an ASCII word ("hex:" stays whole)
             j = best
-            while j > 0 and j < len(text) and _is_word(text[j - 1]) and _is_word(text[j]):
+            while (
+                j > 0 and j < len(text) and _is_word(text[j - 1 : j]) and _is_word(text[j : j + 1])
+            ):
                 j -= 1
             if 0 < j < best:
                 best = j
@@ -218,8 +232,10 @@ def run_on(a, b):
     # punctuation ("签到!确认"), else a space
     if not a or not b:
         return a + b
-    if a[-1] == " " or b[0] == " ":
+    last = a[-1:]  # slices: a character taken out of a str is interned (see _wrap_para)
+    first = b[:1]
+    if last == " " or first == " ":
         return a + b
-    if char_width(b[0]) == 2 and (char_width(a[-1]) == 2 or a[-1] in _NO_START):
+    if char_width(first) == 2 and (char_width(last) == 2 or last in _NO_START):
         return a + b
     return a + " " + b
