@@ -51,6 +51,32 @@ import pos.terminal, boards.runner, boards.display, pos.flows.chipread, pos.emv.
 import pos.comm, pos.flows.online, pos.flows.purchase, pos.flows.chipdone, pos.receipt
 print("LOADED")
 micropython.qstr_info(1)
+# text with characters no name has (written as UTF-8 bytes: a literal of 10 bytes or less
+# would be a name): wrapped, printed, decoded from GBK and from a field's bytes. A character
+# taken out of a str is interned as a name, never freed: these paths must take none.
+import pos.cells, pos.gbk, pos.isobase, boards.gbtable
+rare = b"\xe9\xbe\x98\xe9\xbe\x96\xe9\xb1\xbb\xe9\xba\xa4 12.34 \xe5\x9a\xb4\xe7\x81\xa9".decode()
+lines = pos.cells.wrap(rare + rare + rare, 6)
+lines = pos.cells.wrap(rare + rare, 7, True)
+joined = pos.cells.run_on(rare, rare)
+table = boards.gbtable.GbTable(open("/rom/boards/data/gb2312.bin", "rb").read())
+slip = table.encode(rare + "abc")
+
+
+class Rom:
+    def read_at(self, name, offset, n):
+        with open("/rom/menus/" + name, "rb") as f:
+            f.seek(offset)
+            return f.read(n)
+
+
+gbk_name = b"\xd6\xd0\xb9\xfa\xd2\xf8\xd0\xd0\xb2\xe2\xca\xd4"  # 中国银行测试
+field = pos.isobase.as_text(gbk_name)
+shown = pos.gbk.text(field, Rom())
+back = pos.gbk.raw(field)
+print("TEXT", "".join(lines) == (rare + rare).replace(" ", ""), shown.encode().hex(),
+      back == gbk_name, slip.hex())
+micropython.qstr_info(1)
 """
 
 
@@ -69,17 +95,22 @@ def test_after_the_names_module_the_firmware_s_imports_intern_nothing(tmp_path):
         timeout=60,
     ).stdout
     got = {}
-    names = {"NAMES": set(), "LOADED": set()}
+    names = {"NAMES": set(), "LOADED": set(), "TEXT": set()}
     tag = None
     for line in out.splitlines():
-        if line in ("START", "NAMES", "LOADED"):
-            tag = line
+        if line in ("START", "NAMES", "LOADED") or line.startswith("TEXT "):
+            tag = line.split()[0]
         m = POOL.search(line)
         if m and tag:
             got[tag] = (int(m.group(1)), int(m.group(2)))
         if tag in names and line.strip().startswith("Q(") and line.strip().endswith(")"):
             names[tag].add(line.strip()[2:-1])
-    assert set(got) == {"START", "NAMES", "LOADED"}, out
+    assert set(got) == {"START", "NAMES", "LOADED", "TEXT"}, out
+    # and they did their work: the lines give the text back, 中国银行测试 read from GBK
+    text_line = next(line for line in out.splitlines() if line.startswith("TEXT "))
+    _, whole, shown, back, slip = text_line.split()
+    assert (whole, shown, back) == ("True", "中国银行测试".encode().hex(), "True"), text_line
+    assert slip.endswith("616263") and "3f" in slip, slip  # the rare ones print as ?
     # the firmware's names (~1,450 once posterm.flash.minify has shared them out; ~2,100 before)
     assert got["NAMES"][1] - got["START"][1] > 1000
     assert got["LOADED"][0] == got["NAMES"][0], "no pool made after boot"
@@ -87,3 +118,5 @@ def test_after_the_names_module_the_firmware_s_imports_intern_nothing(tmp_path):
     # or made by chr() is interned as it is made: not a name of the code)
     new = sorted(n for n in names["LOADED"] - names["NAMES"] if len(n) > 1)
     assert new == [], new[:10]
+    # the text paths intern nothing, not one character
+    assert names["TEXT"] - names["LOADED"] == set(), sorted(names["TEXT"] - names["LOADED"])
