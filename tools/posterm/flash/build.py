@@ -64,6 +64,12 @@ def compile_mpy(source, name, args, cache_dir):
 # the pools are made at boot, at the bottom of the heap, and no later load interns anything.
 # From ROMFS the names' bytes stay in the image (MicroPython 1.25+ interns a ROM .mpy's names
 # in place); only the pools' entries are heap. (Not in the files deploy: see names_for_romfs.)
+# With the renamer's names and no character taken out of a str on the board (a character
+# taken out, s[i] or `for ch in s`, or made by chr(), is interned as a name: the screens,
+# slips and GBK texts read code points from the UTF-8 instead), the firmware's names fit
+# the 6 pools of 1,260 (board sim, ESP32, ROMFS: 1,233 with the sim's 229), so the 7th
+# pool's 14 KB block is never made; the names module holds no characters of the data (it
+# held the ~330 the screens could take out: 1,611 names at boot, 7 pools).
 NAMES_PATH = "/qnames.mpy"
 # modules a board never imports: their names would only fill the pools. The CPython halves;
 # the desktop's storage (pos.memstorage: tests, replays, benches), the script-token parser
@@ -141,8 +147,6 @@ def names_module(tree, args, cache_dir, file_prefix=""):
         seen.setdefault(dotted.encode(), None)
         seen.setdefault(dotted[dotted.rfind(".") + 1 :].encode(), None)
         seen.setdefault((file_prefix + path[1:]).encode(), None)
-    for ch in screen_chars(tree):
-        seen.setdefault(ch.encode(), None)
     empty = compile_mpy(b"", "qnames.py", args, cache_dir)
     if mpy_names(empty) is None:
         return None
@@ -158,22 +162,6 @@ def names_module(tree, args, cache_dir, file_prefix=""):
     table = b"".join(_put_vuint(len(name) << 1) + name + b"\0" for name in extra)
     head = empty[:4] + _put_vuint(n + len(extra)) + empty[start:i]
     return head + table + empty[i:]
-
-
-def screen_chars(tree):
-    """Every character the terminal can show or print from its data (the deployed menus,
-    strings, response texts) and printable ASCII, in order. A character taken from a str
-    (s[i], `for ch in s`, chr()) is interned as a name: through the day the screens did so
-    for ~140 of them, each a name made in the heap (and taking the pools past the 6th's
-    1,260 names mid-day once the renamer had made the firmware's own fewer). In the names
-    module they are interned at boot, their bytes in the image."""
-    chars = {chr(c): None for c in range(0x20, 0x7F)}
-    for path in sorted(tree):
-        if path.startswith("/menus/") and path.endswith(".json"):
-            for ch in tree[path].decode("utf-8", "replace"):
-                if ch >= " " and ch != "\ufffd":
-                    chars.setdefault(ch, None)
-    return list(chars)
 
 
 def names_for_romfs(tree):
