@@ -41,6 +41,12 @@ def test_the_day_runs_from_a_romfs_image_with_the_same_keys_as_from_files():
     assert [s["key"] for s in rom["_steps"]] == [s["key"] for s in files["_steps"]]
     assert [s["sends"] for s in rom["_steps"]] == [s["sends"] for s in files["_steps"]]
     assert rom["unix_key_events"] == 254 and rom["pico_send_key_ms"] > 0
+    # the void's and the refund's original PAN opened as work steps of their own, named with
+    # the keys they follow (not in those keys' time)
+    card = rom["unix_work_steps"]["card"]
+    assert card["n"] == 2 and card["max_ms"] > 0 and rom["pico_work_step_max_ms"]["card"] > 0
+    assert card["after"] == [
+        "ENTER (void of the 2nd purchase (trace 4))", "ENTER (refund of the 1st purchase)"]
 
 
 def test_the_board_option_names_a_known_board(monkeypatch):

@@ -39,12 +39,23 @@ def wait_key(t, timeout=None, menu_key=False):
     return ev[1]
 
 
-def confirm(t, title, body, footer=None):
+def work_step(t, work):
+    # Generator: work() as a step of its own once the screen shown is drawn (pos.terminal: a
+    # ("work", what) step, run by a board's loop right after the draw, a key pressed
+    # meanwhile handled after it; a desktop driver runs it at once): a key's heavy part
+    # (the original's PAN opened with 3DES in Python) is not in its time, the screen is
+    yield ("work", "card")
+    work()
+
+
+def confirm(t, title, body, footer=None, work=None):
     # ENTER -> True, CANCEL (or timeout) -> False; other keys are ignored.
     # A footer (the keys' hint) that leaves no room for the body gives way to the short
-    # hint (确认/取消).
+    # hint (确认/取消). work: run as a step of its own once the screen is drawn (work_step)
     short = t.s("confirm_keys_short") if footer else None
     t.show(layout(t.rows, t.cols, title, body, footer, footer_short=short))
+    if work is not None:
+        yield from work_step(t, work)
     while True:
         k = yield from wait_key(t, IDLE_TIMEOUT)
         if k == K.ENTER:
@@ -82,9 +93,10 @@ def notice_key(t, title, why):
     return None if k == K.ENTER or k == K.CANCEL else k
 
 
-def enter_amount(t, title, prompt=None, max_fen=99999999):
+def enter_amount(t, title, prompt=None, max_fen=99999999, work=None):
     # Digits typed in fen, as on a real terminal: 1 0 0 0 0 -> 100.00.
     # CLEAR deletes the last digit; CANCEL gives None; ENTER on zero says the amount is 0.
+    # work: run as a step of its own once the first screen is drawn (work_step)
     digits = ""
     prompt = prompt or t.s("enter_amount")
     base = layout(t.rows, t.cols, title, prompt, reserve=1)  # laid out once, not per key
@@ -94,6 +106,9 @@ def enter_amount(t, title, prompt=None, max_fen=99999999):
         f = base.copy()
         f.put(t.rows - 1, "\uffe5" + format_amount(fen), "right")
         t.show(f)
+        if work is not None:
+            yield from work_step(t, work)
+            work = None
         k = typed if typed is not None else (yield from wait_key(t, IDLE_TIMEOUT))
         typed = None
         if k is None or k == K.CANCEL:

@@ -24,10 +24,14 @@ def run(t):
     mmdd = yield from txn.enter_mmdd(t, title)
     if mmdd is None:
         return None
-    limit = _refundable(t, kind, rrn, pan)
-    amount = yield from ui.enter_amount(t, title, t.s("tx_enter_refund_amount"))
+    # what is left to refund of the original (its PAN opened: 3DES in Python), found once the
+    # amount's screen is drawn, while the cashier types (a work step: not in a key's time)
+    limit = []
+    amount = yield from ui.enter_amount(t, title, t.s("tx_enter_refund_amount"),
+                                        work=lambda: limit.append(_refundable(t, kind, rrn, pan)))
     if amount is None:
         return None
+    limit = limit[0] if limit else _refundable(t, kind, rrn, pan)
     if limit is not None and amount > limit:
         # the original is in this batch: the terminal knows the ceiling itself
         yield from txn.refuse(t, title, "tx_refund_too_much")

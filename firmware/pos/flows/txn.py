@@ -126,8 +126,9 @@ def refuse(t, title, key):
     yield from ui.notice(t, title, t.s(key))
 
 
-def show_original(t, title, e):
-    # The original's type, card and amount; ENTER goes on, CANCEL stops.
+def show_original(t, title, e, work=None):
+    # The original's type, card and amount; ENTER goes on, CANCEL stops. work: run once
+    # the screen is drawn (ui.confirm)
     with overlay.scope():
         from pos import catalog
 
@@ -138,4 +139,4 @@ def show_original(t, title, e):
         name + " " + e.get("trace", ""),
         "\uffe5" + sign + ui.format_amount(e.get("amount", 0)),
     ]
-    return (yield from ui.confirm(t, title, body, t.s("tx_confirm_original")))
+    return (yield from ui.confirm(t, title, body, t.s("tx_confirm_original"), work))

@@ -99,8 +99,20 @@ def run(rounds=3, profile=False, romfs=False, board="pico"):
             out = json.loads(line[6:])
             out["days"] = days
             out["day_ends"] = ends
+            out["labels"] = labels()
             return out
     raise Unavailable("unixkeys.py failed: " + (proc.stderr or proc.stdout)[-1500:])
+
+
+def labels():
+    # -> the part of the day (walk.parts: "void of the 2nd purchase (trace 4)" ...) of each
+    # event, in order
+    from posterm.bench import walk
+
+    out = []
+    for what, toks in walk.parts(walk.has_action("settle")):
+        out.extend([what] * len(walk.events(toks)))
+    return out
 
 
 def _pct(values, q):
@@ -120,6 +132,7 @@ def figures(raw):
         replies = [min(d[i]["reply_us"][j] for d in days) for j in range(len(best["reply_us"]))]
         works = [min(d[i]["work_us"][j] for d in days)
                  for j in range(len(best.get("work_us") or ()))]
+        what = list(best.get("work") or ["print"] * len(works))
         steps.append(
             {
                 "key": best["key"],
@@ -127,6 +140,7 @@ def figures(raw):
                 "us": best["us"],
                 "reply_us": replies,
                 "work_us": works,
+                "work": what,
                 "gc_us": min(s["gc_us"] for s in per),
                 "loads": best.get("loads", 0),
             }
@@ -142,7 +156,19 @@ def figures(raw):
     gc_ms = [s["gc_us"] / 1000 for s in steps]
     # the print jobs: each work step, after a key or an answer (the slips built, handed to
     # the printer, the flow on until it waits again); the printer's own time not counted
-    work_ms = [w / 1000 for s in steps for w in s["work_us"]]
+    work_ms = [w / 1000 for s in steps for w, what in zip(s["work_us"], s["work"], strict=True)
+               if what == "print"]
+    # the other work steps: a key's heavy part run once its screen is drawn (pos.ui.work_step:
+    # a void's or a refund's original PAN opened), by what they are, with the keys they follow
+    others = {}
+    labels = raw.get("labels") or []
+    for i, s in enumerate(steps):
+        for w, what in zip(s["work_us"], s["work"], strict=True):
+            if what != "print":
+                o = others.setdefault(what, {"n": 0, "max_ms": 0.0, "after": []})
+                o["n"] += 1
+                o["max_ms"] = max(o["max_ms"], w / 1000)
+                o["after"].append(s["key"] + (" (" + labels[i] + ")" if i < len(labels) else ""))
     # the machine's speed at its quietest moment of the run, as each event's time is its
     # least disturbed round: the short samples after every event, or the long runs
     samples = raw.get("calib_samples") or {}
@@ -151,6 +177,8 @@ def figures(raw):
     pico = unix_pystones / PICO_PYSTONES
     esp = unix_pystones / ESP32_PYSTONES
     worst_send = max(sending, key=lambda s: s["us"]) if sending else None
+    for i, s in enumerate(steps):
+        s["part"] = labels[i] if i < len(labels) else ""
     slow = sorted([s for s in steps if s["sends"] == 0], key=lambda s: s["us"], reverse=True)[:5]
     out = {
         "unix_key_events": len(quiet),
@@ -167,6 +195,7 @@ def figures(raw):
         "unix_print_jobs": len(work_ms),
         "unix_print_job_p50_ms": _pct(work_ms, 0.50),
         "unix_print_job_max_ms": max(work_ms) if work_ms else None,
+        "unix_work_steps": others,
         "unix_full_redraw_ms": raw["full_redraw_us"] / 1000,
         "unix_calib_loops_per_s": calib,
         "unix_calib_spread": round(calib / min(raw["calib"] + [samples.get("min", calib)]), 2),
@@ -192,18 +221,26 @@ def figures(raw):
         out[f"{name}_full_redraw_ms"] = out["unix_full_redraw_ms"] * f
         out[f"{name}_gc_p99_ms"] = out["unix_gc_p99_ms"] * f
         out[f"{name}_print_job_max_ms"] = max(work_ms) * f if work_ms else None
+        out[f"{name}_work_step_max_ms"] = {k: round(o["max_ms"] * f, 1) for k, o in others.items()}
     notes = {
         "pico_key_p99_ms": (
             f"unix port x{pico:.0f} (its pystones now ~{unix_pystones:,.0f}: calibration "
             f"{calib:,} loops/s x {PYSTONE_PER_CALIB}, spread {out['unix_calib_spread']}x in "
             f"the run; RP2040 {PICO_PYSTONES}); slowest keys (unix ms): "
-            + ", ".join(f"{s['key']} {s['us'] / 1000:.2f}" for s in slow)
+            + ", ".join(f"{s['key']} ({s['part']}) {s['us'] / 1000:.2f}" for s in slow)
             + f"; {len(loading)} of the {len(quiet)} load an overlay's code (.mpy)"
         ),
         "pico_key_p99_ms_no_load": (
             "the keys that load no module (the overlays' code already in RAM or not needed)"
         ),
         "esp32_key_p99_ms": f"unix port x{esp:.0f} (ESP32 {ESP32_PYSTONES} pystones/s)",
+        "unix_work_steps": (
+            "the work steps that are not slips, by name: a key's heavy part run as the board "
+            "loop's next step once the key's screen is drawn (pos.ui.work_step; \"card\": a "
+            "void's original PAN opened behind its confirmation screen, a refund's original "
+            "found and its PAN opened behind the amount's); not in the keys' time, their own "
+            "time here (n, the slowest) with the keys they follow"
+        ),
         "pico_print_job_max_ms": (
             "the slowest of the print jobs: a slip built and handed to the printer as the "
             "board loop's next step once the screen before it (正在打印...) is drawn, and the "

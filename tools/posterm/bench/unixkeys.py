@@ -15,7 +15,10 @@
 #            wait itself is not counted; the center answers outside the timing)
 #   work_us  the flow's work steps after the event or an answer (pos.terminal "work": a slip
 #            built and handed to the printer once the screen before it is drawn, and what the
-#            flow does after it until it waits again), as the board's loop runs them next
+#            flow does after it until it waits again), as the board's loop runs them next;
+#   work     what each of them is: "print" (a ("work",) step: the slips) or the step's own
+#            name (("work", "card"): a void's or a refund's original PAN opened once the
+#            screen it is checked behind is drawn, pos.ui.work_step)
 #   gc_us    the collection the board loop runs after the event
 #   loads    modules the event imported (an overlay's code loaded from .mpy)
 # and a full-screen redraw (every cell of all four rows changed, two screens in turn), and a
@@ -248,10 +251,13 @@ def run_day(tree, display):
         sends = 0
         reply_us = []
         work_us = []
+        work = []
         while True:
             # the flow's work steps (a slip built and printed once the screen before it is
             # drawn), each run as the board's loop runs it, right after: timed on their own
             while frame is None and t.waiting_for() == "work":
+                step = t._wait  # ("work",) or ("work", what)
+                work.append(step[1] if len(step) > 1 else "print")
                 t0 = _us()
                 frame = perform(t.work())
                 work_us.append(_since(t0))
@@ -278,6 +284,7 @@ def run_day(tree, display):
             "sends": sends,
             "reply_us": reply_us,
             "work_us": work_us,
+            "work": work,
             "gc_us": gc_us,
             "loads": loads,
         }
