@@ -62,6 +62,18 @@ class Terminal:
         self.defer_work = False  # a flow's ("work",) steps wait for work() (a board's loop)
         self.last_talk = clock.to_seconds(self.now)  # when a request last went to the center
         self.oom_frame = None  # 内存不足, built at start: showing it reads and allocates nothing
+        # the contact reader: a chip card inserted and not yet pulled out (a swipe is out of
+        # the slot); kept from the reader's events, whether a flow waits for them or not
+        self.card_in = False
+        # a key while the terminal waits for the card to be pulled out (pos.flows.main.card_out)
+        # is the card pulled out first, then that key on the next screen: scripts, lessons and
+        # recordings that never say REMOVE. A front whose reader tells it (the emulator's
+        # eject) sets it False: a key there only beeps.
+        self.implicit_removal = True
+        self._again = None  # that key, until the flow waits for input again
+        # False only to replay a recording made before the terminal waited for the card
+        # (its header has no card_removal): 请拔卡 then lasted until any key, 10 s at most
+        self.removal_wait = True
 
     # -- driver API ---------------------------------------------------------
     def start(self):
@@ -102,6 +114,10 @@ class Terminal:
         if w is not None and w[0] == "work":
             self._resume(None)  # the pending work step first: the event waits its turn
         kind = event[0]
+        if kind == "chip":
+            self.card_in = True
+        elif kind == "removed" or kind == "card":
+            self.card_in = False
         if kind == "tick":
             self.now = tuple(event[1])
             self._on_tick()
@@ -115,12 +131,29 @@ class Terminal:
                 self._resume(event)
         elif self._wait is not None:
             w = self._wait
-            if w[0] == "input" and kind in w[1]:
+            if (kind == "key" and w[0] == "input" and w[1][0] == "removed" and self.card_in
+                    and self.implicit_removal):
+                self.card_in = False  # taken as the card pulled out, then the key
+                self._again = event
+                self._resume(("removed",))
+            elif w[0] == "input" and kind in w[1]:
                 self._resume(event)
             elif w[0] == "send" and kind in ("reply", "timeout", "link_error"):
                 self._sending = None
                 self._resume(event)
+        if self._again is not None:
+            self._redeliver()
         return self._take()
+
+    def _redeliver(self):
+        # the key of an implicit removal, at the flow's next wait for input (after any send)
+        w = self._wait
+        if w is None or w[0] != "input":
+            return
+        ev = self._again
+        self._again = None
+        if ev[0] in w[1]:
+            self._resume(ev)
 
     def work(self):
         # the flow's pending ("work",) step (defer_work: after the driver drew the screen
@@ -128,6 +161,8 @@ class Terminal:
         w = self._wait
         if w is not None and w[0] == "work":
             self._resume(None)
+        if self._again is not None:
+            self._redeliver()
         return self._take()
 
     def waiting_for(self):
