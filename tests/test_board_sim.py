@@ -277,12 +277,16 @@ def test_the_cli_prints_screens_and_writes_a_png(tmp_path):
     png = tmp_path / "screen.png"
     proc = subprocess.run(
         [sys.executable, "-m", "posterm.cli", "board", "sim", "--board", "pico",
-         "--date", "2026-11-23T09:00", "--screen", "text", "--png", str(png), "MENU", "1"],
+         "--date", "2026-11-23T09:00", "--screen", "text", "--png", str(png), "MENU", "1",
+         "CANCEL", "CANCEL", "SCAN=6212345678901234567"],
         capture_output=True, text=True, timeout=120, check=False,
     )
     assert proc.returncode == 0, proc.stderr
     assert "heap cap 274,329 B on the unix port (pico, 190 KB x 1.41)" in proc.stdout
     assert "1.金融服务" in proc.stdout and "1.签到" in proc.stdout
+    # a payment code scanned at idle reaches the firmware (the sim dropped scans and
+    # removals once): a QR sale, which asks for the sign-in first
+    assert "扫码支付" in proc.stdout and "请做终端签到" in proc.stdout, proc.stdout
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert data[16:24] == (512).to_bytes(4, "big") + (256).to_bytes(4, "big")

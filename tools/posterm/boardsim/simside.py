@@ -579,9 +579,10 @@ class Sim:
             self.held = (pos[0], pos[1])
             self.phase = 1
             self.left = _HOLD_PASSES
-        elif ev[0] in ("card", "chip", "tap"):
+        elif ev[0] in ("card", "chip", "tap", "scan", "removed"):
             # ("card", pan, expiry[, track 2, track 3]); ("chip" | "tap", a virtual chip
-            # card's spec: pos.card's reader port)
+            # card's spec); ("scan", code); ("removed",) the card pulled out: pos.card's
+            # reader port
             self.board.feed(tuple(ev))
         elif ev[0] == "heap":
             gc.collect()
