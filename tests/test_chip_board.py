@@ -30,6 +30,7 @@ def _unix_port():
 def _chip_purchase(**kw):
     events = _keys("MENU 1 1 ENTER ENTER MENU 1 2 12800 ENTER") + [("chip", CARD)]
     events += _keys("123456 ENTER ENTER")
+    events += [("removed",)]  # 请拔卡 until the card is out (the reader's event), then idle
     with sim.Sim(now=NOW, **kw) as s:
         for ev in events:
             s.feed(ev)

@@ -93,10 +93,19 @@ async def test_enter_inserts_a_chip_card_it_pays_and_e_pulls_the_card_out(tmp_pa
             await settle(pilot)
             e = driver.terminal.journal.entries()[-1]
             assert e["entry"] == "05" and driver.terminal.journal.pan(e) == CHIP
+            # the cardholder copy, then 请拔卡 until the card is out: a key only beeps
+            await pilot.press("enter")
+            await settle(pilot)
+            assert "请拔卡" in lcd_flat(app), lcd_flat(app)
+            await pilot.press("enter")
+            await settle(pilot)
+            assert "请拔卡" in lcd_flat(app) and "Beep: key ENTER refused" in str(
+                app.status.render())
             await pilot.press("e")
             await pilot.pause()
             assert fed[-1] == ("removed",) and app.inserted is None
             assert "In the reader" not in str(app.status.render())
+            assert "欢迎使用" in lcd_flat(app), lcd_flat(app)
     finally:
         driver.close()
     # what the chip counted goes on in the data dir (its ATC), as on a real card

@@ -54,6 +54,20 @@ def test_recorded_session_replays_with_the_same_bytes(path, runtime):
         pytest.fail(f"{_rel(path)} on {runtime}: " + fmt.describe(d, str(_rel(path))))
 
 
+def test_a_recording_made_before_the_terminal_waited_for_the_card_replays_as_then():
+    # tests/recordings/before_removal/chip.jsonl: recorded when a chip sale went back to idle
+    # with the card in, and 请拔卡 took any key (no card_removal in its header); the replay
+    # runs it as it was then, and the board (which cannot) says why
+    old = HERE / "recordings" / "before_removal" / "chip.jsonl"
+    assert "card_removal" not in _lines(old)[0]
+    assert runtimes.replay(str(_rel(old)), "cpython") is None
+    new = _lines(HERE / "recordings" / "chip.jsonl")
+    assert new[0]["card_removal"] == "key"
+    assert {"show": ["      消费", "请拔卡", "", ""], "inv": 1} in new  # waited for the card
+    d = runtimes.replay(str(_rel(old)), "board")
+    assert d["what"] == "error" and "before the terminal waited for the card" in d["got"], d
+
+
 def _mutate(src, dst, pred, change):
     out = []
     done = False
@@ -275,6 +289,7 @@ async def test_an_emulator_session_records_and_replays(tmp_path):
     rec.write(f)
     lines = _lines(f)
     assert lines[0]["source"] == "emulator"
+    assert lines[0]["card_removal"] == "reader"  # a key at 请拔卡 beeps there: replayed so
     assert any("send" in r for r in lines) and any(r.get("in", [""])[0] == "reply" for r in lines)
     for runtime in ("cpython", "micropython-unix"):
         assert runtimes.replay(str(f), runtime) is None, runtime

@@ -7,8 +7,9 @@
 #   ("chip", icc)  a chip card inserted in the contact reader (接触式 IC)
 #   ("tap", icc)   a card or a phone held to the contactless reader (非接/闪付 QuickPass)
 #   ("scan", code) a payment code (付款码) the scanner read: a str of digits
-#   ("removed",)   the inserted card was pulled out (a front that cannot tell sends none:
-#                  the terminal never waits for it longer than a short timeout)
+#   ("removed",)   the inserted card was pulled out: 请拔卡 waits for it (pos.flows.main.
+#                  card_out); where a front sends none (a script without REMOVE), the next
+#                  key is taken for it (Terminal.implicit_removal)
 # A keyed card is no event: the cashier types the PAN on the keypad (pos.ui.read_card).
 # icc answers APDUs as a card does:
 #   icc.reset() -> the ATR (bytes): power on, the card forgets any selection

@@ -48,11 +48,10 @@ def run(t):
         if type(got) is not tuple:  # cancelled, declined, or a fallback's balance (fen)
             return got
         fen = yield from show(t, title, got[1], got[0])
-        ui.screen(t, title, [t.s("chip_remove")])
-        while True:  # 请拔卡 until the card leaves (or a key, or a few seconds)
-            ev = yield ("input", ("key", "removed"), 10)
-            if ev[0] in ("timeout", "removed", "key"):
-                return fen
+        from pos.flows.main import card_out
+
+        yield from card_out(t, title)  # 请拔卡 until the card leaves the reader
+        return fen
     return (yield from go_online(t, title, card))
 
 

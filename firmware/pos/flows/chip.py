@@ -199,9 +199,20 @@ def _approved(t, title, kind, msg, reply, rec):
 
 
 def _remove(t, title, body, wait=True, tap=False):
-    # the outcome, then 请拔卡 until the card leaves (or a key, or a few seconds); a tapped
-    # card is not in a slot: 请移开卡片
-    lines = list(body or []) + [t.s("chip_remove_tap" if tap else "chip_remove")]
+    # the outcome, then 请拔卡 until the card leaves the reader (pos.flows.main.card_out); a
+    # tapped card is not in a slot: 请移开卡片, the outcome until a key (or a few seconds),
+    # as is the outcome of a card already pulled out
+    if not tap and (t.card_in or not t.removal_wait):
+        if wait:
+            from pos.flows.main import card_out
+
+            yield from card_out(t, title, body)
+        else:
+            ui.screen(t, title, list(body or []) + [t.s("chip_remove")])
+        return
+    lines = list(body or []) + ([t.s("chip_remove_tap")] if tap else [])
+    if not lines:
+        return
     ui.screen(t, title, lines)
     if not wait:
         return

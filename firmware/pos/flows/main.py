@@ -44,6 +44,28 @@ def idle(t):
             t.emit(("beep", "error"))
 
 
+REMOVAL = ("removed", "key")  # card_out's wait (pos.terminal knows it by its first kind)
+
+
+def card_out(t, title=None, body=None):
+    # 请拔卡 until the card leaves the contact reader (t.card_in: a chip inserted and not
+    # pulled out): the body (an outcome) above it; title None: the title row of the screen
+    # on show. A key meanwhile beeps, except where the front takes it for the card pulled
+    # out (Terminal.implicit_removal): then it goes on to the next screen.
+    if not t.card_in and t.removal_wait:
+        return
+    if title is None:
+        title = t.frame.text()[0].strip() if t.frame is not None else ""
+    ui.screen(t, title, list(body or ()) + [t.s("chip_remove")])
+    if not t.removal_wait:  # a recording from before: until a key, the card out or 10 s
+        yield ("input", ("key", "removed"), 10)
+        return
+    while t.card_in:
+        ev = yield ("input", REMOVAL, 0)
+        if ev[0] != "removed":
+            t.emit(("beep", "error"))
+
+
 def main_loop(t):
     goto_menu = False
     try:  # what start-up found in the files (a damaged journal, an unreadable state)
@@ -60,6 +82,8 @@ def main_loop(t):
         _report(t, e)
     while True:
         try:
+            if t.card_in and t.removal_wait:  # ended with the card in: 请拔卡 before idle
+                yield from card_out(t)
             if t.state.extra.get("locked"):  # 锁定终端: nothing but the unlock screen
                 goto_menu = False
                 from pos import overlay

@@ -156,6 +156,8 @@ class EmulatorApp(App):
     def __init__(self, driver, keymap=None, flash=True, tick_seconds=1.0, labels=None):
         super().__init__()
         self.driver = driver
+        # the reader says when the card is pulled out (e, eject): at 请拔卡 a key only beeps
+        driver.terminal.implicit_removal = False
         self.keymap_overrides = dict(keymap or {})
         self.flash = flash
         self.tick_seconds = tick_seconds

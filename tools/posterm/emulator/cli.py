@@ -75,6 +75,7 @@ def run(args):
     if getattr(args, "record", None):
         from posterm.replay.recorder import record_front
 
+        driver.terminal.implicit_removal = False  # as EmulatorApp: said in the header
         recording = record_front(driver, "emulator")
     try:
         EmulatorApp(driver, keymap=keymap).run()

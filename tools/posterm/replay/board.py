@@ -134,6 +134,11 @@ def replay_board(path, board="pico", heap=None):
         why = "the board's printer is set for 58 mm paper"
     elif header.get("lang", "zh") != "zh":
         why = "the board starts in Chinese (lang zh)"
+    elif "card_removal" not in header and any(
+        isinstance(r.get("in"), list) and r["in"][0] == "chip" for _n, r in records
+    ):
+        why = ("recorded before the terminal waited for the card to be pulled out (请拔卡): "
+               "replay it on cpython or micropython, or re-record it (--update)")
     if why:
         return _unsupported(why)
     try:
@@ -355,6 +360,7 @@ def record_board(path, tokens, date, board="pico", seed=1, lose=(), heap=None, n
         "link_kind": "",
         "link_address": "uart",
         "keys": list(tokens),
+        "card_removal": "key",  # the board's Terminal: a key at 请拔卡 is the card pulled out
     }
     if lose:
         header["lose_reply"] = sorted(lose)

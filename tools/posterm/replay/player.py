@@ -116,6 +116,11 @@ def new_terminal(header, resources, storage):
     )
     if header.get("lang"):
         t.strings.set_lang(header["lang"])
+    # a front whose reader says when the card is out (the emulator): a key at 请拔卡 beeps;
+    # else (keys, lessons, the board) it is the card pulled out, then the key
+    t.implicit_removal = header.get("card_removal") != "reader"
+    # none: recorded before the terminal waited for the card (请拔卡 until any key, 10 s)
+    t.removal_wait = "card_removal" in header
     t.link_kind = header.get("link_kind", "")
     t.link_address = header.get("link_address", "")
     return t

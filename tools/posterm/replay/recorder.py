@@ -61,6 +61,9 @@ class Recorder:
 
     def start(self):
         self.records.append({"in": "start"})
+        # how a chip card leaves the reader, as the front set it up before power-on
+        self.header["card_removal"] = (
+            "key" if getattr(self.terminal, "implicit_removal", True) else "reader")
         return self._out(self._start())
 
     def handle(self, event):
@@ -113,6 +116,9 @@ def header_for(terminal, source, tokens, seed, lose=(), storage=None, note=""):
         "link_address": "",
         "keys": list(tokens),
     }
+    # how the card left the reader: "key" (a key at 请拔卡 is the card pulled out, then that
+    # key: keys, lessons, the board) or "reader" (only the reader's ("removed",): the emulator)
+    h["card_removal"] = "key" if getattr(terminal, "implicit_removal", True) else "reader"
     if lose:
         h["lose_reply"] = sorted(lose)
     if note:
