@@ -21,6 +21,7 @@ seconds is closed.
 """
 
 import asyncio
+import functools
 import logging
 import re
 import socket
@@ -197,7 +198,7 @@ class Host:
         self._conns = set()  # open connections' transports
         self._served = set()  # their protocols (_Conn), for the idle sweep
         self._sweeper = None  # the pending idle sweep (_sweep), while connections are open
-        self._adopting = {}  # accepted sockets not yet given their transport: task -> socket
+        self._adopting = {}  # sockets being given their transport: coroutine -> (socket, ...)
         self._retry = None  # the pending re-watch after a failed accept
         self._db = None
         self._checkpointer = None
@@ -285,9 +286,9 @@ class Host:
             sock, self._listener = self._listener, None
             self._unwatch(sock)
             sock.close()
-            for task in list(self._adopting):
-                task.cancel()
-            await asyncio.gather(*self._adopting, return_exceptions=True)
+            for coro in list(self._adopting):
+                coro.close()  # its transport is closed (GeneratorExit where it waits)
+                self._adoption_failed(coro, None)
             for conn in list(self._conns):
                 conn.abort()
             await asyncio.sleep(0)  # their connection_lost callbacks run
@@ -405,22 +406,43 @@ class Host:
                 continue
             self._open += 1
             self._per_peer[ip] = self._per_peer.get(ip, 0) + 1
-            conn.setblocking(False)
-            task = loop.create_task(self._adopt(conn, ip, addr))
-            self._adopting[task] = conn
+            self._adopt(loop, conn, ip, addr)  # the loop makes it non-blocking
 
-    async def _adopt(self, conn, ip, addr):
+    def _adopt(self, loop, conn, ip, addr):
+        """Give the accepted socket its transport: the loop's connect_accepted_socket, stepped
+        here by hand (it does its work at once, then only awaits its connection_made), not as
+        a task of its own for every connection."""
         proto = _Conn(self, ip, addr)
+        coro = loop.connect_accepted_socket(lambda: proto, sock=conn)
+        self._adopting[coro] = (conn, proto, ip, addr)
+        self._adoption_step(coro)
+
+    def _adoption_step(self, coro, _waiter=None):
         try:
-            await asyncio.get_running_loop().connect_accepted_socket(lambda: proto, sock=conn)
+            waiter = coro.send(None)
+        except StopIteration:
+            self._adopting.pop(coro, None)
+            return
         except (OSError, RuntimeError, asyncio.CancelledError) as e:  # gone, or stopping
-            log.info("%s:%s lost before it was served: %s", addr[0], addr[1], e or "stopped")
-            conn.close()
-            if not proto.released:
-                proto.released = True
-                self._release(ip)
-        finally:
-            self._adopting.pop(asyncio.current_task(), None)
+            self._adoption_failed(coro, e)
+            return
+        except Exception as e:  # noqa: BLE001 - this connection only
+            log.error("internal error adopting a connection: %s: %s", type(e).__name__, e)
+            self._adoption_failed(coro, e)
+            return
+        try:
+            waiter.add_done_callback(functools.partial(self._adoption_step, coro))
+        except AttributeError:  # not a future: nothing to wait for that we know of
+            coro.close()
+            self._adoption_failed(coro, RuntimeError(f"the loop awaited {waiter!r}"))
+
+    def _adoption_failed(self, coro, e):
+        conn, proto, ip, addr = self._adopting.pop(coro)
+        log.info("%s:%s lost before it was served: %s", addr[0], addr[1], e or "stopped")
+        conn.close()
+        if not proto.released:
+            proto.released = True
+            self._release(ip)
 
     def _rewatch(self, sock):
         self._retry = None
