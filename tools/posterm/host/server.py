@@ -418,6 +418,8 @@ class Host:
         self._adoption_step(coro)
 
     def _adoption_step(self, coro, _waiter=None):
+        if coro not in self._adopting:  # closed meanwhile (the host stopped)
+            return
         try:
             waiter = coro.send(None)
         except StopIteration:
@@ -437,7 +439,10 @@ class Host:
             self._adoption_failed(coro, RuntimeError(f"the loop awaited {waiter!r}"))
 
     def _adoption_failed(self, coro, e):
-        conn, proto, ip, addr = self._adopting.pop(coro)
+        item = self._adopting.pop(coro, None)
+        if item is None:
+            return
+        conn, proto, ip, addr = item
         log.info("%s:%s lost before it was served: %s", addr[0], addr[1], e or "stopped")
         conn.close()
         if not proto.released:
