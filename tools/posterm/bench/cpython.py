@@ -2,8 +2,6 @@
 over the recorded walkthrough, display bytes per key, mpy-cross size."""
 
 import os
-import subprocess
-import sys
 import tempfile
 import time
 
@@ -206,31 +204,40 @@ def display_ratio(settle):
 
 # -- firmware size -----------------------------------------------------------------------------
 def compile_mpy(dest):
-    # mpy-cross over firmware/pos/** into dest/pos/** (what a board is flashed with).
-    # -> (total bytes, files)
-    total = 0
-    count = 0
+    # mpy-cross over firmware/pos/** into dest/pos/** (what a board is flashed with), four
+    # files at a time, through the build's cache (the same source and options give the same
+    # bytes). -> (total bytes, files)
+    from concurrent.futures import ThreadPoolExecutor
+
+    from posterm.flash import build
+
+    cache = os.path.join(tempfile.gettempdir(), "posterm-mpy-cache")
+    os.makedirs(cache, exist_ok=True)
+    jobs = []
     root = os.path.join(_FIRMWARE, "pos")
     for dirpath, _dirs, files in os.walk(root):
         for name in sorted(files):
-            if not name.endswith(".py"):
-                continue
-            src = os.path.join(dirpath, name)
-            rel = os.path.relpath(src, _FIRMWARE)
-            out = os.path.join(dest, rel[:-3] + ".mpy")
-            os.makedirs(os.path.dirname(out), exist_ok=True)
-            try:
-                subprocess.run(
-                    [sys.executable, "-m", "mpy_cross", "-o", out, "-s", rel, src],
-                    check=True,
-                    capture_output=True,
-                )
-            except (OSError, subprocess.CalledProcessError) as e:
-                err = getattr(e, "stderr", b"") or b""
-                raise RuntimeError(f"mpy-cross failed on {rel}: {err.decode()}") from e
-            total += os.path.getsize(out)
-            count += 1
-    return total, count
+            if name.endswith(".py"):
+                src = os.path.join(dirpath, name)
+                jobs.append((src, os.path.relpath(src, _FIRMWARE)))
+
+    def one(job):
+        src, rel = job
+        with open(src, "rb") as f:
+            source = f.read()
+        try:
+            data = build.compile_mpy(source, rel, [], cache)
+        except build.BuildError as e:
+            raise RuntimeError(str(e)) from e
+        out = os.path.join(dest, rel[:-3] + ".mpy")
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        with open(out, "wb") as f:
+            f.write(data)
+        return len(data)
+
+    with ThreadPoolExecutor(4) as pool:
+        sizes = list(pool.map(one, jobs))
+    return sum(sizes), len(sizes)
 
 
 # modules a board never imports: the CPython halves (*_cp) and what only they and the

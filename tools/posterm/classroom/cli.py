@@ -19,10 +19,12 @@ posterm class export [--cohort C] --format xapi [-o FILE]   results as xAPI stat
 """
 
 
-def _default_home_page():
-    from posterm.classroom import xapi
+# the actor accounts' home page when --home-page is not given (posterm.classroom.xapi uses it)
+DEFAULT_HOME_PAGE = "https://posterm.example/trainees"
 
-    return xapi.DEFAULT_HOME_PAGE
+
+def _default_home_page():
+    return DEFAULT_HOME_PAGE
 
 
 def register(subs, common_options):
@@ -101,9 +103,9 @@ def register(subs, common_options):
     ex.set_defaults(class_func=cmd_export)
     p.set_defaults(func=dispatch)
 
-    from posterm.classroom import server
+    from posterm.classroom import servecli
 
-    server.register(subs, common_options)
+    servecli.register(subs, common_options)
 
 
 def dispatch(args):

@@ -11,6 +11,7 @@ import datetime
 import json
 import uuid
 
+from posterm.classroom.cli import DEFAULT_HOME_PAGE
 from posterm.lessons import model, results
 
 VERBS = {
@@ -20,7 +21,6 @@ VERBS = {
     "terminated": ("http://adlnet.gov/expapi/verbs/terminated", "terminated", "中途放弃"),
 }
 ACTIVITY_TYPE = "http://adlnet.gov/expapi/activities/assessment"
-DEFAULT_HOME_PAGE = "https://posterm.example/trainees"
 ACTIVITY_BASE = "https://posterm.example/lessons/"
 MISTAKES_EXT = "https://posterm.example/xapi/mistakes"
 _NS = uuid.UUID("6f1d3c1e-5b0e-4a8e-9a55-2f3b8f2b7a11")
