@@ -128,16 +128,28 @@ class Font:
                 return mid
         return -1
 
-    def _glyph_mapped(self, cp):
+    def locate(self, cp):
+        # A font read in place only: -> the offset in the map of code point cp's rows, or -1
+        # when the font lacks it. Narrow glyphs (16 B) lie below wide_data, wide ones (32 B)
+        # from it (the display blits them from the map: no copy, boards.display)
         i = self._find_mapped(self._narrow_idx, self.n_narrow, cp)
         if i >= 0:
-            at = self._narrow_data + 16 * i
-            return (8, bytes(self._map[at : at + 16]))
+            return self._narrow_data + 16 * i
         i = self._find_mapped(self._wide_idx, self.n_wide, cp)
         if i < 0:
+            return -1
+        return self._wide_data + 32 * i
+
+    @property
+    def wide_data(self):
+        return self._wide_data
+
+    def _glyph_mapped(self, cp):
+        at = self.locate(cp)
+        if at < 0:
             return None
-        at = self._wide_data + 32 * i
-        return (16, bytes(self._map[at : at + 32]))
+        w = 8 if at < self._wide_data else 16
+        return (w, bytes(self._map[at : at + 2 * w]))
 
     def glyph(self, ch):
         # -> (width_px, rows) or None when the font lacks the character. The rows are a

@@ -49,3 +49,39 @@ def test_a_font_cut_short_in_memory_is_refused():
         Font(data[: len(data) - 1])
     with raises(FontError):
         Font(b"NOPE" + data[4:])
+
+
+def test_a_display_over_a_font_read_in_place_blits_from_it_and_keeps_no_glyphs():
+    # boards.display over a ROMFS font (memory-mapped: bytes here): each glyph is blitted
+    # from the map, the same pixels as over the font read from a file; no glyph framebufs
+    # are kept (they were long-lived objects made mid-day), only where each glyph lies
+    import mptest
+    from boards import fakes
+    from boards.display import CellDisplay
+    from boards.ssd1306 import SSD1306
+    from pos.screen import Frame
+
+    data, _, _ = _font_bytes()
+    a = SSD1306(fakes.I2C())
+    b = SSD1306(fakes.I2C())
+    da = CellDisplay(a, Font(data))
+    db = CellDisplay(b, Font(io.BytesIO(data)))
+    eq(da._map is not None, mptest.on_micropython(), "blitted from the map where framebuf is")
+    screens = (
+        ["AB\u4e00C", "", "12.50 \u4e07", ""],
+        ["", "\u4e00\u4e07\u4e0e", "x", "abcdefghijklmnop"],
+        # a character the font lacks (a box, both widths), inverse rows, a wide glyph cut
+        # at the end of a changed span
+        ["\u4e01A\u4e00", "\u00e9T\u4e07T", "\u4e00\u4e01", "TTTTTTTTTTTTTTT\u4e00"],
+        ["AB\u4e00C", "", "12.50 \u4e07", "ABC"],
+    )
+    for k, lines in enumerate(screens):
+        f = Frame(4, 16)
+        for i, text in enumerate(lines):
+            f.put(i, text, "left", i == (k % 3))
+        da.draw(f)
+        db.draw(f)
+        eq(bytes(a.buf), bytes(b.buf), "the same pixels, screen %d" % k)
+    if da._map is not None:
+        eq(len(da._glyphs), 0, "no glyph kept as a framebuf")
+        eq(len(db._glyphs) > 0, True, "(the file's font is cached as before)")
