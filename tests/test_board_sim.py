@@ -174,7 +174,30 @@ def _unsafe(events, records, frames, roomy_sent):
     checked = [r for r in settled if "对账" in r["screen"]]
     if "0500" in mtis and checked and "对账平" not in checked[-1]["screen"]:
         out.append("settlement: %r" % checked[-1]["screen"])
+    out += _approvals_undone(records, frames)
     return out, errors
+
+
+def _approvals_undone(records, frames):
+    # "an approved transaction is kept": a sale the center approved (its 0210 with 39 = 00
+    # came back) is never reversed, whether its answer's check or its journalling ran short
+    # (each collects and tries again, then gives up the heap the terminal keeps aside for an
+    # approval: pos.terminal's reserve), unless the terminal could not even read the answer
+    # with the reserve given up (it says so: 'answer to trace N not checked'; it then cannot
+    # know the sale was approved, and the reversal it armed goes). -> problems
+    from pos import iso8583
+
+    approved = set()
+    undone = []
+    for way, data in frames:
+        m = iso8583.decode(iso8583.unpack_frame(data)[2])
+        if way == "in" and m["mti"] == "0210" and m.get(39) == "00":
+            approved.add(m[11])
+        elif way == "out" and m["mti"] == "0400" and m[11] in approved:
+            undone.append(m[11])
+    logs = [r["text"] for r in records if r["ev"] == "log"]
+    unread = {t for t in undone if "answer to trace %s not checked: no heap" % t in logs}
+    return ["approved sale %s reversed (%r)" % (t, logs) for t in undone if t not in unread]
 
 
 def test_short_of_memory_the_day_stays_safe_at_caps_below_the_romfs_n():

@@ -102,6 +102,9 @@ class Board:
             # the heap (an overlay's code just dropped is freed before the next allocation
             # needs it, and the free heap stays in few large blocks)
             gc.collect()
+            t = self.t
+            if t.reserve is None and t.waiting_for() == "input":
+                t.take_reserve()  # an approval's journalling used it: kept aside again
             ov = overlay.CACHE
             if ov is not None:
                 ov.collected()  # a board's memory policy keeps a cache: is the heap short?

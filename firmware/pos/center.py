@@ -54,12 +54,42 @@ def exchange(t, msg, title, with_mac=True, before_send=None, pin=None):
         return Result(LINK_LOST if ev[2] else LINK, None, ev[1])
     # (pos.comm.check also does what the answer asks of the terminal: a new sign-in after
     # A0 / 99 / a MAC that fails, the header's processing requirement)
+    try:
+        status, reply, detail, need = _check(t, msg, ev[1], with_mac)
+    except MemoryError:
+        # short of heap with the answer in hand (it may be an approval, to be kept): what
+        # the failed check loaded is gone with its overlay, so collect and check it once
+        # more; still short, the heap the terminal keeps aside for an approval is given up
+        # for a third check and taken again once it is done (for the approval's journalling:
+        # pos.flows.online.journal). Only then is the MemoryError the flow's (内存不足, the
+        # reversal armed)
+        import gc
+
+        gc.collect()
+        try:
+            status, reply, detail, need = _check(t, msg, ev[1], with_mac)
+        except MemoryError:
+            trace = msg.get(11)
+            if not t.give_reserve("answer to trace %s" % trace):
+                t.emit(("log", "error", "answer to trace %s not checked: no heap" % trace))
+                raise
+            try:
+                status, reply, detail, need = _check(t, msg, ev[1], with_mac)
+            except MemoryError:
+                t.emit(("log", "error", "answer to trace %s not checked: no heap" % trace))
+                raise
+            gc.collect()
+            t.take_reserve()
+    return Result(status, reply, detail, need)
+
+
+def _check(t, msg, frame, with_mac):
     with overlay.scope():
         from pos import comm
 
-        status, reply, detail, need = comm.check(t, msg, ev[1], with_mac)
+        out = comm.check(t, msg, frame, with_mac)
         del comm
-    return Result(status, reply, detail, need)
+    return out
 
 
 def show_failure(t, title, res):

@@ -25,9 +25,14 @@ from pos.screen import PROFILES, DEFAULT_PROFILE, Frame
 from pos.state import State
 from pos.journal import Journal
 from pos.text import Strings
-from pos.compat import json, IS_MICROPYTHON
+from pos.compat import json, IS_MICROPYTHON, const
 
 RECEIPT_WIDTHS = {"58mm": 32, "80mm": 48}
+# Heap kept aside from boot for one thing: journalling an approval the center gave when the
+# heap is short even after a collection (pos.flows.online.journal gives it up for that, then
+# the terminal takes it again at idle). Bytes; an approval's record, sealed and written, with
+# its reversal disarmed needs ~1.5 KB on the x64 unix port beyond what a collection frees.
+_RESERVE = const(2048)
 
 
 class Terminal:
@@ -74,6 +79,8 @@ class Terminal:
         # False only to replay a recording made before the terminal waited for the card
         # (its header has no card_removal): 请拔卡 then lasted until any key, 10 s at most
         self.removal_wait = True
+        self.reserve = None  # the heap kept for an approval's journalling (take_reserve)
+        self.take_reserve()
 
     # -- driver API ---------------------------------------------------------
     def start(self):
@@ -108,6 +115,29 @@ class Terminal:
             self.frame = self.oom_frame
             self._effects.append(("show", self.oom_frame))
         self._effects.append(("log", "error", "MemoryError"))
+
+    def take_reserve(self):
+        # (again) keep _RESERVE bytes aside for an approval's journalling -> True when kept.
+        # Taken at boot, low in the heap with the terminal's long-lived data; a board's loop
+        # takes it again at idle once an approval used it (boards.runner).
+        if self.reserve is None:
+            try:
+                self.reserve = bytearray(_RESERVE)
+            except MemoryError:
+                return False
+        return True
+
+    def give_reserve(self, why):
+        # Give up the reserve, and collect, for an approval (why: what it is for, logged)
+        # -> False when there was none to give (used already and not taken again yet).
+        if self.reserve is None:
+            return False
+        self.reserve = None
+        import gc
+
+        gc.collect()
+        self._effects.append(("log", "warn", "heap short: the reserve given up (%s)" % why))
+        return True
 
     def handle(self, event):
         w = self._wait

@@ -149,11 +149,46 @@ def test_an_approval_short_of_heap_when_journalled_is_kept_after_one_collection(
     eq([e.get("amount") for e in r.t.journal.entries()], [500, 600])
 
 
-def test_an_approval_that_cannot_be_journalled_twice_is_reversed_once_not_half_kept():
+def test_an_approval_still_short_of_heap_after_a_collection_is_kept_from_the_reserve():
+    # issue 14 item 6: "an approved transaction is kept". The retry after the collection
+    # runs out too: the heap the terminal kept aside at boot is given up and the third try
+    # journals it; the slip prints, the totals count it, its reversal never goes
     st = ShortOnWrite()
     r = Rig(storage=st)
     r.sign_in()
-    st.armed = 2  # the retry runs out too
+    true(r.t.reserve is not None, "the reserve is taken when the terminal is made")
+    st.armed = 2  # the journal's write runs out of heap twice
+    _sale(r)
+    eq(st.armed, 0, "both failures were met")
+    eq([e.get("amount") for e in r.t.journal.entries()], [500], "the approved sale is kept")
+    eq(r.t.state.reversal(), None, "its reversal is disarmed")
+    eq(r.t.reserve, None, "the reserve was used")
+    contains(r.receipt_text(), "5.00")  # its slip
+    r.press("ENTER", "ENTER")
+    true(r.t.take_reserve(), "taken again (a board's loop does it at idle)")
+    mtis = []
+    answer = r.center.answer
+
+    def count(frame, timeout):
+        from pos import iso8583
+
+        mtis.append(iso8583.decode(iso8583.unpack_frame(frame)[2])["mti"])
+        return answer(frame, timeout)
+
+    r.center.answer = count
+    _sale(r, "600")
+    eq(mtis, ["0200"], "the next sale goes out alone: no reversal of the kept one")
+    r.press("ENTER", "ENTER")
+    from pos import settlement
+
+    eq(settlement.totals(r.t.journal.each())["debit"], [2, 1100], "the totals count both")
+
+
+def test_an_approval_that_cannot_be_journalled_even_from_the_reserve_is_reversed_once():
+    st = ShortOnWrite()
+    r = Rig(storage=st)
+    r.sign_in()
+    st.armed = 3  # the retry and the try from the reserve run out too
     _sale(r)
     contains(r.screen_flat(), "内存不足")
     eq(r.t.journal.entries(), [], "nothing half-written")

@@ -25,12 +25,20 @@ def journal(t, title, kind, msg, reply, rec):
             record_approval(t, kind, msg, reply, rec)
         except MemoryError:
             # short of heap with the center's approval in hand: what the failed try loaded
-            # is gone now (its overlays ended), so collect and journal it once more; a second
-            # MemoryError leaves the reversal armed (the sale is reversed, never half-kept)
+            # is gone now (its overlays ended), so collect and journal it once more; still
+            # short, the heap the terminal kept aside at boot for this is given up and it is
+            # journalled a third time (the approved sale is kept). Only when that fails too
+            # (no reserve left: one used and not taken back yet) the reversal stays armed:
+            # the sale is reversed, never half-kept
             import gc
 
             gc.collect()
-            record_approval(t, kind, msg, reply, rec)
+            try:
+                record_approval(t, kind, msg, reply, rec)
+            except MemoryError:
+                if not t.give_reserve("approval of trace %s" % msg[11]):
+                    raise
+                record_approval(t, kind, msg, reply, rec)
     except JournalWriteError as e:
         # the storage failed (disk full): no slip until the record is written; it stays
         # pending and its reversal stays armed (pos.flows.storagefail)
@@ -42,9 +50,22 @@ def journal(t, title, kind, msg, reply, rec):
             del storagefail
         if not ok:
             return None
+    try:
+        _disarm(t, kind)
+    except MemoryError:
+        # journalled: its reversal must not go (the sale would be undone at the center and
+        # kept here); the reserve (or a collection) gives the heap for the state's write
+        if not t.give_reserve("approval of trace %s" % msg[11]):
+            import gc
+
+            gc.collect()
+        _disarm(t, kind)
+    return rec
+
+
+def _disarm(t, kind):
     if reversible(kind):
         reversal.disarm(t)
-    return rec
 
 
 def send(t, title, kind, msg, pin=None, pending=None):
