@@ -637,7 +637,7 @@ class _Conn(asyncio.Protocol):
     def __init__(self, host, ip, addr):
         self.host = host
         self.ip = ip
-        self.peer = "{}:{}".format(*addr[:2])
+        self.addr = addr
         self.transport = None
         self.buf = bytearray()
         self.busy = False
@@ -647,6 +647,11 @@ class _Conn(asyncio.Protocol):
         self.idle_since = None  # monotonic time it began waiting for a request (None: busy)
         self.current = None  # (req, body, tpdu, started) of the request being served
 
+    @property
+    def peer(self):
+        """HOST:PORT of the terminal (for the log)."""
+        return "{}:{}".format(*self.addr[:2])
+
     # -- asyncio's callbacks --------------------------------------------------------------
     def connection_made(self, transport):
         self.transport = transport
@@ -655,6 +660,11 @@ class _Conn(asyncio.Protocol):
         self._arm()
 
     def data_received(self, data):
+        if not self.buf and not self.busy and len(data) >= 13:
+            n = (data[0] << 8) | data[1]
+            if n == len(data) - 2 and n <= MAX_BODY:  # the usual read: one whole request
+                self._serve_frame(data)
+                return
         self.buf += data
         if not self.busy:
             self._next()
@@ -709,22 +719,29 @@ class _Conn(asyncio.Protocol):
                 return
             frame = bytes(self.buf[: 2 + n])
             del self.buf[: 2 + n]
-            started = time.monotonic()
-            try:
-                tpdu, _header, body = iso8583.unpack_frame(frame)
-                req = iso8583.decode(body)
-            except iso8583.Iso8583Error as e:
-                self._malformed(e)
-                self.buf.clear()
-                self.transport.close()
-                return
-            if proc.is_response(req.get("mti", "")):
-                log.info("a response MTI %s was sent to the center: not answered", req["mti"])
-                continue
-            self.busy = True
-            self.idle_since = None
-            self.current = (req, body, tpdu, started)
-            self._queue(True)
+            self._serve_frame(frame)
+
+    def _serve_frame(self, frame):
+        """One whole frame (its length checked): decoded and queued for the database, or
+        the connection closed on a malformed one; a response MTI is not answered."""
+        if self.closed:
+            return
+        started = time.monotonic()
+        try:
+            tpdu, _header, body = iso8583.unpack_frame(frame)
+            req = iso8583.decode(body)
+        except iso8583.Iso8583Error as e:
+            self._malformed(e)
+            self.buf.clear()
+            self.transport.close()
+            return
+        if proc.is_response(req.get("mti", "")):
+            log.info("a response MTI %s was sent to the center: not answered", req["mti"])
+            return
+        self.busy = True
+        self.idle_since = None
+        self.current = (req, body, tpdu, started)
+        self._queue(True)
 
     def _queue(self, faults):
         req, body = self.current[0], self.current[1]
