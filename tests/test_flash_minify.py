@@ -576,3 +576,31 @@ def test_the_deploy_leaves_out_what_a_board_never_calls():
     # what the board calls stays (the slip's bytes, the display's draw)
     assert not any(n in ("receipt_parts", "draw", "encode") for _, n in dropped)
     assert "/pos/field48.mpy" in tree
+
+
+def test_the_action_table_names_each_flow_s_function_by_its_new_name():
+    # pos.actions getattr()s a flow's function by the table's third word: the renamer renames
+    # the function with its def and rewrites the table (minify.TABLES), so every row still
+    # names a function its module defines
+    import ast
+
+    build.deploy_tree("esp32")
+    res = list(build._RENAMED.values())[-1]
+    text = res.sources["pos/actions.py"].decode()
+    tree = ast.parse(text)
+    table = next(
+        n.value.value
+        for n in tree.body
+        if isinstance(n, ast.Assign) and isinstance(n.value, ast.Constant)
+        and isinstance(n.value.value, str) and " purchase run 0" in n.value.value
+    )  # fmt: skip
+    rows = [line.split() for line in table.splitlines() if line.strip()]
+    assert len(rows) > 30
+    for action, module, func, _ in rows:
+        src = res.sources[f"pos/flows/{module}.py"].decode()
+        defs = {n.name for n in ast.parse(src).body if isinstance(n, ast.FunctionDef)}
+        assert func in defs, (action, module, func)
+    from pos import actions
+
+    renamed = [row for row in rows if actions.entry(row[0])[1] != row[2]]
+    assert renamed, "those nothing else pins are renamed"

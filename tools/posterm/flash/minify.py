@@ -64,6 +64,11 @@ AUDITED = {
     ("pos/overlay.py", "__dict__"),
     ("pos/overlay.py", "delattr"),
 }
+# tables of flows: {module: its string constant}, a line "action module function flag" each;
+# the function (getattr'd from pos.flows.<module> by that word) is renamed with its def and
+# the table's third column rewritten to its new name (its words are not pinned; the other
+# columns' are: the action names are the menus', the modules' are module names)
+TABLES = {"pos/actions.py": "_TABLE"}
 DYNAMIC_CALLS = ("getattr", "setattr", "hasattr", "delattr", "globals", "locals", "vars", "dir")
 DYNAMIC_ATTRS = ("__dict__", "__class__", "__globals__")
 
@@ -238,6 +243,8 @@ class Module:
         self.consts = {}  # module-level NAME = const(int) (or = int) -> its line
         self.wrap = {}  # module-level NAME = int -> (line, value's columns): const() added
         self.kwargs_defs = False
+        self.table = None  # (first, last line) of its TABLES string
+        self.table_funcs = set()  # the functions its table names (column 3)
         # classes: (name, [base names], {attributes it owns: its body's names and every
         # self.X its methods say}); attributes stored on anything but self (unique names)
         self.classes = []
@@ -266,7 +273,28 @@ class Module:
     def _scan_ast(self):
         tree = ast.parse(self.text, self.rel)
         audited = any(rel == self.rel for rel, _ in AUDITED)
+        table = None
+        for item in tree.body:
+            if (
+                TABLES.get(self.rel)
+                and isinstance(item, ast.Assign)
+                and len(item.targets) == 1
+                and isinstance(item.targets[0], ast.Name)
+                and item.targets[0].id == TABLES[self.rel]
+                and isinstance(item.value, ast.Constant)
+                and isinstance(item.value.value, str)
+            ):
+                table = item.value
+                self.table = (item.value.lineno, item.value.end_lineno)
+                rows = [ln.split() for ln in table.value.splitlines() if ln.strip()]
+                if any(len(r) != 4 for r in rows):
+                    raise MinifyError(f"{self.rel}: {TABLES[self.rel]}: a line is not 4 words")
+                for r in rows:
+                    self.strwords.update((r[0], r[1], r[3]))
+                    self.table_funcs.add(r[2])
         for node in ast.walk(tree):
+            if node is table:
+                continue
             if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)):
                 text = node.value if isinstance(node.value, str) else node.value.decode("latin-1")
                 if audited:
@@ -454,6 +482,19 @@ class Module:
                 assert line[col : col + len(old)] == old
                 line = line[:col] + new + line[col + len(old) :]
             lines[row - 1] = line
+        return "".join(lines)
+
+    def rewrite_table(self, text, renames):
+        """-> text with its TABLES string's third column renamed (lines unchanged)."""
+        if self.table is None:
+            return text
+        lines = text.splitlines(keepends=True)
+        first, last = self.table
+        for i in range(first - 1, last):
+            words = lines[i].split()
+            if len(words) == 4 and words[2] in renames:
+                words[2] = renames[words[2]]
+                lines[i] = " ".join(words) + "\n"
         return "".join(lines)
 
     def reads_before(self, name, line):
@@ -729,7 +770,7 @@ def minify(sources, beside=(), data_words=(), qstrs=None, runtime=None):
         mine = {x: renames[x] for x in m.idents if x in renames}
         res.modules[rel] = {new: old for old, new in mine.items()}
         fold = sorted(x for x in folded if x in m.wrap)
-        res.sources[rel] = m.rewrite(mine, fold).encode("utf-8")
+        res.sources[rel] = m.rewrite_table(m.rewrite(mine, fold), renames).encode("utf-8")
     return res
 
 
