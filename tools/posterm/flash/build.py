@@ -146,6 +146,9 @@ def names_module(tree, args, cache_dir, file_prefix=""):
             dotted = dotted[:-9]
         seen.setdefault(dotted.encode(), None)
         seen.setdefault(dotted[dotted.rfind(".") + 1 :].encode(), None)
+        for i, ch in enumerate(dotted):
+            if ch == ".":  # its packages (with or without an __init__)
+                seen.setdefault(dotted[:i].encode(), None)
         seen.setdefault((file_prefix + path[1:]).encode(), None)
     empty = compile_mpy(b"", "qnames.py", args, cache_dir)
     if mpy_names(empty) is None:
@@ -322,6 +325,11 @@ def deploy_tree(
                 continue
             with open(path, "rb") as f:
                 data = f.read()
+            if rel.endswith("/__init__.py") and _empty(data):
+                # a package of comments: not deployed (MicroPython imports a directory
+                # without __init__ as a namespace package; its .mpy would cost the names of
+                # its __file__ and the bytes of a module)
+                continue
             if rel.endswith(".py"):
                 sources[rel] = data
             else:
@@ -360,6 +368,15 @@ def deploy_tree(
     cfg.update(config or {})
     out["/board.json"] = json.dumps(cfg, sort_keys=True).encode()
     return out
+
+
+def _empty(source):
+    import ast
+
+    try:
+        return not ast.parse(source).body
+    except SyntaxError:
+        return False
 
 
 def commit_source(firmware_dir=None):
