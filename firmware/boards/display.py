@@ -234,14 +234,15 @@ class CellDisplay:
             self.cells_sent += c1 - c0
 
     def _glyph_fb(self, cp, w):
-        # -> (width px, framebuf) of code point cp's glyph (the box when the font lacks it)
+        # -> (width px, framebuf, its bytes) of code point cp's glyph (the box when the font
+        # lacks it); the framebuf is None for a blank glyph (a space: the band's fill is it)
         g = self.font.glyph_cp(cp) if self.font is not None else None
         if g is None:
             gw, data = (16, _box(16)) if w == 2 else (8, _box(8))
         else:
             gw, data = g
         buf = bytearray(data)
-        fb = framebuf.FrameBuffer(buf, gw, BAND, framebuf.MONO_HLSB)
+        fb = framebuf.FrameBuffer(buf, gw, BAND, framebuf.MONO_HLSB) if any(buf) else None
         if len(self._glyphs) >= self.glyph_cap:
             self._glyphs.clear()
         out = (gw, fb, buf)  # the framebuf's own bytes (the font's copy is not kept too)
@@ -249,28 +250,32 @@ class CellDisplay:
         return out
 
     def _blit_cells(self, cmap, inverse, c0, c1):
-        # cells c0..c1-1 of a row into the panel's canvas, at their own columns
+        # cells c0..c1-1 of a row into the panel's canvas, at their own columns: the band
+        # filled, then each glyph that is not blank blitted (C)
         cv = self._canvas  # type: Any
         cv.fill_rect(c0 * 8, 0, (c1 - c0) * 8, BAND, 1 if inverse else 0)
         pal = self._invert if inverse else None
         glyphs = self._glyphs
+        blit = cv.blit
+        half = _HALF
         n = len(cmap)
         for x in range(c0, c1):
             cp = cmap[x]
             if cp < 0:
                 continue  # right half of a wide glyph, or past the end (blank)
-            w = 2 if x + 1 < n and cmap[x + 1] == _HALF else 1
             g = glyphs.get(cp)
             if g is None:
-                g = self._glyph_fb(cp, w)
-            gw, fb = g[0], g[1]
-            if gw > (c1 - x if w > c1 - x else w) * 8:
+                g = self._glyph_fb(cp, 2 if x + 1 < n and cmap[x + 1] == half else 1)
+            fb = g[1]
+            if fb is None:
+                continue  # blank: the fill drew it
+            if g[0] == 16 and (x + 1 >= c1 or cmap[x + 1] != half):
                 # a 16-px glyph in a 1-cell slot (or at the span's end): its left half
                 fb = framebuf.FrameBuffer(g[2], 8, BAND, framebuf.MONO_HLSB, 16)
             if pal is None:
-                cv.blit(fb, x * 8, 0)
+                blit(fb, x * 8, 0)
             else:
-                cv.blit(fb, x * 8, 0, -1, pal)
+                blit(fb, x * 8, 0, -1, pal)
 
     def _blit_mapped(self, cmap, inverse, c0, c1):
         # cells c0..c1-1 of a row into the panel's canvas, each glyph blitted from the font's

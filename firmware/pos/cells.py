@@ -152,6 +152,9 @@ def wrap(text, cells, dense=False):
     # Joining the lines gives back the text (without the "\n" and the spaces
     # at which it broke).
     out = []
+    if "\n" not in text:  # (a split makes a copy of the text: a str made)
+        _wrap_para(text, cells, out, dense)
+        return out
     for para in text.split("\n"):
         _wrap_para(para, cells, out, dense)
     return out

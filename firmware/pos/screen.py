@@ -12,11 +12,22 @@ PROFILES = {
 DEFAULT_PROFILE = "lcd128x64"
 
 
+_BLANK = [None]  # a row of blanks, made once per width (" " * cols made a str per frame)
+
+
+def _blank(cols):
+    b = _BLANK[0]
+    if b is None or len(b) != cols:
+        b = " " * cols
+        _BLANK[0] = b
+    return b
+
+
 class Frame:
     def __init__(self, rows, cols):
         self.rows = rows
         self.cols = cols
-        self.lines = [" " * cols] * rows
+        self.lines = [_blank(cols)] * rows
         self.inverse = 0  # bitmask of inverse rows
         self.cut = None  # texts the layout could not show whole (a list), for tests
 
