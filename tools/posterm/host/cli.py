@@ -123,7 +123,8 @@ def configure(p):
         "--reuse-port",
         action="store_true",
         help="listen with SO_REUSEPORT: several `posterm host` processes on the same address "
-        "share the connections (on PostgreSQL, a fleet of centers on one database)",
+        "share the connections (a fleet of centers on one PostgreSQL database, or on one "
+        "SQLite file: they take turns at its write lock)",
     )
     _db_options(p, suppress=False)
     cmds = p.add_subparsers(dest="host_cmd", metavar="COMMAND")
