@@ -370,3 +370,24 @@ def test_ready_is_for_the_interactive_mode_only(tmp_path, capsys):
     assert main(["keys", "--data", str(tmp_path), "--ready", "MENU"]) == 2
     err = capsys.readouterr().err
     assert "posterm keys --ready -" in err and "Traceback" not in err, err
+
+
+def test_a_file_of_tokens_that_is_not_text_or_a_directory_is_one_clear_line(tmp_path, capsys):
+    # no traceback (it was a UnicodeDecodeError): the file and the line, exit status 2, for
+    # posterm keys and posterm record alike; a lesson file likewise
+    from posterm.cli import main
+
+    bad = tmp_path / "walk.txt"
+    bad.write_bytes(b"MENU\n1\n\xff\xfe ENTER\n")
+    for cmd in (["keys", "--data", str(tmp_path / "d"), str(bad)],
+                ["record", str(tmp_path / "x.jsonl"), str(bad)],
+                ["keys", "--data", str(tmp_path / "d"), str(tmp_path)]):
+        assert main(cmd) == 2, cmd
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "Traceback" not in err, err
+        assert f"{bad}:3: not UTF-8 text" in err or "is a directory" in err, err
+    lesson = tmp_path / "x.toml"
+    lesson.write_bytes(b"\xff\xfeorder = 1\n")
+    assert main(["lesson", "check", str(lesson)]) != 0
+    out = capsys.readouterr()
+    assert "not UTF-8 text" in out.out + out.err and "Traceback" not in out.out + out.err

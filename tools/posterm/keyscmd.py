@@ -92,12 +92,35 @@ def expand(tokens, parse_token):
             parse_token(tok)
         except KeyTokenError:
             if os.path.isfile(tok):
-                with open(tok, encoding="utf-8") as f:
-                    for n, line in enumerate(f, 1):
-                        for t in line.split("#", 1)[0].split():
-                            out.append((f"{tok}:{n}: ", t))
+                out.extend(_read_tokens(tok))
                 continue
+            if os.path.isdir(tok):
+                from posterm.errors import CliError
+
+                raise CliError(f"{tok} is a directory, not a key token or a file of them")
         out.append(("", tok))
+    return out
+
+
+def _read_tokens(path):
+    # [(where, token)] of a file of tokens; one that is not UTF-8 text (or cannot be read)
+    # is said with its line, as a bad token is (posterm: error: ..., exit status 2)
+    from posterm.errors import CliError
+
+    out = []
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as e:
+        raise CliError(f"{path}: {e.strerror or e}") from None
+    for n, line in enumerate(raw.splitlines(), 1):
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            raise CliError(f"{path}:{n}: not UTF-8 text: a file of key tokens is text, one "
+                           "or more tokens a line") from None
+        for t in text.split("#", 1)[0].split():
+            out.append((f"{path}:{n}: ", t))
     return out
 
 

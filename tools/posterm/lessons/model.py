@@ -298,6 +298,9 @@ def load(name_or_path, directory=None):
         raise LessonError(path, e.strerror or str(e)) from None
     except tomllib.TOMLDecodeError as e:
         raise LessonError(path, f"not valid TOML: {e}") from None
+    except UnicodeDecodeError as e:  # tomllib reads UTF-8 only
+        raise LessonError(path, f"not UTF-8 text (byte {e.start}): a lesson is a UTF-8 "
+                          "TOML file") from None
     name = os.path.basename(path)[:-5] if path.endswith(".toml") else os.path.basename(path)
     return parse(data, name, path)
 
