@@ -209,6 +209,14 @@ class _ClosedPipe(io.TextIOWrapper):
         raise BrokenPipeError(32, "Broken pipe")
 
 
+def test_a_listing_longer_than_the_pipe_takes_ends_quietly(tmp_path, monkeypatch, capsys):
+    # `posterm host cards list | head -1` said "posterm host: error: [Errno 32] Broken pipe"
+    monkeypatch.setattr(sys, "stdout", _ClosedPipe())
+    rc = cli.main(["host", "cards", "list", "--data", str(tmp_path)])
+    monkeypatch.undo()
+    assert rc == 1 and capsys.readouterr().err == ""
+
+
 @pytest.mark.parametrize("path", [p for p, _q in ALL], ids=IDS)
 def test_help_with_stdout_closed_early(path, monkeypatch, capsys):
     # in-process (argparse's help is the same code in a child): quick for ~60 commands

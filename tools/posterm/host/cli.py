@@ -634,6 +634,8 @@ def run(args, out=None, err=None):
     except sqlite3.Error as e:
         print(f"posterm host: error: database {db_path(args)}: {e}", file=err)
         return 2
+    except BrokenPipeError:  # its output closed early (| head -1): quiet, as every command
+        raise
     except OSError as e:
         print(f"posterm host: error: {e}", file=err)
         return 2
