@@ -391,3 +391,16 @@ def test_a_file_of_tokens_that_is_not_text_or_a_directory_is_one_clear_line(tmp_
     assert main(["lesson", "check", str(lesson)]) != 0
     out = capsys.readouterr()
     assert "not UTF-8 text" in out.out + out.err and "Traceback" not in out.out + out.err
+
+
+def test_an_embedded_center_database_it_cannot_use_is_named(tmp_path, capsys):
+    # a damaged host.db in the data dir (a full disk gives SQLite's "disk I/O error"): which
+    # database, and the way round it, in one line (was "posterm: error: database: file is
+    # not a database")
+    from posterm.cli import main
+
+    (tmp_path / "host.db").write_bytes(b"garbage, not SQLite" * 100)
+    assert main(["keys", "--data", str(tmp_path), "MENU"]) == 2
+    err = capsys.readouterr().err
+    assert f"embedded center's database {tmp_path / 'host.db'}: file is not a database" in err
+    assert "--host HOST:PORT" in err and err.count("\n") == 1, err

@@ -6,6 +6,7 @@ shows and prints; the driver performs every other effect."""
 
 import datetime
 import os
+import sqlite3
 import time
 
 from pos import clock
@@ -334,6 +335,23 @@ def open_from_args(args, cls=None, **kwargs):
         raise CliError(str(e)) from None
     except OSError as e:
         raise CliError(f"cannot use the data dir {data_dir}: {e.strerror or e}") from None
+    except sqlite3.Error as e:  # the embedded center's own database, in the data dir
+        raise CliError(
+            f"the embedded center's database {paths.host_db(os.path.abspath(data_dir))}: {e}"
+            + _disk_hint(data_dir)
+            + " (or use a center of your own: --host HOST:PORT)"
+        ) from None
+
+
+def _disk_hint(data_dir):
+    # "; the disk is full" when it is (SQLite says only "disk I/O error" then)
+    import shutil
+
+    try:
+        free = shutil.disk_usage(data_dir).free
+    except OSError:
+        return ""
+    return f"; the disk is full ({free} bytes free)" if free < 1 << 20 else ""
 
 
 def failure_note(driver):
