@@ -258,3 +258,13 @@ def test_output_closed_early_is_quiet(path, results, request):
 def test_menu_tree_into_a_closed_pipe_says_nothing(tmp_path):
     rc, err = run(["menu", "tree"], tmp_path)
     assert err == "" and rc == 1
+
+
+def test_a_standard_output_closed_before_the_start_is_no_traceback(tmp_path):
+    # `posterm menu tree >&-` (fd 1 closed: Python's sys.stdout is None) failed with an
+    # AttributeError traceback in main; its output is dropped now, as into a closed pipe
+    proc = subprocess.run([sys.executable, "-m", "posterm.cli", "menu", "tree"],
+                          stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, cwd=ROOT,
+                          preexec_fn=lambda: os.close(1), timeout=60)  # fmt: skip
+    err = proc.stderr.decode("utf-8", "replace")
+    assert proc.returncode == 0 and "Traceback" not in err, err

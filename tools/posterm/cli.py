@@ -181,7 +181,11 @@ def main(argv=None):
     # Every way a command can fail reaches the user as one line, never a traceback: a
     # CliError (exit 2), a file or directory it cannot use (an unwritable or odd --data,
     # exit 2), a database it cannot open (exit 2), its output closed early (`| head -1`:
-    # the rest is dropped quietly, exit 1), Ctrl-C (130).
+    # the rest is dropped quietly, exit 1), Ctrl-C (130). Started with a standard stream
+    # closed (`posterm host >&- &`: Python then has None for it), what goes there is dropped.
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
     try:
         rc = _main(argv)
         sys.stdout.flush()
