@@ -169,6 +169,12 @@ class CellDisplay:
         self.redrawn = 0  # rows sent by the last draw (tests, logs)
         self.cells_sent = 0  # cells sent by the last draw
         self._canvas = getattr(panel, "canvas", None) if framebuf is not None else None
+        self._buf = getattr(panel, "canvas_buf", None)
+        # rows drawn before, kept by a board's memory policy (row_cap > 0: the rows' canvas
+        # bytes, two generations of row_cap each; pos.overlaycache.configure "screens"): a row
+        # shown again (a title, a prompt, a menu's items) is put back, not drawn glyph by glyph
+        self.row_cap = 0
+        self._rows = [{}, {}]
         self._glyphs = {}  # code point -> framebuf of its glyph (the framebuf path)
         self._invert = None
         # A font read in place (a ROMFS image's file: memory-mapped flash) is blitted from
@@ -221,7 +227,10 @@ class CellDisplay:
                 self._blit_mapped(cmap, inv, c0, c1)
                 self.panel.put_band(r * BAND, c0 * 8, c1 * 8)
             elif self._canvas is not None:
-                self._blit_cells(cmap, inv, c0, c1)
+                if self.row_cap and self._buf is not None:
+                    self._cached_row(line, inv, cmap)
+                else:
+                    self._blit_cells(cmap, inv, c0, c1)
                 self.panel.put_band(r * BAND, c0 * 8, c1 * 8)
             else:
                 band = render_cells(self.font, cmap, inv, c0, c1)
@@ -322,6 +331,30 @@ class CellDisplay:
                 cv.blit(g, x * 8, 0)
             else:
                 cv.blit(g, x * 8, 0, -1, pal)
+
+    def _cached_row(self, line, inv, cmap):
+        # the whole row into the canvas: its kept bytes, or drawn and then kept
+        key = (line, 1) if inv else line
+        new, old = self._rows
+        band = new.get(key)
+        if band is None:
+            band = old.get(key)
+            if band is None:
+                self._blit_cells(cmap, inv, 0, self.cols)
+                band = bytes(self._buf)
+            else:
+                self._buf[:] = band
+            if len(new) >= self.row_cap:
+                self._rows = [{}, new]
+                new = self._rows[0]
+            new[key] = band
+        else:
+            self._buf[:] = band
+
+    def forget_rows(self):
+        # the kept rows given up (the heap is short)
+        if self._rows[0] or self._rows[1]:
+            self._rows = [{}, {}]
 
     def invalidate(self):
         self._shown = [None] * self.rows

@@ -18,7 +18,9 @@
 #            bytecode is in flash (ROMFS or frozen), as long as the free heap after a
 #            collection stays above "keep_free" bytes; "preload": the day's flows loaded
 #            at boot (pos.preload) while more than these bytes are free; "glyphs": (n, bytes):
-#            the display keeps n glyphs when that much is free at boot. None: every
+#            the display keeps n glyphs when that much is free at boot; "screens": (frames,
+#            rows, bytes): the screens laid out and the rows drawn kept (two generations of
+#            each) when that much is free at boot. None: every
 #            overlay's code is dropped when it ends (the ESP32: no heap to spare)
 
 # 5 rows x 4 columns, printed on the key caps as on a CUP terminal
@@ -89,6 +91,7 @@ PROFILES["pico"]["memory"] = {
     "keep_free": 40 * 1024,
     "preload": 64 * 1024,
     "glyphs": (160, 96 * 1024),
+    "screens": (16, 24, 96 * 1024),
 }
 PROFILES["esp32"]["memory"] = None
 # where the scanner goes on a board whose link is Wi-Fi: the link's UART, on its pins

@@ -68,8 +68,10 @@ class SSD1306:
         self._fb = None
         if framebuf is not None:
             self._fb = framebuf.FrameBuffer(self._cols, width, 16, framebuf.MONO_VLSB)
-        # CellDisplay draws glyphs straight into this band (framebuf), then put_band()
+        # CellDisplay draws glyphs straight into this band (framebuf), then put_band(); it may
+        # keep a drawn band's bytes and put them back (canvas_buf)
         self.canvas = self._fb
+        self.canvas_buf = self._cols
         for c in init_sequence(width, height, external_vcc):
             self._cmd(c)
         self._send(0, self.pages - 1)

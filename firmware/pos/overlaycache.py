@@ -20,6 +20,7 @@ EVICTED = [0, 0]  # times the cache gave way since configure(): at the top (all)
 _DEPTH = [0]  # scopes running
 _SHORT = [False]  # the heap was short at the board loop's last collection (collected())
 _FORGOT = [0]  # modules forgotten by the cache (a scope's exit: was anything loaded?)
+_DISPLAY = [None]  # the display whose drawn rows are kept (configure "screens")
 
 
 def free():
@@ -48,6 +49,10 @@ def configure(policy, offset=0, display=None):
     #   "glyphs":        (n, bytes): the display keeps n glyphs (a day draws ~150 different
     #                    characters; boards.display keeps 64 and reads them again from the
     #                    font, ~1,000 reads a day) when this much is free now
+    #   "screens":       (frames, rows, bytes): pos.screen keeps the screens it laid out
+    #                    (two generations of `frames`) and the display the rows it drew
+    #                    (of `rows`) when this much is free now; both given up whenever
+    #                    the heap is short after the board loop's collection
     # offset: heap this VM has beyond the board's (a bench's own room): added to all of them
     global KEEP, LOW
     mode = policy.get("overlay_cache") if policy else None
@@ -63,6 +68,14 @@ def configure(policy, offset=0, display=None):
     g = policy.get("glyphs")
     if display is not None and g and free() >= offset + _scaled(g[1], wide):
         display.glyph_cap = g[0]
+    g = policy.get("screens")
+    if g and free() >= offset + _scaled(g[2], wide):
+        from pos import screen
+
+        screen.remember(g[0])
+        if display is not None and hasattr(display, "row_cap"):
+            display.row_cap = g[1]
+            _DISPLAY[0] = display
     LOW = offset + _scaled(policy.get("keep_free", 0), wide)
     KEEP = True
     overlay.CACHE = sys.modules[__name__]
@@ -86,14 +99,35 @@ def configure(policy, offset=0, display=None):
 def collected():
     # the board loop collected after an event (boards.runner): is the heap short now? (a
     # single look at the free heap, outside any key's time; the next action at the top
-    # gives the cache up then)
+    # gives the cache up then, the kept screens and rows go now)
     _SHORT[0] = free() < LOW
+    if _SHORT[0]:
+        _screens()
+
+
+def _screens():
+    # the screens and rows kept (pos.screen, the display) given up (they are kept again
+    # from the next screen on, while the heap has room)
+    from pos import screen
+
+    screen.forget()
+    d = _DISPLAY[0]
+    if d is not None:
+        d.forget_rows()
 
 
 def off():
     # no cache (what it kept is forgotten) -> False
     global KEEP
     evict()
+    from pos import screen
+
+    screen.remember(0)
+    d = _DISPLAY[0]
+    if d is not None:
+        d.forget_rows()
+        d.row_cap = 0
+        _DISPLAY[0] = None
     KEEP = False
     overlay.CACHE = None
     return False

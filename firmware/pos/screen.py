@@ -127,8 +127,48 @@ def _fit(parts, footer, cols, room, dense):
     return None
 
 
+# Screens laid out before, kept by a board's memory policy (pos.overlaycache.configure
+# "screens"): a key whose screen was shown before (the idle screen, a purchase's prompts at
+# every sale) gets a copy of it, not a new layout (each line a str made per cell width on
+# MicroPython, every one looked for among the interned names). Two generations of at most
+# MEMO[0] screens each (the older dropped when the newer is full); off (0) on a board
+# without heap to spare, and given up when the heap is short (forget()).
+MEMO = [0, None, None]  # cap, the newer screens, the older ones
+
+
+def remember(cap):
+    MEMO[0] = cap
+    MEMO[1] = {} if cap else None
+    MEMO[2] = {} if cap else None
+
+
+def forget():
+    if MEMO[1]:
+        MEMO[1] = {}
+        MEMO[2] = {}
+
+
 def layout(rows, cols, title=None, body=None, footer=None, title_inverse=True, reserve=0,
            footer_short=None):
+    new = MEMO[1]
+    if new is None:
+        return _layout(rows, cols, title, body, footer, title_inverse, reserve, footer_short)
+    key = (rows, cols, title, tuple(body) if isinstance(body, list) else body, footer,
+           title_inverse, reserve, footer_short)
+    f = new.get(key)
+    if f is None:
+        f = MEMO[2].get(key)
+        if f is None:
+            f = _layout(rows, cols, title, body, footer, title_inverse, reserve, footer_short)
+        if len(new) >= MEMO[0]:
+            MEMO[2] = new
+            new = MEMO[1] = {}
+        new[key] = f
+    return f.copy()
+
+
+def _layout(rows, cols, title=None, body=None, footer=None, title_inverse=True, reserve=0,
+            footer_short=None):
     # The common screen: an inverse title bar, wrapped body text, and a footer pinned to
     # the last rows. The title is always there. When the text does not fit (see _fit), the
     # footer gives way to footer_short (a shorter key hint) before any row is filled

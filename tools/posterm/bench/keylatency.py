@@ -44,9 +44,10 @@ class Unavailable(Exception):
     pass
 
 
-def run(rounds=3, profile=False, romfs=False, board="pico"):
+def run(rounds=3, profile=False, romfs=False, board="pico", firmware_dir=None, menus_dir=None):
     # romfs: the firmware from a ROMFS image (`posterm flash --romfs`: the bytecode runs from
-    # flash, mounted with vfs.VfsRom at /rom), else from files (the plain deploy)
+    # flash, mounted with vfs.VfsRom at /rom), else from files (the plain deploy);
+    # firmware_dir, menus_dir: another checkout's (a before/after comparison in one sitting)
     from posterm.boardsim.sim import micropython_binary, x64_cap
     from posterm.flash import build
 
@@ -56,7 +57,7 @@ def run(rounds=3, profile=False, romfs=False, board="pico"):
     tmp = tempfile.mkdtemp(prefix="posterm-keys-")
     try:
         tree = Path(tmp) / "tree"
-        files = build.deploy_tree(board)
+        files = build.deploy_tree(board, firmware_dir=firmware_dir, menus_dir=menus_dir)
         extra = []
         if romfs:
             from posterm.flash import romfs as romfsmod
@@ -197,6 +198,9 @@ def figures(raw):
         "unix_print_job_max_ms": max(work_ms) if work_ms else None,
         "unix_work_steps": others,
         "unix_full_redraw_ms": raw["full_redraw_us"] / 1000,
+        # the same two screens with the rows a memory policy keeps put back (not drawn)
+        "unix_full_redraw_kept_ms": (raw["full_redraw_kept_us"] / 1000
+                                     if raw.get("full_redraw_kept_us") is not None else None),
         "unix_calib_loops_per_s": calib,
         "unix_calib_spread": round(calib / min(raw["calib"] + [samples.get("min", calib)]), 2),
         "unix_pystones_est": round(unix_pystones),
