@@ -86,6 +86,18 @@ def test_describe_raises_iso8583_error_on_bad_input():
         describe("zz")
 
 
+def test_a_capture_whose_length_prefix_disagrees_says_cut_short_or_bytes_after():
+    # a field capture cut short, or with a byte after the frame: said by its length, not as
+    # "mti at offset 0: bad BCD 003c" (the length read as a body's MTI)
+    frame = bytes.fromhex("".join(refframes.E_0800.split()))
+    assert describe(frame)  # whole: decoded
+    with pytest.raises(Iso8583Error, match=r"length prefix says \d+ bytes and \d+ follow: "
+                       "the frame is cut short"):
+        describe(frame[:-5])
+    with pytest.raises(Iso8583Error, match="bytes follow the frame"):
+        describe(bytes(frame) + b"\xff")
+
+
 # -- the reference's public frames, and what real hosts send (issue 12) ---------------------
 E_0800, F_0800, F_0810 = refframes.E_0800, refframes.F_0800, refframes.F_0810
 

@@ -122,7 +122,19 @@ def describe(frame, mak=None, algo="ecb", tmk=None):
         lines.append(_line("HEADER", header.hex().upper()))
     else:
         body = data
-    msg = iso8583.decode(body)
+    try:
+        msg = iso8583.decode(body)
+    except Iso8583Error:
+        n = (data[0] << 8) | data[1] if len(data) >= 2 else -1
+        if body is data and len(data) >= 13 and data[2] == 0x60 and 0 < n < 8192:
+            # a frame (LEN, TPDU 60 ...) whose length prefix disagrees: a capture cut short
+            # or with bytes after it, not a body (its "MTI" would be the length)
+            raise Iso8583Error("len", 0, f"the length prefix says {n} bytes and "
+                               f"{len(data) - 2} follow: " + (
+                                   "the frame is cut short" if n > len(data) - 2
+                                   else "bytes follow the frame (give only its "
+                                   f"{n + 2} bytes)")) from None  # fmt: skip
+        raise
     lines.append(_line("MTI", msg["mti"]))
     numbers = sorted(k for k in msg if k != "mti")
     lines.append(
