@@ -45,7 +45,11 @@ def test_the_romfs_boot_s_names_fit_six_pools():
     _, snaps, _ = boardheap_breakdown.run(romfs=True, board="esp32", events=[])
     boot = next(s for s in snaps if s.tag == "boot")
     pools, count = boot.pool[0], boot.pool[1]
-    assert pools == 6 and count < 1260, boot.pool
+    assert pools <= 6 and count < 1260, (
+        f"the ROMFS boot interns {count} names ({pools} pools): over the 6 pools' 1,260 the "
+        "7th (14 KB of heap) is made; fewer names in the firmware (a new module costs 3, its "
+        "dotted name, __file__ and name; see python -m posterm.bench.boardheap_breakdown)"
+    )
 
 
 PROBE = r"""
