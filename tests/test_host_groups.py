@@ -63,3 +63,42 @@ def test_a_groups_rrns_follow_on_and_a_refused_message_costs_only_itself(tmp_pat
     con.close()
     assert [r[0] for r in stored] == sorted(rrns)
     store.close()
+
+
+def test_a_fleets_sign_in_keys_drawn_before_the_lock_are_fresh_and_under_the_tmk_inside(
+        tmp_path):
+    # keys_ahead (a fleet of centers on one SQLite file): a group's sign-in keys are drawn
+    # before its write lock, under the TMKs read then; inside the lock the terminal's row
+    # decides: a TMK changed in between (another center re-keying the terminal) gets keys
+    # drawn again under the new one, never keys the terminal cannot decrypt
+    from pos import des
+    from test_host_support import unsign_keys
+
+    db = str(tmp_path / "host.db")
+    storm.provision(db, 4, 0)
+    store = Store(db)
+    processor = Processor(store)
+    processor.keys_ahead = True
+    terms = [storm.Term(t, i) for i, t in enumerate(storm.tids(4))]
+    items = _items([t.sign_in_frame() for t in terms])
+    ahead = processor._keys_ahead(items)
+    assert len(ahead) == 4  # drawn for all four before any unit of work
+    reps = processor.handle_many(items)
+    assert [r[39] for r in reps] == ["00"] * 4
+    keys = [unsign_keys(r[62], storm.TMK) for r in reps]
+    assert len({k for pair in keys for k in pair}) == 8  # fresh: no key given twice
+    row = store.get_terminal(terms[0].tid)
+    assert row["mak"] == keys[0][1].hex().upper()  # what was stored is what was sent
+
+    # the TMK read before the lock is stale by the time the group holds it
+    new_tmk = bytes.fromhex("0123456789ABCDEFFEDCBA9876543210")
+    old_rows = store.key_rows([terms[1].tid])
+    store.configure_terminal(terms[1].tid, tmk=new_tmk.hex().upper())
+    store.key_rows = lambda tids: {tid: old_rows[terms[1].tid] for tid in tids}
+    items = _items([terms[1].sign_in_frame(), terms[1].sign_in_frame()])
+    reps = processor.handle_many(items)
+    assert [r[39] for r in reps] == ["00", "00"]
+    for rep in reps:
+        pik, mak = unsign_keys(rep[62], new_tmk)  # KCVs checked under the new TMK
+        assert des.kcv(pik) == rep[62][16:20]
+    store.close()

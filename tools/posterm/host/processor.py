@@ -196,6 +196,12 @@ class Processor:
 
             hooks = [hook.note]
         self.hooks = list(hooks)
+        # keys_ahead: a group's sign-in keys are drawn before its unit of work begins (its
+        # terminals' TMKs read outside it), so a fleet of centers on one SQLite file holds the
+        # file's write lock for less (posterm.host.server sets it with --reuse-port); a TMK
+        # or MAC algorithm changed meanwhile is seen inside, and those keys drawn again there
+        self.keys_ahead = False
+        self._ready_keys = None  # id(request) -> ((tmk, mac_algo, layout), keys), a group's
         self._served = 0  # requests of the current group begun (handle_many)
         self._conn = self._bind = self._term = None
 
@@ -231,6 +237,31 @@ class Processor:
         closes its connection).  `check_faults`: when faults are armed in the store (asked
         with the group's BEGIN: no round trip of its own), nothing is served and
         store.FaultsArmed is raised (the host then serves the group as the faults say)."""
+        self._ready_keys = self._keys_ahead(items) if self.keys_ahead else None
+        try:
+            return self._handle_many(items, check_faults)
+        finally:
+            self._ready_keys = None  # what the group did not use is never sent: dropped
+
+    def _keys_ahead(self, items):
+        """The new keys of the group's sign-ins (layouts 001 / 003 / 004 / SM), drawn now under
+        the TMKs its terminals have now (one read outside any unit of work, SQLite only)."""
+        want = [(req, _sub60(req)[2]) for req, _raw, _conn in items
+                if req.get("mti") == "0800" and req.get(41) and _sub60(req)[2] in _SIGN_IN_LAYOUTS]
+        if not want or self.store.dialect != "sqlite":
+            return None
+        try:
+            rows = self.store.key_rows([req[41] for req, _layout in want])
+        except sqlite3.Error:  # drawn inside the unit then, as without keys_ahead
+            return None
+        out = {}
+        for req, layout in want:
+            row = rows.get(req[41])
+            if row is not None and row[0]:
+                out[id(req)] = ((row[0], row[1], layout), _new_keys(layout, row[0], row[1]))
+        return out
+
+    def _handle_many(self, items, check_faults):
         if len(items) > 1:
             self._served = 0
             try:
@@ -656,28 +687,11 @@ class Processor:
         keys, SM4 under the TMK: 40 bytes, or 60 with an SM4 TDK (pos.keyload); the terminal
         then MACs with the SM MAC, sends the SM4 PIN block and SM4-encrypted tracks."""
         layout = _sub60(req)[2]
-        tmk = _key(term["tmk"])
-        double_mak = term["mac_algo"] == "x9.19" and layout != "001"
-        mak = _odd_parity(os.urandom(16 if double_mak else 8))
-        tdk = None
-        if layout in keyload.SM_LAYOUTS:  # SM keys: 40 bytes (005) or 60 with a TDK (006)
-            pik, mak = os.urandom(16), os.urandom(16)
-            tdk = os.urandom(16) if layout == "006" else None
-            f62 = keyload.pack_signin_keys_sm(bytes.fromhex(term["tmk"]), pik, mak, tdk)
-        elif layout == "001":
-            pik = _odd_parity(os.urandom(8))
-            f62 = (crypto.encrypt(tmk, pik) + crypto.kcv_once(pik) + crypto.encrypt(tmk, mak)
-                   + _kcv(mak))
+        ready = self._ready_keys.pop(id(req), None) if self._ready_keys else None
+        if ready is not None and ready[0] == (term["tmk"], term["mac_algo"], layout):
+            pik, mak, tdk, f62 = ready[1]  # drawn before the group (keys_ahead), never sent
         else:
-            pik = _odd_parity(os.urandom(16))
-            if double_mak:
-                f62 = (crypto.encrypt(tmk, pik) + crypto.kcv_once(pik)
-                       + crypto.encrypt(tmk, mak) + _kcv(mak))
-            else:
-                f62 = crypto.signin_keys(tmk, pik, mak)
-            if layout == "004":
-                tdk = _odd_parity(os.urandom(16))
-                f62 += crypto.encrypt(tmk, tdk) + crypto.kcv_once(tdk)
+            pik, mak, tdk, f62 = _new_keys(layout, term["tmk"], term["mac_algo"])
         trace = req.get(11, "")  # a trace that continues the sequence is trusted with it
         seq = trace if trace and trace.isdigit() and _follows(term["seq_trace"], trace) else None
         self.store.set_working_keys(term["tid"], pik, mak, now, layout, tdk, seq)
@@ -790,6 +804,35 @@ class Processor:
         self._bound(req, term, raw)
         self.store.close_batch(term["tid"], batch)
         return self.answer(req, "00", now)
+
+
+def _new_keys(layout, tmk_hex, mac_algo):
+    """A sign-in's new working keys in `layout` under the TMK (hex) -> (pik, mak, tdk or
+    None, field 62); a terminal whose MAC algorithm is X9.19 gets a double-length MAK in
+    003 / 004 (see Processor._sign_in)."""
+    tmk = _key(tmk_hex)
+    double_mak = mac_algo == "x9.19" and layout != "001"
+    mak = _odd_parity(os.urandom(16 if double_mak else 8))
+    tdk = None
+    if layout in keyload.SM_LAYOUTS:  # SM keys: 40 bytes (005) or 60 with a TDK (006)
+        pik, mak = os.urandom(16), os.urandom(16)
+        tdk = os.urandom(16) if layout == "006" else None
+        f62 = keyload.pack_signin_keys_sm(bytes.fromhex(tmk_hex), pik, mak, tdk)
+    elif layout == "001":
+        pik = _odd_parity(os.urandom(8))
+        f62 = (crypto.encrypt(tmk, pik) + crypto.kcv_once(pik) + crypto.encrypt(tmk, mak)
+               + _kcv(mak))
+    else:
+        pik = _odd_parity(os.urandom(16))
+        if double_mak:
+            f62 = (crypto.encrypt(tmk, pik) + crypto.kcv_once(pik)
+                   + crypto.encrypt(tmk, mak) + _kcv(mak))
+        else:
+            f62 = crypto.signin_keys(tmk, pik, mak)
+        if layout == "004":
+            tdk = _odd_parity(os.urandom(16))
+            f62 += crypto.encrypt(tmk, tdk) + crypto.kcv_once(tdk)
+    return pik, mak, tdk, f62
 
 
 def _group_keys(items):

@@ -221,6 +221,8 @@ class Host:
                 self._checkpointer = Checkpointer(self.db_path)
                 await loop.run_in_executor(self._db, self.store.set_autocheckpoint, False)
             self.processor = Processor(self.store, self.now)
+            # a fleet on one SQLite file: the sign-ins' keys drawn before the write lock
+            self.processor.keys_ahead = self.reuse_port and self.store.dialect == "sqlite"
             for hook in self.processor.hooks:  # tables a hook writes, made before serving
                 prepare_hook = getattr(hook, "prepare", None)
                 if prepare_hook is not None:

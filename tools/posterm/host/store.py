@@ -507,6 +507,22 @@ class Store:
         sql = "SELECT * FROM terminals WHERE tid = ?"
         return self._one(sql + self._lock if self._depth else sql, (tid,))
 
+    def key_rows(self, tids):
+        """{tid: (tmk, mac_algo)} of the terminals `tids` that exist, read outside any unit of
+        work on SQLite (a snapshot: nothing waits for the write lock); {} inside one or on
+        PostgreSQL."""
+        if self._depth or self._pg is not None:
+            return {}
+        out = {}
+        values = sorted(set(tids))
+        for i in range(0, len(values), self._CHUNK):
+            part = values[i : i + self._CHUNK]
+            for row in self.db.execute(
+                    f"SELECT tid, tmk, mac_algo FROM terminals WHERE tid IN"
+                    f" ({', '.join('?' * len(part))})", part):
+                out[row[0]] = (row[1], row[2])
+        return out
+
     def require_terminal(self, tid):
         row = self.get_terminal(validate.tid(tid))
         if row is None:
