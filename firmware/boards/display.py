@@ -185,11 +185,10 @@ class CellDisplay:
         self._map = None  # type: Any
         if self._canvas is not None and font is not None:
             self._map = getattr(font, "_map", None)
+        self._spot_cp = None  # type: Any
+        self._spot_at = None  # type: Any
         if self._map is not None:
-            from array import array
-
-            self._spot_cp = array("H", [_NOWHERE] * _SPOTS)
-            self._spot_at = array("I", [0] * _SPOTS)  # 0: the font lacks it (a box)
+            self.take_again()
             self._boxes = (_box(8), _box(16))
             self._src = [None, 8, BAND, framebuf.MONO_HLSB]
         if self._canvas is not None:
@@ -286,6 +285,24 @@ class CellDisplay:
             else:
                 blit(fb, x * 8, 0, -1, pal)
 
+    def give_back(self):
+        # The glyph caches dropped (the heap an approval's journalling may take when it is
+        # short: pos.terminal's reserve, boards.runner) -> True when they held something.
+        # Drawing goes on without them (a glyph read from the font at each cell).
+        had = bool(self._glyphs) or self._spot_cp is not None
+        self._glyphs.clear()
+        self._spot_cp = None
+        self._spot_at = None
+        return had
+
+    def take_again(self):
+        # the mapped font's glyph places made (again): at boot, then at idle after give_back
+        if self._map is not None and self._spot_cp is None:
+            from array import array
+
+            self._spot_cp = array("H", [_NOWHERE] * _SPOTS)
+            self._spot_at = array("I", [0] * _SPOTS)  # 0: the font lacks it (a box)
+
     def _blit_mapped(self, cmap, inverse, c0, c1):
         # cells c0..c1-1 of a row into the panel's canvas, each glyph blitted from the font's
         # map (a (buffer, w, h, format[, stride]) source: a read-only view is enough)
@@ -305,13 +322,13 @@ class CellDisplay:
                 continue  # right half of a wide glyph, or past the end (blank)
             w = 2 if x + 1 < n and cmap[x + 1] == _HALF else 1
             k = cp & (_SPOTS - 1)
-            if cps[k] == cp:
+            if cps is not None and cps[k] == cp:
                 at = ats[k]
             else:
                 at = self.font.locate(cp) if cp < _NOWHERE else -1
                 if at < 0:
                     at = 0
-                if cp < _NOWHERE:
+                if cps is not None and cp < _NOWHERE:
                     cps[k] = cp
                     ats[k] = at
             if at == 0:

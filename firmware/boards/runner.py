@@ -32,6 +32,10 @@ class Board:
         # a slip is built and printed as the next step of the loop, once the screen before it
         # is drawn (pos.terminal: ("work",) steps, run by feed)
         terminal.defer_work = True
+        if hasattr(display, "give_back"):
+            # the display's caches are the heap an approval's journalling may take when short
+            # (pos.terminal's reserve): dropped then, made again at idle
+            terminal.spares = display
         self.display = display
         self.keypad = keypad
         self.link = link
@@ -103,7 +107,7 @@ class Board:
             # needs it, and the free heap stays in few large blocks)
             gc.collect()
             t = self.t
-            if t.reserve is None and t.waiting_for() == "input":
+            if t.waiting_for() == "input" and (t.spares is not None or t.reserve is None):
                 t.take_reserve()  # an approval's journalling used it: kept aside again
             ov = overlay.CACHE
             if ov is not None:

@@ -80,7 +80,10 @@ class Terminal:
         # (its header has no card_removal): 请拔卡 then lasted until any key, 10 s at most
         self.removal_wait = True
         self.reserve = None  # the heap kept for an approval's journalling (take_reserve)
-        self.take_reserve()
+        # or, a driver's: what it can give back and make again (a board's display caches:
+        # give_back() -> True when it freed something, take_again()); then no reserve of
+        # its own is held (boards.runner sets it)
+        self.spares = None
 
     # -- driver API ---------------------------------------------------------
     def start(self):
@@ -96,6 +99,7 @@ class Terminal:
         f.put(1, self.s("out_of_memory"), "center")
         f.put(2, self.s("out_of_memory_hint"), "center")
         self.oom_frame = f
+        self.take_reserve()
         self._gen = main_loop(self)
         self._resume(None)
         return self._take()
@@ -118,8 +122,18 @@ class Terminal:
 
     def take_reserve(self):
         # (again) keep _RESERVE bytes aside for an approval's journalling -> True when kept.
-        # Taken at boot, low in the heap with the terminal's long-lived data; a board's loop
-        # takes it again at idle once an approval used it (boards.runner).
+        # Taken at start, low in the heap with the terminal's long-lived data; a board's
+        # loop takes it again at idle once an approval used it (boards.runner). A driver
+        # with spares (a board's display caches) is asked to make them again instead: the
+        # heap they hold is the reserve, with no block held for nothing (a 2 KB block held
+        # from boot raised the board sim's N by 3-4 KB)
+        sp = self.spares
+        if sp is not None:
+            try:
+                sp.take_again()
+            except MemoryError:
+                return False
+            return True
         if self.reserve is None:
             try:
                 self.reserve = bytearray(_RESERVE)
@@ -128,11 +142,16 @@ class Terminal:
         return True
 
     def give_reserve(self, why):
-        # Give up the reserve, and collect, for an approval (why: what it is for, logged)
-        # -> False when there was none to give (used already and not taken again yet).
-        if self.reserve is None:
-            return False
+        # Give up the reserve (or the driver's spares), and collect, for an approval (why:
+        # what it is for, logged) -> False when there was none to give (used already and
+        # not taken again yet).
+        freed = self.reserve is not None
         self.reserve = None
+        sp = self.spares
+        if sp is not None and sp.give_back():
+            freed = True
+        if not freed:
+            return False
         import gc
 
         gc.collect()

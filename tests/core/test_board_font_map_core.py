@@ -85,3 +85,36 @@ def test_a_display_over_a_font_read_in_place_blits_from_it_and_keeps_no_glyphs()
     if da._map is not None:
         eq(len(da._glyphs), 0, "no glyph kept as a framebuf")
         eq(len(db._glyphs) > 0, True, "(the file's font is cached as before)")
+
+
+def test_the_displays_glyph_places_are_given_back_and_made_again_and_it_draws_the_same():
+    # the display's caches are the heap an approval short of it may take (pos.terminal's
+    # reserve, given by boards.runner): drawing goes on without them, the same pixels
+    from boards import fakes
+    from boards.display import CellDisplay
+    from boards.ssd1306 import SSD1306
+    from pos.screen import Frame
+
+    data, _, _ = _font_bytes()
+    a = SSD1306(fakes.I2C())
+    b = SSD1306(fakes.I2C())
+    da = CellDisplay(a, Font(data))
+    db = CellDisplay(b, Font(data))
+    lines = ["AB\u4e00C", "\u4e01x", "12.50 \u4e07", "TTTTTTTTTTTTTTT\u4e00"]
+    f = Frame(4, 16)
+    for i, text in enumerate(lines):
+        f.put(i, text, "left", i == 1)
+    da.draw(f)
+    eq(da.give_back(), da._map is not None or len(da._glyphs) > 0, "held something")
+    eq(da._spot_cp, None, "the glyph places dropped")
+    eq(len(da._glyphs), 0)
+    eq(da.give_back(), False, "nothing more to give")
+    da.invalidate()
+    da.draw(f)  # without them
+    db.draw(f)
+    eq(bytes(a.buf), bytes(b.buf), "the same pixels without the caches")
+    da.take_again()
+    eq(da._spot_cp is not None, da._map is not None, "made again (a mapped font)")
+    da.invalidate()
+    da.draw(f)
+    eq(bytes(a.buf), bytes(b.buf), "and with them")

@@ -209,3 +209,48 @@ def test_an_approval_that_cannot_be_journalled_even_from_the_reserve_is_reversed
         r.press("ENTER", "ENTER", "CANCEL")
     eq(mtis.count("0400"), 1, "one reversal: %r" % (mtis,))
     eq([e.get("amount") for e in r.t.journal.entries() if e.get("type") == "purchase"], [600, 700])
+
+
+class Spares:
+    # a board's driver caches as the terminal's reserve (boards.runner: the display's)
+    def __init__(self, holds=True):
+        self.holds = holds
+        self.given = 0
+        self.made = 0
+
+    def give_back(self):
+        self.given += 1
+        had = self.holds
+        self.holds = False
+        return had
+
+    def take_again(self):
+        self.made += 1
+        self.holds = True
+
+
+def test_on_a_board_the_drivers_caches_are_the_reserve_an_approval_takes():
+    # a board holds no block for the reserve: the display's caches are given back for an
+    # approval short of heap after the collection's retry, and made again at idle
+    st = ShortOnWrite()
+    r = Rig(storage=st)
+    r.sign_in()
+    spares = Spares()
+    r.t.spares = spares
+    r.t.reserve = None
+    true(r.t.take_reserve(), "a board's start: the spares made")
+    eq(r.t.reserve, None, "no block held beside them")
+    st.armed = 2
+    _sale(r)
+    eq(spares.given, 1, "given back once")
+    eq([e.get("amount") for e in r.t.journal.entries()], [500], "the approved sale is kept")
+    eq(r.t.state.reversal(), None)
+    true(any("the reserve given up (approval of trace" in str(x) for x in r.logs), repr(r.logs))
+    r.press("ENTER", "ENTER")
+    r.t.take_reserve()
+    true(spares.holds, "made again at idle")
+    st.armed = 2
+    spares.holds = False  # nothing to give (the caches were empty): reversed, never half-kept
+    _sale(r, "600")
+    eq([e.get("amount") for e in r.t.journal.entries()], [500], "not journalled")
+    true(r.t.state.reversal() is not None, "its reversal armed")
