@@ -32,6 +32,7 @@ SAMPLES = {
     ("host", "forget"): ["12345678", "1"],
     ("lesson",): ["04", "--text"],
     ("board", "sim"): ["MENU"],
+    ("center", "generate"): ["--terminals", "40"],  # the smallest month: the run is the point
 }
 # What a command runs besides its positionals (a server listens on a free port).
 EXTRA = {
