@@ -169,12 +169,12 @@ class CellDisplay:
         self.redrawn = 0  # rows sent by the last draw (tests, logs)
         self.cells_sent = 0  # cells sent by the last draw
         self._canvas = getattr(panel, "canvas", None) if framebuf is not None else None
-        self._buf = getattr(panel, "canvas_buf", None)
+        self._buf = getattr(panel, "canvas_buf", None)  # type: Any
         # rows drawn before, kept by a board's memory policy (row_cap > 0: the rows' canvas
         # bytes, two generations of row_cap each; pos.overlaycache.configure "screens"): a row
         # shown again (a title, a prompt, a menu's items) is put back, not drawn glyph by glyph
         self.row_cap = 0
-        self._rows = [{}, {}]
+        self._rows = [{}, {}]  # type: Any
         self._glyphs = {}  # code point -> framebuf of its glyph (the framebuf path)
         self._invert = None
         # A font read in place (a ROMFS image's file: memory-mapped flash) is blitted from
@@ -339,7 +339,7 @@ class CellDisplay:
                 src = m[at : at + 2 * gw]
             if gw > (c1 - x if w > c1 - x else w) * 8:
                 # a 16-px glyph in a 1-cell slot (or at the span's end): its left half
-                g = (src, 8, BAND, mono, 16)
+                g = (src, 8, BAND, mono, 16)  # type: Any
             else:
                 g = src4
                 g[0] = src

@@ -2,6 +2,10 @@
 # A Frame is what one screen shows: its rows (each already fitted to the
 # width) and which rows are drawn inverse (title bars, the selected item).
 from pos import cells
+from pos.compat import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any  # noqa: F401 - type comments only (no typing on the board)
 
 # Display profiles: rows x cells of the character grid. 128x64 mono with an
 # 8x16 / 16x16 font gives 4 rows of 16 cells; a 320x240 colour panel 15 x 40.
@@ -133,7 +137,7 @@ def _fit(parts, footer, cols, room, dense):
 # MicroPython, every one looked for among the interned names). Two generations of at most
 # MEMO[0] screens each (the older dropped when the newer is full); off (0) on a board
 # without heap to spare, and given up when the heap is short (forget()).
-MEMO = [0, None, None]  # cap, the newer screens, the older ones
+MEMO = [0, None, None]  # type: Any  # cap, the newer screens, the older ones
 
 
 def remember(cap):

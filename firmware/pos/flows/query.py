@@ -4,6 +4,10 @@ from pos import ui
 from pos import catalog
 from pos import keys as K
 from pos.flows import txn
+from pos.compat import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any  # noqa: F401 - type comments only (no typing on the board)
 
 
 _READ = ("01", "02", "03", "05", "07")  # the journal's entry modes (field 22's first two)
@@ -61,7 +65,7 @@ def browse(t):
     if not refs:
         yield from ui.notice(t, title, t.s("no_transactions"), timeout=10)
         return
-    entries = [None] * len(refs)  # decoded when first shown
+    entries = [None] * len(refs)  # type: Any  # decoded when first shown
     n = len(entries)
     i = n - 1
     page = 0
