@@ -381,6 +381,26 @@ async def test_a_disk_that_refuses_the_chip_counts_is_said_on_the_status_line(tm
     assert '"atc": 9' in (tmp_path / "chipcards.json").read_text()
 
 
+async def test_a_damaged_chip_counts_file_is_said_on_the_status_line_at_start(tmp_path):
+    # chipcards.json cut short: kept aside, the ATCs moved on (posterm.host.deck), and the
+    # status line says it until the first key, the start-up notice's beep (a damaged
+    # downloaded menu) notwithstanding
+    (tmp_path / "chipcards.json").write_text('{"6212142000000001010": {"atc": 5')
+    (tmp_path / "terminal").mkdir()
+    (tmp_path / "terminal" / "menu.json").write_text("{broken")
+    app, driver = make_app(tmp_path)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            assert "菜单损坏" in lcd_flat(app)
+            assert "Chip counts file damaged" in str(app.status.render())
+            assert app.deck.icc("6212142000000001010")["atc"] == 5
+    finally:
+        driver.close()
+    assert (tmp_path / "chipcards.json.damaged-1").exists()
+    assert "chipcards.json" in (tmp_path / "posterm.log").read_text()
+
+
 async def test_a_fast_burst_of_pc_keys_reaches_the_terminal_in_order(tmp_path):
     app, driver = make_app(tmp_path)
     try:

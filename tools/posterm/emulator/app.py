@@ -257,7 +257,8 @@ class EmulatorApp(App):
         # terminal's own screen does not change
         if kind == "error":
             self.beeped = True
-            self.beep_note = "Beep"
+            if not self.beep_note.startswith("Chip counts"):  # that one matters more
+                self.beep_note = "Beep"
             self.bell()
 
     def _tick(self):
