@@ -369,9 +369,11 @@ class CellDisplay:
             self._buf[:] = band
 
     def forget_rows(self):
-        # the kept rows given up (the heap is short)
+        # the kept rows given up (the heap is short) -> True when rows were kept
         if self._rows[0] or self._rows[1]:
             self._rows = [{}, {}]
+            return True
+        return False
 
     def invalidate(self):
         self._shown = [None] * self.rows

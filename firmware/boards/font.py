@@ -52,6 +52,11 @@ class Font:
         if self._map is not None:
             if len(self._map) < self._wide_data + 32 * self.n_wide:
                 raise FontError("font file cut short")
+            # the narrow index's last code point: a character above it (a CJK one) is looked
+            # for in the wide index only
+            m = self._map
+            at = self._wide_idx - 2
+            self._narrow_last = (m[at] << 8) | m[at + 1] if self.n_narrow else -1
             return
         self._cps = [_EMPTY] * _SLOTS  # the code point in each slot (small ints)
         self._wid = bytearray(_SLOTS)  # its width in px (8 or 16)
@@ -132,9 +137,10 @@ class Font:
         # A font read in place only: -> the offset in the map of code point cp's rows, or -1
         # when the font lacks it. Narrow glyphs (16 B) lie below wide_data, wide ones (32 B)
         # from it (the display blits them from the map: no copy, boards.display)
-        i = self._find_mapped(self._narrow_idx, self.n_narrow, cp)
-        if i >= 0:
-            return self._narrow_data + 16 * i
+        if cp <= self._narrow_last:
+            i = self._find_mapped(self._narrow_idx, self.n_narrow, cp)
+            if i >= 0:
+                return self._narrow_data + 16 * i
         i = self._find_mapped(self._wide_idx, self.n_wide, cp)
         if i < 0:
             return -1

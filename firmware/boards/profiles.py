@@ -20,7 +20,7 @@
 #            at boot (pos.preload) while more than these bytes are free; "glyphs": (n, bytes):
 #            the display keeps n glyphs when that much is free at boot; "screens": (frames,
 #            rows, bytes): the screens laid out and the rows drawn kept (two generations of
-#            each) when that much is free at boot. None: every
+#            each) when that much is free after the preload. None: every
 #            overlay's code is dropped when it ends (the ESP32: no heap to spare)
 
 # 5 rows x 4 columns, printed on the key caps as on a CUP terminal
@@ -91,7 +91,9 @@ PROFILES["pico"]["memory"] = {
     "keep_free": 40 * 1024,
     "preload": 64 * 1024,
     "glyphs": (160, 96 * 1024),
-    "screens": (16, 24, 96 * 1024),
+    # "screens" (the screens laid out and the rows drawn kept) is off: measured at 21:50 on
+    # 2026-12-01 it bought no p99 the bench could tell from the machine's noise, and the
+    # overlay cache gave way 9 times in 5 days with it (0 without): the modules come first
 }
 PROFILES["esp32"]["memory"] = None
 # where the scanner goes on a board whose link is Wi-Fi: the link's UART, on its pins

@@ -51,8 +51,8 @@ def configure(policy, offset=0, display=None):
     #                    font, ~1,000 reads a day) when this much is free now
     #   "screens":       (frames, rows, bytes): pos.screen keeps the screens it laid out
     #                    (two generations of `frames`) and the display the rows it drew
-    #                    (of `rows`) when this much is free now; both given up whenever
-    #                    the heap is short after the board loop's collection
+    #                    (of `rows`) when this much is free after the preload; both given
+    #                    up whenever the heap is short after the board loop's collection
     # offset: heap this VM has beyond the board's (a bench's own room): added to all of them
     global KEEP, LOW
     mode = policy.get("overlay_cache") if policy else None
@@ -68,14 +68,6 @@ def configure(policy, offset=0, display=None):
     g = policy.get("glyphs")
     if display is not None and g and free() >= offset + _scaled(g[1], wide):
         display.glyph_cap = g[0]
-    g = policy.get("screens")
-    if g and free() >= offset + _scaled(g[2], wide):
-        from pos import screen
-
-        screen.remember(g[0])
-        if display is not None and hasattr(display, "row_cap"):
-            display.row_cap = g[1]
-            _DISPLAY[0] = display
     LOW = offset + _scaled(policy.get("keep_free", 0), wide)
     KEEP = True
     overlay.CACHE = sys.modules[__name__]
@@ -93,6 +85,16 @@ def configure(policy, offset=0, display=None):
                     break
             with overlay.scope():
                 __import__(name)
+    g = policy.get("screens")  # after the preload: what is left decides
+    if g:
+        gc.collect()
+        if free() >= offset + _scaled(g[2], wide):
+            from pos import screen
+
+            screen.remember(g[0])
+            if display is not None and hasattr(display, "row_cap"):
+                display.row_cap = g[1]
+                _DISPLAY[0] = display
     return True
 
 
@@ -101,19 +103,22 @@ def collected():
     # single look at the free heap, outside any key's time; the next action at the top
     # gives the cache up then, the kept screens and rows go now)
     _SHORT[0] = free() < LOW
-    if _SHORT[0]:
-        _screens()
+    if _SHORT[0] and _screens():
+        # what they held is collected now, here, not by the next key's look at the heap
+        gc.collect()
+        _SHORT[0] = free() < LOW
 
 
 def _screens():
     # the screens and rows kept (pos.screen, the display) given up (they are kept again
-    # from the next screen on, while the heap has room)
+    # from the next screen on, while the heap has room) -> True when any were kept
     from pos import screen
 
-    screen.forget()
+    kept = screen.forget()
     d = _DISPLAY[0]
-    if d is not None:
-        d.forget_rows()
+    if d is not None and d.forget_rows():
+        kept = True
+    return kept
 
 
 def off():

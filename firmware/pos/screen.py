@@ -147,9 +147,12 @@ def remember(cap):
 
 
 def forget():
-    if MEMO[1]:
+    # -> True when screens were kept (now given up)
+    if MEMO[1] or MEMO[2]:
         MEMO[1] = {}
         MEMO[2] = {}
+        return True
+    return False
 
 
 def layout(rows, cols, title=None, body=None, footer=None, title_inverse=True, reserve=0,

@@ -99,6 +99,9 @@ def test_the_kept_screens_and_rows_go_when_the_heap_is_short():
         overlaycache.collected()
         eq(screen.MEMO[1], {}, "the screens given up")
         eq(d._rows, [{}, {}], "the rows given up")
+        eq((screen.forget(), d.forget_rows()), (False, False), "nothing left to give up")
+        overlaycache.collected()  # still short, nothing kept: nothing more to do
+        true(overlaycache._SHORT[0], "the next action at the top gives the cache up")
         overlaycache.off()
         eq(screen.MEMO[1], None)
         eq(d.row_cap, 0)
