@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 
 from posterm import paths
 
@@ -267,14 +268,21 @@ def _data_words(menus_dir):
 
 
 _RENAMED = {}  # one renaming per set of sources in a process (the bench builds ~80 trees)
+_RENAMING = threading.Lock()
 
 
 def renamed_sources(sources, firmware_dir, menus_dir, args, cache):
     """{rel: source} -> posterm.flash.minify.Result for the firmware as it is now."""
-    from posterm.flash import minify
 
     key = sha256(b"".join(rel.encode() + b"\0" + src for rel, src in sorted(sources.items())))
     key += repr(args)
+    with _RENAMING:  # one renaming at a time: the bench's scans build from two threads, and
+        return _renamed(key, sources, firmware_dir, menus_dir, args, cache)  # ast isn't safe
+
+
+def _renamed(key, sources, firmware_dir, menus_dir, args, cache):
+    from posterm.flash import minify
+
     if key not in _RENAMED:
         beside = _beside_texts(firmware_dir)
         data = _data_words(menus_dir)
