@@ -90,3 +90,37 @@ def count_color(png_path, rgb, tolerance=40):
         if abs(r - r0) + abs(g - g0) + abs(b - b0) <= tolerance:
             n += 1
     return n
+
+
+def print_pdfs(pairs):
+    """[(html_path, pdf_path)] printed by ONE headless Chromium over the DevTools protocol
+    (Page.printToPDF, the page's own @page size and margins as --print-to-pdf uses them, no
+    header or footer): one browser start instead of one a page. -> the pdf paths."""
+    import asyncio
+    import base64
+
+    from cdp import Browser
+
+    binary()
+
+    async def run():
+        async with Browser() as b:
+            await b.call("Page.enable")
+            for html_path, pdf_path in pairs:
+                await b.call("Page.navigate", url="file://" + os.path.abspath(html_path))
+                for _ in range(200):  # up to 20 s for the page and its fonts
+                    ready = await b.eval(
+                        "document.readyState === 'complete' && document.fonts.status === 'loaded'"
+                    )
+                    if ready:
+                        break
+                    await asyncio.sleep(0.1)
+                r = await b.call(
+                    "Page.printToPDF", displayHeaderFooter=False, preferCSSPageSize=True,
+                    printBackground=False,
+                )
+                with open(pdf_path, "wb") as f:
+                    f.write(base64.b64decode(r["data"]))
+
+    asyncio.run(run())
+    return [p for _h, p in pairs]

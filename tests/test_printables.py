@@ -11,17 +11,28 @@ from posterm.cli import main
 from posterm.lessons import export, model
 
 
+@pytest.fixture(scope="module")
+def handouts(tmp_path_factory):
+    """Every lesson's handout built, and printed to PDF by one headless Chromium:
+    {name: (html text, pdf path)}."""
+    tmp = tmp_path_factory.mktemp("handouts")
+    built, pairs = {}, []
+    for name in model.names():
+        page = tmp / f"{name}.html"
+        html = export.build(model.load(name), str(tmp / "data"), "html")
+        page.write_text(html, encoding="utf-8")
+        built[name] = (page.read_text(encoding="utf-8"), tmp / f"{name}.pdf")
+        pairs.append((page, tmp / f"{name}.pdf"))
+    chromium_pages.print_pdfs(pairs)
+    return built
+
+
 @pytest.mark.parametrize("name", model.names())
-def test_every_handout_prints_on_one_page_with_sign_off_lines(tmp_path, name):
-    page = tmp_path / f"{name}.html"
-    page.write_text(
-        export.build(model.load(name), str(tmp_path / "data"), "html"), encoding="utf-8"
-    )
-    text = page.read_text(encoding="utf-8")
+def test_every_handout_prints_on_one_page_with_sign_off_lines(handouts, name):
+    text, pdf = handouts[name]
     assert re.search(
         r"学员姓名: <span></span>.*日期: <span></span>.*培训师签字: <span></span>", text
     )
-    pdf = chromium_pages.print_pdf(page, tmp_path / f"{name}.pdf")
     assert chromium_pages.pdf_pages(pdf) == 1
 
 
