@@ -254,3 +254,95 @@ def test_on_a_board_the_drivers_caches_are_the_reserve_an_approval_takes():
     _sale(r, "600")
     eq([e.get("amount") for e in r.t.journal.entries()], [500], "not journalled")
     true(r.t.state.reversal() is not None, "its reversal armed")
+
+
+class ShortOnAnswer:
+    # the center's answers to one MTI are checked short of heap: reading the MAC key to
+    # check an answer runs out `armed` times (a board's allocation in pos.comm's check)
+    def __init__(self, r, mti, times=3):
+        from pos.state import State
+
+        class ShortMak(State):
+            armed = 0
+
+            def _get(self):
+                if self.armed:
+                    self.armed -= 1
+                    raise MemoryError("memory allocation failed, allocating 1024 bytes")
+                return self._mak
+
+            def _set(self, value):
+                self._mak = value
+
+            mak = property(_get, _set)
+
+        r.t.state = ShortMak(r.storage, dict(r.t.state.params), seal=True)
+        self.r = r
+        self.mti = mti
+        self.times = times
+        self.left = 0  # answers still to check short of heap
+        self.frames = []  # every request frame of that MTI, as sent
+        answer = r.center.answer
+
+        def short(frame, timeout):
+            from pos import iso8583
+
+            ev = answer(frame, timeout)
+            if iso8583.decode(iso8583.unpack_frame(frame)[2])["mti"] == self.mti:
+                self.frames.append(frame)
+                if self.left:
+                    self.left -= 1
+                    self.r.t.state.armed = self.times
+            return ev
+
+        r.center.answer = short
+
+
+def _timed_out_sale(r):
+    r.center.then("timeout")
+    _sale(r, "800")
+    true(r.t.state.reversal() is not None, "a reversal is pending")
+    r.press("CANCEL")
+
+
+def test_a_reversal_whose_answer_runs_out_of_heap_goes_again_as_a_retry_never_the_same():
+    # the 0400 went out, the terminal could not check its answer even with the reserve: the
+    # try counts (it left), so the next one is the next try (06), not the same bytes again
+    r = Rig().sign_in()
+    short = ShortOnAnswer(r, "0400")
+    _timed_out_sale(r)
+    short.left = 1
+    _sale(r, "500")
+    contains(r.screen_flat(), "内存不足")
+    r.t.state.armed = 0  # (what the flow did not use up)
+    eq(r.t.state.reversal()["tries"], 1, "the try that left is counted")
+    r.press("CANCEL")
+    _sale(r, "600")
+    from pos import iso8583
+
+    reasons = [iso8583.decode(iso8583.unpack_frame(f)[2])[39] for f in short.frames]
+    eq(reasons, ["98", "06"], "the first try's reason, then a retry's")
+    eq(len(set(r.sent)), len(r.sent), "no message sent twice")
+    eq(r.t.state.reversal(), None, "the retry was answered: done")
+    eq([e.get("amount") for e in r.t.journal.entries()], [600])
+
+
+def test_a_reversal_never_read_short_of_heap_stops_after_its_tries_and_is_kept():
+    # never a loop: each try that left counts, after `retries` the reversal is given up
+    # (冲正未成功, kept in the journal for settlement) without going a fourth time
+    r = Rig().sign_in()
+    short = ShortOnAnswer(r, "0400")
+    _timed_out_sale(r)
+    short.left = 99
+    for _ in range(4):
+        _sale(r, "500")
+        r.t.state.armed = 0  # (what the flow did not use up)
+        r.press("CANCEL")
+    eq(len(short.frames), 3, "three tries (params retries), then none")
+    from pos import iso8583
+
+    reasons = [iso8583.decode(iso8583.unpack_frame(f)[2])[39] for f in short.frames]
+    eq(reasons, ["98", "06", "06"], "the first try's reason, then the retries' (reference §11)")
+    eq(r.t.state.reversal(), None)
+    kept = [e for e in r.t.journal.entries() if e.get("type") == "reversal_failed"]
+    eq(len(kept), 1, "kept in the journal for settlement")

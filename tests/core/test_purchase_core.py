@@ -155,7 +155,9 @@ def test_reversal_answered_a0_asks_for_a_sign_in_and_stays_pending():
     _buy(r, "500")
     true(not r.t.signed_in_today(), "A0 on the reversal: sign in again")
     true(r.t.state.reversal() is not None, "the reversal is kept")
-    eq(r.t.state.reversal()["tries"], 0, "an A0 is not a try")
+    # the 0400 left and was answered: a try (counted as it leaves), so a center that
+    # answers A0 to every reversal cannot keep it pending for ever
+    eq(r.t.state.reversal()["tries"], 1, "an A0 is a try")
     r.press("CANCEL")
     r.press("MENU", "1", "2")
     contains(r.screen_flat(), "请做终端签到")
@@ -163,6 +165,31 @@ def test_reversal_answered_a0_asks_for_a_sign_in_and_stays_pending():
     _buy(r, "700")
     eq([q["mti"] for q in c.requests[-2:]], ["0400", "0200"])
     eq(r.t.state.reversal(), None)
+
+
+def test_a_reversal_answered_a0_every_time_is_given_up_after_its_tries():
+    # never a loop: a center that answers A0 to each try (after each sign-in) gets the
+    # retries' tries, then the reversal is kept in the journal for settlement; the sale of
+    # the last try waits for the sign-in the A0 asks for
+    c = fakecenter.Center()
+    r = Rig(center=c).sign_in()
+    c.then("timeout")
+    _buy(r)
+    for i in range(3):
+        r.press("CANCEL").sign_in()
+        c.then("code:A0")
+        _buy(r, "500")
+        eq(c.requests[-1]["mti"], "0400", "a try, then no purchase")
+        true((r.t.state.reversal() is None) == (i == 2), "pending until the last try")
+    contains(r.screen_flat(), "冲正未成功")
+    r.press("ENTER")
+    eq(c.requests[-1]["mti"], "0400", "no purchase with keys the center refused")
+    eq(len([q for q in c.requests if q["mti"] == "0400"]), 3)
+    kept = [e for e in r.t.journal.entries() if e.get("type") == "reversal_failed"]
+    eq(len(kept), 1, "kept in the journal for settlement")
+    r.press("CANCEL").sign_in()
+    _buy(r, "600")
+    eq(c.requests[-1]["mti"], "0200", "signed in: the next sale goes alone")
 
 
 def test_reply_without_field_39_is_a_bad_reply_and_keeps_the_reversal():

@@ -18,8 +18,13 @@ def send_pending(t):
     # ahead (the reversal stays for the next one).
     # One try per call: a try that fails is retried before the next transaction (or
     # settlement), never back-to-back; the first carries the reason (98 / A0 / 96), the
-    # retries 06 (reference §11). After the last try the operator sees
-    # 冲正未成功,请联系收单行 and the record stays in the journal for settlement.
+    # retries 06 (reference §11). A try is counted (written with the reversal) the moment
+    # it leaves, before its answer: whatever ends it after that (a MemoryError checking the
+    # answer, a power cut, an answer that fails its check, A0) the next try is the next one
+    # and says 06, so the same 0400 never goes twice and the tries stay bounded. Only a try
+    # that never left (the link could not be had) is not counted. After the last try the
+    # operator sees 冲正未成功,请联系收单行 and the record stays in the journal for
+    # settlement.
     rec = t.state.reversal()
     if rec is None:
         return True
@@ -28,32 +33,46 @@ def send_pending(t):
         return True
     title = t.s("reversal")
     retries = int(t.state.params.get("retries", 3) or 1)
+    tries = rec.get("tries", 0)
+    if tries >= retries:
+        # every try went out and none was answered in a way the terminal could read
+        return (yield from _given_up(t, title, rec, "unanswered"))
     msg = to_message(rec)
-    if rec.get("tries", 0) > 0:
+    if tries > 0:
         msg[39] = REASON_OTHER
-    res = yield from center.exchange(t, msg, title, True)
+
+    def leaving(tt):
+        rec["tries"] = tries + 1
+        tt.state.set_reversal(rec)
+
+    res = yield from center.exchange(t, msg, title, True, before_send=leaving)
     code = res.code() if res.status == center.OK else ""
     if res.status == center.LINK:
         # nothing left the terminal: not a try
+        if rec.get("tries", 0) != tries:
+            rec["tries"] = tries
+            t.state.set_reversal(rec)
         yield from center.show_failure(t, title, res)
         return False
     if code in ("00", "25", "12"):
         disarm(t)
         t.emit(("log", "info", "reversal of trace %s done (%s)" % (rec.get("11"), code)))
         return True
-    if code == "A0":
-        # the center's keys are not ours: sign in again (pos.center), then retry
-        yield from center.show_failure(t, title, res)
-        return False
-    rec["tries"] = rec.get("tries", 0) + 1
+    # (A0: the center's keys are not ours; pos.comm has asked for a sign-in first)
     what = code or res.status
     if rec["tries"] < retries:
-        t.state.set_reversal(rec)
         t.emit(("log", "warn", "reversal of trace %s: try %d of %d failed (%s)"
                 % (rec.get("11"), rec["tries"], retries, what)))
         yield from center.show_failure(t, title, res)
         return False
-    give_up(t, rec, what)
+    yield from _given_up(t, title, rec, what)
+    # the transaction goes ahead, unless the answer asked for a sign-in first (A0, a MAC
+    # that fails: pos.comm)
+    return t.signed_in_today()
+
+
+def _given_up(t, title, rec, why):
+    give_up(t, rec, why)
     t.emit(("beep", "error"))
     yield from ui.notice(t, title, t.s("reversal_dropped"))
     return True
