@@ -152,12 +152,12 @@ def test_precomputed_sp_tables_are_the_ones_built_from_the_sboxes():
     # pos.des_mp carries the SP tables as bytes (a board loads DES afresh for every
     # transaction); they must be exactly what pos.des_cp.sp_tables() builds from FIPS 46-3.
     import struct
-    from pos import des_cp, des_mp
+    from pos import des_cp, des_mp, des_sp
 
     hi, lo = des_cp.sp_tables()
-    eq(len(des_mp._SP), 2048)
-    eq(list(struct.unpack("<512H", des_mp._SP[:1024])), hi)
-    eq(list(struct.unpack("<512H", des_mp._SP[1024:])), lo)
+    eq(len(des_sp.SP), 2048)
+    eq(list(struct.unpack("<512H", des_sp.SP[:1024])), hi)
+    eq(list(struct.unpack("<512H", des_sp.SP[1024:])), lo)
     true(des_mp.load())
     eq(list(des_mp.SPHA) + list(des_mp.SPHB), hi)
     eq(list(des_mp.SPLA) + list(des_mp.SPLB), lo)

@@ -76,7 +76,8 @@ NAMES_PATH = "/qnames.mpy"
 # the desktop's storage (pos.memstorage: tests, replays, benches), the script-token parser
 # (pos.keytokens: a board's keys come from its keypad), the strings index's builder
 # (pos.textindex: posterm flash writes the .idx), the CPython codec's field table
-# (pos.cupspec) and the menu's compiler (pos.menubin: the flash compiles menu.bin). They are
+# (pos.cupspec), the menu's compiler (pos.menubin: the flash compiles menu.bin) and the pure
+# Python CRC-32 (pos.crc32py: for a port without binascii.crc32). They are
 # still deployed: a desktop tool running the deploy (the key-latency bench) may import them,
 # and then interns their names as it does.
 NAMES_SKIP = (
@@ -86,6 +87,7 @@ NAMES_SKIP = (
     "/pos/textindex.mpy",
     "/pos/cupspec.mpy",
     "/pos/menubin.mpy",
+    "/pos/crc32py.mpy",
 )
 
 
