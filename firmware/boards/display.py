@@ -300,8 +300,13 @@ class CellDisplay:
         if self._map is not None and self._spot_cp is None:
             from array import array
 
-            self._spot_cp = array("H", [_NOWHERE] * _SPOTS)
-            self._spot_at = array("I", [0] * _SPOTS)  # 0: the font lacks it (a box)
+            # both made before either is kept: a MemoryError between the two (short of heap
+            # at idle) left the code points without their places, and the next draw stopped
+            # the board on a TypeError (board sim, ESP32 ROMFS day at a 100 KB cap)
+            cps = array("H", [_NOWHERE] * _SPOTS)
+            ats = array("I", [0] * _SPOTS)  # 0: the font lacks it (a box)
+            self._spot_cp = cps
+            self._spot_at = ats
 
     def _blit_mapped(self, cmap, inverse, c0, c1):
         # cells c0..c1-1 of a row into the panel's canvas, each glyph blitted from the font's

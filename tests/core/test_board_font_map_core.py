@@ -118,3 +118,40 @@ def test_the_displays_glyph_places_are_given_back_and_made_again_and_it_draws_th
     da.invalidate()
     da.draw(f)
     eq(bytes(a.buf), bytes(b.buf), "and with them")
+
+
+def test_glyph_places_short_of_heap_are_made_whole_or_not_at_all():
+    # take_again at idle may run out of heap between its two arrays: the display must not
+    # keep the code points without their places (the next draw stopped the board on a
+    # TypeError: board sim, ESP32 ROMFS day at a 100 KB cap)
+    from boards import fakes
+    from boards.display import CellDisplay
+    from boards.ssd1306 import SSD1306
+    from pos.screen import Frame
+
+    import array as real
+
+    class ShortArray:
+        @staticmethod
+        def array(code, items):
+            if code == "I":
+                raise MemoryError("memory allocation failed")
+            return real.array(code, items)
+
+    data, _, _ = _font_bytes()
+    d = CellDisplay(SSD1306(fakes.I2C()), Font(data))
+    if d._map is None:
+        return  # (a display without the mapped font keeps no places)
+    d.give_back()
+    sys.modules["array"] = ShortArray
+    try:
+        with raises(MemoryError):
+            d.take_again()
+    finally:
+        sys.modules["array"] = real
+    eq((d._spot_cp, d._spot_at), (None, None), "neither kept")
+    f = Frame(4, 16)
+    f.put(0, "AB\u4e00C", "left")
+    d.draw(f)  # draws (each glyph located in the font)
+    d.take_again()
+    eq(d._spot_cp is not None and d._spot_at is not None, True, "both made once there is heap")
