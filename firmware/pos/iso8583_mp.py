@@ -1,10 +1,10 @@
 # The MicroPython half of the ISO 8583 codec (pos.iso8583 picks it on MicroPython), its
 # encoding; the decoding is pos.iso8583_mpd (an exchange loads the codec to encode the
 # request, and again to check the answer, each time with one half). encode packs the
-# fields straight into one bytearray sized for the largest values the present fields allow
-# (BCD digits nibble by nibble from the str's UTF-8 buffer, text and binary copied in): no
-# per-field temporaries. decode takes digits as slices of one hex string of the body and
-# text from a memoryview of it.
+# fields straight into one bytearray sized for the values the message holds (BCD digits
+# nibble by nibble from the str's UTF-8 buffer, text and binary copied in): no per-field
+# temporaries. decode takes each numeric field's digits from its own bytes' hex and text
+# from a memoryview of the body.
 from pos.isobase import (
     ANS,
     AN,
@@ -58,12 +58,7 @@ def encode(msg):
         if type(k) is not int or k < 2 or k > 64:
             raise bad_key(k)
         bitmap[(k - 1) >> 3] |= 0x80 >> ((k - 1) & 7)
-        s = 5 * k
-        maxlen = WIDE_SIZE if k == WIDE_FIELD else (_SPEC[s + 2] << 8) | _SPEC[s + 3]
-        if _SPEC[s] == 1 or _SPEC[s] == 2:
-            bound += ((maxlen + 1) >> 1) + _SPEC[s + 1]
-        else:
-            bound += maxlen + _SPEC[s + 1]
+        bound += _room(k, msg[k])
     out = bytearray(bound)
     d = memoryview(mti)  # type: ignore[arg-type]
     out[0] = ((d[0] - 48) << 4) | (d[1] - 48)
@@ -82,6 +77,26 @@ def encode(msg):
     if p == bound:
         return bytes(out)
     return bytes(memoryview(out)[:p])
+
+
+def _room(k, v):
+    # the bytes field k's value takes (its length prefix with it): the buffer is sized for
+    # what the message holds, not for the longest values its fields allow (up to ~1 KB, the
+    # exchange's largest block, where a board has the least heap); a value _put will refuse
+    # gets the room its field allows
+    s = 5 * k
+    digits = _SPEC[s] == 1 or _SPEC[s] == 2
+    t = type(v)
+    if t is str:
+        # text: its UTF-8 bytes; digits: one nibble each
+        n = len(v) if digits else len(memoryview(v))  # type: ignore[arg-type]
+    elif t is bytes or t is bytearray:
+        n = len(v)
+    else:
+        n = WIDE_SIZE if k == WIDE_FIELD else (_SPEC[s + 2] << 8) | _SPEC[s + 3]
+    lentype = _SPEC[s + 1]  # 0 fixed, 2 LLVAR (1 byte of length), 3 LLLVAR (2 bytes)
+    head = lentype - 1 if lentype else 0
+    return head + (((n + 1) >> 1) if digits else n)
 
 
 def _put(out, p, f, v):

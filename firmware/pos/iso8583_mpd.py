@@ -36,10 +36,9 @@ def decode(body, wide=False):
     _wide[0] = wide
     body = check_body(body)
     end = len(body)
-    hx = body.hex()
-    mti = hx[0:4]
-    check_head(body, mti, end)
     mv = memoryview(body)
+    mti = mv[0:2].hex()
+    check_head(body, mti, end)
     result = {"mti": mti}
     pos = 10
     for i in range(8):
@@ -48,7 +47,7 @@ def decode(body, wide=False):
             f = i * 8 + 1
             while x:
                 if x & 0x80:
-                    pos = _field(body, hx, mv, end, pos, f, result)
+                    pos = _field(body, mv, end, pos, f, result)
                 x = (x << 1) & 0xFF
                 f += 1
     if pos != end:
@@ -56,7 +55,7 @@ def decode(body, wide=False):
     return result
 
 
-def _field(body, hx, mv, end, pos, f, result):
+def _field(body, mv, end, pos, f, result):
     # Decodes field f at body[pos:] into result; -> the offset after it.
     s = 5 * f
     kind = _KINDS[_SPEC[s]]
@@ -100,16 +99,21 @@ def _field(body, hx, mv, end, pos, f, result):
     if kind == "b":
         value = body[pos : pos + size]
     elif kind == "n" or kind == "z":
-        a = 2 * pos
+        # the field's own hex (a body's hex at once would be one block of twice its size:
+        # the largest the answer's check made, where a board has the least heap)
+        hx = mv[pos : pos + size].hex()
+        a = 0
         if n & 1:
             if lentype == 0 and _SPEC[s + 4]:
-                pad = hx[a]
-                a += 1
+                pad = hx[0]
+                a = 1
             else:
-                pad = hx[a + n]
+                pad = hx[n]
             if not pad_ok(pad):
                 raise Iso8583Error(f, pos, f"pad nibble is {pad.upper()}, expected 0")
-        value = hx[a : a + n] if n else ""
+            value = hx[a : a + n]
+        else:
+            value = hx if n else ""  # (an empty hex is b"" on MicroPython 1.27)
         if kind == "n":
             if not bcd_ok(value):
                 raise Iso8583Error(f, pos, f"bad BCD digits {value.upper()}")
