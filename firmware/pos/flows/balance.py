@@ -4,7 +4,6 @@
 # inserted is read by the kernel (pos.flows.chip, 9C = 31: 22, 23, 55, 60.4 as a purchase).
 from pos import ui, overlay
 from pos.request import financial
-from pos.flows import gates, txn
 
 
 def parse_balance(f54):
@@ -27,10 +26,20 @@ def parse_balance(f54):
 
 def run(t):
     title = t.s("tx_balance")
-    ok = yield from gates.begin(t, title, "balance")
+    # the gates and the card's reading as overlays of their own: not held while the center
+    # answers (go_online), where a board has the least heap
+    with overlay.scope():
+        from pos.flows import gates
+
+        ok = yield from gates.begin(t, title, "balance")
+        del gates
     if not ok:
         return None
-    got = yield from txn.read_card(t, title, ("balance",))
+    with overlay.scope():
+        from pos.flows import txn
+
+        got = yield from txn.read_card(t, title, ("balance",))
+        del txn
     if got is None:
         return None
     card = got[1]

@@ -40,17 +40,26 @@ def run(t, card=None):
         amount = yield from ui.enter_amount(t, title, prompt)
         if amount is None:
             return
-    yield from go_online(t, title, card, amount)
+    return (yield from request(t, title, card, amount))
 
 
 def go_online(t, title, card, amount):
+    # the PIN, the 0200 and its exchange (a chip's fallback to its stripe: pos.flows.chip)
+    job = yield from request(t, title, card, amount)
+    if job is not None:
+        yield from txn.run_online(t, job[1], job[2], job[3], job[4], job[5])
+
+
+def request(t, title, card, amount):
+    # Generator -> the 0200 to send (txn.online_job: pos.actions.run sends it once this
+    # flow's modules are dropped), or None when the PIN was cancelled
     pan, exp, entry = card[0], card[1], card[2]
     pin = yield from enter_pin(t, title, amount)
     if pin is None:
-        return
+        return None
     msg = financial(t, "purchase", card, amount, pin)
     rec = {"pan": pan, "exp": exp, "entry": entry, "amount": amount}
-    yield from txn.run_online(t, title, "purchase", msg, rec, pin=pin)
+    return txn.online_job(title, "purchase", msg, rec, pin)
 
 
 def enter_pin(t, title, amount=None):

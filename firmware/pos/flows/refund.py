@@ -57,7 +57,7 @@ def run(t):
         from pos import paycode
 
         rec["scheme"] = paycode.scheme(pan)
-    return (yield from txn.run_online(t, title, kind, msg, rec, pin=pin))
+    return txn.online_job(title, kind, msg, rec, pin)  # sent by pos.actions.run
 
 
 def _refundable(t, kind, rrn, pan):

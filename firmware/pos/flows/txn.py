@@ -22,6 +22,13 @@ def run_online(t, title, kind, msg, rec, pin=None):
     return rec
 
 
+def online_job(title, kind, msg, rec, pin=None):
+    # What a flow run by pos.actions returns to have its request sent once the flow is done:
+    # pos.actions.run then runs its online stage (run_online's) with the flow's own modules
+    # dropped. Plain data (pos.overlay's rule).
+    return ("online", title, kind, msg, rec, pin)
+
+
 def approved(t, title, rec):
     # Generator: the approval's screen, then its slips (an overlay: pos.flows.printing)
     t.emit(("beep", "ok"))

@@ -85,4 +85,4 @@ def void_of(t, kind, qr_kind=None):
         rec["foreign"] = True  # totalled with the foreign cards, as its original
     if orig.get("scheme"):
         rec["scheme"] = orig["scheme"]  # a QR payment's wallet, for the slip
-    return (yield from txn.run_online(t, title, kind, msg, rec, pin=pin))
+    return txn.online_job(title, kind, msg, rec, pin)  # sent by pos.actions.run
