@@ -25,9 +25,12 @@ def run(t, title, job):
             return None
         job["step"] = STEP_SETTLE
         save_job(t, job)
-    tot = settlement.totals(t.journal.each())
     if job["step"] == STEP_SETTLE:
-        msg = _management(t, "0500", "201", settlement.field48(tot))
+        # the totals for the 0500 (and read again for the closed batch's record below: not
+        # held through the batch upload's exchanges, where a board has the least heap)
+        f48 = settlement.field48(settlement.totals(t.journal.each()))
+        msg = _management(t, "0500", "201", f48)
+        f48 = None
         msg[49] = "156"
         msg[63] = t.state.operator + " "
         ui.show_progress(t, title, t.s("settle_in_progress"))
@@ -49,6 +52,7 @@ def run(t, title, job):
         job["step"] = STEP_CLOSE
         save_job(t, job)
     if job["step"] == STEP_CLOSE:
+        tot = settlement.totals(t.journal.each())  # the batch the center was told of
         st = t.state
         st.extra["last_settle"] = {
             "batch": center.batch_str(t),
