@@ -58,7 +58,11 @@ class DayResult:
         return best
 
 
-def run_day(cap, romfs=False, heap_report=False, events=None, leave_out=(), board=BOARD):
+def run_day(
+    cap, romfs=False, heap_report=False, events=None, leave_out=(), board=BOARD, charge_pools=True
+):
+    # charge_pools=False: the sim's own name pools left out of the firmware's heap, as the
+    # figures before 2026-12-02 were (posterm.boardsim.simside._charge_pools)
     records = sim.run_script(
         events if events is not None else day_events(),
         board=board,
@@ -68,6 +72,7 @@ def run_day(cap, romfs=False, heap_report=False, events=None, leave_out=(), boar
         heap_report=heap_report,
         stop_on_memory_error=not heap_report,
         leave_out=leave_out,
+        charge_pools=charge_pools,
     )
     return DayResult(cap, records)
 
@@ -81,6 +86,7 @@ def min_heap(
     log=None,
     leave_out=(),
     events=None,
+    charge_pools=True,
 ):
     """-> (N, runs): every cap from N to N + margin (in `step`s) completes the day (or the
     given events: boardheap_breakdown.chip_events() for a chip purchase)."""
@@ -90,7 +96,7 @@ def min_heap(
     def ok(cap):
         nonlocal runs
         runs += 1
-        r = run_day(cap, romfs, events=events, leave_out=leave_out)
+        r = run_day(cap, romfs, events=events, leave_out=leave_out, charge_pools=charge_pools)
         if log:
             log(cap, r.ok)
         return r.ok

@@ -255,6 +255,13 @@ def report(imports, snaps, settled, at=(), out=sys.stdout):
               "%d B in all (the sim's own before the firmware: %d names, %d B)"
               % (snap.pool[0], snap.pool[1], snap.pool[2], snap.pool[3], start.pool[1],
                  start.pool[3]))
+    binary = sim.micropython_binary()
+    if binary:
+        n_pool, n_names, charged = sim.sim_name_pools(binary)
+        p("The sim's own names filled %d name pools (%d names) before the firmware: their %d B "
+          "are taken from the firmware's heap as one tuple at its start (the pools a board's "
+          "names fill: posterm.boardsim.simside._charge_pools), counted under tuple above"
+          % (n_pool, n_names, charged))
     return worst
 
 

@@ -12,6 +12,7 @@ heap figures, a MemoryError with the key that caused it).
 import datetime
 import json
 import os
+import re
 import select
 import shutil
 import socket
@@ -41,6 +42,29 @@ X64_FACTOR = 1.41
 # heap the VM needs for simside.py itself (its bytecode and objects), on top of the cap
 SIM_ROOM = 512 * 1024
 KEY_HOLD_MS = 40
+
+
+_POOLS = {}
+_POOL_LINE = re.compile(
+    rb"n_pool=(\d+), n_qstr=(\d+), n_str_data_bytes=(\d+), n_total_bytes=(\d+)"
+)
+
+
+def sim_name_pools(binary):
+    """-> (pools, names, heap bytes) of the interned-name pools the VM holds when simside.py
+    starts, before the firmware (simside.py --pools prints qstr_info there): its own names
+    fill the first pools, which on a board hold the firmware's (simside._charge_pools)."""
+    key = (binary, SIMSIDE.stat().st_mtime_ns)
+    if key not in _POOLS:
+        out = subprocess.run(
+            [binary, str(SIMSIDE), "--pools"], capture_output=True, timeout=60
+        ).stdout
+        m = _POOL_LINE.search(out)
+        if m is None:
+            raise SimError("the unix port printed no qstr_info: %r" % out[-200:])
+        n_pool, n_qstr, n_str, n_total = (int(x) for x in m.groups())
+        _POOLS[key] = (n_pool, n_qstr, n_total - n_str)
+    return _POOLS[key]
 
 
 class SimError(Exception):
@@ -164,6 +188,7 @@ class Sim:
         measure=False,
         rename=True,
         lines=False,
+        charge_pools=True,
     ):
         if board not in BOARD_FREE_HEAP:
             raise SimError(f"unknown board {board!r} (pico, pico_w, esp32)")
@@ -191,6 +216,10 @@ class Sim:
         # line numbers in a files deploy's bytecode (posterm flash drops them unless --lines;
         # a ROMFS deploy keeps them)
         self.lines = lines
+        # the name pools the sim's own names filled before the firmware, taken from the
+        # firmware's heap (a board's names fill them: simside._charge_pools); False: the
+        # figures from before 2026-12-02, which left them out
+        self.charge_pools = charge_pools
         # for `posterm replay --runtime board`: the center's answers come from a function
         # ((request, timeout) -> event), the RTC stays at `now` (the recording's fixed clock),
         # the board's /data starts with these files ({name: bytes})
@@ -291,6 +320,7 @@ class Sim:
             "seed": self.seed,
             "record": self.record,
             "measure": self.measure,
+            "name_pools": sim_name_pools(binary)[2] if self.charge_pools else 0,
         }
         cfg_path = Path(self.workdir) / "sim.json"
         cfg_path.write_text(json.dumps(cfg))
