@@ -192,7 +192,7 @@ def test_a_qr_payment_is_voided_from_the_void_item_without_a_card():
     r.press("ENTER", "CANCEL")
     m = r.mark()
     r.press("MENU", "1", "3", SUPERVISOR, "ENTER", sale["trace"], "ENTER")
-    true(r.seen("该交易已撤销", m), "a second void is refused")
+    true(r.seen("原交易已撤销", m), "a second void is refused")
 
 
 def test_a_qr_payment_is_refunded_with_the_code_scanned_at_the_card_prompt():

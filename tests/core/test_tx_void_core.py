@@ -48,7 +48,12 @@ def test_void_of_an_unknown_trace_or_twice_is_refused():
     r.press("CANCEL")
     n = len(r.center.requests)
     r.press("MENU", "1", "3", SUPERVISOR, "ENTER", trace, "ENTER")
-    contains(r.screen_flat(), "该交易已撤销")
+    contains(r.screen_flat(), "原交易已撤销")  # OP's text (ERR_ALREADYVOID)
+    eq(len(r.center.requests), n)
+    # the void's own trace: a record that is no purchase, 原交易不可撤销 (ERR_OLDNOTVOID)
+    r.press("CANCEL")
+    r.press("MENU", "1", "3", SUPERVISOR, "ENTER", last_of(r, "void")["trace"], "ENTER")
+    contains(r.screen_flat(), "原交易不可撤销")
     eq(len(r.center.requests), n)
 
 

@@ -12,7 +12,7 @@ def reprint_any(t):
         return
     rec = txn.find_entry(t, trace, catalog.journal_kinds())
     if rec is None:
-        yield from ui.notice(t, title, t.s("tx_no_original"), timeout=10)
+        yield from ui.notice(t, title, t.s("tx_not_found"), timeout=10)  # OP: 交易不存在
         return
     ui.screen(t, title, t.s("printing"))
     yield from printing.print_slips(t, rec, True, title)

@@ -32,7 +32,10 @@ def void_of(t, kind, qr_kind=None):
         return None
     orig, voided = txn.find_unvoided(t, trace, kinds + qr_of)
     if orig is None:
-        yield from txn.refuse(t, title, "tx_no_original")
+        # a record of another type under that trace (a void, a refund): 原交易不可撤销,
+        # else 原交易不存在 (OP's texts)
+        other = txn.find_entry(t, trace) is not None
+        yield from txn.refuse(t, title, "tx_not_voidable" if other else "tx_no_original")
         return None
     if voided:
         yield from txn.refuse(t, title, "tx_already_voided")
