@@ -93,14 +93,15 @@ def notice_key(t, title, why):
     return None if k == K.ENTER or k == K.CANCEL else k
 
 
-def enter_amount(t, title, prompt=None, max_fen=99999999, work=None):
+def enter_amount(t, title, prompt=None, max_fen=99999999, work=None, typed=None):
     # Digits typed in fen, as on a real terminal: 1 0 0 0 0 -> 100.00.
     # CLEAR deletes the last digit; CANCEL gives None; ENTER on zero says the amount is 0.
-    # work: run as a step of its own once the first screen is drawn (work_step)
+    # work: run as a step of its own once the first screen is drawn (work_step). typed: a
+    # key that ended a notice (notice_key: the one before this prompt, or this prompt's own),
+    # handled as typed here
     digits = ""
     prompt = prompt or t.s("enter_amount")
     base = layout(t.rows, t.cols, title, prompt, reserve=1)  # laid out once, not per key
-    typed = None  # a key that ended a notice: handled as typed here
     while True:
         fen = int(digits) if digits else 0
         f = base.copy()

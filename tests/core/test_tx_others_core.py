@@ -35,6 +35,14 @@ def test_refund_above_the_original_is_refused_on_the_terminal():
     r.press("1123", "ENTER", "10001", "ENTER")
     contains(r.screen_flat(), "退货金额超过原交易")
     eq(len(r.center.requests), n)
+    # the amount is asked again (the card, reference number and date are kept); a digit
+    # that ends the notice is the new amount's first
+    r.press("5")
+    contains(r.screen_flat(), "请输入退货金额")
+    contains(r.screen_flat(), "0.05")
+    r.press("000", "ENTER", "ENTER")
+    eq(r.center.last("0220")[4], "000000005000")
+    eq(last_of(r, "refund")["amount"], 5000)
 
 
 def test_refund_timeout_arms_no_reversal():

@@ -25,17 +25,23 @@ def run(t):
     if mmdd is None:
         return None
     # what is left to refund of the original (its PAN opened: 3DES in Python), found once the
-    # amount's screen is drawn, while the cashier types (a work step: not in a key's time)
+    # amount's screen is drawn, while the cashier types (a work step: not in a key's time).
+    # More than that (the original is in this batch: the terminal knows the ceiling itself)
+    # says 退货金额超过原交易 and asks for the amount again, as a mistyped amount is
     limit = []
-    amount = yield from ui.enter_amount(t, title, t.s("tx_enter_refund_amount"),
-                                        work=lambda: limit.append(_refundable(t, kind, rrn, pan)))
-    if amount is None:
-        return None
-    limit = limit[0] if limit else _refundable(t, kind, rrn, pan)
-    if limit is not None and amount > limit:
-        # the original is in this batch: the terminal knows the ceiling itself
-        yield from txn.refuse(t, title, "tx_refund_too_much")
-        return None
+    typed = None
+    while True:
+        work = None if limit else (lambda: limit.append(_refundable(t, kind, rrn, pan)))
+        amount = yield from ui.enter_amount(t, title, t.s("tx_enter_refund_amount"),
+                                            work=work, typed=typed)
+        if amount is None:
+            return None
+        if not limit:
+            limit.append(_refundable(t, kind, rrn, pan))
+        if limit[0] is None or amount <= limit[0]:
+            break
+        t.emit(("beep", "error"))
+        typed = yield from ui.notice_key(t, title, t.s("tx_refund_too_much"))
     pin = None
     if kind == "refund":
         pin = yield from purchase.enter_pin(t, title, amount)
