@@ -410,7 +410,7 @@ def test_class_add_into_an_unusable_data_dir_is_one_clear_line(tmp_path, capsys)
 
 @pytest.mark.parametrize("argv", [["class", "list"], ["class", "progress"],
                                   ["class", "export"]])
-def test_class_output_closed_early_is_a_message_and_exit_1(class_data, argv):
+def test_class_output_closed_early_is_quiet_and_exit_1(class_data, argv):
     import subprocess
     import sys
 
@@ -420,4 +420,4 @@ def test_class_output_closed_early_is_a_message_and_exit_1(class_data, argv):
     p.stdout.close()
     err = p.stderr.read().decode()
     assert p.wait(timeout=120) == 1, err
-    assert "Traceback" not in err and "output closed before everything was written" in err
+    assert err == "", err  # quiet, as every command whose output is closed early
