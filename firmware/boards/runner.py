@@ -72,8 +72,13 @@ class Board:
             self._log("error", "MemoryError in a driver")
             link = self.link
             if self.t.waiting_for() == "send" and (link is None or not link.busy()):
-                # the request never left: the flow must not wait for an answer forever
-                self.feed(("link_error", "out of memory", False))
+                # the exchange ended on it: the flow must not wait for an answer forever. Did
+                # the request leave? The link says whether it began to write it (`wrote`); one
+                # that left may have been approved, so it ends as "sent" (the reversal stays
+                # armed; a center that never had it answers the reversal 25), never as
+                # "nothing left" (that disarms it: money moved with no record)
+                sent = link is not None and getattr(link, "wrote", True)
+                self.feed(("link_error", "out of memory", sent))
 
     def press(self, name):
         self.feed(("key", name))

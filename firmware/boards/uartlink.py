@@ -48,16 +48,19 @@ class UartLink:
         self.last_rx_seq = -1
         self.resent = 0  # frames sent again (NAK or no ACK), for the log
         self.presented = []  # reader events of C frames not fed yet
+        self.wrote = False  # the request began to go out (boards.runner asks after a MemoryError)
 
     def busy(self):
         return self.state is not None
 
     def start(self, data, timeout_s, now_ms):
+        self.wrote = False
         self.uart.read(self.uart.any() or 0)  # drop stale bytes
         self.parser = framing.Parser()
         self.seq = (self.seq + 1) & 0xFF
         self.frame = framing.encode(framing.DATA, self.seq, data)
         self.tries = 1
+        self.wrote = True  # before the write: one that fails part-way may have sent bytes
         self.uart.write(self.frame)
         self.state = "ack"
         self.resend_at = now_ms + self.ack_ms

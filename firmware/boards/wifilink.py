@@ -28,11 +28,13 @@ class WifiLink:
         self.port = port
         self.socket = sock_mod
         self._result = None
+        self.wrote = False
 
     def busy(self):
         return self._result is not None
 
     def start(self, data, timeout_s, now_ms):
+        self.wrote = False  # the request began to go out (boards.runner asks after a MemoryError)
         self._result = self.exchange(data, timeout_s)
 
     def poll(self, now_ms):
@@ -53,6 +55,7 @@ class WifiLink:
                 s.connect(addr)
             except OSError as e:
                 return ("link_error", "connect %s:%d: %s" % (self.host, self.port, e), False)
+            self.wrote = True  # before the send: one that fails part-way may have sent bytes
             try:
                 s.send(data) if not hasattr(s, "sendall") else s.sendall(data)
             except OSError as e:

@@ -193,3 +193,79 @@ def test_a_scanner_on_the_links_uart_is_refused_with_a_clear_log_line():
     b = boot.build(m, _Time(), cfg, lambda lv, tx: logs.append((lv, tx)), MemoryStorage())
     eq(b.scanner, None)
     true(("error", "scanner: UART0 is the printer's or the link's") in logs, logs)
+
+
+class _CenterSockets:
+    # a socket module for boards.wifilink whose center is the scripted one; the answer of
+    # the `short`-th exchange cannot be received: recv runs out of heap, as a board's does
+    def __init__(self, center, short=0):
+        self.center = center
+        self.short = short
+        self.n = 0
+        self.sent = []
+
+    def getaddrinfo(self, host, port):
+        return [(2, 1, 0, "", (host, port))]
+
+    def socket(self):
+        return _CenterSocket(self)
+
+
+class _CenterSocket:
+    def __init__(self, mod):
+        self.mod = mod
+        self.reply = b""
+
+    def settimeout(self, t):
+        pass
+
+    def connect(self, addr):
+        pass
+
+    def sendall(self, data):
+        mod = self.mod
+        mod.n += 1
+        mod.sent.append(data)
+        ev = mod.center.answer(data, 30)
+        self.reply = ev[1] if ev[0] == "reply" else b""
+
+    def recv(self, n):
+        if self.mod.n == self.mod.short:
+            raise MemoryError("memory allocation failed, allocating 256 bytes")
+        c, self.reply = self.reply[:n], self.reply[n:]
+        return c
+
+    def close(self):
+        pass
+
+
+def test_a_wifi_answer_that_runs_out_of_heap_after_the_request_left_keeps_the_reversal():
+    # the money path on an ESP32 over Wi-Fi: the 0200 went out, its answer could not be
+    # received (heap). The center may have approved it: the terminal must not take it as
+    # "nothing left" (that disarmed the reversal: money moved, no record), so the reversal
+    # stays armed and goes before the next transaction
+    from boards.wifilink import WifiLink
+
+    m, b, bridge, logs = _board()
+    sockets = _CenterSockets(fakecenter.Center())
+    b.link = WifiLink("10.0.0.2", 5800, sockets)
+    b.start(0)
+    now = [0]
+
+    def keys(*names):
+        for k in names:
+            b.press(k)
+            for _ in range(3):  # the link is polled by the loop's steps
+                now[0] += 10
+                b.step(now[0])
+
+    keys("MENU", "4", "2", "ENTER", "CANCEL")
+    true(b.t.signed_in_today(), "signed in over Wi-Fi")
+    sockets.short = sockets.n + 1  # the purchase's answer
+    keys("MENU", "1", "2", "5", "0", "0", "ENTER")
+    b.feed(("card", "6212142000000000012", "3012"))
+    keys("1", "2", "3", "4", "5", "6", "ENTER")
+    eq(sockets.n, sockets.short, "the purchase went out")
+    eq(b.out_of_memory, 1)
+    true(b.t.state.reversal() is not None, "its reversal is armed: the center may have it")
+    eq(b.t.journal.entries(), [], "nothing journalled")
