@@ -127,6 +127,37 @@ class Browser:
                             windowsVirtualKeyCode=vk, modifiers=2)
         await asyncio.sleep(0.05)
 
+    async def shot(self):
+        r = await self.call("Page.captureScreenshot", format="png")
+        return base64.b64decode(r["data"])
+
+    async def settle(self, before=None, timeout=30.0, every=0.25, window=4):
+        """Wait until the page has drawn something other than `before` (a shot taken before
+        the action) and then holds still: the last `window` shots show at most two distinct
+        pictures (a blinking cursor alternates two). For pages that draw to a canvas, where
+        there is no DOM text to wait for. Returns the last shot; on timeout, returns it too
+        (the test's own assertions then say what is wrong)."""
+        deadline = time.monotonic() + timeout
+        recent = []
+        data = None
+        while time.monotonic() < deadline:
+            try:
+                data = await self.shot()
+            except RuntimeError:  # the page is not attached yet (just navigated)
+                await asyncio.sleep(every)
+                continue
+            if before is not None and data == before:
+                recent = []
+            else:
+                recent.append(data)
+                recent = recent[-window:]
+                if len(recent) == window and len(set(recent)) <= 2:
+                    if os.environ.get("CDP_DEBUG"):
+                        print("settled", round(timeout - (deadline - time.monotonic()), 2))
+                    return data
+            await asyncio.sleep(every)
+        return data
+
     async def screenshot(self, path):
         r = await self.call("Page.captureScreenshot", format="png")
         data = base64.b64decode(r["data"])

@@ -30,6 +30,14 @@ def _wait_http(url, proc, wait=30.0):
     raise AssertionError(f"{url} did not answer")
 
 
+def _audit(db):
+    c = cdb.Center(db)
+    try:
+        return c.audit()
+    finally:
+        c.close()
+
+
 def _shrink(path):
     # 16 colours: a terminal screenshot stays readable and small
     from PIL import Image
@@ -56,27 +64,44 @@ def test_the_console_in_a_browser_logs_in_and_suspends_a_terminal(tmp_path):
         assert b"textual-terminal" in page
 
         async def drive():
+            # each step waits as long as the console takes on a quiet machine, then until
+            # it has drawn its answer and holds still (the page is a canvas: screenshots are
+            # compared): on a loaded machine keys typed before a screen is up went to the
+            # screen before it
             async with Browser(1200, 640) as b:
                 await b.goto(f"http://127.0.0.1:{port}/")
                 await asyncio.sleep(5)
+                await b.settle(timeout=60)
                 await b.click(10, 300)
                 for who, name in (("manager1", "manager"), ("risk1", "risk"),
                                   ("agent1", "agent")):
                     await b.type(who)
                     await b.key("tab")
                     await b.type(traffic.PASSWORD)
+                    before = await b.shot()
                     await b.key("enter")
                     await asyncio.sleep(4)
+                    await b.settle(before)
                     await b.screenshot(os.path.join(shots, f"center-{name}.png"))
                     if name != "agent":
+                        before = await b.shot()
                         await b.ctrl("l")
                         await asyncio.sleep(2)
+                        await b.settle(before)
+                before = await b.shot()
                 await b.key("down")  # the agent's second terminal
+                await b.settle(before)
+                before = await b.shot()
                 await b.type("s")
                 await asyncio.sleep(1.5)
+                await b.settle(before)
                 await b.type("browser test")
+                before = await b.shot()
                 await b.key("enter")
-                await asyncio.sleep(2)
+                await b.settle(before)
+                deadline = time.monotonic() + 20
+                while time.monotonic() < deadline and not _audit(db):
+                    await asyncio.sleep(0.3)
                 await b.screenshot(os.path.join(tmp_path, "after.png"))
 
         asyncio.run(drive())
