@@ -124,3 +124,64 @@ def test_bridge_cards_reads_the_decks_tokens_and_refuses_keys_and_bad_cards():
     frame = Bridge(lambda *a: None).present(got[1])
     assert framing.Parser().feed(frame) == [
         (framing.CARD, 1, b'["scan","134567890000000029"]')]
+
+
+PAN = "6212142000000000012"
+
+
+def test_a_host_slower_than_the_boards_ack_timeout_still_gets_one_request_and_a_kept_sale(host):
+    # `posterm bridge` ACKs a request at once, before it asks the host: the board resends an
+    # unACKed frame after 600 ms and gives up after three resends as "not sent". With the
+    # ACK held until the host answered, a host taking 3 s made the board disarm the reversal
+    # of a purchase the host had approved (money moved, no record). Here the host's answers
+    # reach the board 3 s (board time) after the request; the ACK at once
+    m = fakes.Machine(printer_answer=fakes.printer_ok)
+    m.rtc.datetime((2026, 11, 23, 0, 8, 59, 0, 0))
+    b = boot.build(
+        m, _Time(), {"board": "pico", "menus": paths.MENUS_DIR}, lambda *a: None, MemoryStorage()
+    )
+    uart = m.made["uart0"]
+    bridge = Bridge(TcpLink(tuple(host.address)).exchange, send=uart.push)
+    late = []  # (when, bytes) the host's answers, held back
+    now = [0]
+    uart.answer = lambda data: late.append((now[0] + 3000, bridge.feed(data))) or b""
+
+    def run(ms):
+        end = now[0] + ms
+        while now[0] < end:
+            now[0] += 10
+            for item in [x for x in late if x[0] <= now[0]]:
+                late.remove(item)
+                uart.push(item[1])
+            b.step(now[0])
+
+    b.start(0)
+    for key in ("MENU", "4", "2", "ENTER"):
+        b.press(key)
+    run(4000)
+    assert b.t.signed_in_today()
+    b.press("CANCEL")
+    for key in ("MENU", "1", "2", "5", "0", "0", "ENTER"):
+        b.press(key)
+    b.feed(("card", PAN, "3012"))
+    for key in "123456":
+        b.press(key)
+    b.press("ENTER")
+    run(4000)
+    assert bridge.requests == 2, "each request asked of the host once"
+    assert [e["amount"] for e in b.t.journal.entries()] == [500], "the approved sale is kept"
+    assert b.t.state.reversal() is None
+
+
+def test_a_board_restarted_with_its_numbering_from_1_is_not_answered_from_the_cache():
+    # the bridge's cache answers a repeat (our ACK lost): the same number and the same bytes.
+    # A board that restarted numbers from 1 again: its new request with the last one's number
+    # is asked of the host, not answered with the reply to another message
+    calls = []
+    br = Bridge(lambda data, timeout: calls.append(data) or ("reply", b"\x00\x01" + data[:1]))
+    first = encode(0x44, 1, b"old request")
+    br.feed(first)
+    assert br.feed(first).endswith(br.last_reply) and len(calls) == 1  # a repeat: cached
+    out = br.feed(encode(0x44, 1, b"new request"))
+    assert calls == [b"old request", b"new request"]
+    assert framing.Parser().feed(out)[-1] == (framing.DATA, 2, b"\x00\x01n")

@@ -67,7 +67,7 @@ def run(args):
             "list_ports lists the ports; a USB-serial adapter is /dev/ttyUSB0)"
         )
     link = TcpLink(address)
-    bridge = Bridge(link.exchange)
+    bridge = Bridge(link.exchange, send=port.write)  # the ACK at once, then the host
     print(f"bridge: {args.serial} <-> {address[0]}:{address[1]} (Ctrl-C stops)")
     cards = queue.Queue()
     if args.cards:

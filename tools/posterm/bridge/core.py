@@ -2,7 +2,12 @@
 send back. Frames (firmware/boards/framing.py): STX | kind | seq | len u16 | payload |
 CRC-16/CCITT-FALSE (pos.crc.crc16_ccitt). A data frame is ACKed, sent to the host over TCP,
 and the host's reply goes back as a data frame (or an E frame: b"T" timeout, b"0"/b"1" +
-reason). A repeated request (our ACK was lost) gets the cached reply again; a NAK resends.
+reason). With `send` the ACK goes at once, before the host is asked: the board resends a frame
+not ACKed within 600 ms and gives up after three resends as "not sent", so an ACK held until a
+host that takes 2.4 s has answered made the board disarm the reversal of a request the host
+had (money moved, no record). A repeated request (the same sequence number and bytes: our ACK
+was lost) gets the cached reply again; the same number with other bytes (a board that
+restarted, its numbering from 1 again) is a new request. A NAK resends.
 present() builds a C frame: a card or a code from the test deck for the board's terminal, as
 its card reader would give it (the board ACKs it)."""
 
@@ -20,11 +25,12 @@ def encode(kind, seq, payload=b""):
 
 
 class Bridge:
-    def __init__(self, exchange):
+    def __init__(self, exchange, send=None):
         self.exchange = exchange  # (request bytes, timeout) -> core event (posterm.link)
+        self.send = send  # bytes -> None: writes to the board at once (the ACK), or None
         self.buf = bytearray()
         self.seq = 0
-        self.last_req = None  # seq of the last request answered
+        self.last_req = None  # (seq, payload) of the last request answered
         self.last_reply = b""  # the frame sent for it
         self.requests = 0
         self.card_seq = 0  # the C frames' own numbering (the board reads each once)
@@ -68,10 +74,13 @@ class Bridge:
             return self.last_reply
         if kind != DATA:
             return b""
-        if seq == self.last_req:
+        if (seq, payload) == self.last_req:
             return encode(ACK, seq) + self.last_reply
         self.requests += 1
         ack = encode(ACK, seq)
+        if self.send is not None:
+            self.send(ack)
+            ack = b""
         ev = self.exchange(payload, 30)
         self.seq = (self.seq + 1) & 0xFF
         if ev[0] == "reply":
@@ -80,6 +89,6 @@ class Bridge:
             reply = encode(ERROR, self.seq, b"T")
         else:
             reply = encode(ERROR, self.seq, (b"1" if ev[2] else b"0") + ev[1].encode())
-        self.last_req = seq
+        self.last_req = (seq, bytes(payload))
         self.last_reply = reply
         return ack + reply
