@@ -86,7 +86,7 @@ def test_every_type_has_its_name_in_both_languages(name):
 def test_every_type_has_a_menu_item_or_a_documented_reason(name):
     action = catalog.row(name)[COL["action"]]
     if action == "-":
-        assert f"\n# {name}: " in catalog._TABLE, (
+        assert f"\n# {name}: " in catalog._TABLE.decode(), (
             f"{name} has no menu item: say why in a '# {name}: ...' line of the table"
         )
         return

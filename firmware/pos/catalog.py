@@ -6,8 +6,11 @@
 # strings (tx_<name> in menus/strings_*.json), its menu item (the action) and a flow only
 # if it has prompts of its own; tests/test_catalog.py fails on a row missing any of them.
 #
-# One string, a line per type (a dict of tuples would cost a board RAM, resident), in the
-# order the screens and slips list the types. Columns:
+# One bytes constant, a line per type (a dict of tuples would cost a board RAM, resident),
+# in the order the screens and slips list the types; bytes, not str: on MicroPython a str's
+# find(), startswith() at a position and slices walk its UTF-8 from the start to turn an
+# index into a place (~2,000 instructions a call in this table), bytes index in place.
+# Columns:
 #   name      the journal's "type" and the strings' tx_<name>
 #   mti proc  the request's MTI and processing code (3)
 #   cond      25, the point-of-service condition code
@@ -33,7 +36,7 @@
 #             comment line "# <name>: ..." of the table)
 from pos.compat import const
 
-_TABLE = """
+_TABLE = b"""
 balance 0200 310000 00 01 - 0 + 0 0 - - skc balance
 purchase 0200 000000 00 22 D 1 + 1 0 - - skct purchase
 void 0200 200000 00 23 C 1 - 1 1 trace purchase sk void
@@ -68,59 +71,106 @@ _ENTRY = const(12)
 COLUMNS = "name mti proc cond f601 side rev sign jrnl sup orig of entry action"
 
 
+def _start(name):
+    # -> where the type's row starts in the table, or -1. Found with find() and startswith()
+    # at a position (ints and bools, on bytes): on MicroPython each str made ("\n" + name +
+    # " ", a slice, a split()'s pieces) is first looked for among the interned names, ~1.5
+    # us each on the unix port (~0.3 ms on a Pico); a row split made 14 of them
+    if not name or " " in name:
+        return -1
+    t = _TABLE
+    b = name.encode()
+    n = len(b)
+    i = t.find(b)
+    while i > 0:
+        if t.startswith(b"\n", i - 1) and t.startswith(b" ", i + n):
+            return i
+        i = t.find(b, i + 1)
+    return -1
+
+
+def _at(i, col):
+    # -> (start, end) of column col of the row starting at i
+    t = _TABLE
+    for _ in range(col):
+        i = t.find(b" ", i) + 1
+    e = t.find(b" ", i)
+    nl = t.find(b"\n", i)
+    if e < 0 or nl < e:
+        e = nl
+    return i, e
+
+
+def _is(name, col, value):
+    # the type's column col is value (bytes; nothing made); False for a type not in the
+    # catalog
+    i = _start(name)
+    if i < 0:
+        return False
+    a, e = _at(i, col)
+    return e - a == len(value) and _TABLE.startswith(value, a)
+
+
 def row(name):
     # -> the row's columns (list of str), or None for a type not in the catalog
-    if not name or " " in name:
-        return None
-    i = _TABLE.find("\n" + name + " ")
+    i = _start(name)
     if i < 0:
         return None
-    return _TABLE[i + 1 : _TABLE.find("\n", i + 1)].split()
+    return _TABLE[i : _TABLE.find(b"\n", i)].decode().split()
 
 
 def names():
     # every type, in the table's order
     out = []
-    for line in _TABLE.split("\n"):
+    for line in _TABLE.decode().split("\n"):
         if line and line[0] != "#":
             out.append(line.split(" ", 1)[0])
     return out
 
 
 def _col(name, col):
-    r = row(name)
-    return r[col] if r is not None else ""
+    # the type's column col (one str made), "" for a type not in the catalog
+    i = _start(name)
+    if i < 0:
+        return ""
+    a, e = _at(i, col)
+    return _TABLE[a:e].decode()
 
 
 def side(name):
     # "debit" | "credit" | None (not settled)
-    s = _col(name, _SIDE)
-    return "debit" if s == "D" else ("credit" if s == "C" else None)
+    if _is(name, _SIDE, b"D"):
+        return "debit"
+    return "credit" if _is(name, _SIDE, b"C") else None
 
 
 def reversible(name):
-    return _col(name, _REV) == "1"
+    return _is(name, _REV, b"1")
 
 
 def negative(name):
-    return _col(name, _SIGN) == "-"
+    return _is(name, _SIGN, b"-")
 
 
 def journalled(name):
-    return _col(name, _JRNL) == "1"
+    return _is(name, _JRNL, b"1")
 
 
 def supervisor(name):
-    return _col(name, _SUP) == "1"
+    return _is(name, _SUP, b"1")
 
 
 def original(name):
     # -> (how: "trace" | "rrn" | "auth", (types ...)) or None when it has no original; a
     # type whose original is found by trace is a void (消费撤销, 完成撤销)
-    r = row(name)
-    if r is None or r[_ORIG] == "-":
+    i = _start(name)
+    if i < 0:
         return None
-    return (r[_ORIG], tuple(r[_OF].split(",")))
+    a, e = _at(i, _ORIG)
+    if e - a == 1 and _TABLE.startswith(b"-", a):
+        return None
+    b, f = _at(i, _OF)
+    return (_TABLE[a:e].decode(), tuple(_TABLE[b:f].decode().split(",")))
 
 
 _KINDS = []  # journal_kinds(), made once while this module is loaded
@@ -131,11 +181,17 @@ def journal_kinds():
     # table read once: a key that opens the journal look-up or a reprint asked for it each
     # time, a split of the table and a search of it per type, ~0.3 ms on the unix port)
     if not _KINDS:
+        # each row's name the only str made (a split of the table made ~210)
+        t = _TABLE
         out = []
-        for line in _TABLE.split("\n"):
-            cols = line.split()
-            if cols and cols[0][0] != "#" and cols[_JRNL] == "1":
-                out.append(cols[0])
+        i = 1
+        while i < len(t):
+            nl = t.find(b"\n", i)
+            if not t.startswith(b"#", i):
+                a, e = _at(i, _JRNL)
+                if e - a == 1 and t.startswith(b"1", a):
+                    out.append(t[i : t.find(b" ", i)].decode())
+            i = nl + 1
         _KINDS.append(tuple(out))
     return _KINDS[0]
 

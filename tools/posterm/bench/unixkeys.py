@@ -24,6 +24,10 @@
 # and a full-screen redraw (every cell of all four rows changed, two screens in turn), and a
 # calibration workload (a fixed mix of calls, attribute reads, small-int arithmetic, list and
 # string work) before and after, so that a slow machine shows in the figures.
+# "marks" after ROUNDS: time.ticks_cpu() called right before and after each event, no
+# calibration: run under `valgrind --tool=callgrind --dump-before=time_ticks_cpu`, each
+# event's instructions are a dump of their own (the 2nd, 4th, ... dump), the same whatever
+# the machine's load (a before/after of one key).
 # Prints a JSON line a step ("\x02S:"), a line at the end of each day ("\x02DAY:"),
 # then the rest ("\x02KEYS:").
 import gc
@@ -99,6 +103,8 @@ def _sort(a, n):
 
 def calibrate(tries=5):
     # -> loops per second (the best of `tries`: the least disturbed run)
+    if _MARK[0]:
+        tries = 1
     best = None
     for _ in range(tries):
         t0 = _us()
@@ -189,6 +195,7 @@ def _pos_modules():
     return n
 
 
+_MARK = [False]  # "marks": time.ticks_cpu() around each event (instruction counts per event)
 _PROF = [None]  # unixprof when profiling ("profile" after ROUNDS)
 _ROM = []  # the ROMFS image's bytes, held while it is mounted
 _BOARD = [None, None]  # the board's profile name and free heap on the unix port (board=NAME:N)
@@ -255,9 +262,13 @@ def run_day(tree, display):
         prof = _PROF[0]
         if prof is not None:
             prof.take()
+        if _MARK[0]:
+            time.ticks_cpu()  # a mark: callgrind --dump-before=time_ticks_cpu
         t0 = _us()
         frame = perform(t.handle(ev))
         us = _since(t0)
+        if _MARK[0]:
+            time.ticks_cpu()
         phases = prof.take() if prof is not None else None
         grown = _pos_modules() - present
         loads = _LOADS[0] - loads + (grown if grown > 0 else 0)
@@ -289,7 +300,8 @@ def run_day(tree, display):
         if ov is not None:
             ov.collected()  # as boards.runner does after its collection (in gc_us)
         gc_us = _since(t0)
-        calib_sample()  # how fast the machine is just now (outside the timing)
+        if not _MARK[0]:  # (counting instructions: no time to calibrate)
+            calib_sample()  # how fast the machine is just now (outside the timing)
         key = ev[1] if ev[0] == "key" else "CARD"
         step = {
             "key": key,
@@ -307,6 +319,26 @@ def run_day(tree, display):
         sys.stdout.write("\x02S:" + json.dumps(step) + "\n")
 
 
+def read_high(path):
+    # -> the file's bytes, placed at the top of the VM's heap. A board's ROMFS image is flash
+    # (memory-mapped), not heap: here its bytes must be in the heap, and low in it (where a
+    # first allocation goes) each allocation of more than a block would walk the image's
+    # blocks in the allocation table looking for a free run (~1,600 table bytes for a 200 KB
+    # image on the x64 port) whenever a free hole lies below it. A filler takes the heap's
+    # low part while the image is read, then goes.
+    import os
+
+    size = os.stat(path)[6]
+    gc.collect()
+    room = gc.mem_free() - size - 64 * 1024
+    filler = bytearray(room) if room > 0 else None
+    with open(path, "rb") as f:
+        data = f.read()
+    del filler
+    gc.collect()
+    return data
+
+
 def main(argv):
     tree, rounds = argv[1], int(argv[2])
     here = argv[0][: argv[0].rfind("/")] if "/" in argv[0] else "."
@@ -322,11 +354,12 @@ def main(argv):
             # place; the menus and the font read from there too
             import vfs
 
-            with open(opt[6:], "rb") as f:
-                _ROM.append(f.read())
+            _ROM.append(read_high(opt[6:]))
             vfs.mount(vfs.VfsRom(memoryview(_ROM[0])), "/rom")
             tree = "/rom"
             sys.path[:] = [here, "/rom", ".frozen"]
+    if "marks" in argv[3:]:
+        _MARK[0] = True
     if "profile" in argv[3:]:
         import unixprof
 
