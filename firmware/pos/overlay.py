@@ -65,6 +65,18 @@ def _forget_attr(name):
             return
 
 
+def side(m):
+    # A side module of the files deploy (posterm.flash.split: functions a board runs once or
+    # rarely, moved out of a module it keeps loaded): forgotten as soon as it is imported,
+    # so that its bytecode goes when the call ends. -> m
+    for name in sys.modules:  # (found by identity: m.__name__ would pin the renamer)
+        if sys.modules[name] is m:
+            del sys.modules[name]
+            _forget_attr(name)
+            break
+    return m
+
+
 class scope:
     # A block of code run as an overlay: the pos.* modules imported inside it are forgotten
     # when it ends (on a board), so their bytecode can be freed. Overlays are addressed by

@@ -57,7 +57,9 @@ def run(rounds=3, profile=False, romfs=False, board="pico", firmware_dir=None, m
     tmp = tempfile.mkdtemp(prefix="posterm-keys-")
     try:
         tree = Path(tmp) / "tree"
-        files = build.deploy_tree(board, firmware_dir=firmware_dir, menus_dir=menus_dir)
+        files = build.deploy_tree(
+            board, firmware_dir=firmware_dir, menus_dir=menus_dir, split=not romfs
+        )
         extra = []
         if romfs:
             from posterm.flash import romfs as romfsmod

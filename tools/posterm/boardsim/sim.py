@@ -248,6 +248,7 @@ class Sim:
             rename=self.rename,
             names_map=self.names,
             lines=self.lines or self.romfs,
+            split=not self.romfs,
         )
         if self.leave_out:
             tree = {p: d for p, d in tree.items() if not p.startswith(self.leave_out)}

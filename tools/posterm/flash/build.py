@@ -273,16 +273,26 @@ _RENAMED = {}  # one renaming per set of sources in a process (the bench builds 
 _RENAMING = threading.Lock()
 
 
-def renamed_sources(sources, firmware_dir, menus_dir, args, cache):
-    """{rel: source} -> posterm.flash.minify.Result for the firmware as it is now."""
+def renamed_sources(sources, firmware_dir, menus_dir, args, cache, split=False):
+    """{rel: source} -> posterm.flash.minify.Result for the firmware as it is now.
+    split: the boot and rare functions moved to side modules (posterm.flash.split)."""
 
     key = sha256(b"".join(rel.encode() + b"\0" + src for rel, src in sorted(sources.items())))
-    key += repr(args)
+    key += repr(args) + repr(split)
     with _RENAMING:  # one renaming at a time: the bench's scans build from two threads, and
-        return _renamed(key, sources, firmware_dir, menus_dir, args, cache)  # ast isn't safe
+        return _renamed(key, sources, firmware_dir, menus_dir, args, cache, split)  # ast
 
 
-def _renamed(key, sources, firmware_dir, menus_dir, args, cache):
+def _split(sources):
+    from posterm.flash import split
+
+    try:
+        return split.split(sources)[0]
+    except (SyntaxError, split.SplitError) as e:
+        raise BuildError(f"splitting the firmware's boot and rare functions out: {e}") from e
+
+
+def _renamed(key, sources, firmware_dir, menus_dir, args, cache, split=False):
     from posterm.flash import minify
 
     if key not in _RENAMED:
@@ -291,6 +301,8 @@ def _renamed(key, sources, firmware_dir, menus_dir, args, cache):
         try:
             # the functions nothing on a board calls are left out first (minify.drop_unused)
             sources, dropped = minify.drop_unused(sources, beside, data)
+            if split:
+                sources = _split(sources)
             qstrs = {}
             for rel, src in sources.items():
                 names = mpy_names(compile_mpy(src, source_name(rel), args, cache))
@@ -311,11 +323,14 @@ def deploy_tree(
     rename=True,
     names_map=None,
     lines=True,
+    split=False,
 ):
     """-> {board path: bytes}. board: a profile name (pico, pico_w, esp32).
     rename: the firmware's names shortened and shared (posterm.flash.minify); names_map: a
     dict that gets {module rel: {new name: source name}} of the renaming; lines: keep the
-    line numbers in the bytecode (NO_LINES)."""
+    line numbers in the bytecode (NO_LINES); split: the functions a board runs once or
+    rarely moved out of the modules it keeps loaded (posterm.flash.split: a files deploy's,
+    where bytecode is in the heap; not a ROMFS image's)."""
     firmware_dir = firmware_dir or paths.FIRMWARE_DIR
     menus_dir = menus_dir or paths.MENUS_DIR
     args = mpy_cross_args(mpy_version)
@@ -345,10 +360,12 @@ def deploy_tree(
             else:
                 out["/" + rel] = data
     if rename:
-        res = renamed_sources(sources, firmware_dir, menus_dir, args, cache)
+        res = renamed_sources(sources, firmware_dir, menus_dir, args, cache, split)
         sources = res.sources
         if names_map is not None:
             names_map.update(res.modules)
+    elif split:
+        sources = _split(sources)
     for rel, data in sources.items():
         out["/" + rel[:-3] + ".mpy"] = compile_mpy(data, source_name(rel), args, cache)
     with open(os.path.join(firmware_dir, "main.py"), "rb") as f:

@@ -181,6 +181,7 @@ def flash(
                     rename=rename,
                     names_map=names,
                     lines=lines or romfs,
+                    split=not romfs,
                 )
                 if names_map:
                     from posterm.flash import minify
