@@ -62,9 +62,11 @@ def exchange(t, msg, title, with_mac=True, before_send=None, pin=None):
         # more; still short, the heap the terminal keeps aside for an approval is given up
         # for a third check and taken again once it is done (for the approval's journalling:
         # pos.flows.online.journal). Only then is the MemoryError the flow's (内存不足, the
-        # reversal armed)
+        # reversal armed, which then says 96: answered, not completed; t.unfinished, an
+        # attribute stored, allocates nothing)
         import gc
 
+        t.unfinished = msg.get(11)
         gc.collect()
         try:
             status, reply, detail, need = _check(t, msg, ev[1], with_mac)
@@ -80,6 +82,7 @@ def exchange(t, msg, title, with_mac=True, before_send=None, pin=None):
                 raise
             gc.collect()
             t.take_reserve()
+        t.unfinished = None
     return Result(status, reply, detail, need)
 
 

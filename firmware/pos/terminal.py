@@ -67,6 +67,10 @@ class Terminal:
         self.defer_work = False  # a flow's ("work",) steps wait for work() (a board's loop)
         self.last_talk = clock.to_seconds(self.now)  # when a request last went to the center
         self.oom_frame = None  # 内存不足, built at start: showing it reads and allocates nothing
+        # the trace of a request whose answer came but could not be checked or journalled
+        # short of heap (pos.center, pos.flows.online): its reversal's first try says 96
+        # (reference §6.2: answered, not completed) instead of 98; kept in RAM only
+        self.unfinished = None
         # the contact reader: a chip card inserted and not yet pulled out (a swipe is out of
         # the slot); kept from the reader's events, whether a flow waits for them or not
         self.card_in = False

@@ -208,6 +208,7 @@ def test_an_approval_that_cannot_be_journalled_even_from_the_reserve_is_reversed
         _sale(r, amount)
         r.press("ENTER", "ENTER", "CANCEL")
     eq(mtis.count("0400"), 1, "one reversal: %r" % (mtis,))
+    eq(r.center.last("0400")[39], "96", "answered, not completed (reference §6.2)")
     eq([e.get("amount") for e in r.t.journal.entries() if e.get("type") == "purchase"], [600, 700])
 
 
@@ -346,3 +347,27 @@ def test_a_reversal_never_read_short_of_heap_stops_after_its_tries_and_is_kept()
     eq(r.t.state.reversal(), None)
     kept = [e for e in r.t.journal.entries() if e.get("type") == "reversal_failed"]
     eq(len(kept), 1, "kept in the journal for settlement")
+
+
+def test_an_approval_whose_answer_cannot_be_checked_even_from_the_reserve_is_reversed_96():
+    # an unknown outcome is reversed (reference §6.2): the answer came (it may have been an
+    # approval) and could not be read short of heap even with the reserve given up; the
+    # cashier sees 内存不足 / 请重试, the reversal goes before the next sale, saying 96 (the
+    # POS got the response but could not complete), not 98 (no answer)
+    r = Rig().sign_in()
+    short = ShortOnAnswer(r, "0200")
+    short.left = 1
+    _sale(r, "500")
+    first = r.center.last("0200")[11]
+    contains(r.screen_flat(), "内存不足")
+    contains(r.screen_flat(), "请重试")
+    r.t.state.armed = 0  # (what the flow did not use up)
+    true(r.t.state.reversal() is not None, "its reversal armed")
+    eq(r.t.journal.entries(), [], "nothing journalled, no slip")
+    true(any("answer to trace" in str(x) and "not checked" in str(x) for x in r.logs), r.logs)
+    r.press("CANCEL")
+    r.t.take_reserve()
+    _sale(r, "600")
+    eq(r.center.last("0400")[39], "96")
+    eq(r.center.last("0400")[11], first, "the first sale's trace")
+    eq([e.get("amount") for e in r.t.journal.entries()], [600])

@@ -29,9 +29,11 @@ def journal(t, title, kind, msg, reply, rec):
             # short, the heap the terminal kept aside at boot for this is given up and it is
             # journalled a third time (the approved sale is kept). Only when that fails too
             # (no reserve left: one used and not taken back yet) the reversal stays armed:
-            # the sale is reversed, never half-kept
+            # the sale is reversed, never half-kept (the reversal then says 96: answered,
+            # not completed; t.unfinished, an attribute stored, allocates nothing)
             import gc
 
+            t.unfinished = msg[11]
             gc.collect()
             try:
                 record_approval(t, kind, msg, reply, rec)
@@ -39,6 +41,7 @@ def journal(t, title, kind, msg, reply, rec):
                 if not t.give_reserve("approval of trace %s" % msg[11]):
                     raise
                 record_approval(t, kind, msg, reply, rec)
+            t.unfinished = None
     except JournalWriteError as e:
         # the storage failed (disk full): no slip until the record is written; it stays
         # pending and its reversal stays armed (pos.flows.storagefail)

@@ -1,7 +1,7 @@
 # Sending a pending reversal (冲正, reference §6.2, §11): an overlay of pos.flows.reversal,
 # loaded only when a reversal is pending.
 from pos import center, ui
-from pos.flows.reversal import REASON_OTHER, UNCONFIRMED, disarm, to_message
+from pos.flows.reversal import REASON_INCOMPLETE, REASON_OTHER, UNCONFIRMED, disarm, to_message
 
 
 def _already_journalled(t, rec):
@@ -37,6 +37,11 @@ def send_pending(t):
     if tries >= retries:
         # every try went out and none was answered in a way the terminal could read
         return (yield from _given_up(t, title, rec, "unanswered"))
+    if tries == 0 and t.unfinished is not None and t.unfinished == rec.get("11"):
+        # its answer came and could not be checked or journalled (short of heap): 96, the
+        # POS got the response but could not complete (reference §6.2)
+        rec["39"] = REASON_INCOMPLETE
+    t.unfinished = None
     msg = to_message(rec)
     if tries > 0:
         msg[39] = REASON_OTHER
