@@ -14,6 +14,12 @@ _UNLOAD = IS_MICROPYTHON
 
 MENU_FILE = "menu.json"
 BIN_FILE = "menu.bin"  # the shipped menu compiled by the deploy builder (pos.menubin)
+# a downloaded menu.json (menu update) compiled by the first move in it, in the terminal's
+# storage: the next moves read their node (bin_view) instead of parsing the whole file (a
+# 47-node menu.json is ~24 KB of heap on the x64 unix port, parsed at every move for the
+# rest of the day after a sign-in that downloaded it). Compiled there, not by the update: the
+# sign-in holds the exchange's modules and the parsed tree leaves no block for the output
+STORED_BIN = MENU_FILE + ".bin"
 
 
 class MenuError(ValueError):
@@ -45,6 +51,7 @@ def load(storage, resources, damaged=None):
         elif why is None and src is storage and storage.size(MENU_FILE) >= 0:
             why = "unreadable or empty"
         if why is not None and src is storage:
+            storage.remove(STORED_BIN)
             _set_aside(storage, why, damaged)
     raise MenuError("no usable menu.json")
 
@@ -239,9 +246,13 @@ def _view(t, path):
     # from the file, nothing parsed; a downloaded menu (menu update) is menu.json.
     if t.storage.size(MENU_FILE) < 0:
         view = bin_view(t.resources, path)
-        if view is not False:
-            return view
+    else:
+        view = bin_view(t.storage, path, STORED_BIN)  # a downloaded menu, compiled
+    if view is not False:
+        return view
     node = _node(t, path)
+    if t.storage.size(MENU_FILE) >= 0 and t.storage.size(STORED_BIN) < 0:
+        _store_compiled(t)
     view = None
     if node is not None:
         items = []
@@ -260,6 +271,21 @@ def _view(t, path):
     return view
 
 
+def _store_compiled(t):
+    # the downloaded menu (parsed now for this move: t.menu()) compiled into storage for the
+    # next moves; short of heap or of storage it is left for a later move (nothing is half
+    # written: storage.write replaces the file at once)
+    try:
+        from pos import menubin
+
+        data = menubin.compile(t.menu())
+        menubin = None
+        t.storage.write(STORED_BIN, data)
+    except (MemoryError, OSError, MenuError):
+        pass
+    data = None
+
+
 def _node(t, path):
     # The node at `path` in the current tree, or None when the tree changed under it.
     node = t.menu()["root"]
@@ -271,20 +297,20 @@ def _node(t, path):
     return node
 
 
-def bin_view(res, path):
+def bin_view(res, path, name=BIN_FILE):
     # The node at `path` of the compiled menu (pos.menubin) as _view gives it, None when
     # the path is not a submenu there, False when there is no usable menu.bin. Three reads
     # of the file: the node table, the node's label, its children's labels and actions.
     read_at = getattr(res, "read_at", None)
     if read_at is None:
         return False
-    tab = read_at(BIN_FILE, 0, 512)
+    tab = read_at(name, 0, 512)
     if not tab or len(tab) < 8 or tab[:4] != b"PMB1":
         return False
     n = tab[4] | (tab[5] << 8)
     end = 8 + 8 * n
     if len(tab) < end:
-        tab = read_at(BIN_FILE, 0, end)
+        tab = read_at(name, 0, end)
         if tab is None or len(tab) < end:
             return False
     i = 0
@@ -299,7 +325,7 @@ def bin_view(res, path):
     count = tab[r + 5]
     if not count:
         return None
-    own = _bin_strings(read_at, tab, r, 0)
+    own = _bin_strings(read_at, tab, r, 0, None, name)
     if own is None:
         return False
     c0 = tab[r + 6] | (tab[r + 7] << 8)
@@ -309,7 +335,7 @@ def bin_view(res, path):
     z = 8 + 8 * (c0 + count - 1)
     start = tab[a] | (tab[a + 1] << 8)
     stop = (tab[z] | (tab[z + 1] << 8)) + tab[z + 2] + tab[z + 3] + tab[z + 4]
-    data = read_at(BIN_FILE, start, stop - start)
+    data = read_at(name, start, stop - start)
     if data is None or len(data) != stop - start:
         return False
     items = []
@@ -322,7 +348,7 @@ def bin_view(res, path):
     return {"label": own[0], "items": items}
 
 
-def _bin_strings(read_at, tab, r, base, data=None):
+def _bin_strings(read_at, tab, r, base, data=None, name=BIN_FILE):
     # -> ({"zh", "en"} label, action or None) of the node record at tab[r], its strings
     # read from the file (read_at) or taken from data (which starts at offset base)
     off = tab[r] | (tab[r + 1] << 8)
@@ -330,7 +356,7 @@ def _bin_strings(read_at, tab, r, base, data=None):
     el = tab[r + 3]
     al = tab[r + 4]
     if data is None:
-        data = read_at(BIN_FILE, off, zl + el + al)
+        data = read_at(name, off, zl + el + al)
         base = off
     o = off - base
     if data is None or o < 0 or o + zl + el + al > len(data):

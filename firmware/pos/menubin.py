@@ -12,7 +12,6 @@
 #     action length u8 | children u8 (0: an action) | first child's index u16
 #   the strings: per node its zh label, en label and action name (UTF-8), a node's
 #   children's strings next to each other (one read gets a screen's labels)
-import struct
 
 MAGIC = b"PMB1"
 HEAD = 8
@@ -20,45 +19,64 @@ REC = 8
 
 
 def compile(tree):
-    # -> menu.bin bytes of a menu tree (a pos.menu.validate()d one: raises MenuError)
+    # -> menu.bin bytes of a menu tree (a pos.menu.validate()d one: raises MenuError). Two
+    # walks of the nodes in breadth-first order (a node's children get consecutive indices):
+    # the sizes, then each record and its strings written into one buffer, so that a board
+    # compiling a downloaded menu (pos.flows.menuupdate) holds little beside the tree
     from pos import menu
 
     menu.validate(tree)
-    nodes = [tree["root"]]  # breadth first: a node's children get consecutive indices
-    first = [0]
+    nodes = [tree["root"]]
     i = 0
+    size = 0
     while i < len(nodes):
-        items = nodes[i].get("items") or []
-        first[i] = len(nodes) if items else 0
-        for it in items:
-            nodes.append(it)
-            first.append(0)
+        node = nodes[i]
+        items = node.get("items")
+        if items:
+            nodes.extend(items)
+        for part in _parts(node):
+            size += len(part)
         i += 1
-    if len(nodes) > 0xFFFF:
+    n = len(nodes)
+    if n > 0xFFFF:
         raise menu.MenuError("menu has too many nodes")
-    strings = []
-    offsets = []
-    at = HEAD + REC * len(nodes)
-    lens = []
-    for node in nodes:
-        lab = node["label"]
-        zh = (lab.get("zh") or "").encode()
-        en = (lab.get("en") or "").encode()
-        act = (node.get("action") or "").encode()
-        for part in (zh, en, act):
+    at = HEAD + REC * n
+    if at + size > 0xFFFF:
+        raise menu.MenuError("compiled menu over 64 KB")
+    out = bytearray(at + size)
+    out[0:4] = MAGIC
+    _u16(out, 4, n)
+    _u16(out, 6, tree.get("version", 0) & 0xFFFF)
+    child = 1  # the index of the next first child
+    for k in range(n):
+        node = nodes[k]
+        r = HEAD + REC * k
+        _u16(out, r, at)
+        j = 2
+        for part in _parts(node):
             if len(part) > 255:
                 raise menu.MenuError("menu label or action longer than 255 bytes: %r" % part)
-        offsets.append(at)
-        lens.append((len(zh), len(en), len(act)))
-        strings.append(zh + en + act)
-        at += len(zh) + len(en) + len(act)
-    if at > 0xFFFF:
-        raise menu.MenuError("compiled menu over 64 KB")
-    version = tree.get("version", 0)
-    out = [MAGIC, struct.pack("<HH", len(nodes), version & 0xFFFF)]
-    for k in range(len(nodes)):
-        zl, el, al = lens[k]
-        count = len(nodes[k].get("items") or [])
-        out.append(struct.pack("<HBBBBH", offsets[k], zl, el, al, count, first[k]))
-    out.extend(strings)
-    return b"".join(out)
+            out[r + j] = len(part)
+            out[at : at + len(part)] = part
+            at += len(part)
+            j += 1
+        count = len(node.get("items") or ())
+        out[r + 5] = count
+        _u16(out, r + 6, child if count else 0)
+        child += count
+    return bytes(out)
+
+
+def _parts(node):
+    # the node's zh label, en label and action name, as UTF-8
+    lab = node["label"]
+    return (
+        (lab.get("zh") or "").encode(),
+        (lab.get("en") or "").encode(),
+        (node.get("action") or "").encode(),
+    )
+
+
+def _u16(out, i, v):
+    out[i] = v & 0xFF
+    out[i + 1] = v >> 8

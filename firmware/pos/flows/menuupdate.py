@@ -103,6 +103,10 @@ def update(t, title, quiet=False):
         yield from ui.notice(t, title, [t.s("menu_update_failed"), problem])
         return False
     try:
+        # the old menu's compiled copy goes first (pos.menu.STORED_BIN: the first move in
+        # the new menu compiles it): a power cut after the rename leaves the new menu.json
+        # without one, never with the old one's
+        t.storage.remove(menu.STORED_BIN)
         t.storage.rename(PART, menu.MENU_FILE)
     except OSError as e:
         t.storage.remove(PART)
