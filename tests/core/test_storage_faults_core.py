@@ -527,3 +527,33 @@ def test_a_record_torn_before_its_trace_is_still_said():
     eq(r.t.frame.text()[0].strip(), "流水缺失")
     true("凭证号" not in r.screen_flat(), r.screen())
     contains(r.screen_flat(), "该笔将自动冲正")
+
+
+class _NoRemove(faultstore.FullDisk):
+    # the reversal's file cannot be removed (an I/O error) while `stuck`
+    def __init__(self):
+        faultstore.FullDisk.__init__(self)
+        self.stuck = False
+
+    def remove(self, name):
+        if self.stuck and name.startswith("reversal.json"):
+            raise OSError(5, "Input/output error")
+        faultstore.FullDisk.remove(self, name)
+
+
+def test_an_approval_journalled_whose_reversal_cannot_be_cleared_is_kept_never_reversed():
+    # the approval is in the journal, then clearing its reversal fails (the disk): the sale
+    # is kept (the journal is what counts), its reversal never goes, and its slip prints
+    s = _NoRemove()
+    r = txhelp.rig(storage=s)
+    s.stuck = True
+    r.press("MENU", "1", "2", "1234", "ENTER", "CARD=" + txhelp.PAN, "123456", "ENTER")
+    eq([e["amount"] for e in r.t.journal.entries()], [1234], "journalled")
+    s.stuck = False
+    r.press("ENTER", "ENTER", "CANCEL", "CANCEL")
+    txhelp.buy(r, "500")
+    eq([q["mti"] for q in r.center.requests if q["mti"] in ("0200", "0400")], ["0200", "0200"],
+       "the journalled sale is never reversed")  # fmt: skip
+    eq(r.t.state.reversal(), None)
+    eq([e["amount"] for e in r.t.journal.entries()], [1234, 500])
+    true(len(_traces_on_slips(r)) >= 2, "both sales' slips: %r" % (r.receipts,))
