@@ -150,25 +150,18 @@ def _card_refused(t, title, rev):
 
 
 def _approved(t, title, kind, msg, reply, rec):
-    from pos.flows import reversal
-    from pos.journal import JournalWriteError
+    # journalled and disarmed as a card-swipe approval is (pos.flows.online.journal): short
+    # of heap, collected and tried again, then from the reserve (an approved sale is kept);
+    # a full disk, 存储失败 and the record kept pending; a reversal that cannot be cleared,
+    # the sale kept all the same. (Before, a chip approval's journalling met a MemoryError
+    # with no second try: the sale the card and the center had approved was reversed.)
+    with overlay.scope():
+        from pos.flows import online
 
-    try:
-        with overlay.scope():
-            from pos.flows import online
-
-            online.record_approval(t, kind, msg, reply, rec)
-            del online
-    except JournalWriteError as e:
-        t.emit(("log", "error", "%s; trace %s pending, reversal armed" % (e, msg[11])))
-        with overlay.scope():
-            from pos.flows import storagefail
-
-            ok = yield from storagefail.cannot_journal(t, title)
-            del storagefail
-        if not ok:
-            return None
-    reversal.disarm(t)
+        rec = yield from online.journal(t, title, kind, msg, reply, rec)
+        del online
+    if rec is None:
+        return None
     if rec.get("script55"):
         t.state.extra["script_advice"] = {
             "trace": rec["trace"], "pan": msg.get(2, ""), "amount": rec["amount"],
