@@ -175,7 +175,15 @@ class CellDisplay:
         # shown again (a title, a prompt, a menu's items) is put back, not drawn glyph by glyph
         self.row_cap = 0
         self._rows = [{}, {}]  # type: Any
-        self._glyphs = {}  # code point -> framebuf of its glyph (the framebuf path)
+        self._glyphs = {}  # code point -> its glyph as the framebuf path keeps it
+        # A canvas whose bytes are MONO_VLSB pages (the SSD1306's band: page 0's columns,
+        # then page 1's at canvas_width) is drawn by copying: each glyph kept in the canvas's
+        # own layout (turned once, by a framebuf blit, when first drawn) and put in with two
+        # slice assignments (memmove), not blitted pixel by pixel (~3,000 instructions a wide
+        # glyph on the unix port, most of a screen's draw)
+        self._pagew = 0
+        if self._buf is not None and self._canvas is not None:
+            self._pagew = getattr(panel, "canvas_width", 0)
         self._invert = None
         # A font read in place (a ROMFS image's file: memory-mapped flash) is blitted from
         # the map itself: no glyph copies, no framebuf per glyph, nothing allocated that
@@ -191,6 +199,11 @@ class CellDisplay:
             self.take_again()
             self._boxes = (_box(8), _box(16))
             self._src = [None, 8, BAND, framebuf.MONO_HLSB]
+        if self._pagew:
+            self._scratch = {}  # type: Any  # glyph width -> a framebuf to turn a glyph in
+            if self._map is None:
+                self._src = [None, 8, BAND, framebuf.MONO_HLSB]
+            self._zeros = memoryview(bytes(self._pagew))  # type: Any
         if self._canvas is not None:
             pal = framebuf.FrameBuffer(bytearray(1), 2, 1, framebuf.MONO_HLSB)
             pal.pixel(0, 0, 1)  # a 0 pixel of the glyph is drawn 1, a 1 pixel 0
@@ -257,9 +270,96 @@ class CellDisplay:
         self._glyphs[cp] = out
         return out
 
+    def _glyph_cols(self, cp, w):
+        # -> (width px, page 0's column bytes, page 1's) of code point cp's glyph in the
+        # canvas's layout (the box when the font lacks it), kept: as much heap as a kept
+        # framebuf and its bytes took. Turned by a blit into a scratch framebuf made once (of
+        # its width); from a mapped font the blit's source is the map itself: the two pages'
+        # bytes are all that is made
+        font = self.font
+        m = getattr(font, "_map", None) if font is not None else None
+        src = None  # type: Any
+        if m is not None:
+            at = font.locate(cp) if cp < _NOWHERE else -1
+            if at > 0:
+                gw = 8 if at < font.wide_data else 16
+                src = self._src
+                src[0] = m[at : at + 2 * gw]
+                src[1] = gw
+        if src is None:
+            g = font.glyph_cp(cp) if font is not None else None
+            if g is None:
+                gw, data = (16, _box(16)) if w == 2 else (8, _box(8))
+            else:
+                gw, data = g
+            src = (data, gw, BAND, framebuf.MONO_HLSB)
+        sc = self._scratch.get(gw)
+        if sc is None:
+            cols = bytearray(2 * gw)
+            mv = memoryview(cols)
+            sc = (framebuf.FrameBuffer(cols, gw, BAND, framebuf.MONO_VLSB), mv[:gw], mv[gw:])
+            self._scratch[gw] = sc
+        sc[0].blit(src, 0, 0)
+        kept = self._glyphs
+        if len(kept) >= self.glyph_cap:
+            kept.clear()
+        out = (gw, bytes(sc[1]), bytes(sc[2]))
+        kept[cp] = out
+        return out
+
+    def _copy_cells(self, cmap, inverse, c0, c1):
+        # cells c0..c1-1 of a row into the canvas's bytes: each glyph's columns copied to
+        # both pages, the cells past the text's end cleared in one copy; an inverse row is
+        # then turned over in place (a blit of the span through the inverting palette)
+        buf = self._buf  # type: Any
+        pw = self._pagew
+        kept = self._glyphs
+        blank = self._zeros
+        n = len(cmap)
+        x = c0
+        while x < c1:
+            cp = cmap[x]
+            a = x * 8
+            if cp < 0:
+                if cp == _END:  # the rest of the span (an _END is followed by _ENDs only)
+                    e = c1 * 8
+                    buf[a:e] = blank[a:e]
+                    buf[pw + a : pw + e] = blank[a:e]
+                    break
+                x += 1  # the right half of a wide glyph at the span's start: its own
+                continue
+            slot = 2 if x + 1 < n and cmap[x + 1] == _HALF else 1
+            g = kept.get(cp)
+            if g is None:
+                g = self._glyph_cols(cp, slot)
+            gw = g[0]
+            if slot > c1 - x:
+                slot = c1 - x  # (changed_span never splits a wide glyph: defensive)
+            if gw > 8 * slot:  # a 16-px glyph in a 1-cell slot: its left half
+                buf[a : a + 8] = g[1][:8]
+                buf[pw + a : pw + a + 8] = g[2][:8]
+            else:
+                e = a + gw
+                buf[a:e] = g[1]
+                buf[pw + a : pw + e] = g[2]
+                if gw < 8 * slot:  # a narrow glyph in a wide slot: the rest blank
+                    buf[e : a + 16] = blank[e : a + 16]
+                    buf[pw + e : pw + a + 16] = blank[e : a + 16]
+            x += slot
+        if inverse:
+            a = c0 * 8
+            span = framebuf.FrameBuffer(
+                memoryview(buf)[a:], (c1 - c0) * 8, BAND, framebuf.MONO_VLSB, pw
+            )
+            cv = self._canvas  # type: Any
+            cv.blit(span, a, 0, -1, self._invert)
+
     def _blit_cells(self, cmap, inverse, c0, c1):
         # cells c0..c1-1 of a row into the panel's canvas, at their own columns: the band
         # filled, then each glyph that is not blank blitted (C)
+        if self._pagew:
+            self._copy_cells(cmap, inverse, c0, c1)
+            return
         cv = self._canvas  # type: Any
         cv.fill_rect(c0 * 8, 0, (c1 - c0) * 8, BAND, 1 if inverse else 0)
         pal = self._invert if inverse else None

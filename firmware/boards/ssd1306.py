@@ -72,6 +72,9 @@ class SSD1306:
         # keep a drawn band's bytes and put them back (canvas_buf)
         self.canvas = self._fb
         self.canvas_buf = self._cols
+        # canvas_buf's layout: MONO_VLSB, page 0's `width` column bytes then page 1's (a
+        # glyph kept in that layout is copied in with two slice assignments)
+        self.canvas_width = width
         for c in init_sequence(width, height, external_vcc):
             self._cmd(c)
         self._send(0, self.pages - 1)

@@ -17,9 +17,12 @@ ORDER = (
     "pos.center",
     "pos.request",
     "pos.iso8583",
+    "pos.iso8583_mp",  # its MicroPython halves: loaded by the first encode and decode
+    "pos.iso8583_mpd",
     "pos.mac",
     "pos.pinblock",
     "pos.panseal",
+    "pos.vault",  # the reversal's PAN sealed as the request leaves
     "pos.comm",
     "pos.flows.printing",
     "pos.receipt",
@@ -33,6 +36,7 @@ ORDER = (
     "pos.flows.settle",
     "pos.flows.closebatch",
     "pos.settlement",
+    "pos.field48",
     # the sign-in (once a day: last)
     "pos.flows.signin",
     "pos.flows.keydownload",
