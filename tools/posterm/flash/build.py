@@ -44,15 +44,30 @@ def compile_mpy(source, name, args, cache_dir):
     if os.path.exists(out):
         with open(out, "rb") as f:
             return f.read()
-    src = os.path.join(cache_dir, key + ".py")
+    # the cache is shared by every process on the machine (tests and benches build at once):
+    # each build writes under names of its own and renames into place, so that another
+    # process never reads a half-written source or .mpy (mpy-cross once failed on a
+    # SyntaxError reading a source another process was writing)
+    tmp = "%s.%d.%d" % (key, os.getpid(), threading.get_ident())
+    src = os.path.join(cache_dir, tmp + ".py")
+    part = os.path.join(cache_dir, tmp + ".mpy")
     with open(src, "wb") as f:
         f.write(source)
-    cmd = [sys.executable, "-m", "mpy_cross", *args, "-s", name, "-o", out, src]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise BuildError(f"mpy-cross failed on {name}: {proc.stderr.strip() or proc.stdout}")
-    with open(out, "rb") as f:
-        return f.read()
+    try:
+        cmd = [sys.executable, "-m", "mpy_cross", *args, "-s", name, "-o", part, src]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise BuildError(f"mpy-cross failed on {name}: {proc.stderr.strip() or proc.stdout}")
+        with open(part, "rb") as f:
+            data = f.read()
+        os.replace(part, out)
+    finally:
+        for path in (src, part):
+            try:
+                os.remove(path)
+            except OSError:
+                pass
+    return data
 
 
 # Interned names (qstrs) are never freed, and MicroPython keeps them in pools that double in
