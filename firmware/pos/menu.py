@@ -160,24 +160,26 @@ def draw(t, node, page):
     return pages
 
 
-def run(t):
-    # Generator: the menu from the top until the user leaves it (CANCEL at the
-    # top) or an action finishes (back to idle, as a real terminal does).
+def run(t, path=None):
+    # Generator: the menu from the top (or at `path`, item indices from the root) until the
+    # user leaves it (CANCEL at the top: -> None) or picks what runs without it: -> (action
+    # name, None, path), or ("purchase", the card's event, None) for a card at the menu.
+    # The caller (pos.flows.main) runs the action with this module dropped (from a files
+    # deploy its bytecode is in the heap: ~5 KB through every exchange started from the
+    # menu), then the menu again at `path` when the action says so, as a real terminal
+    # goes back to the menu it was on; path None: back to idle.
     # RAM: the parsed tree (~8 KB on MicroPython) is not kept: only a shallow copy of
     # the node on screen (its label and its items' labels and actions) is; the tree is
     # parsed again when the position changes (a submenu, CANCEL, MENU) or after an action
     # (the position is kept as item numbers).
     try:
-        r = yield from _run(t)
+        r = yield from _run(t, list(path or ()))
     finally:
         t.reload_menu()
     return r
 
 
-def _run(t):
-    from pos import actions
-
-    path = []  # item indices from the root to the node on screen
+def _run(t, path):
     page = 0
     node = None
     while True:
@@ -189,19 +191,11 @@ def _run(t):
         pages = draw(t, node, page)
         ev = yield from ui.wait_input(t, ui.IDLE_TIMEOUT, card=True, menu_key=True)
         if ev[0] == "timeout":
-            return
-        if ev[0] == "card":
-            # a card swiped while a menu is open starts the sale, as at the idle screen
-            # (read with its tracks: a chip card's service code asks for the chip)
-            from pos import card
-
-            node = None
-            yield from actions.run(t, "purchase", card.from_event(ev) or ())
-            return
-        if ev[0] in ("chip", "tap"):  # inserted or tapped: a purchase, as at idle
-            node = None
-            yield from actions.run(t, "purchase", ev)
-            return
+            return None
+        if ev[0] in ("card", "chip", "tap"):
+            # a card swiped (read with its tracks: a chip card's service code asks for the
+            # chip), inserted or tapped while a menu is open starts the sale, as at idle
+            return ("purchase", ev, None)
         k = ev[1]
         if k == K.MENU:
             path = []
@@ -209,7 +203,7 @@ def _run(t):
             node = None
         elif k == K.CANCEL:
             if not path:
-                return
+                return None
             path.pop()
             page = 0
             node = None
@@ -229,12 +223,7 @@ def _run(t):
                 path.append(i)
                 page = 0
             else:
-                action = item["action"]
-                items = item = None
-                again = yield from actions.run(t, action)
-                if not again:
-                    return
-                page = 0
+                return (item["action"], None, path)
         else:
             t.emit(("beep", "error"))
 

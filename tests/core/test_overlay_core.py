@@ -22,7 +22,9 @@ class WatchingCenter(fakecenter.Center):
 def _resident_only():
     # what a board has loaded at idle: drop the flows CPython preloads (all but main)
     keep = [n for n in overlay.loaded() if not n.startswith("pos.flows.") or n == "pos.flows.main"]
-    for n in ("pos.receipt", "pos.operators", "pos.settlement", "pos.catalog"):
+    # (the menu, the action table and the card's reading are overlays too: pos.flows.main)
+    for n in ("pos.receipt", "pos.operators", "pos.settlement", "pos.catalog", "pos.menu",
+              "pos.actions", "pos.card", "pos.request"):  # fmt: skip
         if n in keep:
             keep.remove(n)
     overlay.unload(keep)
@@ -56,6 +58,7 @@ def test_a_purchase_loads_its_stages_one_at_a_time_and_leaves_nothing_behind():
         sending = center.loaded_at[-1]
         true("pos.flows.online" in sending, "the exchange's stage is loaded as it sends")
         true("pos.receipt" not in sending, "the receipt's code is not loaded yet")
+        true("pos.menu" not in sending, "the menu is dropped while the sale it chose runs")
 
     _run_with_overlays(go)
 

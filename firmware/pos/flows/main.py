@@ -96,23 +96,27 @@ def main_loop(t):
                 continue
             if goto_menu:
                 goto_menu = False
-                from pos import menu
-
-                yield from menu.run(t)
+                # the menu, the action table and the card's reading are overlays too: kept
+                # loaded between uses (a local of this loop), their bytecode and objects
+                # were in the heap for the rest of the day, through every exchange (files
+                # deploy, board sim ESP32: ~12 KB more live at idle after the first sale);
+                # and the menu is dropped while the action it chose runs (pos.menu.run)
+                yield from _menu(t)
                 continue
             ev = yield from idle(t)
             if ev[0] == "card":
-                from pos import actions, card
+                from pos import overlay
 
-                yield from actions.run(t, "purchase", card.from_event(ev) or ())
+                with overlay.scope():
+                    from pos import card
+
+                    ev = card.from_event(ev) or ()
+                    del card
+                yield from _sale(t, "purchase", ev)
             elif ev[0] in ("chip", "tap"):  # inserted or tapped at idle: a purchase
-                from pos import actions
-
-                yield from actions.run(t, "purchase", ev)
+                yield from _sale(t, "purchase", ev)
             elif ev[0] == "scan":  # a payment code scanned at idle: a QR sale, amount first
-                from pos import actions
-
-                yield from actions.run(t, "qr_sale", ev[1] if len(ev) > 1 else None)
+                yield from _sale(t, "qr_sale", ev[1] if len(ev) > 1 else None)
             elif ev[0] == "heartbeat":
                 from pos import overlay
 
@@ -136,6 +140,59 @@ def main_loop(t):
                 e = None
             if isinstance(e, OSError):  # 存储失败 stays until a key (or a minute)
                 yield ("input", ("key",), ui.IDLE_TIMEOUT)
+
+
+def _menu(t):
+    # the menu, then what it chose, each an overlay of its own (pos.menu.run)
+    from pos import overlay
+
+    path = None
+    while True:
+        with overlay.scope():
+            from pos import menu
+
+            # (the menu's generator in a local, cleared after: a popped value left in its
+            # stack slot would keep the dropped module alive for the collector, as in
+            # pos.actions.run)
+            gen = menu.run(t, path)
+            try:
+                job = yield from gen
+            finally:
+                gen = None
+            del menu
+        if job is None:
+            return
+        name, ev, path = job
+        job = None
+        if ev is not None:  # a card at the menu: the sale, then idle
+            if ev[0] == "card":
+                with overlay.scope():
+                    from pos import card
+
+                    ev = card.from_event(ev) or ()
+                    del card
+            yield from _sale(t, name, ev)
+            return
+        again = yield from _sale(t, name)
+        if not again:
+            return
+
+
+def _sale(t, name, *args):
+    # an action started at idle or from the menu, as an overlay (pos.actions dropped when
+    # it ends) -> what it returns (True: back to the menu it was started from)
+    from pos import overlay
+
+    with overlay.scope():
+        from pos import actions
+
+        gen = actions.run(t, name, *args)
+        try:
+            r = yield from gen
+        finally:
+            gen = None
+        del actions
+    return r
 
 
 def _no_space(e):
