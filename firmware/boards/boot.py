@@ -93,11 +93,15 @@ def build(machine, time, cfg, log=log_line, storage=None):
     printer = None
     p = prof.get("printer")
     if p:
-        from boards.gbtable import GbTable
         from boards.printer import EscPos
 
         try:
-            gb = GbTable.open(data + "/gb2312.bin")
+            # the GB2312 table is read for each slip (boards.printer), not held all day:
+            # only its file is checked now
+            gb = data + "/gb2312.bin"
+            with open(gb, "rb") as f:
+                if f.read(4) != b"PGB1":
+                    raise ValueError("%s is not a GB2312 table" % gb)
             uart = machine.UART(
                 p["uart"], p["baudrate"], tx=Pin(p["tx"]), rx=Pin(p["rx"]), timeout=200
             )

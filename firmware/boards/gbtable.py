@@ -1,7 +1,8 @@
 # Unicode -> GB2312 for the characters the firmware prints (MicroPython has no
 # GBK codec). The table file, written by `posterm font build`, is
 #   b"PGB1" | count u16 | count x (code point u16, GB2312 u16), sorted by code point
-# and is small (4 bytes a character), so it is loaded into RAM once.
+# and is small (4 bytes a character): read whole for each slip (boards.printer), used in
+# place where the file is in addressable memory (ROMFS).
 import struct
 
 MAGIC = b"PGB1"
@@ -9,15 +10,22 @@ MAGIC = b"PGB1"
 
 class GbTable:
     def __init__(self, data):
-        if data[:4] != MAGIC:
+        if bytes(data[:4]) != MAGIC:
             raise ValueError("not a GB2312 table (magic %r)" % (bytes(data[:4]),))
         (self.count,) = struct.unpack(">H", data[4:6])
-        self.data = bytes(data[6 : 6 + 4 * self.count])
+        self.data = memoryview(data)[6 : 6 + 4 * self.count]  # no copy
 
     @classmethod
     def open(cls, path):
-        with open(path, "rb") as f:
+        f = open(path, "rb")
+        try:
+            return cls(memoryview(f))  # a ROMFS file: its bytes in flash, read in place
+        except TypeError:
+            pass
+        try:
             return cls(f.read())
+        finally:
+            f.close()
 
     def lookup(self, cp):
         d = self.data

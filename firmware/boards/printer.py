@@ -22,7 +22,10 @@ STATUS_PAPER = b"\x10\x04\x04"  # DLE EOT 4: roll paper sensor
 class EscPos:
     def __init__(self, uart, gb, width=32, cut=True):
         self.uart = uart
-        self.gb = gb  # gbtable.GbTable
+        # a gbtable.GbTable, or its file's path: then read for each slip (a board's 1.6 KB
+        # table and boards.gbtable's code are not in the heap between slips, nor through
+        # the exchanges)
+        self.gb = gb
         self.width = width
         self.cut = cut
 
@@ -32,23 +35,30 @@ class EscPos:
     def receipt_parts(self, lines):
         # the receipt's bytes, a few per line (generator: nothing holds the whole slip)
         w = self.width
+        gb = self.gb
+        if type(gb) is str:
+            from boards import gbtable
+            from pos import overlay
+
+            gb = overlay.side(gbtable).GbTable.open(gb)
+            del gbtable
         yield INIT + CHINESE_ON
         out = []
         for style, text in lines:
             if style == "T":
                 text = cells.clip(text, w // 2)
                 out.append(ALIGN_CENTER + SIZE_DOUBLE + BOLD_ON)
-                out.append(self.gb.encode(text) + b"\n")
+                out.append(gb.encode(text) + b"\n")
                 out.append(BOLD_OFF + SIZE_NORMAL + ALIGN_LEFT)
             elif style == "B":
-                out.append(BOLD_ON + self.gb.encode(cells.clip(text, w)) + b"\n" + BOLD_OFF)
+                out.append(BOLD_ON + gb.encode(cells.clip(text, w)) + b"\n" + BOLD_OFF)
             elif style == "C":
-                out.append(ALIGN_CENTER + self.gb.encode(cells.clip(text, w)) + b"\n")
+                out.append(ALIGN_CENTER + gb.encode(cells.clip(text, w)) + b"\n")
                 out.append(ALIGN_LEFT)
             elif style == "-":
                 out.append(b"-" * w + b"\n")
             else:
-                out.append(self.gb.encode(cells.clip(text, w)) + b"\n")
+                out.append(gb.encode(cells.clip(text, w)) + b"\n")
             for part in out:
                 yield part
             out = []
