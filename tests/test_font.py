@@ -2,6 +2,8 @@
 literals use is in the committed font (and, when GB2312 has it, in the printer table); the
 committed files are what `posterm font build` makes."""
 
+import io
+
 import pytest
 
 from posterm.font import charset
@@ -57,3 +59,39 @@ def test_the_build_reproduces_the_committed_files(tmp_path):
     assert missing == []
     assert (tmp_path / "font16.bin").read_bytes() == open(DATA + "font16.bin", "rb").read()
     assert (tmp_path / "gb2312.bin").read_bytes() == open(DATA + "gb2312.bin", "rb").read()
+
+
+def test_the_shipped_glyphs_are_turned_into_the_panels_pages():
+    # posterm flash's pages16.bin: each shipped character's glyph in the SSD1306's own layout
+    # (page 0's columns, then page 1's), as the panel shows it when the display draws the
+    # character from the font (CPython: the driver's Python transpose)
+    from posterm.flash import build, pages
+
+    tree = build.deploy_tree("pico")
+    Font = load("font").Font
+    pg = Font(io.BytesIO(tree["/boards/data/pages16.bin"]))
+    font = _font()
+    display = load("display")
+    SSD1306 = load("ssd1306").SSD1306
+    frame_mod = __import__("pos.screen", fromlist=["Frame"])
+    shipped = pages.characters(
+        [v for k, v in tree.items() if k.startswith("/menus/strings_") and k.endswith(".json")]
+    )
+    for ch in "消费撤销金额A9:" + "".join(chr(c) for c in sorted(shipped)[-3:]):
+        cp = ord(ch)
+        g = pg.glyph_cp(cp)
+        assert g is not None, ch
+        w, cols = g
+        assert w == font.glyph_cp(cp)[0]
+        panel = SSD1306(_Bus())
+        f = frame_mod.Frame(4, 16)
+        f.put(0, ch)
+        display.CellDisplay(panel, font).draw(f)
+        assert bytes(panel.buf[0:w]) + bytes(panel.buf[128 : 128 + w]) == cols, ch
+    assert ord("中") not in shipped or pg.glyph_cp(ord("中")) is not None
+    assert pg.glyph_cp(0x9F98) is None  # a character no shipped text has
+
+
+class _Bus:
+    def writeto(self, addr, data):
+        return 1

@@ -85,6 +85,7 @@ def build(machine, time, cfg, log=log_line, storage=None):
             )
             panel = SSD1306(i2c, dcfg["addr"], dcfg.get("width", 128), dcfg.get("height", 64))
         display = CellDisplay(panel, font, rows=getattr(panel, "height", 64) // 16)
+        display.pages_at = data  # the shipped texts' glyphs, turned (boards/data/pages16.bin)
     except OSError as e:
         log("error", "display does not answer (%s): using the console" % (e,))
     if display is None:

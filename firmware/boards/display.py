@@ -184,6 +184,12 @@ class CellDisplay:
         self._pagew = 0
         if self._buf is not None and self._canvas is not None:
             self._pagew = getattr(panel, "canvas_width", 0)
+        # the shipped texts' glyphs already in that layout (boards/data/pages16.bin, built by
+        # `posterm flash`: the font's format), read in place from a ROMFS image: a glyph kept
+        # is copied from there, not turned. boot sets pages_at (the data directory); opened
+        # at the first glyph kept (never on a board that keeps none)
+        self.pages_at = None  # type: Any
+        self._pages = None  # type: Any
         self._invert = None
         # A font read in place (a ROMFS image's file: memory-mapped flash) is blitted from
         # the map itself: no glyph copies, no framebuf per glyph, nothing allocated that
@@ -276,6 +282,16 @@ class CellDisplay:
         # framebuf and its bytes took. Turned by a blit into a scratch framebuf made once (of
         # its width); from a mapped font the blit's source is the map itself: the two pages'
         # bytes are all that is made
+        if self.pages_at is not None:
+            self.open_pages()
+        pg = self._pages
+        if pg:
+            at = pg.locate(cp) if cp < _NOWHERE else -1
+            if at > 0:
+                gw = 8 if at < pg.wide_data else 16
+                m = pg._map
+                out = (gw, bytes(m[at : at + gw]), bytes(m[at + gw : at + 2 * gw]))
+                return self._keep_glyph(cp, out)
         font = self.font
         m = getattr(font, "_map", None) if font is not None else None
         src = None  # type: Any
@@ -300,12 +316,35 @@ class CellDisplay:
             sc = (framebuf.FrameBuffer(cols, gw, BAND, framebuf.MONO_VLSB), mv[:gw], mv[gw:])
             self._scratch[gw] = sc
         sc[0].blit(src, 0, 0)
+        return self._keep_glyph(cp, (gw, bytes(sc[1]), bytes(sc[2])))
+
+    def _keep_glyph(self, cp, g):
         kept = self._glyphs
         if len(kept) >= self.glyph_cap:
             kept.clear()
-        out = (gw, bytes(sc[1]), bytes(sc[2]))
-        kept[cp] = out
-        return out
+        kept[cp] = g
+        return g
+
+    def open_pages(self):
+        # (a memory policy that keeps glyphs calls it when it raises glyph_cap, at boot)
+        # the pages file, once: kept only when read in place (a ROMFS image's file: memory-
+        # mapped flash); False when there is none, or it is a filesystem's file (a glyph read
+        # through it would cost a file read: the font's own glyph is turned instead)
+        path = self.pages_at
+        if path is None:
+            return
+        self.pages_at = None
+        self._pages = False
+        try:
+            from boards.font import Font
+
+            pg = Font.open(path + "/pages16.bin")
+        except (OSError, ValueError):
+            return
+        if pg._map is not None:
+            self._pages = pg
+        else:
+            pg.close()
 
     def _copy_cells(self, cmap, inverse, c0, c1):
         # cells c0..c1-1 of a row into the canvas's bytes: each glyph's columns copied to

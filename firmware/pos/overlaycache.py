@@ -68,6 +68,9 @@ def configure(policy, offset=0, display=None):
     g = policy.get("glyphs")
     if display is not None and g and free() >= offset + _scaled(g[1], wide):
         display.glyph_cap = g[0]
+        ready = getattr(display, "open_pages", None)  # the shipped glyphs, turned (boards)
+        if ready is not None:
+            ready()
     LOW = offset + _scaled(policy.get("keep_free", 0), wide)
     KEEP = True
     overlay.CACHE = sys.modules[__name__]

@@ -131,7 +131,9 @@ def board_display(tree):
     from boards.ssd1306 import SSD1306
 
     font = Font.open(tree + "/boards/data/font16.bin")
-    return CellDisplay(SSD1306(NullBus()), font, rows=4)
+    d = CellDisplay(SSD1306(NullBus()), font, rows=4)
+    d.pages_at = tree + "/boards/data"  # as boards.boot does
+    return d
 
 
 def full_redraw_us(display, n=20):

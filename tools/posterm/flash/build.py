@@ -406,6 +406,13 @@ def deploy_tree(
             out["/menus/menu.bin"] = menubin.compile(json.loads(out["/menus/menu.json"]))
         except ValueError as e:
             raise BuildError(f"menus/menu.json: {e}") from e
+    # the shipped texts' glyphs in the SSD1306's own layout (posterm.flash.pages)
+    if "/boards/data/font16.bin" in out:
+        from posterm.flash import pages
+
+        texts = [v for k, v in out.items() if k.startswith("/menus/") and k.endswith(".json")
+                 and (k.startswith("/menus/strings_") or k == "/menus/menu.json")]
+        out["/boards/data/pages16.bin"] = pages.build(out["/boards/data/font16.bin"], texts)
     cfg = {"board": board}
     cfg.update(config or {})
     out["/board.json"] = json.dumps(cfg, sort_keys=True).encode()
