@@ -82,12 +82,12 @@ def configure(policy, offset=0, display=None):
         del preload
         forget("pos.preload")
         for name in names:
+            gc.collect()  # the last import's garbage freed: this one's objects fill its holes
             if free() < stop:
-                gc.collect()
-                if free() < stop:
-                    break
+                break
             with overlay.scope():
                 __import__(name)
+        gc.collect()
     g = policy.get("screens")  # after the preload: what is left decides
     if g:
         gc.collect()
@@ -179,13 +179,29 @@ def _prune():
             CACHED.pop(i)
 
 
+_SNAP = [None, -1, -1]  # overlay.loaded() as it was, at len(sys.modules), _FORGOT[0]
+
+
+def _loaded():
+    # overlay.loaded(), made again only when a module came or went since it was last made:
+    # with the day's code loaded, a scope's entry walked sys.modules (~100 names) and built
+    # that list at every scope, a few a key. Never changed in place (a new list each time)
+    n = len(sys.modules)
+    if _SNAP[0] is None or _SNAP[1] != n or _SNAP[2] != _FORGOT[0]:
+        _SNAP[0] = None
+        _SNAP[0] = overlay.loaded()
+        _SNAP[1] = n
+        _SNAP[2] = _FORGOT[0]
+    return _SNAP[0]
+
+
 def enter(sc):
     # overlay.scope's __enter__ with the cache on
     if _DEPTH[0] == 0 and _SHORT[0]:
         _SHORT[0] = False
         if CACHED and low():
             evict()  # short of heap at the top: the cache goes before anything loads
-    sc.before = overlay.loaded()
+    sc.before = _loaded()
     sc.n = len(sys.modules)  # the same at the exit, and nothing forgotten: nothing loaded
     sc.forgot = _FORGOT[0]
     _DEPTH[0] += 1
