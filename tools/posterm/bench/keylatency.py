@@ -24,7 +24,10 @@ the same VM, so a loaded machine slows both and the estimate stays put; its spre
 Each event's time is its least disturbed round (the minimum over the rounds): the CPU time,
 not the shared machine's waits. Uncertainty: the board scores are single published runs of
 other builds (the ESP32's own range is 3x); Pystone's mix (calls, attributes, small ints) is
-close to the firmware's but not the same; treat the estimates as +-50 %."""
+close to the firmware's but not the same; treat the estimates as +-50 %. Under load the run's
+factor flatters (the calibration's fastest sample is slowed more than the keys' least
+disturbed rounds): the goals are judged in instructions (README "The factor the goal is judged
+at": unixkeys.py's "marks" under callgrind, ~36,300 instructions a pystone)."""
 
 import json
 
