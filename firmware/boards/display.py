@@ -205,11 +205,9 @@ class CellDisplay:
             self.take_again()
             self._boxes = (_box(8), _box(16))
             self._src = [None, 8, BAND, framebuf.MONO_HLSB]
-        if self._pagew:
-            self._scratch = {}  # type: Any  # glyph width -> a framebuf to turn a glyph in
-            if self._map is None:
-                self._src = [None, 8, BAND, framebuf.MONO_HLSB]
-            self._zeros = memoryview(bytes(self._pagew))  # type: Any
+        # (made at the first glyph kept: a board drawing from the mapped font makes none)
+        self._scratch = None  # type: Any  # glyph width -> a framebuf to turn a glyph in
+        self._zeros = None  # type: Any  # a blank page's bytes
         if self._canvas is not None:
             pal = framebuf.FrameBuffer(bytearray(1), 2, 1, framebuf.MONO_HLSB)
             pal.pixel(0, 0, 1)  # a 0 pixel of the glyph is drawn 1, a 1 pixel 0
@@ -299,9 +297,7 @@ class CellDisplay:
             at = font.locate(cp) if cp < _NOWHERE else -1
             if at > 0:
                 gw = 8 if at < font.wide_data else 16
-                src = self._src
-                src[0] = m[at : at + 2 * gw]
-                src[1] = gw
+                src = [m[at : at + 2 * gw], gw, BAND, framebuf.MONO_HLSB]
         if src is None:
             g = font.glyph_cp(cp) if font is not None else None
             if g is None:
@@ -309,6 +305,8 @@ class CellDisplay:
             else:
                 gw, data = g
             src = (data, gw, BAND, framebuf.MONO_HLSB)
+        if self._scratch is None:
+            self._scratch = {}
         sc = self._scratch.get(gw)
         if sc is None:
             cols = bytearray(2 * gw)
@@ -354,6 +352,8 @@ class CellDisplay:
         pw = self._pagew
         kept = self._glyphs
         blank = self._zeros
+        if blank is None:
+            blank = self._zeros = memoryview(bytes(pw))
         n = len(cmap)
         x = c0
         while x < c1:
