@@ -62,7 +62,7 @@ def run_day(
     cap, romfs=False, heap_report=False, events=None, leave_out=(), board=BOARD, charge_pools=True
 ):
     # charge_pools=False: the sim's own name pools left out of the firmware's heap, as the
-    # figures before 2026-12-02 were (posterm.boardsim.simside._charge_pools)
+    # figures before 2026-12-02 were (posterm/boardsim/simside.py's main)
     records = sim.run_script(
         events if events is not None else day_events(),
         board=board,

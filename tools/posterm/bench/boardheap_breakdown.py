@@ -260,7 +260,7 @@ def report(imports, snaps, settled, at=(), out=sys.stdout):
         n_pool, n_names, charged = sim.sim_name_pools(binary)
         p("The sim's own names filled %d name pools (%d names) before the firmware: their %d B "
           "are taken from the firmware's heap as one tuple at its start (the pools a board's "
-          "names fill: posterm.boardsim.simside._charge_pools), counted under tuple above"
+          "names fill: boardsim/simside.py's main), counted under tuple above"
           % (n_pool, n_names, charged))
     return worst
 

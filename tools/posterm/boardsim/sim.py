@@ -53,7 +53,8 @@ _POOL_LINE = re.compile(
 def sim_name_pools(binary):
     """-> (pools, names, heap bytes) of the interned-name pools the VM holds when simside.py
     starts, before the firmware (simside.py --pools prints qstr_info there): its own names
-    fill the first pools, which on a board hold the firmware's (simside._charge_pools)."""
+    fill the first pools, which on a board hold the firmware's (charged in simside.py's
+    main)."""
     key = (binary, SIMSIDE.stat().st_mtime_ns)
     if key not in _POOLS:
         out = subprocess.run(
@@ -217,8 +218,8 @@ class Sim:
         # a ROMFS deploy keeps them)
         self.lines = lines
         # the name pools the sim's own names filled before the firmware, taken from the
-        # firmware's heap (a board's names fill them: simside._charge_pools); False: the
-        # figures from before 2026-12-02, which left them out
+        # firmware's heap (a board's names fill them: simside.py's main); False: the figures
+        # from before 2026-12-02, which left them out
         self.charge_pools = charge_pools
         # for `posterm replay --runtime board`: the center's answers come from a function
         # ((request, timeout) -> event), the RTC stays at `now` (the recording's fixed clock),

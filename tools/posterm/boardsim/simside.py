@@ -840,26 +840,6 @@ def _wrap(boot, runner):
         runner.Board.feed = sim_feed
 
 
-_POOLS = [None]  # the heap the firmware's names' first pools take on a board (_charge_pools)
-
-
-def _charge_pools(nbytes):
-    # The interned-name pools. MicroPython makes a pool for new names whenever the last is
-    # full, each twice the last (20, 40, 80 ... entries; qstr_info: the pools' heap is its
-    # n_total_bytes less n_str_data_bytes). The sim's own names (this file's: its stand-ins
-    # for a board's C modules, whose names are in ROM on a board, and its own code) fill the
-    # first pools before the cap is held, so the firmware's names went on in pools made
-    # outside its heap; on a board every pool its names fill is in its heap. So the pools
-    # the sim made for itself (measured by the parent: sim.sim_name_pools) are taken from
-    # the firmware's heap here, first, where a board's names module puts them. Right while
-    # the firmware's names need the same number of pools with the sim's names and without
-    # them (six on a board: 621-1,260 names; the six-pools guard,
-    # tests/test_flash_names.py, keeps the firmware's and the sim's within six).
-    # One tuple (one allocation of 16 + 8 k bytes on the x64 unix port).
-    if nbytes > 16:
-        _POOLS[0] = (0,) * ((nbytes - 16) // 8)
-
-
 def main():
     global _CFG, CLOCK, SIM, _reserve
     if sys.argv[1] == "--pools":
@@ -912,9 +892,25 @@ def main():
         gc.collect()
         _HELD.append(bytearray(hold - short))
         gc.collect()
-    pools = _CFG.get("name_pools") or 0
-    emit({"ev": "heap_start", "free": gc.mem_free(), "cap": cap, "name_pools": pools})
-    _charge_pools(pools)
+    hold = _CFG.get("name_pools") or 0
+    emit({"ev": "heap_start", "free": gc.mem_free(), "cap": cap, "name_pools": hold})
+    # The interned-name pools. MicroPython makes a pool for new names whenever the last is
+    # full, each twice the last (20, 40, 80 ... entries; qstr_info: the pools' heap is its
+    # n_total_bytes less n_str_data_bytes). The sim's own names (this file's: its stand-ins
+    # for a board's C modules, whose names are in ROM on a board, and its own code) fill the
+    # first pools before the cap is held, so the firmware's names went on in pools made
+    # outside its heap; on a board every pool its names fill is in its heap. So the pools
+    # the sim made for itself (measured by the parent: sim.sim_name_pools) are taken from
+    # the firmware's heap here, first, where a board's names module puts them. Right while
+    # the firmware's names need the same number of pools with the sim's names and without
+    # them (six on a board: 621-1,260 names; the six-pools guard,
+    # tests/test_flash_names.py, keeps the firmware's and the sim's within six).
+    # One tuple (one allocation of 16 + 8 k bytes on the x64 unix port) in _HELD (room for
+    # it: a list's first allocation holds 4), with no name of its own: each name of this
+    # file takes an entry of the pools the firmware's names fill (1,259 of 1,260 after a
+    # chip purchase, the sim's 236 included)
+    if hold > 16:
+        _HELD.insert(0, (0,) * ((hold - 16) // 8))  # (_HELD[-1] stays the held block)
     if _CFG.get("measure"):
         _trace_imports()
         meminfo("start")
