@@ -83,3 +83,18 @@ class PowerCut(MemoryStorage):
             MemoryStorage.append(self, name, bytes(data)[:n])
             raise PowerLost()
         MemoryStorage.append(self, name, data)
+
+
+class ShortOnWrite(MemoryStorage):
+    # A storage whose next `armed` appends to the journal run out of heap on the way (a
+    # board's write allocates: the record's bytes, the file object): MemoryError, nothing
+    # written.
+    def __init__(self):
+        MemoryStorage.__init__(self)
+        self.armed = 0
+
+    def append(self, name, data):
+        if self.armed and name == "journal.log":
+            self.armed -= 1
+            raise MemoryError("memory allocation failed, allocating 384 bytes")
+        MemoryStorage.append(self, name, data)

@@ -3,12 +3,12 @@
 # TC journalled and printed, a card that refuses the center's approval (reversed at once),
 # the IC downloads a reply header asks for.
 import fakecenter
+import faultstore
 from mptest import contains, eq, true
 from pos import iso8583, mac
 from pos.emv import card as emvcard
 from pos.emv import tlv
 from rig import Rig
-from pos.memstorage import MemoryStorage
 
 PAN = "6212142000000000012"
 
@@ -200,24 +200,11 @@ def test_a_chip_preauth_is_read_by_the_kernel_with_9c_03_and_journalled_with_its
     eq(r.t.state.reversal(), None)
 
 
-class _ShortOnce(MemoryStorage):
-    # the journal's next `armed` appends run out of heap (a board's write allocates)
-    def __init__(self):
-        MemoryStorage.__init__(self)
-        self.armed = 0
-
-    def append(self, name, data):
-        if self.armed and name == "journal.log":
-            self.armed -= 1
-            raise MemoryError("memory allocation failed, allocating 384 bytes")
-        MemoryStorage.append(self, name, data)
-
-
 def test_a_chip_approval_short_of_heap_when_journalled_is_kept_after_a_collection():
     # issue 14 item 6, "an approved transaction is kept", for a chip sale too: the card's TC
     # and the center's approval in hand, the journal's write runs out of heap once; it is
     # collected and written again (before: no second try, and the sale was reversed)
-    st = _ShortOnce()
+    st = faultstore.ShortOnWrite()
     r = Rig(storage=st).sign_in()
     st.armed = 1
     r.event(("chip", spec()))

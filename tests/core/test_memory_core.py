@@ -1,9 +1,9 @@
 # Short of memory, still safe: a MemoryError in a flow (injected at the storage layer: a
 # port whose reads fail as a board's allocation does) shows 内存不足 without reading a
 # strings file or building a screen, and the terminal goes back to idle and works on.
+import faultstore
 from mptest import eq, true, contains
 from rig import Rig
-from pos.memstorage import MemoryStorage
 
 PAN = "6212142000000000012"
 
@@ -106,26 +106,12 @@ def test_a_memory_error_on_the_answer_never_turns_into_repeated_reversals():
     eq(len(kept), 2, "both approved purchases are in the journal")
 
 
-class ShortOnWrite(MemoryStorage):
-    # the terminal's storage: the journal's next `armed` appends run out of heap on the way
-    # (a board's write allocates: the record's bytes, the file object)
-    def __init__(self):
-        MemoryStorage.__init__(self)
-        self.armed = 0
-
-    def append(self, name, data):
-        if self.armed and name == "journal.log":
-            self.armed -= 1
-            raise MemoryError("memory allocation failed, allocating 384 bytes")
-        MemoryStorage.append(self, name, data)
-
-
 def _sale(r, amount="500"):
     r.press("MENU", "1", "2", amount, "ENTER", "CARD=" + PAN, "123456", "ENTER")
 
 
 def test_an_approval_short_of_heap_when_journalled_is_kept_after_one_collection():
-    st = ShortOnWrite()
+    st = faultstore.ShortOnWrite()
     r = Rig(storage=st)
     r.sign_in()
     st.armed = 1  # journalling the approved sale runs out of heap once
@@ -153,7 +139,7 @@ def test_an_approval_still_short_of_heap_after_a_collection_is_kept_from_the_res
     # issue 14 item 6: "an approved transaction is kept". The retry after the collection
     # runs out too: the heap the terminal kept aside at boot is given up and the third try
     # journals it; the slip prints, the totals count it, its reversal never goes
-    st = ShortOnWrite()
+    st = faultstore.ShortOnWrite()
     r = Rig(storage=st)
     r.sign_in()
     true(r.t.reserve is not None, "the reserve is taken when the terminal is made")
@@ -185,7 +171,7 @@ def test_an_approval_still_short_of_heap_after_a_collection_is_kept_from_the_res
 
 
 def test_an_approval_that_cannot_be_journalled_even_from_the_reserve_is_reversed_once():
-    st = ShortOnWrite()
+    st = faultstore.ShortOnWrite()
     r = Rig(storage=st)
     r.sign_in()
     st.armed = 3  # the retry and the try from the reserve run out too
@@ -233,7 +219,7 @@ class Spares:
 def test_on_a_board_the_drivers_caches_are_the_reserve_an_approval_takes():
     # a board holds no block for the reserve: the display's caches are given back for an
     # approval short of heap after the collection's retry, and made again at idle
-    st = ShortOnWrite()
+    st = faultstore.ShortOnWrite()
     r = Rig(storage=st)
     r.sign_in()
     spares = Spares()
