@@ -66,3 +66,37 @@ def test_the_esp32_keeps_no_overlay_cache_and_a_pico_from_romfs_keeps_the_days_c
     assert pico["unix_key_loading"] == 0, "the day's code preloaded at boot"
     # the slips are print jobs of their own, reported beside the keys
     assert pico["unix_print_jobs"] >= 13 and pico["pico_print_job_max_ms"] > 0
+
+
+def _dumps(tmp_path, counts):
+    # callgrind's numbered dumps as --dump-before writes them (and the last, unnumbered one)
+    for n, ir in enumerate(counts, 1):
+        (tmp_path / f"cg.out.{n}").write_text(f"version: 1\ncmd: x\nsummary: {ir}\ntotals: {ir}\n")
+    (tmp_path / "cg.out").write_text("summary: 5\n")
+
+
+def test_the_instruction_count_of_each_event_is_every_second_callgrind_dump(tmp_path):
+    # marks: a calibration run, a day of three events, two redraws, a calibration run; the
+    # dumps in between (odd ones) are the bench's own code
+    _dumps(tmp_path, [900, 3000, 1, 10, 2, 20, 3, 40, 4, 500, 5, 600, 6, 3100])
+    counts = keylatency._dump_counts(tmp_path)
+    assert counts[:3] == [900, 3000, 1] and len(counts) == 14
+    days = [[{"key": "1", "sends": 0}, {"key": "ENTER", "sends": 1}, {"key": "2", "sends": 0}]]
+    ins = keylatency._assign(counts, "cdrrc", days)
+    assert ins == {"days": [[10, 20, 40]], "calib": [3000, 3100], "redraw": [500, 600],
+                   "redraw_kept": []}
+    with pytest.raises(keylatency.Unavailable, match="do not match"):
+        keylatency._assign(counts[:-2], "cdrrc", days)
+    raw = {"days": days, "instructions": ins, "calib_loops": 1, "labels": ["a", "b", "c"]}
+    fig = keylatency.instruction_figures(raw)
+    assert fig["ir_send_key_max"] == 20 and fig["ir_key_p99"] == 40 and fig["ir_key_p50"] == 40
+    assert fig["ir_key_slowest"][0] == ("2", "c", 40) and fig["ir_full_redraw"] == 600
+    # a Pico's 50 ms is 1.65M instructions (36,300 a pystone, 909 pystones/s)
+    assert round(1_650_000 / keylatency.IR_PER_PYSTONE / keylatency.PICO_PYSTONES, 3) == 0.05
+    assert "goal <= 50 ms" in keylatency.instruction_table(fig)
+
+
+def test_the_instruction_count_needs_valgrind(monkeypatch):
+    monkeypatch.setattr(keylatency.shutil, "which", lambda name: None)
+    with pytest.raises(keylatency.Unavailable, match="valgrind"):
+        keylatency.run(1, instructions=True)

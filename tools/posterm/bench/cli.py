@@ -143,6 +143,22 @@ def register(subparsers, common_options):
     p.add_argument(
         "--no-mp", action="store_true", help="skip the MicroPython figures (they become null)"
     )
+    p.add_argument(
+        "--latency-instructions",
+        action="store_true",
+        help="only the key latency goals (issue 14 item 5), in instructions: the cashier's day "
+        "from the ROMFS image (Pico policy) under valgrind's callgrind, each key's instructions "
+        "counted (the machine's load does not move them) and the Pico estimates (~1 min)",
+    )
+    p.add_argument(
+        "--files", action="store_true", help="with --latency-instructions: the files deploy"
+    )
+    p.add_argument(
+        "--board",
+        choices=("pico", "pico_w", "esp32"),
+        default="pico",
+        help="with --latency-instructions: the board whose memory policy runs (pico)",
+    )
     p.set_defaults(func=run)
 
 
@@ -401,7 +417,29 @@ def table(fig):
     return "\n".join(lines)
 
 
+def run_instructions(args):
+    from posterm.bench import keylatency
+
+    try:
+        fig = keylatency.instruction_figures(keylatency.run(
+            1, romfs=not args.files, board=args.board, instructions=True))
+    except (keylatency.Unavailable, OSError) as e:
+        raise CliError(str(e)) from None
+    print(keylatency.instruction_table(fig))
+    if args.json:
+        fig.pop("_steps", None)
+        try:
+            with open(args.json, "w") as f:
+                json.dump(fig, f, indent=2, ensure_ascii=False)
+                f.write("\n")
+        except OSError as e:
+            raise CliError(f"cannot write {args.json}: {e.strerror}") from None
+    return 0
+
+
 def run(args):
+    if getattr(args, "latency_instructions", False):
+        return run_instructions(args)
     t0 = time.perf_counter()
     try:
         fig = measure(

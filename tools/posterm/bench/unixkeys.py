@@ -102,9 +102,16 @@ def _sort(a, n):
 
 
 def calibrate(tries=5):
-    # -> loops per second (the best of `tries`: the least disturbed run)
+    # -> loops per second (the best of `tries`: the least disturbed run); counting
+    # instructions ("marks"): one short run between two marks (its instructions a loop)
     if _MARK[0]:
-        tries = 1
+        _ORDER.append("c")
+        time.ticks_cpu()
+        t0 = _us()
+        _calib_once(CALIB_SHORT)
+        dt = _since(t0)
+        time.ticks_cpu()
+        return CALIB_SHORT * 1000000 // max(1, dt)
     best = None
     for _ in range(tries):
         t0 = _us()
@@ -160,9 +167,14 @@ def full_redraw_us(display, n=20):
         times = []
         for i in range(n):
             f = b if i % 2 == 0 else a
+            if _MARK[0]:
+                _ORDER.append("k" if keep else "r")
+                time.ticks_cpu()
             t0 = _us()
             display.draw(f)
             times.append(_since(t0))
+            if _MARK[0]:
+                time.ticks_cpu()
         times.sort()
         out.append(times)
     plain, kept = out
@@ -198,6 +210,8 @@ def _pos_modules():
 
 
 _MARK = [False]  # "marks": time.ticks_cpu() around each event (instruction counts per event)
+_ORDER = []  # "marks": what each pair of marks enclosed, in order ("c" a calibration run,
+# "d" a day's events, one pair each, "r" / "k" a full redraw with the rows drawn / kept)
 _PROF = [None]  # unixprof when profiling ("profile" after ROUNDS)
 _ROM = []  # the ROMFS image's bytes, held while it is mounted
 _BOARD = [None, None]  # the board's profile name and free heap on the unix port (board=NAME:N)
@@ -258,6 +272,8 @@ def run_day(tree, display):
     frame = perform(t.start())
     memory_policy(display)
     gc.collect()
+    if _MARK[0]:
+        _ORDER.append("d")
     for ev in walk.day_events(walk.has_action("settle")):
         loads = _LOADS[0]
         present = _pos_modules()
@@ -400,7 +416,9 @@ def main(argv):
         "median": arr[n // 2],
         "min": arr[0],
     }
-    out["calib_loops"] = CALIB_LOOPS
+    out["calib_loops"] = CALIB_SHORT if _MARK[0] else CALIB_LOOPS
+    if _MARK[0]:
+        out["marks"] = "".join(_ORDER)
     impl = sys.implementation
     out["version"] = ".".join(str(v) for v in impl.version[:3])
     out["machine"] = getattr(impl, "_machine", "")
