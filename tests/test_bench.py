@@ -87,3 +87,27 @@ def test_quick_bench_writes_every_issue_key_as_a_positive_number(tmp_path):
         fig["mp_max_live_heap_bytes_all_resident"] - fig["firmware_mpy_bytes_board"]
     )
     assert 0 < fig["firmware_mpy_bytes_board"] < fig["firmware_mpy_bytes"]
+
+
+def _heap_cli(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "posterm.bench.boardheap", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_boardheap_cli_runs_one_day_at_a_cap_and_says_where_it_ran_out():
+    # a cap far below any N: the ROMFS firmware runs out while it boots, and the command
+    # says so (exit 1), naming the stage; the full scan (no --cap) is the bench's figure
+    proc = _heap_cli("--romfs", "--cap", "70000")
+    assert proc.returncode == 1, proc.stderr
+    assert "ROMFS, the day at 70,000 B: does not complete" in proc.stdout
+    assert "memory_error" in proc.stdout and "(boot)" in proc.stdout
+
+
+def test_boardheap_cli_refuses_a_cap_that_is_not_bytes():
+    proc = _heap_cli("--cap", "100")
+    assert proc.returncode == 2
+    assert "a cap is in bytes" in proc.stderr and "Traceback" not in proc.stderr

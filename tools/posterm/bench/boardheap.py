@@ -190,3 +190,82 @@ def x64_factor(timeout=60):
         raise RuntimeError("no test ran on both MicroPythons")
     ratios.sort()
     return ratios[len(ratios) // 2], len(ratios)
+
+
+def main(argv=None):
+    """`python -m posterm.bench.boardheap`: N of the bench's day (or a chip purchase) on the
+    board sim, or one day at a given cap with where it ran out."""
+    import argparse
+    import sys
+
+    ap = argparse.ArgumentParser(
+        prog="python -m posterm.bench.boardheap",
+        description="The board's heap figure: N, the smallest heap cap (x64 unix port bytes) "
+        "from which the bench's cashier's day completes at every cap in 1 KB steps up to "
+        "N + 64 KB, on the board sim with the ESP32's profile (a full scan: ~80 days, "
+        "15-30 minutes). With --cap, one day at that cap instead.",
+    )
+    ap.add_argument("--romfs", action="store_true", help="the ROMFS deploy (default: files)")
+    ap.add_argument(
+        "--chip",
+        action="store_true",
+        help="sign-in and a chip purchase instead of the day (boardheap_breakdown.chip_events)",
+    )
+    ap.add_argument(
+        "--no-emv",
+        action="store_true",
+        help="the EMV kernel and chip flows left out of the deploy",
+    )
+    ap.add_argument(
+        "--uncharged",
+        action="store_true",
+        help="the sim's own name pools not charged to the firmware (the accounting before "
+        "2026-12-02, for a before/after)",
+    )
+    ap.add_argument("--cap", type=int, metavar="BYTES", help="run one day at this cap")
+    ap.add_argument("-v", "--verbose", action="store_true", help="print each cap as it is run")
+    a = ap.parse_args(argv)
+    if a.cap is not None and a.cap < 16 * KB:
+        ap.error(f"--cap {a.cap}: a cap is in bytes (e.g. 110592 for 108 KB)")
+    events = None
+    if a.chip:
+        from posterm.bench.boardheap_breakdown import chip_events
+
+        events = chip_events()
+    leave_out = NO_EMV if a.no_emv else ()
+    what = ("ROMFS" if a.romfs else "files") + (", chip purchase" if a.chip else ", the day")
+    if a.cap is not None:
+        r = run_day(
+            a.cap,
+            a.romfs,
+            events=events,
+            leave_out=leave_out,
+            charge_pools=not a.uncharged,
+        )
+        print(f"{what} at {a.cap:,} B: " + ("completes" if r.ok else "does not complete"))
+        for rec in r.errors + r.stopped:
+            print(
+                f"  after key {rec.get('n_keys')}: {rec['ev']} {rec.get('key') or ''}"
+                + (f" ({rec['where']})" if rec.get("where") else "")
+            )
+        if r.errors:
+            print("  (the day stops at its first MemoryError)")
+        return 0 if r.ok else 1
+
+    def log(cap, ok):
+        if a.verbose:
+            print(f"  {cap:,} B: {'ok' if ok else 'runs out'}", file=sys.stderr, flush=True)
+
+    n, runs = min_heap(
+        romfs=a.romfs,
+        events=events,
+        leave_out=leave_out,
+        charge_pools=not a.uncharged,
+        log=log,
+    )
+    print(f"{what}: N = {n:,} B (x64 unix port; {runs} days run)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
