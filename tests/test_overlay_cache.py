@@ -106,3 +106,38 @@ def test_the_esp32_and_a_pico_from_files_keep_no_cache():
         assert [r for r in records if r["ev"] == "memory_error"] == []
         assert all("cached" not in r for r in _settled(records)), kw
         assert len(_slips(records)) == 2
+
+
+def test_a_scope_around_one_that_looked_at_the_heap_does_not_look_again(monkeypatch):
+    # settlement's ENTER ended the scopes around the TC upload's import, each walking the heap
+    # with gc.mem_free() (~0.87M instructions on the unix port): the innermost one looks and
+    # keeps the module, the ones around it look only when they loaded something more
+    import sys
+    import types
+
+    from pos import overlay, overlaycache as oc
+
+    looks = []
+    monkeypatch.setattr(oc, "free", lambda: looks.append(1) or 1 << 20)
+    monkeypatch.setattr(oc, "LOW", 1024)
+    monkeypatch.setattr(oc, "CACHED", [])
+    names = ["pos._cache_test_a", "pos._cache_test_b"]
+    try:
+        outer = oc.enter(overlay.scope())
+        inner = oc.enter(overlay.scope())
+        sys.modules[names[0]] = types.ModuleType(names[0])
+        oc.exit(inner, None)
+        assert len(looks) == 1 and names[0] in oc.CACHED
+        oc.exit(outer, None)
+        assert len(looks) == 1, "nothing loaded since the inner scope looked"
+        outer = oc.enter(overlay.scope())
+        inner = oc.enter(overlay.scope())
+        sys.modules[names[1]] = types.ModuleType(names[1])
+        oc.exit(inner, None)
+        del sys.modules[names[0]]  # a module gone since: the outer scope looks again
+        oc._FORGOT[0] += 1
+        oc.exit(outer, None)
+        assert len(looks) == 3 and names[1] in oc.CACHED
+    finally:
+        for n in names:
+            sys.modules.pop(n, None)

@@ -179,6 +179,11 @@ def _prune():
             CACHED.pop(i)
 
 
+_JUDGED = [-1, -1]  # len(sys.modules), _FORGOT[0] when a scope's exit last looked at the heap
+# and kept what it had loaded: a scope around it that loaded nothing more needs no look of its
+# own (settlement's ENTER ended three scopes around the TC upload's import, gc.mem_free()
+# walking the heap at two of them: ~0.87M instructions each on the unix port). Whether the
+# heap is short since is the board loop's look after its collection (collected()).
 _SNAP = [None, -1, -1]  # overlay.loaded() as it was, at len(sys.modules), _FORGOT[0]
 
 
@@ -218,15 +223,17 @@ def exit(sc, kind):
     sc.before = None
     _DEPTH[0] -= 1
     ok = kind is None or not issubclass(kind, MemoryError)
-    if ok and len(sys.modules) == sc.n and _FORGOT[0] == sc.forgot:
+    n = len(sys.modules)
+    if ok and n == sc.n and _FORGOT[0] == sc.forgot:
         return False  # nothing loaded inside: nothing to keep or to forget
-    if ok and not low():
+    if ok and ((n == _JUDGED[0] and _FORGOT[0] == _JUDGED[1]) or not low()):
         try:
             _keep(before)
+            _JUDGED[0] = n
+            _JUDGED[1] = _FORGOT[0]
             return False
         except MemoryError:
             pass
-    n = len(sys.modules)
     overlay.unload(before)
     _FORGOT[0] += n - len(sys.modules)
     EVICTED[1] += 1

@@ -214,6 +214,7 @@ _ORDER = []  # "marks": what each pair of marks enclosed, in order ("c" a calibr
 # "d" a day's events, one pair each, "r" / "k" a full redraw with the rows drawn / kept)
 _PROF = [None]  # unixprof when profiling ("profile" after ROUNDS)
 _ROM = []  # the ROMFS image's bytes, held while it is mounted
+_CENTER = [0]  # the heap of the bench's center when it starts (bytes, measured in main())
 _BOARD = [None, None]  # the board's profile name and free heap on the unix port (board=NAME:N)
 
 
@@ -237,8 +238,28 @@ def memory_policy(display):
 
     gc.collect()
     total = gc.mem_free() + gc.mem_alloc()
-    offset = total - heap - (len(_ROM[0]) if _ROM else 0)
+    # the bench's own heap is not the board's either: the calibration samples' array (its
+    # size grows with the rounds: 11 KB for 7, which left a 7-round run's board 10 KB short
+    # of a 1-round run's, the cache giving way at settlement's keys) and the center (another
+    # machine; its size when it starts, measured in main())
+    own = len(_SAMPLES[0]) * 4 + _CENTER[0]
+    offset = total - heap - (len(_ROM[0]) if _ROM else 0) - own
     overlaycache.configure(profiles.get(name).get("memory"), offset, display)
+
+
+def center_bytes():
+    # -> the heap the bench's center (walk.DayCenter: another machine on a board's link) takes
+    # when it starts
+    import walk
+
+    gc.collect()
+    a = gc.mem_alloc()
+    c = walk.DayCenter()
+    gc.collect()
+    n = gc.mem_alloc() - a
+    del c
+    gc.collect()
+    return n
 
 
 def run_day(tree, display):
@@ -389,6 +410,7 @@ def main(argv):
     # took a 32 KB block late in a long run)
     _SAMPLES[0] = array("I", bytes(4 * (rounds * 400 + 16)))
     calib = [calibrate()]
+    _CENTER[0] = center_bytes()
     display = board_display(tree)
     count_loads()
     for _ in range(rounds):
@@ -417,6 +439,7 @@ def main(argv):
         "min": arr[0],
     }
     out["calib_loops"] = CALIB_SHORT if _MARK[0] else CALIB_LOOPS
+    out["bench_own_bytes"] = [len(_SAMPLES[0]) * 4, _CENTER[0]]  # not the board's (above)
     if _MARK[0]:
         out["marks"] = "".join(_ORDER)
     impl = sys.implementation
