@@ -105,6 +105,8 @@ def test_the_bridge_presents_a_deck_chip_card_and_the_board_pays_with_it(host):
     sale = [e for e in b.t.journal.entries() if e.get("type") == "purchase"]
     assert sale and sale[-1]["entry"] == "05" and sale[-1]["amount"] == 10000
     assert bridge.presented == 1 and bridge.requests >= 2
+    # the card stayed at the bridge: the board's kernel asked it over the link
+    assert [c[1] for c, _ in bridge.apdus if c].count(0xAE) == 2
 
 
 def test_bridge_cards_reads_the_decks_tokens_and_refuses_keys_and_bad_cards():
@@ -185,3 +187,96 @@ def test_a_board_restarted_with_its_numbering_from_1_is_not_answered_from_the_ca
     out = br.feed(encode(0x44, 1, b"new request"))
     assert calls == [b"old request", b"new request"]
     assert framing.Parser().feed(out)[-1] == (framing.DATA, 2, b"\x00\x01n")
+
+
+CHIP = {"pan": PAN, "seq": "01", "expiry": "3012", "pin": "123456",
+        "imk_ac": "0123456789ABCDEFFEDCBA9876543210", "label": "UnionPay Debit",
+        "track2": PAN + "=301212001234101"}  # fmt: skip
+
+
+def test_the_bridge_keeps_a_chip_card_in_its_reader_and_answers_the_boards_apdus():
+    # the card stays at the bridge (C frame ["chip"]: no spec crosses); an I frame's command
+    # gets the card's answer in an R frame of the same seq; a repeat (its R was lost) gets the
+    # same R without asking the card again (a GENERATE AC counts); no card: an empty R
+    br = Bridge(lambda *a: None)
+    frame = br.present(("chip", dict(CHIP)))
+    assert framing.Parser().feed(frame) == [(framing.CARD, 1, b'["chip"]')]
+    atr = framing.Parser().feed(br.feed(encode(framing.ICC, 1, b"")))
+    assert atr[0][:2] == (framing.ICC_REPLY, 1) and atr[0][2][:1] == b"\x3b"
+    select = bytes.fromhex("00A404000E") + b"1PAY.SYS.DDF01" + b"\x00"
+    first = br.feed(encode(framing.ICC, 2, select))
+    (kind, seq, answer), = framing.Parser().feed(first)
+    assert (kind, seq, answer[-2:]) == (framing.ICC_REPLY, 2, b"\x90\x00")
+    assert br.feed(encode(framing.ICC, 2, select)) == first and len(br.apdus) == 2
+    bad = bytearray(encode(framing.ICC, 3, select))
+    bad[6] ^= 1
+    assert br.feed(bytes(bad)) == encode(NAK, 3) and len(br.apdus) == 2
+    assert framing.Parser().feed(br.present(("removed",)))[0][2] == b'["removed"]'
+    assert framing.Parser().feed(br.feed(encode(framing.ICC, 4, select))) == [
+        (framing.ICC_REPLY, 4, b"")]
+
+
+def _board_link(answer):
+    from boards.uartlink import UartLink
+
+    uart = fakes.UART(answer=answer)
+    return UartLink(uart, sleep_ms=lambda ms: None), uart
+
+
+def test_the_boards_kernel_sends_the_same_apdus_to_the_bridges_card_as_to_one_in_its_heap():
+    # boards.cardlink: the terminal's side is the same bytes whether the card is in the
+    # board's heap or in the bridge's reader (the board sim's and a dev board's chip cards)
+    from pos.emv import card as emvcard
+    from pos.emv import kernel
+
+    class Logged:
+        def __init__(self, card):
+            self.card, self.sent = card, []
+
+        def reset(self):
+            self.sent.append(b"")
+            return self.card.reset()
+
+        def apdu(self, cmd):
+            self.sent.append(bytes(cmd))
+            return self.card.apdu(cmd)
+
+    terminal = {0x9F02: bytes.fromhex("000000012800"), 0x9F03: bytes(6), 0x9A: b"\x26\x11\x23",
+                0x9C: b"\x00", 0x9F37: b"\x01\x02\x03\x04", 0x9F1E: b"00000001",
+                0x9F41: b"\x00\x00\x00\x01", 0x9F7A: b"\x00"}  # fmt: skip
+
+    def read(icc):
+        apps = kernel.candidates(icc, [bytes.fromhex("A000000333")])
+        ctx = kernel.start(icc, apps[0][0], dict(terminal))
+        kernel.risk(ctx, 0)
+        assert kernel.first_ac(icc, ctx) == "ARQC"
+        return kernel.field55(ctx)
+
+    here = Logged(emvcard.Card(dict(CHIP)))
+    br = Bridge(lambda *a: None)
+    link, uart = _board_link(br.feed)
+    (kind, _, payload), = framing.Parser().feed(br.present(("chip", dict(CHIP))))
+    uart.push(encode(kind, 1, payload))
+    ev = link.poll(0)
+    assert ev[0] == "chip" and type(ev[1]).__name__ == "BridgeCard"
+    assert read(ev[1]) == read(here), "the same field 55 (the same ARQC)"
+    assert [cmd for cmd, _ in br.apdus] == here.sent
+    assert len(here.sent) >= 6 and here.sent[-1][1] == 0xAE
+
+
+def test_a_bridge_that_does_not_answer_or_has_no_card_is_a_chip_that_failed():
+    from pos.emv import apdu, kernel
+
+    silent, uart = _board_link(None)
+    (kind, seq, payload), = framing.Parser().feed(Bridge(lambda *a: None).present(("chip",)))
+    uart.push(encode(kind, seq, payload))
+    ev = silent.poll(0)
+    with pytest.raises(kernel.ChipError, match="reader: the bridge's reader does not answer"):
+        apdu.exchange(ev[1], b"\x00\xa4\x04\x00\x00")
+    assert len(uart.writes) == 1 + 3, "the ACK, then the command sent three times"
+    empty = Bridge(lambda *a: None)
+    link, uart = _board_link(empty.feed)
+    uart.push(empty.present(("chip",)))
+    ev = link.poll(0)
+    with pytest.raises(kernel.ChipError, match="no card in the bridge's reader"):
+        kernel.candidates(ev[1], [bytes.fromhex("A000000333")])

@@ -29,6 +29,12 @@ def test_the_names_module_holds_every_name_of_every_module_and_each_module_name(
     assert b"/rom/pos/terminal.mpy" in names  # the modules' __file__ in the image
     # not the names of the modules a board never imports (build.NAMES_SKIP)
     assert b"pos.keytokens" not in names and b"/rom/pos/memstorage.mpy" not in names
+    # but those it does: the menu's compiler (a downloaded menu), a package's own name
+    # ("emv": interned by the first `from pos.emv import ...`, a chip card's read)
+    assert b"pos.menubin" in names and b"emv" in names and b"boards.cardlink" in names
+    # a board has no virtual chip card: its card answers in the bridge's reader
+    assert "/pos/emv/card.mpy" not in tree and "/pos/emv/crypto.mpy" not in tree
+    assert b"pos.emv.card" not in names
     # and none of the data's characters: the board takes none out of a str (the text paths'
     # test below), so they need no names (the module held ~330 of them: a 7th pool)
     assert "签".encode() not in names and "银".encode() not in names
@@ -63,8 +69,9 @@ import qnames
 del sys.modules["qnames"]
 print("NAMES")
 micropython.qstr_info(1)
-import pos.terminal, boards.runner, boards.display, pos.flows.chipread, pos.emv.card
+import pos.terminal, boards.runner, boards.display, pos.flows.chipread, boards.cardlink
 import pos.comm, pos.flows.online, pos.flows.purchase, pos.flows.chipdone, pos.receipt
+import pos.menubin
 print("LOADED")
 micropython.qstr_info(1)
 # text with characters no name has (written as UTF-8 bytes: a literal of 10 bytes or less

@@ -137,7 +137,8 @@ def build(machine, time, cfg, log=log_line, storage=None):
                 rx=Pin(lk["rx"]),
                 rxbuf=1024,
                 timeout=0,
-            )
+            ),
+            sleep_ms=time.sleep_ms,
         )
 
     scanner = None  # type: Any

@@ -6,7 +6,15 @@
 #   E  the bridge could not get an answer: payload = b"T" (host timeout) or
 #      b"0"/b"1" (request not sent / sent) + reason text; ACKed like D
 #   C  the bridge presents a card or a code from its deck (`posterm bridge --cards`): payload
-#      = the card reader's event as JSON (["chip", {spec}], ["scan", "1345..."]); ACKed
+#      = the card reader's event as JSON (["chip"], ["scan", "1345..."]); ACKed. A chip
+#      card presented as ["chip"] / ["tap"] stays in the bridge's reader (its deck's virtual
+#      card): the board's kernel talks to it in I / R frames. (["chip", {spec}] from an
+#      older bridge: the firmware has no virtual card to build from it; the read fails)
+#   I  the board's card reader to the card at the bridge: payload = a command APDU, or
+#      nothing: power the card on (reset)
+#   R  the card's answer to the I frame of the same seq: its response APDU (data, SW1 SW2)
+#      or its ATR; nothing when no card is in the bridge's reader. A repeated I frame
+#      (the same seq and bytes: its R was lost) gets the same R, the card not asked again
 # A receiver resynchronises on the next STX after garbage or a bad frame.
 from pos.crc import crc16_ccitt
 
@@ -16,6 +24,8 @@ ACK = 0x41  # "A"
 NAK = 0x4E  # "N"
 ERROR = 0x45  # "E"
 CARD = 0x43  # "C"
+ICC = 0x49  # "I"
+ICC_REPLY = 0x52  # "R"
 BAD = -1  # what Parser.feed reports for a frame with a bad CRC
 MAX_PAYLOAD = 4096
 
@@ -48,7 +58,7 @@ class Parser:
                 break
             kind = buf[1]
             n = (buf[3] << 8) | buf[4]
-            if kind not in (DATA, ACK, NAK, ERROR, CARD) or n > MAX_PAYLOAD:
+            if kind not in (DATA, ACK, NAK, ERROR, CARD, ICC, ICC_REPLY) or n > MAX_PAYLOAD:
                 buf[:] = buf[1:]
                 continue
             end = 5 + n + 2

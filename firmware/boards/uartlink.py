@@ -17,8 +17,10 @@ def _diff(a, b):
 _READER = ("card", "chip", "tap", "scan", "removed")
 
 
-def reader_event(payload):
-    # a C frame's payload -> the card reader's event (pos.card), or None when it is none
+def reader_event(payload, link=None):
+    # a C frame's payload -> the card reader's event (pos.card), or None when it is none. A
+    # chip card the bridge keeps in its reader (["chip"] / ["tap"]) is presented as a
+    # boards.cardlink.BridgeCard: its APDUs go over this link
     from pos.compat import json
 
     try:
@@ -27,6 +29,12 @@ def reader_event(payload):
         return None
     if not isinstance(ev, list) or not ev or ev[0] not in _READER:
         return None
+    if len(ev) == 1 and ev[0] in ("chip", "tap") and link is not None:
+        from pos import overlay
+        from boards import cardlink
+
+        ev.append(cardlink.BridgeCard(link))
+        overlay.side(cardlink)  # forgotten: its code goes with the card's last reference
     return tuple(ev)
 
 
@@ -34,8 +42,9 @@ class UartLink:
     # polled by the board loop while idle too: the bridge may present a card (a C frame)
     listens = True
 
-    def __init__(self, uart, ack_ms=_ACK_MS, retries=_RETRIES):
+    def __init__(self, uart, ack_ms=_ACK_MS, retries=_RETRIES, sleep_ms=None):
         self.uart = uart
+        self.sleep_ms = sleep_ms  # the board's time.sleep_ms: a card's APDU waits for its answer
         self.ack_ms = ack_ms
         self.retries = retries
         self.parser = framing.Parser()
@@ -119,7 +128,7 @@ class UartLink:
             for kind, seq, payload in self.parser.feed(self.uart.read(n)):
                 if kind == framing.CARD:
                     self.uart.write(framing.encode(framing.ACK, seq))
-                    ev = reader_event(payload)
+                    ev = reader_event(payload, self)
                     if ev is not None:
                         self.presented.append(ev)
         return self.presented.pop(0) if self.presented else None

@@ -16,10 +16,13 @@
 #   icc.apdu(command bytes) -> response bytes: the data, then SW1 SW2 (90 00 = done)
 # A dict instead of an object is a virtual card's spec (pos.emv.card.Card, as the deck holds
 # it): the terminal builds the card only when the transaction starts (icc_of), so the emv
-# code is loaded only then, and a JSON line from a bridge or the board sim can carry it. The
-# virtual card keeps its counters (ATC, PIN tries) in that dict: a driver that wants them to
-# persist writes the dict back to its deck after the transaction. Helpers below build the
-# events (swipe, insert, tap, scan) and read them (presented, icc_of, scan_code).
+# code is loaded only then. The virtual card keeps its counters (ATC, PIN tries) in that
+# dict: a driver that wants them to persist writes the dict back to its deck after the
+# transaction. A board has no virtual card (not deployed): its chip card is in the bridge's
+# reader (`posterm bridge --cards`, the board sim), which answers the APDUs the board's
+# reader object sends over the link (boards.cardlink); a spec reaching a board is unreadable.
+# Helpers below build the events (swipe, insert, tap, scan) and read them (presented, icc_of,
+# scan_code).
 #
 # THE CARD MODEL: what the reader (or the keypad) gives a transaction, as a plain tuple
 #   (pan, expiry YYMM or "", entry, track2, track3[, seq, icc_data, ic_cond])
@@ -177,8 +180,10 @@ def icc_of(ev):
         return None
     icc = ev[1]
     if isinstance(icc, dict):
-        from pos.emv import card as emvcard
-
+        try:
+            from pos.emv import card as emvcard
+        except ImportError:  # a board: its cards answer in their reader (boards.cardlink)
+            return None
         try:
             return emvcard.Card(icc)
         except emvcard.CardSpecError:

@@ -110,7 +110,11 @@ class Record(dict):
 
 class _Bridge(threading.Thread):
     """The board's link UART (a TCP connection from the VM) to the center, through the
-    same bridge `posterm bridge` runs (posterm.bridge.core)."""
+    same bridge `posterm bridge` runs (posterm.bridge.core). Its card reader too: a chip card
+    inserted or tapped in the sim goes into the bridge's reader, as `posterm bridge --cards`
+    takes a deck card, and the bridge presents it to the board (a C frame); the virtual card
+    answers the board's APDUs here, on the desktop, outside the board's heap (I / R frames).
+    The VM hands each reader event to the bridge over a second connection (_Deck)."""
 
     def __init__(self, address, center=None):
         super().__init__(daemon=True)
@@ -127,6 +131,10 @@ class _Bridge(threading.Thread):
         self.server.listen(1)
         self.port = self.server.getsockname()[1]
         self.stop = False
+        self.conn = None  # the board's link, once the VM has connected
+        self.lock = threading.Lock()  # one writer at a time on it (the link, the deck)
+        self.deck = _Deck(self)
+        self.deck.start()
 
     def exchange(self, data, timeout):
         self.frames.append(("out", bytes(data)))
@@ -144,6 +152,7 @@ class _Bridge(threading.Thread):
             conn, _ = self.server.accept()
         except OSError:
             return
+        self.conn = conn
         with conn:
             while not self.stop:
                 r, _, _ = select.select([conn], [], [], 0.2)
@@ -155,12 +164,62 @@ class _Bridge(threading.Thread):
                     return
                 if not data:
                     return
-                out = self.bridge.feed(data)
-                if out:
-                    conn.sendall(out)
+                with self.lock:
+                    out = self.bridge.feed(data)
+                    if out:
+                        conn.sendall(out)
+
+    def present(self, event):
+        # a reader event -> the C frame presenting it, sent to the board; False when the
+        # board's link is not up or the spec is no card's
+        with self.lock:
+            try:
+                frame = self.bridge.present(event)
+            except ValueError:
+                return False
+            if self.conn is None:
+                return False
+            self.conn.sendall(frame)
+        return True
 
     def close(self):
         self.stop = True
+        self.server.close()
+        self.deck.close()
+
+
+class _Deck(threading.Thread):
+    """The hand that puts a card into the bridge's reader: the VM (simside.py) sends each
+    insert, tap or removal it reads from the script as one JSON line, the bridge presents it
+    to the board over the link, and the line is answered ("1\n" presented, "0\n" not)."""
+
+    def __init__(self, bridge):
+        super().__init__(daemon=True)
+        self.bridge = bridge
+        self.server = socket.socket()
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(1)
+        self.port = self.server.getsockname()[1]
+
+    def run(self):
+        self.server.settimeout(30)
+        try:
+            conn, _ = self.server.accept()
+        except OSError:
+            return
+        with conn, conn.makefile("rb") as lines:
+            for line in lines:
+                try:
+                    ev = json.loads(line)
+                except ValueError:
+                    ev = None
+                ok = isinstance(ev, list) and self.bridge.present(ev)
+                try:
+                    conn.sendall(b"1\n" if ok else b"0\n")
+                except OSError:
+                    return
+
+    def close(self):
         self.server.close()
 
 
@@ -308,6 +367,7 @@ class Sim:
             "root": str(root),
             "romfs": str(self.romfs_image) if self.romfs else None,
             "link_port": self.bridge.port,
+            "deck_port": self.bridge.deck.port,
             "link_uart": profile["link"]["uart"],
             "keypos": keypad_positions(profile),
             "now": [n.year, n.month, n.day, n.hour, n.minute, n.second],

@@ -9,14 +9,19 @@ had (money moved, no record). A repeated request (the same sequence number and b
 was lost) gets the cached reply again; the same number with other bytes (a board that
 restarted, its numbering from 1 again) is a new request. A NAK resends.
 present() builds a C frame: a card or a code from the test deck for the board's terminal, as
-its card reader would give it (the board ACKs it)."""
+its card reader would give it (the board ACKs it). A chip card stays here, in the bridge's
+reader: the C frame says only that one was inserted (["chip"]) or tapped (["tap"]), and the
+deck's virtual card (pos.emv.card, on the desktop) answers the board's kernel in I / R frames
+(an I frame's command APDU, or nothing for a power-on, -> an R frame with the card's answer,
+or nothing when no card is in the reader); a repeated I frame (its R was lost) gets the same
+R, the card not asked again (a GENERATE AC counts). REMOVE takes the card out."""
 
 import json
 import struct
 
 from pos.crc import crc16_ccitt
 
-STX, DATA, ACK, NAK, ERROR, CARD = 0x02, 0x44, 0x41, 0x4E, 0x45, 0x43
+STX, DATA, ACK, NAK, ERROR, CARD, ICC, ICC_REPLY = 0x02, 0x44, 0x41, 0x4E, 0x45, 0x43, 0x49, 0x52
 
 
 def encode(kind, seq, payload=b""):
@@ -35,14 +40,49 @@ class Bridge:
         self.requests = 0
         self.card_seq = 0  # the C frames' own numbering (the board reads each once)
         self.presented = 0
+        self.card = None  # the chip card in the bridge's reader (pos.emv.card.Card)
+        self.last_icc = None  # (seq, command) of the last I frame, and its R frame
+        self.last_icc_reply = b""
+        self.apdus = []  # (command, response) of every I frame the card answered
 
     def present(self, event):
         """A card reader event (posterm.host.deck's CARD= / CHIP= / TAP= / SCAN= / REMOVE)
-        -> the C frame that presents it to the board."""
+        -> the C frame that presents it to the board. A chip card's spec stays here: the
+        card goes into the bridge's reader (ValueError: a spec no card can be built from)."""
+        event = list(event)
+        if event[:1] == ["removed"]:
+            self.card = None
+        elif event[:1] in (["chip"], ["tap"]) and len(event) > 1:
+            if isinstance(event[1], dict):
+                from pos.emv import card as emvcard
+
+                self.card = emvcard.Card(event[1])  # its counters go on in the spec (the deck's)
+            else:
+                self.card = event[1]  # an object answering APDUs (a test's card)
+            self.last_icc = None
+            event = event[:1]
         self.card_seq = (self.card_seq + 1) & 0xFF
         self.presented += 1
-        payload = json.dumps(list(event), separators=(",", ":")).encode()
+        payload = json.dumps(event, separators=(",", ":")).encode()
         return encode(CARD, self.card_seq, payload)
+
+    def _icc(self, seq, command):
+        # an I frame: the card's answer in an R frame of the same seq
+        if (seq, command) == self.last_icc:
+            return self.last_icc_reply
+        card = self.card
+        answer = b""
+        if card is not None:
+            try:
+                answer = bytes(card.reset() if not command else card.apdu(command))
+            except Exception:  # noqa: BLE001 - a card that breaks is a chip that does not answer
+                answer = b""
+        self.apdus.append((command, answer))
+        if len(self.apdus) > 256:  # a bridge that runs all day keeps the last ones
+            del self.apdus[:-128]
+        self.last_icc = (seq, command)
+        self.last_icc_reply = encode(ICC_REPLY, seq, answer)
+        return self.last_icc_reply
 
     def feed(self, data):
         self.buf.extend(data)
@@ -56,7 +96,7 @@ class Bridge:
             if len(self.buf) < 5:
                 return out
             kind, seq, n = struct.unpack(">BBH", self.buf[1:5])
-            if kind not in (DATA, ACK, NAK, ERROR) or n > 4096:
+            if kind not in (DATA, ACK, NAK, ERROR, ICC) or n > 4096:
                 del self.buf[:1]
                 continue
             if len(self.buf) < 7 + n:
@@ -70,6 +110,8 @@ class Bridge:
             out += self._frame(kind, seq, frame[5:-2])
 
     def _frame(self, kind, seq, payload):
+        if kind == ICC:
+            return self._icc(seq, payload)
         if kind == NAK and seq == self.seq:
             return self.last_reply
         if kind != DATA:

@@ -15,7 +15,11 @@ import threading
 from posterm import paths
 
 # not deployed: test fakes and anything a board does not need
-SKIP = ("boards/fakes.py",)
+# not deployed: the tests' fake machine; the virtual chip card and its cryptography (a
+# board's chip card is in its reader: on a dev board the bridge's, whose deck card answers
+# the board's APDUs over the link, boards.cardlink; ~40 names and 9.7 KB of x64 heap the
+# card took in the terminal's while it was read)
+SKIP = ("boards/fakes.py", "pos/emv/card.py", "pos/emv/crypto.py")
 
 
 class BuildError(Exception):
@@ -91,8 +95,8 @@ NAMES_PATH = "/qnames.mpy"
 # the desktop's storage (pos.memstorage: tests, replays, benches), the script-token parser
 # (pos.keytokens: a board's keys come from its keypad), the strings index's builder
 # (pos.textindex: posterm flash writes the .idx), the CPython codec's field table
-# (pos.cupspec), the menu's compiler (pos.menubin: the flash compiles menu.bin) and the pure
-# Python CRC-32 (pos.crc32py: for a port without binascii.crc32). They are
+# (pos.cupspec) and the pure Python CRC-32 (pos.crc32py: for a port without binascii.crc32).
+# (The menu's compiler, pos.menubin, is a board's since it compiles a downloaded menu.) They are
 # still deployed: a desktop tool running the deploy (the key-latency bench) may import them,
 # and then interns their names as it does.
 NAMES_SKIP = (
@@ -101,7 +105,6 @@ NAMES_SKIP = (
     "/pos/keytokens.mpy",
     "/pos/textindex.mpy",
     "/pos/cupspec.mpy",
-    "/pos/menubin.mpy",
     "/pos/crc32py.mpy",
 )
 
@@ -165,8 +168,10 @@ def names_module(tree, args, cache_dir, file_prefix=""):
         seen.setdefault(dotted.encode(), None)
         seen.setdefault(dotted[dotted.rfind(".") + 1 :].encode(), None)
         for i, ch in enumerate(dotted):
-            if ch == ".":  # its packages (with or without an __init__)
+            if ch == ".":  # its packages (with or without an __init__) and their names in
+                # theirs ("emv" of pos.emv: interned by the package's first import)
                 seen.setdefault(dotted[:i].encode(), None)
+                seen.setdefault(dotted[dotted.rfind(".", 0, i) + 1 : i].encode(), None)
         seen.setdefault((file_prefix + path[1:]).encode(), None)
     empty = compile_mpy(b"", "qnames.py", args, cache_dir)
     if mpy_names(empty) is None:
