@@ -9,7 +9,8 @@ variants the terminal must accept (issue 12, reference §11), chosen per host:
     issuer    the issuer's name in 63.2 (str; GBK on the wire, 20 bytes space-padded)
     foreign   63.1 = "VIS" (a foreign card)
     fpad      F as the pad nibble of the odd-length fields it sends (2, 32, 60)
-    long60    field 60 of 19 digits in every financial reply
+    long60    field 60 of 19 digits in every financial reply (True), or of N digits (an int:
+              11 = 60.1-60.3, 13 [OP], 14 [CODETD], 19 [CNB], 21 [PAX], reference §11)
     balances  54 with two entries (ledger 01, then available 02)
     need      the processing requirement (low nibble of header byte 3) of every approval
     layout    {60.3: length of field 62}: 001 -> 24, 003 -> 40 or 44, 004 -> 56 or 60;
@@ -21,6 +22,21 @@ variants the terminal must accept (issue 12, reference §11), chosen per host:
               (no public layout: the 60 one + 24 zero bytes, to see it refused)
     mak24     a 24-byte MAK in the triple-length layouts
     menu      the answer to our private menu download 0800/930 (12 on a real host)
+    optional  the answer to a management code it does not serve (12; 30 or 40 on some
+              hosts): 0800 other than the sign-ins, 360 and 930; 0820 other than 002
+              (sign-out), 301 (echo) and 362 (status upload), unless `ic`
+    ic        it serves the IC downloads (reference §3.2, §12): 0820 372 -> 62 = "1" + 9F06
+              RID 9F22 index DF05 expiry of each CA key, 0800 370 (62 naming one) -> "1" +
+              the key's TLV, 371 the end; 0820 382 -> "1" + 9F06 of each AID, 0800 380 ->
+              "1" + the AID's TLV (with DF21, the 双免 limit), 381; 0800 394 -> "1" + DF21
+              (CONTACTLESS_LIMIT), 395
+    unknown   the terminal is not registered: 97 to everything, before anything else
+    drop      {(MTI, n)}: the nth request of that MTI is processed (a sale booked) and its
+              answer never sent (the line drops it)
+    badmac    {(MTI, n)}: the answer to the nth request of that MTI goes with a MAC that
+              is not its own
+    reversal_codes  the answers to the successive 0400s (then 00): e.g. ["96"] refuses the
+              first
     params    field 62 of a CUP parameter download 0800/360 (None: answered 12)
     upload    the answer to every 0320 (batch upload): 00, or 25 as some hosts do
     unbalanced  the 0510 says the totals differ (so the terminal uploads its batch)
@@ -38,6 +54,7 @@ variants the terminal must accept (issue 12, reference §11), chosen per host:
 What it saw is kept in `requests` (MTI, fields, raw body) and `reversals`.
 """
 
+import hashlib
 import os
 import socket
 import struct
@@ -53,6 +70,26 @@ TEST_IMK = bytes.fromhex("0123456789ABCDEFFEDCBA9876543210")
 # the CDOL1 of the test issuer's chip cards (what its ARQCs are computed over)
 CDOL1 = ((0x9F02, 6), (0x9F03, 6), (0x9F1A, 2), (0x95, 5), (0x5F2A, 2), (0x9A, 3), (0x9C, 1),
          (0x9F37, 4))  # fmt: skip
+
+SIGN_INS = ("001", "003", "004", "005", "006")
+IC_CODES = ("370", "371", "372", "380", "381", "382", "394", "395")
+# the IC downloads it serves with `ic`: two CA keys of the CUP RID, two AIDs, the limits
+RID = bytes.fromhex("A000000333")
+CONTACTLESS_LIMIT = "000000050000"  # ¥500.00, DF21 of the 394 answer (n12)
+AID_LIMIT = "000000030000"  # DF21 of each AID's parameters
+
+
+def _capk(index, n):
+    modulus = bytes((index * 37 + i * 11) % 256 for i in range(n)) or b"\x01"
+    modulus = b"\xc1" + modulus[1:]
+    exponent = b"\x03"
+    digest = hashlib.sha1(RID + bytes((index,)) + modulus + exponent).digest()
+    return index, modulus, exponent, digest
+
+
+CAPKS = (_capk(0x01, 128), _capk(0x02, 176))
+AIDS = (bytes.fromhex("A000000333010101"), bytes.fromhex("A000000333010102"))
+
 
 # field -> (kind, length type, max): kind "n" BCD digits (right-aligned when fixed and
 # odd, except "nl" left-aligned), "z" track (BCD, D separator), "a" characters (bytes),
@@ -199,7 +236,12 @@ def tlv_items(data):
 
 def tlv(tag, value):
     t = tag.to_bytes((tag.bit_length() + 7) // 8, "big")
-    return t + bytes((len(value),)) + value
+    n = len(value)
+    if n < 0x80:
+        length = bytes((n,))
+    else:  # BER long form (a CA key's modulus is up to 248 bytes)
+        length = bytes((0x81, n)) if n < 0x100 else b"\x82" + n.to_bytes(2, "big")
+    return t + length + value
 
 
 def _parity(key):
@@ -307,7 +349,8 @@ class RealHost:
             "gbk63": False, "foreign": False, "fpad": False, "long60": False,
             "balances": False, "need": 0, "layout": {}, "menu": "12", "params": None,
             "upload": "00", "unbalanced": False, "imk": TEST_IMK, "qr_confirm": 0,
-            "issuer": "中国工商银行", "mak24": False,
+            "issuer": "中国工商银行", "mak24": False, "optional": "12", "ic": False,
+            "unknown": False, "drop": (), "badmac": (), "reversal_codes": (),
         }  # fmt: skip
         self.v.update(variant)
         self.keys = {}
@@ -318,6 +361,9 @@ class RealHost:
         self.qr = {}  # sale trace -> {"code", "rrn", "asked"} of the QR payments seen
         self.problems = []  # what the terminal sent wrong (a MAC, a PIN, a track)
         self.rrn = 0
+        self.counts = {}  # MTI -> how many came
+        self.status_uploads = []  # field 62 of each 0820 / 362
+        self._reversal_codes = list(self.v["reversal_codes"])
         self._srv = socket.create_server(("127.0.0.1", 0))
         self.address = self._srv.getsockname()
         self._stop = False
@@ -396,26 +442,39 @@ class RealHost:
         rep = {f: req[f] for f in (3, 4, 11, 25, 41, 42, 49) if f in req}
         rmti = f"{int(mti) + 10:04d}"
         net = req.get(60, "")[8:11]
+        self.counts[mti] = self.counts.get(mti, 0) + 1
+        nth = (mti, self.counts[mti])
         need = 0
-        maced = mti in ("0100", "0200", "0220", "0400")
+        maced = mti in ("0100", "0200", "0220", "0400") and not self.v["unknown"]
         code = "00"
         if maced:
             code = self._check(body, req)
-        if mti == "0800" and net == "360":
+        if self.v["unknown"]:
+            code = "97"  # before anything else
+        elif mti == "0800" and net == "360":
             code = "12" if self.v["params"] is None else "00"
             if code == "00":
                 rep[62] = self.v["params"]
         elif mti == "0800" and net == "930":
             code = self.v["menu"]
-        elif mti == "0800":
+        elif mti == "0800" and net in SIGN_INS:
             rep.update(self._sign_in(req, net))
+        elif mti in ("0800", "0820") and self.v["ic"] and net in IC_CODES:
+            code, f62 = self._ic(req, net)
+            rep[60] = req.get(60, "")
+            if f62 is not None:
+                rep[62] = f62
+        elif mti == "0800" or (mti == "0820" and net not in ("002", "301", "362")):
+            code = self.v["optional"]
         elif mti in ("0100", "0200", "0220") and code == "00":
             got = self._approve(req)
             code = got.pop(39, b"00").decode()
             rep.update(got)
             need = self.v["need"] if code == "00" else 0
         elif mti == "0400" and code == "00":
-            self.reversals.append(req)
+            code = self._reversal_codes.pop(0) if self._reversal_codes else "00"
+            if code == "00":
+                self.reversals.append(req)
             rep[60] = req.get(60, "")
         elif mti == "0500":
             rep.update(self._settle(req))
@@ -424,6 +483,8 @@ class RealHost:
             rep[60] = req.get(60, "")
         elif mti == "0820":
             rep[60] = req.get(60, "")
+            if net == "362":
+                self.status_uploads.append(req.get(62, b""))
         rep[39] = code.encode()
         tid = req.get(41, b"").decode()
         k = self.keys.get(tid, {})
@@ -432,11 +493,46 @@ class RealHost:
             rep[64] = bytes(8)
             out = bytearray(build(rmti, rep, fpad))
             out[-8:] = self._mac(k, bytes(out[:-8]))  # over the bytes as sent
+            if nth in self.v["badmac"]:
+                out[-8:] = bytes(b ^ 0x01 for b in out[-8:])
             out = bytes(out)
         else:
             out = build(rmti, rep, fpad)
+        if nth in self.v["drop"]:
+            return None  # processed; the answer lost on the line
         hd = header[:2] + bytes(((header[2] & 0xF0) | need,)) + header[3:]
         return frame(tpdu[0:1] + tpdu[3:5] + tpdu[1:3], hd, out)
+
+    def _ic(self, req, net):
+        # the IC downloads, by hand: -> (39, field 62 or None)
+        asked = tlv_items(req.get(62) or b"")
+        if net == "372":
+            return "00", b"1" + b"".join(
+                tlv(0x9F06, RID) + tlv(0x9F22, bytes((i,))) + tlv(0xDF05, b"20301231")
+                for i, *_ in CAPKS
+            )  # fmt: skip
+        if net == "370":
+            for i, modulus, exponent, digest in CAPKS:
+                if asked.get(0x9F06) == RID and asked.get(0x9F22) == bytes((i,)):
+                    body = (tlv(0x9F06, RID) + tlv(0x9F22, bytes((i,))) + tlv(0xDF05, b"20301231")
+                            + tlv(0xDF06, b"\x01") + tlv(0xDF07, b"\x01")
+                            + tlv(0xDF02, modulus) + tlv(0xDF04, exponent)
+                            + tlv(0xDF03, digest))  # fmt: skip
+                    return "00", b"1" + body
+            self.problems.append(f"370 asks for no key of ours: {req.get(62)!r}")
+            return "25", None
+        if net == "382":
+            return "00", b"1" + b"".join(tlv(0x9F06, a) for a in AIDS)
+        if net == "380":
+            if asked.get(0x9F06) not in AIDS:
+                self.problems.append(f"380 asks for no AID of ours: {req.get(62)!r}")
+                return "25", None
+            body = (tlv(0x9F06, asked[0x9F06]) + tlv(0xDF01, b"\x00")
+                    + tlv(0x9F09, b"\x00\x20") + tlv(0xDF21, bytes.fromhex(AID_LIMIT)))
+            return "00", b"1" + body
+        if net == "394":
+            return "00", b"1" + tlv(0xDF21, bytes.fromhex(CONTACTLESS_LIMIT))
+        return "00", None  # 371, 381, 395: the end
 
     def _check(self, body, req):
         tid = req.get(41, b"").decode()
@@ -610,7 +706,8 @@ class RealHost:
             44: b"01020000   48020000   ", 60: req.get(60, ""),
         }  # fmt: skip
         if self.v["long60"]:
-            out[60] = (req.get(60, "") + "0" * 19)[:19]
+            n = 19 if self.v["long60"] is True else self.v["long60"]
+            out[60] = (req.get(60, "") + "0" * n)[:n]
         if self.v["gbk63"]:
             name = self.v["issuer"].encode("gbk")
             out[63] = b"CUP" + name + b" " * (20 - len(name)) + ACQ + b" " * (20 - len(ACQ))

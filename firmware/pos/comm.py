@@ -106,8 +106,8 @@ def after_reply(t, msg, status, reply, need):
     # A0 (the center could not check our MAC: its keys are not ours) and 99 mean new
     # working keys, so sign in again before anything else; a MAC of ours that does not
     # verify says the same; the header's processing requirement is remembered for after
-    # the transaction: 3 = sign in again, 1 / 6 = download parameters, 4 / 5 = IC keys
-    # and parameters (for the chip work).
+    # the transaction: 3 = sign in again, 1 / 6 = download parameters, 2 = upload the
+    # terminal's status, 4 / 5 = IC keys and parameters (for the chip work).
     st = t.state
     code = (reply or {}).get(39, "") if status == OK else ""
     changed = False
@@ -122,6 +122,8 @@ def after_reply(t, msg, status, reply, need):
             st.extra["param_due"] = need
         elif need in (4, 5):
             st.extra["ic_due"] = need
+        elif need == 2:  # the terminal status upload (0820 / 362: pos.flows.heartbeat)
+            st.extra["status_due"] = 1
         changed = True
         t.emit(("log", "info", "center asks for processing %d" % need))
     if changed:

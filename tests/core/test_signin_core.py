@@ -286,3 +286,22 @@ def test_header_asking_for_ic_public_keys_or_parameters_downloads_them_first():
         eq(nets[-1], "0200/000", need + ": the purchase after the downloads")
         eq(r.t.state.extra.get("ic_due"), None, need)
         contains(r.screen_flat(), "请撕下商户存根", need)
+
+
+def test_header_asking_for_a_status_upload_sends_it_before_the_next_transaction():
+    # processing requirement 2 (reference §1, §11): the terminal status upload (0820 / 362)
+    # after the transaction, here before the next one; one try, whatever the answer
+    for answer in ("00", "12"):
+        c = fakecenter.Center()
+        r = Rig(center=c).sign_in()
+        c.then("need:2")
+        r.press("MENU", "1", "5", "CARD=" + PAN, "123456", "ENTER")  # a balance inquiry
+        eq(r.t.state.extra.get("status_due"), 1)
+        n = len(c.requests)
+        if answer != "00":
+            c.then("code:" + answer)
+        r.press("CANCEL", "MENU", "1", "2", "100", "ENTER", "CARD=" + PAN, "123456", "ENTER")
+        nets = [q["mti"] + "/" + q.get(60, "")[8:11] for q in c.requests[n:]]
+        eq(nets, ["0820/362", "0200/000"], answer)
+        eq(r.t.state.extra.get("status_due"), None, answer)
+        contains(r.screen_flat(), "请撕下商户存根", answer)

@@ -66,6 +66,13 @@ def check(t, title, journalled=True):
 
                 yield from icload.pending(t, title)
                 del icload
+        if t.state.extra.get("status_due"):
+            # the terminal status upload a reply's header asked for (one try)
+            with overlay.scope():
+                from pos.flows import heartbeat
+
+                yield from heartbeat.run(t)
+                del heartbeat
         return True
     t.emit(("beep", "error"))
     yield from ui.notice(t, title, reason)

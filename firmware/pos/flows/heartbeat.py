@@ -6,6 +6,8 @@
 #   n     today's sales (purchases and completions, training excluded)
 #   amt   their amount in fen           op     the operator signed on
 #   loc   the configured location (params "location": an area code or a place name)
+# Also sent before the next transaction when a reply's header asks for it (processing
+# requirement 2, reference §1: state.extra "status_due", one try).
 # No MAC (a network-management message, like the sign-out). The answer is not shown: a
 # declined one goes to the log (a suspended terminal learns it at its next transaction).
 VERSION = "0.1.0"
@@ -45,6 +47,7 @@ def run(t):
     msg[60] = "00" + center.batch_str(t) + "362"
     msg[62] = report(t).encode()
     res = yield from center.exchange(t, msg, t.s("heartbeat_title"), with_mac=False)
+    st.extra.pop("status_due", None)  # asked by a reply's header: done, one try
     st.save()
     if res.approved():
         return True
