@@ -94,6 +94,12 @@ def peek(data, start, end, pat):
     # -> the string value of the key whose quoted name is pat (b'"type"') in the JSON object
     # data[start:end], read from its bytes, or None when it is not there as a plain string
     # (escapes, another type) and the record must be decoded to know
+    r = span(data, start, end, pat)
+    return None if r is None else bytes(data[r[0] : r[1]]).decode()
+
+
+def span(data, start, end, pat):
+    # -> (a, b): where peek()'s value lies in data (its bytes, without the quotes), or None
     i = data.find(pat, start, end)
     while i >= 0:
         j = i + len(pat)
@@ -111,7 +117,7 @@ def peek(data, start, end, pat):
             q = data.find(b'"', j + 1, end)
             if q < 0 or data.find(b"\\", j + 1, q) >= 0:
                 return None
-            return bytes(data[j + 1 : q]).decode()
+            return (j + 1, q)
         i = data.find(pat, i + 1, end)
     return None
 
@@ -267,6 +273,52 @@ class Journal:
                 obj = r[1]
                 v = obj.get(key)
             yield (self._at, v, obj)
+        if self._read_failed:
+            raise JournalWriteError("journal cannot be read")
+
+    def kinds(self, key, values, also=None):
+        # Generator: (ref, value, other) of each record, oldest first, making no str for the
+        # records' `key`: value is the member of `values` (strs) that the record's string
+        # field `key` equals, compared in its JSON bytes, or None when it is none of them (or
+        # absent); other is the string field `also` of the records whose bytes name it (one
+        # str made for each of those), else None. A record whose fields cannot be read from
+        # its bytes (escapes, another type) is decoded. (heads() made a str of the type of
+        # each record; each str made on MicroPython is first looked for among the interned names,
+        # ~6,500 instructions with the firmware's ~1,000; the journal look-up walked 16
+        # records and decoded its voids whole to read orig_trace.)
+        self._see()
+        if self.unreadable and not self.damaged_copy:
+            for r in self.records:
+                v = r[1].get(key)
+                yield (r[1], v if v in values else None, r[1].get(also) if also else None)
+            return
+        self._read_failed = False
+        pat = b'"' + key.encode() + b'"'
+        enc = [v.encode() for v in values]
+        apat = b'"' + also.encode() + b'"' if also else None
+        for data, pos, stop in self._frames():
+            a, b = pos + 7, stop - 4
+            v = None
+            o = None
+            r = span(data, a, b, pat)
+            whole = r is None and data.find(pat, a, b) >= 0
+            if r is not None:
+                n = r[1] - r[0]
+                for i in range(len(enc)):
+                    if len(enc[i]) == n and data.startswith(enc[i], r[0]):
+                        v = values[i]
+                        break
+            if apat is not None and not whole and data.find(apat, a, b) >= 0:
+                o = peek(data, a, b, apat)
+                whole = o is None
+            if whole:
+                rec = _record_at(data, pos, stop, False)
+                if rec is None:
+                    break
+                v = rec[1].get(key)
+                v = v if v in values else None
+                o = rec[1].get(also) if also else None
+            yield (self._at, v, o)
         if self._read_failed:
             raise JournalWriteError("journal cannot be read")
 

@@ -39,6 +39,8 @@ def test_the_journal_kinds_are_the_journalled_rows_in_table_order():
     true("balance" not in kinds)
     for name in catalog.names():
         eq(name in kinds, catalog.journalled(name), name)
+    # written out in pos.catalog: the journalled rows, in the table's order
+    eq(list(kinds), [n for n in catalog.names() if catalog.journalled(n)])
 
 
 def test_the_requests_of_a_day_carry_the_catalog_codes():

@@ -114,6 +114,46 @@ def test_the_records_type_read_from_its_bytes_is_the_decoded_one_and_at_gives_th
     eq(journal.peek(b'{"x": 1}', 0, 8, b'"type"'), None)
 
 
+def test_the_kinds_walk_compares_the_types_in_the_bytes_and_reads_a_second_field():
+    from pos import journal
+
+    s, j = _records_day()
+    full = j.entries()
+    decoded = []
+    real = journal._record_at
+
+    def counting(*a):
+        decoded.append(1)
+        return real(*a)
+
+    kinds = ("purchase", "void", "refund")
+    journal._record_at = counting
+    try:
+        got = list(j.kinds("type", kinds, "orig_trace"))
+        eq(len(decoded), 0, "no record decoded for the types or the void's orig_trace")
+        eq([g[1] for g in got], ["purchase", "purchase", "void", "refund", None])
+        true(got[0][1] is kinds[0], "the member of values itself: no str made")
+        eq([g[2] for g in got], [None, None, "000002", None, None])
+        eq(j.at(got[2][0]), full[2])
+        eq([g[2] for g in j.kinds("type", kinds)], [None] * 5)
+    finally:
+        journal._record_at = real
+    # a field the bytes cannot tell (an escape in it): that record decoded
+    s2 = MemoryStorage()
+    j2 = Journal(s2)
+    j2.append({"type": 'vo"id', "trace": "000001"})
+    j2.append({"type": "void", "orig_trace": 'a"b', "trace": "000002"})
+    j2.append({"type": 7, "trace": "000003"})
+    journal._record_at = counting
+    try:
+        del decoded[:]
+        eq([(g[1], g[2]) for g in j2.kinds("type", kinds, "orig_trace")],
+           [(None, None), ("void", 'a"b'), (None, None)])
+        eq(len(decoded), 3, "each of them decoded")
+    finally:
+        journal._record_at = real
+
+
 def test_a_journal_that_cannot_be_read_is_said_by_heads_and_at():
     from pos.journal import JournalWriteError
 

@@ -86,11 +86,11 @@ def last_record(t):
 
         kinds = catalog.journal_kinds()
         del catalog
-    # the newest record of those types: each record's type read from its bytes
-    # (journal.heads), only that record decoded (not the batch)
+    # the newest record of those types: each record's type compared in its bytes
+    # (journal.kinds), only that record decoded (not the batch)
     last = None
-    for ref, kind, _e in t.journal.heads("type"):
-        if kind in kinds:
+    for ref, kind, _o in t.journal.kinds("type", kinds):
+        if kind is not None:
             last = ref
     return t.journal.at(last) if last is not None else None
 

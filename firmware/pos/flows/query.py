@@ -47,21 +47,21 @@ def entry_blocks(t, e, voided=None):
 def browse(t):
     # DOWN: the rest of the record when it takes more than one page, then the next older
     # one; UP goes back the same way. The title counts the records (n/N). The batch is
-    # walked once when the look-up opens, each record's type read from its bytes
-    # (journal.heads): only the voids (for the traces they name) are decoded then, and a
-    # record when its page is first shown (decoded records are kept while the look-up runs).
+    # walked once when the look-up opens, each record's type compared in its bytes and the
+    # voids' orig_trace read from theirs (journal.kinds: nothing decoded, no str made for a
+    # type), and a record decoded when its page is first shown (kept while the look-up runs).
     title = t.s("journal_query")
     kinds = catalog.journal_kinds()
     refs = []
     voided = []  # the traces the batch's voids name (types whose original is found by trace)
-    for ref, kind, e in t.journal.heads("type", b'"orig_trace"'):
-        tr = e.get("orig_trace") if e is not None else None
+    for ref, kind, tr in t.journal.kinds("type", kinds, "orig_trace"):
+        if kind is None:
+            continue  # not a type of the look-up
         if tr is not None and tr not in voided:
             how = catalog.original(kind)
             if how is not None and how[0] == "trace":
                 voided.append(tr)
-        if kind in kinds:
-            refs.append(ref)
+        refs.append(ref)
     if not refs:
         yield from ui.notice(t, title, t.s("no_transactions"), timeout=10)
         return
