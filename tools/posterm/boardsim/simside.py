@@ -184,7 +184,12 @@ class SimTime:
 
 
 # --- machine ---------------------------------------------------------------------------
-PINS = {}
+# A board's pins are C objects in its flash (esp32, rp2: machine.Pin(n) hands out the one
+# object of GPIO n, no heap), its I2C, SPI and RTC static C objects: the sim makes its stand-ins
+# before the cap is held (main), so that they are not in the firmware's heap, and hands them
+# out. (They were made by the firmware's boot, in its heap: the 16 pins, each an instance with
+# its dict, the dict of them, the I2C and RTC objects: ~2.3 KB x64 at the bottom of it.)
+PINS = []
 
 
 class Pin:
@@ -196,7 +201,13 @@ class Pin:
     def __init__(self, id, mode=-1, pull=-1, value=None):
         self.id = id
         self.v = 1 if value is None else value
-        PINS[id] = self
+
+    def __call__(self, id, mode=-1, pull=-1, value=None):
+        # machine.Pin(id, ...): the pin made for `id` before the cap (one out of range of a
+        # board's GPIOs, from a profile's override, is made now)
+        p = PINS[id] if 0 <= id < len(PINS) else Pin(id)
+        p.v = 1 if value is None else value
+        return p
 
     def value(self, v=None):
         if v is None:
@@ -208,7 +219,7 @@ class Pin:
 
 
 class I2C:
-    def __init__(self, id, **kw):
+    def __init__(self, id):
         self.id = id
         self.writes = 0
 
@@ -223,7 +234,7 @@ class I2C:
 
 
 class SPI:
-    def __init__(self, id, **kw):
+    def __init__(self, id):
         self.id = id
 
     def write(self, data):
@@ -407,13 +418,22 @@ class RTC:
 
 
 class Machine:
-    Pin = Pin
-    I2C = I2C
-    SPI = SPI
-    PWM = PWM
-
     def __init__(self):
-        self.rtc = None
+        for i in range(48):  # GPIO 0-39 (ESP32), 0-29 (RP2040)
+            PINS.append(Pin(i))
+        self.Pin = Pin(-1)  # machine.Pin: Pin.__call__ hands out PINS
+        self.rtc = RTC()
+        self.i2c = [I2C(0), I2C(1)]  # the buses, made before the cap too (main)
+        self.spi = [SPI(0), SPI(1), SPI(2)]
+        self.PWM = PWM  # a PWM object is in the heap on a board too (esp32: mp_obj_malloc)
+
+    # the buses' options as parameters: a call with keywords allocates no dict for them (a
+    # board's C make_new parses them without the heap)
+    def I2C(self, id, sda=None, scl=None, freq=400000):
+        return self.i2c[id]
+
+    def SPI(self, id, baudrate=0, polarity=0, phase=0, sck=None, mosi=None):
+        return self.spi[id]
 
     def UART(self, id, baudrate=9600, **kw):
         if id == _CFG["link_uart"]:
@@ -421,8 +441,6 @@ class Machine:
         return SIM.printer
 
     def RTC(self):
-        if self.rtc is None:
-            self.rtc = RTC()
         return self.rtc
 
     def reset(self):
@@ -948,6 +966,10 @@ def main():
             import qnames  # noqa: F401
 
             del sys.modules["qnames"]
+            # and the module itself let go, as main.py's (imported in a function) is when
+            # that returns: this local held it all day, with its qstr table (2 B a name:
+            # 2.6 KB x64, at the bottom of the firmware's heap; until 2026-12-02 05:00)
+            del qnames
         except ImportError:
             pass
         from boards import boot, runner
