@@ -231,12 +231,15 @@ def test_short_of_memory_the_day_stays_safe_at_caps_below_the_romfs_n():
     # 02:50 from 99 KB in 1 KB steps: with the sim's name pools charged and the firmware's
     # exchange pipelined, a day with heap reports meets MemoryErrors at 100-102 KB only (2 KB
     # steps from 100 met one cap, from 96 one: the lower caps are the sim's own shortage).
+    # Since 05:00 (N 99 KB: the sim's pins and names module out of the firmware's heap, the
+    # menu module not held through the menu download) from 90 KB: 90 and 91 KB meet 25 and
+    # 37 MemoryErrors (89, 93 and 94 are the sim's own shortage, 95-98 meet 1-2, 99 none).
     from posterm.bench import boardheap
 
     events = boardheap.day_events()
     _, roomy_frames, _ = _run(events, board="esp32", romfs=True, heap=512 * 1024)
     roomy_sent = [data[13:15].hex() for way, data in roomy_frames if way == "out"]
-    cap = 99 * 1024
+    cap = 90 * 1024
     tried = []
     while len(tried) < 2 and cap < sim.x64_cap("esp32"):
         records, frames, _ = _run(events, board="esp32", romfs=True, heap=cap)
@@ -246,8 +249,8 @@ def test_short_of_memory_the_day_stays_safe_at_caps_below_the_romfs_n():
         problems, errors = _unsafe(events, records, frames, roomy_sent)
         if not errors:
             continue
-        assert problems == [], (cap - 2 * 1024, problems)
-        tried.append((cap - 2 * 1024, len(errors)))
+        assert problems == [], (cap - 1024, problems)
+        tried.append((cap - 1024, len(errors)))
     assert len(tried) == 2, "no two caps with MemoryErrors below the ESP32 cap: %r" % tried
 
 

@@ -114,3 +114,42 @@ def test_a_menu_download_that_cannot_be_stored_keeps_the_old_menu():
     eq(w.port.size("menu.json.dl"), -1, "the partial file is gone")
     r.press("CANCEL", "MENU")
     contains(r.screen_flat(), "金融服务")  # the shipped menu
+
+
+def test_the_menu_module_is_not_held_through_the_download_s_exchanges():
+    # pos.menu (~2.4 KB of objects on a board) is imported for the check once the file is
+    # in: the sign-in's menu update ran out of heap on a board (ESP32, ROMFS) loading the
+    # codec for a chunk's request with it held
+    from pos import menu, overlay
+    from pos.flows import menuupdate
+
+    eq(menuupdate.MENU_FILE, menu.MENU_FILE)
+    eq(menuupdate.STORED_BIN, menu.STORED_BIN)
+
+    class Watching(fakecenter.Center):
+        def __init__(self, **kw):
+            fakecenter.Center.__init__(self, **kw)
+            self.loaded_at = []
+
+        def answer(self, frame, timeout):
+            self.loaded_at.append(overlay.loaded())
+            return fakecenter.Center.answer(self, frame, timeout)
+
+    old = overlay.ENABLED
+    overlay.ENABLED = True
+    try:
+        c = Watching(menu_json=_menu_v2(), menu_version=2)
+        r = Rig(center=c)
+        # what a board holds at idle (CPython has imported more): no flow but the main loop,
+        # no menu (tests/core/test_overlay_core.py's _resident_only)
+        keep = [n for n in overlay.loaded() if n != "pos.menu" and
+                (not n.startswith("pos.flows.") or n == "pos.flows.main")]  # fmt: skip
+        overlay.unload(keep)
+        r.press("MENU", "4", "1")
+        contains(r.screen_flat(), "菜单更新成功")
+    finally:
+        overlay.ENABLED = old
+    during = [m for m in c.loaded_at if "pos.flows.menuupdate" in m]
+    true(during, "the menu update's requests")
+    for m in during:
+        true("pos.menu" not in m, "pos.menu not loaded while a chunk is asked for")
