@@ -65,20 +65,23 @@ class Board:
             while self.t.waiting_for() == "work":
                 self.perform(self.t.work())
         except MemoryError:
-            # a driver (display, printer, link) ran out of heap: the loop goes on, the next
-            # event redraws; nothing here may allocate much
-            gc.collect()
-            self.out_of_memory += 1
-            self._log("error", "MemoryError in a driver")
-            link = self.link
-            if self.t.waiting_for() == "send" and (link is None or not link.busy()):
-                # the exchange ended on it: the flow must not wait for an answer forever. Did
-                # the request leave? The link says whether it began to write it (`wrote`); one
-                # that left may have been approved, so it ends as "sent" (the reversal stays
-                # armed; a center that never had it answers the reversal 25), never as
-                # "nothing left" (that disarms it: money moved with no record)
-                sent = link is not None and getattr(link, "wrote", True)
-                self.feed(("link_error", "out of memory", sent))
+            self._driver_short()
+
+    def _driver_short(self):
+        # a driver (display, printer, link) ran out of heap: the loop goes on, the next
+        # event redraws; nothing here may allocate much
+        gc.collect()
+        self.out_of_memory += 1
+        self._log("error", "MemoryError in a driver")
+        link = self.link
+        if self.t.waiting_for() == "send" and (link is None or not link.busy()):
+            # the exchange ended on it: the flow must not wait for an answer forever. Did
+            # the request leave? The link says whether it began to write it (`wrote`); one
+            # that left may have been approved, so it ends as "sent" (the reversal stays
+            # armed; a center that never had it answers the reversal 25), never as
+            # "nothing left" (that disarms it: money moved with no record)
+            sent = link is not None and getattr(link, "wrote", True)
+            self.feed(("link_error", "out of memory", sent))
 
     def press(self, name):
         self.feed(("key", name))
@@ -95,7 +98,16 @@ class Board:
         link = self.link
         # a UART link is polled while idle too: the bridge may present a card from its deck
         if link is not None and (link.busy() or getattr(link, "listens", False)):
-            ev = link.poll(now_ms)
+            try:
+                ev = link.poll(now_ms)
+            except MemoryError:
+                # the bytes that came in could not be taken (the frame parser's buffer): as
+                # in feed, the loop goes on (it stopped the board: board sim ESP32 ROMFS, 91
+                # KB, the sign-in's answer); a link still busy ends its exchange itself, at
+                # its deadline (an answer lost so is a timeout: the reversal of a request
+                # that left stays armed)
+                ev = None
+                self._driver_short()
             if ev is not None:
                 self.feed(ev)
                 fed = True
