@@ -89,3 +89,46 @@ def test_a_swiped_or_tapped_sale_has_no_remove_card_wait():
     r.press("MENU", "1", "2", "1000", "ENTER", "CARD=" + PAN, "123456", "ENTER", "ENTER")
     true("欢迎使用" in r.screen_flat(), r.screen_flat())
     eq(r.t.card_in, False)
+
+
+def test_a_chip_card_pulled_out_at_the_pin_prompt_sends_nothing_and_is_asked_again():
+    # the first GENERATE AC (the ARQC the request carries) is made after the online PIN:
+    # with the card out of the reader there is no card to make it (it was made all the
+    # same, by the card the cashier had pulled, and the sale went online and was approved)
+    r = Rig().sign_in()
+    r.t.implicit_removal = False
+    r.press("MENU", "1", "2", "1000", "ENTER")
+    r.event(("chip", _card()))
+    r.event(("removed",))
+    n = len(r.sent)
+    r.press("123456", "ENTER")
+    eq(r.sent[n:], [], "nothing sent")
+    true("读卡失败,请重新插卡" in r.screen_flat(), r.screen_flat())
+    eq([e for e in r.t.journal.entries() if e.get("type") == "purchase"], [])
+    r.event(("chip", _card()))  # inserted again: the same sale goes on
+    r.press("123456", "ENTER")
+    true("请撕下商户存根" in r.screen_flat(), r.screen_flat())
+
+
+def test_a_chip_card_pulled_out_while_the_center_answers_gives_no_tc_and_is_reversed():
+    # the center approved, but the card left before the second GENERATE AC: no TC, so the
+    # approval is undone at the center at once (as a card that refuses it), no slip
+    r = Rig().sign_in()
+    r.t.implicit_removal = False
+    real = r.center.answer
+
+    def answer(frame, timeout):
+        if r.t.card_in:  # the sale's request (the first send once the card is in)
+            r.t.handle(("removed",))  # pulled out while 正在连接中心...
+        return real(frame, timeout)
+
+    r.center.answer = answer
+    r.press("MENU", "1", "2", "1000", "ENTER")
+    r.event(("chip", _card()))
+    m = r.mark()
+    r.press("123456", "ENTER")
+    true(r.seen("卡片拒绝,交易已冲正", m), str(r.texts_since(m)))
+    true(r.center.last("0400") is not None, "a reversal went out")
+    eq(r.t.state.reversal(), None)
+    eq([e for e in r.t.journal.entries() if e.get("type") == "purchase"], [])
+    eq(len(r.receipts), 0, "no slip")

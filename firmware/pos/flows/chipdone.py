@@ -13,7 +13,8 @@ def finish(t, ev, ctx, reply, rec, rev=True):
     contactless = ev[0] == "tap"
     result = None
     if not contactless:
-        icc = cardmod.icc_of(ev)
+        # pulled out before the second GENERATE AC: no TC (an approval is then reversed)
+        icc = cardmod.icc_of(ev) if t.card_in else None
         try:
             if icc is None:
                 raise emvend.ChipError("the card is gone")

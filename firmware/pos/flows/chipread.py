@@ -66,7 +66,8 @@ def after_pin(t, ev, got, pin):
     # The read's end once the online PIN is entered (or bypassed, pin ""): got is read()'s
     # ("pin", ctx, rule code, condition, no_cvm). -> as read()
     ctx, code, cond, no_cvm = got[1], got[2], got[3], got[4]
-    icc = cardmod.icc_of(ev)
+    # a card pulled out at the PIN prompt makes no ARQC: read again (nothing sent)
+    icc = cardmod.icc_of(ev) if t.card_in or ev[0] == "tap" else None
     if icc is None:
         return "failed"
     if pin:
