@@ -30,6 +30,10 @@ variants the terminal must accept (issue 12, reference §11), chosen per host:
               the key's TLV, 371 the end; 0820 382 -> "1" + 9F06 of each AID, 0800 380 ->
               "1" + the AID's TLV (with DF21, the 双免 limit), 381; 0800 394 -> "1" + DF21
               (CONTACTLESS_LIMIT), 395
+    script    an issuer script in every chip approval's 55 as 72 (after the final GENERATE
+              AC): "pin_unblock", "block" or "unblock" (EMV Book 3 CLA 84 commands, the MAC
+              by hand: ISO 9797-1 alg. 3 under the card's session key over header || ATC ||
+              ARQC); script71 the same as 71 (before it)
     unknown   the terminal is not registered: 97 to everything, before anything else
     drop      {(MTI, n)}: the nth request of that MTI is processed (a sale booked) and its
               answer never sent (the line drops it)
@@ -266,6 +270,16 @@ def retail_mac(key, data):
     return c
 
 
+SCRIPT_INS = {"block": 0x1E, "unblock": 0x18, "pin_unblock": 0x24}
+
+
+def script_command(sk, atc, arqc, name):
+    # an issuer script command, secure messaging for integrity (EMV Book 2 §9.2): CLA 84,
+    # Lc 4 = the MAC alone, over CLA INS P1 P2 Lc || ATC || ARQC
+    header = bytes((0x84, SCRIPT_INS[name], 0x00, 0x00, 0x04))
+    return header + retail_mac(sk, header + atc + arqc)[:4]
+
+
 def arpc(sk, arqc, arc):
     return _des(sk, bytes(a ^ b for a, b in zip(arqc, arc + bytes(6), strict=True)))
 
@@ -351,6 +365,7 @@ class RealHost:
             "upload": "00", "unbalanced": False, "imk": TEST_IMK, "qr_confirm": 0,
             "issuer": "中国工商银行", "mak24": False, "optional": "12", "ic": False,
             "unknown": False, "drop": (), "badmac": (), "reversal_codes": (),
+            "script": None, "script71": None,
         }  # fmt: skip
         self.v.update(variant)
         self.keys = {}
@@ -363,6 +378,7 @@ class RealHost:
         self.rrn = 0
         self.counts = {}  # MTI -> how many came
         self.status_uploads = []  # field 62 of each 0820 / 362
+        self.advices = []  # the fields of each 0620 (script result advice)
         self._reversal_codes = list(self.v["reversal_codes"])
         self._srv = socket.create_server(("127.0.0.1", 0))
         self.address = self._srv.getsockname()
@@ -485,6 +501,8 @@ class RealHost:
             rep[60] = req.get(60, "")
             if net == "362":
                 self.status_uploads.append(req.get(62, b""))
+        elif mti == "0620":
+            self.advices.append(req)
         rep[39] = code.encode()
         tid = req.get(41, b"").decode()
         k = self.keys.get(tid, {})
@@ -630,7 +648,7 @@ class RealHost:
             self.problems.append(f"ARQC does not verify ({pan})")
             return None
         self.chip.append((req.get(11), tags))
-        return sk, tags[0x9F26]
+        return sk, tags[0x9F26], atc
 
     def _qr(self, req):
         """A QR request: the payment code read out of 59 by hand (tag, n3 length, value)."""
@@ -723,6 +741,11 @@ class RealHost:
         if chip is not None:
             out[23] = req.get(23, "")
             out[55] = tlv(0x91, arpc(chip[0], chip[1], b"00") + b"00")
+            for tag, name, sid in ((0x71, "script71", b"\x00\x00\x00\x71"),
+                                   (0x72, "script", b"\x00\x00\x00\x01")):  # fmt: skip
+                if self.v[name]:
+                    cmd = script_command(chip[0], chip[2], chip[1], self.v[name])
+                    out[55] += tlv(tag, tlv(0x9F18, sid) + tlv(0x86, cmd))
         return out
 
     def _settle(self, req):

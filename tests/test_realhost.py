@@ -489,3 +489,72 @@ def test_settlement_ends_whatever_a_real_host_answers_the_batch_upload(run, code
     term.press("ENTER", "CANCEL", "MENU", "1", "7", "ENTER")
     assert _nets(host)[-3:-1] == ["0320/201", "0320/202"]
     assert term.t.state.extra.get("settle") is None and term.seen("对账不平")
+
+
+def test_a_real_hosts_issuer_script_72_is_run_by_the_card_and_its_result_advised(run):
+    # the script built and MACed by hand in the double (reference §12): the card verifies
+    # it (its PIN tries reset), then a 0620 (60.3 = 951) carries DF31 before the next sale
+    term, host = run(script="pin_unblock")
+    term.auto_sign_in()
+    card = dict(_chip_card(), pin_tries=1)
+    term.press("MENU", "1", "2", "8800", "ENTER")
+    term.d.feed(("chip", card))
+    term.press("123456", "ENTER", "ENTER", "CANCEL")
+    assert card["pin_tries"] == 3, "the card took the script: its MAC verified"
+    term.buy("2000")
+    term.press("ENTER", "CANCEL")
+    assert [r[0] for r in host.requests if r[0] in ("0200", "0620")] == ["0200", "0620", "0200"]
+    adv = host.advices[0]
+    assert adv[60][8:11] == "951"
+    assert realhost.tlv_items(adv[55])[0xDF31] == bytes.fromhex("2000000001")
+    _approved_and_kept(term, host, 2)
+
+
+def test_a_real_hosts_script_71_block_makes_the_card_refuse_and_the_sale_is_reversed(run):
+    term, host = run(script71="block")
+    term.auto_sign_in()
+    card = _chip_card()
+    m = len(term.frames)
+    term.press("MENU", "1", "2", "8800", "ENTER")
+    term.d.feed(("chip", card))
+    term.press("123456", "ENTER")
+    assert term.seen("卡片拒绝,交易已冲正", m), term.frames[m:]
+    assert card.get("blocked") is True
+    assert len(host.reversals) == 1
+    assert realhost.tlv_items(host.reversals[0][55])[0xDF31] == bytes.fromhex("2000000071")
+    assert term.t.state.reversal() is None
+    assert not [e for e in term.t.journal.entries() if e.get("type") == "purchase"]
+    assert not host.problems, host.problems
+
+
+def test_the_board_firmware_takes_a_real_hosts_answers_in_every_variant_at_once(run):
+    # the board sim (ESP32 heap cap, from ROMFS) through the link UART to the double: F
+    # pads, a 21-digit 60, GBK in 63, two balances, a status upload asked in the header;
+    # no approval reversed, the available balance shown
+    import datetime
+
+    from posterm.boardsim import sim
+    from posterm.link import TcpLink
+
+    host = realhost.RealHost(fpad=True, long60=21, gbk63=True, balances=True, need=2)
+    link = TcpLink(host.address)
+    card = "CARD=" + PAN
+    script = "MENU 1 1 ENTER ENTER %s 10000 ENTER 123456 ENTER ENTER CANCEL " % card
+    script += "MENU 1 5 %s 123456 ENTER" % card
+    try:
+        with sim.Sim(board="esp32", romfs=True, now=datetime.datetime(*DATE),
+                     center=lambda data, timeout: link.exchange(data, 15)) as s:  # fmt: skip
+            for tok in script.split():
+                for ev in parse_token(tok):
+                    s.feed(ev)
+            s.end_input()
+            records = list(s.records_iter())
+    finally:
+        host.close()
+    assert records[-1]["ev"] == "done"
+    assert [r for r in records if r["ev"] == "memory_error"] == []
+    mtis = [r[0] for r in host.requests if r[0] != "0800"]
+    assert mtis == ["0200", "0820", "0200"], (mtis, [r.get("screen") for r in records][-30:])
+    assert not host.reversals and not host.problems, host.problems
+    screens = [r.get("screen", "") for r in records]
+    assert any("6666.66" in x for x in screens), "the available balance"

@@ -63,6 +63,9 @@ class Terminal:
         self._gen = None
         self._wait = None  # the request the flow is blocked on
         self._deadline = None
+        # seconds the sign-in moved the clock by (the "clock" effect: a board sets its RTC
+        # from 12/13), until the tick that shows it: the prompt's deadline moves with it
+        self.clock_set = None
         self._sending = None  # (title, text, timeout) while a send is outstanding
         self.defer_work = False  # a flow's ("work",) steps wait for work() (a board's loop)
         self.last_talk = clock.to_seconds(self.now)  # when a request last went to the center
@@ -172,7 +175,17 @@ class Terminal:
         elif kind == "removed" or kind == "card":
             self.card_in = False
         if kind == "tick":
-            self.now = tuple(event[1])
+            new = tuple(event[1])
+            d = self.clock_set
+            if d is not None:
+                # the first tick after a sign-in set the clock: when it jumped by what was
+                # set (closer to it than to no jump: a front whose clock does not follow
+                # the center's never jumps), an open prompt keeps the time it had left
+                self.clock_set = None
+                jump = clock.to_seconds(new) - clock.to_seconds(self.now)
+                if self._deadline is not None and abs(jump - d) < abs(jump):
+                    self._deadline += d
+            self.now = new
             self._on_tick()
             w = self._wait
             if w is not None and w[0] == "input" and "tick" in w[1]:

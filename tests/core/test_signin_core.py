@@ -305,3 +305,33 @@ def test_header_asking_for_a_status_upload_sends_it_before_the_next_transaction(
         eq(nets, ["0820/362", "0200/000"], answer)
         eq(r.t.state.extra.get("status_due"), None, answer)
         contains(r.screen_flat(), "请撕下商户存根", answer)
+
+
+def _at(start, seconds):
+    # start (h, m) + seconds, on the test's day
+    t = start[0] * 3600 + start[1] * 60 + seconds
+    return (2026, 11, 23, t // 3600, t // 60 % 60, t % 60)
+
+
+def test_the_clock_the_sign_in_sets_does_not_time_out_the_prompt_on_screen():
+    # a board sets its RTC from the sign-in reply's 12/13 (the scripted center's 09:30:00;
+    # the "clock" effect); its next tick then jumps 30 minutes on (from 09:00) or back (from
+    # 10:00): a prompt opened before that tick keeps the time it had left, it is not timed
+    # out at once (a sale's amount entry was: found with the board sim against a real
+    # host's 0810), nor left open 30 minutes more; a front whose clock does not follow the
+    # center's (the desktop's --date) is not shifted
+    for start, follows in (((9, 0), True), ((10, 0), True), ((9, 0), False)):
+        what = "%r %r" % (start, follows)
+        jump = (9 * 60 + 30 - start[0] * 60 - start[1]) * 60 if follows else 0
+        r = Rig(now=_at(start, 0))
+        r.press("MENU", "1", "1", "ENTER")  # the sign-in: its 0810 says 09:30:00
+        r.press("CANCEL", "MENU", "1", "2", "1", "2")
+        contains(r.screen_flat(), "请输入金额", what)
+        r.tick(_at(start, jump + 1))
+        contains(r.screen_flat(), "请输入金额", what)
+        r.press("3")
+        contains(r.screen_flat(), "1.23", what)
+        r.tick(_at(start, jump + 30))
+        contains(r.screen_flat(), "请输入金额", what)
+        r.tick(_at(start, jump + 600))
+        true("请输入金额" not in r.screen_flat(), what + ": the prompt's own timeout still runs")

@@ -69,6 +69,7 @@ def run(t, title):
     st.extra["signin_time"] = clock.hhmmss(t.now)
     st.save()
     if host_now is not None:
+        t.clock_set = clock.to_seconds(host_now) - clock.to_seconds(t.now)
         t.emit(("clock", host_now))
     return True, [t.s("resp_code", "00")]
 
