@@ -9,6 +9,7 @@ import pytest
 from posterm import paths
 from posterm.bridge.core import Bridge, encode, NAK
 from posterm.host.server import start_in_thread
+from posterm.host.store import Store
 from posterm.link import TcpLink
 
 sys.path.append(paths.FIRMWARE_DIR)
@@ -280,3 +281,103 @@ def test_a_bridge_that_does_not_answer_or_has_no_card_is_a_chip_that_failed():
     ev = link.poll(0)
     with pytest.raises(kernel.ChipError, match="no card in the bridge's reader"):
         kernel.candidates(ev[1], [bytes.fromhex("A000000333")])
+
+
+def _queued_board(host):
+    # a board (pico, fake machine) and `posterm bridge` as it runs (queued: its UART read
+    # while a worker asks the host), in board time: the host takes 50 ms, or 8 s for each
+    # request named in `slow`; -> (board, bridge, run(ms), slow)
+    m = fakes.Machine(printer_answer=fakes.printer_ok)
+    m.rtc.datetime((2026, 11, 23, 0, 8, 59, 0, 0))
+    b = boot.build(
+        m, _Time(), {"board": "pico", "menus": paths.MENUS_DIR}, lambda *a: None, MemoryStorage()
+    )
+    uart = m.made["uart0"]
+    bridge = Bridge(TcpLink(tuple(host.address)).exchange, queued=True)
+    now = [0]
+    out = []  # (when, bytes) for the board
+    busy = [None]  # when the host answers the request the worker asks
+    slow = []
+
+    def answer(data):
+        ack = bridge.feed(data)
+        if ack:
+            out.append((now[0], ack))
+        return b""
+
+    uart.answer = answer
+
+    def run(ms):
+        end = now[0] + ms
+        while now[0] < end:
+            now[0] += 10
+            if busy[0] is None and bridge.queue:  # the worker takes the next request
+                busy[0] = now[0] + (8000 if slow and slow.pop(0) else 50)
+            if busy[0] is not None and now[0] >= busy[0]:  # ... and the host answers it
+                busy[0] = None
+                out.append((now[0], bridge.serve()))
+            for item in sorted([x for x in out if x[0] <= now[0]], key=lambda x: x[0]):
+                out.remove(item)
+                if item[1]:
+                    uart.push(item[1])
+            b.step(now[0])
+
+    b.start(0)
+    for key in ("MENU", "4", "2", "ENTER"):
+        b.press(key)
+    run(2000)
+    assert b.t.signed_in_today()
+    b.t.state.params["timeout"] = 5
+    return b, bridge, run, slow
+
+
+def _swipe(b, keys):
+    b.press("CANCEL")
+    for key in keys:
+        b.press(key)
+    b.feed(("card", PAN, "3012"))
+    for key in "123456":
+        b.press(key)
+    b.press("ENTER")
+
+
+def _center(host):
+    store = Store(host.host.db_path)
+    try:
+        return {r["amount_fen"]: r["status"] for r in store.list_transactions("12345678")}
+    finally:
+        store.close()
+
+
+def test_a_sale_sent_while_the_bridge_waits_for_the_host_is_acked_and_never_lost(host):
+    # a balance inquiry the host takes 8 s to answer, the board's timeout 5 s, a sale at
+    # once: the bridge's single loop read nothing while it waited for the host, so the sale
+    # got no ACK within the board's 2.4 s, the board called it "not sent" (连接中心失败) and
+    # armed no reversal, then the bridge read it from the serial buffer and the host
+    # approved it: money moved, no record. Queued, it is ACKed at once and asked after
+    b, bridge, run, slow = _queued_board(host)
+    slow.append(True)
+    _swipe(b, ("MENU", "1", "5"))
+    run(5500)  # the board gave up at 5 s; the host still at it
+    _swipe(b, ("MENU", "1", "2", "7", "0", "0", "ENTER"))
+    run(6000)
+    kept = [e["amount"] for e in b.t.journal.entries()]
+    assert _center(host).get(700) == "approved" and kept == [700], (kept, _center(host))
+    assert b.t.state.reversal() is None
+    assert bridge.dropped == 1, "the inquiry's late answer was not written"
+
+
+def test_a_late_answer_to_a_timed_out_sale_is_not_taken_for_its_reversal(host):
+    # the sale's answer comes after the board's timeout; the reversal that goes before the
+    # next sale gets its own answer, not the sale's late 0210 (a bad reply: the try lost)
+    b, bridge, run, slow = _queued_board(host)
+    slow.append(True)
+    _swipe(b, ("MENU", "1", "2", "5", "0", "0", "ENTER"))
+    run(5500)
+    assert b.t.state.reversal() is not None
+    _swipe(b, ("MENU", "1", "2", "7", "0", "0", "ENTER"))
+    run(6000)
+    assert b.t.state.reversal() is None, "the reversal got its own answer"
+    assert [e["amount"] for e in b.t.journal.entries()] == [700], "the next sale went"
+    assert _center(host) == {500: "reversed", 700: "approved"}
+    assert bridge.dropped == 1

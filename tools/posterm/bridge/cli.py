@@ -67,7 +67,26 @@ def run(args):
             "list_ports lists the ports; a USB-serial adapter is /dev/ttyUSB0)"
         )
     link = TcpLink(address)
-    bridge = Bridge(link.exchange, send=port.write)  # the ACK at once, then the host
+    write_lock = threading.Lock()
+
+    def write(data):
+        with write_lock:
+            port.write(data)
+
+    # the ACK at once; the host asked by a worker, the UART read meanwhile (core.py)
+    bridge = Bridge(link.exchange, send=write, queued=True)
+
+    def worker():
+        while True:
+            if bridge.wait(1.0):
+                out = bridge.serve()
+                if out:
+                    try:
+                        write(out)
+                    except (serial.SerialException, OSError):
+                        return
+
+    threading.Thread(target=worker, name="posterm-bridge-host", daemon=True).start()
     print(f"bridge: {args.serial} <-> {address[0]}:{address[1]} (Ctrl-C stops)")
     cards = queue.Queue()
     if args.cards:
@@ -80,10 +99,10 @@ def run(args):
             if data:
                 out = bridge.feed(data)
                 if out:
-                    port.write(out)
+                    write(out)
             while not cards.empty():
                 ev = cards.get()
-                port.write(bridge.present(ev))
+                write(bridge.present(ev))
                 print(f"bridge: presented {ev[0]}", flush=True)
     except serial.SerialException as e:
         raise CliError(f"lost {args.serial}: {e}") from None

@@ -8,6 +8,14 @@ host that takes 2.4 s has answered made the board disarm the reversal of a reque
 had (money moved, no record). A repeated request (the same sequence number and bytes: our ACK
 was lost) gets the cached reply again; the same number with other bytes (a board that
 restarted, its numbering from 1 again) is a new request. A NAK resends.
+`posterm bridge` runs it queued: the board's UART is read while the host is asked (a worker
+thread asks it), so a request the board sends meanwhile is ACKed at once and asked after the
+one before (never overtaking it), and the answer to a request the board gave up (its timeout,
+then a newer one sent) is never written: a single loop read nothing while it waited for the
+host, so a sale sent after a balance inquiry timed out got no ACK within the board's 2.4 s,
+the board called it "not sent" and disarmed its reversal, and the bridge then read it from
+the serial buffer and the host approved it (money moved, no record); and the late answer of
+a request was read as the next request's.
 present() builds a C frame: a card or a code from the test deck for the board's terminal, as
 its card reader would give it (the board ACKs it). A chip card stays here, in the bridge's
 reader: the C frame says only that one was inserted (["chip"]) or tapped (["tap"]), and the
@@ -18,6 +26,7 @@ R, the card not asked again (a GENERATE AC counts). REMOVE takes the card out.""
 
 import json
 import struct
+import threading
 
 from pos.crc import crc16_ccitt
 
@@ -30,9 +39,18 @@ def encode(kind, seq, payload=b""):
 
 
 class Bridge:
-    def __init__(self, exchange, send=None):
+    def __init__(self, exchange, send=None, queued=False):
         self.exchange = exchange  # (request bytes, timeout) -> core event (posterm.link)
         self.send = send  # bytes -> None: writes to the board at once (the ACK), or None
+        # queued: feed() only ACKs a request and queues it; serve() (a worker thread of the
+        # caller's) asks the host, one request at a time, and gives the reply to write
+        self.queued = queued
+        self.queue = []  # (seq, payload) ACKed, not yet asked of the host
+        self.asking = None  # (seq, payload) being asked of the host
+        self.latest = None  # (seq, payload) of the board's newest request
+        self.dropped = 0  # replies not written: the board had sent a newer request
+        self.lock = threading.Lock()
+        self.ready = threading.Condition(self.lock)
         self.buf = bytearray()
         self.seq = 0
         self.last_req = None  # (seq, payload) of the last request answered
@@ -85,6 +103,10 @@ class Bridge:
         return self.last_icc_reply
 
     def feed(self, data):
+        with self.lock:
+            return self._feed(data)
+
+    def _feed(self, data):
         self.buf.extend(data)
         out = b""
         while True:
@@ -116,14 +138,34 @@ class Bridge:
             return self.last_reply
         if kind != DATA:
             return b""
-        if (seq, payload) == self.last_req:
+        req = (seq, bytes(payload))
+        if req == self.last_req:
             return encode(ACK, seq) + self.last_reply
+        if self.queued:
+            if req == self.asking or req in self.queue:
+                return encode(ACK, seq)  # a repeat of one not answered yet: our ACK was lost
+            # a new request: the board has given up whatever it sent before (it sends one
+            # at a time), so no reply of an older one is written any more; this one is
+            # asked of the host after the one being asked (a reversal must not overtake
+            # its sale)
+            self.requests += 1
+            self.latest = req
+            ack = encode(ACK, seq)
+            if self.send is not None:  # written before a worker can take it up (the lock)
+                self.send(ack)
+                ack = b""
+            self.queue.append(req)
+            self.ready.notify()
+            return ack
         self.requests += 1
         ack = encode(ACK, seq)
         if self.send is not None:
             self.send(ack)
             ack = b""
         ev = self.exchange(payload, 30)
+        return ack + self._reply(req, ev)
+
+    def _reply(self, req, ev):
         self.seq = (self.seq + 1) & 0xFF
         if ev[0] == "reply":
             reply = encode(DATA, self.seq, ev[1])
@@ -131,6 +173,29 @@ class Bridge:
             reply = encode(ERROR, self.seq, b"T")
         else:
             reply = encode(ERROR, self.seq, (b"1" if ev[2] else b"0") + ev[1].encode())
-        self.last_req = (seq, bytes(payload))
+        self.last_req = req
         self.last_reply = reply
-        return ack + reply
+        return reply
+
+    def wait(self, timeout=None):
+        """Queued: -> True when a request waits for serve() (after up to `timeout` s)."""
+        with self.lock:
+            if not self.queue:
+                self.ready.wait(timeout)
+            return bool(self.queue)
+
+    def serve(self):
+        """Queued: ask the host the next request -> the frame to write to the board (b"" when
+        none waits, or when the board sent a newer request meanwhile: it gave this one up,
+        and an answer written now would be read as the newer one's)."""
+        with self.lock:
+            if not self.queue:
+                return b""
+            req = self.asking = self.queue.pop(0)
+        ev = self.exchange(req[1], 30)
+        with self.lock:
+            self.asking = None
+            if req != self.latest:
+                self.dropped += 1
+                return b""
+            return self._reply(req, ev)
