@@ -464,3 +464,75 @@ def test_a_track_encrypted_under_the_tdk_of_a_004_sign_in_is_read(host, store):
     rep = t.sale(swipe=secret, amount=300, extra={"53": "0610000000000000"})
     assert rep["39"] == "00" and t.reply_mac_ok() and rep["2"] == ICBC
     assert store.get_card(ICBC)["balance_fen"] == 1000000 - 300
+
+
+# -- the money path from a real terminal: OP's reversal, settlement and batch upload ----------
+def _balance(store, pan=CARD):
+    return store.get_card(pan)["balance_fen"]
+
+
+def _reversal_of(sale_doc, reply, reason):
+    # OP's reversal (reference §6.2): the sale's copy as MTI 0400, 26 35 36 37 52 53 removed,
+    # 38 added when an auth code came, 11 the original trace, 39 the reason
+    gone = ("26", "35", "36", "37", "52", "53", "64")
+    doc = {k: v for k, v in sale_doc.items() if k not in gone}
+    doc["t"] = "0400"
+    if reply.get("38"):
+        doc["38"] = reply["38"]
+    doc["39"] = reason
+    return doc
+
+
+def test_a_real_terminals_reversal_gives_the_money_back_once(term, store):
+    before = _balance(store)
+    rep = term.sale(amount=2500)
+    assert rep["39"] == "00" and _balance(store) == before - 2500
+    doc = {"t": "0400", "2": CARD, "3": "000000", "4": f"{2500:012d}", "11": rep["11"],
+           "22": "022", "25": "00", "41": TID, "42": MID, "49": "156",
+           "60": "22" + term.batch + "000" + "600000000"}  # fmt: skip
+    first = term.send(_reversal_of(dict(doc), rep, "98"), mac=True)
+    assert first["t"] == "0410" and first["39"] == "00" and term.reply_mac_ok()
+    assert _balance(store) == before
+    again = term.send(_reversal_of(dict(doc), rep, "06"), mac=True)  # its answer was lost
+    assert again["39"] in ("00", "25") and _balance(store) == before, "given back once"
+    other = dict(doc, **{"11": "000777"})
+    assert term.send(_reversal_of(other, {}, "98"), mac=True)["39"] == "25", "nothing to reverse"
+    assert _balance(store) == before
+
+
+def _settle(term, totals, count, flag_at=30):
+    doc = {"t": "0500", "11": term.next_trace(), "41": TID, "42": MID, "49": "156",
+           "48": f"{totals:012d}{count:03d}" + "0" * 15 + "0" + "0" * 31,
+           "60": "00" + term.batch + "201", "63": "01 "}  # fmt: skip
+    rep = term.send(doc)
+    return rep, rep.get("48", "")[flag_at : flag_at + 1]
+
+
+@pytest.mark.parametrize("balanced", [True, False])
+def test_a_real_terminals_settlement_and_batch_upload_in_ops_layout(term, store, balanced):
+    # 0500 with 48 in OP's 62 digits (no MAC, as OP); not balanced: the records in 0320 /
+    # 201 (48 = NN + NN x (00 + trace + PAN right-aligned in 20 + amount 12)), the end
+    # 0320 / 202 (48 = the count, n4); balanced: 0320 / 207 at once; the batch closes
+    sales = []
+    for amount in (1000, 2000):
+        rep = term.sale(amount=amount)
+        assert rep["39"] == "00"
+        sales.append((rep["11"], amount))
+    claimed = 3000 if balanced else 4000  # the terminal's books say otherwise
+    rep, flag = _settle(term, claimed, 2)
+    assert rep["t"] == "0510" and rep["39"] == "00"
+    assert flag == ("1" if balanced else "2"), rep.get("48")
+    if not balanced:
+        records = "".join(f"00{tr}{CARD.rjust(20, '0')}{amt:012d}" for tr, amt in sales)
+        up = term.send({"t": "0320", "11": term.next_trace(), "41": TID, "42": MID,
+                        "48": "02" + records, "60": "00" + term.batch + "201"})  # fmt: skip
+        assert up["t"] == "0330" and up["39"] == "00"
+        rows = store.list_uploads(TID, term.batch)
+        assert sorted((r["trace"], r["amount_fen"]) for r in rows) == sorted(sales)
+        assert all(r["pan"].endswith(CARD[-4:]) for r in rows)
+    end = "202" if not balanced else "207"
+    done = term.send({"t": "0320", "11": term.next_trace(), "41": TID, "42": MID,
+                      "48": "0002" if not balanced else "0000",
+                      "60": "00" + term.batch + end})  # fmt: skip
+    assert done["39"] == "00"
+    assert store.get_terminal(TID)["host_batch"] == "000002", "the batch closed"
