@@ -104,6 +104,24 @@ def run(t, name, *args):
             job = yield from gen
         finally:
             gen = None
+    if type(job) is tuple and job and job[0] == "chip":
+        # a chip's read and transaction (pos.flows.txn.chip_job), with the flow's modules
+        # dropped: the kernel's read and the exchange had the purchase flow, its gates, the
+        # card prompt's helpers and txn in the heap with them (~9 KB x64)
+        with overlay.scope():
+            from pos.flows import chip
+
+            job = yield from chip.run(t, job[1], job[2], job[3], job[4], job[5], True)
+            del chip
+    if type(job) is tuple and job and job[0] == "chip_ok":
+        # the chip flow's approval (the card's TC): journalled and printed with the chip
+        # flow dropped, as a swipe's is with its flow dropped
+        with overlay.scope():
+            from pos.flows import chipok
+
+            yield from chipok.approved(t, job[1], job[2], job[3], job[4], job[5])
+            del chipok
+        job = None
     if type(job) is tuple and job and job[0] == "online":
         # the flow handed back its request (pos.flows.txn.online_job): the exchange runs now
         # that the flow's modules (its prompts, the card's reading, the gates) are dropped,

@@ -49,6 +49,17 @@ def reversal_subset(f55):
 
 
 # --- after the center answered -------------------------------------------------------------
+def unpack(trimmed):
+    # pos.emv.kernel.trim's packed ctx -> the ctx dict again (int tags -> bytes, str keys)
+    ctx = {}
+    for key in trimmed:
+        if key != "tlv":
+            ctx[key] = trimmed[key]
+    for tag, value in tlv.decode(trimmed.get("tlv", b"")):
+        ctx[tag] = value
+    return ctx
+
+
 def complete(icc, ctx, reply55, arc, approved):
     # reply55: the answer's field 55 (bytes, may be empty), arc: its response code as 2
     # ASCII bytes (b"00"), approved: the center approved. -> "TC" or "AAC".

@@ -14,27 +14,30 @@
 # Stages, each an overlay: the read (pos.flows.chipread, with the kernel; when the card asks
 # for the online PIN, the read stops before the first GENERATE AC and the PIN is entered
 # between two overlays of it, chipread.read and chipread.after_pin), the exchange
-# (pos.flows.online), the card's end (pos.flows.chipdone, with pos.emv.finish), the slips:
-# the kernel's and the virtual card's code are not in the heap while the center is called.
-from pos import card as cardmod
+# (pos.flows.online), the card's end (pos.flows.chipdone, with pos.emv.finish), the
+# approval's journal and slips (pos.flows.chipok): the kernel's code is not in the heap while
+# the center is called. pos.actions runs this flow with the calling flow's modules dropped
+# (pos.flows.txn.chip_job) and the approval's end with this one's dropped (hand_back).
 from pos import overlay, ui
 from pos import keys as K
 
 FAIL_LIMIT = 3
 
 
-def run(t, title, ev, amount=None, kind="purchase", ttype="00"):
+def run(t, title, ev, amount=None, kind="purchase", ttype="00", hand_back=False):
     # Generator. ev: the reader's insert or tap event (pos.card); kind: the catalog's type,
     # ttype its 9C (the processing code's first two digits: 00, 03, 31); amount 0: none
     # (an inquiry: 9F02 = 0, no field 4). An inquiry (not reversible) -> the center's answer
-    # and the PAN for its caller to show (the card still inserted), else the record or None.
+    # and the PAN for its caller to show (the card still inserted), else the record or None;
+    # hand_back: an approval -> ("chip_ok", title, kind, msg, reply, rec), journalled and
+    # printed by the caller (pos.actions.run: pos.flows.chipok.approved), not here.
     fails = 0
     while True:
         if amount is None:
             amount = yield from ui.enter_amount(t, title)
             if amount is None:
                 return None
-        got = yield from _run(t, title, ev, amount, kind, ttype)
+        got = yield from _run(t, title, ev, amount, kind, ttype, hand_back)
         if got != "failed":
             return got
         fails += 1
@@ -64,6 +67,8 @@ def _wait_reader(t, title, text, kinds):
 
 def _fallback(t, title, amount, kind):
     # the chip failed three times: the stripe, with 60.5 = 2
+    from pos import card as cardmod  # (not loaded through a chip's exchange: 2 KB)
+
     while True:
         ev = yield from _wait_reader(t, title, t.s("chip_fallback_swipe"), ("card",))
         if ev is None:
@@ -75,7 +80,7 @@ def _fallback(t, title, amount, kind):
             return (yield from flow.go_online(t, title, cardmod.as_fallback(card), amount))
 
 
-def _run(t, title, ev, amount, kind, ttype):
+def _run(t, title, ev, amount, kind, ttype, hand_back):
     # -> "failed" (the chip could not be read), or None / the journal record
     with overlay.scope():
         from pos.flows import chipread
@@ -83,12 +88,14 @@ def _run(t, title, ev, amount, kind, ttype):
         got = yield from chipread.read(t, title, ev, amount, ttype)
         del chipread
     if type(got) is tuple and got[0] == "pin":
-        # the online PIN, entered with the kernel's and the virtual card's code out of the
-        # heap (a board has room for them or for the exchange after, not for both at once)
-        from pos.flows import purchase
-
-        # an inquiry has no amount: its PIN prompt shows none (not ￥0.00)
-        pin = yield from purchase.enter_pin(t, title, amount or None)
+        # the online PIN, entered with the kernel's code out of the heap (a board has room
+        # for it or for the exchange after, not for both at once); an inquiry has no
+        # amount: its PIN prompt shows none (not ￥0.00). (Here, not pos.flows.purchase's
+        # prompt: that module, its gates and txn are not loaded through a chip's exchange)
+        prompt = t.s("enter_pin")
+        if amount:
+            prompt = "\uffe5" + ui.format_amount(amount) + "\n" + prompt
+        pin = yield from ui.enter_digits(t, title, prompt, 4, 12, secret=True, allow_empty=True)
         if pin is None:
             return None
         with overlay.scope(collect=True):
@@ -104,9 +111,11 @@ def _run(t, title, ev, amount, kind, ttype):
     card, pin, ctx = got
     got = None
     pin = pin or None
-    from pos.request import financial
+    with overlay.scope():  # (pos.request and pos.card not held through the exchange: 3 KB)
+        from pos import request
 
-    msg = financial(t, kind, card, amount or None, pin)
+        msg = request.financial(t, kind, card, amount or None, pin)
+        del request
     rec = {"pan": card[0], "exp": card[1], "entry": card[2], "amount": amount}
     if ctx.get("no_cvm"):
         rec["no_cvm"] = True
@@ -124,6 +133,7 @@ def _run(t, title, ev, amount, kind, ttype):
 
         result = chipdone.finish(t, ev, ctx, reply, rec, rev)
         del chipdone
+    ctx = None  # what the rest needs is in rec now (chipdone: the kernel's data for the journal)
     if reply is None:
         if ev[0] != "tap":
             yield from _remove(t, title, None)
@@ -135,7 +145,15 @@ def _run(t, title, ev, amount, kind, ttype):
         return None
     if not rev:
         return (reply, rec["pan"])  # an inquiry: the caller shows it (pos.flows.balance)
-    return (yield from _approved(t, title, kind, msg, reply, rec))
+    if hand_back:
+        # journalled and printed by pos.actions.run with this module dropped (chipok_job)
+        return ("chip_ok", title, kind, msg, reply, rec)
+    with overlay.scope():
+        from pos.flows import chipok
+
+        rec = yield from chipok.approved(t, title, kind, msg, reply, rec)
+        del chipok
+    return rec
 
 
 def _card_refused(t, title, rev):
@@ -147,48 +165,6 @@ def _card_refused(t, title, rev):
         yield from _remove(t, title, [t.s("chip_card_refused")], wait=False)
         yield from reversal.send_pending(t)
     yield from _remove(t, title, [t.s("chip_card_refused" if rev else "chip_declined_offline")])
-
-
-def _approved(t, title, kind, msg, reply, rec):
-    # journalled and disarmed as a card-swipe approval is (pos.flows.online.journal): short
-    # of heap, collected and tried again, then from the reserve (an approved sale is kept);
-    # a full disk, 存储失败 and the record kept pending; a reversal that cannot be cleared,
-    # the sale kept all the same. (Before, a chip approval's journalling met a MemoryError
-    # with no second try: the sale the card and the center had approved was reversed.)
-    with overlay.scope():
-        from pos.flows import online
-
-        rec = yield from online.journal(t, title, kind, msg, reply, rec)
-        del online
-    if rec is None:
-        return None
-    if rec.get("script55"):
-        t.state.extra["script_advice"] = {
-            "trace": rec["trace"], "pan": msg.get(2, ""), "amount": rec["amount"],
-            "55": rec["script55"], "entry": rec["entry"], "seq": rec.get("seq", ""),
-        }  # fmt: skip
-        t.state.save()
-    t.emit(("beep", "ok"))
-    body = [t.s("resp_code", "00"), t.strings.response("00"), t.s("printing")]
-    if rec.get("ic") == "chip":
-        body.append(t.s("chip_remove"))
-        from pos.screen import layout
-
-        if layout(t.rows, t.cols, title, body).cut:
-            body.pop(2)  # no room for both (4x16, en): 请拔卡 matters more than 正在打印
-    ui.screen(t, title, body)
-    with overlay.scope():
-        from pos.flows import printing
-
-        yield from printing.print_slips(t, rec, False, title)
-        del printing
-    if t.state.extra.get("script_advice"):
-        with overlay.scope():
-            from pos.flows import icload
-
-            yield from icload.script_advice(t, title)
-            del icload
-    return rec
 
 
 def _remove(t, title, body, wait=True, tap=False):

@@ -12,6 +12,7 @@ def finish(t, ev, ctx, reply, rec, rev=True):
     # the type is reversible (an inquiry arms no reversal: none is updated)
     contactless = ev[0] == "tap"
     result = None
+    ctx = emvend.unpack(ctx)  # (pos.emv.kernel.trim packed it for the exchange)
     if not contactless:
         # pulled out before the second GENERATE AC: no TC (an approval is then reversed)
         icc = cardmod.icc_of(ev) if t.card_in else None

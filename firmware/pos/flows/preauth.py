@@ -32,12 +32,7 @@ def preauth(t):
 
             ttype = catalog.emv_type("preauth")
             del catalog
-        with overlay.scope():
-            from pos.flows import chip
-
-            rec = yield from chip.run(t, title, card, amount, "preauth", ttype)
-            del chip
-        return rec
+        return txn.chip_job(title, card, amount, "preauth", ttype)  # run by pos.actions
     return (yield from go_online(t, title, card, amount))
 
 

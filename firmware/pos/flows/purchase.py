@@ -26,15 +26,8 @@ def run(t, card=None):
     if got is None:
         return
     card = got[1]
-    if card[0] in ("chip", "tap"):  # a reader event: the chip kernel reads the card
-        from pos import overlay
-
-        with overlay.scope():
-            from pos.flows import chip
-
-            yield from chip.run(t, title, card, amount)
-            del chip
-        return
+    if card[0] in ("chip", "tap"):  # a reader event: the chip kernel reads the card, once
+        return txn.chip_job(title, card, amount)  # this flow's modules are dropped
     if amount is None:
         prompt = ui.screen_pan(card[0], t.cols) + "\n" + t.s("enter_amount")
         amount = yield from ui.enter_amount(t, title, prompt)

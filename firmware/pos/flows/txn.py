@@ -29,6 +29,13 @@ def online_job(title, kind, msg, rec, pin=None):
     return ("online", title, kind, msg, rec, pin)
 
 
+def chip_job(title, ev, amount, kind="purchase", ttype="00"):
+    # A chip's read and its transaction (pos.flows.chip.run) for pos.actions.run to run once
+    # the flow is done: with the flow's own modules (its prompts, the gates, these helpers)
+    # dropped while the kernel reads the card and the center is asked. Plain data.
+    return ("chip", title, ev, amount, kind, ttype)
+
+
 def approved(t, title, rec):
     # Generator: the approval's screen, then its slips (an overlay: pos.flows.printing)
     t.emit(("beep", "ok"))
