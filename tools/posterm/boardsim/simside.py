@@ -549,6 +549,15 @@ class Sim:
         if _CFG.get("measure"):
             meminfo("key %d" % self.keys)
 
+    def _drawn_alone(self):
+        # on the real clock the screen changes without a key (the idle clock, 请顾客在手机上
+        # 确认's countdown, a wait that timed out): shown as the display draws it
+        panel = getattr(self.board.display, "panel", None)
+        buf = getattr(panel, "buf", None)
+        if buf is not None and buf != self.lastbuf:
+            self.lastbuf[:] = buf
+            emit({"ev": "drawn", "frame": self.board.t.frame}, buf)
+
     def idle(self, ms):
         # the firmware's sleep_ms: move the hardware on by `ms`
         realtime = CLOCK.realtime
@@ -595,6 +604,8 @@ class Sim:
             self.boot_shown = True  # the idle screen after boot, then each event's result
             self.settled()
             self.key = None
+        elif realtime:
+            self._drawn_alone()  # interactive: what the display drew by itself (a clock, a count)
         ev = self.next_event(ms if realtime else 0)
         if ev is None:
             if self.eof:
