@@ -154,3 +154,64 @@ def test_on_the_board_an_answer_lost_after_booking_is_reversed_and_the_day_settl
     assert len(set(sent)) == len(sent), "no message sent twice"
     screens = [r["screen"] for r in records if r["ev"] == "settled" and "对账" in r["screen"]]
     assert screens and "对账平" in screens[-1], screens
+
+
+@pytest.mark.parametrize("at", ["0500", "0320/201", "0320/202"])
+def test_the_terminal_killed_mid_settlement_resumes_and_uploads_once(tmp_path, at):
+    # the books differ (a sale's answer lost, its one reversal try lost too: given up, kept
+    # as unconfirmed), so settlement uploads the batch; the process dies right after the
+    # center took the 0500, the upload or its end: started again, 结算 carries on where it
+    # was, the center holds every record once, the batch closes, the terminal says 对账不平
+    sent = []
+    day = Day(tmp_path)
+    try:
+        day.t.state.params["retries"] = 1
+        day.sign_in()
+        day.purchase("1200")
+        plan = {"0200": _lost, "0400": _lost}
+        real = [day.d.exchange]
+
+        def exchange(data, timeout):
+            mti = data[13:15].hex()
+            if mti == "0400" and plan.get("0400"):
+                plan.pop("0400")
+                sent.append(bytes(data))
+                return ("link_error", "center closed the connection", True)  # never got it
+            ev = real[0](data, timeout)
+            sent.append(bytes(data))
+            net = mti + "/" + realhost.parse(data[13:])[1].get(60, "")[8:11]
+            if plan.get(mti) and mti == "0200":
+                return plan.pop(mti)(ev)
+            if at in (mti, net) and plan.get("kill", True):
+                plan["kill"] = False
+                raise Killed()
+            return ev
+
+        day.d.exchange = exchange
+        day.purchase("3400")  # booked, its answer lost
+        day.press("CANCEL", "CANCEL")
+        day.purchase("500")  # the reversal lost: given up after its one try
+        day.press("CANCEL", "CANCEL")
+        assert [e["amount"] for e in day.journal("purchase")] == [1200, 500]
+        try:
+            day.settle()
+            raise AssertionError("not killed: " + day.screen())
+        except Killed:
+            day.d.close()
+        day = Day(tmp_path)
+        real[0] = day.d.exchange
+        day.d.exchange = exchange
+        m = day.mark()
+        day.settle()
+        assert day.seen("对账不平", m), ["".join(r.strip() for r in f) for f in day.frames]
+        assert len(set(sent)) == len(sent), "no message sent twice"
+        assert day.t.state.extra.get("settle") is None and day.journal("purchase") == []
+        store = day.host()
+        try:
+            ups = store.list_uploads("12345678", "000001")
+            assert sorted(u["amount_fen"] for u in ups if u["code"] == "201") == [500, 1200]
+            assert store.get_terminal("12345678")["host_batch"] == "000002"
+        finally:
+            store.close()
+    finally:
+        day.close()
