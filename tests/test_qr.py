@@ -164,3 +164,27 @@ def test_qr_void_and_refund_against_the_real_host_double(real):
     sent = [(m, r[3], r[22]) for m, r, _ in host.requests if m in ("0200", "0220")]
     assert sent[-2:] == [("0200", "200000", "032"), ("0220", "200000", "032")]
     assert not host.problems and not host.reversals
+
+
+@pytest.mark.parametrize("lost", ["query", "sale"])
+def test_a_qr_answer_lost_on_the_line_never_pays_twice_nor_loses_the_payment(real, lost):
+    # the real host's answer to the first result query (or to the sale itself, then
+    # pending at the host) dropped after it took it: the terminal asks again or reverses;
+    # in the end either the payment is kept and the host has it, or it is reversed there
+    if lost == "query":
+        term, host = real(qr_confirm=2, drop={("0200", 2)})
+    else:
+        term, host = real(qr_confirm=0, drop={("0200", 1)})
+    term.press("MENU", "1", "9", "8800", "ENTER", "SCAN=" + CONFIRMS)
+    _wait(term.d, 20)
+    term.press("ENTER", "CANCEL", "CANCEL")
+    kept = [x for x in term.t.journal.entries() if x["type"] == "qr_sale"]
+    pending = term.t.state.reversal()
+    if pending is not None:  # goes before the next transaction
+        term.press("MENU", "1", "5", "CARD=6212142000000000012", "123456", "ENTER")
+        assert term.t.state.reversal() is None
+    sale = [r for m, r, _ in host.requests if m == "0200" and r.get(3) == "000000"]
+    assert len(sale) == 1, "the sale sent once"
+    reversed_ = [r for r in host.reversals if r[11] == sale[0][11]]
+    assert (len(kept), len(reversed_)) in ((1, 0), (0, 1)), (kept, host.reversals)
+    assert not host.problems, host.problems
