@@ -1,9 +1,10 @@
 # Talking to the center, with as little code loaded as possible while the terminal waits
 # for the answer (a board's network stack needs its RAM then): the request is encoded
-# (with its PIN block and MAC) and the answer decoded and checked in overlays of
-# pos.comm, which holds the codec and the keys' code; between the two only this module
-# and the flow are loaded. Order of checks on a reply (reference §5): MTI = request + 10,
-# the echoed fields 3, 4, 11, 41, 42 match, then 39, and only when 39 = 00 the MAC.
+# (with its PIN block and MAC) in an overlay of pos.comm, the answer decoded and checked in
+# one of pos.commcheck (each loads the codec and the keys' code one step at a time); between
+# the two only this module and the flow are loaded. Order of checks on a reply (reference
+# §5): MTI = request + 10, the echoed fields 3, 4, 11, 41, 42 match, then 39, and only when
+# 39 = 00 the MAC.
 from pos import ui, overlay
 from pos.request import batch_str, base_fields  # noqa: F401 (the flows use them from here)
 
@@ -14,6 +15,16 @@ LINK = "link"  # could not reach the center; nothing left the terminal
 LINK_LOST = "link_lost"  # the link broke after the request left
 BAD_REPLY = "bad_reply"  # unreadable or mismatched answer
 BAD_MAC = "bad_mac"  # 39 = 00 but the MAC does not verify
+
+
+def sm_keys(t):
+    # the working keys are SM (国密) keys: SM MAC, SM4 PIN block, SM4 track key
+    return t.state.extra.get("keys") == "sm"
+
+
+def mac_algo(t):
+    # the terminal's MAC algorithm (pos.comm, pos.commcheck)
+    return "sm4" if sm_keys(t) else t.state.params.get("mac_algo", "ecb")
 
 
 class Result:
@@ -88,10 +99,10 @@ def exchange(t, msg, title, with_mac=True, before_send=None, pin=None):
 
 def _check(t, msg, frame, with_mac):
     with overlay.scope():
-        from pos import comm
+        from pos import commcheck
 
-        out = comm.check(t, msg, frame, with_mac)
-        del comm
+        out = commcheck.check(t, msg, frame, with_mac)
+        del commcheck
     return out
 
 
