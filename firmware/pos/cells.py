@@ -60,11 +60,11 @@ def char_width(ch):
     return cp_width(ord(ch))
 
 
-def measure(b, cells):
-    # b: UTF-8 bytes. -> (cells, characters) of its longest prefix that fits in `cells`
-    # (cells < 0: all of it)
+def measure(b, cells, start=0):
+    # b: UTF-8 bytes. -> (cells, characters) of its longest prefix (from byte `start`) that
+    # fits in `cells` (cells < 0: all of it)
     n = len(b)
-    i = 0
+    i = start
     w = 0
     k = 0
     while i < n:
@@ -160,69 +160,118 @@ def wrap(text, cells, dense=False):
     return out
 
 
+# _NO_START's characters as the wrapping compares them in UTF-8: the ASCII ones as bytes, the
+# others (all of U+3000..U+FFFF: three bytes each) as code points (tests/test_cells_rich.py)
+_NO_START_ASCII = b",.!?;:)]}%"
+_NO_START_CP = (0xFF0C, 0x3002, 0xFF01, 0xFF1F, 0xFF1B, 0xFF1A, 0xFF09, 0x3001, 0x300D, 0x300F)
+
+
+def _offsets(b, nch):
+    # -> the byte offset of each character of UTF-8 b, and len(b) after them (nch characters;
+    # an ASCII text's are its indices: a range, nothing made)
+    n = len(b)
+    if n == nch:
+        return range(n + 1)
+    out = [n] * (nch + 1)  # one allocation (a list grown by append is reallocated)
+    i = 0
+    k = 0
+    while k < nch:
+        out[k] = i
+        c = b[i]
+        i += 1 if c < 0x80 else 2 if c < 0xE0 else 3 if c < 0xF0 else 4
+        k += 1
+    return out
+
+
+def _word_at(b, o, i):
+    # _is_word() of the i-th character (o: the offsets), read from its bytes
+    a = o[i]
+    k = o[i + 1] - a
+    if k == 1:
+        c = b[a]
+        return 48 <= c <= 57 or 97 <= c <= 122 or 65 <= c <= 90 or c in b".-*"
+    return k == 3 and b[a] == 0xEF and b[a + 1] == 0xBF and b[a + 2] == 0xA5  # U+FFE5
+
+
+def _no_start_at(b, o, i):
+    # the i-th character is one of _NO_START
+    a = o[i]
+    k = o[i + 1] - a
+    if k == 1:
+        return b[a] in _NO_START_ASCII
+    if k != 3:
+        return False
+    cp = ((b[a] & 0x0F) << 12) | ((b[a + 1] & 0x3F) << 6) | (b[a + 2] & 0x3F)
+    return cp in _NO_START_CP
+
+
 def _wrap_para(text, cells, out, dense=False):
-    # a character is looked at as a slice (text[i : i + 1]), never taken out (text[i]): on
-    # MicroPython that interns it as a name, never freed (every character a day wraps)
+    # The text's characters are looked at in its UTF-8 bytes (a byte is a small int), never
+    # as one-character strs: on MicroPython each str made, a slice too, is first looked for
+    # among the interned names (~6,500 instructions with the firmware's ~1,000; a 4-row
+    # confirmation screen, laid out up to four ways, made ~100 of them); only the lines are
+    # made. s: the first character of what is left to wrap; the indices below count from it.
     if text == "":
         out.append("")
         return
-    while text:
-        if width(text) <= cells:
-            out.append(text)
+    b = text.encode()
+    nch = len(text)
+    if len(b) == nch:
+        cut = nch if nch <= cells else cells  # ASCII: a cell a character
+    else:
+        cut = measure(b, cells)[1]  # (its characters counted once: the fit and the cut)
+    if cut == nch:  # it fits
+        out.append(text)
+        return
+    o = _offsets(b, nch)
+    s = 0
+    while s < nch:
+        n = nch - s  # characters left
+        if s:
+            cut = measure(b, cells, o[s])[1]
+        if cut == n:  # the rest fits
+            out.append(text if s == 0 else b[o[s] :].decode())
             return
-        head = clip(text, cells)
-        cut = len(head)
         # prefer a break at a space or after punctuation in the second half
         best = -1
         i = 0 if dense else cut
         while i > cut // 2:
-            ch = text[i - 1 : i]
-            inside = (
-                i < len(text)
-                and _is_word(text[i : i + 1])
-                and i > 1
-                and _is_word(text[i - 2 : i - 1])
-            )
-            if ch == " " or (ch in _NO_START and not inside):  # not inside 12.34 or 1.2.3.4
+            c = s + i - 1
+            inside = i < n and i > 1 and _word_at(b, o, c + 1) and _word_at(b, o, c - 1)
+            if (o[c + 1] - o[c] == 1 and b[o[c]] == 32) or (
+                    _no_start_at(b, o, c) and not inside):  # not inside 12.34 or 1.2.3.4
                 best = i
                 break
             i -= 1
         # an ASCII word (digits, latin) is not split when it can move down whole
-        if (
-            best < 0
-            and _is_word(text[cut - 1 : cut])
-            and cut < len(text)
-            and _is_word(text[cut : cut + 1])
-        ):
+        if best < 0 and cut < n and _word_at(b, o, s + cut - 1) and _word_at(b, o, s + cut):
             j = cut - 1
-            while j > 0 and _is_word(text[j - 1 : j]):
+            while j > 0 and _word_at(b, o, s + j - 1):
                 j -= 1
             if j > 0:
                 best = j
         if best < 0:
             best = cut
             # kinsoku: the next line must not start with closing punctuation
-            while best > 1 and best < len(text) and text[best : best + 1] in _NO_START:
+            while best > 1 and best < n and _no_start_at(b, o, s + best):
                 best -= 1
             # ... and that must not split an ASCII word ("hex:" stays whole)
             j = best
-            while (
-                j > 0 and j < len(text) and _is_word(text[j - 1 : j]) and _is_word(text[j : j + 1])
-            ):
+            while j > 0 and j < n and _word_at(b, o, s + j - 1) and _word_at(b, o, s + j):
                 j -= 1
             if 0 < j < best:
                 best = j
             # no orphan: a last line of one character (plus punctuation) takes one more
-            if not dense and best > 2 and len(text[best:]) <= 2 and width(text[best:]) <= 3:
+            if not dense and best > 2 and n - best <= 2 and measure(b, -1, o[s + best])[0] <= 3:
                 best -= 1
-        line = text[:best]
-        rest = text[best:]
-        if line.endswith(" "):
-            line = line[:-1]
-        if rest.startswith(" "):
-            rest = rest[1:]
-        out.append(line)
-        text = rest
+        a = o[s]
+        z = o[s + best]
+        if z > a and b[z - 1] == 32:  # the line's last space goes
+            z -= 1
+        s += best
+        if s < nch and b[o[s]] == 32:  # the rest's first space too
+            s += 1
+        out.append(b[a:z].decode())
 
 
 def _is_word(ch):

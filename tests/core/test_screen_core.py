@@ -23,6 +23,31 @@ def test_wrap_never_exceeds_the_width_and_keeps_the_text():
             eq("".join(lines).replace(" ", ""), text.replace(" ", ""))
 
 
+def test_wrap_breaks_where_it_did_when_it_took_the_characters_out_one_by_one():
+    # the wrapping reads the text's UTF-8 bytes (pos.cells._wrap_para: no one-character strs
+    # made); these are the lines the character-by-character wrapping gave
+    for text, w, dense, want in (
+        ("确认结算当前批次？确认继续，取消退出", 16, False,
+         ["确认结算当前批", "次？确认继续，", "取消退出"]),
+        ("确认结算当前批次？确认继续，取消退出", 16, True,
+         ["确认结算当前批", "次？确认继续，取", "消退出"]),
+        ("金额\uffe512.34已扣款，请核对", 8, False,
+         ["金额", "\uffe512.34", "已扣款，", "请核对"]),
+        ("key hex:0123456789ABCDEF wrong", 10, False,
+         ["key hex:", "0123456789", "ABCDEF", "wrong"]),
+        ("交易成功」请取卡", 6, False, ["交易成", "功」", "请取卡"]),
+        ("签到用时可能会长,请耐心等待", 12, True, ["签到用时可能", "会长,请耐心", "等待"]),
+        ("abc  def ghi", 4, False, ["abc", "def", "ghi"]),
+        ("卡号6212142000000000012请核对", 10, False,
+         ["卡号", "6212142000", "000000012", "请核对"]),
+        ("一二三四五六七八九十", 8, False, ["一二三四", "五六七八", "九十"]),
+    ):
+        eq(cells.wrap(text, w, dense), want, "%r at %d" % (text, w))
+    # the closing punctuation as the bytes compare it is _NO_START's
+    eq([ord(c) for c in cells._NO_START if ord(c) >= 0x80], list(cells._NO_START_CP))
+    eq(bytes([ord(c) for c in cells._NO_START if ord(c) < 0x80]), cells._NO_START_ASCII)
+
+
 def test_no_line_starts_with_closing_punctuation():
     lines = cells.wrap("签到用时可能会长,请耐心等待", 16)
     for line in lines:
