@@ -258,3 +258,21 @@ def test_cards_show_says_how_a_contactless_card_taps_and_its_issuer_scripts(tmp_
     assert shown["issuer script 71"] == "pin_unblock" and shown["issuer script 72"] == "block"
     code, out, _ = host("cards", "show", "6212142000000001028", "--db", str(tmp_path / "h.db"))
     assert "qPBOC" not in out  # a contact-only card: no tap line
+
+
+def test_a_card_number_typed_in_its_printed_groups_is_its_digits(tmp_path):
+    # as printed on the card (and on the slip's 6+4 mask): 6212 1420 0000 0001 010
+    code, out, err = host("cards", "show", "6212 1420 0000 0001 010", "--db",
+                          str(tmp_path / "h.db"))  # fmt: skip
+    assert code == 0, err
+    assert "6212142000000001010" in out
+    pan = "6212142000000000079"
+    code, out, err = host("cards", "add", "6212-1420-0000-0000-079", "123456", "100",
+                          "--db", str(tmp_path / "h.db"))  # fmt: skip
+    assert code == 0, err
+    assert f"card {pan} stored" in out
+    assert deck.card_number(" 6212 1420 ") == "62121420"
+    assert deck.card_number("6212  1420") == "6212  1420"  # two spaces: not a grouping
+    assert deck.card_number("62a2 1420") == "62a2 1420"  # said wrong where it is read
+    assert deck.card_token("chip=6212 1420 0000 0001 010") == "chip=6212142000000001010"
+    assert deck.card_token("6212 1420 0000 0000 012=3012") == "6212142000000000012=3012"

@@ -254,3 +254,20 @@ async def test_typing_in_the_card_list_goes_into_the_box_not_to_the_rows_binding
             assert fed[n:] == deck.parse_token("CARD=6222020000000000018")
     finally:
         driver.close()
+
+
+async def test_a_card_number_typed_with_the_spaces_printed_on_the_card_is_swiped(tmp_path):
+    app, driver = make_app(tmp_path)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            fed = recording(app)
+            reader = await open_reader(pilot, PAN)
+            await pilot.press(*"6222 0200 0000 0000 018")
+            await pilot.pause()
+            assert reader.query_one("#card-pan").value == "6222 0200 0000 0000 018"
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app.screen is not reader
+            assert fed[-1] == deck.parse_token("CARD=6222020000000000018")[-1]
+    finally:
+        driver.close()

@@ -319,7 +319,7 @@ class EmulatorApp(App):
         from posterm.host import deck
 
         if action == "typed":
-            text = value.strip()
+            text = deck.card_token(value)  # a number typed in its printed groups: digits
             up = text.upper()
             if not text:
                 raise KeyTokenError("", "type a PAN[=YYMM] or a payment code", "nothing typed")

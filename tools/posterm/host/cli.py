@@ -405,6 +405,8 @@ def _cards(args, out):
     from posterm.host import deck
 
     action = args.host_action or "list"
+    if action in ("add", "show"):
+        args.pan = deck.card_number(args.pan)  # "6212 1420 ...": as printed on the card
     if action == "add":
         validate.pan(args.pan)
         validate.pin(args.pin)

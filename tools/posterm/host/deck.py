@@ -7,6 +7,7 @@ what its virtual chip is built from (pos.emv.card.Card takes the card dict as it
 
 import json
 import os
+import re
 
 from pos import keys, paycode
 
@@ -27,6 +28,27 @@ def _load():
 CARDS, CODES = _load()
 BY_PAN = {c["pan"]: c for c in CARDS}
 BY_CODE = {c["code"]: c for c in CODES}
+
+
+_GROUPED = re.compile(r"\d+(?:[ -]\d+)+")
+
+
+def card_number(text):
+    """A card number or payment code typed as it is printed, in groups ("6212 1420 0000 0000
+    012", "6212-1420-..."): its digits; any other text as it was (said wrong where it is
+    read)."""
+    t = text.strip()
+    return re.sub(r"[ -]", "", t) if _GROUPED.fullmatch(t) else t
+
+
+def card_token(text):
+    """A typed token or card with its number in groups (CHIP=6212 1420 ..., 6212 1420 ...
+    =3012): the number's digits, the rest as typed."""
+    head, eq, rest = text.strip().partition("=")
+    if eq and head.upper() in ("CARD", "CHIP", "TAP", "SCAN"):
+        number, eq2, tail = rest.partition("=")
+        return head + "=" + card_number(number) + eq2 + tail
+    return card_number(head) + eq + rest
 
 
 def card(pan):
