@@ -11,7 +11,8 @@ with tests/realhost.py's codec (frames by hand), never with the project's.
     proxy.plan[("30000004", "0320", 1)] = "restart"  # the center dies mid batch upload
     proxy.restart_on.append(("0500", 2, restart))    # ... or at the 2nd 0500 of anyone
 
-What went through is kept in `seen`: (tid, mti, request frame, fault, center answered).
+What went through is kept in `seen`: [tid, mti, request frame, fault, the center answered,
+its answer reached the terminal as the center sent it].
 """
 
 import socket
@@ -123,7 +124,7 @@ class FaultProxy:
                 mti, fields = realhost.parse(req[13:])
                 tid = fields.get(41, b"").decode()
                 fault, restart = self._decide(tid, mti)
-                entry = [tid, mti, req, fault, False]
+                entry = [tid, mti, req, fault, False, False]
                 with self._lock:
                     self.seen.append(entry)
                 if fault == "down":  # the center never sees it; the line drops
@@ -145,7 +146,7 @@ class FaultProxy:
                     return  # the center went down with its answer
                 if reply is None or fault == "lost":
                     return
-                self._answer(conn, reply, fault)
+                entry[5] = self._answer(conn, reply, fault) and fault in (None, "twice")
             except Exception as e:  # a test helper: say it, never hang a terminal
                 self.problems.append("proxy: %r" % (e,))
 
@@ -169,4 +170,5 @@ class FaultProxy:
             if fault == "twice":
                 conn.sendall(reply)
         except OSError:
-            pass  # the terminal gave up and closed (late)
+            return False  # the terminal gave up and closed (late)
+        return True
