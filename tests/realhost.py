@@ -379,6 +379,11 @@ class RealHost:
         self.counts = {}  # MTI -> how many came
         self.status_uploads = []  # field 62 of each 0820 / 362
         self.advices = []  # the fields of each 0620 (script result advice)
+        # the host's books, to check the terminal's settlement by hand (reference §3.4,
+        # §3.5): trace -> (debit | credit, amount, foreign) of every card approval kept
+        self.book = {}
+        self.uploaded = []  # (code 00/01, trace, PAN, amount) of every 0320 / 201 record
+        self.ic_uploads = 0  # 0320 / 203 and 205 (a chip transaction's TC)
         self._reversal_codes = list(self.v["reversal_codes"])
         self._srv = socket.create_server(("127.0.0.1", 0))
         self.address = self._srv.getsockname()
@@ -487,16 +492,25 @@ class RealHost:
             code = got.pop(39, b"00").decode()
             rep.update(got)
             need = self.v["need"] if code == "00" else 0
+            kind = {"22": "debit", "20": "debit", "23": "credit", "21": "credit",
+                    "25": "credit"}.get(req.get(60, "")[:2])  # fmt: skip
+            if code == "00" and req.get(3) == "330000":  # a QR payment confirmed: its sale
+                order = self.qr.get(req.get(61, "")[6:12])
+                self.book[req[61][6:12]] = ("debit", order["amount"], False)
+            elif code == "00" and kind:
+                self.book[req.get(11)] = (kind, int(req.get(4, "0")), self.v["foreign"])
         elif mti == "0400" and code == "00":
             code = self._reversal_codes.pop(0) if self._reversal_codes else "00"
             if code == "00":
                 self.reversals.append(req)
+                self.book.pop(req.get(11), None)
             rep[60] = req.get(60, "")
         elif mti == "0500":
             rep.update(self._settle(req))
         elif mti == "0320":
             code = self.v["upload"]
             rep[60] = req.get(60, "")
+            self._upload(req, net)
         elif mti == "0820":
             rep[60] = req.get(60, "")
             if net == "362":
@@ -671,7 +685,8 @@ class RealHost:
         approved = {15: "1123", 37: f"{self.rrn:012d}".encode(), 38: b"Q1R2C3",
                     60: req.get(60, "")}  # fmt: skip
         if proc == "000000":  # the sale
-            order = {"code": code, "rrn": approved[37], "asked": 0}
+            order = {"code": code, "rrn": approved[37], "asked": 0,
+                     "amount": int(req.get(4, "0"))}  # fmt: skip
             self.qr[req.get(11)] = order
             if confirm == 0:
                 self.approved.append((req.get(11), int(req.get(4, "0"))))
@@ -748,8 +763,44 @@ class RealHost:
                     out[55] += tlv(tag, tlv(0x9F18, sid) + tlv(0x86, cmd))
         return out
 
+    def _upload(self, req, net):
+        # the batch upload read by hand (reference §3.5): 201 = NN + NN records of 00 / 01
+        # (domestic / foreign) + trace 6 + PAN right-aligned in 20 + amount 12, each one of
+        # the host's approvals; 202 / 207 = the count of records uploaded, n4
+        f48 = req.get(48, "")
+        if net == "201":
+            n = int(f48[:2] or "0")
+            if len(f48) != 2 + 40 * n or not 1 <= n <= 8:
+                self.problems.append(f"0320/201 field 48 of {len(f48)} digits for {n}")
+                return
+            for i in range(n):
+                r = f48[2 + 40 * i : 42 + 40 * i]
+                code, trace, pan, amount = r[:2], r[2:8], r[8:28].lstrip("0"), int(r[28:40])
+                self.uploaded.append((code, trace, pan, amount))
+                kept = self.book.get(trace)
+                if kept is None or kept[1] != amount or code != ("01" if kept[2] else "00"):
+                    self.problems.append(f"uploaded record {r} is none of the host's {kept}")
+                if not (pan.isdigit() and 13 <= len(pan) <= 19):
+                    self.problems.append(f"uploaded record {r}: the PAN is not whole")
+        elif net in ("203", "205"):
+            self.ic_uploads += 1
+        elif net in ("202", "207"):
+            want = len(self.uploaded) + self.ic_uploads
+            if f48 != f"{want:04d}":
+                self.problems.append(f"0320/{net} says {f48!r} records, {want} uploaded")
+
+    def _totals(self, foreign):
+        out = ""
+        for kind in ("debit", "credit"):
+            got = [a for k, a, f in self.book.values() if k == kind and f == foreign]
+            out += f"{sum(got):012d}{len(got):03d}"
+        return out
+
     def _settle(self, req):
         f48 = req.get(48, "0" * 62)
+        mine = self._totals(False) + "0" + self._totals(True) + "0"
+        if not self.v["unbalanced"] and f48 != mine:
+            self.problems.append(f"0500 field 48 {f48}, the host's books {mine}")
         flag = "2" if self.v["unbalanced"] else "1"
         self.rrn += 1
         return {
