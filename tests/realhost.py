@@ -500,6 +500,7 @@ class RealHost:
             elif code == "00" and kind:
                 self.book[req.get(11)] = (kind, int(req.get(4, "0")), self.v["foreign"])
         elif mti == "0400" and code == "00":
+            self._check_reversal(req)
             code = self._reversal_codes.pop(0) if self._reversal_codes else "00"
             if code == "00":
                 self.reversals.append(req)
@@ -762,6 +763,27 @@ class RealHost:
                     cmd = script_command(chip[0], chip[2], chip[1], self.v[name])
                     out[55] += tlv(tag, tlv(0x9F18, sid) + tlv(0x86, cmd))
         return out
+
+    def _check_reversal(self, req):
+        # reference §6.2: the original's copy: 11 its trace, 4 its amount, no 26 35 36 52 53
+        # (nor 37 for a sale), 39 the reason (98 / A0 / 96 first, 06 on a retry)
+        orig = [r for m, r, _ in self.requests[:-1]
+                if m in ("0100", "0200") and r.get(11) == req.get(11)]  # fmt: skip
+        if not orig:
+            self.problems.append(f"a reversal of trace {req.get(11)} never sent")
+            return
+        o = orig[-1]
+        if o.get(4) != req.get(4) or o.get(3) != req.get(3):
+            self.problems.append(f"reversal of {req.get(11)}: 3/4 are not the original's")
+        left = [f for f in (26, 35, 36, 52, 53) if f in req]
+        if 37 in req and o.get(3) == "000000":
+            left.append(37)
+        if left:
+            self.problems.append(f"reversal of {req.get(11)} carries {left}")
+        if req.get(39) not in (b"98", b"A0", b"96", b"06"):
+            self.problems.append(f"reversal of {req.get(11)}: reason {req.get(39)!r}")
+        if 2 not in req and req.get(22, "")[:2] != "03":  # a QR payment has no card
+            self.problems.append(f"reversal of {req.get(11)} names no PAN in 2")
 
     def _upload(self, req, net):
         # the batch upload read by hand (reference §3.5): 201 = NN + NN records of 00 / 01
