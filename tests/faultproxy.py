@@ -12,7 +12,8 @@ with tests/realhost.py's codec (frames by hand), never with the project's.
     proxy.restart_on.append(("0500", 2, restart))    # ... or at the 2nd 0500 of anyone
 
 What went through is kept in `seen`: [tid, mti, request frame, fault, the center answered,
-its answer reached the terminal as the center sent it].
+its answer reached the terminal as the center sent it, seconds from the request to the
+answer written (None: nothing written)].
 """
 
 import socket
@@ -124,7 +125,8 @@ class FaultProxy:
                 mti, fields = realhost.parse(req[13:])
                 tid = fields.get(41, b"").decode()
                 fault, restart = self._decide(tid, mti)
-                entry = [tid, mti, req, fault, False, False]
+                began = time.monotonic()
+                entry = [tid, mti, req, fault, False, False, None]
                 with self._lock:
                     self.seen.append(entry)
                 if fault == "down":  # the center never sees it; the line drops
@@ -146,7 +148,9 @@ class FaultProxy:
                     return  # the center went down with its answer
                 if reply is None or fault == "lost":
                     return
-                entry[5] = self._answer(conn, reply, fault) and fault in (None, "twice")
+                wrote = self._answer(conn, reply, fault)
+                entry[5] = wrote and fault in (None, "twice")
+                entry[6] = time.monotonic() - began if wrote else None
             except Exception as e:  # a test helper: say it, never hang a terminal
                 self.problems.append("proxy: %r" % (e,))
 

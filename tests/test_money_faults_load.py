@@ -115,6 +115,7 @@ PLANS = {
     "30000004": {2: "lost", 4: "down"},  # its first reversal lost too, and given up
 }
 REASON = {"lost": "98", "down": "98", "late": "98", "truncated": "98", "restart": "98",
+          "twice": "98",  # (a "twice" answer not believed: it came too late, or never)
           "badmac": "A0",
           "mti": "96", "trace": "96", "amount": "96"}  # fmt: skip
 SALES = 5
@@ -129,7 +130,7 @@ def _day(term, amounts, ready, done, errors):
                 term.sign_in()
         entries = term.t.journal.entries()
         done.append((term.tid, term.purchases(),
-                     [e["amount"] for e in entries if e["type"] != "purchase"],
+                     [(e["amount"], e["trace"]) for e in entries if e["type"] != "purchase"],
                      [e["trace"] for e in entries if e["type"] == "purchase"]))  # fmt: skip
         ready.wait(60)
         for _ in range(5):  # the cashier tries again while the center is not back
@@ -151,7 +152,7 @@ def _approved(store, tid):
     )  # fmt: skip
 
 
-def _check_terminal(tid, plan, term, kept, proxy, store):
+def _check_terminal(tid, plan, term, kept, proxy, store, strict=True):
     # what the wire saw against what both ends kept. A sale's answer may also be lost by
     # chance (the center restarted while it was in flight, a terminal timed out on a loaded
     # machine): then it is reversed like a lost one (98)
@@ -168,11 +169,20 @@ def _check_terminal(tid, plan, term, kept, proxy, store):
             assert not [r for r in revs if r[11] == f[11]], (tid, n, "a kept sale reversed")
             continue
         mine = [r[39].decode() for r in revs if r[11] == f[11]]
-        assert mine and mine[0] == REASON[fault or "lost"], (tid, n, fault, mine)
+        # the fault's reason when its answer reached the terminal in time; 98 when none
+        # did (a restart took it, or the terminal's 1 s ran out on a loaded machine)
+        took = e[6]
+        allowed = {REASON[fault or "lost"]}
+        if took is None or took > 1.2:
+            allowed = {"98"}
+        elif took > 0.8:
+            allowed.add("98")
+        assert mine and mine[0] in allowed, (tid, n, fault, took, mine)
         assert set(mine[1:]) <= {"06"}, (tid, n, mine)
     assert {r[11] for r in revs} <= {f[11] for _, f in sales}
-    assert len(sales) >= max(plan), (tid, "every planned sale went")
-    planned = [n for n, fault in plan.items() if fault != "twice"]
+    # (strict: every sale keyed was sent; a soak's lost reversals may hold one back)
+    assert not strict or len(sales) >= max(plan, default=0), (tid, "every planned sale went")
+    planned = [n for n, fault in plan.items() if fault != "twice" and n <= len(sales)]
     assert all(sales[n - 1][1][11] not in traces for n in planned)
     frames = [e[2] for e in seen]
     retries = [e[2] for e, f in zip(seen, fields, strict=True)
@@ -181,20 +191,45 @@ def _check_terminal(tid, plan, term, kept, proxy, store):
     assert not twice, (tid, "a message sent twice")
     assert term.t.state.reversal() is None
     assert not term.t.state.extra.get("settle"), (tid, "settlement ended")
-    # the money: what the center holds approved is what the terminal kept, plus the sales
-    # whose reversal never got through (kept as unconfirmed: settled by hand)
-    assert _approved(store, tid) == sorted(amounts + given_up), (tid, amounts, given_up)
+    # the money: what the center holds approved is what the terminal kept, plus each sale
+    # whose reversal was given up (kept as unconfirmed: settled by hand) that reached the
+    # center while none of its reversals did: surely when the center answered the sale and
+    # saw no 0400 of it, maybe when the center died with one of them in hand
+    center_has = _approved(store, tid)
+    by_trace = {f[11]: e for e, f in sales}
+
+    def reached(entries):  # True / None (maybe) / False
+        if any(e[4] for e in entries):
+            return True
+        return None if any(e[3] != "down" for e in entries) else False
+
+    sure, maybe = [], []
+    for a, tr in given_up:
+        got = reached([by_trace[tr]])
+        undone = reached([e for e, f in zip(seen, fields, strict=True)
+                          if e[1] == "0400" and f[11] == tr])  # fmt: skip
+        if got and undone is False:
+            sure.append(a)
+        elif got is not False and undone is not True:
+            maybe.append(a)
+    extra = list(center_has)
+    for a in amounts + sure:
+        assert a in extra, (tid, "a sale the center lacks", a, center_has)
+        extra.remove(a)
+    assert all(extra.count(a) <= maybe.count(a) for a in extra), (tid, center_has, kept)
+    extra += sure
     row = store.db.execute(
         "SELECT balanced FROM settlements WHERE tid = ? ORDER BY id DESC", (tid,)
     ).fetchone()
-    if given_up:
+    if extra:
         assert term.seen("对账不平") and row["balanced"] == 0, tid
         ups = store.list_uploads(tid, "000001")
         assert sorted(u["amount_fen"] for u in ups if u["code"] == "201") == amounts
     else:
         assert term.seen("对账平") and row["balanced"] == 1, tid
     if tid == "30000004":
-        assert given_up == [int(sales[1][1][4])], "its second sale's reversal was lost"
+        assert [a for a, _ in given_up] == [int(sales[1][1][4])], "its 2nd sale's reversal lost"
+        assert extra, "the center has it"
 
 
 def test_four_terminals_under_line_faults_and_a_center_restart_keep_every_sale(tmp_path):
