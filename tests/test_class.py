@@ -113,7 +113,9 @@ def test_remove_takes_the_trainee_off_and_keeps_the_results(tmp_path, capsys):
     assert roster.load(data).trainees == []
     assert len(results.load(data, "张三")["attempts"]) == 1
     assert main(["class", "remove", "张三", "--data", data]) == 2
-    assert "not on the class roster" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "not on the class roster" in err
+    assert "class add" not in err  # no advice to add someone to remove them
 
 
 def test_an_assessment_takes_a_roster_name_in_any_spelling_and_files_it_once(tmp_path, capsys):

@@ -139,14 +139,19 @@ class Roster:
         start = [t for t in self.trainees if any(sound(n).startswith(s) for n in self._names(t))]
         return "start", start
 
-    def find(self, name):
-        """The roster trainee a typed name means, or RosterError saying why not."""
+    def find(self, name, adding_helps=True):
+        """The roster trainee a typed name means, or RosterError saying why not (adding_helps:
+        the error says how to add the trainee; not where that makes no sense, a removal)."""
         how, found = self.matches(name)
         if len(found) == 1:
             return found[0]
         if found:
             names = ", ".join(t["name"] for t in found)
             raise RosterError(f"{clean(name)} could be any of {names}: write the full name")
+        if not adding_helps:
+            raise RosterError(
+                f"{clean(name)} is not on the class roster (`posterm class list` lists it)"
+            )
         raise RosterError(
             f"{clean(name)} is not on the class roster: add the trainee first with "
             f"`posterm class add {clean(name)}`"
@@ -196,7 +201,7 @@ class Roster:
         return t, note
 
     def remove(self, name):
-        t = self.find(name)
+        t = self.find(name, adding_helps=False)
         self.trainees.remove(t)
         return t
 
