@@ -4,6 +4,7 @@
 # a line per action: name, module under pos.flows, function, back_to_menu (1: return to
 # the menu after the flow: viewers, settings; 0: to the idle screen: transactions, as
 # real terminals do).
+from pos import overlay  # resident (imported at boot): no import at each call
 import sys
 
 _TABLE = """
@@ -92,8 +93,6 @@ def run(t, name, *args):
 
         yield from ui.notice(t, t.s("notice_title"), t.s("no_such_function"), timeout=5)
         return True
-    from pos import overlay
-
     with overlay.scope():  # the flow's modules are dropped when it ends (on a board)
         __import__(e[0])
         gen = getattr(sys.modules[e[0]], e[1])(t, *args)

@@ -20,6 +20,7 @@
 #     set and nothing is written, cut back or cleared until a read succeeds (each
 #     write and each read of the records tries again): a file that only looked empty
 #     is never cut back to nothing; records approved meanwhile stay pending.
+from pos import overlay  # resident (imported at boot): no import at each call
 from pos.compat import json
 from pos import crc
 
@@ -185,8 +186,6 @@ class Journal:
         if end < size:
             # a torn tail or damage: pos.journalfix, loaded for this only (it needs the
             # whole file, once)
-            from pos import overlay
-
             with overlay.scope():
                 from pos import journalfix
 
@@ -366,8 +365,6 @@ class Journal:
         # file cannot be read: an empty list would read as an empty batch)
         self._see()
         if self.unreadable and not self.damaged_copy:
-            from pos import overlay
-
             with overlay.scope():
                 from pos import journalfix
 
@@ -440,8 +437,6 @@ class Journal:
         # the record as the file keeps it: the PAN masked, and sealed under the vault
         if not self.seal:
             return obj
-        from pos import overlay
-
         with overlay.scope():
             from pos import vault
 
@@ -451,8 +446,6 @@ class Journal:
         # the whole PAN of a record from entries() ("" when it cannot be opened)
         if not self.seal:
             return e.get("pan", "")
-        from pos import overlay
-
         with overlay.scope():
             from pos import vault
 

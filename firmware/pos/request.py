@@ -1,6 +1,7 @@
 # The fields every request to the center carries, and the common body of a card
 # transaction request (reference §3.1). Plain data: no codec, no keys (the PIN block is
 # made where the request is sent, pos.flows.online).
+from pos import overlay  # resident (imported at boot): no import at each call
 
 
 def z(n, width):
@@ -28,8 +29,6 @@ def financial(t, kind, card, amount, pin, net="000"):
     # card: pos.card's tuple (a swipe sends its tracks, a keyed card its PAN, a scanned
     # payment code, entry "03", goes in 59: pos.qrfields).
     from pos import card as cardmod
-    from pos import overlay
-
     with overlay.scope():  # the catalog is read, not held while the center answers
         from pos import catalog
 

@@ -9,6 +9,7 @@
 # be read the file is named in `unreadable`: the terminal refuses transactions until
 # the supervisor acknowledges it (pos.flows.gates), rather than silently starting
 # afresh (trace 1, factory keys) or dropping a pending reversal.
+from pos import overlay  # resident (imported at boot): no import at each call
 from pos.compat import json
 
 STATE_FILE = "state.json"
@@ -82,8 +83,6 @@ class State:
             return obj, True
         if main is None and self.storage.size(name + BACKUP) < 0:
             return None, False
-        from pos import overlay
-
         with overlay.scope():
             from pos import statefix
 
@@ -91,8 +90,6 @@ class State:
 
     def _load(self):
         # (once, at start: pos.statefix checks the file's shape and reads it)
-        from pos import overlay
-
         with overlay.scope():
             from pos import statefix
 
@@ -130,8 +127,6 @@ class State:
 
     def acknowledge(self, name):
         # the supervisor has seen that no copy of `name` could be read (pos.statefix)
-        from pos import overlay
-
         with overlay.scope():
             from pos import statefix
 
@@ -149,8 +144,6 @@ class State:
             except OSError:
                 pass
         if self.seal and "pan_enc" in rec:
-            from pos import overlay
-
             with overlay.scope():
                 from pos import vault
 
@@ -177,8 +170,6 @@ class State:
             self.storage.remove(REVERSAL_FILE)
             return
         if self.seal:
-            from pos import overlay
-
             with overlay.scope():
                 from pos import vault
 

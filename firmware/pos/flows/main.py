@@ -1,4 +1,5 @@
 # The top of the terminal: the idle screen, the menu, a card swiped at idle.
+from pos import overlay  # resident (imported at boot): no import at each call
 import sys
 from pos import clock, ui
 from pos import keys as K
@@ -69,8 +70,6 @@ def card_out(t, title=None, body=None):
 def main_loop(t):
     goto_menu = False
     try:  # what start-up found in the files (a damaged journal, an unreadable state)
-        from pos import overlay
-
         with overlay.scope():
             from pos.flows import startup
 
@@ -86,8 +85,6 @@ def main_loop(t):
                 yield from card_out(t)
             if t.state.extra.get("locked"):  # 锁定终端: nothing but the unlock screen
                 goto_menu = False
-                from pos import overlay
-
                 with overlay.scope():
                     from pos.flows import lock
 
@@ -105,8 +102,6 @@ def main_loop(t):
                 continue
             ev = yield from idle(t)
             if ev[0] == "card":
-                from pos import overlay
-
                 with overlay.scope():
                     from pos import card
 
@@ -118,8 +113,6 @@ def main_loop(t):
             elif ev[0] == "scan":  # a payment code scanned at idle: a QR sale, amount first
                 yield from _sale(t, "qr_sale", ev[1] if len(ev) > 1 else None)
             elif ev[0] == "heartbeat":
-                from pos import overlay
-
                 with overlay.scope():
                     from pos.flows import heartbeat
 
@@ -144,8 +137,6 @@ def main_loop(t):
 
 def _menu(t):
     # the menu, then what it chose, each an overlay of its own (pos.menu.run)
-    from pos import overlay
-
     path = None
     while True:
         with overlay.scope():
@@ -181,8 +172,6 @@ def _menu(t):
 def _sale(t, name, *args):
     # an action started at idle or from the menu, as an overlay (pos.actions dropped when
     # it ends) -> what it returns (True: back to the menu it was started from)
-    from pos import overlay
-
     with overlay.scope():
         from pos import actions
 
