@@ -10,9 +10,9 @@ from pos import center, ui, crc
 from pos.request import z as _z
 
 MENU_CODE = "930"
-# pos.menu's MENU_FILE and STORED_BIN (tests/test_menu_update.py checks they are the same):
-# pos.menu itself is imported for the check once the file is in, not held through the
-# download's exchanges (~2.4 KB of its objects on the x64 unix port, from ROMFS)
+# pos.menu's MENU_FILE and STORED_BIN (tests/core/test_menuupdate_core.py checks they are
+# the same): pos.menu itself is not held through the download's exchanges (~2.4 KB of its
+# objects on the x64 unix port, from ROMFS); the file is checked by pos.menucheck
 MENU_FILE = "menu.json"
 STORED_BIN = MENU_FILE + ".bin"
 PART = MENU_FILE + ".dl"  # the download so far
@@ -93,17 +93,15 @@ def update(t, title, quiet=False):
         if offset >= total:
             break
     problem = None
-    from pos import menu
-
     if offset != total or got != crc32 or t.storage.size(PART) != total:
         problem = t.s("menu_crc_error")
     else:
-        try:
-            # parsed from storage as it is read (pos.storage.load_json): no block of the
-            # file's size in the heap
-            menu.validate(t.storage.load_json(PART))
-        except ValueError as e:  # MenuError is one; so is a file that is not JSON
-            problem = str(e) if isinstance(e, menu.MenuError) else "menu is not valid JSON"
+        # checked as it is read from storage (pos.menucheck: pos.menu.validate's rules and
+        # words, the tree never built: it was ~24 KB of heap, the sign-in's largest need)
+        from pos import menucheck
+
+        problem = menucheck.problem(t.storage, PART)
+        del menucheck
     if problem:
         t.storage.remove(PART)
         t.emit(("log", "warn", "menu update rejected: %s" % problem))
