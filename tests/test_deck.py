@@ -5,6 +5,7 @@ shows, and what the center's card table is seeded with. Keys are checked against
 import argparse
 import io
 import json
+import os
 import subprocess
 import sys
 
@@ -119,6 +120,8 @@ def test_chip_and_tap_tokens_present_the_decks_card_and_the_chip_counts_on(tmp_p
     icc.reset()
     ev[1]["atc"] = 7  # as seven GENERATE ACs leave it
     dk.save()
+    if os.name == "posix":  # the data dir's files are its owner's only, as the terminal's
+        assert (tmp_path / deck.STATE_FILE).stat().st_mode & 0o777 == 0o600
     again = deck.Deck(str(tmp_path)).parse_token("CHIP=6212142000000001010")[0][1]
     assert again["atc"] == 7
     assert deck.Deck().parse_token("CHIP=6212142000000001010")[0][1].get("atc", 0) == 0

@@ -223,7 +223,9 @@ class Deck:
     def _write(self, counts):
         tmp = self.path + ".tmp"
         try:
-            with open(tmp, "w", encoding="utf-8") as f:
+            # the data dir's files are its owner's only (0600, as the terminal's)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with open(fd, "w", encoding="utf-8") as f:
                 json.dump(counts, f, indent=1, sort_keys=True)
             os.replace(tmp, self.path)
         except OSError:
