@@ -77,6 +77,28 @@ def test_a_broken_template_inside_is_found_by_walk_not_by_decode():
     eq(caught.value.offset, 2)
 
 
+def test_pick_takes_the_first_of_each_tag_anywhere_and_checks_the_whole_tree_as_walk():
+    # the kernel's reading of the FCI, the GPO answer and the records (nothing else copied)
+    eq(tlv.pick(FCI, (0x84, 0x9F38, 0x9F26)), {0x84: H("A000000333010101"), 0x9F38: H("9F7A01")})
+    flat = tlv.flatten(FCI)
+    eq(tlv.pick(FCI, tuple(flat)), flat)
+    twice = H("70085A02") + H("1234") + H("5A025678")
+    kept = {0x5A: H("0000")}
+    eq(tlv.pick(twice, (0x5A,)), {0x5A: H("1234")})
+    eq(tlv.pick(twice, (0x5A,), kept), {0x5A: H("0000")})  # one already there is kept
+    bad = H("7005" "5A08123456")
+    with raises(tlv.TlvError) as caught:
+        tlv.pick(bad, (0x9F26,))  # not asked for, still checked
+    eq((caught.value.tag, caught.value.offset), (0x5A, 2))
+    deep = b""
+    for _ in range(40):
+        deep = tlv.encode(0x70, deep)
+    with raises(tlv.TlvError, match="nested"):
+        tlv.pick(deep, (0x5A,))
+    with raises(tlv.TlvError, match="runs past the end"):
+        tlv.pick(H("7003" "5A0212" "34"), (0x5A,))  # 5A runs past its template's end
+
+
 def test_deep_nesting_is_refused_not_a_crash():
     data = b""
     for _ in range(40):

@@ -64,6 +64,14 @@ def parse(data, what):
         raise ChipError("%s: %s" % (what, e))
 
 
+def pick(data, what, tags, out=None):
+    # tlv.pick, a broken template being a chip error
+    try:
+        return tlv.pick(data, tags, out)
+    except tlv.TlvError as e:
+        raise ChipError("%s: %s" % (what, e))
+
+
 # --- application selection --------------------------------------------------------------
 def set_tvr(ctx, byte, bit):
     v = bytearray(ctx.get(0x95) or bytes(5))

@@ -22,7 +22,7 @@
 # those let the cashier swipe (fallback).
 from pos.emv import tlv
 from pos.emv.apdu import (SCRIPT_TAGS, TC_TAGS, ChipError, NoApplication, build, cmd,  # noqa: F401
-                          exchange, gac, ok, pan_seq, parse, set_tsi, set_tvr)  # fmt: skip
+                          exchange, gac, ok, pan_seq, parse, pick, set_tsi, set_tvr)  # fmt: skip
 
 PSE = b"1PAY.SYS.DDF01"
 PPSE = b"2PAY.SYS.DDF01"
@@ -89,8 +89,7 @@ def candidates(icc, aids, contactless=False):
         for want in aids:
             d, s = exchange(icc, cmd(0x00, 0xA4, 0x04, 0x00, want))
             if s == b"\x90\x00":
-                parse(d, "FCI")
-                fci = tlv.flatten(d)
+                fci = pick(d, "FCI", (0x84, 0x50, 0x87))
                 aid = fci.get(0x84, want)
                 out.append((aid, _text(fci.get(0x50, b"")), _prio(fci.get(0x87))))
     if not out:
@@ -144,6 +143,7 @@ _RECORD_TAGS = (0x57, 0x5A, 0x5F24, 0x5F25, 0x5F34, 0x5F30, 0x8C, 0x8D, 0x8E)
 # the ATC, the issuer application data, the track 2 equivalent, the PAN sequence number,
 # the card transaction qualifiers
 _QPBOC_TAGS = (0x9F26, 0x9F27, 0x9F36, 0x9F10, 0x57, 0x5F34, 0x9F6C)
+_GPO_TAGS = (0x80, 0x82, 0x94) + _QPBOC_TAGS  # format 1 (80), or 77's objects
 
 
 def start(icc, aid, terminal):
@@ -155,13 +155,19 @@ def start(icc, aid, terminal):
         raise NoApplication("blocked")  # the issuer blocked the application
     if sw != b"\x90\x00":
         raise ChipError("select application", sw)
-    parse(data, "FCI")
-    fci = tlv.flatten(data)
+    fci = pick(data, "FCI", (0x84, 0x9F12, 0x50, 0x9F38))
+    # ctx's table made for all it will hold now (~36 entries: the terminal's objects, the
+    # card's, the steps'), while the heap has its blocks, not grown as the records come in
+    # (a 464-592 B table wanted between the APDUs' garbage: where a board's read ran out)
     ctx = {}
-    for tag in TERMINAL:
-        ctx[tag] = TERMINAL[tag]
+    for i in range(40):
+        ctx[-1 - i] = None
+    for i in range(40):
+        del ctx[-1 - i]
     for tag in terminal:
         ctx[tag] = terminal[tag]
+    for tag in TERMINAL:
+        ctx[tag] = TERMINAL[tag]
     ctx[0x84] = fci.get(0x84, aid)
     ctx["aid"] = ctx[0x84].hex().upper()
     ctx["label"] = _text(fci.get(0x9F12) or fci.get(0x50) or b"")
@@ -171,14 +177,13 @@ def start(icc, aid, terminal):
     pdol = fci.get(0x9F38, b"")
     gpo = tlv.encode(0x83, tlv.build_dol_data(pdol, ctx) if pdol else b"")
     data = ok(icc, cmd(0x80, 0xA8, 0x00, 0x00, gpo), "get processing options")
-    items = parse(data, "GPO")
-    if items and items[0][0] == 0x80:  # format 1: AIP (2) then the AFL
-        v = items[0][1]
+    got = pick(data, "GPO", _GPO_TAGS)
+    if 0x80 in got:  # format 1: AIP (2) then the AFL
+        v = got[0x80]
         if len(v) < 2:
             raise ChipError("GPO format 1 too short")
         ctx[0x82], afl = v[:2], v[2:]
     else:
-        got = tlv.flatten(data)
         if 0x82 not in got or 0x94 not in got:
             raise ChipError("GPO without AIP or AFL")
         ctx[0x82], afl = got[0x82], got[0x94]
@@ -197,9 +202,8 @@ def start(icc, aid, terminal):
         sfi = afl[i] >> 3
         for rec in range(afl[i + 1], afl[i + 2] + 1):
             d = ok(icc, cmd(0x00, 0xB2, rec, (sfi << 3) | 4), "read record")
-            for tag, value, _ in parse(d, "record"):
-                if tag in _RECORD_TAGS and tag not in ctx:
-                    ctx[tag] = value
+            pick(d, "record", _RECORD_TAGS, ctx)  # the first of each, as read
+            d = None
     for tag in (0x5A, 0x57) if "qpboc" in ctx else (0x5A, 0x8C, 0x57):
         if tag not in ctx:
             raise ChipError("mandatory object %X missing" % tag)

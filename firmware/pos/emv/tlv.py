@@ -122,6 +122,40 @@ def flatten(data):
     return out
 
 
+def pick(data, tags, out=None):
+    # -> {tag: value} of the first primitive object of each of these tags anywhere in the
+    # tree, added to out (a tag already in out is kept); the whole tree is checked as walk()
+    # checks it. Only the values taken are copied: no list of every object, no template's
+    # copy (a board's kernel reads each record so, its heap not cut up by their garbage).
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TlvError("TLV data must be bytes")
+    if out is None:
+        out = {}
+    _pick(data, 0, len(data), 0, tags, out)
+    return out
+
+
+def _pick(data, off, end, depth, tags, out):
+    if depth > _MAX_DEPTH:
+        raise TlvError("templates nested deeper than %d" % _MAX_DEPTH, None, off)
+    while off < end:
+        if data[off] == 0:
+            off += 1
+            continue
+        start = off
+        tag, off = read_tag(data, off)
+        length, off = read_len(data, off, tag)
+        if off + length > end:
+            raise TlvError(
+                "value of %d bytes runs past the end (%d left)" % (length, end - off), tag, start
+            )
+        if constructed(tag):
+            _pick(data, off, off + length, depth + 1, tags, out)
+        elif tag in tags and tag not in out:
+            out[tag] = bytes(data[off : off + length])
+        off += length
+
+
 def find(data, tag):
     # The value of the first object with this tag anywhere in the tree, or None.
     for t, value, _ in walk(data):
