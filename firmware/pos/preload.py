@@ -4,6 +4,10 @@
 # modules they import come with them). Full names, written out (never built), so that
 # build-time tools can follow them (tests/test_overlay_cache.py: each one exists).
 ORDER = (
+    # the menu: the day's first key and every sale from it (pos.flows.menuupdate imported it
+    # at its top, so it came with the sign-in's flows, until 2a8dae7: then the first MENU
+    # loaded it, ~0.95M instructions, and its scope's end looked at the heap)
+    "pos.menu",
     # a purchase: the card at idle, the amount, the PIN, the exchange, the slips
     "pos.flows.purchase",
     "pos.flows.txn",
@@ -15,6 +19,7 @@ ORDER = (
     "pos.flows.online",
     "pos.flows.reversal",
     "pos.center",
+    "pos.commcheck",  # the answer's checks (pos.center imports it where it checks one)
     "pos.request",
     "pos.iso8583",
     "pos.iso8583_mp",  # its MicroPython halves: loaded by the first encode and decode
