@@ -47,3 +47,17 @@ def test_iso_decode_without_a_key_only_decodes(capsys):
 def test_iso_decode_of_garbage_is_a_one_line_error(capsys):
     assert cli.main(["iso", "decode", "00ZZ"]) == 2
     assert capsys.readouterr().err.startswith("posterm: error:")
+
+
+def test_the_emulators_recording_that_cannot_be_written_is_refused_before_the_session(
+    tmp_path, capsys
+):
+    # it ran the whole session and said 'No such file or directory: .../x.jsonl.tmp' at the
+    # end: the session the user reproduced was lost
+    missing = tmp_path / "no" / "x.jsonl"
+    rc = cli.main(["emulator", "--data", str(tmp_path / "d"), "--record", str(missing)])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert f"cannot write the recording {missing}: no directory {missing.parent}" in err
+    rc = cli.main(["emulator", "--data", str(tmp_path / "d"), "--record", str(tmp_path)])
+    assert rc == 2 and "is a directory" in capsys.readouterr().err

@@ -58,6 +58,10 @@ def run(args):
         raise CliError(f"keymap {e}") from None
     import sys
 
+    if getattr(args, "record", None):
+        from posterm.replay.cli import check_recording_path
+
+        check_recording_path(args.record)  # before the session, not when it is over
     driver = open_from_args(
         args, EmulatorDriver, clock_running=True  # --date sets where the clock starts; it runs
     )

@@ -11,6 +11,19 @@ from pathlib import Path
 from posterm import paths
 
 
+
+def check_recording_path(path):
+    # a recording's file must be writable where it is to go: said before the session runs
+    # (posterm record, posterm emulator --record), not when it is over and lost
+    from posterm.errors import CliError
+
+    where = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(where) or os.path.isdir(path):
+        why = "is a directory" if os.path.isdir(path) else f"no directory {where}"
+        raise CliError(f"cannot write the recording {path}: {why}")
+    if not os.access(where, os.W_OK):
+        raise CliError(f"cannot write the recording {path}: {where} is not writable")
+
 def register(subs, common_options):
     r = subs.add_parser(
         "record",
@@ -284,11 +297,7 @@ def run_record(args):
 
     # a file of tokens as an argument, as for posterm keys (posterm record bug.jsonl walk.txt)
     args.tokens = [tok for _where, tok in expand(args.tokens, Deck().parse_token)]
-    where = os.path.dirname(os.path.abspath(args.file))
-    if not os.path.isdir(where) or os.path.isdir(args.file):
-        # said before the session runs, not after
-        why = "is a directory" if os.path.isdir(args.file) else f"no directory {where}"
-        raise CliError(f"cannot write the recording {args.file}: {why}")
+    check_recording_path(args.file)
     if args.board:
         if args.center_forgets or args.data or args.host:
             raise CliError(
