@@ -536,3 +536,24 @@ def test_a_real_terminals_settlement_and_batch_upload_in_ops_layout(term, store,
                       "60": "00" + term.batch + end})  # fmt: skip
     assert done["39"] == "00"
     assert store.get_terminal(TID)["host_batch"] == "000002", "the batch closed"
+
+
+def test_a_reversal_that_overtakes_its_sale_keeps_the_late_sale_from_moving_money(term, store):
+    # the sale held up on the way (another route, another center process on the same
+    # books waiting for the database) while the terminal, timed out, sends its reversal:
+    # the reversal finds nothing (25) and the terminal is done with the sale; when the sale
+    # then arrives it must not be approved (the terminal will never know of it: money moved,
+    # no record). The unmatched reversal is kept, as a switch keeps one, and the late
+    # original is refused as a duplicate of its trace (94)
+    before = _balance(store)
+    doc = {"t": "0400", "2": CARD, "3": "000000", "4": f"{4200:012d}", "11": "000050",
+           "22": "022", "25": "00", "39": "98", "41": TID, "42": MID, "49": "156",
+           "60": "22" + term.batch + "000" + "600000000"}  # fmt: skip
+    assert term.send(dict(doc), mac=True)["39"] == "25"
+    term.trace = 49
+    late = term.sale(amount=4200)
+    assert late["11"] == "000050" and late["39"] != "00", late["39"]
+    assert _balance(store) == before, "no money moved"
+    retry = term.send(dict(doc, **{"39": "06"}), mac=True)
+    assert retry["39"] == "25" and _balance(store) == before
+    assert term.sale(amount=100)["39"] == "00", "the next sale as usual"

@@ -125,7 +125,7 @@ def test_a_connection_lost_during_commit_is_answered_nothing_and_reversed_after(
     try:
         t = Terminal(host.address)
         assert t.sign_in()[39] == "00"
-        _trigger(url, "kill_at_commit", "NEW.amount_fen = 668",
+        _trigger(url, "kill_at_commit", "NEW.amount_fen = 668 AND NEW.mti = '0200'",
                  "PERFORM pg_terminate_backend(pg_backend_pid())", deferred=True)
         req = t.financial("0200", "000000", "22", amount=668)
         with pytest.raises(ConnectionError):  # COMMIT's outcome unknown: no answer at all

@@ -655,7 +655,10 @@ class Processor:
         orig = self.store.find_transaction(term["tid"], _sub60(req)[1], req.get(11, ""))
         if orig is not None and qr.serves(orig["type"]):  # a QR order: cancelled (host/qr.py)
             return qr.reverse(self, req, orig, now)
-        if orig is None or orig["result"] != "00" or not KINDS[orig["type"]][1]:
+        if orig is None:
+            self._unmatched_reversal(req, term, now)
+            raise Decline("25")
+        if orig["result"] != "00" or not KINDS[orig["type"]][1]:
             raise Decline("25")
         if orig["status"] == "reversed":
             return self.answer(req, "00", now)
@@ -665,6 +668,28 @@ class Processor:
         self._undo(orig)
         self.store.set_status(orig["id"], "reversed")
         return self.answer(req, "00", now)
+
+    def _unmatched_reversal(self, req, term, now):
+        """A reversal whose original is not here: kept under the original's trace (result
+        25, status reversed), as a switch keeps one, so that the original arriving after it
+        (held on another route, or by another center process on these books) is refused as
+        a duplicate (94): the terminal, answered 25, is done with it and would never know
+        it was approved."""
+        batch = _sub60(req)[1]
+        trace = req.get(11)
+        if not trace or len(batch) != 6:
+            return
+        f601 = _sub60(req)[0]
+        tx_type = (classify("0200", req.get(3, ""), f601, req.get(22, ""))
+                   or classify("0100", req.get(3, ""), f601, req.get(22, ""))
+                   or "purchase")  # fmt: skip
+        self.store.record_transaction(
+            tid=term["tid"], batch=batch, trace=trace, mti="0400", type=tx_type,
+            pan=_pan_of(req), amount_fen=int(req.get(4, "0") or 0),
+            date=f"{now.year:04d}-{now.month:02d}-{now.day:02d}",
+            time=f"{now.hour:02d}:{now.minute:02d}:{now.second:02d}",
+            result="25", status="reversed",
+        )  # fmt: skip
 
     def _undo(self, tx):
         pan, amount, kind = tx["pan"], tx["amount_fen"], tx["type"]
