@@ -94,6 +94,7 @@ def test_the_instruction_count_of_each_event_is_every_second_callgrind_dump(tmp_
     # a Pico's 50 ms is 1.65M instructions (36,300 a pystone, 909 pystones/s)
     assert round(1_650_000 / keylatency.IR_PER_PYSTONE / keylatency.PICO_PYSTONES, 3) == 0.05
     assert "goal <= 50 ms" in keylatency.instruction_table(fig)
+    assert "an ESP32 at 1661" in keylatency.instruction_table(fig, "esp32")
 
 
 def test_the_instruction_count_needs_valgrind(monkeypatch):

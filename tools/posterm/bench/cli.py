@@ -425,7 +425,7 @@ def run_instructions(args):
             1, romfs=not args.files, board=args.board, instructions=True))
     except (keylatency.Unavailable, OSError) as e:
         raise CliError(str(e)) from None
-    print(keylatency.instruction_table(fig))
+    print(keylatency.instruction_table(fig, args.board))
     if args.json:
         fig.pop("_steps", None)
         try:
