@@ -410,6 +410,16 @@ def run_sim(args):
         elif state.buf is not None:
             print(render.blocks(state.buf), file=out)
 
+    def shown(rec):
+        # a screen after an event (settled) or drawn by itself: printed when it is new
+        if rec.data:
+            state.buf = rec.data
+        if rec["screen"] != state.screen and args.screen != "none":
+            show_screen(rec["screen"])
+            feeder.shown += 1
+        state.screen = rec["screen"]
+        out.flush()
+
     def say(text, to_err):
         # the feeder's lines (a stop, a dropped key, READY, the screen again) among the
         # front end's
@@ -453,22 +463,9 @@ def run_sim(args):
                             % (_key_name(rec["key"]), rec["free"], rec["largest"]),
                             file=out,
                         )
-                    if rec.data:
-                        state.buf = rec.data
-                    if rec["screen"] != state.screen and args.screen != "none":
-                        state.screen = rec["screen"]
-                        show_screen(rec["screen"])
-                        feeder.shown += 1
-                    state.screen = rec["screen"]
-                    out.flush()
+                    shown(rec)
                 elif ev == "drawn":  # drawn by itself, on the real clock (-)
-                    if rec.data:
-                        state.buf = rec.data
-                    if rec["screen"] != state.screen and args.screen != "none":
-                        state.screen = rec["screen"]
-                        show_screen(rec["screen"])
-                        feeder.shown += 1
-                    out.flush()
+                    shown(rec)
                 elif ev == "print":
                     print("# receipt", file=out)
                     print("\n".join(render.slip(rec.data)), file=out)
