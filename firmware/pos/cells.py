@@ -62,16 +62,21 @@ def char_width(ch):
 
 def measure(b, cells, start=0):
     # b: UTF-8 bytes. -> (cells, characters) of its longest prefix (from byte `start`) that
-    # fits in `cells` (cells < 0: all of it)
+    # fits in `cells` (cells < 0: all of it). (~4,000 instructions a CJK character on the unix
+    # port before its lead byte alone said so: U+5000..U+9FFF are all wide)
     n = len(b)
     i = start
     w = 0
     k = 0
+    lim = cells if cells >= 0 else 1 << 30
     while i < n:
         c = b[i]
         if c < 0x80:
             cw = 1
             i += 1
+        elif c >= 0xE5 and c <= 0xE9:  # U+5000..U+9FFF: CJK ideographs, wide
+            cw = 2
+            i += 3
         elif c < 0xE0:  # U+0080..U+07FF: narrow
             cw = 1
             i += 2
@@ -88,7 +93,7 @@ def measure(b, cells, start=0):
             cp = ((c & 0x07) << 18) | ((b[i + 1] & 0x3F) << 12) | ((b[i + 2] & 0x3F) << 6)
             cw = cp_width(cp | (b[i + 3] & 0x3F))
             i += 4
-        if cells >= 0 and w + cw > cells:
+        if w + cw > lim:
             return w, k
         w += cw
         k += 1
