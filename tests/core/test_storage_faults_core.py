@@ -557,3 +557,64 @@ def test_an_approval_journalled_whose_reversal_cannot_be_cleared_is_kept_never_r
     eq(r.t.state.reversal(), None)
     eq([e["amount"] for e in r.t.journal.entries()], [1234, 500])
     true(len(_traces_on_slips(r)) >= 2, "both sales' slips: %r" % (r.receipts,))
+
+
+def test_a_reversal_given_up_on_a_full_disk_says_so_and_is_journalled_once_later():
+    # its last try unanswered while the disk fills: the unconfirmed record cannot be
+    # journalled. No 系统错误 with an OS error's text: 存储失败 / 请联系维护, the sale not
+    # sent, the reversal kept armed; with room again the record is written once, the
+    # reversal dropped, the sale goes
+    s = faultstore.FullDisk()
+    r = txhelp.rig(storage=s)
+    r.t.state.params["retries"] = 1
+    r.center.then("timeout")
+    r.press("MENU", "1", "2", "1000", "ENTER", "CARD=" + txhelp.PAN, "123456", "ENTER")
+    r.press("CANCEL", "CANCEL")
+    real = r.center.answer
+
+    def answer(frame, timeout=None):
+        ev = real(frame, timeout)
+        if frame[13:15] == b"\x04\x00":  # the reversal's try: no answer, the disk fills
+            s.full = True
+            return ("timeout",)
+        return ev
+
+    r.center.answer = answer
+    r.press("MENU", "1", "2", "2000", "ENTER", "CARD=" + txhelp.PAN, "123456", "ENTER")
+    contains(r.screen_flat(), "存储失败")
+    true("系统错误" not in r.screen_flat(), r.screen_flat())
+    eq([q["mti"] for q in r.center.requests][-2:], ["0200", "0400"], "the sale not sent")
+    true(r.t.state.reversal() is not None, "armed until its record is written")
+    s.full = False
+    r.center.answer = real
+    r.press("ENTER", "CANCEL", "CANCEL")
+    slips = len(r.receipts)
+    m = r.mark()
+    txhelp.buy(r, "3000")
+    true(not [x for x in r.texts_since(m) if "reversal_fail" in x], "no raw string key")
+    eq(len(r.receipts) - slips, 2, "the sale's two copies, no slip for the reversal given up")
+    eq([e["type"] for e in r.t.journal.entries()], ["reversal_failed", "purchase"])
+    true(r.t.state.reversal() is None)
+    eq([q["mti"] for q in r.center.requests].count("0400"), 1, "no reversal sent again")
+
+
+def test_a_reversal_deleted_on_a_full_disk_is_not_deleted_and_says_so():
+    # 删除冲正 when its record cannot be journalled: 存储失败, the reversal kept (it was
+    # dropped with a 系统错误 and an OS error's text on screen, its record only in RAM)
+    s = faultstore.FullDisk()
+    r = txhelp.rig(storage=s)
+    r.center.then("timeout")
+    r.press("MENU", "1", "2", "100", "ENTER", "CARD=" + txhelp.PAN, "123456", "ENTER")
+    r.press("CANCEL", "CANCEL")
+    true(r.t.state.reversal() is not None)
+    r.press("MENU", "3", "6", txhelp.SUPERVISOR, "ENTER")
+    s.full = True  # the disk fills while the supervisor confirms
+    r.press("ENTER")
+    contains(r.screen_flat(), "存储失败")
+    true("系统错误" not in r.screen_flat(), r.screen_flat())
+    true(r.t.state.reversal() is not None, "not deleted")
+    s.full = False
+    r.press("ENTER", "CANCEL", "CANCEL", "MENU", "3", "6", txhelp.SUPERVISOR, "ENTER", "ENTER")
+    contains(r.screen_flat(), "清除成功")
+    eq([e["type"] for e in r.t.journal.entries()], ["reversal_failed"], "journalled once")
+    eq(r.t.state.reversal(), None)

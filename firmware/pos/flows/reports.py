@@ -95,8 +95,12 @@ def delete_reversal(t):
     with overlay.scope():
         from pos.flows import reversalsend
 
-        reversalsend.give_up(t, rec, "deleted")
+        done = reversalsend.give_up(t, rec, "deleted")
         del reversalsend
+    if not done:  # its record cannot be journalled (a full disk): nothing deleted
+        t.emit(("beep", "error"))
+        yield from ui.notice(t, title, [t.s("storage_failed"), t.s("storage_call")])
+        return
     t.emit(("log", "warn", "reversal of trace %s deleted by the supervisor" % rec.get("11")))
     t.emit(("beep", "ok"))
     yield from ui.notice(t, title, t.s("tx_delete_reversal_done"), timeout=10)

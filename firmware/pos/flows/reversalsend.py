@@ -70,25 +70,54 @@ def send_pending(t):
                 % (rec.get("11"), rec["tries"], retries, what)))
         yield from center.show_failure(t, title, res)
         return False
-    yield from _given_up(t, title, rec, what)
+    if not (yield from _given_up(t, title, rec, what)):
+        return False
     # the transaction goes ahead, unless the answer asked for a sign-in first (A0, a MAC
     # that fails: pos.comm)
     return t.signed_in_today()
 
 
 def _given_up(t, title, rec, why):
-    give_up(t, rec, why)
+    # -> True when given up; False when its record could not be journalled (a full disk):
+    # 存储失败 / 请联系维护, the transaction does not go ahead
     t.emit(("beep", "error"))
+    if not give_up(t, rec, why):
+        yield from ui.notice(t, title, [t.s("storage_failed"), t.s("storage_call")])
+        return False
     yield from ui.notice(t, title, t.s("reversal_dropped"))
     return True
 
 
 def give_up(t, rec, why):
     # The reversal was never confirmed: the record goes into the journal (settlement
-    # shows it; the acquirer settles it by hand), then the pending copy is cleared.
+    # shows it; the acquirer settles it by hand), then the pending copy is cleared. ->
+    # False when the journal cannot take it (a full disk): the record waits in RAM
+    # (written before the next transaction, pos.flows.storagefail), the reversal stays
+    # armed until then (then found journalled and dropped: a power cut meanwhile loses
+    # neither)
     from pos import clock
+    from pos.journal import JournalWriteError
 
     f60 = rec.get("60", "")
+    waiting = False  # its record already waits for the journal (a try before failed)
+    for e in t.journal.pending:
+        if e.get("type") == UNCONFIRMED and e.get("trace") == rec.get("11", ""):
+            waiting = True
+    try:
+        if waiting:
+            t.journal.flush()
+        else:
+            _append(t, rec, why, f60, clock)
+    except JournalWriteError as e:
+        t.emit(("log", "error", "reversal of trace %s not journalled: %s" % (rec.get("11"), e)))
+        return False
+    disarm(t)
+    t.emit(("log", "warn", "reversal of trace %s unconfirmed after %d tries (%s): kept in the "
+            "journal for settlement" % (rec.get("11"), rec.get("tries", 0), why)))
+    return True
+
+
+def _append(t, rec, why, f60, clock):
     t.journal.append(
         {
             "type": UNCONFIRMED,
@@ -103,6 +132,3 @@ def give_up(t, rec, why):
             "why": why,
         }
     )
-    disarm(t)
-    t.emit(("log", "warn", "reversal of trace %s unconfirmed after %d tries (%s): kept in the "
-            "journal for settlement" % (rec.get("11"), rec.get("tries", 0), why)))

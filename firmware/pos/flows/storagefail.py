@@ -45,13 +45,16 @@ def cannot_journal(t, title):
 
 
 def _late_slips(t, done):
-    # the slips of approvals written after their transaction's screen had gone
+    # the slips of approvals written after their transaction's screen had gone (a
+    # reversal given up is no approval: it has no slip; the settlement slip lists it)
     if not done:
         return
     from pos import overlay
 
     t.emit(("log", "info", "journal: %d pending record(s) written" % len(done)))
     for rec in done:
+        if rec.get("type") == "reversal_failed":  # pos.flows.reversal.UNCONFIRMED
+            continue
         title = t.s("tx_" + rec.get("type", ""))
         t.emit(("beep", "ok"))
         ui.screen(t, title, [t.s("storage_written"), t.s("printing")])
