@@ -118,10 +118,13 @@ def test_a_scope_around_one_that_looked_at_the_heap_does_not_look_again(monkeypa
     from pos import overlay, overlaycache as oc
 
     looks = []
+    keeps = []
+    real_keep = oc._keep
     monkeypatch.setattr(oc, "free", lambda: looks.append(1) or 1 << 20)
+    monkeypatch.setattr(oc, "_keep", lambda before: keeps.append(1) or real_keep(before))
     monkeypatch.setattr(oc, "LOW", 1024)
     monkeypatch.setattr(oc, "CACHED", [])
-    names = ["pos._cache_test_a", "pos._cache_test_b"]
+    names = ["pos._cache_test_a", "pos._cache_test_b", "pos._cache_test_c", "pos._cache_test_d"]
     try:
         outer = oc.enter(overlay.scope())
         inner = oc.enter(overlay.scope())
@@ -130,6 +133,7 @@ def test_a_scope_around_one_that_looked_at_the_heap_does_not_look_again(monkeypa
         assert len(looks) == 1 and names[0] in oc.CACHED
         oc.exit(outer, None)
         assert len(looks) == 1, "nothing loaded since the inner scope looked"
+        assert len(keeps) == 1, "nor before it began: nothing for the outer scope to keep"
         outer = oc.enter(overlay.scope())
         inner = oc.enter(overlay.scope())
         sys.modules[names[1]] = types.ModuleType(names[1])
@@ -138,6 +142,16 @@ def test_a_scope_around_one_that_looked_at_the_heap_does_not_look_again(monkeypa
         oc._FORGOT[0] += 1
         oc.exit(outer, None)
         assert len(looks) == 3 and names[1] in oc.CACHED
+        # a module the outer scope loaded before the inner one began: kept at its end, with
+        # no look of its own (the inner scope's look saw it loaded)
+        outer = oc.enter(overlay.scope())
+        sys.modules[names[2]] = types.ModuleType(names[2])
+        inner = oc.enter(overlay.scope())
+        sys.modules[names[3]] = types.ModuleType(names[3])
+        oc.exit(inner, None)
+        assert names[3] in oc.CACHED and names[2] not in oc.CACHED
+        oc.exit(outer, None)
+        assert len(looks) == 4 and names[2] in oc.CACHED
     finally:
         for n in names:
             sys.modules.pop(n, None)

@@ -179,11 +179,13 @@ def _prune():
             CACHED.pop(i)
 
 
-_JUDGED = [-1, -1]  # len(sys.modules), _FORGOT[0] when a scope's exit last looked at the heap
-# and kept what it had loaded: a scope around it that loaded nothing more needs no look of its
-# own (settlement's ENTER ended three scopes around the TC upload's import, gc.mem_free()
-# walking the heap at two of them: ~0.87M instructions each on the unix port). Whether the
-# heap is short since is the board loop's look after its collection (collected()).
+_JUDGED = [-1, -1, -1]  # len(sys.modules), _FORGOT[0] when a scope's exit last looked at the
+# heap and kept what it had loaded, and len(sys.modules) at that scope's entry: a scope around
+# it that loaded nothing more needs no look of its own (settlement's ENTER ended three scopes
+# around the TC upload's import, gc.mem_free() walking the heap at two of them: ~0.87M
+# instructions each on the unix port), and when it loaded nothing before that scope began
+# either, nothing to keep (_keep's walk of sys.modules against the list before: ~0.2M). Whether
+# the heap is short since is the board loop's look after its collection (collected()).
 _SNAP = [None, -1, -1]  # overlay.loaded() as it was, at len(sys.modules), _FORGOT[0]
 
 
@@ -226,11 +228,15 @@ def exit(sc, kind):
     n = len(sys.modules)
     if ok and n == sc.n and _FORGOT[0] == sc.forgot:
         return False  # nothing loaded inside: nothing to keep or to forget
-    if ok and ((n == _JUDGED[0] and _FORGOT[0] == _JUDGED[1]) or not low()):
+    judged = n == _JUDGED[0] and _FORGOT[0] == _JUDGED[1]
+    if ok and judged and sc.n == _JUDGED[2]:
+        return False  # all it loaded was loaded, looked at and kept inside a scope of its own
+    if ok and (judged or not low()):
         try:
             _keep(before)
             _JUDGED[0] = n
             _JUDGED[1] = _FORGOT[0]
+            _JUDGED[2] = sc.n
             return False
         except MemoryError:
             pass
