@@ -311,7 +311,9 @@ class Journal:
             return
         self._read_failed = False
         pat = b'"' + key.encode() + b'"'
-        enc = [v.encode() for v in values]
+        enc = {}  # the values' bytes -> the values: one look-up a record (in C)
+        for v in values:
+            enc[v.encode()] = v
         apat = b'"' + also.encode() + b'"' if also else None
         for data, pos, stop in self._frames():
             a, b = pos + 7, stop - 4
@@ -320,11 +322,7 @@ class Journal:
             r = span(data, a, b, pat)
             whole = r is None and data.find(pat, a, b) >= 0
             if r is not None:
-                n = r[1] - r[0]
-                for i in range(len(enc)):
-                    if len(enc[i]) == n and data.startswith(enc[i], r[0]):
-                        v = values[i]
-                        break
+                v = enc.get(data[r[0] : r[1]])  # (a bytes slice: no str made)
             if apat is not None and not whole and data.find(apat, a, b) >= 0:
                 o = peek(data, a, b, apat)
                 whole = o is None
