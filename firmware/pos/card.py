@@ -33,7 +33,7 @@
 # objects as bytes; 60.4 = 5 / 6). ic_cond is 60.5: "2" a swipe after the chip failed
 # (fallback), else "0". Track data is digits with "=" as the separator (nibble D on the
 # wire): PAN "=" YYMM service code (3) discretionary data.
-from pos.request import z as _z
+from pos.compat import zpad as _z  # (not pos.request's z: a chip's read has no request)
 
 SWIPED = "02"
 KEYED = "01"

@@ -7,7 +7,7 @@ from pos import card as cardmod
 from pos import ui
 from pos import keys as K
 from pos.emv import kernel
-from pos.request import z
+from pos.compat import zpad as z  # (pos.request not loaded for the card's read)
 
 NO_CVM_LIMIT = 100000  # fen: CUP's usual 双免 limit (¥1,000) until the center sends one
 
