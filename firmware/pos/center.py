@@ -1,8 +1,8 @@
 # Talking to the center, with as little code loaded as possible while the terminal waits
 # for the answer (a board's network stack needs its RAM then): the request is encoded
-# (with its PIN block and MAC) in an overlay of pos.comm, the answer decoded and checked in
-# one of pos.commcheck (each loads the codec and the keys' code one step at a time); between
-# the two only this module and the flow are loaded. Order of checks on a reply (reference
+# (with its PIN block and MAC) in an overlay of pos.comm, the answer decoded here and
+# checked in one of pos.commcheck (each step loads the codec or the keys' code on its own);
+# between the two only this module and the flow are loaded. Order of checks on a reply (reference
 # §5): MTI = request + 10, the echoed fields 3, 4, 11, 41, 42 match, then 39, and only when
 # 39 = 00 the MAC.
 from pos import ui, overlay
@@ -98,12 +98,27 @@ def exchange(t, msg, title, with_mac=True, before_send=None, pin=None):
 
 
 def _check(t, msg, frame, with_mac):
+    # the answer decoded (the codec an overlay of its own), then checked: pos.commcheck is
+    # loaded once the codec is gone (the decoding is the answer's heap peak on a board)
+    got = _decoded(frame)
     with overlay.scope():
         from pos import commcheck
 
-        out = commcheck.check(t, msg, frame, with_mac)
+        out = commcheck.check(t, msg, got, with_mac)
         del commcheck
     return out
+
+
+def _decoded(frame):
+    # -> (header, body, reply), or why the frame could not be read (str)
+    with overlay.scope():
+        from pos import iso8583
+
+        try:
+            _tp, hd, body = iso8583.unpack_frame(frame)
+            return hd, body, iso8583.decode(body)
+        except iso8583.Iso8583Error as e:
+            return str(e)
 
 
 def show_failure(t, title, res):

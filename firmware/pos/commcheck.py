@@ -1,12 +1,12 @@
-# The answer half of an exchange with the center (pos.center runs it as an overlay): the
-# reply decoded and checked. Order of checks on a reply (reference §5, §11): MTI = request +
-# 10, the mandatory fields present, the echoed fields 3, 4, 11, 41, 42 match, then the MAC
-# whenever the reply carries field 64 (a decline too) and on every approval of a MAC'd
-# request. The MAC is computed over the bytes received (the MAB is the received message from
-# the MTI to the byte before field 64), never over a re-encoding: F pad nibbles and GBK text
-# must not change what is checked. The codec and the MAC's code are overlays of their own,
-# one after the other (the decoding is the heap peak of the answer on a board). The
-# request's half is pos.comm. Returns plain data (pos.overlay's rule).
+# The answer half of an exchange with the center (pos.center runs it as an overlay, once it
+# has decoded the reply with the codec, which is dropped by then): the reply checked. Order
+# of checks on a reply (reference §5, §11): MTI = request + 10, the mandatory fields
+# present, the echoed fields 3, 4, 11, 41, 42 match, then the MAC whenever the reply carries
+# field 64 (a decline too) and on every approval of a MAC'd request. The MAC is computed over
+# the bytes received (the MAB is the received message from the MTI to the byte before field
+# 64), never over a re-encoding: F pad nibbles and GBK text must not change what is checked.
+# The MAC's code is an overlay of its own. The request's half is pos.comm. Returns plain data
+# (pos.overlay's rule).
 from pos import overlay
 from pos.center import OK, BAD_REPLY, BAD_MAC, mac_algo
 from pos.request import z as _z
@@ -20,10 +20,11 @@ _FINANCIAL = ("0100", "0200", "0220", "0400")
 _APPROVAL = (37,)
 
 
-def check(t, msg, frame, with_mac):
-    # The center's answer to msg -> (status, reply or None, detail, processing
-    # requirement); what the answer asks of the terminal is done here (after_reply).
-    out = _check(t, msg, frame, with_mac)
+def check(t, msg, got, with_mac):
+    # The center's answer to msg (got: pos.center's decoding of it, (header, body, reply) or
+    # why it could not be read) -> (status, reply or None, detail, processing requirement);
+    # what the answer asks of the terminal is done here (after_reply).
+    out = _check(t, msg, got, with_mac)
     after_reply(t, msg, out[0], out[1], out[3])
     return out
 
@@ -57,18 +58,6 @@ def after_reply(t, msg, status, reply, need):
         st.save()
 
 
-def _decoded(frame):
-    # -> (header, body, reply), or why the frame could not be read (str)
-    with overlay.scope():
-        from pos import iso8583
-
-        try:
-            _tp, hd, body = iso8583.unpack_frame(frame)
-            return hd, body, iso8583.decode(body)
-        except iso8583.Iso8583Error as e:
-            return str(e)
-
-
 def _mac_ok(t, body, got):
     # field 64 is the last field, 8 bytes: the MAB is everything before it
     with overlay.scope():
@@ -78,10 +67,9 @@ def _mac_ok(t, body, got):
         return mac.verify(mac_algo(t), bytes.fromhex(t.state.mak), mab, got)
 
 
-def _check(t, msg, frame, with_mac):
-    # The center's answer to msg -> (status, reply or None, detail, processing
-    # requirement: the low nibble of the reply header's byte 3, reference §1).
-    got = _decoded(frame)
+def _check(t, msg, got, with_mac):
+    # -> (status, reply or None, detail, processing requirement: the low nibble of the reply
+    # header's byte 3, reference §1)
     if type(got) is str:
         return BAD_REPLY, None, got, 0
     hd, body, reply = got
