@@ -25,7 +25,11 @@ except ImportError:  # CPython
     framebuf = None  # type: ignore[assignment]
 
 BAND = 16  # pixel rows per cell row
-_GLYPHS = 64  # glyph framebuffers kept (about 100 B each on a board)
+# glyph framebuffers kept (about 140 B each on a board, ~220 B on the x64 unix port: a tuple
+# and two bytes objects, and their dict entry): up to ~14 KB of x64 heap, so a board whose
+# memory policy keeps no more (the ESP32) drops them as each action and each exchange starts
+# (forget_glyphs: pos.actions, pos.center), where the heap is shortest
+_GLYPHS = 64
 _SPOTS = const(256)  # a font read in place: where each glyph is, direct-mapped (cp % 256)
 _NOWHERE = const(0xFFFF)
 
@@ -423,6 +427,15 @@ class CellDisplay:
                 blit(fb, x * 8, 0)
             else:
                 blit(fb, x * 8, 0, -1, pal)
+
+    def forget_glyphs(self):
+        # The glyphs kept dropped, the mapped font's places not: as an action starts (its
+        # flow's modules are loaded next, pos.actions) and as an exchange does (the heap's
+        # peak on a board, the codec and the keys' code loaded, pos.center); the screens after
+        # turn their glyphs again, from the font's own cache. Not where a memory policy
+        # raised the cap: it keeps a day's glyphs with heap to spare (the Pico)
+        if self.glyph_cap <= _GLYPHS:
+            self._glyphs.clear()
 
     def give_back(self):
         # The glyph caches dropped (the heap an approval's journalling may take when it is

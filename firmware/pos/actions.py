@@ -93,6 +93,9 @@ def run(t, name, *args):
 
         yield from ui.notice(t, t.s("notice_title"), t.s("no_such_function"), timeout=5)
         return True
+    sp = t.spares  # a board's display: its glyphs are not held through the flow's imports
+    if sp is not None:
+        sp.forget_glyphs()
     with overlay.scope():  # the flow's modules are dropped when it ends (on a board)
         __import__(e[0])
         gen = getattr(sys.modules[e[0]], e[1])(t, *args)

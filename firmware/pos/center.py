@@ -47,6 +47,9 @@ def exchange(t, msg, title, with_mac=True, before_send=None, pin=None):
     # before_send(t) runs right before the request goes out (arms a reversal).
     text = t.s("connecting")
     ui.show_progress(t, title, text)
+    sp = t.spares  # a board's display: the glyphs it keeps are not held through the exchange
+    if sp is not None:
+        sp.forget_glyphs()
     with overlay.scope():  # the codec and the keys' code are not held while waiting
         from pos import comm
 

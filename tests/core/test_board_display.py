@@ -409,3 +409,22 @@ def test_the_memory_policy_raises_the_glyph_cap_only_with_room_for_it():
     finally:
         oc.off()
         overlay.ENABLED = old
+
+
+def test_an_action_or_exchange_forgets_the_glyphs_kept_unless_a_policy_keeps_a_day_s():
+    # pos.actions and pos.center call forget_glyphs() as an action and an exchange start (the
+    # heap is shortest there on a board): the display's own 64 are dropped and turned again
+    # by the next draw; a memory policy that raised the cap (the Pico, heap to spare) keeps
+    # its glyphs
+    for cap, kept in ((None, False), (160, True)):
+        d = CellDisplay(SSD1306(fakes.I2C()), _font(), rows=4)
+        if cap is not None:
+            d.glyph_cap = cap
+        f = Frame(4, 16)
+        f.put(1, "AB")
+        d.draw(f)
+        if d._canvas is None:
+            continue  # CPython: no framebuf, no glyphs kept
+        true(len(d._glyphs) > 0, "the draw kept its glyphs")
+        d.forget_glyphs()
+        eq(len(d._glyphs) > 0, kept, "cap %s" % cap)
