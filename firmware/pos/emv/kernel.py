@@ -159,11 +159,9 @@ def start(icc, aid, terminal):
     # ctx's table made for all it will hold now (~36 entries: the terminal's objects, the
     # card's, the steps'), while the heap has its blocks, not grown as the records come in
     # (a 464-592 B table wanted between the APDUs' garbage: where a board's read ran out)
-    ctx = {}
+    ctx = dict.fromkeys(range(40))  # (one table of 40: MicroPython sizes it by the length)
     for i in range(40):
-        ctx[-1 - i] = None
-    for i in range(40):
-        del ctx[-1 - i]
+        del ctx[i]  # emptied: the table stays
     for tag in terminal:
         ctx[tag] = terminal[tag]
     for tag in TERMINAL:
