@@ -103,6 +103,11 @@ if board is not None:
     # garbage of a stage (a message, a decoded answer, an overlay's objects) is freed before
     # the next one is placed above it, so the free heap stays in larger pieces (board sim,
     # ESP32 ROMFS day: highest failing cap 156 -> 150 KB in 2 KB steps; files 236 -> 216 KB
-    # in 4 KB steps). Each costs a collection's time (~0.1-0.25 ms on the unix port).
-    gc.threshold(16384)
+    # in 4 KB steps). Each costs a collection's time (~0.1-0.25 ms on the unix port). With
+    # less than 96 KB free after the boot (an ESP32: ~50 KB; a Pico from ROMFS has ~130 KB)
+    # every 4 KB: the day's stages then find their blocks among less garbage (board sim,
+    # ESP32 profile, full N scans 2026-12-02 06:16-06:20: ROMFS 100,352 -> 97,280, files
+    # -> 159,744, a chip purchase from ROMFS 107,520 -> 102,400), for more collections in
+    # the keys that allocate most (the Pico, the board with the latency goal, keeps 16 KB)
+    gc.threshold(4096 if gc.mem_free() < 96 * 1024 else 16384)
     runner.run(board, _time)
