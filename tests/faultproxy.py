@@ -29,21 +29,11 @@ FAULTS = ("lost", "down", "late", "twice", "badmac", "mti", "trace", "amount", "
           "restart")  # fmt: skip
 
 
-def _read(conn, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = conn.recv(n - len(buf))
-        if not chunk:
-            return None
-        buf += chunk
-    return buf
-
-
 def read_frame(conn):
-    head = _read(conn, 2)
+    head = realhost.read_exact(conn, 2)
     if head is None:
         return None
-    body = _read(conn, struct.unpack(">H", head)[0])
+    body = realhost.read_exact(conn, struct.unpack(">H", head)[0])
     return None if body is None else head + body
 
 

@@ -352,6 +352,17 @@ def parse(body):
     return mti, out
 
 
+def read_exact(conn, n):
+    """n bytes from the socket, or None when it closes first (frames read by hand)."""
+    buf = b""
+    while len(buf) < n:
+        chunk = conn.recv(n - len(buf))
+        if not chunk:
+            return None
+        buf += chunk
+    return buf
+
+
 def frame(tpdu, header, body):
     return struct.pack(">H", 11 + len(body)) + tpdu + header + body
 
@@ -413,10 +424,10 @@ class RealHost:
             with conn:
                 conn.settimeout(5)
                 try:
-                    head = self._read(conn, 2)
+                    head = read_exact(conn, 2)
                     if head is None:
                         continue
-                    data = self._read(conn, struct.unpack(">H", head)[0])
+                    data = read_exact(conn, struct.unpack(">H", head)[0])
                     if data is None:
                         continue
                     reply = self.answer(data)
@@ -424,16 +435,6 @@ class RealHost:
                         conn.sendall(reply)
                 except Exception as e:  # a test double: say it, do not hang the terminal
                     self.problems.append(f"host error: {e!r}")
-
-    @staticmethod
-    def _read(conn, n):
-        buf = b""
-        while len(buf) < n:
-            chunk = conn.recv(n - len(buf))
-            if not chunk:
-                return None
-            buf += chunk
-        return buf
 
     # -- answering ------------------------------------------------------------------------
     def _parse(self, body):
