@@ -13,6 +13,8 @@ variants the terminal must accept (issue 12, reference §11), chosen per host:
               11 = 60.1-60.3, 13 [OP], 14 [CODETD], 19 [CNB], 21 [PAX], reference §11)
     balances  54 with two entries (ledger 01, then available 02)
     need      the processing requirement (low nibble of header byte 3) of every approval
+    signin_need  the same in the answer to every sign-in (0800 / 001-006), as real hosts
+              set 4 / 5 there when their CA keys or AIDs changed (reference §1, §11)
     layout    {60.3: length of field 62}: 001 -> 24, 003 -> 40 or 44, 004 -> 56 or 60;
               triple length (3-key 3DES, 24-byte keys): "56x3" (PIK, MAK) or 84 (PIK, MAK,
               TDK), each key + its check value, the MAK 8 bytes zero-filled to its slot
@@ -376,7 +378,7 @@ class RealHost:
             "upload": "00", "unbalanced": False, "imk": TEST_IMK, "qr_confirm": 0,
             "issuer": "中国工商银行", "mak24": False, "optional": "12", "ic": False,
             "unknown": False, "drop": (), "badmac": (), "reversal_codes": (),
-            "script": None, "script71": None,
+            "script": None, "script71": None, "signin_need": 0,
         }  # fmt: skip
         self.v.update(variant)
         self.keys = {}
@@ -481,6 +483,7 @@ class RealHost:
             code = self.v["menu"]
         elif mti == "0800" and net in SIGN_INS:
             rep.update(self._sign_in(req, net))
+            need = self.v["signin_need"]
         elif mti in ("0800", "0820") and self.v["ic"] and net in IC_CODES:
             code, f62 = self._ic(req, net)
             rep[60] = req.get(60, "")

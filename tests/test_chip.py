@@ -58,6 +58,9 @@ def day(tmp_path):
     d.close()
 
 
+RID = bytes.fromhex("A000000333")
+
+
 def deck_spec(pan=CARD, **more):
     spec = emv.card_spec([c for c in DECK if c["pan"] == pan][0])
     spec.update(more)
@@ -401,6 +404,27 @@ def test_the_ic_download_stores_the_centers_keys_aids_and_the_no_pin_limit_taps_
     assert day.seen("请输入密码", m), "500.00 is over this center's limit"
     day.press("123456", "ENTER")
     assert day.financial()[-1][0][22] == "071"
+
+
+def test_a_sign_in_answer_asking_for_the_ic_keys_gets_them_before_its_result(day):
+    # the center's header says 4 in the 0810 (a "need" fault, once): the IC download goes
+    # right after the sign-in, before 签到成功 (reference §1); nothing is owed after it
+    store = day.host()
+    try:
+        store.set_fault(TID, "need", "4", remaining=1)
+    finally:
+        store.close()
+    day.t.storage.remove("capk.tlv")
+    day.t.state.extra.pop("ic_aids", None)
+    n = len(day.wire)
+    day.press("MENU", "4", "2", "ENTER")
+    assert day.seen("签到成功") and "签到成功" in day.screen()
+    codes = [w[0]["mti"] + "/" + w[0][60][8:11] for w in day.wire[n:]]
+    assert codes[0] == "0800/003" and codes[1:4] == ["0820/372", "0800/370", "0800/370"], codes
+    assert codes[-2:] == ["0800/394", "0800/395"], codes
+    assert day.t.state.extra["ic_aids"] == [a["aid"] for a in emv.AIDS]
+    assert pyemv_tlv.decode(day.t.storage.read("capk.tlv"))["FF01"]["9F06"] == RID
+    assert not day.t.state.extra.get("ic_due")
 
 
 def test_a_terminal_whose_aid_list_lacks_the_cards_application_says_so(day):

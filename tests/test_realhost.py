@@ -415,6 +415,33 @@ def test_each_processing_requirement_a_real_host_sets_is_acted_on_after_the_sale
         assert term.t.state.extra.get("status_due" if need == 2 else "ic_due") is not None
 
 
+IC_DOWNLOAD = ["0820/372", "0800/370", "0800/370", "0800/371", "0820/382", "0800/380",
+               "0800/380", "0800/381", "0800/394", "0800/395"]  # fmt: skip
+
+
+@pytest.mark.parametrize("need", [1, 2, 3, 4, 5])
+def test_the_processing_requirement_of_a_sign_in_reply_is_acted_on_after_the_sign_in(run, need):
+    # real hosts set 4 / 5 (or 1, 2, 3, 6) in the 0810's header (reference §1, §11): done
+    # right after the sign-in, before its 签到成功 screen goes; 3 (sign in again) is met by
+    # the sign-in it came with
+    term, host = run(signin_need=need, ic=True, params=b"1245")
+    term.auto_sign_in()
+    got = _nets(host)
+    at = got.index("0800/003") + 1
+    want = {1: ["0800/360"], 2: ["0820/362"], 3: [], 4: IC_DOWNLOAD, 5: IC_DOWNLOAD}[need]
+    assert got[at:] == want, got
+    extra = term.t.state.extra
+    assert not (extra.get("ic_due") or extra.get("param_due") or extra.get("status_due"))
+    if need in (4, 5):
+        assert term.t.state.extra.get("ic_aids") == [a.hex().upper() for a in realhost.AIDS]
+        assert term.t.storage.read("capk.tlv"), "the CA keys are stored"
+    n = len(host.requests)
+    term.buy()
+    term.press("ENTER", "CANCEL")
+    assert _nets(host, n) == ["0200/000"], "nothing owed before the sale"
+    _approved_and_kept(term, host)
+
+
 @pytest.mark.parametrize("code", ["12", "30", "40"])
 def test_a_real_host_refusing_every_optional_management_code_never_stops_the_day(run, code):
     # 12 / 30 / 40 to the parameter download, the menu download, the IC downloads and the

@@ -50,33 +50,40 @@ def check(t, title, journalled=True):
     elif journalled and batch_full(t):
         reason = t.s("settle_batch_full")
     else:
-        if t.state.extra.get("param_due") and not t.journal.count:
-            # the center asked for a parameter download (reply header) and no batch is
-            # open: it goes first (pos.flows.paramload)
-            with overlay.scope():
-                from pos.flows import paramload
-
-                yield from paramload.due(t, title)
-                del paramload
-        if t.state.extra.get("ic_due") or t.state.extra.get("script_advice"):
-            # IC keys / AIDs the reply header asked for, a script advice not delivered yet
-            # (pos.flows.icload)
-            with overlay.scope():
-                from pos.flows import icload
-
-                yield from icload.pending(t, title)
-                del icload
-        if t.state.extra.get("status_due"):
-            # the terminal status upload a reply's header asked for (one try)
-            with overlay.scope():
-                from pos.flows import heartbeat
-
-                yield from heartbeat.run(t)
-                del heartbeat
+        yield from pending(t, title)
         return True
     t.emit(("beep", "error"))
     yield from ui.notice(t, title, reason)
     return False
+
+
+def pending(t, title):
+    # Generator: what a reply's header asked of the terminal (processing requirement,
+    # pos.commcheck.after_reply) and is still owed, done before the next transaction and
+    # right after a sign-in (pos.flows.signin)
+    if t.state.extra.get("param_due") and not t.journal.count:
+        # the center asked for a parameter download (reply header) and no batch is
+        # open: it goes first (pos.flows.paramload)
+        with overlay.scope():
+            from pos.flows import paramload
+
+            yield from paramload.due(t, title)
+            del paramload
+    if t.state.extra.get("ic_due") or t.state.extra.get("script_advice"):
+        # IC keys / AIDs the reply header asked for, a script advice not delivered yet
+        # (pos.flows.icload)
+        with overlay.scope():
+            from pos.flows import icload
+
+            yield from icload.pending(t, title)
+            del icload
+    if t.state.extra.get("status_due"):
+        # the terminal status upload a reply's header asked for (one try)
+        with overlay.scope():
+            from pos.flows import heartbeat
+
+            yield from heartbeat.run(t)
+            del heartbeat
 
 
 def storage_ok(t, title):

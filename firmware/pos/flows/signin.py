@@ -56,6 +56,13 @@ def key_download(t, title, ok_text):
 
                 yield from heartbeat.run(t)
                 del heartbeat
+        # what the answer's header asked for (processing requirement: IC keys / AIDs,
+        # parameters, the status upload), now, as after any transaction
+        with overlay.scope():
+            from pos.flows import gates
+
+            yield from gates.pending(t, title)
+            del gates
     t.emit(("beep", "ok" if ok else "error"))
     yield from ui.notice(t, title, body)
     return ok

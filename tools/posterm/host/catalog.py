@@ -75,5 +75,5 @@ MANAGEMENT = {
     ("0320", "206"): "batch_upload_ic",
 }
 
-FAULT_KINDS = ("timeout", "respond", "badmac", "drop", "delay")
+FAULT_KINDS = ("timeout", "respond", "badmac", "drop", "delay", "need")
 CARD_STATUSES = ("ok", "lost", "stolen")

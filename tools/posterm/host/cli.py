@@ -197,7 +197,8 @@ def configure(p):
     faults = sub(cmds, "faults", "inject faults for a terminal (lessons, tests)")
     fa = faults.add_subparsers(dest="host_action", metavar="ACTION")
     sub(fa, "list", "list the armed faults")
-    q = sub(fa, "set", "arm a fault: " + ", ".join(FAULT_KINDS) + " (respond CODE, delay SECONDS)")
+    q = sub(fa, "set", "arm a fault: " + ", ".join(FAULT_KINDS) + " (respond CODE, delay "
+            "SECONDS, need N: the answer's header asks for processing N, e.g. 4 the IC keys)")
     q.add_argument("tid", metavar="TID")
     q.add_argument("kind", metavar="KIND", help=" | ".join(FAULT_KINDS))
     q.add_argument("arg", metavar="ARG", nargs="?", default=None)

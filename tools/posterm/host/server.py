@@ -39,7 +39,7 @@ from posterm.host.store import FaultsArmed, Store
 
 log = logging.getLogger("posterm.host")
 
-REPLY_HEADER = bytes.fromhex("603100000000")
+REPLY_HEADER = bytes.fromhex("603100000000")  # byte 3's low nibble: the processing requirement
 MAX_BODY = 2048  # the largest CUP POS message is far below this
 READ_TIMEOUT = 30.0  # idle timeout: seconds to wait for a frame (or the rest of one)
 DB_WAIT = 5.0  # seconds a request may wait for the database before it is answered 96
@@ -567,6 +567,9 @@ class Host:
             if kind == "delay":
                 self.store.use_fault(tid)
                 return "delay", float(fault["arg"])
+            if kind == "need":  # answered as ever, the header asking for processing N
+                self.store.use_fault(tid)
+                return self._process_step(left, req, body, conn, kind) + (int(fault["arg"]),)
         except sqlite3.Error as e:
             return self._late(req, f"{type(e).__name__}: {e}")
         return self._process_step(left, req, body, conn, kind)
@@ -755,7 +758,8 @@ class _Conn(asyncio.Protocol):
             return
         req, _body, tpdu, started = self.current
         self.current = None
-        rep, keep, bad_mac = step[1:]
+        rep, keep, bad_mac = step[1:4]
+        need = step[4] if len(step) > 4 else 0  # a "need" fault: the header's requirement
         if isinstance(rep, proc.CommitUnknown):
             # not a bug: the database connection died during COMMIT (stored or not is
             # unknown), so nothing is answered; the terminal reverses, the reversal finds out
@@ -786,7 +790,8 @@ class _Conn(asyncio.Protocol):
                 return
             if bad_mac and 64 in rep:
                 out = out[:-8] + _corrupt(out[-8:])
-            self.transport.write(iso8583.pack_frame(iso8583.swap_tpdu(tpdu), REPLY_HEADER, out))
+            header = REPLY_HEADER[:2] + bytes((REPLY_HEADER[2] | need,)) + REPLY_HEADER[3:]
+            self.transport.write(iso8583.pack_frame(iso8583.swap_tpdu(tpdu), header, out))
         self.busy = False
         if not keep:
             self.buf.clear()

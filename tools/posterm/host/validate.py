@@ -101,7 +101,8 @@ def tx_types(value):
 
 
 def fault(kind, arg):
-    """Returns (kind, arg) with arg normalised; respond needs a code, delay seconds."""
+    """Returns (kind, arg) with arg normalised; respond needs a code, delay seconds, need a
+    processing requirement (1-6: the answer's header asks for it)."""
     if kind not in FAULT_KINDS:
         raise ValidationError("KIND", "must be one of {}".format(", ".join(FAULT_KINDS)))
     if kind == "respond":
@@ -114,6 +115,10 @@ def fault(kind, arg):
         if not 0 <= seconds <= 600:
             raise ValidationError("ARG", "delay must be 0..600 seconds")
         return kind, f"{seconds:g}"
+    if kind == "need":  # the reply header's processing requirement (reference §1)
+        if arg not in ("1", "2", "3", "4", "5", "6"):
+            raise ValidationError("ARG", "need takes a processing requirement 1..6")
+        return kind, arg
     if arg not in (None, ""):
         raise ValidationError("ARG", f"{kind} takes no argument")
     return kind, None
