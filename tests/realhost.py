@@ -32,6 +32,8 @@ variants the terminal must accept (issue 12, reference §11), chosen per host:
               the key's TLV, 371 the end; 0820 382 -> "1" + 9F06 of each AID, 0800 380 ->
               "1" + the AID's TLV (with DF21, the 双免 limit), 381; 0800 394 -> "1" + DF21
               (CONTACTLESS_LIMIT), 395
+    badsum    {CA key index}: those keys go with a check sum (DF03) that is not theirs
+              (one bit of the SHA-1 flipped); "nosum": every key without DF03
     script    an issuer script in every chip approval's 55 as 72 (after the final GENERATE
               AC): "pin_unblock", "block" or "unblock" (EMV Book 3 CLA 84 commands, the MAC
               by hand: ISO 9797-1 alg. 3 under the card's session key over header || ATC ||
@@ -378,7 +380,7 @@ class RealHost:
             "upload": "00", "unbalanced": False, "imk": TEST_IMK, "qr_confirm": 0,
             "issuer": "中国工商银行", "mak24": False, "optional": "12", "ic": False,
             "unknown": False, "drop": (), "badmac": (), "reversal_codes": (),
-            "script": None, "script71": None, "signin_need": 0,
+            "script": None, "script71": None, "signin_need": 0, "badsum": (),
         }  # fmt: skip
         self.v.update(variant)
         self.keys = {}
@@ -551,10 +553,13 @@ class RealHost:
         if net == "370":
             for i, modulus, exponent, digest in CAPKS:
                 if asked.get(0x9F06) == RID and asked.get(0x9F22) == bytes((i,)):
+                    if self.v["badsum"] != "nosum" and i in self.v["badsum"]:
+                        digest = bytes((digest[0] ^ 0x01,)) + digest[1:]
                     body = (tlv(0x9F06, RID) + tlv(0x9F22, bytes((i,))) + tlv(0xDF05, b"20301231")
                             + tlv(0xDF06, b"\x01") + tlv(0xDF07, b"\x01")
-                            + tlv(0xDF02, modulus) + tlv(0xDF04, exponent)
-                            + tlv(0xDF03, digest))  # fmt: skip
+                            + tlv(0xDF02, modulus) + tlv(0xDF04, exponent))  # fmt: skip
+                    if self.v["badsum"] != "nosum":
+                        body += tlv(0xDF03, digest)
                     return "00", b"1" + body
             self.problems.append(f"370 asks for no key of ours: {req.get(62)!r}")
             return "25", None

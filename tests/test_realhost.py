@@ -2,6 +2,8 @@
 DES by `cryptography`), over loopback: no approval is ever reversed, sign-in always
 completes, settlement always ends, in every variant real hosts send (issue 12)."""
 
+import hashlib
+
 import pytest
 
 from pos.keys import parse_token
@@ -440,6 +442,45 @@ def test_the_processing_requirement_of_a_sign_in_reply_is_acted_on_after_the_sig
     term.press("ENTER", "CANCEL")
     assert _nets(host, n) == ["0200/000"], "nothing owed before the sale"
     _approved_and_kept(term, host)
+
+
+def _ff01(data):
+    # capk.tlv: one FF01 template per CA key, read by hand
+    out, i = [], 0
+    while i < len(data):
+        assert data[i : i + 2] == b"\xff\x01", data[i : i + 2]
+        n, i = data[i + 2], i + 3
+        if n & 0x80:
+            k = n & 0x7F
+            n, i = int.from_bytes(data[i : i + k], "big"), i + k
+        out.append(data[i : i + n])
+        i += n
+    return out
+
+
+def _sha1_ok(key):
+    # a stored CA key's check sum, computed here with hashlib (not the terminal's code)
+    items = realhost.tlv_items(key)
+    data = items[0x9F06] + items[0x9F22] + items[0xDF02] + items[0xDF04]
+    return hashlib.sha1(data).digest() == items[0xDF03]
+
+
+@pytest.mark.parametrize("bad", [(0x02,), "nosum"])
+def test_a_ca_key_whose_check_sum_does_not_match_is_refused_and_the_screen_says_so(run, bad):
+    # EMV Book 2 §11.2.2: DF03 = SHA-1(RID || index || modulus || exponent); a key whose DF03
+    # is not its own, or that has none, is not stored; the others are, and the AIDs
+    term, host = run(ic=True, badsum=bad)
+    term.auto_sign_in()
+    m = len(term.frames)
+    term.press("MENU", "4", "3", "ENTER")
+    assert term.seen("下载成功,2个应用", m)
+    refused = 1 if bad != "nosum" else len(realhost.CAPKS)
+    assert f"{refused}个公钥校验错,未存" in term.screen(), term.frames[m:]
+    keys = _ff01(term.t.storage.read("capk.tlv") or b"")
+    assert len(keys) == len(realhost.CAPKS) - refused
+    for key in keys:
+        assert _sha1_ok(key) and realhost.tlv_items(key)[0x9F22] == b"\x01"
+    assert term.t.state.extra.get("ic_aids") == [a.hex().upper() for a in realhost.AIDS]
 
 
 @pytest.mark.parametrize("code", ["12", "30", "40"])

@@ -90,7 +90,9 @@ def _capks(t, title):
     f62 = yield from _ask(t, title, "0820", "372")
     if not isinstance(f62, bytes):
         return _fail(t, f62)
+    global _capk_refusals
     out = bytearray()
+    _capk_refusals = 0
     for key in _list(f62):
         name = tlv.build(key[:2])
         got = yield from _ask(t, title, "0800", "370", name)
@@ -99,13 +101,35 @@ def _capks(t, title):
         if got[0:1] == b"1":
             body = got[1:]
             tlv.decode(body)  # a malformed key is refused before it is stored
-            out.extend(tlv.encode(0xFF01, body))
+            if _checksum_ok(tlv.flatten(body)):
+                out.extend(tlv.encode(0xFF01, body))
+            else:
+                _capk_refusals += 1
+                t.emit(("log", "warn", "IC public key %s refused: its check sum (DF03) "
+                        "does not match, or cannot be checked here" % name.hex().upper()))
     end = yield from _ask(t, title, "0800", "371")
     if not isinstance(end, bytes):
         return _fail(t, end)
     t.storage.write(CAPK_FILE, bytes(out))
-    t.emit(("log", "info", "IC public keys: %d stored" % len(tlv.decode(bytes(out)))))
+    t.emit(("log", "info", "IC public keys: %d stored, %d refused (check sum)"
+            % (len(tlv.decode(bytes(out))), _capk_refusals)))
     return "done"
+
+
+_capk_refusals = 0  # the CA keys the last download refused (their check sum did not match)
+
+
+def _checksum_ok(k):
+    # EMV Book 2 §11.2.2: a CA key is stored only when its check sum (DF03) is the SHA-1 (DF06
+    # = 01) of RID || index || modulus || exponent; a key without one, or with another hash
+    # algorithm, or on a runtime without SHA-1 (MicroPython's WebAssembly build), is refused.
+    import hashlib
+
+    sha1 = getattr(hashlib, "sha1", None)
+    if sha1 is None or k.get(0xDF06, b"\x01") != b"\x01" or 0xDF03 not in k:
+        return False
+    data = k.get(0x9F06, b"") + k.get(0x9F22, b"") + k.get(0xDF02, b"") + k.get(0xDF04, b"")
+    return sha1(data).digest() == k[0xDF03]
 
 
 def _aids(t, title):
@@ -169,7 +193,11 @@ def menu(t):
     got = yield from run(t, title)
     if got == "done":
         n = len(t.state.extra.get("ic_aids") or [])
-        yield from ui.notice(t, title, [t.s("ic_download_done", n)], timeout=10)
+        body = [t.s("ic_download_done", n)]
+        if _capk_refusals:
+            t.emit(("beep", "error"))
+            body.append(t.s("ic_capk_refused", _capk_refusals))
+        yield from ui.notice(t, title, body, timeout=10)
     elif got == "not_served":
         yield from ui.notice(t, title, [t.s("ic_download_not_served")], timeout=10)
     else:

@@ -209,15 +209,21 @@ def script_results(req):
 
 # --- IC parameter downloads (0800 60.3 = 370/371 CA keys, 380/381 AIDs) -------------------
 def capk_tlv(key):
+    import hashlib
+
+    rid, index = bytes.fromhex(key["rid"]), bytes.fromhex(key["index"])
+    modulus, exponent = bytes.fromhex(key["modulus"]), bytes.fromhex(key["exponent"])
     return tlv.build(
         [
-            (0x9F06, bytes.fromhex(key["rid"])),
-            (0x9F22, bytes.fromhex(key["index"])),
+            (0x9F06, rid),
+            (0x9F22, index),
             (0xDF05, key["expiry"].encode()),
             (0xDF06, b"\x01"),
             (0xDF07, b"\x01"),
-            (0xDF02, bytes.fromhex(key["modulus"])),
-            (0xDF04, bytes.fromhex(key["exponent"])),
+            (0xDF02, modulus),
+            (0xDF04, exponent),
+            # the check sum (EMV Book 2 §11.2.2): SHA-1 of RID || index || modulus || exponent
+            (0xDF03, hashlib.sha1(rid + index + modulus + exponent).digest()),
         ]
     )
 
