@@ -122,7 +122,7 @@ def build(machine, time, cfg, log=log_line, storage=None):
 
             connect_wifi(network, wifi["ssid"], wifi.get("password", ""), sleep_ms=time.sleep_ms)
             host, port = wifi["host"].rsplit(":", 1)
-            link = WifiLink(host, int(port))
+            link = WifiLink(host, int(port), None, time.ticks_ms)
             on_wifi = True
         except (OSError, ImportError, KeyError, ValueError) as e:
             log("error", "Wi-Fi link: %s; trying the UART link" % (e,))

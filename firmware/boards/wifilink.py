@@ -1,6 +1,9 @@
 # The host link over Wi-Fi (Pico W, ESP32): TCP straight to the host, the same
 # 2-byte length-prefixed ISO 8583 frames as the desktop. The exchange blocks
 # (the screen already shows "connecting"); poll() hands the result to the loop.
+# The terminal's timeout bounds the whole exchange (connect, send, every read: each gets
+# what is left of it), not each read: a center that trickles its answer byte by byte is
+# a timeout once the time is up, as on the desktop.
 
 
 def connect_wifi(network, ssid, password, wait_ms=15000, sleep_ms=None):
@@ -20,10 +23,15 @@ def connect_wifi(network, ssid, password, wait_ms=15000, sleep_ms=None):
 
 
 class WifiLink:
-    def __init__(self, host, port, sock_mod=None):
+    def __init__(self, host, port, sock_mod=None, ticks_ms=None):
         if sock_mod is None:
             # imported here: a build without networking can still load this module
             import socket as sock_mod
+        if ticks_ms is None:  # the board's millisecond clock (CPython: from time.time)
+            import time
+
+            ticks_ms = getattr(time, "ticks_ms", None) or (lambda: int(time.time() * 1000))
+        self.ticks_ms = ticks_ms
         self.host = host
         self.port = port
         self.socket = sock_mod
@@ -44,6 +52,8 @@ class WifiLink:
 
     def exchange(self, data, timeout_s):
         so = self.socket
+        t0 = self.ticks_ms()
+        limit = int(timeout_s * 1000)
         try:
             addr = so.getaddrinfo(self.host, self.port)[0][-1]
             s = so.socket()
@@ -57,15 +67,16 @@ class WifiLink:
                 return ("link_error", "connect %s:%d: %s" % (self.host, self.port, e), False)
             self.wrote = True  # before the send: one that fails part-way may have sent bytes
             try:
+                _left(s, self.ticks_ms, t0, limit)
                 s.send(data) if not hasattr(s, "sendall") else s.sendall(data)
             except OSError as e:
                 return ("link_error", "send: %s" % (e,), False)
             try:
-                head = _read(s, 2)
+                head = _read(s, 2, self.ticks_ms, t0, limit)
                 if head is None:
                     return ("link_error", "center closed the connection", True)
                 # the 2-byte length prefix (the codec is not loaded for it: pos.overlay)
-                body = _read(s, (head[0] << 8) | head[1])
+                body = _read(s, (head[0] << 8) | head[1], self.ticks_ms, t0, limit)
                 if body is None:
                     return ("link_error", "center closed mid-message", True)
             except OSError as e:
@@ -77,9 +88,19 @@ class WifiLink:
             s.close()
 
 
-def _read(s, n):
+def _left(s, ticks_ms, t0, limit):
+    # the socket's timeout set to what is left of the exchange's limit since t0 (the ticks
+    # wrap at 2**30 on a board: the time taken is masked); none left: ETIMEDOUT
+    left = limit - ((ticks_ms() - t0) & 0x3FFFFFFF)
+    if left <= 0:
+        raise OSError(110, "timed out")
+    s.settimeout(left / 1000)
+
+
+def _read(s, n, ticks_ms, t0, limit):
     buf = b""
     while len(buf) < n:
+        _left(s, ticks_ms, t0, limit)
         chunk = s.recv(n - len(buf))
         if not chunk:
             return None

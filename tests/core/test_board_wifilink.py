@@ -32,6 +32,11 @@ class FakeSocket:
     def recv(self, n):
         if self.mod.timeout_on_recv:
             raise OSError(110, "ETIMEDOUT")
+        if self.mod.trickle_ms:  # each byte comes this long after the one before
+            if self.mod.timeout is not None and self.mod.trickle_ms > self.mod.timeout * 1000:
+                raise OSError(110, "ETIMEDOUT")  # what a socket's timeout (per read) does
+            self.mod.now += self.mod.trickle_ms
+            n = 1
         if not self.mod.chunks:
             return b""
         c = self.mod.chunks.pop(0)
@@ -45,8 +50,10 @@ class FakeSocket:
 
 
 class FakeSocketModule:
-    def __init__(self, chunks=(), refuse=False, timeout_on_recv=False):
+    def __init__(self, chunks=(), refuse=False, timeout_on_recv=False, trickle_ms=0):
         self.chunks = list(chunks)
+        self.trickle_ms = trickle_ms
+        self.now = 0  # the board's millisecond clock (ticks_ms), moved by a trickle
         self.refuse = refuse
         self.timeout_on_recv = timeout_on_recv
         self.sockets = []
@@ -89,3 +96,26 @@ def test_a_short_reply_a_timeout_and_a_refusal_are_link_events():
     link.start(REQ, 5, 0)
     ev = link.poll(0)
     eq((ev[0], ev[2]), ("link_error", False), "nothing left the terminal")
+
+
+def test_a_center_that_trickles_its_answer_is_a_timeout_once_the_terminal_s_time_is_up():
+    # one byte a second, each read well within the socket's timeout: the terminal's 5 s
+    # bound the whole exchange (before, each read had 5 s: the 260 bytes took 260 s)
+    mod = FakeSocketModule([REPLY], trickle_ms=1000)
+    link = WifiLink("h", 1, mod, lambda: mod.now)
+    link.start(REQ, 5, 0)
+    eq(link.poll(0), ("timeout",))
+    true(mod.now <= 5000, mod.now)
+    true(mod.sockets[0].closed)
+    # the clock of a board wraps at 2**30 ms: an exchange across the wrap is timed alike
+    mod = FakeSocketModule([REPLY], trickle_ms=1000)
+    mod.now = (1 << 30) - 2500
+    link = WifiLink("h", 1, mod, lambda: mod.now & 0x3FFFFFFF)
+    link.start(REQ, 5, 0)
+    eq(link.poll(0), ("timeout",))
+    eq(mod.now - ((1 << 30) - 2500), 5000)
+    # an answer that comes byte by byte within the time is read whole
+    mod = FakeSocketModule([REQ], trickle_ms=900)
+    link = WifiLink("h", 1, mod, lambda: mod.now)
+    link.start(b"x", 5, 0)
+    eq(link.poll(0), ("reply", REQ))
