@@ -40,14 +40,17 @@ def test_manual_sign_in_from_the_board_through_the_bridge_to_a_real_host(host):
     b = boot.build(
         m, _Time(), {"board": "pico", "menus": paths.MENUS_DIR}, lambda *a: None, MemoryStorage()
     )
-    bridge = Bridge(TcpLink(tuple(host.address)).exchange)
+    link = TcpLink(tuple(host.address))
+    asked = []  # how long the bridge asked the host: the board's own timeout (its W frame)
+    bridge = Bridge(lambda data, timeout: asked.append(timeout) or link.exchange(data, timeout))
     m.made["uart0"].answer = bridge.feed
     b.start(0)
+    b.t.state.params["timeout"] = 45  # as a center's parameter download may set it
     for key in ("MENU", "4", "2", "ENTER"):
         b.press(key)
     for t in range(10, 500, 10):
         b.step(t)
-    assert bridge.requests == 1
+    assert bridge.requests == 1 and asked == [44], asked  # its 45 s, less the margin
     assert b.t.state.signin_date == "20261123" and b.t.state.mak
     assert m.rtc.dt[4:6] == (9, 0)  # the host's time (fields 12/13) set the RTC
 
@@ -188,6 +191,51 @@ def test_a_board_restarted_with_its_numbering_from_1_is_not_answered_from_the_ca
     out = br.feed(encode(0x44, 1, b"new request"))
     assert calls == [b"old request", b"new request"]
     assert framing.Parser().feed(out)[-1] == (framing.DATA, 2, b"\x00\x01n")
+
+
+def test_the_bridge_asks_the_host_as_long_as_the_board_waits_from_the_request_s_arrival():
+    # the board's W frame says its timeout (the terminal's parameter); none said: the
+    # bridge's own (--timeout). Queued, the time runs from the arrival: a request behind a
+    # slow one gets what is left, one whose time ran out there is not asked at all
+    now = [100.0]
+    asked = []
+
+    during = []  # what the board sends while the host is asked: (after s, frames)
+
+    def slow_host(data, timeout):  # takes all the time it is given
+        asked.append((data, timeout))
+        for after, frames in during:
+            now[0] += after
+            timeout -= after
+            br.feed(frames)
+        during.clear()
+        now[0] += timeout + 1  # and a second more (a connect that overran)
+        return ("timeout",)
+
+    def req(seq, data, wait=None):
+        w = encode(0x57, seq, bytes((wait,))) if wait else b""
+        return w + encode(0x44, seq, data)
+
+    plain = Bridge(slow_host, timeout=12, clock=lambda: now[0])
+    plain.feed(req(1, b"a"))
+    plain.feed(req(2, b"b", 45))
+    # the board's seconds less the bridge's margin (1 s: its answer is back before the board
+    # gives up); before: 30 whatever the board waits
+    assert [t for _, t in asked] == [11, 44]
+    asked.clear()
+    br = Bridge(slow_host, queued=True, clock=lambda: now[0])
+    br.feed(req(1, b"sale", 5))
+    # while the host has the sale: its reversal at 4 s (the board gave up at once), then at
+    # 4.5 s another request (the reversal given up too); each exchange overruns by 1 s
+    during.extend([(4, req(2, b"reversal", 5)), (0.5, req(3, b"next", 5))])
+    assert br.serve() == b"", "the sale's answer: the board sent newer ones"
+    assert br.serve() == b""
+    out = br.serve()
+    # (4 s each: the boards' 5 less the margin) the reversal had 3 of its 4 s left when the
+    # sale's exchange ended (5 s); "next" (due at 8.5 s) had none when the reversal's ended
+    # (9 s): not asked
+    assert asked == [(b"sale", 4), (b"reversal", 3.0)], asked
+    assert framing.Parser().feed(out)[-1][2].startswith(b"0not sent"), out
 
 
 CHIP = {"pan": PAN, "seq": "01", "expiry": "3012", "pin": "123456",

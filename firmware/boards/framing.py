@@ -15,6 +15,9 @@
 #   R  the card's answer to the I frame of the same seq: its response APDU (data, SW1 SW2)
 #      or its ATR; nothing when no card is in the bridge's reader. A repeated I frame
 #      (the same seq and bytes: its R was lost) gets the same R, the card not asked again
+#   W  (0x57) board -> bridge, before each D: payload = the terminal's timeout, 1 byte of
+#      seconds; not ACKed (the bridge keeps the last one). The bridge asks the host that
+#      long from the D's arrival (boards.uartlink writes it; the board never reads one)
 # A receiver resynchronises on the next STX after garbage or a bad frame.
 from pos.crc import crc16_ccitt
 

@@ -70,6 +70,9 @@ class UartLink:
         self.frame = framing.encode(framing.DATA, self.seq, data)
         self.tries = 1
         self.wrote = True  # before the write: one that fails part-way may have sent bytes
+        # the terminal's timeout first, in a W frame (0x57, not ACKed): the bridge asks the
+        # host for as long as this board waits (posterm.bridge.core)
+        self.uart.write(framing.encode(0x57, self.seq, bytes((min(int(timeout_s), 255),))))
         self.uart.write(self.frame)
         self.state = "ack"
         self.resend_at = now_ms + self.ack_ms

@@ -54,6 +54,16 @@ def test_a_request_acked_and_answered_gives_the_reply_and_acks_it():
     eq(link.busy(), False)
 
 
+def test_each_request_is_preceded_by_the_terminal_s_timeout_for_the_bridge():
+    # a W frame (not ACKed) with the seconds the board waits: the bridge asks the host as long
+    uart = fakes.UART(0)
+    link = UartLink(uart)
+    link.start(MSG, 45, 0)
+    w = framing.encode(0x57, 1, bytes((45,)))
+    eq(bytes(uart.tx[: len(w)]), w)
+    eq(_sent(uart), [(framing.DATA, 1, MSG)], "then the request, as ever")
+
+
 def test_a_nak_makes_the_board_send_the_frame_again():
     uart = fakes.UART(0)
     link = UartLink(uart)

@@ -19,10 +19,32 @@ def register(subparsers, common_options):
     )
     p.add_argument("--host", required=True, metavar="HOST:PORT", help="the host (posterm host)")
     p.add_argument("--baud", type=int, default=115200)
+    p.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=30,
+        metavar="S",
+        help="seconds a board waits for an answer, when its firmware does not say (a board "
+        "sends its own timeout parameter before each request, and the bridge follows it); "
+        "the host is asked 1 s less, so that the answer or the timeout is back in time "
+        "(default 30, the terminal's default)",
+    )
     p.add_argument("--cards", action="store_true",
                    help="present cards and codes typed on standard input to the board "
                    "(posterm host cards list)")
     p.set_defaults(func=run)
+
+
+def _seconds(text):
+    import argparse
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 2 <= value <= 255:
+        raise argparse.ArgumentTypeError("must be 2..255 seconds")
+    return value
 
 
 def _read_tokens(stream, queue, err):
@@ -74,7 +96,7 @@ def run(args):
             port.write(data)
 
     # the ACK at once; the host asked by a worker, the UART read meanwhile (core.py)
-    bridge = Bridge(link.exchange, send=write, queued=True)
+    bridge = Bridge(link.exchange, send=write, queued=True, timeout=args.timeout)
 
     def worker():
         while True:

@@ -22,15 +22,31 @@ reader: the C frame says only that one was inserted (["chip"]) or tapped (["tap"
 deck's virtual card (pos.emv.card, on the desktop) answers the board's kernel in I / R frames
 (an I frame's command APDU, or nothing for a power-on, -> an R frame with the card's answer,
 or nothing when no card is in the reader); a repeated I frame (its R was lost) gets the same
-R, the card not asked again (a GENERATE AC counts). REMOVE takes the card out."""
+R, the card not asked again (a GENERATE AC counts). REMOVE takes the card out.
+How long the host is asked: as long as the board waits, less MARGIN. The board sends its
+timeout (the terminal's `timeout` parameter, seconds) in a W frame before each request (not
+ACKed: a W lost or damaged leaves the last one in force); a board that sends none is taken to
+wait `timeout` (`posterm bridge --timeout`, 30 s: the terminal's default). The time runs from
+the request's arrival here, not from when the host is asked: a request queued behind a slow
+one gets what is left of it, and one whose time ran out in the queue is not asked at all (E
+"0": not sent). The bridge gives up MARGIN before the board does, so its answer or its E "T"
+reaches the board while the board still waits for it: nothing it writes for a request comes
+after the board's own timeout, when the board may have sent the next request and would take
+it for that one's. Before, a fixed 30 s: a board that waits 60 s (a center's parameter
+download) got the bridge's timeout at 30, one that waits 5 s got the answer to a request it
+had given up up to 25 s later, and the requests behind it waited in the queue meanwhile."""
 
 import json
 import struct
 import threading
+import time
 
 from pos.crc import crc16_ccitt
 
 STX, DATA, ACK, NAK, ERROR, CARD, ICC, ICC_REPLY = 0x02, 0x44, 0x41, 0x4E, 0x45, 0x43, 0x49, 0x52
+WAIT = 0x57  # "W": the board's timeout for its next request, 1 byte of seconds
+TIMEOUT = 30  # seconds, for a board that sends no W frame (the terminal's default timeout)
+MARGIN = 1.0  # seconds the bridge gives up before the board (the UART's way back, the loop)
 
 
 def encode(kind, seq, payload=b""):
@@ -39,8 +55,12 @@ def encode(kind, seq, payload=b""):
 
 
 class Bridge:
-    def __init__(self, exchange, send=None, queued=False):
+    def __init__(self, exchange, send=None, queued=False, timeout=TIMEOUT, clock=time.monotonic):
         self.exchange = exchange  # (request bytes, timeout) -> core event (posterm.link)
+        self.timeout = timeout  # seconds the host is asked when the board said none (W)
+        self.board_timeout = None  # the board's own, from its last W frame
+        self.clock = clock
+        self.deadlines = {}  # (seq, payload) ACKed -> when the board stops waiting for it
         self.send = send  # bytes -> None: writes to the board at once (the ACK), or None
         # queued: feed() only ACKs a request and queues it; serve() (a worker thread of the
         # caller's) asks the host, one request at a time, and gives the reply to write
@@ -118,7 +138,7 @@ class Bridge:
             if len(self.buf) < 5:
                 return out
             kind, seq, n = struct.unpack(">BBH", self.buf[1:5])
-            if kind not in (DATA, ACK, NAK, ERROR, ICC) or n > 4096:
+            if kind not in (DATA, ACK, NAK, ERROR, ICC, WAIT) or n > 4096:
                 del self.buf[:1]
                 continue
             if len(self.buf) < 7 + n:
@@ -134,6 +154,10 @@ class Bridge:
     def _frame(self, kind, seq, payload):
         if kind == ICC:
             return self._icc(seq, payload)
+        if kind == WAIT:
+            if payload and payload[0]:
+                self.board_timeout = payload[0]
+            return b""
         if kind == NAK and seq == self.seq:
             return self.last_reply
         if kind != DATA:
@@ -150,6 +174,7 @@ class Bridge:
             # its sale)
             self.requests += 1
             self.latest = req
+            self.deadlines[req] = self.clock() + self._wait()
             ack = encode(ACK, seq)
             if self.send is not None:  # written before a worker can take it up (the lock)
                 self.send(ack)
@@ -162,8 +187,12 @@ class Bridge:
         if self.send is not None:
             self.send(ack)
             ack = b""
-        ev = self.exchange(payload, 30)
+        ev = self.exchange(payload, self._wait())
         return ack + self._reply(req, ev)
+
+    def _wait(self):
+        # seconds the host is asked: what the board waits, less the margin
+        return max((self.board_timeout or self.timeout) - MARGIN, MARGIN)
 
     def _reply(self, req, ev):
         self.seq = (self.seq + 1) & 0xFF
@@ -192,7 +221,13 @@ class Bridge:
             if not self.queue:
                 return b""
             req = self.asking = self.queue.pop(0)
-        ev = self.exchange(req[1], 30)
+            end = self.deadlines.pop(req, None)
+        left = self._wait() if end is None else end - self.clock()
+        if left > 0:
+            ev = self.exchange(req[1], left)
+        else:  # the board's time ran out while it waited behind another: not asked
+            ev = ("link_error", "not sent: the board's timeout passed in the bridge's queue",
+                  False)  # fmt: skip
         with self.lock:
             self.asking = None
             if req != self.latest:
