@@ -463,6 +463,30 @@ def test_a_state_file_the_full_disk_refuses_stops_the_sale_before_anything_is_se
     true("存储空间不足" not in r.screen_flat(), r.screen())
 
 
+def test_a_full_disk_at_settlement_start_says_so_and_starts_no_settlement():
+    # the job could not be saved: it stayed in RAM only (请先结算 refused every sale, a
+    # restart forgot it) under 系统错误. Now 存储失败 under 结算, no job, nothing sent
+    s = faultstore.FullDisk()
+    r = txhelp.rig(storage=s)
+    txhelp.buy(r, "1000")
+    n = len(r.center.requests)
+    s.full = True
+    txhelp.settle(r)
+    eq(r.t.state.extra.get("settle"), None, "no settlement only in RAM")
+    contains(r.screen_flat(), "结算")
+    contains(r.screen_flat(), "存储失败")
+    contains(r.screen_flat(), "请联系维护")
+    eq(len(r.center.requests), n, "nothing sent")
+    true([e for e in r.logs if "settlement not started" in e[2]], "the log says why")
+    s.full = False
+    r.press("ENTER")
+    txhelp.buy(r, "2000")  # the day goes on: no 请先结算
+    eq([e["amount"] for e in r.t.journal.entries()], [1000, 2000])
+    txhelp.settle(r)
+    true(r.seen("对账平"), r.screen())
+    eq(r.t.journal.entries(), [], "settled once there is room")
+
+
 # -- a record torn by a power cut mid-append ------------------------------------------
 def _cut_mid_append(kind, keep=None):
     # a day with one purchase, then the power lost while the next approval (a purchase or

@@ -52,7 +52,16 @@ def run(t):
         if not go:
             return None
         job = {"step": STEP_REVERSAL, "batch": t.state.batch, "sent": 0}
-        save_job(t, job)
+        try:
+            save_job(t, job)
+        except OSError as e:
+            # the disk refused the job (full): a settlement only in RAM would be forgotten
+            # by a restart, so none starts; the screen says why, nothing was sent
+            t.state.extra.pop("settle", None)
+            t.emit(("log", "error", "settlement not started, its job not saved: %s" % e))
+            t.emit(("beep", "error"))
+            yield from ui.notice(t, title, [t.s("storage_failed"), t.s("storage_call")])
+            return None
     else:
         t.emit(("log", "info", "settlement resumes at step %d" % job["step"]))
     if job["step"] < STEP_FINISH:
