@@ -134,7 +134,8 @@ def enter_amount(t, title, prompt=None, max_fen=99999999, work=None, typed=None)
 def enter_digits(t, title, prompt, min_len=1, max_len=19, secret=False, allow_empty=False,
                  initial="", typed=None):
     # A run of digits (trace number, operator number, PIN, PAN ...).
-    # -> the string, "" if allow_empty and ENTER on nothing, None on CANCEL. ENTER on too
+    # -> the string, "" if allow_empty and ENTER on nothing, None on CANCEL (or the chip
+    # card pulled out while it was in the reader: t.card_in). ENTER on too
     # few digits says how many are needed. typed: a key already pressed (the one that ended
     # the notice before this prompt, notice_key), handled first.
     digits = initial
@@ -144,8 +145,16 @@ def enter_digits(t, title, prompt, min_len=1, max_len=19, secret=False, allow_em
         shown = ("*" * len(digits)) if secret else digits
         f.put(t.rows - 1, cells.clip(shown[-t.cols:], t.cols), "right")
         t.show(f)
-        k = typed if typed is not None else (yield from wait_key(t, IDLE_TIMEOUT))
+        k = typed
         typed = None
+        if k is None and t.card_in:
+            # a chip card in the reader (its PIN): pulled out, the prompt ends at once (None)
+            ev = yield ("input", ("key", "removed"), IDLE_TIMEOUT)
+            if ev[0] == "key" and ev[1] == K.MENU:
+                raise GotoMenu()
+            k = ev[1] if ev[0] == "key" else None
+        elif k is None:
+            k = yield from wait_key(t, IDLE_TIMEOUT)
         if k is None or k == K.CANCEL:
             return None
         if k == K.ENTER:

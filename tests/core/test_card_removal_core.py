@@ -95,13 +95,17 @@ def test_a_chip_card_pulled_out_at_the_pin_prompt_sends_nothing_and_is_asked_aga
     # the first GENERATE AC (the ARQC the request carries) is made after the online PIN:
     # with the card out of the reader there is no card to make it (it was made all the
     # same, by the card the cashier had pulled, and the sale went online and was approved)
+    # The prompt ends at once, as the card goes: before, it showed nothing until ENTER
+    # (the cardholder typed a PIN for a card no longer there)
     r = Rig().sign_in()
     r.t.implicit_removal = False
     r.press("MENU", "1", "2", "1000", "ENTER")
     r.event(("chip", _card()))
-    r.event(("removed",))
+    r.press("12")
     n = len(r.sent)
-    r.press("123456", "ENTER")
+    r.event(("removed",))
+    true("读卡失败,请重新插卡" in r.screen_flat(), r.screen_flat())
+    r.press("3456", "ENTER")  # no PIN prompt any more: the keys are not a PIN
     eq(r.sent[n:], [], "nothing sent")
     true("读卡失败,请重新插卡" in r.screen_flat(), r.screen_flat())
     eq([e for e in r.t.journal.entries() if e.get("type") == "purchase"], [])

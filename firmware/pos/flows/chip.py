@@ -96,8 +96,8 @@ def _run(t, title, ev, amount, kind, ttype, hand_back):
         if amount:
             prompt = "\uffe5" + ui.format_amount(amount) + "\n" + prompt
         pin = yield from ui.enter_digits(t, title, prompt, 4, 12, secret=True, allow_empty=True)
-        if pin is None:
-            return None
+        if pin is None:  # cancelled, or the card pulled out: read again (读卡失败) at once
+            return None if t.card_in else "failed"
         with overlay.scope(collect=True):
             from pos.flows import chipread
 
