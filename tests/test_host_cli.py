@@ -83,6 +83,7 @@ def test_terminal_add_freeze_allow_unfreeze_remove(db):
         (["faults", "set", "12345678", "respond"], "response code"),
         (["faults", "set", "12345678", "delay", "soon"], "seconds"),
         (["faults", "set", "12345678", "drop", "--count", "0"], "at least 1"),
+        (["faults", "set", "12345678", "need", "7"], "processing requirement 1..6"),
         (["transactions", "--tid", "12"], "TID"),
     ],
 )
@@ -147,6 +148,8 @@ def test_faults_set_list_clear(db):
     assert run("faults", "set", "12345678", "respond", "96", "--once", "--db", db)[0] == 0
     out = run("faults", "list", "--db", db)[1]
     assert "respond" in out and "96" in out and " 1" in out
+    assert run("faults", "set", "12345678", "need", "4", "--once", "--db", db)[0] == 0
+    assert "need" in run("faults", "list", "--db", db)[1]
     assert run("faults", "set", "12345678", "timeout", "--db", db)[0] == 0
     assert "persistent" in run("faults", "--db", db)[1]
     assert run("faults", "clear", "12345678", "--db", db)[0] == 0
