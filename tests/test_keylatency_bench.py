@@ -69,32 +69,65 @@ def test_the_esp32_keeps_no_overlay_cache_and_a_pico_from_romfs_keeps_the_days_c
 
 
 def _dumps(tmp_path, counts):
-    # callgrind's numbered dumps as --dump-before writes them (and the last, unnumbered one)
-    for n, ir in enumerate(counts, 1):
-        (tmp_path / f"cg.out.{n}").write_text(f"version: 1\ncmd: x\nsummary: {ir}\ntotals: {ir}\n")
+    # callgrind's numbered dumps as --dump-before / --dump-after write them (and the last,
+    # unnumbered one): (instructions, "m" a mark | "s" a collection's start | "g" its end), or
+    # instructions alone (a dump that names no trigger: a mark)
+    trig = {"m": "--dump-before=time_ticks_cpu", "s": "--dump-before=gc_collect",
+            "g": "--dump-after=gc_collect"}
+    for n, c in enumerate(counts, 1):
+        ir, t = c if isinstance(c, tuple) else (c, "")
+        desc = f"desc: Trigger: {trig[t]}\n" if t else ""
+        (tmp_path / f"cg.out.{n}").write_text(
+            f"version: 1\ncmd: x\n{desc}summary: {ir}\ntotals: {ir}\n")
     (tmp_path / "cg.out").write_text("summary: 5\n")
 
 
-def test_the_instruction_count_of_each_event_is_every_second_callgrind_dump(tmp_path):
-    # marks: a calibration run, a day of three events, two redraws, a calibration run; the
-    # dumps in between (odd ones) are the bench's own code
-    _dumps(tmp_path, [900, 3000, 1, 10, 2, 20, 3, 40, 4, 500, 5, 600, 6, 3100])
+def test_the_instruction_count_of_each_event_is_what_its_marks_enclose_collections_apart(
+        tmp_path):
+    # marks: a calibration run, a day of three events (each then the loop's collection), two
+    # redraws, a calibration run; the dumps outside the marks are the bench's own code, a
+    # collection outside them the center's; the key that sends paid a collection
+    _dumps(tmp_path, [900, 3000, 1, 10, 2, (4, "s"), (300, "g"), (6, "m"),
+                      3, (5, "s"), (250, "g"), (15, "m"), 4, (1, "s"), (320, "g"), (2, "m"),
+                      (7, "s"), (280, "g"), (3, "m"), (40, "m"), 5, (2, "s"), (330, "g"),
+                      (1, "m"), 6, 500, 6, 600, 7, 3100])
     counts = keylatency._dump_counts(tmp_path)
-    assert counts[:3] == [900, 3000, 1] and len(counts) == 14
+    assert counts[:3] == [(900, "mark"), (3000, "mark"), (1, "mark")] and len(counts) == 30
+    assert counts[5:7] == [(4, "gc_start"), (300, "gc")]
     days = [[{"key": "1", "sends": 0}, {"key": "ENTER", "sends": 1}, {"key": "2", "sends": 0}]]
     ins = keylatency._assign(counts, "cdrrc", days)
-    assert ins == {"days": [[10, 20, 40]], "calib": [3000, 3100], "redraw": [500, 600],
-                   "redraw_kept": []}
+    assert ins == {"days": [[10, 270, 40]], "days_gc": [[[], [250], []]],
+                   "idle_gc": [[310, 323, 333]], "calib": [3000, 3100], "redraw": [500, 600],
+                   "redraw_kept": [], "bench_gc": [], "other_gc": [280]}
     with pytest.raises(keylatency.Unavailable, match="do not match"):
         keylatency._assign(counts[:-2], "cdrrc", days)
-    raw = {"days": days, "instructions": ins, "calib_loops": 1, "labels": ["a", "b", "c"]}
+    raw = {"days": days, "instructions": ins, "calib_loops": 1, "labels": ["a", "b", "c"],
+           "collector": {"heap": 300 * 1024, "policy": [4096, 65536, 16384],
+                         "romfs_outside": True},
+           "day_ends": [{"threshold": [16384, 23101, 120000]}]}
     fig = keylatency.instruction_figures(raw)
-    assert fig["ir_send_key_max"] == 20 and fig["ir_key_p99"] == 40 and fig["ir_key_p50"] == 40
+    assert fig["ir_send_key_max"] == 270 and fig["ir_send_key_max_nogc"] == 20
+    assert fig["ir_key_p99"] == 40 and fig["ir_key_p50"] == 40
     assert fig["ir_key_slowest"][0] == ("2", "c", 40) and fig["ir_full_redraw"] == 600
+    assert fig["gc_keys_collecting"] == [0, 1] and fig["gc_inside_max"] == 250
+    assert fig["gc_idle_p50"] == 323 and fig["gc_idle_max"] == 333
     # a Pico's 50 ms is 1.65M instructions (36,300 a pystone, 909 pystones/s)
     assert round(1_650_000 / keylatency.IR_PER_PYSTONE / keylatency.PICO_PYSTONES, 3) == 0.05
-    assert "goal <= 50 ms" in keylatency.instruction_table(fig)
+    table = keylatency.instruction_table(fig)
+    assert "goal <= 50 ms" in table and "without (less its gc)" in table
+    assert "every 16,384 B (x64 23,101 B" in table and "what a key pressed then waits" in table
     assert "an ESP32 at 1661" in keylatency.instruction_table(fig, "esp32")
+
+
+def test_the_collector_policy_is_read_from_the_firmwares_main(tmp_path):
+    low, limit, high = keylatency.gc_policy()  # firmware/main.py as it ships
+    assert 0 < low <= high and limit > 0
+    (tmp_path / "main.py").write_text(
+        "import gc\ngc.threshold(4096)\nx = 1\ngc.threshold(8 * 1024)\n")
+    assert keylatency.gc_policy(tmp_path) == (8192, 0, 8192)
+    (tmp_path / "main.py").write_text("import gc\ngc.threshold(n)\n")
+    with pytest.raises(keylatency.Unavailable, match="the bench reads gc.threshold"):
+        keylatency.gc_policy(tmp_path)
 
 
 def test_the_instruction_count_needs_valgrind(monkeypatch):

@@ -148,7 +148,16 @@ def register(subparsers, common_options):
         action="store_true",
         help="only the key latency goals (issue 14 item 5), in instructions: the cashier's day "
         "from the ROMFS image (Pico policy) under valgrind's callgrind, each key's instructions "
-        "counted (the machine's load does not move them) and the Pico estimates (~1 min)",
+        "counted (the machine's load does not move them) and the Pico estimates (~1 min); "
+        "with the board's garbage collector (the board's free heap, the image outside it, "
+        "firmware/main.py's gc.threshold): each key with the collections it triggers and "
+        "without them, side by side",
+    )
+    p.add_argument(
+        "--no-gc",
+        action="store_true",
+        help="with --latency-instructions: the model before the collector was counted (a "
+        "400 KB heap with the ROMFS image in it, no threshold)",
     )
     p.add_argument(
         "--files", action="store_true", help="with --latency-instructions: the files deploy"
@@ -422,7 +431,8 @@ def run_instructions(args):
 
     try:
         fig = keylatency.instruction_figures(keylatency.run(
-            1, romfs=not args.files, board=args.board, instructions=True))
+            1, romfs=not args.files, board=args.board, instructions=True,
+            collector=not args.no_gc))
     except (keylatency.Unavailable, OSError) as e:
         raise CliError(str(e)) from None
     print(keylatency.instruction_table(fig, args.board))

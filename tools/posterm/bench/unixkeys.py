@@ -167,6 +167,8 @@ def full_redraw_us(display, n=20):
         times = []
         for i in range(n):
             f = b if i % 2 == 0 else a
+            # as a key's draw follows the board loop's collection after the key before
+            gc.collect()
             if _MARK[0]:
                 _ORDER.append("k" if keep else "r")
                 time.ticks_cpu()
@@ -214,8 +216,16 @@ _ORDER = []  # "marks": what each pair of marks enclosed, in order ("c" a calibr
 # "d" a day's events, one pair each, "r" / "k" a full redraw with the rows drawn / kept)
 _PROF = [None]  # unixprof when profiling ("profile" after ROUNDS)
 _ROM = []  # the ROMFS image's bytes, held while it is mounted
+_ROM_IN = [True]  # ...in the VM's heap (read_high), or outside it (romaddr=: unixrom.py)
 _CENTER = [0]  # the heap of the bench's center when it starts (bytes, measured in main())
 _BOARD = [None, None]  # the board's profile name and free heap on the unix port (board=NAME:N)
+# the board's collector ("gc=LOW:LIMIT:HIGH:FACTOR", firmware/main.py's last gc.threshold, read
+# by keylatency.py): a collection every LOW bytes allocated with less than LIMIT free after the
+# boot, else every HIGH (a board's bytes; x FACTOR/1000 here: the x64 objects' size), and what
+# each day set ([the board's bytes, the x64 bytes, the board's free heap after the boot x64])
+_GC = [None, None]
+_DATA = [None]  # the terminal's files in this directory (data=DIR), as on a board's flash
+_OFFSET = [0]  # the VM's heap beyond the board's (memory_policy)
 
 
 def memory_policy(display):
@@ -243,7 +253,8 @@ def memory_policy(display):
     # of a 1-round run's, the cache giving way at settlement's keys) and the center (another
     # machine; its size when it starts, measured in main())
     own = len(_SAMPLES[0]) * 4 + _CENTER[0]
-    offset = total - heap - (len(_ROM[0]) if _ROM else 0) - own
+    offset = total - heap - (len(_ROM[0]) if _ROM and _ROM_IN[0] else 0) - own
+    _OFFSET[0] = offset
     overlaycache.configure(profiles.get(name).get("memory"), offset, display)
 
 
@@ -274,9 +285,22 @@ def run_day(tree, display):
     if hasattr(des, "prepare"):
         des.prepare()
 
-    # the terminal's files in memory: the goals are CPU only, and this machine's file system
-    # calls (~4 ms a state file written, on a loaded disk) say nothing of a board's flash
-    w = walk.Walk(MemoryStorage(), FileStorage(tree + "/menus", readonly=True))
+    # the terminal's files: with data=DIR in files of their own there (a board's littlefs;
+    # each day a boot of a new terminal: the last day's files removed), as a board allocates
+    # for them (MemoryStorage's append made the whole journal anew at every record: a block
+    # of the journal's size, many KB by the evening, that a board never allocates and that
+    # moved the collector's count); else in memory (the goals are CPU only, and this
+    # machine's file system calls, ~4 ms a state file on a loaded disk, say nothing of a
+    # board's flash: keylatency.py puts DIR on a RAM disk where there is one)
+    if _DATA[0] is not None:
+        import os
+
+        for name in os.listdir(_DATA[0]):
+            os.remove(_DATA[0] + "/" + name)
+        storage = FileStorage(_DATA[0])
+    else:
+        storage = MemoryStorage()
+    w = walk.Walk(storage, FileStorage(tree + "/menus", readonly=True))
     t = w.t
     t.defer_work = True  # as boards.runner.Board: work steps after the screen is drawn
 
@@ -293,6 +317,16 @@ def run_day(tree, display):
     frame = perform(t.start())
     memory_policy(display)
     gc.collect()
+    if _GC[0] is not None:
+        # firmware/main.py after the boot: a collection every LOW or HIGH bytes allocated by
+        # the board's free heap now (the heap beyond the board's not counted), in the x64
+        # port's bytes (its objects are FACTOR/1000 times a board's)
+        low, limit, high, factor = _GC[0]
+        free = gc.mem_free() - _OFFSET[0]
+        every = low if free * 1000 // factor < limit else high
+        gc.threshold(every * factor // 1000)
+        _GC[1] = [every, every * factor // 1000, free]
+        gc.collect()
     if _MARK[0]:
         _ORDER.append("d")
     for ev in walk.day_events(walk.has_action("settle")):
@@ -333,12 +367,18 @@ def run_day(tree, display):
             reply_us.append(_since(t0))
         if prof is not None:
             prof.take()  # the work steps' phases are not the key's
+        # the board loop's collection once the key's screen is drawn (boards.runner.step):
+        # between two marks of its own, what a key pressed meanwhile waits before its own
+        if _MARK[0]:
+            time.ticks_cpu()
         t0 = _us()
         gc.collect()
         ov = overlay.CACHE
         if ov is not None:
             ov.collected()  # as boards.runner does after its collection (in gc_us)
         gc_us = _since(t0)
+        if _MARK[0]:
+            time.ticks_cpu()
         if not _MARK[0]:  # (counting instructions: no time to calibrate)
             calib_sample()  # how fast the machine is just now (outside the timing)
         key = ev[1] if ev[0] == "key" else "CARD"
@@ -356,6 +396,10 @@ def run_day(tree, display):
             step["phases"] = phases
         # one line a step, written outside the timing (nothing of the day is kept)
         sys.stdout.write("\x02S:" + json.dumps(step) + "\n")
+        if _GC[0] is not None:
+            # and its garbage collected, so that the next key starts, as on the board, with
+            # the collector's count at 0 (the board's collection above reset it)
+            gc.collect()
 
 
 def read_high(path):
@@ -382,21 +426,37 @@ def main(argv):
     tree, rounds = argv[1], int(argv[2])
     here = argv[0][: argv[0].rfind("/")] if "/" in argv[0] else "."
     sys.path[:] = [here, tree, ".frozen"]
+    image = None
     for opt in argv[3:]:
         if opt.startswith("board="):
             name, heap = opt[6:].split(":")
             _BOARD[0] = name
             _BOARD[1] = int(heap)
+        if opt.startswith("gc="):
+            _GC[0] = [int(v) for v in opt[3:].split(":")]
+        if opt.startswith("data="):
+            _DATA[0] = opt[5:]
         if opt.startswith("romfs="):
-            # the firmware from a ROMFS image, as `posterm flash --romfs` deploys it: mounted
-            # at /rom (vfs.VfsRom over the image's bytes, flash on a board), .mpy imported in
-            # place; the menus and the font read from there too
-            import vfs
+            image = opt[6:]
+        if opt.startswith("romaddr="):
+            # the image in the memory of the process around the VM (unixrom.py), not in the
+            # VM's heap: as a board's flash, the collector neither marks nor sweeps it
+            import uctypes
 
-            _ROM.append(read_high(opt[6:]))
-            vfs.mount(vfs.VfsRom(memoryview(_ROM[0])), "/rom")
-            tree = "/rom"
-            sys.path[:] = [here, "/rom", ".frozen"]
+            addr, n = opt[8:].split(":")
+            _ROM.append(uctypes.bytearray_at(int(addr), int(n)))
+            _ROM_IN[0] = False
+    if image is not None:
+        # the firmware from a ROMFS image, as `posterm flash --romfs` deploys it: mounted at
+        # /rom (vfs.VfsRom over the image's bytes, flash on a board), .mpy imported in place;
+        # the menus and the font read from there too
+        import vfs
+
+        if not _ROM:
+            _ROM.append(read_high(image))
+        vfs.mount(vfs.VfsRom(memoryview(_ROM[0])), "/rom")
+        tree = "/rom"
+        sys.path[:] = [here, "/rom", ".frozen"]
     if "marks" in argv[3:]:
         _MARK[0] = True
     if "profile" in argv[3:]:
@@ -411,6 +471,18 @@ def main(argv):
     _SAMPLES[0] = array("I", bytes(4 * (rounds * 400 + 16)))
     calib = [calibrate()]
     _CENTER[0] = center_bytes()
+    if _MARK[0]:
+        # what the bench's own objects (its code, a center; not the board's) add to every
+        # collection: one collection with them alone, before the firmware is loaded
+        import walk
+
+        c = walk.DayCenter()
+        gc.collect()
+        _ORDER.append("b")
+        time.ticks_cpu()
+        gc.collect()
+        time.ticks_cpu()
+        del c
     display = board_display(tree)
     count_loads()
     for _ in range(rounds):
@@ -418,7 +490,8 @@ def main(argv):
         from pos import overlaycache as oc
 
         gc.collect()
-        day = {"cached": len(oc.CACHED), "cache": oc.KEEP, "evicted": list(oc.EVICTED)}
+        day = {"cached": len(oc.CACHED), "cache": oc.KEEP, "evicted": list(oc.EVICTED),
+               "threshold": _GC[1]}
         sys.stdout.write("\x02DAY:" + json.dumps(day) + "\n")
         gc.collect()
         display.invalidate()
