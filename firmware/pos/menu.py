@@ -140,24 +140,76 @@ def find_action(tree, action):
 
 
 def draw(t, node, page):
+    # (each line made with one format: on MicroPython every str made is first looked for
+    # among the interned names, ~10,000 instructions with the firmware's; str(i + 1) + "." +
+    # a label made three)
     lang = t.lang()
-    items = node["items"]
+    n = _count(node)
     per = t.rows - 1
-    pages = (len(items) + per - 1) // per
-    title = label(node["label"], lang)
+    pages = (n + per - 1) // per
+    title = _title(node, lang)
     if pages > 1:
-        title = title + " " + str(page + 1) + "/" + str(pages)
+        title = "%s %d/%d" % (title, page + 1, pages)
     from pos.screen import Frame
 
     f = Frame(t.rows, t.cols)
     f.put(0, title, "center", True)
     for r in range(per):
         i = page * per + r
-        if i >= len(items):
+        if i >= n:
             break
-        f.put(r + 1, str(i + 1) + "." + label(items[i]["label"], lang))
+        f.put(r + 1, "%d.%s" % (i + 1, _label(node, i, lang)))
     t.show(f)
     return pages
+
+
+# A node on screen is either _view's dict (a parsed menu.json) or bin_view's light view (a
+# list: [its label, children, the node table, the first child's record, the strings, their
+# offset]) whose children's strings are read when drawn or picked: a node's labels in both
+# languages and its actions, all made as strs at every move, were most of a menu key
+# (a 9-item submenu: 29 strs)
+def _count(node):
+    return node[1] if type(node) is list else len(node["items"])
+
+
+def _title(node, lang):
+    return node[0] if type(node) is list else label(node["label"], lang)
+
+
+def _label(node, i, lang):
+    if type(node) is not list:
+        return label(node["items"][i]["label"], lang)
+    tab = node[2]
+    q = node[3] + 8 * i
+    return _text(tab, q, node[4], node[5], 1 if lang == "en" and tab[q + 3] else 0)
+
+
+def _sub(node, i):
+    # item i opens a submenu
+    if type(node) is not list:
+        return node["items"][i].get("items")
+    return node[2][node[3] + 8 * i + 5]
+
+
+def _action(node, i):
+    # item i's action name (None: unreadable)
+    if type(node) is not list:
+        return node["items"][i]["action"]
+    return _text(node[2], node[3] + 8 * i, node[4], node[5], 2) or None
+
+
+def _text(tab, q, data, base, k):
+    # string k (0 zh label, 1 en label, 2 action) of the node record at tab[q]; the strings
+    # data start at file offset base ("" when it cannot be read)
+    o = (tab[q] | (tab[q + 1] << 8)) - base
+    j = 0
+    while j < k:
+        o += tab[q + 2 + j]
+        j += 1
+    try:
+        return str(data[o : o + tab[q + 2 + k]], "utf-8")
+    except UnicodeError:
+        return ""
 
 
 def run(t, path=None):
@@ -213,17 +265,19 @@ def _run(t, path):
             page = (page - 1) % pages
         elif k in K.DIGITS and k != "0":
             i = int(k) - 1
-            items = node["items"]
-            if i >= len(items):
+            if i >= _count(node):
                 t.emit(("beep", "error"))
                 continue
-            item = items[i]
-            node = None
-            if item.get("items"):
+            if _sub(node, i):
+                node = None
                 path.append(i)
                 page = 0
             else:
-                return (item["action"], None, path)
+                act = _action(node, i)
+                if act is None:
+                    t.emit(("beep", "error"))
+                    continue
+                return (act, None, path)
         else:
             t.emit(("beep", "error"))
 
@@ -234,9 +288,9 @@ def _view(t, path):
     # itself is dropped. The shipped menu compiled (menu.bin, pos.menubin) is read straight
     # from the file, nothing parsed; a downloaded menu (menu update) is menu.json.
     if t.storage.size(MENU_FILE) < 0:
-        view = bin_view(t.resources, path)
+        view = bin_view(t.resources, path, BIN_FILE, t.lang())
     else:
-        view = bin_view(t.storage, path, STORED_BIN)  # a downloaded menu, compiled
+        view = bin_view(t.storage, path, STORED_BIN, t.lang())  # a downloaded menu, compiled
     if view is not False:
         return view
     node = _node(t, path)
@@ -286,19 +340,31 @@ def _node(t, path):
     return node
 
 
-def bin_view(res, path, name=BIN_FILE):
+def bin_view(res, path, name=BIN_FILE, lang=None):
     # The node at `path` of the compiled menu (pos.menubin) as _view gives it, None when
     # the path is not a submenu there, False when there is no usable menu.bin. Three reads
     # of the file: the node table, the node's label, its children's labels and actions.
-    read_at = getattr(res, "read_at", None)
-    if read_at is None:
-        return False
-    tab = read_at(name, 0, 512)
+    # lang: the light view for the screen in that language instead (see _count): the file
+    # in place when it is (ROMFS: nothing read), its children's strings left unread
+    m = None
+    if lang is not None:
+        m = getattr(res, "map", None)
+        if m is not None:
+            m = m(name)
+    if m is None:
+        read_at = getattr(res, "read_at", None)
+        if read_at is None:
+            return False
+        tab = read_at(name, 0, 512)
+    else:
+        tab = m
     if not tab or len(tab) < 8 or tab[:4] != b"PMB1":
         return False
     n = tab[4] | (tab[5] << 8)
     end = 8 + 8 * n
     if len(tab) < end:
+        if m is not None:
+            return False
         tab = read_at(name, 0, end)
         if tab is None or len(tab) < end:
             return False
@@ -314,9 +380,6 @@ def bin_view(res, path, name=BIN_FILE):
     count = tab[r + 5]
     if not count:
         return None
-    own = _bin_strings(read_at, tab, r, 0, None, name)
-    if own is None:
-        return False
     c0 = tab[r + 6] | (tab[r + 7] << 8)
     if c0 + count > n:
         return False
@@ -324,9 +387,26 @@ def bin_view(res, path, name=BIN_FILE):
     z = 8 + 8 * (c0 + count - 1)
     start = tab[a] | (tab[a + 1] << 8)
     stop = (tab[z] | (tab[z + 1] << 8)) + tab[z + 2] + tab[z + 3] + tab[z + 4]
+    if m is not None:
+        if stop > len(m) or (tab[r] | (tab[r + 1] << 8)) + tab[r + 2] + tab[r + 3] > len(m):
+            return False
+        return [_text(m, r, m, 0, 1 if lang == "en" and tab[r + 3] else 0), count, m, a, m, 0]
+    if lang is None:
+        own = _bin_strings(read_at, tab, r, 0, None, name)
+    else:
+        k = 1 if lang == "en" and tab[r + 3] else 0
+        off = tab[r] | (tab[r + 1] << 8)
+        own = read_at(name, off, tab[r + 2] + tab[r + 3])
+        if own is None or len(own) != tab[r + 2] + tab[r + 3]:
+            return False
+        own = _text(tab, r, own, off, k)
+    if own is None:
+        return False
     data = read_at(name, start, stop - start)
     if data is None or len(data) != stop - start:
         return False
+    if lang is not None:
+        return [own, count, tab, a, data, start]
     items = []
     for k in range(count):
         q = a + 8 * k

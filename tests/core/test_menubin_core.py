@@ -37,6 +37,13 @@ class CountingResources(MemoryStorage):
         return MemoryStorage.read_at(self, name, offset, n)
 
 
+class MappedResources(CountingResources):
+    # ... whose files are also read in place (a ROMFS image's: pos.menu reads menu.bin there)
+    def map(self, name):
+        data = self.files.get(name)
+        return memoryview(data) if data is not None else None
+
+
 def shipped(compiled=True):
     src = FileStorage(menus_dir(), readonly=True)
     files = {}
@@ -49,10 +56,12 @@ def shipped(compiled=True):
     return files
 
 
-def run_keys(resources, tokens, storage=None):
+def run_keys(resources, tokens, storage=None, lang=None):
     # -> the text of every screen shown while the keys are pressed
     storage = storage if storage is not None else MemoryStorage()
     t = Terminal(storage, resources, "lcd128x64", NOW)
+    if lang is not None:
+        t.strings.set_lang(lang)
     center = fakecenter.Center()
     shown = []
 
@@ -125,6 +134,11 @@ def test_menu_moves_parse_no_menu_json_when_the_menu_is_compiled():
     # without it: parsed again at each move on MicroPython (the tree is not kept), at each
     # time the menu is opened on CPython
     true(plain.menu_json_reads > (10 if on_micropython() else 2), plain.menu_json_reads)
+    # the file read in place (ROMFS), and the English labels (an item without one: zh)
+    mapped = MappedResources(shipped())
+    eq(run_keys(mapped, WALK), want, "the same screens with menu.bin read in place")
+    eq(run_keys(mapped, WALK, lang="en"), run_keys(plain, WALK, lang="en"), "in English")
+    eq(mapped.menu_json_reads, 0, "menu.json reads with menu.bin there, in place")
 
 
 def test_a_downloaded_menu_wins_over_the_compiled_one():
@@ -142,6 +156,8 @@ def test_a_damaged_compiled_menu_falls_back_to_menu_json():
         files = shipped(compiled=False)
         files["menu.bin"] = bad
         eq(run_keys(MemoryStorage(files), WALK), want, "menu.bin of %d bytes" % len(bad))
+        if len(bad) > 8:  # short of its table or strings, read in place
+            eq(run_keys(MappedResources(files), WALK), want, "in place, %d bytes" % len(bad))
 
 
 def test_compile_refuses_what_validate_refuses():
