@@ -104,10 +104,14 @@ if board is not None:
     # the next one is placed above it, so the free heap stays in larger pieces (board sim,
     # ESP32 ROMFS day: highest failing cap 156 -> 150 KB in 2 KB steps; files 236 -> 216 KB
     # in 4 KB steps). Each costs a collection's time (~0.1-0.25 ms on the unix port). With
-    # less than 96 KB free after the boot (an ESP32: ~50 KB; a Pico from ROMFS has ~130 KB)
-    # every 4 KB: the day's stages then find their blocks among less garbage (board sim,
-    # ESP32 profile, full N scans 2026-12-02 06:16-06:20: ROMFS 100,352 -> 97,280, files
-    # -> 159,744, a chip purchase from ROMFS 107,520 -> 102,400), for more collections in
-    # the keys that allocate most (the Pico, the board with the latency goal, keeps 16 KB)
-    gc.threshold(4096 if gc.mem_free() < 96 * 1024 else 16384)
+    # less than 72 KB free after the boot (an ESP32: ~57 KB, a Pico W ~68 KB; a Pico from
+    # ROMFS has ~99 KB once its memory policy preloaded the day's flows: board sim
+    # --heap-report 2026-12-02, x64 bytes / 1.41) every 4 KB: the day's stages then find
+    # their blocks among less garbage (board sim, ESP32 profile, full N scans 2026-12-02
+    # 06:16-06:20: ROMFS 100,352 -> 97,280, files -> 159,744, a chip purchase from ROMFS
+    # 107,520 -> 102,400), for more collections in the keys that allocate most (the Pico,
+    # the board with the latency goal, keeps 16 KB: a collection of its heap is ~1.1M
+    # instructions, 33 ms; at a 96 KB limit its ~99 KB were 3 KB from a collection every
+    # 4 KB, and the latency bench's 84 KB below it)
+    gc.threshold(4096 if gc.mem_free() < 72 * 1024 else 16384)
     runner.run(board, _time)
