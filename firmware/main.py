@@ -99,19 +99,20 @@ if board is not None:
     from boards import runner
 
     gc.collect()
-    # a collection after every 16 KB allocated, not only when an allocation fails: the
+    # a collection after every 32 KB allocated, not only when an allocation fails: the
     # garbage of a stage (a message, a decoded answer, an overlay's objects) is freed before
-    # the next one is placed above it, so the free heap stays in larger pieces (board sim,
-    # ESP32 ROMFS day: highest failing cap 156 -> 150 KB in 2 KB steps; files 236 -> 216 KB
-    # in 4 KB steps). Each costs a collection's time (~0.1-0.25 ms on the unix port). With
-    # less than 72 KB free after the boot (an ESP32: ~57 KB, a Pico W ~68 KB; a Pico from
-    # ROMFS has ~99 KB once its memory policy preloaded the day's flows: board sim
-    # --heap-report 2026-12-02, x64 bytes / 1.41) every 4 KB: the day's stages then find
-    # their blocks among less garbage (board sim, ESP32 profile, full N scans 2026-12-02
-    # 06:16-06:20: ROMFS 100,352 -> 97,280, files -> 159,744, a chip purchase from ROMFS
-    # 107,520 -> 102,400), for more collections in the keys that allocate most (the Pico,
-    # the board with the latency goal, keeps 16 KB: a collection of its heap is ~1.1M
-    # instructions, 33 ms; at a 96 KB limit its ~99 KB were 3 KB from a collection every
-    # 4 KB, and the latency bench's 84 KB below it)
-    gc.threshold(4096 if gc.mem_free() < 72 * 1024 else 16384)
+    # the next one is placed above it, so the free heap stays in larger pieces. With less
+    # than 72 KB free after the boot (an ESP32: ~57 KB, a Pico W ~68 KB) every 4 KB: the
+    # day's stages then find their blocks among less garbage (board sim, ESP32 profile, full
+    # N scans 2026-12-02 06:16-06:20: ROMFS 100,352 -> 97,280, files -> 159,744, a chip
+    # purchase from ROMFS 107,520 -> 102,400; 16 KB before that), for more collections in
+    # the keys that allocate most. A Pico from ROMFS has ~99 KB free once its memory policy
+    # preloaded the day's flows (board sim --heap-report, 2026-12-02: 139,456 B x64 / 1.41;
+    # at a 96 KB limit it was 3 KB from every 4 KB, and the latency bench's 84 KB below):
+    # the board with the latency goal collects after each key in its loop anyway, and a
+    # collection of its heap is ~1.1M instructions (33 ms): every 16 KB put one inside 20 of
+    # the day's keys that do not send, every 32 KB inside 2 (the bench's collector model),
+    # while its day's worst key still leaves a 79 KB block (92 KB at 16 KB; board sim,
+    # Pico profile, ROMFS, at its cap)
+    gc.threshold(4096 if gc.mem_free() < 72 * 1024 else 32768)
     runner.run(board, _time)
