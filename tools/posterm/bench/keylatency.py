@@ -75,6 +75,8 @@ def gc_policy(firmware_dir=None):
     def num(node):
         if isinstance(node, ast.Constant) and isinstance(node.value, int):
             return node.value
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -num(node.operand)  # -1: no threshold
         if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Add)):
             a, b = num(node.left), num(node.right)
             return a * b if isinstance(node.op, ast.Mult) else a + b
