@@ -33,7 +33,6 @@
 # objects as bytes; 60.4 = 5 / 6). ic_cond is 60.5: "2" a swipe after the chip failed
 # (fallback), else "0". Track data is digits with "=" as the separator (nibble D on the
 # wire): PAN "=" YYMM service code (3) discretionary data.
-from pos.compat import zpad as _z  # (not pos.request's z: a chip's read has no request)
 
 SWIPED = "02"
 KEYED = "01"
@@ -95,11 +94,12 @@ def expiry_problem(expiry, now):
         return None
     if len(expiry) != 4 or not expiry.isdigit():
         return "card_bad_expiry"
-    month = int(expiry[2:4])
+    yymm = int(expiry)  # (as one int: no slice or padded str made)
+    month = yymm % 100
     if month < 1 or month > 12:
         return "card_bad_expiry"
     # a card is valid to the end of its month; YY is 20YY
-    if _z(2000 + int(expiry[0:2]), 4) + expiry[2:4] < _z(now[0], 4) + _z(now[1], 2):
+    if 200000 + yymm < now[0] * 100 + now[1]:
         return "card_expired"
     return None
 

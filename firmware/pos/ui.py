@@ -181,19 +181,27 @@ def enter_digits(t, title, prompt, min_len=1, max_len=19, secret=False, allow_em
             t.emit(("beep", "error"))
 
 
-def mask_pan(pan):
-    # 6 + 4 shown, the middle masked, on every screen, receipt and log
-    if len(pan) <= 10:
+def mask_pan(pan, stars=None):
+    # 6 + 4 shown, the middle masked (stars: that many, not one a hidden digit), on every
+    # screen, receipt and log. The digits' bytes masked in place and made a str once (the
+    # slices, the stars and each + were five strs, each looked for among the interned names
+    # on MicroPython)
+    n = len(pan)
+    if n <= 10:
         return pan
-    return pan[:6] + "*" * (len(pan) - 10) + pan[-4:]
+    b = pan.encode()
+    if len(b) != n:  # (a card number is digits: ASCII)
+        return pan[:6] + "*" * (n - 10 if stars is None else stars) + pan[-4:]
+    m = bytearray(b)
+    m[6 : n - 4] = b"*" * (n - 10 if stars is None else stars)
+    return m.decode()
 
 
 def screen_pan(pan, cols):
     # mask_pan for a screen row: 6 + 4 shown, fewer stars when the row is too narrow
-    masked = mask_pan(pan)
-    if len(masked) <= cols or len(pan) <= 10:
-        return masked
-    return pan[:6] + "*" * max(1, cols - 10) + pan[-4:]
+    if len(pan) <= cols or len(pan) <= 10:
+        return mask_pan(pan)
+    return mask_pan(pan, max(1, cols - 10))
 
 
 def luhn_ok(pan):
