@@ -20,12 +20,13 @@
 # scripts, the second GENERATE AC.
 # A chip that answers nothing sensible (6F00, a broken template) raises ChipError: three of
 # those let the cashier swipe (fallback).
-from pos.emv import tlv
-from pos.emv.apdu import (SCRIPT_TAGS, TC_TAGS, ChipError, NoApplication, build, cmd,  # noqa: F401
-                          exchange, gac, ok, pan_seq, parse, pick, set_tsi, set_tvr)  # fmt: skip
+from pos.emv import apdu, tlv
+from pos.emv.apdu import ChipError, NoApplication, pan_seq  # noqa: F401 (the chip flow's)
 
-PSE = b"1PAY.SYS.DDF01"
-PPSE = b"2PAY.SYS.DDF01"
+# (the module's globals kept at 37 or fewer: MicroPython grows a module's table as its names are
+# bound, 29 -> 37 -> 47 -> 59 slots; its 59-slot table was a 944 B block, its 47 a 752 B one,
+# both wanted while a board's chip read had no such block: apdu's functions are read through
+# the module, the constants used once are in the function that uses them)
 # what this terminal is (CUP attended POS, online capable): 9F33 manual key entry, stripe,
 # IC; plaintext offline PIN, enciphered online PIN, signature, no CVM; 9F35 22 attended
 # merchant terminal; 9F09 application version 0030; China, yuan
@@ -48,7 +49,6 @@ CVM_OFFLINE_PIN = 0x01
 CVM_ONLINE_PIN = 0x02
 CVM_SIGNATURE = 0x1E
 CVM_NONE = 0x1F
-_SUPPORTED = (CVM_OFFLINE_PIN, CVM_ONLINE_PIN, CVM_SIGNATURE, CVM_NONE)
 
 
 def candidates(icc, aids, contactless=False):
@@ -59,9 +59,10 @@ def candidates(icc, aids, contactless=False):
     except Exception as e:
         raise ChipError("power on: %s" % e)
     found = []
-    data, sw = exchange(icc, cmd(0x00, 0xA4, 0x04, 0x00, PPSE if contactless else PSE))
+    data, sw = apdu.exchange(icc, apdu.cmd(0x00, 0xA4, 0x04, 0x00, b"2PAY.SYS.DDF01"
+                                           if contactless else b"1PAY.SYS.DDF01"))  # PPSE / PSE
     if sw == b"\x90\x00":
-        items = parse(data, "directory")
+        items = apdu.parse(data, "directory")
         if contactless:
             found = _entries(items)
         else:
@@ -71,10 +72,10 @@ def candidates(icc, aids, contactless=False):
                     sfi = value[0]
             rec = 1
             while sfi is not None and rec < 16:
-                d, s = exchange(icc, cmd(0x00, 0xB2, rec, (sfi << 3) | 4))
+                d, s = apdu.exchange(icc, apdu.cmd(0x00, 0xB2, rec, (sfi << 3) | 4))
                 if s != b"\x90\x00":
                     break
-                found.extend(_entries(parse(d, "directory record")))
+                found.extend(_entries(apdu.parse(d, "directory record")))
                 rec += 1
     elif contactless:
         raise NoApplication()
@@ -87,9 +88,9 @@ def candidates(icc, aids, contactless=False):
     if not found:
         # no directory: the terminal's list, each AID selected in turn
         for want in aids:
-            d, s = exchange(icc, cmd(0x00, 0xA4, 0x04, 0x00, want))
+            d, s = apdu.exchange(icc, apdu.cmd(0x00, 0xA4, 0x04, 0x00, want))
             if s == b"\x90\x00":
-                fci = pick(d, "FCI", (0x84, 0x50, 0x87))
+                fci = apdu.pick(d, "FCI", (0x84, 0x50, 0x87))
                 aid = fci.get(0x84, want)
                 out.append((aid, _text(fci.get(0x50, b"")), _prio(fci.get(0x87))))
     if not out:
@@ -135,10 +136,6 @@ def must_choose(apps):
 
 
 # --- from SELECT to the last record -------------------------------------------------------
-# what the terminal keeps of the card's records (the rest is read and let go: a board's heap)
-# track 2 equivalent, PAN, expiry, effective date, PAN sequence, service code, CDOL1, CDOL2,
-# CVM list
-_RECORD_TAGS = (0x57, 0x5A, 0x5F24, 0x5F25, 0x5F34, 0x5F30, 0x8C, 0x8D, 0x8E)
 # what a qPBOC card's GPO answer carries beyond the AIP and the AFL: the cryptogram, its CID,
 # the ATC, the issuer application data, the track 2 equivalent, the PAN sequence number,
 # the card transaction qualifiers
@@ -150,12 +147,12 @@ def start(icc, aid, terminal):
     # SELECT, GPO, READ RECORD. terminal: {tag: bytes} the terminal's objects of this
     # transaction (9F02 amount, 9F03, 9A date, 9C type, 9F21 time, 9F37 unpredictable number,
     # 9F1E IFD serial, 9F41 sequence counter, 9F66 ...). -> ctx
-    data, sw = exchange(icc, cmd(0x00, 0xA4, 0x04, 0x00, aid))
+    data, sw = apdu.exchange(icc, apdu.cmd(0x00, 0xA4, 0x04, 0x00, aid))
     if sw == b"\x62\x83":
         raise NoApplication("blocked")  # the issuer blocked the application
     if sw != b"\x90\x00":
         raise ChipError("select application", sw)
-    fci = pick(data, "FCI", (0x84, 0x9F12, 0x50, 0x9F38))
+    fci = apdu.pick(data, "FCI", (0x84, 0x9F12, 0x50, 0x9F38))
     # ctx's table made for all it will hold now (~36 entries: the terminal's objects, the
     # card's, the steps'), while the heap has its blocks, not grown as the records come in
     # (a 464-592 B table wanted between the APDUs' garbage: where a board's read ran out)
@@ -171,11 +168,11 @@ def start(icc, aid, terminal):
     ctx["label"] = _text(fci.get(0x9F12) or fci.get(0x50) or b"")
     ctx[0x95] = bytes(5)
     ctx[0x9B] = bytes(2)
-    set_tvr(ctx, 0, 0x80)  # offline data authentication not performed (online only)
+    apdu.set_tvr(ctx, 0, 0x80)  # offline data authentication not performed (online only)
     pdol = fci.get(0x9F38, b"")
     gpo = tlv.encode(0x83, tlv.build_dol_data(pdol, ctx) if pdol else b"")
-    data = ok(icc, cmd(0x80, 0xA8, 0x00, 0x00, gpo), "get processing options")
-    got = pick(data, "GPO", _GPO_TAGS)
+    data = apdu.ok(icc, apdu.cmd(0x80, 0xA8, 0x00, 0x00, gpo), "get processing options")
+    got = apdu.pick(data, "GPO", _GPO_TAGS)
     if 0x80 in got:  # format 1: AIP (2) then the AFL
         v = got[0x80]
         if len(v) < 2:
@@ -199,8 +196,12 @@ def start(icc, aid, terminal):
     for i in range(0, len(afl), 4):
         sfi = afl[i] >> 3
         for rec in range(afl[i + 1], afl[i + 2] + 1):
-            d = ok(icc, cmd(0x00, 0xB2, rec, (sfi << 3) | 4), "read record")
-            pick(d, "record", _RECORD_TAGS, ctx)  # the first of each, as read
+            d = apdu.ok(icc, apdu.cmd(0x00, 0xB2, rec, (sfi << 3) | 4), "read record")
+            # what the terminal keeps of the card's records (the rest is read and let go: a
+            # board's heap): track 2 equivalent, PAN, expiry, effective date, PAN sequence,
+            # service code, CDOL1, CDOL2, CVM list; the first of each, as read
+            apdu.pick(d, "record", (0x57, 0x5A, 0x5F24, 0x5F25, 0x5F34, 0x5F30, 0x8C, 0x8D, 0x8E),
+                      ctx)
             d = None
     for tag in (0x5A, 0x57) if "qpboc" in ctx else (0x5A, 0x8C, 0x57):
         if tag not in ctx:
@@ -217,10 +218,10 @@ def _restrictions(ctx):
     # processing restrictions (Book 3 10.4): dates against the transaction date 9A
     today = ctx.get(0x9A, b"")
     if 0x5F24 in ctx and today and ctx[0x5F24] < today:
-        set_tvr(ctx, 1, 0x40)  # expired application
+        apdu.set_tvr(ctx, 1, 0x40)  # expired application
     if 0x5F25 in ctx and today and ctx[0x5F25] > today:
-        set_tvr(ctx, 1, 0x20)  # application not yet effective
-    set_tvr(ctx, 0, 0x80)  # offline data authentication was not performed (online only)
+        apdu.set_tvr(ctx, 1, 0x20)  # application not yet effective
+    apdu.set_tvr(ctx, 0, 0x80)  # offline data authentication was not performed (online only)
 
 
 def pan(ctx):
@@ -239,11 +240,6 @@ def expiry(ctx):
         return v.hex()[0:4]
     t = track2(ctx)
     return t.split("=")[1][0:4] if "=" in t else ""
-
-
-def service_code(ctx):
-    v = ctx.get(0x5F30)
-    return v.hex()[1:4] if v else ""
 
 
 # --- cardholder verification --------------------------------------------------------------
@@ -279,7 +275,7 @@ def _applies(cond, method, amount, x, y):
     if cond in (0x00, 0x02):  # always; if not unattended cash, manual cash or cashback
         return True
     if cond == 0x03:  # if the terminal supports the CVM
-        return method in _SUPPORTED
+        return method in (CVM_OFFLINE_PIN, CVM_ONLINE_PIN, CVM_SIGNATURE, CVM_NONE)
     if cond == 0x06:  # in the application currency and under X
         return amount < x
     if cond == 0x07:
@@ -297,17 +293,17 @@ def verify(icc, ctx, pin):
     block = bytearray(b"\xff" * 8)
     digits = "2" + "%X" % len(pin) + pin + "F" * (14 - len(pin))
     block[:] = bytes.fromhex(digits)
-    _, sw = exchange(icc, cmd(0x00, 0x20, 0x00, 0x80, bytes(block), le=False))
+    _, sw = apdu.exchange(icc, apdu.cmd(0x00, 0x20, 0x00, 0x80, bytes(block), le=False))
     if sw == b"\x90\x00":
         return "ok"
     if sw[0] == 0x63 and sw[1] & 0xF0 == 0xC0:
         ctx["pin_tries"] = sw[1] & 0x0F
         if sw[1] & 0x0F == 0:
-            set_tvr(ctx, 2, 0x20)  # PIN try limit exceeded
+            apdu.set_tvr(ctx, 2, 0x20)  # PIN try limit exceeded
             return "blocked"
         return "wrong"
     if sw in (b"\x69\x83", b"\x69\x84"):
-        set_tvr(ctx, 2, 0x20)
+        apdu.set_tvr(ctx, 2, 0x20)
         return "blocked"
     raise ChipError("verify", sw)
 
@@ -317,23 +313,23 @@ def cvm_done(ctx, code, cond, result):
     # if this one fails); result: 0 unknown (online PIN, signature), 1 failed, 2 successful
     ctx[0x9F34] = bytes((code, cond, result))
     method = code & 0x3F
-    set_tsi(ctx, 0x40)
+    apdu.set_tsi(ctx, 0x40)
     if result == 1:
-        set_tvr(ctx, 2, 0x80)  # cardholder verification was not successful
+        apdu.set_tvr(ctx, 2, 0x80)  # cardholder verification was not successful
     if method == CVM_ONLINE_PIN and result != 1:
-        set_tvr(ctx, 2, 0x04)  # online PIN entered
+        apdu.set_tvr(ctx, 2, 0x04)  # online PIN entered
 
 
 def pin_not_entered(ctx):
-    set_tvr(ctx, 2, 0x08)  # PIN pad present but the PIN was not entered
+    apdu.set_tvr(ctx, 2, 0x08)  # PIN pad present but the PIN was not entered
 
 
 # --- terminal risk management and the first cryptogram -------------------------------------
 def risk(ctx, floor_limit=0):
     # floor limit in fen: a CUP online-only terminal has 0, so every purchase goes online
     if int(ctx.get(0x9F02, b"\x00").hex() or "0") >= floor_limit:
-        set_tvr(ctx, 3, 0x80)  # transaction exceeds the floor limit
-    set_tsi(ctx, 0x08)  # terminal risk management was performed
+        apdu.set_tvr(ctx, 3, 0x80)  # transaction exceeds the floor limit
+    apdu.set_tsi(ctx, 0x08)  # terminal risk management was performed
 
 
 def first_ac(icc, ctx):
@@ -344,16 +340,13 @@ def first_ac(icc, ctx):
         ctx[0x95] = ctx.pop("qpboc")
         cid = ctx[0x9F27][0] & 0xC0
         got = "TC" if cid == 0x40 else ("ARQC" if cid == 0x80 else "AAC")
-        set_tsi(ctx, 0x20)
+        apdu.set_tsi(ctx, 0x20)
     else:
-        got = gac(icc, ctx, 0x80, ctx["cdol1"], "first generate ac")
+        got = apdu.gac(icc, ctx, 0x80, ctx["cdol1"], "first generate ac")
     if got == "TC":
         raise ChipError("a TC to an ARQC request")
     ctx["ac1"] = got
     return got
-
-
-_KEEP = ("aid", "label", "cdol2", "ac1", "no_cvm", 0x5F34, 0x9B, 0x8A)
 
 
 def trim(ctx):
@@ -364,7 +357,8 @@ def trim(ctx):
     items = []
     out = {}
     for key in ctx:
-        if key in _KEEP or key in F55_TAGS or key in TC_TAGS or key in SCRIPT_TAGS:
+        if (key in ("aid", "label", "cdol2", "ac1", "no_cvm", 0x5F34, 0x9B, 0x8A)
+                or key in F55_TAGS or key in apdu.TC_TAGS or key in apdu.SCRIPT_TAGS):  # fmt: skip
             if type(key) is str:
                 out[key] = ctx[key]
             else:
@@ -374,6 +368,4 @@ def trim(ctx):
 
 
 def field55(ctx):
-    return build(ctx, F55_TAGS)
-
-
+    return apdu.build(ctx, F55_TAGS)
