@@ -19,8 +19,9 @@
 #            collection stays above "keep_free" bytes; "preload": the day's flows loaded
 #            at boot (pos.preload) while more than these bytes are free; "glyphs": (n, bytes):
 #            the display keeps n glyphs when that much is free at boot; "screens": (frames,
-#            rows, bytes): the screens laid out and the rows drawn kept (two generations of
-#            each) when that much is free after the preload. None: every
+#            rows, bytes[, strings]): the screens laid out and the rows drawn kept (two
+#            generations of each) and that many strings (pos.text) when that much is free
+#            after the preload. None: every
 #            overlay's code is dropped when it ends (the ESP32: no heap to spare)
 
 # 5 rows x 4 columns, printed on the key caps as on a CUP terminal
@@ -91,9 +92,13 @@ PROFILES["pico"]["memory"] = {
     "keep_free": 40 * 1024,
     "preload": 64 * 1024,
     "glyphs": (160, 96 * 1024),
-    # "screens" (the screens laid out and the rows drawn kept) is off: measured at 21:50 on
-    # 2026-12-01 it bought no p99 the bench could tell from the machine's noise, and the
-    # overlay cache gave way 9 times in 5 days with it (0 without): the modules come first
+    # the screens laid out (two generations of 16) and 64 strings kept, no drawn rows, when
+    # 48 KB are free after the preload (off at 21:50 on 2026-12-01, when it bought no p99
+    # the timed bench could tell from the machine's noise and the overlay cache gave way 9
+    # times in 5 days with 24 rows kept too). In instructions (callgrind, the collector
+    # model, 2026-12-02): the day's keys -5 %, keys above 50 ms 17 -> 13, the cache gave
+    # way 0 times; the Pico's day leaves a 65 KB block at its worst key (79 KB without)
+    "screens": (16, 0, 48 * 1024, 64),
 }
 PROFILES["esp32"]["memory"] = None
 # where the scanner goes on a board whose link is Wi-Fi: the link's UART, on its pins

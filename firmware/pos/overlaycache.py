@@ -49,10 +49,11 @@ def configure(policy, offset=0, display=None):
     #   "glyphs":        (n, bytes): the display keeps n glyphs (a day draws ~150 different
     #                    characters; boards.display keeps 64 and reads them again from the
     #                    font, ~1,000 reads a day) when this much is free now
-    #   "screens":       (frames, rows, bytes): pos.screen keeps the screens it laid out
-    #                    (two generations of `frames`) and the display the rows it drew
-    #                    (of `rows`) when this much is free after the preload; both given
-    #                    up whenever the heap is short after the board loop's collection
+    #   "screens":       (frames, rows, bytes[, strings]): pos.screen keeps the screens it
+    #                    laid out (two generations of `frames`), the display the rows it
+    #                    drew (of `rows`) and pos.text that many strings (8 otherwise) when
+    #                    this much is free after the preload; given up whenever the heap is
+    #                    short after the board loop's collection
     # offset: heap this VM has beyond the board's (a bench's own room): added to all of them
     global KEEP, LOW
     mode = policy.get("overlay_cache") if policy else None
@@ -98,6 +99,10 @@ def configure(policy, offset=0, display=None):
             if display is not None and hasattr(display, "row_cap"):
                 display.row_cap = g[1]
                 _DISPLAY[0] = display
+            if len(g) > 3:
+                from pos import text
+
+                text.remember(g[3])
     return True
 
 
@@ -115,9 +120,10 @@ def collected():
 def _screens():
     # the screens and rows kept (pos.screen, the display) given up (they are kept again
     # from the next screen on, while the heap has room) -> True when any were kept
-    from pos import screen
+    from pos import screen, text
 
     kept = screen.forget()
+    text.remember(8)  # (back to the few a board keeps without a policy, until configured)
     d = _DISPLAY[0]
     if d is not None and d.forget_rows():
         kept = True
@@ -128,9 +134,10 @@ def off():
     # no cache (what it kept is forgotten) -> False
     global KEEP
     evict()
-    from pos import screen
+    from pos import screen, text
 
     screen.remember(0)
+    text.remember(8)
     d = _DISPLAY[0]
     if d is not None:
         d.forget_rows()

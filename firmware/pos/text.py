@@ -11,8 +11,17 @@ import struct
 from pos.compat import json, IS_MICROPYTHON
 
 _QUOTE = 0x22
-_CACHED = 8  # strings kept by Strings.get (a few hundred bytes)
+_CACHED = 8  # strings kept by Strings.get (a few hundred bytes); a memory policy may keep more
 _BACKSLASH = 0x5C
+
+
+def remember(cap):
+    # how many strings Strings.get keeps: a board's memory policy raises it while its heap
+    # has room (pos.overlaycache.configure, "screens"' 4th), and sets it back to 8 when short
+    # (each string read again was ~50k instructions on the unix port: its pair read, its key
+    # hashed, its JSON decoded)
+    global _CACHED
+    _CACHED = cap
 
 
 def _find_value(data, key):

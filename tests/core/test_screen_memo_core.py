@@ -83,15 +83,16 @@ def test_rows_put_back_from_their_kept_bytes_draw_the_same_pixels():
 
 
 def test_the_kept_screens_and_rows_go_when_the_heap_is_short():
-    from pos import overlay, overlaycache
+    from pos import overlay, overlaycache, text
 
     old = overlay.ENABLED
     overlay.ENABLED = True
     d = CellDisplay(SSD1306(fakes.I2C()), _font())
     try:
-        true(overlaycache.configure({"overlay_cache": "always", "screens": (8, 8, 0)}, 0, d))
+        true(overlaycache.configure({"overlay_cache": "always", "screens": (8, 8, 0, 64)}, 0, d))
         eq(screen.MEMO[0], 8)
         eq(d.row_cap, 8)
+        eq(text._CACHED, 64, "the strings kept")
         layout(4, 16, "消费", "请刷卡")
         d.draw(layout(4, 16, "消费", "请刷卡"))
         true(screen.MEMO[1], "a screen kept")
@@ -99,6 +100,7 @@ def test_the_kept_screens_and_rows_go_when_the_heap_is_short():
         overlaycache.collected()
         eq(screen.MEMO[1], {}, "the screens given up")
         eq(d._rows, [{}, {}], "the rows given up")
+        eq(text._CACHED, 8, "the strings: the few a board keeps without a policy")
         eq((screen.forget(), d.forget_rows()), (False, False), "nothing left to give up")
         overlaycache.collected()  # still short, nothing kept: nothing more to do
         true(overlaycache._SHORT[0], "the next action at the top gives the cache up")
