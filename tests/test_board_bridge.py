@@ -277,6 +277,7 @@ def test_the_boards_kernel_sends_the_same_apdus_to_the_bridges_card_as_to_one_in
     # board's heap or in the bridge's reader (the board sim's and a dev board's chip cards)
     from pos.emv import card as emvcard
     from pos.emv import kernel
+    from pos.flows import chipdone
 
     class Logged:
         def __init__(self, card):
@@ -297,9 +298,9 @@ def test_the_boards_kernel_sends_the_same_apdus_to_the_bridges_card_as_to_one_in
     def read(icc):
         apps = kernel.candidates(icc, [bytes.fromhex("A000000333")])
         ctx = kernel.start(icc, apps[0][0], dict(terminal))
-        kernel.risk(ctx, 0)
-        assert kernel.first_ac(icc, ctx) == "ARQC"
-        return kernel.field55(ctx)
+        chipdone.risk(ctx, 0)
+        assert chipdone.first_ac(icc, ctx) == "ARQC"
+        return chipdone.field55(ctx)
 
     here = Logged(emvcard.Card(dict(CHIP)))
     br = Bridge(lambda *a: None)

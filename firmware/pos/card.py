@@ -15,13 +15,14 @@
 #   icc.reset() -> the ATR (bytes): power on, the card forgets any selection
 #   icc.apdu(command bytes) -> response bytes: the data, then SW1 SW2 (90 00 = done)
 # A dict instead of an object is a virtual card's spec (pos.emv.card.Card, as the deck holds
-# it): the terminal builds the card only when the transaction starts (icc_of), so the emv
+# it): the terminal builds the card only when the transaction starts (pos.emv.apdu.icc_of,
+# with the chip's code: not this module, not loaded through a chip's stages), so the emv
 # code is loaded only then. The virtual card keeps its counters (ATC, PIN tries) in that
 # dict: a driver that wants them to persist writes the dict back to its deck after the
 # transaction. A board has no virtual card (not deployed): its chip card is in the bridge's
 # reader (`posterm bridge --cards`, the board sim), which answers the APDUs the board's
 # reader object sends over the link (boards.cardlink); a spec reaching a board is unreadable.
-# Helpers below build the events (swipe, insert, tap, scan) and read them (presented, icc_of,
+# Helpers below build the events (swipe, insert, tap, scan) and read them (presented,
 # scan_code).
 #
 # THE CARD MODEL: what the reader (or the keypad) gives a transaction, as a plain tuple
@@ -33,6 +34,8 @@
 # objects as bytes; 60.4 = 5 / 6). ic_cond is 60.5: "2" a swipe after the chip failed
 # (fallback), else "0". Track data is digits with "=" as the separator (nibble D on the
 # wire): PAN "=" YYMM service code (3) discretionary data.
+
+from pos.clock import expiry_problem  # noqa: F401 (resident: a chip's read needs no pos.card)
 
 SWIPED = "02"
 KEYED = "01"
@@ -85,23 +88,6 @@ def keyed(pan, expiry):
 
 def swiped(card):
     return len(card) > 3 and bool(card[3])
-
-
-def expiry_problem(expiry, now):
-    # -> None when a YYMM expiry may be used on `now` (Y, M, ...); else the string key of
-    # why not: an impossible month, or a card that has expired. "" (none) is allowed.
-    if not expiry:
-        return None
-    if len(expiry) != 4 or not expiry.isdigit():
-        return "card_bad_expiry"
-    yymm = int(expiry)  # (as one int: no slice or padded str made)
-    month = yymm % 100
-    if month < 1 or month > 12:
-        return "card_bad_expiry"
-    # a card is valid to the end of its month; YY is 20YY
-    if 200000 + yymm < now[0] * 100 + now[1]:
-        return "card_expired"
-    return None
 
 
 def fields(msg, card, pin):
@@ -169,27 +155,6 @@ def presented(ev):
         return "tap"
     if kind == SCAN_EVENT:
         return "scan"
-    return None
-
-
-def icc_of(ev):
-    # The card an insert or a tap event presents, as an object answering APDUs; a dict is
-    # built into a virtual card (pos.emv.card). -> None when there is none or the spec is
-    # not a card (the chip is then unreadable, as a dead chip is).
-    if not ev or ev[0] not in (INSERT_EVENT, TAP_EVENT) or len(ev) < 2:
-        return None
-    icc = ev[1]
-    if isinstance(icc, dict):
-        try:
-            from pos.emv import card as emvcard
-        except ImportError:  # a board: its cards answer in their reader (boards.cardlink)
-            return None
-        try:
-            return emvcard.Card(icc)
-        except emvcard.CardSpecError:
-            return None
-    if hasattr(icc, "apdu"):
-        return icc
     return None
 
 

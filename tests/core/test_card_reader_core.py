@@ -3,6 +3,7 @@
 from mptest import eq, true
 from pos import card
 from pos.emv import card as emvcard
+from pos.emv import apdu
 
 SPEC = {"pan": "6212142000000000012", "seq": "01", "expiry": "3012", "pin": "123456",
         "imk_ac": "0123456789ABCDEFFEDCBA9876543210", "label": "UnionPay Debit"}
@@ -13,7 +14,7 @@ def test_an_inserted_virtual_card_spec_is_built_into_a_card_that_answers_apdus()
     ev = card.insert(dict(SPEC))
     eq(ev[0], "chip")
     eq(card.presented(ev), "insert")
-    icc = card.icc_of(ev)
+    icc = apdu.icc_of(ev)
     true(icc.reset()[0] == 0x3B)
     eq(icc.apdu(SELECT_PSE)[-2:], b"\x90\x00")
 
@@ -22,14 +23,14 @@ def test_a_tapped_object_that_answers_apdus_is_used_as_it_is():
     obj = emvcard.Card(dict(SPEC))
     ev = card.tap(obj)
     eq(card.presented(ev), "tap")
-    true(card.icc_of(ev) is obj)
+    true(apdu.icc_of(ev) is obj)
 
 
 def test_a_spec_that_is_no_card_reads_as_an_unreadable_chip_not_a_crash():
-    eq(card.icc_of(card.insert({"pan": "12"})), None)
-    eq(card.icc_of(card.insert(42)), None)
-    eq(card.icc_of(("chip",)), None)
-    eq(card.icc_of(card.scan("6212345678901234567")), None)
+    eq(apdu.icc_of(card.insert({"pan": "12"})), None)
+    eq(apdu.icc_of(card.insert(42)), None)
+    eq(apdu.icc_of(("chip",)), None)
+    eq(apdu.icc_of(card.scan("6212345678901234567")), None)
 
 
 def test_a_scan_gives_its_payment_code_and_anything_else_is_refused():

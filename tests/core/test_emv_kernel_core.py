@@ -2,7 +2,8 @@
 # the read, CVM, the cryptograms, the issuer's answer (ARPC, scripts), field 55.
 from mptest import contains, eq, raises, true
 from pos.emv import card as emvcard
-from pos.emv import crypto, finish, kernel, tlv
+from pos.emv import apdu, crypto, finish, kernel, tlv
+from pos.flows import chipdone
 
 H = bytes.fromhex
 IMK = H("0123456789ABCDEFFEDCBA9876543210")
@@ -32,10 +33,10 @@ def issuer_key(ctx):
 
 def test_the_read_gives_the_card_data_the_request_needs():
     ctx = read(emvcard.Card(spec()))
-    eq(kernel.pan(ctx), PAN)
-    eq(kernel.expiry(ctx), "3012")
+    eq(apdu.pan(ctx), PAN)
+    eq(apdu.expiry(ctx), "3012")
     eq(kernel.pan_seq(ctx), "01")
-    true(kernel.track2(ctx).startswith(PAN + "=3012"))
+    true(apdu.track2(ctx).startswith(PAN + "=3012"))
     eq(ctx["aid"], emvcard.DEBIT)
     eq(ctx[0x95][0] & 0x80, 0x80, "offline data authentication not performed")
 
@@ -78,7 +79,7 @@ def test_the_offline_pin_is_verified_by_the_card_and_a_wrong_one_counts_down():
     eq(kernel.verify(c, ctx, "000000"), "wrong")
     eq(ctx["pin_tries"], 2)
     eq(kernel.verify(c, ctx, "123456"), "ok")
-    kernel.cvm_done(ctx, kernel.CVM_OFFLINE_PIN, 3, 2)
+    apdu.cvm_done(ctx, kernel.CVM_OFFLINE_PIN, 3, 2)
     eq(ctx[0x9F34], H("010302"))
 
 
@@ -86,19 +87,19 @@ def test_a_card_without_offline_pin_asks_for_the_online_pin_and_a_tap_under_the_
     ctx = read(emvcard.Card(spec()))
     eq(kernel.cvm_plan(ctx)[0][0], kernel.CVM_ONLINE_PIN)
     eq(kernel.cvm_plan(ctx, True), [(kernel.CVM_NONE, False, 0)])
-    kernel.cvm_done(ctx, kernel.CVM_ONLINE_PIN, 3, 0)
+    apdu.cvm_done(ctx, kernel.CVM_ONLINE_PIN, 3, 0)
     eq(ctx[0x95][2] & 0x04, 0x04, "online PIN entered")
 
 
 def test_the_arqc_is_the_issuers_and_field_55_carries_the_cup_objects():
     c = emvcard.Card(spec())
     ctx = read(c)
-    kernel.cvm_done(ctx, kernel.CVM_ONLINE_PIN, 3, 0)
-    kernel.risk(ctx, 0)
-    eq(kernel.first_ac(c, ctx), "ARQC")
-    f55 = kernel.field55(ctx)
+    apdu.cvm_done(ctx, kernel.CVM_ONLINE_PIN, 3, 0)
+    chipdone.risk(ctx, 0)
+    eq(chipdone.first_ac(c, ctx), "ARQC")
+    f55 = chipdone.field55(ctx)
     got = tlv.flatten(f55)
-    for tag in kernel.F55_TAGS:
+    for tag in chipdone.F55_TAGS:
         if tag not in (0x9F63, 0x9F66):  # 9F66: a tap's
             contains(got, tag)
     cdol1 = tlv.build_dol_data(emvcard.CDOL1, got)
@@ -127,13 +128,13 @@ def _online(c, ctx, arc=b"00", good=True, scripts=()):
 def test_a_good_arpc_gives_a_tc_and_a_bad_one_an_aac():
     c = emvcard.Card(spec())
     ctx = read(c)
-    kernel.first_ac(c, ctx)
+    chipdone.first_ac(c, ctx)
     eq(finish.complete(c, ctx, _online(c, ctx), b"00", True), "TC")
     eq(ctx[0x9B][0] & 0x10, 0x10, "issuer authentication performed")
     eq(ctx[0x95][4] & 0x40, 0, "issuer authentication passed")
     c2 = emvcard.Card(spec())
     ctx = read(c2)
-    kernel.first_ac(c2, ctx)
+    chipdone.first_ac(c2, ctx)
     eq(finish.complete(c2, ctx, _online(c2, ctx, good=False), b"00", True), "AAC")
     eq(ctx[0x95][4] & 0x40, 0x40, "issuer authentication failed")
 
@@ -141,7 +142,7 @@ def test_a_good_arpc_gives_a_tc_and_a_bad_one_an_aac():
 def test_a_decline_or_no_answer_ends_with_an_aac():
     c = emvcard.Card(spec())
     ctx = read(c)
-    kernel.first_ac(c, ctx)
+    chipdone.first_ac(c, ctx)
     eq(finish.complete(c, ctx, b"", b"Z3", False), "AAC")
     eq(ctx[0x8A], b"Z3")
 
@@ -149,7 +150,7 @@ def test_a_decline_or_no_answer_ends_with_an_aac():
 def test_a_card_that_declines_offline_gives_an_aac_to_the_first_generate_ac():
     c = emvcard.Card(spec(decline_offline=True))
     ctx = read(c)
-    eq(kernel.first_ac(c, ctx), "AAC")
+    eq(chipdone.first_ac(c, ctx), "AAC")
 
 
 def _script(c, ctx, ins, mac_ok=True):
@@ -166,7 +167,7 @@ def test_an_issuer_script_after_the_tc_unblocks_the_pin_and_its_result_is_in_df3
     s = spec(offline_pin=True, pin_tries=1)
     c = emvcard.Card(s)
     ctx = read(c)
-    kernel.first_ac(c, ctx)
+    chipdone.first_ac(c, ctx)
     reply = _online(c, ctx, scripts=[_script(c, ctx, 0x24)])
     eq(finish.complete(c, ctx, reply, b"00", True), "TC")
     eq(s["pin_tries"], 3)
@@ -179,7 +180,7 @@ def test_a_script_with_a_bad_mac_is_refused_and_says_so():
     s = spec()
     c = emvcard.Card(s)
     ctx = read(c)
-    kernel.first_ac(c, ctx)
+    chipdone.first_ac(c, ctx)
     reply = _online(c, ctx, scripts=[_script(c, ctx, 0x1E, mac_ok=False)])
     eq(finish.complete(c, ctx, reply, b"00", True), "TC")
     true(not s.get("blocked"))
@@ -191,7 +192,7 @@ def test_an_application_blocked_by_a_script_is_refused_next_time():
     s = spec()
     c = emvcard.Card(s)
     ctx = read(c)
-    kernel.first_ac(c, ctx)
+    chipdone.first_ac(c, ctx)
     finish.complete(c, ctx, _online(c, ctx, scripts=[_script(c, ctx, 0x1E)]), b"00", True)
     true(s.get("blocked"))
     c = emvcard.Card(s)
@@ -220,7 +221,7 @@ def test_a_card_without_a_directory_is_found_through_the_terminals_aid_list():
     eq([a[0] for a in got], [H(emvcard.DEBIT)])
     eq(got[0][1], "UnionPay Debit")
     ctx = kernel.start(c, got[0][0], TERM)
-    eq(kernel.pan(ctx), PAN)
+    eq(apdu.pan(ctx), PAN)
 
 
 def test_a_reader_that_fails_is_a_chip_error_not_a_crash():
@@ -263,17 +264,17 @@ def test_a_qpboc_card_answers_the_tap_gpo_with_the_arqc_and_no_generate_ac_follo
     card = emvcard.Card(spec())
     c = Tracing(card)
     ctx = _tap(c)
-    eq(kernel.pan(ctx), PAN)
-    eq(kernel.expiry(ctx), "3012")
+    eq(apdu.pan(ctx), PAN)
+    eq(apdu.expiry(ctx), "3012")
     eq(kernel.pan_seq(ctx), "01")
     eq(kernel.cvm_plan(ctx), [(kernel.CVM_ONLINE_PIN, False, 0)], "no offline PIN on a tap")
-    kernel.cvm_done(ctx, kernel.CVM_ONLINE_PIN, 0, 0)
-    kernel.risk(ctx, 0)
-    eq(kernel.first_ac(c, ctx), "ARQC")
+    apdu.cvm_done(ctx, kernel.CVM_ONLINE_PIN, 0, 0)
+    chipdone.risk(ctx, 0)
+    eq(chipdone.first_ac(c, ctx), "ARQC")
     true(0xAE not in c.ins, "no GENERATE AC")
     eq(c.ins.count(0xA8), 1)
     eq(card.spec["atc"], 1)
-    got = tlv.flatten(kernel.field55(ctx))
+    got = tlv.flatten(chipdone.field55(ctx))
     eq(got[0x9F66], TTQ)
     eq(got[0x9F27], b"\x80")
     # the cryptogram covers the TVR the GPO sent (what field 55 carries), over CDOL1's objects
@@ -290,29 +291,29 @@ def test_the_kernel_takes_the_full_flow_when_the_cards_tap_gpo_carries_no_crypto
         c = Tracing(emvcard.Card(spec(**more)))
         ctx = _tap(c, ttq)
         true("qpboc" not in ctx)
-        kernel.risk(ctx, 0)
-        eq(kernel.first_ac(c, ctx), "ARQC")
+        chipdone.risk(ctx, 0)
+        eq(chipdone.first_ac(c, ctx), "ARQC")
         eq(c.ins.count(0xAE), 1, "the first GENERATE AC")
 
 
 def test_a_qpboc_card_that_declines_gives_an_aac_in_its_gpo_answer():
     c = emvcard.Card(spec(decline_offline=True))
     ctx = _tap(c)
-    eq(kernel.first_ac(c, ctx), "AAC")
+    eq(chipdone.first_ac(c, ctx), "AAC")
 
 
 def test_a_script_71_runs_before_the_final_generate_ac_and_a_failed_one_says_so():
     s = spec()
     c = emvcard.Card(s)
     ctx = read(c)
-    kernel.first_ac(c, ctx)
+    chipdone.first_ac(c, ctx)
     block = _script(c, ctx, 0x1E)
     reply = _online(c, ctx, scripts=[(0x71, block[1])])
     eq(finish.complete(c, ctx, reply, b"00", True), "AAC", "blocked before it: no TC")
     eq(ctx[0xDF31], H("2000000001"))
     c = emvcard.Card(spec())
     ctx = read(c)
-    kernel.first_ac(c, ctx)
+    chipdone.first_ac(c, ctx)
     bad = _script(c, ctx, 0x24, mac_ok=False)
     eq(finish.complete(c, ctx, _online(c, ctx, scripts=[(0x71, bad[1])]), b"00", True), "TC")
     eq(ctx[0xDF31], H("1100000001"))

@@ -1,7 +1,8 @@
-# What the two halves of the terminal's EMV kernel share (pos.emv.kernel reads the card up to
-# the first cryptogram, pos.emv.finish ends the transaction after the center's answer): the
-# commands and their status words, TVR / TSI bits, GENERATE AC, the tag sets of the
-# messages after the request. Split so that a board loads only the half it runs.
+# What the two parts of the terminal's EMV kernel share (pos.emv.kernel reads the card up to
+# the cardholder's verification, pos.emv.finish runs the first cryptogram and ends the
+# transaction after the center's answer): the commands and their status words, TVR / TSI
+# bits, GENERATE AC, the card's data read out of ctx, the CVM results, the tag sets of the
+# messages after the request. Split so that a board loads only the part it runs.
 from pos.emv import tlv
 
 REVERSAL_TAGS = (0x95, 0x9F1E, 0x9F10, 0x9F36, 0xDF31)
@@ -9,6 +10,29 @@ TC_TAGS = (0x9F26, 0x9F27, 0x9F10, 0x9F37, 0x9F36, 0x95, 0x9A, 0x9C, 0x9F02, 0x5
            0x9F1A, 0x9F03, 0x9F33, 0x9F34, 0x9F35, 0x9F1E, 0x84, 0x9F09, 0x9F41, 0x8A, 0x9B,
            0xDF31)  # DF31: the issuer scripts' results, when the card ran any
 SCRIPT_TAGS = (0x9F26, 0x9F36, 0x95, 0x9F10, 0x9F37, 0x82, 0x9F1A, 0x9A, 0xDF31)
+
+
+def icc_of(ev):
+    # The card an insert or a tap event presents (pos.card's reader port), as an object
+    # answering APDUs; a dict is built into a virtual card (pos.emv.card). -> None when
+    # there is none or the spec is not a card (the chip is then unreadable, as a dead chip
+    # is). (Here, not in pos.card: a chip's stages do not load pos.card, 2 KB of a board's
+    # heap, but to check the expiry and to build the card for the request.)
+    if not ev or ev[0] not in ("chip", "tap") or len(ev) < 2:  # pos.card's insert, tap
+        return None
+    icc = ev[1]
+    if isinstance(icc, dict):
+        try:
+            from pos.emv import card as emvcard
+        except ImportError:  # a board: its cards answer in their reader (boards.cardlink)
+            return None
+        try:
+            return emvcard.Card(icc)
+        except emvcard.CardSpecError:
+            return None
+    if hasattr(icc, "apdu"):
+        return icc
+    return None
 
 
 class ChipError(Exception):
@@ -120,3 +144,39 @@ def build(ctx, tags):
         if v is not None:
             items.append((tag, v))
     return tlv.build(items)
+
+
+# --- the card's data and the cardholder's verification (both parts: the read, the first
+# cryptogram after the online PIN) ---------------------------------------------------------
+def pan(ctx):
+    return ctx[0x5A].hex().upper().rstrip("F")
+
+
+def track2(ctx):
+    # the track 2 equivalent (57) as a swipe reads it: digits, "=" the separator
+    t = ctx.get(0x57, b"").hex().upper().rstrip("F")
+    return t.replace("D", "=")
+
+
+def expiry(ctx):
+    v = ctx.get(0x5F24)
+    if v:
+        return v.hex()[0:4]
+    t = track2(ctx)
+    return t.split("=")[1][0:4] if "=" in t else ""
+
+
+def cvm_done(ctx, code, cond, result):
+    # code: the CVM rule's code byte as the card's list has it (0x40 = apply the next rule
+    # if this one fails); result: 0 unknown (online PIN, signature), 1 failed, 2 successful
+    ctx[0x9F34] = bytes((code, cond, result))
+    method = code & 0x3F
+    set_tsi(ctx, 0x40)
+    if result == 1:
+        set_tvr(ctx, 2, 0x80)  # cardholder verification was not successful
+    if method == 0x02 and result != 1:  # (pos.emv.kernel.CVM_ONLINE_PIN)
+        set_tvr(ctx, 2, 0x04)  # online PIN entered
+
+
+def pin_not_entered(ctx):
+    set_tvr(ctx, 2, 0x08)  # PIN pad present but the PIN was not entered

@@ -1,8 +1,9 @@
-# The end of a chip transaction (the second half of the terminal's EMV kernel, pos.emv.kernel
-# is the first): the center's answer given to the card (issuer authentication with 91
-# through EXTERNAL AUTHENTICATE, issuer scripts 71 before and 72 after the second GENERATE
-# AC, their results in DF31), and the tag sets of the reversal, the TC upload and the script
-# advice; the journal record's chip fields.
+# The end of a chip transaction (the last part of the terminal's EMV kernel: pos.emv.kernel
+# reads the card, pos.flows.chipdone asks for the first cryptogram): the center's answer
+# given to the card (issuer authentication with 91 through EXTERNAL AUTHENTICATE, issuer
+# scripts 71 before and 72 after the second GENERATE AC, their results in DF31), and the
+# tag sets of the reversal, the TC upload and the script advice; the journal record's chip
+# fields.
 from pos.emv import tlv
 from pos.emv.apdu import (REVERSAL_TAGS, SCRIPT_TAGS, TC_TAGS, ChipError, build, cmd,
                           exchange, gac, pan_seq, set_tsi, set_tvr)  # fmt: skip
@@ -50,7 +51,7 @@ def reversal_subset(f55):
 
 # --- after the center answered -------------------------------------------------------------
 def unpack(trimmed):
-    # pos.emv.kernel.trim's packed ctx -> the ctx dict again (int tags -> bytes, str keys)
+    # pos.flows.chipdone.trim's packed ctx -> the ctx dict again (int tags -> bytes, str keys)
     ctx = {}
     for key in trimmed:
         if key != "tlv":

@@ -1,7 +1,9 @@
-# The terminal's EMV / PBOC kernel, first half: up to the first cryptogram (the second half,
-# after the center's answer, is pos.emv.finish; what both use is pos.emv.apdu). Sans-IO: it
-# talks to the card through the reader port's icc.apdu() (pos.card) and to nobody else; the
-# chip flow does the screens and the center. Run as an overlay for the transaction only.
+# The terminal's EMV / PBOC kernel, first part: the card's read, up to the cardholder's
+# verification (the first cryptogram and the card's end after the center's answer are
+# pos.emv.finish; what both use is pos.emv.apdu: the commands, the card's data, cvm_done).
+# Sans-IO: it talks to the card through the reader port's icc.apdu() (pos.card) and to
+# nobody else; the chip flow does the screens and the center. Run as an overlay for the
+# read only (pos.flows.chipread): a board drops it before the first cryptogram.
 # What it keeps between the steps is `ctx`, a plain dict: int tags -> bytes (the card's and
 # the terminal's data objects) and a few str keys ("aid", "label", "cdol1", "cdol2" ...).
 # The steps, in order:
@@ -11,13 +13,12 @@
 #                              READ RECORD over the AFL, processing restrictions -> ctx
 #   cvm_plan(ctx, no_cvm)      the card's CVM list as the terminal can do it
 #   verify(icc, ctx, pin)      an offline plaintext PIN (VERIFY)
-#   cvm_done / risk            9F34 CVM results, TVR (95) and TSI (9B) bits
-#   first_ac(icc, ctx)         1st GENERATE AC asking for an ARQC -> "ARQC" or "AAC"
-#   field55(ctx)               the objects a CUP terminal sends in field 55
-#   trim(ctx)                  what the rest of the transaction needs, no more, packed
-# then pos.emv.finish.unpack(trimmed) -> ctx and
-# pos.emv.finish.complete(icc, ctx, reply55, arc, approved): issuer authentication,
-# scripts, the second GENERATE AC.
+#   apdu.cvm_done              9F34 CVM results, TVR (95) and TSI (9B) bits
+# then pos.emv.finish: risk(ctx), first_ac(icc, ctx) (1st GENERATE AC asking for an ARQC ->
+# "ARQC" or "AAC"), field55(ctx) (the objects a CUP terminal sends in field 55), trim(ctx)
+# (what the rest of the transaction needs, packed), unpack(trimmed) -> ctx and
+# complete(icc, ctx, reply55, arc, approved): issuer authentication, scripts, the second
+# GENERATE AC.
 # A chip that answers nothing sensible (6F00, a broken template) raises ChipError: three of
 # those let the cashier swipe (fallback).
 from pos.emv import apdu, tlv
@@ -38,11 +39,6 @@ TERMINAL = {
     0x5F2A: b"\x01\x56",
     0x9F40: b"\x60\x00\xf0\xa0\x01",
 }
-# field 55 of an online request (reference §12), in the order CUP terminals send it
-# fmt: off
-F55_TAGS = (0x9F26, 0x9F27, 0x9F10, 0x9F37, 0x9F36, 0x95, 0x9A, 0x9C, 0x9F02, 0x5F2A, 0x82,
-            0x9F1A, 0x9F03, 0x9F33, 0x9F34, 0x9F35, 0x9F1E, 0x84, 0x9F09, 0x9F41, 0x9F63,
-            0x9F66)  # 9F66: a tap's TTQ
 # CVM codes (EMV Book 3 C3), low 6 bits; 0x40 = apply the next rule if this one fails
 CVM_FAIL = 0x00
 CVM_OFFLINE_PIN = 0x01
@@ -224,24 +220,6 @@ def _restrictions(ctx):
     apdu.set_tvr(ctx, 0, 0x80)  # offline data authentication was not performed (online only)
 
 
-def pan(ctx):
-    return ctx[0x5A].hex().upper().rstrip("F")
-
-
-def track2(ctx):
-    # the track 2 equivalent (57) as a swipe reads it: digits, "=" the separator
-    t = ctx.get(0x57, b"").hex().upper().rstrip("F")
-    return t.replace("D", "=")
-
-
-def expiry(ctx):
-    v = ctx.get(0x5F24)
-    if v:
-        return v.hex()[0:4]
-    t = track2(ctx)
-    return t.split("=")[1][0:4] if "=" in t else ""
-
-
 # --- cardholder verification --------------------------------------------------------------
 def cvm_plan(ctx, no_cvm=False):
     # -> [(method, next_if_fails, cond)] of the card's CVM list (8E) that apply here, in the
@@ -306,66 +284,3 @@ def verify(icc, ctx, pin):
         apdu.set_tvr(ctx, 2, 0x20)
         return "blocked"
     raise ChipError("verify", sw)
-
-
-def cvm_done(ctx, code, cond, result):
-    # code: the CVM rule's code byte as the card's list has it (0x40 = apply the next rule
-    # if this one fails); result: 0 unknown (online PIN, signature), 1 failed, 2 successful
-    ctx[0x9F34] = bytes((code, cond, result))
-    method = code & 0x3F
-    apdu.set_tsi(ctx, 0x40)
-    if result == 1:
-        apdu.set_tvr(ctx, 2, 0x80)  # cardholder verification was not successful
-    if method == CVM_ONLINE_PIN and result != 1:
-        apdu.set_tvr(ctx, 2, 0x04)  # online PIN entered
-
-
-def pin_not_entered(ctx):
-    apdu.set_tvr(ctx, 2, 0x08)  # PIN pad present but the PIN was not entered
-
-
-# --- terminal risk management and the first cryptogram -------------------------------------
-def risk(ctx, floor_limit=0):
-    # floor limit in fen: a CUP online-only terminal has 0, so every purchase goes online
-    if int(ctx.get(0x9F02, b"\x00").hex() or "0") >= floor_limit:
-        apdu.set_tvr(ctx, 3, 0x80)  # transaction exceeds the floor limit
-    apdu.set_tsi(ctx, 0x08)  # terminal risk management was performed
-
-
-def first_ac(icc, ctx):
-    # the terminal asks for an ARQC (it goes online): -> "ARQC" or "AAC" (the card declines
-    # offline); a TC the card gives back to an ARQC request is not allowed (Book 3 9.3). A
-    # qPBOC card gave it in its GPO answer: that one, with the TVR it covers
-    if "qpboc" in ctx:
-        ctx[0x95] = ctx.pop("qpboc")
-        cid = ctx[0x9F27][0] & 0xC0
-        got = "TC" if cid == 0x40 else ("ARQC" if cid == 0x80 else "AAC")
-        apdu.set_tsi(ctx, 0x20)
-    else:
-        got = apdu.gac(icc, ctx, 0x80, ctx["cdol1"], "first generate ac")
-    if got == "TC":
-        raise ChipError("a TC to an ARQC request")
-    ctx["ac1"] = got
-    return got
-
-
-def trim(ctx):
-    # -> what the rest of the transaction needs of ctx (not the records' data), packed: it
-    # waits in the heap while the center answers. Its str keys as they are, the data objects
-    # as one TLV string under "tlv" (pos.emv.finish.unpack makes the dict again): ~25 small
-    # bytes objects and their dict were ~2 KB of x64 heap through the exchange, ~0.2 KB so
-    items = []
-    out = {}
-    for key in ctx:
-        if (key in ("aid", "label", "cdol2", "ac1", "no_cvm", 0x5F34, 0x9B, 0x8A)
-                or key in F55_TAGS or key in apdu.TC_TAGS or key in apdu.SCRIPT_TAGS):  # fmt: skip
-            if type(key) is str:
-                out[key] = ctx[key]
-            else:
-                items.append((key, ctx[key]))
-    out["tlv"] = tlv.build(items)
-    return out
-
-
-def field55(ctx):
-    return apdu.build(ctx, F55_TAGS)

@@ -11,12 +11,12 @@
 # script advice (0620, 60.3 = 951) after the transaction.
 # A chip that cannot be read is retried; the third failure lets the cashier swipe
 # (fallback: 60.5 = 2).
-# Stages, each an overlay: the read (pos.flows.chipread, with the kernel; when the card asks
-# for the online PIN, the read stops before the first GENERATE AC and the PIN is entered
-# between two overlays of it, chipread.read and chipread.after_pin), the exchange
-# (pos.flows.online), the card's end (pos.flows.chipdone, with pos.emv.finish), the
-# approval's journal and slips (pos.flows.chipok): the kernel's code is not in the heap while
-# the center is called. pos.actions runs this flow with the calling flow's modules dropped
+# Stages, each an overlay: the read (pos.flows.chipread, with the kernel's read), the first
+# GENERATE AC (pos.flows.chipdone; when the card asks for the online PIN, it is entered
+# between the two), the exchange (pos.flows.online), the card's end (pos.flows.chipok.finish,
+# with pos.emv.finish), the approval's journal and slips (pos.flows.chipok.approved): the
+# kernel's code is not in the heap while the center is called, and no stage holds another's
+# code. pos.actions runs this flow with the calling flow's modules dropped
 # (pos.flows.txn.chip_job) and the approval's end with this one's dropped (hand_back).
 from pos import overlay, ui
 from pos import keys as K
@@ -87,6 +87,7 @@ def _run(t, title, ev, amount, kind, ttype, hand_back):
 
         got = yield from chipread.read(t, title, ev, amount, ttype)
         del chipread
+    pin = ""
     if type(got) is tuple and got[0] == "pin":
         # the online PIN, entered with the kernel's code out of the heap (a board has room
         # for it or for the exchange after, not for both at once); an inquiry has no
@@ -98,11 +99,13 @@ def _run(t, title, ev, amount, kind, ttype, hand_back):
         pin = yield from ui.enter_digits(t, title, prompt, 4, 12, secret=True, allow_empty=True)
         if pin is None:  # cancelled, or the card pulled out: read again (读卡失败) at once
             return None if t.card_in else "failed"
+    if type(got) is tuple:
+        # the first cryptogram, a stage of its own (the read's code out of the heap)
         with overlay.scope(collect=True):
-            from pos.flows import chipread
+            from pos.flows import chipdone
 
-            got = chipread.after_pin(t, ev, got, pin)
-            del chipread
+            got = chipdone.run(t, ev, got, pin)
+            del chipdone
     if got is None or got == "failed":
         return got
     if isinstance(got, str):  # why it ended: the string key of the screen
@@ -112,10 +115,12 @@ def _run(t, title, ev, amount, kind, ttype, hand_back):
     got = None
     pin = pin or None
     with overlay.scope():  # (pos.request and pos.card not held through the exchange: 3 KB)
+        from pos import card as cardmod
         from pos import request
 
+        card = cardmod.chip_card(cardmod.CONTACTLESS if ev[0] == "tap" else cardmod.CHIP, *card)
         msg = request.financial(t, kind, card, amount or None, pin)
-        del request
+        del request, cardmod
     rec = {"pan": card[0], "exp": card[1], "entry": card[2], "amount": amount}
     if ctx.get("no_cvm"):
         rec["no_cvm"] = True
@@ -129,11 +134,13 @@ def _run(t, title, ev, amount, kind, ttype, hand_back):
         reply = yield from online.send(t, title, kind, msg, pin)
         del online
     with overlay.scope(collect=True):  # the card's code again, after the exchange's
-        from pos.flows import chipdone
+        from pos.flows import chipok
 
-        result = chipdone.finish(t, ev, ctx, reply, rec, rev)
-        del chipdone
-    ctx = None  # what the rest needs is in rec now (chipdone: the kernel's data for the journal)
+        result, ctx = chipok.finish(t, ev, ctx, reply, rec, rev)
+        del chipok
+    if ctx is not None:  # the armed reversal's 55: the reversal tag set as the card ended
+        t.state.update_reversal("55", ctx)
+    ctx = None  # what the rest needs is in rec now (chipok.finish: the kernel's data, journalled)
     if reply is None:
         if ev[0] != "tap":
             yield from _remove(t, title, None)

@@ -1,12 +1,11 @@
 # The chip read of a purchase (pos.flows.chip), an overlay of its own: the kernel
 # (pos.emv.kernel) selects the application (on screen when the card has two), reads the
 # card, verifies the cardholder (offline PIN by VERIFY where the card asks, else online PIN;
-# a tap at or under the 双免 limit none), and asks for the first cryptogram. What it returns
-# is plain data: the kernel and the card's code are dropped before the center is called.
-from pos import card as cardmod
-from pos import ui
+# a tap at or under the 双免 limit none). What it returns is plain data: the kernel's code
+# is dropped before the first cryptogram (pos.flows.chipdone.run) and the center.
+from pos import clock, overlay, ui
 from pos import keys as K
-from pos.emv import kernel
+from pos.emv import apdu, kernel
 from pos.compat import zpad as z  # (pos.request not loaded for the card's read)
 
 NO_CVM_LIMIT = 100000  # fen: CUP's usual 双免 limit (¥1,000) until the center sends one
@@ -15,11 +14,12 @@ NO_CVM_LIMIT = 100000  # fen: CUP's usual 双免 limit (¥1,000) until the cente
 def read(t, title, ev, amount, ttype="00"):
     # Generator -> "failed" (the chip could not be read: the caller counts it), None (the
     # cashier cancelled), the string key of why the card cannot pay (said by the caller), or
-    # (card, pin, ctx): the card read (pos.card's tuple, 55 in it), the online PIN, the
-    # kernel's data (small: what the rest of the transaction needs). ttype: 9C, the EMV
+    # (why, ctx, rule code, condition, no_cvm): the card read and verified, for
+    # pos.flows.chipdone.run; why "pin": the online PIN is to be entered first (its CVM
+    # rule's code and condition), "": no PIN goes online (code None). ttype: 9C, the EMV
     # transaction type (00 a purchase, 03 a pre-authorisation, 31 a balance inquiry)
     contactless = ev[0] == "tap"
-    icc = cardmod.icc_of(ev)
+    icc = apdu.icc_of(ev)
     if icc is None:
         return "failed"
     ui.screen(t, title, [t.s("chip_processing"), t.s("chip_keep_card")])
@@ -38,7 +38,7 @@ def read(t, title, ev, amount, ttype="00"):
     except kernel.NoApplication as e:
         t.emit(("beep", "error"))
         return "chip_app_blocked" if str(e) == "blocked" else "chip_no_app"
-    why = cardmod.expiry_problem(kernel.expiry(ctx), t.now)
+    why = clock.expiry_problem(apdu.expiry(ctx), t.now)  # (resident: no pos.card, 2 KB)
     if why:
         t.emit(("beep", "error"))
         return why
@@ -51,55 +51,17 @@ def read(t, title, ev, amount, ttype="00"):
         return "failed"
     if pin is False:
         return None
-    if type(pin) is tuple:
-        # the online PIN: entered by pos.flows.chip with this stage's code (the kernel, the
-        # virtual card) out of the heap; the card keeps its transaction in its spec
-        suspend = getattr(icc, "suspend", None)
-        if suspend is not None:
-            suspend()
-        icc = None
-        return ("pin", ctx, pin[1], pin[2], no_cvm)
-    return _first_ac(t, icc, ctx, pin, contactless, no_cvm)
-
-
-def after_pin(t, ev, got, pin):
-    # The read's end once the online PIN is entered (or bypassed, pin ""): got is read()'s
-    # ("pin", ctx, rule code, condition, no_cvm). -> as read()
-    ctx, code, cond, no_cvm = got[1], got[2], got[3], got[4]
-    # a card pulled out at the PIN prompt makes no ARQC: read again (nothing sent)
-    icc = cardmod.icc_of(ev) if t.card_in or ev[0] == "tap" else None
-    if icc is None:
-        return "failed"
-    if pin:
-        kernel.cvm_done(ctx, code, cond, 0)
-    else:
-        kernel.pin_not_entered(ctx)
-        kernel.cvm_done(ctx, code, cond, 1)
-    return _first_ac(t, icc, ctx, pin, ev[0] == "tap", no_cvm)
-
-
-def _first_ac(t, icc, ctx, pin, contactless, no_cvm):
-    try:
-        kernel.risk(ctx, 0)
-        ac = kernel.first_ac(icc, ctx)
-    except kernel.ChipError as e:
-        t.emit(("log", "warn", "chip failed: %s" % e))
-        return "failed"
-    if ac == "AAC":
-        t.emit(("beep", "error"))
-        return "chip_declined_offline"
-    entry = cardmod.CONTACTLESS if contactless else cardmod.CHIP
-    pan = kernel.pan(ctx)
-    exp = kernel.expiry(ctx)
-    card = cardmod.chip_card(entry, pan, exp, kernel.track2(ctx), kernel.pan_seq(ctx),
-                             kernel.field55(ctx))  # fmt: skip
-    if no_cvm:
-        ctx["no_cvm"] = True
+    # the first cryptogram is a stage of its own (pos.flows.chipdone.run), with this
+    # one's code (the kernel's read) out of the heap; the online PIN, when the card asks for
+    # it, is entered between the two (pos.flows.chip). The card keeps its transaction in its
+    # spec while its object is dropped (a virtual card)
     suspend = getattr(icc, "suspend", None)
-    if suspend is not None and not contactless:
-        suspend()  # a virtual card keeps its transaction in its spec while it is dropped
+    if suspend is not None:
+        suspend()
     icc = None
-    return (card, pin, kernel.trim(ctx))
+    if type(pin) is tuple:
+        return ("pin", ctx, pin[1], pin[2], no_cvm)
+    return ("", ctx, None, None, no_cvm)
 
 
 def _terminal_data(t, amount, contactless, ttype):
@@ -123,10 +85,13 @@ def _terminal_data(t, amount, contactless, ttype):
 
 def _unpredictable(t):
     # 9F37: four bytes nobody can guess in advance (the terminal's random source, which a
-    # recording fixes for its replay)
-    from pos import vault
+    # recording fixes for its replay); pos.vault not held through the card's read
+    with overlay.scope():
+        from pos import vault
 
-    return vault.random_bytes(4)
+        got = vault.random_bytes(4)
+        del vault
+    return got
 
 
 def _aids(t):
@@ -176,10 +141,10 @@ def _cvm(t, title, icc, ctx, amount, no_cvm):
     for method, next_if_fails, cond in plan:
         code = method | (0x40 if next_if_fails else 0)  # 9F34 byte 1 as the card's rule
         if method == kernel.CVM_NONE:
-            kernel.cvm_done(ctx, code, cond, 2)
+            apdu.cvm_done(ctx, code, cond, 2)
             return ""
         if method == kernel.CVM_SIGNATURE:
-            kernel.cvm_done(ctx, code, cond, 0)
+            apdu.cvm_done(ctx, code, cond, 0)
             return ""
         if method == kernel.CVM_ONLINE_PIN:
             return ("online", code, cond)  # the caller asks for it (after_pin)
@@ -188,13 +153,13 @@ def _cvm(t, title, icc, ctx, amount, no_cvm):
             if got is None:
                 return False
             if got == "ok":
-                kernel.cvm_done(ctx, code, cond, 2)
+                apdu.cvm_done(ctx, code, cond, 2)
                 return ""
             if not next_if_fails:
-                kernel.cvm_done(ctx, code, cond, 1)
+                apdu.cvm_done(ctx, code, cond, 1)
                 return ""
             continue
-    kernel.cvm_done(ctx, kernel.CVM_FAIL, 0, 1)
+    apdu.cvm_done(ctx, kernel.CVM_FAIL, 0, 1)
     return ""
 
 
@@ -206,7 +171,7 @@ def _offline_pin(t, title, icc, ctx, amount):
         if pin is None:
             return None
         if not pin:
-            kernel.pin_not_entered(ctx)
+            apdu.pin_not_entered(ctx)
             return "bypassed"
         got = kernel.verify(icc, ctx, pin)
         if got != "wrong":

@@ -116,7 +116,7 @@ def send(t, title, kind, msg, pin=None, pending=None):
         if rev:
             reversal.disarm(t)  # the center declined: nothing to undo
         _after_decline(t, code)
-        if 55 in msg:  # a chip card is told the issuer's answer (pos.flows.chipdone)
+        if 55 in msg:  # a chip card is told the issuer's answer (pos.flows.chipok.finish)
             t.declined = (code, res.reply.get(55) or b"")
         yield from center.show_failure(t, title, res)
         return None
