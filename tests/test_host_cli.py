@@ -202,12 +202,20 @@ def test_posterm_host_bad_tid_in_a_subprocess(db):
     assert r.stderr.strip().count("\n") == 0 and "TID" in r.stderr
 
 
+def _sigint_default():
+    # a child inherits an ignored SIGINT (pytest started in the background by a shell without
+    # job control, `cmd &`), and Python then never turns Ctrl-C into KeyboardInterrupt: the
+    # interrupt this test sends would be lost. A terminal's Ctrl-C reaches the host as default.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_posterm_host_serves_until_interrupted(db):
     proc = subprocess.Popen(
         ["posterm", "host", "--listen", "127.0.0.1:0", "--db", db],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_sigint_default,
     )
     try:
         line = proc.stdout.readline()
