@@ -1,5 +1,6 @@
 # Core tests in tests/core/ are collected twice: as usual for CPython, and as
 # `test_x[micropython]` items that run on real MicroPython (tests/mp/plugin.py).
+import gc
 import sys
 from pathlib import Path
 
@@ -40,3 +41,28 @@ def store(host):
     s = Store(host.host.db_path)
     yield s
     s.close()
+
+
+@pytest.fixture(autouse=True)
+def _core_modules_put_back():
+    """The core's modules (pos.*) as they were before each test, if the test's overlays
+    (pos.overlay, switched on for a CPython test as on a board) unloaded and imported some
+    again: a test module that imported pos.menu at collection must keep meeting the MenuError
+    the core raises, whichever test ran before it (pytest -p xdist runs another order)."""
+    before = [(n, m) for n, m in sys.modules.items() if n.startswith("pos.")]
+    yield
+    if all(sys.modules.get(n) is m for n, m in before):
+        return
+    # a flow left inside an overlay scope ends now (its scope unloads what it loaded), not
+    # when a later test's garbage collection closes it
+    gc.collect()
+    had = dict(before)
+    for n in [n for n in sys.modules if n.startswith("pos.") and n not in had]:
+        m = sys.modules.pop(n)  # imported against the modules unloaded since: imported again
+        parent, _dot, name = n.rpartition(".")
+        if getattr(sys.modules.get(parent), name, None) is m:
+            delattr(sys.modules[parent], name)
+    for n, m in before:
+        sys.modules[n] = m
+        parent, _dot, name = n.rpartition(".")
+        setattr(sys.modules[parent], name, m)

@@ -103,7 +103,7 @@ def test_leaving_an_overlay_allocates_nothing():
     # the heap (MicroPython: the heap locked, any allocation raises MemoryError)
     import sys
 
-    before = overlay.loaded()
+    before = _resident_only()  # (at idle, as a board: not loaded by an earlier test)
     from pos.flows import reversal  # noqa: F401 - a module and the one it imports
 
     del reversal
@@ -192,7 +192,7 @@ def test_the_cache_goes_at_the_top_when_the_heap_runs_short_or_an_overlay_runs_o
     from pos import overlaycache as oc
 
     def go():
-        before = overlay.loaded()
+        before = _resident_only()
         with overlay.scope():
             with overlay.scope():
                 from pos.flows import reversal  # noqa: F401

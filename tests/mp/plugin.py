@@ -42,6 +42,7 @@ def pytest_configure(config):
     config.stash[_DIRS] = [(config.rootpath / d).resolve() for d in dirs]
     config.stash[_CACHE] = {}
     config.stash[_STATS] = []
+    config.pluginmanager.register(_Counter(config.stash[_STATS]), "micropython-counter")
 
 
 _DIRS = pytest.StashKey()
@@ -114,14 +115,17 @@ class MicroPythonItem(pytest.Item):
     def runtest(self):
         report = self._module_report()
         if isinstance(report, client.RunnerUnavailable):
-            self.config.stash[_STATS].append((self.runtime, None, None))
+            self.user_properties.append((_RAN, (self.runtime, None, None)))
             raise MicroPythonFailure(str(report))
         result = report.results.get(self.testname)
         if result is None:
             raise MicroPythonFailure(
                 report.error or f"the MicroPython runner reported nothing for {self.testname}"
             )
-        self.config.stash[_STATS].append((self.runtime, report.implementation, result))
+        # what the summary line counts travels in the item's report (user_properties), so that
+        # under pytest-xdist the controller, which runs no item, counts every worker's items
+        ran = {k: result[k] for k in ("outcome", "duration", "mem_after")}
+        self.user_properties.append((_RAN, (self.runtime, report.implementation, ran)))
         for key in ("duration", "mem_before", "mem_after"):
             self.user_properties.append(("micropython_" + key, result[key]))
         if result["output"]:
@@ -142,6 +146,23 @@ class MicroPythonItem(pytest.Item):
 
     def reportinfo(self):
         return self.path, self.line - 1, self.name
+
+
+_RAN = "micropython_ran"  # (runtime, implementation or None, {outcome, duration, mem_after})
+
+
+class _Counter:
+    """Counts each MicroPython item's run from its call report, in the process that reports
+    it: pytest's own, or the controller of pytest-xdist's workers (which runs no item)."""
+
+    def __init__(self, stats):
+        self.stats = stats
+
+    def pytest_runtest_logreport(self, report):
+        if report.when == "call":
+            for key, value in report.user_properties:
+                if key == _RAN:
+                    self.stats.append(tuple(value))
 
 
 def pytest_terminal_summary(terminalreporter, config):
