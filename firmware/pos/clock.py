@@ -44,29 +44,30 @@ def from_seconds(secs):
     return (y, m, d, rem // 3600, (rem // 60) % 60, rem % 60)
 
 
-# (each a format: one str made, where str() and + made up to seven, each looked for among
-# the interned names on MicroPython; the fields are never negative)
+def _2(n):
+    return ("0" + str(n)) if n < 10 else str(n)
+
+
 def date8(now):
     # "YYYYMMDD": the natural day sign-in is due on
-    return "%d%02d%02d" % (now[0], now[1], now[2])
+    return str(now[0]) + _2(now[1]) + _2(now[2])
 
 
 def mmdd(now):
-    return "%02d%02d" % (now[1], now[2])
+    return _2(now[1]) + _2(now[2])
 
 
 def hhmmss(now):
-    return "%02d%02d%02d" % (now[3], now[4], now[5])
+    return _2(now[3]) + _2(now[4]) + _2(now[5])
 
 
 def show_date(now):
-    return "%d-%02d-%02d" % (now[0], now[1], now[2])
+    return str(now[0]) + "-" + _2(now[1]) + "-" + _2(now[2])
 
 
 def show_time(now, seconds=False):
-    if seconds:
-        return "%02d:%02d:%02d" % (now[3], now[4], now[5])
-    return "%02d:%02d" % (now[3], now[4])
+    t = _2(now[3]) + ":" + _2(now[4])
+    return t + ":" + _2(now[5]) if seconds else t
 
 
 def parse(text):

@@ -147,9 +147,9 @@ def draw(t, node, page):
     n = _count(node)
     per = t.rows - 1
     pages = (n + per - 1) // per
-    title = _title(node, lang)
+    title = node[0] if type(node) is list else label(node["label"], lang)
     if pages > 1:
-        title = "%s %d/%d" % (title, page + 1, pages)
+        title = title + " " + str(page + 1) + "/" + str(pages)
     from pos.screen import Frame
 
     f = Frame(t.rows, t.cols)
@@ -158,7 +158,7 @@ def draw(t, node, page):
         i = page * per + r
         if i >= n:
             break
-        f.put(r + 1, "%d.%s" % (i + 1, _label(node, i, lang)))
+        f.put(r + 1, str(i + 1) + "." + _item(node, i, 0, lang))
     t.show(f)
     return pages
 
@@ -172,30 +172,20 @@ def _count(node):
     return node[1] if type(node) is list else len(node["items"])
 
 
-def _title(node, lang):
-    return node[0] if type(node) is list else label(node["label"], lang)
-
-
-def _label(node, i, lang):
+def _item(node, i, k, lang=None):
+    # item i's label in lang (k 0), whether it opens a submenu (k 1), its action name (k 2:
+    # None when unreadable)
     if type(node) is not list:
-        return label(node["items"][i]["label"], lang)
+        it = node["items"][i]
+        return label(it["label"], lang) if k == 0 else it.get("items") if k == 1 else (
+            it["action"])
     tab = node[2]
     q = node[3] + 8 * i
-    return _text(tab, q, node[4], node[5], 1 if lang == "en" and tab[q + 3] else 0)
-
-
-def _sub(node, i):
-    # item i opens a submenu
-    if type(node) is not list:
-        return node["items"][i].get("items")
-    return node[2][node[3] + 8 * i + 5]
-
-
-def _action(node, i):
-    # item i's action name (None: unreadable)
-    if type(node) is not list:
-        return node["items"][i]["action"]
-    return _text(node[2], node[3] + 8 * i, node[4], node[5], 2) or None
+    if k == 1:
+        return tab[q + 5]
+    if k == 0:
+        return _text(tab, q, node[4], node[5], 1 if lang == "en" and tab[q + 3] else 0)
+    return _text(tab, q, node[4], node[5], 2) or None
 
 
 def _text(tab, q, data, base, k):
@@ -268,12 +258,12 @@ def _run(t, path):
             if i >= _count(node):
                 t.emit(("beep", "error"))
                 continue
-            if _sub(node, i):
+            if _item(node, i, 1):
                 node = None
                 path.append(i)
                 page = 0
             else:
-                act = _action(node, i)
+                act = _item(node, i, 2)
                 if act is None:
                     t.emit(("beep", "error"))
                     continue

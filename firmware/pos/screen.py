@@ -2,7 +2,7 @@
 # A Frame is what one screen shows: its rows (each already fitted to the
 # width) and which rows are drawn inverse (title bars, the selected item).
 from pos import cells
-from pos.compat import TYPE_CHECKING, IS_MICROPYTHON
+from pos.compat import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from typing import Any  # noqa: F401 - type comments only (no typing on the board)
@@ -50,18 +50,13 @@ class Frame:
             self._lost(text)
         room = self.cols - w
         if room:
-            # padded with one format, the str made once (on MicroPython each str made, a run
-            # of spaces too, is first looked for among the interned names: ~10,000
-            # instructions with the firmware's); its widths count bytes there, characters
-            # on CPython
-            n = (len(line.encode()) if IS_MICROPYTHON else len(line)) + room
             if align == "center":
                 left = room >> 1
-                line = "%*s%-*s" % (left, "", n - left, line)
+                line = " " * left + line + " " * (room - left)
             elif align == "right":
-                line = "%*s" % (n, line)
+                line = " " * room + line
             else:
-                line = "%-*s" % (n, line)
+                line = line + " " * room
         self.lines[row] = line
         if inverse:
             self.inverse |= 1 << row

@@ -79,9 +79,9 @@ def show_progress(t, title, text, seconds_left=None):
 
 
 def format_amount(fen):
-    # one format, one str made (str(yuan) + "." + ... made four, each looked for among the
-    # interned names on MicroPython)
-    return "%d.%02d" % (fen // 100, fen % 100)
+    yuan = fen // 100
+    cents = fen % 100
+    return str(yuan) + "." + ("0" + str(cents) if cents < 10 else str(cents))
 
 
 def notice_key(t, title, why):
