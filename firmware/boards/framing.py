@@ -34,10 +34,19 @@ MAX_PAYLOAD = 4096
 
 
 def encode(kind, seq, payload=b""):
+    # -> the frame (bytes), made in one buffer and copied once
     n = len(payload)
-    body = bytes((kind, seq & 0xFF, n >> 8, n & 0xFF)) + payload
-    c = crc16_ccitt(body)
-    return bytes((STX,)) + body + bytes((c >> 8, c & 0xFF))
+    out = bytearray(7 + n)
+    out[0] = STX
+    out[1] = kind
+    out[2] = seq & 0xFF
+    out[3] = n >> 8
+    out[4] = n & 0xFF
+    out[5 : 5 + n] = payload
+    c = crc16_ccitt(memoryview(out)[1 : 5 + n])
+    out[5 + n] = c >> 8
+    out[6 + n] = c & 0xFF
+    return bytes(out)
 
 
 class Parser:
@@ -45,7 +54,9 @@ class Parser:
         self.buf = bytearray()
 
     def feed(self, data):
-        # -> list of (kind, seq, payload); kind BAD (seq of the damaged frame) on a CRC error
+        # -> list of (kind, seq, payload); kind BAD (seq of the damaged frame) on a CRC error.
+        # The buffer is cut in place and the CRC read through a view: one copy a frame (its
+        # payload), not four (a chip read's every answer came through here)
         if data:
             self.buf.extend(data)
         out = []
@@ -56,22 +67,25 @@ class Parser:
                 buf[:] = b""
                 break
             if i:
-                buf[:] = buf[i:]
+                buf[:i] = b""
             if len(buf) < 5:
                 break
             kind = buf[1]
             n = (buf[3] << 8) | buf[4]
             if kind not in (DATA, ACK, NAK, ERROR, CARD, ICC, ICC_REPLY) or n > MAX_PAYLOAD:
-                buf[:] = buf[1:]
+                buf[:1] = b""
                 continue
             end = 5 + n + 2
             if len(buf) < end:
                 break
             c = (buf[end - 2] << 8) | buf[end - 1]
-            if crc16_ccitt(buf[1 : end - 2]) != c:
+            mv = memoryview(buf)
+            if crc16_ccitt(mv[1 : end - 2]) != c:
+                del mv
                 out.append((BAD, buf[2], b""))
-                buf[:] = buf[1:]
+                buf[:1] = b""
                 continue
-            out.append((kind, buf[2], bytes(buf[5 : end - 2])))
-            buf[:] = buf[end:]
+            out.append((kind, buf[2], bytes(mv[5 : end - 2])))
+            del mv  # (CPython: a bytearray with a view on it cannot be resized)
+            buf[:end] = b""
         return out
