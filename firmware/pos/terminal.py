@@ -243,8 +243,8 @@ class Terminal:
         self.frame = frame
         self._effects.append(("show", frame))
 
-    def emit(self, effect):
-        self._effects.append(effect)
+    def emit(self, ev):
+        self._effects.append(ev)
 
     def s(self, key, *args):
         return self.strings.get(key, *args)

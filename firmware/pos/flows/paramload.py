@@ -10,13 +10,14 @@ from pos import center
 
 CODE = "360"
 NOT_SERVED = ("12", "30", "40")  # a center without this management message
-# tag -> value length (bytes); 26, the transaction bitmap, is 2-4 bytes and comes last
-TAGS = {"11": 2, "12": 2, "13": 1, "14": 14, "15": 14, "16": 14, "17": 14, "18": 1, "19": 2,
-        "20": 1, "21": 1, "22": 40, "23": 1, "24": 1, "25": 1}  # fmt: skip
+# tag -> value length (bytes), tags 11..25 in order; 26, the transaction bitmap, is 2-4
+# bytes and comes last. Tags are ints here: as "11".."26" they were 12 more interned names
+# on a board (its six name pools are full to their guard)
+SIZES = b"\x02\x02\x01\x0e\x0e\x0e\x0e\x01\x02\x01\x01\x28\x01\x01\x01"
 
 
 def parse(f62):
-    # field 62 -> {tag: bytes}; stops at a tag it does not know (its length is unknown)
+    # field 62 -> {tag (int): bytes}; stops at a tag it does not know (its length is unknown)
     out = {}
     i = 0
     n = len(f62)
@@ -24,13 +25,13 @@ def parse(f62):
         raw = bytes(f62[i : i + 2])
         if not raw.isdigit():
             break
-        tag = raw.decode()
-        if tag == "26":
+        tag = int(raw)
+        if tag == 26:
             out[tag] = bytes(f62[i + 2 : i + 6])
             break
-        size = TAGS.get(tag)
-        if size is None or i + 2 + size > n:
+        if not 11 <= tag <= 25 or i + 2 + SIZES[tag - 11] > n:
             break
+        size = SIZES[tag - 11]
         out[tag] = bytes(f62[i + 2 : i + 2 + size])
         i += 2 + size
     return out
@@ -47,14 +48,14 @@ def apply(t, tags):
             return int(v)
         return None
 
-    v = number("12", 5, 99)
+    v = number(12, 5, 99)
     if v is not None:
         p["timeout"] = v
         done.append("timeout")
-    if tags.get("21") in (b"0", b"1"):
-        p["auto_signout"] = int(tags["21"])
+    if tags.get(21) in (b"0", b"1"):
+        p["auto_signout"] = int(tags[21])
         done.append("auto_signout")
-    name = tags.get("22", b"")
+    name = tags.get(22, b"")
     if name.strip():
         from pos import gbk
 
@@ -62,14 +63,14 @@ def apply(t, tags):
         if text:
             p["merchant_name"] = text
             done.append("merchant_name")
-    v = number("23", 1, 9)
+    v = number(23, 1, 9)
     if v is not None:
         p["retries"] = v
         done.append("retries")
     kept = {}
     for tag in tags:
-        if tag not in ("12", "21", "22", "23"):
-            kept[tag] = tags[tag].hex()
+        if tag not in (12, 21, 22, 23):
+            kept["%02d" % tag] = tags[tag].hex()
     if kept:
         t.state.extra["cup_params"] = kept
     return done

@@ -219,9 +219,9 @@ _ROM = []  # the ROMFS image's bytes, held while it is mounted
 _ROM_IN = [True]  # ...in the VM's heap (read_high), or outside it (romaddr=: unixrom.py)
 _CENTER = [0]  # the heap of the bench's center when it starts (bytes, measured in main())
 _BOARD = [None, None]  # the board's profile name and free heap on the unix port (board=NAME:N)
-# the board's collector ("gc=LOW:LIMIT:HIGH:FACTOR", firmware/main.py's last gc.threshold, read
-# by keylatency.py): a collection every LOW bytes allocated with less than LIMIT free after the
-# boot, else every HIGH (a board's bytes; x FACTOR/1000 here: the x64 objects' size), and what
+# the board's collector ("gc=low:limit:high:factor", firmware/main.py's last gc.threshold, read
+# by keylatency.py): a collection every `low` bytes allocated with less than `limit` free after the
+# boot, else every `high` (a board's bytes; x `factor`/1000 here: the x64 objects' size), and what
 # each day set ([the board's bytes, the x64 bytes, the board's free heap after the boot x64])
 _GC = [None, None]
 _DATA = [None]  # the terminal's files in this directory (data=DIR), as on a board's flash
@@ -338,7 +338,7 @@ def run_day(tree, display):
     memory_policy(display)
     gc.collect()
     if _GC[0] is not None:
-        # firmware/main.py after the boot: a collection every LOW or HIGH bytes allocated by
+        # firmware/main.py after the boot: a collection every `low` or `high` bytes allocated by
         # the board's free heap now (the heap beyond the board's not counted), in the x64
         # port's bytes (its objects are FACTOR/1000 times a board's)
         low, limit, high, factor = _GC[0]
