@@ -22,8 +22,8 @@ def test_the_deploy_tree_carries_the_compiled_menu_of_its_menu_json():
             return data[offset : offset + n] if name == "menu.bin" else None
 
     root = json.loads(tree["/menus/menu.json"])["root"]
-    view = menu.bin_view(Res(), [])
-    assert [it["label"]["zh"] for it in view["items"]] == [
+    view = menu.bin_view(Res(), [], menu.BIN_FILE, "zh")
+    assert [menu._item(view, i, 0, "zh") for i in range(menu._count(view))] == [
         it["label"]["zh"] for it in root["items"]]
 
 

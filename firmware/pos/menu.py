@@ -330,17 +330,15 @@ def _node(t, path):
     return node
 
 
-def bin_view(res, path, name=BIN_FILE, lang=None):
+def bin_view(res, path, name, lang):
     # The node at `path` of the compiled menu (pos.menubin) as _view gives it, None when
     # the path is not a submenu there, False when there is no usable menu.bin. Three reads
     # of the file: the node table, the node's label, its children's labels and actions.
-    # lang: the light view for the screen in that language instead (see _count): the file
-    # in place when it is (ROMFS: nothing read), its children's strings left unread
-    m = None
-    if lang is not None:
-        m = getattr(res, "map", None)
-        if m is not None:
-            m = m(name)
+    # The light view for the screen in lang (see _count): the file in place when it is
+    # (ROMFS: nothing read), its children's strings read once, made as strs when drawn
+    m = getattr(res, "map", None)
+    if m is not None:
+        m = m(name)
     if m is None:
         read_at = getattr(res, "read_at", None)
         if read_at is None:
@@ -381,49 +379,13 @@ def bin_view(res, path, name=BIN_FILE, lang=None):
         if stop > len(m) or (tab[r] | (tab[r + 1] << 8)) + tab[r + 2] + tab[r + 3] > len(m):
             return False
         return [_text(m, r, m, 0, 1 if lang == "en" and tab[r + 3] else 0), count, m, a, m, 0]
-    if lang is None:
-        own = _bin_strings(read_at, tab, r, 0, None, name)
-    else:
-        k = 1 if lang == "en" and tab[r + 3] else 0
-        off = tab[r] | (tab[r + 1] << 8)
-        own = read_at(name, off, tab[r + 2] + tab[r + 3])
-        if own is None or len(own) != tab[r + 2] + tab[r + 3]:
-            return False
-        own = _text(tab, r, own, off, k)
-    if own is None:
+    k = 1 if lang == "en" and tab[r + 3] else 0
+    off = tab[r] | (tab[r + 1] << 8)
+    own = read_at(name, off, tab[r + 2] + tab[r + 3])
+    if own is None or len(own) != tab[r + 2] + tab[r + 3]:
         return False
+    own = _text(tab, r, own, off, k)
     data = read_at(name, start, stop - start)
     if data is None or len(data) != stop - start:
         return False
-    if lang is not None:
-        return [own, count, tab, a, data, start]
-    items = []
-    for k in range(count):
-        q = a + 8 * k
-        it = _bin_strings(None, tab, q, start, data)
-        if it is None:
-            return False
-        items.append({"label": it[0], "items": True if tab[q + 5] else None, "action": it[1]})
-    return {"label": own[0], "items": items}
-
-
-def _bin_strings(read_at, tab, r, base, data=None, name=BIN_FILE):
-    # -> ({"zh", "en"} label, action or None) of the node record at tab[r], its strings
-    # read from the file (read_at) or taken from data (which starts at offset base)
-    off = tab[r] | (tab[r + 1] << 8)
-    zl = tab[r + 2]
-    el = tab[r + 3]
-    al = tab[r + 4]
-    if data is None:
-        data = read_at(name, off, zl + el + al)
-        base = off
-    o = off - base
-    if data is None or o < 0 or o + zl + el + al > len(data):
-        return None
-    try:
-        zh = str(data[o : o + zl], "utf-8")
-        en = str(data[o + zl : o + zl + el], "utf-8")
-        act = str(data[o + zl + el : o + zl + el + al], "utf-8") if al else None
-    except UnicodeError:
-        return None
-    return ({"zh": zh, "en": en}, act)
+    return [own, count, tab, a, data, start]

@@ -90,15 +90,37 @@ def submenus(node, path, out):
     return out
 
 
+def _en(lab):
+    # the English label, the Chinese one where a node has none (what the screen shows)
+    return lab.get("en") or lab["zh"]
+
+
 def expected_view(node):
     items = []
     for it in node["items"]:
         lab = it["label"]
-        items.append({"label": {"zh": lab["zh"], "en": lab.get("en") or ""},
+        items.append({"label": {"zh": lab["zh"], "en": _en(lab)},
                       "items": True if it.get("items") else None,
                       "action": it.get("action")})
     lab = node["label"]
-    return {"label": {"zh": lab["zh"], "en": lab.get("en") or ""}, "items": items}
+    return {"label": {"zh": lab["zh"], "en": _en(lab)}, "items": items}
+
+
+def bin_view(res, path):
+    # the node at path as the menu reads it for a screen in each language (menu.bin_view's
+    # light view, read through menu._count / menu._item), as expected_view's dict
+    views = [menu.bin_view(res, path, menu.BIN_FILE, lang) for lang in ("zh", "en")]
+    zh, en = views
+    if zh is None or zh is False:
+        eq(en, zh, "both languages alike at " + repr(path))
+        return zh
+    items = []
+    for i in range(menu._count(zh)):
+        label = {"zh": menu._item(zh, i, 0, "zh"), "en": menu._item(en, i, 0, "en")}
+        items.append({"label": label,
+                      "items": True if menu._item(zh, i, 1) else None,
+                      "action": menu._item(zh, i, 2)})
+    return {"label": {"zh": zh[0], "en": en[0]}, "items": items}
 
 
 def test_compiled_menu_gives_every_submenu_as_menu_json_has_it():
@@ -108,12 +130,12 @@ def test_compiled_menu_gives_every_submenu_as_menu_json_has_it():
     nodes = submenus(tree["root"], [], [])
     true(len(nodes) >= 6, "the shipped menu has submenus")
     for path, node in nodes:
-        eq(menu.bin_view(res, path), expected_view(node), "node at " + repr(path))
+        eq(bin_view(res, path), expected_view(node), "node at " + repr(path))
         # a digit past the items, and an item that runs an action: not a submenu
-        eq(menu.bin_view(res, path + [len(node["items"])]), None, "past " + repr(path))
+        eq(bin_view(res, path + [len(node["items"])]), None, "past " + repr(path))
         for i in range(len(node["items"])):
             if node["items"][i].get("action"):
-                eq(menu.bin_view(res, path + [i]), None, "action at " + repr(path + [i]))
+                eq(bin_view(res, path + [i]), None, "action at " + repr(path + [i]))
 
 
 # every submenu, its pages, the digits past the end, MENU and CANCEL, two actions run and
