@@ -75,7 +75,9 @@ REPLY = b"\x01\x02" + bytes(range(256)) + b"\x01\x02"  # 258 bytes after the pre
 
 def test_a_reply_in_pieces_is_read_by_its_length_prefix():
     mod = FakeSocketModule([REPLY[:1], REPLY[1:100], REPLY[100:]])
-    link = WifiLink("10.0.0.2", 5800, mod)
+    # the fake's clock (not moved by these pieces): with the real one a millisecond passing
+    # between the reads left 29.999 s of the 30
+    link = WifiLink("10.0.0.2", 5800, mod, lambda: mod.now)
     link.start(REQ, 30, 0)
     true(link.busy())
     eq(link.poll(0), ("reply", REPLY))
