@@ -124,3 +124,38 @@ def test_the_new_lessons_run_in_every_language_they_check(tmp_path, name):
     for lang in runner.languages(lesson_):
         report = runner.run(lesson_, str(tmp_path), lang=lang)
         assert report.ok, (lang, report.problems)
+
+
+def test_a_need_fault_takes_the_hosts_processing_requirement():
+    ok = model.parse(
+        {
+            "title": "t",
+            "goal": "g",
+            "setup": {"fault": {"kind": "need", "arg": 4}},
+            "steps": [{"do": "x", "keys": ["MENU"]}],
+        },
+        "t",
+    )
+    assert (ok.setup.fault.kind, ok.setup.fault.arg) == ("need", "4")
+    for bad, why in ((None, "needs an arg"), (9, "processing requirement 1..6")):
+        fault = {"kind": "need"} if bad is None else {"kind": "need", "arg": bad}
+        with pytest.raises(model.LessonError, match=why):
+            model.parse(
+                {
+                    "title": "t",
+                    "goal": "g",
+                    "setup": {"fault": fault},
+                    "steps": [{"do": "x", "keys": ["MENU"]}],
+                },
+                "t",
+            )
+    with pytest.raises(model.LessonError, match="seconds"):
+        model.parse(
+            {
+                "title": "t",
+                "goal": "g",
+                "setup": {"fault": {"kind": "delay", "arg": "soon"}},
+                "steps": [{"do": "x", "keys": ["MENU"]}],
+            },
+            "t",
+        )

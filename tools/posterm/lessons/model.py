@@ -15,10 +15,12 @@ from pos import clock
 from pos.keys import KeyTokenError
 
 from posterm import paths
+from posterm.host.catalog import FAULT_KINDS
 from posterm.host.deck import parse_token
+from posterm.host.errors import ValidationError
+from posterm.host.validate import fault as host_fault
 
 LANGS = ("zh", "en")
-FAULT_KINDS = ("timeout", "respond", "badmac", "drop", "delay")
 HOST_STATES = ("registered", "frozen", "removed")
 
 _LESSON_KEYS = {"order", "title", "goal", "task", "pass", "setup", "steps", "notes"}
@@ -486,8 +488,12 @@ def _setup(raw, where):
         if kind not in FAULT_KINDS:
             raise LessonError(where + ".fault.kind", f"must be one of {', '.join(FAULT_KINDS)}")
         arg = fault.get("arg")
-        if kind in ("respond", "delay") and arg is None:
+        if kind in ("respond", "delay", "need") and arg is None:
             raise LessonError(where + ".fault.arg", f"a {kind} fault needs an arg")
+        try:  # the host's own rules for each kind (one source: posterm host fault set)
+            kind, arg = host_fault(kind, None if arg is None else str(arg))
+        except ValidationError as e:
+            raise LessonError(where + ".fault.arg", e.reason) from None
         count = fault.get("count")
         if count is not None and (not isinstance(count, int) or count < 1):
             raise LessonError(where + ".fault.count", "must be a whole number >= 1")
