@@ -483,6 +483,20 @@ def test_a_ca_key_whose_check_sum_does_not_match_is_refused_and_the_screen_says_
     assert term.t.state.extra.get("ic_aids") == [a.hex().upper() for a in realhost.AIDS]
 
 
+def test_a_download_whose_every_key_is_refused_keeps_the_keys_stored_before(run):
+    term, host = run(ic=True)
+    term.auto_sign_in()
+    term.press("MENU", "4", "3", "ENTER")
+    before = term.t.storage.read("capk.tlv")
+    assert len(_ff01(before)) == len(realhost.CAPKS)
+    term.press("CANCEL")
+    host.v["badsum"] = "nosum"  # the center's next download: no key with its check sum
+    m = len(term.frames)
+    term.press("MENU", "4", "3", "ENTER")
+    assert term.seen(f"{len(realhost.CAPKS)}个公钥校验错,未存", m), term.frames[m:]
+    assert term.t.storage.read("capk.tlv") == before
+
+
 @pytest.mark.parametrize("code", ["12", "30", "40"])
 def test_a_real_host_refusing_every_optional_management_code_never_stops_the_day(run, code):
     # 12 / 30 / 40 to the parameter download, the menu download, the IC downloads and the

@@ -9,8 +9,9 @@
 #   0800 394 contactless parameters -> 62 "1" + TLV (DF21 the 双免 no-CVM limit n12, DF20
 #   the contactless limit, DF19 the offline floor limit); then 0800 395
 # The CA keys go to their own file (capk.tlv: the TLV of each, one after the other: they are
-# read only when needed, never held in RAM); the AIDs and the contactless limits go to the
-# state (the kernel's AID list for selection; params qps_limit).
+# read only when needed, never held in RAM; a download whose every key is refused keeps the
+# keys stored before, as it keeps them when the center does not serve it); the AIDs and the
+# contactless limits go to the state (the kernel's AID list for selection; params qps_limit).
 # A center without these messages answers 12, 30 or 40: nothing is changed then.
 from pos import center, ui
 from pos.emv import tlv
@@ -110,7 +111,8 @@ def _capks(t, title):
     end = yield from _ask(t, title, "0800", "371")
     if not isinstance(end, bytes):
         return _fail(t, end)
-    t.storage.write(CAPK_FILE, bytes(out))
+    if out or not _capk_refusals:  # every key refused: the keys stored before stay
+        t.storage.write(CAPK_FILE, bytes(out))
     t.emit(("log", "info", "IC public keys: %d stored, %d refused (check sum)"
             % (len(tlv.decode(bytes(out))), _capk_refusals)))
     return "done"
