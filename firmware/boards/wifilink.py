@@ -4,6 +4,11 @@
 # The terminal's timeout bounds the whole exchange (connect, send, every read: each gets
 # what is left of it), not each read: a center that trickles its answer byte by byte is
 # a timeout once the time is up, as on the desktop.
+# The center's name is looked up once and its address kept (a board's getaddrinfo blocks
+# and takes no timeout: looked up at every sale, a slow DNS server made every sale slow);
+# the time the look-up took counts against the exchange's, and a connection refused or
+# timed out drops the address so that the next exchange looks the name up again (the
+# center moved). An IP address needs no look-up.
 
 
 def connect_wifi(network, ssid, password, wait_ms=15000, sleep_ms=None):
@@ -35,6 +40,7 @@ class WifiLink:
         self.host = host
         self.port = port
         self.socket = sock_mod
+        self.addr = None  # the center's address, once looked up
         self._result = None
         self.wrote = False
 
@@ -54,16 +60,23 @@ class WifiLink:
         so = self.socket
         t0 = self.ticks_ms()
         limit = int(timeout_s * 1000)
+        addr = self.addr
         try:
-            addr = so.getaddrinfo(self.host, self.port)[0][-1]
+            if addr is None:
+                addr = so.getaddrinfo(self.host, self.port)[0][-1]
             s = so.socket()
         except OSError as e:
             return ("link_error", "resolve %s: %s" % (self.host, e), False)
+        self.addr = addr  # (kept even when the look-up took the whole time: next is quick)
         try:
-            s.settimeout(timeout_s)
+            try:
+                _left(s, self.ticks_ms, t0, limit)
+            except OSError:  # the look-up took the whole time: nothing was sent
+                return ("link_error", "resolve %s: timed out" % (self.host,), False)
             try:
                 s.connect(addr)
             except OSError as e:
+                self.addr = None  # look the name up again next time
                 return ("link_error", "connect %s:%d: %s" % (self.host, self.port, e), False)
             self.wrote = True  # before the send: one that fails part-way may have sent bytes
             try:

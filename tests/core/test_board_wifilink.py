@@ -59,8 +59,12 @@ class FakeSocketModule:
         self.sockets = []
         self.addr = None
         self.timeout = None
+        self.lookups = 0
+        self.lookup_ms = 0  # how long a name look-up takes (the board's blocks)
 
     def getaddrinfo(self, host, port):
+        self.lookups += 1
+        self.now += self.lookup_ms
         return [(2, 1, 0, "", (host, port))]
 
     def socket(self):
@@ -121,3 +125,42 @@ def test_a_center_that_trickles_its_answer_is_a_timeout_once_the_terminal_s_time
     link = WifiLink("h", 1, mod, lambda: mod.now)
     link.start(b"x", 5, 0)
     eq(link.poll(0), ("reply", REQ))
+
+
+def test_the_center_s_name_is_looked_up_once_and_again_after_a_refusal():
+    mod = FakeSocketModule([REPLY, REPLY])
+    link = WifiLink("center.example", 5800, mod, lambda: mod.now)
+    for _ in range(2):
+        link.start(REQ, 30, 0)
+        eq(link.poll(0), ("reply", REPLY))
+    eq(mod.lookups, 1, "the address is kept between sales")
+    mod.refuse = True
+    link.start(REQ, 30, 0)
+    eq(link.poll(0)[0], "link_error")
+    mod.refuse = False
+    mod.chunks = [REPLY]
+    link.start(REQ, 30, 0)
+    eq(link.poll(0), ("reply", REPLY))
+    eq(mod.lookups, 2, "a refused connection looks the name up again")
+
+
+def test_a_slow_look_up_counts_against_the_terminal_s_time():
+    mod = FakeSocketModule([REPLY])
+    mod.lookup_ms = 4000
+    link = WifiLink("center.example", 5800, mod, lambda: mod.now)
+    link.start(REQ, 5, 0)
+    eq(link.poll(0), ("reply", REPLY))
+    eq(mod.timeout, 1, "1 s of the 5 left after a 4 s look-up")
+    mod = FakeSocketModule([REPLY])
+    mod.lookup_ms = 6000
+    link = WifiLink("center.example", 5800, mod, lambda: mod.now)
+    link.start(REQ, 5, 0)
+    ev = link.poll(0)
+    eq((ev[0], ev[2]), ("link_error", False), "the time was up before anything was sent")
+    true("resolve" in ev[1], ev)
+    eq(mod.sockets[0].sent, b"")
+    true(mod.sockets[0].closed)
+    mod.chunks = [REPLY]
+    link.start(REQ, 5, 0)
+    eq(link.poll(0), ("reply", REPLY), "the address found late is used at the next sale")
+    eq(mod.lookups, 1)
