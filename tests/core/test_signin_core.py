@@ -288,6 +288,31 @@ def test_header_asking_for_ic_public_keys_or_parameters_downloads_them_first():
         contains(r.screen_flat(), "请撕下商户存根", need)
 
 
+def test_a_download_asked_for_that_fails_says_why_and_the_sale_goes_on():
+    # the IC download (processing requirement 4) or the parameter download (1) the header
+    # asked for is refused: a notice under the download's own title (not the sale's: it was
+    # not the sale that failed), then the sale; the download is owed still
+    for need, title, owed in (
+        ("need:4", "IC参数下载", "ic_due"),
+        ("need:1", "终端参数", "param_due"),
+    ):
+        c = fakecenter.Center()
+        c.params_f62 = b"1250"
+        r = Rig(center=c).sign_in()
+        c.then(need)
+        r.press("MENU", "1", "5", "CARD=" + PAN, "123456", "ENTER")  # a balance inquiry
+        c.then("code:96")  # the download's first request refused
+        r.press("CANCEL", "MENU", "1", "2")
+        contains(r.screen_flat(), title, need)
+        contains(r.screen_flat(), "96", need)
+        true(r.t.state.extra.get(owed), need + ": asked again before the next transaction")
+        r.press("ENTER")
+        contains(r.screen_flat(), "金额", need)
+        r.press("100", "ENTER", "CARD=" + PAN, "123456", "ENTER")
+        eq(c.requests[-1]["mti"], "0200", need)
+        contains(r.screen_flat(), "请撕下商户存根", need)
+
+
 def test_header_asking_for_a_status_upload_sends_it_before_the_next_transaction():
     # processing requirement 2 (reference §1, §11): the terminal status upload (0820 / 362)
     # after the transaction, here before the next one; one try, whatever the answer

@@ -106,15 +106,27 @@ def _capks(t, title):
                 out.extend(tlv.encode(0xFF01, body))
             else:
                 _capk_refusals += 1
-                t.emit(("log", "warn", "IC public key %s refused: its check sum (DF03) "
-                        "does not match, or cannot be checked here" % name.hex().upper()))
+                t.emit(
+                    (
+                        "log",
+                        "warn",
+                        "IC public key %s refused: its check sum (DF03) "
+                        "does not match, or cannot be checked here" % name.hex().upper(),
+                    )
+                )
     end = yield from _ask(t, title, "0800", "371")
     if not isinstance(end, bytes):
         return _fail(t, end)
     if out or not _capk_refusals:  # every key refused: the keys stored before stay
         t.storage.write(CAPK_FILE, bytes(out))
-    t.emit(("log", "info", "IC public keys: %d stored, %d refused (check sum)"
-            % (len(tlv.decode(bytes(out))), _capk_refusals)))
+    t.emit(
+        (
+            "log",
+            "info",
+            "IC public keys: %d stored, %d refused (check sum)"
+            % (len(tlv.decode(bytes(out))), _capk_refusals),
+        )
+    )
     return "done"
 
 
@@ -212,7 +224,14 @@ def due(t, title):
     if not t.state.extra.get("ic_due"):
         return False
     got = yield from run(t, title)
-    return got in ("done", "not_served")
+    if isinstance(got, list):
+        # failed: the cashier sees why under the download's own title (the transaction's
+        # would read as the sale refused), until a key or 5 s; it is asked again before the
+        # next transaction
+        t.emit(("beep", "error"))
+        yield from ui.notice(t, t.s("ic_download"), got, timeout=5)
+        return False
+    return True
 
 
 def pending(t, title):

@@ -6,7 +6,7 @@
 # there is nothing to do. What this terminal has a setting for is applied: 12 receive
 # timeout, 21 auto sign-out after settlement, 22 merchant name (GBK), 23 resend count
 # (the reversal's tries); the others are kept in state as received.
-from pos import center
+from pos import center, ui
 
 CODE = "360"
 NOT_SERVED = ("12", "30", "40")  # a center without this management message
@@ -104,4 +104,10 @@ def due(t, title):
     if not t.state.extra.get("param_due") or t.journal.count:
         return False
     got = yield from run(t, title)
-    return got in ("done", "not_served")
+    if isinstance(got, list):
+        # failed: the cashier sees why under the download's own title (the transaction's
+        # would read as the sale refused), until a key or 5 s; it is asked again next time
+        t.emit(("beep", "error"))
+        yield from ui.notice(t, t.s("terminal_params"), got, timeout=5)
+        return False
+    return True
