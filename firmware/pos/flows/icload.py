@@ -136,14 +136,19 @@ _capk_refusals = 0  # the CA keys the last download refused (their check sum did
 def _checksum_ok(k):
     # EMV Book 2 §11.2.2: a CA key is stored only when its check sum (DF03) is the SHA-1 (DF06
     # = 01) of RID || index || modulus || exponent; a key without one, or with another hash
-    # algorithm, or on a runtime without SHA-1 (MicroPython's WebAssembly build), is refused.
-    import hashlib
-
-    sha1 = getattr(hashlib, "sha1", None)
-    if sha1 is None or k.get(0xDF06, b"\x01") != b"\x01" or 0xDF03 not in k:
+    # algorithm, is refused. A runtime whose hashlib has no SHA-1 (MicroPython's WebAssembly
+    # build, a Pico without networking) checks it with pos.sha1.
+    if k.get(0xDF06, b"\x01") != b"\x01" or 0xDF03 not in k:
         return False
     data = k.get(0x9F06, b"") + k.get(0x9F22, b"") + k.get(0xDF02, b"") + k.get(0xDF04, b"")
-    return sha1(data).digest() == k[0xDF03]
+    try:
+        import hashlib
+
+        return hashlib.sha1(data).digest() == k[0xDF03]
+    except (ImportError, AttributeError):
+        from pos import sha1
+
+        return sha1.digest(data) == k[0xDF03]
 
 
 def _aids(t, title):
