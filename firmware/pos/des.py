@@ -12,16 +12,11 @@ class CryptoError(ValueError):
     pass
 
 
-# FIPS 46-3's PC1 (1-based bit numbers) and the rotations of C and D before each round,
-# summed (round r rotates the halves PC1 made by _ROT[r] bits): bytes constants, used in
-# place from a ROMFS image or frozen firmware (a tuple of 56 ints is built in the heap at
-# every import: ~0.5 KB on the x64 unix port). PC2, P and the S-boxes, which only build the
-# precomputed tables below and des_mp's, are in pos.des_cp.
-_PC1 = (
-    b"\x39\x31\x29\x21\x19\x11\x09\x01\x3a\x32\x2a\x22\x1a\x12\x0a\x02\x3b\x33\x2b\x23"
-    b"\x1b\x13\x0b\x03\x3c\x34\x2c\x24\x3f\x37\x2f\x27\x1f\x17\x0f\x07\x3e\x36\x2e\x26"
-    b"\x1e\x16\x0e\x06\x3d\x35\x2d\x25\x1d\x15\x0d\x05\x1c\x14\x0c\x04"
-)  # fmt: skip
+# The rotations of C and D before each round, summed (round r rotates the halves PC1 made by
+# _ROT[r] bits): a bytes constant, used in place from a ROMFS image or frozen firmware (a
+# tuple of ints is built in the heap at every import). PC1 is _halves' bit columns; PC2, P
+# and the S-boxes, which only build the precomputed tables below and des_mp's, are in
+# pos.des_cp.
 _ROT = b"\x01\x02\x04\x06\x08\x0a\x0c\x0e\x0f\x11\x13\x15\x17\x19\x1b\x1c"
 # The block function and its tables live in pos.des_mp (MicroPython: 16-bit words) or
 # pos.des_cp (CPython: 32-bit halves); _build_sp() loads the one this interpreter runs.
@@ -111,59 +106,82 @@ _PC2D0 = (
 
 
 def _halves(key8):
-    # PC1: the key's 56 bits as the 28-bit halves C and D (small ints on MicroPython)
-    c = 0
-    d = 0
-    for i in range(56):
-        p = _PC1[i] - 1
-        bit = (key8[p >> 3] >> (7 - (p & 7))) & 1
-        if i < 28:
-            c = (c << 1) | bit
-        else:
-            d = (d << 1) | bit
-    return c, d
-
-
-def _round(c, d, n, out, o):
-    # the round key of the round whose halves are C, D rotated left by n, written at
-    # out[o:o + 8]: its 8 S-box inputs, each ORed with its S-box's offset in the SP table
-    # of its half (64 * (s % 4): S-boxes 1-4 and 5-8 have tables of their own, so that the
-    # offsets fit in a byte)
-    c = ((c << n) | (c >> (28 - n))) & 0xFFFFFFF
-    d = ((d << n) | (d >> (28 - n))) & 0xFFFFFFF
-    _half(c, _PC2C2, _PC2C1, _PC2C0, out, o)
-    _half(d, _PC2D2, _PC2D1, _PC2D0, out, o + 4)
-
-
-def _half(x, t2, t1, t0, out, o):
-    # the 4 S-box inputs a rotated half (C or D) gives, through its PC2 tables, at out[o:o + 4]
-    i0 = x >> 24
-    i1 = 16 + ((x >> 20) & 15)
-    i2 = 32 + ((x >> 16) & 15)
-    i3 = 48 + ((x >> 12) & 15)
-    i4 = 64 + ((x >> 8) & 15)
-    i5 = 80 + ((x >> 4) & 15)
-    i6 = 96 + (x & 15)
-    h2 = t2[i0] | t2[i1] | t2[i2] | t2[i3] | t2[i4] | t2[i5] | t2[i6]
-    h1 = t1[i0] | t1[i1] | t1[i2] | t1[i3] | t1[i4] | t1[i5] | t1[i6]
-    h0 = t0[i0] | t0[i1] | t0[i2] | t0[i3] | t0[i4] | t0[i5] | t0[i6]
-    out[o] = h2 >> 2
-    out[o + 1] = (((h2 & 3) << 4) | (h1 >> 4)) | 64
-    out[o + 2] = (((h1 & 15) << 2) | (h0 >> 6)) | 128
-    out[o + 3] = (h0 & 63) | 192
+    # PC1: the key's 56 bits as the 28-bit halves C and D (small ints on MicroPython). PC1
+    # reads the bytes' bit columns from the last byte to the first: C is the columns of bits
+    # 1, 2 and 3 (1 the MSB) and the first half of column 4, D the columns of bits 7, 6 and
+    # 5 and the second half of column 4 (FIPS 46-3's PC1: tests/core/test_crypto_core.py
+    # checks the halves against it bit by bit)
+    k1 = k2 = k3 = k4 = k5 = k6 = k7 = 0
+    for i in range(7, -1, -1):
+        b = key8[i]
+        k1 = (k1 << 1) | (b >> 7)
+        k2 = (k2 << 1) | ((b >> 6) & 1)
+        k3 = (k3 << 1) | ((b >> 5) & 1)
+        k4 = (k4 << 1) | ((b >> 4) & 1)
+        k5 = (k5 << 1) | ((b >> 3) & 1)
+        k6 = (k6 << 1) | ((b >> 2) & 1)
+        k7 = (k7 << 1) | ((b >> 1) & 1)
+    return (k1 << 20) | (k2 << 12) | (k3 << 4) | (k4 >> 4), (
+        (k7 << 20) | (k6 << 12) | (k5 << 4) | (k4 & 15)
+    )
 
 
 def _stages(key8, reverse):
     # the 16 round keys of key8 as _crypt takes them: a bytearray of 128, round after round (in
-    # decryption order when reverse), 8 S-box inputs each (see _round). RAM: one bytearray
-    # object (~190 B on the x64 unix port), where 8 tuples of 16 ints took ~1.4 KB, a 3DES
-    # key's two ~2.8 KB, in the middle of an exchange; _crypt reads it by index (~+30 %
-    # a block on the unix port).
+    # decryption order when reverse), 8 S-box inputs each. RAM: one bytearray object (~190 B
+    # on the x64 unix port), where 8 tuples of 16 ints took ~1.4 KB, a 3DES key's two ~2.8 KB,
+    # in the middle of an exchange; _crypt reads it by index (~+30 % a block on the unix port).
+    # A round: C and D rotated left by _ROT[r] (kept below 2**28: no big int on a board), then
+    # for each half its 4 S-box inputs through its PC2 tables (7 nibbles, 3 bytes each), each
+    # input ORed with its S-box's offset in the SP table of its half (64 * (s % 4): S-boxes
+    # 1-4 and 5-8 have tables of their own, so that the offsets fit in a byte). Written out in
+    # one function: a function whose frame has more than 11 slots (locals and stack) gets it
+    # from the heap at every call (MicroPython's fun_bc_call, no pystack on rp2 and esp32),
+    # and helpers for a round and a half took 48 such frames a schedule (~8 KB allocated,
+    # ~3,300 instructions each on the unix port, and the collections they brought on)
     c, d = _halves(key8)
     rot = _ROT
+    c2 = _PC2C2
+    c1 = _PC2C1
+    c0 = _PC2C0
+    d2 = _PC2D2
+    d1 = _PC2D1
+    d0 = _PC2D0
     out = bytearray(128)
     for r in range(16):
-        _round(c, d, rot[r], out, 8 * (15 - r) if reverse else 8 * r)
+        n = rot[r]
+        m = 28 - n
+        o = 8 * (15 - r) if reverse else 8 * r
+        x = ((c & ((1 << m) - 1)) << n) | (c >> m)
+        i0 = x >> 24
+        i1 = 16 + ((x >> 20) & 15)
+        i2 = 32 + ((x >> 16) & 15)
+        i3 = 48 + ((x >> 12) & 15)
+        i4 = 64 + ((x >> 8) & 15)
+        i5 = 80 + ((x >> 4) & 15)
+        i6 = 96 + (x & 15)
+        h2 = c2[i0] | c2[i1] | c2[i2] | c2[i3] | c2[i4] | c2[i5] | c2[i6]
+        h1 = c1[i0] | c1[i1] | c1[i2] | c1[i3] | c1[i4] | c1[i5] | c1[i6]
+        h0 = c0[i0] | c0[i1] | c0[i2] | c0[i3] | c0[i4] | c0[i5] | c0[i6]
+        out[o] = h2 >> 2
+        out[o + 1] = (((h2 & 3) << 4) | (h1 >> 4)) | 64
+        out[o + 2] = (((h1 & 15) << 2) | (h0 >> 6)) | 128
+        out[o + 3] = (h0 & 63) | 192
+        x = ((d & ((1 << m) - 1)) << n) | (d >> m)
+        i0 = x >> 24
+        i1 = 16 + ((x >> 20) & 15)
+        i2 = 32 + ((x >> 16) & 15)
+        i3 = 48 + ((x >> 12) & 15)
+        i4 = 64 + ((x >> 8) & 15)
+        i5 = 80 + ((x >> 4) & 15)
+        i6 = 96 + (x & 15)
+        h2 = d2[i0] | d2[i1] | d2[i2] | d2[i3] | d2[i4] | d2[i5] | d2[i6]
+        h1 = d1[i0] | d1[i1] | d1[i2] | d1[i3] | d1[i4] | d1[i5] | d1[i6]
+        h0 = d0[i0] | d0[i1] | d0[i2] | d0[i3] | d0[i4] | d0[i5] | d0[i6]
+        out[o + 4] = h2 >> 2
+        out[o + 5] = (((h2 & 3) << 4) | (h1 >> 4)) | 64
+        out[o + 6] = (((h1 & 15) << 2) | (h0 >> 6)) | 128
+        out[o + 7] = (h0 & 63) | 192
     return out
 
 

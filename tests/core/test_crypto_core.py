@@ -205,7 +205,15 @@ def test_pc1_and_rotations_are_fips_46_3():
     pc1 = [57, 49, 41, 33, 25, 17, 9, 1, 58, 50, 42, 34, 26, 18, 10, 2, 59, 51, 43, 35, 27]
     pc1 += [19, 11, 3, 60, 52, 44, 36, 63, 55, 47, 39, 31, 23, 15, 7, 62, 54, 46, 38, 30, 22]
     pc1 += [14, 6, 61, 53, 45, 37, 29, 21, 13, 5, 28, 20, 12, 4]
-    eq(list(des._PC1), pc1)
+    # _halves reads PC1's bit columns: C and D as PC1 makes them, bit by bit
+    for key in (bytes.fromhex("133457799BBCDFF1"), bytes(range(1, 16, 2)), b"\xff" * 8,
+                bytes([1 << (i % 8) for i in range(8)]), bytes([0x80 >> i for i in range(8)])):
+        bits = [(key[(p - 1) >> 3] >> (7 - ((p - 1) & 7))) & 1 for p in pc1]
+        c = d = 0
+        for i in range(28):
+            c = (c << 1) | bits[i]
+            d = (d << 1) | bits[28 + i]
+        eq(des._halves(key), (c, d))
     shifts = [1, 1, 2, 2, 2, 2, 2, 2, 1, 2, 2, 2, 2, 2, 2, 1]
     eq(list(des._ROT), [sum(shifts[: r + 1]) for r in range(16)])
 
