@@ -133,6 +133,10 @@ def _run(t, title, ev, amount, kind, ttype, hand_back):
         rev = online.reversible(kind)
         reply = yield from online.send(t, title, kind, msg, pin)
         del online
+    # all an approval reads of the request (pos.flows.online.journal: the trace, set by
+    # send unless a pending reversal stopped it; the script advice: the PAN): its 55, 35,
+    # 52, 64 and table not held through the card's end
+    msg = {2: msg.get(2, ""), 11: msg.get(11, "")}
     with overlay.scope(collect=True):  # the card's code again, after the exchange's
         from pos.flows import chipok
 
@@ -152,6 +156,13 @@ def _run(t, title, ev, amount, kind, ttype, hand_back):
         return None
     if not rev:
         return (reply, rec["pan"])  # an inquiry: the caller shows it (pos.flows.balance)
+    # the approval's journal and script advice read only these of the answer
+    # (pos.flows.online.record_approval, chipok.approved): the rest (55, 64, the dict's
+    # table) is not held through the journal and the slips
+    got = {}
+    for k in (15, 37, 38, 44, 63):
+        got[k] = reply.get(k, "")
+    reply = got
     if hand_back:
         # journalled and printed by pos.actions.run with this module dropped (chipok_job)
         return ("chip_ok", title, kind, msg, reply, rec)
