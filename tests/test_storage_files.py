@@ -106,3 +106,56 @@ def test_state_writes_with_their_backup_work_where_rename_does_not_replace(tmp_p
         s.write("state.json", b"%d" % n, "state.json.bak")
     assert s.read("state.json") == b"3" and s.read("state.json.bak") == b"2"
     assert sorted(os.listdir(tmp_path)) == ["state.json", "state.json.bak"]
+
+
+class _CountedOpens(FileStorage):
+    """A data dir that counts the files opened for reading and can fail the n-th read."""
+
+    def __init__(self, root):
+        super().__init__(root)
+        self.opens = 0
+        self.fail_read = 0  # the read (1-based, over the walk) that raises an I/O error
+
+    def reader(self, name):
+        f = super().reader(name)
+        if f is None:
+            return None
+        self.opens += 1
+        outer = self
+        reads = [0]
+
+        class Failing:
+            def seek(self, pos):
+                return f.seek(pos)
+
+            def read(self, n):
+                reads[0] += 1
+                if reads[0] == outer.fail_read:
+                    raise OSError(5, "Input/output error")
+                return f.read(n)
+
+            def close(self):
+                f.close()
+
+        return Failing()
+
+
+def test_a_walk_of_the_journal_on_files_opens_it_once_and_reads_every_record(tmp_path):
+    s = _CountedOpens(str(tmp_path))
+    j = Journal(s)
+    for i in range(12):
+        j.append({"type": "purchase", "trace": "%06d" % (i + 1), "amount": i})
+    j.append({"type": "void", "trace": "000013", "orig_trace": "000004", "pad": "z" * 900})
+    s.opens = 0
+    got = [(ref, kind, o) for ref, kind, o in j.kinds("type", ("purchase", "void"), "orig_trace")]
+    assert s.opens == 1, "one open for the walk, not one a record"
+    assert [k for _r, k, _o in got] == ["purchase"] * 12 + ["void"]
+    assert got[-1][2] == "000004"
+    assert j.at(got[-1][0])["pad"] == "z" * 900, "a record longer than the read window"
+    assert [e["trace"] for e in j.each(b'"000004"')] == ["000004", "000013"]
+    assert len(j.entries()) == 13 and len(Journal(s).entries()) == 13
+    s.fail_read = 5  # the 5th record cannot be read: not the end of the batch
+    with pytest.raises(JournalWriteError):
+        list(j.each())
+    s.fail_read = 0
+    assert len(j.entries()) == 13

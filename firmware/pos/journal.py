@@ -152,6 +152,7 @@ class Journal:
         self.count = 0
         self._last_seq = 0
         self._end = 0  # the length of the file's good records
+        self._newest = None  # where the newest record starts (its ref), None when not known
         self.recovered_bytes = 0  # a torn tail cut off on open
         self.torn = None  # what its bytes still said: {"type", "trace", "amount"} (journalfix)
         self.unreadable = 0  # records lost to damage found on open
@@ -166,10 +167,12 @@ class Journal:
         # -> [(seq, obj)] of every readable record (see the header for what is cut)
         good = []
         end = 0
+        newest = None
         self._read_failed = False
         for seq, obj, stop in self._walk(True):
             good.append((seq, obj))
             end = stop
+            newest = self._at
         size = self.storage.size(self.name)
         data = None
         if end < size and not self._read_failed:
@@ -191,8 +194,10 @@ class Journal:
 
                 good = journalfix.recover_file(self, data)
                 del journalfix
+            self._newest = None  # (a full walk finds it: the file was cut or rewritten)
         else:
             self._end = end
+            self._newest = newest
         self.count = len(good)
         self._last_seq = good[-1][0] if good else 0
         return good
@@ -216,7 +221,7 @@ class Journal:
         # longer record), up to the first bad byte: the heap holds one record, never the file.
         # having: bytes a record's JSON must hold to be decoded (bytes.find, in C); the others
         # are passed over unread (obj None, never yielded)
-        for data, pos, stop in self._frames():
+        for data, pos, stop in self._frames(0):
             if having is not None and data.find(having, pos + 7, stop - 4) < 0:
                 continue
             r = _record_at(data, pos, stop, check)
@@ -224,18 +229,22 @@ class Journal:
                 return
             yield (r[0], r[1], self._at + stop - pos)
 
-    def _frames(self):
+    def _frames(self, start):
         # Generator: (data, pos, stop): a whole record's frame at data[pos:stop] (its length
-        # read, nothing checked or decoded), from the start; self._at: where it starts in the
-        # file. An I/O error sets _read_failed and ends the walk.
+        # read, nothing checked or decoded), from the record at `start` (0: the first) on;
+        # self._at: where it starts in the file. An I/O error sets _read_failed and ends the
+        # walk. A storage that opens the file for the walk (pos.storage reader) gives one
+        # open, then a seek and a read a record (read_at joined the path and opened and closed
+        # the file for each: ~50,000 instructions of the unix port a record)
+        reader = getattr(self.storage, "reader", None)
         read_at = getattr(self.storage, "read_at", None)
-        self._at = 0
-        if read_at is None:
+        self._at = start
+        if reader is None and read_at is None:
             data = self.storage.read(self.name)
             if data is None:
                 self._read_failed = self.storage.size(self.name) >= 0
                 data = b""
-            pos = 0
+            pos = start
             end = len(data)
             while pos + 11 <= end and data[pos] == _MAGIC:
                 stop = pos + 11 + ((data[pos + 1] << 8) | data[pos + 2])
@@ -245,26 +254,46 @@ class Journal:
                 yield (data, pos, stop)
                 pos = stop
             return
-        pos = 0
-        while True:
-            chunk = read_at(self.name, pos, _WINDOW)
-            if chunk is None and (pos > 0 or self.storage.size(self.name) >= 0):
-                self._read_failed = True  # an I/O error, not the end of the file
+        f = None
+        if reader is not None:
+            f = reader(self.name)
+            if f is None:
+                self._read_failed = self.storage.size(self.name) >= 0
                 return
-            if not chunk or len(chunk) < 11 or chunk[0] != _MAGIC:
-                return
-            size = 11 + ((chunk[1] << 8) | chunk[2])
-            if size > len(chunk):
-                chunk = read_at(self.name, pos, size)
-                if chunk is None:
-                    self._read_failed = True
+        pos = start
+        try:
+            while True:
+                if f is not None:
+                    f.seek(pos)
+                    chunk = f.read(_WINDOW)
+                else:
+                    chunk = read_at(self.name, pos, _WINDOW)
+                    if chunk is None and (pos > 0 or self.storage.size(self.name) >= 0):
+                        self._read_failed = True  # an I/O error, not the end of the file
+                        return
+                if not chunk or len(chunk) < 11 or chunk[0] != _MAGIC:
                     return
-                if len(chunk) < size:
-                    return
-            self._at = pos
-            yield (chunk, 0, size)
-            chunk = None
-            pos += size
+                size = 11 + ((chunk[1] << 8) | chunk[2])
+                if size > len(chunk):
+                    if f is not None:
+                        f.seek(pos)
+                        chunk = f.read(size)
+                    else:
+                        chunk = read_at(self.name, pos, size)
+                        if chunk is None:
+                            self._read_failed = True
+                            return
+                    if len(chunk) < size:
+                        return
+                self._at = pos
+                yield (chunk, 0, size)
+                chunk = None
+                pos += size
+        except OSError:
+            self._read_failed = True  # (a reader's read) an I/O error, not the end of the file
+        finally:
+            if f is not None:
+                f.close()
 
     def heads(self, key, having=None):
         # Generator: (ref, value, obj) of each record, oldest first, decoding only the ones it
@@ -280,7 +309,7 @@ class Journal:
             return
         self._read_failed = False
         pat = b'"' + key.encode() + b'"'
-        for data, pos, stop in self._frames():
+        for data, pos, stop in self._frames(0):
             obj = None
             v = peek(data, pos + 7, stop - 4, pat)
             if v is None or (having is not None and data.find(having, pos + 7, stop - 4) >= 0):
@@ -293,7 +322,7 @@ class Journal:
         if self._read_failed:
             raise JournalWriteError("journal cannot be read")
 
-    def kinds(self, key, values, also=None):
+    def kinds(self, key, values, also=None, start=0):
         # Generator: (ref, value, other) of each record, oldest first, making no str for the
         # records' `key`: value is the member of `values` (strs) that the record's string
         # field `key` equals, compared in its JSON bytes, or None when it is none of them (or
@@ -302,7 +331,8 @@ class Journal:
         # its bytes (escapes, another type) is decoded. (heads() made a str of the type of
         # each record; each str made on MicroPython is first looked for among the interned names,
         # ~6,500 instructions with the firmware's ~1,000; the journal look-up walked 16
-        # records and decoded its voids whole to read orig_trace.)
+        # records and decoded its voids whole to read orig_trace.) start: the ref (a place in
+        # the file, newest()) of the record the walk begins at, else the first
         self._see()
         if self.unreadable and not self.damaged_copy:
             for r in self.records:
@@ -315,7 +345,7 @@ class Journal:
         for v in values:
             enc[v.encode()] = v
         apat = b'"' + also.encode() + b'"' if also else None
-        for data, pos, stop in self._frames():
+        for data, pos, stop in self._frames(start):
             a, b = pos + 7, stop - 4
             v = None
             o = None
@@ -336,6 +366,13 @@ class Journal:
             yield (self._at, v, o)
         if self._read_failed:
             raise JournalWriteError("journal cannot be read")
+
+    def newest(self):
+        # -> the ref (at(), kinds(start=)) of the newest record in the file, or None when not
+        # known (no record, a file recovered on open: a walk finds it)
+        if self.unreadable and not self.damaged_copy:
+            return None  # (the records' refs are their objects then)
+        return self._newest
 
     def at(self, ref):
         # -> the object of the record heads() gave as ref
@@ -424,6 +461,7 @@ class Journal:
                 why = str(e) or "write error"
             if why:
                 self._failed(why)
+            self._newest = self._end
             self._end += len(data)
             self.count += 1
             self._last_seq = seq
@@ -505,3 +543,4 @@ class Journal:
         self.count = 0
         self._last_seq = 0
         self._end = 0
+        self._newest = None

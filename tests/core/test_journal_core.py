@@ -60,12 +60,31 @@ def _records_day():
     s = MemoryStorage()
     j = Journal(s, seal=True)
     recs = [
-        {"type": "purchase", "trace": "000001", "batch": "000001", "amount": 100,
-         "pan": "6212142000000000012", "rrn": "112300000001", "issuer_name": "中国银行"},
-        {"type": "purchase", "trace": "000002", "batch": "000001", "amount": 200,
-         "pan": "6212142000000000012", "why": "type", "note": "\"type\": \"void\""},
-        {"type": "void", "trace": "000003", "orig_trace": "000002", "amount": 200,
-         "pan": "6212142000000000012"},
+        {
+            "type": "purchase",
+            "trace": "000001",
+            "batch": "000001",
+            "amount": 100,
+            "pan": "6212142000000000012",
+            "rrn": "112300000001",
+            "issuer_name": "中国银行",
+        },
+        {
+            "type": "purchase",
+            "trace": "000002",
+            "batch": "000001",
+            "amount": 200,
+            "pan": "6212142000000000012",
+            "why": "type",
+            "note": '"type": "void"',
+        },
+        {
+            "type": "void",
+            "trace": "000003",
+            "orig_trace": "000002",
+            "amount": 200,
+            "pan": "6212142000000000012",
+        },
         {"trace": "000004", "type": "refund", "orig_rrn": "112300000001", "amount": 50},
         {"amount": 1, "type": "reversal_unconfirmed", "of": "purchase", "trace": "000005"},
     ]
@@ -147,8 +166,10 @@ def test_the_kinds_walk_compares_the_types_in_the_bytes_and_reads_a_second_field
     journal._record_at = counting
     try:
         del decoded[:]
-        eq([(g[1], g[2]) for g in j2.kinds("type", kinds, "orig_trace")],
-           [(None, None), ("void", 'a"b'), (None, None)])
+        eq(
+            [(g[1], g[2]) for g in j2.kinds("type", kinds, "orig_trace")],
+            [(None, None), ("void", 'a"b'), (None, None)],
+        )
         eq(len(decoded), 3, "each of them decoded")
     finally:
         journal._record_at = real
@@ -180,3 +201,23 @@ def test_a_journal_that_cannot_be_read_is_said_by_heads_and_at():
     except JournalWriteError as e:
         caught = e
     true(caught is not None, "at() says it too, never a record of nothing")
+
+
+def test_the_newest_record_is_known_without_a_walk_and_a_walk_can_start_there():
+    s = _three()
+    j = Journal(s)
+    newest = j.newest()
+    eq(j.at(newest)["trace"], "000003", "loaded: the last record's place")
+    got = [(kind, o) for _ref, kind, o in j.kinds("type", ("purchase",), "trace", newest)]
+    eq(got, [("purchase", "000003")], "a walk from there reads that record alone")
+    j.append({"type": "void", "trace": "000004", "orig_trace": "000002", "amount": 200})
+    eq(j.at(j.newest())["trace"], "000004", "appended: the new one")
+    eq(Journal(s).newest(), j.newest(), "the same place after a reopen")
+    j.clear()
+    eq(j.newest(), None, "an empty batch has none")
+    full = _three().read("journal.log")
+    torn = Journal(MemoryStorage({"journal.log": full[:-3]}))
+    eq(len(torn.entries()), 2)
+    eq(torn.newest(), None, "a file cut on open: not known (a walk finds it)")
+    torn.append({"type": "purchase", "trace": "000005", "amount": 5})
+    eq(torn.at(torn.newest())["trace"], "000005", "known again from the next record")
