@@ -128,11 +128,11 @@ class _CountedOpens(FileStorage):
             def seek(self, pos):
                 return f.seek(pos)
 
-            def read(self, n):
+            def readinto(self, buf):
                 reads[0] += 1
                 if reads[0] == outer.fail_read:
                     raise OSError(5, "Input/output error")
-                return f.read(n)
+                return f.readinto(buf)
 
             def close(self):
                 f.close()

@@ -235,7 +235,10 @@ class Journal:
         # self._at: where it starts in the file. An I/O error sets _read_failed and ends the
         # walk. A storage that opens the file for the walk (pos.storage reader) gives one
         # open, then a seek and a read a record (read_at joined the path and opened and closed
-        # the file for each: ~50,000 instructions of the unix port a record)
+        # the file for each: ~50,000 instructions of the unix port a record), into one buffer
+        # for the walk (data is then a bytearray that the next record overwrites: read it
+        # before the walk goes on; a block of 512 B a record made the journal look-up's key
+        # allocate enough to bring on a collection)
         reader = getattr(self.storage, "reader", None)
         read_at = getattr(self.storage, "read_at", None)
         self._at = start
@@ -260,12 +263,14 @@ class Journal:
             if f is None:
                 self._read_failed = self.storage.size(self.name) >= 0
                 return
+            buf = bytearray(_WINDOW)
         pos = start
         try:
             while True:
                 if f is not None:
                     f.seek(pos)
-                    chunk = f.read(_WINDOW)
+                    n = f.readinto(buf)
+                    chunk = buf if n and n >= 11 else None
                 else:
                     chunk = read_at(self.name, pos, _WINDOW)
                     if chunk is None and (pos > 0 or self.storage.size(self.name) >= 0):
@@ -274,15 +279,20 @@ class Journal:
                 if not chunk or len(chunk) < 11 or chunk[0] != _MAGIC:
                     return
                 size = 11 + ((chunk[1] << 8) | chunk[2])
-                if size > len(chunk):
-                    if f is not None:
+                if f is not None:
+                    if size > n:
+                        if size > len(buf):
+                            buf = bytearray(size)  # a longer record: kept for the walk
                         f.seek(pos)
-                        chunk = f.read(size)
-                    else:
-                        chunk = read_at(self.name, pos, size)
-                        if chunk is None:
-                            self._read_failed = True
+                        n = f.readinto(buf)
+                        if not n or n < size:
                             return
+                        chunk = buf
+                elif size > len(chunk):
+                    chunk = read_at(self.name, pos, size)
+                    if chunk is None:
+                        self._read_failed = True
+                        return
                     if len(chunk) < size:
                         return
                 self._at = pos
@@ -341,9 +351,15 @@ class Journal:
             return
         self._read_failed = False
         pat = b'"' + key.encode() + b'"'
-        enc = {}  # the values' bytes -> the values: one look-up a record (in C)
+        # the values by their length, first and last byte -> ((bytes, value), ...): a record's
+        # value is found with no object made (the record's bytes are the walk's buffer: a
+        # slice of them to look up was two blocks a record)
+        enc = {}
         for v in values:
-            enc[v.encode()] = v
+            e = v.encode()
+            if e:
+                k = (len(e) << 16) | (e[0] << 8) | e[-1]
+                enc[k] = enc.get(k, ()) + ((e, v),)
         apat = b'"' + also.encode() + b'"' if also else None
         for data, pos, stop in self._frames(start):
             a, b = pos + 7, stop - 4
@@ -351,8 +367,12 @@ class Journal:
             o = None
             r = span(data, a, b, pat)
             whole = r is None and data.find(pat, a, b) >= 0
-            if r is not None:
-                v = enc.get(data[r[0] : r[1]])  # (a bytes slice: no str made)
+            if r is not None and r[1] > r[0]:
+                i, j = r
+                for e, w in enc.get(((j - i) << 16) | (data[i] << 8) | data[j - 1], ()):
+                    if data.startswith(e, i):
+                        v = w
+                        break
             if apat is not None and not whole and data.find(apat, a, b) >= 0:
                 o = peek(data, a, b, apat)
                 whole = o is None
