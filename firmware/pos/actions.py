@@ -115,6 +115,22 @@ def run(t, name, *args):
 
             job = yield from chip.run(t, job[1], job[2], job[3], job[4], job[5], True)
             del chip
+    if type(job) is list and job and job[0] == "chip_online":
+        # the chip's request sent with the chip flow's module and frames dropped, then the
+        # card's end and the rest (pos.flows.chip.answered, which empties the list) with the
+        # exchange's dropped
+        with overlay.scope():
+            from pos.flows import online
+
+            rev = online.reversible(job[2])
+            reply = yield from online.send(t, job[1], job[2], job[4], job[5])
+            del online
+        with overlay.scope():
+            from pos.flows import chip
+
+            job = yield from chip.answered(t, job, reply, rev)
+            del chip
+        reply = None
     if type(job) is tuple and job and job[0] == "chip_ok":
         # the chip flow's approval (the card's TC): journalled and printed with the chip
         # flow dropped, as a swipe's is with its flow dropped

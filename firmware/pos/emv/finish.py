@@ -51,13 +51,15 @@ def reversal_subset(f55):
 
 # --- after the center answered -------------------------------------------------------------
 def unpack(trimmed):
-    # pos.flows.chipdone.trim's packed ctx -> the ctx dict again (int tags -> bytes, str keys)
+    # pos.flows.chipdone.trim's packed ctx -> the ctx dict again (int tags -> bytes, str keys);
+    # under "55" the request's field 55 (its objects are not in "tlv")
     ctx = {}
     for key in trimmed:
-        if key != "tlv":
+        if key != "tlv" and key != "55":
             ctx[key] = trimmed[key]
-    for tag, value in tlv.decode(trimmed.get("tlv", b"")):
-        ctx[tag] = value
+    for key in ("tlv", "55"):
+        for tag, value in tlv.decode(trimmed.get(key, b"")):
+            ctx[tag] = value
     return ctx
 
 

@@ -17,7 +17,9 @@
 # with pos.emv.finish), the approval's journal and slips (pos.flows.chipok.approved): the
 # kernel's code is not in the heap while the center is called, and no stage holds another's
 # code. pos.actions runs this flow with the calling flow's modules dropped
-# (pos.flows.txn.chip_job) and the approval's end with this one's dropped (hand_back).
+# (pos.flows.txn.chip_job), and the exchange, the card's end (answered) and the approval's
+# end each with the stage before dropped (hand_back: this module is not in the heap while
+# the center is called).
 from pos import overlay, ui
 from pos import keys as K
 
@@ -127,16 +129,39 @@ def _run(t, title, ev, amount, kind, ttype, hand_back):
     card = None
     if ev[0] == "tap":
         ui.screen(t, title, [t.s("chip_remove_tap")])
+    # a list, not a tuple: answered() empties it, so that what its caller still holds of it
+    # (a local, a stale stack slot) keeps none of the request past the exchange
+    job = ["chip_online", title, kind, ev, msg, pin, ctx, rec]
+    if hand_back:
+        # the request sent by pos.actions.run with this module and this flow's frames
+        # dropped (~1.5 KB of a board's heap where it has the least), then answered()
+        return job
     with overlay.scope():  # the exchange's code is dropped before the card is asked again
         from pos.flows import online
 
         rev = online.reversible(kind)
         reply = yield from online.send(t, title, kind, msg, pin)
         del online
+    msg = ctx = rec = None
+    return (yield from answered(t, job, reply, rev, False))
+
+
+def answered(t, job, reply, rev, hand_back=True):
+    # Generator: the chip's transaction after the exchange: the card's end, then the card's
+    # refusal reversed, the approval (handed back as a chip_ok job for pos.actions.run, or
+    # run here) or an inquiry's answer. job: _run's ["chip_online", title, kind, ev, msg,
+    # pin, ctx, rec] (emptied here); reply: the center's approval, or None; rev: the type
+    # is reversible
+    title, kind, ev, msg, ctx, rec = job[1], job[2], job[3], job[4], job[6], job[7]
+    del job[1:]
+    job = None
     # all an approval reads of the request (pos.flows.online.journal: the trace, set by
     # send unless a pending reversal stopped it; the script advice: the PAN): its 55, 35,
     # 52, 64 and table not held through the card's end
-    msg = {2: msg.get(2, ""), 11: msg.get(11, "")}
+    ctx["55"] = msg.get(55, b"")  # the kernel's objects it carries (chipdone.trim left them)
+    got = {2: msg.get(2, ""), 11: msg.get(11, "")}
+    msg.clear()  # (emptied, not only let go: the exchange's caller may hold it in a stack slot)
+    msg = got
     with overlay.scope(collect=True):  # the card's code again, after the exchange's
         from pos.flows import chipok
 
@@ -162,6 +187,7 @@ def _run(t, title, ev, amount, kind, ttype, hand_back):
     got = {}
     for k in (15, 37, 38, 44, 63):
         got[k] = reply.get(k, "")
+    reply.clear()  # (as the request: a caller's stack slot may hold it)
     reply = got
     if hand_back:
         # journalled and printed by pos.actions.run with this module dropped (chipok_job)

@@ -83,12 +83,16 @@ def trim(ctx):
     # -> what the rest of the transaction needs of ctx (not the records' data), packed: it
     # waits in the heap while the center answers. Its str keys as they are, the data objects
     # as one TLV string under "tlv" (pos.emv.finish.unpack makes the dict again): ~25 small
-    # bytes objects and their dict were ~2 KB of x64 heap through the exchange, ~0.2 KB so
+    # bytes objects and their dict were ~2 KB of x64 heap through the exchange, ~0.2 KB so.
+    # Field 55's objects are not in it: the request carries them (field55, the same bytes),
+    # and pos.flows.chip gives them back for the card's end (under "55")
     items = []
     out = {}
     for key in ctx:
+        if key in F55_TAGS:
+            continue
         if (key in ("aid", "label", "cdol2", "ac1", "no_cvm", 0x5F34, 0x9B, 0x8A)
-                or key in F55_TAGS or key in TC_TAGS or key in SCRIPT_TAGS):  # fmt: skip
+                or key in TC_TAGS or key in SCRIPT_TAGS):  # fmt: skip
             if type(key) is str:
                 out[key] = ctx[key]
             else:

@@ -5,7 +5,7 @@
 # wait); then, when the card gave its TC, the approval (approved): journalled, the script
 # advice kept, the screen, the slips, the advice sent.
 # pos.actions.run runs it with the chip flow's module and frames dropped (a chip_ok job that
-# pos.flows.chip.run hands back); a caller of chip.run that takes no job gets it run there.
+# pos.flows.chip.answered hands back); a caller of chip.run that takes no job gets it run there.
 from pos import overlay, ui
 
 
