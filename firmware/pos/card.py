@@ -35,6 +35,8 @@
 # (fallback), else "0". Track data is digits with "=" as the separator (nibble D on the
 # wire): PAN "=" YYMM service code (3) discretionary data.
 
+from pos.clock import expiry_problem  # noqa: F401 (resident: a chip's read needs no pos.card)
+
 SWIPED = "02"
 KEYED = "01"
 QR = "03"
@@ -86,23 +88,6 @@ def keyed(pan, expiry):
 
 def swiped(card):
     return len(card) > 3 and bool(card[3])
-
-
-def expiry_problem(expiry, now):
-    # -> None when a YYMM expiry may be used on `now` (Y, M, ...); else the string key of
-    # why not: an impossible month, or a card that has expired. "" (none) is allowed.
-    if not expiry:
-        return None
-    if len(expiry) != 4 or not expiry.isdigit():
-        return "card_bad_expiry"
-    yymm = int(expiry)  # (as one int: no slice or padded str made)
-    month = yymm % 100
-    if month < 1 or month > 12:
-        return "card_bad_expiry"
-    # a card is valid to the end of its month; YY is 20YY
-    if 200000 + yymm < now[0] * 100 + now[1]:
-        return "card_expired"
-    return None
 
 
 def fields(msg, card, pin):

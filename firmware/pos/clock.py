@@ -93,3 +93,21 @@ def parse(text):
     if civil_from_days(days_from_civil(y, m, d)) != (y, m, d):
         raise ValueError("no such day: %s" % date)
     return (y, m, d, hh, mi, ss)
+
+
+def expiry_problem(expiry, now):
+    # -> None when a card's YYMM expiry may be used on `now` (Y, M, ...); else the string
+    # key of why not: an impossible month, or a card that has expired. "" (none) is allowed.
+    # (pos.card's; here, resident, so that a chip card's read checks it without pos.card)
+    if not expiry:
+        return None
+    if len(expiry) != 4 or not expiry.isdigit():
+        return "card_bad_expiry"
+    yymm = int(expiry)  # (as one int: no slice or padded str made)
+    month = yymm % 100
+    if month < 1 or month > 12:
+        return "card_bad_expiry"
+    # a card is valid to the end of its month; YY is 20YY
+    if 200000 + yymm < now[0] * 100 + now[1]:
+        return "card_expired"
+    return None

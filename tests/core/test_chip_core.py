@@ -36,6 +36,25 @@ class BadArpcCenter(fakecenter.Center):
         return ("reply", iso8583.pack_frame(tpdu, header, iso8583.encode(rep)))
 
 
+def test_an_expired_chip_card_is_refused_after_its_read_before_a_pin_or_a_request():
+    # the card's expiry (5F24, to the end of its month) checked by the read, as a swipe's
+    # is (pos.clock.expiry_problem): October 2026 on 23 November 2026 is past
+    r = Rig().sign_in()
+    n = len(r.center.requests)
+    m = r.mark()
+    r.event(("chip", spec(expiry="2610")))
+    r.press("12345", "ENTER")
+    true(r.seen("过期", m), "an expired chip card")
+    true(not r.seen("请输入密码", m), "no PIN asked of it")
+    eq([q["mti"] for q in r.center.requests[n:]], [])
+    eq(len(r.t.journal.entries()), 0)
+    r = Rig().sign_in()
+    m = r.mark()
+    r.event(("chip", spec(expiry="2611")))  # this month's: still good
+    r.press("12345", "ENTER")
+    true(r.seen("请输入密码", m), "this month's card asks for its PIN")
+
+
 def test_an_inserted_card_is_read_by_the_kernel_and_the_tc_is_journalled_and_printed():
     r = Rig().sign_in()
     card = spec()

@@ -3,7 +3,7 @@
 # card, verifies the cardholder (offline PIN by VERIFY where the card asks, else online PIN;
 # a tap at or under the 双免 limit none). What it returns is plain data: the kernel's code
 # is dropped before the first cryptogram (pos.flows.chipdone.run) and the center.
-from pos import overlay, ui
+from pos import clock, overlay, ui
 from pos import keys as K
 from pos.emv import apdu, kernel
 from pos.compat import zpad as z  # (pos.request not loaded for the card's read)
@@ -38,11 +38,7 @@ def read(t, title, ev, amount, ttype="00"):
     except kernel.NoApplication as e:
         t.emit(("beep", "error"))
         return "chip_app_blocked" if str(e) == "blocked" else "chip_no_app"
-    with overlay.scope():  # (pos.card not held through the card's read: 2 KB)
-        from pos import card as cardmod
-
-        why = cardmod.expiry_problem(apdu.expiry(ctx), t.now)
-        del cardmod
+    why = clock.expiry_problem(apdu.expiry(ctx), t.now)  # (resident: no pos.card, 2 KB)
     if why:
         t.emit(("beep", "error"))
         return why
