@@ -51,12 +51,22 @@ set_status_upload setup status_upload 1
 
 
 def entry(name):
-    # -> ("pos.flows.<module>", function, back_to_menu), or None for an unknown action
-    i = _TABLE.find("\n" + name + " ")
+    # -> ("pos.flows.<module>", function, back_to_menu), or None for an unknown action. The
+    # row is found with find() and startswith() at a position (no str made): on MicroPython
+    # each str made ("\n" + name + " ", the row's slice, its split()'s pieces) is first
+    # looked for among the interned names, ~6,500 instructions each on the unix port
+    # (~0.2 ms on a Pico); only the two names are made
+    t = _TABLE
+    n = len(name)
+    i = t.find(name) if n and " " not in name and "\n" not in name else -1
+    while i > 0 and not (t.startswith("\n", i - 1) and t.startswith(" ", i + n)):
+        i = t.find(name, i + 1)
     if i < 0:
         return None
-    row = _TABLE[i + 1 : _TABLE.find("\n", i + 1)].split()
-    return ("pos.flows." + row[1], row[2], row[3] == "1")
+    a = i + n + 1
+    b = t.find(" ", a)
+    c = t.find(" ", b + 1)
+    return ("pos.flows." + t[a:b], t[b + 1 : c], t.startswith("1", c + 1))
 
 
 def table():
@@ -73,8 +83,18 @@ def flow(name):
     e = entry(name)
     if e is None:
         return None
-    __import__(e[0])
-    return getattr(sys.modules[e[0]], e[1])
+    return getattr(_module(e[0]), e[1])
+
+
+def _module(name):
+    # the flow's module: the one loaded when it is (a board's overlay cache keeps it, and
+    # __import__ interns its name's three levels and their full names again: ~40,000
+    # instructions on the unix port), else imported now
+    m = sys.modules.get(name)
+    if m is None:
+        __import__(name)
+        m = sys.modules[name]
+    return m
 
 
 def preload():
@@ -97,8 +117,7 @@ def run(t, name, *args):
     if sp is not None:
         sp.forget_glyphs()
     with overlay.scope():  # the flow's modules are dropped when it ends (on a board)
-        __import__(e[0])
-        gen = getattr(sys.modules[e[0]], e[1])(t, *args)
+        gen = getattr(_module(e[0]), e[1])(t, *args)
         # (the flow's generator in a local, cleared after: MicroPython leaves a popped
         # value in its stack slot, where the collector still finds it; measured +2 KB
         # live at the idle screen after a purchase without this)

@@ -56,18 +56,23 @@ SERVICE_CODE = "120"
 
 
 def track_for(pan, expiry=""):
-    # A track 2 of a test card: PAN=YYMM + service code + discretionary data.
-    return pan + "=" + (expiry or DEFAULT_EXPIRY) + SERVICE_CODE + "00000000"
+    # A track 2 of a test card: PAN=YYMM + service code + discretionary data (one str made:
+    # on MicroPython each str made, each + too, is first looked for among the interned names)
+    return "%s=%s%s00000000" % (pan, expiry or DEFAULT_EXPIRY, SERVICE_CODE)
 
 
 def split_track2(track2):
-    # -> (pan, expiry) of a track 2 ("" when it carries none), or None when unreadable
+    # -> (pan, expiry) of a track 2 ("" when it carries none), or None when unreadable. The
+    # digits are checked on the track's bytes: only the PAN and the expiry are made as strs
     if not track2 or track2.count("=") != 1:
         return None
-    pan, rest = track2.split("=")
-    if not (12 <= len(pan) <= 19) or not pan.isdigit() or (rest and not rest.isdigit()):
+    i = track2.find("=")
+    b = track2.encode()
+    if len(b) != len(track2):
+        return None  # (not digits: a track is ASCII)
+    if not (12 <= i <= 19) or not b[:i].isdigit() or (len(b) > i + 1 and not b[i + 1 :].isdigit()):
         return None
-    return pan, rest[0:4] if len(rest) >= 4 else ""
+    return track2[:i], track2[i + 1 : i + 5] if len(track2) - i > 4 else ""
 
 
 def from_event(ev):
@@ -179,10 +184,16 @@ def service_code(track2):
 
 def needs_chip(card):
     # A swiped card whose service code says it has a chip (2xx or 6xx): the terminal asks
-    # for the chip (请插卡) unless the swipe is a fallback after the chip failed.
+    # for the chip (请插卡) unless the swipe is a fallback after the chip failed. (service_code
+    # read in place: its split and slices were four strs made, each looked for among the
+    # interned names on MicroPython; a card swiped at idle asks twice)
     if not swiped(card) or chip(card) or fallback(card):
         return False
-    return service_code(card[3])[0:1] in ("2", "6")
+    t2 = card[3]
+    i = t2.find("=")
+    if i < 0 or t2.find("=", i + 1) >= 0 or len(t2) - i - 1 < 7:
+        return False
+    return t2.startswith("2", i + 5) or t2.startswith("6", i + 5)
 
 
 def chip(card):

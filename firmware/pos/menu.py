@@ -149,7 +149,7 @@ def draw(t, node, page):
     pages = (n + per - 1) // per
     title = node[0] if type(node) is list else label(node["label"], lang)
     if pages > 1:
-        title = title + " " + str(page + 1) + "/" + str(pages)
+        title = "%s %d/%d" % (title, page + 1, pages)
     from pos.screen import Frame
 
     f = Frame(t.rows, t.cols)
@@ -158,7 +158,7 @@ def draw(t, node, page):
         i = page * per + r
         if i >= n:
             break
-        f.put(r + 1, str(i + 1) + "." + _item(node, i, 0, lang))
+        f.put(r + 1, "%d.%s" % (i + 1, _item(node, i, 0, lang)))
     t.show(f)
     return pages
 
@@ -177,8 +177,9 @@ def _item(node, i, k, lang=None):
     # None when unreadable)
     if type(node) is not list:
         it = node["items"][i]
-        return label(it["label"], lang) if k == 0 else it.get("items") if k == 1 else (
-            it["action"])
+        return (
+            label(it["label"], lang) if k == 0 else it.get("items") if k == 1 else (it["action"])
+        )
     tab = node[2]
     q = node[3] + 8 * i
     if k == 1:

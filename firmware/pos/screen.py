@@ -50,13 +50,17 @@ class Frame:
             self._lost(text)
         room = self.cols - w
         if room:
+            # padded with one format (a str made; the blanks and each + were one each, every
+            # one looked for among the interned names on MicroPython: ~6,500 instructions a
+            # str on the unix port). The blanks are "" padded: MicroPython pads to a width in
+            # bytes, CPython in characters
             if align == "center":
                 left = room >> 1
-                line = " " * left + line + " " * (room - left)
+                line = "%*s%s%*s" % (left, "", line, room - left, "")
             elif align == "right":
-                line = " " * room + line
+                line = "%*s%s" % (room, "", line)
             else:
-                line = line + " " * room
+                line = "%s%*s" % (line, room, "")
         self.lines[row] = line
         if inverse:
             self.inverse |= 1 << row
@@ -155,13 +159,29 @@ def forget():
     return False
 
 
-def layout(rows, cols, title=None, body=None, footer=None, title_inverse=True, reserve=0,
-           footer_short=None):
+def layout(
+    rows,
+    cols,
+    title=None,
+    body=None,
+    footer=None,
+    title_inverse=True,
+    reserve=0,
+    footer_short=None,
+):
     new = MEMO[1]
     if new is None:
         return _layout(rows, cols, title, body, footer, title_inverse, reserve, footer_short)
-    key = (rows, cols, title, tuple(body) if isinstance(body, list) else body, footer,
-           title_inverse, reserve, footer_short)
+    key = (
+        rows,
+        cols,
+        title,
+        tuple(body) if isinstance(body, list) else body,
+        footer,
+        title_inverse,
+        reserve,
+        footer_short,
+    )
     f = new.get(key)
     if f is None:
         f = MEMO[2].get(key)
@@ -174,8 +194,16 @@ def layout(rows, cols, title=None, body=None, footer=None, title_inverse=True, r
     return f.copy()
 
 
-def _layout(rows, cols, title=None, body=None, footer=None, title_inverse=True, reserve=0,
-            footer_short=None):
+def _layout(
+    rows,
+    cols,
+    title=None,
+    body=None,
+    footer=None,
+    title_inverse=True,
+    reserve=0,
+    footer_short=None,
+):
     # The common screen: an inverse title bar, wrapped body text, and a footer pinned to
     # the last rows. The title is always there. When the text does not fit (see _fit), the
     # footer gives way to footer_short (a shorter key hint) before any row is filled

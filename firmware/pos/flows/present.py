@@ -12,21 +12,21 @@ from pos import catalog, ui
 from pos import keys as K
 from pos.screen import layout
 
-ORDER = "cstkq"  # the order of the letters in a prompt's strings key (entry_<modes>)
+# the order of the letters in a prompt's strings key (entry_<modes>): a tuple, as a str's
+# letters taken out one by one are each interned on MicroPython (~6,500 instructions each)
+ORDER = ("c", "s", "t", "k", "q")
 
 
 def modes_of(kinds):
     # -> the entry modes any of the types allows, in ORDER; {mode: the first type allowing it}
-    have = ""
+    # (the catalog's letters looked for in its column: only the modes' str is made)
     by = {}
     for kind in kinds:
-        for m in catalog.entry_modes(kind):
-            if m not in by:
+        allowed = catalog.entry_modes(kind)
+        for m in ORDER:
+            if m not in by and m in allowed:
                 by[m] = kind
-    for m in ORDER:
-        if m in by:
-            have += m
-    return have, by
+    return "".join([m for m in ORDER if m in by]), by
 
 
 def prompt_key(modes):

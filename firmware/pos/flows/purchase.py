@@ -29,7 +29,8 @@ def run(t, card=None):
     if card[0] in ("chip", "tap"):  # a reader event: the chip kernel reads the card, once
         return txn.chip_job(title, card, amount)  # this flow's modules are dropped
     if amount is None:
-        prompt = ui.screen_pan(card[0], t.cols) + "\n" + t.s("enter_amount")
+        # (the two lines as a list: the layout is the same, and no joined str is made)
+        prompt = [ui.screen_pan(card[0], t.cols), t.s("enter_amount")]
         amount = yield from ui.enter_amount(t, title, prompt)
         if amount is None:
             return
