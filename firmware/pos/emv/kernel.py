@@ -55,8 +55,10 @@ def candidates(icc, aids, contactless=False):
     except Exception as e:
         raise ChipError("power on: %s" % e)
     found = []
-    data, sw = apdu.exchange(icc, apdu.cmd(0x00, 0xA4, 0x04, 0x00, b"2PAY.SYS.DDF01"
-                                           if contactless else b"1PAY.SYS.DDF01"))  # PPSE / PSE
+    data, sw = apdu.exchange(
+        icc,
+        apdu.cmd(0x00, 0xA4, 0x04, 0x00, b"2PAY.SYS.DDF01" if contactless else b"1PAY.SYS.DDF01"),
+    )  # PPSE / PSE
     if sw == b"\x90\x00":
         items = apdu.parse(data, "directory")
         if contactless:
@@ -187,6 +189,10 @@ def start(icc, aid, terminal):
             if 0x9F27 not in ctx or 0x9F36 not in ctx:
                 raise ChipError("qPBOC GPO without CID or ATC")
             ctx["qpboc"] = ctx[0x95]
+    # the SELECT's and the GPO's answers (and their dicts) let go before the records are
+    # read: the card's answers come in through the link's buffers then, where a board's
+    # read ran out (board sim, ESP32, ROMFS: a 137 B block in boards.cardlink at 96 KB)
+    fci = got = data = gpo = v = None
     if len(afl) % 4:
         raise ChipError("AFL length")
     for i in range(0, len(afl), 4):
@@ -196,8 +202,9 @@ def start(icc, aid, terminal):
             # what the terminal keeps of the card's records (the rest is read and let go: a
             # board's heap): track 2 equivalent, PAN, expiry, effective date, PAN sequence,
             # service code, CDOL1, CDOL2, CVM list; the first of each, as read
-            apdu.pick(d, "record", (0x57, 0x5A, 0x5F24, 0x5F25, 0x5F34, 0x5F30, 0x8C, 0x8D, 0x8E),
-                      ctx)
+            apdu.pick(
+                d, "record", (0x57, 0x5A, 0x5F24, 0x5F25, 0x5F34, 0x5F30, 0x8C, 0x8D, 0x8E), ctx
+            )
             d = None
     for tag in (0x5A, 0x57) if "qpboc" in ctx else (0x5A, 0x8C, 0x57):
         if tag not in ctx:
