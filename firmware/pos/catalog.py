@@ -184,7 +184,11 @@ _JOURNAL_KINDS = (
 )
 
 
-def journal_kinds():
+def journal_kinds(orig=None):
+    # orig "trace": the ones whose original is found by trace (the voids: their records name
+    # it in orig_trace, the only ones the journal look-up reads it from)
+    if orig == "trace":
+        return ("void", "completion_void", "qr_void")
     return _JOURNAL_KINDS
 
 

@@ -141,6 +141,42 @@ def span(data, start, end, pat):
     return None
 
 
+def fields(data, start, end, names):
+    # -> {name: value} of the fields `names` ((name, b'"name": '), ...) of the JSON object
+    # data[start:end], each read from its bytes: a plain string (one str made) or an integer;
+    # a field not there is left out. None when the object is not written as json.dumps writes
+    # a record ('": ' after each key) or a field is there as something else (escapes, a
+    # float, true ...): the record must be decoded then. (json.loads makes a str of each key
+    # and each string value, each first looked for among the interned names on MicroPython:
+    # ~360,000 instructions of the unix port for a sale's record; the journal look-up's page
+    # shows 9 of its ~18 fields)
+    if end - start < 2 or data[start] != 123:
+        return None
+    q = data.find(b'"', start + 2, end)
+    if data[start + 1] != 34 or q < 0 or not data.startswith(b'": ', q):
+        return None
+    out = {}
+    for name, pat in names:
+        i = data.find(pat, start, end)
+        if i < 0:
+            continue
+        j = i + len(pat)
+        c = data[j] if j < end else 0
+        if c == 34:  # a string
+            q = data.find(b'"', j + 1, end)
+            if q < 0 or data.find(b"\\", j + 1, q) >= 0:
+                return None
+            out[name] = bytes(data[j + 1 : q]).decode()
+            continue
+        k = j + 1 if c == 45 else j  # an integer (a minus first)
+        while k < end and 48 <= data[k] <= 57:
+            k += 1
+        if k == j or k == j + 1 and c == 45 or k >= end or data[k] not in (44, 125):
+            return None  # (a float, an exponent, true, null, an object ...)
+        out[name] = int(bytes(data[j:k]))
+    return out
+
+
 class Journal:
     # RAM: only the record count and the last sequence number are kept; the records stay
     # in the file and entries() reads them when a flow needs them (void, refund, query,
@@ -332,22 +368,26 @@ class Journal:
         if self._read_failed:
             raise JournalWriteError("journal cannot be read")
 
-    def kinds(self, key, values, also=None, start=0):
+    def kinds(self, key, values, also=None, start=0, of=None):
         # Generator: (ref, value, other) of each record, oldest first, making no str for the
         # records' `key`: value is the member of `values` (strs) that the record's string
         # field `key` equals, compared in its JSON bytes, or None when it is none of them (or
         # absent); other is the string field `also` of the records whose bytes name it (one
-        # str made for each of those), else None. A record whose fields cannot be read from
-        # its bytes (escapes, another type) is decoded. (heads() made a str of the type of
-        # each record; each str made on MicroPython is first looked for among the interned names,
-        # ~6,500 instructions with the firmware's ~1,000; the journal look-up walked 16
-        # records and decoded its voids whole to read orig_trace.) start: the ref (a place in
-        # the file, newest()) of the record the walk begins at, else the first
+        # str made for each of those), else None; of: the values whose records are searched
+        # for `also` (None: every record; a search through a record that lacks it is the
+        # walk's dearest step: ~10,000 instructions of the unix port). A record whose fields
+        # cannot be read from its bytes (escapes, another type) is decoded. (heads() made a
+        # str of the type of each record; each str made on MicroPython is first looked for
+        # among the interned names, ~6,500 instructions with the firmware's ~1,000; the
+        # journal look-up walked 16 records and decoded its voids whole to read orig_trace.)
+        # start: the ref (a place in the file, newest()) of the record the walk begins at,
+        # else the first
         self._see()
         if self.unreadable and not self.damaged_copy:
             for r in self.records:
                 v = r[1].get(key)
-                yield (r[1], v if v in values else None, r[1].get(also) if also else None)
+                v = v if v in values else None
+                yield (r[1], v, r[1].get(also) if also and (of is None or v in of) else None)
             return
         self._read_failed = False
         pat = b'"' + key.encode() + b'"'
@@ -373,7 +413,9 @@ class Journal:
                     if data.startswith(e, i):
                         v = w
                         break
-            if apat is not None and not whole and data.find(apat, a, b) >= 0:
+            if apat is None or (of is not None and v not in of):
+                pass
+            elif not whole and data.find(apat, a, b) >= 0:
                 o = peek(data, a, b, apat)
                 whole = o is None
             if whole:
@@ -382,7 +424,7 @@ class Journal:
                     break
                 v = rec[1].get(key)
                 v = v if v in values else None
-                o = rec[1].get(also) if also else None
+                o = rec[1].get(also) if also and (of is None or v in of) else None
             yield (self._at, v, o)
         if self._read_failed:
             raise JournalWriteError("journal cannot be read")
@@ -394,19 +436,27 @@ class Journal:
             return None  # (the records' refs are their objects then)
         return self._newest
 
-    def at(self, ref):
-        # -> the object of the record heads() gave as ref
+    def at(self, ref, names=None):
+        # -> the object of the record heads() gave as ref; names: the fields wanted, as
+        # fields() takes them: a dict of those alone, read from the record's bytes where they
+        # can be (else the record decoded whole)
         if isinstance(ref, dict):
             return ref
         read_at = getattr(self.storage, "read_at", None)
         if read_at is None:
             data = self.storage.read(self.name) or b""
-            r = _record_at(data, ref, len(data), False)
+            pos = ref
         else:
-            chunk = read_at(self.name, ref, _WINDOW) or b""
-            if len(chunk) >= 3 and 11 + ((chunk[1] << 8) | chunk[2]) > len(chunk):
-                chunk = read_at(self.name, ref, 11 + ((chunk[1] << 8) | chunk[2])) or b""
-            r = _record_at(chunk, 0, len(chunk), False)
+            data = read_at(self.name, ref, _WINDOW) or b""
+            if len(data) >= 3 and 11 + ((data[1] << 8) | data[2]) > len(data):
+                data = read_at(self.name, ref, 11 + ((data[1] << 8) | data[2])) or b""
+            pos = 0
+        if names is not None and pos + 11 <= len(data) and data[pos] == _MAGIC:
+            stop = pos + 11 + ((data[pos + 1] << 8) | data[pos + 2])
+            got = fields(data, pos + 7, stop - 4, names) if stop <= len(data) else None
+            if got is not None:
+                return got
+        r = _record_at(data, pos, len(data), False)
         if r is None:
             raise JournalWriteError("journal cannot be read")
         return r[1]

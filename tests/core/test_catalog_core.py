@@ -41,6 +41,10 @@ def test_the_journal_kinds_are_the_journalled_rows_in_table_order():
         eq(name in kinds, catalog.journalled(name), name)
     # written out in pos.catalog: the journalled rows, in the table's order
     eq(list(kinds), [n for n in catalog.names() if catalog.journalled(n)])
+    # and the ones whose original is found by trace (the voids), written out too
+    by_trace = [n for n in kinds if (catalog.original(n) or ("",))[0] == "trace"]
+    eq(list(catalog.journal_kinds("trace")), by_trace)
+    true(len(by_trace) > 0)
 
 
 def test_the_requests_of_a_day_carry_the_catalog_codes():

@@ -11,20 +11,28 @@ if TYPE_CHECKING:
 
 
 _READ = ("01", "02", "03", "05", "07")  # the journal's entry modes (field 22's first two)
+# the fields a page shows, read from a record's bytes (pos.journal.fields: no decode of the
+# whole record)
+_SHOWN = (
+    ("type", b'"type": '), ("amount", b'"amount": '), ("pan", b'"pan": '),
+    ("trace", b'"trace": '), ("time", b'"time": '), ("entry", b'"entry": '),
+    ("issuer_name", b'"issuer_name": '), ("rrn", b'"rrn": '), ("auth", b'"auth": '),
+)
 
 
 def entry_blocks(t, e, voided=None):
     # a record as blocks of rows (ui.pair: a label and its value together, both whole);
     # voided: the traces the batch's voids name (as browse finds them), else looked up here
     kind = e.get("type", "")
-    sign = "-" if catalog.negative(kind) else ""
+    amount = ui.format_amount(e.get("amount", 0))
+    if catalog.negative(kind):
+        amount = "-" + amount  # (a + of "" made a str too)
     tm = e.get("time", "")
     c = t.cols
     blocks = [
-        ui.pair(t.s(catalog.title_key(kind)), sign
-                + ui.format_amount(e.get("amount", 0)), c),
+        ui.pair(t.s(catalog.title_key(kind)), amount, c),
         [(ui.screen_pan(e.get("pan", ""), c), "left")],
-        ui.pair(t.s("slip_trace") + e.get("trace", ""), tm[0:2] + ":" + tm[2:4], c),
+        ui.pair(t.s("slip_trace") + e.get("trace", ""), "%.2s:%s" % (tm, tm[2:4]), c),
     ]
     entry = e.get("entry", "")
     if entry in _READ:  # how the card or code was read: 刷卡, 插卡, 挥卡, 扫码, 手输
@@ -54,13 +62,14 @@ def browse(t):
     kinds = catalog.journal_kinds()
     refs = []
     voided = []  # the traces the batch's voids name (types whose original is found by trace)
-    for ref, kind, tr in t.journal.kinds("type", kinds, "orig_trace"):
+    # (orig_trace searched for in the records of the types whose original is found by trace
+    # only: the voids)
+    by_trace = catalog.journal_kinds("trace")
+    for ref, kind, tr in t.journal.kinds("type", kinds, "orig_trace", 0, by_trace):
         if kind is None:
             continue  # not a type of the look-up
         if tr is not None and tr not in voided:
-            how = catalog.original(kind)
-            if how is not None and how[0] == "trace":
-                voided.append(tr)
+            voided.append(tr)
         refs.append(ref)
     if not refs:
         yield from ui.notice(t, title, t.s("no_transactions"), timeout=10)
@@ -71,11 +80,11 @@ def browse(t):
     page = 0
     while True:
         if entries[i] is None:
-            entries[i] = t.journal.at(refs[i])
+            entries[i] = t.journal.at(refs[i], _SHOWN)
         pages = ui.paginate(entry_blocks(t, entries[i], voided), t.rows - 1)
         if page < 0:
             page = len(pages) - 1
-        head = title + " " + str(n - i) + "/" + str(n)
+        head = "%s %d/%d" % (title, n - i, n)  # one str (the +'s made five)
         t.show(ui.page_frame(t, head, pages[page]))
         k = yield from ui.wait_key(t, ui.IDLE_TIMEOUT)
         if k is None or k == K.CANCEL:
@@ -96,7 +105,7 @@ def browse(t):
             found = None
             for j in range(n):
                 if entries[j] is None:
-                    entries[j] = t.journal.at(refs[j])
+                    entries[j] = t.journal.at(refs[j], _SHOWN)
                 if entries[j].get("trace") == trace:
                     found = j
             if found is None:
