@@ -12,6 +12,7 @@ heap figures, a MemoryError with the key that caused it).
 import datetime
 import json
 import os
+import random
 import re
 import select
 import shutil
@@ -289,6 +290,7 @@ class Sim:
         self.seed = seed  # the terminal's random bytes from this seed (a replay)
         self.record = record  # "rec" records: every event in, every effect out (a recording)
         self._tmp = None
+        self._run = None  # the VM's cwd: paths of one length (_run_dir)
         self.workdir = workdir
         self.records = []
         self.proc = None
@@ -359,8 +361,16 @@ class Sim:
                     return fixed
                 return fixed + (datetime.datetime.now() - started)
 
+            # a given date (the bench): the sign-ins' working keys from a seeded stream too,
+            # so that a day repeats byte for byte (random keys made the files day at one cap
+            # run out at key 34 in one run and key 81 in another: their bits decide what
+            # the terminal's DES allocates); on the real clock, random keys as a center's
+            rand = random.Random(0x5EED).randbytes if self.fixed_now else None
             self.center = start_in_thread(
-                str(Path(self.workdir) / "host.db"), paths.menu_file(), now=center_now
+                str(Path(self.workdir) / "host.db"),
+                paths.menu_file(),
+                now=center_now,
+                random_bytes=rand,
             )
             address = tuple(self.center.address)
         self.bridge = _Bridge(address, self.replay_center)
@@ -368,7 +378,7 @@ class Sim:
         profile = _profile(self.board)
         n = self.now
         cfg = {
-            "root": str(root),
+            "root": os.path.join(self._run_dir(root), "b"),
             "romfs": str(self.romfs_image) if self.romfs else None,
             "link_port": self.bridge.port,
             "deck_port": self.bridge.deck.port,
@@ -388,17 +398,38 @@ class Sim:
             "measure": self.measure,
             "name_pools": sim_name_pools(binary)[2] if self.charge_pools else 0,
         }
-        cfg_path = Path(self.workdir) / "sim.json"
-        cfg_path.write_text(json.dumps(cfg))
+        Path(self._run, "conf").write_text(json.dumps(cfg))
         self.proc = subprocess.Popen(
             _no_aslr()
-            + [binary, "-X", f"heapsize={self.cap + SIM_ROOM}", str(SIMSIDE), str(cfg_path)],
+            + [binary, "-X", f"heapsize={self.cap + SIM_ROOM}"]
+            + [os.path.join(self._run, "simside.py"), os.path.join(self._run, "conf")],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            cwd=self.workdir,
+            cwd=self._run,
         )
         return self
+
+    def _run_dir(self, root):
+        # The VM's paths, each of one length wherever the workdir and the checkout are: its
+        # cwd /tmp/posterm-boardsim-run-XXXXXXXX, and in it b (a symlink to the deploy tree,
+        # mounted as the VM's root), simside.py (a symlink to SIMSIDE) and conf (the
+        # config). Their lengths moved the firmware's heap: the unix port interns its argv
+        # and the script's directory (the qstr data the firmware's names are appended to
+        # after them), and VfsPosix(root) joins the root and the path of every file opened
+        # into a new str and keeps a buffer of root + the longest path (extmod/vfs_posix.c),
+        # heap a board (no root) does not spend. The files day's N followed TMPDIR's length
+        # and the checkout's (2026-12-03: at 163,840 it ran out with TMPDIR unset and
+        # completed under a 48-character TMPDIR; the ROMFS chip purchase at 97,280 ran out
+        # under a 27-character one). The lengths are those of a run from /work/main with
+        # TMPDIR unset before (the directory 34 characters, the script 45, the config 39,
+        # the root 36), so that the figures measured so stay comparable: a heap's edge
+        # moves with them either way (the ROMFS day at 98,304 ran out with an 18-character
+        # root)
+        self._run = tempfile.mkdtemp(prefix="posterm-boardsim-run-", dir="/tmp")
+        os.symlink(root, os.path.join(self._run, "b"))
+        os.symlink(SIMSIDE, os.path.join(self._run, "simside.py"))
+        return self._run
 
     def __enter__(self):
         return self.start()
@@ -477,6 +508,9 @@ class Sim:
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
+        if self._run is not None:
+            shutil.rmtree(self._run, ignore_errors=True)  # the links, not what they point to
+            self._run = None
 
 
 def run_script(events, text_cb=None, **kwargs):

@@ -291,6 +291,13 @@ class _Fifo:
         return bytes(out)
 
 
+def _move(dst, at, src, start, n):
+    # dst[at:at + n] = src[start:start + n] with no allocation (forwards: dst may be src,
+    # at <= start)
+    for i in range(n):
+        dst[at + i] = src[start + i]
+
+
 class PrinterUart:
     def __init__(self):
         self.out = bytearray(16384)  # what the printer got since the last record
@@ -350,6 +357,11 @@ class LinkUart:
             return
         sim_work(self._take_in)  # the copying is the sim's work, not the firmware's
 
+    # The bytes are moved by loops, not slices: what the link's copying allocates in the
+    # firmware's free heap (garbage when sim_work returns) must not depend on how TCP cut
+    # the bytes, which a loaded machine changes (an ACK and a reply read together or
+    # apart): a memoryview and a bytearray slice a read and a frame moved the collections,
+    # and the files day at one cap ran out at key 34 in one run and key 81 in the next
     def _take_in(self):
         while True:
             try:
@@ -361,7 +373,7 @@ class LinkUart:
             room = len(self.pend) - self.np
             if k > room:
                 k = room
-            self.pend[self.np : self.np + k] = memoryview(self.chunk)[:k]
+            _move(self.pend, self.np, self.chunk, 0, k)
             self.np += k
         self._frames()
 
@@ -372,7 +384,7 @@ class LinkUart:
                 i = p.find(b"\x02", 0, self.np)
                 if i < 0:
                     i = self.np
-                p[: self.np - i] = p[i : self.np]
+                _move(p, 0, p, i, self.np - i)
                 self.np -= i
                 continue
             end = 7 + ((p[3] << 8) | p[4])
@@ -383,11 +395,16 @@ class LinkUart:
                 # command (an I frame)
                 self.waiting = False
             self.rx.put(p, end)
-            p[: self.np - end] = p[end : self.np]
+            _move(p, 0, p, end, self.np - end)
             self.np -= end
 
     def any(self):
-        self.pump(0)
+        # while a request is out, its answer comes in only in a sleep (Sim.idle waits for it
+        # there): taken in here whenever it had arrived, it reached the firmware a board loop
+        # pass sooner or later by how fast the center answered (a loaded machine), and the
+        # day's heap moved with it
+        if not self.waiting:
+            self.pump(0)
         return len(self.rx)
 
     def read(self, n=None):
@@ -916,6 +933,17 @@ def main():
     vfs.umount("/")
     vfs.mount(vfs.VfsPosix(_CFG["root"]), "/")
     os.chdir("/")
+    # A VfsPosix with a root joins it and each absolute path in a buffer of the mount's own
+    # (extmod/vfs_posix.c: a vstr grown to the longest root + path so far, and kept): grown
+    # here, before the cap is held, so that it never grows in the firmware's heap, which a
+    # board's filesystem (no root) does not spend. It did: a block sized by the workdir's
+    # length (TMPDIR's) plus the longest path, reallocated as longer paths came, and the
+    # files day's N moved with TMPDIR (2026-12-03: at 163,840 the day ran out with TMPDIR
+    # unset and completed under a 48-character one; after boot 32,608-32,768 B free)
+    try:
+        os.stat("/x" * 512)
+    except OSError:
+        pass
     sys.path[:] = ["", ".frozen", "/lib"]
     if img is not None:
         _HELD.append(img)

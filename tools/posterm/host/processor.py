@@ -201,6 +201,10 @@ class Processor:
         # file's write lock for less (posterm.host.server sets it with --reuse-port); a TMK
         # or MAC algorithm changed meanwhile is seen inside, and those keys drawn again there
         self.keys_ahead = False
+        # the sign-ins' new working keys' bytes and the approvals' codes: a board sim's bench
+        # day sets a seeded stream (posterm.boardsim.sim), so that its runs repeat (the keys'
+        # bits decide what the terminal's DES allocates)
+        self.random_bytes = os.urandom
         self._ready_keys = None  # id(request) -> ((tmk, mac_algo, layout), keys), a group's
         self._served = 0  # requests of the current group begun (handle_many)
         self._conn = self._bind = self._term = None
@@ -258,7 +262,8 @@ class Processor:
         for req, layout in want:
             row = rows.get(req[41])
             if row is not None and row[0]:
-                out[id(req)] = ((row[0], row[1], layout), _new_keys(layout, row[0], row[1]))
+                keys = _new_keys(layout, row[0], row[1], self.random_bytes)
+                out[id(req)] = ((row[0], row[1], layout), keys)
         return out
 
     def _handle_many(self, items, check_faults):
@@ -556,7 +561,7 @@ class Processor:
             info.update(emv.reply_fields(chip, d.code, pan))
             return self.answer(req, d.code, now, {15: _mmdd(now), **info})
         rrn = self.store.new_rrn(now)
-        auth = self.store.new_auth_code()
+        auth = self.store.new_auth_code(self.random_bytes)
         record.update(rrn=rrn, auth=auth, result="00", status="approved", orig_id=orig_id)
         self.store.record_transaction(**record)
         extra.update({2: card["pan"], 15: _mmdd(now), 37: rrn, 38: auth})
@@ -716,7 +721,8 @@ class Processor:
         if ready is not None and ready[0] == (term["tmk"], term["mac_algo"], layout):
             pik, mak, tdk, f62 = ready[1]  # drawn before the group (keys_ahead), never sent
         else:
-            pik, mak, tdk, f62 = _new_keys(layout, term["tmk"], term["mac_algo"])
+            pik, mak, tdk, f62 = _new_keys(layout, term["tmk"], term["mac_algo"],
+                                           self.random_bytes)
         trace = req.get(11, "")  # a trace that continues the sequence is trusted with it
         seq = trace if trace and trace.isdigit() and _follows(term["seq_trace"], trace) else None
         self.store.set_working_keys(term["tid"], pik, mak, now, layout, tdk, seq)
@@ -831,31 +837,31 @@ class Processor:
         return self.answer(req, "00", now)
 
 
-def _new_keys(layout, tmk_hex, mac_algo):
+def _new_keys(layout, tmk_hex, mac_algo, rand=os.urandom):
     """A sign-in's new working keys in `layout` under the TMK (hex) -> (pik, mak, tdk or
     None, field 62); a terminal whose MAC algorithm is X9.19 gets a double-length MAK in
-    003 / 004 (see Processor._sign_in)."""
+    003 / 004 (see Processor._sign_in). rand(n): n random bytes (Processor.random_bytes)."""
     tmk = _key(tmk_hex)
     double_mak = mac_algo == "x9.19" and layout != "001"
-    mak = _odd_parity(os.urandom(16 if double_mak else 8))
+    mak = _odd_parity(rand(16 if double_mak else 8))
     tdk = None
     if layout in keyload.SM_LAYOUTS:  # SM keys: 40 bytes (005) or 60 with a TDK (006)
-        pik, mak = os.urandom(16), os.urandom(16)
-        tdk = os.urandom(16) if layout == "006" else None
+        pik, mak = rand(16), rand(16)
+        tdk = rand(16) if layout == "006" else None
         f62 = keyload.pack_signin_keys_sm(bytes.fromhex(tmk_hex), pik, mak, tdk)
     elif layout == "001":
-        pik = _odd_parity(os.urandom(8))
+        pik = _odd_parity(rand(8))
         f62 = (crypto.encrypt(tmk, pik) + crypto.kcv_once(pik) + crypto.encrypt(tmk, mak)
                + _kcv(mak))
     else:
-        pik = _odd_parity(os.urandom(16))
+        pik = _odd_parity(rand(16))
         if double_mak:
             f62 = (crypto.encrypt(tmk, pik) + crypto.kcv_once(pik)
                    + crypto.encrypt(tmk, mak) + _kcv(mak))
         else:
             f62 = crypto.signin_keys(tmk, pik, mak)
         if layout == "004":
-            tdk = _odd_parity(os.urandom(16))
+            tdk = _odd_parity(rand(16))
             f62 += crypto.encrypt(tmk, tdk) + crypto.kcv_once(tdk)
     return pik, mak, tdk, f62
 

@@ -51,7 +51,7 @@ def serve(proc, req, term, record, now):
 
 def _approve(proc, req, record, now, orig_id=None, rrn=None, auth=None):
     rrn = rrn or proc.store.new_rrn(now)
-    auth = auth or proc.store.new_auth_code()
+    auth = auth or proc.store.new_auth_code(proc.random_bytes)
     record.update(rrn=rrn, auth=auth, result="00", status="approved", orig_id=orig_id)
     proc.store.record_transaction(**record)
     return proc.answer(req, "00", now, {15: now.strftime("%m%d"), 37: rrn, 38: auth})
@@ -90,7 +90,7 @@ def _query(proc, req, term, record, code, now):
         asked = proc.store.next_counter("qr_query:%d" % orig["id"], 1000000)
         if confirm == "never" or asked < CONFIRM_AT:
             return proc.answer(req, PENDING, now, extra)
-        proc.store.complete_pending(orig["id"], proc.store.new_auth_code())
+        proc.store.complete_pending(orig["id"], proc.store.new_auth_code(proc.random_bytes))
         orig = proc.store.get_transaction(orig["id"])
     if orig["status"] not in ("approved", "voided") or orig["result"] != "00":
         raise Decline("25")  # cancelled (reversed) or never paid

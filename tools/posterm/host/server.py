@@ -178,8 +178,10 @@ class Host:
         backlog=BACKLOG,
         max_group=MAX_GROUP,
         reuse_port=False,
+        random_bytes=None,
     ):
         self.db_path = db_path
+        self.random_bytes = random_bytes  # the sign-ins' keys' bytes (Processor.random_bytes)
         self.now = now or datetime.now
         self.read_timeout = read_timeout
         self.db_wait = db_wait
@@ -221,6 +223,8 @@ class Host:
                 self._checkpointer = Checkpointer(self.db_path)
                 await loop.run_in_executor(self._db, self.store.set_autocheckpoint, False)
             self.processor = Processor(self.store, self.now)
+            if self.random_bytes is not None:
+                self.processor.random_bytes = self.random_bytes
             # a fleet on one SQLite file: the sign-ins' keys drawn before the write lock
             self.processor.keys_ahead = self.reuse_port and self.store.dialect == "sqlite"
             for hook in self.processor.hooks:  # tables a hook writes, made before serving

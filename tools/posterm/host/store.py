@@ -955,5 +955,9 @@ class Store:
         return f"{now.month:02d}{now.day:02d}{now.hour:02d}{seq:06d}"
 
     @staticmethod
-    def new_auth_code():
-        return f"{secrets.randbelow(999999) + 1:06d}"
+    def new_auth_code(rand=None):
+        # rand(n): n random bytes, a seeded stream for a board sim's bench day
+        # (Processor.random_bytes); the few-in-a-million bias of the modulo is no matter
+        if rand is None:
+            return f"{secrets.randbelow(999999) + 1:06d}"
+        return f"{int.from_bytes(rand(4), 'big') % 999999 + 1:06d}"
