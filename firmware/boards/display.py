@@ -60,15 +60,30 @@ def cell_map(text, cols):
         while len(out) < cols:
             out.append(_END)
         return out
-    out = []
+    out = [_END] * cols  # (one allocation: the cells past the text's end already _END)
     used = 0
     i = 0
     while i < n:
         c = b[i]
+        # the two kinds of nearly every cell first, each in a few steps: ASCII, and the lead
+        # byte of U+5000..U+9FFF (wide; ~70 bytecodes a CJK character went through the
+        # general decoding and the width's range tests, the most of a row's draw)
         if c < 0x80:
-            cp = c
+            if used == cols:
+                break
+            out[used] = c
+            used += 1
             i += 1
-        elif c < 0xE0:
+            continue
+        if 0xE5 <= c <= 0xE9:
+            if used + 2 > cols:
+                break
+            out[used] = ((c & 0x0F) << 12) | ((b[i + 1] & 0x3F) << 6) | (b[i + 2] & 0x3F)
+            out[used + 1] = _HALF
+            used += 2
+            i += 3
+            continue
+        if c < 0xE0:
             cp = ((c & 0x1F) << 6) | (b[i + 1] & 0x3F)
             i += 2
         elif c < 0xF0:
@@ -86,13 +101,10 @@ def cell_map(text, cols):
             w = cells.cp_width(cp)
         if used + w > cols:
             break
-        out.append(cp)
+        out[used] = cp
         if w == 2:
-            out.append(_HALF)
+            out[used + 1] = _HALF
         used += w
-    while used < cols:
-        out.append(_END)
-        used += 1
     return out
 
 
@@ -219,48 +231,65 @@ class CellDisplay:
             self._invert = pal
 
     def draw(self, frame):
-        self.redrawn = 0
-        self.cells_sent = 0
         rows = frame.rows if frame.rows < self.rows else self.rows
         cols = self.cols
+        shown = self._shown
+        panel = self.panel
+        # how rows are drawn, decided once a draw (not at each row): 1 from the mapped font
+        # (the ESP32: no glyphs kept), 2 the canvas's bytes copied (the SSD1306's pages), 3
+        # the canvas with kept rows or blitted glyphs, 0 a band built in Python (CPython)
+        how = 0
+        if self._map is not None and self.glyph_cap <= _GLYPHS:
+            # (a memory policy that raised the cap has heap to spare: its framebufs
+            # draw a full screen ~1.3x faster, so it keeps them)
+            how = 1
+        elif self._canvas is not None:
+            how = 2 if self._pagew and not (self.row_cap and self._buf is not None) else 3
+        redrawn = 0
+        sent = 0
+        self.redrawn = 0
+        self.cells_sent = 0
         for r in range(rows):
             line = frame.lines[r]
-            inv = frame.is_inverse(r)
-            old = self._shown[r]
+            inv = (frame.inverse >> r) & 1  # (Frame.is_inverse without its call)
+            old = shown[r]
             if old is not None and old[0] == line and old[1] == inv:
                 continue
             cmap = cell_map(line, cols)
-            if old is None or old[1] != inv:
-                span = (0, cols)
-            else:
+            c0 = 0
+            c1 = cols
+            if old is not None and old[1] == inv:
                 span = changed_span(old[2], cmap, self._align)
-            if span is None:
-                self._shown[r] = (line, inv, cmap)
-                continue
+                if span is None:
+                    shown[r] = (line, inv, cmap)
+                    continue
+                c0, c1 = span
             # unknown until written: a glyph read or a bus write that fails (an I/O error,
             # out of heap) leaves the row to be sent whole by the next draw
-            self._shown[r] = None
-            c0, c1 = span
-            if self._map is not None and self.glyph_cap <= _GLYPHS:
-                # (a memory policy that raised the cap has heap to spare: its framebufs
-                # draw a full screen ~1.3x faster, so it keeps them)
+            shown[r] = None
+            if how == 2:
+                self._copy_cells(cmap, inv, c0, c1)
+                panel.put_band(r * BAND, c0 * 8, c1 * 8)
+            elif how == 1:
                 self._blit_mapped(cmap, inv, c0, c1)
-                self.panel.put_band(r * BAND, c0 * 8, c1 * 8)
-            elif self._canvas is not None:
+                panel.put_band(r * BAND, c0 * 8, c1 * 8)
+            elif how == 3:
                 if self.row_cap and self._buf is not None:
                     self._cached_row(line, inv, cmap)
                 else:
                     self._blit_cells(cmap, inv, c0, c1)
-                self.panel.put_band(r * BAND, c0 * 8, c1 * 8)
+                panel.put_band(r * BAND, c0 * 8, c1 * 8)
             else:
                 band = render_cells(self.font, cmap, inv, c0, c1)
                 if c0 == 0:
-                    self.panel.write_band(r * BAND, band, c1)
+                    panel.write_band(r * BAND, band, c1)
                 else:
-                    self.panel.write_band(r * BAND, band, c1 - c0, c0)
-            self._shown[r] = (line, inv, cmap)
-            self.redrawn += 1
-            self.cells_sent += c1 - c0
+                    panel.write_band(r * BAND, band, c1 - c0, c0)
+            shown[r] = (line, inv, cmap)
+            redrawn += 1
+            sent += c1 - c0
+            self.redrawn = redrawn
+            self.cells_sent = sent
 
     def _glyph_fb(self, cp, w):
         # -> (width px, framebuf, its bytes) of code point cp's glyph (the box when the font
@@ -279,48 +308,56 @@ class CellDisplay:
         return out
 
     def _glyph_cols(self, cp, w):
-        # -> (width px, page 0's column bytes, page 1's) of code point cp's glyph in the
-        # canvas's layout (the box when the font lacks it), kept: as much heap as a kept
-        # framebuf and its bytes took. Turned by a blit into a scratch framebuf made once (of
-        # its width); from a mapped font the blit's source is the map itself: the two pages'
-        # bytes are all that is made
+        # -> (bytes a page, page 0's column bytes, page 1's) of code point cp's glyph in the
+        # canvas's layout, fitted to its w cells (8 * w bytes a page: a 16-px glyph in one
+        # cell its left half, an 8-px one in two the rest blank; the box when the font lacks
+        # it), kept: as much heap as a kept framebuf and its bytes took. From the pages file:
+        # views of the mapped file (flash), no bytes copied. Else turned by a blit into a
+        # scratch framebuf made once (of its width); from a mapped font the blit's source is
+        # the map itself: the two pages' bytes are all that is made
         if self.pages_at is not None:
             self.open_pages()
         pg = self._pages
+        g = None  # type: Any
         if pg:
             at = pg.locate(cp) if cp < _NOWHERE else -1
             if at > 0:
-                gw = 8 if at < pg.wide_data else 16
+                gw = 8 if at < pg._wide_data else 16
                 m = pg._map
-                out = (gw, bytes(m[at : at + gw]), bytes(m[at + gw : at + 2 * gw]))
-                return self._keep_glyph(cp, out)
-        font = self.font
-        m = getattr(font, "_map", None) if font is not None else None
-        src = None  # type: Any
-        if m is not None:
-            at = font.locate(cp) if cp < _NOWHERE else -1
-            if at > 0:
-                gw = 8 if at < font.wide_data else 16
-                src = [m[at : at + 2 * gw], gw, BAND, framebuf.MONO_HLSB]
-        if src is None:
-            g = font.glyph_cp(cp) if font is not None else None
-            if g is None:
-                gw, data = (16, _box(16)) if w == 2 else (8, _box(8))
+                g = (gw, m[at : at + gw], m[at + gw : at + 2 * gw])
+        if g is None:  # turned from the font's rows (a framebuf blit), or the box
+            font = self.font
+            m = getattr(font, "_map", None) if font is not None else None
+            src = None  # type: Any
+            if m is not None:
+                at = font.locate(cp) if cp < _NOWHERE else -1
+                if at > 0:
+                    gw = 8 if at < font.wide_data else 16
+                    src = [m[at : at + 2 * gw], gw, BAND, framebuf.MONO_HLSB]
+            if src is None:
+                g = font.glyph_cp(cp) if font is not None else None
+                if g is None:
+                    gw, data = (16, _box(16)) if w == 2 else (8, _box(8))
+                else:
+                    gw, data = g
+                src = (data, gw, BAND, framebuf.MONO_HLSB)
+            if self._scratch is None:
+                self._scratch = {}
+            sc = self._scratch.get(gw)
+            if sc is None:
+                cols = bytearray(2 * gw)
+                mv = memoryview(cols)
+                sc = (framebuf.FrameBuffer(cols, gw, BAND, framebuf.MONO_VLSB), mv[:gw], mv[gw:])
+                self._scratch[gw] = sc
+            sc[0].blit(src, 0, 0)
+            g = (gw, bytes(sc[1]), bytes(sc[2]))
+        gw = g[0]
+        if gw != 8 * w:
+            if gw > 8 * w:
+                g = (8, g[1][:8], g[2][:8])
             else:
-                gw, data = g
-            src = (data, gw, BAND, framebuf.MONO_HLSB)
-        if self._scratch is None:
-            self._scratch = {}
-        sc = self._scratch.get(gw)
-        if sc is None:
-            cols = bytearray(2 * gw)
-            mv = memoryview(cols)
-            sc = (framebuf.FrameBuffer(cols, gw, BAND, framebuf.MONO_VLSB), mv[:gw], mv[gw:])
-            self._scratch[gw] = sc
-        sc[0].blit(src, 0, 0)
-        return self._keep_glyph(cp, (gw, bytes(sc[1]), bytes(sc[2])))
-
-    def _keep_glyph(self, cp, g):
+                pad = bytes(8)
+                g = (16, bytes(g[1]) + pad, bytes(g[2]) + pad)
         kept = self._glyphs
         if len(kept) >= self.glyph_cap:
             kept.clear()
@@ -344,51 +381,49 @@ class CellDisplay:
         except (OSError, ValueError):
             return
         if pg._map is not None:
+            pg.by_high_byte()
             self._pages = pg
         else:
             pg.close()
 
     def _copy_cells(self, cmap, inverse, c0, c1):
-        # cells c0..c1-1 of a row into the canvas's bytes: each glyph's columns copied to
-        # both pages, the cells past the text's end cleared in one copy; an inverse row is
-        # then turned over in place (a blit of the span through the inverting palette)
+        # cells c0..c1-1 of a row into the canvas's bytes: each glyph's columns (kept fitted
+        # to its cells) copied to both pages, the cells past the text's end cleared in one
+        # copy; an inverse row is then turned over in place. (~40 bytecodes a cell: the
+        # glyph's fitting, once, when it is kept, not at every draw)
         buf = self._buf  # type: Any
         pw = self._pagew
         kept = self._glyphs
-        blank = self._zeros
-        if blank is None:
-            blank = self._zeros = memoryview(bytes(pw))
-        n = len(cmap)
+        a = c0 * 8
+        end = c1 * 8
         x = c0
-        while x < c1:
+        while a < end:
             cp = cmap[x]
-            a = x * 8
             if cp < 0:
                 if cp == _END:  # the rest of the span (an _END is followed by _ENDs only)
-                    e = c1 * 8
-                    buf[a:e] = blank[a:e]
-                    buf[pw + a : pw + e] = blank[a:e]
+                    blank = self._zeros
+                    if blank is None:
+                        blank = self._zeros = memoryview(bytes(pw))
+                    buf[a:end] = blank[a:end]
+                    buf[pw + a : pw + end] = blank[a:end]
                     break
-                x += 1  # the right half of a wide glyph at the span's start: its own
+                a += 8  # the right half of a wide glyph at the span's start: its own
+                x += 1
                 continue
-            slot = 2 if x + 1 < n and cmap[x + 1] == _HALF else 1
             g = kept.get(cp)
             if g is None:
-                g = self._glyph_cols(cp, slot)
-            gw = g[0]
-            if slot > c1 - x:
-                slot = c1 - x  # (changed_span never splits a wide glyph: defensive)
-            if gw > 8 * slot:  # a 16-px glyph in a 1-cell slot: its left half
-                buf[a : a + 8] = g[1][:8]
-                buf[pw + a : pw + a + 8] = g[2][:8]
-            else:
-                e = a + gw
-                buf[a:e] = g[1]
-                buf[pw + a : pw + e] = g[2]
-                if gw < 8 * slot:  # a narrow glyph in a wide slot: the rest blank
-                    buf[e : a + 16] = blank[e : a + 16]
-                    buf[pw + e : pw + a + 16] = blank[e : a + 16]
-            x += slot
+                n = x + 1
+                g = self._glyph_cols(cp, 2 if n < len(cmap) and cmap[n] == _HALF else 1)
+            n = g[0]
+            if a + n > end:
+                n = end - a  # (changed_span never splits a wide glyph: defensive)
+                buf[a:end] = g[1][:n]
+                buf[pw + a : pw + end] = g[2][:n]
+                break
+            buf[a : a + n] = g[1]
+            buf[pw + a : pw + a + n] = g[2]
+            a += n
+            x += n >> 3
         if inverse:
             # each page's span of bytes turned over as one big int (XOR in C, a few
             # allocations), not blitted through the inverting palette (framebuf's blit goes

@@ -28,6 +28,10 @@ class FontError(ValueError):
 
 
 class Font:
+    # a font read in place: None, or the wide index's places by a code point's high byte
+    # (by_high_byte); a filesystem's font: every _STEP-th code point of its wide index
+    _dir_wide = None  # type: Any
+
     def __init__(self, f):
         # f: a binary file object (or io.BytesIO) that stays open. A file of a ROMFS image
         # (posterm flash --romfs) is read in place: memory-mapped flash, no cache at all
@@ -117,9 +121,28 @@ class Font:
                 return -1
         return -1
 
-    def _find_mapped(self, base, n, cp):
+    def by_high_byte(self):
+        # A font read in place: its wide index's places by a code point's high byte made
+        # (257 of them: 514 B, kept): a glyph is then searched for among the few code points
+        # of its 256 (~3 steps), not among all the wide ones (~9 steps of ~1,000 instructions
+        # each on the unix port). For a display that keeps its glyphs (boards.display
+        # open_pages: the shipped texts' pages file, on a board with heap to spare)
+        from array import array
+
         m = self._map
-        lo = 0
+        base = self._wide_idx
+        n = self.n_wide
+        d = array("H", [0] * 257)
+        j = 0
+        for hb in range(257):
+            while j < n and m[base + 2 * j] < hb:
+                j += 1
+            d[hb] = j
+        self._dir_wide = d
+
+    def _find_mapped(self, base, n, cp, lo=0):
+        # -> the index of cp among entries lo..n-1 of the index at base, or -1
+        m = self._map
         hi = n - 1
         while lo <= hi:
             mid = (lo + hi) >> 1
@@ -138,10 +161,26 @@ class Font:
         # when the font lacks it. Narrow glyphs (16 B) lie below wide_data, wide ones (32 B)
         # from it (the display blits them from the map: no copy, boards.display)
         if cp <= self._narrow_last:
+            # the narrow index is a run of consecutive code points (printable ASCII: the
+            # shipped texts' pages file, the font's own): cp's place in a run that ends at the
+            # last one, checked, then searched for only when that is not it (a binary search
+            # in Python, ~1,500 instructions a step on the unix port)
+            m = self._map
+            i = self.n_narrow - 1 - (self._narrow_last - cp)
+            at = self._narrow_idx + 2 * i
+            if i >= 0 and (m[at] << 8) | m[at + 1] == cp:
+                return self._narrow_data + 16 * i
             i = self._find_mapped(self._narrow_idx, self.n_narrow, cp)
             if i >= 0:
                 return self._narrow_data + 16 * i
-        i = self._find_mapped(self._wide_idx, self.n_wide, cp)
+        d = self._dir_wide
+        if d is None:
+            i = self._find_mapped(self._wide_idx, self.n_wide, cp)
+        elif cp < 0xFF00:
+            k = cp >> 8
+            i = self._find_mapped(self._wide_idx, d[k + 1], cp, d[k])
+        else:
+            i = self._find_mapped(self._wide_idx, self.n_wide, cp, d[255])
         if i < 0:
             return -1
         return self._wide_data + 32 * i
