@@ -496,7 +496,9 @@ class CellDisplay:
             # at idle) left the code points without their places, and the next draw stopped
             # the board on a TypeError (board sim, ESP32 ROMFS day at a 100 KB cap)
             cps = array("H", [_NOWHERE] * _SPOTS)
-            ats = array("I", [0] * _SPOTS)  # 0: the font lacks it (a box)
+            # 0: the font lacks it (a box); 16-bit places when the font's file is under 64 KB
+            # (the shipped one: 15.7 KB), 512 B less of a heap-short board's (the ESP32's)
+            ats = array("H" if len(self._map) < 0x10000 else "I", [0] * _SPOTS)
             self._spot_cp = cps
             self._spot_at = ats
 

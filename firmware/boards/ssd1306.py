@@ -65,7 +65,6 @@ class SSD1306:
         self.buf = bytearray(width * self.pages)
         # the band's column bytes (two pages of a 16-px text row), allocated once
         self._cols = bytearray(2 * width)
-        self._view = memoryview(self._cols)[width:]  # page 1's columns (put_band)
         self._fb = None
         if framebuf is not None:
             self._fb = framebuf.FrameBuffer(self._cols, width, 16, framebuf.MONO_VLSB)
@@ -159,31 +158,28 @@ class SSD1306:
         # Send columns x0..x1-1 of the canvas (a text row's two pages, drawn there by
         # CellDisplay) where they differ from the panel: the changed columns from the first
         # to the last, one window over both pages. Nothing is sent when nothing differs.
-        # The four pages compared are views at the row's offsets (one index a column, not
-        # an index and two sums: a column compared cost ~2,000 instructions on the unix port)
         w = self.width
         cols = self._cols
-        v = memoryview(self.buf)
-        b0 = (y >> 3) * w
-        old0 = v[b0 : b0 + w]
-        old1 = v[b0 + w : b0 + 2 * w]
-        new1 = self._view
+        buf = self.buf
+        p0 = y >> 3
+        b0 = p0 * w
+        b1 = b0 + w
         a = x0
-        while a < x1 and cols[a] == old0[a] and new1[a] == old1[a]:
+        while a < x1 and cols[a] == buf[b0 + a] and cols[w + a] == buf[b1 + a]:
             a += 1
         if a == x1:
             return
         b = x1
-        while cols[b - 1] == old0[b - 1] and new1[b - 1] == old1[b - 1]:
+        while cols[b - 1] == buf[b0 + b - 1] and cols[w + b - 1] == buf[b1 + b - 1]:
             b -= 1
         k = b - a
         out = bytearray(1 + 2 * k)
         out[0] = 0x40
         out[1 : 1 + k] = cols[a:b]
-        out[1 + k :] = new1[a:b]
-        old0[a:b] = out[1 : 1 + k]
-        old1[a:b] = out[1 + k :]
-        self._window(a, b - 1, b0 // w, b0 // w + 1)
+        out[1 + k :] = cols[w + a : w + b]
+        buf[b0 + a : b0 + b] = out[1 : 1 + k]
+        buf[b1 + a : b1 + b] = out[1 + k :]
+        self._window(a, b - 1, p0, p0 + 1)
         self.i2c.writeto(self.addr, out)
 
     def _differs(self, cols, c, pages, n, base):

@@ -242,10 +242,18 @@ def _wrap_para(text, cells, out, dense=False):
         i = 0 if dense else cut
         while i > cut // 2:
             c = s + i - 1
-            inside = i < n and i > 1 and _word_at(b, o, c + 1) and _word_at(b, o, c - 1)
-            if (o[c + 1] - o[c] == 1 and b[o[c]] == 32) or (
-                    _no_start_at(b, o, c) and not inside):  # not inside 12.34 or 1.2.3.4
+            x = b[o[c]]  # its first byte: 32 is a space; a closing mark is ASCII or led by
+            # 0xE3 / 0xEF (U+3000.., U+FF00..): only then is it looked at closer (two calls
+            # a character, and two more for a word around it, were made at every one)
+            if x == 32:
                 best = i
+                break
+            if (
+                (x == 0xE3 or x == 0xEF or x in _NO_START_ASCII)
+                and _no_start_at(b, o, c)
+                and not (i < n and i > 1 and _word_at(b, o, c + 1) and _word_at(b, o, c - 1))
+            ):
+                best = i  # (not inside 12.34 or 1.2.3.4)
                 break
             i -= 1
         # an ASCII word (digits, latin) is not split when it can move down whole
