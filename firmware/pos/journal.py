@@ -391,28 +391,42 @@ class Journal:
             return
         self._read_failed = False
         pat = b'"' + key.encode() + b'"'
-        # the values by their length, first and last byte -> ((bytes, value), ...): a record's
-        # value is found with no object made (the record's bytes are the walk's buffer: a
-        # slice of them to look up was two blocks a record)
+        # the values by their first two bytes with the closing quote -> ((bytes, value), ...):
+        # a record's value is found with no object made (the record's bytes are the walk's
+        # buffer: a slice of them to look up was two blocks a record), right after the key as
+        # json.dumps writes it (fpat: one search a record; span(), a call with its frame on
+        # the heap and its own three searches, only for a record written otherwise)
         enc = {}
         for v in values:
-            e = v.encode()
-            if e:
-                k = (len(e) << 16) | (e[0] << 8) | e[-1]
+            e = v.encode() + b'"'
+            if len(e) > 1:
+                k = (e[0] << 8) | e[1]
                 enc[k] = enc.get(k, ()) + ((e, v),)
+        fpat = pat + b': "'
         apat = b'"' + also.encode() + b'"' if also else None
         for data, pos, stop in self._frames(start):
             a, b = pos + 7, stop - 4
             v = None
             o = None
-            r = span(data, a, b, pat)
-            whole = r is None and data.find(pat, a, b) >= 0
-            if r is not None and r[1] > r[0]:
-                i, j = r
-                for e, w in enc.get(((j - i) << 16) | (data[i] << 8) | data[j - 1], ()):
-                    if data.startswith(e, i):
+            j = data.find(fpat, a, b) + len(fpat)
+            if j >= len(fpat) and j + 1 < b:
+                for e, w in enc.get((data[j] << 8) | data[j + 1], ()):
+                    if data.startswith(e, j):
                         v = w
                         break
+                whole = False
+                if v is None:  # none of them, or an escape in it: decoded to know
+                    q = data.find(b'"', j, b)
+                    whole = q < 0 or data.find(b"\\", j, q) >= 0
+            else:
+                r = span(data, a, b, pat)
+                whole = r is None and data.find(pat, a, b) >= 0
+                if r is not None and r[1] > r[0]:
+                    i, j = r
+                    for e, w in enc.get((data[i] << 8) | data[i + 1], ()):
+                        if data.startswith(e, i):
+                            v = w
+                            break
             if apat is None or (of is not None and v not in of):
                 pass
             elif not whole and data.find(apat, a, b) >= 0:

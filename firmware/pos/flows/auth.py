@@ -43,8 +43,10 @@ def show_locked(t, title, seconds, first=None):
 def ask_password(t, title, code, prompt, wrong_text):
     # Ask for `code`'s password until it is right, CANCEL, a timeout or the lockout.
     st = t.state
-    if ops.ensure(st):
-        st.save()
+    # the factory table made on first use is saved with the first attempt (below), not now:
+    # a prompt left unanswered loses nothing (ensure makes it again the same way), and the
+    # state's JSON written at the key that opens the prompt was ~200,000 instructions of it
+    ops.ensure(st)
     n = ops.password_length(code)
     typed = None  # the key that ended the wrong-password notice: the retype's first digit
     while True:
