@@ -177,6 +177,19 @@ def fields(data, start, end, names):
     return out
 
 
+_TYPES = 12  # the types Journal counts (catalog's journalled ones and the reversals')
+
+
+def _tally(types, k):
+    # one more record of type k in types ([type, how many, ...]) -> False when it is full
+    for i in range(0, len(types), 2):
+        if types[i] == k or not types[i + 1]:
+            types[i] = k
+            types[i + 1] += 1
+            return True
+    return False
+
+
 class Journal:
     # RAM: only the record count and the last sequence number are kept; the records stay
     # in the file and entries() reads them when a flow needs them (void, refund, query,
@@ -189,6 +202,11 @@ class Journal:
         self._last_seq = 0
         self._end = 0  # the length of the file's good records
         self._newest = None  # where the newest record starts (its ref), None when not known
+        # the file's records counted by type (newest(values)): [type, how many, ...], a list of a
+        # fixed length made once, at load(), so that no block is taken for it mid-day (a dict
+        # grown as types came was a block kept for good between the day's data, and the
+        # ROMFS day at the board's cap ran out of heap for it); None when more types came
+        self._types = None
         self.recovered_bytes = 0  # a torn tail cut off on open
         self.torn = None  # what its bytes still said: {"type", "trace", "amount"} (journalfix)
         self.unreadable = 0  # records lost to damage found on open
@@ -234,6 +252,12 @@ class Journal:
         else:
             self._end = end
             self._newest = newest
+        types = [None, 0] * _TYPES  # (load decodes every record: their types counted on the way)
+        for r in good:
+            if not _tally(types, r[1].get("type") if type(r[1]) is dict else None):
+                types = None
+                break
+        self._types = types
         self.count = len(good)
         self._last_seq = good[-1][0] if good else 0
         return good
@@ -443,12 +467,25 @@ class Journal:
         if self._read_failed:
             raise JournalWriteError("journal cannot be read")
 
-    def newest(self):
+    def newest(self, values=None):
         # -> the ref (at(), kinds(start=)) of the newest record in the file, or None when not
-        # known (no record, a file recovered on open: a walk finds it)
+        # known (no record, a file recovered on open: a walk finds it). values (strs): -> (that
+        # ref, how many of the file's records have a "type" among values): counted as load()
+        # read them and as they are written, so that the journal look-up's first page says how
+        # many there are before the batch is walked; None when not known (a journal that
+        # could not be read, or read in pieces after damage, more types than _TYPES)
         if self.unreadable and not self.damaged_copy:
-            return None  # (the records' refs are their objects then)
-        return self._newest
+            return None if values is None else (None, None)  # (refs are the records then)
+        if values is None:
+            return self._newest
+        types = self._types
+        if types is None or self.blind:
+            return (self._newest, None)
+        n = 0
+        for i in range(0, len(types), 2):
+            if types[i + 1] and types[i] in values:
+                n += types[i + 1]
+        return (self._newest, n)
 
     def at(self, ref, names=None):
         # -> the object of the record heads() gave as ref; names: the fields wanted, as
@@ -548,6 +585,8 @@ class Journal:
             self._newest = self._end
             self._end += len(data)
             self.count += 1
+            if self._types is not None and not _tally(self._types, obj.get("type")):
+                self._types = None  # (more types than it has room for: not known till a load)
             self._last_seq = seq
             done.append(self.pending.pop(0))
         self.error = ""
@@ -628,3 +667,7 @@ class Journal:
         self._last_seq = 0
         self._end = 0
         self._newest = None
+        types = self._types
+        if types is not None:
+            for i in range(1, len(types), 2):
+                types[i] = 0  # (in place: no block taken)

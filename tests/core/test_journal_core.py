@@ -258,6 +258,38 @@ def test_a_journal_that_cannot_be_read_is_said_by_heads_and_at():
     true(caught is not None, "at() says it too, never a record of nothing")
 
 
+def test_the_records_of_some_types_are_counted_without_a_walk():
+    s, j = _records_day()
+    kinds = ("purchase", "void", "refund")
+    eq(j.newest(kinds)[1], 4, "as written")
+    eq(j.newest(("void",))[1], 1)
+    eq(j.newest(("reversal_unconfirmed", "balance"))[1], 1)
+    j2 = Journal(s, seal=True)
+    eq(j2.newest(kinds)[1], 4, "as load() read them")
+    j2.append({"type": "void", "trace": "000006", "orig_trace": "000001"})
+    eq(j2.newest(kinds)[1], 5)
+    eq(Journal(s).newest(kinds)[1], 5)
+    eq(sum(1 for r in Journal(s).records if r[1].get("type") in kinds), 5, "what a walk finds")
+    j2.clear()
+    eq(j2.newest(kinds)[1], 0, "a cleared batch")
+    torn = _three().read("journal.log")
+    j3 = Journal(MemoryStorage({"journal.log": torn[:-3]}))
+    eq(j3.newest(("purchase",))[1], 2, "a torn last record is not counted")
+    # more types than the count has room for: not known (the look-up walks the batch first)
+    s4 = MemoryStorage()
+    j4 = Journal(s4)
+    many = ["t%d" % i for i in range(14)]
+    for k in many[:12]:
+        j4.append({"type": k})
+    eq(j4.newest(many)[1], 12)
+    j4.append({"type": many[12]})
+    eq(j4.newest(many)[1], None, "a 13th type: not known")
+    eq(Journal(s4).newest(many)[1], None, "nor after a load")
+    j4.clear()
+    eq(j4.newest(many)[1], None, "nor after a clear, till a load")
+    eq(Journal(s4).newest(many)[1], 0)
+
+
 def test_the_newest_record_is_known_without_a_walk_and_a_walk_can_start_there():
     s = _three()
     j = Journal(s)

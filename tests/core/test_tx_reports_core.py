@@ -65,6 +65,42 @@ def test_journal_query_by_trace_and_up_down():
     true("6212142000000000012" not in r.screen_flat(), "PAN masked on screen")
 
 
+def _query_screens(r, told=None):
+    # every screen of a look-up paged through (DOWN), with the journal's count of its types
+    # as it is (None), unknown ("unknown": the batch walked before the first page) or wrong
+    j = r.t.journal
+    kept = j._types
+    if told == "unknown":
+        j._types = None
+    elif told == "wrong":
+        j._types = list(kept)
+        i = j._types.index("purchase")
+        j._types[i + 1] += 1
+    try:
+        r.press("MENU", "3", "1")
+        out = [r.t.frame.text()]
+        for _ in range(8):
+            r.press("DOWN")
+            out.append(r.t.frame.text())
+        r.press("CANCEL")
+    finally:
+        j._types = kept
+    return out
+
+
+def test_journal_query_shows_the_same_pages_with_the_batch_walked_before_or_after_the_first():
+    r = buy(buy(buy(rig(), "100"), "200"), "300")
+    es = r.t.journal.entries()
+    void(r, es[1]["trace"])
+    r.press("CANCEL", "CANCEL")
+    eq(r.t.journal.newest(("purchase", "void"))[1], 4)
+    walked_after = _query_screens(r)
+    contains(walked_after[0][0], "1/4")
+    contains(" ".join(" ".join(f) for f in walked_after), "已撤销", "the voided one marked")
+    eq(_query_screens(r, "unknown"), walked_after, "the batch walked first")
+    eq(_query_screens(r, "wrong"), walked_after, "a count the walk does not find: its pages")
+
+
 def test_delete_reversal_needs_the_supervisor_and_says_cleared():
     c = fakecenter.Center()
     r = rig(c)
