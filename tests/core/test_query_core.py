@@ -92,3 +92,56 @@ def test_a_trace_the_batch_does_not_hold_says_no_such_transaction_not_the_void_w
     true("无此交易" in text and "原交易不存在" not in text, text)
     r.press("ENTER")
     true("交易查询 1/1" in r.screen_flat(), r.screen_flat())
+
+
+def test_a_long_batch_keeps_only_the_last_records_shown_and_a_trace_is_found_in_it():
+    # paging through a batch holds at most 4 records' fields (a batch of hundreds held every
+    # record shown, and a trace search read and kept the whole batch: a board's heap), so a
+    # record left behind is read again when shown again; ENTER finds an old trace, shown
+    from pos import journal
+
+    r = txhelp.rig()
+    traces = []
+    for amount in ("1100", "1200", "1300", "1400", "1500", "1600", "1700"):
+        txhelp.buy(r, amount)
+        traces.append(txhelp.last_of(r, "purchase")["trace"])
+    reads = []
+    real = journal.fields
+
+    def counting(*a):
+        reads.append(a[3])
+        return real(*a)
+
+    journal.fields = counting
+    try:
+        r.press("MENU", "3", "1")
+        true("1/7" in r.screen_flat(), r.screen_flat())
+        shown = len(reads)
+        # to the 6th record and back to the newest: 5 records were shown after it, so it
+        # was let go and is read again (a record takes one page or more: paged by title)
+
+        def head():
+            t = r.t.frame.text()[0]
+            return t[t.rfind(" ") + 1 :].strip()
+
+        def to(want, key):
+            for _ in range(40):
+                if head() == want:
+                    return
+                r.press(key)
+            raise AssertionError("never reached " + want + ": " + r.screen_flat())
+
+        to("6/7", "DOWN")
+        before = len(reads)
+        to("5/7", "UP")  # among the last 4 shown: not read again
+        eq(len(reads), before, "a record among the last 4 shown is not read again")
+        to("1/7", "UP")
+        true(len(reads) > before, "the newest, let go, read again")
+        true(shown >= 1, "the first page read")
+        # ENTER: the oldest sale's trace, found and shown (each record's trace read alone)
+        r.press("ENTER", traces[0], "ENTER")
+        text = r.screen_flat()
+        true("7/7" in text and "11.00" in text, text)  # the oldest sale's first page
+        r.press("CANCEL")
+    finally:
+        journal.fields = real

@@ -96,14 +96,23 @@ def browse(t):
         if not n:
             yield from ui.notice(t, title, t.s("no_transactions"), timeout=10)
             return
-    entries = [None] * n  # type: Any  # read when first shown
-    entries[n - 1] = first
+    # (index, fields) of the records last shown, the newest last: at most 4 kept (paging
+    # back and forth reads nothing again; a look-up through a batch of hundreds held every
+    # record it had shown, a board's heap)
+    shown = [(n - 1, first)] if first is not None else []  # type: Any
     i = n - 1
     page = 0
     while True:
-        if entries[i] is None:
-            entries[i] = j.at(refs[i], _SHOWN)
-        pages = ui.paginate(entry_blocks(t, entries[i], voided), t.rows - 1)
+        e = None
+        for c in shown:
+            if c[0] == i:
+                e = c[1]
+        if e is None:
+            e = j.at(refs[i], _SHOWN)
+            shown.append((i, e))
+            if len(shown) > 4:
+                shown.pop(0)
+        pages = ui.paginate(entry_blocks(t, e, voided), t.rows - 1)
         if page < 0:
             page = len(pages) - 1
         head = "%s %d/%d" % (title, n - i, n)  # one str (the +'s made five)
@@ -117,7 +126,7 @@ def browse(t):
                 if not n:
                     yield from ui.notice(t, title, t.s("no_transactions"), timeout=10)
                     return
-                entries = [None] * n
+                shown = []
                 i = n - 1
                 page = 0
                 continue
@@ -139,9 +148,8 @@ def browse(t):
                 continue
             found = None
             for m in range(n):
-                if entries[m] is None:
-                    entries[m] = j.at(refs[m], _SHOWN)
-                if entries[m].get("trace") == trace:
+                # (each record's trace alone, nothing kept: the batch may hold hundreds)
+                if j.at(refs[m], _SHOWN[3:4]).get("trace") == trace:
                     found = m
             if found is None:
                 yield from ui.notice(t, title, t.s("tx_query_not_found"), timeout=10)
