@@ -48,15 +48,20 @@ _END = -2  # ... a cell past the end of the text (blank)
 
 
 def cell_map(text, cols):
-    # -> list of `cols` ints, one per cell: the code point of the character starting there,
-    # _HALF for the right half of a wide character, _END past the end of the text. Read from
+    # -> `cols` ints, one per cell (a list, or an ASCII row's bytes): the code point of the
+    # character starting there, _HALF for the right half of a wide character, _END past the
+    # end of the text. Read from
     # the text's UTF-8 bytes (str.encode(), in C): on MicroPython each character taken out
     # of a str is a str made, first looked for among the interned names (~1.4 us each on the
     # unix port with the firmware's ~1,500 names: most of a screen's draw); a byte is an int.
     b = text.encode()
     n = len(b)
-    if n == len(text):  # ASCII: a cell a byte (the list made in C)
-        out = list(b[:cols]) if n > cols else list(b)
+    if n == len(text):  # ASCII: a cell a byte
+        if n >= cols:
+            # the bytes themselves (a row put by Frame.put is its full width): indexed as the
+            # list is (a byte is an int), no list made, and a quarter of its heap kept shown
+            return b if n == cols else b[:cols]
+        out = list(b)
         while len(out) < cols:
             out.append(_END)
         return out
