@@ -128,9 +128,10 @@ def _put_vuint(v):
     return bytes(reversed(out))
 
 
-def mpy_names(mpy):
-    """The names an .mpy (version 6) interns when it is loaded: its qstr table, less the
-    static ones (the firmware's own). -> [bytes] or None for another .mpy version."""
+def mpy_qstrs(mpy):
+    """An .mpy's (version 6) qstr table -> ([entry], index after it), each entry the name's
+    bytes or, for a static qstr (one of the firmware's own), its index as an int; None for
+    another .mpy version."""
     if len(mpy) < 4 or mpy[0] != ord("M") or mpy[1] != 6:
         return None
     n, i = _vuint(mpy, 4)
@@ -139,11 +140,22 @@ def mpy_names(mpy):
     for _ in range(n):
         v, i = _vuint(mpy, i)
         if v & 1:
-            continue  # a static qstr: in the firmware, never interned
+            out.append(v >> 1)
+            continue
         k = v >> 1
         out.append(bytes(mpy[i : i + k]))
         i += k + 1
-    return out
+    return out, i
+
+
+def mpy_names(mpy):
+    """The names an .mpy (version 6) interns when it is loaded: its qstr table, less the
+    static ones (the firmware's own: in the firmware, never interned). -> [bytes] or None
+    for another .mpy version."""
+    table = mpy_qstrs(mpy)
+    if table is None:
+        return None
+    return [q for q in table[0] if not isinstance(q, int)]
 
 
 def names_module(tree, args, cache_dir, file_prefix=""):
@@ -415,8 +427,13 @@ def deploy_tree(
     if "/boards/data/font16.bin" in out:
         from posterm.flash import pages
 
-        texts = [v for k, v in out.items() if k.startswith("/menus/") and k.endswith(".json")
-                 and (k.startswith("/menus/strings_") or k == "/menus/menu.json")]
+        texts = [
+            v
+            for k, v in out.items()
+            if k.startswith("/menus/")
+            and k.endswith(".json")
+            and (k.startswith("/menus/strings_") or k == "/menus/menu.json")
+        ]
         out["/boards/data/pages16.bin"] = pages.build(out["/boards/data/font16.bin"], texts)
     cfg = {"board": board}
     cfg.update(config or {})
