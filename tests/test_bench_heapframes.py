@@ -1,9 +1,9 @@
-# posterm.bench.frames: which functions MicroPython gives a heap frame (state > 11 words),
+# posterm.bench.heapframes: which functions MicroPython gives a heap frame (state > 11 words),
 # read from mpy-cross's own output
 import os
 import tempfile
 
-from posterm.bench import frames
+from posterm.bench import heapframes as frames
 from posterm.flash import build
 
 SRC = b"""
