@@ -83,3 +83,16 @@ class raises:
                 f"{name} raised, but {_show(str(value))} does not contain {_show(self.match)}"
             )
         return True
+
+
+def spy(obj, name, calls):
+    """Replace obj.name by a wrapper that appends each call's args to `calls` and then calls
+    it; -> the original, to put back (setattr(obj, name, original)) in a finally."""
+    real = getattr(obj, name)
+
+    def wrapper(*a):
+        calls.append(a)
+        return real(*a)
+
+    setattr(obj, name, wrapper)
+    return real

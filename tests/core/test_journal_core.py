@@ -1,4 +1,4 @@
-from mptest import eq, true
+from mptest import eq, spy, true
 from pos.journal import Journal, encode_record, scan
 from pos.memstorage import MemoryStorage
 
@@ -99,13 +99,7 @@ def test_the_records_type_read_from_its_bytes_is_the_decoded_one_and_at_gives_th
     s, j = _records_day()
     full = j.entries()
     decoded = []
-    real = journal._record_at
-
-    def counting(*a):
-        decoded.append(1)
-        return real(*a)
-
-    journal._record_at = counting
+    real = spy(journal, "_record_at", decoded)
     try:
         heads = list(j.heads("type"))
         eq(len(decoded), 0, "no record decoded to read the types")
@@ -139,14 +133,8 @@ def test_the_kinds_walk_compares_the_types_in_the_bytes_and_reads_a_second_field
     s, j = _records_day()
     full = j.entries()
     decoded = []
-    real = journal._record_at
-
-    def counting(*a):
-        decoded.append(1)
-        return real(*a)
-
     kinds = ("purchase", "void", "refund")
-    journal._record_at = counting
+    real = spy(journal, "_record_at", decoded)
     try:
         got = list(j.kinds("type", kinds, "orig_trace"))
         eq(len(decoded), 0, "no record decoded for the types or the void's orig_trace")
@@ -169,7 +157,7 @@ def test_the_kinds_walk_compares_the_types_in_the_bytes_and_reads_a_second_field
     j2.append({"type": 'vo"id', "trace": "000001"})
     j2.append({"type": "void", "orig_trace": 'a"b', "trace": "000002"})
     j2.append({"type": 7, "trace": "000003"})
-    journal._record_at = counting
+    spy(journal, "_record_at", decoded)
     try:
         del decoded[:]
         eq(
@@ -190,13 +178,7 @@ def test_at_with_names_reads_those_fields_from_the_bytes_or_decodes_the_record()
     names = (("type", b'"type": '), ("amount", b'"amount": '), ("trace", b'"trace": '),
              ("note", b'"note": '), ("issuer_name", b'"issuer_name": '))
     decoded = []
-    real = journal._record_at
-
-    def counting(*a):
-        decoded.append(1)
-        return real(*a)
-
-    journal._record_at = counting
+    real = spy(journal, "_record_at", decoded)
     try:
         for i in range(len(full)):
             ref, e = refs[i], full[i]

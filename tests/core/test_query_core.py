@@ -1,7 +1,7 @@
 # 交易查询 (pos.flows.query): the batch is read once when the look-up opens (each record
 # decoded once, not again at every page), and a sale its void names shows 已撤销 on its
 # pages, the others not.
-from mptest import eq, true
+from mptest import eq, spy, true
 import txhelp
 
 
@@ -51,19 +51,8 @@ def test_the_look_up_decodes_the_voids_and_the_record_it_shows_not_the_batch():
     # a record is read either from its bytes field by field (journal.fields, the page's
     # fields) or decoded whole (journal._record_at): both count
     decoded = []
-    real = journal._record_at
-    real_fields = journal.fields
-
-    def counting(*a):
-        decoded.append(1)
-        return real(*a)
-
-    def counting_fields(*a):
-        decoded.append(1)
-        return real_fields(*a)
-
-    journal._record_at = counting
-    journal.fields = counting_fields
+    real = spy(journal, "_record_at", decoded)
+    real_fields = spy(journal, "fields", decoded)
     try:
         r.press("MENU", "3", "1")
         eq(len(decoded), 1, "the newest record shown (the void's trace read from its bytes)")
@@ -106,13 +95,7 @@ def test_a_long_batch_keeps_only_the_last_records_shown_and_a_trace_is_found_in_
         txhelp.buy(r, amount)
         traces.append(txhelp.last_of(r, "purchase")["trace"])
     reads = []
-    real = journal.fields
-
-    def counting(*a):
-        reads.append(a[3])
-        return real(*a)
-
-    journal.fields = counting
+    real = spy(journal, "fields", reads)
     try:
         r.press("MENU", "3", "1")
         true("1/7" in r.screen_flat(), r.screen_flat())
