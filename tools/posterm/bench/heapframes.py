@@ -148,6 +148,9 @@ def heap_frames(only=(), show_all=False):
 
 def main(argv=None):
     args = sys.argv[1:] if argv is None else list(argv)
+    if "-h" in args or "--help" in args:
+        print(__doc__.strip())
+        return
     show_all = "--all" in args
     args = [a for a in args if a != "--all"]
     rows = heap_frames(args, show_all)
