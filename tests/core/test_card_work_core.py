@@ -6,6 +6,7 @@
 # the checks are the same (a card that is not the original's is refused, a refund over
 # what is left is refused) and every driver sees the same screens.
 from mptest import eq, true
+import mptest
 import txhelp
 
 PAN = txhelp.PAN
@@ -49,6 +50,31 @@ def test_the_voids_original_pan_is_opened_after_its_confirmation_screen_is_drawn
             true(r.seen("卡号与原交易不符"), r.screen_flat())
 
 
+def test_the_void_finds_its_original_without_decoding_a_record_and_reads_it_in_the_work_step():
+    # the key that ends the trace reads the original's type, trace and amount from its bytes
+    # (pos.journal.naming); the record is decoded once its screen is drawn, with its PAN, and
+    # the request still carries its RRN, auth code, batch and trace
+    from pos import journal
+
+    r = txhelp.buy(txhelp.rig(), "1000")
+    e = txhelp.last_of(r, "purchase")
+    r.t.defer_work = True
+    decoded = []
+    real = mptest.spy(journal, "_record_at", decoded)
+    try:
+        r.press("MENU", "1", "3", SUP, "ENTER", e["trace"], "ENTER")
+        eq(r.t.waiting_for(), "work")
+        true(r.seen("10.00") and r.seen(e["trace"]), r.screen_flat())
+        eq(decoded, [], "no record decoded to find and show the original")
+        r.run(r.t.work())
+        eq(len(decoded), 1, "the original decoded once, in the work step")
+    finally:
+        journal._record_at = real
+    r.press("ENTER", "CARD=" + PAN, "ENTER")
+    q = r.center.last("0200")
+    eq((q[37], q[38], q[61]), (e["rrn"], e["auth"], e["batch"] + e["trace"]))
+
+
 def test_the_refunds_original_is_looked_up_after_the_amount_screen_is_drawn():
     for amount, refused in (("500", False), ("1500", True)):
         r = txhelp.buy(txhelp.rig(), "1000")
@@ -78,9 +104,31 @@ def test_without_deferred_work_a_void_and_a_refund_show_the_same_screens():
         e = txhelp.last_of(r, "purchase")
         r.t.defer_work = defer
         m = r.mark()
-        for tok in ("MENU", "1", "3", SUP, "ENTER", e["trace"], "ENTER", "ENTER",
-                    "CARD=" + PAN2, "ENTER", "MENU", "1", "4", SUP, "ENTER", "CARD=" + PAN,
-                    e["rrn"], "ENTER", e["date"][4:8], "ENTER", "2000", "ENTER", "ENTER"):
+        for tok in (
+            "MENU",
+            "1",
+            "3",
+            SUP,
+            "ENTER",
+            e["trace"],
+            "ENTER",
+            "ENTER",
+            "CARD=" + PAN2,
+            "ENTER",
+            "MENU",
+            "1",
+            "4",
+            SUP,
+            "ENTER",
+            "CARD=" + PAN,
+            e["rrn"],
+            "ENTER",
+            e["date"][4:8],
+            "ENTER",
+            "2000",
+            "ENTER",
+            "ENTER",
+        ):
             r.press(tok)
             while r.t.waiting_for() == "work":
                 r.run(r.t.work())

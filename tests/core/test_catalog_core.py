@@ -24,6 +24,22 @@ def test_the_catalog_rows_give_the_codes_and_the_rules_of_each_type():
     eq(catalog.original("completion_void"), ("trace", ("completion",)))
 
 
+def test_an_original_s_words_are_the_journal_s_own_strs_not_made_from_the_table():
+    # (on MicroPython each str made is first looked for among the interned names: original()
+    # gives the strs the catalog holds already, the same objects, and the row's words as they are)
+    kinds = catalog.journal_kinds()
+    for name in catalog.names():
+        how = catalog.original(name)
+        if how is None:
+            continue
+        row = catalog.row(name)
+        eq(how, (row[10], tuple(row[11].split(","))), name)
+        true(how[0] in ("trace", "rrn", "auth"), name)
+        for k in how[1]:
+            true(any(k is j for j in kinds), "%s: %s is the journal's type" % (name, k))
+    true(catalog.original("refund")[0] is catalog.original("qr_refund")[0])
+
+
 def test_an_unknown_type_is_none_of_anything_and_never_raises():
     for name in ("", "nope", "reversal_failed", None, "purchase x"):
         eq(catalog.row(name), None, repr(name))

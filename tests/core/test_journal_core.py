@@ -127,6 +127,38 @@ def test_the_records_type_read_from_its_bytes_is_the_decoded_one_and_at_gives_th
     eq(journal.peek(b'{"x": 1}', 0, 8, b'"type"'), None)
 
 
+def test_naming_reads_the_fields_of_the_records_that_hold_the_bytes_and_decodes_none():
+    from pos import journal
+
+    s, j = _records_day()
+    full = j.entries()
+    names = (("type", b'"type": '), ("trace", b'"trace": '), ("amount", b'"amount": '))
+    decoded = []
+    real = spy(journal, "_record_at", decoded)
+    try:
+        got = list(j.naming(b'"000002"', names))
+        eq(len(decoded), 0, "the fields read from the bytes")
+        eq(
+            [g[1] for g in got],
+            [
+                {"type": "purchase", "trace": "000002", "amount": 200},
+                {"type": "void", "trace": "000003", "amount": 200},
+            ],
+            "the sale and the void that names it, those fields only",
+        )
+        eq(j.at(got[1][0]), full[2], "at(ref) gives the whole record")
+        del decoded[:]
+        # a record whose fields cannot be read from its bytes (an escape) is decoded whole
+        j.append({"type": "purchase", "trace": "000009", "amount": 5, "note": 'a "quote"',
+                  "pan": "62121420000000000"})  # fmt: skip
+        got = [g[1] for g in j.naming(b'"000009"', (("note", b'"note": '),))]
+        eq(len(decoded), 1)
+        eq(got[0]["note"], 'a "quote"')
+        eq(got[0]["amount"], 5, "(decoded whole)")
+    finally:
+        journal._record_at = real
+
+
 def test_the_kinds_walk_compares_the_types_in_the_bytes_and_reads_a_second_field():
     from pos import journal
 
@@ -145,8 +177,10 @@ def test_the_kinds_walk_compares_the_types_in_the_bytes_and_reads_a_second_field
         eq([g[2] for g in j.kinds("type", kinds)], [None] * 5)
         # of: the second field read from the records of those types alone
         del decoded[:]
-        eq([g[2] for g in j.kinds("type", kinds, "orig_trace", 0, ("void",))],
-           [None, None, "000002", None, None])
+        eq(
+            [g[2] for g in j.kinds("type", kinds, "orig_trace", 0, ("void",))],
+            [None, None, "000002", None, None],
+        )
         eq([g[2] for g in j.kinds("type", kinds, "orig_trace", 0, ("refund",))], [None] * 5)
         eq(len(decoded), 0)
     finally:
@@ -175,8 +209,13 @@ def test_at_with_names_reads_those_fields_from_the_bytes_or_decodes_the_record()
     s, j = _records_day()
     full = j.entries()
     refs = [h[0] for h in j.heads("type")]
-    names = (("type", b'"type": '), ("amount", b'"amount": '), ("trace", b'"trace": '),
-             ("note", b'"note": '), ("issuer_name", b'"issuer_name": '))
+    names = (
+        ("type", b'"type": '),
+        ("amount", b'"amount": '),
+        ("trace", b'"trace": '),
+        ("note", b'"note": '),
+        ("issuer_name", b'"issuer_name": '),
+    )
     decoded = []
     real = spy(journal, "_record_at", decoded)
     try:

@@ -26,20 +26,17 @@ def parse_balance(f54):
 
 def run(t):
     title = t.s("tx_balance")
-    # the gates and the card's reading as overlays of their own: not held while the center
-    # answers (go_online), where a board has the least heap
+    # the gates and the card's prompt as one overlay: not held while the center answers
+    # (go_online), where a board has the least heap. (One import of both: __import__ looks
+    # each level of "pos.flows" up among the interned names twice, ~30,000 instructions of
+    # the unix port an import; the gates, then txn.read_card's and its prompt's were three)
+    got = None
     with overlay.scope():
-        from pos.flows import gates
+        from pos.flows import gates, present
 
-        ok = yield from gates.begin(t, title, "balance")
-        del gates
-    if not ok:
-        return None
-    with overlay.scope():
-        from pos.flows import txn
-
-        got = yield from txn.read_card(t, title, ("balance",))
-        del txn
+        if (yield from gates.begin(t, title, "balance")):
+            got = yield from present.read(t, title, ("balance",))
+        del gates, present
     if got is None:
         return None
     card = got[1]

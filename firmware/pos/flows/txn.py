@@ -73,22 +73,23 @@ def _quoted(value):
     return b'"' + str(value).encode() + b'"'
 
 
-def find_unvoided(t, trace, kinds):
-    # -> (the record with this trace of one of kinds or None, whether a void names it):
-    # find_entry and is_voided in one walk of the journal (each record decoded once)
-    found = None
+def find_unvoided(t, trace, kinds, by_trace):
+    # -> (ref, fields, voided): where the record with this trace of one of kinds starts
+    # (Journal.at) and its type, trace and amount (None, None when there is none), and
+    # whether a void (a record of the types by_trace: catalog.journal_kinds("trace")) names
+    # it. One walk; only the records that name the trace read, and of them only these
+    # fields (a record decoded whole made ~40 strs, each looked for among the interned names
+    # on MicroPython: most of the key that found the original)
+    ref = found = None
     voided = False
-    with overlay.scope():
-        from pos import catalog
-
-        for e in t.journal.each(_quoted(trace)):  # only the records that name it decoded
-            if found is None and e.get("trace") == trace and e.get("type") in kinds:
-                found = e
-            elif not voided and e.get("orig_trace") == trace:
-                how = catalog.original(e.get("type"))
-                voided = how is not None and how[0] == "trace"
-        del catalog
-    return found, voided
+    names = (("type", b'"type": '), ("trace", b'"trace": '), ("amount", b'"amount": '),
+             ("orig_trace", b'"orig_trace": '))  # fmt: skip
+    for r, e in t.journal.naming(_quoted(trace), names):
+        if found is None and e.get("trace") == trace and e.get("type") in kinds:
+            ref, found = r, e
+        elif not voided and e.get("orig_trace") == trace:
+            voided = e.get("type") in by_trace
+    return ref, found, voided
 
 
 def is_voided(t, trace):

@@ -23,6 +23,7 @@ def void_of(t, kind, qr_kind=None):
         title = t.s(catalog.title_key(kind))
         kinds = catalog.original(kind)[1]
         qr_of = catalog.original(qr_kind)[1] if qr_kind else ()
+        by_trace = catalog.journal_kinds("trace")
         del catalog
     ok = yield from gates.begin(t, title, kind)
     if not ok:
@@ -30,7 +31,7 @@ def void_of(t, kind, qr_kind=None):
     trace = yield from txn.enter_trace(t, title)
     if trace is None:
         return None
-    orig, voided = txn.find_unvoided(t, trace, kinds + qr_of)
+    ref, orig, voided = txn.find_unvoided(t, trace, kinds + qr_of, by_trace)
     if orig is None:
         # a record of another type under that trace (a void, a refund): 原交易不可撤销,
         # else 原交易不存在 (OP's texts)
@@ -40,13 +41,22 @@ def void_of(t, kind, qr_kind=None):
     if voided:
         yield from txn.refuse(t, title, "tx_already_voided")
         return None
-    # the original's PAN (sealed in the journal: 3DES in Python) opened once its screen is
+    # the original's screen from the fields found (type, trace, amount); its record read
+    # whole and its PAN (sealed in the journal: 3DES in Python) opened once that screen is
     # drawn, while the cashier reads it (a work step: not in a key's time)
     opened = []
-    go = yield from txn.show_original(t, title, orig, lambda: opened.append(t.journal.pan(orig)))
+
+    def work():
+        e = t.journal.at(ref)
+        opened.append(e)
+        opened.append(t.journal.pan(e))
+
+    go = yield from txn.show_original(t, title, orig, work)
     if not go:
         return None
-    orig_pan = opened[0] if opened else t.journal.pan(orig)
+    if not opened:
+        work()
+    orig, orig_pan = opened[0], opened[1]
     amount = orig.get("amount", 0)
     if orig.get("type") in qr_of:
         # a QR payment: the customer's code is the original's (no card, no PIN)
