@@ -63,39 +63,42 @@ def char_width(ch):
 def measure(b, cells, start=0):
     # b: UTF-8 bytes. -> (cells, characters) of its longest prefix (from byte `start`) that
     # fits in `cells` (cells < 0: all of it). (~4,000 instructions a CJK character on the unix
-    # port before its lead byte alone said so: U+5000..U+9FFF are all wide)
+    # port before its lead byte alone said so: U+5000..U+9FFF are all wide.) Few locals and
+    # shallow expressions: 11 words of state, so that MicroPython keeps its frame on the C
+    # stack (a bigger one is taken from the heap at every call: a search of a fragmented
+    # heap, ~3,700 instructions; a screen measures a dozen times). c is the lead byte, then
+    # the character's width; start walks the bytes
     n = len(b)
-    i = start
     w = 0
     k = 0
-    lim = cells if cells >= 0 else 1 << 30
-    while i < n:
-        c = b[i]
+    if cells < 0:
+        cells = 1 << 30
+    while start < n:
+        c = b[start]
         if c < 0x80:
-            cw = 1
-            i += 1
+            c = 1
+            start += 1
         elif c >= 0xE5 and c <= 0xE9:  # U+5000..U+9FFF: CJK ideographs, wide
-            cw = 2
-            i += 3
+            c = 2
+            start += 3
         elif c < 0xE0:  # U+0080..U+07FF: narrow
-            cw = 1
-            i += 2
+            c = 1
+            start += 2
         elif c < 0xF0:
-            cp = ((c & 0x0F) << 12) | ((b[i + 1] & 0x3F) << 6) | (b[i + 2] & 0x3F)
-            i += 3
-            if 0x4E00 <= cp <= 0x9FFF:
-                cw = 2
-            elif cp < 0x1100:
-                cw = 1
-            else:
-                cw = cp_width(cp)
+            c = ((c & 0x0F) << 12) | ((b[start + 1] & 0x3F) << 6)
+            c |= b[start + 2] & 0x3F
+            c = cp_width(c)
+            start += 3
         else:
-            cp = ((c & 0x07) << 18) | ((b[i + 1] & 0x3F) << 12) | ((b[i + 2] & 0x3F) << 6)
-            cw = cp_width(cp | (b[i + 3] & 0x3F))
-            i += 4
-        if w + cw > lim:
+            c = (c & 0x07) << 18
+            c |= (b[start + 1] & 0x3F) << 12
+            c |= (b[start + 2] & 0x3F) << 6
+            c |= b[start + 3] & 0x3F
+            c = cp_width(c)
+            start += 4
+        if w + c > cells:
             return w, k
-        w += cw
+        w += c
         k += 1
     return w, k
 
@@ -160,8 +163,13 @@ def wrap(text, cells, dense=False):
     if "\n" not in text:  # (a split makes a copy of the text: a str made)
         _wrap_para(text, cells, out, dense)
         return out
-    for para in text.split("\n"):
-        _wrap_para(para, cells, out, dense)
+    # (while, not for: a for loop's iterator takes 4 words of the frame, over MicroPython's
+    # 11 that keep it on the C stack; a bigger one is taken from the heap at every call)
+    paras = text.split("\n")
+    i = 0
+    while i < len(paras):
+        _wrap_para(paras[i], cells, out, dense)
+        i += 1
     return out
 
 

@@ -19,19 +19,15 @@ DEFAULT_PROFILE = "lcd128x64"
 _BLANK = [None]  # a row of blanks, made once per width (" " * cols made a str per frame)
 
 
-def _blank(cols):
-    b = _BLANK[0]
-    if b is None or len(b) != cols:
-        b = " " * cols
-        _BLANK[0] = b
-    return b
-
-
 class Frame:
     def __init__(self, rows, cols):
         self.rows = rows
         self.cols = cols
-        self.lines = [_blank(cols)] * rows
+        b = _BLANK[0]
+        if b is None or len(b) != cols:
+            b = " " * cols
+            _BLANK[0] = b
+        self.lines = [b] * rows
         self.inverse = 0  # bitmask of inverse rows
         self.cut = None  # texts the layout could not show whole (a list), for tests
 
@@ -41,6 +37,9 @@ class Frame:
         self.cut.append(text)
 
     def put(self, row, text, align="left", inverse=False):
+        # (7 locals, shallow expressions: 11 words of state, so that MicroPython keeps the
+        # frame on the C stack; a bigger one is taken from the heap at each call, a search
+        # of a fragmented heap: a screen puts a row 4 times)
         if row < 0 or row >= self.rows:
             if text.strip():
                 self._lost(text)
@@ -48,19 +47,8 @@ class Frame:
         line, w = cells.fit(text, self.cols)  # measured once (cells.fit: no str a character)
         if len(line) < len(text) and text[len(line) :].strip():
             self._lost(text)
-        room = self.cols - w
-        if room:
-            # padded with one format (a str made; the blanks and each + were one each, every
-            # one looked for among the interned names on MicroPython: ~6,500 instructions a
-            # str on the unix port). The blanks are "" padded: MicroPython pads to a width in
-            # bytes, CPython in characters
-            if align == "center":
-                left = room >> 1
-                line = "%*s%s%*s" % (left, "", line, room - left, "")
-            elif align == "right":
-                line = "%*s%s" % (room, "", line)
-            else:
-                line = "%s%*s" % (line, room, "")
+        if w < self.cols:
+            line = _padded(line, self.cols - w, align)
         self.lines[row] = line
         if inverse:
             self.inverse |= 1 << row
@@ -94,23 +82,43 @@ class Frame:
         return "Frame(%r)" % (self.text(),)
 
 
+def _padded(line, room, align):
+    # line padded with `room` blanks, by align: one format, one str made (the blanks and each
+    # + were one each, every one looked for among the interned names on MicroPython: ~6,500
+    # instructions a str on the unix port). The blanks are "" padded: MicroPython pads to a
+    # width in bytes, CPython in characters
+    if align == "center":
+        left = room >> 1
+        return "%*s%s%*s" % (left, "", line, room - left, "")
+    if align == "right":
+        return "%*s%s" % (room, "", line)
+    return "%s%*s" % (line, room, "")
+
+
 def _wrap_all(parts, cols, dense):
+    # (while, not for: a for loop's iterator takes 4 words of the frame, over MicroPython's
+    # 11 that keep it on the C stack; a bigger one is taken from the heap at every call)
     lines = []
-    for part in parts:
-        lines.extend(cells.wrap(part, cols, dense))
+    i = 0
+    while i < len(parts):
+        lines += cells.wrap(parts[i], cols, dense)
+        i += 1
     return lines
 
 
 def _merge(lines, cols):
     # short neighbouring lines share a row when they fit (the breaks stay where they were)
     out = []
-    for line in lines:
+    i = 0
+    while i < len(lines):
         if out:
-            joined = cells.run_on(out[-1], line)
+            joined = cells.run_on(out[-1], lines[i])
             if cells.width(joined) <= cols:
                 out[-1] = joined
+                i += 1
                 continue
-        out.append(line)
+        out.append(lines[i])
+        i += 1
     return out
 
 
@@ -159,13 +167,29 @@ def forget():
     return False
 
 
-def layout(rows, cols, title=None, body=None, footer=None, title_inverse=True, reserve=0,
-           footer_short=None):
+def layout(
+    rows,
+    cols,
+    title=None,
+    body=None,
+    footer=None,
+    title_inverse=True,
+    reserve=0,
+    footer_short=None,
+):
     new = MEMO[1]
     if new is None:
         return _layout(rows, cols, title, body, footer, title_inverse, reserve, footer_short)
-    key = (rows, cols, title, tuple(body) if isinstance(body, list) else body, footer,
-           title_inverse, reserve, footer_short)
+    key = (
+        rows,
+        cols,
+        title,
+        tuple(body) if isinstance(body, list) else body,
+        footer,
+        title_inverse,
+        reserve,
+        footer_short,
+    )
     f = new.get(key)
     if f is None:
         f = MEMO[2].get(key)
@@ -178,8 +202,16 @@ def layout(rows, cols, title=None, body=None, footer=None, title_inverse=True, r
     return f.copy()
 
 
-def _layout(rows, cols, title=None, body=None, footer=None, title_inverse=True, reserve=0,
-            footer_short=None):
+def _layout(
+    rows,
+    cols,
+    title=None,
+    body=None,
+    footer=None,
+    title_inverse=True,
+    reserve=0,
+    footer_short=None,
+):
     # The common screen: an inverse title bar, wrapped body text, and a footer pinned to
     # the last rows. The title is always there. When the text does not fit (see _fit), the
     # footer gives way to footer_short (a shorter key hint) before any row is filled
