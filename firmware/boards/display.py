@@ -66,10 +66,14 @@ def cell_map(text, cols):
             out.append(_END)
         return out
     out = [_END] * cols  # (one allocation: the cells past the text's end already _END)
+    # (8 locals, each expression at most 3 deep: 11 words of state, so that MicroPython keeps
+    # the frame on the C stack, not taken from the heap at every row drawn; so c is the lead
+    # byte, then the code point, and i moves on a byte at a time)
     used = 0
     i = 0
     while i < n:
         c = b[i]
+        i += 1
         # the two kinds of nearly every cell first, each in a few steps: ASCII, and the lead
         # byte of U+5000..U+9FFF (wide; ~70 bytecodes a CJK character went through the
         # general decoding and the width's range tests, the most of a row's draw)
@@ -78,38 +82,41 @@ def cell_map(text, cols):
                 break
             out[used] = c
             used += 1
-            i += 1
             continue
         if 0xE5 <= c <= 0xE9:
             if used + 2 > cols:
                 break
-            out[used] = ((c & 0x0F) << 12) | ((b[i + 1] & 0x3F) << 6) | (b[i + 2] & 0x3F)
-            out[used + 1] = _HALF
-            used += 2
-            i += 3
+            c = ((c & 0x0F) << 6) | (b[i] & 0x3F)
+            i += 1
+            out[used] = (c << 6) | (b[i] & 0x3F)
+            i += 1
+            used += 1
+            out[used] = _HALF
+            used += 1
             continue
-        if c < 0xE0:
-            cp = ((c & 0x1F) << 6) | (b[i + 1] & 0x3F)
-            i += 2
+        if c < 0xE0:  # U+0080..U+07FF
+            c &= 0x1F
         elif c < 0xF0:
-            cp = ((c & 0x0F) << 12) | ((b[i + 1] & 0x3F) << 6) | (b[i + 2] & 0x3F)
-            i += 3
+            c = ((c & 0x0F) << 6) | (b[i] & 0x3F)
+            i += 1
         else:
-            cp = ((c & 0x07) << 18) | ((b[i + 1] & 0x3F) << 12) | ((b[i + 2] & 0x3F) << 6)
-            cp |= b[i + 3] & 0x3F
-            i += 4
-        if cp < 0x1100:
-            w = 1
-        elif 0x4E00 <= cp <= 0x9FFF:
-            w = 2
+            c = ((c & 0x07) << 6) | (b[i] & 0x3F)
+            i += 1
+            c = (c << 6) | (b[i] & 0x3F)
+            i += 1
+        c = (c << 6) | (b[i] & 0x3F)
+        i += 1
+        if c >= 0x1100 and cells.cp_width(c) == 2:
+            if used + 2 > cols:
+                break
+            out[used] = c
+            used += 1
+            out[used] = _HALF
         else:
-            w = cells.cp_width(cp)
-        if used + w > cols:
-            break
-        out[used] = cp
-        if w == 2:
-            out[used + 1] = _HALF
-        used += w
+            if used == cols:
+                break
+            out[used] = c
+        used += 1
     return out
 
 

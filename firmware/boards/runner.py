@@ -147,11 +147,13 @@ class Board:
             self.display.draw(frame)
             self._redraw = None
         except (OSError, MemoryError):
-            first = self._redraw is None
-            self._redraw = frame
+            # frame: the one that was waiting before, None at the first failure (no local
+            # of its own: 11 words of state with the try, so that MicroPython keeps the frame
+            # on the C stack, not taken from the heap at every draw)
+            frame, self._redraw = self._redraw, frame
             self.draw_failures += 1
             gc.collect()
-            if first:
+            if frame is None:
                 self._log("error", "display: the frame could not be drawn; retrying")
 
     def _check_printer(self):
