@@ -78,6 +78,39 @@ def _hash(key):
     return h
 
 
+def _first(hashes, n, h):
+    # -> the first row of the sorted hashes (views or arrays) whose hash is not below h
+    lo = 0
+    while lo < n:
+        mid = (lo + n) >> 1
+        if hashes[mid] < h:
+            lo = mid + 1
+        else:
+            n = mid
+    return lo
+
+
+def _mapped_value(m, k, off, ln):
+    # -> the value of the pair at m[off : off + ln] (the strings file in place: ROMFS) when its
+    # key is k (bytes) and it is written `"key": "value"` (as the shipped files are) with no
+    # escape in it: one str made straight from the map; else None (the pair is then copied and
+    # decoded as JSON). The copy, its slices and the decoder's stream were ~50k instructions a
+    # string on the unix port (the value's str alone, looked up among the interned names, ~10k)
+    v = off + len(k) + 1  # the key's closing quote
+    if (
+        ln < len(k) + 6
+        or m[off] != _QUOTE
+        or m[v] != _QUOTE
+        or m[v + 1] != 0x3A
+        or m[v + 2] != 0x20
+    ):
+        return None
+    if m[v + 3] != _QUOTE or m[off + ln - 1] != _QUOTE or m[off + 1 : v] != k:
+        return None
+    s = str(m[v + 4 : off + ln - 1], "utf-8")
+    return None if "\\" in s else s
+
+
 # The index as a file (`posterm flash` writes strings_<lang>.idx beside each strings file,
 # pack_index): b"PSX1" | the strings file's size u32 | n u16 | 0 u16 | hashes u32 * n |
 # offsets u32 * n | lengths u16 * n, big-endian, sorted as build_index sorts. A board reads
@@ -193,73 +226,66 @@ class Strings:
             self._data = data
 
     def _lookup(self, key):
-        if self._index is None and self._data is None and self._dict is None:
-            if self._packed is None:
+        # -> the value of key, or None (a miss of get's cache)
+        if self._packed is None and self._index is None and self._data is None:
+            if self._dict is None:
                 self._load()
         if self._packed is not None:
-            return self._lookup_packed(key)
+            return self._lookup_packed(key.encode())
         if self._dict is not None:
             s = self._dict.get(key)
             return s if type(s) is str else None
         if self._index is None:
             return _find_value(self._data, key)
+        return self._lookup_built(key)
+
+    def _lookup_built(self, key):
+        # the index built on the board (no .idx beside the strings file)
         k = key.encode()
         h = _hash(k)
         hashes, offsets, lengths = self._index
-        lo = 0
-        hi = len(hashes)
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            if hashes[mid] < h:
-                lo = mid + 1
-            else:
-                hi = mid
-        while lo < len(hashes) and hashes[lo] == h:
-            pair = self.resources.read_at(self._name, offsets[lo], lengths[lo])
-            if pair is not None:
-                s = _split_pair(pair, k)
-                if s is None:
-                    s = _find_value(pair, key)
-                if s is not None:
-                    return s
-            lo += 1
+        i = _first(hashes, len(hashes), h)
+        while i < len(hashes) and hashes[i] == h:
+            s = self._pair_value(k, offsets[i], lengths[i])
+            if s is not None:
+                return s
+            i += 1
         return None
 
-    def _lookup_packed(self, key):
+    def _lookup_packed(self, k):
+        # k: the key's UTF-8 bytes (made once: its hash and the pair's check both read it).
         # (`struct` is imported once, at the top: an import in a function searches sys.path
         # for struct.py first, ~60 us on the unix port, ~10 ms on a Pico)
         idx, n, views = self._packed
         if views is None:
-            return self._lookup_unpacked(key, idx, n)
-        hashes, offsets, lengths = views
-        h = _hash(key.encode())
-        lo = 0
-        hi = n
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            if hashes[mid] < h:
-                lo = mid + 1
-            else:
-                hi = mid
-        while lo < n and hashes[lo] == h:
-            s = self._pair_value(key, offsets[lo], lengths[lo])
+            return self._lookup_unpacked(k, idx, n)
+        h = _hash(k)
+        hashes = views[0]
+        i = _first(hashes, n, h)
+        while i < n and hashes[i] == h:
+            s = self._pair_value(k, views[1][i], views[2][i])
             if s is not None:
                 return s
-            lo += 1
+            i += 1
         return None
 
-    def _pair_value(self, key, off, ln):
-        if self._mapped is not None:
-            pair = bytes(self._mapped[off : off + ln])
+    def _pair_value(self, k, off, ln):
+        # -> the value of the pair at off (ln bytes) when its key is k, else None
+        m = self._mapped
+        if m is not None:
+            s = _mapped_value(m, k, off, ln)
+            if s is not None:
+                return s
+            pair = bytes(m[off : off + ln])  # an escape in it, or another layout: JSON's way
         else:
             pair = self.resources.read_at(self._name, off, ln)
         if pair is None:
             return None
-        s = _split_pair(pair, key.encode())
-        return s if s is not None else _find_value(pair, key)
+        s = _split_pair(pair, k)
+        return s if s is not None else _find_value(pair, k.decode())
 
-    def _lookup_unpacked(self, key, idx, n):
-        h = _hash(key.encode())
+    def _lookup_unpacked(self, k, idx, n):
+        h = _hash(k)
         lo = 0
         hi = n
         while lo < hi:
@@ -273,7 +299,7 @@ class Strings:
         while lo < n and struct.unpack_from(">I", idx, _IDX_HEAD + 4 * lo)[0] == h:
             off = struct.unpack_from(">I", idx, offs + 4 * lo)[0]
             ln = struct.unpack_from(">H", idx, lens + 2 * lo)[0]
-            s = self._pair_value(key, off, ln)
+            s = self._pair_value(k, off, ln)
             if s is not None:
                 return s
             lo += 1

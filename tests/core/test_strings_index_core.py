@@ -2,7 +2,7 @@
 # file and reads each value from the file when asked for (storage read_at); the answers
 # are the file's values. Unindexed (CPython's default) it keeps the parsed dict.
 import mptest
-from mptest import eq
+from mptest import eq, true
 from pos.compat import json
 from pos.memstorage import MemoryStorage
 from pos.text import Strings, _hash
@@ -139,3 +139,45 @@ def test_an_index_file_of_another_strings_file_is_not_used():
     eq(s._packed, None, "the stale index is left alone")
     bad = MemoryStorage({"strings_zh.json": new, "strings_zh.idx": b"PSX1junk"})
     eq(Strings(bad, "zh", indexed=True).get("bb"), "dos")
+
+
+class _Mapped(_Counted):
+    # a ROMFS-like port: each file's bytes in place (memoryview), as pos.storage maps them
+    def map(self, name):
+        data = self.files.get(name)
+        return None if data is None else memoryview(data)
+
+
+def test_every_shipped_string_reads_back_from_the_mapped_file_in_both_languages():
+    # the values made straight from the mapped strings file (pos.text._mapped_value) are the
+    # JSON's, escapes (a \n, a quote) included: those pairs go the JSON decoder's way
+    from pos.text import pack_index
+
+    res = FileStorage(menus_dir(), readonly=True)
+    for lang in ("zh", "en"):
+        data = res.read("strings_" + lang + ".json")
+        files = {"strings_" + lang + ".json": data, "strings_" + lang + ".idx": pack_index(data)}
+        s = Strings(_Mapped(files), lang, indexed=True)
+        expected = json.loads(data)
+        for key in sorted(expected):
+            eq(s.get(key), expected[key], key)
+        true(s._mapped is not None, "the file is read in place")
+        eq(s.get("no_such_key"), "no_such_key")
+        eq([n for n in s.resources.reads if n.endswith(".json")], [], "never read whole")
+
+
+def test_a_mapped_pair_with_an_escape_or_another_layout_is_decoded_as_json():
+    from pos.text import _mapped_value, pack_index
+
+    data = b'{"a": "x\\ny", "b":"tight", "c" :  "wide", "d": "q\\"", "e": "", "f": "\\u4e2d"}'
+    files = {"strings_zh.json": data, "strings_zh.idx": pack_index(data)}
+    s = Strings(_Mapped(files), "zh", indexed=True)
+    want = json.loads(data)
+    for key in sorted(want):
+        eq(s.get(key), want[key], key)
+    m = memoryview(data)
+    at = data.find(b'"a"')
+    eq(_mapped_value(m, b"a", at, data.find(b'y"') + 2 - at), None, "an escape: not made in place")
+    at = data.find(b'"e"')
+    eq(_mapped_value(m, b"e", at, 7), "", "an empty value, in place")
+    eq(_mapped_value(m, b"x", at, 7), None, "another key at that place")
