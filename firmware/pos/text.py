@@ -10,6 +10,7 @@ import struct
 
 from pos.compat import json, IS_MICROPYTHON
 
+
 _QUOTE = 0x22
 _CACHED = 8  # strings kept by Strings.get (a few hundred bytes); a memory policy may keep more
 _BACKSLASH = 0x5C
@@ -78,9 +79,9 @@ def _hash(key):
     return h
 
 
-def _first(hashes, n, h):
-    # -> the first row of the sorted hashes (views or arrays) whose hash is not below h
-    lo = 0
+def _first(hashes, lo, n, h):
+    # -> the first row of the sorted hashes (views or arrays) from lo below n whose hash is
+    # not below h (n when there is none)
     while lo < n:
         mid = (lo + n) >> 1
         if hashes[mid] < h:
@@ -112,11 +113,14 @@ def _mapped_value(m, k, off, ln):
 
 
 # The index as a file (`posterm flash` writes strings_<lang>.idx beside each strings file,
-# pack_index): b"PSX1" | the strings file's size u32 | n u16 | 0 u16 | hashes u32 * n |
-# offsets u32 * n | lengths u16 * n, big-endian, sorted as build_index sorts. A board reads
-# it in place from ROMFS (no heap at all) or as one bytes object from a filesystem (10 B a
-# key, instead of arrays grown key by key and the whole strings file read to build them).
-_IDX_MAGIC = b"PSX1"
+# pack_index): b"PSX2" | the strings file's size u32 | n u16 | 0 u16 | hashes u32 * n |
+# offsets u32 * n | lengths u16 * n | starts u16 * 257, big-endian, sorted as build_index
+# sorts; starts[b]: the first row whose hash's top byte is b or more (a key's rows are found
+# among the one or two of its byte, not by a binary search). A board reads it in place from
+# ROMFS (no heap at all) or as one bytes object from a filesystem (10 B a key, instead of
+# arrays grown key by key and the whole strings file read to build them). PSX1 (no starts)
+# is not read: the strings file is then indexed on the board.
+_IDX_MAGIC = b"PSX2"
 _IDX_HEAD = 12
 
 
@@ -140,7 +144,7 @@ def _packed_index(resources, name):
     if idx is None or len(idx) < _IDX_HEAD or bytes(idx[:4]) != _IDX_MAGIC:
         return None
     size, n, _ = struct.unpack_from(">IHH", idx, 4)
-    if len(idx) != _IDX_HEAD + 10 * n:
+    if len(idx) != _IDX_HEAD + 10 * n + 514:  # the 257 starts (a literal: no name for it)
         return None
     if hasattr(resources, "size") and resources.size(name) != size:
         return None  # not this file's index
@@ -148,9 +152,9 @@ def _packed_index(resources, name):
 
 
 def _views(idx, n):
-    # -> (hashes, offsets, lengths) read in place from the index's bytes (uctypes arrays over
-    # its address: no copy; the index buffer is kept beside them, as the views do not hold
-    # it), or None where there is no uctypes (its values are then unpacked one by one)
+    # -> (hashes, offsets, lengths, starts) read in place from the index's bytes (uctypes
+    # arrays over its address: no copy; the index buffer is kept beside them, as the views do
+    # not hold it), or None where there is no uctypes (its values are then unpacked one by one)
     try:
         import uctypes
     except ImportError:
@@ -163,9 +167,10 @@ def _views(idx, n):
         "h": (uctypes.ARRAY | _IDX_HEAD, uctypes.UINT32 | n),
         "o": (uctypes.ARRAY | (_IDX_HEAD + 4 * n), uctypes.UINT32 | n),
         "n": (uctypes.ARRAY | (_IDX_HEAD + 8 * n), uctypes.UINT16 | n),
+        "s": (uctypes.ARRAY | (_IDX_HEAD + 10 * n), uctypes.UINT16 | 257),
     }
     v = uctypes.struct(at, layout, uctypes.BIG_ENDIAN)
-    return v.h, v.o, v.n
+    return v.h, v.o, v.n, v.s
 
 
 class Strings:
@@ -244,7 +249,7 @@ class Strings:
         k = key.encode()
         h = _hash(k)
         hashes, offsets, lengths = self._index
-        i = _first(hashes, len(hashes), h)
+        i = _first(hashes, 0, len(hashes), h)
         while i < len(hashes) and hashes[i] == h:
             s = self._pair_value(k, offsets[i], lengths[i])
             if s is not None:
@@ -261,7 +266,8 @@ class Strings:
             return self._lookup_unpacked(k, idx, n)
         h = _hash(k)
         hashes = views[0]
-        i = _first(hashes, n, h)
+        b = views[3]  # the rows of h's top byte: one or two
+        i = _first(hashes, b[h >> 16], b[(h >> 16) + 1], h)
         while i < n and hashes[i] == h:
             s = self._pair_value(k, views[1][i], views[2][i])
             if s is not None:

@@ -79,7 +79,7 @@ def _sort3(a, b, c):
 
 
 def pack_index(data):
-    # -> the .idx file's bytes for the strings file `data`
+    # -> the .idx file's bytes for the strings file `data` (pos.text: the layout)
     hashes, offsets, lengths = build_index(data)
     n = len(hashes)
     out = [_IDX_MAGIC, struct.pack(">IHH", len(data), n, 0)]
@@ -89,4 +89,9 @@ def pack_index(data):
         out.append(struct.pack(">I", offsets[i]))
     for i in range(n):
         out.append(struct.pack(">H", lengths[i]))
+    row = 0
+    for b in range(257):  # the first row of each top byte of the hash (256: the end)
+        while row < n and hashes[row] >> 16 < b:
+            row += 1
+        out.append(struct.pack(">H", row))
     return b"".join(out)

@@ -34,12 +34,20 @@ def test_unknown_key_answers_itself_and_args_are_formatted():
 def test_keys_with_the_same_hash_are_told_apart_by_the_file():
     # "Aa" and "BB" collide under h * 31 + c
     eq(_hash(b"Aa"), _hash(b"BB"))
-    res = MemoryStorage({"strings_zh.json": b'{"BB": "two", "Aa": "one", "z": "three"}'})
-    s = Strings(res, "zh", indexed=True)
-    eq(s.get("Aa"), "one")
-    eq(s.get("BB"), "two")
-    eq(s.get("z"), "three")
-    hashes = build_index(res.read("strings_zh.json"))[0]
+    data = b'{"BB": "two", "Aa": "one", "z": "three"}'
+    from pos.text import pack_index
+
+    for files in (
+        {"strings_zh.json": data},
+        {"strings_zh.json": data, "strings_zh.idx": pack_index(data)},
+    ):
+        for res in (MemoryStorage(files), _Mapped(files)):
+            s = Strings(res, "zh", indexed=True)
+            eq(s.get("Aa"), "one")
+            eq(s.get("BB"), "two")
+            eq(s.get("z"), "three")
+            eq(s.get("Ab"), "Ab")
+    hashes = build_index(data)[0]
     eq(list(hashes), sorted(hashes), "sorted by hash")
 
 
@@ -139,6 +147,14 @@ def test_an_index_file_of_another_strings_file_is_not_used():
     eq(s._packed, None, "the stale index is left alone")
     bad = MemoryStorage({"strings_zh.json": new, "strings_zh.idx": b"PSX1junk"})
     eq(Strings(bad, "zh", indexed=True).get("bb"), "dos")
+    # an index of the format before (PSX1: no starts) for this very file, from an older
+    # flash: not read (its length is another)
+    import struct
+
+    old_idx = b"PSX1" + struct.pack(">IHH", len(new), 3, 0) + bytes(30)
+    s = Strings(MemoryStorage({"strings_zh.json": new, "strings_zh.idx": old_idx}), "zh", True)
+    eq([s.get("a"), s.get("bb"), s.get("b")], ["uno", "dos", "tres"])
+    eq(s._packed, None, "the older format is left alone")
 
 
 class _Mapped(_Counted):
