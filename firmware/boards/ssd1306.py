@@ -179,8 +179,11 @@ class SSD1306:
         out[1 + k :] = cols[w + a : w + b]
         buf[b0 + a : b0 + b] = out[1 : 1 + k]
         buf[b1 + a : b1 + b] = out[1 + k :]
-        self._window(a, b - 1, p0, p0 + 1)
-        self.i2c.writeto(self.addr, out)
+        # the window command as _window sends it, not through its call: a frame of 16 words,
+        # taken from the heap at each call on MicroPython (over 11), at each row drawn
+        i2c = self.i2c
+        i2c.writeto(self.addr, bytes((0x00, _COL_ADDR, a, b - 1, _PAGE_ADDR, p0, p0 + 1)))
+        i2c.writeto(self.addr, out)
 
     def _differs(self, cols, c, pages, n, base):
         # does column c of the band differ from the panel on any of its pages?
