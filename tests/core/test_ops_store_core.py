@@ -203,6 +203,33 @@ def test_require_supervisor_accepts_123456():
     eq(box.value, True)
 
 
+def test_the_key_that_opens_a_password_prompt_looks_up_only_its_prompt_and_draws_no_salt():
+    # (the wrong password's text is looked up when one is typed; the factory table and its
+    # salt are made by the first attempt, and saved with it)
+    from mptest import spy
+    from pos import vault
+
+    r = Rig()
+    keys = []
+    drawn = []
+    real = spy(vault, "random_bytes", drawn)
+    try:
+        spy(r.t, "s", keys)
+        box = _run(r, auth.require_supervisor(r.t, "撤销"))
+        contains(r.screen_flat(), "请输入主管密码")
+        eq([k[0] for k in keys], ["auth_supervisor_pw"])
+        eq(drawn, [], "no salt drawn at the prompt")
+        true("ops" not in r.t.state.extra and "op_salt" not in r.t.state.extra)
+        r.press("111111", "ENTER")
+        contains(r.screen_flat(), "主管密码错")
+        eq(len(drawn), 1, "the salt drawn by the first attempt")
+        r.press("ENTER", "123456", "ENTER")
+        eq(box.value, True)
+        eq(len(drawn), 1)
+    finally:
+        vault.random_bytes = real
+
+
 def test_require_supervisor_says_wrong_then_locks_after_three_tries():
     r = Rig()
     box = _run(r, auth.require_supervisor(r.t, "撤销"))

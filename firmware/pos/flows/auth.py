@@ -8,25 +8,22 @@ from pos import clock, ui
 from pos import operators as ops
 
 
+# (the three below give ask_password's generator itself, not one of their own around it:
+# each generator made is a block of the heap found at the key that opens the prompt)
 def require_supervisor(t, title):
-    # 请输入主管密码 (6 digits) -> True, or False (CANCEL, timeout, locked)
-    return (
-        yield from ask_password(
-            t, title, ops.SUPERVISOR, t.s("auth_supervisor_pw"), t.s("auth_supervisor_wrong")
-        )
-    )
+    # Generator: 请输入主管密码 (6 digits) -> True, or False (CANCEL, timeout, locked)
+    return ask_password(t, title, ops.SUPERVISOR, t.s("auth_supervisor_pw"),
+                        "auth_supervisor_wrong")  # fmt: skip
 
 
 def require_admin(t, title):
-    # 请输入管理员密码 (8 digits, system manager 99) -> True / False
-    return (
-        yield from ask_password(t, title, ops.ADMIN, t.s("auth_admin_pw"), t.s("auth_admin_wrong"))
-    )
+    # Generator: 请输入管理员密码 (8 digits, system manager 99) -> True / False
+    return ask_password(t, title, ops.ADMIN, t.s("auth_admin_pw"), "auth_admin_wrong")
 
 
 def require_operator(t, title, code):
-    # 请输入操作员密码 for operator `code` (4 digits) -> True / False
-    return (yield from ask_password(t, title, code, t.s("auth_operator_pw"), t.s("auth_wrong")))
+    # Generator: 请输入操作员密码 for operator `code` (4 digits) -> True / False
+    return ask_password(t, title, code, t.s("auth_operator_pw"), "auth_wrong")
 
 
 def minutes(seconds):
@@ -40,13 +37,15 @@ def show_locked(t, title, seconds, first=None):
     yield from ui.notice(t, title, body, timeout=10)
 
 
-def ask_password(t, title, code, prompt, wrong_text):
+def ask_password(t, title, code, prompt, wrong_key):
     # Ask for `code`'s password until it is right, CANCEL, a timeout or the lockout.
+    # wrong_key: the strings key of what a wrong one shows, looked up only then (a string
+    # looked up is ~50,000 instructions of the unix port: in the key that opens the prompt)
     st = t.state
-    # the factory table made on first use is saved with the first attempt (below), not now:
-    # a prompt left unanswered loses nothing (ensure makes it again the same way), and the
-    # state's JSON written at the key that opens the prompt was ~200,000 instructions of it
-    ops.ensure(st)
+    # the factory table (ops.ensure: its salt drawn) is made on first use by the first
+    # attempt (ops.check) and saved with it, not at the key that opens the prompt: a prompt
+    # left unanswered loses nothing (the table is made the same way later), and the state's
+    # JSON written at that key was ~200,000 instructions of it
     n = ops.password_length(code)
     typed = None  # the key that ended the wrong-password notice: the retype's first digit
     while True:
@@ -62,10 +61,10 @@ def ask_password(t, title, code, prompt, wrong_text):
         if ok:
             return True
         if locked > 0:
-            yield from show_locked(t, title, locked, wrong_text)
+            yield from show_locked(t, title, locked, t.s(wrong_key))
             return False
         t.emit(("beep", "error"))
-        typed = yield from ui.notice_key(t, title, [wrong_text, t.s("auth_tries_left", tries)])
+        typed = yield from ui.notice_key(t, title, [t.s(wrong_key), t.s("auth_tries_left", tries)])
 
 
 def new_password(t, title, code):

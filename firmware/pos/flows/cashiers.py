@@ -128,7 +128,7 @@ def change_password(t):
             typed = yield from _refuse(t, title, t.s("op_not_found", code))
         else:
             break
-    ok = yield from auth.ask_password(t, title, code, t.s("auth_old_pw"), t.s("auth_wrong"))
+    ok = yield from auth.ask_password(t, title, code, t.s("auth_old_pw"), "auth_wrong")
     if not ok:
         return
     yield from _set_new(t, title, code)
@@ -138,7 +138,7 @@ def supervisor_password(t):
     # 3.4.5 主管改密
     title = t.s("op_supervisor_pw_title")
     ok = yield from auth.ask_password(
-        t, title, ops.SUPERVISOR, t.s("auth_old_supervisor_pw"), t.s("auth_supervisor_wrong")
+        t, title, ops.SUPERVISOR, t.s("auth_old_supervisor_pw"), "auth_supervisor_wrong"
     )
     if not ok:
         return

@@ -13,15 +13,19 @@ def batch_full(t):
     return t.journal.count >= limit
 
 
-def begin(t, title, kind):
+def begin(t, title, kind, journalled=None, supervisor=None):
     # Generator -> True when a transaction of the catalog's type `kind` may start: the
     # gates (sign-in, settlement, room in the batch for a journalled one), then the
-    # supervisor's password where the catalog says the type needs it.
-    with overlay.scope():  # the catalog is read, not held (the heap at the prompts)
-        from pos import catalog
+    # supervisor's password where the catalog says the type needs it. journalled,
+    # supervisor: the type's (catalog.journalled, catalog.supervisor) when the caller has
+    # read them in a catalog scope of its own (an import is ~15,000 instructions of the unix
+    # port: __import__ looks "pos" up among the interned names twice)
+    if journalled is None:
+        with overlay.scope():  # the catalog is read, not held (the heap at the prompts)
+            from pos import catalog
 
-        journalled, supervisor = catalog.journalled(kind), catalog.supervisor(kind)
-        del catalog
+            journalled, supervisor = catalog.journalled(kind), catalog.supervisor(kind)
+            del catalog
     ok = yield from check(t, title, journalled)
     if ok and supervisor:
         with overlay.scope():
@@ -38,9 +42,10 @@ def check(t, title, journalled=True):
     # Every transaction (the balance inquiry too: it would send a pending reversal)
     # waits for the journal: while an approved record is not written, its reversal
     # stays armed and must not go out.
-    ok = yield from storage_ok(t, title)
-    if not ok:
-        return False
+    if not t.journal.ready():  # (storage_ok's generator made only then)
+        ok = yield from storage_ok(t, title)
+        if not ok:
+            return False
     if t.state.unreadable:
         reason = t.s("supervisor_confirm")
     elif settlement_pending(t):
@@ -50,7 +55,10 @@ def check(t, title, journalled=True):
     elif journalled and batch_full(t):
         reason = t.s("settle_batch_full")
     else:
-        yield from pending(t, title)
+        ex = t.state.extra
+        if ex.get("param_due") or ex.get("ic_due") or ex.get("script_advice") or (
+                ex.get("status_due")):  # fmt: skip
+            yield from pending(t, title)  # (a generator made only when something is owed)
         return True
     t.emit(("beep", "error"))
     yield from ui.notice(t, title, reason)

@@ -14,9 +14,15 @@ _READ = ("01", "02", "03", "05", "07")  # the journal's entry modes (field 22's 
 # the fields a page shows, read from a record's bytes (pos.journal.fields: no decode of the
 # whole record)
 _SHOWN = (
-    ("type", b'"type": '), ("amount", b'"amount": '), ("pan", b'"pan": '),
-    ("trace", b'"trace": '), ("time", b'"time": '), ("entry", b'"entry": '),
-    ("issuer_name", b'"issuer_name": '), ("rrn", b'"rrn": '), ("auth", b'"auth": '),
+    ("type", b'"type": '),
+    ("amount", b'"amount": '),
+    ("pan", b'"pan": '),
+    ("trace", b'"trace": '),
+    ("time", b'"time": '),
+    ("entry", b'"entry": '),
+    ("issuer_name", b'"issuer_name": '),
+    ("rrn", b'"rrn": '),
+    ("auth", b'"auth": '),
 )
 
 

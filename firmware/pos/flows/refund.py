@@ -32,8 +32,9 @@ def run(t):
     typed = None
     while True:
         work = None if limit else (lambda: limit.append(_refundable(t, kind, rrn, pan)))
-        amount = yield from ui.enter_amount(t, title, t.s("tx_enter_refund_amount"),
-                                            work=work, typed=typed)
+        amount = yield from ui.enter_amount(
+            t, title, t.s("tx_enter_refund_amount"), work=work, typed=typed
+        )
         if amount is None:
             return None
         if not limit:

@@ -56,12 +56,17 @@ def total_lines(t):
         if row:
             sign = "-" if catalog.negative(kind) and row[1] else ""
             name = t.s(catalog.title_key(kind))
-            lines.append((name + " " + str(row[0]) + t.s("print_count_unit"),
-                          sign + ui.format_amount(row[1])))
+            lines.append(
+                (
+                    name + " " + str(row[0]) + t.s("print_count_unit"),
+                    sign + ui.format_amount(row[1]),
+                )
+            )
     for key, side in (("settle_debit", "debit"), ("settle_credit", "credit")):
         row = tot[side]
-        lines.append((t.s(key) + " " + str(row[0]) + t.s("print_count_unit"),
-                      ui.format_amount(row[1])))
+        lines.append(
+            (t.s(key) + " " + str(row[0]) + t.s("print_count_unit"), ui.format_amount(row[1]))
+        )
     lines.extend(receipt.mode_lines(t, tot))  # of the debits: 插卡, 挥卡, 扫码
     return lines
 

@@ -66,8 +66,14 @@ def send_pending(t):
     # (A0: the center's keys are not ours; pos.comm has asked for a sign-in first)
     what = code or res.status
     if rec["tries"] < retries:
-        t.emit(("log", "warn", "reversal of trace %s: try %d of %d failed (%s)"
-                % (rec.get("11"), rec["tries"], retries, what)))
+        t.emit(
+            (
+                "log",
+                "warn",
+                "reversal of trace %s: try %d of %d failed (%s)"
+                % (rec.get("11"), rec["tries"], retries, what),
+            )
+        )
         yield from center.show_failure(t, title, res)
         return False
     if not (yield from _given_up(t, title, rec, what)):
@@ -112,8 +118,14 @@ def give_up(t, rec, why):
         t.emit(("log", "error", "reversal of trace %s not journalled: %s" % (rec.get("11"), e)))
         return False
     disarm(t)
-    t.emit(("log", "warn", "reversal of trace %s unconfirmed after %d tries (%s): kept in the "
-            "journal for settlement" % (rec.get("11"), rec.get("tries", 0), why)))
+    t.emit(
+        (
+            "log",
+            "warn",
+            "reversal of trace %s unconfirmed after %d tries (%s): kept in the "
+            "journal for settlement" % (rec.get("11"), rec.get("tries", 0), why),
+        )
+    )
     return True
 
 

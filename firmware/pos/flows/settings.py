@@ -7,22 +7,33 @@ def param_lines(t):
     p = t.state.params
     st = t.state
     lines = [
-        t.s("param_mid"), p.get("mid", ""),
-        t.s("param_tid"), p.get("tid", ""),
-        t.s("param_merchant"), p.get("merchant_name", ""),
-        t.s("param_host"), t.link_address or p.get("host", ""),
+        t.s("param_mid"),
+        p.get("mid", ""),
+        t.s("param_tid"),
+        p.get("tid", ""),
+        t.s("param_merchant"),
+        p.get("merchant_name", ""),
+        t.s("param_host"),
+        t.link_address or p.get("host", ""),
     ]
     if t.link_address and p.get("host", "") and p.get("host") != t.link_address:
         # 5.3's setting differs from what the link uses: both shown (5.3 says why)
         lines += [t.s("param_host_setting"), p.get("host", "")]
     return lines + [
-        t.s("param_tpdu"), p.get("tpdu", ""),
-        t.s("param_batch"), z(st.batch, 6),
-        t.s("param_trace"), z(st.trace, 6),
-        t.s("param_menu_version"), str(st.menu_version),
-        t.s("param_key_layout"), key_layout_text(t, p.get("key_layout", "003")),
-        t.s("param_location"), str(p.get("location", "") or "") or t.s("param_not_set"),
-        t.s("param_heartbeat"), heartbeat_text(t),
+        t.s("param_tpdu"),
+        p.get("tpdu", ""),
+        t.s("param_batch"),
+        z(st.batch, 6),
+        t.s("param_trace"),
+        z(st.trace, 6),
+        t.s("param_menu_version"),
+        str(st.menu_version),
+        t.s("param_key_layout"),
+        key_layout_text(t, p.get("key_layout", "003")),
+        t.s("param_location"),
+        str(p.get("location", "") or "") or t.s("param_not_set"),
+        t.s("param_heartbeat"),
+        heartbeat_text(t),
     ]
 
 

@@ -118,7 +118,13 @@ def _field(t, title, ask, check, initial):
 def _digits_field(t, title, prompt_key, max_len, current, check, allow_empty=False):
     def ask(text, typed):
         return ui.enter_digits(
-            t, title, t.s(prompt_key), 1, max_len, allow_empty=allow_empty, initial=text,
+            t,
+            title,
+            t.s(prompt_key),
+            1,
+            max_len,
+            allow_empty=allow_empty,
+            initial=text,
             typed=typed,
         )
 
@@ -163,8 +169,11 @@ def merchant(t):
 
 
 # -- 5.3 -------------------------------------------------------------------------
-LINK_NOTES = {"embedded": "set_link_embedded", "host_option": "set_link_host_option",
-              "uart": "set_link_uart"}
+LINK_NOTES = {
+    "embedded": "set_link_embedded",
+    "host_option": "set_link_host_option",
+    "uart": "set_link_uart",
+}
 
 
 def comms(t):

@@ -24,8 +24,9 @@ def void_of(t, kind, qr_kind=None):
         kinds = catalog.original(kind)[1]
         qr_of = catalog.original(qr_kind)[1] if qr_kind else ()
         by_trace = catalog.journal_kinds("trace")
+        rules = (catalog.journalled(kind), catalog.supervisor(kind))  # (gates.begin's)
         del catalog
-    ok = yield from gates.begin(t, title, kind)
+    ok = yield from gates.begin(t, title, kind, rules[0], rules[1])
     if not ok:
         return None
     trace = yield from txn.enter_trace(t, title)
