@@ -140,47 +140,36 @@ class Font:
             d[hb] = j
         self._dir_wide = d
 
-    def _find_mapped(self, base, n, cp, lo=0):
-        # -> the index of cp among entries lo..n-1 of the index at base, or -1
-        m = self._map
-        hi = n - 1
-        while lo <= hi:
-            mid = (lo + hi) >> 1
-            at = base + 2 * mid
-            v = (m[at] << 8) | m[at + 1]
-            if v < cp:
-                lo = mid + 1
-            elif v > cp:
-                hi = mid - 1
-            else:
-                return mid
-        return -1
-
     def locate(self, cp):
         # A font read in place only: -> the offset in the map of code point cp's rows, or -1
         # when the font lacks it. Narrow glyphs (16 B) lie below wide_data, wide ones (32 B)
-        # from it (the display blits them from the map: no copy, boards.display)
+        # from it (the display blits them from the map: no copy, boards.display). (5 locals,
+        # the search a function of its own: 11 words of state each, so that MicroPython
+        # keeps their frames on the C stack; over 11 they were taken from the heap at each
+        # call, twice a glyph a screen shows first; d is the wide directory, then its bucket)
         if cp <= self._narrow_last:
             # the narrow index is a run of consecutive code points (printable ASCII: the
             # shipped texts' pages file, the font's own): cp's place in a run that ends at the
             # last one, checked, then searched for only when that is not it (a binary search
             # in Python, ~1,500 instructions a step on the unix port)
-            m = self._map
             i = self.n_narrow - 1 - (self._narrow_last - cp)
             at = self._narrow_idx + 2 * i
-            if i >= 0 and (m[at] << 8) | m[at + 1] == cp:
+            if i >= 0 and (self._map[at] << 8) | self._map[at + 1] == cp:
                 return self._narrow_data + 16 * i
-            i = self._find_mapped(self._narrow_idx, self.n_narrow, cp)
+            i = _find_mapped(self._map, self._narrow_idx, self.n_narrow, cp, 0)
             if i >= 0:
                 return self._narrow_data + 16 * i
         d = self._dir_wide
         if d is None:
-            i = self._find_mapped(self._wide_idx, self.n_wide, cp)
-        elif cp < 0xFF00:
-            k = cp >> 8
-            i = self._find_mapped(self._wide_idx, d[k + 1], cp, d[k])
+            i = _find_mapped(self._map, self._wide_idx, self.n_wide, cp, 0)
         else:
-            i = self._find_mapped(self._wide_idx, self.n_wide, cp, d[255])
+            if cp < 0xFF00:
+                at = d[cp >> 8]
+                d = d[(cp >> 8) + 1]
+            else:
+                at = d[255]
+                d = self.n_wide
+            i = _find_mapped(self._map, self._wide_idx, d, cp, at)
         if i < 0:
             return -1
         return self._wide_data + 32 * i
@@ -263,3 +252,21 @@ def pack(narrow, wide):
             raise FontError("wide glyph U+%04X is not 32 bytes" % cp)
         out.append(bytes(wide[cp]))
     return b"".join(out)
+
+
+def _find_mapped(m, base, n, cp, lo):
+    # -> the index of cp among entries lo..n-1 of the big-endian u16 index at byte base of
+    # map m, or -1. (n becomes the search's upper end, v an entry's offset then its value:
+    # 11 words of state, a frame on the C stack)
+    n -= 1
+    while lo <= n:
+        mid = (lo + n) >> 1
+        v = base + 2 * mid
+        v = (m[v] << 8) | m[v + 1]
+        if v < cp:
+            lo = mid + 1
+        elif v > cp:
+            n = mid - 1
+        else:
+            return mid
+    return -1
