@@ -71,6 +71,36 @@ def test_the_look_up_decodes_the_voids_and_the_record_it_shows_not_the_batch():
         journal.fields = real_fields
 
 
+def test_the_look_up_s_first_key_looks_up_the_labels_of_its_first_page_only():
+    # the newest record's first page is drawn before the batch is walked (a work step); its
+    # other labels (读卡方式, 参考号, 授权码) are looked up with the walk, and every page is the
+    # same as when the work runs at once
+    shown = []
+    for defer in (False, True):
+        r = txhelp.rig()
+        txhelp.buy(r, "1000")
+        txhelp.buy(r, "2000")
+        r.t.defer_work = defer
+        keys = []
+        spy(r.t, "s", keys)
+        r.press("MENU", "3", "1")
+        frames = ["|".join(r.t.frame.text())]
+        if defer:
+            eq(r.t.waiting_for(), "work")
+            asked = [k[0] for k in keys]
+            true("slip_trace" in asked, asked)
+            eq([k for k in asked if k in ("query_read", "slip_rrn", "slip_auth")], [],
+               "only the first page's labels")  # fmt: skip
+            true(r.t.rows <= 4, "a board's page: three rows of a record")
+            r.run(r.t.work())
+        for _ in range(5):
+            r.press("DOWN")
+            frames.append("|".join(r.t.frame.text()))
+        true(any("参考号" in f for f in frames), frames)
+        shown.append(frames)
+    eq(shown[0], shown[1])
+
+
 def test_a_trace_the_batch_does_not_hold_says_no_such_transaction_not_the_void_wording():
     # 交易查询 ENTER, a trace no record has: 无此交易 (a query's wording), not 原交易不存在
     # (what a void or a refund says of its original); the look-up stays open

@@ -26,9 +26,13 @@ _SHOWN = (
 )
 
 
-def entry_blocks(t, e, voided=None):
+def entry_blocks(t, e, voided=None, per=0):
     # a record as blocks of rows (ui.pair: a label and its value together, both whole);
-    # voided: the traces the batch's voids name (as browse finds them), else looked up here
+    # voided: the traces the batch's voids name (as browse finds them), else looked up here.
+    # per: the rows of a page: only the blocks that make the first page (ui.paginate fills a
+    # page with whole blocks in order: it is known once they hold `per` rows), the rest made
+    # once it is drawn (browse: each label is a string looked up, ~50,000 instructions of the
+    # unix port, and the board's page shows three rows of a record's seven)
     kind = e.get("type", "")
     amount = ui.format_amount(e.get("amount", 0))
     if catalog.negative(kind):
@@ -40,6 +44,8 @@ def entry_blocks(t, e, voided=None):
         [(ui.screen_pan(e.get("pan", ""), c), "left")],
         ui.pair(t.s("slip_trace") + e.get("trace", ""), "%.2s:%s" % (tm, tm[2:4]), c),
     ]
+    if per and len(blocks[0]) + len(blocks[1]) + len(blocks[2]) >= per:
+        return blocks
     entry = e.get("entry", "")
     if entry in _READ:  # how the card or code was read: 刷卡, 插卡, 挥卡, 扫码, 手输
         blocks.append(ui.pair(t.s("query_read"), t.s("read_" + entry), c))
@@ -118,7 +124,9 @@ def browse(t):
             shown.append((i, e))
             if len(shown) > 4:
                 shown.pop(0)
-        pages = ui.paginate(entry_blocks(t, e, voided), t.rows - 1)
+        # (the newest record's first page before the walk: its blocks that page shows)
+        pages = ui.paginate(entry_blocks(t, e, voided, t.rows - 1 if refs is None else 0),
+                            t.rows - 1)  # fmt: skip
         if page < 0:
             page = len(pages) - 1
         head = "%s %d/%d" % (title, n - i, n)  # one str (the +'s made five)
@@ -136,6 +144,7 @@ def browse(t):
                 i = n - 1
                 page = 0
                 continue
+            pages = ui.paginate(entry_blocks(t, e, voided), t.rows - 1)  # (all its pages)
         k = yield from ui.wait_key(t, ui.IDLE_TIMEOUT)
         if k is None or k == K.CANCEL:
             return
