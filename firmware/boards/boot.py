@@ -213,7 +213,7 @@ def start(machine, time, cfg=None, log=log_line, storage=None):
     if policy:
         from pos import overlaycache
 
-        overlaycache.configure(policy, 0, board.display)
+        overlaycache.configure(policy, 0, board.display, board.t.strings)
     return board
 
 

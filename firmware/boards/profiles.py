@@ -21,7 +21,8 @@
 #            the display keeps n glyphs when that much is free at boot; "screens": (frames,
 #            rows, bytes[, strings]): the screens laid out and the rows drawn kept (two
 #            generations of each) and that many strings (pos.text) when that much is free
-#            after the preload. None: every
+#            after the preload; "strings": bytes: the day's strings (pos.preload.STRINGS)
+#            kept when that much is free after that. None: every
 #            overlay's code is dropped when it ends (the ESP32: no heap to spare)
 
 # 5 rows x 4 columns, printed on the key caps as on a CUP terminal
@@ -99,6 +100,10 @@ PROFILES["pico"]["memory"] = {
     # model, 2026-12-02): the day's keys -5 %, keys above 50 ms 17 -> 13, the cache gave
     # way 0 times; the Pico's day leaves a 65 KB block at its worst key (79 KB without)
     "screens": (16, 0, 48 * 1024, 64),
+    # the day's strings (pos.preload.STRINGS, ~6 KB) read at boot and kept, when 96 KB are
+    # free after the screens: the free heap after the boot stays above firmware/main.py's
+    # 88 KB, below which the collector runs every 4 KB instead of every 32 KB
+    "strings": 96 * 1024,
 }
 PROFILES["esp32"]["memory"] = None
 # where the scanner goes on a board whose link is Wi-Fi: the link's UART, on its pins

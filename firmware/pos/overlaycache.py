@@ -20,7 +20,8 @@ EVICTED = [0, 0]  # times the cache gave way since configure(): at the top (all)
 _DEPTH = [0]  # scopes running
 _SHORT = [False]  # the heap was short at the board loop's last collection (collected())
 _FORGOT = [0]  # modules forgotten by the cache (a scope's exit: was anything loaded?)
-_DISPLAY = [None]  # the display whose drawn rows are kept (configure "screens")
+_DISPLAY = [None, None]  # the display whose drawn rows are kept (configure "screens"), and
+# the terminal's strings that keep the day's (configure "strings")
 
 
 def free():
@@ -37,7 +38,7 @@ def low():
     return free() < LOW
 
 
-def configure(policy, offset=0, display=None):
+def configure(policy, offset=0, display=None, strings=None):
     # A board's memory policy (boards/profiles.py "memory") -> True when the cache is on:
     #   "overlay_cache": "flash"  on when the firmware's bytecode is in flash (ROMFS at /rom,
     #                             or frozen), off when it is loaded from files into the heap
@@ -54,6 +55,9 @@ def configure(policy, offset=0, display=None):
     #                    drew (of `rows`) and pos.text that many strings (8 otherwise) when
     #                    this much is free after the preload; given up whenever the heap is
     #                    short after the board loop's collection
+    #   "strings":       bytes: `strings` (the terminal's pos.text.Strings) reads and keeps
+    #                    the day's (pos.preload.STRINGS) when this much is free after the
+    #                    screens; given up with the screens (read when asked for again)
     # offset: heap this VM has beyond the board's (a bench's own room): added to all of them
     global KEEP, LOW
     mode = policy.get("overlay_cache") if policy else None
@@ -103,6 +107,22 @@ def configure(policy, offset=0, display=None):
                 from pos import text
 
                 text.remember(g[3])
+    g = policy.get("strings")
+    if strings is not None and g:
+        gc.collect()
+        if free() >= offset + _scaled(g, wide):
+            from pos import preload
+
+            keys = preload.STRINGS
+            del preload
+            forget("pos.preload")
+            try:
+                strings.preload(keys)
+                _DISPLAY[1] = strings
+            except MemoryError:
+                strings.forget()
+            del keys
+            gc.collect()
     return True
 
 
@@ -127,6 +147,9 @@ def _screens():
     d = _DISPLAY[0]
     if d is not None and d.forget_rows():
         kept = True
+    s = _DISPLAY[1]
+    if s is not None and s.forget():
+        kept = True
     return kept
 
 
@@ -143,6 +166,10 @@ def off():
         d.forget_rows()
         d.row_cap = 0
         _DISPLAY[0] = None
+    s = _DISPLAY[1]
+    if s is not None:
+        s.forget()
+        _DISPLAY[1] = None
     KEEP = False
     overlay.CACHE = None
     return False

@@ -184,8 +184,7 @@ class Strings:
         self.lang = lang
         self.indexed = IS_MICROPYTHON if indexed is None else indexed
         self._data = None
-        self._index = None
-        self._dict = None  # CPython
+        self._dict = None  # CPython: the parsed file; a board: the strings kept (preload())
         self._name = None
         self._cache = {}
         self._packed = None  # (the .idx buffer, n): the index as `posterm flash` wrote it
@@ -196,7 +195,6 @@ class Strings:
             self.lang = lang
             self._cache = {}
             self._data = None
-            self._index = None
             self._dict = None
             self._packed = None
             self._mapped = None
@@ -226,36 +224,51 @@ class Strings:
             from pos import textindex
 
             self._name = name
-            self._index = textindex.build_index(data)
+            hashes, offsets, lengths = textindex.build_index(data)
+            self._packed = (None, len(hashes), (hashes, offsets, lengths, None))
         else:
             self._data = data
 
     def _lookup(self, key):
         # -> the value of key, or None (a miss of get's cache)
-        if self._packed is None and self._index is None and self._data is None:
-            if self._dict is None:
+        d = self._dict
+        if d is not None:
+            v = d.get(key)
+            if type(v) is str:
+                return v
+        if not self.indexed:  # CPython: the parsed file
+            if d is None:
                 self._load()
+                v = self._dict.get(key)
+                return v if type(v) is str else None
+            return None
+        if self._packed is None and self._data is None:
+            self._load()
         if self._packed is not None:
             return self._lookup_packed(key.encode())
-        if self._dict is not None:
-            s = self._dict.get(key)
-            return s if type(s) is str else None
-        if self._index is None:
-            return _find_value(self._data, key)
-        return self._lookup_built(key)
+        return _find_value(self._data, key)
 
-    def _lookup_built(self, key):
-        # the index built on the board (no .idx beside the strings file)
-        k = key.encode()
-        h = _hash(k)
-        hashes, offsets, lengths = self._index
-        i = _first(hashes, 0, len(hashes), h)
-        while i < len(hashes) and hashes[i] == h:
-            s = self._pair_value(k, offsets[i], lengths[i])
-            if s is not None:
-                return s
-            i += 1
-        return None
+    def preload(self, keys):
+        # the strings of keys read now and kept until forget() (a board's memory policy at
+        # boot, pos.overlaycache.configure "strings": the strings the day's first screens
+        # show, each ~40k instructions read when a key first needs it) -> how many kept
+        if not self.indexed:
+            return 0
+        kept = {}
+        for key in keys:
+            v = self._lookup(key)
+            if v is not None:
+                kept[key] = v
+        self._dict = kept
+        return len(kept)
+
+    def forget(self):
+        # the strings preload() kept given up (they are read when asked for again) -> True
+        # when any were kept (CPython's parsed file stays)
+        if not self.indexed or not self._dict:
+            return False
+        self._dict = None
+        return True
 
     def _lookup_packed(self, k):
         # k: the key's UTF-8 bytes (made once: its hash and the pair's check both read it).
@@ -266,8 +279,11 @@ class Strings:
             return self._lookup_unpacked(k, idx, n)
         h = _hash(k)
         hashes = views[0]
-        b = views[3]  # the rows of h's top byte: one or two
-        i = _first(hashes, b[h >> 16], b[(h >> 16) + 1], h)
+        b = views[3]  # the rows of h's top byte: one or two (None: an index built here)
+        if b is None:
+            i = _first(hashes, 0, n, h)
+        else:
+            i = _first(hashes, b[h >> 16], b[(h >> 16) + 1], h)
         while i < n and hashes[i] == h:
             s = self._pair_value(k, views[1][i], views[2][i])
             if s is not None:

@@ -110,3 +110,35 @@ def test_the_kept_screens_and_rows_go_when_the_heap_is_short():
     finally:
         overlaycache.off()
         overlay.ENABLED = old
+
+
+def test_the_day_s_strings_are_kept_from_boot_and_given_up_when_the_heap_is_short():
+    # policy "strings": the terminal's strings read pos.preload.STRINGS at boot when the heap
+    # has that much free, and give them up with the screens (read when asked for again)
+    from pos import overlay, overlaycache, preload
+    from pos.memstorage import MemoryStorage
+    from pos.text import Strings
+
+    data = b'{"welcome": "W", "tx_void": "V\\"", "other": "O"}'
+    old = overlay.ENABLED
+    overlay.ENABLED = True
+    try:
+        s = Strings(MemoryStorage({"strings_zh.json": data}), "zh", indexed=True)
+        big = {"overlay_cache": "always", "strings": 1 << 40}
+        true(overlaycache.configure(big, 0, None, s))
+        eq(s._dict, None, "not enough heap free: nothing kept")
+        true(overlaycache.configure({"overlay_cache": "always", "strings": 1}, 0, None, s))
+        eq(sorted(s._dict), ["tx_void", "welcome"], "the day's strings the file has")
+        eq((s.get("tx_void"), s.get("other")), ('V"', "O"))
+        true("welcome" in preload.STRINGS and "other" not in preload.STRINGS)
+        overlaycache.LOW = 1 << 40  # short of heap, whatever the board
+        overlaycache.collected()
+        eq(s._dict, None, "given up")
+        eq((s.get("welcome"), s.get("tx_void")), ("W", 'V"'), "read again from the file")
+        true(overlaycache.configure({"overlay_cache": "always", "strings": 1}, 0, None, s))
+        true(s._dict)
+        overlaycache.off()
+        eq(s._dict, None, "no policy: none kept")
+    finally:
+        overlaycache.off()
+        overlay.ENABLED = old

@@ -19,7 +19,8 @@ def test_every_shipped_string_reads_back_through_the_index_in_both_languages():
         s = Strings(res, lang, indexed=True)
         for key in sorted(expected):
             eq(s.get(key), expected[key], key)
-        eq(len(s._index[0]), len(expected), "one index row per key")
+        eq(s._packed[0], None, "the index built here")
+        eq(s._packed[1], len(expected), "one index row per key")
         eq(s._data, None, "the file's bytes are not kept")
 
 
@@ -130,7 +131,7 @@ def test_the_index_file_flash_writes_answers_every_string_without_reading_the_st
         for key in sorted(expected):
             eq(s.get(key), expected[key], key)
         eq(s.get("no_such_key"), "no_such_key")
-        eq(s._index, None, "no index built")
+        true(s._packed[0] is not None, "no index built: the .idx read")
         eq([n for n in reads if n.endswith(".json")], [], "the strings file is never read whole")
 
 
@@ -144,7 +145,7 @@ def test_an_index_file_of_another_strings_file_is_not_used():
     eq(s.get("a"), "uno")
     eq(s.get("b"), "tres")
     eq(s.get("bb"), "dos")
-    eq(s._packed, None, "the stale index is left alone")
+    eq(s._packed[0], None, "the stale index is left alone: one built here")
     bad = MemoryStorage({"strings_zh.json": new, "strings_zh.idx": b"PSX1junk"})
     eq(Strings(bad, "zh", indexed=True).get("bb"), "dos")
     # an index of the format before (PSX1: no starts) for this very file, from an older
@@ -154,7 +155,7 @@ def test_an_index_file_of_another_strings_file_is_not_used():
     old_idx = b"PSX1" + struct.pack(">IHH", len(new), 3, 0) + bytes(30)
     s = Strings(MemoryStorage({"strings_zh.json": new, "strings_zh.idx": old_idx}), "zh", True)
     eq([s.get("a"), s.get("bb"), s.get("b")], ["uno", "dos", "tres"])
-    eq(s._packed, None, "the older format is left alone")
+    eq(s._packed[0], None, "the older format is left alone")
 
 
 class _Mapped(_Counted):
@@ -197,3 +198,71 @@ def test_a_mapped_pair_with_an_escape_or_another_layout_is_decoded_as_json():
     at = data.find(b'"e"')
     eq(_mapped_value(m, b"e", at, 7), "", "an empty value, in place")
     eq(_mapped_value(m, b"x", at, 7), None, "another key at that place")
+
+
+class _ReadsAt(MemoryStorage):
+    # counts the pairs read (a files deploy: each miss reads its pair with read_at)
+    def __init__(self, files):
+        MemoryStorage.__init__(self, files)
+        self.pairs = 0
+
+    def read_at(self, name, offset, n):
+        if name.endswith(".json"):
+            self.pairs += 1
+        return MemoryStorage.read_at(self, name, offset, n)
+
+
+def test_preloaded_strings_are_the_json_s_in_both_languages_and_read_no_pair_again():
+    # a board's memory policy keeps the day's strings from boot (Strings.preload): each is
+    # the file's value (escapes included), and asking for it reads nothing; a key it did not
+    # keep is read as before
+    from pos.text import pack_index
+
+    res = FileStorage(menus_dir(), readonly=True)
+    for lang in ("zh", "en"):
+        data = res.read("strings_" + lang + ".json")
+        expected = json.loads(data)
+        keys = sorted(expected)
+        files = {"strings_" + lang + ".json": data, "strings_" + lang + ".idx": pack_index(data)}
+        for port in (_ReadsAt(files), _Mapped(files)):
+            s = Strings(port, lang, indexed=True)
+            eq(s.preload(keys[::2] + ["no_such_key"]), len(keys[::2]), "each key kept, once")
+            before = port.pairs if hasattr(port, "pairs") else 0
+            for key in keys[::2]:
+                s._cache = {}  # not get's few: the kept ones
+                eq(s.get(key), expected[key], key)
+            if hasattr(port, "pairs"):
+                eq(port.pairs, before, "no pair read for a kept string")
+                eq(s.get(keys[1]), expected[keys[1]], "one not kept: read")
+                eq(port.pairs, before + 1)
+            eq(s.get("no_such_key"), "no_such_key")
+
+
+def test_forgotten_strings_are_read_again_and_a_language_change_forgets_them():
+    from pos.text import pack_index
+
+    data = b'{"a": "x\\ny", "b": "two", "c": "three"}'
+    port = _ReadsAt({"strings_zh.json": data, "strings_zh.idx": pack_index(data)})
+    s = Strings(port, "zh", indexed=True)
+    eq(s.preload(("a", "b")), 2)
+    eq(s.forget(), True, "kept ones given up")
+    eq(s.forget(), False, "nothing left to give up")
+    n = port.pairs
+    eq([s.get("a"), s.get("b")], ["x\ny", "two"])
+    eq(port.pairs, n + 2, "read again, from the file")
+    s.preload(("c",))
+    s.set_lang("en")  # no strings_en.json: the zh file, read again
+    n = port.pairs
+    eq(s.get("c"), "three")
+    true(port.pairs > n, "the other language's strings are not the kept ones")
+
+
+def test_the_day_s_strings_are_in_both_strings_files():
+    from pos import preload
+
+    res = FileStorage(menus_dir(), readonly=True)
+    for lang in ("zh", "en"):
+        have = json.loads(res.read("strings_" + lang + ".json"))
+        for key in preload.STRINGS:
+            true(key in have, lang + ": " + key)
+    eq(len(set(preload.STRINGS)), len(preload.STRINGS), "each once")

@@ -229,7 +229,7 @@ _OFFSET = [0]  # the VM's heap beyond the board's (memory_policy)
 _OWN = [0]  # the heap the bench holds before the firmware is loaded (main)
 
 
-def memory_policy(display):
+def memory_policy(display, strings=None):
     # as boards/boot.py does after the idle screen: the board profile's memory policy
     # (pos.overlaycache.configure: the overlay cache, the day's flows preloaded). Each day is a
     # boot: what the last day cached is dropped first. The VM's heap beyond the board's (the
@@ -262,7 +262,7 @@ def memory_policy(display):
         # 139,776 B x64, main 4a14c42; without its code the bench said 118,425)
         offset = total - heap - _OWN[0] - _CENTER[0]
     _OFFSET[0] = offset
-    overlaycache.configure(profiles.get(name).get("memory"), offset, display)
+    overlaycache.configure(profiles.get(name).get("memory"), offset, display, strings)
 
 
 def center_bytes():
@@ -335,7 +335,7 @@ def run_day(tree, display):
         return out
 
     frame = perform(t.start())
-    memory_policy(display)
+    memory_policy(display, t.strings)
     gc.collect()
     if _GC[0] is not None:
         # firmware/main.py after the boot: a collection every `low` or `high` bytes allocated by
