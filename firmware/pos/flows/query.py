@@ -98,7 +98,11 @@ def browse(t):
     ref, n = j.newest(kinds)
     if not n:
         ref = None
-    first = j.at(ref, _SHOWN) if ref is not None else None
+    # (on a page of 3 rows, the first 3 blocks fill it: its type, amount, card, trace and
+    # time alone read at the key, the other fields with the walk: each str made is looked
+    # for among the interned names on MicroPython)
+    part = t.rows <= 4
+    first = j.at(ref, _SHOWN[:5] if part else _SHOWN) if ref is not None else None
     refs = None  # type: Any
     voided = []  # type: Any
     if first is None or first.get("type") not in kinds:
@@ -144,6 +148,8 @@ def browse(t):
                 i = n - 1
                 page = 0
                 continue
+            if part:
+                e.update(j.at(ref, _SHOWN[5:]))
             pages = ui.paginate(entry_blocks(t, e, voided), t.rows - 1)  # (all its pages)
         k = yield from ui.wait_key(t, ui.IDLE_TIMEOUT)
         if k is None or k == K.CANCEL:
