@@ -167,29 +167,13 @@ def forget():
     return False
 
 
-def layout(
-    rows,
-    cols,
-    title=None,
-    body=None,
-    footer=None,
-    title_inverse=True,
-    reserve=0,
-    footer_short=None,
-):
+def layout(rows, cols, title=None, body=None, footer=None, title_inverse=True, reserve=0,
+           footer_short=None):
     new = MEMO[1]
     if new is None:
         return _layout(rows, cols, title, body, footer, title_inverse, reserve, footer_short)
-    key = (
-        rows,
-        cols,
-        title,
-        tuple(body) if isinstance(body, list) else body,
-        footer,
-        title_inverse,
-        reserve,
-        footer_short,
-    )
+    key = (rows, cols, title, tuple(body) if isinstance(body, list) else body, footer,
+           title_inverse, reserve, footer_short)
     f = new.get(key)
     if f is None:
         f = MEMO[2].get(key)
@@ -202,16 +186,8 @@ def layout(
     return f.copy()
 
 
-def _layout(
-    rows,
-    cols,
-    title=None,
-    body=None,
-    footer=None,
-    title_inverse=True,
-    reserve=0,
-    footer_short=None,
-):
+def _layout(rows, cols, title=None, body=None, footer=None, title_inverse=True, reserve=0,
+            footer_short=None):
     # The common screen: an inverse title bar, wrapped body text, and a footer pinned to
     # the last rows. The title is always there. When the text does not fit (see _fit), the
     # footer gives way to footer_short (a shorter key hint) before any row is filled
