@@ -5,7 +5,10 @@
 # receipts (pos.flows.printing). Also the helpers of transactions that refer to an
 # original one (the journal look-ups, the prompts).
 from pos import ui, overlay
-from pos.request import z
+
+# (pos.request loaded with these helpers, as before: loaded later, by the request, the chip
+# purchase at the ESP32's ROMFS cap of 97,280 B ran out of heap)
+from pos.request import z  # noqa: F401
 
 
 def run_online(t, title, kind, msg, rec, pin=None):
@@ -70,7 +73,9 @@ def find_entry(t, trace, kinds=None):
 def _quoted(value):
     # the bytes a record's JSON holds when one of its fields is the string value (the
     # journal decodes only the records that hold them: pos.journal each(having))
-    return b'"' + str(value).encode() + b'"'
+    # (a str as it is: str() of one makes another on MicroPython, looked for among the
+    # interned names)
+    return b'"' + (value if type(value) is str else str(value)).encode() + b'"'
 
 
 def find_unvoided(t, trace, kinds, by_trace):
@@ -110,7 +115,9 @@ def enter_trace(t, title, prompt_key="tx_enter_orig_trace"):
     text = yield from ui.enter_digits(t, title, t.s(prompt_key), 1, 6)
     if text is None:
         return None
-    return z(int(text), 6)
+    # (1 to 6 digits: padded as they are, the same as z(int(text), 6); its str(), "0" * n
+    # and + made three strs, each looked for among the interned names on MicroPython)
+    return text if len(text) == 6 else "000000"[len(text) :] + text
 
 
 def enter_mmdd(t, title, prompt_key="tx_enter_orig_date"):
@@ -150,8 +157,10 @@ def show_original(t, title, e, work=None):
         sign = "-" if catalog.negative(e.get("type")) else ""
         name = t.s(catalog.title_key(e.get("type", "")))
         del catalog
+    # (one str a line: each str made is looked for among the interned names on MicroPython)
+    amount = ui.format_amount(e.get("amount", 0))
     body = [
-        name + " " + e.get("trace", ""),
-        "\uffe5" + sign + ui.format_amount(e.get("amount", 0)),
+        " ".join((name, e.get("trace", ""))),
+        "".join(("\uffe5", sign, amount)) if sign else "\uffe5" + amount,
     ]
     return (yield from ui.confirm(t, title, body, t.s("tx_confirm_original"), work))
