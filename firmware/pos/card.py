@@ -36,8 +36,6 @@
 # wire): PAN "=" YYMM service code (3) discretionary data.
 
 from pos.clock import expiry_problem  # noqa: F401 (resident: a chip's read needs no pos.card)
-from pos import ui  # (resident: the idle loop's; usable()'s import at each card looked "pos"
-# up among the interned names twice, ~15,000 instructions of the unix port)
 
 SWIPED = "02"
 KEYED = "01"
@@ -121,6 +119,8 @@ def usable(t, title, card, chip_ok=False):
     # Generator -> True when the card read can be used today; else says why (an unreadable
     # track, an impossible or a past expiry, a chip card swiped: 请插卡 unless chip_ok, the
     # fallback after the chip failed) and -> False.
+    from pos import ui
+
     why = "card_unreadable" if card is None else expiry_problem(card[1], t.now)
     if why is None and not chip_ok and needs_chip(card):
         why = "chip_insert_card"
